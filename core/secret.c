@@ -1,0 +1,153 @@
+/* secret.c — locked, wiped secret strings and the redaction registry (see secret.h).
+ * Longest secrets are matched first so a secret containing another is redacted whole. */
+#include "secret.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define MAX_SECRETS 4096
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *reg[MAX_SECRETS];
+static size_t reg_len[MAX_SECRETS];
+static size_t reg_n;
+static unsigned char first_byte[256]; /* quick reject: is any secret starting with this byte? */
+
+void na_wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+void na_secret_register(const char *s)
+{
+    if (!s || !*s)
+        return;
+    size_t n = strlen(s);
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < reg_n; i++) {
+        if (reg_len[i] == n && memcmp(reg[i], s, n) == 0) {
+            pthread_mutex_unlock(&reg_lock);
+            return;
+        }
+    }
+    if (reg_n < MAX_SECRETS) {
+        char *c = malloc(n + 1);
+        if (c) {
+            memcpy(c, s, n + 1);
+            /* keep sorted by length, longest first */
+            size_t at = reg_n;
+            while (at > 0 && reg_len[at - 1] < n) {
+                reg[at] = reg[at - 1];
+                reg_len[at] = reg_len[at - 1];
+                at--;
+            }
+            reg[at] = c;
+            reg_len[at] = n;
+            reg_n++;
+            first_byte[(unsigned char)c[0]] = 1;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+}
+
+void na_secret_clear_registry(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < reg_n; i++) {
+        na_wipe(reg[i], reg_len[i]);
+        free(reg[i]);
+    }
+    reg_n = 0;
+    memset(first_byte, 0, sizeof first_byte);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+char *na_secret_dup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *c = malloc(n + 1);
+    if (!c)
+        return NULL;
+    memcpy(c, s, n + 1);
+    (void)mlock(c, n + 1); /* best effort: may fail without CAP_IPC_LOCK or over RLIMIT */
+    na_secret_register(c);
+    return c;
+}
+
+void na_secret_free(char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    na_wipe(s, n);
+    (void)munlock(s, n + 1);
+    free(s);
+}
+
+static size_t match_at(const char *in, size_t n, size_t i)
+{
+    if (!first_byte[(unsigned char)in[i]])
+        return 0;
+    for (size_t k = 0; k < reg_n; k++) {
+        size_t l = reg_len[k];
+        if (l <= n - i && in[i] == reg[k][0] && memcmp(in + i, reg[k], l) == 0)
+            return l;
+    }
+    return 0;
+}
+
+size_t na_redact(const char *in, size_t n, char *out, size_t cap)
+{
+    const size_t rl = sizeof NA_REDACTED - 1;
+    size_t o = 0;
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < n;) {
+        size_t m = reg_n ? match_at(in, n, i) : 0;
+        if (m) {
+            for (size_t j = 0; j < rl; j++, o++)
+                if (o + 1 < cap)
+                    out[o] = NA_REDACTED[j];
+            i += m;
+        } else {
+            if (o + 1 < cap)
+                out[o] = in[i];
+            o++;
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+    return o;
+}
+
+size_t na_redact_cstr(const char *in, char *out, size_t cap)
+{
+    return na_redact(in, strlen(in), out, cap);
+}
+
+char *na_redact_dup(const char *in, size_t n)
+{
+    size_t need = na_redact(in, n, NULL, 0);
+    char *out = malloc(need + 1);
+    if (!out)
+        return NULL;
+    na_redact(in, n, out, need + 1);
+    return out;
+}
+
+int na_contains_secret(const char *in, size_t n)
+{
+    int found = 0;
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < n && !found; i++)
+        found = match_at(in, n, i) != 0;
+    pthread_mutex_unlock(&reg_lock);
+    return found;
+}

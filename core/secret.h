@@ -1,0 +1,34 @@
+/* secret.h — secrets in memory, and the process-wide redaction registry. Every password,
+ * enable secret, key passphrase and vault passphrase netauto loads is registered here, and every
+ * sink (error messages, logs, transcripts, results, job store) passes text through na_redact*.
+ * Not a vault: see inventory/vault.h for encrypted files. */
+#ifndef NA_SECRET_H
+#define NA_SECRET_H
+
+#include <stddef.h>
+
+#define NA_REDACTED "********"
+
+/* Copy a secret into memory that is locked (best effort) and wiped on free. Returns NULL on
+ * allocation failure. The copy is also registered for redaction. Free with na_secret_free. */
+char *na_secret_dup(const char *s);
+void na_secret_free(char *s);
+
+/* Add a string to the redaction registry (copied; empty strings are ignored). Thread-safe. */
+void na_secret_register(const char *s);
+/* Forget every registered secret (tests). */
+void na_secret_clear_registry(void);
+
+/* Redact registered secrets from in[0..n) into out (capacity cap, always NUL-terminated when
+ * cap > 0). Returns the length the full redacted text needs (like snprintf). */
+size_t na_redact(const char *in, size_t n, char *out, size_t cap);
+/* Convenience for C strings. */
+size_t na_redact_cstr(const char *in, char *out, size_t cap);
+/* Redact a heap string: returns a new malloc'd string (caller frees), NULL on OOM. */
+char *na_redact_dup(const char *in, size_t n);
+/* Does in[0..n) contain any registered secret? */
+int na_contains_secret(const char *in, size_t n);
+/* Overwrite memory so the compiler cannot elide it. */
+void na_wipe(void *p, size_t n);
+
+#endif

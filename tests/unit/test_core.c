@@ -1,0 +1,129 @@
+/* test_core.c — unit tests for core/: errors (first wins, redaction), bounded buffers, the
+ * secret registry, and YAML loading with file:line:column errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "err.h"
+#include "secret.h"
+#include "ydoc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void err_first_wins(void **st)
+{
+    (void)st;
+    na_err e = NA_ERR_INIT;
+    assert_false(na_err_isset(&e));
+    assert_int_equal(na_err_set(&e, NA_E_TIMEOUT, "inner %d", 1), -1);
+    na_err_set(&e, NA_E_AUTH, "outer");
+    assert_int_equal(e.code, NA_E_TIMEOUT);
+    assert_string_equal(e.msg, "inner 1");
+    na_err_prefix(&e, "sw%d: ", 7);
+    assert_string_equal(e.msg, "sw7: inner 1");
+    assert_string_equal(na_code_name(NA_E_HOSTKEY_CHANGED), "hostkey-changed");
+    assert_int_equal(na_err_set(NULL, NA_E_IO, "x"), -1);
+}
+
+static void buf_bounded(void **st)
+{
+    (void)st;
+    na_buf b;
+    na_err e = NA_ERR_INIT;
+    na_buf_init(&b, 10);
+    assert_int_equal(na_buf_append(&b, "hello", 5, "output", &e), 0);
+    assert_int_equal(na_buf_append(&b, "world", 5, "output", &e), 0);
+    assert_int_equal(b.len, 10);
+    assert_int_equal(na_buf_append(&b, "!", 1, "output", &e), -1);
+    assert_int_equal(e.code, NA_E_OVERFLOW);
+    assert_string_equal(e.msg, "output exceeded its limit of 10 bytes");
+    assert_string_equal(na_buf_cstr(&b), "helloworld");
+    na_buf_consume(&b, 5);
+    assert_string_equal(na_buf_cstr(&b), "world");
+    na_buf_truncate(&b, 2);
+    assert_string_equal(na_buf_cstr(&b), "wo");
+    na_err_clear(&e);
+    assert_int_equal(na_buf_printf(&b, &e, "%d", 12345678), 0);
+    assert_int_equal(na_buf_printf(&b, &e, "%d", 123), -1);
+    char *s = na_buf_steal(&b);
+    assert_string_equal(s, "wo12345678");
+    free(s);
+    assert_int_equal(b.len, 0);
+    na_buf_free(&b);
+}
+
+static void secret_redaction(void **st)
+{
+    (void)st;
+    na_secret_clear_registry();
+    char *pw = na_secret_dup("s3cret");
+    na_secret_register("s3cret-longer");
+    char out[64];
+    na_redact_cstr("pw=s3cret-longer and s3cret.", out, sizeof out);
+    assert_string_equal(out, "pw=" NA_REDACTED " and " NA_REDACTED ".");
+    assert_true(na_contains_secret("xxs3cretxx", 10));
+    assert_false(na_contains_secret("s3cre", 5));
+    /* truncated output still NUL-terminated, return value is the full length */
+    size_t need = na_redact_cstr("s3cret", out, 4);
+    assert_int_equal(need, strlen(NA_REDACTED));
+    assert_int_equal(strlen(out), 3);
+    na_err e = NA_ERR_INIT;
+    na_err_set(&e, NA_E_AUTH, "login with password %s refused", pw);
+    assert_string_equal(e.msg, "login with password " NA_REDACTED " refused");
+    na_secret_free(pw);
+    na_secret_clear_registry();
+}
+
+static void ydoc_errors_have_positions(void **st)
+{
+    (void)st;
+    na_ydoc d;
+    na_err e = NA_ERR_INIT;
+    const char *bad = "hosts:\n  sw1:\n    host: [1, 2\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "inv.yaml", bad, strlen(bad), &e), -1);
+    assert_int_equal(e.code, NA_E_YAML);
+    assert_non_null(strstr(e.msg, "inv.yaml:4:1: "));
+    na_ydoc_free(&d);
+
+    na_err_clear(&e);
+    const char *dup = "a: 1\nb: 2\na: 3\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "dup.yaml", dup, strlen(dup), &e), -1);
+    assert_string_equal(e.msg, "dup.yaml:3:1: duplicate key 'a' (first at line 1)");
+    na_ydoc_free(&d);
+
+    na_err_clear(&e);
+    const char *ok = "port: 22x\nflag: yes\nn: ~\nlist: [a, b]\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "ok.yaml", ok, strlen(ok), &e), 0);
+    na_ynode *root = na_ydoc_root(&d);
+    long v;
+    assert_int_equal(na_ylong(&d, na_ymap_get(&d, root, "port"), 1, 65535, &v, &e), -1);
+    assert_string_equal(e.msg, "ok.yaml:1:7: expected an integer, got '22x'");
+    bool b = false;
+    assert_int_equal(na_ybool(&d, na_ymap_get(&d, root, "flag"), &b, NULL), 0);
+    assert_true(b);
+    assert_true(na_yis_null(na_ymap_get(&d, root, "n")));
+    na_ynode *list = na_ymap_get(&d, root, "list");
+    assert_int_equal(na_yseq_len(list), 2);
+    assert_string_equal(na_yscalar(na_yseq_item(&d, list, 1)), "b");
+    na_err_clear(&e);
+    static const char *const allowed[] = {"port", "flag", "n", NULL};
+    assert_int_equal(na_ycheck_keys(&d, root, allowed, "host", &e), -1);
+    assert_string_equal(e.msg, "ok.yaml:4:1: unknown key 'list' in host (expected one of: "
+                               "port, flag, n)");
+    na_ydoc_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(err_first_wins),
+        cmocka_unit_test(buf_bounded),
+        cmocka_unit_test(secret_redaction),
+        cmocka_unit_test(ydoc_errors_have_positions),
+    };
+    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
