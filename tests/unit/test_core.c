@@ -10,6 +10,7 @@
 #include "err.h"
 #include "secret.h"
 #include "ydoc.h"
+#include "yjson.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,23 @@ static void ydoc_errors_have_positions(void **st)
     na_ydoc_free(&d);
 }
 
+static void yjson_typing(void **st)
+{
+    (void)st;
+    na_ydoc d;
+    na_err e = NA_ERR_INIT;
+    const char *y = "a: 10\nb: '10'\nc: yes\nd: ~\ne: 1.5\nf: [x, {g: 0x1f}]\nh: 010\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "v.yaml", y, strlen(y), &e), 0);
+    json_t *j = na_ynode_to_json(&d, na_ydoc_root(&d), &e);
+    assert_non_null(j);
+    char *dump = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(dump, "{\"a\":10,\"b\":\"10\",\"c\":true,\"d\":null,\"e\":1.5,"
+                              "\"f\":[\"x\",{\"g\":31}],\"h\":\"010\"}");
+    free(dump);
+    json_decref(j);
+    na_ydoc_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +142,7 @@ int main(void)
         cmocka_unit_test(buf_bounded),
         cmocka_unit_test(secret_redaction),
         cmocka_unit_test(ydoc_errors_have_positions),
+        cmocka_unit_test(yjson_typing),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
