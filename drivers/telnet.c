@@ -385,9 +385,16 @@ static na_status step_connect(tn *t, na_err *err)
     return start_negotiate(t, err) < 0 ? fail_with(t, err) : NA_OK;
 }
 
+/* "last received: \"...\"" or "nothing received", for messages. */
 static void summary(const tn *t, char *out, size_t cap)
 {
-    na_tl_summary(t->tail, t->tail_len, 100, out, cap);
+    if (!t->tail_len) {
+        snprintf(out, cap, "nothing received");
+        return;
+    }
+    char s[TAIL_MAX * 4 + 8];
+    na_tl_summary(t->tail, t->tail_len, 100, s, sizeof s);
+    snprintf(out, cap, "last received: \"%s\"", s);
 }
 
 static na_status send_credential(tn *t, const char *value, bool secret, int next, na_err *err)
@@ -490,9 +497,8 @@ static na_status closed_error(tn *t, na_err *err)
 {
     char sum[TAIL_MAX * 4 + 8];
     summary(t, sum, sizeof sum);
-    return failf(t, err, NA_E_CLOSED, "%s: the device %s the connection during login, %s "
-                 "(last received: \"%s\")", t->who, t->reset ? "reset" : "closed",
-                 login_stage(t), sum);
+    return failf(t, err, NA_E_CLOSED, "%s: the device %s the connection during login, %s (%s)",
+                 t->who, t->reset ? "reset" : "closed", login_stage(t), sum);
 }
 
 static na_status timeout_error(tn *t, na_err *err)
@@ -504,18 +510,19 @@ static na_status timeout_error(tn *t, na_err *err)
         return failf(t, err, NA_E_TIMEOUT, "%s: no login prompt within %.1f s (device silent "
                      "after connect%s)", t->who, secs,
                      t->heard_option ? "; only Telnet option negotiation was received" : "");
-    if (t->login != LG_WAIT_FIRST && na_tl_failure(na_buf_cstr(&t->in), t->in.len, msg, sizeof msg, NULL))
+    if (t->login != LG_WAIT_FIRST &&
+        na_tl_failure(na_buf_cstr(&t->in), t->in.len, msg, sizeof msg, NULL))
         return failf(t, err, NA_E_AUTH, "%s: login refused: %s", t->who, msg);
     switch (t->login) {
     case LG_WAIT_FIRST:
         return failf(t, err, NA_E_TIMEOUT, "%s: no login prompt or CLI prompt within %.1f s "
-                     "(last received: \"%s\")", t->who, secs, sum);
+                     "(%s)", t->who, secs, sum);
     case LG_SENT_USER:
         return failf(t, err, NA_E_TIMEOUT, "%s: no password prompt after sending the username "
-                     "within %.1f s (last received: \"%s\")", t->who, secs, sum);
+                     "within %.1f s (%s)", t->who, secs, sum);
     default:
         return failf(t, err, NA_E_TIMEOUT, "%s: no answer after sending the password within "
-                     "%.1f s (last received: \"%s\")", t->who, secs, sum);
+                     "%.1f s (%s)", t->who, secs, sum);
     }
 }
 
