@@ -72,8 +72,9 @@ static void update_options(tn *t)
 {
     char *o = t->base.info.telnet_options;
     size_t cap = sizeof t->base.info.telnet_options;
-    snprintf(o, cap, "%s%s%s%s", t->him_echo ? "ECHO " : "", (t->him_sga || t->us_sga) ? "SGA " : "",
-             t->us_naws ? "NAWS " : "", t->us_ttype ? "TTYPE " : "");
+    snprintf(o, cap, "%s%s%s%s", t->him_echo ? "ECHO " : "",
+             (t->him_sga || t->us_sga) ? "SGA " : "", t->us_naws ? "NAWS " : "",
+             t->us_ttype ? "TTYPE " : "");
     size_t l = strlen(o);
     if (l && o[l - 1] == ' ')
         o[l - 1] = '\0';
