@@ -127,6 +127,12 @@ static void login_and_run(void **st)
         fail_msg("open: %s", e.msg);
     }
     print_message("# options agreed with inetutils telnetd: %s\n", t->info.telnet_options);
+    print_message("# phases (us): connect %lld, negotiate %lld, auth %lld; wire in/out %llu/%llu,"
+                  " data in/out %llu/%llu\n", (long long)t->info.phase_us[NA_PHASE_CONNECT],
+                  (long long)t->info.phase_us[NA_PHASE_NEGOTIATE],
+                  (long long)t->info.phase_us[NA_PHASE_AUTH],
+                  (unsigned long long)t->info.wire_in, (unsigned long long)t->info.wire_out,
+                  (unsigned long long)t->info.data_in, (unsigned long long)t->info.data_out);
     assert_non_null(strstr(t->info.telnet_options, "ECHO"));
     assert_non_null(strstr(t->info.telnet_options, "NAWS"));
     assert_non_null(strstr(t->info.telnet_options, "TTYPE"));
