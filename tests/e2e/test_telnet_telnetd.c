@@ -32,6 +32,10 @@
 #define TEST_USER "netauto-test"
 #define TEST_PASS "Nt-telnet-test-7"
 
+/* What a test started, so its teardown stops it even when an assertion failed midway. */
+static pid_t g_pid = -1;
+static na_transport *g_t;
+
 /* Listen on 127.0.0.1, fork a child that accepts one connection and becomes telnetd on it. */
 static pid_t spawn_telnetd(int *port)
 {
@@ -78,6 +82,18 @@ static void reap(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
+static int teardown(void **st)
+{
+    (void)st;
+    if (g_t)
+        g_t->ops->destroy(g_t);
+    g_t = NULL;
+    if (g_pid > 0)
+        reap(g_pid);
+    g_pid = -1;
+    return 0;
+}
+
 static na_status open_all(na_transport *t, na_err *e)
 {
     for (;;) {
@@ -114,18 +130,16 @@ static void login_and_run(void **st)
 {
     (void)st;
     int port;
-    pid_t pid = spawn_telnetd(&port);
-    na_conn_params p = {.name = "linux1", .host = "127.0.0.1", .port = port,
-                        .username = TEST_USER, .password = TEST_PASS};
+    g_pid = spawn_telnetd(&port);
+    static na_conn_params p = {.name = "linux1", .host = "127.0.0.1", .username = TEST_USER,
+                               .password = TEST_PASS};
+    p.port = port;
     na_err e = NA_ERR_INIT;
-    na_transport *t = na_telnet_new(&p, &e);
+    na_transport *t = g_t = na_telnet_new(&p, &e);
     assert_non_null(t);
     na_status s = open_all(t, &e);
-    if (s != NA_OK) {
-        t->ops->destroy(t);
-        reap(pid);
+    if (s != NA_OK)
         fail_msg("open: %s", e.msg);
-    }
     print_message("# options agreed with inetutils telnetd: %s\n", t->info.telnet_options);
     print_message("# phases (us): connect %lld, negotiate %lld, auth %lld; wire in/out %llu/%llu,"
                   " data in/out %llu/%llu\n", (long long)t->info.phase_us[NA_PHASE_CONNECT],
@@ -152,22 +166,20 @@ static void login_and_run(void **st)
     assert_int_equal(t->ops->write(t, "exit\n", 5, false, &e), NA_OK);
     len = 0;
     assert_int_equal(read_until(t, buf, sizeof buf, &len, NULL), NA_EOF);
-    t->ops->destroy(t);
-    reap(pid);
 }
 
 static void wrong_password(void **st)
 {
     (void)st;
     int port;
-    pid_t pid = spawn_telnetd(&port);
-    na_conn_params p = {.name = "linux1", .host = "127.0.0.1", .port = port,
-                        .username = TEST_USER, .password = "definitely-wrong"};
+    g_pid = spawn_telnetd(&port);
+    static na_conn_params p = {.name = "linux1", .host = "127.0.0.1", .username = TEST_USER,
+                               .password = "definitely-wrong"};
+    p.port = port;
     na_err e = NA_ERR_INIT;
-    na_transport *t = na_telnet_new(&p, &e);
+    na_transport *t = g_t = na_telnet_new(&p, &e);
+    assert_non_null(t);
     na_status s = open_all(t, &e);
-    t->ops->destroy(t);
-    reap(pid);
     assert_int_equal(s, NA_ERROR);
     assert_int_equal(e.code, NA_E_AUTH);
     assert_string_equal(e.msg, "linux1: login refused: Login incorrect");
@@ -205,8 +217,8 @@ int main(void)
     }
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(login_and_run),
-        cmocka_unit_test(wrong_password),
+        cmocka_unit_test_teardown(login_and_run, teardown),
+        cmocka_unit_test_teardown(wrong_password, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
