@@ -436,9 +436,14 @@ static na_status login_step(tn *t, na_err *err)
     char msg[200], sum[TAIL_MAX * 4 + 8];
     bool complete = false;
     if (t->login != LG_WAIT_FIRST && na_tl_failure(s, n, msg, sizeof msg, &complete)) {
-        if (complete || t->eof || na_tl_classify(s, n, false) != NA_TL_NONE)
-            return failf(t, err, NA_E_AUTH, "%s: login refused: %s", t->who, msg);
-        return NA_AGAIN; /* let the message line finish */
+        /* a refusal is followed by a new login prompt or a hang-up, never by a CLI prompt:
+         * with a CLI prompt at the end, the words were banner text ("access denied ...") */
+        na_tl_kind end = na_tl_classify(s, n, false);
+        if (end != NA_TL_PROMPT) {
+            if (complete || t->eof || end != NA_TL_NONE)
+                return failf(t, err, NA_E_AUTH, "%s: login refused: %s", t->who, msg);
+            return NA_AGAIN; /* let the message line finish */
+        }
     }
     na_tl_kind k = na_tl_classify(s, n, t->login == LG_WAIT_FIRST);
     switch (t->login) {

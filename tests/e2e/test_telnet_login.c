@@ -172,6 +172,28 @@ static void login_prompt_variants(void **st)
     }
 }
 
+/* Failure words in a banner that ends in the CLI prompt are not a refusal. */
+static void banner_with_failure_words(void **st)
+{
+    (void)st;
+    static const ss_step script[] = {
+        SS_SEND("Username: "), SS_EXPECT(USER "\r\n"),
+        SS_SEND("Password: "), SS_EXPECT(PASS "\r\n"),
+        SS_SEND("\r\nWARNING: unauthorised use is logged; access denied to guests\r\n\r\nsw1#"),
+        SS_END,
+    };
+    ss_server *s = ss_start(script, 5000);
+    na_conn_params p = params(ss_port(s));
+    na_err e = NA_ERR_INIT;
+    na_transport *t = na_telnet_new(&p, &e);
+    assert_int_equal(open_all(t).st, NA_OK);
+    char buf[256];
+    read_now(t, buf, sizeof buf);
+    assert_non_null(strstr(buf, "access denied to guests\r\n\r\nsw1#"));
+    t->ops->destroy(t);
+    free(finish(s, true, NULL));
+}
+
 static void password_only(void **st)
 {
     (void)st;
@@ -480,6 +502,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(user_and_password),
         cmocka_unit_test(login_prompt_variants),
+        cmocka_unit_test(banner_with_failure_words),
         cmocka_unit_test(password_only),
         cmocka_unit_test(no_login_then_eof),
         cmocka_unit_test(refused_with_message),
