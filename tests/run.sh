@@ -21,6 +21,7 @@ PY=/usr/bin/python3
 WRAP=()
 if [ "${VALGRIND:-0}" = 1 ]; then
     WRAP=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+          --suppressions="$ROOT/tests/valgrind.supp"
           --show-leak-kinds=definite --track-fds=no)
     export NETAUTO_WRAP="${WRAP[*]}"
 fi
