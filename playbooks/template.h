@@ -102,5 +102,7 @@ char *na_tpl_render_string(const char *src, const json_t *vars, na_err *err);
  * shortest round-trip, true/false, none as "", lists and objects as compact JSON. */
 int na_tpl_stringify(const json_t *v, na_buf *out, na_err *err);
 bool na_tpl_truthy(const json_t *v);
+/* "a string", "a list", "a mapping", "an integer"... for messages. */
+const char *na_tpl_type_name(const json_t *v);
 
 #endif

@@ -25,7 +25,7 @@ static void tv_set(tv *v, json_t *j, bool raw) /* takes the reference */
     v->why[0] = '\0';
 }
 
-const char *tpl_type_name(const json_t *j)
+const char *na_tpl_type_name(const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: return "a mapping";
@@ -293,7 +293,7 @@ static int eval_nav(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *
                 snprintf(why, sizeof why, "'%s' has no field '%s'", path, x->s);
         } else {
             snprintf(why, sizeof why, "'%s' is %s, not a mapping (looking for field '%s')", path,
-                     tpl_type_name(cur), x->s);
+                     na_tpl_type_name(cur), x->s);
         }
     } else if (json_is_array(cur) && json_is_integer(key.j)) {
         long long i = json_integer_value(key.j), n = (long long)json_array_size(cur);
@@ -311,8 +311,8 @@ static int eval_nav(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *
         if (!child)
             snprintf(why, sizeof why, "'%s' has no field '%s'", path, k);
     } else {
-        na_err_set(err, NA_E_CONFIG, "cannot index '%s' (%s) with %s", path, tpl_type_name(cur),
-                   tpl_type_name(key.j));
+        na_err_set(err, NA_E_CONFIG, "cannot index '%s' (%s) with %s", path, na_tpl_type_name(cur),
+                   na_tpl_type_name(key.j));
         goto fail;
     }
     bool raw = out->raw;
@@ -378,7 +378,7 @@ static int compare(int op, const json_t *a, const json_t *b, bool *res, na_err *
             in = json_object_get(b, json_string_value(a)) != NULL;
         } else {
             return na_err_set(err, NA_E_CONFIG, "cannot test whether %s is in %s",
-                              tpl_type_name(a), tpl_type_name(b));
+                              na_tpl_type_name(a), na_tpl_type_name(b));
         }
         *res = op == OP_IN ? in : !in;
         return 0;
@@ -397,8 +397,8 @@ static int compare(int op, const json_t *a, const json_t *b, bool *res, na_err *
     } else if (json_is_string(a) && json_is_string(b)) {
         c = strcmp(json_string_value(a), json_string_value(b));
     } else {
-        return na_err_set(err, NA_E_CONFIG, "cannot compare %s with %s", tpl_type_name(a),
-                          tpl_type_name(b));
+        return na_err_set(err, NA_E_CONFIG, "cannot compare %s with %s", na_tpl_type_name(a),
+                          na_tpl_type_name(b));
     }
     *res = op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
     return 0;

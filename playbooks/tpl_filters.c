@@ -67,7 +67,7 @@ static int as_text(const char *fname, const json_t *j, na_buf *b, na_err *err)
 {
     if (json_is_array(j) || json_is_object(j))
         return na_err_set(err, NA_E_CONFIG, "filter '%s' expects a string, got %s", fname,
-                          tpl_type_name(j));
+                          na_tpl_type_name(j));
     return na_tpl_stringify(j, b, err);
 }
 
@@ -75,7 +75,7 @@ static int f_join(const json_t *in, const json_t *sep, tv *out, na_err *err)
 {
     if (!json_is_array(in))
         return na_err_set(err, NA_E_CONFIG, "filter 'join' expects a list, got %s",
-                          tpl_type_name(in));
+                          na_tpl_type_name(in));
     na_buf b;
     na_buf_init(&b, NA_TPL_MAX_OUT);
     na_buf s;
@@ -126,7 +126,7 @@ static int f_int(const json_t *in, tv *out, na_err *err)
             return set_val(out, json_integer(v), err);
         return na_err_set(err, NA_E_CONFIG, "filter 'int': '%s' is not an integer", s);
     }
-    return na_err_set(err, NA_E_CONFIG, "filter 'int' cannot convert %s", tpl_type_name(in));
+    return na_err_set(err, NA_E_CONFIG, "filter 'int' cannot convert %s", na_tpl_type_name(in));
 }
 
 static int f_replace(const json_t *in, const json_t *from, const json_t *to, tv *out,
@@ -273,7 +273,7 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
             rc = set_val(out, json_integer((json_int_t)json_object_size(j)), err);
         else
             rc = na_err_set(err, NA_E_CONFIG, "filter '%s' expects a string, list or mapping, "
-                            "got %s", n, tpl_type_name(j));
+                            "got %s", n, na_tpl_type_name(j));
     } else if (!strcmp(n, "replace")) {
         rc = f_replace(j, args[0].j, args[1].j, out, err);
     } else if (!strcmp(n, "int")) {

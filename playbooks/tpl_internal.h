@@ -64,7 +64,6 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
 int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out, na_err *err);
 /* Describe the path of a node ("vlans[0].name") into buf. */
 void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap);
-const char *tpl_type_name(const json_t *j);
 bool tpl_filter_known(const char *name);
 /* NULL when nargs suits the filter, else what it takes ("takes no arguments"). */
 const char *tpl_filter_arity(const char *name, int nargs);
