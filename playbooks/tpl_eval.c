@@ -316,10 +316,11 @@ static int eval_nav(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *
         goto fail;
     }
     bool raw = out->raw;
+    child = json_incref(child); /* before the container goes: it may hold the only reference */
     tv_clear(&key);
     tv_clear(out);
     if (child) {
-        tv_set(out, json_incref(child), raw);
+        tv_set(out, child, raw);
     } else {
         out->k = TV_UNDEF;
         memcpy(out->why, why, sizeof why);

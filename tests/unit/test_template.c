@@ -71,6 +71,7 @@ static void paths_and_indexes(void **st)
     expect_render("{{ sub.list[idx] }}", "20");
     expect_render("{{ sub['key'] }}", "k");
     expect_render("{{ byid[10] }}", "ten");
+    expect_render("{{ [10, [20, 'x']][1][1] }} {{ (names | join(',')) }}", "x users,voice,guests");
     expect_render("{{ pi }} {{ flag }} [{{ nothing }}]", "3.5 true []");
     expect_render("{{ names }}", "[\"users\",\"voice\",\"guests\"]");
     expect_render("{{ 'a\\'b' }} {{ \"x\" }} {{ -3 }} {{ 2.0 }}", "a'b x -3 2.0");
@@ -276,13 +277,42 @@ static void unknown_values(void **st)
     json_decref(v);
 }
 
+/* Random expressions: compile and render must succeed or fail with a message, never crash. */
+static void random_expressions(void **st)
+{
+    (void)st;
+    static const char *const tok[] = {
+        "{{", "}}", "item", "vlans", "names", ".", "[", "]", "(", ")", "0", "-1", "'a'", "\"b\"",
+        "|", "default", "upper", "join", "length", "replace", "int", ",", "==", "!=", "<", "in",
+        "not", "and", "or", "is", "defined", "lazy", "sub", "list", " ", "x", "{%", "'{{'"};
+    unsigned seed = 99;
+    json_t *v = vars();
+    for (int iter = 0; iter < 20000; iter++) {
+        char src[512] = "";
+        int n = 1 + iter % 24;
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(src, tok[(seed >> 12) % (sizeof tok / sizeof tok[0])]);
+        }
+        na_err e = NA_ERR_INIT;
+        char *out = na_tpl_render_string(src, v, &e);
+        if (out)
+            free(out);
+        else
+            assert_true(e.code != NA_E_NONE && e.msg[0]);
+        na_tpl *t = na_tpl_compile_expr(src, &e);
+        na_tpl_free(t);
+    }
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paths_and_indexes),   cmocka_unit_test(filters),
         cmocka_unit_test(tests_and_logic),     cmocka_unit_test(lazy_variables),
         cmocka_unit_test(errors),              cmocka_unit_test(native_values_and_unknown),
-        cmocka_unit_test(unknown_values),
+        cmocka_unit_test(unknown_values),      cmocka_unit_test(random_expressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
