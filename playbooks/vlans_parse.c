@@ -211,10 +211,12 @@ int na_vlans_parse(const char *text, size_t n, na_vlan_list *out, na_err *err)
         if (blank(&l))
             break;
         if (isdigit((unsigned char)l.s[0])) {
-            char *e;
-            long id = strtol(l.s, &e, 10);
-            if (*e != ' ' && e != l.s + l.n)
-                break;
+            long id = 0;
+            size_t k = 0;
+            while (k < l.n && k < 6 && isdigit((unsigned char)l.s[k]))
+                id = id * 10 + (l.s[k++] - '0');
+            if (k < l.n && l.s[k] != ' ')
+                break; /* not a VLAN row: the input does not stop at the text's end */
             if (id < 1 || id > NA_VLANS_MAX) {
                 na_vlan_list_free(out);
                 return na_err_set(err, NA_E_PROTOCOL, "show vlan: VLAN id %ld out of range", id);

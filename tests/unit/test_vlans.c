@@ -308,13 +308,53 @@ static void idempotence_and_verify(void **st)
     na_vlan_list_free(&cur);
 }
 
+/* Damaged tables (bytes changed, lines cut) parse or fail with a message; never crash. */
+static void damaged_tables(void **st)
+{
+    (void)st;
+    const char *files[] = {"ios_show_vlan_brief.txt", "nxos_show_vlan_brief.txt",
+                           "eos_show_vlan_brief.txt", "ios_show_vlan.txt"};
+    unsigned seed = 3;
+    for (int f = 0; f < 4; f++) {
+        size_t n;
+        char *orig = slurp(files[f], &n);
+        for (int iter = 0; iter < 2000; iter++) {
+            char *t = malloc(n + 1);
+            memcpy(t, orig, n + 1);
+            size_t len = n;
+            for (int k = 0; k < 1 + iter % 5; k++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t at = (seed >> 8) % len;
+                if ((seed >> 4) % 4 == 0)
+                    len = at; /* truncated output */
+                else
+                    t[at] = " ,-\n\r0123456789aZ"[(seed >> 20) % 18];
+                if (!len)
+                    break;
+            }
+            na_vlan_list l;
+            na_err e = NA_ERR_INIT;
+            if (na_vlans_parse(t, len, &l, &e) == 0) {
+                for (size_t i = 0; i < l.n; i++)
+                    assert_true(l.v[i].id >= 1 && l.v[i].id <= 4094 && l.v[i].name &&
+                                l.v[i].status);
+                na_vlan_list_free(&l);
+            } else {
+                assert_true(e.msg[0]);
+            }
+            free(t);
+        }
+        free(orig);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_ios),        cmocka_unit_test(parse_nxos),
         cmocka_unit_test(parse_eos),        cmocka_unit_test(parse_errors),
         cmocka_unit_test(plan_states),      cmocka_unit_test(never_touch_defaults),
-        cmocka_unit_test(idempotence_and_verify),
+        cmocka_unit_test(idempotence_and_verify), cmocka_unit_test(damaged_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
