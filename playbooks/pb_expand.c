@@ -555,8 +555,13 @@ int na_task_iter_expect(const na_task_iter *it, const char *output, size_t n, na
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         int m = pcre2_match(it->expect_re[i], (PCRE2_SPTR)output, n, 0, 0, md, NULL);
         if (m == PCRE2_ERROR_NOMATCH) {
-            rc = na_err_set(err, NA_E_DEVICE, "expect '%s' did not match the output of '%s'",
-                            it->expect.v[i], it->commands.n ? it->commands.v[0] : "?");
+            size_t nc = it->commands.n;
+            char more[48] = "";
+            if (nc > 1)
+                snprintf(more, sizeof more, " (and %zu more command%s)", nc - 1,
+                         nc > 2 ? "s" : "");
+            rc = na_err_set(err, NA_E_DEVICE, "expect '%s' did not match the output of '%s'%s",
+                            it->expect.v[i], nc ? it->commands.v[0] : "?", more);
         } else if (m < 0) {
             PCRE2_UCHAR msg[200];
             pcre2_get_error_message(m, msg, sizeof msg);

@@ -241,6 +241,31 @@ static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
     return 0;
 }
 
+/* A VLAN written literally (no template in its id or name) is checked now: range, default
+ * VLANs, name, and duplicates among the literal ones before it. */
+static int check_vlan_literal(na_playbook *pb, const na_task *t, na_ynode *cfg, size_t i,
+                              na_ynode *id, na_ynode *nm, na_err *err)
+{
+    const char *ids = na_yscalar(id), *nms = nm && !na_yis_null(nm) ? na_yscalar(nm) : NULL;
+    if (na_tpl_has_syntax(ids) || (nms && na_tpl_has_syntax(nms)))
+        return 0;
+    char *e;
+    long v = strtol(ids, &e, 10);
+    if (!*ids || *e || v < -100000 || v > 100000)
+        return lerr(pb, t, NULL, id, err, "VLAN id must be a number, got '%s'", ids);
+    na_vlan_want w = {(int)v, (char *)nms};
+    na_err local = NA_ERR_INIT;
+    if (na_vlans_check(&w, 1, &local) < 0)
+        return lerr(pb, t, NULL, id, err, "%s", local.msg);
+    for (size_t j = 0; j < i; j++) {
+        na_ynode *other = na_ymap_get(&pb->doc, na_yseq_item(&pb->doc, cfg, j), "id");
+        const char *os = na_yscalar(other);
+        if (os && !na_tpl_has_syntax(os) && strtol(os, &e, 10) == v && !*e)
+            return lerr(pb, t, NULL, id, err, "VLAN %ld is listed twice", v);
+    }
+    return 0;
+}
+
 static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
 {
     static const char *const KEYS[] = {"state", "config", NULL};
@@ -285,8 +310,10 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
         na_ynode *nm = na_ymap_get(&pb->doc, it, "name");
         if (nm && !na_yis_scalar(nm))
             return lerr(pb, t, NULL, nm, err, "VLAN name must be a string");
+        if (check_vlan_literal(pb, t, cfg, i, id, nm, err) < 0)
+            return -1;
     }
-    return 0; /* values (ids, names, duplicates) are checked by expansion, positioned */
+    return 0; /* values from templates are checked by expansion, positioned the same way */
 }
 
 static int check_script(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)

@@ -269,11 +269,28 @@ static void validation(void **st)
                    "    - name: t\n      command: show {{ a }}\n",
                    NULL, "site.yaml:3:8: task 't': variables nested more than 32 deep (does "
                          "'a' refer to itself?)");
-    /* VLAN values: positioned at the id, or at the template they came from */
+    /* VLAN values: positioned at the id, or at the template they came from; literal ones are
+     * refused when loading already */
+    {
+        const char *lit = "- hosts: all\n  tasks:\n    - name: v\n      vlans:\n        config:\n"
+                          "          - {id: 10, name: ten}\n          - {id: 1}\n";
+        expect_load_error(lit, "site.yaml:7:18: task 'v': VLAN 1 is a default VLAN (1, "
+                               "1002-1005) and is never changed");
+        lit = "- hosts: all\n  tasks:\n    - name: v\n      vlans:\n        config:\n"
+              "          - {id: 10, name: ten}\n          - {id: 10}\n";
+        expect_load_error(lit, "site.yaml:7:18: task 'v': VLAN 10 is listed twice");
+        lit = "- hosts: all\n  tasks:\n    - name: v\n      vlans:\n        config:\n"
+              "          - {id: 4095, name: x}\n";
+        expect_load_error(lit, "site.yaml:6:18: task 'v': VLAN id 4095 is out of range (1-4094)");
+        lit = "- hosts: all\n  tasks:\n    - name: v\n      vlans:\n        config:\n"
+              "          - {id: 7, name: \"a b\"}\n";
+        expect_load_error(lit, "site.yaml:6:18: task 'v': VLAN 7: name 'a b' contains a space "
+                               "(VLAN names are one word)");
+    }
     const char *vl = "- hosts: all\n  tasks:\n    - name: v\n      vlans:\n        config:\n"
-                     "          - {id: 10, name: ten}\n          - {id: 1002}\n";
-    expect_invalid(vl, NULL, "site.yaml:7:18: task 'v': VLAN 1002 is a default VLAN (1, "
-                             "1002-1005) and is never changed");
+                     "          - {id: 10, name: ten}\n          - {id: \"{{ v }}\"}\n";
+    expect_invalid(vl, "{\"v\": 1002}", "site.yaml:7:18: task 'v': VLAN 1002 is a default "
+                                         "VLAN (1, 1002-1005) and is never changed");
     const char *vl2 = "- hosts: all\n  tasks:\n    - name: v\n      vlans:\n        state: "
                       "replaced\n        config: \"{{ mine }}\"\n";
     expect_invalid(vl2, "{\"mine\": [{\"id\": 5000}]}",
@@ -441,7 +458,7 @@ static void loops(void **st)
     assert_int_equal(na_task_iter_expect(&x->iters[1], out1, strlen(out1), &e), -1);
     assert_int_equal(e.code, NA_E_DEVICE);
     assert_string_equal(e.msg, "expect 'GigabitEthernet0/2 is up' did not match the output of 'show "
-                               "interface Gi0/2'");
+                               "interface Gi0/2' (and 1 more command)");
     na_err_clear(&e);
     na_buf_reset(&b);
     assert_int_equal(na_task_exp_render(x, NULL, &b, &e), 0);
@@ -481,7 +498,7 @@ static void precedence_and_registered(void **st)
                        "{{ inventory_hostname }}\"\n"
                        "      timeout: 45\n"
                        "      ignore_errors: \"{{ h == 'host' }}\"\n"
-                       "    - name: u\n"
+                       "    - name: \"u on {{ inventory_hostname }}\"\n"
                        "      command: \"{{ p }} {{ out }}\"\n";
     na_err e = NA_ERR_INIT;
     na_playbook *pb = load(text, &e);
@@ -502,13 +519,16 @@ static void precedence_and_registered(void **st)
     /* registered beats play vars; task vars are per task */
     x = expand(pb, 1, NULL, NULL, "{\"out\": \"r\", \"p\": \"reg\"}");
     expect_strv(&x->iters[0].commands, "reg r");
+    assert_string_equal(x->name, "u on sw1"); /* names are rendered too */
     na_task_exp_free(x);
     /* at runtime, a registered name that is missing is an undefined variable */
     json_t *r = J("{}");
     na_pb_vars v = {.host = "sw1", .registered = r};
     na_task_exp *y;
     assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 1), &v, &y, &e), -1);
-    assert_string_equal(e.msg, "site.yaml:12:16: task 'u': undefined variable 'out'");
+    assert_string_equal(e.msg,
+                        "site.yaml:12:16: task 'u on {{ inventory_hostname }}': undefined variable "
+                        "'out'");
     json_decref(r);
     na_pb_free(pb);
 }
@@ -674,6 +694,53 @@ static void examples(void **st)
     na_pb_free(pb);
 }
 
+/* Mutated playbooks (bytes replaced, inserted, cut) must load or fail with a message, and a
+ * loaded one must validate or fail with a message: never crash, hang or leak (run under ASan
+ * and valgrind by `make asan` / `make valgrind`). */
+static void mutations(void **st)
+{
+    (void)st;
+    static const char alphabet[] = "{}[]:-'\"|#&*!%@`\n \t{{ }}item.x0";
+    unsigned seed = 7;
+    size_t loaded = 0;
+    for (int iter = 0; iter < 4000; iter++) {
+        const char *base = iter % 2 ? GOOD : ADD_VLANS;
+        char buf[4096];
+        size_t n = strlen(base);
+        memcpy(buf, base, n);
+        for (int k = 0; k < 1 + iter % 4; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % n;
+            char c = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+            int op = (int)((seed >> 4) % 3);
+            if (op == 0) {
+                buf[at] = c;
+            } else if (op == 1 && n + 1 < sizeof buf) {
+                memmove(buf + at + 1, buf + at, n - at);
+                buf[at] = c;
+                n++;
+            } else {
+                memmove(buf + at, buf + at + 1, n - at - 1);
+                n--;
+            }
+        }
+        na_err e = NA_ERR_INIT;
+        na_playbook *pb = na_pb_load_mem("m.yaml", buf, n, NULL, &e);
+        if (!pb) {
+            assert_true(e.code != NA_E_NONE && e.msg[0]);
+            continue;
+        }
+        loaded++;
+        json_t *hv = J("{\"vlan_list\": [{\"id\": 2, \"name\": \"a\"}], \"names\": [\"x\"]}");
+        na_pb_vars v = {.host = "sw1", .host_vars = hv};
+        if (na_pb_validate(pb, NULL, &v, &e) < 0)
+            assert_true(e.code != NA_E_NONE && e.msg[0]);
+        json_decref(hv);
+        na_pb_free(pb);
+    }
+    assert_true(loaded > 100); /* the mutations did exercise validation too */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +753,7 @@ int main(void)
         cmocka_unit_test(vlans_and_save),
         cmocka_unit_test(results),
         cmocka_unit_test(examples),
+        cmocka_unit_test(mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
