@@ -55,6 +55,10 @@ bool na_diff_is_volatile(const char *s, size_t n)
 static int split_lines(const char *t, size_t n, bool keep_volatile, size_t max, seq *s,
                        const char *which, na_err *err)
 {
+    if (!t) { /* NULL with length 0: an empty text */
+        t = "";
+        n = 0;
+    }
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
         count += t[i] == '\n';

@@ -149,6 +149,14 @@ static void hunks(void **st)
     /* from and to nothing */
     expect_diff("", "x\ny\n", "--- before\n+++ after\n@@ -0,0 +1,2 @@\n+x\n+y\n");
     expect_diff("x\n", "", "--- before\n+++ after\n@@ -1 +0,0 @@\n-x\n");
+    na_buf nb;
+    na_buf_init(&nb, 0);
+    na_err e = NA_ERR_INIT;
+    bool ch = false;
+    assert_int_equal(na_diff_unified(NULL, 0, "x\n", 2, NULL, &nb, &ch, &e), 0);
+    assert_string_equal(nb.data, "--- before\n+++ after\n@@ -0,0 +1 @@\n+x\n");
+    assert_true(ch);
+    na_buf_free(&nb);
     /* pure insertion in the middle with context 0: the range is the line before */
     na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
     o.context = 0;
