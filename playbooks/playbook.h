@@ -1,0 +1,165 @@
+/* playbook.h — playbooks: load and check the YAML (plays, tasks, one action per task), validate
+ * them for a host before anything is sent (undefined variables, bad regexes, bad VLANs, missing
+ * scripts: all as file:line:column errors naming the task), and expand a task for a host into the
+ * concrete strings the runner hands to the driver. Also `--check` rendering and the shape of
+ * registered results. Pure: nothing here opens a connection (the runner does).
+ *
+ * Format and semantics: docs/playbooks.md. In short: a playbook is a list of plays {name, hosts,
+ * vars, tasks}; a task has a name and exactly one of command, config, save, vlans, script, plus
+ * register, expect (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout,
+ * vars. Variables, highest precedence first: inventory_hostname/playbook_dir, extra vars, the
+ * loop variable, registered results, task vars, play vars, host vars. */
+#ifndef NA_PLAYBOOK_H
+#define NA_PLAYBOOK_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "buf.h"
+#include "err.h"
+#include "strv.h"
+#include "vlans.h"
+
+#include <jansson.h>
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct na_playbook na_playbook;
+typedef struct na_play na_play;
+typedef struct na_task na_task;
+
+typedef enum {
+    NA_TASK_COMMAND = 1, /* exec-mode commands; output can be registered and checked */
+    NA_TASK_CONFIG,      /* config lines, one push (a loop's items are concatenated) */
+    NA_TASK_SAVE,        /* the platform's save command */
+    NA_TASK_VLANS,       /* the vlans resource (vlans.h) */
+    NA_TASK_SCRIPT,      /* upload a local script, run it with args, remove it (linux) */
+} na_task_kind;
+
+const char *na_task_kind_name(na_task_kind k); /* "command", "config", ... */
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+/* Load and check a playbook file. Structure errors (unknown keys, wrong types, missing name, no
+ * or two actions, template syntax, bad regex or VLAN literals, bad identifiers) fail here with
+ * NA_E_CONFIG "file:line:column: task 'NAME': ..." (NA_E_YAML for malformed YAML, NA_E_IO when
+ * unreadable). Returns a new playbook (free with na_pb_free) or NULL. */
+na_playbook *na_pb_load_file(const char *path, na_err *err);
+/* The same from memory; `name` is used in messages, `dir` resolves script paths (NULL = "."). */
+na_playbook *na_pb_load_mem(const char *name, const char *text, size_t n, const char *dir,
+                            na_err *err);
+void na_pb_free(na_playbook *pb);
+
+size_t na_pb_play_count(const na_playbook *pb);
+const na_play *na_pb_play(const na_playbook *pb, size_t i);
+const char *na_pb_dir(const na_playbook *pb); /* absolute directory of the playbook */
+
+const char *na_play_name(const na_play *p);   /* the hosts pattern when the play has no name */
+const char *na_play_hosts(const na_play *p);  /* --limit-style pattern, unresolved */
+size_t na_play_task_count(const na_play *p);
+const na_task *na_play_task(const na_play *p, size_t i);
+
+const char *na_task_name(const na_task *t);   /* as written (may contain {{ }}) */
+na_task_kind na_task_kind_of(const na_task *t);
+const char *na_task_register(const na_task *t); /* NULL when the task registers nothing */
+unsigned na_task_line(const na_task *t);
+unsigned na_task_col(const na_task *t);
+
+/* ---- variables for one host --------------------------------------------------------------- */
+
+typedef struct na_pb_vars {
+    const char *host;          /* inventory name (inventory_hostname) */
+    const json_t *host_vars;   /* object or NULL (from the inventory) */
+    const json_t *extra_vars;  /* object or NULL (CLI -e / daemon) */
+    const json_t *registered;  /* object name -> result (na_result_*), or NULL */
+} na_pb_vars;                  /* everything borrowed */
+
+/* Validate every task of `play` (NULL = every play) for one host before anything is sent:
+ * undefined variables, values of the wrong type, regexes, VLAN ids and names, script files.
+ * Names registered by earlier tasks are known to exist (their values are not, so checks that
+ * need them wait for na_task_expand). v->registered is ignored. Tasks whose `when` is false for
+ * this host are skipped, like at runtime. 0, or -1 with a positioned NA_E_CONFIG /
+ * NA_E_NOTFOUND (undefined variable) error. */
+int na_pb_validate(const na_playbook *pb, const na_play *play, const na_pb_vars *v, na_err *err);
+
+/* ---- expansion ---------------------------------------------------------------------------- */
+
+/* One loop item (or the single run of a task without loop). */
+typedef struct na_task_iter {
+    json_t *item;              /* the loop item (owned reference), NULL without loop */
+    bool skipped;              /* `when` was false for this item */
+    na_strv commands;          /* command: the commands, in order */
+    na_strv expect;            /* command: pattern sources */
+    pcre2_code **expect_re;    /* command: compiled (MULTILINE), expect.n entries, owned */
+    char *script;              /* script: absolute local path (owned) */
+    na_strv args;              /* script: arguments */
+} na_task_iter;
+
+typedef struct na_task_exp {
+    const na_task *task;
+    na_task_kind kind;
+    char *name;                /* rendered name (owned) */
+    bool skipped;              /* nothing to do: `when` false for every item, or an empty loop */
+    bool ignore_errors;
+    int timeout_ms;            /* 0: the driver's default */
+    bool partial;              /* validation only: some values wait for registered results */
+    na_task_iter *iters;       /* command/script: one per item; config/save/vlans: 1 */
+    size_t n_iters;
+    na_strv config;            /* config: every line of every item, in order (ONE push) */
+    na_vlans_state vlan_state; /* vlans */
+    na_vlan_want *vlans;       /* vlans: desired VLANs (names owned), checked */
+    size_t n_vlans;
+} na_task_exp;
+
+/* Expand task t for one host at runtime (v->registered = results so far). On success *out is a
+ * new expansion (free with na_task_exp_free). Errors are positioned like validation errors. */
+int na_task_expand(const na_task *t, const na_pb_vars *v, na_task_exp **out, na_err *err);
+void na_task_exp_free(na_task_exp *x);
+
+/* Check an iteration's expect patterns against the output of its commands (all of them, joined
+ * by newlines). 0 when every pattern matches; -1 with NA_E_DEVICE naming the first that does
+ * not. */
+int na_task_iter_expect(const na_task_iter *it, const char *output, size_t n, na_err *err);
+
+/* vlans tasks: the commands that take `current` (parsed `show vlan brief`) to the desired
+ * state; none means nothing to change. */
+int na_task_exp_vlan_plan(const na_task_exp *x, const na_vlan_list *current, na_strv *cmds,
+                          na_err *err);
+
+/* ---- --check ------------------------------------------------------------------------------ */
+
+typedef struct na_render_ctx {
+    const char *save_command;          /* the platform's save command (NULL: "write memory") */
+    const char *vlan_read_command;     /* NULL: "show vlan brief" */
+    const na_vlan_list *current_vlans; /* vlans tasks: the device's VLANs (required for them) */
+} na_render_ctx;
+
+/* Append exactly what would be sent for an expanded task, in sections:
+ *   [exec]    commands (command tasks; the VLAN read for vlans tasks)
+ *   [config]  config lines (config tasks; the VLAN commands, nothing if none are needed)
+ *   [save]    the save command
+ *   [script]  "upload PATH", then "run: NAME 'arg' ..." and "remove" for each item
+ * Skipped items send nothing; a fully skipped task renders "[skipped]". */
+int na_task_exp_render(const na_task_exp *x, const na_render_ctx *ctx, na_buf *out, na_err *err);
+
+/* Quote s for a POSIX shell ('...' with embedded quotes escaped), appended to out. */
+int na_shell_quote(const char *s, na_buf *out, na_err *err);
+
+/* ---- registered results (what `register: NAME` stores; new references) --------------------- */
+
+/* command: {"commands": [...], "stdout": [per command], "stdout_lines": [[...]], "failed",
+ * "changed": false, "msg" (when given)} — outputs[i] belongs to commands->v[i]. */
+json_t *na_result_command(const na_strv *commands, const char *const *outputs, bool failed,
+                          const char *msg);
+/* config/save/vlans: {"commands": [...sent], "changed", "failed", "msg"} */
+json_t *na_result_change(const na_strv *commands, bool changed, bool failed, const char *msg);
+/* script: {"stdout", "stderr", "rc", "stdout_lines", "stderr_lines", "failed", "changed": true} */
+json_t *na_result_script(const char *out, const char *errtext, int rc, bool failed,
+                         const char *msg);
+/* a skipped task or item: {"skipped": true, "changed": false, "failed": false} */
+json_t *na_result_skipped(void);
+/* a loop: {"results": [...], "changed": any, "failed": any}; takes the array's reference */
+json_t *na_result_loop(json_t *results);
+/* [{"id", "name", "status", "ports": [...]}] */
+json_t *na_vlans_to_json(const na_vlan_list *l);
+
+#endif
