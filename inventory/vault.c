@@ -159,6 +159,19 @@ static int parse_header(const char *label, const char *line, na_vault_kdf *k, na
     return kdf_check(label, k, err);
 }
 
+/* Does raw[0..n) encode to exactly b64[0..m)? Base64 leaves a few bits of the last character
+ * unused; a file whose bytes changed there must still count as changed. */
+static bool canonical_b64(const unsigned char *raw, size_t n, const char *b64, size_t m)
+{
+    char *re = malloc(4 * ((n + 2) / 3) + 1);
+    if (!re)
+        return false;
+    int l = EVP_EncodeBlock((unsigned char *)re, raw, (int)n);
+    bool same = l >= 0 && (size_t)l == m && memcmp(re, b64, m) == 0;
+    free(re);
+    return same;
+}
+
 int na_vault_decrypt(const char *label, const char *data, size_t n, const char *pass,
                      na_buf *out, na_vault_kdf *kdf_out, na_err *err)
 {
@@ -204,6 +217,8 @@ int na_vault_decrypt(const char *label, const char *data, size_t n, const char *
         for (size_t i = m; i > 0 && b64[i - 1] == '=' && raw_len > 0; i--)
             raw_len--; /* EVP_DecodeBlock counts the padding as zero bytes */
     }
+    if (dl >= 0 && !canonical_b64(raw, raw_len, b64, m))
+        dl = -1; /* unused padding bits changed: still a changed file */
     if (dl < 0 || raw_len < SALT_LEN + NONCE_LEN + TAG_LEN) {
         na_err_set(err, NA_E_CONFIG, "vault %s: wrong passphrase or corrupted file", label);
         goto done;
