@@ -53,8 +53,8 @@ int cli_tty_prompt(const char *prompt, char *buf, size_t cap, void *ud, na_err *
     struct termios quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
     quiet.c_lflag |= ICANON | ECHONL;
+    tcsetattr(fd, TCSAFLUSH, &quiet); /* echo off (and typeahead dropped) before the prompt */
     write_all(fd, prompt);
-    tcsetattr(fd, TCSAFLUSH, &quiet);
     size_t n = 0;
     int rc = 0;
     while (!got_signal) {

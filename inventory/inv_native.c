@@ -48,9 +48,11 @@ static int parse_place(na_inventory *inv, na_ydoc *d, na_ynode *map, inv_layer *
     return 0;
 }
 
-/* A list of group names (or one name) -> links. */
+/* A list of group names (or one name) -> links. implicit: a name not defined under `groups`
+ * becomes an empty group (hosts' lists); otherwise it is an error (parents). */
 static int name_links(na_inventory *inv, na_ydoc *d, na_ynode *list, const char *ctx,
-                      const char *key, inv_link **a, size_t *n, size_t *cap, na_err *err)
+                      const char *key, bool implicit, inv_link **a, size_t *n, size_t *cap,
+                      na_err *err)
 {
     if (na_yis_null(list))
         return 0;
@@ -65,6 +67,13 @@ static int name_links(na_inventory *inv, na_ydoc *d, na_ynode *list, const char 
         if (!strcmp(s, "all"))
             continue; /* every host is in "all" anyway */
         size_t g = inv_group_index(inv, s);
+        if (g == (size_t)-1 && implicit) { /* a tag-like group with no settings, as in Ansible */
+            if (!inv_valid_name(s))
+                return ERR(it, "%s: bad group name '%s' (no spaces or any of , : ! &)", ctx, s);
+            const char *c = inv_strdup(inv, s, err);
+            if (!c || (g = inv_add_group(inv, c, na_yline(it), na_ycol(it), err)) == (size_t)-1)
+                return -1;
+        }
         if (g == (size_t)-1)
             return ERR(it, "%s: unknown group '%s' in %s", ctx, s, key);
         if (inv_add_link(a, n, cap, g, na_yline(it), na_ycol(it), err) < 0)
@@ -100,7 +109,7 @@ static int parse_groups(na_inventory *inv, na_ydoc *d, na_ynode *groups, na_err 
         if (parse_place(inv, d, na_ymap_val(d, groups, i), &g->layer, ctx, "parents", &parents,
                         err) < 0)
             return -1;
-        if (parents && name_links(inv, d, parents, ctx, "parents", &g->parents, &g->n_parents,
+        if (parents && name_links(inv, d, parents, ctx, "parents", false, &g->parents, &g->n_parents,
                                   &g->cap_parents, err) < 0)
             return -1;
     }
@@ -130,7 +139,7 @@ static int parse_hosts(na_inventory *inv, na_ydoc *d, na_ynode *hosts, na_err *e
         if (parse_place(inv, d, na_ymap_val(d, hosts, i), &h->layer, ctx, "groups", &groups,
                         err) < 0)
             return -1;
-        if (groups && name_links(inv, d, groups, ctx, "groups", &h->groups, &h->n_groups,
+        if (groups && name_links(inv, d, groups, ctx, "groups", true, &h->groups, &h->n_groups,
                                  &h->cap_groups, err) < 0)
             return -1;
     }

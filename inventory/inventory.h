@@ -19,12 +19,16 @@
  * Everything is resolved at load time (precedence, ports, secrets, jump hosts, paths), so every
  * error — bad YAML, unknown key, unknown group, group cycle, missing ${ENV_VAR}, wrong vault
  * passphrase — surfaces before anything is sent to a device, as "FILE:LINE:COLUMN: host 'sw1':
- * ..." (code NA_E_YAML for syntax, NA_E_CONFIG otherwise). The format is docs/inventory.md.
+ * ..." (code NA_E_YAML for syntax, NA_E_USAGE when no vault passphrase source is available,
+ * NA_E_CONFIG otherwise). All of them mean "invalid input" (exit status 2). The format is
+ * docs/inventory.md.
  *
  * Ownership: the inventory owns every string, json_t and na_conn_params it hands out; they stay
  * valid, unchanged, until na_inv_free. A loaded inventory is read-only, so several threads may
  * read it at once. Secrets (password, enable secret, key passphrase) are held with
- * na_secret_dup (registered for redaction) and wiped by na_inv_free.
+ * na_secret_dup (registered for redaction) and wiped by na_inv_free. To reload (the daemon's
+ * SIGHUP), load the new file, switch to it, and free the old inventory only once no session
+ * still uses its na_conn_params.
  *
  * Not a connection manager and not a platform loader: it only names the platform. */
 #ifndef NA_INVENTORY_H

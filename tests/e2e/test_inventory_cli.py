@@ -8,6 +8,10 @@ Every command runs in a new session (no controlling terminal), so nothing can ev
 passphrase prompt. Everything lives in one temporary directory, removed at the end."""
 import json
 import os
+import pty
+import select
+import signal
+import time
 import shlex
 import shutil
 import stat
@@ -302,6 +306,66 @@ def t_vault_edit_create():
     check(os.listdir(tmpdir) == [], "temporary files left after create")
 
 
+def run_on_pty(args, answers, env_drop=("NETAUTO_VAULT_PASSWORD",), deadline_s=60):
+    """Run netauto with a pseudo-terminal as its controlling terminal; answer each prompt
+    ("...: ") with the next line of `answers`. Returns (exit status, everything shown)."""
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvpe(WRAP[0] if WRAP else NETAUTO, WRAP + [NETAUTO, *args], env)
+        finally:
+            os._exit(127)
+    seen = b""
+    answered = 0
+    end = time.monotonic() + deadline_s
+    try:
+        while time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if fd in r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                # answer prompt k once prompt k has fully appeared (a read may split it)
+                if (answered < len(answers) and seen.count(b"passphrase for") > answered
+                        and seen.rstrip().endswith(b":")):
+                    os.write(fd, answers[answered].encode() + b"\n")
+                    answered += 1
+        done, status = os.waitpid(pid, os.WNOHANG)
+        while not done and time.monotonic() < end:
+            time.sleep(0.05)
+            done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            raise AssertionError(f"netauto {' '.join(args)} still running; shown: {seen!r}")
+        pid = 0
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+def t_tty_prompt():
+    f = path("tty.vault")
+    write("tty.vault", VAULT_PLAIN)
+    # encrypt asks twice; a mismatch is refused and the file is left alone
+    rc, shown = run_on_pty(["vault", "encrypt", f], ["Pass-Phrase-1", "Pass-Phrase-2"])
+    check(rc == 2 and "do not match" in shown, f"rc={rc} shown={shown!r}")
+    check(open(f).read() == VAULT_PLAIN, "file changed")
+    rc, shown = run_on_pty(["vault", "encrypt", f], ["Pass-Phrase-1", "Pass-Phrase-1"])
+    check(rc == 0, f"rc={rc} shown={shown!r}")
+    check("Vault passphrase for " + f in shown, shown)
+    check("Pass-Phrase-1" not in shown, "the passphrase was echoed")
+    rc, shown = run_on_pty(["vault", "decrypt", f], ["Pass-Phrase-1"])
+    check(rc == 0 and "Vault-Enable-91" in shown, f"rc={rc} shown={shown!r}")
+    check("Pass-Phrase-1" not in shown, "the passphrase was echoed")
+
+
 def main():
     tap = Tap()
     try:
@@ -314,6 +378,7 @@ def main():
         tap.run("vault encrypt/decrypt round trip, wrong passphrase", t_vault_round_trip)
         tap.run("inventory resolves ${vault:NAME}", t_inventory_uses_vault)
         tap.run("vault edit and create through $EDITOR, temp files removed", t_vault_edit_create)
+        tap.run("passphrase prompt on the terminal, no echo, asked twice", t_tty_prompt)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     return tap.done()

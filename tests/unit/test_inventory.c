@@ -306,8 +306,8 @@ static const struct bad_case bad_cases[] = {
      "lab.yaml:2:9: defaults: port must be a port number from 1 to 65535, got '70000'"},
     {"groups:\n  lab:\n    ssh_port: twenty\n", NA_E_CONFIG,
      "lab.yaml:3:15: group 'lab': ssh_port must be a port number from 1 to 65535, got 'twenty'"},
-    {"hosts:\n  sw1: {groups: [lab]}\n", NA_E_CONFIG,
-     "lab.yaml:2:18: host 'sw1': unknown group 'lab' in groups"},
+    {"hosts:\n  sw1: {groups: [lab, 'a b']}\n", NA_E_CONFIG,
+     "lab.yaml:2:23: host 'sw1': bad group name 'a b' (no spaces or any of , : ! &)"},
     {"groups:\n  a: {parents: [zz]}\n", NA_E_CONFIG,
      "lab.yaml:2:17: group 'a': unknown group 'zz' in parents"},
     {"groups:\n  a: {parents: [b]}\n  b: {parents: [a]}\n", NA_E_CONFIG,
@@ -614,8 +614,8 @@ static const char limit_yaml[] = "groups:\n"
                                  "  sw1: {groups: [switches, access]}\n"
                                  "  rtr1: {groups: [core, lab]}\n"
                                  "  sw2: {groups: [switches, core]}\n"
-                                 "  sw3: {groups: [access]}\n"
-                                 "  fw1: {}\n";
+                                 "  sw3: {groups: [access, tagged]}\n"
+                                 "  fw1: {groups: tagged}\n";
 
 static void check_limit(const na_inventory *inv, const char *pat, const char *want)
 {
@@ -661,6 +661,7 @@ static void limit_patterns(void **st)
     check_limit(inv, "access,core:&lab,!rtr1", "sw1 sw2");
     check_limit(inv, " sw1 , sw2 ", "sw1 sw2");
     check_limit(inv, "core:&access", "");               /* each part matched: empty is fine */
+    check_limit(inv, "tagged", "sw3 fw1");              /* groups only named by hosts exist */
 
     na_inv_selection sel;
     assert_int_equal(na_inv_select(inv, "sw1:sw9", &sel, &e), -1);
