@@ -1,9 +1,19 @@
 /* main.c — the `netauto` command line: parses the verb and hands over to it. Only this file
- * (and daemon/) may exit the process. */
+ * (and daemon/) may exit the process. Not a place for verb logic: each verb lives in cmd_*.c. */
+#include "cli_inv.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #define NETAUTO_VERSION "0.1.0"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the verb */
+} verbs[] = {
+    {"inventory", cmd_inventory},
+    {"vault", cmd_vault},
+};
 
 int main(int argc, char **argv)
 {
@@ -11,6 +21,9 @@ int main(int argc, char **argv)
         printf("netauto %s\n", NETAUTO_VERSION);
         return 0;
     }
+    for (size_t i = 0; argc > 1 && i < sizeof verbs / sizeof *verbs; i++)
+        if (!strcmp(argv[1], verbs[i].name))
+            return verbs[i].run(argc - 1, argv + 1);
     fprintf(stderr, "usage: netauto {show|run|compare|inventory|shell|vault} ...\n");
     return 2;
 }

@@ -1,0 +1,96 @@
+/* cli_inv.c — the terminal passphrase prompt (echo off, restored on signals), inventory loading
+ * for verbs, and error printing. Not a verb itself (cmd_*.c). */
+#include "cli_inv.h"
+#include "secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+static void write_all(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+int cli_tty_prompt(const char *prompt, char *buf, size_t cap, void *ud, na_err *err)
+{
+    (void)ud;
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    struct termios old;
+    if (fd < 0 || tcgetattr(fd, &old) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return na_err_set(err, NA_E_USAGE,
+                          "no terminal to ask for the vault passphrase on: set "
+                          "NETAUTO_VAULT_PASSWORD or use --vault-password-file FILE");
+    }
+    /* Ctrl-C while echo is off must not leave the terminal silent: catch, restore, re-raise */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa, saved[4];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: read() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    got_signal = 0;
+    for (int i = 0; i < 4; i++)
+        sigaction(sigs[i], &sa, &saved[i]);
+    struct termios quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    quiet.c_lflag |= ICANON | ECHONL;
+    tcsetattr(fd, TCSAFLUSH, &quiet); /* echo off (and typeahead dropped) before the prompt */
+    write_all(fd, prompt);
+    size_t n = 0;
+    int rc = 0;
+    while (!got_signal) {
+        char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || c == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = c;
+    }
+    if (cap)
+        buf[n < cap ? n : cap - 1] = '\0';
+    tcsetattr(fd, TCSAFLUSH, &old);
+    close(fd);
+    for (int i = 0; i < 4; i++)
+        sigaction(sigs[i], &saved[i], NULL);
+    if (got_signal) {
+        na_wipe(buf, cap);
+        raise(got_signal);
+        rc = na_err_set(err, NA_E_CANCELLED, "cancelled");
+    }
+    return rc;
+}
+
+na_inventory *cli_load_inventory(const char *path, const char *vault_password_file, na_err *err)
+{
+    na_inv_opts o = {
+        .vault_password_file = vault_password_file,
+        .prompt = cli_tty_prompt,
+    };
+    return na_inv_load(path, &o, err);
+}
+
+void cli_print_err(const na_err *err)
+{
+    fprintf(stderr, "%s\n", err && err->msg[0] ? err->msg : "unknown error");
+}

@@ -1,0 +1,32 @@
+/* cli_inv.h — helpers shared by the CLI verbs that read an inventory or a vault (inventory, vault,
+ * and later show/run/compare/shell): the terminal passphrase prompt, loading `-i FILE` with every
+ * vault passphrase source, and how an error becomes stderr text and an exit status. Also the entry
+ * points of the verbs in this area. Not an option parser: each verb uses getopt_long. */
+#ifndef NA_CLI_INV_H
+#define NA_CLI_INV_H
+
+#include "err.h"
+#include "inventory.h"
+
+#include <stddef.h>
+
+/* Exit statuses (DESIGN.md): everything succeeded / a host or task failed / invalid input. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_INVALID = 2 };
+
+/* na_vault_prompt_fn that asks on /dev/tty with echo off (restored even on Ctrl-C). Fails with a
+ * message naming the other passphrase sources when there is no terminal. */
+int cli_tty_prompt(const char *prompt, char *buf, size_t cap, void *ud, na_err *err);
+
+/* Load an inventory for a verb: vault passphrase from vault_password_file (may be NULL),
+ * $NETAUTO_VAULT_PASSWORD or the terminal. NULL + err on failure (every failure is invalid
+ * input: exit CLI_EXIT_INVALID). The caller frees with na_inv_free. */
+na_inventory *cli_load_inventory(const char *path, const char *vault_password_file, na_err *err);
+
+/* Print err's message (already redacted) on stderr, one line. */
+void cli_print_err(const na_err *err);
+
+/* The verbs: argv[0] is the verb name. They return the process exit status. */
+int cmd_inventory(int argc, char **argv);
+int cmd_vault(int argc, char **argv);
+
+#endif

@@ -1,0 +1,428 @@
+/* inventory.c — loading entry points (format detection: native or Ansible YAML), the string
+ * arena, lookups and freeing. Not the parsers (inv_native.c, inv_ansible.c, inv_settings.c) nor
+ * the resolver (inv_resolve.c). */
+#include "inv_internal.h"
+#include "secret.h"
+
+#include <libgen.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct inv_chunk {
+    inv_chunk *next;
+    size_t used, cap;
+    _Alignas(max_align_t) char data[];
+};
+
+#define CHUNK_SIZE ((size_t)64 << 10)
+
+void *inv_alloc(na_inventory *inv, size_t n, na_err *err)
+{
+    n = (n + 15) & ~(size_t)15;
+    inv_chunk *c = inv->arena;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+        inv_chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc) {
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        nc->used = 0;
+        nc->cap = cap;
+        if (c && cap != CHUNK_SIZE) { /* a big one-off: keep the current chunk in front */
+            nc->next = c->next;
+            c->next = nc;
+        } else {
+            nc->next = c;
+            inv->arena = nc;
+        }
+        c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+const char *inv_strdup(na_inventory *inv, const char *s, na_err *err)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = inv_alloc(inv, n, err);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+const char *inv_secret(na_inventory *inv, const char *s, na_err *err)
+{
+    if (inv->n_secrets == inv->cap_secrets) {
+        size_t nc = inv->cap_secrets ? inv->cap_secrets * 2 : 16;
+        char **a = realloc(inv->secrets, nc * sizeof *a);
+        if (!a) {
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        inv->secrets = a;
+        inv->cap_secrets = nc;
+    }
+    char *c = na_secret_dup(s);
+    if (!c) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    inv->secrets[inv->n_secrets++] = c;
+    return c;
+}
+
+const char *inv_path(na_inventory *inv, const char *s, na_err *err)
+{
+    char buf[4096];
+    if (s[0] == '~' && (s[1] == '/' || s[1] == '\0')) {
+        const char *home = getenv("HOME");
+        if (!home || !*home) {
+            struct passwd *pw = getpwuid(getuid());
+            home = pw ? pw->pw_dir : "/";
+        }
+        snprintf(buf, sizeof buf, "%s%s", home, s + 1);
+    } else if (s[0] == '/' || !strcmp(inv->dir, ".")) {
+        snprintf(buf, sizeof buf, "%s", s);
+    } else {
+        snprintf(buf, sizeof buf, "%s/%s", inv->dir, s);
+    }
+    return inv_strdup(inv, buf, err);
+}
+
+int inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, const char *fmt, ...)
+{
+    char msg[NA_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line)
+        return na_err_set(err, NA_E_CONFIG, "%s:%u:%u: %s", inv->path, line, col, msg);
+    return na_err_set(err, NA_E_CONFIG, "%s: %s", inv->path, msg);
+}
+
+bool inv_valid_name(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || strchr(",:!&", *s))
+            return false;
+    return true;
+}
+
+static size_t ix_get(json_t *ix, const char *name)
+{
+    json_t *v = ix ? json_object_get(ix, name) : NULL;
+    return v ? (size_t)json_integer_value(v) : (size_t)-1;
+}
+
+static int ix_put(json_t **ix, const char *name, size_t i, na_err *err)
+{
+    if (!*ix && !(*ix = json_object()))
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    if (json_object_set_new(*ix, name, json_integer((json_int_t)i)) < 0)
+        return na_err_set(err, NA_E_CONFIG, "bad name '%s' (not UTF-8?)", name);
+    return 0;
+}
+
+size_t inv_group_index(const na_inventory *inv, const char *name)
+{
+    return ix_get(inv->group_ix, name);
+}
+
+size_t inv_host_index(const na_inventory *inv, const char *name)
+{
+    return ix_get(inv->host_ix, name);
+}
+
+size_t inv_add_group(na_inventory *inv, const char *name, unsigned line, unsigned col,
+                     na_err *err)
+{
+    if (inv->n_groups == inv->cap_groups) {
+        size_t nc = inv->cap_groups ? inv->cap_groups * 2 : 16;
+        inv_group *a = realloc(inv->groups, nc * sizeof *a);
+        if (!a) {
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return (size_t)-1;
+        }
+        inv->groups = a;
+        inv->cap_groups = nc;
+    }
+    if (ix_put(&inv->group_ix, name, inv->n_groups, err) < 0)
+        return (size_t)-1;
+    inv_group *g = &inv->groups[inv->n_groups];
+    memset(g, 0, sizeof *g);
+    g->name = name;
+    g->line = line;
+    g->col = col;
+    return inv->n_groups++;
+}
+
+size_t inv_add_host(na_inventory *inv, const char *name, unsigned line, unsigned col,
+                    na_err *err)
+{
+    if (inv->n_hosts == inv->cap_hosts) {
+        size_t nc = inv->cap_hosts ? inv->cap_hosts * 2 : 64;
+        inv_hostdef *a = realloc(inv->hosts, nc * sizeof *a);
+        if (!a) {
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return (size_t)-1;
+        }
+        inv->hosts = a;
+        inv->cap_hosts = nc;
+    }
+    if (ix_put(&inv->host_ix, name, inv->n_hosts, err) < 0)
+        return (size_t)-1;
+    inv_hostdef *h = &inv->hosts[inv->n_hosts];
+    memset(h, 0, sizeof *h);
+    h->pub.name = name;
+    h->pub.index = inv->n_hosts;
+    h->line = line;
+    h->col = col;
+    return inv->n_hosts++;
+}
+
+int inv_add_link(inv_link **a, size_t *n, size_t *cap, size_t to, unsigned line, unsigned col,
+                 na_err *err)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*a)[i].to == to)
+            return 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        inv_link *na = realloc(*a, nc * sizeof *na);
+        if (!na)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        *a = na;
+        *cap = nc;
+    }
+    (*a)[(*n)++] = (inv_link){.to = to, .line = line, .col = col};
+    return 0;
+}
+
+void inv_layer_free(inv_layer *l)
+{
+    json_decref(l->vars);
+    l->vars = NULL;
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+static bool is_ansible(na_ydoc *d, na_ynode *root)
+{
+    if (na_ymap_get(d, root, "all"))
+        return true;
+    static const char *const native[] = {"vault", "platform_dirs", "defaults", "groups", "hosts"};
+    for (size_t i = 0; i < sizeof native / sizeof *native; i++)
+        if (na_ymap_get(d, root, native[i]))
+            return false;
+    size_t n = na_ymap_len(root);
+    for (size_t i = 0; i < n; i++) {
+        na_ynode *v = na_ymap_val(d, root, i);
+        if (na_yis_null(v))
+            continue;
+        if (!na_yis_map(v))
+            return false;
+        size_t m = na_ymap_len(v);
+        for (size_t j = 0; j < m; j++) {
+            const char *k = na_yscalar(na_ymap_key(d, v, j));
+            if (!k || (strcmp(k, "hosts") && strcmp(k, "children") && strcmp(k, "vars")))
+                return false;
+        }
+    }
+    return n > 0;
+}
+
+static int finish_load(na_inventory *inv, na_ydoc *d, na_err *err)
+{
+    na_ynode *root = na_ydoc_root(d);
+    if (!root || na_yis_null(root))
+        return na_err_set(err, NA_E_CONFIG, "%s: the inventory is empty", inv->path);
+    if (!na_yis_map(root))
+        return na_yerr(err, d, root,
+                       "an inventory is a YAML mapping (native: defaults/groups/hosts; Ansible: "
+                       "all/children/hosts/vars); Ansible INI inventories are not supported, "
+                       "convert one with: ansible-inventory -i FILE --list -y");
+    /* group 0 is the implicit "all" */
+    const char *all = inv_strdup(inv, "all", err);
+    if (!all || inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
+        return -1;
+    if (is_ansible(d, root)) {
+        inv->format = NA_INV_ANSIBLE;
+        inv->ctx_kind = "children";
+        if (inv_load_ansible(inv, d, root, err) < 0)
+            return -1;
+    } else {
+        inv->format = NA_INV_NATIVE;
+        inv->ctx_kind = "parents";
+        if (inv_load_native(inv, d, root, err) < 0)
+            return -1;
+    }
+    if (inv_check_cycles(inv, err) < 0)
+        return -1;
+    return inv_resolve(inv, err);
+}
+
+static na_inventory *load_common(const char *path, const char *dir, na_ydoc *d,
+                                 const na_inv_opts *opts, na_err *err)
+{
+    na_inventory *inv = calloc(1, sizeof *inv);
+    if (!inv) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    static const na_inv_opts no_opts;
+    inv->opts = opts ? opts : &no_opts;
+    inv->path = strdup(path);
+    inv->dir = strdup(dir);
+    if (!inv->path || !inv->dir) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_inv_free(inv);
+        return NULL;
+    }
+    int rc = finish_load(inv, d, err);
+    inv->opts = NULL;
+    for (size_t i = 0; i < inv->n_groups; i++)
+        inv_layer_free(&inv->groups[i].layer);
+    for (size_t i = 0; i < inv->n_hosts; i++)
+        inv_layer_free(&inv->hosts[i].layer);
+    inv_layer_free(&inv->defaults);
+    if (rc < 0) {
+        na_inv_free(inv);
+        return NULL;
+    }
+    return inv;
+}
+
+na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, const char *base_dir,
+                              const na_inv_opts *opts, na_err *err)
+{
+    na_ydoc d;
+    if (na_ydoc_load_mem(&d, name, data, n, err) < 0)
+        return NULL;
+    na_inventory *inv = load_common(d.name, base_dir ? base_dir : ".", &d, opts, err);
+    na_ydoc_free(&d);
+    return inv;
+}
+
+na_inventory *na_inv_load(const char *path, const na_inv_opts *opts, na_err *err)
+{
+    na_ydoc d;
+    if (na_ydoc_load_file(&d, path, err) < 0)
+        return NULL;
+    char *copy = strdup(path);
+    if (!copy) {
+        na_ydoc_free(&d);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    na_inventory *inv = load_common(path, dirname(copy), &d, opts, err);
+    free(copy);
+    na_ydoc_free(&d);
+    return inv;
+}
+
+void na_inv_free(na_inventory *inv)
+{
+    if (!inv)
+        return;
+    for (size_t i = 0; i < inv->n_hosts; i++) {
+        inv_hostdef *h = &inv->hosts[i];
+        inv_layer_free(&h->layer);
+        json_decref(h->pub.vars);
+        free(h->groups);
+    }
+    for (size_t i = 0; i < inv->n_groups; i++) {
+        inv_layer_free(&inv->groups[i].layer);
+        free(inv->groups[i].parents);
+    }
+    inv_layer_free(&inv->defaults);
+    for (size_t i = 0; i < inv->n_secrets; i++)
+        na_secret_free(inv->secrets[i]);
+    free(inv->secrets);
+    na_vault_free(inv->vault);
+    free(inv->hosts);
+    free(inv->groups);
+    json_decref(inv->host_ix);
+    json_decref(inv->group_ix);
+    while (inv->arena) {
+        inv_chunk *n = inv->arena->next;
+        free(inv->arena);
+        inv->arena = n;
+    }
+    free(inv->path);
+    free(inv->dir);
+    free(inv);
+}
+
+/* ---- accessors ---------------------------------------------------------------------------- */
+
+na_inv_format na_inv_get_format(const na_inventory *inv) { return inv->format; }
+const char *na_inv_path(const na_inventory *inv) { return inv->path; }
+const char *na_inv_vault_path(const na_inventory *inv) { return inv->vault_path; }
+
+const char *const *na_inv_platform_dirs(const na_inventory *inv, size_t *n)
+{
+    static const char *const none[] = {NULL};
+    if (n)
+        *n = inv->n_platform_dirs;
+    return inv->platform_dirs ? inv->platform_dirs : none;
+}
+
+size_t na_inv_count(const na_inventory *inv) { return inv->n_hosts; }
+
+const na_inv_host *na_inv_host_at(const na_inventory *inv, size_t i)
+{
+    return i < inv->n_hosts ? &inv->hosts[i].pub : NULL;
+}
+
+const na_inv_host *na_inv_find(const na_inventory *inv, const char *name)
+{
+    size_t i = name ? inv_host_index(inv, name) : (size_t)-1;
+    return i == (size_t)-1 ? NULL : &inv->hosts[i].pub;
+}
+
+size_t na_inv_group_count(const na_inventory *inv) { return inv->n_groups; }
+
+const char *na_inv_group_name(const na_inventory *inv, size_t i)
+{
+    return i < inv->n_groups ? inv->groups[i].name : NULL;
+}
+
+bool na_inv_group_exists(const na_inventory *inv, const char *name)
+{
+    return name && inv_group_index(inv, name) != (size_t)-1;
+}
+
+bool na_inv_host_in_group(const na_inv_host *h, const char *group)
+{
+    for (size_t i = 0; h && group && i < h->n_groups; i++)
+        if (!strcmp(h->groups[i], group))
+            return true;
+    return false;
+}
+
+const na_conn_params *na_inv_conn(const na_inv_host *h, na_transport_kind k)
+{
+    return k == NA_TRANSPORT_TELNET ? &h->telnet : &h->ssh;
+}
+
+const char *na_hostkey_policy_name(na_hostkey_policy p)
+{
+    switch (p) {
+    case NA_HOSTKEY_STRICT: return "strict";
+    case NA_HOSTKEY_ACCEPT_NEW: return "accept-new";
+    case NA_HOSTKEY_OFF: return "off";
+    }
+    return "strict";
+}
