@@ -11,26 +11,81 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+struct keyref {
+    const char *key;
+    na_ynode *node;
+    size_t index;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+    const struct keyref *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Duplicate keys of one mapping: pairwise for small mappings, sorted for large ones (an
+ * inventory's `hosts:` can hold tens of thousands of keys). The error names the later one. */
+static int map_dups(na_ydoc *d, na_ynode *n, na_err *err)
+{
+    size_t len = na_ymap_len(n);
+    if (len <= 32) {
+        for (size_t i = 1; i < len; i++) {
+            na_ynode *ki = na_ymap_key(d, n, i);
+            if (!na_yis_scalar(ki))
+                continue;
+            for (size_t j = 0; j < i; j++) {
+                na_ynode *kj = na_ymap_key(d, n, j);
+                if (na_yis_scalar(kj) && strcmp(na_yscalar(ki), na_yscalar(kj)) == 0)
+                    return na_yerr_code(err, NA_E_YAML, d, ki,
+                                        "duplicate key '%s' (first at line %u)", na_yscalar(ki),
+                                        na_yline(kj));
+            }
+        }
+        return 0;
+    }
+    struct keyref *refs = malloc(len * sizeof *refs);
+    if (!refs)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < len; i++) {
+        na_ynode *k = na_ymap_key(d, n, i);
+        if (na_yis_scalar(k))
+            refs[m++] = (struct keyref){na_yscalar(k), k, i};
+    }
+    qsort(refs, m, sizeof *refs, keyref_cmp);
+    /* among equal keys, report the first duplicate in document order */
+    const struct keyref *bad = NULL, *first = NULL;
+    for (size_t i = 1; i < m; i++) {
+        if (strcmp(refs[i].key, refs[i - 1].key) == 0) {
+            size_t g = i - 1;
+            while (g > 0 && strcmp(refs[g - 1].key, refs[i].key) == 0)
+                g--;
+            if (!bad || refs[i].index < bad->index) {
+                bad = &refs[i];
+                first = &refs[g];
+            }
+        }
+    }
+    int rc = 0;
+    if (bad)
+        rc = na_yerr_code(err, NA_E_YAML, d, bad->node, "duplicate key '%s' (first at line %u)",
+                          bad->key, na_yline(first->node));
+    free(refs);
+    return rc;
+}
+
 static int check_dups(na_ydoc *d, na_ynode *n, int depth, na_err *err)
 {
     if (!n || depth > 256)
         return depth > 256 ? na_yerr_code(err, NA_E_YAML, d, n, "document nested too deeply") : 0;
     if (n->type == YAML_MAPPING_NODE) {
+        if (map_dups(d, n, err) < 0)
+            return -1;
         size_t len = na_ymap_len(n);
-        for (size_t i = 0; i < len; i++) {
-            na_ynode *ki = na_ymap_key(d, n, i);
-            if (na_yis_scalar(ki)) {
-                for (size_t j = 0; j < i; j++) {
-                    na_ynode *kj = na_ymap_key(d, n, j);
-                    if (na_yis_scalar(kj) && strcmp(na_yscalar(ki), na_yscalar(kj)) == 0)
-                        return na_yerr_code(err, NA_E_YAML, d, ki,
-                                            "duplicate key '%s' (first at line %u)",
-                                            na_yscalar(ki), na_yline(kj));
-                }
-            }
+        for (size_t i = 0; i < len; i++)
             if (check_dups(d, na_ymap_val(d, n, i), depth + 1, err) < 0)
                 return -1;
-        }
     } else if (n->type == YAML_SEQUENCE_NODE) {
         size_t len = na_yseq_len(n);
         for (size_t i = 0; i < len; i++)

@@ -96,6 +96,16 @@ static void ydoc_errors_have_positions(void **st)
     assert_string_equal(e.msg, "dup.yaml:3:1: duplicate key 'a' (first at line 1)");
     na_ydoc_free(&d);
 
+    /* a large mapping (sorted path) reports the first duplicate in document order */
+    na_err_clear(&e);
+    char big[4096];
+    size_t o = 0;
+    for (int i = 0; i < 100; i++)
+        o += (size_t)snprintf(big + o, sizeof big - o, "h%d: 1\n", i == 70 ? 5 : i == 90 ? 7 : i);
+    assert_int_equal(na_ydoc_load_mem(&d, "big.yaml", big, o, &e), -1);
+    assert_string_equal(e.msg, "big.yaml:71:1: duplicate key 'h5' (first at line 6)");
+    na_ydoc_free(&d);
+
     na_err_clear(&e);
     const char *ok = "port: 22x\nflag: yes\nn: ~\nlist: [a, b]\n";
     assert_int_equal(na_ydoc_load_mem(&d, "ok.yaml", ok, strlen(ok), &e), 0);
