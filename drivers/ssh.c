@@ -244,13 +244,19 @@ static const char *phase_label(na_phase ph)
     }
 }
 
-static void begin_phase(ssh_conn *c, na_phase ph)
+/* Add the time since the current phase began to its phase_us (TCP phases come from net.c). */
+static void account(ssh_conn *c)
 {
     int64_t now = na_now_us();
     na_phase cur = c->t.info.phase;
-    if (c->phase_t0_us && cur != NA_PHASE_RESOLVE && cur < NA_PHASE__COUNT)
+    if (c->phase_t0_us && cur != NA_PHASE_RESOLVE && cur < NA_PHASE_READY)
         c->t.info.phase_us[cur] += now - c->phase_t0_us;
     c->phase_t0_us = now;
+}
+
+static void begin_phase(ssh_conn *c, na_phase ph)
+{
+    account(c);
     c->t.info.phase = ph;
     if (ph == NA_PHASE_READY || ph == NA_PHASE_CLOSED)
         c->t.deadline_ms = 0;
@@ -265,6 +271,7 @@ static bool deadline_passed(const ssh_conn *c)
 
 static na_status fail(ssh_conn *c)
 {
+    account(c); /* how long the failing phase took */
     c->state = S_FAILED;
     return NA_ERROR;
 }

@@ -126,8 +126,23 @@ static int known_hosts_path(const ssh_conn *c, char *out, size_t cap, na_err *er
     return 0;
 }
 
-/* Read the file into kh, line by line. A missing file is an empty one. */
-static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, na_err *err)
+/* An "@revoked PATTERNS TYPE BASE64" line whose key is `b64`? Host patterns are not matched:
+ * a revoked key is refused for every host. */
+static bool revoked_line(const char *line, const char *b64)
+{
+    char marker[16], type[64];
+    int pos = 0;
+    if (sscanf(line, " %15s %*s %63s %n", marker, type, &pos) < 2 || strcmp(marker, "@revoked") ||
+        pos <= 0)
+        return false;
+    size_t n = strcspn(line + pos, " \t\r\n");
+    return n == strlen(b64) && !memcmp(line + pos, b64, n);
+}
+
+/* Read the file into kh, line by line. A missing file is an empty one. *revoked is set when an
+ * @revoked line names the presented key (b64). */
+static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *b64,
+                bool *revoked, na_err *err)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
@@ -142,6 +157,11 @@ static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, na_
     int lineno = 0, skipped = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
+        if (strstr(line, "@revoked")) {
+            if (revoked_line(line, b64))
+                *revoked = true;
+            continue;
+        }
         if (libssh2_knownhost_readline(kh, line, (size_t)n, LIBSSH2_KNOWNHOST_FILE_OPENSSH)) {
             if (!skipped++)
                 NA_LOGD(c->who, "known_hosts %s:%d: line not understood, skipped", path, lineno);
@@ -282,8 +302,22 @@ int ssh_hostkey_check(ssh_conn *c, na_err *err)
     if (!kh)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     int rc = -1;
-    if (load(c, kh, path, err) < 0)
+    bool revoked = false;
+    char *b64 = malloc(len / 3 * 4 + 8);
+    if (!b64) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
         goto out;
+    }
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)key, (int)len);
+    int loaded = load(c, kh, path, b64, &revoked, err);
+    free(b64);
+    if (loaded < 0)
+        goto out;
+    if (revoked) {
+        na_err_set(err, NA_E_HOSTKEY_CHANGED, "%s: the %s host key %s of %s is marked @revoked in "
+                   "%s: refusing to connect", c->who, tname, fp, hoststr, path);
+        goto out;
+    }
     struct libssh2_knownhost *found = NULL;
     int r = libssh2_knownhost_check(kh, hoststr, key, len,
                                     LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |

@@ -161,6 +161,53 @@ static void unparsable_lines_are_skipped(void **st)
     t->ops->destroy(t);
 }
 
+static void hashed_entries(void **st)
+{
+    (void)st;
+    char kh[400];
+    fresh_path(kh, sizeof kh, "known_hosts");
+    char d[400];
+    snprintf(d, sizeof d, "%s", kh);
+    *strrchr(d, '/') = '\0';
+    mkdir(d, 0700);
+    assert_int_equal(na_sshd_write_known_hosts(&F.sshd, kh), 0);
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "/usr/bin/ssh-keygen -q -H -f '%s' >/dev/null 2>&1 && "
+             "grep -q '^|1|' '%s' && ! grep -q 127.0.0.1 '%s'", kh, kh, kh);
+    assert_int_equal(system(cmd), 0);
+    na_conn_params p = params(kh, NA_HOSTKEY_STRICT);
+    na_err e = NA_ERR_INIT;
+    na_transport *t;
+    assert_status(test_connect(&p, &t, &e), NA_OK, &e);
+    t->ops->destroy(t);
+}
+
+static void revoked_key_is_refused(void **st)
+{
+    (void)st;
+    char kh[400], good[400];
+    fresh_path(kh, sizeof kh, "known_hosts");
+    snprintf(good, sizeof good, "%s.good", kh);
+    char d[400];
+    snprintf(d, sizeof d, "%s", kh);
+    *strrchr(d, '/') = '\0';
+    mkdir(d, 0700);
+    assert_int_equal(na_sshd_write_known_hosts(&F.sshd, good), 0);
+    /* the key is recorded for the host AND revoked (for every host): revocation wins */
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "{ cat '%s'; printf '@revoked * '; cut -d' ' -f1,2 '%s.pub'; } > '%s'",
+             good, F.sshd.host_key_ed25519, kh);
+    assert_int_equal(system(cmd), 0);
+    na_conn_params p = params(kh, NA_HOSTKEY_STRICT);
+    na_err e = NA_ERR_INIT;
+    na_transport *t;
+    assert_int_equal(test_connect(&p, &t, &e), NA_ERROR);
+    assert_int_equal(e.code, NA_E_HOSTKEY_CHANGED);
+    assert_non_null(strstr(e.msg, "is marked @revoked in"));
+    assert_non_null(strstr(e.msg, F.fp_ed25519));
+    t->ops->destroy(t);
+}
+
 static void other_key_type_only(void **st)
 {
     (void)st;
@@ -286,6 +333,8 @@ int main(void)
         cmocka_unit_test(strict_unknown_is_refused_with_fingerprint),
         cmocka_unit_test(accept_new_records_then_strict_works),
         cmocka_unit_test(unparsable_lines_are_skipped),
+        cmocka_unit_test(hashed_entries),
+        cmocka_unit_test(revoked_key_is_refused),
         cmocka_unit_test(other_key_type_only),
         cmocka_unit_test(changed_key_is_refused_with_both_fingerprints),
         cmocka_unit_test(off_accepts_unknown_and_warns_once),

@@ -460,6 +460,7 @@ static void jump_host_errors(void **st)
     q.jump = &j2;
     assert_int_equal(test_connect(&q, &t, &e), NA_ERROR);
     assert_int_equal(e.code, NA_E_REFUSED);
+    printf("# %s\n", e.msg);
     assert_non_null(strstr(e.msg, "sw2 via jump bastion: cannot open a tunnel to 127.0.0.1:1"));
     t->ops->destroy(t);
 }
