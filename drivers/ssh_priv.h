@@ -1,6 +1,7 @@
 /* ssh_priv.h — internals shared by the SSH transport's files (ssh.c: transport and set-up state
- * machine; ssh_auth.c: authentication; ssh_hostkey.c: known_hosts; ssh_algo.c: algorithm
- * preferences and "no common algorithm" diagnosis; ssh_exec.c, ssh_scp.c: exec and SCP).
+ * machine; ssh_io.c: socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c:
+ * known_hosts; ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis;
+ * ssh_exec.c, ssh_scp.c: exec and SCP).
  * Not a public header: other layers use transport.h and ssh.h. */
 #ifndef NA_SSH_PRIV_H
 #define NA_SSH_PRIV_H
@@ -98,9 +99,20 @@ struct ssh_conn {
 
 static inline ssh_conn *ssh_of(na_transport *t) { return (ssh_conn *)t; }
 
-/* ssh.c */
+/* The socket everything of c goes through: its own, or the first hop's. */
+static inline int root_fd(const ssh_conn *c)
+{
+    while (c->jump)
+        c = c->jump;
+    return c->sock;
+}
+
+/* ssh_io.c */
 /* libssh2's last error as text ("" if none). */
 const char *ssh_last_error(LIBSSH2_SESSION *s);
+/* The session's send/recv callbacks (abstract = the ssh_conn). */
+LIBSSH2_SEND_FUNC(ssh_cb_send);
+LIBSSH2_RECV_FUNC(ssh_cb_recv);
 /* Push queued wire bytes (whole chain through jump hosts). 0, or -1 + err when the connection
  * failed. */
 int ssh_pump(ssh_conn *c, na_err *err);
@@ -109,6 +121,8 @@ bool ssh_can_send(const ssh_conn *c);
 /* Finish closing abandoned channels (non-blocking) / hand one over to be finished later. */
 void ssh_reap(ssh_conn *c);
 void ssh_zombie(ssh_conn *c, LIBSSH2_CHANNEL *ch);
+
+/* ssh.c */
 /* EAGAIN from a libssh2 call: nothing to do but wait (want() is derived from the session). */
 static inline bool ssh_again(int rc) { return rc == LIBSSH2_ERROR_EAGAIN; }
 /* Record a libssh2 failure of `what` in err (code chosen from rc and the connection state). */
