@@ -422,14 +422,14 @@ static na_status ssh_read(na_transport *t, char *buf, size_t cap, size_t *n, na_
                           "connection (opened for exec/file transfer only)", c->who),
                NA_ERROR;
     na_err perr = NA_ERR_INIT;
-    if (ssh_pump(c, &perr) < 0) {
-        if (lost(c))
-            return NA_EOF;
+    bool pump_failed = ssh_pump(c, &perr) < 0;
+    if (pump_failed && !lost(c)) {
         na_err_set(err, perr.code, "%s", perr.msg);
         return NA_ERROR;
     }
+    /* when the device is gone, what libssh2 already holds is still delivered, then EOF */
     ssh_reap(c);
-    if (c->outq.len) {
+    if (!pump_failed && c->outq.len) {
         s = flush_outq(c, err);
         if (s == NA_ERROR || s == NA_EOF)
             return s;

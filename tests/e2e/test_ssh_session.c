@@ -148,6 +148,27 @@ static void shell_exit_is_eof(void **st)
     t->ops->destroy(t);
 }
 
+static void connection_drop_is_eof(void **st)
+{
+    (void)st;
+    na_conn_params p = params(&F.a, "sw1");
+    na_transport *t = open_ok(&p);
+    na_err e = NA_ERR_INIT;
+    const char *hello = "echo bye-$((1+1))\n";
+    assert_int_equal(t->ops->write(t, hello, strlen(hello), false, &e), NA_OK);
+    char out[16384] = "";
+    assert_status(test_read_until(t, "bye-2", out, sizeof out, 10000, &e), NA_OK, &e);
+    assert_true(t->ops->is_alive(t));
+    /* the shell's parent is sshd's session process: killing it drops the TCP connection
+     * without a channel EOF */
+    const char *kill = "kill -9 $PPID\n";
+    assert_int_equal(t->ops->write(t, kill, strlen(kill), false, &e), NA_OK);
+    assert_int_equal(test_read_until(t, "\x01never", out, sizeof out, 10000, &e), NA_EOF);
+    assert_false(na_err_isset(&e));
+    assert_false(t->ops->is_alive(t));
+    t->ops->destroy(t);
+}
+
 static void large_write_is_queued_and_flushed(void **st)
 {
     (void)st;
@@ -471,6 +492,7 @@ int main(void)
         cmocka_unit_test(shell_echo_hello),
         cmocka_unit_test(shell_custom_terminal),
         cmocka_unit_test(shell_exit_is_eof),
+        cmocka_unit_test(connection_drop_is_eof),
         cmocka_unit_test(large_write_is_queued_and_flushed),
         cmocka_unit_test(exec_stdout_stderr_status),
         cmocka_unit_test(exec_signal_stdin_and_limits),
