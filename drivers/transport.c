@@ -15,6 +15,32 @@ const char *na_phase_name(na_phase p)
     return (unsigned)p < NA_PHASE__COUNT ? names[p] : "?";
 }
 
+na_transport *na_transport_new(na_transport_kind kind, const na_conn_params *p, na_err *err)
+{
+    switch (kind) {
+    case NA_TRANSPORT_SSH: return na_ssh_new(p, err);
+    case NA_TRANSPORT_TELNET: return na_telnet_new(p, err);
+    }
+    na_err_set(err, NA_E_INTERNAL, "unknown transport kind %d", (int)kind);
+    return NULL;
+}
+
+const char *na_transport_kind_name(na_transport_kind kind)
+{
+    return kind == NA_TRANSPORT_TELNET ? "telnet" : "ssh";
+}
+
+int na_transport_kind_parse(const char *s, na_transport_kind *out)
+{
+    if (s && !strcmp(s, "ssh"))
+        *out = NA_TRANSPORT_SSH;
+    else if (s && !strcmp(s, "telnet"))
+        *out = NA_TRANSPORT_TELNET;
+    else
+        return -1;
+    return 0;
+}
+
 static int pick(int v, int dflt) { return v > 0 ? v : dflt; }
 
 int na_timeout_ms(const na_timeouts *t, na_phase phase)

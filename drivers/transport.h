@@ -139,6 +139,12 @@ struct na_transport {
 na_transport *na_telnet_new(const na_conn_params *p, na_err *err);
 na_transport *na_ssh_new(const na_conn_params *p, na_err *err);
 
+/* The transport for `kind` (ssh or telnet) with parameters p; same ownership as above. */
+na_transport *na_transport_new(na_transport_kind kind, const na_conn_params *p, na_err *err);
+const char *na_transport_kind_name(na_transport_kind kind); /* "ssh" / "telnet" */
+/* "ssh" / "telnet" -> kind; 0 ok, -1 unknown. */
+int na_transport_kind_parse(const char *s, na_transport_kind *out);
+
 /* Default timeouts resolved (0 -> default). */
 int na_timeout_ms(const na_timeouts *t, na_phase phase);
 int na_command_timeout_ms(const na_timeouts *t);
