@@ -171,8 +171,8 @@ static void post_job(nd_req *r)
         for (int i = 0; keys[i] && !ok; i++)
             ok = !strcmp(k, keys[i]);
         if (!ok) {
-            json_decref(body);
             nd_reply_error(r, 400, "unknown field '%s' (expected playbook, limit, check, vars)", k);
+            json_decref(body); /* k points into it */
             return;
         }
     }
@@ -208,21 +208,25 @@ static void list_jobs(nd_req *r)
                *before = query(r, "before", &kv);
     int state = -1;
     int64_t limit = 100, bid = 0;
-    if (st && (state = na_job_state_parse(st)) < 0) {
-        evhttp_clear_headers(&kv);
+    char bad_state[64] = "";
+    bool bad_num = false;
+    if (st && (state = na_job_state_parse(st)) < 0)
+        snprintf(bad_state, sizeof bad_state, "%s", st);
+    if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
+        (before && parse_id(before, &bid) < 0))
+        bad_num = true;
+    evhttp_clear_headers(&kv); /* st, lim, before point into kv: not used below */
+    if (*bad_state) {
         nd_reply_error(r, 400,
                        "unknown state '%s' (queued, running, succeeded, failed, cancelled, "
                        "interrupted)",
-                       st);
+                       bad_state);
         return;
     }
-    if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
-        (before && parse_id(before, &bid) < 0)) {
-        evhttp_clear_headers(&kv);
+    if (bad_num) {
         nd_reply_error(r, 400, "limit and before must be positive integers (limit <= 10000)");
         return;
     }
-    evhttp_clear_headers(&kv);
     na_err e = NA_ERR_INIT;
     json_t *jobs = na_store_job_list(r->d->store, state, (int)limit, bid, &e);
     if (!jobs) {
