@@ -3,6 +3,7 @@
  * open a transaction and schedule its commit as a loop event. Not an ORM. */
 #include "store.h"
 #include "clock.h"
+#include "store_int.h"
 #include "secret.h"
 
 #include <sqlite3.h>
@@ -36,6 +37,8 @@ enum {
     ST__N
 };
 
+_Static_assert((int)ST__N == (int)NA_STORE_NSTMT, "store_int.h: NA_STORE_NSTMT must match the statements");
+
 static const char *const stmt_sql[ST__N] = {
     [ST_EVENT] = "INSERT INTO events(job_id, seq, ts, type, data) VALUES(?,?,?,?,?)",
     [ST_HOSTRES] = "INSERT OR REPLACE INTO host_results(job_id, host, ok, changed, result, "
@@ -54,13 +57,6 @@ static const char *const stmt_sql[ST__N] = {
     [ST_STATE] = "SELECT state FROM jobs WHERE id=?",
 };
 
-struct na_store {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST__N];
-    struct event *commit_ev;
-    bool in_txn;
-    bool sync_full;
-};
 
 static const char schema_v1[] =
     "CREATE TABLE jobs("
@@ -113,7 +109,7 @@ static const char schema_v1[] =
 /* Migrations: migrations[v] brings a store at version v to v+1. */
 static const char *const migrations[NA_STORE_SCHEMA] = {schema_v1};
 
-static int db_err(na_store *s, na_err *err, const char *what)
+int na_store_db_err(na_store *s, na_err *err, const char *what)
 {
     return na_err_set(err, NA_E_IO, "job store: %s: %s", what, sqlite3_errmsg(s->db));
 }
@@ -133,7 +129,7 @@ static sqlite3_stmt *stmt(na_store *s, int i, na_err *err)
 {
     if (!s->st[i] && sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                         &s->st[i], NULL) != SQLITE_OK) {
-        db_err(s, err, "prepare");
+        na_store_db_err(s, err, "prepare");
         return NULL;
     }
     sqlite3_reset(s->st[i]);
@@ -164,7 +160,7 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Start (or join) the grouped transaction for a progress write. */
-static int batch(na_store *s, na_err *err)
+int na_store_batch(na_store *s, na_err *err)
 {
     if (s->in_txn)
         return 0;
@@ -177,7 +173,7 @@ static int batch(na_store *s, na_err *err)
 }
 
 /* After a progress write: without a loop, commit at once. */
-static int batch_done(na_store *s, na_err *err)
+int na_store_batch_done(na_store *s, na_err *err)
 {
     return s->commit_ev ? 0 : commit(s, err);
 }
@@ -208,7 +204,7 @@ na_store *na_store_open(const char *path, bool sync_full, struct event_base *bas
     sqlite3_stmt *v;
     int ver = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &v, NULL) != SQLITE_OK) {
-        db_err(s, err, "read schema version");
+        na_store_db_err(s, err, "read schema version");
         goto fail;
     }
     if (sqlite3_step(v) == SQLITE_ROW)
@@ -260,7 +256,7 @@ void na_store_close(na_store *s)
 }
 
 /* Bind a redacted copy of text. */
-static int bind_red(sqlite3_stmt *st, int i, const char *text)
+int na_store_bind_red(sqlite3_stmt *st, int i, const char *text)
 {
     if (!text)
         return sqlite3_bind_null(st, i);
@@ -275,7 +271,7 @@ static int bind_json(sqlite3_stmt *st, int i, const json_t *j)
     char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!txt)
         return SQLITE_NOMEM;
-    int rc = bind_red(st, i, txt);
+    int rc = na_store_bind_red(st, i, txt);
     free(txt);
     return rc;
 }
@@ -285,7 +281,7 @@ static int step_done(na_store *s, sqlite3_stmt *st, na_err *err, const char *wha
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return db_err(s, err, what);
+        return na_store_db_err(s, err, what);
     return 0;
 }
 
@@ -296,7 +292,7 @@ int64_t na_store_job_insert(na_store *s, const char *kind, const char *submitted
     sqlite3_stmt *st = stmt(s, ST_INSERT, err);
     if (!st)
         return -1;
-    if (batch(s, err) < 0)
+    if (na_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, created_ms);
@@ -314,24 +310,24 @@ int64_t na_store_job_insert(na_store *s, const char *kind, const char *submitted
 int na_store_job_started(na_store *s, int64_t id, int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_STARTED, err);
-    if (!st || batch(s, err) < 0)
+    if (!st || na_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, ts);
     sqlite3_bind_int64(st, 2, id);
     if (step_done(s, st, err, "mark job started") < 0)
         return -1;
-    return batch_done(s, err);
+    return na_store_batch_done(s, err);
 }
 
 int na_store_job_finished(na_store *s, int64_t id, na_job_state state, int64_t ts,
                           const char *error, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_FINISHED, err);
-    if (!st || batch(s, err) < 0)
+    if (!st || na_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, na_job_state_names[state], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ts);
-    bind_red(st, 3, error);
+    na_store_bind_red(st, 3, error);
     sqlite3_bind_int64(st, 4, id);
     if (step_done(s, st, err, "finish job") < 0)
         return -1;
@@ -342,7 +338,7 @@ int na_store_host_result(na_store *s, int64_t id, const char *host, const json_t
                          int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_HOSTRES, err);
-    if (!st || batch(s, err) < 0)
+    if (!st || na_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
@@ -352,7 +348,7 @@ int na_store_host_result(na_store *s, int64_t id, const char *host, const json_t
     sqlite3_bind_int64(st, 6, ts);
     if (step_done(s, st, err, "store host result") < 0)
         return -1;
-    return batch_done(s, err);
+    return na_store_batch_done(s, err);
 }
 
 static int insert_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
@@ -372,9 +368,9 @@ static int insert_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const 
 int na_store_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
                    const json_t *data, na_err *err)
 {
-    if (batch(s, err) < 0 || insert_event(s, id, seq, ts, type, data, err) < 0)
+    if (na_store_batch(s, err) < 0 || insert_event(s, id, seq, ts, type, data, err) < 0)
         return -1;
-    return batch_done(s, err);
+    return na_store_batch_done(s, err);
 }
 
 int64_t na_store_last_seq(na_store *s, int64_t id)
@@ -402,7 +398,7 @@ int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id FROM jobs WHERE state IN ('queued','running') ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
-        db_err(s, err, "recover");
+        na_store_db_err(s, err, "recover");
         goto fail;
     }
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -458,7 +454,7 @@ static json_t *col_json(sqlite3_stmt *st, int i)
     return j ? j : json_string(t);
 }
 
-static json_t *col_time(sqlite3_stmt *st, int i)
+json_t *na_store_col_time(sqlite3_stmt *st, int i)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         return json_null();
@@ -467,7 +463,7 @@ static json_t *col_time(sqlite3_stmt *st, int i)
     return json_string(buf);
 }
 
-static json_t *col_text(sqlite3_stmt *st, int i)
+json_t *na_store_col_text(sqlite3_stmt *st, int i)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
     return t ? json_string(t) : json_null();
@@ -478,15 +474,15 @@ static json_t *job_row(sqlite3_stmt *st)
 {
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(j, "kind", col_text(st, 1));
-    json_object_set_new(j, "state", col_text(st, 2));
-    json_object_set_new(j, "created", col_time(st, 3));
-    json_object_set_new(j, "started", col_time(st, 4));
-    json_object_set_new(j, "finished", col_time(st, 5));
-    json_object_set_new(j, "submitted_by", col_text(st, 6));
+    json_object_set_new(j, "kind", na_store_col_text(st, 1));
+    json_object_set_new(j, "state", na_store_col_text(st, 2));
+    json_object_set_new(j, "created", na_store_col_time(st, 3));
+    json_object_set_new(j, "started", na_store_col_time(st, 4));
+    json_object_set_new(j, "finished", na_store_col_time(st, 5));
+    json_object_set_new(j, "submitted_by", na_store_col_text(st, 6));
     json_object_set_new(j, "request", col_json(st, 7));
     json_object_set_new(j, "targets", col_json(st, 8));
-    json_object_set_new(j, "error", col_text(st, 9));
+    json_object_set_new(j, "error", na_store_col_text(st, 9));
     return j;
 }
 
@@ -508,7 +504,7 @@ json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
         if (rc == SQLITE_DONE)
             na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
         else
-            db_err(s, err, "read job");
+            na_store_db_err(s, err, "read job");
         return NULL;
     }
     json_t *j = job_row(st);
@@ -548,7 +544,7 @@ json_t *na_store_job_list(na_store *s, int state, int limit, int64_t before_id, 
         "FROM jobs j WHERE (?1 IS NULL OR j.state=?1) AND (?2 <= 0 OR j.id < ?2) "
         "ORDER BY j.id DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
-        db_err(s, err, "list jobs");
+        na_store_db_err(s, err, "list jobs");
         return NULL;
     }
     if (state >= 0)
@@ -567,7 +563,7 @@ json_t *na_store_job_list(na_store *s, int state, int limit, int64_t before_id, 
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
-        db_err(s, err, "list jobs");
+        na_store_db_err(s, err, "list jobs");
         return NULL;
     }
     return arr;
@@ -591,7 +587,7 @@ int na_store_job_state(na_store *s, int64_t id, na_job_state *out, na_err *err)
     } else if (rc == SQLITE_DONE)
         na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
     else
-        db_err(s, err, "read job state");
+        na_store_db_err(s, err, "read job state");
     sqlite3_reset(st);
     return r;
 }
@@ -602,7 +598,7 @@ int na_store_events(na_store *s, int64_t id, int64_t after_seq, na_store_event_c
     /* not the cached statement: a callback may call back into the store */
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, stmt_sql[ST_EVENTS], -1, &q, NULL) != SQLITE_OK)
-        return db_err(s, err, "read events");
+        return na_store_db_err(s, err, "read events");
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, after_seq);
     int rc;
@@ -614,7 +610,7 @@ int na_store_events(na_store *s, int64_t id, int64_t after_seq, na_store_event_c
         }
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : db_err(s, err, "read events");
+    return rc == SQLITE_DONE ? 0 : na_store_db_err(s, err, "read events");
 }
 
 int na_store_count_by_state(na_store *s, uint64_t out[6], na_err *err)
@@ -623,7 +619,7 @@ int na_store_count_by_state(na_store *s, uint64_t out[6], na_err *err)
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &q,
                            NULL) != SQLITE_OK)
-        return db_err(s, err, "count jobs");
+        return na_store_db_err(s, err, "count jobs");
     while (sqlite3_step(q) == SQLITE_ROW) {
         int v = na_job_state_parse((const char *)sqlite3_column_text(q, 0));
         if (v >= 0)
@@ -637,16 +633,16 @@ int na_store_audit(na_store *s, int64_t ts, const char *who, const char *action,
                    const char *target, const char *detail, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_AUDIT, err);
-    if (!st || batch(s, err) < 0)
+    if (!st || na_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, ts);
-    bind_red(st, 2, who ? who : "-");
-    bind_red(st, 3, action);
-    bind_red(st, 4, target);
-    bind_red(st, 5, detail);
+    na_store_bind_red(st, 2, who ? who : "-");
+    na_store_bind_red(st, 3, action);
+    na_store_bind_red(st, 4, target);
+    na_store_bind_red(st, 5, detail);
     if (step_done(s, st, err, "audit") < 0)
         return -1;
-    return batch_done(s, err);
+    return na_store_batch_done(s, err);
 }
 
 json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
@@ -656,7 +652,7 @@ json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
                            "SELECT id, ts, who, action, target, detail FROM audit ORDER BY id "
                            "DESC LIMIT ?",
                            -1, &q, NULL) != SQLITE_OK) {
-        db_err(s, err, "read audit");
+        na_store_db_err(s, err, "read audit");
         return NULL;
     }
     sqlite3_bind_int(q, 1, limit > 0 ? limit : 100);
@@ -664,140 +660,13 @@ json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
     while (sqlite3_step(q) == SQLITE_ROW) {
         json_t *e = json_object();
         json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
-        json_object_set_new(e, "time", col_time(q, 1));
-        json_object_set_new(e, "who", col_text(q, 2));
-        json_object_set_new(e, "action", col_text(q, 3));
-        json_object_set_new(e, "target", col_text(q, 4));
-        json_object_set_new(e, "detail", col_text(q, 5));
+        json_object_set_new(e, "time", na_store_col_time(q, 1));
+        json_object_set_new(e, "who", na_store_col_text(q, 2));
+        json_object_set_new(e, "action", na_store_col_text(q, 3));
+        json_object_set_new(e, "target", na_store_col_text(q, 4));
+        json_object_set_new(e, "detail", na_store_col_text(q, 5));
         json_array_append_new(arr, e);
     }
     sqlite3_finalize(q);
     return arr;
-}
-
-int64_t na_store_backup_add(na_store *s, const char *host, const char *command, int64_t job_id,
-                            int64_t ts, const char *output, bool changed, const char *diff,
-                            int64_t prev_id, unsigned keep, na_err *err)
-{
-    sqlite3_stmt *q;
-    if (batch(s, err) < 0)
-        return -1;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO backups(host, command, job_id, ts, changed, output, diff, "
-                           "prev_id) VALUES(?,?,?,?,?,?,?,?)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_err(s, err, "store backup");
-    sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    bind_red(q, 2, command);
-    if (job_id > 0)
-        sqlite3_bind_int64(q, 3, job_id);
-    sqlite3_bind_int64(q, 4, ts);
-    sqlite3_bind_int(q, 5, changed);
-    bind_red(q, 6, output);
-    bind_red(q, 7, diff ? diff : "");
-    if (prev_id > 0)
-        sqlite3_bind_int64(q, 8, prev_id);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        return db_err(s, err, "store backup");
-    int64_t id = sqlite3_last_insert_rowid(s->db);
-    if (sqlite3_prepare_v2(s->db,
-                           "DELETE FROM backups WHERE host=?1 AND command=?2 AND id NOT IN "
-                           "(SELECT id FROM backups WHERE host=?1 AND command=?2 ORDER BY id DESC "
-                           "LIMIT ?3)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_err(s, err, "prune backups");
-    sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    bind_red(q, 2, command);
-    sqlite3_bind_int(q, 3, (int)(keep ? keep : 100));
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        return db_err(s, err, "prune backups");
-    return batch_done(s, err) < 0 ? -1 : id;
-}
-
-int na_store_backup_latest(na_store *s, const char *host, const char *command, int64_t *id,
-                           char **output, na_err *err)
-{
-    sqlite3_stmt *q;
-    *output = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, output FROM backups WHERE host=? AND command=? ORDER BY id "
-                           "DESC LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_err(s, err, "read backup");
-    sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    bind_red(q, 2, command);
-    int r = 0;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(q, 0);
-        *output = strdup((const char *)sqlite3_column_text(q, 1));
-        r = *output ? 1 : na_err_set(err, NA_E_NOMEM, "out of memory");
-    }
-    sqlite3_finalize(q);
-    return r;
-}
-
-json_t *na_store_backup_list(na_store *s, const char *host, na_err *err)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, ts, command, changed, job_id, length(output) FROM backups "
-                           "WHERE host=? ORDER BY id DESC",
-                           -1, &q, NULL) != SQLITE_OK) {
-        db_err(s, err, "list backups");
-        return NULL;
-    }
-    sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    json_t *arr = json_array();
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        json_t *e = json_object();
-        json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
-        json_object_set_new(e, "time", col_time(q, 1));
-        json_object_set_new(e, "command", col_text(q, 2));
-        json_object_set_new(e, "changed", json_boolean(sqlite3_column_int(q, 3)));
-        json_object_set_new(e, "job_id", sqlite3_column_type(q, 4) == SQLITE_NULL
-                                             ? json_null()
-                                             : json_integer(sqlite3_column_int64(q, 4)));
-        json_object_set_new(e, "bytes", json_integer(sqlite3_column_int64(q, 5)));
-        json_array_append_new(arr, e);
-    }
-    sqlite3_finalize(q);
-    return arr;
-}
-
-json_t *na_store_backup_get(na_store *s, const char *host, int64_t id, na_err *err)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, ts, command, changed, job_id, output, diff, prev_id FROM "
-                           "backups WHERE host=? AND id=?",
-                           -1, &q, NULL) != SQLITE_OK) {
-        db_err(s, err, "read backup");
-        return NULL;
-    }
-    sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 2, id);
-    json_t *e = NULL;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        e = json_object();
-        json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
-        json_object_set_new(e, "host", json_string(host));
-        json_object_set_new(e, "time", col_time(q, 1));
-        json_object_set_new(e, "command", col_text(q, 2));
-        json_object_set_new(e, "changed", json_boolean(sqlite3_column_int(q, 3)));
-        json_object_set_new(e, "job_id", sqlite3_column_type(q, 4) == SQLITE_NULL
-                                             ? json_null()
-                                             : json_integer(sqlite3_column_int64(q, 4)));
-        json_object_set_new(e, "text", col_text(q, 5));
-        json_object_set_new(e, "diff", col_text(q, 6));
-        json_object_set_new(e, "previous", sqlite3_column_type(q, 7) == SQLITE_NULL
-                                               ? json_null()
-                                               : json_integer(sqlite3_column_int64(q, 7)));
-    } else
-        na_err_set(err, NA_E_NOTFOUND, "no backup %lld for host '%s'", (long long)id, host);
-    sqlite3_finalize(q);
-    return e;
 }

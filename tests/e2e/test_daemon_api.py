@@ -17,7 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netautod_harness import SLOW, Daemon, Tap, closed_within, parse_exposition, raw_connect  # noqa: E402
 
 t = Tap()
-d = Daemon(config="limits: {body_bytes: 4096, client_timeout: 2, sse_heartbeat: 1, "
+from netautod_harness import INVENTORY  # noqa: E402
+
+d = Daemon(inventory=INVENTORY + "  slowdev:\n    latency_ms: 3500\n", config="limits: {body_bytes: 4096, client_timeout: 2, sse_heartbeat: 1, "
                   "connections: 12, hosts_in_flight: 16}\n")
 d.start()
 
@@ -171,10 +173,15 @@ st, j = d.json("POST", "/v1/commands", body={"host": "bad", "commands": ["show v
 t.ok(st == 200 and j["ok"] is False and j["error"]["code"] == "auth",
      "device login failure: 200 with ok false", j)
 
+t0 = time.time()
+st, j = d.json("POST", "/v1/commands", body={"host": "slowdev", "commands": ["show tech"]})
+t.ok(st == 200 and j["ok"] and time.time() - t0 >= 3.4,
+     "a command slower than the client idle timeout (2 s) is not cut off", (st, j))
+
 # ---- inventory, hosts -------------------------------------------------------------------------
 st, raw, body = d.request("GET", "/v1/inventory")
 inv = json.loads(body)
-t.ok(st == 200 and set(inv["hosts"]) == {"sw1", "sw2", "sw3", "bad"} and
+t.ok(st == 200 and set(inv["hosts"]) == {"sw1", "sw2", "sw3", "bad", "slowdev"} and
      inv["hosts"]["sw2"]["password"] == "********" and b"S3cr3t-Pass-42" not in body,
      "GET /v1/inventory, passwords masked", inv)
 st, j = d.json("GET", "/v1/hosts/sw1")

@@ -203,10 +203,12 @@ d2.stop()
 ns.close()
 
 # ---- drain with a short grace period ----------------------------------------------------------
-d3 = Daemon(config="limits: {drain_grace: 1, jobs_running: 1}\n")
+d3 = Daemon(config="limits: {drain_grace: 1, jobs_running: 1, jobs_queued: 2}\n")
 d3.start()
 long_id = d3.submit("slow", limit="sw3")
 queued_id = d3.submit("quick")
+st, j = d3.json("POST", "/v1/jobs", body={"playbook": "quick"})
+t.ok(st == 429 and "too many unfinished jobs" in j["error"], "a full job queue answers 429", j)
 time.sleep(0.3)
 t0 = time.time()
 rc = d3.stop()
