@@ -65,6 +65,10 @@ static void schedule_pump(nd *d)
 static void emit(nd_job *j, const char *type, json_t *data)
 {
     nd *d = j->d;
+    if (!data) { /* json_pack failed: out of memory or a NULL from the backend */
+        NA_LOGE("jobs", "job %lld: cannot build the %s event", (long long)j->id, type);
+        return;
+    }
     int64_t now = na_wall_ms();
     char ts[40];
     na_format_wall(now, ts, sizeof ts);
@@ -172,7 +176,12 @@ int64_t nd_job_submit(nd *d, const json_t *request, const char *who, na_err *err
     na_be_job *bj = d->be_ops->job_prepare(d->be, &spec, &targets, err);
     if (!bj) {
         json_decref(vars_obj);
+        json_decref(targets);
         return -1;
+    }
+    if (!json_is_array(targets)) { /* a backend that names no targets: none known yet */
+        json_decref(targets);
+        targets = json_array();
     }
     json_t *masked = json_object();
     bool inline_yaml = strchr(spec.playbook, '\n') != NULL;

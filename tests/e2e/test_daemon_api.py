@@ -270,5 +270,31 @@ th.join(20 * SLOW)
 t.ok(waited and result.get("status") == 200,
      "at the connection cap a new client waits, and is served once slots free up", result)
 
-t.ok(d.stop() == 0, "SIGTERM: netautod exits 0")
+# ---- drain with work in flight ----------------------------------------------------------------
+inflight = {}
+
+
+def slow_command():
+    inflight["cmd"] = d.json("POST", "/v1/commands",
+                             body={"host": "slowdev", "commands": ["show tech"]}, timeout=60)
+
+
+def watch_job(job_id):
+    inflight["events"] = d.events(job_id, timeout=60)
+
+
+lj = d.submit("long", limit="sw2")
+threads = [threading.Thread(target=slow_command), threading.Thread(target=watch_job, args=(lj,))]
+for th in threads:
+    th.start()
+time.sleep(0.5)
+rc = d.stop()
+for th in threads:
+    th.join(30 * SLOW)
+t.ok(rc == 0, "SIGTERM with a command and a watched job in flight: exit 0", rc)
+t.ok(inflight.get("cmd", (0,))[0] == 200, "the in-flight command completed during the drain",
+     inflight.get("cmd"))
+ev = inflight.get("events") or [(0, "", {})]
+t.ok(ev[-1][1] == "job_finished" and ev[-1][2]["state"] == "succeeded",
+     "the watched job finished during the drain and its stream ended", ev[-1:])
 sys.exit(t.done())
