@@ -86,6 +86,17 @@ st, m = d.metrics()
 s = parse_exposition(m)
 t.ok(s[("netautod_jobs", 'state="succeeded"')] == SUBMIT and
      s.get(("netautod_http_requests_total", 'code="500"'), 0) == 0, "metrics agree", m[:600])
+usage = {}
+try:  # reported, not asserted: the daemon's peak memory and CPU time for the whole run
+    with open(f"/proc/{d.proc.pid}/status") as f:
+        usage.update(l.split(":", 1) for l in f if l.startswith(("VmHWM", "VmRSS")))
+    with open(f"/proc/{d.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    usage["cpu_s"] = f"{(int(fields[11]) + int(fields[12])) / tick:.2f}"
+except OSError:
+    pass
 t.ok(d.stop(timeout=60) == 0, "clean exit after the load")
-print(f"# {N} requests in {elapsed:.2f} s with {WORKERS} clients")
+print(f"# {N} requests in {elapsed:.2f} s with {WORKERS} clients (each its own TLS connection)")
+print("# netautod: " + ", ".join(f"{k.strip()} {v.strip()}" for k, v in usage.items()))
 sys.exit(t.done())
