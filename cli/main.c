@@ -1,8 +1,11 @@
 /* main.c — the `netauto` command line: parses the verb and hands over to it. Only this file
- * (and daemon/) may exit the process. Not a place for verb logic: each verb lives in cmd_*.c. */
+ * (and daemon/) may exit the process. Not a place for verb logic: each verb lives in cmd_*.c,
+ * and with --server (or NETAUTO_SERVER) the verbs run on a netautod (cli/remote.c). */
 #include "cli_inv.h"
+#include "remote.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NETAUTO_VERSION "0.1.0"
@@ -21,6 +24,11 @@ int main(int argc, char **argv)
         printf("netauto %s\n", NETAUTO_VERSION);
         return 0;
     }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--server") || !strncmp(argv[i], "--server=", 9))
+            return na_remote_main(argc, argv);
+    if (getenv("NETAUTO_SERVER") && *getenv("NETAUTO_SERVER"))
+        return na_remote_main(argc, argv);
     for (size_t i = 0; argc > 1 && i < sizeof verbs / sizeof *verbs; i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].run(argc - 1, argv + 1);

@@ -1,0 +1,63 @@
+/* config.h — netautod's configuration file (YAML, loaded through core/ydoc.h so every problem
+ * is reported as FILE:LINE:COLUMN). Relative paths are taken relative to the config file's
+ * directory. See docs/daemon.md for the reference. Not the inventory: that is the backend's. */
+#ifndef NA_DCONFIG_H
+#define NA_DCONFIG_H
+
+#include "cron.h"
+#include "err.h"
+#include "log.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct na_schedule_cfg {
+    char *name;
+    char *cron_expr;
+    na_cron cron;
+    char *playbook;       /* a job (name or inline YAML), or NULL */
+    char *backup_command; /* a configuration backup ("show running-config"), or NULL */
+    char *transport;      /* for backups: ssh|telnet|NULL */
+    char *limit;          /* NULL = all hosts */
+    bool check;
+    json_t *vars;         /* object or NULL (owned) */
+} na_schedule_cfg;
+
+typedef struct na_dconf {
+    char *path;         /* the config file */
+    char *listen;       /* default 127.0.0.1 */
+    int port;           /* default 8443 */
+    char *state_dir;    /* default $STATE_DIRECTORY, else the config file's directory */
+    char *tls_cert;     /* NULL: self-signed pair generated in state_dir */
+    char *tls_key;
+    char *tokens_file;  /* default <state_dir>/tokens */
+    char *inventory;    /* may be NULL */
+    char *playbook_dir; /* default <config dir>/playbooks */
+    char *job_store;    /* default <state_dir>/jobs.db */
+    bool sync_full;     /* store.synchronous: full (default) | normal */
+    unsigned hosts_in_flight;   /* limits.hosts_in_flight, default 64 */
+    unsigned jobs_running;      /* limits.jobs_running, default 8 */
+    unsigned jobs_queued;       /* limits.jobs_queued: accepted but not finished, default 1000 */
+    size_t max_body;            /* limits.body_bytes, default 1 MiB */
+    unsigned max_connections;   /* limits.connections, default 256 */
+    unsigned client_timeout_s;  /* limits.client_timeout, default 30 */
+    unsigned sse_heartbeat_s;   /* limits.sse_heartbeat, default 15 */
+    unsigned drain_grace_s;     /* limits.drain_grace, default 60 */
+    unsigned pool_idle_s;       /* session_pool.idle_timeout, default 120 */
+    char *log_file;             /* NULL = stderr */
+    na_log_level log_level;     /* default info */
+    bool cron_utc;              /* timezone: utc | local (default local) */
+    unsigned backups_keep;      /* backups.keep per host and command, default 100 */
+    json_t *backend;            /* backend: mapping passed to the backend as JSON (owned) */
+    na_schedule_cfg *schedules;
+    size_t n_schedules;
+} na_dconf;
+
+/* Load and validate. On failure err holds "FILE:LINE:COL: message" and *c is freed. */
+int na_dconf_load(const char *path, na_dconf *c, na_err *err);
+void na_dconf_free(na_dconf *c);
+/* The schedule named `name`, or NULL. */
+const na_schedule_cfg *na_dconf_schedule(const na_dconf *c, const char *name);
+
+#endif

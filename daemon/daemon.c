@@ -1,0 +1,382 @@
+/* daemon.c — netautod's life cycle: load the config, take the state-directory lock, prepare TLS
+ * (printing the certificate fingerprint), open the store and recover unfinished jobs, create the
+ * backend with the daemon's services (device locks, metrics), listen, tell systemd READY=1, run
+ * the loop. SIGHUP reloads the token file and the inventory (and reopens the log file); SIGTERM
+ * or SIGINT drains: no new jobs, queued jobs become interrupted, running ones get the grace
+ * period and are then interrupted; exit status 0. Not the HTTP API (api.c) nor the job manager
+ * (jobs.c). */
+#include "clock.h"
+#include "log.h"
+#include "netautod.h"
+#include "secret.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DRAIN_FORCE_S 5 /* after the grace period, how long interrupted work may take to stop */
+
+void nd_notify(const char *state)
+{
+    const char *p = getenv("NOTIFY_SOCKET");
+    if (!p || (p[0] != '/' && p[0] != '@'))
+        return;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    size_t n = strlen(p);
+    if (n >= sizeof sa.sun_path)
+        return;
+    memcpy(sa.sun_path, p, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    (void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    close(fd);
+}
+
+void nd_audit(nd *d, const char *who, const char *action, const char *target, const char *detail)
+{
+    na_err e = NA_ERR_INIT;
+    if (na_store_audit(d->store, na_wall_ms(), who, action, target, detail, &e) < 0)
+        NA_LOGE("audit", "%s", e.msg);
+}
+
+/* ---- services given to the backend -------------------------------------------------------- */
+
+static na_lock_req *svc_acquire(void *ctx, const char *host, const char *owner,
+                                na_lock_granted_cb cb, void *ud)
+{
+    nd *d = ctx;
+    na_lock_req *r = na_lockmgr_acquire(d->locks, host, owner, cb, ud);
+    if (!r) {
+        NA_LOGE("locks", "out of memory queueing a device lock; aborting");
+        abort();
+    }
+    return r;
+}
+
+static void svc_release(void *ctx, na_lock_req *req)
+{
+    nd *d = ctx;
+    na_lockmgr_release(d->locks, req);
+}
+
+static void svc_command(void *ctx, const char *host, int64_t ms, bool ok)
+{
+    (void)host;
+    nd *d = ctx;
+    na_metrics_command(&d->metrics, ms, ok);
+}
+
+static void svc_login_failed(void *ctx, const char *host)
+{
+    nd *d = ctx;
+    d->metrics.login_failures++;
+    NA_LOGW(host, "login refused by the device");
+}
+
+/* ---- logging ------------------------------------------------------------------------------ */
+
+static int open_log(nd *d, na_err *err)
+{
+    if (!d->cfg.log_file) {
+        na_log_set_file(stderr);
+        return 0;
+    }
+    FILE *f = fopen(d->cfg.log_file, "a");
+    if (!f)
+        return na_err_set(err, NA_E_IO, "%s: cannot open the log file: %s", d->cfg.log_file,
+                          strerror(errno));
+    setvbuf(f, NULL, _IOLBF, 0);
+    na_log_set_file(f);
+    if (d->log_fp)
+        fclose(d->log_fp);
+    d->log_fp = f;
+    return 0;
+}
+
+/* ---- reload and drain --------------------------------------------------------------------- */
+
+static void reload(nd *d)
+{
+    nd_notify("RELOADING=1");
+    na_err e = NA_ERR_INIT;
+    open_log(d, &e);
+    if (na_err_isset(&e))
+        NA_LOGE("netautod", "reload: %s", e.msg);
+    na_err_clear(&e);
+    na_tokens t;
+    if (na_tokens_load(d->cfg.tokens_file, &t, &e) < 0) {
+        NA_LOGE("netautod", "reload: tokens kept as they were: %s", e.msg);
+    } else {
+        na_tokens_free(&d->tokens);
+        d->tokens = t;
+        NA_LOGI("netautod", "reload: %zu API tokens", t.n);
+    }
+    na_err_clear(&e);
+    if (d->cfg.inventory) {
+        if (d->be_ops->inventory_load(d->be, d->cfg.inventory, &e) < 0)
+            NA_LOGE("netautod", "reload: inventory kept as it was: %s", e.msg);
+        else
+            NA_LOGI("netautod", "reload: inventory %s loaded", d->cfg.inventory);
+    }
+    nd_audit(d, "netautod", "reload", d->cfg.inventory, na_err_isset(&e) ? e.msg : "ok");
+    nd_notify("READY=1\nSTATUS=serving");
+}
+
+static void finish(nd *d)
+{
+    struct timeval tv = {0, 100 * 1000}; /* let final event-stream chunks reach the clients */
+    event_base_loopexit(d->base, &tv);
+}
+
+void nd_maybe_finish_drain(nd *d)
+{
+    if (d->draining && d->n_running == 0 && d->n_queued == 0 && TAILQ_EMPTY(&d->pending))
+        finish(d);
+}
+
+static void force_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd *d = arg;
+    NA_LOGW("netautod", "drain: %u jobs did not stop in time; exiting anyway", d->n_running);
+    finish(d);
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd *d = arg;
+    if (d->drain_phase)
+        return;
+    d->drain_phase = 1;
+    NA_LOGW("netautod", "drain: grace period over; interrupting %u running jobs and %s",
+            d->n_running, TAILQ_EMPTY(&d->pending) ? "no commands" : "pending commands");
+    nd_jobs_interrupt(d);
+    nd_req *r;
+    TAILQ_FOREACH(r, &d->pending, link)
+        if (r->cmd)
+            d->be_ops->cmd_cancel(d->be, r->cmd);
+    struct timeval tv = {DRAIN_FORCE_S, 0};
+    event_del(d->drain_timer);
+    event_assign(d->drain_timer, d->base, -1, 0, force_cb, d);
+    event_add(d->drain_timer, &tv);
+}
+
+static void start_drain(nd *d)
+{
+    if (d->draining) { /* a second signal: skip the rest of the grace period */
+        grace_cb(-1, 0, d);
+        return;
+    }
+    d->draining = true;
+    nd_notify("STOPPING=1\nSTATUS=draining");
+    NA_LOGI("netautod", "draining: %u running jobs get up to %us to finish", d->n_running,
+            d->cfg.drain_grace_s);
+    nd_audit(d, "netautod", "drain", NULL, NULL);
+    nd_sched_stop(d);
+    nd_jobs_drain(d);
+    d->drain_timer = event_new(d->base, -1, 0, grace_cb, d);
+    struct timeval tv = {(time_t)d->cfg.drain_grace_s, 0};
+    if (d->drain_timer)
+        event_add(d->drain_timer, &tv);
+    nd_maybe_finish_drain(d);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    nd *d = arg;
+    if (sig == SIGHUP)
+        reload(d);
+    else
+        start_drain(d);
+}
+
+/* ---- run ---------------------------------------------------------------------------------- */
+
+static int lock_state(nd *d, na_err *err)
+{
+    if (mkdir(d->cfg.state_dir, 0700) != 0 && errno != EEXIST)
+        return na_err_set(err, NA_E_IO, "%s: cannot create the state directory: %s",
+                          d->cfg.state_dir, strerror(errno));
+    char p[4200];
+    snprintf(p, sizeof p, "%s/netautod.lock", d->cfg.state_dir);
+    d->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lock_fd < 0)
+        return na_err_set(err, NA_E_IO, "%s: %s", p, strerror(errno));
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return na_err_set(err, NA_E_IO,
+                          "another netautod is already using the state directory %s",
+                          d->cfg.state_dir);
+    return 0;
+}
+
+static int setup(nd *d, const na_backend_ops *ops, na_err *err)
+{
+    if (open_log(d, err) < 0 || lock_state(d, err) < 0)
+        return -1;
+    bool generated = false;
+    if (na_tls_ensure(d->cfg.tls_cert, d->cfg.tls_key, d->cfg.state_dir, &d->cert_path,
+                      &d->key_path, &generated, err) < 0)
+        return -1;
+    if (!(d->ssl = na_tls_server_ctx(d->cert_path, d->key_path, err)) ||
+        na_tls_fingerprint_file(d->cert_path, d->fingerprint, sizeof d->fingerprint, err) < 0)
+        return -1;
+    if (na_tokens_load(d->cfg.tokens_file, &d->tokens, err) < 0)
+        return -1;
+    if (d->tokens.n == 0)
+        NA_LOGW("netautod", "no API tokens in %s yet: create one with `netautod token add NAME "
+                "--config %s`", d->cfg.tokens_file, d->cfg.path);
+    d->base = event_base_new();
+    if (!d->base)
+        return na_err_set(err, NA_E_NOMEM, "cannot create the event loop");
+    if (!(d->store = na_store_open(d->cfg.job_store, d->cfg.sync_full, d->base, err)))
+        return -1;
+    json_t *ids = NULL;
+    if (na_store_recover(d->store, na_wall_ms(), &ids, err) < 0)
+        return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v) {
+        char t[40];
+        snprintf(t, sizeof t, "job %lld", (long long)json_integer_value(v));
+        NA_LOGW("netautod", "%s was unfinished when netautod stopped: marked interrupted", t);
+        nd_audit(d, "netautod", "job.recover", t, "interrupted");
+    }
+    json_decref(ids);
+    if (!(d->locks = na_lockmgr_new(d->base, d->cfg.hosts_in_flight)))
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    d->svc = (na_backend_services){
+        .base = d->base,
+        .ctx = d,
+        .host_acquire = svc_acquire,
+        .host_release = svc_release,
+        .command_observed = svc_command,
+        .login_failed = svc_login_failed,
+    };
+    na_backend_config bc = {
+        .inventory = d->cfg.inventory,
+        .playbook_dir = d->cfg.playbook_dir,
+        .state_dir = d->cfg.state_dir,
+        .hosts_in_flight = d->cfg.hosts_in_flight,
+        .pool_idle_s = d->cfg.pool_idle_s,
+        .options = d->cfg.backend,
+    };
+    d->be_ops = ops;
+    if (!(d->be = ops->create(&bc, &d->svc, err)))
+        return -1;
+    if (d->cfg.inventory && ops->inventory_load(d->be, d->cfg.inventory, err) < 0)
+        return -1;
+    if (nd_http_start(d, err) < 0 || nd_sched_start(d, err) < 0)
+        return -1;
+    d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+    d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+    if (!d->sig_term || !d->sig_int || !d->sig_hup || evsignal_add(d->sig_term, NULL) < 0 ||
+        evsignal_add(d->sig_int, NULL) < 0 || evsignal_add(d->sig_hup, NULL) < 0)
+        return na_err_set(err, NA_E_IO, "cannot install signal handlers");
+    (void)generated;
+    /* stdout: what an operator (or a test) needs to connect */
+    printf("netautod: listening on https://%s%s%s:%d\n", strchr(d->cfg.listen, ':') ? "[" : "",
+           d->cfg.listen, strchr(d->cfg.listen, ':') ? "]" : "", d->port);
+    printf("netautod: TLS certificate %s%s\n", d->cert_path,
+           generated ? " (generated, self-signed)" : "");
+    printf("netautod: certificate fingerprint %s\n", d->fingerprint);
+    fflush(stdout);
+    return 0;
+}
+
+static void teardown(nd *d)
+{
+    nd_sched_stop(d);
+    nd_sse_close_all(d);
+    if (d->be) {
+        d->be_ops->destroy(d->be); /* no callbacks after this */
+        d->be = NULL;
+    }
+    nd_req *r;
+    while ((r = TAILQ_FIRST(&d->pending))) {
+        r->cmd = NULL;
+        nd_req_free(r); /* its evhttp request is freed with the server below */
+    }
+    if (d->store)
+        nd_jobs_free_all(d);
+    nd_http_stop(d);
+    na_lockmgr_free(d->locks);
+    if (d->store)
+        nd_audit(d, "netautod", "stop", NULL, NULL);
+    na_store_close(d->store);
+    if (d->sig_term)
+        event_free(d->sig_term);
+    if (d->sig_int)
+        event_free(d->sig_int);
+    if (d->sig_hup)
+        event_free(d->sig_hup);
+    if (d->drain_timer)
+        event_free(d->drain_timer);
+    free(d->sched_next);
+    free(d->sched_job);
+    if (d->ssl)
+        SSL_CTX_free(d->ssl);
+    if (d->base)
+        event_base_free(d->base);
+    na_tokens_free(&d->tokens);
+    free(d->cert_path);
+    free(d->key_path);
+    if (d->lock_fd > 0)
+        close(d->lock_fd);
+    na_log_set_file(NULL);
+    if (d->log_fp)
+        fclose(d->log_fp);
+    na_dconf_free(&d->cfg);
+}
+
+int netautod_run(const char *config_path, const na_backend_ops *ops)
+{
+    nd d;
+    memset(&d, 0, sizeof d);
+    TAILQ_INIT(&d.queued);
+    TAILQ_INIT(&d.running);
+    TAILQ_INIT(&d.pending);
+    d.lock_fd = -1;
+    d.started_ms = na_now_ms();
+    signal(SIGPIPE, SIG_IGN);
+    na_err e = NA_ERR_INIT;
+    if (na_dconf_load(config_path, &d.cfg, &e) < 0) {
+        fprintf(stderr, "netautod: %s\n", e.msg);
+        return 2;
+    }
+    na_log_set_level(d.cfg.log_level);
+    if (setup(&d, ops, &e) < 0) {
+        fprintf(stderr, "netautod: %s\n", e.msg);
+        NA_LOGE("netautod", "cannot start: %s", e.msg);
+        teardown(&d);
+        return e.code == NA_E_CONFIG || e.code == NA_E_YAML || e.code == NA_E_USAGE ? 2 : 1;
+    }
+    NA_LOGI("netautod", "netautod %s serving on %s:%d with backend %s", NETAUTOD_VERSION,
+            d.cfg.listen, d.port, ops->name);
+    nd_audit(&d, "netautod", "start", NULL, NETAUTOD_VERSION);
+    nd_notify("READY=1\nSTATUS=serving");
+    event_base_dispatch(d.base);
+    NA_LOGI("netautod", "stopped");
+    teardown(&d);
+    return d.exit_code;
+}

@@ -1,0 +1,206 @@
+/* sse.c — server-sent event streams for GET /v1/jobs/{id}/events: replay the stored events
+ * after Last-Event-ID (or ?after=N), then forward live ones until the job ends, with comment
+ * heartbeats. A client that goes away is noticed when a write fails (heartbeats make that
+ * happen) and its stream is freed; a client that reads too slowly (more than SSE_MAX_BACKLOG
+ * unsent) is ended and may reconnect with Last-Event-ID. Not a general pub/sub. */
+#include "clock.h"
+#include "log.h"
+#include "netautod.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SSE_MAX_BACKLOG ((size_t)8 << 20)
+
+struct nd_sse {
+    nd *d;
+    nd_req *r;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    int64_t job_id;
+    int64_t last_seq;
+    nd_job *job; /* attached while the job runs */
+    struct event *hb;
+    LIST_ENTRY(nd_sse) link;
+};
+
+static size_t backlog(nd_sse *s)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+static void send_chunk(nd_sse *s, struct evbuffer *b)
+{
+    evhttp_send_reply_chunk(s->req, b);
+}
+
+static void fmt_event(struct evbuffer *b, int64_t seq, const char *type, const char *data)
+{
+    evbuffer_add_printf(b, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data);
+}
+
+/* End the stream normally (the response is completed) and free it. */
+static void finish(nd_sse *s)
+{
+    nd *d = s->d;
+    if (s->job) {
+        LIST_REMOVE(s, link);
+        s->job = NULL;
+    }
+    if (s->hb)
+        event_free(s->hb);
+    evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+    evhttp_send_reply_end(s->req);
+    d->n_streams--;
+    nd_req_done(s->r, 200);
+    free(s);
+}
+
+/* The client went away: libevent has detached the request from its connection. */
+static void closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    nd_sse *s = arg;
+    nd *d = s->d;
+    if (s->job) {
+        LIST_REMOVE(s, link);
+        s->job = NULL;
+    }
+    if (s->hb)
+        event_free(s->hb);
+    NA_LOGD("api", "event stream for job %lld closed by the client", (long long)s->job_id);
+    if (!evhttp_request_get_connection(s->req))
+        evhttp_send_reply_end(s->req); /* frees the detached request */
+    s->r->req = NULL;
+    d->n_streams--;
+    nd_req_done(s->r, 200);
+    free(s);
+}
+
+static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd_sse *s = arg;
+    char ts[40];
+    na_format_wall(na_wall_ms(), ts, sizeof ts);
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        return;
+    evbuffer_add_printf(b, ": heartbeat %s\n\n", ts);
+    send_chunk(s, b);
+    evbuffer_free(b);
+}
+
+typedef struct replay_ctx {
+    struct evbuffer *b;
+    int64_t last;
+} replay_ctx;
+
+static int replay_cb(void *ud, int64_t seq, int64_t ts, const char *type, const char *data)
+{
+    (void)ts;
+    replay_ctx *c = ud;
+    fmt_event(c->b, seq, type, data);
+    c->last = seq;
+    return 0;
+}
+
+void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
+{
+    na_err e = NA_ERR_INIT;
+    nd_job *j = nd_job_find(d, job_id);
+    if (!j) {
+        na_job_state st;
+        if (na_store_job_state(d->store, job_id, &st, &e) < 0) {
+            nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
+            return;
+        }
+    }
+    struct evbuffer *b = evbuffer_new();
+    nd_sse *s = calloc(1, sizeof *s);
+    if (!b || !s) {
+        evbuffer_free(b);
+        free(s);
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    replay_ctx rc = {b, after};
+    if (na_store_events(d->store, job_id, after, replay_cb, &rc, &e) < 0) {
+        evbuffer_free(b);
+        free(s);
+        nd_reply_error(r, 500, "%s", e.msg);
+        return;
+    }
+    s->d = d;
+    s->r = r;
+    s->req = r->req;
+    s->evcon = evhttp_request_get_connection(r->req);
+    s->job_id = job_id;
+    s->last_seq = rc.last;
+    d->n_streams++;
+    d->metrics.sse_streams_total++;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(h, "Content-Type", "text/event-stream");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Accel-Buffering", "no");
+    evhttp_send_reply_start(r->req, 200, "OK");
+    evbuffer_add_printf(b, "retry: 2000\n\n");
+    send_chunk(s, b);
+    evbuffer_free(b);
+    if (!j || d->streams_closed) {
+        finish(s); /* the job is over: replay only */
+        return;
+    }
+    s->job = j;
+    LIST_INSERT_HEAD(&j->streams, s, link);
+    struct timeval tv = {(time_t)d->cfg.sse_heartbeat_s, 0};
+    s->hb = event_new(d->base, -1, EV_PERSIST, heartbeat_cb, s);
+    if (s->hb)
+        event_add(s->hb, &tv);
+    evhttp_connection_set_closecb(s->evcon, closed_cb, s);
+}
+
+void nd_sse_push(nd_job *j, int64_t seq, const char *type, const char *data)
+{
+    nd_sse *s, *next;
+    for (s = LIST_FIRST(&j->streams); s; s = next) {
+        next = LIST_NEXT(s, link);
+        if (seq <= s->last_seq)
+            continue;
+        if (backlog(s) > SSE_MAX_BACKLOG) {
+            NA_LOGW("api", "event stream for job %lld: client too slow, ending the stream",
+                    (long long)j->id);
+            finish(s);
+            continue;
+        }
+        struct evbuffer *b = evbuffer_new();
+        if (!b)
+            continue;
+        fmt_event(b, seq, type, data);
+        send_chunk(s, b);
+        evbuffer_free(b);
+        s->last_seq = seq;
+    }
+}
+
+void nd_sse_job_ended(nd_job *j)
+{
+    nd_sse *s;
+    while ((s = LIST_FIRST(&j->streams)))
+        finish(s);
+}
+
+void nd_sse_close_all(nd *d)
+{
+    nd_job *j;
+    TAILQ_FOREACH(j, &d->running, link)
+        nd_sse_job_ended(j);
+    TAILQ_FOREACH(j, &d->queued, link)
+        nd_sse_job_ended(j);
+    d->streams_closed = true;
+}

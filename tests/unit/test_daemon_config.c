@@ -1,0 +1,254 @@
+/* test_daemon_config.c — unit tests for daemon/config.c (defaults, relative paths, schedules)
+ * and daemon/tokens.c (format, hashing, constant-time verification, the token file). Every
+ * configuration error is checked byte-exact, with its FILE:LINE:COLUMN. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "tokens.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static int setup(void **st)
+{
+    (void)st;
+    snprintf(dir, sizeof dir, "/tmp/na-dconf-test.XXXXXX");
+    unsetenv("STATE_DIRECTORY");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *write_cfg(const char *text)
+{
+    static char p[400];
+    snprintf(p, sizeof p, "%s/netautod.yaml", dir);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+static void defaults_and_paths(void **st)
+{
+    (void)st;
+    const char *p = write_cfg("port: 9443\n"
+                              "inventory: inv/hosts.yaml\n"
+                              "tls: {cert: /etc/x.pem, key: k.pem}\n"
+                              "limits: {hosts_in_flight: 10, body_bytes: 4096}\n"
+                              "store: {synchronous: normal}\n"
+                              "timezone: utc\n"
+                              "schedules:\n"
+                              "  - name: nightly\n"
+                              "    cron: '30 2 * * *'\n"
+                              "    backup: show running-config\n"
+                              "    limit: core\n"
+                              "  - name: audit\n"
+                              "    cron: '@weekly'\n"
+                              "    playbook: audit\n"
+                              "    check: yes\n"
+                              "    vars: {level: 2}\n");
+    na_dconf c;
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_dconf_load(p, &c, &e), 0);
+    assert_string_equal(c.listen, "127.0.0.1");
+    assert_int_equal(c.port, 9443);
+    char want[400];
+    snprintf(want, sizeof want, "%s/inv/hosts.yaml", dir);
+    assert_string_equal(c.inventory, want);
+    assert_string_equal(c.tls_cert, "/etc/x.pem");
+    snprintf(want, sizeof want, "%s/k.pem", dir);
+    assert_string_equal(c.tls_key, want);
+    assert_string_equal(c.state_dir, dir);
+    snprintf(want, sizeof want, "%s/jobs.db", dir);
+    assert_string_equal(c.job_store, want);
+    snprintf(want, sizeof want, "%s/tokens", dir);
+    assert_string_equal(c.tokens_file, want);
+    assert_int_equal(c.hosts_in_flight, 10);
+    assert_int_equal(c.max_body, 4096);
+    assert_int_equal(c.jobs_running, 8);
+    assert_int_equal(c.client_timeout_s, 30);
+    assert_false(c.sync_full);
+    assert_true(c.cron_utc);
+    assert_int_equal(c.n_schedules, 2);
+    assert_string_equal(c.schedules[0].backup_command, "show running-config");
+    assert_null(c.schedules[0].playbook);
+    assert_string_equal(c.schedules[0].limit, "core");
+    assert_true(c.schedules[1].check);
+    assert_int_equal(json_integer_value(json_object_get(c.schedules[1].vars, "level")), 2);
+    assert_non_null(na_dconf_schedule(&c, "audit"));
+    assert_null(na_dconf_schedule(&c, "nope"));
+    na_dconf_free(&c);
+
+    setenv("STATE_DIRECTORY", "/var/lib/netautod:/var/lib/other", 1);
+    p = write_cfg("port: 1\n");
+    assert_int_equal(na_dconf_load(p, &c, &e), 0);
+    assert_string_equal(c.state_dir, "/var/lib/netautod");
+    assert_string_equal(c.job_store, "/var/lib/netautod/jobs.db");
+    assert_true(c.sync_full); /* the default */
+    na_dconf_free(&c);
+    unsetenv("STATE_DIRECTORY");
+}
+
+static void errors_positioned(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *text, *msg; /* msg after "DIR/netautod.yaml:" */
+    } bad[] = {
+        {"port: 8443\nlisten_on: 1.2.3.4\n",
+         "2:1: unknown key 'listen_on' in the netautod configuration (expected one of: listen, "
+         "port, state_dir, tls, tokens, inventory, playbook_dir, job_store, store, limits, "
+         "session_pool, log, timezone, schedules, backups, backend)"},
+        {"port: 70000\n", "1:7: 70000 is out of range (0..65535)"},
+        {"port: [1]\n", "1:7: expected an integer"},
+        {"limits:\n  per_device: 2\n",
+         "2:15: per_device must be 1: netautod never lets two jobs or commands work on one "
+         "device at once"},
+        {"tls: {cert: a.pem}\n",
+         "1:6: tls needs both cert and key (or neither, for a generated self-signed pair)"},
+        {"schedules:\n  - name: x\n    cron: '61 * * * *'\n    backup: show run\n",
+         "3:11: cron '61 * * * *': minute '61' is out of range 0-59"},
+        {"schedules:\n  - name: x\n    cron: '@daily'\n",
+         "2:5: schedule 'x' needs exactly one of 'playbook' (a job) or 'backup' (a command whose "
+         "output is kept per device)"},
+        {"schedules:\n  - {name: x, cron: '@daily', backup: a}\n  - {name: x, cron: '@daily', "
+         "backup: b}\n",
+         "3:12: schedule name 'x' is used twice"},
+        {"store: {synchronous: sometimes}\n", "1:22: store.synchronous must be full or normal"},
+        {"log: {level: loud}\n", "1:14: log.level must be error, warn, info, debug or trace"},
+        {"port: 1\nport: 2\n", "2:1: duplicate key 'port' (first at line 1)"},
+        {"port: [\n", "2:1: did not find expected node content while parsing a flow node"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *p = write_cfg(bad[i].text);
+        na_dconf c;
+        na_err e = NA_ERR_INIT;
+        assert_int_equal(na_dconf_load(p, &c, &e), -1);
+        char want[1200];
+        snprintf(want, sizeof want, "%s:%s", p, bad[i].msg);
+        if (strcmp(e.msg, want))
+            fail_msg("case %zu:\n got: %s\nwant: %s", i, e.msg, want);
+    }
+    na_dconf c;
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_dconf_load("/nonexistent/netautod.yaml", &c, &e), -1);
+    assert_int_equal(e.code, NA_E_IO);
+}
+
+/* ---- tokens ---------------------------------------------------------------------------------- */
+
+static void token_format_and_hash(void **st)
+{
+    (void)st;
+    char a[NA_TOKEN_LEN + 1], b[NA_TOKEN_LEN + 1];
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_token_generate(a, sizeof a, &e), 0);
+    assert_int_equal(na_token_generate(b, sizeof b, &e), 0);
+    assert_int_equal(strlen(a), NA_TOKEN_LEN);
+    assert_memory_equal(a, "nat_", 4);
+    for (size_t i = 4; i < strlen(a); i++)
+        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                               a[i]));
+    assert_string_not_equal(a, b);
+    unsigned char h[32];
+    na_token_hash("abc", h); /* FIPS 180-2 test vector */
+    static const unsigned char want[32] = {
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    assert_memory_equal(h, want, 32);
+    assert_true(na_token_name_ok("ci-runner.01_x"));
+    assert_false(na_token_name_ok(""));
+    assert_false(na_token_name_ok("bad name"));
+    assert_false(na_token_name_ok("a/b"));
+}
+
+static void token_file(void **st)
+{
+    (void)st;
+    char p[400];
+    snprintf(p, sizeof p, "%s/tokens", dir);
+    na_err e = NA_ERR_INIT;
+    na_tokens t;
+    assert_int_equal(na_tokens_load(p, &t, &e), 0); /* missing: empty */
+    assert_int_equal(t.n, 0);
+    char ci[NA_TOKEN_LEN + 1], ops[NA_TOKEN_LEN + 1];
+    assert_int_equal(na_tokens_add(p, "ci", ci, sizeof ci, &e), 0);
+    assert_int_equal(na_tokens_add(p, "ops", ops, sizeof ops, &e), 0);
+    assert_int_equal(na_tokens_add(p, "ci", ci, sizeof ci, &e), -1);
+    assert_int_equal(e.code, NA_E_CONFIG);
+    na_err_clear(&e);
+    assert_int_equal(na_tokens_add(p, "bad name", ci, sizeof ci, &e), -1);
+    assert_int_equal(e.code, NA_E_USAGE);
+    na_err_clear(&e);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* the file holds hashes, never the tokens */
+    FILE *f = fopen(p, "r");
+    char content[4096] = "";
+    size_t n = fread(content, 1, sizeof content - 1, f);
+    content[n] = '\0';
+    fclose(f);
+    assert_null(strstr(content, ci + 4));
+    assert_null(strstr(content, ops + 4));
+    assert_int_equal(na_tokens_load(p, &t, &e), 0);
+    assert_int_equal(t.n, 2);
+    const na_token *who = na_tokens_verify(&t, ci);
+    assert_non_null(who);
+    assert_string_equal(who->name, "ci");
+    assert_string_equal(na_tokens_verify(&t, ops)->name, "ops");
+    char wrong[NA_TOKEN_LEN + 1];
+    memcpy(wrong, ci, sizeof wrong);
+    wrong[10] = wrong[10] == 'A' ? 'B' : 'A';
+    assert_null(na_tokens_verify(&t, wrong));
+    ci[NA_TOKEN_LEN - 1] = '\0'; /* a prefix is not the token */
+    assert_null(na_tokens_verify(&t, ci));
+    assert_null(na_tokens_verify(&t, ""));
+    assert_null(na_tokens_verify(&t, NULL));
+    na_tokens_free(&t);
+    assert_int_equal(na_tokens_revoke(p, "ci", &e), 0);
+    assert_int_equal(na_tokens_revoke(p, "ci", &e), -1);
+    assert_int_equal(e.code, NA_E_NOTFOUND);
+    na_err_clear(&e);
+    assert_int_equal(na_tokens_load(p, &t, &e), 0);
+    assert_int_equal(t.n, 1);
+    assert_null(na_tokens_verify(&t, ci));
+    assert_non_null(na_tokens_verify(&t, ops));
+    na_tokens_free(&t);
+    /* a damaged file names its line */
+    f = fopen(p, "a");
+    fputs("garbage\n", f);
+    fclose(f);
+    assert_int_equal(na_tokens_load(p, &t, &e), -1);
+    char want[500];
+    snprintf(want, sizeof want,
+             "%s:3: expected 'NAME SHA256-HEX CREATED-MS' (written by `netautod token add`)", p);
+    assert_string_equal(e.msg, want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(defaults_and_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(errors_positioned, setup, teardown),
+        cmocka_unit_test(token_format_and_hash),
+        cmocka_unit_test_setup_teardown(token_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
