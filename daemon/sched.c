@@ -207,12 +207,24 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
         char *prev = NULL;
         int have = na_store_backup_latest(d->store, h->host, command, &prev_id, &prev, &e);
         char *diff = NULL;
-        bool changed = have != 1 || strcmp(prev, out) != 0;
-        if (have == 1 && changed) {
+        /* unchanged unless the configs differ beyond volatile lines (timestamps, byte counts) */
+        bool changed = have != 1;
+        if (have == 1) {
             char la[200], lb[200];
             snprintf(la, sizeof la, "%s backup %lld", h->host, (long long)prev_id);
             snprintf(lb, sizeof lb, "%s job %lld", h->host, (long long)b->j->id);
-            diff = na_udiff(prev, strlen(prev), out, strlen(out), la, lb, 3, 0, &e);
+            na_diff_opts o = {.context = 3, .label_a = la, .label_b = lb};
+            na_buf db;
+            na_buf_init(&db, (size_t)16 << 20);
+            na_err de = NA_ERR_INIT;
+            if (na_diff_unified(prev, strlen(prev), out, strlen(out), &o, &db, &changed, &de) < 0) {
+                changed = strcmp(prev, out) != 0;
+                na_buf_reset(&db);
+                na_buf_printf(&db, NULL, "(no diff: %s)\n", de.msg);
+            }
+            if (changed)
+                diff = na_buf_steal(&db);
+            na_buf_free(&db);
         }
         int64_t id = have >= 0 ? na_store_backup_add(d->store, h->host, command, b->j->id,
                                                      na_wall_ms(), out, changed, diff ? diff : "",
