@@ -4,6 +4,7 @@
 #include "channel.h"
 #include "buf.h"
 #include "clock.h"
+#include "secret.h"
 #include "vtnorm.h"
 
 #include <stdio.h>
@@ -38,6 +39,7 @@ struct na_channel {
     size_t next_ls;     /* after a hit: start of the line to keep */
     int64_t t0_us;
     bool dirty;         /* data or state changed since the last examination */
+    int64_t grace_at;   /* no echo but a prompt: accept it as a non-echoing device at this time */
     na_expect_result res;
 
     bool raw;           /* raw (shell) mode started */
@@ -206,6 +208,7 @@ void na_channel_begin(na_channel *c, na_expect *e)
     c->floor = 0;
     c->t0_us = na_now_us();
     c->dirty = true;
+    c->grace_at = 0;
     size_t limit = e->max_output ? e->max_output : c->max_output;
     c->buf.max = c->buf.len + limit + SLACK;
     if (e->echo) {
@@ -218,6 +221,16 @@ void na_channel_begin(na_channel *c, na_expect *e)
 }
 
 const na_expect_result *na_channel_result(const na_channel *c) { return &c->res; }
+
+int64_t na_channel_wake(const na_channel *c)
+{
+    if (!c->e || c->xs == X_IDLE || c->xs == X_DONE)
+        return 0;
+    int64_t d = c->e->deadline_ms;
+    if (c->grace_at && (d <= 0 || c->grace_at < d))
+        d = c->grace_at;
+    return d;
+}
 
 const char *na_channel_text(const na_channel *c, size_t *len)
 {
@@ -235,14 +248,39 @@ static void hit(na_channel *c, na_hit_kind kind, size_t index)
         c->xs = X_DONE;
 }
 
-/* Echo phase: find the echo of the line sent and the newline ending it. */
+static bool tail_is_prompt(na_channel *c)
+{
+    size_t ls = c->vt.line_start, len = c->buf.len;
+    if (ls >= len || len - ls > NA_CHANNEL_TAIL_MAX)
+        return false;
+    for (size_t i = 0; i < c->e->nprompts; i++)
+        if (na_pattern_find(c->e->prompts[i], c->m, c->buf.data + ls, len - ls, false, NULL, NULL))
+            return true;
+    return false;
+}
+
+/* Echo phase: find the echo of the line sent and the newline ending it. Lines before it (a stale
+ * prompt, the rest of a banner) are skipped. A device that does not echo shows a prompt on a
+ * later line and then nothing more: after the grace period that is taken as the answer. */
 static void examine_echo(na_channel *c)
 {
     const char *d = c->buf.data;
     size_t len = c->buf.len;
     const char *echo = c->e->echo;
     size_t elen = strlen(echo);
-    if (elen && c->echo_from < len) {
+    if (!d)
+        return;
+    if (elen == 0) { /* a bare return: its "echo" is the first newline */
+        const char *nl = memchr(d + c->pos, '\n', len - c->pos);
+        if (nl) {
+            c->res.echoed = true;
+            c->res.out_start = (size_t)(nl - d) + 1;
+            c->scan_from = c->res.out_start;
+            c->xs = X_OUTPUT;
+        }
+        return;
+    }
+    if (c->echo_from < len) {
         const char *p = memmem(d + c->echo_from, len - c->echo_from, echo, elen);
         if (p) {
             size_t at = (size_t)(p - d);
@@ -254,18 +292,22 @@ static void examine_echo(na_channel *c)
             c->res.out_start = (size_t)(nl - d) + 1;
             c->scan_from = c->res.out_start;
             c->xs = X_OUTPUT;
+            c->grace_at = 0;
             return;
         }
         if (len - c->echo_from >= elen)
             c->echo_from = len - elen + 1;
     }
-    /* no echo (yet): once the line holding pos is finished, the device did not echo */
-    if (c->vt.line_start > c->base) {
-        const char *nl = memchr(d + c->base, '\n', len - c->base);
-        c->res.echoed = elen == 0;
-        c->res.out_start = elen == 0 && nl ? (size_t)(nl - d) + 1 : c->pos;
-        c->scan_from = c->res.out_start;
+    if (!c->grace_at && c->vt.line_start > c->base && tail_is_prompt(c)) {
+        int g = c->e->echo_grace_ms > 0 ? c->e->echo_grace_ms : 500;
+        c->grace_at = na_now_ms() + g;
+    }
+    if (c->grace_at && na_now_ms() >= c->grace_at) {
+        c->res.echoed = false;
+        c->res.out_start = c->pos;
+        c->scan_from = c->pos;
         c->xs = X_OUTPUT;
+        c->grace_at = 0;
     }
 }
 
@@ -357,14 +399,18 @@ static int examine_output(na_channel *c, na_err *err)
         r->uses++;
         c->res.replies++;
         c->floor = len;
-        if (na_channel_write(c, r->text, strlen(r->text), r->secret, err) < 0)
-            return -1;
-        if (r->newline) {
-            const char *nl = e->newline ? e->newline : "\n";
-            if (na_channel_write(c, nl, strlen(nl), false, err) < 0)
-                return -1;
-        }
-        return 0;
+        /* one write: the reply and its newline (flagged secret as a whole) */
+        const char *nl = r->newline ? (e->newline ? e->newline : "\n") : "";
+        size_t tl = strlen(r->text), nn = strlen(nl);
+        char *msg = malloc(tl + nn + 1);
+        if (!msg)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        memcpy(msg, r->text, tl);
+        memcpy(msg + tl, nl, nn);
+        int rc = na_channel_write(c, msg, tl + nn, r->secret, err);
+        na_wipe(msg, tl + nn);
+        free(msg);
+        return rc < 0 ? -1 : 0;
     }
 
     for (size_t i = 0; i < e->npagers; i++) {
@@ -418,6 +464,8 @@ na_status na_channel_step(na_channel *c, na_err *err)
         return NA_OK;
     if (c->t->ops->flush(c->t, err) == NA_ERROR)
         return NA_ERROR;
+    if (c->grace_at && na_now_ms() >= c->grace_at)
+        c->dirty = true;
     size_t limit = c->e->max_output ? c->e->max_output : c->max_output;
     char chunk[READ_CHUNK];
     for (;;) {

@@ -11,8 +11,11 @@
  *
  *   1. ECHO: when a line was sent (e.g.echo = "show vlan"), its echo is searched from the start of
  *      the line holding `pos` (the previous prompt's line); once found and terminated by "\n",
- *      the output starts after that newline. echo == "" (a bare return) waits for the first
- *      newline. A device that does not echo is accepted when a prompt appears on a later line.
+ *      the output starts after that newline; anything before the echo (a stale prompt, the end
+ *      of a banner) is skipped. echo == "" (a bare return) waits for the first newline. A device
+ *      that does not echo is recognised when a prompt sits at the tail, on a later line, and the
+ *      echo has still not come after a grace period (echo_grace_ms, 500 ms): then the output
+ *      starts right after `pos`.
  *   2. OUTPUT: after the echo, on every read, the tail window (the text after the last "\n",
  *      limited to its last 4096 bytes, plus `lookback` bytes before it) is matched against, in this
  *      order: the replies (prompted input: the reply is written, once per appearance), the pagers
@@ -112,6 +115,7 @@ typedef struct na_expect {
     int64_t deadline_ms;              /* absolute na_now_ms() deadline (required) */
     int timeout_ms;                   /* the duration shown in the timeout message */
     size_t max_output;                /* 0 = the channel's default */
+    int echo_grace_ms;                /* see ECHO above; 0 = 500 */
 } na_expect;
 
 typedef struct na_expect_result {
@@ -131,6 +135,9 @@ void na_channel_begin(na_channel *c, na_expect *e);
  * overflow, closed, transport failure). */
 na_status na_channel_step(na_channel *c, na_err *err);
 const na_expect_result *na_channel_result(const na_channel *c);
+/* When step() must be called again even without I/O: the exchange's deadline, or earlier while
+ * an echo grace period runs (absolute na_now_ms(); 0 = no exchange). */
+int64_t na_channel_wake(const na_channel *c);
 /* After an NA_HIT_UNANSWERED / NA_HIT_REPEATED hit: keep waiting in the same exchange (the
  * caller may first change e->replies, e.g. to answer the repeated prompt differently). */
 void na_channel_resume(na_channel *c);
