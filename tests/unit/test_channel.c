@@ -69,10 +69,12 @@ typedef struct fx {
     na_expect x;
 } fx;
 
+static na_pattern *shared_prompt; /* compiled once per run (group setup) */
+
 static void fx_init(fx *f, const char *echo, int timeout_ms)
 {
     memset(f, 0, sizeof *f);
-    f->prompt = P(PROMPT);
+    f->prompt = shared_prompt;
     f->prompts[0] = f->prompt;
     f->x.prompts = f->prompts;
     f->x.nprompts = 1;
@@ -122,7 +124,6 @@ static void echo_and_prompt_stripped(void **st)
     size_t len;
     assert_string_equal(na_channel_text(c, &len), "sw1#");
     assert_true(na_replay_finished(na_channel_transport(c)));
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -172,8 +173,7 @@ static void split_at_every_boundary(void **st)
         assert_string_equal(out, "Cisco IOS Software\nuptime: sw1#3\n");
         free(out);
         assert_true(na_replay_finished(na_channel_transport(c)));
-        na_pattern_free(f.prompt);
-        na_channel_free(c);
+            na_channel_free(c);
     }
 }
 
@@ -201,7 +201,6 @@ static void tail_only(void **st)
     char *out = na_channel_take_output(c, NULL, &e);
     assert_string_equal(out, "banner motd ^C\nsw2#\n^C\nend");
     free(out);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -243,7 +242,6 @@ static void pager_answered(void **st)
     na_channel_stats_get(c, &cs);
     assert_int_equal(cs.pages, 2);
     na_pattern_free(pager);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -290,7 +288,6 @@ static void prompted_input(void **st)
                              "Password: ");
     free(out);
     assert_true(na_replay_finished(na_channel_transport(c)));
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 
     /* asked again: stops with NA_HIT_REPEATED; no text: NA_HIT_UNANSWERED */
@@ -312,7 +309,6 @@ static void prompted_input(void **st)
     assert_int_equal(run(c, &f.x, &e), NA_OK);
     assert_int_equal(na_channel_result(c)->kind, NA_HIT_REPEATED);
     assert_int_equal(na_channel_result(c)->index, 0);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 
     c = chan("netauto-transcript 1\n< \"sw1>\"\n> \"enable\\n\"\n< \"enable\\r\\nPassword: \"\n",
@@ -327,7 +323,6 @@ static void prompted_input(void **st)
     send(c, "enable");
     assert_int_equal(run(c, &f.x, &e), NA_OK);
     assert_int_equal(na_channel_result(c)->kind, NA_HIT_UNANSWERED);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
     na_pattern_free(confirm);
     na_pattern_free(pw);
@@ -358,7 +353,6 @@ static void stale_prompt_skipped(void **st)
     char *out = na_channel_take_output(c, NULL, &e);
     assert_string_equal(out, "10:00:00 UTC");
     free(out);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -386,7 +380,6 @@ static void no_echo_device(void **st)
     char *out = na_channel_take_output(c, NULL, &e);
     assert_string_equal(out, "*10:00:00.000 UTC Mon Mar 1 2027");
     free(out);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -403,8 +396,8 @@ static void pipelined(void **st)
     na_err e = NA_ERR_INIT;
     fx f;
     fx_init(&f, NULL, 2000);
-    f.prompt = P("^[\\w.\\-]{1,63}\\(config[\\w.\\-]*\\)#\\s?$");
-    f.prompts[0] = f.prompt;
+    na_pattern *cfg = P("^[\\w.\\-]{1,63}\\(config[\\w.\\-]*\\)#\\s?$");
+    f.prompts[0] = cfg;
     assert_int_equal(run(c, &f.x, &e), NA_OK);
     na_channel_consume(c);
     assert_int_equal(na_channel_write(c, "vlan 10\nnmae x\n", 15, false, &e), 0);
@@ -425,7 +418,7 @@ static void pipelined(void **st)
     out = na_channel_take_output(c, NULL, &e);
     assert_string_equal(out, "% Invalid input detected at '^' marker.\n");
     free(out);
-    na_pattern_free(f.prompt);
+    na_pattern_free(cfg);
     na_channel_free(c);
 }
 
@@ -452,7 +445,6 @@ static void timeout_on_silence(void **st)
                                "last line: 'sw1#show vl'");
     assert_true(took >= 290);
     assert_true(took < 300 + 1500); /* ended within its deadline (generous margin) */
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -476,7 +468,6 @@ static void closed_and_overflow(void **st)
     assert_int_equal(e.code, NA_E_CLOSED);
     assert_string_equal(e.msg, "sw1: the device closed the connection while waiting for the "
                                "prompt after 'reload'; last line: 'Going down'");
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 
     /* 100-byte ceiling, 300 bytes of output */
@@ -496,7 +487,6 @@ static void closed_and_overflow(void **st)
     assert_int_equal(run(c, &f.x, &e), NA_ERROR);
     assert_int_equal(e.code, NA_E_OVERFLOW);
     assert_string_equal(e.msg, "sw1: output of 'show tech' exceeded the limit of 100 bytes");
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -533,7 +523,6 @@ static void big_output_memory_returns(void **st)
     assert_true(cs.buffer_cap <= 1024);
     size_t len;
     assert_string_equal(na_channel_text(c, &len), "sw1#");
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -559,7 +548,6 @@ static void raw_reads(void **st)
     assert_int_equal(n, 5);
     assert_memory_equal(buf, "x\x1b[1m", 5);
     assert_int_equal(na_channel_read_raw(c, buf, sizeof buf, &n, &e), NA_EOF);
-    na_pattern_free(f.prompt);
     na_channel_free(c);
 }
 
@@ -610,8 +598,21 @@ static void records_transcript(void **st)
     na_tr_script_free(&sc);
     free(text);
     na_pattern_free(pw);
-    na_pattern_free(f.prompt);
     na_secret_clear_registry();
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    shared_prompt = na_pattern_new(PROMPT, 0, NULL);
+    return shared_prompt ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    na_pattern_free(shared_prompt);
+    return 0;
 }
 
 int main(void)
@@ -631,5 +632,5 @@ int main(void)
         cmocka_unit_test(raw_reads),
         cmocka_unit_test(records_transcript),
     };
-    return cmocka_run_group_tests_name("channel", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("channel", tests, setup, teardown);
 }
