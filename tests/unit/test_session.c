@@ -16,6 +16,7 @@
 #include "secret.h"
 #include "session.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,11 +439,24 @@ static void inband_login(void **st)
 {
     (void)st;
     na_secret_clear_registry();
-    na_session *s = from_fixture("ios_login.txt", "cisco_ios", NULL);
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mf = open_memstream(&text, &tlen);
+    na_err e0 = NA_ERR_INIT;
+    na_transcript *tr = na_transcript_to_file(mf, "sw1", &e0);
+    na_session_opts o = {.secret = "lab-enable-1", .transcript = tr};
+    na_session *s = from_fixture("ios_login.txt", "cisco_ios", &o);
     open_ok(s);
     assert_string_equal(na_session_mode(s), "privileged");
     finished(s);
     na_session_free(s);
+    assert_int_equal(na_transcript_close(tr, &e0), 0);
+    fclose(mf);
+    /* the username went out in clear, the login password only as a marker */
+    assert_non_null(strstr(text, "> \"admin\\n\"\n"));
+    assert_non_null(strstr(text, "> secret\n"));
+    assert_null(strstr(text, "lab-pass-1"));
+    free(text);
 
     s = from_fixture("ios_login_refused.txt", "cisco_ios", NULL);
     na_err e = NA_ERR_INIT;
@@ -631,6 +645,45 @@ static void raw_access(void **st)
     na_session_free(s);
 }
 
+/* Heap per session (excluding its transport) after open + a command: the budget for 1,000+
+ * sessions on one event loop is 32 KiB per Telnet session, so the driver must stay far below. */
+static void memory_per_session(void **st)
+{
+    (void)st;
+#ifdef __SANITIZE_ADDRESS__
+    skip(); /* ASan's allocator is not visible to mallinfo2() */
+#endif
+    enum { N = 200 };
+    const char *script =
+        "netauto-transcript 1\n< \"\\r\\nsw1>\"\n> \"\\n\"\n< \"\\r\\nsw1>\"\n"
+        "> \"terminal length 0\\n\"\n< \"terminal length 0\\r\\nsw1>\"\n"
+        "> \"terminal width 511\\n\"\n< \"terminal width 511\\r\\nsw1>\"\n"
+        "> \"enable\\n\"\n< \"enable\\r\\nPassword: \"\n> secret\n< \"\\r\\nsw1#\"\n"
+        "> \"show clock\\n\"\n< \"show clock\\r\\n*10:15:02.123 UTC Wed Mar 3 2027\\r\\nsw1#\"\n";
+    static na_transport *ts[N];
+    static na_session *ss[N];
+    na_err e = NA_ERR_INIT;
+    for (int i = 0; i < N; i++) {
+        ts[i] = na_replay_new_mem("m", script, strlen(script), &params, &e);
+        assert_non_null(ts[i]);
+    }
+    size_t before = mallinfo2().uordblks;
+    for (int i = 0; i < N; i++) {
+        ss[i] = make(ts[i], "cisco_ios", NULL);
+        open_ok(ss[i]);
+        na_result r;
+        assert_int_equal(na_session_command(ss[i], "show clock", NULL, &r, &e), 0);
+        na_result_free(&r);
+    }
+    size_t after = mallinfo2().uordblks;
+    size_t per = (after - before) / N;
+    fprintf(stderr, "# driver heap per session after open + command: %zu bytes\n", per);
+    assert_true(per > 1000);      /* it is measuring something */
+    assert_true(per < 16 * 1024); /* and stays well inside the budget */
+    for (int i = 0; i < N; i++)
+        na_session_free(ss[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +707,7 @@ int main(void)
         cmocka_unit_test(event_loop_two_sessions),
         cmocka_unit_test(transcript_round_trip),
         cmocka_unit_test(raw_access),
+        cmocka_unit_test(memory_per_session),
     };
     return cmocka_run_group_tests_name("session", tests, setup, teardown);
 }
