@@ -4,6 +4,7 @@
 #include "pattern.h"
 
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +88,68 @@ void na_matcher_free(na_matcher *m)
     free(m);
 }
 
+/* PCRE2's JIT searches with vector loads that may read (and ignore) up to a vector's width past
+ * the end of the subject: harmless (never across a page) but reads of memory that is not the
+ * subject's. Subjects up to COPY_MAX bytes (tails, output heads: all the driver uses) are matched
+ * from a per-thread copy with zeroed padding instead, so memory checkers stay quiet. */
+#define COPY_MAX ((size_t)64 << 10)
+#define PAD 64
+
+typedef struct scratch {
+    char *p;
+    size_t cap;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *v)
+{
+    scratch *sc = v;
+    if (sc) {
+        free(sc->p);
+        free(sc);
+    }
+}
+
+static void scratch_init(void) { (void)pthread_key_create(&scratch_key, scratch_free); }
+
+static const char *padded(const char *s, size_t n)
+{
+    if (n > COPY_MAX)
+        return s;
+    pthread_once(&scratch_once, scratch_init);
+    scratch *sc = pthread_getspecific(scratch_key);
+    if (!sc) {
+        sc = calloc(1, sizeof *sc);
+        if (!sc || pthread_setspecific(scratch_key, sc) != 0) {
+            free(sc);
+            return s;
+        }
+    }
+    if (sc->cap < n + PAD) {
+        size_t nc = sc->cap ? sc->cap : 1024;
+        while (nc < n + PAD)
+            nc *= 2;
+        char *np = realloc(sc->p, nc);
+        if (!np)
+            return s;
+        sc->p = np;
+        sc->cap = nc;
+    }
+    memcpy(sc->p, s, n);
+    memset(sc->p + n, 0, PAD);
+    return sc->p;
+}
+
 bool na_pattern_find(const na_pattern *p, na_matcher *m, const char *s, size_t n, bool not_bol,
                      size_t *start, size_t *end)
 {
     if (!p || !m)
         return false;
-    int rc = pcre2_match(p->code, (PCRE2_SPTR)(s ? s : ""), n, 0, not_bol ? PCRE2_NOTBOL : 0,
-                         m->md, NULL);
+    const char *subj = padded(s ? s : "", n);
+    int rc = pcre2_match(p->code, (PCRE2_SPTR)subj, n, 0, not_bol ? PCRE2_NOTBOL : 0, m->md,
+                         NULL);
     /* rc == 0: ovector too small for every group, but group 0 is still set */
     if (rc < 0)
         return false;
