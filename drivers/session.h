@@ -45,7 +45,7 @@ typedef struct na_session_opts {
                                   timeouts for the transport, params shell timeout for the prompt */
     int command_timeout_ms;    /* per command; 0 = params command timeout (30 s) */
     size_t max_output;         /* per command; 0 = 16 MiB */
-    na_transcript *transcript; /* borrowed, optional */
+    na_transcript *transcript; /* borrowed, optional; must outlive the session */
     bool skip_on_open;         /* do not run the platform's on_open commands */
 } na_session_opts;
 

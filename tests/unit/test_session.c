@@ -645,6 +645,87 @@ static void raw_access(void **st)
     na_session_free(s);
 }
 
+static void command_options(void **st)
+{
+    (void)st;
+    na_session *s = from_text(
+        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
+        "> \"copy scp://backup@10.0.0.9/sw1.cfg flash:\\n\"\n"
+        "< \"copy scp://backup@10.0.0.9/sw1.cfg flash:\\r\\nDestination filename [sw1.cfg]? \"\n"
+        "> \"\\n\"\n< \"\\r\\nPassword: \"\n> secret\n"
+        "< \"\\r\\n! 2893 bytes copied\\r\\nsw1#\"\n"
+        "> \"show run | include % Invalid\\n\"\n"
+        "< \"show run | include % Invalid\\r\\n% Invalid input is a banner here\\r\\nsw1#\"\n",
+        "cisco_ios", &(na_session_opts){.skip_on_open = true});
+    open_ok(s);
+    na_cmd_answer pw = {.prompt = "^Password:\\s?$", .reply = "${password}"};
+    na_cmd_opts co = {.answers = &pw, .nanswers = 1};
+    na_result r;
+    na_err e = NA_ERR_INIT;
+    int rc = na_session_command(s, "copy scp://backup@10.0.0.9/sw1.cfg flash:", &co, &r, &e);
+    if (rc)
+        fprintf(stderr, "# %s\n", e.msg);
+    assert_int_equal(rc, 0);
+    assert_string_equal(r.output, "Destination filename [sw1.cfg]? \nPassword: \n! 2893 bytes copied");
+    na_result_free(&r);
+    na_cmd_opts nocheck = {.no_error_check = true};
+    assert_int_equal(na_session_command(s, "show run | include % Invalid", &nocheck, &r, &e), 0);
+    assert_null(r.device_error);
+    na_result_free(&r);
+    /* a bad answer pattern is refused before anything is sent */
+    na_cmd_answer bad = {.prompt = "(", .reply = "x"};
+    na_cmd_opts cb = {.answers = &bad, .nanswers = 1};
+    assert_int_equal(na_session_command(s, "show clock", &cb, NULL, &e), -1);
+    assert_int_equal(e.code, NA_E_CONFIG);
+    assert_true(na_session_usable(s));
+    finished(s);
+    na_session_free(s);
+}
+
+static void prompt_never_settles(void **st)
+{
+    (void)st;
+    na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nLine 1>\"\n"
+                              "> \"\\n\"\n< \"\\r\\nLine 2>\"\n"
+                              "> \"\\n\"\n< \"\\r\\nLine 3>\"\n"
+                              "> \"\\n\"\n< \"\\r\\nLine 4>\"\n",
+                              "cisco_ios", NULL);
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_session_open(s, &e), -1);
+    assert_int_equal(e.code, NA_E_PROMPT);
+    assert_string_equal(e.msg, "sw1: no prompt of platform cisco_ios found, and the last line "
+                               "differs after every return ('Line 3>', then 'Line 4>')");
+    finished(s);
+    na_session_free(s);
+}
+
+/* A learned prompt that fits no mode: commands run where the device is, mode changes fail. */
+static void learned_prompt_unknown_mode(void **st)
+{
+    (void)st;
+    na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nfw1 $ \"\n"
+                              "> \"\\n\"\n< \"\\r\\nfw1 $ \"\n"
+                              "> \"get system status\\n\"\n"
+                              "< \"get system status\\r\\nVersion: 7.2\\r\\nfw1 $ \"\n",
+                              "cisco_ios", &(na_session_opts){.skip_on_open = true});
+    open_ok(s);
+    assert_string_equal(na_session_learned_prompt(s), "fw1 $ ");
+    assert_string_equal(na_session_mode(s), "?");
+    na_result r;
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_session_command(s, "get system status", NULL, &r, &e), 0);
+    assert_string_equal(r.output, "Version: 7.2");
+    na_result_free(&r);
+    const char *line = "set hostname x";
+    assert_int_equal(na_session_config(s, &line, 1, NULL, NULL, &e), -1);
+    assert_int_equal(e.code, NA_E_PROMPT);
+    assert_string_equal(e.msg, "sw1: cannot tell which mode the device is in (prompt 'fw1 $ ' "
+                               "matches no mode of platform cisco_ios), so cannot go to mode "
+                               "'config'");
+    finished(s);
+    na_session_free(s);
+}
+
 /* Heap per session (excluding its transport) after open + a command: the budget for 1,000+
  * sessions on one event loop is 32 KiB per Telnet session, so the driver must stay far below. */
 static void memory_per_session(void **st)
@@ -714,6 +795,9 @@ int main(void)
         cmocka_unit_test(event_loop_two_sessions),
         cmocka_unit_test(transcript_round_trip),
         cmocka_unit_test(raw_access),
+        cmocka_unit_test(command_options),
+        cmocka_unit_test(prompt_never_settles),
+        cmocka_unit_test(learned_prompt_unknown_mode),
         cmocka_unit_test(memory_per_session),
     };
     return cmocka_run_group_tests_name("session", tests, setup, teardown);
