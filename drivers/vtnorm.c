@@ -42,6 +42,19 @@ static int put(na_vtnorm *v, na_buf *b, char c, const char *what, na_err *err)
 
 static int newline(na_vtnorm *v, na_buf *b, const char *what, na_err *err)
 {
+    /* A line rewritten after a carriage return ends here: blanks after the cursor are what was
+     * left of an erase-by-overwrite (CR, spaces, CR), not text. */
+    size_t len = line_len(v, b);
+    if (v->col < len) {
+        const char *line = b->data + v->line_start;
+        size_t k = v->col;
+        while (k < len && line[k] == ' ')
+            k++;
+        if (k == len) {
+            b->len = v->line_start + v->col;
+            b->data[b->len] = '\0';
+        }
+    }
     if (na_buf_append(b, "\n", 1, what, err) < 0)
         return -1;
     v->line_start = b->len;

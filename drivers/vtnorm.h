@@ -4,7 +4,8 @@
  *   "\r\n", "\r\r\n"      -> "\n"   (any run of CRs followed by LF is one newline)
  *   "\r\0", bare "\r"     -> carriage return: the cursor goes to column 0 of the current line and
  *                            following characters overwrite it (as on a terminal); "\n" ends the
- *                            whole line, whatever the cursor position
+ *                            whole line, whatever the cursor position, except that blanks left
+ *                            after the cursor (an erase by overwriting with spaces) are dropped
  *   "\b"                  -> erases the character before the cursor (a whole UTF-8 sequence);
  *                            never crosses a newline (IOS erases ` --More-- ` this way)
  *   ESC [ ... final       -> CSI sequences are removed; three are interpreted on the current line:

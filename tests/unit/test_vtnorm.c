@@ -105,6 +105,11 @@ static void carriage_return(void **st)
     /* a CR at the very end changes nothing visible yet */
     CHECK("sw1#\r", "sw1#");
     CHECK("abc\r\0\r\ndef", "abc\ndef");
+    /* erase by overwriting with blanks: the blanks left after the cursor are not text */
+    CHECK("<--- More --->\r              \rentry 2\r\n", "entry 2\n");
+    CHECK("abcdef\rXY\r\n", "XYcdef\n");
+    /* ordinary trailing blanks stay */
+    CHECK("1002 fddi-default act/unsup \r\n", "1002 fddi-default act/unsup \n");
 }
 
 static void backspace_pager_erase(void **st)
