@@ -7,9 +7,8 @@
  *     so the first step comes at once); then call na_session_step() whenever na_session_fd() is
  *     ready in the na_session_want() direction(s) or na_session_deadline() passes. NA_AGAIN =
  *     keep waiting (fd, direction and deadline may have changed); NA_OK = done; NA_ERROR =
- *     failed (err). Then
- *     na_session_take_result() hands over what the operation produced (also after a failure:
- *     the output of a rejected command is kept).
+ *     failed (err). Then na_session_take_result() hands over what the operation produced (also
+ *     after a failure: the output of a rejected command is kept).
  *   - blocking: na_session_open() / _command() / _config() / _save() / _enter_mode() do the same
  *     start + step, waiting with poll() in between (na_session_wait()).
  *
@@ -49,9 +48,10 @@ typedef struct na_session_opts {
     bool skip_on_open;         /* do not run the platform's on_open commands */
 } na_session_opts;
 
-/* Create a session. Takes ownership of t in every case (destroyed on failure); p and every string
- * in o are borrowed only during the call (secrets are copied into locked memory and registered
- * for redaction). No I/O: start with na_session_open() / na_session_start_open(). Free with
+/* Create a session. Takes ownership of t in every case (destroyed on failure). p is borrowed and
+ * must outlive the session (a registry's platforms live as long as the registry), as must
+ * o->transcript; the strings in o are copied (secrets into locked memory, registered for
+ * redaction). No I/O: start with na_session_open() / na_session_start_open(). Free with
  * na_session_free(). */
 na_session *na_session_new(na_transport *t, const na_platform *p, const na_session_opts *o,
                            na_err *err);
