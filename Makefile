@@ -49,6 +49,12 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 E2E_C_SRCS  := $(wildcard tests/e2e/test_*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
 
+# Built-in platforms: drivers/platforms/*.yaml compiled into libnetauto.a as generated C, so the
+# single binary needs no install path.
+PLATFORM_YAML := $(sort $(wildcard drivers/platforms/*.yaml))
+GEN_PLATFORMS := $(BUILD)/gen/platforms_builtin.c
+LIB_SRCS    += $(GEN_PLATFORMS)
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_A    := $(BUILD)/libnetauto.a
@@ -83,6 +89,11 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/pkg.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(GEN_PLATFORMS): $(PLATFORM_YAML) scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@scripts/embed-files.sh na_builtin_platforms $(PLATFORM_YAML) > $@.tmp && mv $@.tmp $@
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@rm -f $@

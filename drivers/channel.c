@@ -1,0 +1,672 @@
+/* channel.c — the expect loop (see channel.h): drain the transport, normalise into one bounded
+ * buffer, find the echo, then match replies / pagers / prompts on the tail window only. Not a
+ * driver: it knows no modes, commands or platforms. */
+#include "channel.h"
+#include "buf.h"
+#include "clock.h"
+#include "secret.h"
+#include "vtnorm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { X_IDLE = 0, X_ECHO, X_OUTPUT, X_DONE };
+
+#define READ_CHUNK 16384
+#define SLACK ((size_t)64 << 10)      /* buffer room beyond the output ceiling (prompt lines) */
+#define STEAL_MIN ((size_t)64 << 10)  /* outputs this big are handed over without a copy */
+#define SHRINK_ABOVE ((size_t)16 << 10) /* give memory back when the buffer is this big and idle */
+
+struct na_channel {
+    na_transport *t;
+    char *name;
+    na_transcript *tr;
+    size_t max_output;
+    size_t lookback;
+    na_buf buf;
+    na_vtnorm vt;
+    na_matcher *m;
+
+    /* the exchange in progress */
+    na_expect *e;
+    int xs;
+    size_t pos;         /* where the exchange starts; after a hit: where the next one starts */
+    size_t base;        /* line start of pos at begin: output accounting starts here */
+    size_t echo_from;   /* echo search position */
+    size_t scan_from;   /* next complete line to check for prompt + next_echo */
+    size_t floor;       /* replies/pagers/prompts only look at text from here on */
+    size_t next_ls;     /* after a hit: start of the line to keep */
+    int64_t t0_us;
+    bool dirty;         /* data or state changed since the last examination */
+    int64_t grace_at;   /* no echo but a prompt: accept it as a non-echoing device at this time */
+    na_expect_result res;
+
+    bool raw;           /* raw (shell) mode started */
+    size_t raw_off;
+    uint64_t bytes_in, bytes_out, pages;
+};
+
+na_channel *na_channel_new(na_transport *t, const na_channel_opts *o, na_err *err)
+{
+    na_channel *c = calloc(1, sizeof *c);
+    const char *name = o && o->name ? o->name
+                       : t && t->params && t->params->name ? t->params->name
+                                                           : "device";
+    if (!c || !(c->name = strdup(name)) || !(c->m = na_matcher_new(err))) {
+        if (c) {
+            free(c->name);
+            free(c);
+        }
+        if (t)
+            t->ops->destroy(t);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    c->t = t;
+    c->tr = o ? o->transcript : NULL;
+    c->max_output = o && o->max_output ? o->max_output : NA_CHANNEL_DEFAULT_MAX_OUTPUT;
+    c->lookback = o ? o->lookback : 0;
+    na_buf_init(&c->buf, c->max_output + SLACK);
+    na_vtnorm_init(&c->vt);
+    return c;
+}
+
+void na_channel_free(na_channel *c)
+{
+    if (!c)
+        return;
+    if (c->t)
+        c->t->ops->destroy(c->t);
+    na_buf_free(&c->buf);
+    na_matcher_free(c->m);
+    free(c->name);
+    free(c);
+}
+
+na_transport *na_channel_transport(const na_channel *c) { return c->t; }
+const char *na_channel_name(const na_channel *c) { return c->name; }
+void na_channel_set_transcript(na_channel *c, na_transcript *tr) { c->tr = tr; }
+
+int na_channel_fd(const na_channel *c)
+{
+    return c->t->ops->fd(c->t);
+}
+
+int na_channel_want(const na_channel *c)
+{
+    return NA_WANT_READ | c->t->ops->want(c->t);
+}
+
+int na_channel_write(na_channel *c, const char *p, size_t n, bool secret, na_err *err)
+{
+    na_transcript_data(c->tr, NA_TR_OUT, p, n, secret);
+    na_status st = c->t->ops->write(c->t, p, n, secret, err);
+    if (st == NA_ERROR)
+        return -1;
+    c->bytes_out += n;
+    return 0;
+}
+
+na_status na_channel_flush(na_channel *c, na_err *err)
+{
+    return c->t->ops->flush(c->t, err);
+}
+
+/* ---- helpers on the buffer ---- */
+
+static size_t line_start_of(const na_channel *c, size_t at)
+{
+    const char *d = c->buf.data;
+    while (at > 0 && d[at - 1] != '\n')
+        at--;
+    return at;
+}
+
+void na_channel_last_line(const na_channel *c, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    const char *d = na_buf_cstr(&c->buf);
+    size_t end = c->buf.len;
+    while (end > 0 && (d[end - 1] == '\n' || d[end - 1] == ' '))
+        end--;
+    /* keep trailing spaces of a prompt ("Password: ") when the line is the tail */
+    if (end < c->buf.len && d[end] == ' ' && !memchr(d + end, '\n', c->buf.len - end))
+        end = c->buf.len;
+    size_t st = end;
+    while (st > 0 && d[st - 1] != '\n')
+        st--;
+    const size_t show = 80;
+    size_t o = 0;
+    if (end - st > show) {
+        st = end - show;
+        o += (size_t)snprintf(out, cap, "...");
+    }
+    for (size_t i = st; i < end && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)d[i];
+        if (ch < 0x20 || ch == 0x7f)
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+        else
+            out[o++] = (char)ch;
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+static const char *about(const na_expect *e, char *tmp, size_t cap, const char *fmt_cmd)
+{
+    if (e->cmd)
+        snprintf(tmp, cap, fmt_cmd, e->cmd);
+    else
+        snprintf(tmp, cap, "%s", e->phase ? e->phase : "");
+    return tmp;
+}
+
+static int fail_timeout(na_channel *c, na_err *err)
+{
+    char last[200], what[300];
+    na_channel_last_line(c, last, sizeof last);
+    about(c->e, what, sizeof what, "after '%s'");
+    return na_err_set(err, NA_E_TIMEOUT, "%s: no prompt %s within %.1f s; last line: '%s'",
+                      c->name, what, c->e->timeout_ms / 1000.0, last);
+}
+
+static int fail_closed(na_channel *c, na_err *err)
+{
+    char last[200], what[300];
+    na_channel_last_line(c, last, sizeof last);
+    about(c->e, what, sizeof what, "after '%s'");
+    return na_err_set(err, NA_E_CLOSED,
+                      "%s: the device closed the connection while waiting for the prompt %s; "
+                      "last line: '%s'",
+                      c->name, what, last);
+}
+
+static int fail_overflow(na_channel *c, size_t limit, na_err *err)
+{
+    char what[300];
+    about(c->e, what, sizeof what, "of '%s'");
+    if (!c->e->cmd) {
+        char tmp[300];
+        snprintf(tmp, sizeof tmp, "received %s", what);
+        snprintf(what, sizeof what, "%s", tmp);
+    }
+    return na_err_set(err, NA_E_OVERFLOW, "%s: output %s exceeded the limit of %zu bytes",
+                      c->name, what, limit);
+}
+
+/* ---- the exchange ---- */
+
+void na_channel_begin(na_channel *c, na_expect *e)
+{
+    c->e = e;
+    memset(&c->res, 0, sizeof c->res);
+    if (c->pos > c->buf.len)
+        c->pos = c->buf.len;
+    c->base = line_start_of(c, c->pos);
+    c->echo_from = c->base;
+    c->floor = 0;
+    c->t0_us = na_now_us();
+    c->dirty = true;
+    c->grace_at = 0;
+    size_t limit = e->max_output ? e->max_output : c->max_output;
+    c->buf.max = c->buf.len + limit + SLACK;
+    if (e->echo) {
+        c->xs = X_ECHO;
+    } else {
+        c->xs = X_OUTPUT;
+        c->res.out_start = c->pos;
+        c->scan_from = c->pos;
+    }
+}
+
+const na_expect_result *na_channel_result(const na_channel *c) { return &c->res; }
+
+int64_t na_channel_wake(const na_channel *c)
+{
+    if (!c->e || c->xs == X_IDLE || c->xs == X_DONE)
+        return 0;
+    int64_t d = c->e->deadline_ms;
+    if (c->grace_at && (d <= 0 || c->grace_at < d))
+        d = c->grace_at;
+    return d;
+}
+
+const char *na_channel_text(const na_channel *c, size_t *len)
+{
+    if (len)
+        *len = c->buf.len;
+    return na_buf_cstr(&c->buf);
+}
+
+static void hit(na_channel *c, na_hit_kind kind, size_t index)
+{
+    c->res.kind = kind;
+    c->res.index = index;
+    c->res.elapsed_us = na_now_us() - c->t0_us;
+    if (kind == NA_HIT_PROMPT)
+        c->xs = X_DONE;
+}
+
+static bool tail_is_prompt(na_channel *c)
+{
+    size_t ls = c->vt.line_start, len = c->buf.len;
+    if (ls >= len || len - ls > NA_CHANNEL_TAIL_MAX)
+        return false;
+    for (size_t i = 0; i < c->e->nprompts; i++)
+        if (na_pattern_find(c->e->prompts[i], c->m, c->buf.data + ls, len - ls, false, NULL, NULL))
+            return true;
+    return false;
+}
+
+/* Echo phase: find the echo of the line sent and the newline ending it. Lines before it (a stale
+ * prompt, the rest of a banner) are skipped. A device that does not echo shows a prompt on a
+ * later line and then nothing more: after the grace period that is taken as the answer. */
+static void examine_echo(na_channel *c)
+{
+    const char *d = c->buf.data;
+    size_t len = c->buf.len;
+    const char *echo = c->e->echo;
+    size_t elen = strlen(echo);
+    if (!d)
+        return;
+    if (elen == 0) { /* a bare return: its "echo" is the first newline */
+        const char *nl = memchr(d + c->pos, '\n', len - c->pos);
+        if (nl) {
+            c->res.echoed = true;
+            c->res.out_start = (size_t)(nl - d) + 1;
+            c->scan_from = c->res.out_start;
+            c->xs = X_OUTPUT;
+        }
+        return;
+    }
+    if (c->echo_from < len) {
+        const char *p = memmem(d + c->echo_from, len - c->echo_from, echo, elen);
+        if (p) {
+            size_t at = (size_t)(p - d);
+            c->echo_from = at;
+            const char *nl = memchr(d + at + elen, '\n', len - at - elen);
+            if (!nl)
+                return; /* echo found, its line not finished yet */
+            c->res.echoed = true;
+            c->res.out_start = (size_t)(nl - d) + 1;
+            c->scan_from = c->res.out_start;
+            c->xs = X_OUTPUT;
+            c->grace_at = 0;
+            return;
+        }
+        if (len - c->echo_from >= elen)
+            c->echo_from = len - elen + 1;
+    }
+    if (!c->grace_at && c->vt.line_start > c->base && tail_is_prompt(c)) {
+        int g = c->e->echo_grace_ms > 0 ? c->e->echo_grace_ms : 500;
+        c->grace_at = na_now_ms() + g;
+    }
+    if (c->grace_at && na_now_ms() >= c->grace_at) {
+        c->res.echoed = false;
+        c->res.out_start = c->pos;
+        c->scan_from = c->pos;
+        c->xs = X_OUTPUT;
+        c->grace_at = 0;
+    }
+}
+
+/* Pipelining: does line [a, e) start with a prompt followed by next_echo? */
+static bool pipelined_prompt(na_channel *c, size_t a, size_t e)
+{
+    const char *ne = c->e->next_echo;
+    size_t nlen = strlen(ne);
+    if (!nlen || e - a < nlen)
+        return false;
+    const char *d = c->buf.data;
+    const char *q = memmem(d + a, e - a, ne, nlen);
+    if (!q || q == d + a)
+        return false;
+    size_t qa = (size_t)(q - d);
+    for (size_t i = 0; i < c->e->nprompts; i++) {
+        size_t ms, me;
+        if (na_pattern_find(c->e->prompts[i], c->m, d + a, qa - a, false, &ms, &me) &&
+            me == qa - a) {
+            c->res.out_end = a;
+            c->res.prompt_start = a + ms;
+            c->res.prompt_end = qa;
+            c->pos = qa;
+            c->next_ls = a;
+            hit(c, NA_HIT_PROMPT, i);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Output phase. Returns 1 on a hit, 0 to keep waiting, -1 on error. */
+static int examine_output(na_channel *c, na_err *err)
+{
+    na_expect *e = c->e;
+    const char *d = c->buf.data;
+    size_t len = c->buf.len;
+    if (!d)
+        return 0;
+
+    if (e->next_echo) {
+        /* complete lines since the last look, then the unfinished tail */
+        size_t a = c->scan_from;
+        while (a < len) {
+            const char *nl = memchr(d + a, '\n', len - a);
+            if (!nl)
+                break;
+            size_t eol = (size_t)(nl - d);
+            if (pipelined_prompt(c, a, eol))
+                return 1;
+            a = eol + 1;
+        }
+        c->scan_from = a;
+        if (a < len && pipelined_prompt(c, a, len))
+            return 1;
+    }
+
+    size_t ls = c->vt.line_start;
+    size_t ws = ls;
+    if (ws < c->res.out_start)
+        ws = c->res.out_start;
+    if (ws < c->floor)
+        ws = c->floor;
+    if (len - ws > NA_CHANNEL_TAIL_MAX)
+        ws = len - NA_CHANNEL_TAIL_MAX;
+    if (ws == ls && c->lookback) {
+        size_t lo = c->res.out_start > c->floor ? c->res.out_start : c->floor;
+        ws = ls - lo > c->lookback ? ls - c->lookback : lo;
+    }
+    if (ws >= len)
+        return 0;
+    bool not_bol = ws > 0 && d[ws - 1] != '\n';
+    const char *w = d + ws;
+    size_t wn = len - ws;
+    size_t ms, me;
+
+    for (size_t i = 0; i < e->nreplies; i++) {
+        na_reply *r = &e->replies[i];
+        if (!r->prompt || !na_pattern_find(r->prompt, c->m, w, wn, not_bol, &ms, &me))
+            continue;
+        if (!r->text) {
+            hit(c, NA_HIT_UNANSWERED, i);
+            return 1;
+        }
+        if (r->max_uses && r->uses >= r->max_uses) {
+            hit(c, NA_HIT_REPEATED, i);
+            return 1;
+        }
+        r->uses++;
+        c->res.replies++;
+        c->floor = len;
+        /* one write: the reply and its newline (flagged secret as a whole) */
+        const char *nl = r->newline ? (e->newline ? e->newline : "\n") : "";
+        size_t tl = strlen(r->text), nn = strlen(nl);
+        char *msg = malloc(tl + nn + 1);
+        if (!msg)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        memcpy(msg, r->text, tl);
+        memcpy(msg + tl, nl, nn);
+        int rc = na_channel_write(c, msg, tl + nn, r->secret, err);
+        na_wipe(msg, tl + nn);
+        free(msg);
+        return rc < 0 ? -1 : 0;
+    }
+
+    for (size_t i = 0; i < e->npagers; i++) {
+        if (!na_pattern_find(e->pagers[i], c->m, w, wn, not_bol, &ms, &me))
+            continue;
+        size_t cut = ws + ms;
+        if (cut < ls)
+            cut = ls;
+        na_buf_truncate(&c->buf, cut);
+        na_vtnorm_truncated(&c->vt, &c->buf);
+        c->floor = c->buf.len;
+        c->res.pages++;
+        c->pages++;
+        const char *rep = e->pager_reply ? e->pager_reply : " ";
+        if (na_channel_write(c, rep, strlen(rep), false, err) < 0)
+            return -1;
+        return 0;
+    }
+
+    for (size_t i = 0; i < e->nprompts; i++) {
+        if (!na_pattern_find(e->prompts[i], c->m, w, wn, not_bol, &ms, &me))
+            continue;
+        c->res.prompt_start = ws + ms;
+        c->res.prompt_end = ws + me;
+        c->res.out_end = line_start_of(c, ws + ms);
+        if (c->res.out_end < c->res.out_start)
+            c->res.out_end = c->res.out_start;
+        c->pos = len;
+        c->next_ls = c->res.out_end;
+        hit(c, NA_HIT_PROMPT, i);
+        return 1;
+    }
+    return 0;
+}
+
+static int examine(na_channel *c, na_err *err)
+{
+    if (c->xs == X_ECHO)
+        examine_echo(c);
+    if (c->xs == X_OUTPUT)
+        return examine_output(c, err);
+    return c->xs == X_DONE;
+}
+
+na_status na_channel_step(na_channel *c, na_err *err)
+{
+    if (!c->e || c->xs == X_IDLE)
+        return na_err_set(err, NA_E_INTERNAL, "%s: channel step without an exchange", c->name),
+               NA_ERROR;
+    if (c->xs == X_DONE || c->res.kind != NA_HIT_NONE)
+        return NA_OK;
+    if (c->t->ops->flush(c->t, err) == NA_ERROR)
+        return NA_ERROR;
+    if (c->grace_at && na_now_ms() >= c->grace_at)
+        c->dirty = true;
+    size_t limit = c->e->max_output ? c->e->max_output : c->max_output;
+    char chunk[READ_CHUNK];
+    for (;;) {
+        /* The tail is matched once the transport has nothing more right now (the device paused):
+         * a prompt-like partial line at a read boundary is not taken for the prompt. */
+        if (c->dirty) {
+            c->dirty = false;
+            int r = examine(c, err);
+            if (r < 0)
+                return NA_ERROR;
+            if (r > 0)
+                return NA_OK;
+        }
+        if (c->e->deadline_ms > 0 && na_now_ms() >= c->e->deadline_ms)
+            return fail_timeout(c, err), NA_ERROR;
+        size_t n = 0;
+        na_status st = c->t->ops->read(c->t, chunk, sizeof chunk, &n, err);
+        if (st == NA_ERROR)
+            return NA_ERROR;
+        if (st == NA_EOF) {
+            na_transcript_eof(c->tr);
+            return fail_closed(c, err), NA_ERROR;
+        }
+        if (st == NA_AGAIN || n == 0) {
+            if (!c->dirty)
+                break;
+            continue;
+        }
+        na_transcript_data(c->tr, NA_TR_IN, chunk, n, false);
+        c->bytes_in += n;
+        if (na_vtnorm_feed(&c->vt, &c->buf, chunk, n, c->name, err) < 0)
+            return NA_ERROR;
+        if (c->buf.len - c->base > limit)
+            return fail_overflow(c, limit, err), NA_ERROR;
+        /* drain first, examine when the transport runs dry */
+        na_status more = NA_OK;
+        while (more == NA_OK) {
+            n = 0;
+            more = c->t->ops->read(c->t, chunk, sizeof chunk, &n, err);
+            if (more == NA_ERROR)
+                return NA_ERROR;
+            if (more == NA_EOF) {
+                /* examine what came before the close, then report it */
+                c->dirty = true;
+                int r = examine(c, err);
+                if (r != 0)
+                    return r > 0 ? NA_OK : NA_ERROR;
+                na_transcript_eof(c->tr);
+                return fail_closed(c, err), NA_ERROR;
+            }
+            if (more != NA_OK || n == 0)
+                break;
+            na_transcript_data(c->tr, NA_TR_IN, chunk, n, false);
+            c->bytes_in += n;
+            if (na_vtnorm_feed(&c->vt, &c->buf, chunk, n, c->name, err) < 0)
+                return NA_ERROR;
+            if (c->buf.len - c->base > limit)
+                return fail_overflow(c, limit, err), NA_ERROR;
+            if (c->e->deadline_ms > 0 && na_now_ms() >= c->e->deadline_ms)
+                break;
+        }
+        c->dirty = true;
+    }
+    if (c->t->ops->flush(c->t, err) == NA_ERROR)
+        return NA_ERROR;
+    return NA_AGAIN;
+}
+
+void na_channel_resume(na_channel *c)
+{
+    if (c->xs == X_DONE)
+        return;
+    c->res.kind = NA_HIT_NONE;
+    c->dirty = true;
+}
+
+/* ---- after a hit ---- */
+
+static void shrink(na_buf *b)
+{
+    if (b->cap > SHRINK_ABOVE && b->len < b->cap / 4) {
+        size_t nc = b->len + 1 < 256 ? 256 : b->len + 1;
+        char *p = realloc(b->data, nc);
+        if (p) {
+            b->data = p;
+            b->cap = nc;
+        }
+    }
+}
+
+/* The first k bytes of the buffer are gone: shift every offset, end the exchange. */
+static void after_drop(na_channel *c, size_t k)
+{
+    na_vtnorm_shifted(&c->vt, k);
+    c->pos = c->pos > k ? c->pos - k : 0;
+    c->next_ls = 0;
+    c->xs = X_IDLE;
+    c->res.out_start = c->res.out_end = c->res.prompt_start = c->res.prompt_end = 0;
+}
+
+void na_channel_consume(na_channel *c)
+{
+    size_t k = c->xs == X_DONE ? c->next_ls : 0;
+    if (k > c->buf.len)
+        k = c->buf.len;
+    na_buf_consume(&c->buf, k);
+    after_drop(c, k);
+    shrink(&c->buf);
+}
+
+char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
+{
+    size_t a = c->res.out_start, b = c->res.out_end;
+    if (c->xs != X_DONE || b < a)
+        a = b = 0;
+    const char *d = na_buf_cstr(&c->buf);
+    if (!c->res.echoed && a < b && d[a] == '\n')
+        a++;
+    if (b > a && d[b - 1] == '\n')
+        b--;
+    size_t n = b - a;
+    char *out;
+    if (n >= STEAL_MIN && c->next_ls >= b) {
+        /* hand the big allocation over: keep only the prompt line (and anything after it) */
+        size_t keep_from = c->next_ls;
+        size_t keep_n = c->buf.len - keep_from;
+        char *keep = malloc(keep_n + 1);
+        if (!keep) {
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        memcpy(keep, c->buf.data + keep_from, keep_n);
+        memmove(c->buf.data, c->buf.data + a, n);
+        na_buf_truncate(&c->buf, n);
+        size_t max = c->buf.max;
+        out = na_buf_steal(&c->buf);
+        na_buf_init(&c->buf, max);
+        int rc = na_buf_append(&c->buf, keep, keep_n, c->name, err);
+        free(keep);
+        if (rc < 0) {
+            free(out);
+            return NULL;
+        }
+        after_drop(c, keep_from);
+    } else {
+        out = malloc(n + 1);
+        if (!out) {
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        memcpy(out, d + a, n);
+        out[n] = '\0';
+        na_channel_consume(c);
+    }
+    if (len)
+        *len = n;
+    return out;
+}
+
+char *na_channel_prompt(const na_channel *c)
+{
+    if (c->res.kind != NA_HIT_PROMPT || c->res.prompt_end < c->res.prompt_start ||
+        c->res.prompt_end > c->buf.len)
+        return NULL;
+    return strndup(c->buf.data + c->res.prompt_start, c->res.prompt_end - c->res.prompt_start);
+}
+
+na_status na_channel_read_raw(na_channel *c, char *buf, size_t cap, size_t *n, na_err *err)
+{
+    *n = 0;
+    if (!c->raw) {
+        c->raw = true;
+        c->raw_off = c->vt.line_start <= c->buf.len ? c->vt.line_start : c->buf.len;
+    }
+    if (c->raw_off < c->buf.len) {
+        size_t k = c->buf.len - c->raw_off;
+        if (k > cap)
+            k = cap;
+        memcpy(buf, c->buf.data + c->raw_off, k);
+        c->raw_off += k;
+        if (c->raw_off == c->buf.len) {
+            na_buf_free(&c->buf);
+            c->raw_off = 0;
+        }
+        *n = k;
+        return NA_OK;
+    }
+    na_status st = c->t->ops->read(c->t, buf, cap, n, err);
+    if (st == NA_OK && *n) {
+        na_transcript_data(c->tr, NA_TR_IN, buf, *n, false);
+        c->bytes_in += *n;
+    } else if (st == NA_EOF) {
+        na_transcript_eof(c->tr);
+    }
+    return st;
+}
+
+void na_channel_stats_get(const na_channel *c, na_channel_stats *st)
+{
+    st->bytes_in = c->bytes_in;
+    st->bytes_out = c->bytes_out;
+    st->pages = c->pages;
+    st->buffer_cap = c->buf.cap;
+}

@@ -1,0 +1,137 @@
+/* platform.h — platforms are data: one YAML file per device family (drivers/platforms/NAME.yaml,
+ * compiled into the binary, plus user directories) describing modes and their prompts, how to move
+ * between modes, on-open commands, failure text, pagers, prompted-input answers, the save command
+ * and login prompts. Loading validates every field and compiles every pattern once; a loaded
+ * platform is immutable and shared read-only by every session (and thread) using it.
+ * The format is documented field by field in docs/platforms.md. Not a driver: session.h runs it. */
+#ifndef NA_PLATFORM_H
+#define NA_PLATFORM_H
+
+#include "err.h"
+#include "pattern.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define NA_NO_MODE ((size_t)-1)
+#define NA_PLATFORM_DEFAULT_HOST "[\\w.\\-@/:+]{1,63}"
+
+/* A prompted-input answer. reply may contain ${secret}, ${password} and ${username}, filled from
+ * the session at run time. */
+typedef struct na_panswer {
+    na_pattern *prompt;
+    char *reply;
+    bool newline;     /* send the platform newline after the reply (default true) */
+    bool secret;      /* write flagged secret (default: reply uses ${secret} or ${password}) */
+    unsigned max;     /* answers per exchange, 0 = unlimited (default: 1 if secret, else 0) */
+} na_panswer;
+
+typedef struct na_pmode {
+    char *name;
+    char *prompt_src;   /* the pattern as written, with {host} */
+    na_pattern *prompt; /* compiled with {host} replaced by the platform's host pattern */
+} na_pmode;
+
+typedef struct na_ptransition {
+    size_t from, to;    /* mode indexes */
+    char *send;         /* the command */
+    na_panswer *answers;
+    size_t nanswers;
+} na_ptransition;
+
+typedef struct na_platform {
+    char *name;
+    char *description;
+    char *source;        /* file it came from ("<built-in>/cisco_ios.yaml" for built-ins) */
+    char *host;          /* what {host} stands for in prompt patterns */
+    char *newline;       /* ends every line sent (default "\n") */
+
+    na_pmode *modes;     /* in matching order: the first mode whose prompt matches wins */
+    size_t nmodes;
+    na_pattern **prompts; /* modes[i].prompt, as an array for na_expect */
+    size_t default_mode; /* commands run here; NA_NO_MODE = wherever the device is */
+    size_t config_mode;  /* config lines go here; NA_NO_MODE = wherever the device is */
+
+    na_ptransition *transitions;
+    size_t ntransitions;
+
+    char **on_open;      /* commands after login; their failure is tolerated */
+    size_t non_open;
+
+    na_pattern **failures; /* device error text, matched in the first 8 KiB of each output */
+    size_t nfailures;
+
+    na_pattern **pagers;
+    size_t npagers;
+    char *pager_reply;     /* default " " */
+
+    na_panswer *answers;   /* standard prompted input, answered during every command */
+    size_t nanswers;
+
+    struct {
+        char *send;            /* NULL = the platform cannot save */
+        size_t mode;           /* mode to save from (default: default_mode) */
+        na_panswer *answers;
+        size_t nanswers;
+        na_pattern *success;   /* must appear in the output; NULL = no device error is enough */
+        int timeout_ms;        /* 0 = the command timeout */
+    } save;
+
+    struct {
+        na_pattern *username;  /* in-band login prompts answered while opening (optional) */
+        na_pattern *password;
+    } login;
+} na_platform;
+
+/* Load one platform from YAML. name_hint (may be NULL): the name the file must declare (the file
+ * name without .yaml) — a file cannot pass itself off as another platform. label names the
+ * source in messages. Errors: NA_E_YAML / NA_E_CONFIG "label:line:col: field: message" (a bad
+ * regex includes PCRE2's message). The caller owns the result: na_platform_free(). */
+na_platform *na_platform_load_mem(const char *label, const char *yaml, size_t n,
+                                  const char *name_hint, na_err *err);
+na_platform *na_platform_load_file(const char *path, na_err *err);
+void na_platform_free(na_platform *p);
+
+/* Mode index by name, NA_NO_MODE if unknown. */
+size_t na_platform_mode(const na_platform *p, const char *name);
+/* Index of the first mode whose prompt matches the whole of line[0..n), NA_NO_MODE if none. */
+size_t na_platform_match_mode(const na_platform *p, na_matcher *m, const char *line, size_t n);
+/* Shortest list of transitions from mode `from` to `to` (breadth-first). Writes up to cap
+ * transition indexes into path and returns the count; 0 when from == to; -1 when unreachable
+ * (or longer than cap). */
+int na_platform_route(const na_platform *p, size_t from, size_t to, size_t *path, size_t cap);
+
+/* A prompt source with every "{host}" replaced by `with` (a regex fragment, used verbatim), as
+ * malloc'd text the caller frees; NULL on OOM. Used to specialise prompts to a learned host. */
+char *na_platform_subst_host(const char *prompt_src, const char *with);
+
+/* ---- registry: built-ins plus user directories ---- */
+
+typedef struct na_platforms na_platforms;
+
+/* A registry searching dirs (in order; copied) before the built-in platforms. Nothing is read
+ * until a platform is asked for. Thread-safe. Caller frees with na_platforms_free(), which frees
+ * every platform it returned. */
+na_platforms *na_platforms_new(const char *const *dirs, size_t ndirs, na_err *err);
+void na_platforms_free(na_platforms *r);
+
+/* The platform called name: DIR/name.yaml from the first directory that has it, else the
+ * built-in one; loaded once and cached. Borrowed: valid until na_platforms_free(). Unknown name
+ * = NA_E_NOTFOUND listing what exists; a broken file = its load error. */
+const na_platform *na_platform_find(na_platforms *r, const char *name, na_err *err);
+
+/* Every available platform name (user directories and built-ins, sorted, no duplicates) as a
+ * malloc'd NULL-terminated array of malloc'd strings; free with na_platform_names_free(). */
+char **na_platforms_names(na_platforms *r, na_err *err);
+void na_platform_names_free(char **names);
+
+/* The built-in YAML texts compiled into the binary (from $(BUILD)/gen/platforms_builtin.c). */
+typedef struct na_builtin_file {
+    const char *name;  /* "cisco_ios.yaml" */
+    const char *data;  /* NUL-terminated */
+    size_t len;
+} na_builtin_file;
+extern const na_builtin_file na_builtin_platforms[];
+extern const size_t na_builtin_platforms_count;
+
+#endif

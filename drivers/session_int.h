@@ -1,0 +1,137 @@
+/* session_int.h — private to session.c (lifecycle, exchanges, mode walks, blocking wrappers) and
+ * session_ops.c (the operations' state machines). Not a public header: use session.h. */
+#ifndef NA_SESSION_INT_H
+#define NA_SESSION_INT_H
+
+#include "session.h"
+
+#define MAX_REPLIES 32
+#define MAX_ROUTE 8
+#define FAILURE_SCAN 8192  /* failure patterns look at the first 8 KiB of each output */
+
+typedef enum { OP_NONE = 0, OP_OPEN, OP_COMMAND, OP_CONFIG, OP_SAVE, OP_MODE } op_kind;
+
+/* What one exchange sends and waits for. */
+typedef struct xspec {
+    const char *send;         /* line to write (newline added); NULL = nothing */
+    const char *echo;         /* echo to wait for (NULL = none, "" = a bare return) */
+    const char *next_echo;    /* pipelining: the next line, already sent */
+    const na_panswer *extra;  /* transition / save answers (before the platform's) */
+    size_t nextra;
+    bool cmd_answers;         /* include the answers given with the current command */
+    bool login;               /* include the platform's login answers (opening only) */
+    bool open_prompts;        /* also accept any prompt-like line (opening only) */
+    bool recover;             /* a refused / unanswerable prompt: answer empty lines until a
+                                 prompt returns, then fail (keeps the session usable) */
+    int timeout_ms;           /* 0 = the session's command timeout */
+    int64_t deadline_ms;      /* 0 = now + timeout_ms */
+    const char *cmd;          /* for messages */
+    const char *phase;        /* for messages when cmd is NULL */
+    size_t max_output;        /* 0 = the session's */
+} xspec;
+
+typedef struct xchg {
+    bool active;
+    na_expect e;
+    na_reply replies[MAX_REPLIES];
+    char *texts[MAX_REPLIES];  /* resolved reply texts we own (wiped: they may be secrets) */
+    size_t ntexts;
+    char *cmd;                 /* copy of spec.cmd for messages */
+    bool recover;
+    int refused;               /* index of the refused / unanswered reply, -1 = none */
+    na_hit_kind refused_kind;
+    bool refused_secret;
+    char *refused_prompt;      /* the tail line that was refused ("Password:") */
+    int64_t t0_us;
+} xchg;
+
+typedef struct walk {
+    bool active;
+    size_t path[MAX_ROUTE];
+    int n, i;
+    size_t target;
+} walk;
+
+struct na_session {
+    char *name;
+    const na_platform *p;
+    na_channel *ch;
+    na_transport *t;
+    char *username, *password, *secret; /* password and secret in locked, wiped memory */
+    int open_timeout_ms, cmd_timeout_ms, shell_timeout_ms;
+    size_t max_output;
+    bool skip_on_open;
+    na_transcript *tr;
+    na_matcher *m;
+
+    /* prompts offered to exchanges: [learned..., platform...] then the prompt-like catch-all */
+    const na_pattern **prompts;
+    size_t *pmode;             /* mode of each prompt (NA_NO_MODE: unknown) */
+    size_t nprompts;           /* without the catch-all */
+    na_pattern **learned;      /* owned */
+    size_t *lmode;             /* mode of each learned prompt */
+    size_t nlearned;
+    char *learned_prompt;
+    /* login answers (platform patterns, session texts) */
+    na_panswer login_ans[2];
+    size_t nlogin;
+
+    size_t mode;
+    char *prompt;
+    bool opened, broken, closed, raw;
+    bool no_echo;              /* the device was seen not to echo: stop waiting for echoes */
+
+    /* the operation in progress */
+    op_kind op;
+    int phase;
+    bool kick;                 /* started, not stepped yet: the deadline is "now" */
+    int64_t op_t0_us;
+    int64_t op_deadline_ms;    /* opening: the overall deadline, else 0 */
+    na_err op_err;             /* the operation's first error */
+    xchg x;
+    walk w;
+    /* command / save */
+    char *cmd;
+    size_t target_mode;
+    bool cmd_no_error_check;
+    int cmd_timeout;
+    size_t cmd_max_output;
+    na_panswer *cmd_ans;       /* compiled per-command answers (owned) */
+    size_t ncmd_ans;
+    /* config */
+    char **lines;
+    size_t nlines, sent, done, window;
+    int64_t *t_sent;
+    bool stop_sending;
+    size_t mode_before;
+    /* open */
+    char *first_line;
+    int tries;
+    bool nudged;
+    size_t on_open_i;
+    int64_t prompt_deadline_ms;
+
+    na_result res;
+
+    /* measurements */
+    int64_t transport_us, first_prompt_us, open_us, last_op_us;
+    uint64_t lines_sent;
+};
+
+/* session.c */
+int x_start(na_session *s, const xspec *sp, na_err *err);
+na_status x_step(na_session *s, na_err *err);
+void x_end(na_session *s);
+int send_line(na_session *s, const char *line, bool secret, na_err *err);
+char *find_device_error(na_session *s, const char *out, size_t len);
+int walk_begin(na_session *s, size_t target, na_err *err);
+na_status walk_step(na_session *s, na_err *err);
+int learn_prompt(na_session *s, const char *line, na_err *err);
+const char *mode_name(const na_session *s, size_t mode);
+void set_prompt(na_session *s);
+
+/* session_ops.c */
+na_status op_step(na_session *s);
+void op_cleanup(na_session *s);
+
+#endif

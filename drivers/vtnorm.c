@@ -1,0 +1,293 @@
+/* vtnorm.c — streaming terminal-output normaliser (rules in vtnorm.h): newlines, carriage
+ * returns, backspaces, ANSI/VT100 escape sequences and junk controls, one byte of state machine at
+ * a time so any read split gives the same text. Not a terminal emulator (one line, no screen). */
+#include "vtnorm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ST_TEXT = 0, ST_ESC, ST_ESC_INTER, ST_CSI, ST_STR, ST_STR_ESC };
+
+#define CSI_MAX 64    /* longer CSI sequences are abandoned */
+#define STR_MAX 4096  /* longer OSC/DCS/... strings are abandoned */
+#define CSI_ARG_MAX 9999u
+
+void na_vtnorm_init(na_vtnorm *v)
+{
+    memset(v, 0, sizeof *v);
+}
+
+/* Bytes that go straight into the current line: printable ASCII, TAB and everything >= 0x80. */
+static bool plain(unsigned char c)
+{
+    return (c >= 0x20 && c != 0x7f) || c == '\t';
+}
+
+static size_t line_len(const na_vtnorm *v, const na_buf *b)
+{
+    return b->len - v->line_start;
+}
+
+static int put(na_vtnorm *v, na_buf *b, char c, const char *what, na_err *err)
+{
+    if (v->col == line_len(v, b)) {
+        if (na_buf_append(b, &c, 1, what, err) < 0)
+            return -1;
+    } else {
+        b->data[v->line_start + v->col] = c;
+    }
+    v->col++;
+    return 0;
+}
+
+static int newline(na_vtnorm *v, na_buf *b, const char *what, na_err *err)
+{
+    /* A line rewritten after a carriage return ends here: blanks after the cursor are what was
+     * left of an erase-by-overwrite (CR, spaces, CR), not text. */
+    size_t len = line_len(v, b);
+    if (v->col < len) {
+        const char *line = b->data + v->line_start;
+        size_t k = v->col;
+        while (k < len && line[k] == ' ')
+            k++;
+        if (k == len) {
+            b->len = v->line_start + v->col;
+            b->data[b->len] = '\0';
+        }
+    }
+    if (na_buf_append(b, "\n", 1, what, err) < 0)
+        return -1;
+    v->line_start = b->len;
+    v->col = 0;
+    return 0;
+}
+
+static void delete_range(na_vtnorm *v, na_buf *b, size_t from, size_t to) /* line offsets */
+{
+    char *line = b->data + v->line_start;
+    size_t len = line_len(v, b);
+    memmove(line + from, line + to, len - to);
+    b->len -= to - from;
+    b->data[b->len] = '\0';
+}
+
+static void backspace(na_vtnorm *v, na_buf *b)
+{
+    if (v->col == 0)
+        return;
+    const unsigned char *line = (const unsigned char *)b->data + v->line_start;
+    size_t k = v->col - 1;
+    if ((line[k] & 0xc0) == 0x80) { /* UTF-8 continuation: erase the whole character */
+        size_t j = k;
+        while (j > 0 && (line[j] & 0xc0) == 0x80)
+            j--;
+        if (line[j] >= 0xc0)
+            k = j;
+    }
+    delete_range(v, b, k, v->col);
+    v->col = k;
+}
+
+static void csi_final(na_vtnorm *v, na_buf *b, unsigned char f)
+{
+    if (v->csi_priv)
+        return; /* private sequences (ESC [ ? 2004 h ...) change modes only */
+    size_t len = line_len(v, b);
+    unsigned n = v->csi_has_arg && v->csi_arg > 0 ? v->csi_arg : 1;
+    switch (f) {
+    case 'K': {
+        unsigned mode = v->csi_has_arg ? v->csi_arg : 0;
+        if (mode == 0) {
+            b->len = v->line_start + v->col;
+            if (b->data)
+                b->data[b->len] = '\0';
+        } else if (mode == 1) {
+            memset(b->data + v->line_start, ' ', v->col);
+        } else if (mode == 2) {
+            b->len = v->line_start;
+            if (b->data)
+                b->data[b->len] = '\0';
+            v->col = 0;
+        }
+        break;
+    }
+    case 'D':
+        v->col = v->col > n ? v->col - n : 0;
+        break;
+    case 'C':
+        v->col = v->col + n < len ? v->col + n : len;
+        break;
+    case 'G':
+        v->col = n - 1 < len ? n - 1 : len;
+        break;
+    default:
+        break;
+    }
+}
+
+/* One byte in ST_TEXT. */
+static int text_byte(na_vtnorm *v, na_buf *b, unsigned char c, const char *what, na_err *err)
+{
+    if (v->cr) {
+        if (c == '\r')
+            return 0; /* CR CR ... LF is one newline */
+        v->cr = false;
+        if (c == '\n')
+            return newline(v, b, what, err);
+        v->col = 0; /* a bare carriage return */
+        if (c == '\0')
+            return 0; /* Telnet's CR NUL */
+    }
+    switch (c) {
+    case '\r':
+        v->cr = true;
+        return 0;
+    case '\n':
+        return newline(v, b, what, err);
+    case '\b':
+        backspace(v, b);
+        return 0;
+    case 0x1b:
+        v->state = ST_ESC;
+        v->seq_len = 0;
+        return 0;
+    default:
+        if (plain(c))
+            return put(v, b, (char)c, what, err);
+        return 0; /* NUL, BEL, DEL and other junk */
+    }
+}
+
+int na_vtnorm_feed(na_vtnorm *v, na_buf *b, const char *in, size_t n, const char *what,
+                   na_err *err)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t i = 0;
+    while (i < n) {
+        /* fast path: a run of ordinary text appended at the end of the line */
+        if (v->state == ST_TEXT && !v->cr && v->col == line_len(v, b)) {
+            size_t j = i;
+            while (j < n && plain(p[j]))
+                j++;
+            if (j > i) {
+                if (na_buf_append(b, in + i, j - i, what, err) < 0)
+                    return -1;
+                v->col += j - i;
+                i = j;
+                continue;
+            }
+        }
+        unsigned char c = p[i++];
+        switch (v->state) {
+        case ST_TEXT:
+            if (text_byte(v, b, c, what, err) < 0)
+                return -1;
+            break;
+        case ST_ESC:
+            if (c == '[') {
+                v->state = ST_CSI;
+                v->csi_arg = 0;
+                v->csi_has_arg = false;
+                v->csi_priv = 0;
+                v->seq_len = 0;
+            } else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
+                v->state = ST_STR;
+                v->seq_len = 0;
+            } else if (c >= 0x20 && c <= 0x2f) {
+                v->state = ST_ESC_INTER;
+            } else if (c >= 0x30 && c <= 0x7e) {
+                v->state = ST_TEXT; /* two-byte escape (ESC 7, ESC =, ESC M ...) */
+            } else if (c == 0x1b) {
+                /* ESC ESC: the second one starts over */
+            } else {
+                v->state = ST_TEXT; /* a control (or junk) cancels the escape and is executed */
+                if (c != 0x18 && c != 0x1a)
+                    i--;
+            }
+            break;
+        case ST_ESC_INTER:
+            if (c >= 0x20 && c <= 0x2f) {
+                if (++v->seq_len > CSI_MAX)
+                    v->state = ST_TEXT;
+            } else if (c >= 0x30 && c <= 0x7e) {
+                v->state = ST_TEXT;
+            } else {
+                v->state = ST_TEXT;
+                if (c != 0x18 && c != 0x1a)
+                    i--;
+            }
+            break;
+        case ST_CSI:
+            if (++v->seq_len > CSI_MAX) {
+                v->state = ST_TEXT;
+            } else if (c >= '0' && c <= '9') {
+                if (v->csi_arg <= CSI_ARG_MAX)
+                    v->csi_arg = v->csi_arg * 10 + (c - '0');
+                v->csi_has_arg = true;
+            } else if (c == ';' || c == ':') {
+                v->csi_arg = CSI_ARG_MAX + 1; /* several parameters: none of ours */
+            } else if (c >= 0x3c && c <= 0x3f) {
+                v->csi_priv = c;
+            } else if (c >= 0x20 && c <= 0x2f) {
+                v->csi_priv = v->csi_priv ? v->csi_priv : c; /* intermediates: not ours either */
+            } else if (c >= 0x40 && c <= 0x7e) {
+                v->state = ST_TEXT;
+                if (v->csi_arg <= CSI_ARG_MAX)
+                    csi_final(v, b, c);
+            } else if (c == 0x1b) {
+                v->state = ST_ESC;
+            } else {
+                v->state = ST_TEXT;
+                if (c != 0x18 && c != 0x1a)
+                    i--;
+            }
+            break;
+        case ST_STR:
+            if (c == 0x07) {
+                v->state = ST_TEXT;
+            } else if (c == 0x1b) {
+                v->state = ST_STR_ESC;
+            } else if (++v->seq_len > STR_MAX) {
+                v->state = ST_TEXT; /* abandoned: the rest is text again */
+                i--;
+            }
+            break;
+        case ST_STR_ESC:
+            if (c == '\\') {
+                v->state = ST_TEXT;
+            } else {
+                v->state = ST_ESC; /* ESC + something else: a new escape sequence */
+                i--;
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+void na_vtnorm_shifted(na_vtnorm *v, size_t k)
+{
+    v->line_start = k <= v->line_start ? v->line_start - k : 0;
+}
+
+void na_vtnorm_truncated(na_vtnorm *v, const na_buf *b)
+{
+    if (b->len < v->line_start)
+        v->line_start = b->len;
+    v->col = b->len - v->line_start;
+}
+
+char *na_vtnorm_string(const char *in, size_t n, size_t *out_len)
+{
+    na_vtnorm v;
+    na_buf b;
+    na_vtnorm_init(&v);
+    na_buf_init(&b, n + 1);
+    if (na_vtnorm_feed(&v, &b, in, n, NULL, NULL) < 0) {
+        na_buf_free(&b);
+        return NULL;
+    }
+    if (out_len)
+        *out_len = b.len;
+    return na_buf_steal(&b);
+}
