@@ -383,6 +383,7 @@ const sim_cmd sim_cmds[] = {
     {ALL, PR, "show startup-config", c_show_startup},
     {ALL, PR, "show tech-support", c_show_tech},
     {IOS, EX, "systat", c_show_users},
+    {ALL, PR, "send <line>", c_nothing},
     {ALL, EX, "ping <ip>", c_ping},
     {ALL, PR, "dir", c_dir},
     {ALL, PR, "configure", c_configure},
