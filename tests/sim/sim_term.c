@@ -846,6 +846,19 @@ size_t sim_term_pull(sim_term *t, char *buf, size_t cap)
 
 sim_term_status sim_term_status_of(const sim_term *t) { return t->status; }
 
+bool sim_term_pending(const sim_term *t)
+{
+    if (t->out.len > t->out_off)
+        return true;
+    if (t->status != SIM_TS_OPEN)
+        return false;
+    if (t->epoch != t->dev->epoch)
+        return true;
+    if ((t->gen || t->have_la) && !t->paging)
+        return true;
+    return t->in_off < t->in.len;
+}
+
 void sim_term_resize(sim_term *t, int width, int height)
 {
     if (width > 0 && !t->width_set)
