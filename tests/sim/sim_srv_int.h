@@ -18,8 +18,7 @@ struct sim_conn {
     sim_dev_rt *rt;
     sim_device *dev;
     sim_transport kind;
-    int fd;                  /* the socket (libssh closes it once ssh_owns_fd) */
-    bool ssh_owns_fd;
+    int fd;                  /* the socket (ours; libssh has its own dup of it) */
     bool lingering;          /* we sent FIN; read and discard until the client closes */
     char peer[64];
     struct event *ev_read, *ev_write, *ev_timer, *ev_deadline;

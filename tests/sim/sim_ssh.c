@@ -241,9 +241,14 @@ int sim_ssh_start(sim_conn *c)
     c->ss = ssh_new();
     if (!c->ss)
         return -1;
-    int rc = ssh_bind_accept_fd(c->rt->bind, c->ss, c->fd);
-    if (ssh_get_fd(c->ss) == c->fd)
-        c->ssh_owns_fd = true; /* libssh closes it from now on */
+    /* libssh gets its own descriptor of the socket: it closes that one whenever it sees an
+     * error or EOF, while libevent keeps watching ours until we free the connection */
+    int mine = dup(c->fd);
+    if (mine < 0)
+        return -1;
+    int rc = ssh_bind_accept_fd(c->rt->bind, c->ss, mine);
+    if (ssh_get_fd(c->ss) != mine)
+        close(mine);
     if (rc != SSH_OK) {
         NA_LOGW(c->dev->name, "ssh %s: accept failed: %s", c->peer, ssh_get_error(c->rt->bind));
         return -1;
@@ -357,8 +362,9 @@ void sim_ssh_free(sim_conn *c)
             ssh_disconnect(c->ss);
         ssh_free(c->ss); /* frees the channel and closes the socket */
     }
-    if (!c->ssh_owns_fd && c->fd >= 0)
+    if (c->fd >= 0)
         close(c->fd);
+    c->fd = -1;
     c->ss = NULL;
     c->sev = NULL;
     c->ch = NULL;
