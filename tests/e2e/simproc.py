@@ -52,6 +52,8 @@ class Sim:
         self.timeout = timeout
         self.wrap = wrap and bool(os.environ.get("NETAUTO_WRAP"))
         self.proc = None
+        self.returncode = None
+        self.last_stderr = ""
         self.devices = {}
         self.order = []
         self.seq = 0
@@ -104,9 +106,10 @@ class Sim:
             return ""
 
     def stop(self, timeout=None):
-        """Returns the exit status (0 = clean stop); None when it had to be killed."""
-        rc = None
+        """Returns the exit status (0 = clean stop); None when it had to be killed. The first
+        stop's status is kept in self.returncode and its stderr in self.last_stderr."""
         if self.proc is not None:
+            rc = None
             if timeout is None:
                 timeout = 30.0 if self.wrap else 5.0
             if self.proc.poll() is None:
@@ -121,16 +124,22 @@ class Sim:
             _running.discard(self.proc)
             self._err.close()
             self.proc = None
+            self.returncode = rc
+            self.last_stderr = self.stderr_text()
         if self.dir and os.path.isdir(self.dir):
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
-        return rc
+        return self.returncode
 
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, exc, tb):
+        rc = self.stop()
+        if rc != 0 and exc_type is None:
+            # a crash, a sanitizer report or a hang at exit is a failure of the test
+            raise SimError("netauto-sim did not stop cleanly (status %s): %s"
+                           % (rc, self.last_stderr[-2000:]))
         return False
 
     # -- instrumentation -------------------------------------------------------------------
