@@ -281,7 +281,9 @@ void sim_ssh_io(sim_conn *c)
         return;
     int rc = ssh_event_dopoll(c->sev, 0);
     int st = ssh_get_status(c->ss);
-    if (rc == SSH_ERROR || (st & (SSH_CLOSED | SSH_CLOSED_ERROR)) || c->kill) {
+    /* libssh closes its descriptor when it sees EOF or an error */
+    if (rc == SSH_ERROR || (st & (SSH_CLOSED | SSH_CLOSED_ERROR)) || c->kill ||
+        ssh_get_fd(c->ss) == SSH_INVALID_SOCKET) {
         NA_LOGD(c->dev->name, "ssh %s: session ends (%s)", c->peer,
                 c->kill ? "closed" : ssh_get_error(c->ss));
         c->dead = true;
