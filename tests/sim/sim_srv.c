@@ -187,8 +187,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     sim_conn *c = arg;
     c->timer_armed = false;
-    if (!c->started)
+    if (!c->started) {
+        /* timers may fire a little early: the delay is a promise, keep it */
+        int64_t left = c->start_at_us - na_now_us();
+        if (left > 0) {
+            struct timeval tv = {(time_t)(left / 1000000), (suseconds_t)(left % 1000000)};
+            evtimer_add(c->ev_timer, &tv);
+            c->timer_armed = true;
+            return;
+        }
         start_protocol(c);
+    }
     finish(c);
 }
 
@@ -278,6 +287,7 @@ static void accept_conn(sim_dev_rt *rt, sim_transport kind, evutil_socket_t fd,
     evtimer_add(c->ev_deadline, &dl);
     if (rt->dev->f.banner_delay_ms) {
         unsigned ms = rt->dev->f.banner_delay_ms;
+        c->start_at_us = na_now_us() + (int64_t)ms * 1000;
         struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
         evtimer_add(c->ev_timer, &tv);
         c->timer_armed = true;

@@ -23,6 +23,7 @@ struct sim_conn {
     char peer[64];
     struct event *ev_read, *ev_write, *ev_timer, *ev_deadline;
     bool started;            /* protocol started (after banner-delay) */
+    int64_t start_at_us;     /* banner-delay: not before this (na_now_us) */
     bool write_armed;
     bool dead;               /* free at the end of the current callback */
     bool closing;            /* graceful close under way (SSH: channel closed, waiting) */

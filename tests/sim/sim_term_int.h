@@ -11,6 +11,9 @@
 
 #define SIM_LINE_MAX 1023     /* longest command line */
 #define SIM_IN_MAX (64 * 1024) /* type-ahead queue */
+#define SIM_OUT_MAX ((size_t)1 << 20)  /* ready output (one step's worth at most) */
+#define SIM_TXT_MAX ((size_t)32 << 20) /* text of one command's output */
+#define SIM_EMIT_CHUNK 4096            /* lines emitted per step */
 
 /* ---- output generators: a source of lines (without line ends) ------------------------- */
 typedef struct sim_gen sim_gen;
@@ -114,6 +117,19 @@ const char *sim_t_prompt(sim_term *t);
 void sim_t_match_error(sim_term *t, const sim_match *m, size_t plen, const char *line);
 /* Set the IOS/NX-OS/EOS pipe filter; 0 ok, -1 (error already printed). */
 int sim_t_set_filter(sim_term *t, const char *line, size_t bar, size_t plen);
+
+/* ---- the terminal's own internals (sim_term.c, sim_input.c, sim_session.c) --------------- */
+void sim_t_log(sim_term *t, const char *event, const char *text); /* --log hook */
+void sim_t_out_raw(sim_term *t, const char *s, size_t n);         /* bytes as they are */
+void sim_t_out_str(sim_term *t, const char *s);
+void sim_t_emit_line(sim_term *t, const char *s, size_t n);       /* + "\r\n", garbage fault */
+void sim_t_emit_prompt(sim_term *t);                              /* + close/stall-after */
+void sim_t_begin_cmd(sim_term *t);    /* reset the command's text and what follows it */
+void sim_t_start_output(sim_term *t); /* the command's text/generator starts flowing */
+void sim_t_emit_lines(sim_term *t);   /* a step of output through filter and pager */
+void sim_t_pager_key(sim_term *t, int key);
+void sim_t_clear_filter(sim_term *t);
+bool sim_t_step(sim_term *t);         /* one step of work; false = idle */
 
 /* ---- commands (sim_cmds.c, sim_cmds_cfg.c) ------------------------------------------------ */
 extern const sim_cmd sim_cmds[];
