@@ -288,10 +288,13 @@ static short want_events(sess *s)
 
 static void finish(sess *s)
 {
+    /* blocking from here on: in non-blocking mode libssh2's free calls may return EAGAIN and
+     * free nothing (the simulator reads everything, so this cannot hang on a live socket) */
+    if (s->ss)
+        libssh2_session_set_blocking(s->ss, 1);
     if (s->ch)
         libssh2_channel_free(s->ch);
     if (s->ss) {
-        libssh2_session_set_blocking(s->ss, 0);
         libssh2_session_disconnect(s->ss, "bye");
         libssh2_session_free(s->ss);
     }

@@ -311,11 +311,24 @@ static void on_accept_telnet(struct evconnlistener *l, evutil_socket_t fd, struc
     accept_conn(arg, SIM_TR_TELNET, fd, sa, salen);
 }
 
+static void reenable_listener(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(arg);
+}
+
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-    (void)l;
     sim_dev_rt *rt = arg;
-    NA_LOGW(rt->dev->name, "accept failed: %s", strerror(errno));
+    int e = errno;
+    NA_LOGW(rt->dev->name, "accept failed: %s", strerror(e));
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        /* out of descriptors: pause this listener instead of spinning on it */
+        struct timeval tv = {0, 200000};
+        evconnlistener_disable(l);
+        event_base_once(rt->srv->base, -1, EV_TIMEOUT, reenable_listener, l, &tv);
+    }
 }
 
 /* ---- set-up ---------------------------------------------------------------------------------------- */
