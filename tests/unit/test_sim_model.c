@@ -418,6 +418,64 @@ static void eos_personality(void **st)
     dev_free(d);
 }
 
+/* Random keystrokes (command fragments, control keys, escapes, pager keys) for every
+ * personality: nothing crashes (the sanitizers and valgrind watch), every pull respects its
+ * capacity, and the session can always be brought back to a prompt. */
+static void random_keystrokes(void **st)
+{
+    (void)st;
+    static const char *const frag[] = {
+        "sh ", "show ", "vl", "vlan ", "br", "brief", "run", "conf t", "configure", "int ",
+        "interface ", "gi0/1", "e1/2", "et3", "vlan 10", "10,20-22", "name x", "description ",
+        "sw acc vl 7", "switchport mode trunk", "no ", "shut", "ip address 10.1.1.1 255.255.255.0",
+        "ip address 10.2.2.2/24", "end", "exit", "do sh vl", "terminal length ", "0", "5",
+        "| i ", "| count a", "?", "enable", "lab-enable-1", "wrong", "copy r s", "write erase",
+        "hostname h", "show tech", "\r", "\n", "\r\n", "\r", "\b", "\x7f", "\x03", "\x1a",
+        "\x15", "\x17", "\x1b[A", "\x1bOB", " ", "q", "\t", "\xff\xfe"};
+    uint32_t r = 12345;
+    for (int p = 0; p < SIM_PERSONA__COUNT; p++) {
+        sim_device *d = dev_new((sim_persona)p, "fz1", NULL);
+        d->f.garbage = p == SIM_IOS;
+        sim_term_cfg c = {.transport = SIM_TR_TELNET, .login = p == SIM_EOS, .seed = 7};
+        sim_term *t = NULL;
+        size_t fed = 0, sessions = 0;
+        while (fed < 300000) {
+            if (!t || sim_term_status_of(t) != SIM_TS_OPEN) { /* exit, reload, login failures */
+                sim_term_free(t);
+                t = sim_term_new(d, &c);
+                sessions++;
+                if (p == SIM_EOS)
+                    free(io(t, "admin\rlab-pass-1\r"));
+            }
+            r = r * 1103515245u + 12345u;
+            const char *f = frag[(r >> 8) % (sizeof frag / sizeof *frag)];
+            sim_term_feed(t, f, strlen(f));
+            fed += strlen(f);
+            char buf[97];
+            size_t n;
+            while ((n = sim_term_pull(t, buf, sizeof buf)) > 0)
+                assert_true(n <= sizeof buf);
+        }
+        print_message("# %s: %zu bytes in %zu sessions, %llu commands\n",
+                      sim_persona_name((sim_persona)p), fed, sessions,
+                      (unsigned long long)d->c.commands);
+        assert_true(d->c.commands > 1000);
+        if (sim_term_status_of(t) == SIM_TS_OPEN) {
+            /* out of the pager, any dialog and configuration, then a prompt */
+            char *s = io(t, "q\x03\r\x03\r\x1a\r");
+            free(s);
+            s = io(t, "\r");
+            size_t l = strlen(s);
+            assert_true(l >= 2 && (s[l - 1] == '#' || s[l - 1] == '>' || s[l - 1] == ' '));
+            free(s);
+        }
+        sim_term_free(t);
+        assert_int_equal(d->c.sessions_open, 0);
+        assert_int_equal(d->c.in_config, 0);
+        dev_free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +486,7 @@ int main(void)
         cmocka_unit_test(startup_config_persists),
         cmocka_unit_test(nxos_personality),
         cmocka_unit_test(eos_personality),
+        cmocka_unit_test(random_keystrokes),
     };
     return cmocka_run_group_tests_name("sim_model", tests, NULL, NULL);
 }
