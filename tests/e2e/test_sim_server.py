@@ -105,6 +105,47 @@ def shared_state_and_concurrency(sim):
         idle_tel.close()
 
 
+def hostile_clients(sim):
+    import random
+    rnd = random.Random(7)
+    d = sim.devices["nx1"]
+    # not SSH at all on the SSH port: the server hangs up
+    s = socket.create_connection(("127.0.0.1", d.ssh_port), timeout=10)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n" + bytes(rnd.randrange(256) for _ in range(5000)))
+    s.settimeout(10)
+    try:
+        while s.recv(4096):
+            pass
+        closed = True
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        closed = False
+    s.close()
+    t.ok(closed, "garbage on the SSH port: the server closes the connection")
+    # random bytes and broken option negotiation on the Telnet port
+    for _ in range(5):
+        s = socket.create_connection(("127.0.0.1", d.telnet_port), timeout=10)
+        junk = bytearray(rnd.randrange(256) for _ in range(20000))
+        for k in range(0, len(junk), 97):
+            junk[k] = 255
+        try:
+            s.sendall(bytes(junk))
+        except OSError:
+            pass
+        s.close()
+    # a client that disconnects in the middle of the SSH key exchange
+    s = socket.create_connection(("127.0.0.1", d.ssh_port), timeout=10)
+    s.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+    s.recv(100)
+    s.close()
+    c = TelnetClient("127.0.0.1", d.telnet_port)
+    try:
+        t.ok(c.login().endswith(b"nx1# "), "after hostile clients the device still serves logins")
+    finally:
+        c.close()
+
+
 def inventory_shape(sim):
     with open(sim.inventory) as f:
         inv = yaml.safe_load(f)
@@ -218,6 +259,7 @@ def usage_errors():
 with Sim(["--devices", "1", "--devices", "1:nxos", "--login-timeout", "2"]) as sim:
     t.run("shared state, concurrency, reload, login timeout", shared_state_and_concurrency, sim)
     t.run("inventory, known_hosts and stats", inventory_shape, sim)
+    t.run("hostile clients", hostile_clients, sim)
 t.run("persistence across restarts", persistence)
 t.run("base port layout", base_port)
 t.run("usage errors", usage_errors)
