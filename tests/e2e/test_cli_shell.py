@@ -5,12 +5,10 @@ the session ends when the device closes it or on `~.`; the local terminal settin
 afterwards (also when netauto is killed with SIGTERM in raw mode); the local window size reaches
 the device (checked with `stty size` on a real OpenSSH server and the linux platform).
 Prints TAP."""
-import getpass
 import os
 import shutil
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +17,7 @@ import time
 import pexpect
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clirun import NETAUTO, WRAP  # noqa: E402
+from clirun import NETAUTO, WRAP, start_sshd, stop_sshd  # noqa: E402
 from simproc import Sim  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -44,50 +42,6 @@ def finish(c):
     c.expect(pexpect.EOF)
     c.close()
     return c.exitstatus, c.signalstatus
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start_sshd(d):
-    """A real OpenSSH server on loopback that accepts our key; returns (proc, port)."""
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d + "/host"],
-                   check=True)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d + "/id"],
-                   check=True)
-    shutil.copy(d + "/id.pub", d + "/authorized_keys")
-    port = free_port()
-    with open(d + "/sshd_config", "w") as f:
-        f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/sshd.pid\n"
-                "AuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\n"
-                "PermitRootLogin prohibit-password\nPasswordAuthentication no\nPermitTTY yes\n"
-                "PrintMotd no\nPrintLastLog no\nUseDNS no\n" % (port, d, d, d))
-    with open(d + "/host.pub") as f:
-        typ, b64 = f.read().split()[:2]
-    with open(d + "/known_hosts", "w") as f:
-        f.write("[127.0.0.1]:%d %s %s\n" % (port, typ, b64))
-    if os.geteuid() == 0:
-        os.makedirs("/run/sshd", exist_ok=True)
-    log = open(d + "/sshd.log", "wb")
-    p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", d + "/sshd_config"],
-                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return p, port
-        except OSError:
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
-    p.kill()
-    p.wait()
-    raise RuntimeError("sshd did not start: " + open(d + "/sshd.log").read())
 
 
 tmp = tempfile.mkdtemp(prefix="netauto-cli-shell.")
@@ -193,12 +147,7 @@ try:
         global sshd
         d = os.path.join(tmp, "sshd")
         os.mkdir(d)
-        sshd, port = start_sshd(d)
-        inv = os.path.join(tmp, "linux.yaml")
-        with open(inv, "w") as f:
-            f.write("hosts:\n  lnx1:\n    host: 127.0.0.1\n    port: %d\n    platform: linux\n"
-                    "    username: %s\n    key_file: %s/id\n    known_hosts: %s/known_hosts\n"
-                    % (port, getpass.getuser(), d, d))
+        sshd, inv = start_sshd(d)
         c = spawn(["shell", "-i", inv, "lnx1"], dimensions=(37, 101))
         c.expect_exact("Connected to lnx1")
         c.send("stty size\r")
@@ -209,12 +158,6 @@ try:
         check(status == 0, status)
     t.run("the local window size reaches the device (linux, OpenSSH)", window_size)
 finally:
-    if sshd is not None:
-        sshd.terminate()
-        try:
-            sshd.wait(5)
-        except subprocess.TimeoutExpired:
-            sshd.kill()
-            sshd.wait()
+    stop_sshd(sshd)
     shutil.rmtree(tmp, ignore_errors=True)
 t.done()

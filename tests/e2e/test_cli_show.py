@@ -4,8 +4,8 @@ several commands (plain output, per-command headers), several hosts from --limit
 time (=== host === headers, inventory order, logins overlapping in the simulator's log), both
 transports, --json, a device error (exit 1, output kept, the device's message on stderr), a host
 that cannot be reached next to hosts that can, exit 2 with nothing sent for bad input, output
-limits and per-command timeouts ending within their deadline, and transcripts holding no
-password or secret. Prints TAP."""
+limits and per-command timeouts ending within their deadline, transcripts holding no password
+or secret, and a linux host over OpenSSH whose output is not UTF-8. Prints TAP."""
 import json
 import os
 import re
@@ -14,7 +14,7 @@ import tempfile
 import shutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clirun import netauto  # noqa: E402
+from clirun import netauto, start_sshd, stop_sshd  # noqa: E402
 from simproc import Sim  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -38,6 +38,7 @@ ARGS = ["--devices", "3", "--devices", "2:ios:slowlogin",
         "--devices", "1:ios:huge", "--fault", "huge1:huge-output=3000000"]
 
 tmp = tempfile.mkdtemp(prefix="netauto-cli-show.")
+sshd = None
 try:
     with Sim(ARGS) as sim:
         inv = sim.inventory
@@ -183,6 +184,21 @@ try:
                     check(secret not in body, "%s found in the %s transcript" % (secret, name))
             check("show running-config" in open(pat.replace("{host}", "sw1")).read())
         t.run("transcripts: one per host, no password or secret", transcripts)
+    def linux_and_bytes():
+        # a Linux host over OpenSSH; output that is not UTF-8 still makes valid JSON
+        global sshd
+        d = os.path.join(tmp, "sshd")
+        os.mkdir(d)
+        sshd, linv = start_sshd(d)
+        r = must(netauto("show", "-i", linv, "lnx1", "echo one two", "printf 'caf\\351 ok\\n'",
+                         "--json"))
+        j = json.loads(r.out)
+        outs = [c["output"] for c in j["hosts"][0]["commands"]]
+        check(outs == ["one two", "caf\ufffd ok"], outs)
+        r = must(netauto("show", "-i", linv, "lnx1", "ls /nonexistent-netauto"), 1)
+        check("No such file or directory" in r.err, r.err)
+    t.run("a linux host; bytes that are not UTF-8 in --json", linux_and_bytes)
 finally:
+    stop_sshd(sshd)
     shutil.rmtree(tmp, ignore_errors=True)
 t.done()
