@@ -1,7 +1,7 @@
 /* cmd_shell.c — `netauto shell -i INVENTORY HOST [--transport ssh|telnet]`: an interactive
  * session through the driver. The driver logs in and runs enable (the platform's default mode);
  * then the local terminal goes to raw mode and bytes flow both ways (na_session_raw_read/_write)
- * with one poll() on stdin and the session's fd. The terminal is restored on every exit path:
+ * with one ppoll() on stdin and the session's fd. The terminal is restored on every exit path:
  * normal return, device close, errors, and SIGTERM/SIGHUP/SIGQUIT/SIGINT (caught, restored, then
  * re-raised). `~.` at the start of a line disconnects (`~~` sends one `~`), like ssh. The local
  * window size is passed to the device when the session starts (later resizes are not).
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* With stdin at end of file (not a terminal), the session ends once the device has said
@@ -46,14 +47,28 @@ static void on_signal(int sig)
 static const int shell_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define NSIGS (sizeof shell_sigs / sizeof *shell_sigs)
 
+/* The signals are blocked except inside ppoll(), which unblocks them atomically: one that
+ * arrives between the check of got_signal and the wait is not lost (a plain poll() would then
+ * wait forever with the terminal raw). */
+static sigset_t wait_mask; /* the mask to wait with: the caller's, signals unblocked */
+static sigset_t old_mask;
+
 static void catch_signals(struct sigaction *saved)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR */
+    sa.sa_handler = on_signal; /* no SA_RESTART: ppoll() returns EINTR */
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < NSIGS; i++)
+    sigset_t block;
+    sigemptyset(&block);
+    for (size_t i = 0; i < NSIGS; i++) {
         sigaction(shell_sigs[i], &sa, &saved[i]);
+        sigaddset(&block, shell_sigs[i]);
+    }
+    sigprocmask(SIG_BLOCK, &block, &old_mask);
+    wait_mask = old_mask;
+    for (size_t i = 0; i < NSIGS; i++)
+        sigdelset(&wait_mask, shell_sigs[i]);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -61,6 +76,7 @@ static void release_signals(const struct sigaction *saved)
 {
     for (size_t i = 0; i < NSIGS; i++)
         sigaction(shell_sigs[i], &saved[i], NULL);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
 }
 
 static int raw_mode(void)
@@ -181,12 +197,12 @@ static int pump(na_session *s, const char *name)
         pfd[1].fd = stdin_open ? STDIN_FILENO : -1;
         pfd[1].events = POLLIN;
         pfd[1].revents = 0;
-        int timeout = stdin_open ? -1 : SHELL_EOF_IDLE_MS;
-        if (poll(pfd, 2, timeout) < 0) {
+        struct timespec idle = {SHELL_EOF_IDLE_MS / 1000, (SHELL_EOF_IDLE_MS % 1000) * 1000000L};
+        if (ppoll(pfd, 2, stdin_open ? NULL : &idle, &wait_mask) < 0) {
             if (errno == EINTR)
                 continue;
             restore_tty();
-            fprintf(stderr, "netauto shell: poll: %s\n", strerror(errno));
+            fprintf(stderr, "netauto shell: ppoll: %s\n", strerror(errno));
             return CLI_EXIT_FAILED;
         }
         if (pfd[0].revents & POLLOUT && na_session_raw_write(s, "", 0, &e) < 0) {
