@@ -102,6 +102,9 @@ struct rn_host {
     int sub;                       /* step within the task kind */
     size_t iter, cmd;              /* command / script: position */
     na_strv iter_out;              /* command: outputs of the current item's commands */
+    bool item_failed;              /* the current loop item failed (the task goes on with the
+                                      next item while the session is usable) */
+    na_err item_err;
     rn_task_rec cur;
 
     rn_op op;                      /* operation in flight */
@@ -182,6 +185,12 @@ int rn_start_command(rn_host *h, const char *cmd, int timeout_ms);
 void rn_task_fail(rn_host *h, const na_err *e);
 /* Per-command timeout for the task in progress. */
 int rn_task_timeout(const rn_host *h);
+/* The current loop item failed with e (the task too). */
+void rn_item_fail(rn_host *h, const na_err *e);
+/* Keep a loop item's registered result (a task without loop: the result); takes item. */
+void rn_add_item(rn_host *h, json_t *item);
+/* A looping task's registered result from its items; returns RN_DONE. */
+int rn_finish_items(rn_host *h);
 
 /* runner_script.c */
 int rn_script_step(rn_host *h);

@@ -55,6 +55,7 @@ int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
     na_cmd_opts co = {.timeout_ms = timeout_ms};
     na_err e = NA_ERR_INIT;
     if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
+        h->op_err = e;
         rn_task_fail(h, &e);
         return -1;
     }
@@ -90,24 +91,29 @@ static void config_done(rn_host *h)
         rn_task_fail(h, &h->op_err);
 }
 
-/* A loop keeps one registered result per item; a task without loop, the one. */
-static void add_item(rn_host *h, json_t *item)
+void rn_item_fail(rn_host *h, const na_err *e)
+{
+    if (!h->item_failed && e)
+        h->item_err = *e;
+    h->item_failed = true;
+    rn_task_fail(h, e);
+}
+
+void rn_add_item(rn_host *h, json_t *item)
 {
     if (!item)
         return;
     if (!h->x->task->loop) {
         json_decref(h->cur.reg);
         h->cur.reg = item;
-        return;
-    }
-    if (!h->cur.items && !(h->cur.items = json_array())) {
+    } else if (h->cur.items || (h->cur.items = json_array())) {
+        json_array_append_new(h->cur.items, item);
+    } else {
         json_decref(item);
-        return;
     }
-    json_array_append_new(h->cur.items, item);
 }
 
-static int finish_items(rn_host *h)
+int rn_finish_items(rn_host *h)
 {
     if (h->x->task->loop) {
         json_decref(h->cur.reg);
@@ -161,65 +167,75 @@ static int check_render(rn_host *h)
 
 /* ---- command -------------------------------------------------------------------------------- */
 
-/* The registered result of item `it` for the commands that ran (outputs in h->iter_out). */
-static json_t *command_item(rn_host *h, const na_task_iter *it)
+/* An item is over: its expect patterns (when it did not fail already), its registered result
+ * for the commands that ran (outputs in h->iter_out). */
+static void command_item_end(rn_host *h, const na_task_iter *it)
 {
+    if (!h->item_failed && it->expect.n) { /* all of the item's outputs, joined by newlines */
+        na_buf all;
+        na_buf_init(&all, 0);
+        for (size_t i = 0; i < h->iter_out.n; i++) {
+            if (i)
+                na_buf_append(&all, "\n", 1, NULL, NULL);
+            na_buf_puts(&all, h->iter_out.v[i], NULL);
+        }
+        na_err e = NA_ERR_INIT;
+        if (na_task_iter_expect(it, na_buf_cstr(&all), all.len, &e) < 0)
+            rn_item_fail(h, &e);
+        na_buf_free(&all);
+    }
     na_strv ran = NA_STRV_INIT;
     for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++)
         na_strv_push(&ran, it->commands.v[i], NULL);
-    json_t *j = na_result_command(&ran, (const char *const *)h->iter_out.v, !h->cur.ok,
-                                  msg_of(h));
+    rn_add_item(h, na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
+                                     h->item_failed ? h->item_err.msg : NULL));
     na_strv_free(&ran);
-    return j;
+    na_strv_free(&h->iter_out);
+    h->item_failed = false;
+    na_err_clear(&h->item_err);
 }
 
+/* Every item runs (like Ansible's loops) while the session is usable; within an item the
+ * commands stop at the first failure. */
 static int k_command(rn_host *h)
 {
     na_task_exp *x = h->x;
     if (h->sub == 1) { /* a command ended */
+        h->sub = 0;
         const char *out = h->res.output ? h->res.output : "";
         na_strv_push(&h->iter_out, out, NULL);
         out_add(h, out, h->res.output ? h->res.output_len : 0);
-        if (h->op_st != NA_OK) {
-            rn_task_fail(h, &h->op_err);
-            add_item(h, command_item(h, &x->iters[h->iter]));
-            return finish_items(h);
+        if (h->op_st == NA_OK) {
+            h->cmd++;
+        } else {
+            rn_item_fail(h, &h->op_err);
+            command_item_end(h, &x->iters[h->iter]);
+            h->iter++;
+            h->cmd = 0;
+            if (!na_session_usable(h->s))
+                return rn_finish_items(h);
         }
-        h->cmd++;
     }
     for (; h->iter < x->n_iters; h->iter++, h->cmd = 0) {
         na_task_iter *it = &x->iters[h->iter];
         if (it->skipped) {
-            add_item(h, na_result_skipped());
+            rn_add_item(h, na_result_skipped());
             continue;
         }
         if (h->cmd < it->commands.n) {
-            if (rn_start_command(h, it->commands.v[h->cmd], rn_task_timeout(h)) < 0) {
-                add_item(h, command_item(h, it));
-                return finish_items(h);
+            if (rn_start_command(h, it->commands.v[h->cmd], rn_task_timeout(h)) == 0) {
+                h->sub = 1;
+                return RN_WAIT;
             }
-            h->sub = 1;
-            return RN_WAIT;
+            rn_item_fail(h, &h->op_err);
+            command_item_end(h, it);
+            if (!na_session_usable(h->s))
+                return rn_finish_items(h);
+            continue;
         }
-        if (it->expect.n) { /* all of this item's outputs, joined by newlines */
-            na_buf all;
-            na_buf_init(&all, 0);
-            for (size_t i = 0; i < h->iter_out.n; i++) {
-                if (i)
-                    na_buf_append(&all, "\n", 1, NULL, NULL);
-                na_buf_puts(&all, h->iter_out.v[i], NULL);
-            }
-            na_err e = NA_ERR_INIT;
-            if (na_task_iter_expect(it, na_buf_cstr(&all), all.len, &e) < 0)
-                rn_task_fail(h, &e);
-            na_buf_free(&all);
-        }
-        add_item(h, command_item(h, it));
-        na_strv_free(&h->iter_out);
-        if (!h->cur.ok)
-            return finish_items(h);
+        command_item_end(h, it);
     }
-    return finish_items(h);
+    return rn_finish_items(h);
 }
 
 /* ---- config, save ----------------------------------------------------------------------------- */
