@@ -86,7 +86,8 @@ static void config_done(rn_host *h)
         if (h->res.lines[i].output && *h->res.lines[i].output)
             out_add_cstr(h, h->res.lines[i].output);
     }
-    h->cur.changed |= h->res.nlines > 0;
+    /* every line the device took changes it; a rejected line does not */
+    h->cur.changed |= h->res.nlines > (h->res.failed_line ? 1u : 0u);
     if (h->op_st != NA_OK)
         rn_task_fail(h, &h->op_err);
 }
