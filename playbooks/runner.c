@@ -18,9 +18,11 @@
 /* Append " (host 'NAME')" to an error message that names no host yet. */
 static void err_for_host(na_err *err, const char *host)
 {
+    char tag[300];
+    snprintf(tag, sizeof tag, "host '%s'", host);
     size_t n = strlen(err->msg);
-    if (!strstr(err->msg, host))
-        snprintf(err->msg + n, sizeof err->msg - n, " (host '%s')", host);
+    if (!strstr(err->msg, tag))
+        snprintf(err->msg + n, sizeof err->msg - n, " (%s)", tag);
 }
 
 /* Select a play's hosts; errors positioned at the play's `hosts`. */

@@ -45,7 +45,7 @@ static void one_line(const char *s, unsigned max, char *out, size_t cap)
         n = cap - 1;
     memcpy(out, s, n);
     out[n] = '\0';
-    if (cut && n + 4 <= cap && max > 3)
+    if (cut && n + 4 <= cap)
         memcpy(out + n, "...", 4);
 }
 
