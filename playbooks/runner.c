@@ -331,6 +331,10 @@ int na_runner_start(na_runner *r, na_err *err)
     NA_LOGI(r->owner, "%zu host%s, forks %u%s%s", r->nhosts, r->nhosts == 1 ? "" : "s", r->forks,
             r->check ? ", check mode" : "", r->diff ? ", diff" : "");
     event_active(r->kick, EV_TIMEOUT, 0);
+    if (r->cancelled) { /* cancelled before it started: settle every host from the loop */
+        r->cancelled = false;
+        na_runner_cancel(r);
+    }
     return 0;
 }
 

@@ -368,6 +368,18 @@ static void finish_host(rn_host *h)
     h->tr = NULL;
     h->elapsed_ms = h->start_ms ? na_now_ms() - h->start_ms : 0;
     h->state = RH_DONE;
+    /* what only the program needed goes now, not when the whole run ends (1,000s of hosts) */
+    na_task_exp_free(h->x);
+    h->x = NULL;
+    rn_task_rec_free(&h->cur);
+    na_strv_free(&h->iter_out);
+    na_result_free(&h->res);
+    na_vlan_list_free(&h->vl);
+    na_strv_free(&h->plan);
+    json_decref(h->registered);
+    h->registered = NULL;
+    free(h->cfg_before);
+    h->cfg_before = NULL;
     if (h->ok && !h->cancelled)
         NA_LOGI(h->inv->name, "ok%s, %zu task%s in %lld ms", h->changed ? ", changed" : "",
                 json_array_size(h->tasks), json_array_size(h->tasks) == 1 ? "" : "s",

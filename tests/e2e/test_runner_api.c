@@ -425,6 +425,25 @@ static void free_while_running(void **st)
     cleanup(&c, &j);
 }
 
+static void cancel_before_start(void **st)
+{
+    (void)st;
+    rec c = {.use_locks = true, .lock_cap = 1};
+    job j;
+    prepare(&c, &j, "sw1:sw2");
+    c.in_call = true;
+    na_runner_cancel(c.r);
+    c.in_call = false;
+    start(&c);
+    loop_until_end(&c);
+    assert_int_equal(c.nev, 1); /* only END: no host started */
+    assert_int_equal(c.end_code, NA_E_CANCELLED);
+    assert_int_equal(c.nlocks, 0);
+    json_t *sum = json_object_get(c.end_results, "summary");
+    assert_int_equal(json_integer_value(json_object_get(sum, "cancelled")), 2);
+    cleanup(&c, &j);
+}
+
 static void prepared_never_run(void **st)
 {
     (void)st;
@@ -447,6 +466,7 @@ int main(void)
         cmocka_unit_test(cancel_inside_a_hook),
         cmocka_unit_test(free_inside_run_finished),
         cmocka_unit_test(free_while_running),
+        cmocka_unit_test(cancel_before_start),
         cmocka_unit_test(prepared_never_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
