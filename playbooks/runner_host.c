@@ -92,13 +92,13 @@ enum { ADV_WAIT = 0, ADV_DONE = 1 };
 
 static bool changes_config(na_task_kind k) { return k == NA_TASK_CONFIG || k == NA_TASK_VLANS; }
 
-static int start_diff_read(rn_host *h, rn_phase phase)
+/* Start reading the running-config; -1 with e when it cannot start. */
+static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
 {
     h->phase = phase;
     na_cmd_opts co = {.timeout_ms = h->r->task_timeout_ms};
-    na_err e = NA_ERR_INIT;
-    if (na_session_start_command(h->s, RN_RUNNING_CONFIG_CMD, &co, &e) < 0) {
-        host_fail(h, &e);
+    if (na_session_start_command(h->s, RN_RUNNING_CONFIG_CMD, &co, e) < 0) {
+        na_err_prefix(e, "--diff: reading the running-config: ");
         return -1;
     }
     h->op = RN_OP_SESSION;
@@ -131,9 +131,12 @@ static int next_task(rn_host *h)
             h->task = 0;
         }
         if (stop || h->play >= nplays) {
-            if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled &&
-                start_diff_read(h, PH_DIFF_AFTER) == 0)
-                return ADV_WAIT;
+            na_err e = NA_ERR_INIT;
+            if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled) {
+                if (start_diff_read(h, PH_DIFF_AFTER, &e) == 0)
+                    return ADV_WAIT;
+                host_fail(h, &e);
+            }
             h->phase = PH_END;
             return ADV_DONE;
         }
@@ -163,9 +166,10 @@ static int next_task(rn_host *h)
             continue;
         }
         if (h->diff_wanted && !h->cfg_before && changes_config(h->x->kind)) {
-            if (start_diff_read(h, PH_DIFF_BEFORE) == 0)
+            if (start_diff_read(h, PH_DIFF_BEFORE, &e) == 0)
                 return ADV_WAIT;
-            end_task(h); /* could not even start a read: the session is gone */
+            rn_task_fail(h, &e); /* the session is gone: the task cannot run */
+            end_task(h);
             continue;
         }
         h->phase = PH_TASK;
