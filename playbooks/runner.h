@@ -59,7 +59,8 @@ typedef struct na_run_hooks {
     /* Events. task: one task result (schema in docs/runner.md); result: the host's result;
      * results: {"hosts": {...}, "summary": {...}}; err NULL when the run went to its end (host
      * failures are in the results), NA_E_CANCELLED after na_runner_cancel. na_runner_free may be
-     * called from inside run_finished (and only there among the hooks). */
+     * called from inside run_finished (and only there among the hooks) when the run was started
+     * with na_runner_start (na_runner_run still reads the runner after the loop). */
     void (*host_started)(void *ud, const char *host);
     void (*task_result)(void *ud, const char *host, json_t *task);
     void (*host_finished)(void *ud, const char *host, json_t *result);
