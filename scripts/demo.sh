@@ -18,7 +18,7 @@ NETAUTO=$BUILD/netauto
 DEMO=$BUILD/demo
 INV=inventory/examples/lab.yaml
 PB=playbooks/examples/vlans.yaml
-BASE_PORT=40001
+BASE_PORT=30001 # below the kernel's ephemeral range (32768-), so no kernel-picked port collides
 SIM_PID=
 
 if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi

@@ -1,8 +1,8 @@
 """test_run_demo.py — `make demo` (scripts/demo.sh) works and cleans up: both runs succeed, the
 captured `show vlan brief` of every switch shows VLANs 2-5 with their names, the SSH run checks
 host keys strictly (a second demo reuses the same keys), and no simulator is left running
-afterwards. The demo uses fixed ports (inventory/examples/lab.yaml); when another program holds
-them the test is skipped rather than failed."""
+afterwards. The demo uses fixed ports (inventory/examples/lab.yaml, 30001-30008); when another
+program holds them the test is skipped rather than failed."""
 import os
 import re
 import socket
@@ -19,7 +19,7 @@ t = Tap()
 
 
 def ports_free():
-    for port in range(40001, 40009):
+    for port in range(30001, 30009):
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
@@ -66,7 +66,7 @@ def demo_once(n):
 
 
 if not ports_free():
-    t.skip("make demo", "ports 40001-40008 are in use by another program")
+    t.skip("make demo", "ports 30001-30008 are in use by another program")
 else:
     demo_once(1)
     time.sleep(0.2)
