@@ -19,6 +19,7 @@ static const struct {
     {"compare", cmd_compare},
     {"shell", cmd_shell},
     {"inventory", cmd_inventory},
+    {"run", cmd_run},
     {"vault", cmd_vault},
 };
 
