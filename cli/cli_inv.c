@@ -3,9 +3,11 @@
 #include "cli_inv.h"
 #include "secret.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -93,4 +95,27 @@ na_inventory *cli_load_inventory(const char *path, const char *vault_password_fi
 void cli_print_err(const na_err *err)
 {
     fprintf(stderr, "%s\n", err && err->msg[0] ? err->msg : "unknown error");
+}
+
+int cli_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)s[0])) /* strtoull would take "-1" */
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || v == 0)
+        return -1;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20, end++;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30, end++;
+    if (*end || v > (SIZE_MAX >> shift))
+        return -1;
+    v <<= shift;
+    *out = (size_t)v;
+    return 0;
 }

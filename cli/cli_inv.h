@@ -22,6 +22,9 @@ int cli_tty_prompt(const char *prompt, char *buf, size_t cap, void *ud, na_err *
  * input: exit CLI_EXIT_INVALID). The caller frees with na_inv_free. */
 na_inventory *cli_load_inventory(const char *path, const char *vault_password_file, na_err *err);
 
+/* A byte count with an optional K/M/G suffix (binary: 64M = 64 MiB), > 0: 0 or -1. */
+int cli_parse_size(const char *s, size_t *out);
+
 /* Print err's message (already redacted) on stderr, one line. */
 void cli_print_err(const na_err *err);
 

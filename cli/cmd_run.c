@@ -29,7 +29,7 @@ static void usage(FILE *f)
             "usage: netauto run PLAYBOOK -i INVENTORY [--limit PATTERN] [--check] [--diff]\n"
             "                  [--forks N] [--json FILE] [-e KEY=VALUE | -e @VARS.yaml | -e JSON]\n"
             "                  [--transport ssh|telnet] [--transcripts DIR] [--timeout SEC]\n"
-            "                  [--host-timeout SEC] [--config-window N]\n"
+            "                  [--host-timeout SEC] [--config-window N] [--max-output BYTES]\n"
             "                  [--vault-password-file FILE] [-v]...\n");
 }
 
@@ -293,7 +293,7 @@ static int write_json(const char *path, json_t *results, na_err *err)
 int cmd_run(int argc, char **argv)
 {
     enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_VAULT,
-           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT };
+           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT };
     static const struct option longopts[] = {
         {"inventory", required_argument, NULL, 'i'},
         {"limit", required_argument, NULL, 'l'},
@@ -308,6 +308,7 @@ int cmd_run(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"host-timeout", required_argument, NULL, O_HOST_TIMEOUT},
         {"config-window", required_argument, NULL, O_WINDOW},
+        {"max-output", required_argument, NULL, O_MAX_OUTPUT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -343,6 +344,11 @@ int cmd_run(int argc, char **argv)
             o.config_window = (size_t)v;
             break;
         }
+        case O_MAX_OUTPUT:
+            if (cli_parse_size(optarg, &o.max_output) < 0)
+                na_err_set(&err, NA_E_USAGE,
+                           "--max-output: expected a byte count (like 64M), got '%s'", optarg);
+            break;
         case O_JSON: json_path = optarg; break;
         case 'e': add_extra(extra, optarg, &err); break;
         case O_TRANSPORT:

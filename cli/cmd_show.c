@@ -40,25 +40,6 @@ static void usage(FILE *f)
 
 /* ---- the verb ---- */
 
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || v == 0)
-        return -1;
-    if (*end == 'k' || *end == 'K')
-        v <<= 10, end++;
-    else if (*end == 'm' || *end == 'M')
-        v <<= 20, end++;
-    else if (*end == 'g' || *end == 'G')
-        v <<= 30, end++;
-    if (*end)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 int cmd_show(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -110,7 +91,7 @@ int cmd_show(int argc, char **argv)
             break;
         }
         case 'M':
-            if (parse_size(optarg, &c.max_output) < 0) {
+            if (cli_parse_size(optarg, &c.max_output) < 0) {
                 fprintf(stderr, "netauto show: --max-output takes a byte count (like 64M), got "
                                 "'%s'\n", optarg);
                 return CLI_EXIT_INVALID;

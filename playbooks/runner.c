@@ -203,6 +203,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->task_timeout_ms = o->task_timeout_ms;
     r->host_timeout_ms = o->host_timeout_ms;
     r->config_window = o->config_window;
+    r->max_output = o->max_output;
     r->hooks = o->hooks;
     r->results = json_object();
     r->hosts_json = json_object();

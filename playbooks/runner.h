@@ -93,6 +93,8 @@ typedef struct na_run_opts {
     struct event_base *base;     /* borrowed loop to run on; NULL = na_runner_run makes one */
     size_t config_window;        /* config lines in flight (na_config_opts.window); 0/1 =
                                     lockstep */
+    size_t max_output;           /* output ceiling per command (na_session_opts.max_output);
+                                    0 = the driver's default (16 MiB) */
     const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
     na_run_hooks hooks;          /* copied */
 } na_run_opts;

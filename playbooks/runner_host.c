@@ -207,6 +207,7 @@ static int open_session(rn_host *h)
         .name = h->inv->name,
         .secret = h->inv->secret,
         .command_timeout_ms = r->task_timeout_ms,
+        .max_output = r->max_output,
         .transcript = h->tr,
     };
     if (!(h->s = na_session_new(t, h->plat, &so, &e)) || na_session_start_open(h->s, &e) < 0) {

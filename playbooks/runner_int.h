@@ -147,6 +147,7 @@ struct na_runner {
     na_transport_kind transport;
     int task_timeout_ms, host_timeout_ms;
     size_t config_window;
+    size_t max_output;
     na_run_hooks hooks;
 
     rn_host *hosts;

@@ -107,6 +107,10 @@ def usage(sim, r):
              r"--transport: expected ssh or telnet", "bad --transport"),
             ([pb, "-i", sim.inventory, "--timeout", "0"], r"--timeout: expected seconds",
              "bad --timeout"),
+            ([pb, "-i", sim.inventory, "--max-output", "-1M"],
+             r"--max-output: expected a byte count \(like 64M\), got '-1M'", "bad --max-output"),
+            ([pb, "-i", sim.inventory, "--max-output", "99999999999G"],
+             r"--max-output: expected a byte count", "--max-output too big"),
             ([pb, "-i", sim.inventory, "--bogus"], r"unknown or incomplete option '--bogus'",
              "unknown option"),
             ([pb, pb, "-i", sim.inventory], r"^usage:", "two playbooks")):
