@@ -17,6 +17,10 @@ enum { X_IDLE = 0, X_ECHO, X_OUTPUT, X_DONE };
 #define SLACK ((size_t)64 << 10)      /* buffer room beyond the output ceiling (prompt lines) */
 #define STEAL_MIN ((size_t)64 << 10)  /* outputs this big are handed over without a copy */
 #define SHRINK_ABOVE ((size_t)16 << 10) /* give memory back when the buffer is this big and idle */
+/* Bytes one step reads at most. A device that streams faster than we parse (a 50 MB show
+ * tech-support on loopback) never lets the transport run dry; without a budget one step would
+ * read it all while every other session on the same event loop waits (and times out). */
+#define STEP_BUDGET ((size_t)256 << 10)
 
 struct na_channel {
     na_transport *t;
@@ -40,6 +44,7 @@ struct na_channel {
     int64_t t0_us;
     bool dirty;         /* data or state changed since the last examination */
     int64_t grace_at;   /* no echo but a prompt: accept it as a non-echoing device at this time */
+    bool yielded;       /* the last step stopped at STEP_BUDGET with data left: step again now */
     na_expect_result res;
 
     bool raw;           /* raw (shell) mode started */
@@ -209,6 +214,7 @@ void na_channel_begin(na_channel *c, na_expect *e)
     c->t0_us = na_now_us();
     c->dirty = true;
     c->grace_at = 0;
+    c->yielded = false;
     size_t limit = e->max_output ? e->max_output : c->max_output;
     c->buf.max = c->buf.len + limit + SLACK;
     if (e->echo) {
@@ -226,6 +232,8 @@ int64_t na_channel_wake(const na_channel *c)
 {
     if (!c->e || c->xs == X_IDLE || c->xs == X_DONE)
         return 0;
+    if (c->yielded)
+        return na_now_ms(); /* more may wait inside the transport (libssh2) with the fd quiet */
     int64_t d = c->e->deadline_ms;
     if (c->grace_at && (d <= 0 || c->grace_at < d))
         d = c->grace_at;
@@ -468,10 +476,15 @@ na_status na_channel_step(na_channel *c, na_err *err)
         c->dirty = true;
     size_t limit = c->e->max_output ? c->e->max_output : c->max_output;
     char chunk[READ_CHUNK];
+    /* After a yield the data goes on where it stopped: read before examining, so a read
+     * boundary is not examined as if the device had paused there. */
+    bool resume = c->yielded;
+    c->yielded = false;
+    size_t budget = STEP_BUDGET;
     for (;;) {
         /* The tail is matched once the transport has nothing more right now (the device paused):
          * a prompt-like partial line at a read boundary is not taken for the prompt. */
-        if (c->dirty) {
+        if (c->dirty && !resume) {
             c->dirty = false;
             int r = examine(c, err);
             if (r < 0)
@@ -483,6 +496,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
             return fail_timeout(c, err), NA_ERROR;
         size_t n = 0;
         na_status st = c->t->ops->read(c->t, chunk, sizeof chunk, &n, err);
+        resume = false;
         if (st == NA_ERROR)
             return NA_ERROR;
         if (st == NA_EOF) {
@@ -496,6 +510,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
         }
         na_transcript_data(c->tr, NA_TR_IN, chunk, n, false);
         c->bytes_in += n;
+        budget = n < budget ? budget - n : 0;
         if (na_vtnorm_feed(&c->vt, &c->buf, chunk, n, c->name, err) < 0)
             return NA_ERROR;
         if (c->buf.len - c->base > limit)
@@ -503,6 +518,13 @@ na_status na_channel_step(na_channel *c, na_err *err)
         /* drain first, examine when the transport runs dry */
         na_status more = NA_OK;
         while (more == NA_OK) {
+            if (budget == 0) { /* our share of the loop is used: let the other sessions run */
+                c->dirty = true;
+                c->yielded = true;
+                if (c->t->ops->flush(c->t, err) == NA_ERROR)
+                    return NA_ERROR;
+                return NA_AGAIN;
+            }
             n = 0;
             more = c->t->ops->read(c->t, chunk, sizeof chunk, &n, err);
             if (more == NA_ERROR)
@@ -520,6 +542,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
                 break;
             na_transcript_data(c->tr, NA_TR_IN, chunk, n, false);
             c->bytes_in += n;
+            budget = n < budget ? budget - n : 0;
             if (na_vtnorm_feed(&c->vt, &c->buf, chunk, n, c->name, err) < 0)
                 return NA_ERROR;
             if (c->buf.len - c->base > limit)

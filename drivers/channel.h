@@ -132,7 +132,9 @@ typedef struct na_expect_result {
 /* Start an exchange. Call after writing the line (if any). */
 void na_channel_begin(na_channel *c, na_expect *e);
 /* Advance: NA_OK = hit (na_channel_result), NA_AGAIN = wait, NA_ERROR = see err (timeout,
- * overflow, closed, transport failure). */
+ * overflow, closed, transport failure). One step reads at most 256 KiB, so a device streaming a
+ * huge output cannot starve the other sessions of an event loop; when it stops there,
+ * na_channel_wake() is "now" (data may wait inside the transport with the fd quiet). */
 na_status na_channel_step(na_channel *c, na_err *err);
 const na_expect_result *na_channel_result(const na_channel *c);
 /* When step() must be called again even without I/O: the exchange's deadline, or earlier while

@@ -336,7 +336,8 @@ static int arm(rn_host *h)
     int64_t ms = 3600 * 1000;
     if (deadline > 0) {
         ms = deadline - na_now_ms();
-        ms = ms < 0 ? 0 : ms + 1; /* +1: never wake a hair before the deadline */
+        ms = ms <= 0 ? 0 : ms + 1; /* +1: never wake a hair before the deadline; due now
+                                     (a session that yielded): at once */
     }
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     if (event_add(h->ev, &tv) < 0)

@@ -1,0 +1,87 @@
+"""test_fault_isolation.py — one host's fault must not become another host's failure. Hosts that
+stream huge outputs (the simulator's huge-output fault: 50 MB of `show tech-support` each) share
+netauto's one event loop with healthy hosts whose every command has a short deadline; the
+healthy hosts must see their prompts in time (a session that reads everything the device has
+before yielding would starve them into timeouts), over SSH and over Telnet, in `netauto run`
+and in `netauto show`. Under valgrind (NETAUTO_WRAP) the deadlines are scaled up."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runlib import Run  # noqa: E402
+from simproc import Sim  # noqa: E402
+from tap import Tap  # noqa: E402
+
+import yaml  # noqa: E402
+
+t = Tap()
+SCALE = 20 if os.environ.get("NETAUTO_WRAP") else 1
+DEADLINE = 0.5 * SCALE      # seconds, every command of the healthy hosts
+N_CMDS = 60                 # commands per healthy host
+HUGE = 50000000             # bytes of show tech-support per huge host
+
+
+def inventory(sim, r):
+    with open(sim.inventory) as f:
+        inv = yaml.safe_load(f)
+    for name in ("ok1", "ok2"):
+        inv["hosts"][name]["timeouts"] = {"command": DEADLINE}
+    for name in ("huge1", "huge2", "huge3"):
+        inv["hosts"][name]["timeouts"] = {"command": 120 * SCALE}
+    return r.write("inv.yaml", yaml.safe_dump(inv))
+
+
+def run_case(sim, r, inv, transport):
+    pb = r.write("pb.yaml", """
+- name: huge
+  hosts: huge*
+  tasks:
+    - {name: tech, command: show tech-support, register: tech}
+- name: healthy
+  hosts: ok*
+  tasks:
+    - name: many short commands
+      command: %s
+""" % yaml.safe_dump(["show clock"] * N_CMDS, default_flow_style=True).strip())
+    res = r.netauto(["run", pb, "-i", inv, "--transport", transport, "--max-output", "64M"],
+                    json_out=True, timeout=300 * SCALE)
+    hs = res.json["hosts"] if res.json else {}
+    t.ok(res.rc == 0, "%s run: every host ok, exit 0" % transport, res.diag())
+    for name in ("ok1", "ok2"):
+        h = hs.get(name, {})
+        t.ok(h.get("ok") is True and len(h.get("tasks", [])) == 1,
+             "%s run: healthy %s got every prompt within %.1f s while 3 hosts streamed 50 MB"
+             % (transport, name, DEADLINE), h.get("error"))
+    for name in ("huge1", "huge2", "huge3"):
+        h = hs.get(name, {})
+        t.ok(h.get("ok") is True, "%s run: %s received its 50 MB" % (transport, name),
+             h.get("error"))
+
+
+def show_case(sim, r, inv, transport):
+    # one show over every host: the huge hosts print 50 MB first, every host many small outputs
+    args = ["show", "-i", inv, "--limit", "all", "--transport", transport, "--max-output", "64M",
+            "--json", "show tech-support"] + ["show clock"] * 20
+    res = r.netauto(args, timeout=300 * SCALE)
+    try:
+        js = json.loads(res.out)
+    except ValueError:
+        js = {"hosts": []}
+    hs = {h["host"]: h for h in js.get("hosts", [])}
+    t.ok(res.rc == 0, "%s show: every host ok, exit 0" % transport,
+         "exit %s\n%s" % (res.rc, res.err[-2000:]))
+    for name in ("ok1", "ok2"):
+        h = hs.get(name, {})
+        t.ok(h.get("ok") is True and len(h.get("commands", [])) == 21,
+             "%s show: healthy %s answered every command in time" % (transport, name),
+             h.get("error"))
+
+
+with Sim(["--devices", "3:ios:huge", "--devices", "2:ios:ok",
+          "--fault", "huge*:huge-output=%d" % HUGE]) as sim, Run() as r:
+    inv = inventory(sim, r)
+    for tr in ("ssh", "telnet"):
+        run_case(sim, r, inv, tr)
+        show_case(sim, r, inv, tr)
+t.done()
