@@ -187,6 +187,23 @@ static int fail_closed(na_channel *c, na_err *err)
                       c->name, what, last);
 }
 
+/* A transport failure during an exchange: a close keeps the exchange's context (which command,
+ * the last line) instead of the transport's bare "the connection is closed". */
+static int fail_transport(na_channel *c, const na_err *te, na_err *err)
+{
+    if (te->code == NA_E_CLOSED && c->e)
+        return fail_closed(c, err);
+    return na_err_set(err, te->code ? te->code : NA_E_INTERNAL, "%s", te->msg);
+}
+
+static int flush_in_exchange(na_channel *c, na_err *err)
+{
+    na_err te = NA_ERR_INIT;
+    if (c->t->ops->flush(c->t, &te) == NA_ERROR)
+        return fail_transport(c, &te, err);
+    return 0;
+}
+
 static int fail_overflow(na_channel *c, size_t limit, na_err *err)
 {
     char what[300];
@@ -415,10 +432,11 @@ static int examine_output(na_channel *c, na_err *err)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         memcpy(msg, r->text, tl);
         memcpy(msg + tl, nl, nn);
-        int rc = na_channel_write(c, msg, tl + nn, r->secret, err);
+        na_err te = NA_ERR_INIT;
+        int rc = na_channel_write(c, msg, tl + nn, r->secret, &te);
         na_wipe(msg, tl + nn);
         free(msg);
-        return rc < 0 ? -1 : 0;
+        return rc < 0 ? fail_transport(c, &te, err) : 0;
     }
 
     for (size_t i = 0; i < e->npagers; i++) {
@@ -433,8 +451,9 @@ static int examine_output(na_channel *c, na_err *err)
         c->res.pages++;
         c->pages++;
         const char *rep = e->pager_reply ? e->pager_reply : " ";
-        if (na_channel_write(c, rep, strlen(rep), false, err) < 0)
-            return -1;
+        na_err te = NA_ERR_INIT;
+        if (na_channel_write(c, rep, strlen(rep), false, &te) < 0)
+            return fail_transport(c, &te, err);
         return 0;
     }
 
@@ -470,7 +489,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
                NA_ERROR;
     if (c->xs == X_DONE || c->res.kind != NA_HIT_NONE)
         return NA_OK;
-    if (c->t->ops->flush(c->t, err) == NA_ERROR)
+    if (flush_in_exchange(c, err) < 0)
         return NA_ERROR;
     if (c->grace_at && na_now_ms() >= c->grace_at)
         c->dirty = true;
@@ -521,7 +540,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
             if (budget == 0) { /* our share of the loop is used: let the other sessions run */
                 c->dirty = true;
                 c->yielded = true;
-                if (c->t->ops->flush(c->t, err) == NA_ERROR)
+                if (flush_in_exchange(c, err) < 0)
                     return NA_ERROR;
                 return NA_AGAIN;
             }
@@ -552,7 +571,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
         }
         c->dirty = true;
     }
-    if (c->t->ops->flush(c->t, err) == NA_ERROR)
+    if (flush_in_exchange(c, err) < 0)
         return NA_ERROR;
     return NA_AGAIN;
 }

@@ -165,6 +165,9 @@ static na_status rp_write(na_transport *t, const char *buf, size_t len, bool sec
     replay *r = (replay *)t;
     if (r->closed)
         return na_err_set(err, NA_E_CLOSED, "replay %s: write after close", r->s.name), NA_ERROR;
+    if (r->eof_seen) /* like Telnet and SSH once they have read the device's close */
+        return na_err_set(err, NA_E_CLOSED, "replay %s: the connection is closed", r->s.name),
+               NA_ERROR;
     size_t w = next_out(r);
     if (secret) {
         if (w >= r->s.n || r->s.ev[w].kind != NA_TR_SECRET || r->wr_off) {

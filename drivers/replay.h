@@ -9,7 +9,8 @@
  *     a recorded `> secret` matches exactly one write flagged secret, whatever its bytes; any
  *     mismatch is NA_E_PROTOCOL naming the transcript line, what was expected and what came;
  *   - `pause` makes one read() return NA_AGAIN (the bytes after it come in a later read);
- *   - `eof` makes read() return NA_EOF once everything before it was consumed;
+ *   - `eof` makes read() return NA_EOF once everything before it was consumed; after that
+ *     read, write() fails with NA_E_CLOSED, as Telnet and SSH do once they have seen the close;
  *   - the end of the recording without `eof` is silence: read() returns NA_AGAIN forever, so
  *     deadlines fire exactly as with a stalled device; writes past the end are a mismatch.
  *   - fd() is a real eventfd, readable exactly when read() has something to return, so the

@@ -335,16 +335,33 @@ int send_line(na_session *s, const char *line, bool secret, na_err *err)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     memcpy(b, line, ll);
     memcpy(b + ll, nl, nn);
-    int rc = na_channel_write(s->ch, b, ll + nn, secret, err);
+    na_err we = NA_ERR_INIT;
+    int rc = na_channel_write(s->ch, b, ll + nn, secret, &we);
     if (secret)
         na_wipe(b, ll + nn);
     if (b != small)
         free(b);
-    if (rc == 0)
+    if (rc == 0) {
         s->lines_sent++;
+        return 0;
+    }
+    s->broken = true; /* a write the transport refused (closed, full): out of step */
+    if (we.code != NA_E_CLOSED)
+        return na_err_set(err, we.code ? we.code : NA_E_INTERNAL, "%s", we.msg);
+    /* The transport saw the close already (with the last prompt): say where we were, as a
+     * close seen while waiting for a prompt does. */
+    char last[200], what[160];
+    na_channel_last_line(s->ch, last, sizeof last);
+    if (secret)
+        snprintf(what, sizeof what, "a secret");
+    else if (!*line)
+        snprintf(what, sizeof what, "an empty line");
     else
-        s->broken = true; /* a write the transport refused (closed, full): out of step */
-    return rc;
+        snprintf(what, sizeof what, "'%.120s'", line);
+    return na_err_set(err, NA_E_CLOSED,
+                      "%s: the device closed the connection before %s could be sent; "
+                      "last line: '%s'",
+                      s->name, what, last);
 }
 
 int x_start(na_session *s, const xspec *sp, na_err *err)

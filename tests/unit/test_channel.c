@@ -490,6 +490,36 @@ static void closed_and_overflow(void **st)
     na_channel_free(c);
 }
 
+/* The device printed a pager and closed: answering the pager fails on the closed transport, and
+ * the message keeps the exchange's context rather than the transport's bare refusal. */
+static void pager_after_close(void **st)
+{
+    (void)st;
+    na_channel *c = chan("netauto-transcript 1\n"
+                         "< \"sw1#\"\n"
+                         "> \"show log\\n\"\n"
+                         "< \"show log\\r\\nl1\\r\\n --More-- \"\n"
+                         "eof\n",
+                         0);
+    na_err e = NA_ERR_INIT;
+    fx f;
+    fx_init(&f, NULL, 2000);
+    assert_int_equal(run(c, &f.x, &e), NA_OK);
+    na_channel_consume(c);
+    na_pattern *pager = P("--More--\\s*$");
+    const na_pattern *pagers[] = {pager};
+    fx_init(&f, "show log", 2000);
+    f.x.pagers = pagers;
+    f.x.npagers = 1;
+    send(c, "show log");
+    assert_int_equal(run(c, &f.x, &e), NA_ERROR);
+    assert_int_equal(e.code, NA_E_CLOSED);
+    assert_string_equal(e.msg, "sw1: the device closed the connection while waiting for the "
+                               "prompt after 'show log'; last line: 'l1'");
+    na_pattern_free(pager);
+    na_channel_free(c);
+}
+
 /* A 1 MiB output is handed over without a copy and the buffer shrinks back afterwards. */
 static void big_output_memory_returns(void **st)
 {
@@ -511,7 +541,18 @@ static void big_output_memory_returns(void **st)
     na_channel_consume(c);
     fx_init(&f, "show tech", 5000);
     send(c, "show tech");
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
+    /* All of it is readable at once, yet one step reads at most 256 KiB and then asks to be
+     * called again at once (other sessions of the loop get their turn in between). */
+    na_channel_begin(c, &f.x);
+    unsigned steps = 0;
+    na_status stt;
+    while ((stt = na_channel_step(c, &e)) == NA_AGAIN) {
+        steps++;
+        assert_true(na_channel_wake(c) <= na_now_ms());
+        assert_true(steps < 100);
+    }
+    assert_int_equal(stt, NA_OK);
+    assert_true(steps >= 3);
     size_t n;
     char *out = na_channel_take_output(c, &n, &e);
     assert_int_equal(n, 16384 * 60 - 1);
@@ -628,6 +669,7 @@ int main(void)
         cmocka_unit_test(pipelined),
         cmocka_unit_test(timeout_on_silence),
         cmocka_unit_test(closed_and_overflow),
+        cmocka_unit_test(pager_after_close),
         cmocka_unit_test(big_output_memory_returns),
         cmocka_unit_test(raw_reads),
         cmocka_unit_test(records_transcript),
