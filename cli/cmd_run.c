@@ -211,7 +211,11 @@ static void print_host(run_ui *ui, const char *host, json_t *res)
     if (!json_is_true(json_object_get(res, "ok")) && !json_array_size(json_object_get(res, "tasks"))) {
         const char *msg =
             json_string_value(json_object_get(json_object_get(res, "error"), "message"));
-        fprintf(f, "!!! %s: %s\n", host, msg ? msg : "failed");
+        size_t hl = strlen(host);
+        if (msg && !strncmp(msg, host, hl) && !strncmp(msg + hl, ": ", 2))
+            fprintf(f, "!!! %s\n", msg); /* the message names the host already */
+        else
+            fprintf(f, "!!! %s: %s\n", host, msg ? msg : "failed");
     }
     fflush(f);
 }

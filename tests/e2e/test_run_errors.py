@@ -155,6 +155,9 @@ def connection_failures(r):
         t.eq(hs.get("sw1", {}).get("status"), "ok", "a healthy device is unaffected")
         t.eq((hs.get("sw2", {}).get("error") or {}).get("code"), "auth",
              "refused login: auth error")
+        t.ok(re.search(r"^!!! sw2: authentication failed for user admin", res.out, re.M) and
+             "sw2: sw2:" not in res.out, "a host that failed before any task: printed once, "
+             "named once", res.out)
         e3 = hs.get("sw3", {}).get("error") or {}
         t.ok(e3.get("code") == "timeout" and "within 1.0 s" in e3.get("message", ""),
              "stalled device: --timeout", e3)
