@@ -109,6 +109,7 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
 static void begin_task(rn_host *h, size_t p, const na_task *t)
 {
     rn_task_rec_free(&h->cur);
+    rn_task_rec_room(&h->cur, h->r->max_output);
     h->cur.task = t;
     h->cur.play = p;
     h->cur.start_us = na_now_us();

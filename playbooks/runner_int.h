@@ -30,12 +30,19 @@ typedef struct rn_task_rec {
     bool script;          /* script task: rc / stdout / stderr below */
     int rc;
     na_buf out, errout;
+    bool cut;             /* output, stdout or stderr reached its ceiling and was cut */
     json_t *items;        /* loop: per-item registered results (array) */
     json_t *reg;          /* what `register:` stores */
 } rn_task_rec;
 
 void rn_task_rec_init(rn_task_rec *t);
 void rn_task_rec_free(rn_task_rec *t);
+/* Raise the ceilings of output/stdout/stderr to hold one command's output of max_output bytes
+ * (--max-output above RN_OUTPUT_MAX); never lowers them. */
+void rn_task_rec_room(rn_task_rec *t, size_t max_output);
+/* Append s[0..n) to b (one of t's buffers), after a newline when b is not empty; past b's
+ * ceiling the text is cut and t->cut is set (shown as "output_truncated": true). */
+void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n);
 
 /* ---- result JSON (runner_result.c; pure) -------------------------------------------------- */
 

@@ -15,6 +15,32 @@ void rn_task_rec_init(rn_task_rec *t)
     na_buf_init(&t->errout, RN_OUTPUT_MAX);
 }
 
+void rn_task_rec_room(rn_task_rec *t, size_t max_output)
+{
+    size_t want = max_output + ((size_t)64 << 10); /* room for the pieces' separators */
+    if (max_output <= RN_OUTPUT_MAX || want < max_output)
+        return;
+    na_buf *bufs[] = {&t->output, &t->out, &t->errout};
+    for (size_t i = 0; i < 3; i++)
+        if (bufs[i]->max < want)
+            bufs[i]->max = want;
+}
+
+void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
+{
+    if (b->len && na_buf_append(b, "\n", 1, NULL, NULL) < 0) {
+        t->cut = true;
+        return;
+    }
+    if (na_buf_append(b, s, n, NULL, NULL) < 0) {
+        size_t room = b->max > b->len ? b->max - b->len : 0;
+        if (room > n)
+            room = n;
+        (void)na_buf_append(b, s, room, NULL, NULL); /* fails only without memory: cut all */
+        t->cut = true;
+    }
+}
+
 void rn_task_rec_free(rn_task_rec *t)
 {
     free(t->name);
@@ -120,6 +146,8 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_object_set_new(o, "skipped", json_boolean(t->skipped));
     json_object_set_new(o, "ignored", json_boolean(t->ignored));
     json_object_set_new(o, "output", rn_text(t->output.data, t->output.len));
+    if (t->cut)
+        json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
     json_object_set_new(o, "commands", strv_json(&t->commands));
     json_object_set_new(o, "error", rn_error_json(&t->err));

@@ -65,11 +65,9 @@ static int start_remove(rn_host *h)
     return rc;
 }
 
-static void append(na_buf *b, const na_buf *from)
+static void append(rn_host *h, na_buf *b, const na_buf *from)
 {
-    if (b->len)
-        na_buf_append(b, "\n", 1, NULL, NULL);
-    na_buf_append(b, from->data ? from->data : "", from->len, NULL, NULL);
+    rn_task_rec_append(&h->cur, b, from->data ? from->data : "", from->len);
 }
 
 /* The item's run ended: capture, judge, record. */
@@ -77,9 +75,9 @@ static void ran(rn_host *h)
 {
     const na_buf *so = na_ssh_exec_stdout(h->exec), *se = na_ssh_exec_stderr(h->exec);
     int rc = h->op_st == NA_OK ? na_ssh_exec_exit_status(h->exec) : -1;
-    append(&h->cur.out, so);
-    append(&h->cur.errout, se);
-    append(&h->cur.output, so);
+    append(h, &h->cur.out, so);
+    append(h, &h->cur.errout, se);
+    append(h, &h->cur.output, so);
     if (h->cur.rc == 0) /* the task's rc: the first non-zero one, else 0 */
         h->cur.rc = rc;
     h->cur.changed = true;

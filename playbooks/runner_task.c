@@ -33,13 +33,7 @@ int rn_task_timeout(const rn_host *h)
  * is cut; the registered result still has everything. */
 static void out_add(rn_host *h, const char *s, size_t n)
 {
-    na_buf *b = &h->cur.output;
-    if (b->len && na_buf_append(b, "\n", 1, NULL, NULL) < 0)
-        return;
-    if (na_buf_append(b, s, n, NULL, NULL) < 0) {
-        size_t room = b->max > b->len ? b->max - b->len : 0;
-        na_buf_append(b, s, room, NULL, NULL);
-    }
+    rn_task_rec_append(&h->cur, &h->cur.output, s, n);
 }
 
 static void out_add_cstr(rn_host *h, const char *s)

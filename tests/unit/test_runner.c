@@ -126,6 +126,39 @@ static void task_json_fields(void **st)
     na_pb_free(pb);
 }
 
+/* A task's shown output is bounded: pieces join with newlines, what passes the ceiling is cut
+ * and flagged (never silently); --max-output above the default ceiling raises it. */
+static void output_ceiling(void **st)
+{
+    (void)st;
+    rn_task_rec t;
+    rn_task_rec_init(&t);
+    assert_int_equal(t.output.max, RN_OUTPUT_MAX);
+    t.output.max = 10;
+    rn_task_rec_append(&t, &t.output, "abcd", 4);
+    rn_task_rec_append(&t, &t.output, "efgh", 4);
+    assert_string_equal(t.output.data, "abcd\nefgh");
+    assert_false(t.cut);
+    json_t *j = rn_task_json(&t, "p", false);
+    assert_null(json_object_get(j, "output_truncated"));
+    json_decref(j);
+    rn_task_rec_append(&t, &t.output, "xyz", 3); /* "\n" fits, then nothing */
+    assert_true(t.cut);
+    assert_string_equal(t.output.data, "abcd\nefgh\n");
+    j = rn_task_json(&t, "p", false);
+    assert_true(json_is_true(json_object_get(j, "output_truncated")));
+    json_decref(j);
+    rn_task_rec_free(&t);
+    assert_false(t.cut);
+
+    rn_task_rec_room(&t, 1000); /* below the default: unchanged */
+    assert_int_equal(t.output.max, RN_OUTPUT_MAX);
+    rn_task_rec_room(&t, (size_t)64 << 20);
+    assert_true(t.output.max >= (size_t)64 << 20 && t.out.max >= (size_t)64 << 20 &&
+                t.errout.max >= (size_t)64 << 20);
+    rn_task_rec_free(&t);
+}
+
 static void host_and_summary_json(void **st)
 {
     (void)st;
@@ -371,6 +404,7 @@ int main(void)
         cmocka_unit_test(text_redacts_and_repairs),
         cmocka_unit_test(error_json),
         cmocka_unit_test(task_json_fields),
+        cmocka_unit_test(output_ceiling),
         cmocka_unit_test(host_and_summary_json),
         cmocka_unit_test(progress_line),
         cmocka_unit_test(summary_table),
