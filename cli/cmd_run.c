@@ -388,10 +388,12 @@ int cmd_run(int argc, char **argv)
         json_decref(extra);
         return CLI_EXIT_INVALID;
     }
+    /* Warnings always show (an unverified host key must be seen); failures are printed by
+     * print_host, so the runner logs them as information. */
     na_log_set_level(ui.verbose >= 4   ? NA_LOG_TRACE
                      : ui.verbose == 3 ? NA_LOG_DEBUG
                      : ui.verbose == 2 ? NA_LOG_INFO
-                                       : NA_LOG_ERROR + (ui.verbose == 1));
+                                       : NA_LOG_WARN);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
 

@@ -67,7 +67,9 @@ static void end_task(rn_host *h)
         json_object_set(h->registered, reg, t->reg);
     h->changed |= t->changed;
     if (!t->ok) {
-        NA_LOGW(h->inv->name, "task '%s' failed%s: %s", t->name ? t->name : "?",
+        /* a result, reported to the hooks and in the results: information, not a warning
+         * (warnings are for what nobody would see otherwise, such as an unverified host key) */
+        NA_LOGI(h->inv->name, "task '%s' failed%s: %s", t->name ? t->name : "?",
                 t->ignored ? " (ignored)" : "", t->err.msg);
         if (!t->ignored)
             host_fail(h, &t->err);
@@ -392,7 +394,7 @@ static void finish_host(rn_host *h)
                 json_array_size(h->tasks), json_array_size(h->tasks) == 1 ? "" : "s",
                 (long long)h->elapsed_ms);
     else
-        NA_LOGW(h->inv->name, "%s: %s", h->cancelled ? "cancelled" : "failed", h->err.msg);
+        NA_LOGI(h->inv->name, "%s: %s", h->cancelled ? "cancelled" : "failed", h->err.msg);
     json_t *j = host_record(h);
     if (j && r->hooks.host_finished)
         r->hooks.host_finished(r->hooks.ud, h->inv->name, j);
