@@ -284,8 +284,10 @@ int ssh_hostkey_check(ssh_conn *c, na_err *err)
         snprintf(hoststr, sizeof hoststr, "[%s]:%d", host, port);
 
     if (c->p->host_key_policy == NA_HOSTKEY_OFF) {
-        char tag[400];
-        snprintf(tag, sizeof tag, "off %s", hoststr);
+        /* once per host: per inventory name and address, so a second name for the same
+         * device, or a host reached through a jump host, is warned about too */
+        char tag[700];
+        snprintf(tag, sizeof tag, "off %s %s", c->who, hoststr);
         if (first_time(tag))
             NA_LOGW(c->who, "HOST KEY NOT VERIFIED (host_key_policy off): accepting %s %s from "
                     "%s without checking; anyone in the path could be impersonating it",
