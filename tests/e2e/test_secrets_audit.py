@@ -250,17 +250,28 @@ def daemon_part(audit):
             audit.add("daemon: job", json.dumps(final))
             t.ok(final.get("state") == "failed", "daemon: the job ran (bad1 failed its login)",
                  final.get("state"))
+            hs = final.get("hosts") or {}
+            t.ok(hs.get("sw1", {}).get("ok") is True and hs.get("tn1", {}).get("ok") is True and
+                 (hs.get("bad1", {}).get("error") or {}).get("code") == "auth",
+                 "daemon: sw1 (SSH) and tn1 (Telnet) logged in with the vault's secrets, bad1 "
+                 "was refused", json.dumps(final)[:3000])
             for path in ("/v1/jobs/%s" % job["id"], "/v1/jobs", "/v1/hosts", "/v1/hosts/sw1",
                          "/v1/hosts/bad1", "/v1/inventory"):
-                st, body = d.request("GET", path)[:2]
-                audit.add("daemon: GET %s" % path, body if isinstance(body, (bytes, str))
-                          else json.dumps(body))
+                st, _, payload = d.request("GET", path)
+                audit.add("daemon: GET %s" % path, payload)
+            answers = {}
             for host in ("sw1", "tn1", "bad1"):
-                status, body = d.json("POST", "/v1/commands", {"host": host,
-                                                               "commands": ["show version"]})
-                audit.add("daemon: POST /v1/commands %s" % host, json.dumps(body))
-            audit.add("daemon: /metrics", d.metrics() if isinstance(d.metrics(), str)
-                      else json.dumps(d.metrics()))
+                st, _, payload = d.request("POST", "/v1/commands",
+                                           {"host": host, "commands": ["show version"]},
+                                           timeout=120)
+                answers[host] = (st, payload[:300])
+                audit.add("daemon: POST /v1/commands %s" % host, payload)
+            t.ok(b"IOS" in answers["sw1"][1] and b"IOS" in answers["tn1"][1] and
+                 (answers["bad1"][0] != 200 or b"auth" in answers["bad1"][1]),
+                 "daemon: ad-hoc commands ran (and bad1's login failed)", answers)
+            st, text = d.metrics()
+            audit.add("daemon: /metrics", text)
+            t.ok(st == 200 and "netautod" in text, "daemon: /metrics read")
         finally:
             d.stop()
         audit.add("daemon: log", d.log())
