@@ -7,6 +7,10 @@
 #
 # Environment: VALGRIND=1 runs C test programs under valgrind memcheck (and asks e2e tests to
 # wrap the netauto binaries they start); TEST_TIMEOUT (seconds per program, default 900).
+#
+# Sanitized builds (make asan): every ASan/LSan/UBSan report, from the test program or from any
+# netauto, netautod or netauto-sim it starts (whose stderr a test may swallow), is written to
+# $BUILD/test-logs/sanitizer/NAME.PID and fails that test program; exit status 98.
 set -u
 BUILD=${1:-build}
 FILTER=${2:-}
@@ -30,12 +34,17 @@ passed=0
 failed=0
 failed_names=()
 logdir="$ROOT/$BUILD/test-logs"
-mkdir -p "$logdir"
+mkdir -p "$logdir/sanitizer"
 
 run_one() { # name, command...
     local name=$1; shift
     local log="$logdir/$name.log"
     local t0 t1
+    local san="$logdir/sanitizer/$name"
+    rm -f "$san".*
+    export ASAN_OPTIONS="log_path=$san:exitcode=98"
+    export LSAN_OPTIONS="exitcode=98"
+    export UBSAN_OPTIONS="log_path=$san:exitcode=98:print_stacktrace=1"
     t0=$(date +%s.%N)
     timeout --kill-after=10 "$TIMEOUT" "$@" >"$log" 2>&1
     local rc=$?
@@ -44,6 +53,12 @@ run_one() { # name, command...
     ok=$(grep -cE '^ok [0-9]+' "$log")
     nok=$(grep -cE '^not ok [0-9]+' "$log")
     local note=""
+    local reports=("$san".*)
+    if [ -e "${reports[0]}" ]; then
+        { echo "# sanitizer reports (${reports[*]}):"; cat "${reports[@]}" | sed 's/^/# /'; } >>"$log"
+        nok=$((nok + 1))
+        note=" (sanitizer report)"
+    fi
     if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
         nok=1
         if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then note=" (timed out after ${TIMEOUT}s)";
