@@ -15,6 +15,10 @@ BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 SIM=$BUILD/netauto-sim
 NETAUTO=$BUILD/netauto
+# tests run the demo under valgrind (make valgrind) with the wrapper in $NETAUTO_WRAP
+read -r -a WRAP <<<"${NETAUTO_WRAP:-}"
+TICKS=50 # tenths of a second to wait for the simulator to start (x3) or to stop
+[ ${#WRAP[@]} -gt 0 ] && TICKS=300
 DEMO=$BUILD/demo
 INV=inventory/examples/lab.yaml
 PB=playbooks/examples/vlans.yaml
@@ -28,7 +32,7 @@ die() { echo "demo: $*" >&2; exit 1; }
 stop_sim() {
     if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
         kill -TERM "$SIM_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq "$TICKS"); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$SIM_PID" 2>/dev/null
         wait "$SIM_PID" 2>/dev/null
     fi
@@ -43,32 +47,32 @@ mkdir -p "$DEMO/state" "$ROOT/build/demo" || die "cannot create $DEMO"
 rm -f "$DEMO/ready" "$DEMO/stats.json" "$DEMO"/state/*/startup-config   # every demo starts from factory defaults
 
 say "starting 4 simulated switches (SSH and Telnet on 127.0.0.1:$BASE_PORT-$((BASE_PORT + 7)))"
-"$SIM" --devices 4 --base-port "$BASE_PORT" --state-dir "$DEMO/state" \
+"${WRAP[@]}" "$SIM" --devices 4 --base-port "$BASE_PORT" --state-dir "$DEMO/state" \
        --ready-file "$DEMO/ready" --inventory-out "$DEMO/sim-inventory.yaml" \
        --stats-file "$DEMO/stats.json" --log "$DEMO/sim.log" >"$DEMO/sim.out" 2>&1 &
 SIM_PID=$!
-for _ in $(seq 150); do
+for _ in $(seq $((TICKS * 3))); do
     [ -s "$DEMO/ready" ] && break
     kill -0 "$SIM_PID" 2>/dev/null || { cat "$DEMO/sim.out" >&2; die "the simulator did not start (ports $BASE_PORT-$((BASE_PORT + 7)) in use?)"; }
     sleep 0.1
 done
-[ -s "$DEMO/ready" ] || die "the simulator was not ready within 15 s"
+[ -s "$DEMO/ready" ] || die "the simulator was not ready within $((TICKS * 3 / 10)) s"
 sed 's/^/  /' "$DEMO/ready"
 # lab.yaml checks host keys strictly against this file: the simulator's keys, stable across runs
 cp "$DEMO/sim-inventory.yaml.known_hosts" "$ROOT/build/demo/known_hosts" || die "no known_hosts"
 
 say "netauto run $PB -i $INV -v   (SSH)"
-"$NETAUTO" run "$PB" -i "$INV" -v --json "$DEMO/ssh.json"
+"${WRAP[@]}" "$NETAUTO" run "$PB" -i "$INV" -v --json "$DEMO/ssh.json"
 ssh_rc=$?
 
 say "netauto run $PB -i $INV --transport telnet   (the same switches over Telnet)"
-"$NETAUTO" run "$PB" -i "$INV" --transport telnet --json "$DEMO/telnet.json"
+"${WRAP[@]}" "$NETAUTO" run "$PB" -i "$INV" --transport telnet --json "$DEMO/telnet.json"
 telnet_rc=$?
 
 say "the switches' own view (simulator statistics)"
 kill -USR1 "$SIM_PID"
 ok=1
-for _ in $(seq 50); do grep -q '"seq"' "$DEMO/stats.json" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq "$TICKS"); do grep -q '"seq"' "$DEMO/stats.json" 2>/dev/null && break; sleep 0.1; done
 for sw in sw1 sw2 sw3 sw4; do
     entry=$(grep -o "\"$sw\":{[^}]*}[^}]*}" "$DEMO/stats.json" 2>/dev/null)
     vlans=$(printf '%s' "$entry" | grep -o '"vlans":\[[0-9,]*\]' | sed 's/"vlans"://')

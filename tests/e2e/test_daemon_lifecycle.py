@@ -248,7 +248,7 @@ p.write("netautod.yaml", "port: 8443\nlimits:\n  per_device: 4\n")
 r = p.run("check-config")
 t.ok(r.returncode == 2 and f"{p.config}:3:15: per_device must be 1" in r.stderr,
      "configuration errors name FILE:LINE:COLUMN (exit 2)", r.stderr)
-r = subprocess.run([p.binary, "--config", p.config], capture_output=True, text=True)
+r = subprocess.run(p.argv(), capture_output=True, text=True, timeout=60 * SLOW)
 t.ok(r.returncode == 2 and ":3:15:" in r.stderr, "netautod refuses to start on a bad config")
 
 sys.exit(t.done())
