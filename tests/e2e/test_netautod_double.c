@@ -117,6 +117,25 @@ static void run_free(run_result *r)
     free(r->err);
 }
 
+/* exec argv with $NETAUTO_WRAP (valgrind, under make valgrind) in front, as every test starts
+ * netauto and netautod; returns only when the exec failed. */
+static void exec_wrapped(char *const argv[])
+{
+    static char wrapbuf[1024];
+    char *v[96];
+    int n = 0;
+    const char *wrap = getenv("NETAUTO_WRAP");
+    if (wrap && *wrap) {
+        snprintf(wrapbuf, sizeof wrapbuf, "%s", wrap);
+        for (char *tok = strtok(wrapbuf, " "); tok && n < 32; tok = strtok(NULL, " "))
+            v[n++] = tok;
+    }
+    for (int i = 0; argv[i] && n < 95; i++)
+        v[n++] = argv[i];
+    v[n] = NULL;
+    execvp(v[0], v);
+}
+
 /* Run argv with extra environment (NAME=VALUE strings, NULL-terminated); capture output. */
 static run_result run(char *const argv[], const char *const env[])
 {
@@ -137,7 +156,7 @@ static run_result run(char *const argv[], const char *const env[])
         unsetenv("NETAUTO_CACERT");
         for (int i = 0; env && env[i]; i++)
             putenv((char *)env[i]);
-        execv(argv[0], argv);
+        exec_wrapped(argv);
         _exit(127);
     }
     int st = 0;
@@ -186,7 +205,8 @@ static bool start_daemon(const char *self)
         dup2(fo, 1);
         if (chdir(dir) != 0)
             _exit(126);
-        execl(self, self, "serve", "--config", cfg, (char *)NULL);
+        char *d[] = {(char *)self, "serve", "--config", cfg, NULL};
+        exec_wrapped(d);
         _exit(127);
     }
     for (int i = 0; i < 1500; i++) { /* up to 30 s */
@@ -418,7 +438,7 @@ static int client_tests(const char *self)
             dup2(devnull, 1);
             dup2(devnull, 2);
             putenv(envtok);
-            execv(na, a);
+            exec_wrapped(a);
             _exit(127);
         }
         /* find it through `jobs --state running --json` */
