@@ -52,7 +52,8 @@ def inventory(sim, r, name, policy=None, known_hosts=None, extra=None, jump=None
 
 
 def warn_lines(err, who):
-    return [ln for ln in err.splitlines() if WARN in ln and re.search(r"WARN +%s:" % re.escape(who), ln)]
+    return [ln for ln in err.splitlines()
+            if WARN in ln and re.search(r"WARN +%s:" % re.escape(who), ln)]
 
 
 def strict_default(sim, r):
