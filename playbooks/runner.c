@@ -107,7 +107,6 @@ static int prepare_hosts(na_runner *r, na_err *err)
         h->index = r->nhosts++;
         h->inv = na_inv_host_at(r->inv, k);
         h->kind = r->transport_override ? r->transport : h->inv->transport;
-        h->ev_fd = -1;
         if (!(h->plays = malloc(nplays ? nplays : 1)) || !(h->registered = json_object()) ||
             !(h->tasks = json_array())) {
             rc = na_err_set(err, NA_E_NOMEM, "out of memory");
