@@ -237,6 +237,16 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     return r;
 }
 
+int na_runner_set_owner(na_runner *r, const char *owner, na_err *err)
+{
+    char *o = strdup(owner ? owner : "run");
+    if (!o)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    free(r->owner);
+    r->owner = o;
+    return 0;
+}
+
 size_t na_runner_host_count(const na_runner *r) { return r ? r->nhosts : 0; }
 
 const na_inv_host *na_runner_host(const na_runner *r, size_t i)
