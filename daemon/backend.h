@@ -65,6 +65,7 @@ typedef struct na_backend_config {
     unsigned hosts_in_flight;  /* global limit, already enforced by host_acquire */
     unsigned pool_idle_s;      /* session-pool idle timeout in seconds (0: no pooling) */
     json_t *options;           /* the config's `backend:` mapping as JSON (may be NULL) */
+    const char *vault_password_file; /* the inventory vault's passphrase file, or NULL */
 } na_backend_config;
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
