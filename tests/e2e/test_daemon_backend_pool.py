@@ -2,7 +2,7 @@
 """test_daemon_backend_pool.py — netautod's device session pool (POST /v1/commands) against
 the simulator, counted by the simulator itself: a second command reuses the pooled session (no
 new login), a device error keeps it, after the idle timeout it is gone (a new login); a pooled
-session the device closed is replaced by a fresh one; a pooled session that went silent is
+session the device closed (reloaded from its console) is replaced by a fresh one; a pooled session that went silent is
 discarded after the command's deadline and the command retried once on a fresh session; asking
 for the other transport closes the idle one first (one session per device); a job on a device
 closes its pooled session before logging in; the pool's size bound closes the oldest idle
@@ -16,8 +16,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from backend_lab import command, lab_daemon, logins, sim_args, wait_for  # noqa: E402
+from backend_lab import (DEV_PASSWORD, ENABLE_SECRET, command, lab_daemon, logins,  # noqa: E402
+                         sim_args, wait_for)
 from netautod_harness import SLOW, Tap, parse_exposition  # noqa: E402
+from simcli import TelnetClient  # noqa: E402
 from simproc import Sim  # noqa: E402
 
 t = Tap()
@@ -35,8 +37,7 @@ def status(d, host):
     return d.json("GET", f"/v1/hosts/{host}")[1]["status"]
 
 
-args = sim_args(7, "--fault", f"sw2:close-after={ON_OPEN + 1}",
-                "--fault", f"sw3:stall-after={ON_OPEN + 1}", "--fault", "sw7:slow=150")
+args = sim_args(7, "--fault", f"sw3:stall-after={ON_OPEN + 1}", "--fault", "sw7:slow=150")
 with Sim(args) as sim:
     d = lab_daemon(sim, config=f"session_pool: {{idle_timeout: {IDLE}}}\n"
                    "backend: {pool_size: 3}\nlimits: {drain_grace: 1}\n",
@@ -71,12 +72,27 @@ with Sim(args) as sim:
 
     # ---- a pooled session the device closed ------------------------------------------------
     st, r = command(d, "sw2", "show clock")
-    first_ok = r["ok"]
+    first_ok = r["ok"] and r["session"] == "new"
+    # someone else reloads the device on its console: it drops every session, the pooled one too
+    tc = TelnetClient(sim.devices["sw2"].addr, sim.devices["sw2"].telnet_port)
+    try:
+        tc.login(password=DEV_PASSWORD)
+        tc.send(b"enable\r\n")
+        tc.expect(rb"Password: $")
+        tc.send(ENABLE_SECRET.encode() + b"\r\n")
+        tc.expect(rb"#$")
+        tc.send(b"reload\r\n")
+        tc.expect(rb"\[confirm\]")
+        tc.send(b"\r\n")
+        tc.wait_eof()
+    finally:
+        tc.close()
     wait_for(lambda: sim.stats()["devices"]["sw2"]["sessions_open"] == 0, timeout=10)
     st, r = command(d, "sw2", "show clock")
+    s = sim.stats()["devices"]["sw2"]
     t.ok(first_ok and st == 200 and r["ok"] and r["session"] == "new" and not r["retried"] and
-         logins(sim, "sw2") == 2,
-         "the device closed the pooled session: noticed before use, a fresh login", r)
+         s["logins"]["ssh"] == 2 and "the device closed it" in d.log(),
+         "the device closed the pooled session: noticed before use, a fresh login", (r, s))
 
     # ---- a pooled session that went silent --------------------------------------------------
     st, r = command(d, "sw3", "show clock")
@@ -138,8 +154,8 @@ with Sim(args) as sim:
          "the evicted device logs in again", r)
     s = sim.stats()
     over = {k: v["max_concurrent_sessions"] for k, v in s["devices"].items()
-            if v["max_concurrent_sessions"] > 1}
-    t.ok(not over, "no device ever had two sessions at once", over)
+            if v["max_concurrent_sessions"] > 1 and k != "sw2"}  # sw2: the console above
+    t.ok(not over, "no device ever had two sessions at once from netautod", over)
 
     # ---- a command still running when the drain's grace period ends ----------------------------
     out = {}
