@@ -68,10 +68,10 @@ def make_vault(directory):
         raise RuntimeError("netauto vault encrypt: " + r.stderr)
 
 
-def lab_daemon(sim, config="", playbooks=None, **inv):
+def lab_daemon(sim, config="", playbooks=None, log_level="debug", **inv):
     """A production netautod (not started) for the simulator's devices."""
     d = Daemon(config="vault_password_file: vault-pass\n" + config,
-               inventory=inventory(sim, **inv), production=True,
+               inventory=inventory(sim, **inv), production=True, log_level=log_level,
                playbooks={"vlans.yaml": VLANS} if playbooks is None else playbooks)
     make_vault(d.dir)
     return d
