@@ -5,8 +5,8 @@
  * (svc->base): no operation may block, and no callback ever runs inside the call that started
  * the operation (callbacks are always delivered later, from the loop).
  *
- * Not an implementation: daemon/backend_unbound.c is the placeholder netautod ships until the
- * real runner is bound; tests/lib/backend_double.c is a scripted test double.
+ * Not an implementation: daemon/backend_runner.c (with backend_inv/jobs/cmd/pool.c) is the one
+ * netautod ships; tests/lib/backend_double.c is a scripted test double.
  *
  * Per-device exclusivity is the DAEMON's rule, enforced by its lock manager (lock.h): before a
  * backend touches a device (job or command), it calls svc->host_acquire and waits for the grant;
@@ -65,6 +65,7 @@ typedef struct na_backend_config {
     unsigned hosts_in_flight;  /* global limit, already enforced by host_acquire */
     unsigned pool_idle_s;      /* session-pool idle timeout in seconds (0: no pooling) */
     json_t *options;           /* the config's `backend:` mapping as JSON (may be NULL) */
+    const char *vault_password_file; /* the inventory vault's passphrase file, or NULL */
 } na_backend_config;
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
@@ -115,7 +116,7 @@ typedef struct na_backend_stats {
 
 /* ---- the vtable ---------------------------------------------------------------------------- */
 typedef struct na_backend_ops {
-    const char *name; /* "unbound", "runner", "test-double" ... (shown in /healthz) */
+    const char *name; /* "runner", "test-double" ... (shown in /healthz) */
 
     /* Create / destroy one backend. destroy() cancels whatever still runs WITHOUT calling any
      * sink or done callback, releases its lock requests, and frees everything. */
@@ -160,7 +161,7 @@ typedef struct na_backend_ops {
     void (*stats)(na_be *be, na_backend_stats *out);
 } na_backend_ops;
 
-/* The backend this netautod build binds (daemon/backend_unbound.c until the runner is linked). */
+/* The backend this netautod build binds (daemon/backend_runner.c). */
 const na_backend_ops *na_backend_default(void);
 
 #endif

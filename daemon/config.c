@@ -81,7 +81,8 @@ static int get_uint(ctx *x, na_ynode *map, const char *key, long min, long max, 
 }
 
 static const char *const top_keys[] = {
-    "listen", "port", "state_dir", "tls", "tokens", "inventory", "playbook_dir", "job_store",
+    "listen", "port", "state_dir", "tls", "tokens", "inventory", "vault_password_file",
+    "playbook_dir", "job_store",
     "store", "limits", "session_pool", "log", "timezone", "schedules", "backups", "backend",
     NULL};
 static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_running",
@@ -172,6 +173,7 @@ static int load(ctx *x, na_dconf *c)
     }
     if (get_path(x, root, "tokens", &c->tokens_file) < 0 ||
         get_path(x, root, "inventory", &c->inventory) < 0 ||
+        get_path(x, root, "vault_password_file", &c->vault_password_file) < 0 ||
         get_path(x, root, "playbook_dir", &c->playbook_dir) < 0 ||
         get_path(x, root, "job_store", &c->job_store) < 0)
         return -1;
@@ -318,6 +320,7 @@ void na_dconf_free(na_dconf *c)
     free(c->tls_key);
     free(c->tokens_file);
     free(c->inventory);
+    free(c->vault_password_file);
     free(c->playbook_dir);
     free(c->job_store);
     free(c->log_file);

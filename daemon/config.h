@@ -33,6 +33,8 @@ typedef struct na_dconf {
     char *tls_key;
     char *tokens_file;  /* default <state_dir>/tokens */
     char *inventory;    /* may be NULL */
+    char *vault_password_file; /* passphrase for the inventory's vault (first line), or NULL:
+                                  then $NETAUTO_VAULT_PASSWORD */
     char *playbook_dir; /* default <config dir>/playbooks */
     char *job_store;    /* default <state_dir>/jobs.db */
     bool sync_full;     /* store.synchronous: full (default) | normal */

@@ -279,6 +279,7 @@ static int setup(nd *d, const na_backend_ops *ops, na_err *err)
         .hosts_in_flight = d->cfg.hosts_in_flight,
         .pool_idle_s = d->cfg.pool_idle_s,
         .options = d->cfg.backend,
+        .vault_password_file = d->cfg.vault_password_file,
     };
     d->be_ops = ops;
     if (!(d->be = ops->create(&bc, &d->svc, err)))

@@ -2,7 +2,13 @@
  * after Last-Event-ID (or ?after=N), then forward live ones until the job ends, with comment
  * heartbeats. A client that goes away is noticed when a write fails (heartbeats make that
  * happen) and its stream is freed; a client that reads too slowly (more than SSE_MAX_BACKLOG
- * unsent) is ended and may reconnect with Last-Event-ID. Not a general pub/sub. */
+ * unsent) is ended and may reconnect with Last-Event-ID. Not a general pub/sub.
+ *
+ * Ending a stream waits until its output has been handed to TLS: libevent 2.1 runs a
+ * bufferevent's "written" callback deferred and does not look at the buffer again when it runs.
+ * If the last chunks and the end of the response were queued while such a callback was pending
+ * (a drain earlier in the same loop pass), evhttp would take the response as sent and stop
+ * writing, stranding the last events (the job_finished event included) in netautod's memory. */
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
@@ -24,6 +30,8 @@ struct nd_sse {
     int64_t last_seq;
     nd_job *job; /* attached while the job runs */
     struct event *hb;
+    struct event *end_ev; /* ending: waits for the output to drain */
+    bool empty_seen;      /* the output was empty at the previous check */
     LIST_ENTRY(nd_sse) link;
 };
 
@@ -43,21 +51,55 @@ static void fmt_event(struct evbuffer *b, int64_t seq, const char *type, const c
     evbuffer_add_printf(b, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data);
 }
 
-/* End the stream normally (the response is completed) and free it. */
-static void finish(nd_sse *s)
+/* Complete the response and free the stream. */
+static void end_now(nd_sse *s)
 {
     nd *d = s->d;
+    if (s->end_ev)
+        event_free(s->end_ev);
+    evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+    evhttp_send_reply_end(s->req);
+    d->n_streams--;
+    nd_req_done(s->r, 200);
+    free(s);
+}
+
+/* Send the end once the output has been seen empty on two checks in a row: a deferred
+ * "written" callback from the drain has run by the second one (see the top of the file). */
+static void end_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd_sse *s = arg;
+    bool empty = backlog(s) == 0;
+    if (empty && s->empty_seen) {
+        end_now(s);
+        return;
+    }
+    s->empty_seen = empty;
+    struct timeval tv = {0, empty ? 1000 : 10000};
+    event_add(s->end_ev, &tv);
+}
+
+/* End the stream normally (the response is completed once its events are out) and free it. */
+static void finish(nd_sse *s)
+{
     if (s->job) {
         LIST_REMOVE(s, link);
         s->job = NULL;
     }
     if (s->hb)
         event_free(s->hb);
-    evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-    evhttp_send_reply_end(s->req);
-    d->n_streams--;
-    nd_req_done(s->r, 200);
-    free(s);
+    s->hb = NULL;
+    if (s->end_ev)
+        return; /* already ending */
+    s->end_ev = event_new(s->d->base, -1, 0, end_check_cb, s);
+    if (!s->end_ev) {
+        end_now(s);
+        return;
+    }
+    s->empty_seen = false;
+    event_active(s->end_ev, EV_TIMEOUT, 0);
 }
 
 /* The client went away: libevent has detached the request from its connection. */
@@ -72,6 +114,8 @@ static void closed_cb(struct evhttp_connection *evcon, void *arg)
     }
     if (s->hb)
         event_free(s->hb);
+    if (s->end_ev)
+        event_free(s->end_ev);
     NA_LOGD("api", "event stream for job %lld closed by the client", (long long)s->job_id);
     if (!evhttp_request_get_connection(s->req))
         evhttp_send_reply_end(s->req); /* frees the detached request */
@@ -149,6 +193,7 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Accel-Buffering", "no");
     evhttp_send_reply_start(r->req, 200, "OK");
+    evhttp_connection_set_closecb(s->evcon, closed_cb, s);
     evbuffer_add_printf(b, "retry: 2000\n\n");
     send_chunk(s, b);
     evbuffer_free(b);
@@ -162,7 +207,6 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
     s->hb = event_new(d->base, -1, EV_PERSIST, heartbeat_cb, s);
     if (s->hb)
         event_add(s->hb, &tv);
-    evhttp_connection_set_closecb(s->evcon, closed_cb, s);
 }
 
 void nd_sse_push(nd_job *j, int64_t seq, const char *type, const char *data)

@@ -107,7 +107,6 @@ static int prepare_hosts(na_runner *r, na_err *err)
         h->index = r->nhosts++;
         h->inv = na_inv_host_at(r->inv, k);
         h->kind = r->transport_override ? r->transport : h->inv->transport;
-        h->ev_fd = -1;
         if (!(h->plays = malloc(nplays ? nplays : 1)) || !(h->registered = json_object()) ||
             !(h->tasks = json_array())) {
             rc = na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -237,6 +236,16 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     }
     r->prog.total = r->prog.queued = r->nhosts;
     return r;
+}
+
+int na_runner_set_owner(na_runner *r, const char *owner, na_err *err)
+{
+    char *o = strdup(owner ? owner : "run");
+    if (!o)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    free(r->owner);
+    r->owner = o;
+    return 0;
 }
 
 size_t na_runner_host_count(const na_runner *r) { return r ? r->nhosts : 0; }

@@ -114,6 +114,10 @@ const na_inv_host *na_runner_host(const na_runner *r, size_t i);
 /* New reference: array of the selected host names. */
 json_t *na_runner_targets(const na_runner *r);
 
+/* Change the label used in logs (o->owner) before the run starts, e.g. once the daemon knows its
+ * job id; copied. -1 + err on OOM (the old label stays). */
+int na_runner_set_owner(na_runner *r, const char *owner, na_err *err);
+
 /* Start on o->base: schedules the first hosts and returns; the caller runs the loop. Hooks follow
  * from the loop. -1 + err if already started or without a base. */
 int na_runner_start(na_runner *r, na_err *err);
@@ -146,6 +150,14 @@ void na_runner_progress(const na_runner *r, na_run_progress *p);
 json_t *na_runner_results(const na_runner *r);
 /* 0 when every host succeeded, 1 otherwise (failed or cancelled hosts). */
 int na_runner_exit_status(const na_runner *r);
+
+/* ---- JSON building blocks of the results (runner_result.c; pure) ---- */
+
+/* Device text as a JSON string exactly as results hold it: registered secrets redacted, invalid
+ * UTF-8 replaced by U+FFFD. New reference (NULL only on OOM); s NULL gives "". */
+json_t *na_run_text(const char *s, size_t n);
+/* null without an error, else {"code": na_code_name(), "message": redacted}. New reference. */
+json_t *na_run_error_json(const na_err *err);
 
 /* ---- text for people (runner_fmt.c; pure) ---- */
 

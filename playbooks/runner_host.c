@@ -304,48 +304,19 @@ static int advance(rn_host *h)
 
 /* ---- the event ------------------------------------------------------------------------------ */
 
-/* Watch what the operation in flight waits for. */
+/* Watch what the operation in flight waits for. While opening, the transport may close one
+ * descriptor and get another with the same number in one step (resolver, then socket): register
+ * again then. Afterwards the socket is stable. */
 static int arm(rn_host *h)
 {
-    na_runner *r = h->r;
-    int fd, want;
-    int64_t deadline;
-    if (h->op == RN_OP_SESSION) {
-        fd = na_session_fd(h->s);
-        want = na_session_want(h->s);
-        deadline = na_session_deadline(h->s);
-    } else {
-        na_transport *t = na_session_transport(h->s);
-        fd = t->ops->fd(t);
-        want = t->ops->want(t);
-        deadline = h->op == RN_OP_EXEC ? na_ssh_exec_deadline(h->exec)
-                                        : na_ssh_xfer_deadline(h->xfer);
-    }
+    if (h->op == RN_OP_SESSION)
+        return na_evwatch_session(&h->w, h->s, h->deadline_ms, h->phase == PH_OPEN, &h->op_err);
+    na_transport *t = na_session_transport(h->s);
+    int64_t deadline = h->op == RN_OP_EXEC ? na_ssh_exec_deadline(h->exec)
+                                           : na_ssh_xfer_deadline(h->xfer);
     if (h->deadline_ms > 0 && (deadline <= 0 || h->deadline_ms < deadline))
         deadline = h->deadline_ms;
-    short what = fd < 0 ? 0 : (short)((want & NA_WANT_READ ? EV_READ : 0) |
-                                      (want & NA_WANT_WRITE ? EV_WRITE : 0));
-    if (!what && deadline <= 0)
-        return na_err_set(&h->op_err, NA_E_INTERNAL, "nothing to wait for (no socket, no deadline)");
-    /* While opening, the transport may close one descriptor and get another with the same number
-     * in one step (resolver, then socket): re-register then. Afterwards the socket is stable. */
-    if (what != h->ev_what || (what && fd != h->ev_fd) || h->phase == PH_OPEN) {
-        event_del(h->ev);
-        event_assign(h->ev, r->base, what ? fd : -1, what ? (short)(what | EV_PERSIST) : 0, host_cb,
-                     h);
-        h->ev_fd = what ? fd : -1;
-        h->ev_what = what;
-    }
-    int64_t ms = 3600 * 1000;
-    if (deadline > 0) {
-        ms = deadline - na_now_ms();
-        ms = ms <= 0 ? 0 : ms + 1; /* +1: never wake a hair before the deadline; due now
-                                     (a session that yielded): at once */
-    }
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    if (event_add(h->ev, &tv) < 0)
-        return na_err_set(&h->op_err, NA_E_INTERNAL, "cannot watch the session's socket");
-    return 0;
+    return na_evwatch_arm(&h->w, t->ops->fd(t), t->ops->want(t), deadline, false, &h->op_err);
 }
 
 static na_status op_step(rn_host *h)
@@ -362,9 +333,7 @@ static na_status op_step(rn_host *h)
 static void finish_host(rn_host *h)
 {
     na_runner *r = h->r;
-    if (h->ev)
-        event_del(h->ev);
-    h->ev_what = 0;
+    na_evwatch_stop(&h->w);
     na_ssh_exec_free(h->exec);
     h->exec = NULL;
     na_ssh_xfer_free(h->xfer);
@@ -461,17 +430,13 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
 
 int rn_host_init(rn_host *h)
 {
-    h->ev = event_new(h->r->base, -1, 0, host_cb, h);
-    return h->ev ? 0 : -1;
+    return na_evwatch_init(&h->w, h->r->base, host_cb, h);
 }
 
 void rn_host_begin(rn_host *h)
 {
     h->state = RH_RUNNING;
-    event_assign(h->ev, h->r->base, -1, 0, host_cb, h);
-    h->ev_fd = -1;
-    h->ev_what = 0;
-    event_active(h->ev, EV_TIMEOUT, 0);
+    na_evwatch_kick(&h->w);
 }
 
 void rn_host_abort(rn_host *h)
@@ -486,8 +451,7 @@ void rn_host_abort(rn_host *h)
         }
     }
     na_err_set(&h->err, NA_E_CANCELLED, "cancelled");
-    if (h->ev)
-        event_del(h->ev);
+    na_evwatch_stop(&h->w);
     h->op = RN_OP_NONE;
     if (!h->start_ms) { /* granted but the program never began */
         h->state = RH_DONE;
@@ -500,9 +464,7 @@ void rn_host_abort(rn_host *h)
 
 void rn_host_free(rn_host *h)
 {
-    if (h->ev)
-        event_free(h->ev);
-    h->ev = NULL;
+    na_evwatch_free(&h->w);
     na_ssh_exec_free(h->exec);
     na_ssh_xfer_free(h->xfer);
     na_session_free(h->s);

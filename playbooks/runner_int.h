@@ -6,6 +6,7 @@
 #define NA_RUNNER_INT_H
 
 #include "buf.h"
+#include "evwatch.h"
 #include "runner.h"
 #include "session.h"
 #include "ssh.h"
@@ -97,9 +98,7 @@ struct rn_host {
     void *lock;                    /* acquire handle, NULL when none */
     bool granted;
 
-    struct event *ev;              /* the one event: fd (persistent) + deadline */
-    int ev_fd;
-    short ev_what;                 /* EV_READ/EV_WRITE assigned (0 = not assigned) */
+    na_evwatch w;                  /* the one event: fd (persistent) + deadline */
 
     na_session *s;
     na_transcript *tr;

@@ -124,6 +124,9 @@ json_t *rn_error_json(const na_err *err)
     return o;
 }
 
+json_t *na_run_text(const char *s, size_t n) { return rn_text(s, n); }
+json_t *na_run_error_json(const na_err *err) { return rn_error_json(err); }
+
 static json_t *strv_json(const na_strv *v)
 {
     json_t *a = json_array();

@@ -5,8 +5,8 @@ lost), SIGHUP reloading tokens and inventory (a broken inventory keeps the old o
 drain (no new jobs, running ones finish, or are interrupted after the grace period; exit 0),
 sd_notify over $NOTIFY_SOCKET, the state-directory lock, the generated certificate reused,
 schedules running backups with a unified diff, per-device exclusivity under concurrent jobs,
-the SQLite store's schema version and WAL mode, and the production binary (unbound backend,
-token commands, configuration errors)."""
+the SQLite store's schema version and WAL mode, and the production binary (runner backend,
+token commands, configuration errors; its device work is tested in test_daemon_backend*.py)."""
 
 import os
 import signal
@@ -223,10 +223,11 @@ t.ok(j["state"] == "interrupted" and "before the job started" in (j["error"] or 
      "the queued job is interrupted without starting", j)
 d3.stop()
 
-# ---- the production binary (unbound backend) --------------------------------------------------
-p = Daemon(production=True)
+# ---- the production binary (runner backend) ---------------------------------------------------
+p = Daemon(production=True, inventory="hosts:\n  sw1: {host: 127.0.0.1, platform: cisco_ios}\n",
+           playbooks={})
 r = p.run("--version")
-t.ok(r.returncode == 0 and "backend unbound" in r.stdout, "netautod --version", r.stdout)
+t.ok(r.returncode == 0 and "backend runner" in r.stdout, "netautod --version", r.stdout)
 r = p.run("token", "list")
 t.ok(r.returncode == 0 and r.stdout.startswith("ci "), "netautod token list", r.stdout)
 r = p.run("token", "add", "ci")
@@ -238,9 +239,9 @@ t.ok(p.token not in tokens_text and oct(os.stat(p.path("state/tokens")).st_mode 
      "the token file holds only hashes, mode 0600")
 p.start()
 st, h = p.json("GET", "/healthz", token=None)
-t.ok(st == 200 and h["backend"] == "unbound", "production netautod serves with the unbound backend")
+t.ok(st == 200 and h["backend"] == "runner", "production netautod serves with the runner backend")
 st, j = p.json("POST", "/v1/jobs", body={"playbook": "quick"})
-t.ok(st == 501 and "no device backend" in j["error"], "device work is refused clearly (501)", j)
+t.ok(st == 400 and "no playbook 'quick'" in j["error"], "an unknown playbook: 400", j)
 r = p.run("fingerprint")
 t.ok(r.returncode == 0 and r.stdout.strip() == p.fingerprint, "netautod fingerprint")
 t.ok(p.stop() == 0, "production netautod: SIGTERM, exit 0")

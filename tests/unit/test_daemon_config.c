@@ -49,6 +49,7 @@ static void defaults_and_paths(void **st)
     (void)st;
     const char *p = write_cfg("port: 9443\n"
                               "inventory: inv/hosts.yaml\n"
+                              "vault_password_file: /run/credentials/vault-pass\n"
                               "tls: {cert: /etc/x.pem, key: k.pem}\n"
                               "limits: {hosts_in_flight: 10, body_bytes: 4096}\n"
                               "store: {synchronous: normal}\n"
@@ -71,6 +72,7 @@ static void defaults_and_paths(void **st)
     char want[400];
     snprintf(want, sizeof want, "%s/inv/hosts.yaml", dir);
     assert_string_equal(c.inventory, want);
+    assert_string_equal(c.vault_password_file, "/run/credentials/vault-pass");
     assert_string_equal(c.tls_cert, "/etc/x.pem");
     snprintf(want, sizeof want, "%s/k.pem", dir);
     assert_string_equal(c.tls_key, want);
@@ -113,7 +115,8 @@ static void errors_positioned(void **st)
     } bad[] = {
         {"port: 8443\nlisten_on: 1.2.3.4\n",
          "2:1: unknown key 'listen_on' in the netautod configuration (expected one of: listen, "
-         "port, state_dir, tls, tokens, inventory, playbook_dir, job_store, store, limits, "
+         "port, state_dir, tls, tokens, inventory, vault_password_file, playbook_dir, job_store, "
+         "store, limits, "
          "session_pool, log, timezone, schedules, backups, backend)"},
         {"port: 70000\n", "1:7: 70000 is out of range (0..65535)"},
         {"port: [1]\n", "1:7: expected an integer"},

@@ -1,0 +1,318 @@
+/* backend_cmd.c — ad-hoc commands (POST /v1/commands, and the daemon's backups): take the
+ * device's lock, reuse its pooled session or log in, run the commands one after another in the
+ * platform's default mode on the daemon's loop, give the session back to the pool, release the
+ * lock, answer. A pooled session found dead (not usable, transport not alive) is closed and a
+ * fresh one opened; one that fails on the request's first command with nothing at all coming
+ * back (closed or silent) is discarded and the request retried once on a fresh session — the
+ * device cannot have run a command it never echoed. The commands stop at the first failure.
+ * Not the pool itself (backend_pool.c). */
+#include "backend_int.h"
+#include "clock.h"
+#include "log.h"
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { C_WAIT = 0, C_OPEN, C_CMD } cmd_state;
+
+struct na_be_cmd {
+    na_be *be;
+    be_inv *gen;              /* reference: h and plat live there */
+    const na_inv_host *h;
+    const na_platform *plat;
+    na_transport_kind kind;
+    char **cmds;
+    size_t n, i;
+    na_cmd_done_cb done;
+    void *ud;
+    na_lock_req *lock;
+    bool granted;
+    be_sess *x;               /* the session in use */
+    cmd_state st;
+    bool reused, retried, cancelled;
+    int64_t t0_ms;            /* request accepted */
+    int64_t op_t0_us;         /* current operation started */
+    uint64_t in_before;       /* session bytes in before the current command */
+    json_t *results;          /* [{"command", "output", "ok", "elapsed_ms", "error"}] */
+    na_err err;               /* why the device part failed (result "ok": false) */
+    struct event *fin;        /* delivers a cancellation from the loop */
+    LIST_ENTRY(na_be_cmd) link;
+};
+
+static void drive(void *owner);
+
+static void cmd_free(na_be_cmd *c)
+{
+    na_be *be = c->be;
+    if (c->x)
+        be_pool_close(c->x);
+    if (c->lock)
+        be->svc.host_release(be->svc.ctx, c->lock);
+    if (c->fin)
+        event_free(c->fin);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->cmds[i]);
+    free(c->cmds);
+    json_decref(c->results);
+    be_inv_unref(c->gen);
+    LIST_REMOVE(c, link);
+    free(c);
+}
+
+/* The device part is over (successfully or not): session back, lock back, answer, free. */
+static void finish(na_be_cmd *c)
+{
+    na_be *be = c->be;
+    if (c->x) {
+        be_sess *x = c->x;
+        c->x = NULL;
+        be_pool_put(x); /* while the lock is still held: nobody else can want the device yet */
+    }
+    if (c->lock) {
+        be->svc.host_release(be->svc.ctx, c->lock);
+        c->lock = NULL;
+    }
+    bool ok = !na_err_isset(&c->err);
+    json_t *res = json_pack("{s:s,s:s,s:b,s:o,s:I,s:s,s:b,s:O}", "host", c->h->name, "transport",
+                            na_transport_kind_name(c->kind), "ok", ok, "error",
+                            na_run_error_json(&c->err), "elapsed_ms",
+                            (json_int_t)(na_now_ms() - c->t0_ms), "session",
+                            c->reused ? "pooled" : "new", "retried", c->retried, "commands",
+                            c->results);
+    if (res) {
+        c->done(c->ud, res, NULL);
+    } else {
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_NOMEM, "out of memory");
+        c->done(c->ud, NULL, &e);
+    }
+    json_decref(res);
+    cmd_free(c);
+}
+
+static void fail(na_be_cmd *c, const na_err *e)
+{
+    if (!na_err_isset(&c->err))
+        c->err = *e;
+    finish(c);
+}
+
+static void open_fresh(na_be_cmd *c)
+{
+    na_err e = NA_ERR_INIT;
+    c->reused = false;
+    c->st = C_OPEN;
+    c->x = be_pool_new(c->be, c->gen, c->h, c->kind, c->plat, drive, c, &e);
+    if (!c->x || na_session_start_open(c->x->s, &e) < 0) {
+        be_hstat_contact(c->be, c->h->name, false, &e);
+        fail(c, &e);
+        return;
+    }
+    c->op_t0_us = na_now_us();
+    drive(c);
+}
+
+/* Start command i (or finish after the last). */
+static void next_command(na_be_cmd *c)
+{
+    if (c->i == c->n) {
+        finish(c);
+        return;
+    }
+    na_session_stats st;
+    na_session_stats_get(c->x->s, &st);
+    c->in_before = st.bytes_in;
+    c->st = C_CMD;
+    c->op_t0_us = na_now_us();
+    na_err e = NA_ERR_INIT;
+    na_cmd_opts co = {0}; /* the platform's default mode, the session's command timeout */
+    if (na_session_start_command(c->x->s, c->cmds[c->i], &co, &e) < 0) {
+        fail(c, &e);
+        return;
+    }
+    drive(c);
+}
+
+static void opened(na_be_cmd *c, na_status st, const na_err *e)
+{
+    na_be *be = c->be;
+    if (st != NA_OK) {
+        if (e->code == NA_E_AUTH)
+            be->svc.login_failed(be->svc.ctx, c->h->name);
+        be_hstat_contact(be, c->h->name, false, e);
+        fail(c, e);
+        return;
+    }
+    c->x->opened = true;
+    be_hstat_contact(be, c->h->name, true, NULL);
+    NA_LOGD(c->h->name, "logged in over %s in %lld ms", na_transport_kind_name(c->kind),
+            (long long)(na_now_us() - c->op_t0_us) / 1000);
+    next_command(c);
+}
+
+static void command_done(na_be_cmd *c, na_status st, const na_err *e)
+{
+    na_be *be = c->be;
+    na_result r;
+    na_session_take_result(c->x->s, &r);
+    int64_t el_ms = (na_now_us() - c->op_t0_us) / 1000;
+    be->svc.command_observed(be->svc.ctx, c->h->name, el_ms, st == NA_OK);
+    if (st != NA_OK && c->reused && !c->retried && c->i == 0 && !na_session_usable(c->x->s)) {
+        na_session_stats ss;
+        na_session_stats_get(c->x->s, &ss);
+        if (ss.bytes_in == c->in_before) { /* not even the echo: the device ran nothing */
+            NA_LOGW(c->h->name, "the pooled %s session failed before the device answered (%s): "
+                    "retrying on a new session", na_transport_kind_name(c->kind), e->msg);
+            na_result_free(&r);
+            be_pool_close(c->x);
+            c->x = NULL;
+            c->retried = true;
+            open_fresh(c);
+            return;
+        }
+    }
+    json_t *one = json_pack("{s:s,s:o,s:b,s:I}", "command", c->cmds[c->i], "output",
+                            na_run_text(r.output, r.output ? r.output_len : 0), "ok",
+                            st == NA_OK, "elapsed_ms", (json_int_t)el_ms);
+    if (one && st != NA_OK)
+        json_object_set_new(one, "error", na_run_error_json(e));
+    if (one)
+        json_array_append_new(c->results, one);
+    na_result_free(&r);
+    if (st != NA_OK) {
+        /* a rejected command leaves the device reached; a lost session is a contact failure */
+        be_hstat_contact(be, c->h->name, na_session_usable(c->x->s), e);
+        fail(c, e);
+        return;
+    }
+    be_hstat_contact(be, c->h->name, true, NULL);
+    c->i++;
+    next_command(c);
+}
+
+/* The session's event (or a fresh start): step the operation until it must wait. */
+static void drive(void *owner)
+{
+    na_be_cmd *c = owner;
+    na_err e = NA_ERR_INIT;
+    na_status st = na_session_step(c->x->s, &e);
+    if (st == NA_AGAIN) {
+        if (be_pool_arm(c->x, &e) == 0)
+            return;
+        st = NA_ERROR;
+    }
+    if (c->st == C_OPEN)
+        opened(c, st, &e);
+    else
+        command_done(c, st, &e);
+}
+
+static void granted(na_lock_req *req, void *ud)
+{
+    (void)req;
+    na_be_cmd *c = ud;
+    na_be *be = c->be;
+    c->granted = true;
+    be_pool_evict_host(be, c->h->name, (int)c->kind); /* one session per device */
+    c->x = be_pool_take(be, c->h->name, c->kind, c->gen, drive, c);
+    if (!c->x) {
+        open_fresh(c);
+        return;
+    }
+    c->reused = true;
+    next_command(c);
+}
+
+static void fin_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    na_be_cmd *c = arg;
+    na_err e = NA_ERR_INIT;
+    na_err_set(&e, NA_E_CANCELLED, "cancelled");
+    c->done(c->ud, NULL, &e);
+    cmd_free(c);
+}
+
+na_be_cmd *be_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, void *ud,
+                      na_err *err)
+{
+    const na_inv_host *h = be->cur ? na_inv_find(be->cur->inv, spec->host) : NULL;
+    if (!h) {
+        na_err_set(err, NA_E_NOTFOUND, "no host '%s' in the inventory", spec->host);
+        return NULL;
+    }
+    na_transport_kind kind = h->transport;
+    if (spec->transport && na_transport_kind_parse(spec->transport, &kind) < 0) {
+        na_err_set(err, NA_E_USAGE, "transport must be ssh or telnet");
+        return NULL;
+    }
+    if (spec->n_commands == 0) {
+        na_err_set(err, NA_E_USAGE, "no command to run");
+        return NULL;
+    }
+    const na_platform *plat = na_platform_find(be->cur->plats, h->platform, err);
+    if (!plat) {
+        na_err_prefix(err, "host '%s': platform '%s': ", h->name, h->platform);
+        if (err->code == NA_E_NOTFOUND)
+            err->code = NA_E_CONFIG;
+        return NULL;
+    }
+    na_be_cmd *c = calloc(1, sizeof *c);
+    if (!c) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    c->be = be;
+    LIST_INSERT_HEAD(&be->cmds, c, link);
+    c->gen = be_inv_ref(be->cur);
+    c->h = h;
+    c->plat = plat;
+    c->kind = kind;
+    c->done = done;
+    c->ud = ud;
+    c->t0_ms = na_now_ms();
+    c->results = json_array();
+    c->cmds = calloc(spec->n_commands, sizeof *c->cmds);
+    c->fin = event_new(be->svc.base, -1, 0, fin_cb, c);
+    if (!c->results || !c->cmds || !c->fin) {
+        cmd_free(c);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (; c->n < spec->n_commands; c->n++)
+        if (!(c->cmds[c->n] = strdup(spec->commands[c->n]))) {
+            cmd_free(c);
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            return NULL;
+        }
+    char owner[200];
+    snprintf(owner, sizeof owner, "commands by %s",
+             spec->requested_by ? spec->requested_by : "?");
+    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, granted, c);
+    return c;
+}
+
+void be_cmd_cancel(na_be *be, na_be_cmd *c)
+{
+    if (c->cancelled)
+        return;
+    c->cancelled = true;
+    if (c->x) { /* mid-operation: out of step with the device, never pooled */
+        be_pool_close(c->x);
+        c->x = NULL;
+    }
+    if (c->lock) {
+        be->svc.host_release(be->svc.ctx, c->lock);
+        c->lock = NULL;
+    }
+    NA_LOGI(c->h->name, "command request cancelled");
+    event_active(c->fin, EV_TIMEOUT, 0);
+}
+
+void be_cmds_free_all(na_be *be)
+{
+    while (!LIST_EMPTY(&be->cmds))
+        cmd_free(LIST_FIRST(&be->cmds));
+}
