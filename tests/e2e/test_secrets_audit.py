@@ -269,6 +269,20 @@ def daemon_part(audit):
             t.ok(b"IOS" in answers["sw1"][1] and b"IOS" in answers["tn1"][1] and
                  (answers["bad1"][0] != 200 or b"auth" in answers["bad1"][1]),
                  "daemon: ad-hoc commands ran (and bad1's login failed)", answers)
+            # the netauto CLI against the daemon: its output too
+            from backend_lab import cli
+            got = {}
+            for args in (["run", "audit.yaml"], ["show", "tn1", "show privilege"],
+                         ["jobs", "--json"], ["job", str(job["id"])]):
+                rc = cli(d, *args)
+                got[args[0]] = rc
+                audit.add("daemon: netauto --server %s: stdout" % args[0], rc.stdout)
+                audit.add("daemon: netauto --server %s: stderr" % args[0], rc.stderr)
+            t.ok(got["run"].returncode == 1 and "bad1" in got["run"].stdout + got["run"].stderr
+                 and got["show"].returncode == 0 and "privilege level is 15" in got["show"].stdout
+                 and got["job"].returncode == 1 and "bad1" in got["job"].stdout,
+                 "daemon: the remote CLI ran the playbook (bad1 failed) and a command",
+                 {k: (v.returncode, v.stdout[-300:], v.stderr[-300:]) for k, v in got.items()})
             st, text = d.metrics()
             audit.add("daemon: /metrics", text)
             t.ok(st == 200 and "netautod" in text, "daemon: /metrics read")
