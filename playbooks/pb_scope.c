@@ -113,6 +113,9 @@ int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
         *out = json_null();
         return 0;
     }
+    na_err local0 = NA_ERR_INIT;
+    if (na_tpl_charge(&s->env, 1, &local0) < 0) /* walking a YAML value is evaluation work */
+        return fail_at(s, n, &local0, err);
     if (na_yis_scalar(n)) {
         const na_tpl *t = pb_tpl(s->pb, n);
         if (!t) {

@@ -3,6 +3,7 @@
  * depth), rendering to text. Not the parser (tpl_parse.c) nor the filters (tpl_filters.c). */
 #include "tpl_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +79,21 @@ void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap)
     }
 }
 
-static bool has_lazy(const json_t *j, int depth)
+int na_tpl_charge(na_tpl_env *env, unsigned long n, na_err *err)
 {
+    env->steps = env->steps + n < env->steps ? ULONG_MAX : env->steps + n;
+    if (env->steps <= NA_TPL_MAX_STEPS)
+        return 0;
+    return na_err_set(err, NA_E_CONFIG, "evaluation takes more than %lu steps (variables that "
+                      "use each other many times?)", NA_TPL_MAX_STEPS);
+}
+
+/* Does j hold a template string? Each node looked at is a step; past the budget the answer is
+ * "yes" so that the caller's own charge() reports it. */
+static bool has_lazy(const json_t *j, int depth, na_tpl_env *env)
+{
+    if (++env->steps > NA_TPL_MAX_STEPS)
+        return true;
     if (depth > 64)
         return false;
     if (json_is_string(j))
@@ -88,13 +102,13 @@ static bool has_lazy(const json_t *j, int depth)
         size_t i;
         json_t *v;
         json_array_foreach (j, i, v)
-            if (has_lazy(v, depth + 1))
+            if (has_lazy(v, depth + 1, env))
                 return true;
     } else if (json_is_object(j)) {
         const char *k;
         json_t *v;
         json_object_foreach ((json_t *)j, k, v)
-            if (has_lazy(v, depth + 1))
+            if (has_lazy(v, depth + 1, env))
                 return true;
     }
     return false;
@@ -103,6 +117,8 @@ static bool has_lazy(const json_t *j, int depth)
 /* Evaluate a template string found in a variable. */
 static int eval_lazy(const char *s, na_tpl_env *env, const char *what, tv *out, na_err *err)
 {
+    if (na_tpl_charge(env, strlen(s) + 1, err) < 0)
+        return -1;
     if (env->depth >= NA_TPL_MAX_DEPTH)
         return na_err_set(err, NA_E_CONFIG,
                           "variables nested more than %d deep (does '%s' refer to itself?)",
@@ -134,6 +150,8 @@ static int eval_lazy(const char *s, na_tpl_env *env, const char *what, tv *out, 
 static int deep(json_t *j, na_tpl_env *env, const char *what, json_t **out, bool *unknown,
                 int depth, na_err *err)
 {
+    if (na_tpl_charge(env, 1, err) < 0)
+        return -1;
     if (depth > 64)
         return na_err_set(err, NA_E_CONFIG, "value of '%s' is nested too deeply", what);
     if (json_is_string(j) && na_tpl_has_syntax(json_string_value(j))) {
@@ -148,7 +166,7 @@ static int deep(json_t *j, na_tpl_env *env, const char *what, json_t **out, bool
         }
         return 0;
     }
-    if (!has_lazy(j, 0)) {
+    if (!has_lazy(j, 0, env)) {
         *out = json_incref(j);
         return 0;
     }
@@ -410,6 +428,8 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
     const xnode *x = &t->nodes[idx];
     memset(out, 0, sizeof *out);
     out->k = TV_UNDEF;
+    if (na_tpl_charge(env, 1, err) < 0)
+        return -1;
     switch (x->k) {
     case X_VAR: return eval_var(t, x, env, out, err);
     case X_ATTR:
@@ -644,6 +664,7 @@ void na_tpl_env_layers(na_tpl_env *env, na_tpl_layers *layers)
     env->lookup = layers_lookup;
     env->ud = layers;
     env->depth = 0;
+    env->steps = 0;
 }
 
 char *na_tpl_render_string(const char *src, const json_t *vars, na_err *err)

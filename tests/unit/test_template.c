@@ -127,6 +127,32 @@ static void lazy_variables(void **st)
                  "variables nested more than 32 deep (does 'loop1' refer to itself?)");
 }
 
+/* Variables that each use the next one twice: 2^30 evaluations in 31 short strings. The work
+ * per environment is bounded (NA_TPL_MAX_STEPS), so this fails quickly instead of hanging. */
+static void exponential_variables(void **st)
+{
+    (void)st;
+    json_t *v = json_object();
+    char k[16], val[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf(k, sizeof k, "v%d", i);
+        snprintf(val, sizeof val, "{{ v%d }}{{ v%d }}", i + 1, i + 1);
+        json_object_set_new(v, k, json_string(val));
+    }
+    json_object_set_new(v, "v30", json_string(""));
+    na_err e = NA_ERR_INIT;
+    assert_null(na_tpl_render_string("{{ v0 }}", v, &e));
+    assert_int_equal(e.code, NA_E_CONFIG);
+    assert_non_null(strstr(e.msg, "evaluation takes more than 1000000 steps"));
+    /* a few levels are fine: 2^10 evaluations */
+    na_err_clear(&e);
+    char *r = na_tpl_render_string("{{ v20 }}x", v, &e);
+    assert_non_null(r);
+    assert_string_equal(r, "x");
+    free(r);
+    json_decref(v);
+}
+
 static void errors(void **st)
 {
     (void)st;
@@ -312,6 +338,7 @@ int main(void)
         cmocka_unit_test(paths_and_indexes),   cmocka_unit_test(filters),
         cmocka_unit_test(tests_and_logic),     cmocka_unit_test(lazy_variables),
         cmocka_unit_test(errors),              cmocka_unit_test(native_values_and_unknown),
+        cmocka_unit_test(exponential_variables),
         cmocka_unit_test(unknown_values),      cmocka_unit_test(random_expressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
