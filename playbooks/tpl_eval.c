@@ -549,6 +549,17 @@ bool na_tpl_truthy(const json_t *v)
     }
 }
 
+typedef struct dump_ctx {
+    na_buf *out;
+    na_err *err;
+} dump_ctx;
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    dump_ctx *c = data;
+    return na_buf_append(c->out, buf, size, "rendered text", c->err) < 0 ? -1 : 0;
+}
+
 int na_tpl_stringify(const json_t *v, na_buf *out, na_err *err)
 {
     switch (json_typeof(v)) {
@@ -569,12 +580,12 @@ int na_tpl_stringify(const json_t *v, na_buf *out, na_err *err)
     case JSON_FALSE: return na_buf_puts(out, "false", err);
     case JSON_NULL: return 0;
     default: {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!s)
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        int rc = na_buf_puts(out, s, err);
-        free(s);
-        return rc;
+        /* straight into the bounded buffer: a list repeating a big value (registered device
+         * output) must not be materialised whole before the ceiling is checked */
+        dump_ctx c = {out, err};
+        if (json_dump_callback(v, dump_cb, &c, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+            return na_err_isset(err) ? -1 : na_err_set(err, NA_E_NOMEM, "out of memory");
+        return 0;
     }
     }
 }
