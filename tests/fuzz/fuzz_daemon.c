@@ -1,7 +1,8 @@
 /* fuzz_daemon.c — fuzz target: the request bodies of netautod's POST /v1/jobs and
  * POST /v1/commands (daemon/api_req.h), checked exactly as the daemon does before it touches its
  * state, then what the daemon does next with the values that are pure: the stored, masked copy
- * of `vars`, an inline playbook loaded, `limit` resolved against a fixed inventory. Checks: a
+ * of `vars`, an inline playbook loaded and validated for a host with `vars` as extra vars,
+ * `limit` resolved against a fixed inventory. Checks: a
  * refusal says why; an accepted command list has 1..256 non-empty single-line commands; the
  * masked vars never contain a value stored under a secret-looking key. Not the HTTP server
  * (tests/e2e/test_daemon_api.py). */
@@ -68,12 +69,20 @@ int fuzz_daemon(const uint8_t *data, size_t size)
             json_decref(masked);
         }
         if (strchr(jr.playbook, '\n')) {
+            /* what a backend does before accepting it: load, validate for a target host with
+             * the request's vars as extra vars */
             na_err pe = NA_ERR_INIT;
             na_playbook *pb = na_pb_load_mem("request", jr.playbook, strlen(jr.playbook),
                                              "/nonexistent/fuzz", &pe);
-            if (!pb)
+            if (!pb) {
                 FUZZ_CHECK(na_err_isset(&pe));
-            na_pb_free(pb);
+            } else {
+                const na_inv_host *h = na_inv_host_at(fuzz_fixed_inventory(), 0);
+                na_pb_vars v = {.host = h->name, .host_vars = h->vars, .extra_vars = jr.vars};
+                if (na_pb_validate(pb, NULL, &v, &pe) < 0)
+                    FUZZ_CHECK(na_err_isset(&pe));
+                na_pb_free(pb);
+            }
         }
         if (jr.limit) {
             na_inv_selection sel = {0};
