@@ -110,7 +110,7 @@ static void csi_final(na_vtnorm *v, na_buf *b, unsigned char f)
             b->len = v->line_start + v->col;
             if (b->data)
                 b->data[b->len] = '\0';
-        } else if (mode == 1) {
+        } else if (mode == 1 && v->col > lo) { /* (an empty buffer has no data at all) */
             memset(b->data + v->line_start + lo, ' ', v->col - lo);
         } else if (mode == 2) {
             b->len = v->line_start;
