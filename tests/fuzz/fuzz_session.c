@@ -11,8 +11,8 @@
  *     #! config LINE|LINE|...
  * Without any operation: open, then `command show version`. Operations stop at the first one
  * that leaves the session unusable. Writes that do not match the recording fail at once; a
- * recording that ends without `eof` is a silent device, so every deadline is short (tens of ms):
- * bounded time per input. Checks: errors say why; results are consistent (a failed config line
+ * recording that ends without `eof` is a silent device, so every deadline is short (tens of ms,
+ * the platforms' save timeouts included): bounded time per input. Checks: errors say why; results are consistent (a failed config line
  * is within the lines sent). Everything is also recorded to /dev/null through the transcript
  * writer. Not a replay of the unit tests' expectations (tests/unit/test_session.c). */
 #include "fuzz.h"
@@ -34,18 +34,39 @@ typedef struct op {
     char arg[256];
 } op;
 
-static na_platforms *reg;
+/* The built-in platforms, loaded as our own copies: their save timeout (two minutes for
+ * cisco_ios) becomes the short command timeout, so a stalled save costs milliseconds. */
+#define MAX_PLATFORMS 16
+static na_platform *plats[MAX_PLATFORMS];
+static size_t nplats;
 static FILE *devnull;
 
 static void setup(void)
 {
-    if (reg)
+    if (devnull)
         return;
-    na_err e = NA_ERR_INIT;
-    reg = na_platforms_new(NULL, 0, &e);
+    for (size_t i = 0; i < na_builtin_platforms_count && nplats < MAX_PLATFORMS; i++) {
+        const na_builtin_file *f = &na_builtin_platforms[i];
+        char hint[64];
+        snprintf(hint, sizeof hint, "%.*s", (int)(strlen(f->name) - 5), f->name);
+        na_err e = NA_ERR_INIT;
+        na_platform *p = na_platform_load_mem(f->name, f->data, f->len, hint, &e);
+        if (!p)
+            abort();
+        p->save.timeout_ms = 0;
+        plats[nplats++] = p;
+    }
     devnull = fopen("/dev/null", "w");
-    if (!reg || !devnull)
+    if (!nplats || !devnull)
         abort();
+}
+
+static const na_platform *find_platform(const char *name)
+{
+    for (size_t i = 0; i < nplats; i++)
+        if (!strcmp(plats[i]->name, name))
+            return plats[i];
+    return NULL;
 }
 
 /* "#! verb arg" lines, in order. */
@@ -164,12 +185,10 @@ int fuzz_session(const uint8_t *data, size_t size)
             so.secret = NULL;
     }
     na_err e = NA_ERR_INIT;
-    const na_platform *p = na_platform_find(reg, platform, &e);
-    if (!p) {
-        na_err_clear(&e);
-        p = na_platform_find(reg, "cisco_ios", &e);
-        FUZZ_CHECK(p != NULL);
-    }
+    const na_platform *p = find_platform(platform);
+    if (!p)
+        p = find_platform("cisco_ios");
+    FUZZ_CHECK(p != NULL);
     static const na_conn_params params = {
         .name = "sw1",
         .host = "127.0.0.1",

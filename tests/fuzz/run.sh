@@ -76,7 +76,7 @@ for t in "${targets[@]}"; do
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1)
     if [ "$rc" -ne 0 ] || [ "$after" -gt "$before" ]; then
         found=1
-        what=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|fuzz invariant failed: .*|ALARM: working on the last Unit for [0-9]+ seconds|out-of-memory \([^)]*\)' "$log" | head -1)
+        what=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|runtime error: .*|fuzz invariant failed: .*|ALARM: working on the last Unit for [0-9]+ seconds|out-of-memory \([^)]*\)' "$log" | head -1)
         art=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1 | sed 's/Test unit written to //')
         summary+=("$(printf 'FOUND %-10s %10s runs  %-34s %s -> %s' "$t" "${runs:-?}" "${cov:-}" "${what:-exit $rc}" "${art:-?}")")
     else
