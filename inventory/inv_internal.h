@@ -41,6 +41,10 @@ typedef struct inv_link {
     unsigned line, col;   /* where the reference is written */
 } inv_link;
 
+/* Limits that keep hostile inventories from crashing or exhausting the machine (errors past
+ * them name the place): group nesting through parents/children (walks recurse this deep). */
+#define INV_MAX_GROUP_DEPTH 64
+
 typedef struct inv_group {
     const char *name;     /* arena */
     unsigned line, col;

@@ -617,6 +617,34 @@ static const char limit_yaml[] = "groups:\n"
                                  "  sw3: {groups: [access, tagged]}\n"
                                  "  fw1: {groups: tagged}\n";
 
+/* Hostile shapes that are written flat but nest deep: a chain of groups (every walk over
+ * parents recursed through all of it: a few MB crashed the stack) is limited to 64 levels. */
+static void deep_group_chains(void **st)
+{
+    (void)st;
+    char *y = malloc(8192);
+    assert_non_null(y);
+    for (int levels = 63; levels <= 64; levels++) { /* parent links: 64 then 65 groups */
+        size_t o = (size_t)snprintf(y, 8192, "groups:\n");
+        for (int i = 0; i < levels; i++)
+            o += (size_t)snprintf(y + o, 8192 - o, "  g%d: {parents: [g%d]}\n", i, i + 1);
+        o += (size_t)snprintf(y + o, 8192 - o, "  g%d: {}\nhosts:\n  sw1: {groups: [g0]}\n",
+                              levels);
+        na_err e = NA_ERR_INIT;
+        na_inventory *inv = na_inv_load_mem("deep.yaml", y, o, "/base", NULL, &e);
+        if (levels == 63) {
+            assert_non_null(inv);
+            assert_int_equal(host(inv, "sw1")->n_groups, 65); /* all + g0..g63 */
+            na_inv_free(inv);
+        } else {
+            assert_null(inv);
+            assert_string_equal(e.msg, "deep.yaml:2:18: group 'g0': groups nested more than 64 "
+                                       "levels deep (through parents)");
+        }
+    }
+    free(y);
+}
+
 static void check_limit(const na_inventory *inv, const char *pat, const char *want)
 {
     na_inv_selection sel;
@@ -745,6 +773,7 @@ int main(void)
         cmocka_unit_test(env_references),
         cmocka_unit_test(ansible_inventory),
         cmocka_unit_test(ansible_variants_and_errors),
+        cmocka_unit_test(deep_group_chains),
         cmocka_unit_test(limit_patterns),
         cmocka_unit_test(json_masks_secrets),
     };
