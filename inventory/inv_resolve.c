@@ -45,6 +45,17 @@ static int cmp_ansible(const void *a, const void *b, void *ud)
     return strcmp(x->name, y->name);
 }
 
+/* Count n entries of host h's resolved data against INV_MAX_RESOLVED. */
+static int charge(na_inventory *inv, const inv_hostdef *h, size_t n, na_err *err)
+{
+    inv->resolved += n;
+    if (inv->resolved <= INV_MAX_RESOLVED)
+        return 0;
+    return inv_err_at(inv, err, h->line, h->col, "host '%s': the inventory is too large once "
+                      "resolved: its %zu hosts' groups and inherited vars pass %d entries (large "
+                      "vars shared by many hosts?)", h->pub.name, inv->n_hosts, INV_MAX_RESOLVED);
+}
+
 static int group_order(na_inventory *inv, inv_hostdef *h, unsigned char *seen, size_t *scratch,
                        na_err *err)
 {
@@ -57,10 +68,12 @@ static int group_order(na_inventory *inv, inv_hostdef *h, unsigned char *seen, s
         else
             visit_closure(inv, h->groups[i].to, seen, scratch, &n);
     }
-    if (inv->format == NA_INV_ANSIBLE)
-        qsort_r(scratch + 1, n - 1, sizeof *scratch, cmp_ansible, inv);
     for (size_t i = 0; i < n; i++)
         seen[scratch[i]] = 0;
+    if (charge(inv, h, n, err) < 0)
+        return -1;
+    if (inv->format == NA_INV_ANSIBLE)
+        qsort_r(scratch + 1, n - 1, sizeof *scratch, cmp_ansible, inv);
     h->order = inv_alloc(inv, n * sizeof *h->order, err);
     const char **names = inv_alloc(inv, (n + 1) * sizeof *names, err);
     if (!h->order || !names)
@@ -187,7 +200,12 @@ static int resolve_host(na_inventory *inv, inv_hostdef *h, na_err *err)
     p->telnet = c;
     p->telnet.port = p->telnet_port;
 
-    /* vars: defaults < groups in order < host, key by key */
+    /* vars: defaults < groups in order < host, key by key (counted before they are copied) */
+    size_t keys = json_object_size(inv->defaults.vars) + json_object_size(h->layer.vars);
+    for (size_t i = 1; i < h->n_order; i++)
+        keys += json_object_size(inv->groups[h->order[i]].layer.vars);
+    if (charge(inv, h, keys, err) < 0)
+        return -1;
     if (!(p->vars = json_object()))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     if (inv->defaults.vars && json_object_update(p->vars, inv->defaults.vars) < 0)

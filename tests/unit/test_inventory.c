@@ -677,6 +677,36 @@ static void long_jump_chains(void **st)
     free(y);
 }
 
+/* Every host gets a merged copy of its inherited vars: shared vars times hosts is bounded
+ * (INV_MAX_RESOLVED entries) instead of growing to gigabytes from a small file. */
+static void resolved_size_is_bounded(void **st)
+{
+    (void)st;
+    enum { K = 5000, H = 1000 };
+    size_t cap = (size_t)(K + H) * 24 + 64;
+    char *y = malloc(cap);
+    assert_non_null(y);
+    size_t o = (size_t)snprintf(y, cap, "defaults:\n  vars:\n");
+    for (int i = 0; i < K; i++)
+        o += (size_t)snprintf(y + o, cap - o, "    k%d: %d\n", i, i);
+    o += (size_t)snprintf(y + o, cap - o, "hosts:\n");
+    for (int i = 0; i < H; i++)
+        o += (size_t)snprintf(y + o, cap - o, "  h%d: {}\n", i);
+    na_err e = NA_ERR_INIT;
+    na_inventory *inv = na_inv_load_mem("big.yaml", y, o, "/base", NULL, &e);
+    assert_null(inv);
+    assert_non_null(strstr(e.msg, "host 'h799': the inventory is too large once resolved: its "
+                                  "1000 hosts' groups and inherited vars pass 4000000 entries"));
+    /* a fifth of the hosts is fine */
+    o = (size_t)(strstr(y, "  h200:") - y);
+    na_err_clear(&e);
+    inv = na_inv_load_mem("big.yaml", y, o, "/base", NULL, &e);
+    assert_non_null(inv);
+    assert_int_equal(json_object_size(host(inv, "h199")->vars), K);
+    na_inv_free(inv);
+    free(y);
+}
+
 static void check_limit(const na_inventory *inv, const char *pat, const char *want)
 {
     na_inv_selection sel;
@@ -807,6 +837,7 @@ int main(void)
         cmocka_unit_test(ansible_variants_and_errors),
         cmocka_unit_test(deep_group_chains),
         cmocka_unit_test(long_jump_chains),
+        cmocka_unit_test(resolved_size_is_bounded),
         cmocka_unit_test(limit_patterns),
         cmocka_unit_test(json_masks_secrets),
     };
