@@ -96,8 +96,10 @@ static bool has_lazy(const json_t *j, int depth, na_tpl_env *env)
         return true;
     if (depth > 64)
         return false;
-    if (json_is_string(j))
+    if (json_is_string(j)) {
+        env->steps += json_string_length(j) / 256; /* scanned for "{{": long ones cost more */
         return na_tpl_has_syntax(json_string_value(j));
+    }
     if (json_is_array(j)) {
         size_t i;
         json_t *v;
