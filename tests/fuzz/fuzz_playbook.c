@@ -1,5 +1,5 @@
 /* fuzz_playbook.c — fuzz target: a playbook loaded from memory and, when it loads, validated for
- * one host with fixed host and extra vars, then every task expanded, rendered for --check (with
+ * one host with fixed host and extra vars, then (when valid) every task expanded, rendered for --check (with
  * a fixed `show vlan brief` as the device's VLANs), its vlans plan computed and its expect
  * patterns run against a made-up output; registered names get a made-up result so later tasks
  * see them. Checks: a failure always says why; an expansion always has a name and items.
@@ -117,8 +117,13 @@ int fuzz_playbook(const uint8_t *data, size_t size)
     (void)na_pb_dir(pb);
     na_pb_vars v = {.host = "sw1", .host_vars = host_vars, .extra_vars = extra_vars};
     na_err ve = NA_ERR_INIT;
-    if (na_pb_validate(pb, NULL, &v, &ve) < 0)
+    if (na_pb_validate(pb, NULL, &v, &ve) < 0) {
+        /* the runner never expands a playbook that failed validation */
         FUZZ_CHECK(na_err_isset(&ve));
+        na_pb_free(pb);
+        fuzz_done();
+        return 0;
+    }
     json_t *registered = json_object();
     v.registered = registered;
     size_t budget = MAX_TASKS;
