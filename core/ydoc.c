@@ -75,24 +75,57 @@ static int map_dups(na_ydoc *d, na_ynode *n, na_err *err)
     return rc;
 }
 
-static int check_dups(na_ydoc *d, na_ynode *n, int depth, na_err *err)
+/* The walk of the whole document at load time: duplicate keys, nesting depth, and how big the
+ * document gets once aliases are expanded. libyaml shares an anchored node between its alias
+ * uses, so every consumer that walks the tree (conversion to JSON, loaders) sees the expanded
+ * document: ten nested lists of ten aliases are 10^10 nodes ("billion laughs") in a few hundred
+ * bytes. Every node visited counts against a budget of the document's own node count plus
+ * NA_YDOC_MAX_ALIAS_NODES; each mapping's keys are checked once however often it is reached. */
+typedef struct dup_walk {
+    na_ydoc *d;
+    size_t budget;
+    unsigned char *seen; /* per node index: mapping already checked */
+} dup_walk;
+
+static int check_dups(dup_walk *w, na_ynode *n, int depth, na_err *err)
 {
+    na_ydoc *d = w->d;
     if (!n || depth > 256)
         return depth > 256 ? na_yerr_code(err, NA_E_YAML, d, n, "document nested too deeply") : 0;
+    if (w->budget == 0)
+        return na_yerr_code(err, NA_E_YAML, d, n,
+                            "aliases expand the document by more than %zu nodes (an alias "
+                            "used too often?)", NA_YDOC_MAX_ALIAS_NODES);
+    w->budget--;
     if (n->type == YAML_MAPPING_NODE) {
-        if (map_dups(d, n, err) < 0)
-            return -1;
+        size_t idx = (size_t)(n - d->doc.nodes.start);
+        if (!w->seen[idx]) {
+            w->seen[idx] = 1;
+            if (map_dups(d, n, err) < 0)
+                return -1;
+        }
         size_t len = na_ymap_len(n);
         for (size_t i = 0; i < len; i++)
-            if (check_dups(d, na_ymap_val(d, n, i), depth + 1, err) < 0)
+            if (check_dups(w, na_ymap_val(d, n, i), depth + 1, err) < 0)
                 return -1;
     } else if (n->type == YAML_SEQUENCE_NODE) {
         size_t len = na_yseq_len(n);
         for (size_t i = 0; i < len; i++)
-            if (check_dups(d, na_yseq_item(d, n, i), depth + 1, err) < 0)
+            if (check_dups(w, na_yseq_item(d, n, i), depth + 1, err) < 0)
                 return -1;
     }
     return 0;
+}
+
+static int check_doc(na_ydoc *d, na_err *err)
+{
+    size_t nodes = (size_t)(d->doc.nodes.top - d->doc.nodes.start);
+    dup_walk w = {d, nodes + NA_YDOC_MAX_ALIAS_NODES, calloc(nodes ? nodes : 1, 1)};
+    if (!w.seen)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    int rc = check_dups(&w, na_ydoc_root(d), 0, err);
+    free(w.seen);
+    return rc;
 }
 
 int na_ydoc_load_mem(na_ydoc *d, const char *name, const char *data, size_t n, na_err *err)
@@ -128,7 +161,7 @@ int na_ydoc_load_mem(na_ydoc *d, const char *name, const char *data, size_t n, n
     }
     yaml_parser_delete(&p);
     d->loaded = true;
-    if (check_dups(d, na_ydoc_root(d), 0, err) < 0) {
+    if (check_doc(d, err) < 0) {
         na_ydoc_free(d);
         return -1;
     }

@@ -19,9 +19,13 @@ typedef struct na_ydoc {
 } na_ydoc;
 
 #define NA_YDOC_MAX_BYTES ((size_t)16 << 20)
+/* Nodes that aliases (*name) may add to a document when it is expanded: past it, loading fails
+ * (NA_E_YAML) instead of every later walk of the tree taking exponential time and memory. */
+#define NA_YDOC_MAX_ALIAS_NODES ((size_t)100000)
 
-/* Load the first document of a file / memory block. Syntax errors and duplicate mapping keys are
- * NA_E_YAML with name:line:column. A file larger than NA_YDOC_MAX_BYTES is refused. On failure
+/* Load the first document of a file / memory block. Syntax errors, duplicate mapping keys,
+ * nesting deeper than 256 and alias bombs (NA_YDOC_MAX_ALIAS_NODES) are NA_E_YAML with
+ * name:line:column. A file larger than NA_YDOC_MAX_BYTES is refused. On failure
  * the document is left freed (na_ydoc_free is still safe). */
 int na_ydoc_load_file(na_ydoc *d, const char *path, na_err *err);
 int na_ydoc_load_mem(na_ydoc *d, const char *name, const char *data, size_t n, na_err *err);

@@ -3,6 +3,7 @@
  * liveness, the version and the backend's name). Bodies are JSON (max size enforced by
  * libevent), answers are JSON except /metrics (Prometheus text) and the event streams.
  * Not the server plumbing: see http.c. */
+#include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define MAX_COMMANDS 256
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -61,23 +60,8 @@ static json_t *read_body(nd_req *r, char *errbuf, size_t cap)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
     size_t n = evbuffer_get_length(in);
-    if (n == 0) {
-        snprintf(errbuf, cap, "the request needs a JSON body");
-        return NULL;
-    }
-    const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-    json_error_t je;
-    json_t *j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        snprintf(errbuf, cap, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        json_decref(j);
-        snprintf(errbuf, cap, "the JSON body must be an object");
-        return NULL;
-    }
-    return j;
+    const char *p = n ? (const char *)evbuffer_pullup(in, (ev_ssize_t)n) : NULL;
+    return nd_req_body_parse(p, n, errbuf, cap);
 }
 
 static bool method_is(nd_req *r, const char *m) { return !strcmp(r->method, m); }
@@ -163,22 +147,10 @@ static void post_job(nd_req *r)
         nd_reply_error(r, 400, "%s", eb);
         return;
     }
-    static const char *const keys[] = {"playbook", "limit", "check", "vars", NULL};
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) {
-        bool ok = false;
-        for (int i = 0; keys[i] && !ok; i++)
-            ok = !strcmp(k, keys[i]);
-        if (!ok) {
-            nd_reply_error(r, 400, "unknown field '%s' (expected playbook, limit, check, vars)", k);
-            json_decref(body); /* k points into it */
-            return;
-        }
-    }
-    if (!json_object_get(body, "playbook")) {
-        json_decref(body);
-        nd_reply_error(r, 400, "missing field 'playbook'");
+    char why[1024]; /* as long as nd_reply_error's message */
+    if (nd_job_req_fields(body, why, sizeof why) < 0) {
+        json_decref(body); /* the message is a copy */
+        nd_reply_error(r, 400, "%s", why);
         return;
     }
     if (d->draining) {
@@ -304,30 +276,9 @@ static void post_commands(nd_req *r)
         nd_reply_error(r, 400, "%s", eb);
         return;
     }
-    json_t *host = json_object_get(body, "host"), *cmds = json_object_get(body, "commands"),
-           *tr = json_object_get(body, "transport");
+    nd_cmd_req cr;
     const char *why = NULL;
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) if (strcmp(k, "host") && strcmp(k, "commands") &&
-                                        strcmp(k, "transport")) why = "unknown field (expected "
-                                                                      "host, commands, transport)";
-    if (!json_is_string(host) || !*json_string_value(host))
-        why = "'host' must be a host name from the inventory";
-    else if (!json_is_array(cmds) || json_array_size(cmds) == 0 ||
-             json_array_size(cmds) > MAX_COMMANDS)
-        why = "'commands' must be a list of 1 to 256 command strings";
-    else if (tr && !json_is_null(tr) &&
-             (!json_is_string(tr) ||
-              (strcmp(json_string_value(tr), "ssh") && strcmp(json_string_value(tr), "telnet"))))
-        why = "'transport' must be ssh or telnet";
-    const char *list[MAX_COMMANDS];
-    size_t n = json_array_size(cmds);
-    for (size_t i = 0; !why && i < n; i++) {
-        list[i] = json_string_value(json_array_get(cmds, i));
-        if (!list[i] || !*list[i] || strchr(list[i], '\n'))
-            why = "each command must be a non-empty single-line string";
-    }
+    nd_cmd_req_parse(body, &cr, &why);
     if (why) {
         json_decref(body);
         nd_reply_error(r, 400, "%s", why);
@@ -338,13 +289,12 @@ static void post_commands(nd_req *r)
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
         return;
     }
-    na_cmd_spec spec = {json_string_value(host), json_is_string(tr) ? json_string_value(tr) : NULL,
-                        list, n, r->who};
+    na_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who};
     /* audit before running: who asked which device for what */
     na_buf detail;
     na_buf_init(&detail, 4096);
-    for (size_t i = 0; i < n; i++)
-        na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", list[i]);
+    for (size_t i = 0; i < cr.n; i++)
+        na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]);
     nd_audit(d, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
     na_err e = NA_ERR_INIT;

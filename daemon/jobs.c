@@ -3,6 +3,7 @@
  * per-host results, cancel, drain, and settle the final state. A job lives in memory only while
  * queued or running; afterwards the store is the only truth. Not an executor: playbook jobs run
  * in the backend, backup jobs in sched.c. */
+#include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
@@ -154,21 +155,14 @@ int64_t nd_job_submit(nd *d, const json_t *request, const char *who, na_err *err
 {
     if (check_capacity(d, err) < 0)
         return -1;
-    json_t *pb = json_object_get(request, "playbook"), *lim = json_object_get(request, "limit"),
-           *chk = json_object_get(request, "check"), *vars = json_object_get(request, "vars");
-    if (!json_is_string(pb) || !*json_string_value(pb))
-        return na_err_set(err, NA_E_USAGE, "'playbook' must be a playbook name or inline YAML");
-    if (lim && !json_is_null(lim) && !json_is_string(lim))
-        return na_err_set(err, NA_E_USAGE, "'limit' must be a string");
-    if (chk && !json_is_boolean(chk))
-        return na_err_set(err, NA_E_USAGE, "'check' must be true or false");
-    if (vars && !json_is_null(vars) && !json_is_object(vars))
-        return na_err_set(err, NA_E_USAGE, "'vars' must be an object");
-    json_t *vars_obj = json_is_object(vars) ? json_incref(vars) : json_object();
+    nd_job_req rq;
+    if (nd_job_req_parse(request, &rq, err) < 0)
+        return -1;
+    json_t *vars_obj = rq.vars ? json_incref((json_t *)rq.vars) : json_object();
     na_job_spec spec = {
-        .playbook = json_string_value(pb),
-        .limit = json_is_string(lim) ? json_string_value(lim) : NULL,
-        .check = json_is_true(chk),
+        .playbook = rq.playbook,
+        .limit = rq.limit,
+        .check = rq.check,
         .vars = vars_obj,
         .submitted_by = who,
     };

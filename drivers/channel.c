@@ -295,8 +295,11 @@ static void examine_echo(na_channel *c)
     size_t elen = strlen(echo);
     if (!d)
         return;
+    /* Newlines only exist before the normaliser's line start (the last one is just before it):
+     * searching no further keeps a long unfinished line from being rescanned (quadratic). */
+    size_t ls = c->vt.line_start;
     if (elen == 0) { /* a bare return: its "echo" is the first newline */
-        const char *nl = memchr(d + c->pos, '\n', len - c->pos);
+        const char *nl = ls > c->pos ? memchr(d + c->pos, '\n', ls - c->pos) : NULL;
         if (nl) {
             c->res.echoed = true;
             c->res.out_start = (size_t)(nl - d) + 1;
@@ -310,7 +313,7 @@ static void examine_echo(na_channel *c)
         if (p) {
             size_t at = (size_t)(p - d);
             c->echo_from = at;
-            const char *nl = memchr(d + at + elen, '\n', len - at - elen);
+            const char *nl = ls > at + elen ? memchr(d + at + elen, '\n', ls - at - elen) : NULL;
             if (!nl)
                 return; /* echo found, its line not finished yet */
             c->res.echoed = true;
@@ -344,7 +347,10 @@ static bool pipelined_prompt(na_channel *c, size_t a, size_t e)
     if (!nlen || e - a < nlen)
         return false;
     const char *d = c->buf.data;
-    const char *q = memmem(d + a, e - a, ne, nlen);
+    /* a prompt is short (matched within NA_CHANNEL_TAIL_MAX): look no further into the line, or
+     * every examination of a long unfinished line would rescan it (quadratic) */
+    size_t span = e - a < NA_CHANNEL_TAIL_MAX + nlen ? e - a : NA_CHANNEL_TAIL_MAX + nlen;
+    const char *q = memmem(d + a, span, ne, nlen);
     if (!q || q == d + a)
         return false;
     size_t qa = (size_t)(q - d);
@@ -374,10 +380,12 @@ static int examine_output(na_channel *c, na_err *err)
         return 0;
 
     if (e->next_echo) {
-        /* complete lines since the last look, then the unfinished tail */
-        size_t a = c->scan_from;
-        while (a < len) {
-            const char *nl = memchr(d + a, '\n', len - a);
+        /* complete lines since the last look, then the unfinished tail. Complete lines all end
+         * before the normaliser's line start (the last newline is just before it), so the
+         * unfinished line is never searched for a newline again and again (quadratic). */
+        size_t a = c->scan_from, ls_now = c->vt.line_start;
+        while (a < ls_now) {
+            const char *nl = memchr(d + a, '\n', ls_now - a);
             if (!nl)
                 break;
             size_t eol = (size_t)(nl - d);

@@ -33,6 +33,7 @@ enum { LG_WAIT_FIRST, LG_SENT_USER, LG_SENT_PASS };
 #define RECV_CHUNK 16384
 #define MAX_ROUNDS 64 /* recv() calls per open() step, so a flood cannot hold the caller */
 #define TAIL_MAX 160  /* last data bytes kept for error messages */
+#define FAIL_WINDOW 4096 /* login refusals are looked for in this much recent text */
 
 typedef struct tn {
     na_transport base; /* first: the transport is freed through it */
@@ -435,7 +436,10 @@ static na_status login_step(tn *t, na_err *err)
     size_t n = t->in.len;
     char msg[200], sum[TAIL_MAX * 4 + 8];
     bool complete = false;
-    if (t->login != LG_WAIT_FIRST && na_tl_failure(s, n, msg, sizeof msg, &complete)) {
+    /* a refusal is looked for in the recent text only: this runs after every read, and
+     * searching everything since the credential each time would be quadratic */
+    size_t fw = n > FAIL_WINDOW ? n - FAIL_WINDOW : 0;
+    if (t->login != LG_WAIT_FIRST && na_tl_failure(s + fw, n - fw, msg, sizeof msg, &complete)) {
         /* a refusal is followed by a new login prompt or a hang-up, never by a CLI prompt:
          * with a CLI prompt at the end, the words were banner text ("access denied ...") */
         na_tl_kind end = na_tl_classify(s, n, false);

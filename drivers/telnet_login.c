@@ -70,13 +70,15 @@ static bool starts_with_ci(const char *line, size_t len, const char *word)
 
 na_tl_kind na_tl_classify(const char *s, size_t n, bool strict)
 {
+    /* Both scans backwards stop after LINE_WINDOW bytes: the login calls this after every read,
+     * and scanning a long unterminated tail each time would be quadratic. */
     size_t end = n;
-    while (end > 0 && is_blank(s[end - 1]))
+    while (end > 0 && n - end <= LINE_WINDOW && is_blank(s[end - 1]))
         end--;
-    if (end == 0 || s[end - 1] == '\r' || s[end - 1] == '\n')
+    if (end == 0 || n - end > LINE_WINDOW || s[end - 1] == '\r' || s[end - 1] == '\n')
         return NA_TL_NONE;
     size_t start = end;
-    while (start > 0 && s[start - 1] != '\r' && s[start - 1] != '\n')
+    while (start > 0 && end - start <= LINE_WINDOW && s[start - 1] != '\r' && s[start - 1] != '\n')
         start--;
     bool cut = false;
     if (end - start > LINE_WINDOW) {

@@ -17,7 +17,8 @@ typedef enum {
 } na_tl_kind;
 
 /* Classify the end of s[0..n): only the last line counts, and only when no line break follows
- * it (trailing spaces, tabs and NULs are allowed). ANSI escape sequences and control characters
+ * it (trailing spaces, tabs and NULs are allowed, up to 1024 of them). Looks at most at the
+ * last ~2 KiB, so calling it after every read costs no more as the text grows. ANSI escape sequences and control characters
  * in that line are ignored. strict (used before any credential was sent, when a false "prompt"
  * would skip a login) also requires the prompt line to hold a letter or digit and be at most
  * 128 characters, so a banner's "#####" cut by a TCP segment is not taken for a prompt. */

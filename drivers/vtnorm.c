@@ -28,6 +28,14 @@ static size_t line_len(const na_vtnorm *v, const na_buf *b)
     return b->len - v->line_start;
 }
 
+/* The lowest column the cursor may reach: NA_VTNORM_EDIT_MAX back from the end of the line.
+ * Every edit then costs at most that many bytes, so hostile input stays linear. */
+static size_t edit_lo(const na_vtnorm *v, const na_buf *b)
+{
+    size_t len = line_len(v, b);
+    return len > NA_VTNORM_EDIT_MAX ? len - NA_VTNORM_EDIT_MAX : 0;
+}
+
 static int put(na_vtnorm *v, na_buf *b, char c, const char *what, na_err *err)
 {
     if (v->col == line_len(v, b)) {
@@ -73,13 +81,14 @@ static void delete_range(na_vtnorm *v, na_buf *b, size_t from, size_t to) /* lin
 
 static void backspace(na_vtnorm *v, na_buf *b)
 {
-    if (v->col == 0)
+    size_t lo = edit_lo(v, b);
+    if (v->col <= lo)
         return;
     const unsigned char *line = (const unsigned char *)b->data + v->line_start;
     size_t k = v->col - 1;
     if ((line[k] & 0xc0) == 0x80) { /* UTF-8 continuation: erase the whole character */
         size_t j = k;
-        while (j > 0 && (line[j] & 0xc0) == 0x80)
+        while (j > lo && (line[j] & 0xc0) == 0x80)
             j--;
         if (line[j] >= 0xc0)
             k = j;
@@ -92,7 +101,7 @@ static void csi_final(na_vtnorm *v, na_buf *b, unsigned char f)
 {
     if (v->csi_priv)
         return; /* private sequences (ESC [ ? 2004 h ...) change modes only */
-    size_t len = line_len(v, b);
+    size_t len = line_len(v, b), lo = edit_lo(v, b);
     unsigned n = v->csi_has_arg && v->csi_arg > 0 ? v->csi_arg : 1;
     switch (f) {
     case 'K': {
@@ -101,8 +110,8 @@ static void csi_final(na_vtnorm *v, na_buf *b, unsigned char f)
             b->len = v->line_start + v->col;
             if (b->data)
                 b->data[b->len] = '\0';
-        } else if (mode == 1) {
-            memset(b->data + v->line_start, ' ', v->col);
+        } else if (mode == 1 && v->col > lo) { /* (an empty buffer has no data at all) */
+            memset(b->data + v->line_start + lo, ' ', v->col - lo);
         } else if (mode == 2) {
             b->len = v->line_start;
             if (b->data)
@@ -112,13 +121,15 @@ static void csi_final(na_vtnorm *v, na_buf *b, unsigned char f)
         break;
     }
     case 'D':
-        v->col = v->col > n ? v->col - n : 0;
+        v->col = v->col > lo + n ? v->col - n : lo;
         break;
     case 'C':
         v->col = v->col + n < len ? v->col + n : len;
         break;
     case 'G':
         v->col = n - 1 < len ? n - 1 : len;
+        if (v->col < lo)
+            v->col = lo;
         break;
     default:
         break;
@@ -134,7 +145,7 @@ static int text_byte(na_vtnorm *v, na_buf *b, unsigned char c, const char *what,
         v->cr = false;
         if (c == '\n')
             return newline(v, b, what, err);
-        v->col = 0; /* a bare carriage return */
+        v->col = edit_lo(v, b); /* a bare carriage return: column 0 on any real line */
         if (c == '\0')
             return 0; /* Telnet's CR NUL */
     }

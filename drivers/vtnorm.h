@@ -19,6 +19,10 @@
  *   NUL, BEL, DEL, other C0 controls (except TAB) -> dropped
  *   bytes >= 0x80         -> kept (UTF-8 passes through; C1 controls are not interpreted)
  *
+ * Editing reaches back at most NA_VTNORM_EDIT_MAX bytes from the end of the current line: on a
+ * longer line (no terminal is that wide) a carriage return, \b, D or G stops there instead of
+ * at column 0, so every byte costs bounded work however the input is made.
+ *
  * The output goes into a na_buf the caller owns; the normaliser edits only the current (last,
  * unterminated) line of it, so anything before na_vtnorm.line_start is final. Not a terminal
  * emulator: there is one line of state, no screen. */
@@ -30,6 +34,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define NA_VTNORM_EDIT_MAX ((size_t)2048)
 
 typedef struct na_vtnorm {
     size_t line_start; /* offset in the buffer where the current line starts */

@@ -41,6 +41,14 @@ typedef struct inv_link {
     unsigned line, col;   /* where the reference is written */
 } inv_link;
 
+/* Limits that keep hostile inventories from crashing or exhausting the machine (errors past
+ * them name the place): group nesting through parents/children (walks recurse this deep). */
+#define INV_MAX_GROUP_DEPTH 64
+/* Every host gets its own group list and its own merged vars (defaults, groups, host): entries
+ * in all of them together, so a few hundred KB of shared vars times many hosts cannot take
+ * gigabytes (10000 default vars x 2000 hosts took 2 GB and 11 s before this limit). */
+#define INV_MAX_RESOLVED 4000000
+
 typedef struct inv_group {
     const char *name;     /* arena */
     unsigned line, col;
@@ -85,6 +93,7 @@ struct na_inventory {
     size_t n_secrets, cap_secrets;
     const na_inv_opts *opts; /* only during load */
     const char *ctx_kind; /* "parents" (native) or "children" (Ansible) for cycle messages */
+    size_t resolved;      /* entries in every host's group list and merged vars so far */
 };
 
 /* ---- arena and small helpers (inventory.c) ---- */

@@ -209,6 +209,13 @@ static int cycle_error(na_inventory *inv, const size_t *stack, size_t sp, size_t
                       inv->groups[where].name, inv->ctx_kind, path);
 }
 
+/* Groups nested deeper than INV_MAX_GROUP_DEPTH: every walk over parents recurses that deep. */
+static int too_deep(na_inventory *inv, const inv_group *G, const inv_link *l, na_err *err)
+{
+    return inv_err_at(inv, err, l->line, l->col, "group '%s': groups nested more than %d levels "
+                      "deep (through %s)", G->name, INV_MAX_GROUP_DEPTH, inv->ctx_kind);
+}
+
 static int dfs(na_inventory *inv, size_t g, size_t *stack, size_t sp, na_err *err)
 {
     inv_group *G = &inv->groups[g];
@@ -226,11 +233,15 @@ static int dfs(na_inventory *inv, size_t g, size_t *stack, size_t sp, na_err *er
                 from++;
             return cycle_error(inv, stack, sp, from, l, err);
         }
+        if (sp + 1 > INV_MAX_GROUP_DEPTH)
+            return too_deep(inv, G, l, err);
         if (dfs(inv, l->to, stack, sp + 1, err) < 0)
             return -1;
         G = &inv->groups[g];
         if (P->depth + 1 > depth)
             depth = P->depth + 1;
+        if (depth > INV_MAX_GROUP_DEPTH)
+            return too_deep(inv, G, l, err);
     }
     G->depth = depth;
     G->mark = 2;

@@ -45,6 +45,17 @@ static int cmp_ansible(const void *a, const void *b, void *ud)
     return strcmp(x->name, y->name);
 }
 
+/* Count n entries of host h's resolved data against INV_MAX_RESOLVED. */
+static int charge(na_inventory *inv, const inv_hostdef *h, size_t n, na_err *err)
+{
+    inv->resolved += n;
+    if (inv->resolved <= INV_MAX_RESOLVED)
+        return 0;
+    return inv_err_at(inv, err, h->line, h->col, "host '%s': the inventory is too large once "
+                      "resolved: its %zu hosts' groups and inherited vars pass %d entries (large "
+                      "vars shared by many hosts?)", h->pub.name, inv->n_hosts, INV_MAX_RESOLVED);
+}
+
 static int group_order(na_inventory *inv, inv_hostdef *h, unsigned char *seen, size_t *scratch,
                        na_err *err)
 {
@@ -57,10 +68,12 @@ static int group_order(na_inventory *inv, inv_hostdef *h, unsigned char *seen, s
         else
             visit_closure(inv, h->groups[i].to, seen, scratch, &n);
     }
-    if (inv->format == NA_INV_ANSIBLE)
-        qsort_r(scratch + 1, n - 1, sizeof *scratch, cmp_ansible, inv);
     for (size_t i = 0; i < n; i++)
         seen[scratch[i]] = 0;
+    if (charge(inv, h, n, err) < 0)
+        return -1;
+    if (inv->format == NA_INV_ANSIBLE)
+        qsort_r(scratch + 1, n - 1, sizeof *scratch, cmp_ansible, inv);
     h->order = inv_alloc(inv, n * sizeof *h->order, err);
     const char **names = inv_alloc(inv, (n + 1) * sizeof *names, err);
     if (!h->order || !names)
@@ -187,7 +200,12 @@ static int resolve_host(na_inventory *inv, inv_hostdef *h, na_err *err)
     p->telnet = c;
     p->telnet.port = p->telnet_port;
 
-    /* vars: defaults < groups in order < host, key by key */
+    /* vars: defaults < groups in order < host, key by key (counted before they are copied) */
+    size_t keys = json_object_size(inv->defaults.vars) + json_object_size(h->layer.vars);
+    for (size_t i = 1; i < h->n_order; i++)
+        keys += json_object_size(inv->groups[h->order[i]].layer.vars);
+    if (charge(inv, h, keys, err) < 0)
+        return -1;
     if (!(p->vars = json_object()))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     if (inv->defaults.vars && json_object_update(p->vars, inv->defaults.vars) < 0)
@@ -274,19 +292,52 @@ static int resolve_jumps(na_inventory *inv, inv_val **jv, na_err *err)
                            "user@host:port)", h->pub.name, v->s);
         }
     }
-    /* a chain that comes back to where it started would never connect */
+    /* A chain that comes back to where it started would never connect. Each chain is followed
+     * once (0 new, 1 on the chain being followed, 2 done): linear however long the chains are
+     * (following every chain from every host was quadratic). The loop reported is the one
+     * through the first host, in file order, that lies on a loop. */
+    unsigned char *color = calloc(inv->n_hosts + 1, 1);
+    if (!color)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    size_t first = (size_t)-1;
     for (size_t i = 0; i < inv->n_hosts; i++) {
-        const na_inv_host *start = &inv->hosts[i].pub, *p = start->jump_host;
-        for (size_t steps = 0; p && steps <= inv->n_hosts; steps++, p = p->jump_host) {
-            if (p != start)
-                continue;
-            char path[400];
-            size_t o = (size_t)snprintf(path, sizeof path, "%s", start->name);
-            const na_inv_host *q = start->jump_host;
-            for (size_t k = 0; k <= steps && o < sizeof path; k++, q = q->jump_host)
-                o += (size_t)snprintf(path + o, sizeof path - o, " -> %s", q->name);
-            return VERR(jv[i], "host '%s': jump hosts form a loop: %s", start->name, path);
+        size_t j = i;
+        const na_inv_host *p = NULL;
+        while (color[j] == 0) {
+            color[j] = 1;
+            if (!(p = inv->hosts[j].pub.jump_host))
+                break;
+            j = p->index;
         }
+        if (p && color[j] == 1) { /* came back onto this chain: j is on a loop */
+            size_t k = j, lo = j;
+            do {
+                k = inv->hosts[k].pub.jump_host->index;
+                if (k < lo)
+                    lo = k;
+            } while (k != j);
+            if (lo < first)
+                first = lo;
+        }
+        for (size_t k = i; k != (size_t)-1 && color[k] == 1;) {
+            color[k] = 2;
+            const na_inv_host *q = inv->hosts[k].pub.jump_host;
+            k = q ? q->index : (size_t)-1;
+        }
+    }
+    free(color);
+    if (first != (size_t)-1) {
+        const na_inv_host *start = &inv->hosts[first].pub;
+        char path[400];
+        size_t o = (size_t)snprintf(path, sizeof path, "%s", start->name);
+        const na_inv_host *q = start->jump_host;
+        for (;;) {
+            o += (size_t)snprintf(path + o, sizeof path - o, " -> %s", q->name);
+            if (q == start || o >= sizeof path)
+                break;
+            q = q->jump_host;
+        }
+        return VERR(jv[first], "host '%s': jump hosts form a loop: %s", start->name, path);
     }
     return 0;
 }

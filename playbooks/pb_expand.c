@@ -16,6 +16,16 @@
 typedef int (*str_fn)(pb_scope *s, const na_ynode *n, const char *str, bool unknown, void *ud,
                       na_err *err);
 
+/* Count a produced string against PB_MAX_EXPANSION before it is kept. */
+static int produced(pb_scope *s, const na_ynode *n, size_t len, na_err *err)
+{
+    s->out_bytes += len + 1;
+    if (s->out_bytes <= PB_MAX_EXPANSION)
+        return 0;
+    return pb_err(s, err, NA_E_OVERFLOW, n, "expands to more than %zu MiB of commands or lines",
+                  PB_MAX_EXPANSION >> 20);
+}
+
 static int each_value(pb_scope *s, const na_ynode *n, const json_t *j, const char *what,
                       str_fn fn, void *ud, na_err *err)
 {
@@ -26,6 +36,8 @@ static int each_value(pb_scope *s, const na_ynode *n, const json_t *j, const cha
     na_buf_init(&b, NA_TPL_MAX_OUT);
     int rc = na_tpl_stringify(j, &b, err);
     if (rc == 0)
+        rc = produced(s, n, b.len, err);
+    if (rc == 0)
         rc = fn(s, n, na_buf_cstr(&b), false, ud, err);
     na_buf_free(&b);
     return rc;
@@ -35,15 +47,22 @@ static int each_item(pb_scope *s, const na_ynode *n, const char *what, str_fn fn
                      na_err *err)
 {
     const na_tpl *t = pb_tpl(s->pb, n);
-    if (!t)
-        return fn(s, n, na_yscalar(n), false, ud, err);
+    if (!t) {
+        const char *txt = na_yscalar(n);
+        if (produced(s, n, txt ? strlen(txt) : 0, err) < 0)
+            return -1;
+        return fn(s, n, txt, false, ud, err);
+    }
     if (na_tpl_is_single_expr(t)) { /* may be a list: its items are spliced in */
         json_t *j;
         int rc = pb_eval(s, n, &j, err);
         if (rc < 0)
             return -1;
-        if (rc == NA_TPL_UNKNOWN_VALUE)
+        if (rc == NA_TPL_UNKNOWN_VALUE) {
+            if (produced(s, n, strlen(na_tpl_source(t)), err) < 0)
+                return -1;
             return fn(s, n, na_tpl_source(t), true, ud, err);
+        }
         if (json_is_array(j)) {
             size_t i;
             json_t *v;
@@ -60,6 +79,8 @@ static int each_item(pb_scope *s, const na_ynode *n, const char *what, str_fn fn
     na_buf b;
     na_buf_init(&b, NA_TPL_MAX_OUT);
     int rc = pb_render_text(s, n, &b, err);
+    if (rc >= 0 && produced(s, n, b.len, err) < 0)
+        rc = -1;
     if (rc >= 0)
         rc = fn(s, n, na_buf_cstr(&b), rc == NA_TPL_UNKNOWN_VALUE, ud, err);
     na_buf_free(&b);

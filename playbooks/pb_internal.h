@@ -57,7 +57,12 @@ typedef struct pb_scope {
     json_t *item;          /* borrowed; NULL with has_item = unknown */
     bool positioned;       /* the error in flight already has file:line:column */
     bool partial;          /* an unknown value was met */
+    size_t out_bytes;      /* strings this expansion produced so far (PB_MAX_EXPANSION) */
 } pb_scope;
+
+/* Bytes of commands, config lines, arguments and patterns one task may expand to for one host
+ * (a loop repeating a big variable would otherwise take gigabytes). */
+#define PB_MAX_EXPANSION ((size_t)64 << 20)
 
 void pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, const na_task *task,
                    const na_pb_vars *v, bool validating);

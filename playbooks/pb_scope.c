@@ -114,6 +114,11 @@ int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
         *out = json_null();
         return 0;
     }
+    /* walking a YAML value is evaluation work; a scalar is copied: long ones cost more */
+    na_err local0 = NA_ERR_INIT;
+    size_t slen = na_yis_scalar(n) ? n->data.scalar.length : 0;
+    if (na_tpl_charge(&s->env, 1 + slen / 256, &local0) < 0)
+        return fail_at(s, n, &local0, err);
     if (na_yis_scalar(n)) {
         const na_tpl *t = pb_tpl(s->pb, n);
         if (!t) {

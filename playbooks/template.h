@@ -34,6 +34,10 @@
 #define NA_TPL_MAX_NEST 64                   /* parentheses/filters/path nesting */
 #define NA_TPL_MAX_DEPTH 32                  /* variables defined through other variables */
 #define NA_TPL_MAX_OUT ((size_t)16 << 20)    /* bytes of one rendered string */
+/* Work per environment (one task expansion, one na_tpl_render_string): expression nodes
+ * evaluated, variable values walked, bytes of lazy templates compiled. Variables that use each
+ * other twice over are exponential ("{{ b }}{{ b }}", b: "{{ c }}{{ c }}", ...) in a few lines. */
+#define NA_TPL_MAX_STEPS 1000000ul
 
 typedef struct na_tpl na_tpl;
 
@@ -58,7 +62,13 @@ struct na_tpl_env {
     na_tpl_lookup_fn lookup;
     void *ud;      /* for the callback */
     int depth;     /* maintained by the engine; start at 0 */
+    unsigned long steps; /* work done with this env (NA_TPL_MAX_STEPS); start at 0 */
 };
+
+/* Count n units of work a lookup callback did for the engine (walking its own data). 0, or -1
+ * with NA_E_CONFIG once the env's total passes NA_TPL_MAX_STEPS; every later evaluation with
+ * this env then fails the same way. */
+int na_tpl_charge(na_tpl_env *env, unsigned long n, na_err *err);
 
 /* A ready-made scope: up to NA_TPL_MAX_LAYERS JSON objects, highest precedence first. Values are
  * FOUND (strings may be templates) unless `raw` is set. The objects are borrowed. */

@@ -3,6 +3,7 @@
  * depth), rendering to text. Not the parser (tpl_parse.c) nor the filters (tpl_filters.c). */
 #include "tpl_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,23 +79,38 @@ void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap)
     }
 }
 
-static bool has_lazy(const json_t *j, int depth)
+int na_tpl_charge(na_tpl_env *env, unsigned long n, na_err *err)
 {
+    env->steps = env->steps + n < env->steps ? ULONG_MAX : env->steps + n;
+    if (env->steps <= NA_TPL_MAX_STEPS)
+        return 0;
+    return na_err_set(err, NA_E_CONFIG, "evaluation takes more than %lu steps (variables that "
+                      "use each other many times?)", NA_TPL_MAX_STEPS);
+}
+
+/* Does j hold a template string? Each node looked at is a step; past the budget the answer is
+ * "yes" so that the caller's own charge() reports it. */
+static bool has_lazy(const json_t *j, int depth, na_tpl_env *env)
+{
+    if (++env->steps > NA_TPL_MAX_STEPS)
+        return true;
     if (depth > 64)
         return false;
-    if (json_is_string(j))
+    if (json_is_string(j)) {
+        env->steps += json_string_length(j) / 256; /* scanned for "{{": long ones cost more */
         return na_tpl_has_syntax(json_string_value(j));
+    }
     if (json_is_array(j)) {
         size_t i;
         json_t *v;
         json_array_foreach (j, i, v)
-            if (has_lazy(v, depth + 1))
+            if (has_lazy(v, depth + 1, env))
                 return true;
     } else if (json_is_object(j)) {
         const char *k;
         json_t *v;
         json_object_foreach ((json_t *)j, k, v)
-            if (has_lazy(v, depth + 1))
+            if (has_lazy(v, depth + 1, env))
                 return true;
     }
     return false;
@@ -103,6 +119,8 @@ static bool has_lazy(const json_t *j, int depth)
 /* Evaluate a template string found in a variable. */
 static int eval_lazy(const char *s, na_tpl_env *env, const char *what, tv *out, na_err *err)
 {
+    if (na_tpl_charge(env, strlen(s) + 1, err) < 0)
+        return -1;
     if (env->depth >= NA_TPL_MAX_DEPTH)
         return na_err_set(err, NA_E_CONFIG,
                           "variables nested more than %d deep (does '%s' refer to itself?)",
@@ -134,6 +152,8 @@ static int eval_lazy(const char *s, na_tpl_env *env, const char *what, tv *out, 
 static int deep(json_t *j, na_tpl_env *env, const char *what, json_t **out, bool *unknown,
                 int depth, na_err *err)
 {
+    if (na_tpl_charge(env, 1, err) < 0)
+        return -1;
     if (depth > 64)
         return na_err_set(err, NA_E_CONFIG, "value of '%s' is nested too deeply", what);
     if (json_is_string(j) && na_tpl_has_syntax(json_string_value(j))) {
@@ -148,7 +168,7 @@ static int deep(json_t *j, na_tpl_env *env, const char *what, json_t **out, bool
         }
         return 0;
     }
-    if (!has_lazy(j, 0)) {
+    if (!has_lazy(j, 0, env)) {
         *out = json_incref(j);
         return 0;
     }
@@ -410,6 +430,8 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
     const xnode *x = &t->nodes[idx];
     memset(out, 0, sizeof *out);
     out->k = TV_UNDEF;
+    if (na_tpl_charge(env, 1, err) < 0)
+        return -1;
     switch (x->k) {
     case X_VAR: return eval_var(t, x, env, out, err);
     case X_ATTR:
@@ -529,6 +551,17 @@ bool na_tpl_truthy(const json_t *v)
     }
 }
 
+typedef struct dump_ctx {
+    na_buf *out;
+    na_err *err;
+} dump_ctx;
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    dump_ctx *c = data;
+    return na_buf_append(c->out, buf, size, "rendered text", c->err) < 0 ? -1 : 0;
+}
+
 int na_tpl_stringify(const json_t *v, na_buf *out, na_err *err)
 {
     switch (json_typeof(v)) {
@@ -549,12 +582,12 @@ int na_tpl_stringify(const json_t *v, na_buf *out, na_err *err)
     case JSON_FALSE: return na_buf_puts(out, "false", err);
     case JSON_NULL: return 0;
     default: {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!s)
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        int rc = na_buf_puts(out, s, err);
-        free(s);
-        return rc;
+        /* straight into the bounded buffer: a list repeating a big value (registered device
+         * output) must not be materialised whole before the ceiling is checked */
+        dump_ctx c = {out, err};
+        if (json_dump_callback(v, dump_cb, &c, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+            return na_err_isset(err) ? -1 : na_err_set(err, NA_E_NOMEM, "out of memory");
+        return 0;
     }
     }
 }
@@ -644,6 +677,7 @@ void na_tpl_env_layers(na_tpl_env *env, na_tpl_layers *layers)
     env->lookup = layers_lookup;
     env->ud = layers;
     env->depth = 0;
+    env->steps = 0;
 }
 
 char *na_tpl_render_string(const char *src, const json_t *vars, na_err *err)

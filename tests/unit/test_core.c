@@ -132,6 +132,48 @@ static void ydoc_errors_have_positions(void **st)
     na_ydoc_free(&d);
 }
 
+/* Aliases share nodes: a few hundred bytes can expand to 10^9 nodes ("billion laughs"); a self
+ * reference is a cycle. Both are refused at load time, quickly; ordinary anchors still work. */
+static void ydoc_alias_bombs(void **st)
+{
+    (void)st;
+    char bomb[1024];
+    size_t o = (size_t)snprintf(bomb, sizeof bomb, "a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (char c = 'b'; c <= 'i'; c++) {
+        o += (size_t)snprintf(bomb + o, sizeof bomb - o, "%c: &%c [", c, c);
+        for (int i = 0; i < 10; i++)
+            o += (size_t)snprintf(bomb + o, sizeof bomb - o, "%s*%c", i ? ", " : "", c - 1);
+        o += (size_t)snprintf(bomb + o, sizeof bomb - o, "]\n");
+    }
+    na_ydoc d;
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_ydoc_load_mem(&d, "bomb.yaml", bomb, o, &e), -1);
+    assert_int_equal(e.code, NA_E_YAML);
+    assert_non_null(strstr(e.msg, "aliases expand the document by more than 100000 nodes"));
+    na_ydoc_free(&d);
+
+    na_err_clear(&e);
+    const char *cycle = "a: &x [1, *x]\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "cycle.yaml", cycle, strlen(cycle), &e), -1);
+    assert_non_null(strstr(e.msg, "document nested too deeply"));
+    na_ydoc_free(&d);
+
+    na_err_clear(&e);
+    const char *ok = "base: &b {user: admin, port: 22}\nsw1: *b\nsw2: *b\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "ok.yaml", ok, strlen(ok), &e), 0);
+    json_t *j = na_ynode_to_json(&d, na_ydoc_root(&d), &e);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "sw2"), "port")), 22);
+    json_decref(j);
+    na_ydoc_free(&d);
+
+    /* a duplicate inside an aliased mapping is still found */
+    const char *dup = "base: &b {user: admin, user: root}\nsw1: *b\n";
+    assert_int_equal(na_ydoc_load_mem(&d, "dup.yaml", dup, strlen(dup), &e), -1);
+    assert_non_null(strstr(e.msg, "duplicate key 'user'"));
+    na_ydoc_free(&d);
+}
+
 static void yjson_typing(void **st)
 {
     (void)st;
@@ -156,6 +198,7 @@ int main(void)
         cmocka_unit_test(buf_bounded),
         cmocka_unit_test(secret_redaction),
         cmocka_unit_test(ydoc_errors_have_positions),
+        cmocka_unit_test(ydoc_alias_bombs),
         cmocka_unit_test(yjson_typing),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);

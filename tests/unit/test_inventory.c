@@ -617,6 +617,96 @@ static const char limit_yaml[] = "groups:\n"
                                  "  sw3: {groups: [access, tagged]}\n"
                                  "  fw1: {groups: tagged}\n";
 
+/* Hostile shapes that are written flat but nest deep: a chain of groups (every walk over
+ * parents recursed through all of it: a few MB crashed the stack) is limited to 64 levels. */
+static void deep_group_chains(void **st)
+{
+    (void)st;
+    char *y = malloc(8192);
+    assert_non_null(y);
+    for (int levels = 63; levels <= 64; levels++) { /* parent links: 64 then 65 groups */
+        size_t o = (size_t)snprintf(y, 8192, "groups:\n");
+        for (int i = 0; i < levels; i++)
+            o += (size_t)snprintf(y + o, 8192 - o, "  g%d: {parents: [g%d]}\n", i, i + 1);
+        o += (size_t)snprintf(y + o, 8192 - o, "  g%d: {}\nhosts:\n  sw1: {groups: [g0]}\n",
+                              levels);
+        na_err e = NA_ERR_INIT;
+        na_inventory *inv = na_inv_load_mem("deep.yaml", y, o, "/base", NULL, &e);
+        if (levels == 63) {
+            assert_non_null(inv);
+            assert_int_equal(host(inv, "sw1")->n_groups, 65); /* all + g0..g63 */
+            na_inv_free(inv);
+        } else {
+            assert_null(inv);
+            assert_string_equal(e.msg, "deep.yaml:2:18: group 'g0': groups nested more than 64 "
+                                       "levels deep (through parents)");
+        }
+    }
+    free(y);
+}
+
+/* Jump-host loops are found by following each chain once (it was every chain from every host:
+ * 100000 hosts in one chain took 24 s). A long chain loads; a loop at its far end is found and
+ * reported from its first host in file order. */
+static void long_jump_chains(void **st)
+{
+    (void)st;
+    enum { N = 30000 };
+    size_t cap = (size_t)N * 40 + 64;
+    char *y = malloc(cap);
+    assert_non_null(y);
+    for (int loop = 0; loop <= 1; loop++) {
+        size_t o = (size_t)snprintf(y, cap, "hosts:\n");
+        for (int i = 0; i < N; i++)
+            o += (size_t)snprintf(y + o, cap - o, "  h%d: {jump_host: h%d}\n", i,
+                                  i + 1 < N ? i + 1 : loop ? N - 5 : 0);
+        if (!loop) /* the last host jumps nowhere */
+            o = (size_t)(strrchr(y, '{') - y) + (size_t)snprintf(strrchr(y, '{'), 8, "{}\n");
+        na_err e = NA_ERR_INIT;
+        na_inventory *inv = na_inv_load_mem("chain.yaml", y, o, "/base", NULL, &e);
+        if (!loop) {
+            assert_non_null(inv);
+            assert_string_equal(host(inv, "h0")->jump_host->name, "h1");
+            na_inv_free(inv);
+        } else {
+            assert_null(inv);
+            assert_non_null(strstr(e.msg, "host 'h29995': jump hosts form a loop: h29995 -> "
+                                          "h29996 -> h29997 -> h29998 -> h29999 -> h29995"));
+        }
+    }
+    free(y);
+}
+
+/* Every host gets a merged copy of its inherited vars: shared vars times hosts is bounded
+ * (INV_MAX_RESOLVED entries) instead of growing to gigabytes from a small file. */
+static void resolved_size_is_bounded(void **st)
+{
+    (void)st;
+    enum { K = 5000, H = 1000 };
+    size_t cap = (size_t)(K + H) * 24 + 64;
+    char *y = malloc(cap);
+    assert_non_null(y);
+    size_t o = (size_t)snprintf(y, cap, "defaults:\n  vars:\n");
+    for (int i = 0; i < K; i++)
+        o += (size_t)snprintf(y + o, cap - o, "    k%d: %d\n", i, i);
+    o += (size_t)snprintf(y + o, cap - o, "hosts:\n");
+    for (int i = 0; i < H; i++)
+        o += (size_t)snprintf(y + o, cap - o, "  h%d: {}\n", i);
+    na_err e = NA_ERR_INIT;
+    na_inventory *inv = na_inv_load_mem("big.yaml", y, o, "/base", NULL, &e);
+    assert_null(inv);
+    assert_non_null(strstr(e.msg, "host 'h799': the inventory is too large once resolved: its "
+                                  "1000 hosts' groups and inherited vars pass 4000000 entries"));
+    /* a fifth of the hosts is fine */
+    o = (size_t)(strstr(y, "  h200:") - y);
+    na_err_clear(&e);
+    inv = na_inv_load_mem("big.yaml", y, o, "/base", NULL, &e);
+    assert_non_null(inv);
+    assert_int_equal(json_object_size(host(inv, "h199")->vars), K);
+    na_inv_free(inv);
+    free(y);
+}
+
 static void check_limit(const na_inventory *inv, const char *pat, const char *want)
 {
     na_inv_selection sel;
@@ -745,6 +835,9 @@ int main(void)
         cmocka_unit_test(env_references),
         cmocka_unit_test(ansible_inventory),
         cmocka_unit_test(ansible_variants_and_errors),
+        cmocka_unit_test(deep_group_chains),
+        cmocka_unit_test(long_jump_chains),
+        cmocka_unit_test(resolved_size_is_bounded),
         cmocka_unit_test(limit_patterns),
         cmocka_unit_test(json_masks_secrets),
     };

@@ -697,6 +697,31 @@ static void examples(void **st)
 /* Mutated playbooks (bytes replaced, inserted, cut) must load or fail with a message, and a
  * loaded one must validate or fail with a message: never crash, hang or leak (run under ASan
  * and valgrind by `make asan` / `make valgrind`). */
+/* A loop repeating a big variable: 1000 items x 100 KB would be 100 MB of config lines for
+ * one host (a 1 MB playbook took 6 GB before the limit); one task expands to at most
+ * PB_MAX_EXPANSION (64 MiB), then a positioned error. */
+static void expansion_is_bounded(void **st)
+{
+    (void)st;
+    size_t big = 100000, cap = big + 4096;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t o = (size_t)snprintf(text, cap, "- hosts: all\n  vars:\n    big: \"");
+    memset(text + o, 'x', big);
+    o += big;
+    o += (size_t)snprintf(text + o, cap - o, "\"\n  tasks:\n    - name: t\n      loop: [");
+    for (int i = 0; i < 1000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "%s1", i ? "," : "");
+    snprintf(text + o, cap - o, "]\n      config:\n        - \"{{ big }}\"\n");
+    expect_invalid(text, NULL, "site.yaml:8:11: task 't': expands to more than 64 MiB of "
+                               "commands or lines");
+    /* a tenth of it is fine */
+    char *loop = strstr(text, "loop: [") + 7;
+    memmove(loop + 199, strchr(loop, ']'), strlen(strchr(loop, ']')) + 1);
+    expect_valid(text, NULL, NULL);
+    free(text);
+}
+
 static void mutations(void **st)
 {
     (void)st;
@@ -753,6 +778,7 @@ int main(void)
         cmocka_unit_test(vlans_and_save),
         cmocka_unit_test(results),
         cmocka_unit_test(examples),
+        cmocka_unit_test(expansion_is_bounded),
         cmocka_unit_test(mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 #include "telnet_login.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static na_tl_kind cls(const char *s, bool strict) { return na_tl_classify(s, strlen(s), strict); }
@@ -99,6 +100,28 @@ static void failure_messages(void **st)
     assert_string_equal(msg, "Access denied");
 }
 
+/* Classification looks at a bounded tail: a long line is cut (never a strict prompt), more than
+ * 1024 trailing blanks are not a prompt's trailing space. Same answers, bounded work. */
+static void long_tails(void **st)
+{
+    (void)st;
+    size_t n = (size_t)1 << 20;
+    char *s = malloc(n + 16);
+    assert_non_null(s);
+    memset(s, 'a', n);
+    memcpy(s + n, "sw1#", 4);
+    assert_int_equal(na_tl_classify(s, n + 4, false), NA_TL_PROMPT);
+    assert_int_equal(na_tl_classify(s, n + 4, true), NA_TL_NONE); /* cut: not a strict prompt */
+    memcpy(s + n - 20, "\r\nsw1#", 6);
+    assert_int_equal(na_tl_classify(s, n - 14, true), NA_TL_PROMPT);
+    memcpy(s, "Username:", 9);
+    memset(s + 9, ' ', 1024);
+    assert_int_equal(na_tl_classify(s, 9 + 1024, true), NA_TL_USER);
+    memset(s + 9, ' ', 1025);
+    assert_int_equal(na_tl_classify(s, 9 + 1025, true), NA_TL_NONE);
+    free(s);
+}
+
 static void summaries(void **st)
 {
     (void)st;
@@ -120,7 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(username_prompts), cmocka_unit_test(password_prompts),
         cmocka_unit_test(cli_prompts),      cmocka_unit_test(failure_messages),
-        cmocka_unit_test(summaries),
+        cmocka_unit_test(summaries),        cmocka_unit_test(long_tails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,73 @@ static void lazy_variables(void **st)
                  "variables nested more than 32 deep (does 'loop1' refer to itself?)");
 }
 
+/* Variables that each use the next one twice: 2^30 evaluations in 31 short strings. The work
+ * per environment is bounded (NA_TPL_MAX_STEPS), so this fails quickly instead of hanging. */
+static void exponential_variables(void **st)
+{
+    (void)st;
+    json_t *v = json_object();
+    char k[16], val[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf(k, sizeof k, "v%d", i);
+        snprintf(val, sizeof val, "{{ v%d }}{{ v%d }}", i + 1, i + 1);
+        json_object_set_new(v, k, json_string(val));
+    }
+    json_object_set_new(v, "v30", json_string(""));
+    na_err e = NA_ERR_INIT;
+    assert_null(na_tpl_render_string("{{ v0 }}", v, &e));
+    assert_int_equal(e.code, NA_E_CONFIG);
+    assert_non_null(strstr(e.msg, "evaluation takes more than 1000000 steps"));
+    /* a few levels are fine: 2^10 evaluations */
+    na_err_clear(&e);
+    char *r = na_tpl_render_string("{{ v20 }}x", v, &e);
+    assert_non_null(r);
+    assert_string_equal(r, "x");
+    free(r);
+    json_decref(v);
+}
+
+/* A list that repeats a big value (device output registered by a task: up to 16 MiB) is
+ * rendered into text within NA_TPL_MAX_OUT, never materialised whole first: 4000 references to
+ * 4 MiB would be 16 GB. */
+static int raw_lookup(na_tpl_env *env, const char *name, json_t **out, na_err *err)
+{
+    (void)err;
+    *out = json_incref(json_object_get(env->ud, name));
+    return *out ? NA_TPL_FOUND_RAW : NA_TPL_UNDEF;
+}
+
+static void big_values_stay_bounded(void **st)
+{
+    (void)st;
+    size_t big = (size_t)4 << 20;
+    char *text = malloc(big + 1);
+    assert_non_null(text);
+    memset(text, 'x', big);
+    text[big] = '\0';
+    json_t *vars = json_pack("{s:s}", "out", text);
+    free(text);
+    na_buf src;
+    na_buf_init(&src, 0);
+    na_buf_puts(&src, "{{ [", NULL);
+    for (int i = 0; i < 4000; i++)
+        na_buf_puts(&src, i ? ", out" : "out", NULL);
+    na_buf_puts(&src, "] }} and more", NULL);
+    na_err e = NA_ERR_INIT;
+    na_tpl *t = na_tpl_compile(na_buf_cstr(&src), &e);
+    assert_non_null(t);
+    na_tpl_env env = {.lookup = raw_lookup, .ud = vars};
+    na_buf out;
+    na_buf_init(&out, NA_TPL_MAX_OUT);
+    assert_int_equal(na_tpl_render(t, &env, &out, &e), -1);
+    assert_int_equal(e.code, NA_E_OVERFLOW);
+    assert_true(out.len <= NA_TPL_MAX_OUT);
+    na_buf_free(&out);
+    na_tpl_free(t);
+    na_buf_free(&src);
+    json_decref(vars);
+}
+
 static void errors(void **st)
 {
     (void)st;
@@ -312,6 +379,7 @@ int main(void)
         cmocka_unit_test(paths_and_indexes),   cmocka_unit_test(filters),
         cmocka_unit_test(tests_and_logic),     cmocka_unit_test(lazy_variables),
         cmocka_unit_test(errors),              cmocka_unit_test(native_values_and_unknown),
+        cmocka_unit_test(exponential_variables), cmocka_unit_test(big_values_stay_bounded),
         cmocka_unit_test(unknown_values),      cmocka_unit_test(random_expressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "pattern.h"
 #include "vtnorm.h"
 
@@ -206,6 +207,43 @@ static void line_tracking(void **st)
     free(s);
 }
 
+/* Editing reaches back NA_VTNORM_EDIT_MAX bytes from the end of a line: on a longer line a
+ * carriage return stops there, so "\rX\b" (overwrite the first byte, erase it: the whole line
+ * moves) cannot cost the line's length per 3 input bytes. Before the limit, 4 MiB of line plus
+ * a million of those took minutes; the deadline below is very generous. */
+static void long_lines_stay_linear(void **st)
+{
+    (void)st;
+    size_t head = 5000;
+    char *in = malloc(head + 2);
+    memset(in, 'A', head);
+    memcpy(in + head, "\rB", 2);
+    size_t gn;
+    char *got = na_vtnorm_string(in, head + 2, &gn);
+    assert_int_equal(gn, head);
+    size_t lo = head - NA_VTNORM_EDIT_MAX;
+    assert_int_equal(got[lo - 1], 'A');
+    assert_int_equal(got[lo], 'B');
+    assert_int_equal(got[lo + 1], 'A');
+    free(got);
+    free(in);
+
+    size_t line = (size_t)4 << 20, reps = 1000000, n = line + 3 * reps;
+    in = malloc(n);
+    memset(in, 'A', line);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(in + line + 3 * i, "\rX\b", 3);
+    int64_t t0 = na_now_ms();
+    got = na_vtnorm_string(in, n, &gn);
+    int64_t ms = na_now_ms() - t0;
+    assert_non_null(got);
+    assert_int_equal(gn, line - reps);
+    if (ms > 20000)
+        fail_msg("normalising took %lld ms", (long long)ms);
+    free(got);
+    free(in);
+}
+
 static void patterns(void **st)
 {
     (void)st;
@@ -257,6 +295,7 @@ int main(void)
         cmocka_unit_test(junk_controls),
         cmocka_unit_test(long_strings_abandoned),
         cmocka_unit_test(line_tracking),
+        cmocka_unit_test(long_lines_stay_linear),
         cmocka_unit_test(patterns),
     };
     return cmocka_run_group_tests_name("vtnorm", tests, NULL, NULL);
