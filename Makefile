@@ -70,6 +70,8 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all test asan valgrind demo bench fuzz clean deps
+# keep object files of tests and benches (they are built through pattern rules)
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(NETAUTO) $(NETAUTOD) $(SIM) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
