@@ -31,9 +31,14 @@ if [ "${NETAUTO_BENCH_INNER:-}" != 1 ]; then
         ip netns add "netauto-bench-$$" 2>/dev/null; then
         NS="netauto-bench-$$"
         trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
-        trap 'exit 130' INT TERM
         ip netns exec "$NS" ip link set lo up
-        NETAUTO_BENCH_INNER=1 NETAUTO_BENCH_NETNS="$NS" ip netns exec "$NS" "$0" "$BUILD" || rc=$?
+        # The inner level gets its own process group; a signal here goes to all of it.
+        NETAUTO_BENCH_INNER=1 NETAUTO_BENCH_NETNS="$NS" setsid ip netns exec "$NS" "$0" "$BUILD" &
+        child=$!
+        trap 'kill -TERM -- -"$child" 2>/dev/null; rc=130' INT TERM
+        while kill -0 "$child" 2>/dev/null; do
+            wait "$child" || { r=$?; [ "$rc" = 130 ] || rc=$r; }
+        done
         exit "$rc"
     fi
     NETAUTO_BENCH_INNER=1 NETAUTO_BENCH_NETNS="" exec "$0" "$BUILD"
@@ -80,8 +85,9 @@ stop_pid() { # stop_pid PID: SIGTERM, up to 5 s, then SIGKILL; always reaped
 
 cleanup() {
     local p
+    set +e
     for p in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$p"; done
-    [ "$NETEM" = 1 ] && tc qdisc del dev lo root 2>/dev/null
+    if [ "$NETEM" = 1 ]; then tc qdisc del dev lo root 2>/dev/null; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
