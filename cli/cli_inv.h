@@ -28,5 +28,6 @@ void cli_print_err(const na_err *err);
 /* The verbs: argv[0] is the verb name. They return the process exit status. */
 int cmd_inventory(int argc, char **argv);
 int cmd_vault(int argc, char **argv);
+int cmd_run(int argc, char **argv); /* cmd_run.c */
 
 #endif

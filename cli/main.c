@@ -15,6 +15,7 @@ static const struct {
     int (*run)(int argc, char **argv); /* argv[0] is the verb */
 } verbs[] = {
     {"inventory", cmd_inventory},
+    {"run", cmd_run},
     {"vault", cmd_vault},
 };
 

@@ -90,14 +90,27 @@ void na_secret_free(char *s)
     free(s);
 }
 
+static int is_word(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* Secrets shorter than this are redacted only as whole tokens: a one-letter password must not
+ * turn every 'p' in a log line into asterisks. Longer ones are redacted wherever they appear. */
+#define SHORT_SECRET 4
+
 static size_t match_at(const char *in, size_t n, size_t i)
 {
     if (!first_byte[(unsigned char)in[i]])
         return 0;
     for (size_t k = 0; k < reg_n; k++) {
         size_t l = reg_len[k];
-        if (l <= n - i && in[i] == reg[k][0] && memcmp(in + i, reg[k], l) == 0)
+        if (l <= n - i && in[i] == reg[k][0] && memcmp(in + i, reg[k], l) == 0) {
+            if (l < SHORT_SECRET && ((i > 0 && is_word((unsigned char)in[i - 1])) ||
+                                     (i + l < n && is_word((unsigned char)in[i + l]))))
+                continue;
             return l;
+        }
     }
     return 0;
 }

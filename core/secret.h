@@ -19,7 +19,8 @@ void na_secret_register(const char *s);
 /* Forget every registered secret (tests). */
 void na_secret_clear_registry(void);
 
-/* Redact registered secrets from in[0..n) into out (capacity cap, always NUL-terminated when
+/* Redact registered secrets from in[0..n) into out (secrets shorter than 4 bytes only where
+ * they stand as a whole token, so a one-letter password does not mangle every word) (capacity cap, always NUL-terminated when
  * cap > 0). Returns the length the full redacted text needs (like snprintf). */
 size_t na_redact(const char *in, size_t n, char *out, size_t cap);
 /* Convenience for C strings. */

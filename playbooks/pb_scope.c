@@ -71,14 +71,15 @@ static int lookup(na_tpl_env *env, const char *name, json_t **out, na_err *err)
         *out = json_incref(s->item);
         return NA_TPL_FOUND_RAW;
     }
-    if (s->validating) {
+    if (!s->validating && v->registered && (j = json_object_get(v->registered, name))) {
+        *out = json_incref(j);
+        return NA_TPL_FOUND_RAW; /* device output is data, never a template */
+    }
+    if (s->validating || v->registered_partial) {
         size_t nv = s->task ? s->task->nvisible : 0;
         for (size_t i = 0; i < nv; i++)
             if (!strcmp(s->pb->registers[i], name))
                 return NA_TPL_UNKNOWN;
-    } else if (v->registered && (j = json_object_get(v->registered, name))) {
-        *out = json_incref(j);
-        return NA_TPL_FOUND_RAW; /* device output is data, never a template */
     }
     na_ynode *n;
     if (s->task && s->task->vars && (n = na_ymap_get((na_ydoc *)d, s->task->vars, name)))

@@ -71,6 +71,10 @@ typedef struct na_pb_vars {
     const json_t *host_vars;   /* object or NULL (from the inventory) */
     const json_t *extra_vars;  /* object or NULL (CLI -e / daemon) */
     const json_t *registered;  /* object name -> result (na_result_*), or NULL */
+    bool registered_partial;   /* na_task_expand: a name registered by an earlier task but absent
+                                  from `registered` is unknown rather than undefined (--check:
+                                  that task did not run); the expansion is then `partial`, with
+                                  the template's source text in place of the unknown value */
 } na_pb_vars;                  /* everything borrowed */
 
 /* Validate every task of `play` (NULL = every play) for one host before anything is sent:
@@ -101,7 +105,8 @@ typedef struct na_task_exp {
     bool skipped;              /* nothing to do: `when` false for every item, or an empty loop */
     bool ignore_errors;
     int timeout_ms;            /* 0: the driver's default */
-    bool partial;              /* validation only: some values wait for registered results */
+    bool partial;              /* some values wait for registered results (validation, or
+                                  na_pb_vars.registered_partial) */
     na_task_iter *iters;       /* command/script: one per item; config/save/vlans: 1 */
     size_t n_iters;
     na_strv config;            /* config: every line of every item, in order (ONE push) */

@@ -78,11 +78,11 @@ class Sim:
         _running.add(self.proc)
         deadline = time.monotonic() + self.timeout
         while not os.path.exists(self.ready):
-            if self.proc.poll() is not None:
+            rc = self.proc.poll()
+            if rc is not None:
                 err = self.stderr_text()
-                self.stop()
-                raise SimError("netauto-sim exited with %s before it was ready: %s"
-                               % (self.proc.returncode, err))
+                self.stop()  # clears self.proc
+                raise SimError("netauto-sim exited with %s before it was ready: %s" % (rc, err))
             if time.monotonic() > deadline:
                 err = self.stderr_text()
                 self.stop()

@@ -76,6 +76,10 @@ static void secret_redaction(void **st)
     na_err_set(&e, NA_E_AUTH, "login with password %s refused", pw);
     assert_string_equal(e.msg, "login with password " NA_REDACTED " refused");
     na_secret_free(pw);
+    /* a short secret is redacted only as a whole token */
+    na_secret_register("p");
+    na_redact_cstr("pw=p; passphrase p.", out, sizeof out);
+    assert_string_equal(out, "pw=" NA_REDACTED "; passphrase " NA_REDACTED ".");
     na_secret_clear_registry();
 }
 

@@ -1,0 +1,482 @@
+/* runner.c — the runner's outer part: prepare a run (select hosts per play and --limit, find
+ * platforms, validate the playbook for every host — nothing is sent), schedule host programs on
+ * the event loop under the forks cap and the optional acquire hook, cancel, and finish with the
+ * summary. Not a host program (runner_host.c) and not what a task sends (runner_task.c). */
+#include "clock.h"
+#include "log.h"
+#include "pb_internal.h"
+#include "runner_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- prepare -------------------------------------------------------------------------------- */
+
+/* Append " (host 'NAME')" to an error message that names no host yet. */
+static void err_for_host(na_err *err, const char *host)
+{
+    char tag[300];
+    snprintf(tag, sizeof tag, "host '%s'", host);
+    size_t n = strlen(err->msg);
+    if (!strstr(err->msg, tag))
+        snprintf(err->msg + n, sizeof err->msg - n, " (%s)", tag);
+}
+
+/* Select a play's hosts; errors positioned at the play's `hosts`. */
+static int select_play(na_runner *r, const na_play *p, na_inv_selection *sel, na_err *err)
+{
+    na_err local = NA_ERR_INIT;
+    if (na_inv_select(r->inv, na_play_hosts(p), sel, &local) == 0)
+        return 0;
+    const char *msg = local.msg;
+    if (!strncmp(msg, "--limit: ", 9))
+        msg += 9;
+    na_ydoc *d = (na_ydoc *)&r->pb->doc;
+    na_ynode *hn = na_ymap_get(d, p->node, "hosts");
+    return na_yerr_code(err, local.code == NA_E_NOMEM ? NA_E_NOMEM : NA_E_CONFIG, d, hn,
+                        "play '%s': hosts: %s", na_play_name(p), msg);
+}
+
+static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
+{
+    if (h->kind == NA_TRANSPORT_SSH)
+        return 0;
+    for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
+        if (!h->plays[p])
+            continue;
+        const na_play *pl = na_pb_play(r->pb, p);
+        for (size_t t = 0; t < na_play_task_count(pl); t++) {
+            const na_task *tk = na_play_task(pl, t);
+            if (na_task_kind_of(tk) == NA_TASK_SCRIPT)
+                return na_yerr(err, &r->pb->doc, tk->node,
+                               "task '%s': script tasks need SSH, and host '%s' uses %s",
+                               na_task_name(tk), h->inv->name,
+                               na_transport_kind_name(h->kind));
+        }
+    }
+    return 0;
+}
+
+static int prepare_hosts(na_runner *r, na_err *err)
+{
+    size_t ninv = na_inv_count(r->inv), nplays = na_pb_play_count(r->pb);
+    unsigned char *in_limit = calloc(ninv ? ninv : 1, 1);
+    unsigned char *plays = calloc(ninv * (nplays ? nplays : 1) + 1, 1);
+    int rc = 0;
+    if (!in_limit || !plays)
+        rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+    na_inv_selection sel = {0};
+    if (rc == 0 && r->limit && *r->limit) {
+        if ((rc = na_inv_select(r->inv, r->limit, &sel, err)) == 0)
+            for (size_t i = 0; i < sel.n; i++)
+                in_limit[sel.hosts[i]->index] = 1;
+        na_inv_selection_free(&sel);
+    } else if (rc == 0) {
+        memset(in_limit, 1, ninv);
+    }
+    size_t nsel = 0;
+    for (size_t p = 0; rc == 0 && p < nplays; p++) {
+        if ((rc = select_play(r, na_pb_play(r->pb, p), &sel, err)) < 0)
+            break;
+        for (size_t i = 0; i < sel.n; i++) {
+            size_t k = sel.hosts[i]->index;
+            if (in_limit[k] && in_limit[k] != 2) {
+                in_limit[k] = 2; /* selected */
+                nsel++;
+            }
+            if (in_limit[k])
+                plays[k * nplays + p] = 1;
+        }
+        na_inv_selection_free(&sel);
+    }
+    if (rc == 0 && nsel == 0)
+        rc = na_err_set(err, NA_E_NOTFOUND, "no host to run on: %s",
+                        r->limit && *r->limit
+                            ? "no host named by the plays' hosts matches --limit"
+                            : "the plays name no host");
+    if (rc == 0 && !(r->hosts = calloc(nsel, sizeof *r->hosts)))
+        rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+    for (size_t k = 0; rc == 0 && k < ninv; k++) {
+        if (in_limit[k] != 2)
+            continue;
+        rn_host *h = &r->hosts[r->nhosts];
+        h->r = r;
+        h->index = r->nhosts++;
+        h->inv = na_inv_host_at(r->inv, k);
+        h->kind = r->transport_override ? r->transport : h->inv->transport;
+        h->ev_fd = -1;
+        if (!(h->plays = malloc(nplays ? nplays : 1)) || !(h->registered = json_object()) ||
+            !(h->tasks = json_array())) {
+            rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(h->plays, plays + k * nplays, nplays);
+        rn_task_rec_init(&h->cur);
+    }
+    free(in_limit);
+    free(plays);
+    return rc;
+}
+
+/* Platform, script transport and playbook validation for every host: all before any I/O. */
+static int validate_hosts(na_runner *r, na_err *err)
+{
+    for (size_t i = 0; i < r->nhosts; i++) {
+        rn_host *h = &r->hosts[i];
+        h->plat = na_platform_find(r->platforms, h->inv->platform, err);
+        if (!h->plat) {
+            if (err->code == NA_E_NOTFOUND)
+                err->code = NA_E_CONFIG;
+            na_err_prefix(err, "host '%s': platform '%s': ", h->inv->name, h->inv->platform);
+            return -1;
+        }
+        h->diff_wanted = r->diff && !r->check && h->plat->config_mode != NA_NO_MODE;
+        if (script_needs_ssh(r, h, err) < 0)
+            return -1;
+        na_pb_vars v = {
+            .host = h->inv->name, .host_vars = h->inv->vars, .extra_vars = r->extra};
+        for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
+            if (h->plays[p] && na_pb_validate(r->pb, na_pb_play(r->pb, p), &v, err) < 0) {
+                err_for_host(err, h->inv->name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int make_dir(const char *dir, na_err *err)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode)
+                   ? 0
+                   : na_err_set(err, NA_E_USAGE, "transcripts: '%s' is not a directory", dir);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return na_err_set(err, NA_E_IO, "transcripts: cannot create '%s': %s", dir,
+                          strerror(errno));
+    return 0;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const na_run_opts *o,
+                         na_err *err)
+{
+    na_run_opts defaults = NA_RUN_OPTS_INIT;
+    if (!o)
+        o = &defaults;
+    if (!inv || !pb) {
+        na_err_set(err, NA_E_INTERNAL, "runner: no inventory or playbook");
+        return NULL;
+    }
+    na_runner *r = calloc(1, sizeof *r);
+    if (!r) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    bool oom = false;
+    r->inv = inv;
+    r->pb = pb;
+    r->base = o->base;
+    r->limit = dup_or_null(o->limit, &oom);
+    r->owner = dup_or_null(o->owner ? o->owner : "run", &oom);
+    r->transcript_dir = dup_or_null(o->transcript_dir, &oom);
+    r->extra = o->extra_vars ? json_deep_copy(o->extra_vars) : NULL;
+    oom |= o->extra_vars && !r->extra;
+    r->check = o->check;
+    r->diff = o->diff;
+    r->forks = o->forks;
+    r->transport_override = o->transport_override;
+    r->transport = o->transport;
+    r->task_timeout_ms = o->task_timeout_ms;
+    r->host_timeout_ms = o->host_timeout_ms;
+    r->config_window = o->config_window;
+    r->hooks = o->hooks;
+    r->results = json_object();
+    r->hosts_json = json_object();
+    oom |= !r->results || !r->hosts_json;
+    if (oom) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_runner_free(r);
+        return NULL;
+    }
+    json_object_set(r->results, "hosts", r->hosts_json);
+    if (r->extra && !json_is_object(r->extra)) {
+        na_err_set(err, NA_E_USAGE, "extra vars must be a mapping");
+        na_runner_free(r);
+        return NULL;
+    }
+    if (o->platforms) {
+        r->platforms = o->platforms;
+    } else {
+        size_t nd = 0;
+        const char *const *dirs = na_inv_platform_dirs(inv, &nd);
+        if (!(r->platforms = na_platforms_new(dirs, nd, err))) {
+            na_runner_free(r);
+            return NULL;
+        }
+        r->own_platforms = true;
+    }
+    if (prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
+        (r->transcript_dir && make_dir(r->transcript_dir, err) < 0)) {
+        na_runner_free(r);
+        return NULL;
+    }
+    r->prog.total = r->prog.queued = r->nhosts;
+    return r;
+}
+
+size_t na_runner_host_count(const na_runner *r) { return r ? r->nhosts : 0; }
+
+const na_inv_host *na_runner_host(const na_runner *r, size_t i)
+{
+    return r && i < r->nhosts ? r->hosts[i].inv : NULL;
+}
+
+json_t *na_runner_targets(const na_runner *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && r && i < r->nhosts; i++)
+        json_array_append_new(a, json_string(r->hosts[i].inv->name));
+    return a;
+}
+
+/* ---- scheduling ----------------------------------------------------------------------------- */
+
+static void finish_run(na_runner *r);
+
+static void granted(void *ud)
+{
+    rn_host *h = ud;
+    if (h->state != RH_WAITING || h->granted)
+        return;
+    h->granted = true;
+    h->r->prog.waiting--;
+    rn_host_begin(h);
+}
+
+/* Start queued hosts while forks allow. Never runs a host program synchronously (each begins
+ * from its own event), so it never re-enters. */
+static void start_more(na_runner *r)
+{
+    while (!r->cancelled && r->next < r->nhosts && (!r->forks || r->in_flight < r->forks)) {
+        rn_host *h = &r->hosts[r->next++];
+        r->in_flight++;
+        r->prog.queued--;
+        if (r->hooks.acquire) {
+            h->state = RH_WAITING;
+            r->prog.waiting++;
+            h->lock = r->hooks.acquire(r->hooks.ud, h->inv->name, granted, h);
+        } else {
+            rn_host_begin(h);
+        }
+    }
+}
+
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    na_runner *r = arg;
+    start_more(r);
+}
+
+void rn_host_done(rn_host *h)
+{
+    na_runner *r = h->r;
+    if (h->lock && r->hooks.release)
+        r->hooks.release(r->hooks.ud, h->lock);
+    h->lock = NULL;
+    r->in_flight--;
+    if (h->cancelled)
+        r->prog.cancelled++;
+    else if (h->ok)
+        r->prog.ok++;
+    else
+        r->prog.failed++;
+    r->prog.changed += h->changed;
+    if (r->in_cancel)
+        return; /* cancel_cb finishes the run once every host is settled */
+    start_more(r);
+    if (r->prog.ok + r->prog.failed + r->prog.cancelled == r->nhosts)
+        finish_run(r);
+}
+
+int na_runner_start(na_runner *r, na_err *err)
+{
+    if (r->started)
+        return na_err_set(err, NA_E_INTERNAL, "runner: already started");
+    if (!r->base)
+        return na_err_set(err, NA_E_INTERNAL, "runner: no event loop");
+    r->kick = event_new(r->base, -1, 0, kick_cb, r);
+    if (!r->kick)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->nhosts; i++)
+        if (rn_host_init(&r->hosts[i]) < 0)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+    r->started = true;
+    r->start_ms = na_now_ms();
+    NA_LOGI(r->owner, "%zu host%s, forks %u%s%s", r->nhosts, r->nhosts == 1 ? "" : "s", r->forks,
+            r->check ? ", check mode" : "", r->diff ? ", diff" : "");
+    event_active(r->kick, EV_TIMEOUT, 0);
+    if (r->cancelled) { /* cancelled before it started: settle every host from the loop */
+        r->cancelled = false;
+        na_runner_cancel(r);
+    }
+    return 0;
+}
+
+int na_runner_run(na_runner *r, na_err *err)
+{
+    if (!r->base) {
+        if (!(r->base = event_base_new()))
+            return na_err_set(err, NA_E_NOMEM, "cannot create an event loop");
+        r->own_base = true;
+    }
+    if (na_runner_start(r, err) < 0)
+        return -1;
+    while (!r->finished) {
+        int rc = event_base_loop(r->base, EVLOOP_ONCE);
+        if (rc < 0)
+            return na_err_set(err, NA_E_INTERNAL, "event loop failed");
+        if (rc == 1 && !r->finished)
+            return na_err_set(err, NA_E_INTERNAL, "runner: nothing left to wait for, but %zu "
+                                                  "host(s) unfinished", r->in_flight);
+    }
+    if (r->cancelled)
+        return na_err_set(err, NA_E_CANCELLED, "cancelled");
+    return 0;
+}
+
+/* ---- cancel and finish ---------------------------------------------------------------------- */
+
+static void cancel_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    na_runner *r = arg;
+    if (r->finished || !r->started)
+        return;
+    r->in_cancel = true;
+    for (size_t i = 0; i < r->nhosts; i++) {
+        rn_host *h = &r->hosts[i];
+        if (h->state == RH_QUEUED) {
+            h->state = RH_DONE;
+            h->cancelled = true;
+            r->prog.queued--;
+            r->prog.cancelled++;
+            na_err_set(&h->err, NA_E_CANCELLED, "cancelled before it started");
+            rn_host_record(h);
+        } else if (h->state == RH_WAITING) {
+            r->prog.waiting--;
+            h->state = RH_DONE;
+            h->cancelled = true;
+            na_err_set(&h->err, NA_E_CANCELLED, "cancelled while waiting for the device");
+            rn_host_record(h);
+            rn_host_done(h);
+        } else if (h->state == RH_RUNNING) {
+            rn_host_abort(h);
+        }
+    }
+    r->next = r->nhosts;
+    r->in_cancel = false;
+    finish_run(r);
+}
+
+void na_runner_cancel(na_runner *r)
+{
+    if (!r || r->finished || r->cancelled)
+        return;
+    r->cancelled = true;
+    if (!r->started)
+        return;
+    if (!r->cancel_ev && !(r->cancel_ev = event_new(r->base, -1, 0, cancel_cb, r)))
+        return; /* OOM: hosts run to their end */
+    event_active(r->cancel_ev, EV_TIMEOUT, 0);
+}
+
+static void finish_run(na_runner *r)
+{
+    if (r->finished)
+        return;
+    r->finished = true;
+    r->prog.elapsed_ms = na_now_ms() - r->start_ms;
+    json_t *ordered = json_object(); /* hosts in inventory order, whatever order they ended in */
+    for (size_t i = 0; ordered && i < r->nhosts; i++) {
+        json_t *hj = json_object_get(r->hosts_json, r->hosts[i].inv->name);
+        if (hj)
+            json_object_set(ordered, r->hosts[i].inv->name, hj);
+    }
+    if (ordered) {
+        json_decref(r->hosts_json);
+        r->hosts_json = ordered;
+        json_object_set(r->results, "hosts", ordered);
+    }
+    json_object_set_new(r->results, "summary", rn_summary_json(&r->prog, r->ntasks, r->check));
+    NA_LOGI(r->owner, "done: %zu ok, %zu failed, %zu cancelled, %zu changed in %lld ms",
+            r->prog.ok, r->prog.failed, r->prog.cancelled, r->prog.changed,
+            (long long)r->prog.elapsed_ms);
+    na_err e = NA_ERR_INIT;
+    if (r->cancelled)
+        na_err_set(&e, NA_E_CANCELLED, "cancelled");
+    if (r->hooks.run_finished) /* the last thing: the hook may free the runner */
+        r->hooks.run_finished(r->hooks.ud, r->results, r->cancelled ? &e : NULL);
+}
+
+bool na_runner_done(const na_runner *r) { return r && r->finished; }
+
+void na_runner_progress(const na_runner *r, na_run_progress *p)
+{
+    *p = r->prog;
+    if (!r->finished)
+        p->elapsed_ms = r->started ? na_now_ms() - r->start_ms : 0;
+    p->running = r->in_flight - r->prog.waiting;
+}
+
+json_t *na_runner_results(const na_runner *r) { return r ? r->results : NULL; }
+
+int na_runner_exit_status(const na_runner *r)
+{
+    return r && r->finished && r->prog.ok == r->nhosts ? 0 : 1;
+}
+
+void na_runner_free(na_runner *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nhosts; i++) {
+        rn_host *h = &r->hosts[i];
+        if (h->lock && r->hooks.release)
+            r->hooks.release(r->hooks.ud, h->lock);
+        h->lock = NULL;
+        rn_host_free(h);
+    }
+    free(r->hosts);
+    if (r->kick)
+        event_free(r->kick);
+    if (r->cancel_ev)
+        event_free(r->cancel_ev);
+    if (r->own_base && r->base)
+        event_base_free(r->base);
+    if (r->own_platforms)
+        na_platforms_free(r->platforms);
+    json_decref(r->extra);
+    json_decref(r->results);
+    json_decref(r->hosts_json);
+    free(r->limit);
+    free(r->owner);
+    free(r->transcript_dir);
+    free(r);
+}

@@ -1,0 +1,164 @@
+/* runner.h — the playbook runner: plays x hosts -> one host program per device, all driven by ONE
+ * libevent event_base (no thread or process per device), with results as JSON. Used by
+ * `netauto run` (cli/cmd_run.c) and by netautod's backend (daemon/backend.h), which runs it on its
+ * own loop with its per-device lock and its event sink.
+ *
+ *   na_run_opts o = NA_RUN_OPTS_INIT;          // then set limit, check, forks, hooks ...
+ *   na_runner *r = na_runner_new(inv, pb, &o, &err);   // resolve + validate: NOTHING is sent
+ *   if (!r) exit 2;                                    // invalid input (err says where)
+ *   na_runner_run(r, &err);                            // own loop, returns when every host is done
+ *   json_t *res = na_runner_results(r);                // {"hosts": {...}, "summary": {...}}
+ *   int status = na_runner_exit_status(r);             // 0 all ok, 1 a host or task failed
+ *   na_runner_free(r);
+ *
+ * Prepare (na_runner_new) resolves each play's `hosts` against the inventory, intersected with
+ * o->limit; looks up every selected host's platform; validates the playbook for every host
+ * (na_pb_validate); checks that script tasks run over SSH. Any failure there is invalid input.
+ * Run: each host program opens its session, runs every task of every play that includes the host,
+ * in order, and closes; its tasks stop at its first failure unless the task has ignore_errors; a
+ * failing host never affects the others. `forks` caps hosts in flight. docs/runner.md has the
+ * details and the results schema.
+ *
+ * Event-loop contract (the daemon's, backend.h): na_runner_start() only schedules work; no hook
+ * ever runs inside na_runner_start() or na_runner_cancel() — hooks run later, from the loop.
+ * Not thread-safe: one runner is used from the thread running its event_base. */
+#ifndef NA_RUNNER_H
+#define NA_RUNNER_H
+
+#include "buf.h"
+#include "err.h"
+#include "inventory.h"
+#include "platform.h"
+#include "playbook.h"
+#include "transport.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct na_runner na_runner;
+
+/* The runner's grant callback, handed to the acquire hook: call it once, later, from the loop. */
+typedef void (*na_run_grant_fn)(void *grant_ud);
+
+/* Optional callbacks (every member may be NULL). JSON handed to a hook is borrowed: valid during
+ * the call only (json_incref / json_deep_copy to keep it). Per host the order is host_started,
+ * task_result*, host_finished; run_finished is the last call of a run. */
+typedef struct na_run_hooks {
+    void *ud; /* first argument of every hook */
+
+    /* Per-device exclusivity (the daemon's lock). acquire asks for `host` and returns a handle
+     * (never NULL), then calls grant(grant_ud) later from the loop — never inside acquire. The
+     * runner calls release(handle) exactly once per acquire: when the host is done, or to stop
+     * waiting (cancel, na_runner_free). Without acquire, hosts start as soon as forks allow. */
+    void *(*acquire)(void *ud, const char *host, na_run_grant_fn grant, void *grant_ud);
+    void (*release)(void *ud, void *handle);
+
+    /* Events. task: one task result (schema in docs/runner.md); result: the host's result;
+     * results: {"hosts": {...}, "summary": {...}}; err NULL when the run went to its end (host
+     * failures are in the results), NA_E_CANCELLED after na_runner_cancel. na_runner_free may be
+     * called from inside run_finished (and only there among the hooks) when the run was started
+     * with na_runner_start (na_runner_run still reads the runner after the loop). */
+    void (*host_started)(void *ud, const char *host);
+    void (*task_result)(void *ud, const char *host, json_t *task);
+    void (*host_finished)(void *ud, const char *host, json_t *result);
+    void (*run_finished)(void *ud, json_t *results, const na_err *err);
+
+    /* Metrics: one device command (command, config push, save, read) finished; a login refused
+     * by a device (NA_E_AUTH while opening). */
+    void (*command_observed)(void *ud, const char *host, int64_t elapsed_ms, bool ok);
+    void (*login_failed)(void *ud, const char *host);
+} na_run_hooks;
+
+#define NA_RUN_DEFAULT_FORKS 100
+
+typedef struct na_run_opts {
+    const char *limit;           /* --limit pattern; NULL or "" = every host the plays name */
+    const json_t *extra_vars;    /* object or NULL; deep-copied */
+    bool check;                  /* send nothing that changes state; render what would be sent */
+    bool diff;                   /* running-config before/after, unified diff per host */
+    unsigned forks;              /* hosts in flight (between acquire and release); 0 = unlimited;
+                                    NA_RUN_OPTS_INIT sets NA_RUN_DEFAULT_FORKS */
+    bool transport_override;     /* use `transport` for every host instead of the inventory's */
+    na_transport_kind transport;
+    int task_timeout_ms;         /* per-command deadline for tasks without `timeout`; 0 = the
+                                    inventory's (timeouts.command) */
+    int host_timeout_ms;         /* a host's whole program (open to close); 0 = none */
+    const char *transcript_dir;  /* one transcript per host session (DIR/HOST.transcript; the
+                                    directory is created); NULL = none */
+    na_platforms *platforms;     /* borrowed registry; NULL = the runner makes one with the
+                                    inventory's platform_dirs */
+    struct event_base *base;     /* borrowed loop to run on; NULL = na_runner_run makes one */
+    size_t config_window;        /* config lines in flight (na_config_opts.window); 0/1 =
+                                    lockstep */
+    const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
+    na_run_hooks hooks;          /* copied */
+} na_run_opts;
+
+#define NA_RUN_OPTS_INIT {.forks = NA_RUN_DEFAULT_FORKS}
+
+/* Prepare a run: select hosts, find platforms, validate everything. Nothing is sent. inv and pb
+ * (and o->platforms, o->base) are borrowed and must outlive the runner; the rest of o is copied.
+ * Returns a new runner (free with na_runner_free) or NULL + err: NA_E_YAML / NA_E_CONFIG /
+ * NA_E_NOTFOUND / NA_E_USAGE — all invalid input (exit status 2) — or NA_E_NOMEM / NA_E_IO. */
+na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const na_run_opts *o,
+                         na_err *err);
+
+/* The selected hosts, in inventory order (borrowed from the inventory). */
+size_t na_runner_host_count(const na_runner *r);
+const na_inv_host *na_runner_host(const na_runner *r, size_t i);
+/* New reference: array of the selected host names. */
+json_t *na_runner_targets(const na_runner *r);
+
+/* Start on o->base: schedules the first hosts and returns; the caller runs the loop. Hooks follow
+ * from the loop. -1 + err if already started or without a base. */
+int na_runner_start(na_runner *r, na_err *err);
+/* Blocking: start (with a private event_base when o->base is NULL) and dispatch until every host
+ * is done. Returns 0 when the run went to its end (hosts may have failed: see the results), -1 +
+ * err when it could not run or was cancelled. */
+int na_runner_run(na_runner *r, na_err *err);
+
+/* Stop: hosts not started are not started (cancelled), running hosts are stopped at once (their
+ * sessions closed, the task in progress and the host marked cancelled), lock requests released;
+ * run_finished(NA_E_CANCELLED) follows from the loop. No-op when done or already cancelled. */
+void na_runner_cancel(na_runner *r);
+
+bool na_runner_done(const na_runner *r);
+
+typedef struct na_run_progress {
+    size_t total;      /* selected hosts */
+    size_t queued;     /* not started (waiting for a fork slot) */
+    size_t waiting;    /* asked the acquire hook, not yet granted */
+    size_t running;    /* host programs in progress */
+    size_t ok, failed, cancelled; /* finished */
+    size_t changed;    /* finished hosts with a change */
+    int64_t elapsed_ms;
+} na_run_progress;
+void na_runner_progress(const na_runner *r, na_run_progress *p);
+
+/* Results so far: {"hosts": {NAME: host result}, "summary": {...}} (schema: docs/runner.md).
+ * Borrowed: valid until na_runner_free. Host entries appear when hosts finish; the summary is
+ * final once na_runner_done(). */
+json_t *na_runner_results(const na_runner *r);
+/* 0 when every host succeeded, 1 otherwise (failed or cancelled hosts). */
+int na_runner_exit_status(const na_runner *r);
+
+/* ---- text for people (runner_fmt.c; pure) ---- */
+
+/* One progress line without newline, e.g. "[ 37/100] 30 ok, 2 failed, 5 running, 63 queued,
+ * 1.2 s", cut to `width` columns (0 = no limit). Returns the length written (buf always
+ * NUL-terminated when cap > 0). */
+size_t na_run_progress_line(const na_run_progress *p, unsigned width, char *buf, size_t cap);
+
+/* The end-of-run table from na_runner_results(): one line per host (HOST STATUS CHANGED TASKS
+ * TIME ERROR; hosts in the order of the results) and a final line "N hosts: N ok, N failed, N
+ * changed in T s". Errors are cut to `err_width` characters (0 = whole). Appends to out. */
+int na_run_summary_table(const json_t *results, unsigned err_width, na_buf *out, na_err *err);
+
+/* Free. A runner still running is stopped without any hook except release (locks are given
+ * back). Safe inside run_finished. NULL is fine. */
+void na_runner_free(na_runner *r);
+
+#endif

@@ -1,0 +1,519 @@
+/* runner_host.c — one host's program on the event loop: open the session, then for each play
+ * that includes the host and each of its tasks: expand (with the results registered so far), run
+ * the task's operations (runner_task.c), record and report its result; --diff reads the
+ * running-config around the changes; close. One persistent libevent event per host watches the
+ * session's fd in the direction it wants, with its deadline as the timeout: no busy loop, no
+ * sleep. Not scheduling (runner.c) and not what a task sends (runner_task.c). */
+#include "clock.h"
+#include "diff.h"
+#include "log.h"
+#include "runner_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void host_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- recording ---------------------------------------------------------------------------- */
+
+static void host_fail(rn_host *h, const na_err *e)
+{
+    h->ok = false;
+    if (!na_err_isset(&h->err) && e)
+        h->err = *e;
+}
+
+/* Build the host's result and put it in the run's results. Returns it (borrowed). */
+static json_t *host_record(rn_host *h)
+{
+    rn_host_sum s = {
+        .status = h->cancelled ? "cancelled" : h->ok ? "ok" : "failed",
+        .ok = h->ok && !h->cancelled,
+        .changed = h->changed,
+        .err = &h->err,
+        .elapsed_ms = h->elapsed_ms,
+        .transport = na_transport_kind_name(h->kind),
+        .platform = h->plat ? h->plat->name : h->inv->platform,
+        .diff = h->diff,
+        .tasks = h->tasks,
+    };
+    json_t *j = rn_host_json(&s);
+    if (j)
+        json_object_set_new(h->r->hosts_json, h->inv->name, j);
+    return j;
+}
+
+void rn_host_record(rn_host *h) { host_record(h); }
+
+/* The task in h->cur is over: result JSON, hook, register, and whether the host goes on. */
+static void end_task(rn_host *h)
+{
+    na_runner *r = h->r;
+    rn_task_rec *t = &h->cur;
+    t->elapsed_ms = (na_now_us() - t->start_us) / 1000;
+    if (!t->ok && h->x && h->x->ignore_errors)
+        t->ignored = true;
+    const na_play *pl = na_pb_play(r->pb, t->play);
+    json_t *tj = rn_task_json(t, na_play_name(pl), r->check);
+    if (tj) {
+        json_array_append_new(h->tasks, tj);
+        r->ntasks++;
+        if (r->hooks.task_result)
+            r->hooks.task_result(r->hooks.ud, h->inv->name, tj);
+    }
+    const char *reg = t->task ? na_task_register(t->task) : NULL;
+    if (reg && t->reg)
+        json_object_set(h->registered, reg, t->reg);
+    h->changed |= t->changed;
+    if (!t->ok) {
+        NA_LOGW(h->inv->name, "task '%s' failed%s: %s", t->name ? t->name : "?",
+                t->ignored ? " (ignored)" : "", t->err.msg);
+        if (!t->ignored)
+            host_fail(h, &t->err);
+        else if (h->s && !na_session_usable(h->s)) {
+            na_err e = NA_ERR_INIT;
+            na_err_set(&e, NA_E_CLOSED, "the session is lost after task '%s' (%s)",
+                       t->name ? t->name : "?", t->err.msg);
+            host_fail(h, &e);
+        }
+    } else {
+        NA_LOGD(h->inv->name, "task '%s': %s in %lld ms", t->name ? t->name : "?",
+                t->skipped ? "skipped" : t->changed ? "changed" : "ok", (long long)t->elapsed_ms);
+    }
+    na_task_exp_free(h->x);
+    h->x = NULL;
+    rn_task_rec_free(&h->cur);
+}
+
+/* ---- the program ---------------------------------------------------------------------------- */
+
+enum { ADV_WAIT = 0, ADV_DONE = 1 };
+
+static bool changes_config(na_task_kind k) { return k == NA_TASK_CONFIG || k == NA_TASK_VLANS; }
+
+/* Start reading the running-config; -1 with e when it cannot start. */
+static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
+{
+    h->phase = phase;
+    na_cmd_opts co = {.timeout_ms = h->r->task_timeout_ms};
+    if (na_session_start_command(h->s, RN_RUNNING_CONFIG_CMD, &co, e) < 0) {
+        na_err_prefix(e, "--diff: reading the running-config: ");
+        return -1;
+    }
+    h->op = RN_OP_SESSION;
+    h->op_start_us = na_now_us();
+    return 0;
+}
+
+static void begin_task(rn_host *h, size_t p, const na_task *t)
+{
+    rn_task_rec_free(&h->cur);
+    h->cur.task = t;
+    h->cur.play = p;
+    h->cur.start_us = na_now_us();
+    h->cur.ok = true;
+    h->sub = 0;
+    h->iter = h->cmd = 0;
+    na_strv_free(&h->iter_out);
+}
+
+/* Pick and start the next task (or the diff read, or the end). */
+static int next_task(rn_host *h)
+{
+    na_runner *r = h->r;
+    size_t nplays = na_pb_play_count(r->pb);
+    for (;;) {
+        bool stop = !h->ok || h->cancelled;
+        while (!stop && h->play < nplays &&
+               (!h->plays[h->play] || h->task >= na_play_task_count(na_pb_play(r->pb, h->play)))) {
+            h->play++;
+            h->task = 0;
+        }
+        if (stop || h->play >= nplays) {
+            na_err e = NA_ERR_INIT;
+            if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled) {
+                if (start_diff_read(h, PH_DIFF_AFTER, &e) == 0)
+                    return ADV_WAIT;
+                host_fail(h, &e);
+            }
+            h->phase = PH_END;
+            return ADV_DONE;
+        }
+        size_t p = h->play;
+        const na_task *t = na_play_task(na_pb_play(r->pb, p), h->task++);
+        begin_task(h, p, t);
+        na_pb_vars v = {
+            .host = h->inv->name,
+            .host_vars = h->inv->vars,
+            .extra_vars = r->extra,
+            .registered = h->registered,
+            .registered_partial = r->check,
+        };
+        na_err e = NA_ERR_INIT;
+        if (na_task_expand(t, &v, &h->x, &e) < 0) {
+            h->cur.name = strdup(na_task_name(t));
+            rn_task_fail(h, &e);
+            end_task(h);
+            continue;
+        }
+        h->cur.name = strdup(h->x->name);
+        h->cur.partial = h->x->partial;
+        if (h->x->skipped) {
+            h->cur.skipped = true;
+            h->cur.reg = na_result_skipped();
+            end_task(h);
+            continue;
+        }
+        if (h->diff_wanted && !h->cfg_before && changes_config(h->x->kind)) {
+            if (start_diff_read(h, PH_DIFF_BEFORE, &e) == 0)
+                return ADV_WAIT;
+            rn_task_fail(h, &e); /* the session is gone: the task cannot run */
+            end_task(h);
+            continue;
+        }
+        h->phase = PH_TASK;
+        if (rn_task_step(h) == RN_WAIT)
+            return ADV_WAIT;
+        end_task(h);
+    }
+}
+
+static int open_session(rn_host *h)
+{
+    na_runner *r = h->r;
+    na_err e = NA_ERR_INIT;
+    if (r->transcript_dir) {
+        char path[4096], name[256];
+        snprintf(name, sizeof name, "%s", h->inv->name);
+        for (char *c = name; *c; c++)
+            if (*c == '/')
+                *c = '_';
+        snprintf(path, sizeof path, "%s/%s.transcript", r->transcript_dir, name);
+        char label[512];
+        snprintf(label, sizeof label, "%s %s over %s", h->inv->name, h->plat->name,
+                 na_transport_kind_name(h->kind));
+        if (!(h->tr = na_transcript_open(path, label, &e))) {
+            host_fail(h, &e);
+            return -1;
+        }
+    }
+    na_transport *t = na_transport_new(h->kind, na_inv_conn(h->inv, h->kind), &e);
+    if (!t) {
+        host_fail(h, &e);
+        return -1;
+    }
+    na_session_opts so = {
+        .name = h->inv->name,
+        .secret = h->inv->secret,
+        .command_timeout_ms = r->task_timeout_ms,
+        .transcript = h->tr,
+    };
+    if (!(h->s = na_session_new(t, h->plat, &so, &e)) || na_session_start_open(h->s, &e) < 0) {
+        host_fail(h, &e);
+        return -1;
+    }
+    h->phase = PH_OPEN;
+    h->op = RN_OP_SESSION;
+    h->op_start_us = na_now_us();
+    return 0;
+}
+
+/* The operation in h->op ended: collect how. */
+static void op_complete(rn_host *h, na_status st)
+{
+    na_runner *r = h->r;
+    h->op_st = st == NA_OK ? NA_OK : NA_ERROR;
+    if (h->op == RN_OP_SESSION) {
+        na_result_free(&h->res);
+        na_session_take_result(h->s, &h->res);
+        if (h->phase != PH_OPEN && r->hooks.command_observed)
+            r->hooks.command_observed(r->hooks.ud, h->inv->name,
+                                      (na_now_us() - h->op_start_us) / 1000, h->op_st == NA_OK);
+    }
+    h->op = RN_OP_NONE;
+}
+
+/* Advance the program after an operation ended (or at the beginning). */
+static int advance(rn_host *h)
+{
+    na_runner *r = h->r;
+    switch (h->phase) {
+    case PH_OPEN:
+        if (h->op_st != NA_OK) {
+            if (h->op_err.code == NA_E_AUTH && r->hooks.login_failed)
+                r->hooks.login_failed(r->hooks.ud, h->inv->name);
+            host_fail(h, &h->op_err);
+            h->phase = PH_END;
+            return ADV_DONE;
+        }
+        NA_LOGD(h->inv->name, "open (%s, %s) in %lld ms", na_transport_kind_name(h->kind),
+                h->plat->name, (long long)(na_now_us() - h->op_start_us) / 1000);
+        return next_task(h);
+    case PH_TASK:
+        if (rn_task_step(h) == RN_WAIT)
+            return ADV_WAIT;
+        end_task(h);
+        return next_task(h);
+    case PH_DIFF_BEFORE:
+        if (h->op_st != NA_OK) {
+            rn_task_fail(h, &h->op_err); /* the task that was about to change the config */
+            na_err_prefix(&h->cur.err, "--diff: reading the running-config: ");
+            end_task(h);
+            return next_task(h);
+        }
+        h->cfg_before = h->res.output ? strdup(h->res.output) : strdup("");
+        h->phase = PH_TASK;
+        if (rn_task_step(h) == RN_WAIT)
+            return ADV_WAIT;
+        end_task(h);
+        return next_task(h);
+    case PH_DIFF_AFTER: {
+        na_err e = NA_ERR_INIT;
+        if (h->op_st != NA_OK) {
+            na_err_prefix(&h->op_err, "--diff: reading the running-config afterwards: ");
+            host_fail(h, &h->op_err);
+        } else {
+            na_buf d;
+            na_buf_init(&d, RN_OUTPUT_MAX);
+            na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
+            char la[300], lb[300];
+            snprintf(la, sizeof la, "%s running-config before", h->inv->name);
+            snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
+            o.label_a = la;
+            o.label_b = lb;
+            const char *after = h->res.output ? h->res.output : "";
+            if (na_diff_unified(h->cfg_before, strlen(h->cfg_before), after, strlen(after), &o,
+                                &d, NULL, &e) < 0)
+                host_fail(h, &e);
+            else
+                h->diff = na_buf_steal(&d);
+            na_buf_free(&d);
+        }
+        h->phase = PH_END;
+        return ADV_DONE;
+    }
+    case PH_END: return ADV_DONE;
+    }
+    return ADV_DONE;
+}
+
+/* ---- the event ------------------------------------------------------------------------------ */
+
+/* Watch what the operation in flight waits for. */
+static int arm(rn_host *h)
+{
+    na_runner *r = h->r;
+    int fd, want;
+    int64_t deadline;
+    if (h->op == RN_OP_SESSION) {
+        fd = na_session_fd(h->s);
+        want = na_session_want(h->s);
+        deadline = na_session_deadline(h->s);
+    } else {
+        na_transport *t = na_session_transport(h->s);
+        fd = t->ops->fd(t);
+        want = t->ops->want(t);
+        deadline = h->op == RN_OP_EXEC ? na_ssh_exec_deadline(h->exec)
+                                        : na_ssh_xfer_deadline(h->xfer);
+    }
+    if (h->deadline_ms > 0 && (deadline <= 0 || h->deadline_ms < deadline))
+        deadline = h->deadline_ms;
+    short what = fd < 0 ? 0 : (short)((want & NA_WANT_READ ? EV_READ : 0) |
+                                      (want & NA_WANT_WRITE ? EV_WRITE : 0));
+    if (!what && deadline <= 0)
+        return na_err_set(&h->op_err, NA_E_INTERNAL, "nothing to wait for (no socket, no deadline)");
+    /* While opening, the transport may close one descriptor and get another with the same number
+     * in one step (resolver, then socket): re-register then. Afterwards the socket is stable. */
+    if (what != h->ev_what || (what && fd != h->ev_fd) || h->phase == PH_OPEN) {
+        event_del(h->ev);
+        event_assign(h->ev, r->base, what ? fd : -1, what ? (short)(what | EV_PERSIST) : 0, host_cb,
+                     h);
+        h->ev_fd = what ? fd : -1;
+        h->ev_what = what;
+    }
+    int64_t ms = 3600 * 1000;
+    if (deadline > 0) {
+        ms = deadline - na_now_ms();
+        ms = ms < 0 ? 0 : ms + 1; /* +1: never wake a hair before the deadline */
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    if (event_add(h->ev, &tv) < 0)
+        return na_err_set(&h->op_err, NA_E_INTERNAL, "cannot watch the session's socket");
+    return 0;
+}
+
+static na_status op_step(rn_host *h)
+{
+    switch (h->op) {
+    case RN_OP_SESSION: return na_session_step(h->s, &h->op_err);
+    case RN_OP_EXEC: return na_ssh_exec_step(h->exec, &h->op_err);
+    case RN_OP_XFER: return na_ssh_xfer_step(h->xfer, &h->op_err);
+    case RN_OP_NONE: break;
+    }
+    return NA_OK;
+}
+
+static void finish_host(rn_host *h)
+{
+    na_runner *r = h->r;
+    if (h->ev)
+        event_del(h->ev);
+    h->ev_what = 0;
+    na_ssh_exec_free(h->exec);
+    h->exec = NULL;
+    na_ssh_xfer_free(h->xfer);
+    h->xfer = NULL;
+    na_session_free(h->s); /* closes (non-blocking) */
+    h->s = NULL;
+    na_err e = NA_ERR_INIT;
+    if (h->tr && na_transcript_close(h->tr, &e) < 0)
+        NA_LOGW(h->inv->name, "transcript: %s", e.msg);
+    h->tr = NULL;
+    h->elapsed_ms = h->start_ms ? na_now_ms() - h->start_ms : 0;
+    h->state = RH_DONE;
+    /* what only the program needed goes now, not when the whole run ends (1,000s of hosts) */
+    na_task_exp_free(h->x);
+    h->x = NULL;
+    rn_task_rec_free(&h->cur);
+    na_strv_free(&h->iter_out);
+    na_result_free(&h->res);
+    na_vlan_list_free(&h->vl);
+    na_strv_free(&h->plan);
+    json_decref(h->registered);
+    h->registered = NULL;
+    free(h->cfg_before);
+    h->cfg_before = NULL;
+    if (h->ok && !h->cancelled)
+        NA_LOGI(h->inv->name, "ok%s, %zu task%s in %lld ms", h->changed ? ", changed" : "",
+                json_array_size(h->tasks), json_array_size(h->tasks) == 1 ? "" : "s",
+                (long long)h->elapsed_ms);
+    else
+        NA_LOGW(h->inv->name, "%s: %s", h->cancelled ? "cancelled" : "failed", h->err.msg);
+    json_t *j = host_record(h);
+    if (j && r->hooks.host_finished)
+        r->hooks.host_finished(r->hooks.ud, h->inv->name, j);
+    rn_host_done(h); /* the last thing: it may finish the run (and the runner be freed) */
+}
+
+/* Run the program until it must wait, or to its end. */
+static void drive(rn_host *h)
+{
+    for (;;) {
+        if (h->op != RN_OP_NONE) {
+            na_status st;
+            if (h->deadline_ms > 0 && na_now_ms() >= h->deadline_ms) {
+                na_err_set(&h->op_err, NA_E_TIMEOUT, "%s: the host did not finish within %.1f s",
+                           h->inv->name, h->r->host_timeout_ms / 1000.0);
+                na_session_close(h->s); /* out of step now */
+                st = NA_ERROR;
+            } else {
+                st = op_step(h);
+            }
+            if (st == NA_AGAIN) {
+                if (arm(h) == 0)
+                    return;
+                st = NA_ERROR;
+            }
+            op_complete(h, st);
+        }
+        if (advance(h) == ADV_DONE) {
+            finish_host(h);
+            return;
+        }
+        if (h->op == RN_OP_NONE) { /* a bug: waiting for nothing would hang the host */
+            na_err e = NA_ERR_INIT;
+            na_err_set(&e, NA_E_INTERNAL, "runner: task waits without an operation");
+            host_fail(h, &e);
+            finish_host(h);
+            return;
+        }
+    }
+}
+
+static void host_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rn_host *h = arg;
+    na_runner *r = h->r;
+    if (h->state != RH_RUNNING)
+        return;
+    if (!h->start_ms) { /* the first call: begin */
+        h->start_ms = na_now_ms();
+        if (r->host_timeout_ms > 0)
+            h->deadline_ms = h->start_ms + r->host_timeout_ms;
+        h->ok = true;
+        if (r->hooks.host_started)
+            r->hooks.host_started(r->hooks.ud, h->inv->name);
+        if (open_session(h) < 0) {
+            finish_host(h);
+            return;
+        }
+    }
+    drive(h);
+}
+
+int rn_host_init(rn_host *h)
+{
+    h->ev = event_new(h->r->base, -1, 0, host_cb, h);
+    return h->ev ? 0 : -1;
+}
+
+void rn_host_begin(rn_host *h)
+{
+    h->state = RH_RUNNING;
+    event_assign(h->ev, h->r->base, -1, 0, host_cb, h);
+    h->ev_fd = -1;
+    h->ev_what = 0;
+    event_active(h->ev, EV_TIMEOUT, 0);
+}
+
+void rn_host_abort(rn_host *h)
+{
+    h->cancelled = true;
+    if (h->x || h->op != RN_OP_NONE) { /* the task in progress */
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_CANCELLED, "cancelled");
+        if (h->x) {
+            rn_task_fail(h, &e);
+            end_task(h);
+        }
+    }
+    na_err_set(&h->err, NA_E_CANCELLED, "cancelled");
+    if (h->ev)
+        event_del(h->ev);
+    h->op = RN_OP_NONE;
+    if (!h->start_ms) { /* granted but the program never began */
+        h->state = RH_DONE;
+        host_record(h);
+        rn_host_done(h);
+        return;
+    }
+    finish_host(h);
+}
+
+void rn_host_free(rn_host *h)
+{
+    if (h->ev)
+        event_free(h->ev);
+    h->ev = NULL;
+    na_ssh_exec_free(h->exec);
+    na_ssh_xfer_free(h->xfer);
+    na_session_free(h->s);
+    h->s = NULL;
+    na_transcript_close(h->tr, NULL);
+    h->tr = NULL;
+    na_task_exp_free(h->x);
+    h->x = NULL;
+    rn_task_rec_free(&h->cur);
+    na_strv_free(&h->iter_out);
+    na_result_free(&h->res);
+    na_vlan_list_free(&h->vl);
+    na_strv_free(&h->plan);
+    json_decref(h->registered);
+    json_decref(h->tasks);
+    free(h->plays);
+    free(h->cfg_before);
+    free(h->diff);
+}

@@ -1,0 +1,203 @@
+/* runner_int.h — the runner's internal state, shared by its files: runner.c (prepare, schedule,
+ * cancel, finish), runner_host.c (one host's program: open, tasks, diff, close, on the loop),
+ * runner_task.c / runner_script.c (what each task kind sends), runner_result.c (result JSON).
+ * Not public: callers use runner.h. */
+#ifndef NA_RUNNER_INT_H
+#define NA_RUNNER_INT_H
+
+#include "buf.h"
+#include "runner.h"
+#include "session.h"
+#include "ssh.h"
+#include "strv.h"
+#include "transcript.h"
+#include "vlans.h"
+
+#include <event2/event.h>
+
+/* ---- one task's record (what becomes its result JSON) ------------------------------------ */
+
+typedef struct rn_task_rec {
+    const na_task *task;
+    size_t play;          /* play index */
+    char *name;           /* rendered name (owned) */
+    bool ok, changed, skipped, ignored;
+    bool partial;         /* --check: some values depend on results of tasks not run */
+    na_buf output;        /* device output / rendered text (bounded) */
+    na_strv commands;     /* every line sent (or, with --check, that would be sent) */
+    na_err err;
+    int64_t start_us, elapsed_ms;
+    bool script;          /* script task: rc / stdout / stderr below */
+    int rc;
+    na_buf out, errout;
+    json_t *items;        /* loop: per-item registered results (array) */
+    json_t *reg;          /* what `register:` stores */
+} rn_task_rec;
+
+void rn_task_rec_init(rn_task_rec *t);
+void rn_task_rec_free(rn_task_rec *t);
+
+/* ---- result JSON (runner_result.c; pure) -------------------------------------------------- */
+
+/* Text as a JSON string: registered secrets redacted, invalid UTF-8 replaced by U+FFFD. New
+ * reference (NULL only on OOM). */
+json_t *rn_text(const char *s, size_t n);
+/* null when err holds no error, else {"code": na_code_name, "message"} (redacted). New ref. */
+json_t *rn_error_json(const na_err *err);
+/* One task result: {"name", "play", "action", "ok", "changed", "skipped", "ignored", "output",
+ * "elapsed_ms", "commands", "error"} (+ "partial" with --check, + "rc", "stdout", "stderr" for
+ * scripts). New reference. */
+json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check);
+
+typedef struct rn_host_sum {
+    const char *status;     /* "ok", "failed", "cancelled" */
+    bool ok, changed;
+    const na_err *err;
+    int64_t elapsed_ms;
+    const char *transport, *platform;
+    const char *diff;       /* NULL = no diff taken */
+    json_t *tasks;          /* borrowed array */
+} rn_host_sum;
+/* {"status", "ok", "changed", "error", "elapsed_ms", "transport", "platform", "tasks", "diff"?}.
+ * New reference. */
+json_t *rn_host_json(const rn_host_sum *h);
+/* {"hosts", "ok", "failed", "cancelled", "changed", "tasks", "elapsed_ms", "check"}. */
+json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check);
+
+/* ---- the runner ---------------------------------------------------------------------------- */
+
+typedef enum { RH_QUEUED = 0, RH_WAITING, RH_RUNNING, RH_DONE } rn_hstate;
+typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER } rn_op;
+
+/* Where a host program is. */
+typedef enum {
+    PH_OPEN = 0,    /* opening the session */
+    PH_TASK,        /* running h->x (task kind continuation, h->sub) */
+    PH_DIFF_BEFORE, /* reading the running-config before the first change */
+    PH_DIFF_AFTER,  /* ... and after the last task */
+    PH_END,         /* close and finish */
+} rn_phase;
+
+typedef struct rn_host rn_host;
+struct rn_host {
+    na_runner *r;
+    size_t index;                  /* in r->hosts */
+    const na_inv_host *inv;
+    const na_platform *plat;
+    na_transport_kind kind;
+    unsigned char *plays;          /* plays[p] != 0: play p includes this host */
+    rn_hstate state;
+    void *lock;                    /* acquire handle, NULL when none */
+    bool granted;
+
+    struct event *ev;              /* the one event: fd (persistent) + deadline */
+    int ev_fd;
+    short ev_what;                 /* EV_READ/EV_WRITE assigned (0 = not assigned) */
+
+    na_session *s;
+    na_transcript *tr;
+    rn_phase phase;
+    size_t play, task;             /* next task to run: plays[play].tasks[task] */
+    na_task_exp *x;                /* the task running */
+    int sub;                       /* step within the task kind */
+    size_t iter, cmd;              /* command / script: position */
+    na_strv iter_out;              /* command: outputs of the current item's commands */
+    bool item_failed;              /* the current loop item failed (the task goes on with the
+                                      next item while the session is usable) */
+    na_err item_err;
+    rn_task_rec cur;
+
+    rn_op op;                      /* operation in flight */
+    na_ssh_exec *exec;
+    na_ssh_xfer *xfer;
+    na_status op_st;               /* how the last operation ended (NA_OK / NA_ERROR) */
+    na_err op_err;
+    na_result res;                 /* the last session operation's result */
+    int64_t op_start_us;
+
+    na_vlan_list vl;               /* vlans: the device's VLANs */
+    na_strv plan;                  /* vlans: commands */
+    char remote[160];              /* script: remote path */
+
+    json_t *registered;            /* object: register name -> result */
+    json_t *tasks;                 /* array of task results */
+    size_t ntasks;
+    bool ok, changed, cancelled;
+    na_err err;                    /* the host's error (first failure) */
+    int64_t start_ms, deadline_ms; /* host_timeout_ms */
+    int64_t elapsed_ms;
+
+    bool diff_wanted;              /* --diff and the platform has a config mode */
+    char *cfg_before;              /* running-config before the first change */
+    char *diff;                    /* unified diff */
+};
+
+struct na_runner {
+    const na_inventory *inv;
+    const na_playbook *pb;
+    na_platforms *platforms;
+    bool own_platforms;
+    struct event_base *base;
+    bool own_base;
+    json_t *extra;
+    char *limit, *owner, *transcript_dir;
+    bool check, diff;
+    unsigned forks;
+    bool transport_override;
+    na_transport_kind transport;
+    int task_timeout_ms, host_timeout_ms;
+    size_t config_window;
+    na_run_hooks hooks;
+
+    rn_host *hosts;
+    size_t nhosts;
+    size_t next;            /* next queued host */
+    size_t in_flight;       /* waiting + running */
+    na_run_progress prog;
+    size_t ntasks;          /* task results so far */
+    struct event *kick;     /* start hosts (from the loop) */
+    struct event *cancel_ev;
+    bool started, finished, cancelled;
+    bool in_cancel;         /* cancel_cb is settling hosts: rn_host_done does not finish */
+    int64_t start_ms;
+    json_t *results, *hosts_json;
+};
+
+/* runner.c: a host program ended (state RH_DONE set by the caller): release, account, start the
+ * next hosts, finish the run when it was the last. */
+void rn_host_done(rn_host *h);
+
+/* runner_host.c */
+int rn_host_init(rn_host *h);         /* its event (at start); -1 on OOM */
+void rn_host_begin(rn_host *h);       /* granted: run the program from the loop */
+void rn_host_abort(rn_host *h);       /* cancel a running host (closes its session) */
+void rn_host_record(rn_host *h);      /* put its result in the run's results (no hook) */
+void rn_host_free(rn_host *h);        /* everything a host holds (no hooks) */
+
+/* runner_task.c: task kind continuations. Each starts the next operation (returning RN_WAIT)
+ * or completes the task (RN_DONE, h->cur filled). Called with h->sub == 0 first, then after
+ * each operation with h->op_st / h->op_err / h->res set. */
+enum { RN_WAIT = 0, RN_DONE = 1 };
+int rn_task_step(rn_host *h);
+/* Start a session operation (sets h->op); -1 (task error recorded) if it cannot start. */
+int rn_start_command(rn_host *h, const char *cmd, int timeout_ms);
+/* Set the task's failure from e (first error wins). */
+void rn_task_fail(rn_host *h, const na_err *e);
+/* Per-command timeout for the task in progress. */
+int rn_task_timeout(const rn_host *h);
+/* The current loop item failed with e (the task too). */
+void rn_item_fail(rn_host *h, const na_err *e);
+/* Keep a loop item's registered result (a task without loop: the result); takes item. */
+void rn_add_item(rn_host *h, json_t *item);
+/* A looping task's registered result from its items; returns RN_DONE. */
+int rn_finish_items(rn_host *h);
+
+/* runner_script.c */
+int rn_script_step(rn_host *h);
+
+/* The running-config read for --diff, and the VLAN table read. */
+#define RN_RUNNING_CONFIG_CMD "show running-config"
+#define RN_VLAN_READ_CMD "show vlan brief"
+#define RN_OUTPUT_MAX ((size_t)16 << 20)
+
+#endif

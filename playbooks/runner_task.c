@@ -1,0 +1,398 @@
+/* runner_task.c — what each task kind sends, as resumable steps on the host's session: command
+ * (each command of each loop item, then the expect patterns), config (one push), save, vlans
+ * (read `show vlan brief` -> plan -> push -> read again -> verify) and --check rendering. Each
+ * step either starts the next session operation (RN_WAIT) or completes the task (RN_DONE) with
+ * its record and registered result filled. Not scheduling or the event loop (runner_host.c) and
+ * not scripts (runner_script.c). */
+#include "clock.h"
+#include "pb_internal.h"
+#include "runner_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+void rn_task_fail(rn_host *h, const na_err *e)
+{
+    h->cur.ok = false;
+    if (!na_err_isset(&h->cur.err) && e)
+        h->cur.err = *e;
+    if (!na_err_isset(&h->cur.err))
+        na_err_set(&h->cur.err, NA_E_INTERNAL, "task failed");
+}
+
+int rn_task_timeout(const rn_host *h)
+{
+    if (h->x && h->x->timeout_ms > 0)
+        return h->x->timeout_ms;
+    return h->r->task_timeout_ms;
+}
+
+/* Append a piece of output (pieces separated by a newline). Past the ceiling the shown output
+ * is cut; the registered result still has everything. */
+static void out_add(rn_host *h, const char *s, size_t n)
+{
+    na_buf *b = &h->cur.output;
+    if (b->len && na_buf_append(b, "\n", 1, NULL, NULL) < 0)
+        return;
+    if (na_buf_append(b, s, n, NULL, NULL) < 0) {
+        size_t room = b->max > b->len ? b->max - b->len : 0;
+        na_buf_append(b, s, room, NULL, NULL);
+    }
+}
+
+static void out_add_cstr(rn_host *h, const char *s)
+{
+    if (s)
+        out_add(h, s, strlen(s));
+}
+
+static void cmd_add(rn_host *h, const char *line) { na_strv_push(&h->cur.commands, line, NULL); }
+
+int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
+{
+    na_cmd_opts co = {.timeout_ms = timeout_ms};
+    na_err e = NA_ERR_INIT;
+    if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
+        h->op_err = e;
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    cmd_add(h, cmd);
+    h->op = RN_OP_SESSION;
+    h->op_start_us = na_now_us();
+    return 0;
+}
+
+static int start_config(rn_host *h, const na_strv *lines)
+{
+    na_config_opts co = {.timeout_ms = rn_task_timeout(h), .window = h->r->config_window};
+    na_err e = NA_ERR_INIT;
+    if (na_session_start_config(h->s, (const char *const *)lines->v, lines->n, &co, &e) < 0) {
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    h->op = RN_OP_SESSION;
+    h->op_start_us = na_now_us();
+    return 0;
+}
+
+/* After a config push: the lines the device got, their output, and whether they changed it. */
+static void config_done(rn_host *h)
+{
+    for (size_t i = 0; i < h->res.nlines; i++) {
+        cmd_add(h, h->res.lines[i].line);
+        if (h->res.lines[i].output && *h->res.lines[i].output)
+            out_add_cstr(h, h->res.lines[i].output);
+    }
+    /* every line the device took changes it; a rejected line does not */
+    h->cur.changed |= h->res.nlines > (h->res.failed_line ? 1u : 0u);
+    if (h->op_st != NA_OK)
+        rn_task_fail(h, &h->op_err);
+}
+
+void rn_item_fail(rn_host *h, const na_err *e)
+{
+    if (!h->item_failed && e)
+        h->item_err = *e;
+    h->item_failed = true;
+    rn_task_fail(h, e);
+}
+
+void rn_add_item(rn_host *h, json_t *item)
+{
+    if (!item)
+        return;
+    if (!h->x->task->loop) {
+        json_decref(h->cur.reg);
+        h->cur.reg = item;
+    } else if (h->cur.items || (h->cur.items = json_array())) {
+        json_array_append_new(h->cur.items, item);
+    } else {
+        json_decref(item);
+    }
+}
+
+int rn_finish_items(rn_host *h)
+{
+    if (h->x->task->loop) {
+        json_decref(h->cur.reg);
+        h->cur.reg = na_result_loop(h->cur.items ? h->cur.items : json_array());
+        h->cur.items = NULL;
+    }
+    return RN_DONE;
+}
+
+static const char *msg_of(const rn_host *h) { return h->cur.ok ? NULL : h->cur.err.msg; }
+
+/* ---- --check ------------------------------------------------------------------------------ */
+
+static int check_render(rn_host *h)
+{
+    const na_task_exp *x = h->x;
+    na_err e = NA_ERR_INIT;
+    if (x->kind == NA_TASK_SAVE && !h->plat->save.send) {
+        na_err_set(&e, NA_E_UNSUPPORTED, "platform '%s' has no save command", h->plat->name);
+        rn_task_fail(h, &e);
+        return RN_DONE;
+    }
+    na_render_ctx ctx = {.save_command = h->plat->save.send, .vlan_read_command = RN_VLAN_READ_CMD};
+    if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0) {
+        rn_task_fail(h, &e);
+        return RN_DONE;
+    }
+    /* what would be sent: the rendered lines without their [section] headers */
+    const char *p = na_buf_cstr(&h->cur.output);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n && p[0] != '[')
+            na_strv_pushn(&h->cur.commands, p, n, NULL);
+        p += n + (nl ? 1 : 0);
+    }
+    switch (x->kind) {
+    case NA_TASK_CONFIG:
+        h->cur.changed = x->config.n > 0;
+        h->cur.reg = na_result_change(&x->config, h->cur.changed, false, NULL);
+        break;
+    case NA_TASK_SAVE:
+        h->cur.changed = true;
+        h->cur.reg = na_result_change(&h->cur.commands, true, false, NULL);
+        break;
+    case NA_TASK_SCRIPT: h->cur.changed = true; break;
+    default: break; /* command: nothing changes; not run, so nothing is registered */
+    }
+    return RN_DONE;
+}
+
+/* ---- command -------------------------------------------------------------------------------- */
+
+/* An item is over: its expect patterns (when it did not fail already), its registered result
+ * for the commands that ran (outputs in h->iter_out). */
+static void command_item_end(rn_host *h, const na_task_iter *it)
+{
+    if (!h->item_failed && it->expect.n) { /* all of the item's outputs, joined by newlines */
+        na_buf all;
+        na_buf_init(&all, 0);
+        for (size_t i = 0; i < h->iter_out.n; i++) {
+            if (i)
+                na_buf_append(&all, "\n", 1, NULL, NULL);
+            na_buf_puts(&all, h->iter_out.v[i], NULL);
+        }
+        na_err e = NA_ERR_INIT;
+        if (na_task_iter_expect(it, na_buf_cstr(&all), all.len, &e) < 0)
+            rn_item_fail(h, &e);
+        na_buf_free(&all);
+    }
+    na_strv ran = NA_STRV_INIT;
+    for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++)
+        na_strv_push(&ran, it->commands.v[i], NULL);
+    rn_add_item(h, na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
+                                     h->item_failed ? h->item_err.msg : NULL));
+    na_strv_free(&ran);
+    na_strv_free(&h->iter_out);
+    h->item_failed = false;
+    na_err_clear(&h->item_err);
+}
+
+/* Every item runs (like Ansible's loops) while the session is usable; within an item the
+ * commands stop at the first failure. */
+static int k_command(rn_host *h)
+{
+    na_task_exp *x = h->x;
+    if (h->sub == 1) { /* a command ended */
+        h->sub = 0;
+        const char *out = h->res.output ? h->res.output : "";
+        na_strv_push(&h->iter_out, out, NULL);
+        out_add(h, out, h->res.output ? h->res.output_len : 0);
+        if (h->op_st == NA_OK) {
+            h->cmd++;
+        } else {
+            rn_item_fail(h, &h->op_err);
+            command_item_end(h, &x->iters[h->iter]);
+            h->iter++;
+            h->cmd = 0;
+            if (!na_session_usable(h->s))
+                return rn_finish_items(h);
+        }
+    }
+    for (; h->iter < x->n_iters; h->iter++, h->cmd = 0) {
+        na_task_iter *it = &x->iters[h->iter];
+        if (it->skipped) {
+            rn_add_item(h, na_result_skipped());
+            continue;
+        }
+        if (h->cmd < it->commands.n) {
+            if (rn_start_command(h, it->commands.v[h->cmd], rn_task_timeout(h)) == 0) {
+                h->sub = 1;
+                return RN_WAIT;
+            }
+            rn_item_fail(h, &h->op_err);
+            command_item_end(h, it);
+            if (!na_session_usable(h->s))
+                return rn_finish_items(h);
+            continue;
+        }
+        command_item_end(h, it);
+    }
+    return rn_finish_items(h);
+}
+
+/* ---- config, save ----------------------------------------------------------------------------- */
+
+static int k_config(rn_host *h)
+{
+    na_task_exp *x = h->x;
+    if (h->sub == 0) {
+        if (x->config.n == 0) {
+            h->cur.reg = na_result_change(&x->config, false, false, NULL);
+            return RN_DONE;
+        }
+        if (start_config(h, &x->config) < 0) {
+            h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
+            return RN_DONE;
+        }
+        h->sub = 1;
+        return RN_WAIT;
+    }
+    config_done(h);
+    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
+    return RN_DONE;
+}
+
+static int k_save(rn_host *h)
+{
+    if (h->sub == 0) {
+        na_err e = NA_ERR_INIT;
+        if (na_session_start_save(h->s, &e) < 0) {
+            rn_task_fail(h, &e);
+            h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
+            return RN_DONE;
+        }
+        cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
+        h->op = RN_OP_SESSION;
+        h->op_start_us = na_now_us();
+        h->sub = 1;
+        return RN_WAIT;
+    }
+    out_add(h, h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0);
+    if (h->op_st != NA_OK)
+        rn_task_fail(h, &h->op_err);
+    h->cur.changed = h->cur.ok;
+    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
+    return RN_DONE;
+}
+
+/* ---- vlans -------------------------------------------------------------------------------- */
+
+static int read_vlans(rn_host *h, na_vlan_list *out)
+{
+    na_err e = NA_ERR_INIT;
+    if (h->op_st != NA_OK) {
+        rn_task_fail(h, &h->op_err);
+        return -1;
+    }
+    na_vlan_list_free(out);
+    if (na_vlans_parse(h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0,
+                       out, &e) < 0) {
+        na_err_prefix(&e, "'%s': ", RN_VLAN_READ_CMD);
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    return 0;
+}
+
+static int vlans_done(rn_host *h)
+{
+    h->cur.reg = na_result_change(&h->plan, h->cur.changed, !h->cur.ok, msg_of(h));
+    return RN_DONE;
+}
+
+static int k_vlans(rn_host *h)
+{
+    na_task_exp *x = h->x;
+    na_err e = NA_ERR_INIT;
+    switch (h->sub) {
+    case 0:
+        na_strv_free(&h->plan);
+        if (x->partial) { /* --check: the wanted VLANs come from results of tasks not run */
+            out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
+                            "registered by tasks that do not run in check mode)");
+            return RN_DONE;
+        }
+        if (rn_start_command(h, RN_VLAN_READ_CMD, rn_task_timeout(h)) < 0)
+            return vlans_done(h);
+        h->sub = 1;
+        return RN_WAIT;
+    case 1:
+        if (read_vlans(h, &h->vl) < 0)
+            return vlans_done(h);
+        if (na_task_exp_vlan_plan(x, &h->vl, &h->plan, &e) < 0) {
+            rn_task_fail(h, &e);
+            return vlans_done(h);
+        }
+        if (h->r->check) {
+            na_render_ctx ctx = {.vlan_read_command = RN_VLAN_READ_CMD,
+                                 .current_vlans = &h->vl};
+            if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0)
+                rn_task_fail(h, &e);
+            for (size_t i = 0; i < h->plan.n; i++)
+                cmd_add(h, h->plan.v[i]);
+            h->cur.changed = h->plan.n > 0;
+            return vlans_done(h);
+        }
+        if (h->plan.n == 0) { /* already as wanted */
+            out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
+            return vlans_done(h);
+        }
+        if (start_config(h, &h->plan) < 0)
+            return vlans_done(h);
+        h->sub = 2;
+        return RN_WAIT;
+    case 2:
+        config_done(h);
+        if (!h->cur.ok || rn_start_command(h, RN_VLAN_READ_CMD, rn_task_timeout(h)) < 0)
+            return vlans_done(h);
+        h->sub = 3;
+        return RN_WAIT;
+    default: {
+        na_vlan_list after = {0};
+        if (read_vlans(h, &after) == 0) {
+            out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
+            if (na_vlans_verify(x->vlan_state, x->vlans, x->n_vlans, &after, &e) < 0) {
+                na_err_prefix(&e, "after the change: ");
+                rn_task_fail(h, &e);
+            }
+        }
+        na_vlan_list_free(&after);
+        return vlans_done(h);
+    }
+    }
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+int rn_task_step(rn_host *h)
+{
+    const na_task_exp *x = h->x;
+    if (h->r->check && x->kind != NA_TASK_VLANS)
+        return check_render(h);
+    if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_CLOSED, "%s: the session is not usable", h->inv->name);
+        rn_task_fail(h, &e);
+        return RN_DONE;
+    }
+    switch (x->kind) {
+    case NA_TASK_COMMAND: return k_command(h);
+    case NA_TASK_CONFIG: return k_config(h);
+    case NA_TASK_SAVE: return k_save(h);
+    case NA_TASK_VLANS: return k_vlans(h);
+    case NA_TASK_SCRIPT: return rn_script_step(h);
+    }
+    na_err e = NA_ERR_INIT;
+    na_err_set(&e, NA_E_INTERNAL, "unknown task kind");
+    rn_task_fail(h, &e);
+    return RN_DONE;
+}
