@@ -6,7 +6,7 @@
 #
 #   bench/run.sh BUILD_DIR
 # Environment (all optional):
-#   BENCH_RUNS=5         measured runs of the quick cases (show, push); fleet and latency take 3
+#   BENCH_RUNS=10        measured runs of the quick cases (show, push); fleet and latency take 3
 #   BENCH_FLEET="100 1000 5000"   fleet sizes
 #   BENCH_SECTIONS="show push fleet latency startup"   sections to run
 #   BENCH_OUT=bench/RESULTS.md    where the results go
@@ -52,7 +52,7 @@ FLOOR="$BUILD/bench/floor"
 MEASURE="$BUILD/bench/measure"
 PROXY="$BUILD/bench/delayproxy"
 SESSIONS="$BUILD/bench/sessions"
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-10}
 FLEET=${BENCH_FLEET:-"100 1000 5000"}
 SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup"}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
