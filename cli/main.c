@@ -1,6 +1,7 @@
 /* main.c — the `netauto` command line: parses the verb and hands over to it. Only this file
  * (and daemon/) may exit the process. Not a place for verb logic: each verb lives in cmd_*.c,
  * and with --server (or NETAUTO_SERVER) the verbs run on a netautod (cli/remote.c). */
+#include "cli_dev.h"
 #include "cli_inv.h"
 #include "remote.h"
 
@@ -14,6 +15,9 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv); /* argv[0] is the verb */
 } verbs[] = {
+    {"show", cmd_show},
+    {"compare", cmd_compare},
+    {"shell", cmd_shell},
     {"inventory", cmd_inventory},
     {"run", cmd_run},
     {"vault", cmd_vault},

@@ -342,6 +342,8 @@ int send_line(na_session *s, const char *line, bool secret, na_err *err)
         free(b);
     if (rc == 0)
         s->lines_sent++;
+    else
+        s->broken = true; /* a write the transport refused (closed, full): out of step */
     return rc;
 }
 

@@ -130,6 +130,17 @@ LIBSSH2_SEND_FUNC(ssh_cb_send)
     return (ssize_t)length;
 }
 
+/* What libssh2 is told when the server has closed the connection (recv() returned 0). While
+ * setting up: 0, so it fails at once. Once ready: "nothing yet". libssh2 1.10's channel read
+ * drains the socket first and, on a receive error, returns it without handing out the packets it
+ * just decrypted; a device that prints its last output and closes at once (reload, a dropped
+ * line) would lose that output. With "nothing yet" the queued packets are delivered, and the
+ * callers see peer_closed when nothing is left (ssh_read -> NA_EOF, exec/SCP -> error). */
+static ssize_t at_end(const ssh_conn *c)
+{
+    return c->state == S_READY ? -EAGAIN : 0;
+}
+
 LIBSSH2_RECV_FUNC(ssh_cb_recv)
 {
     ssh_conn *c = *abstract;
@@ -149,7 +160,7 @@ LIBSSH2_RECV_FUNC(ssh_cb_recv)
             if (!libssh2_channel_eof(c->tunnel))
                 return -EAGAIN;
             c->peer_closed = true;
-            return 0;
+            return at_end(c);
         }
         if (n < 0) {
             c->peer_closed = true;
@@ -159,15 +170,15 @@ LIBSSH2_RECV_FUNC(ssh_cb_recv)
         do
             n = recv(c->sock, buffer, length, 0);
         while (n < 0 && errno == EINTR);
-        if (n == 0)
+        if (n == 0) {
             c->peer_closed = true;
+            return at_end(c);
+        }
         if (n < 0) {
             if (errno == ECONNRESET)
                 c->peer_closed = true;
             return -errno;
         }
-        if (n == 0)
-            return 0;
     }
     c->t.info.wire_in += (uint64_t)n;
     if (c->sniffing)

@@ -47,11 +47,15 @@ static const struct {
     const char *s;
     size_t n;
 } junk[] = {
-    {"\x1b[K", 3},      {"\x1b[0m", 4},  {"\x1b[1;33m", 7}, {"\x1b[?25l\x1b[?25h", 12},
-    {"\x1b[2K", 4},     {"\a", 1},       {"\0", 1},
+    {"\x1b[K", 3},  {"\x1b[0m", 4}, {"\x1b[1;33m", 7}, {"\x1b[?25l\x1b[?25h", 12},
+    {"\x1b[2K", 4}, {"\a", 1},      {"\0", 1},
 };
 #define NJUNK (sizeof junk / sizeof *junk)
-#define NANSI 5 /* the first NANSI entries are escape sequences */
+/* The first NANSI entries are escape sequences that keep text already on the line (colours,
+ * cursor visibility, erase to the end of the line at the cursor): those go mid-line, as devices
+ * emit them. ESC[2K (erase the whole line) only ever comes at the start of a line, where a
+ * device uses it to redraw. */
+#define NANSI 4
 
 void sim_t_emit_line(sim_term *t, const char *s, size_t n)
 {

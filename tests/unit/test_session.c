@@ -398,6 +398,28 @@ static void closed_mid_command(void **st)
     na_session_free(s);
 }
 
+/* The device closed the connection while idle at its prompt (seen by the transport, not yet by
+ * the channel): the next command's write fails, and the session must not claim to be usable. */
+static void write_fails_after_close(void **st)
+{
+    (void)st;
+    na_session *s = from_text("netauto-transcript 1\n"
+                              "< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
+                              "> \"terminal length 0\\n\"\n< \"terminal length 0\\r\\nsw1#\"\n"
+                              "> \"terminal width 511\\n\"\n< \"terminal width 511\\r\\nsw1#\"\n"
+                              "eof\n",
+                              "cisco_ios", NULL);
+    open_ok(s);
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(na_session_command(s, "show clock", NULL, NULL, &e), -1);
+    assert_true(na_err_isset(&e));
+    assert_false(na_session_usable(s));
+    na_err_clear(&e);
+    assert_int_equal(na_session_command(s, "show clock", NULL, NULL, &e), -1);
+    assert_int_equal(e.code, NA_E_CLOSED); /* refused up front: "the session is out of step" */
+    na_session_free(s);
+}
+
 static void output_overflow(void **st)
 {
     (void)st;
@@ -796,6 +818,7 @@ int main(void)
         cmocka_unit_test(save_failure_and_unsupported),
         cmocka_unit_test(stalled_device_times_out),
         cmocka_unit_test(closed_mid_command),
+        cmocka_unit_test(write_fails_after_close),
         cmocka_unit_test(output_overflow),
         cmocka_unit_test(generic_pagers),
         cmocka_unit_test(line_noise),

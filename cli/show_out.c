@@ -1,0 +1,108 @@
+/* show_out.c — `netauto show`'s output: per-host blocks of command output (=== host === and
+ * --- command --- headers when there are several) with errors on stderr, or one JSON document.
+ * Everything passes through the redaction registry. Not the engine (show_run.c). */
+#include "cli_dev.h"
+#include "secret.h"
+#include "show.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- output ---- */
+
+static json_t *err_json(const na_err *e)
+{
+    if (!na_err_isset(e))
+        return json_null();
+    return json_pack("{s:s,s:o}", "code", na_code_name(e->code), "message",
+                     cli_json_text(e->msg, strlen(e->msg)));
+}
+
+static json_t *job_json(const show_job *j, const show_ctx *c)
+{
+    json_t *cmds = json_array();
+    for (size_t i = 0; i < c->ncmds; i++) {
+        const show_cmd_out *o = &j->outs[i];
+        if (!o->ran)
+            continue;
+        json_array_append_new(
+            cmds, json_pack("{s:s,s:b,s:o,s:o,s:o,s:f}", "command", c->cmds[i], "ok", o->ok,
+                            "output", o->output ? cli_json_text(o->output, o->len) : json_null(),
+                            "device_error",
+                            o->device_error ? cli_json_text(o->device_error,
+                                                            strlen(o->device_error))
+                                            : json_null(),
+                            "error", err_json(&o->err), "elapsed_ms", cli_ms(o->us)));
+    }
+    na_transport_kind k = c->kind_set ? c->kind : j->h->transport;
+    return json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:f,s:o}", "host", j->h->name, "address",
+                     j->h->address, "platform", j->h->platform, "transport",
+                     na_transport_kind_name(k), "ok", !j->failed, "error", err_json(&j->err),
+                     "elapsed_ms", cli_ms(j->us), "commands", cmds);
+}
+
+static void put_redacted(const char *p, size_t n)
+{
+    char *safe = na_redact_dup(p, n);
+    if (safe) {
+        fputs(safe, stdout);
+        n = strlen(safe);
+        if (n && safe[n - 1] != '\n')
+            putchar('\n');
+        free(safe);
+    }
+}
+
+void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const show_job *j = &jobs[i];
+        if (c->several)
+            printf("%s=== %s ===\n", i ? "\n" : "", j->h->name);
+        for (size_t k = 0; k < c->ncmds; k++) {
+            const show_cmd_out *o = &j->outs[k];
+            if (!o->ran)
+                continue;
+            if (c->ncmds > 1)
+                printf("--- %s ---\n", c->cmds[k]);
+            if (o->output && o->len)
+                put_redacted(o->output, o->len);
+        }
+    }
+    fflush(stdout);
+    for (size_t i = 0; i < n; i++) { /* errors last, so they are the last thing one sees */
+        const show_job *j = &jobs[i];
+        bool any = false;
+        for (size_t k = 0; k < c->ncmds; k++)
+            if (na_err_isset(&j->outs[k].err)) {
+                fprintf(stderr, "%s\n", j->outs[k].err.msg);
+                any = true;
+            }
+        if (j->failed && !any)
+            fprintf(stderr, "%s\n", j->err.msg);
+    }
+}
+
+int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_ok)
+{
+    json_t *hosts = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(hosts, job_json(&jobs[i], c));
+    json_t *root = json_pack("{s:b,s:o}", "ok", all_ok, "hosts", hosts);
+    char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(root);
+    if (!s)
+        return -1;
+    char *safe = na_redact_dup(s, strlen(s));
+    free(s);
+    if (!safe)
+        return -1;
+    puts(safe);
+    free(safe);
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].failed)
+            fprintf(stderr, "%s\n", jobs[i].err.msg);
+    return 0;
+}
