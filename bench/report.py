@@ -47,7 +47,8 @@ def machine(build):
     def pc(p):
         return sh("pkg-config", "--modversion", p) or "?"
     commit = sh("git", "rev-parse", "--short", "HEAD")
-    if sh("git", "status", "--porcelain", "--untracked-files=no"):
+    if sh("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+          ":(exclude)bench/RESULTS.md"):
         commit += " (with uncommitted changes)"
     return [
         ("CPU", "%s, %d cores online" % (cpu, os.cpu_count() or 0)),
