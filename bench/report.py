@@ -377,6 +377,15 @@ def main():
           "## Machine\n", table(["", ""], machine(a.build)), ""]
     md.append("Network: loopback inside the network namespace `%s` made for the run.\n" % a.netns
               if a.netns else "Network: the host's loopback (no network namespace).\n")
+    loads = [r for r in rows if r.get("section") == "load"]
+    if loads:
+        md.append("Other programs on the machine during the run (CPU the machine was busy minus "
+                  "what this benchmark's processes used, in cores of %d on average; nothing else "
+                  "running gives 0.00):\n" % (os.cpu_count() or 0))
+        md.append(table(["section", "wall s", "this benchmark, cores", "other programs, cores"],
+                        [[r["of"], "%.0f" % r["wall_s"], "%.2f" % r["ours_cores"],
+                          "%.2f" % r["other_cores"]] for r in loads]))
+        md.append("")
     targets = []
     body = []
     sec_show(rows, body, targets)
@@ -389,7 +398,7 @@ def main():
     md.append("")
     md.extend(body)
     notes = [l.strip() for l in open(a.notes)] if a.notes and os.path.exists(a.notes) else []
-    fails = sum(1 for r in rows if r.get("rc") != 0)
+    fails = sum(1 for r in rows if "rc" in r and r["rc"] != 0)
     if fails:
         notes.append("%d measured run(s) failed; see the tables." % fails)
     if notes:

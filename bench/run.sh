@@ -6,7 +6,7 @@
 #
 #   bench/run.sh BUILD_DIR
 # Environment (all optional):
-#   BENCH_RUNS=10        measured runs of the quick cases (show, push); fleet and latency take 3
+#   BENCH_RUNS=20        measured runs of the quick cases (show, push); fleet and latency take 3
 #   BENCH_FLEET="100 1000 5000"   fleet sizes
 #   BENCH_SECTIONS="show push fleet latency startup"   sections to run
 #   BENCH_OUT=bench/RESULTS.md    where the results go
@@ -52,7 +52,7 @@ FLOOR="$BUILD/bench/floor"
 MEASURE="$BUILD/bench/measure"
 PROXY="$BUILD/bench/delayproxy"
 SESSIONS="$BUILD/bench/sessions"
-RUNS=${BENCH_RUNS:-10}
+RUNS=${BENCH_RUNS:-20}
 FLEET=${BENCH_FLEET:-"100 1000 5000"}
 SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup"}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
@@ -350,6 +350,32 @@ section_startup() {
     done
 }
 
+# ---- load from other programs ----------------------------------------------------------------
+# CPU the whole machine was busy (/proc/stat) minus what this bench's processes used (the shell's
+# reaped children, the simulator included): how many cores other programs took meanwhile.
+cpu_busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
+our_ticks() { # user+sys of this shell's reaped children, in 1/100 s ("times" must run here,
+    # not in a subshell, hence the file)
+    times >"$WORK/times"
+    awk 'NR==2 { split($1,a,/[ms]/); split($2,b,/[ms]/); printf "%d\n", (a[1]*60+a[2]+b[1]*60+b[2])*100 }' "$WORK/times"
+}
+run_section() {
+    local s=$1 b0 o0 t0 b1 o1 t1
+    b0=$(cpu_busy_ticks)
+    our_ticks >"$WORK/o0"
+    t0=$(date +%s.%N)
+    "section_$s"
+    b1=$(cpu_busy_ticks)
+    our_ticks >"$WORK/o1"
+    t1=$(date +%s.%N)
+    o0=$(cat "$WORK/o0")
+    o1=$(cat "$WORK/o1")
+    awk -v s="$s" -v b=$((b1 - b0)) -v o=$((o1 - o0)) -v t0="$t0" -v t1="$t1" \
+        -v hz="$(getconf CLK_TCK)" 'BEGIN { w = t1 - t0; other = (b - o) / hz / w; if (other < 0) other = 0;
+        printf "{\"section\":\"load\",\"of\":\"%s\",\"wall_s\":%.1f,\"ours_cores\":%.2f,\"other_cores\":%.2f}\n",
+        s, w, o / hz / w, other }' >>"$RES"
+}
+
 # ---- main -----------------------------------------------------------------------------------
 say "work directory $WORK; network namespace ${NS:-none}"
 if [ -z "$NS" ]; then
@@ -367,7 +393,7 @@ for s in $SECTIONS; do
         has_verb run || { note "fleet: skipped: this netauto has no 'run' verb yet."; continue; }
         ;;
     esac
-    "section_$s"
+    run_section "$s"
 done
 say "writing $OUT"
 "$PY" bench/report.py --results "$RES" --notes "$NOTES" --work "$WORK" --build "$BUILD" \
