@@ -378,6 +378,9 @@ run_section() {
 
 # ---- main -----------------------------------------------------------------------------------
 say "work directory $WORK; network namespace ${NS:-none}"
+if [ "$(nice)" != 0 ]; then
+    note "run at scheduling priority nice $(nice) (processes of the benchmark, the simulator included)."
+fi
 if [ -z "$NS" ]; then
     note "run on the host's loopback (no network namespace: not root, or ip netns failed); socket counts are not available and other programs' traffic may mix in."
 fi
