@@ -360,6 +360,50 @@ def sec_startup(rows, md, work):
     md.append("")
 
 
+def summary(rows):
+    """The headline table (what the README quotes): medians, floor / netauto / Netmiko."""
+    def med(f=wall, **kw):
+        return Stat(sel(rows, **kw), f).med
+
+    def ms(v):
+        if v is None:
+            return "-"
+        return "%.1f ms" % v if v < 1000 else "%.2f s" % (v / 1000.0)
+
+    out = []
+    for t in ("ssh", "telnet"):
+        if sel(rows, section="show", transport=t):
+            out.append(["one-off `show vlan brief`, %s" % t,
+                        ms(med(section="show", transport=t, tool="floor")),
+                        ms(med(section="show", transport=t, tool="netauto show")), "-",
+                        ms(med(section="show", transport=t, tool="Netmiko (fast_cli)")), "-"])
+    for n in (100, 1000):
+        for t in ("ssh", "telnet"):
+            if not sel(rows, section="push", lines=n, transport=t):
+                continue
+            win = [r["tool"] for r in sel(rows, section="push", lines=n, transport=t)
+                   if "window" in r["tool"]]
+            out.append(["%d-line push + `show running-config`, %s" % (n, t),
+                        ms(med(section="push", lines=n, transport=t, tool="floor")),
+                        ms(med(section="push", lines=n, transport=t, tool="netauto run")),
+                        ms(med(section="push", lines=n, transport=t, tool=win[0])) if win else "-",
+                        ms(med(section="push", lines=n, transport=t, tool="Netmiko (fast_cli)")),
+                        ms(med(section="push", lines=n, transport=t, tool="Netmiko (defaults)"))])
+    for rtt in sorted({r["rtt_ms"] for r in sel(rows, section="latency")}):
+        win = [r["tool"] for r in sel(rows, section="latency", rtt_ms=rtt) if "window" in r["tool"]]
+        out.append(["100-line push, ssh, %d ms round trip" % rtt,
+                    ms(med(section="latency", rtt_ms=rtt, tool="floor")),
+                    ms(med(section="latency", rtt_ms=rtt, tool="netauto run (lockstep)")),
+                    ms(med(section="latency", rtt_ms=rtt, tool=win[0])) if win else "-", "-", "-"])
+    for n in sorted({r["devices"] for r in sel(rows, section="fleet")}):
+        for t in ("ssh", "telnet"):
+            v = med(section="fleet", devices=n, transport=t, tool="netauto run", forks=100)
+            if v is not None:
+                out.append(["example playbook on %s devices, %s (--forks 100)" % (format(n, ","), t),
+                            "-", ms(v), "-", "-", "-"])
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("results", "notes", "work", "build", "out", "netns"):
@@ -393,6 +437,15 @@ def main():
     sec_fleet(rows, body, targets)
     sec_latency(rows, body, targets, a.window)
     sec_startup(rows, body, a.work)
+    head = summary(rows)
+    if head:
+        md.append("## Summary\n")
+        md.append("Median wall time of the whole job (process start to exit; the fleet: the whole "
+                  "run). *netauto* is lockstep; *pipelined* keeps up to %d configuration lines in "
+                  "flight (`--config-window %d`).\n" % (a.window, a.window))
+        md.append(table(["job", "floor", "netauto", "netauto pipelined", "Netmiko (fast_cli)",
+                         "Netmiko (defaults)"], head))
+        md.append("")
     md.append("## Targets\n")
     md.append(table(["what", "target", "measured"], targets) if targets else "(no sections ran)")
     md.append("")

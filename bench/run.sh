@@ -9,7 +9,7 @@
 #   BENCH_RUNS=20        measured runs of the quick cases (show, push); fleet and latency take 3
 #   BENCH_FLEET="100 1000 5000"   fleet sizes
 #   BENCH_SECTIONS="show push fleet latency startup"   sections to run
-#   BENCH_OUT=bench/RESULTS.md    where the results go
+#   BENCH_OUT=bench/RESULTS.md    where the results go (the raw measurements: RESULTS.jsonl)
 #   BENCH_WINDOW=64      config window (lines in flight) of the pipelined runs
 #   BENCH_NETMIKO_SLOW=1 also Netmiko with its default timing on 1,000 lines (about 2 minutes)
 #
@@ -401,5 +401,6 @@ done
 say "writing $OUT"
 "$PY" bench/report.py --results "$RES" --notes "$NOTES" --work "$WORK" --build "$BUILD" \
     --elapsed $(($(date +%s) - T_START)) --window "$WINDOW" --netns "${NS:-}" --out "$OUT"
+cp "$RES" "${OUT%.md}.jsonl" # the raw measurements, one JSON line per process run
 say "done in $(($(date +%s) - T_START)) s; $FAILS failed run(s)"
 [ "$FAILS" = 0 ]
