@@ -426,9 +426,11 @@ def main():
         md.append("Other programs on the machine during the run (CPU the machine was busy minus "
                   "what this benchmark's processes used, in cores of %d on average; nothing else "
                   "running gives 0.00):\n" % (os.cpu_count() or 0))
-        md.append(table(["section", "wall s", "this benchmark, cores", "other programs, cores"],
+        md.append(table(["section", "wall s", "this benchmark, cores", "other programs, cores",
+                         "priority"],
                         [[r["of"], "%.0f" % r["wall_s"], "%.2f" % r["ours_cores"],
-                          "%.2f" % r["other_cores"]] for r in loads]))
+                          "%.2f" % r["other_cores"],
+                          "real-time" if r.get("realtime") else "normal"] for r in loads]))
         md.append("")
     targets = []
     body = []

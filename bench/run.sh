@@ -12,6 +12,8 @@
 #   BENCH_OUT=bench/RESULTS.md    where the results go (the raw measurements: RESULTS.jsonl)
 #   BENCH_WINDOW=64      config window (lines in flight) of the pipelined runs
 #   BENCH_NETMIKO_SLOW=1 also Netmiko with its default timing on 1,000 lines (about 2 minutes)
+#   BENCH_RT=1           on a shared machine: run every section but the fleet at real-time
+#                        priority (chrt -f; root), so other programs' work does not distort it
 #
 # As root it creates a network namespace for the whole run (its own loopback: other programs'
 # traffic does not mix in, the sockets in use can be counted, and `tc netem` may add latency
@@ -65,6 +67,7 @@ NOTES="$WORK/notes.txt"
 : >"$RES"
 : >"$NOTES"
 PIDS=()
+RT=()
 NETEM=0
 FAILS=0
 T_START=$(date +%s)
@@ -110,7 +113,7 @@ start_sim() {
     local name=$1 i
     shift
     rm -f "$WORK/$name.ready"
-    "$SIM" --ready-file "$WORK/$name.ready" --inventory-out "$WORK/$name.yaml" "$@" \
+    "${RT[@]+"${RT[@]}"}" "$SIM" --ready-file "$WORK/$name.ready" --inventory-out "$WORK/$name.yaml" "$@" \
         >"$WORK/$name.log" 2>&1 &
     SIM_PID=$!
     PIDS+=("$SIM_PID")
@@ -131,7 +134,7 @@ port_of() { awk -v n="$2" -v c="$3" '$1 == n { print $c }' "$WORK/$1.ready"; } #
 m() {
     local tags=$1 expect=$2 outf=$3 line
     shift 3
-    line=$("$MEASURE" --tag "$tags" --stdout "$outf" --stderr "$outf.err" "$@")
+    line=$("${RT[@]+"${RT[@]}"}" "$MEASURE" --tag "$tags" --stdout "$outf" --stderr "$outf.err" "$@")
     if [ -n "$expect" ] && [[ $line == *'"rc":0,'* ]] && ! grep -qF -- "$expect" "$outf"; then
         line=${line/\"rc\":0,/\"rc\":99,}
     fi
@@ -292,7 +295,7 @@ section_latency() {
             pinv=$inv pssh=$ssh
         else
             rm -f "$WORK/proxy.ready"
-            "$PROXY" --delay-ms "$((rtt / 2))" --map "0:$ssh" --map "0:$tel" \
+            "${RT[@]+"${RT[@]}"}" "$PROXY" --delay-ms "$((rtt / 2))" --map "0:$ssh" --map "0:$tel" \
                 --ready "$WORK/proxy.ready" >"$WORK/proxy.log" 2>&1 &
             ppid=$!
             PIDS+=("$ppid")
@@ -333,9 +336,9 @@ section_startup() {
     local inv="$WORK/inv10000.yaml" r
     "$PY" bench/gen.py inventory 10000 "$inv"
     if command -v hyperfine >/dev/null 2>&1; then
-        hyperfine -N --style none --warmup 5 --runs 50 --export-json "$WORK/hf-version.json" \
+        "${RT[@]+"${RT[@]}"}" hyperfine -N --style none --warmup 5 --runs 50 --export-json "$WORK/hf-version.json" \
             "$NETAUTO --version" >/dev/null
-        hyperfine -N --style none --warmup 2 --runs 10 --export-json "$WORK/hf-inventory.json" \
+        "${RT[@]+"${RT[@]}"}" hyperfine -N --style none --warmup 2 --runs 10 --export-json "$WORK/hf-inventory.json" \
             "$NETAUTO inventory -i $inv" >/dev/null
     else
         note "start-up: hyperfine is not installed; timed by bench/measure instead."
@@ -361,6 +364,13 @@ our_ticks() { # user+sys of this shell's reaped children, in 1/100 s ("times" mu
 }
 run_section() {
     local s=$1 b0 o0 t0 b1 o1 t1
+    # BENCH_RT=1: the short, mostly idle sections run at real-time priority (SCHED_FIFO, every
+    # process alike: simulator, floor, netauto, Netmiko) so other programs' CPU-bound work does
+    # not sit between a reply and its reader; the fleet, which needs the CPU for seconds, never.
+    RT=()
+    if [ "${BENCH_RT:-0}" = 1 ] && [ "$s" != fleet ]; then
+        RT=(chrt -f 10)
+    fi
     b0=$(cpu_busy_ticks)
     our_ticks >"$WORK/o0"
     t0=$(date +%s.%N)
@@ -371,13 +381,22 @@ run_section() {
     o0=$(cat "$WORK/o0")
     o1=$(cat "$WORK/o1")
     awk -v s="$s" -v b=$((b1 - b0)) -v o=$((o1 - o0)) -v t0="$t0" -v t1="$t1" \
-        -v hz="$(getconf CLK_TCK)" 'BEGIN { w = t1 - t0; other = (b - o) / hz / w; if (other < 0) other = 0;
-        printf "{\"section\":\"load\",\"of\":\"%s\",\"wall_s\":%.1f,\"ours_cores\":%.2f,\"other_cores\":%.2f}\n",
-        s, w, o / hz / w, other }' >>"$RES"
+        -v hz="$(getconf CLK_TCK)" -v rt="$([ ${#RT[@]} -gt 0 ] && echo true || echo false)" \
+        'BEGIN { w = t1 - t0; other = (b - o) / hz / w; if (other < 0) other = 0;
+        printf "{\"section\":\"load\",\"of\":\"%s\",\"wall_s\":%.1f,\"ours_cores\":%.2f,\"other_cores\":%.2f,\"realtime\":%s}\n",
+        s, w, o / hz / w, other, rt }' >>"$RES"
 }
 
 # ---- main -----------------------------------------------------------------------------------
 say "work directory $WORK; network namespace ${NS:-none}"
+if [ "${BENCH_RT:-0}" = 1 ]; then
+    if [ "$(id -u)" = 0 ] && command -v chrt >/dev/null 2>&1 && chrt -f 10 true 2>/dev/null; then
+        note "BENCH_RT=1: every section but the fleet ran at real-time priority (chrt -f 10: the simulator, the floor, netauto and Netmiko alike), so other programs' work on this shared machine did not get between a reply and its reader."
+    else
+        note "BENCH_RT=1 was asked for but real-time priority is not available (not root, or no chrt): normal priority."
+        BENCH_RT=0
+    fi
+fi
 if [ "$(nice)" != 0 ]; then
     note "run at scheduling priority nice $(nice) (processes of the benchmark, the simulator included)."
 fi
