@@ -1,9 +1,10 @@
 /* ssh_hostkey.c — the device's host key against known_hosts (libssh2_knownhost_*) under the
  * strict / accept-new / off policies: OpenSSH-style SHA256 fingerprints, "[host]:port" entries
  * for ports other than 22 (matched exactly, as OpenSSH does), new keys appended to the file
- * (created 0600, its directory 0700), and messages that say what to do. The file is read line by
- * line so one line libssh2 cannot parse (@cert-authority, @revoked, unknown key types) is
- * skipped instead of ending the read. Not the key exchange (libssh2) nor algorithm choice. */
+ * (created 0600, its directory 0700), and messages that say what to do. The file is read once
+ * per process and cached (indexed by host name: see "known_hosts cache"), and lines are handed to
+ * libssh2 one by one so one line it cannot parse (@cert-authority, @revoked, unknown key types)
+ * is skipped instead of ending the read. Not the key exchange (libssh2) nor algorithm choice. */
 #include "ssh.h"
 #include "ssh_priv.h"
 
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fp_of_hash(const unsigned char *h, char *out, size_t cap)
@@ -139,36 +142,252 @@ static bool revoked_line(const char *line, const char *b64)
     return n == strlen(b64) && !memcmp(line + pos, b64, n);
 }
 
-/* Read the file into kh, line by line. A missing file is an empty one. *revoked is set when an
- * @revoked line names the presented key (b64). */
-static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *b64,
-                bool *revoked, na_err *err)
+/* ---- known_hosts cache -----------------------------------------------------------------------
+ * Every session checks its key against the same file, and a fleet's file has a line per device:
+ * parsing the whole file per session made N sessions cost N x N lines. The file is read once per
+ * process (again when its inode, size or mtime change, as when accept-new appends), its lines
+ * indexed by the host names they list, and a session hands libssh2 only the lines that can match
+ * its host: those naming it, plus every line no index can rule out (hashed names, wildcards and
+ * negations, @markers). libssh2 still parses and decides; the answer is the same as with the
+ * whole file. */
+
+typedef struct kh_name {
+    const char *name; /* into the cached text, not NUL-terminated: len bytes */
+    size_t len;
+    size_t line;      /* index into lines */
+} kh_name;
+
+typedef struct kh_cache {
+    char *path;
+    bool missing;     /* the file did not exist */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    time_t read_at;   /* wall clock when read */
+    char *text;       /* the whole file */
+    char **lines;     /* non-blank, non-comment lines, newline included */
+    size_t *lens;
+    size_t nlines;
+    kh_name *names;   /* sorted, case-insensitively */
+    size_t nnames;
+    size_t *generic;  /* lines that may match any host (ascending) */
+    size_t ngeneric;
+} kh_cache;
+
+static pthread_mutex_t kh_lock = PTHREAD_MUTEX_INITIALIZER;
+static kh_cache kh_c; /* one file: the fleet's (the last one used) */
+
+static void kh_clear(kh_cache *k)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        return na_err_set(err, NA_E_IO, "%s: cannot read known_hosts file %s: %s", c->who, path,
-                          strerror(errno));
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, skipped = 0;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (strstr(line, "@revoked")) {
-            if (revoked_line(line, b64))
-                *revoked = true;
+    free(k->path);
+    free(k->text);
+    free(k->lines);
+    free(k->lens);
+    free(k->names);
+    free(k->generic);
+    memset(k, 0, sizeof *k);
+}
+
+static int kh_name_cmp_n(const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int r = strncasecmp(a, b, n);
+    return r ? r : (al < bl ? -1 : al > bl);
+}
+
+static int kh_name_cmp(const void *x, const void *y)
+{
+    const kh_name *a = x, *b = y;
+    int r = kh_name_cmp_n(a->name, a->len, b->name, b->len);
+    return r ? r : (a->line < b->line ? -1 : a->line > b->line);
+}
+
+/* Split the text into lines and index them. -1 on out of memory. */
+static int kh_index(kh_cache *k, size_t size)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < size; i++)
+        cap += k->text[i] == '\n';
+    k->lines = malloc(cap * sizeof *k->lines);
+    k->lens = malloc(cap * sizeof *k->lens);
+    k->generic = malloc(cap * sizeof *k->generic);
+    size_t ncap = cap * 2, nn = 0;
+    k->names = malloc(ncap * sizeof *k->names);
+    if (!k->lines || !k->lens || !k->generic || !k->names)
+        return -1;
+    char *p = k->text, *end = k->text + size;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        char *line = p;
+        p += len;
+        const char *q = line;
+        while (q < line + len && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q == line + len || *q == '#' || *q == '\n' || *q == '\r')
+            continue;
+        size_t li = k->nlines++;
+        k->lines[li] = line;
+        k->lens[li] = len;
+        size_t hl = strcspn(q, " \t\r\n");
+        if (hl > (size_t)(line + len - q))
+            hl = (size_t)(line + len - q);
+        if (*q == '@' || *q == '|' || memchr(q, '*', hl) || memchr(q, '?', hl) ||
+            memchr(q, '!', hl)) {
+            k->generic[k->ngeneric++] = li;
             continue;
         }
-        if (libssh2_knownhost_readline(kh, line, (size_t)n, LIBSSH2_KNOWNHOST_FILE_OPENSSH)) {
-            if (!skipped++)
-                NA_LOGD(c->who, "known_hosts %s:%d: line not understood, skipped", path, lineno);
+        const char *h = q, *hend = q + hl;
+        while (h < hend) {
+            const char *c = memchr(h, ',', (size_t)(hend - h));
+            size_t n = c ? (size_t)(c - h) : (size_t)(hend - h);
+            if (n) {
+                if (nn == ncap) {
+                    kh_name *nw = realloc(k->names, (ncap *= 2) * sizeof *nw);
+                    if (!nw)
+                        return -1;
+                    k->names = nw;
+                }
+                k->names[nn++] = (kh_name){h, n, li};
+            }
+            h += n + 1;
         }
     }
-    free(line);
-    fclose(f);
+    k->nnames = nn;
+    qsort(k->names, nn, sizeof *k->names, kh_name_cmp);
+    return 0;
+}
+
+/* Make the cache hold `path` as it is now. Called with kh_lock held. */
+static int kh_refresh(const ssh_conn *c, const char *path, na_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT)
+            return na_err_set(err, NA_E_IO, "%s: cannot read known_hosts file %s: %s", c->who,
+                              path, strerror(errno));
+        if (!kh_c.path || strcmp(kh_c.path, path) || !kh_c.missing) {
+            kh_clear(&kh_c);
+            if (!(kh_c.path = strdup(path)))
+                return na_err_set(err, NA_E_NOMEM, "out of memory");
+            kh_c.missing = true;
+        }
+        return 0;
+    }
+    /* Unchanged: same inode, size and mtime -- unless the mtime is within a second of when the
+     * file was read: a rewrite of the same size within the file system's timestamp granularity
+     * would look the same, so such a "racy" file is read again (as git does with its index). */
+    if (kh_c.path && !strcmp(kh_c.path, path) && !kh_c.missing && kh_c.dev == st.st_dev &&
+        kh_c.ino == st.st_ino && kh_c.size == st.st_size &&
+        kh_c.mtime.tv_sec == st.st_mtim.tv_sec && kh_c.mtime.tv_nsec == st.st_mtim.tv_nsec &&
+        st.st_mtim.tv_sec + 1 < kh_c.read_at)
+        return 0;
+    kh_clear(&kh_c);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return na_err_set(err, NA_E_IO, "%s: cannot read known_hosts file %s: %s", c->who,
+                          path, strerror(e));
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    kh_c.path = strdup(path);
+    kh_c.text = malloc(size + 1);
+    while (kh_c.text && got < size) {
+        ssize_t r = read(fd, kh_c.text + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!kh_c.path || !kh_c.text) {
+        kh_clear(&kh_c);
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    }
+    kh_c.text[got] = '\0';
+    if (kh_index(&kh_c, got) < 0) {
+        kh_clear(&kh_c);
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    }
+    kh_c.dev = st.st_dev;
+    kh_c.ino = st.st_ino;
+    kh_c.size = (off_t)got;
+    kh_c.mtime = st.st_mtim;
+    kh_c.read_at = time(NULL);
+    return 0;
+}
+
+static int size_cmp(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Feed one cached line to libssh2 (it wants the text; lines are not NUL-terminated). */
+static void feed(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, size_t li,
+                 const char *b64, bool *revoked, int *skipped)
+{
+    char stack[1024], *line = stack;
+    size_t n = kh_c.lens[li];
+    if (n >= sizeof stack && !(line = malloc(n + 1)))
+        return;
+    memcpy(line, kh_c.lines[li], n);
+    line[n] = '\0';
+    if (strstr(line, "@revoked")) {
+        if (revoked_line(line, b64))
+            *revoked = true;
+    } else if (libssh2_knownhost_readline(kh, line, n, LIBSSH2_KNOWNHOST_FILE_OPENSSH)) {
+        if (!(*skipped)++)
+            NA_LOGD(c->who, "known_hosts %s: a line for this host not understood, skipped", path);
+    }
+    if (line != stack)
+        free(line);
+}
+
+/* Load into kh the lines of the file that can match `hoststr`. A missing file is an empty one.
+ * *revoked is set when an @revoked line names the presented key (b64). */
+static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *hoststr,
+                const char *b64, bool *revoked, na_err *err)
+{
+    pthread_mutex_lock(&kh_lock);
+    int rc = kh_refresh(c, path, err);
+    if (rc < 0 || kh_c.missing) {
+        pthread_mutex_unlock(&kh_lock);
+        return rc;
+    }
+    /* the lines naming the host (a range of the sorted names), merged with the generic ones */
+    size_t hl = strlen(hoststr), lo = 0, hi = kh_c.nnames;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (kh_name_cmp_n(kh_c.names[mid].name, kh_c.names[mid].len, hoststr, hl) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t nmatch = 0;
+    while (lo + nmatch < kh_c.nnames &&
+           !kh_name_cmp_n(kh_c.names[lo + nmatch].name, kh_c.names[lo + nmatch].len, hoststr, hl))
+        nmatch++;
+    size_t n = nmatch + kh_c.ngeneric;
+    size_t *pick = malloc((n ? n : 1) * sizeof *pick);
+    if (!pick) {
+        pthread_mutex_unlock(&kh_lock);
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nmatch; i++)
+        pick[i] = kh_c.names[lo + i].line;
+    memcpy(pick + nmatch, kh_c.generic, kh_c.ngeneric * sizeof *pick);
+    qsort(pick, n, sizeof *pick, size_cmp); /* file order, as a full read would have it */
+    int skipped = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!i || pick[i] != pick[i - 1])
+            feed(c, kh, path, pick[i], b64, revoked, &skipped);
+    free(pick);
+    pthread_mutex_unlock(&kh_lock);
     return 0;
 }
 
@@ -311,7 +530,7 @@ int ssh_hostkey_check(ssh_conn *c, na_err *err)
         goto out;
     }
     EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)key, (int)len);
-    int loaded = load(c, kh, path, b64, &revoked, err);
+    int loaded = load(c, kh, path, hoststr, b64, &revoked, err);
     free(b64);
     if (loaded < 0)
         goto out;
