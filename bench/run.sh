@@ -418,8 +418,11 @@ for s in $SECTIONS; do
     run_section "$s"
 done
 say "writing $OUT"
+QUOTE=() # the README quotes the latest summary of a default run
+[ "$OUT" = "$ROOT/bench/RESULTS.md" ] && QUOTE=(--readme "$ROOT/README.md")
 "$PY" bench/report.py --results "$RES" --notes "$NOTES" --work "$WORK" --build "$BUILD" \
-    --elapsed $(($(date +%s) - T_START)) --window "$WINDOW" --netns "${NS:-}" --out "$OUT"
+    --elapsed $(($(date +%s) - T_START)) --window "$WINDOW" --netns "${NS:-}" --out "$OUT" \
+    "${QUOTE[@]}"
 cp "$RES" "${OUT%.md}.jsonl" # the raw measurements, one JSON line per process run
 say "done in $(($(date +%s) - T_START)) s; $FAILS failed run(s)"
 [ "$FAILS" = 0 ]
