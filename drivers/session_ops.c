@@ -118,6 +118,19 @@ enum {
     O_WALK,
 };
 
+/* The exchange just ended: its output (owned by the result from now on) and the command that
+ * produced it go into s->res. Returns the output, or NULL with err set. */
+static char *take_result(na_session *s, const char *cmd, size_t *len, na_err *err)
+{
+    char *out = na_channel_take_output(s->ch, len, err);
+    if (!out)
+        return NULL;
+    s->res.output = out;
+    s->res.output_len = *len;
+    s->res.command = strdup(cmd);
+    return out;
+}
+
 static na_status open_step(na_session *s)
 {
     na_err *err = &s->op_err;
@@ -342,12 +355,9 @@ static na_status command_step(na_session *s)
             if (st != NA_OK)
                 return st;
             size_t len;
-            char *out = na_channel_take_output(s->ch, &len, err);
+            char *out = take_result(s, s->cmd, &len, err);
             if (!out)
                 return NA_ERROR;
-            s->res.output = out;
-            s->res.output_len = len;
-            s->res.command = strdup(s->cmd);
             if (s->x.refused >= 0) {
                 refusal_error(s, s->cmd, out, len);
             } else if (!s->cmd_no_error_check) {
@@ -613,12 +623,9 @@ static na_status save_step(na_session *s)
             if (st != NA_OK)
                 return st;
             size_t len;
-            char *out = na_channel_take_output(s->ch, &len, err);
+            char *out = take_result(s, p->save.send, &len, err);
             if (!out)
                 return NA_ERROR;
-            s->res.output = out;
-            s->res.output_len = len;
-            s->res.command = strdup(p->save.send);
             char *msg;
             if (s->x.refused >= 0) {
                 refusal_error(s, p->save.send, out, len);
