@@ -1,6 +1,7 @@
 /* cli_inv.c — the terminal passphrase prompt (echo off, restored on signals), inventory loading
  * for verbs, and error printing. Not a verb itself (cmd_*.c). */
 #include "cli_inv.h"
+#include "log.h"
 #include "secret.h"
 
 #include <ctype.h>
@@ -81,6 +82,12 @@ int cli_tty_prompt(const char *prompt, char *buf, size_t cap, void *ud, na_err *
         rc = na_err_set(err, NA_E_CANCELLED, "cancelled");
     }
     return rc;
+}
+
+void cli_set_verbosity(int verbose)
+{
+    if (verbose)
+        na_log_set_level(verbose >= 3 ? NA_LOG_TRACE : verbose == 2 ? NA_LOG_DEBUG : NA_LOG_INFO);
 }
 
 na_inventory *cli_load_inventory(const char *path, const char *vault_password_file, na_err *err)

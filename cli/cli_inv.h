@@ -25,6 +25,9 @@ na_inventory *cli_load_inventory(const char *path, const char *vault_password_fi
 /* A byte count with an optional K/M/G suffix (binary: 64M = 64 MiB), > 0: 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);
 
+/* -v/-vv/-vvv of show, compare and shell: info, debug, trace log lines on stderr (0: as is). */
+void cli_set_verbosity(int verbose);
+
 /* Print err's message (already redacted) on stderr, one line. */
 void cli_print_err(const na_err *err);
 

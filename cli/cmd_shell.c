@@ -276,8 +276,7 @@ int cmd_shell(int argc, char **argv)
         usage(stderr);
         return CLI_EXIT_INVALID;
     }
-    if (verbose)
-        na_log_set_level(verbose >= 3 ? NA_LOG_TRACE : verbose == 2 ? NA_LOG_DEBUG : NA_LOG_INFO);
+    cli_set_verbosity(verbose);
     const char *host = argv[optind];
     na_err err = NA_ERR_INIT;
     na_inventory *inv = cli_load_inventory(path, vpf, &err);
