@@ -84,6 +84,14 @@ static void fx_init(fx *f, const char *echo, int timeout_ms)
     f->x.deadline_ms = na_now_ms() + timeout_ms;
 }
 
+/* The session's first step: wait for the device's first prompt and consume it. */
+static void to_first_prompt(na_channel *c, fx *f, na_err *e)
+{
+    fx_init(f, NULL, 2000);
+    assert_int_equal(run(c, &f->x, e), NA_OK);
+    na_channel_consume(c);
+}
+
 /* Write a line the way the session does (line + newline in one write). */
 static void send(na_channel *c, const char *line)
 {
@@ -103,9 +111,7 @@ static void echo_and_prompt_stripped(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "show vlan brief", 2000);
     send(c, "show vlan brief");
     assert_int_equal(run(c, &f.x, &e), NA_OK);
@@ -192,9 +198,7 @@ static void tail_only(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "show run", 2000);
     send(c, "show run");
     assert_int_equal(run(c, &f.x, &e), NA_OK);
@@ -220,9 +224,7 @@ static void pager_answered(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     na_pattern *pager = P("--More--\\s*$");
     const na_pattern *pagers[] = {pager};
     fx_init(&f, "show log", 2000);
@@ -263,9 +265,7 @@ static void prompted_input(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     na_pattern *confirm = P("\\[confirm\\]\\s?$"), *pw = P("^[Pp]assword:\\s?$");
     na_reply replies[2] = {
         {.prompt = confirm, .text = "", .newline = true},
@@ -343,9 +343,7 @@ static void stale_prompt_skipped(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "show clock", 2000);
     send(c, "show clock");
     assert_int_equal(run(c, &f.x, &e), NA_OK);
@@ -366,9 +364,7 @@ static void no_echo_device(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "show clock", 2000);
     f.x.echo_grace_ms = 200;
     send(c, "show clock");
@@ -432,9 +428,7 @@ static void timeout_on_silence(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "show vlan brief", 300);
     send(c, "show vlan brief");
     int64_t t0 = na_now_ms();
@@ -459,9 +453,7 @@ static void closed_and_overflow(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "reload", 2000);
     send(c, "reload");
     assert_int_equal(run(c, &f.x, &e), NA_ERROR);
@@ -503,9 +495,7 @@ static void pager_after_close(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     na_pattern *pager = P("--More--\\s*$");
     const na_pattern *pagers[] = {pager};
     fx_init(&f, "show log", 2000);
@@ -574,9 +564,7 @@ static void raw_reads(void **st)
                          0);
     na_err e = NA_ERR_INIT;
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     char buf[64];
     size_t n;
     /* the prompt line first (normalised), then raw bytes as the device sent them */
