@@ -110,7 +110,7 @@ $(TLIB_A): $(call obj,$(TLIB_SRCS))
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(NETAUTO): $(call obj,$(CLI_SRCS)) $(DAEMON_A) $(LIB_A)
+$(NETAUTO): $(call obj,$(CLI_SRCS)) $(LIB_A)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 

@@ -3,7 +3,7 @@
  * binary (which passes its test-double backend). Not the daemon itself: see daemon.c. */
 #include "clock.h"
 #include "netautod.h"
-#include "tls.h"
+#include "tlsfp.h"
 
 #include <stdio.h>
 #include <stdlib.h>

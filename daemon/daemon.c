@@ -10,6 +10,7 @@
 #include "netautod.h"
 #include "secret.h"
 #include "tls.h"
+#include "tlsfp.h"
 
 #include <errno.h>
 #include <fcntl.h>

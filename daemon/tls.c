@@ -3,7 +3,6 @@
  * name, so `--cacert cert.pem` verification works for local clients too. Not a PKI. */
 #include "tls.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -14,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -196,52 +194,4 @@ SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err)
         return NULL;
     }
     return ctx;
-}
-
-void na_tls_fingerprint_x509(X509 *x, char *out, size_t cap)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    X509_digest(x, EVP_sha256(), md, &n);
-    size_t o = (size_t)snprintf(out, cap, "SHA256:");
-    for (unsigned i = 0; i < n && o + 2 < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%02x", md[i]);
-}
-
-int na_tls_fingerprint_file(const char *cert, char *out, size_t cap, na_err *err)
-{
-    FILE *f = fopen(cert, "r");
-    if (!f)
-        return na_err_set(err, NA_E_IO, "%s: cannot open: %s", cert, strerror(errno));
-    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    if (!x) {
-        ossl_err(err, "not a PEM certificate");
-        na_err_prefix(err, "%s: ", cert);
-        return -1;
-    }
-    na_tls_fingerprint_x509(x, out, cap);
-    X509_free(x);
-    return 0;
-}
-
-static size_t norm_fp(const char *s, char *out, size_t cap)
-{
-    if (!strncasecmp(s, "SHA256:", 7))
-        s += 7;
-    size_t o = 0;
-    for (; *s && o + 1 < cap; s++) {
-        if (*s == ':')
-            continue;
-        out[o++] = (char)tolower((unsigned char)*s);
-    }
-    out[o] = '\0';
-    return o;
-}
-
-bool na_tls_fingerprint_eq(const char *a, const char *b)
-{
-    char na[160], nb[160];
-    size_t la = norm_fp(a, na, sizeof na), lb = norm_fp(b, nb, sizeof nb);
-    return la == 64 && la == lb && CRYPTO_memcmp(na, nb, la) == 0;
 }

@@ -1,7 +1,7 @@
 /* tls.h — netautod's TLS server context (OpenSSL 3): load the configured certificate and key,
  * or create a self-signed EC P-256 pair in the state directory on first start and reuse it
- * afterwards. The SHA-256 fingerprint of the certificate (DER) is what clients pin
- * (`netauto --fingerprint SHA256:...`). Not a CA and not a client: see cli/remote_http.c. */
+ * afterwards. Clients pin the certificate's fingerprint (core/tlsfp.h). Not a CA and not a
+ * client: see cli/remote_http.c. */
 #ifndef NA_TLS_H
 #define NA_TLS_H
 
@@ -17,12 +17,5 @@ int na_tls_ensure(const char *cert, const char *key, const char *state_dir, char
                   char **key_out, bool *generated, na_err *err);
 /* A server SSL_CTX (TLS 1.2+) for the pair. Caller frees with SSL_CTX_free. */
 SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err);
-/* "SHA256:" + 64 lowercase hex digits of the certificate in PEM file `cert` (out >= 72). */
-int na_tls_fingerprint_file(const char *cert, char *out, size_t cap, na_err *err);
-/* The same for an X509 in memory. */
-void na_tls_fingerprint_x509(X509 *x, char *out, size_t cap);
-/* Compare two fingerprint spellings: accepts "SHA256:" prefix or not, any case, with or without
- * ':' between byte pairs. */
-bool na_tls_fingerprint_eq(const char *a, const char *b);
 
 #endif
