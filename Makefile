@@ -42,7 +42,7 @@ ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 # ---- sources ---------------------------------------------------------------------------------
 LIB_SRCS    := $(wildcard core/*.c drivers/*.c inventory/*.c playbooks/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c))
+DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c daemon/backend/*.c))
 SIM_SRCS    := $(filter-out tests/sim/sim_main.c,$(wildcard tests/sim/*.c))
 TLIB_SRCS   := $(wildcard tests/lib/*.c tests/fuzz/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)

@@ -5,7 +5,7 @@
  * (svc->base): no operation may block, and no callback ever runs inside the call that started
  * the operation (callbacks are always delivered later, from the loop).
  *
- * Not an implementation: daemon/backend_runner.c (with backend_inv/jobs/cmd/pool.c) is the one
+ * Not an implementation: daemon/backend/ (backend_runner.c with backend_inv/jobs/cmd/pool.c) is the one
  * netautod ships; tests/lib/backend_double.c is a scripted test double.
  *
  * Per-device exclusivity is the DAEMON's rule, enforced by its lock manager (lock.h): before a
@@ -161,7 +161,7 @@ typedef struct na_backend_ops {
     void (*stats)(na_be *be, na_backend_stats *out);
 } na_backend_ops;
 
-/* The backend this netautod build binds (daemon/backend_runner.c). */
+/* The backend this netautod build binds (daemon/backend/backend_runner.c). */
 const na_backend_ops *na_backend_default(void);
 
 #endif

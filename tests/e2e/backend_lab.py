@@ -1,5 +1,5 @@
 """backend_lab.py — shared set-up for the end-to-end tests of netautod's production backend
-(daemon/backend_runner.c: runner jobs, session pool, inventory) against the device simulator:
+(daemon/backend/: runner jobs, session pool, inventory) against the device simulator:
 simulator arguments with unique device secrets, an inventory of the simulator's devices whose
 password and enable secret come from a netauto vault (the daemon reads its passphrase from
 `vault_password_file`), the example VLAN playbook, a production netautod around all of that, and
