@@ -76,12 +76,12 @@ static bool authenticate(nd_req *r)
 {
     nd *d = r->d;
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
-    const na_token *t = NULL;
+    const nd_token *t = NULL;
     if (h && !strncasecmp(h, "Bearer ", 7)) {
         const char *tok = h + 7;
         while (*tok == ' ')
             tok++;
-        t = na_tokens_verify(&d->tokens, tok);
+        t = nd_tokens_verify(&d->tokens, tok);
     }
     if (!t) {
         d->metrics.api_auth_failures++;
@@ -108,16 +108,16 @@ static void healthz(nd_req *r)
 static void metrics(nd_req *r)
 {
     nd *d = r->d;
-    na_metrics_gauges g = {0};
+    nd_metrics_gauges g = {0};
     na_err e = NA_ERR_INIT;
-    if (na_store_count_by_state(d->store, g.jobs, &e) < 0) {
+    if (nd_store_count_by_state(d->store, g.jobs, &e) < 0) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
-    na_backend_stats bs = {0};
+    nd_backend_stats bs = {0};
     d->be_ops->stats(d->be, &bs);
-    na_lock_stats ls;
-    na_lockmgr_stats(d->locks, &ls);
+    nd_lock_stats ls;
+    nd_lockmgr_stats(d->locks, &ls);
     g.sessions_open = bs.sessions_open;
     g.sessions_idle = bs.sessions_idle;
     g.hosts_in_flight = ls.held;
@@ -129,7 +129,7 @@ static void metrics(nd_req *r)
     /* count this scrape before rendering so the exposition includes it */
     na_buf b;
     na_buf_init(&b, 4 << 20);
-    if (na_metrics_render(&d->metrics, &g, &b, &e) < 0) {
+    if (nd_metrics_render(&d->metrics, &g, &b, &e) < 0) {
         na_buf_free(&b);
         nd_reply_error(r, 500, "%s", e.msg);
         return;
@@ -182,7 +182,7 @@ static void list_jobs(nd_req *r)
     int64_t limit = 100, bid = 0;
     char bad_state[64] = "";
     bool bad_num = false;
-    if (st && (state = na_job_state_parse(st)) < 0)
+    if (st && (state = nd_job_state_parse(st)) < 0)
         snprintf(bad_state, sizeof bad_state, "%s", st);
     if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
         (before && parse_id(before, &bid) < 0))
@@ -200,7 +200,7 @@ static void list_jobs(nd_req *r)
         return;
     }
     na_err e = NA_ERR_INIT;
-    json_t *jobs = na_store_job_list(r->d->store, state, (int)limit, bid, &e);
+    json_t *jobs = nd_store_job_list(r->d->store, state, (int)limit, bid, &e);
     if (!jobs) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
@@ -211,7 +211,7 @@ static void list_jobs(nd_req *r)
 static void get_job(nd_req *r, int64_t id)
 {
     na_err e = NA_ERR_INIT;
-    json_t *j = na_store_job_get(r->d->store, id, &e);
+    json_t *j = nd_store_job_get(r->d->store, id, &e);
     if (!j) {
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
@@ -223,7 +223,7 @@ static void delete_job(nd_req *r, int64_t id)
 {
     na_err e = NA_ERR_INIT;
     nd_job *j = nd_job_find(r->d, id);
-    bool was_queued = j && j->state == NA_JOB_QUEUED;
+    bool was_queued = j && j->state == ND_JOB_QUEUED;
     if (nd_job_cancel(r->d, id, r->who, &e) < 0) {
         int code = e.code == NA_E_NOTFOUND ? 404 : e.code == NA_E_CONFIG ? 409 : 500;
         nd_reply_error(r, code, "%s", e.msg);
@@ -289,7 +289,7 @@ static void post_commands(nd_req *r)
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
         return;
     }
-    na_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who};
+    nd_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who};
     /* audit before running: who asked which device for what */
     na_buf detail;
     na_buf_init(&detail, 4096);
@@ -321,7 +321,7 @@ static void get_host(nd_req *r, const char *name)
     json_t *st = d->be_ops->host_status(d->be, name);
     nd_reply_json(r, 200,
                   json_pack("{s:s,s:o,s:o,s:o}", "name", name, "host", h, "status",
-                            st ? st : json_null(), "lock", na_lockmgr_host_json(d->locks, name)));
+                            st ? st : json_null(), "lock", nd_lockmgr_host_json(d->locks, name)));
 }
 
 static void backups(nd_req *r, const char *host, const char *id_s)
@@ -329,7 +329,7 @@ static void backups(nd_req *r, const char *host, const char *id_s)
     nd *d = r->d;
     na_err e = NA_ERR_INIT;
     if (!id_s) {
-        json_t *l = na_store_backup_list(d->store, host, &e);
+        json_t *l = nd_store_backup_list(d->store, host, &e);
         if (!l) {
             nd_reply_error(r, 500, "%s", e.msg);
             return;
@@ -351,7 +351,7 @@ static void backups(nd_req *r, const char *host, const char *id_s)
         nd_reply_error(r, 400, "backup id must be a positive integer");
         return;
     }
-    json_t *b = na_store_backup_get(d->store, host, id, &e);
+    json_t *b = nd_store_backup_get(d->store, host, id, &e);
     if (!b) {
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
@@ -369,7 +369,7 @@ static void run_schedule(nd_req *r, const char *name)
     na_err e = NA_ERR_INIT;
     int64_t id = nd_sched_run(d, name, r->who, &e);
     if (id < 0) {
-        int code = e.code == NA_E_NOTFOUND && !na_dconf_schedule(&d->cfg, name)
+        int code = e.code == NA_E_NOTFOUND && !nd_conf_schedule(&d->cfg, name)
                        ? 404
                        : e.code == NA_E_CONFIG ? 409 : nd_http_status_for(&e, false);
         nd_reply_error(r, code, "%s", e.msg);
@@ -388,7 +388,7 @@ static void audit_list(nd_req *r)
         limit = 100;
     evhttp_clear_headers(&kv);
     na_err e = NA_ERR_INIT;
-    json_t *a = na_store_audit_list(r->d->store, (int)limit, &e);
+    json_t *a = nd_store_audit_list(r->d->store, (int)limit, &e);
     if (!a) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;

@@ -3,8 +3,8 @@
  * I/O, so they can be unit-tested and fuzzed (tests/fuzz/fuzz_daemon.c). api.c and jobs.c call
  * them in the same order as before: body, fields, then (after the daemon's own state checks)
  * the field types. Not the routing or the replies: see api.c. */
-#ifndef NA_API_REQ_H
-#define NA_API_REQ_H
+#ifndef ND_API_REQ_H
+#define ND_API_REQ_H
 
 #include "err.h"
 

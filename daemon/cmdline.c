@@ -23,7 +23,7 @@ static int usage(void)
     return 2;
 }
 
-int netautod_main(int argc, char **argv, const na_backend_ops *ops)
+int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
 {
     const char *config = NULL;
     const char *pos[4];
@@ -56,9 +56,9 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
     if (npos == 0 || (npos == 1 && !strcmp(pos[0], "run")))
         return netautod_run(config, ops);
 
-    na_dconf cfg;
+    nd_conf cfg;
     na_err e = NA_ERR_INIT;
-    if (na_dconf_load(config, &cfg, &e) < 0) {
+    if (nd_conf_load(config, &cfg, &e) < 0) {
         fprintf(stderr, "netautod: %s\n", e.msg);
         return 2;
     }
@@ -79,9 +79,9 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
         else
             printf("%s\n", fp);
     } else if (npos == 3 && !strcmp(pos[0], "token") && !strcmp(pos[1], "add")) {
-        char tok[NA_TOKEN_LEN + 1];
+        char tok[ND_TOKEN_LEN + 1];
         mkdir(cfg.state_dir, 0700); /* first token before the first start */
-        if (na_tokens_add(cfg.tokens_file, pos[2], tok, sizeof tok, &e) < 0)
+        if (nd_tokens_add(cfg.tokens_file, pos[2], tok, sizeof tok, &e) < 0)
             rc = e.code == NA_E_USAGE || e.code == NA_E_CONFIG ? 2 : 1;
         else {
             printf("%s\n", tok);
@@ -92,8 +92,8 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
                     pos[2], cfg.tokens_file);
         }
     } else if (npos == 2 && !strcmp(pos[0], "token") && !strcmp(pos[1], "list")) {
-        na_tokens t;
-        if (na_tokens_load(cfg.tokens_file, &t, &e) < 0)
+        nd_tokens t;
+        if (nd_tokens_load(cfg.tokens_file, &t, &e) < 0)
             rc = 1;
         else {
             for (size_t i = 0; i < t.n; i++) {
@@ -101,10 +101,10 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
                 na_format_wall(t.v[i].created_ms, ts, sizeof ts);
                 printf("%-24s created %s\n", t.v[i].name, ts);
             }
-            na_tokens_free(&t);
+            nd_tokens_free(&t);
         }
     } else if (npos == 3 && !strcmp(pos[0], "token") && !strcmp(pos[1], "revoke")) {
-        if (na_tokens_revoke(cfg.tokens_file, pos[2], &e) < 0)
+        if (nd_tokens_revoke(cfg.tokens_file, pos[2], &e) < 0)
             rc = e.code == NA_E_NOTFOUND ? 1 : 1;
         else
             fprintf(stderr, "netautod: token '%s' revoked (a running netautod forgets it on "
@@ -115,6 +115,6 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
     }
     if (na_err_isset(&e))
         fprintf(stderr, "netautod: %s\n", e.msg);
-    na_dconf_free(&cfg);
+    nd_conf_free(&cfg);
     return rc;
 }

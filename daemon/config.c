@@ -91,7 +91,7 @@ static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_
 static const char *const sched_keys[] = {"name", "cron", "playbook", "backup", "transport",
                                          "limit", "check", "vars", NULL};
 
-static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
+static int load_schedules(ctx *x, na_ynode *seq, nd_conf *c)
 {
     if (!na_yis_seq(seq))
         return na_yerr(x->err, x->d, seq, "schedules must be a list");
@@ -103,7 +103,7 @@ static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
         na_ynode *m = na_yseq_item(x->d, seq, i);
         if (na_ycheck_keys(x->d, m, sched_keys, "a schedule", x->err) < 0)
             return -1;
-        na_schedule_cfg *s = &c->schedules[c->n_schedules++];
+        nd_schedule_cfg *s = &c->schedules[c->n_schedules++];
         if (get_str(x, m, "name", &s->name) < 0 || get_str(x, m, "cron", &s->cron_expr) < 0 ||
             get_str(x, m, "playbook", &s->playbook) < 0 ||
             get_str(x, m, "backup", &s->backup_command) < 0 ||
@@ -118,7 +118,7 @@ static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
         if (!s->cron_expr)
             return na_yerr(x->err, x->d, m, "schedule '%s' needs a cron expression", s->name);
         na_err e2 = NA_ERR_INIT;
-        if (na_cron_parse(s->cron_expr, &s->cron, &e2) < 0)
+        if (nd_cron_parse(s->cron_expr, &s->cron, &e2) < 0)
             return na_yerr(x->err, x->d, na_ymap_get(x->d, m, "cron"), "%s", e2.msg);
         if (!s->playbook == !s->backup_command)
             return na_yerr(x->err, x->d, m,
@@ -143,7 +143,7 @@ static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
     return 0;
 }
 
-static int load(ctx *x, na_dconf *c)
+static int load(ctx *x, nd_conf *c)
 {
     na_ydoc *d = x->d;
     na_ynode *root = na_ydoc_root(d);
@@ -260,7 +260,7 @@ static int load(ctx *x, na_dconf *c)
     return 0;
 }
 
-int na_dconf_load(const char *path, na_dconf *c, na_err *err)
+int nd_conf_load(const char *path, nd_conf *c, na_err *err)
 {
     memset(c, 0, sizeof *c);
     c->port = 8443;
@@ -307,11 +307,11 @@ int na_dconf_load(const char *path, na_dconf *c, na_err *err)
     free(dir);
     na_ydoc_free(&d);
     if (rc < 0)
-        na_dconf_free(c);
+        nd_conf_free(c);
     return rc;
 }
 
-void na_dconf_free(na_dconf *c)
+void nd_conf_free(nd_conf *c)
 {
     free(c->path);
     free(c->listen);
@@ -326,7 +326,7 @@ void na_dconf_free(na_dconf *c)
     free(c->log_file);
     json_decref(c->backend);
     for (size_t i = 0; i < c->n_schedules; i++) {
-        na_schedule_cfg *s = &c->schedules[i];
+        nd_schedule_cfg *s = &c->schedules[i];
         free(s->name);
         free(s->cron_expr);
         free(s->playbook);
@@ -339,7 +339,7 @@ void na_dconf_free(na_dconf *c)
     memset(c, 0, sizeof *c);
 }
 
-const na_schedule_cfg *na_dconf_schedule(const na_dconf *c, const char *name)
+const nd_schedule_cfg *nd_conf_schedule(const nd_conf *c, const char *name)
 {
     for (size_t i = 0; i < c->n_schedules; i++)
         if (!strcmp(c->schedules[i].name, name))

@@ -1,8 +1,8 @@
 /* config.h — netautod's configuration file (YAML, loaded through core/ydoc.h so every problem
  * is reported as FILE:LINE:COLUMN). Relative paths are taken relative to the config file's
  * directory. See docs/daemon.md for the reference. Not the inventory: that is the backend's. */
-#ifndef NA_DCONFIG_H
-#define NA_DCONFIG_H
+#ifndef ND_CONFIG_H
+#define ND_CONFIG_H
 
 #include "cron.h"
 #include "err.h"
@@ -12,19 +12,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct na_schedule_cfg {
+typedef struct nd_schedule_cfg {
     char *name;
     char *cron_expr;
-    na_cron cron;
+    nd_cron cron;
     char *playbook;       /* a job (name or inline YAML), or NULL */
     char *backup_command; /* a configuration backup ("show running-config"), or NULL */
     char *transport;      /* for backups: ssh|telnet|NULL */
     char *limit;          /* NULL = all hosts */
     bool check;
     json_t *vars;         /* object or NULL (owned) */
-} na_schedule_cfg;
+} nd_schedule_cfg;
 
-typedef struct na_dconf {
+typedef struct nd_conf {
     char *path;         /* the config file */
     char *listen;       /* default 127.0.0.1 */
     int port;           /* default 8443 */
@@ -52,14 +52,14 @@ typedef struct na_dconf {
     bool cron_utc;              /* timezone: utc | local (default local) */
     unsigned backups_keep;      /* backups.keep per host and command, default 100 */
     json_t *backend;            /* backend: mapping passed to the backend as JSON (owned) */
-    na_schedule_cfg *schedules;
+    nd_schedule_cfg *schedules;
     size_t n_schedules;
-} na_dconf;
+} nd_conf;
 
 /* Load and validate. On failure err holds "FILE:LINE:COL: message" and *c is freed. */
-int na_dconf_load(const char *path, na_dconf *c, na_err *err);
-void na_dconf_free(na_dconf *c);
+int nd_conf_load(const char *path, nd_conf *c, na_err *err);
+void nd_conf_free(nd_conf *c);
 /* The schedule named `name`, or NULL. */
-const na_schedule_cfg *na_dconf_schedule(const na_dconf *c, const char *name);
+const nd_schedule_cfg *nd_conf_schedule(const nd_conf *c, const char *name);
 
 #endif

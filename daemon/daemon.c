@@ -52,17 +52,17 @@ void nd_notify(const char *state)
 void nd_audit(nd *d, const char *who, const char *action, const char *target, const char *detail)
 {
     na_err e = NA_ERR_INIT;
-    if (na_store_audit(d->store, na_wall_ms(), who, action, target, detail, &e) < 0)
+    if (nd_store_audit(d->store, na_wall_ms(), who, action, target, detail, &e) < 0)
         NA_LOGE("audit", "%s", e.msg);
 }
 
 /* ---- services given to the backend -------------------------------------------------------- */
 
-static na_lock_req *svc_acquire(void *ctx, const char *host, const char *owner,
-                                na_lock_granted_cb cb, void *ud)
+static nd_lock_req *svc_acquire(void *ctx, const char *host, const char *owner,
+                                nd_lock_granted_cb cb, void *ud)
 {
     nd *d = ctx;
-    na_lock_req *r = na_lockmgr_acquire(d->locks, host, owner, cb, ud);
+    nd_lock_req *r = nd_lockmgr_acquire(d->locks, host, owner, cb, ud);
     if (!r) {
         NA_LOGE("locks", "out of memory queueing a device lock; aborting");
         abort();
@@ -70,17 +70,17 @@ static na_lock_req *svc_acquire(void *ctx, const char *host, const char *owner,
     return r;
 }
 
-static void svc_release(void *ctx, na_lock_req *req)
+static void svc_release(void *ctx, nd_lock_req *req)
 {
     nd *d = ctx;
-    na_lockmgr_release(d->locks, req);
+    nd_lockmgr_release(d->locks, req);
 }
 
 static void svc_command(void *ctx, const char *host, int64_t ms, bool ok)
 {
     (void)host;
     nd *d = ctx;
-    na_metrics_command(&d->metrics, ms, ok);
+    nd_metrics_command(&d->metrics, ms, ok);
 }
 
 static void svc_login_failed(void *ctx, const char *host)
@@ -120,11 +120,11 @@ static void reload(nd *d)
     if (na_err_isset(&e))
         NA_LOGE("netautod", "reload: %s", e.msg);
     na_err_clear(&e);
-    na_tokens t;
-    if (na_tokens_load(d->cfg.tokens_file, &t, &e) < 0) {
+    nd_tokens t;
+    if (nd_tokens_load(d->cfg.tokens_file, &t, &e) < 0) {
         NA_LOGE("netautod", "reload: tokens kept as they were: %s", e.msg);
     } else {
-        na_tokens_free(&d->tokens);
+        nd_tokens_free(&d->tokens);
         d->tokens = t;
         NA_LOGI("netautod", "reload: %zu API tokens", t.n);
     }
@@ -230,18 +230,18 @@ static int lock_state(nd *d, na_err *err)
     return 0;
 }
 
-static int setup(nd *d, const na_backend_ops *ops, na_err *err)
+static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
 {
     if (open_log(d, err) < 0 || lock_state(d, err) < 0)
         return -1;
     bool generated = false;
-    if (na_tls_ensure(d->cfg.tls_cert, d->cfg.tls_key, d->cfg.state_dir, &d->cert_path,
+    if (nd_tls_ensure(d->cfg.tls_cert, d->cfg.tls_key, d->cfg.state_dir, &d->cert_path,
                       &d->key_path, &generated, err) < 0)
         return -1;
-    if (!(d->ssl = na_tls_server_ctx(d->cert_path, d->key_path, err)) ||
+    if (!(d->ssl = nd_tls_server_ctx(d->cert_path, d->key_path, err)) ||
         na_tls_fingerprint_file(d->cert_path, d->fingerprint, sizeof d->fingerprint, err) < 0)
         return -1;
-    if (na_tokens_load(d->cfg.tokens_file, &d->tokens, err) < 0)
+    if (nd_tokens_load(d->cfg.tokens_file, &d->tokens, err) < 0)
         return -1;
     if (d->tokens.n == 0)
         NA_LOGW("netautod", "no API tokens in %s yet: create one with `netautod token add NAME "
@@ -249,10 +249,10 @@ static int setup(nd *d, const na_backend_ops *ops, na_err *err)
     d->base = event_base_new();
     if (!d->base)
         return na_err_set(err, NA_E_NOMEM, "cannot create the event loop");
-    if (!(d->store = na_store_open(d->cfg.job_store, d->cfg.sync_full, d->base, err)))
+    if (!(d->store = nd_store_open(d->cfg.job_store, d->cfg.sync_full, d->base, err)))
         return -1;
     json_t *ids = NULL;
-    if (na_store_recover(d->store, na_wall_ms(), &ids, err) < 0)
+    if (nd_store_recover(d->store, na_wall_ms(), &ids, err) < 0)
         return -1;
     size_t i;
     json_t *v;
@@ -263,9 +263,9 @@ static int setup(nd *d, const na_backend_ops *ops, na_err *err)
         nd_audit(d, "netautod", "job.recover", t, "interrupted");
     }
     json_decref(ids);
-    if (!(d->locks = na_lockmgr_new(d->base, d->cfg.hosts_in_flight)))
+    if (!(d->locks = nd_lockmgr_new(d->base, d->cfg.hosts_in_flight)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
-    d->svc = (na_backend_services){
+    d->svc = (nd_backend_services){
         .base = d->base,
         .ctx = d,
         .host_acquire = svc_acquire,
@@ -273,7 +273,7 @@ static int setup(nd *d, const na_backend_ops *ops, na_err *err)
         .command_observed = svc_command,
         .login_failed = svc_login_failed,
     };
-    na_backend_config bc = {
+    nd_backend_config bc = {
         .inventory = d->cfg.inventory,
         .playbook_dir = d->cfg.playbook_dir,
         .state_dir = d->cfg.state_dir,
@@ -322,10 +322,10 @@ static void teardown(nd *d)
     if (d->store)
         nd_jobs_free_all(d);
     nd_http_stop(d);
-    na_lockmgr_free(d->locks);
+    nd_lockmgr_free(d->locks);
     if (d->store)
         nd_audit(d, "netautod", "stop", NULL, NULL);
-    na_store_close(d->store);
+    nd_store_close(d->store);
     if (d->sig_term)
         event_free(d->sig_term);
     if (d->sig_int)
@@ -340,7 +340,7 @@ static void teardown(nd *d)
         SSL_CTX_free(d->ssl);
     if (d->base)
         event_base_free(d->base);
-    na_tokens_free(&d->tokens);
+    nd_tokens_free(&d->tokens);
     free(d->cert_path);
     free(d->key_path);
     if (d->lock_fd > 0)
@@ -348,10 +348,10 @@ static void teardown(nd *d)
     na_log_set_file(NULL);
     if (d->log_fp)
         fclose(d->log_fp);
-    na_dconf_free(&d->cfg);
+    nd_conf_free(&d->cfg);
 }
 
-int netautod_run(const char *config_path, const na_backend_ops *ops)
+int netautod_run(const char *config_path, const nd_backend_ops *ops)
 {
     nd d;
     memset(&d, 0, sizeof d);
@@ -362,7 +362,7 @@ int netautod_run(const char *config_path, const na_backend_ops *ops)
     d.started_ms = na_now_ms();
     signal(SIGPIPE, SIG_IGN);
     na_err e = NA_ERR_INIT;
-    if (na_dconf_load(config_path, &d.cfg, &e) < 0) {
+    if (nd_conf_load(config_path, &d.cfg, &e) < 0) {
         fprintf(stderr, "netautod: %s\n", e.msg);
         return 2;
     }

@@ -193,7 +193,7 @@ void nd_req_free(nd_req *r)
 void nd_req_done(nd_req *r, int code)
 {
     nd *d = r->d;
-    na_metrics_http(&d->metrics, code);
+    nd_metrics_http(&d->metrics, code);
     int64_t ms = (na_now_us() - r->t0_us) / 1000;
     /* path only (no query string), token name only: never bodies or credentials */
     na_log(code >= 500 ? NA_LOG_WARN : NA_LOG_INFO, "api", "%s %s %s %d %lldms",

@@ -77,7 +77,7 @@ static void emit(nd_job *j, const char *type, json_t *data)
     json_object_set_new(data, "time", json_string(ts));
     int64_t seq = j->next_seq++;
     na_err e = NA_ERR_INIT;
-    if (na_store_event(d->store, j->id, seq, now, type, data, &e) < 0)
+    if (nd_store_event(d->store, j->id, seq, now, type, data, &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
     if (!LIST_EMPTY(&j->streams)) {
         char *txt = json_dumps(data, JSON_COMPACT);
@@ -97,7 +97,7 @@ static nd_job *job_new(nd *d, int64_t id, const char *kind, const char *who, jso
         return NULL;
     j->d = d;
     j->id = id;
-    j->state = NA_JOB_QUEUED;
+    j->state = ND_JOB_QUEUED;
     snprintf(j->kind, sizeof j->kind, "%s", kind);
     j->submitted_by = strdup(who);
     j->targets = json_incref(targets);
@@ -159,7 +159,7 @@ int64_t nd_job_submit(nd *d, const json_t *request, const char *who, na_err *err
     if (nd_job_req_parse(request, &rq, err) < 0)
         return -1;
     json_t *vars_obj = rq.vars ? json_incref((json_t *)rq.vars) : json_object();
-    na_job_spec spec = {
+    nd_job_spec spec = {
         .playbook = rq.playbook,
         .limit = rq.limit,
         .check = rq.check,
@@ -167,7 +167,7 @@ int64_t nd_job_submit(nd *d, const json_t *request, const char *who, na_err *err
         .submitted_by = who,
     };
     json_t *targets = NULL;
-    na_be_job *bj = d->be_ops->job_prepare(d->be, &spec, &targets, err);
+    nd_be_job *bj = d->be_ops->job_prepare(d->be, &spec, &targets, err);
     if (!bj) {
         json_decref(vars_obj);
         json_decref(targets);
@@ -184,14 +184,14 @@ int64_t nd_job_submit(nd *d, const json_t *request, const char *who, na_err *err
     json_object_set_new(masked, "check", json_boolean(spec.check));
     json_object_set_new(masked, "vars", nd_mask_secrets(vars_obj));
     json_decref(vars_obj);
-    int64_t id = na_store_job_insert(d->store, "playbook", who, masked, targets, na_wall_ms(), err);
+    int64_t id = nd_store_job_insert(d->store, "playbook", who, masked, targets, na_wall_ms(), err);
     json_decref(masked);
     nd_job *j = id > 0 ? job_new(d, id, "playbook", who, targets) : NULL;
     json_decref(targets);
     if (!j) {
         d->be_ops->job_discard(d->be, bj);
         if (id > 0) { /* stored but cannot run: settle it */
-            na_store_job_finished(d->store, id, NA_JOB_FAILED, na_wall_ms(), "out of memory", NULL);
+            nd_store_job_finished(d->store, id, ND_JOB_FAILED, na_wall_ms(), "out of memory", NULL);
             na_err_set(err, NA_E_NOMEM, "out of memory");
         }
         return -1;
@@ -220,7 +220,7 @@ int64_t nd_job_submit_backup(nd *d, const char *schedule, const char *command,
         return -1;
     json_t *req = json_pack("{s:s,s:s,s:s?,s:s?}", "backup", command, "schedule", schedule,
                             "limit", limit, "transport", transport);
-    int64_t id = na_store_job_insert(d->store, "backup", who, req, targets, na_wall_ms(), err);
+    int64_t id = nd_store_job_insert(d->store, "backup", who, req, targets, na_wall_ms(), err);
     json_decref(req);
     nd_job *j = id > 0 ? job_new(d, id, "backup", who, targets) : NULL;
     json_decref(targets);
@@ -234,7 +234,7 @@ int64_t nd_job_submit_backup(nd *d, const char *schedule, const char *command,
     }
     if (!j) {
         if (id > 0) {
-            na_store_job_finished(d->store, id, NA_JOB_FAILED, na_wall_ms(), "out of memory", NULL);
+            nd_store_job_finished(d->store, id, ND_JOB_FAILED, na_wall_ms(), "out of memory", NULL);
             na_err_set(err, NA_E_NOMEM, "out of memory");
         }
         return -1;
@@ -248,20 +248,20 @@ int64_t nd_job_submit_backup(nd *d, const char *schedule, const char *command,
 
 /* Settle a job's final state: store (durable), final event, end streams, free. j must already
  * be unlinked from its queue. */
-static void settle(nd_job *j, na_job_state st, const char *error)
+static void settle(nd_job *j, nd_job_state st, const char *error)
 {
     nd *d = j->d;
     int64_t now = na_wall_ms();
     na_err e = NA_ERR_INIT;
     j->state = st;
-    if (na_store_job_finished(d->store, j->id, st, now, error, &e) < 0)
+    if (nd_store_job_finished(d->store, j->id, st, now, error, &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
     json_t *summary = json_pack("{s:i,s:i,s:i,s:i}", "targets", j->hosts_total, "finished",
                                 j->hosts_done, "ok", j->hosts_ok, "failed", j->hosts_failed);
     emit(j, "job_finished",
-         json_pack("{s:s,s:o,s:s?}", "state", na_job_state_names[st], "summary", summary, "error",
+         json_pack("{s:s,s:o,s:s?}", "state", nd_job_state_names[st], "summary", summary, "error",
                    error));
-    NA_LOGI("jobs", "job %lld %s (%d/%d hosts ok)%s%s", (long long)j->id, na_job_state_names[st],
+    NA_LOGI("jobs", "job %lld %s (%d/%d hosts ok)%s%s", (long long)j->id, nd_job_state_names[st],
             j->hosts_ok, j->hosts_total, error ? ": " : "", error ? error : "");
     nd_sse_job_ended(j);
     nd_sched_job_ended(d, j);
@@ -283,24 +283,24 @@ static void sink_job_finished(void *ud, const na_err *err) { nd_job_finished(ud,
 static void start_job(nd *d, nd_job *j)
 {
     na_err e = NA_ERR_INIT;
-    j->state = NA_JOB_RUNNING;
+    j->state = ND_JOB_RUNNING;
     TAILQ_INSERT_TAIL(&d->running, j, link);
     d->n_running++;
-    if (na_store_job_started(d->store, j->id, na_wall_ms(), &e) < 0)
+    if (nd_store_job_started(d->store, j->id, na_wall_ms(), &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
     emit(j, "job_started", json_object());
     int rc;
     if (!strcmp(j->kind, "backup")) {
         rc = nd_backup_start(j, j->bk_command, j->bk_transport, j->targets, &e);
     } else {
-        na_job_sink sink = {
+        nd_job_sink sink = {
             .host_started = sink_host_started,
             .task_result = sink_task_result,
             .host_finished = sink_host_finished,
             .job_finished = sink_job_finished,
             .ud = j,
         };
-        na_be_job *bj = j->bj;
+        nd_be_job *bj = j->bj;
         j->bj = NULL; /* the backend owns it now, even on failure */
         rc = d->be_ops->job_run(d->be, bj, j->id, &sink, &e);
         if (rc == 0)
@@ -309,7 +309,7 @@ static void start_job(nd *d, nd_job *j)
     if (rc < 0) {
         TAILQ_REMOVE(&d->running, j, link);
         d->n_running--;
-        settle(j, NA_JOB_FAILED, e.msg);
+        settle(j, ND_JOB_FAILED, e.msg);
     }
 }
 
@@ -339,7 +339,7 @@ void nd_job_task_result(nd_job *j, const char *host, json_t *task)
 void nd_job_host_finished(nd_job *j, const char *host, json_t *result)
 {
     na_err e = NA_ERR_INIT;
-    if (na_store_host_result(j->d->store, j->id, host, result, na_wall_ms(), &e) < 0)
+    if (nd_store_host_result(j->d->store, j->id, host, result, na_wall_ms(), &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
     j->hosts_done++;
     if (json_is_true(json_object_get(result, "ok")))
@@ -355,23 +355,23 @@ void nd_job_finished(nd_job *j, const na_err *err)
     j->bj = NULL; /* the backend frees it after we return */
     TAILQ_REMOVE(&d->running, j, link);
     d->n_running--;
-    na_job_state st;
+    nd_job_state st;
     const char *msg = NULL;
     if (j->interrupt_requested) {
-        st = NA_JOB_INTERRUPTED;
+        st = ND_JOB_INTERRUPTED;
         msg = "netautod shut down before the job finished (drain grace period over)";
     } else if (j->cancel_requested) {
-        st = NA_JOB_CANCELLED;
+        st = ND_JOB_CANCELLED;
         msg = "cancelled";
     } else if (na_err_isset(err)) {
-        st = err->code == NA_E_CANCELLED ? NA_JOB_CANCELLED : NA_JOB_FAILED;
+        st = err->code == NA_E_CANCELLED ? ND_JOB_CANCELLED : ND_JOB_FAILED;
         msg = err->msg;
     } else if (j->hosts_failed > 0 || j->hosts_done < j->hosts_total) {
-        st = NA_JOB_FAILED;
+        st = ND_JOB_FAILED;
         if (j->hosts_done < j->hosts_total)
             msg = "some hosts have no result";
     } else
-        st = NA_JOB_SUCCEEDED;
+        st = ND_JOB_SUCCEEDED;
     settle(j, st, msg);
     schedule_pump(d);
     nd_maybe_finish_drain(d);
@@ -383,20 +383,20 @@ int nd_job_cancel(nd *d, int64_t id, const char *who, na_err *err)
     char target[40];
     snprintf(target, sizeof target, "job %lld", (long long)id);
     if (!j) {
-        na_job_state st;
-        if (na_store_job_state(d->store, id, &st, err) < 0)
+        nd_job_state st;
+        if (nd_store_job_state(d->store, id, &st, err) < 0)
             return -1;
         return na_err_set(err, NA_E_CONFIG, "job %lld already finished (%s)", (long long)id,
-                          na_job_state_names[st]);
+                          nd_job_state_names[st]);
     }
     nd_audit(d, who, "job.cancel", target, NULL);
-    if (j->state == NA_JOB_QUEUED) {
+    if (j->state == ND_JOB_QUEUED) {
         TAILQ_REMOVE(&d->queued, j, link);
         d->n_queued--;
         if (j->bj)
             d->be_ops->job_discard(d->be, j->bj);
         j->bj = NULL;
-        settle(j, NA_JOB_CANCELLED, "cancelled before it started");
+        settle(j, ND_JOB_CANCELLED, "cancelled before it started");
         nd_maybe_finish_drain(d);
         return 0;
     }
@@ -420,7 +420,7 @@ void nd_jobs_drain(nd *d)
         if (j->bj)
             d->be_ops->job_discard(d->be, j->bj);
         j->bj = NULL;
-        settle(j, NA_JOB_INTERRUPTED, "netautod shut down before the job started");
+        settle(j, ND_JOB_INTERRUPTED, "netautod shut down before the job started");
     }
 }
 
@@ -447,7 +447,7 @@ void nd_jobs_free_all(nd *d)
         TAILQ_REMOVE(&d->running, j, link);
         d->n_running--;
         j->bj = NULL; /* the backend was destroyed: its job is gone */
-        settle(j, NA_JOB_INTERRUPTED,
+        settle(j, ND_JOB_INTERRUPTED,
                "netautod shut down before the job finished (the backend did not stop in time)");
     }
     if (d->job_pump_ev) {

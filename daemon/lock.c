@@ -12,7 +12,7 @@
 #include <sys/queue.h>
 
 typedef struct lhost {
-    na_lock_req *holder;
+    nd_lock_req *holder;
     unsigned waiting;
     int64_t held_since;
     char name[];
@@ -20,18 +20,18 @@ typedef struct lhost {
 
 enum { RQ_WAITING, RQ_GRANTED, RQ_HELD };
 
-struct na_lock_req {
+struct nd_lock_req {
     lhost *h;
     char *owner;
-    na_lock_granted_cb cb;
+    nd_lock_granted_cb cb;
     void *ud;
     int state;
-    TAILQ_ENTRY(na_lock_req) link; /* in waitq (WAITING) or readyq (GRANTED) */
+    TAILQ_ENTRY(nd_lock_req) link; /* in waitq (WAITING) or readyq (GRANTED) */
 };
 
-TAILQ_HEAD(reqq, na_lock_req);
+TAILQ_HEAD(reqq, nd_lock_req);
 
-struct na_lockmgr {
+struct nd_lockmgr {
     struct event_base *base;
     struct event *pump_ev;
     unsigned max;
@@ -45,9 +45,9 @@ struct na_lockmgr {
 
 static void pump_cb(evutil_socket_t fd, short what, void *arg);
 
-na_lockmgr *na_lockmgr_new(struct event_base *base, unsigned max_in_flight)
+nd_lockmgr *nd_lockmgr_new(struct event_base *base, unsigned max_in_flight)
 {
-    na_lockmgr *m = calloc(1, sizeof *m);
+    nd_lockmgr *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->base = base;
@@ -57,13 +57,13 @@ na_lockmgr *na_lockmgr_new(struct event_base *base, unsigned max_in_flight)
     m->hosts = na_strmap_new();
     m->pump_ev = event_new(base, -1, 0, pump_cb, m);
     if (!m->hosts || !m->pump_ev) {
-        na_lockmgr_free(m);
+        nd_lockmgr_free(m);
         return NULL;
     }
     return m;
 }
 
-static void free_req(na_lock_req *r)
+static void free_req(nd_lock_req *r)
 {
     free(r->owner);
     free(r);
@@ -79,11 +79,11 @@ static void free_holder(const char *key, void *val, void *ud)
     free(h);
 }
 
-void na_lockmgr_free(na_lockmgr *m)
+void nd_lockmgr_free(nd_lockmgr *m)
 {
     if (!m)
         return;
-    na_lock_req *r;
+    nd_lock_req *r;
     while ((r = TAILQ_FIRST(&m->waitq))) {
         TAILQ_REMOVE(&m->waitq, r, link);
         free_req(r);
@@ -101,14 +101,14 @@ void na_lockmgr_free(na_lockmgr *m)
     free(m);
 }
 
-static void schedule_pump(na_lockmgr *m)
+static void schedule_pump(nd_lockmgr *m)
 {
     if (!event_pending(m->pump_ev, EV_TIMEOUT, NULL))
         event_active(m->pump_ev, EV_TIMEOUT, 0);
 }
 
-na_lock_req *na_lockmgr_acquire(na_lockmgr *m, const char *host, const char *owner,
-                                na_lock_granted_cb cb, void *ud)
+nd_lock_req *nd_lockmgr_acquire(nd_lockmgr *m, const char *host, const char *owner,
+                                nd_lock_granted_cb cb, void *ud)
 {
     lhost *h = na_strmap_get(m->hosts, host);
     if (!h) {
@@ -122,7 +122,7 @@ na_lock_req *na_lockmgr_acquire(na_lockmgr *m, const char *host, const char *own
             return NULL;
         }
     }
-    na_lock_req *r = calloc(1, sizeof *r);
+    nd_lock_req *r = calloc(1, sizeof *r);
     if (!r || !(r->owner = strdup(owner ? owner : "?"))) {
         free(r);
         if (!h->holder && !h->waiting)
@@ -140,13 +140,13 @@ na_lock_req *na_lockmgr_acquire(na_lockmgr *m, const char *host, const char *own
     return r;
 }
 
-static void maybe_drop_host(na_lockmgr *m, lhost *h)
+static void maybe_drop_host(nd_lockmgr *m, lhost *h)
 {
     if (!h->holder && !h->waiting)
         free(na_strmap_del(m->hosts, h->name));
 }
 
-void na_lockmgr_release(na_lockmgr *m, na_lock_req *r)
+void nd_lockmgr_release(nd_lockmgr *m, nd_lock_req *r)
 {
     if (!r)
         return;
@@ -174,8 +174,8 @@ static void pump_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_lockmgr *m = arg;
-    na_lock_req *r = TAILQ_FIRST(&m->waitq), *next;
+    nd_lockmgr *m = arg;
+    nd_lock_req *r = TAILQ_FIRST(&m->waitq), *next;
     for (; r && (m->max == 0 || m->in_flight < m->max); r = next) {
         next = TAILQ_NEXT(r, link);
         if (r->h->holder)
@@ -198,16 +198,16 @@ static void pump_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-const char *na_lock_req_host(const na_lock_req *req) { return req->h->name; }
+const char *nd_lock_req_host(const nd_lock_req *req) { return req->h->name; }
 
-void na_lockmgr_stats(const na_lockmgr *m, na_lock_stats *out)
+void nd_lockmgr_stats(const nd_lockmgr *m, nd_lock_stats *out)
 {
     out->held = m->in_flight;
     out->waiting = m->waiting;
     out->granted_total = m->granted_total;
 }
 
-json_t *na_lockmgr_host_json(const na_lockmgr *m, const char *host)
+json_t *nd_lockmgr_host_json(const nd_lockmgr *m, const char *host)
 {
     lhost *h = na_strmap_get(m->hosts, host);
     if (!h || !h->holder)

@@ -6,20 +6,20 @@
 
 #include <stdio.h>
 
-const double na_metrics_buckets[NA_METRICS_NBUCKETS] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,
+const double nd_metrics_buckets[ND_METRICS_NBUCKETS] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,
                                                         2.5,  5,    10,  30,   60};
 
-void na_metrics_http(na_metrics *m, int code)
+void nd_metrics_http(nd_metrics *m, int code)
 {
     if (code >= 100 && code < 600)
         m->http_by_code[code]++;
 }
 
-void na_metrics_command(na_metrics *m, int64_t elapsed_ms, bool ok)
+void nd_metrics_command(nd_metrics *m, int64_t elapsed_ms, bool ok)
 {
     double s = (double)elapsed_ms / 1000.0;
     int i = 0;
-    while (i < NA_METRICS_NBUCKETS && s > na_metrics_buckets[i])
+    while (i < ND_METRICS_NBUCKETS && s > nd_metrics_buckets[i])
         i++;
     m->cmd_bucket[i]++;
     m->cmd_sum_s += s;
@@ -33,12 +33,12 @@ static int family(na_buf *o, na_err *err, const char *name, const char *type, co
     return na_buf_printf(o, err, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int na_metrics_render(const na_metrics *m, const na_metrics_gauges *g, na_buf *o, na_err *err)
+int nd_metrics_render(const nd_metrics *m, const nd_metrics_gauges *g, na_buf *o, na_err *err)
 {
     int rc = 0;
     rc |= family(o, err, "netautod_jobs", "gauge", "Jobs in the store by state.");
     for (int s = 0; s < 6; s++)
-        rc |= na_buf_printf(o, err, "netautod_jobs{state=\"%s\"} %llu\n", na_job_state_names[s],
+        rc |= na_buf_printf(o, err, "netautod_jobs{state=\"%s\"} %llu\n", nd_job_state_names[s],
                             (unsigned long long)g->jobs[s]);
     rc |= family(o, err, "netautod_jobs_submitted_total", "counter",
                  "Jobs accepted since start (API and schedules).");
@@ -59,12 +59,12 @@ int na_metrics_render(const na_metrics *m, const na_metrics_gauges *g, na_buf *o
     rc |= family(o, err, "netautod_command_duration_seconds", "histogram",
                  "Latency of device commands (jobs and ad-hoc).");
     uint64_t cum = 0;
-    for (int i = 0; i < NA_METRICS_NBUCKETS; i++) {
+    for (int i = 0; i < ND_METRICS_NBUCKETS; i++) {
         cum += m->cmd_bucket[i];
         rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                            na_metrics_buckets[i], (unsigned long long)cum);
+                            nd_metrics_buckets[i], (unsigned long long)cum);
     }
-    cum += m->cmd_bucket[NA_METRICS_NBUCKETS];
+    cum += m->cmd_bucket[ND_METRICS_NBUCKETS];
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
                         (unsigned long long)cum);
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_sum %.6f\n", m->cmd_sum_s);

@@ -2,8 +2,8 @@
  * shares (config, loop, TLS, HTTP server, store, locks, metrics, tokens, backend, jobs, event
  * streams, schedules), and the functions the modules call on each other. Not a public API:
  * only the daemon sources and the test binaries include it; netautod_run is the entry. */
-#ifndef NA_NETAUTOD_H
-#define NA_NETAUTOD_H
+#ifndef ND_NETAUTOD_H
+#define ND_NETAUTOD_H
 
 #include "backend.h"
 #include "config.h"
@@ -37,7 +37,7 @@ struct nd_req {
     char method[8];
     char *path;       /* decoded path, no query */
     char *who;        /* token name, NULL before auth */
-    na_be_cmd *cmd;   /* POST /v1/commands in flight */
+    nd_be_cmd *cmd;   /* POST /v1/commands in flight */
     bool pending;     /* in d->pending */
     TAILQ_ENTRY(nd_req) link;
 };
@@ -46,10 +46,10 @@ struct nd_req {
 struct nd_job {
     nd *d;
     int64_t id;
-    na_job_state state;
+    nd_job_state state;
     char kind[16];          /* "playbook" | "backup" */
     char *submitted_by;
-    na_be_job *bj;          /* playbook: the backend's job */
+    nd_be_job *bj;          /* playbook: the backend's job */
     nd_backup *bk;          /* backup: the daemon's own command fan-out (sched.c) */
     json_t *targets;        /* host names (array) */
     char *bk_command;       /* backup: the command captured */
@@ -64,7 +64,7 @@ struct nd_job {
 };
 
 struct nd {
-    na_dconf cfg;
+    nd_conf cfg;
     struct event_base *base;
     SSL_CTX *ssl;
     char fingerprint[80];
@@ -74,13 +74,13 @@ struct nd {
     int port;               /* the bound port */
     unsigned conns;
     bool accept_paused;
-    na_store *store;
-    na_lockmgr *locks;
-    na_metrics metrics;
-    na_tokens tokens;
-    const na_backend_ops *be_ops;
-    na_be *be;
-    na_backend_services svc;
+    nd_store *store;
+    nd_lockmgr *locks;
+    nd_metrics metrics;
+    nd_tokens tokens;
+    const nd_backend_ops *be_ops;
+    nd_be *be;
+    nd_backend_services svc;
     struct nd_jobq queued, running;
     unsigned n_queued, n_running, n_streams;
     struct nd_reqq pending;   /* async API requests (commands) */
@@ -100,9 +100,9 @@ struct nd {
 };
 
 /* daemon.c */
-int netautod_run(const char *config_path, const na_backend_ops *ops);
+int netautod_run(const char *config_path, const nd_backend_ops *ops);
 /* `netautod ...` command line (run, token add|list|revoke, fingerprint, check-config). */
-int netautod_main(int argc, char **argv, const na_backend_ops *ops);
+int netautod_main(int argc, char **argv, const nd_backend_ops *ops);
 void nd_audit(nd *d, const char *who, const char *action, const char *target, const char *detail);
 void nd_notify(const char *state); /* sd_notify by hand over $NOTIFY_SOCKET; no-op without it */
 void nd_maybe_finish_drain(nd *d);

@@ -15,7 +15,7 @@
 typedef struct bk_host {
     nd_backup *b;
     char *host;
-    na_be_cmd *cmd;
+    nd_be_cmd *cmd;
 } bk_host;
 
 struct nd_backup {
@@ -30,7 +30,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg);
 
 static int64_t fire(nd *d, size_t i, const char *who, na_err *err)
 {
-    const na_schedule_cfg *s = &d->cfg.schedules[i];
+    const nd_schedule_cfg *s = &d->cfg.schedules[i];
     if (d->sched_job[i])
         return na_err_set(err, NA_E_CONFIG, "schedule '%s': its previous run (job %lld) is still "
                           "active", s->name, (long long)d->sched_job[i]->id);
@@ -62,7 +62,7 @@ int nd_sched_start(nd *d, na_err *err)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     time_t now = time(NULL);
     for (size_t i = 0; i < n; i++) {
-        d->sched_next[i] = na_cron_next(&d->cfg.schedules[i].cron, now, d->cfg.cron_utc);
+        d->sched_next[i] = nd_cron_next(&d->cfg.schedules[i].cron, now, d->cfg.cron_utc);
         if (d->sched_next[i] < 0)
             NA_LOGW("sched", "schedule '%s' (%s) never fires", d->cfg.schedules[i].name,
                     d->cfg.schedules[i].cron_expr);
@@ -95,14 +95,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < d->cfg.n_schedules; i++) {
         if (d->sched_next[i] < 0 || now < d->sched_next[i])
             continue;
-        const na_schedule_cfg *s = &d->cfg.schedules[i];
+        const nd_schedule_cfg *s = &d->cfg.schedules[i];
         na_err e = NA_ERR_INIT;
         int64_t id = fire(d, i, NULL, &e);
         if (id > 0)
             NA_LOGI("sched", "schedule '%s' started job %lld", s->name, (long long)id);
         else
             NA_LOGW("sched", "schedule '%s' skipped: %s", s->name, e.msg);
-        d->sched_next[i] = na_cron_next(&s->cron, now, d->cfg.cron_utc);
+        d->sched_next[i] = nd_cron_next(&s->cron, now, d->cfg.cron_utc);
     }
 }
 
@@ -129,7 +129,7 @@ json_t *nd_sched_json(nd *d)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < d->cfg.n_schedules; i++) {
-        const na_schedule_cfg *s = &d->cfg.schedules[i];
+        const nd_schedule_cfg *s = &d->cfg.schedules[i];
         char next[40] = "";
         if (d->sched_next && d->sched_next[i] > 0)
             na_format_wall((int64_t)d->sched_next[i] * 1000, next, sizeof next);
@@ -205,7 +205,7 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
         na_err e = NA_ERR_INIT;
         int64_t prev_id = 0;
         char *prev = NULL;
-        int have = na_store_backup_latest(d->store, h->host, command, &prev_id, &prev, &e);
+        int have = nd_store_backup_latest(d->store, h->host, command, &prev_id, &prev, &e);
         char *diff = NULL;
         /* unchanged unless the configs differ beyond volatile lines (timestamps, byte counts) */
         bool changed = have != 1;
@@ -226,7 +226,7 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
                 diff = na_buf_steal(&db);
             na_buf_free(&db);
         }
-        int64_t id = have >= 0 ? na_store_backup_add(d->store, h->host, command, b->j->id,
+        int64_t id = have >= 0 ? nd_store_backup_add(d->store, h->host, command, b->j->id,
                                                      na_wall_ms(), out, changed, diff ? diff : "",
                                                      prev_id, d->cfg.backups_keep, &e)
                                : -1;
@@ -281,7 +281,7 @@ int nd_backup_start(nd_job *j, const char *command, const char *transport, json_
     for (size_t i = 0; i < b->n; i++) {
         bk_host *h = &b->hosts[i];
         const char *cmds[1] = {command};
-        na_cmd_spec spec = {h->host, transport, cmds, 1, j->submitted_by};
+        nd_cmd_spec spec = {h->host, transport, cmds, 1, j->submitted_by};
         na_err e = NA_ERR_INIT;
         nd_job_host_started(j, h->host);
         h->cmd = d->be_ops->cmd_run(d->be, &spec, cmd_done, h, &e);

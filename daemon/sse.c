@@ -159,8 +159,8 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
     na_err e = NA_ERR_INIT;
     nd_job *j = nd_job_find(d, job_id);
     if (!j) {
-        na_job_state st;
-        if (na_store_job_state(d->store, job_id, &st, &e) < 0) {
+        nd_job_state st;
+        if (nd_store_job_state(d->store, job_id, &st, &e) < 0) {
             nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
             return;
         }
@@ -174,7 +174,7 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
         return;
     }
     replay_ctx rc = {b, after};
-    if (na_store_events(d->store, job_id, after, replay_cb, &rc, &e) < 0) {
+    if (nd_store_events(d->store, job_id, after, replay_cb, &rc, &e) < 0) {
         evbuffer_free(b);
         free(s);
         nd_reply_error(r, 500, "%s", e.msg);

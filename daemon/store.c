@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const na_job_state_names[6] = {"queued",    "running",   "succeeded",
+const char *const nd_job_state_names[6] = {"queued",    "running",   "succeeded",
                                            "failed",    "cancelled", "interrupted"};
 
-int na_job_state_parse(const char *s)
+int nd_job_state_parse(const char *s)
 {
     for (int i = 0; i < 6; i++)
-        if (s && !strcmp(s, na_job_state_names[i]))
+        if (s && !strcmp(s, nd_job_state_names[i]))
             return i;
     return -1;
 }
@@ -37,7 +37,8 @@ enum {
     ST__N
 };
 
-_Static_assert((int)ST__N == (int)NA_STORE_NSTMT, "store_int.h: NA_STORE_NSTMT must match the statements");
+_Static_assert((int)ST__N == (int)ND_STORE_NSTMT,
+               "store_int.h: ND_STORE_NSTMT must match the statements");
 
 static const char *const stmt_sql[ST__N] = {
     [ST_EVENT] = "INSERT INTO events(job_id, seq, ts, type, data) VALUES(?,?,?,?,?)",
@@ -107,14 +108,14 @@ static const char schema_v1[] =
     "PRAGMA user_version=1;";
 
 /* Migrations: migrations[v] brings a store at version v to v+1. */
-static const char *const migrations[NA_STORE_SCHEMA] = {schema_v1};
+static const char *const migrations[ND_STORE_SCHEMA] = {schema_v1};
 
-int na_store_db_err(na_store *s, na_err *err, const char *what)
+int nd_store_db_err(nd_store *s, na_err *err, const char *what)
 {
     return na_err_set(err, NA_E_IO, "job store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec(na_store *s, const char *sql, na_err *err)
+static int exec(nd_store *s, const char *sql, na_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -125,11 +126,11 @@ static int exec(na_store *s, const char *sql, na_err *err)
     return 0;
 }
 
-static sqlite3_stmt *stmt(na_store *s, int i, na_err *err)
+static sqlite3_stmt *stmt(nd_store *s, int i, na_err *err)
 {
     if (!s->st[i] && sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                         &s->st[i], NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "prepare");
+        nd_store_db_err(s, err, "prepare");
         return NULL;
     }
     sqlite3_reset(s->st[i]);
@@ -137,7 +138,7 @@ static sqlite3_stmt *stmt(na_store *s, int i, na_err *err)
     return s->st[i];
 }
 
-static int commit(na_store *s, na_err *err)
+static int commit(nd_store *s, na_err *err)
 {
     if (!s->in_txn)
         return 0;
@@ -154,13 +155,13 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_store *s = arg;
+    nd_store *s = arg;
     na_err e = NA_ERR_INIT;
     commit(s, &e); /* a failure already rolled back; the next write starts afresh */
 }
 
 /* Start (or join) the grouped transaction for a progress write. */
-int na_store_batch(na_store *s, na_err *err)
+int nd_store_batch(nd_store *s, na_err *err)
 {
     if (s->in_txn)
         return 0;
@@ -173,16 +174,16 @@ int na_store_batch(na_store *s, na_err *err)
 }
 
 /* After a progress write: without a loop, commit at once. */
-int na_store_batch_done(na_store *s, na_err *err)
+int nd_store_batch_done(nd_store *s, na_err *err)
 {
     return s->commit_ev ? 0 : commit(s, err);
 }
 
-int na_store_flush(na_store *s, na_err *err) { return commit(s, err); }
+int nd_store_flush(nd_store *s, na_err *err) { return commit(s, err); }
 
-na_store *na_store_open(const char *path, bool sync_full, struct event_base *base, na_err *err)
+nd_store *nd_store_open(const char *path, bool sync_full, struct event_base *base, na_err *err)
 {
-    na_store *s = calloc(1, sizeof *s);
+    nd_store *s = calloc(1, sizeof *s);
     if (!s) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -204,20 +205,20 @@ na_store *na_store_open(const char *path, bool sync_full, struct event_base *bas
     sqlite3_stmt *v;
     int ver = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &v, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "read schema version");
+        nd_store_db_err(s, err, "read schema version");
         goto fail;
     }
     if (sqlite3_step(v) == SQLITE_ROW)
         ver = sqlite3_column_int(v, 0);
     sqlite3_finalize(v);
-    if (ver > NA_STORE_SCHEMA) {
+    if (ver > ND_STORE_SCHEMA) {
         na_err_set(err, NA_E_CONFIG,
                    "job store %s has schema version %d; this netautod knows up to %d (written by "
                    "a newer netautod?)",
-                   path, ver, NA_STORE_SCHEMA);
+                   path, ver, ND_STORE_SCHEMA);
         goto fail;
     }
-    for (; ver < NA_STORE_SCHEMA; ver++) {
+    for (; ver < ND_STORE_SCHEMA; ver++) {
         if (exec(s, "BEGIN IMMEDIATE", err) < 0)
             goto fail;
         if (exec(s, migrations[ver], err) < 0) {
@@ -236,11 +237,11 @@ na_store *na_store_open(const char *path, bool sync_full, struct event_base *bas
     }
     return s;
 fail:
-    na_store_close(s);
+    nd_store_close(s);
     return NULL;
 }
 
-void na_store_close(na_store *s)
+void nd_store_close(nd_store *s)
 {
     if (!s)
         return;
@@ -256,7 +257,7 @@ void na_store_close(na_store *s)
 }
 
 /* Bind a redacted copy of text. */
-int na_store_bind_red(sqlite3_stmt *st, int i, const char *text)
+int nd_store_bind_red(sqlite3_stmt *st, int i, const char *text)
 {
     if (!text)
         return sqlite3_bind_null(st, i);
@@ -271,28 +272,28 @@ static int bind_json(sqlite3_stmt *st, int i, const json_t *j)
     char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!txt)
         return SQLITE_NOMEM;
-    int rc = na_store_bind_red(st, i, txt);
+    int rc = nd_store_bind_red(st, i, txt);
     free(txt);
     return rc;
 }
 
-static int step_done(na_store *s, sqlite3_stmt *st, na_err *err, const char *what)
+static int step_done(nd_store *s, sqlite3_stmt *st, na_err *err, const char *what)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return na_store_db_err(s, err, what);
+        return nd_store_db_err(s, err, what);
     return 0;
 }
 
-int64_t na_store_job_insert(na_store *s, const char *kind, const char *submitted_by,
+int64_t nd_store_job_insert(nd_store *s, const char *kind, const char *submitted_by,
                             const json_t *request, const json_t *targets, int64_t created_ms,
                             na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_INSERT, err);
     if (!st)
         return -1;
-    if (na_store_batch(s, err) < 0)
+    if (nd_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, created_ms);
@@ -307,38 +308,38 @@ int64_t na_store_job_insert(na_store *s, const char *kind, const char *submitted
     return id;
 }
 
-int na_store_job_started(na_store *s, int64_t id, int64_t ts, na_err *err)
+int nd_store_job_started(nd_store *s, int64_t id, int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_STARTED, err);
-    if (!st || na_store_batch(s, err) < 0)
+    if (!st || nd_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, ts);
     sqlite3_bind_int64(st, 2, id);
     if (step_done(s, st, err, "mark job started") < 0)
         return -1;
-    return na_store_batch_done(s, err);
+    return nd_store_batch_done(s, err);
 }
 
-int na_store_job_finished(na_store *s, int64_t id, na_job_state state, int64_t ts,
+int nd_store_job_finished(nd_store *s, int64_t id, nd_job_state state, int64_t ts,
                           const char *error, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_FINISHED, err);
-    if (!st || na_store_batch(s, err) < 0)
+    if (!st || nd_store_batch(s, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, na_job_state_names[state], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, nd_job_state_names[state], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ts);
-    na_store_bind_red(st, 3, error);
+    nd_store_bind_red(st, 3, error);
     sqlite3_bind_int64(st, 4, id);
     if (step_done(s, st, err, "finish job") < 0)
         return -1;
     return commit(s, err);
 }
 
-int na_store_host_result(na_store *s, int64_t id, const char *host, const json_t *result,
+int nd_store_host_result(nd_store *s, int64_t id, const char *host, const json_t *result,
                          int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_HOSTRES, err);
-    if (!st || na_store_batch(s, err) < 0)
+    if (!st || nd_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
@@ -348,10 +349,10 @@ int na_store_host_result(na_store *s, int64_t id, const char *host, const json_t
     sqlite3_bind_int64(st, 6, ts);
     if (step_done(s, st, err, "store host result") < 0)
         return -1;
-    return na_store_batch_done(s, err);
+    return nd_store_batch_done(s, err);
 }
 
-static int insert_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
+static int insert_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
                         const json_t *data, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_EVENT, err);
@@ -365,15 +366,15 @@ static int insert_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const 
     return step_done(s, st, err, "store event");
 }
 
-int na_store_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
+int nd_store_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
                    const json_t *data, na_err *err)
 {
-    if (na_store_batch(s, err) < 0 || insert_event(s, id, seq, ts, type, data, err) < 0)
+    if (nd_store_batch(s, err) < 0 || insert_event(s, id, seq, ts, type, data, err) < 0)
         return -1;
-    return na_store_batch_done(s, err);
+    return nd_store_batch_done(s, err);
 }
 
-int64_t na_store_last_seq(na_store *s, int64_t id)
+int64_t nd_store_last_seq(nd_store *s, int64_t id)
 {
     sqlite3_stmt *st = stmt(s, ST_LASTSEQ, NULL);
     if (!st)
@@ -384,7 +385,7 @@ int64_t na_store_last_seq(na_store *s, int64_t id)
     return r;
 }
 
-int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
+int nd_store_recover(nd_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
 {
     if (ids_out)
         *ids_out = NULL;
@@ -398,7 +399,7 @@ int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id FROM jobs WHERE state IN ('queued','running') ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "recover");
+        nd_store_db_err(s, err, "recover");
         goto fail;
     }
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -419,7 +420,7 @@ int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
         sqlite3_bind_int64(st, 4, id);
         if (step_done(s, st, err, "recover job") < 0)
             goto fail;
-        int64_t seq = na_store_last_seq(s, id);
+        int64_t seq = nd_store_last_seq(s, id);
         json_t *data = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "state", "interrupted",
                                  "error", msg);
         int rc = data ? insert_event(s, id, seq + 1, now_ms, "job_finished", data, err) : -1;
@@ -454,7 +455,7 @@ static json_t *col_json(sqlite3_stmt *st, int i)
     return j ? j : json_string(t);
 }
 
-json_t *na_store_col_time(sqlite3_stmt *st, int i)
+json_t *nd_store_col_time(sqlite3_stmt *st, int i)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         return json_null();
@@ -463,7 +464,7 @@ json_t *na_store_col_time(sqlite3_stmt *st, int i)
     return json_string(buf);
 }
 
-json_t *na_store_col_text(sqlite3_stmt *st, int i)
+json_t *nd_store_col_text(sqlite3_stmt *st, int i)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
     return t ? json_string(t) : json_null();
@@ -474,15 +475,15 @@ static json_t *job_row(sqlite3_stmt *st)
 {
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(j, "kind", na_store_col_text(st, 1));
-    json_object_set_new(j, "state", na_store_col_text(st, 2));
-    json_object_set_new(j, "created", na_store_col_time(st, 3));
-    json_object_set_new(j, "started", na_store_col_time(st, 4));
-    json_object_set_new(j, "finished", na_store_col_time(st, 5));
-    json_object_set_new(j, "submitted_by", na_store_col_text(st, 6));
+    json_object_set_new(j, "kind", nd_store_col_text(st, 1));
+    json_object_set_new(j, "state", nd_store_col_text(st, 2));
+    json_object_set_new(j, "created", nd_store_col_time(st, 3));
+    json_object_set_new(j, "started", nd_store_col_time(st, 4));
+    json_object_set_new(j, "finished", nd_store_col_time(st, 5));
+    json_object_set_new(j, "submitted_by", nd_store_col_text(st, 6));
     json_object_set_new(j, "request", col_json(st, 7));
     json_object_set_new(j, "targets", col_json(st, 8));
-    json_object_set_new(j, "error", na_store_col_text(st, 9));
+    json_object_set_new(j, "error", nd_store_col_text(st, 9));
     return j;
 }
 
@@ -492,7 +493,7 @@ static json_t *summary(json_t *targets, int finished, int ok, int changed)
                      "finished", finished, "ok", ok, "failed", finished - ok, "changed", changed);
 }
 
-json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
+json_t *nd_store_job_get(nd_store *s, int64_t id, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_GETJOB, err);
     if (!st)
@@ -504,7 +505,7 @@ json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
         if (rc == SQLITE_DONE)
             na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
         else
-            na_store_db_err(s, err, "read job");
+            nd_store_db_err(s, err, "read job");
         return NULL;
     }
     json_t *j = job_row(st);
@@ -530,7 +531,7 @@ json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
     return j;
 }
 
-json_t *na_store_job_list(na_store *s, int state, int limit, int64_t before_id, na_err *err)
+json_t *nd_store_job_list(nd_store *s, int state, int limit, int64_t before_id, na_err *err)
 {
     if (limit <= 0)
         limit = 100;
@@ -544,11 +545,11 @@ json_t *na_store_job_list(na_store *s, int state, int limit, int64_t before_id, 
         "FROM jobs j WHERE (?1 IS NULL OR j.state=?1) AND (?2 <= 0 OR j.id < ?2) "
         "ORDER BY j.id DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "list jobs");
+        nd_store_db_err(s, err, "list jobs");
         return NULL;
     }
     if (state >= 0)
-        sqlite3_bind_text(q, 1, na_job_state_names[state], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 1, nd_job_state_names[state], -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, before_id);
     sqlite3_bind_int(q, 3, limit);
     json_t *arr = json_array();
@@ -563,13 +564,13 @@ json_t *na_store_job_list(na_store *s, int state, int limit, int64_t before_id, 
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
-        na_store_db_err(s, err, "list jobs");
+        nd_store_db_err(s, err, "list jobs");
         return NULL;
     }
     return arr;
 }
 
-int na_store_job_state(na_store *s, int64_t id, na_job_state *out, na_err *err)
+int nd_store_job_state(nd_store *s, int64_t id, nd_job_state *out, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_STATE, err);
     if (!st)
@@ -578,27 +579,27 @@ int na_store_job_state(na_store *s, int64_t id, na_job_state *out, na_err *err)
     int rc = sqlite3_step(st);
     int r = -1;
     if (rc == SQLITE_ROW) {
-        int v = na_job_state_parse((const char *)sqlite3_column_text(st, 0));
+        int v = nd_job_state_parse((const char *)sqlite3_column_text(st, 0));
         if (v >= 0) {
-            *out = (na_job_state)v;
+            *out = (nd_job_state)v;
             r = 0;
         } else
             na_err_set(err, NA_E_INTERNAL, "job %lld has an unknown state", (long long)id);
     } else if (rc == SQLITE_DONE)
         na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
     else
-        na_store_db_err(s, err, "read job state");
+        nd_store_db_err(s, err, "read job state");
     sqlite3_reset(st);
     return r;
 }
 
-int na_store_events(na_store *s, int64_t id, int64_t after_seq, na_store_event_cb cb, void *ud,
+int nd_store_events(nd_store *s, int64_t id, int64_t after_seq, nd_store_event_cb cb, void *ud,
                     na_err *err)
 {
     /* not the cached statement: a callback may call back into the store */
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, stmt_sql[ST_EVENTS], -1, &q, NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "read events");
+        return nd_store_db_err(s, err, "read events");
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, after_seq);
     int rc;
@@ -610,18 +611,18 @@ int na_store_events(na_store *s, int64_t id, int64_t after_seq, na_store_event_c
         }
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : na_store_db_err(s, err, "read events");
+    return rc == SQLITE_DONE ? 0 : nd_store_db_err(s, err, "read events");
 }
 
-int na_store_count_by_state(na_store *s, uint64_t out[6], na_err *err)
+int nd_store_count_by_state(nd_store *s, uint64_t out[6], na_err *err)
 {
     memset(out, 0, 6 * sizeof *out);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &q,
                            NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "count jobs");
+        return nd_store_db_err(s, err, "count jobs");
     while (sqlite3_step(q) == SQLITE_ROW) {
-        int v = na_job_state_parse((const char *)sqlite3_column_text(q, 0));
+        int v = nd_job_state_parse((const char *)sqlite3_column_text(q, 0));
         if (v >= 0)
             out[v] = (uint64_t)sqlite3_column_int64(q, 1);
     }
@@ -629,30 +630,30 @@ int na_store_count_by_state(na_store *s, uint64_t out[6], na_err *err)
     return 0;
 }
 
-int na_store_audit(na_store *s, int64_t ts, const char *who, const char *action,
+int nd_store_audit(nd_store *s, int64_t ts, const char *who, const char *action,
                    const char *target, const char *detail, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_AUDIT, err);
-    if (!st || na_store_batch(s, err) < 0)
+    if (!st || nd_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, ts);
-    na_store_bind_red(st, 2, who ? who : "-");
-    na_store_bind_red(st, 3, action);
-    na_store_bind_red(st, 4, target);
-    na_store_bind_red(st, 5, detail);
+    nd_store_bind_red(st, 2, who ? who : "-");
+    nd_store_bind_red(st, 3, action);
+    nd_store_bind_red(st, 4, target);
+    nd_store_bind_red(st, 5, detail);
     if (step_done(s, st, err, "audit") < 0)
         return -1;
-    return na_store_batch_done(s, err);
+    return nd_store_batch_done(s, err);
 }
 
-json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
+json_t *nd_store_audit_list(nd_store *s, int limit, na_err *err)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, ts, who, action, target, detail FROM audit ORDER BY id "
                            "DESC LIMIT ?",
                            -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "read audit");
+        nd_store_db_err(s, err, "read audit");
         return NULL;
     }
     sqlite3_bind_int(q, 1, limit > 0 ? limit : 100);
@@ -660,11 +661,11 @@ json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
     while (sqlite3_step(q) == SQLITE_ROW) {
         json_t *e = json_object();
         json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
-        json_object_set_new(e, "time", na_store_col_time(q, 1));
-        json_object_set_new(e, "who", na_store_col_text(q, 2));
-        json_object_set_new(e, "action", na_store_col_text(q, 3));
-        json_object_set_new(e, "target", na_store_col_text(q, 4));
-        json_object_set_new(e, "detail", na_store_col_text(q, 5));
+        json_object_set_new(e, "time", nd_store_col_time(q, 1));
+        json_object_set_new(e, "who", nd_store_col_text(q, 2));
+        json_object_set_new(e, "action", nd_store_col_text(q, 3));
+        json_object_set_new(e, "target", nd_store_col_text(q, 4));
+        json_object_set_new(e, "detail", nd_store_col_text(q, 5));
         json_array_append_new(arr, e);
     }
     sqlite3_finalize(q);

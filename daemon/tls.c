@@ -120,7 +120,7 @@ out:
     return rc;
 }
 
-int na_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
+int nd_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
                   char **key_out, bool *generated, na_err *err)
 {
     *generated = false;
@@ -170,7 +170,7 @@ fail:
     return -1;
 }
 
-SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err)
+SSL_CTX *nd_tls_server_ctx(const char *cert, const char *key, na_err *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {

@@ -18,17 +18,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void na_token_hash(const char *token, unsigned char out[32])
+void nd_token_hash(const char *token, unsigned char out[32])
 {
     unsigned int n = 32;
     EVP_Digest(token, strlen(token), out, &n, EVP_sha256(), NULL);
 }
 
-int na_token_generate(char *out, size_t cap, na_err *err)
+int nd_token_generate(char *out, size_t cap, na_err *err)
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char r[33] = {0};
-    if (cap < NA_TOKEN_LEN + 1)
+    if (cap < ND_TOKEN_LEN + 1)
         return na_err_set(err, NA_E_INTERNAL, "token buffer too small");
     if (RAND_bytes(r, 32) != 1)
         return na_err_set(err, NA_E_INTERNAL, "no randomness available for a token");
@@ -37,7 +37,7 @@ int na_token_generate(char *out, size_t cap, na_err *err)
     /* 32 bytes = 256 bits -> 43 base64url characters (no padding) */
     for (size_t i = 0; i < 33; i += 3) {
         uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
-        for (int k = 3; k >= 0 && o < NA_TOKEN_LEN; k--)
+        for (int k = 3; k >= 0 && o < ND_TOKEN_LEN; k--)
             out[o++] = b64[(v >> (6 * k)) & 63];
     }
     out[o] = '\0';
@@ -45,10 +45,10 @@ int na_token_generate(char *out, size_t cap, na_err *err)
     return 0;
 }
 
-int na_token_name_ok(const char *name)
+int nd_token_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n >= NA_TOKEN_NAME_MAX)
+    if (n == 0 || n >= ND_TOKEN_NAME_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
@@ -67,14 +67,14 @@ static int hexval(int c)
     return -1;
 }
 
-void na_tokens_free(na_tokens *t)
+void nd_tokens_free(nd_tokens *t)
 {
     free(t->v);
     t->v = NULL;
     t->n = 0;
 }
 
-static int parse_file(FILE *f, const char *path, na_tokens *out, na_err *err)
+static int parse_file(FILE *f, const char *path, nd_tokens *out, na_err *err)
 {
     char line[512];
     unsigned lineno = 0;
@@ -89,19 +89,19 @@ static int parse_file(FILE *f, const char *path, na_tokens *out, na_err *err)
         char name[128], hex[128];
         long long created = 0;
         int n = sscanf(p, "%127s %127s %lld", name, hex, &created);
-        if (n < 2 || !na_token_name_ok(name) || strlen(hex) != 64)
+        if (n < 2 || !nd_token_name_ok(name) || strlen(hex) != 64)
             return na_err_set(err, NA_E_CONFIG,
                               "%s:%u: expected 'NAME SHA256-HEX CREATED-MS' (written by "
                               "`netautod token add`)",
                               path, lineno);
         if (out->n == cap) {
             cap = cap ? cap * 2 : 8;
-            na_token *nv = realloc(out->v, cap * sizeof *nv);
+            nd_token *nv = realloc(out->v, cap * sizeof *nv);
             if (!nv)
                 return na_err_set(err, NA_E_NOMEM, "out of memory");
             out->v = nv;
         }
-        na_token *t = &out->v[out->n];
+        nd_token *t = &out->v[out->n];
         memset(t, 0, sizeof *t);
         snprintf(t->name, sizeof t->name, "%s", name);
         for (int i = 0; i < 32; i++) {
@@ -123,7 +123,7 @@ static int parse_file(FILE *f, const char *path, na_tokens *out, na_err *err)
     return 0;
 }
 
-int na_tokens_load(const char *path, na_tokens *out, na_err *err)
+int nd_tokens_load(const char *path, nd_tokens *out, na_err *err)
 {
     out->v = NULL;
     out->n = 0;
@@ -136,11 +136,11 @@ int na_tokens_load(const char *path, na_tokens *out, na_err *err)
     int rc = parse_file(f, path, out, err);
     fclose(f);
     if (rc < 0)
-        na_tokens_free(out);
+        nd_tokens_free(out);
     return rc;
 }
 
-int na_tokens_save(const char *path, const na_tokens *t, na_err *err)
+int nd_tokens_save(const char *path, const nd_tokens *t, na_err *err)
 {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);
@@ -180,13 +180,13 @@ int na_tokens_save(const char *path, const na_tokens *t, na_err *err)
     return 0;
 }
 
-const na_token *na_tokens_verify(const na_tokens *t, const char *presented)
+const nd_token *nd_tokens_verify(const nd_tokens *t, const char *presented)
 {
     if (!presented || !*presented)
         return NULL;
     unsigned char h[32];
-    na_token_hash(presented, h);
-    const na_token *found = NULL;
+    nd_token_hash(presented, h);
+    const nd_token *found = NULL;
     for (size_t i = 0; i < t->n; i++) {
         /* no early exit: every entry is compared */
         int eq = CRYPTO_memcmp(h, t->v[i].hash, 32) == 0;
@@ -211,50 +211,50 @@ static int lock_file(const char *path, na_err *err)
     return fd;
 }
 
-int na_tokens_add(const char *path, const char *name, char *token_out, size_t cap, na_err *err)
+int nd_tokens_add(const char *path, const char *name, char *token_out, size_t cap, na_err *err)
 {
-    if (!na_token_name_ok(name))
+    if (!nd_token_name_ok(name))
         return na_err_set(err, NA_E_USAGE,
                           "token name '%s' is not valid (use letters, digits, '.', '_', '-'; at "
                           "most %d characters)",
-                          name, NA_TOKEN_NAME_MAX - 1);
+                          name, ND_TOKEN_NAME_MAX - 1);
     int lfd = lock_file(path, err);
     if (lfd < 0)
         return -1;
-    na_tokens t;
-    int rc = na_tokens_load(path, &t, err);
+    nd_tokens t;
+    int rc = nd_tokens_load(path, &t, err);
     for (size_t i = 0; rc == 0 && i < t.n; i++)
         if (!strcmp(t.v[i].name, name))
             rc = na_err_set(err, NA_E_CONFIG, "a token named '%s' already exists (revoke it first)",
                             name);
     if (rc == 0)
-        rc = na_token_generate(token_out, cap, err);
+        rc = nd_token_generate(token_out, cap, err);
     if (rc == 0) {
-        na_token *nv = realloc(t.v, (t.n + 1) * sizeof *nv);
+        nd_token *nv = realloc(t.v, (t.n + 1) * sizeof *nv);
         if (!nv)
             rc = na_err_set(err, NA_E_NOMEM, "out of memory");
         else {
             t.v = nv;
-            na_token *e = &t.v[t.n++];
+            nd_token *e = &t.v[t.n++];
             memset(e, 0, sizeof *e);
             snprintf(e->name, sizeof e->name, "%s", name);
-            na_token_hash(token_out, e->hash);
+            nd_token_hash(token_out, e->hash);
             e->created_ms = na_wall_ms();
-            rc = na_tokens_save(path, &t, err);
+            rc = nd_tokens_save(path, &t, err);
         }
     }
-    na_tokens_free(&t);
+    nd_tokens_free(&t);
     close(lfd);
     return rc;
 }
 
-int na_tokens_revoke(const char *path, const char *name, na_err *err)
+int nd_tokens_revoke(const char *path, const char *name, na_err *err)
 {
     int lfd = lock_file(path, err);
     if (lfd < 0)
         return -1;
-    na_tokens t;
-    int rc = na_tokens_load(path, &t, err);
+    nd_tokens t;
+    int rc = nd_tokens_load(path, &t, err);
     if (rc == 0) {
         size_t i = 0;
         while (i < t.n && strcmp(t.v[i].name, name))
@@ -264,10 +264,10 @@ int na_tokens_revoke(const char *path, const char *name, na_err *err)
         else {
             memmove(&t.v[i], &t.v[i + 1], (t.n - i - 1) * sizeof *t.v);
             t.n--;
-            rc = na_tokens_save(path, &t, err);
+            rc = nd_tokens_save(path, &t, err);
         }
     }
-    na_tokens_free(&t);
+    nd_tokens_free(&t);
     close(lfd);
     return rc;
 }

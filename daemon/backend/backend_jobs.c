@@ -15,29 +15,29 @@
 #include <string.h>
 #include <sys/stat.h>
 
-struct na_be_job {
-    na_be *be;              /* set while running */
-    be_inv *gen;            /* reference: the runner borrows its inventory and platforms */
+struct nd_be_job {
+    nd_be *be;              /* set while running */
+    nd_be_inv *gen;            /* reference: the runner borrows its inventory and platforms */
     na_playbook *pb;
     na_runner *r;
-    na_job_sink sink;
+    nd_job_sink sink;
     int64_t id;
     char owner[48];         /* "job 12" */
-    LIST_ENTRY(na_be_job) link;
+    LIST_ENTRY(nd_be_job) link;
 };
 
 /* A runner host's request for a device: the trampoline between the runner's grant function and
  * the daemon's lock callback. */
-typedef struct be_grant {
-    na_be_job *j;
+typedef struct nd_be_grant {
+    nd_be_job *j;
     na_run_grant_fn grant;
     void *grant_ud;
-    na_lock_req *req;
+    nd_lock_req *req;
     bool granted;
     char host[];
-} be_grant;
+} nd_be_grant;
 
-bool be_err_unreached(const na_err *err)
+bool nd_be_err_unreached(const na_err *err)
 {
     switch (err->code) {
     case NA_E_DNS:
@@ -53,13 +53,13 @@ bool be_err_unreached(const na_err *err)
     }
 }
 
-static void job_free(na_be_job *j)
+static void job_free(nd_be_job *j)
 {
     if (j->be)
         LIST_REMOVE(j, link);
     na_runner_free(j->r); /* a running runner gives its locks back (release hook) */
     na_pb_free(j->pb);
-    be_inv_unref(j->gen);
+    nd_be_inv_unref(j->gen);
     free(j);
 }
 
@@ -83,7 +83,7 @@ static int no_scripts(const na_playbook *pb, const char *label, na_err *err)
     return 0;
 }
 
-static na_playbook *load_playbook(na_be *be, const char *spec, na_err *err)
+static na_playbook *load_playbook(nd_be *be, const char *spec, na_err *err)
 {
     if (strchr(spec, '\n')) {
         const char *label = "<inline playbook>";
@@ -114,14 +114,14 @@ static na_playbook *load_playbook(na_be *be, const char *spec, na_err *err)
 
 /* ---- runner hooks ----------------------------------------------------------------------------- */
 
-static void h_granted(na_lock_req *req, void *ud)
+static void h_granted(nd_lock_req *req, void *ud)
 {
     (void)req;
-    be_grant *g = ud;
-    na_be *be = g->j->be;
+    nd_be_grant *g = ud;
+    nd_be *be = g->j->be;
     g->granted = true;
-    be_pool_evict_host(be, g->host, -1); /* the runner opens its own session */
-    be_hstat *s = be_hstat_get(be, g->host);
+    nd_be_pool_evict_host(be, g->host, -1); /* the runner opens its own session */
+    nd_be_hstat *s = nd_be_hstat_get(be, g->host);
     if (s)
         s->job_sessions++;
     be->job_sessions++;
@@ -130,9 +130,9 @@ static void h_granted(na_lock_req *req, void *ud)
 
 static void *h_acquire(void *ud, const char *host, na_run_grant_fn grant, void *grant_ud)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     size_t n = strlen(host) + 1;
-    be_grant *g = calloc(1, sizeof *g + n);
+    nd_be_grant *g = calloc(1, sizeof *g + n);
     if (!g) {
         NA_LOGE("backend", "out of memory asking for a device lock; aborting");
         abort(); /* the runner needs a handle; the daemon aborts on OOM here too */
@@ -147,11 +147,11 @@ static void *h_acquire(void *ud, const char *host, na_run_grant_fn grant, void *
 
 static void h_release(void *ud, void *handle)
 {
-    na_be_job *j = ud;
-    be_grant *g = handle;
-    na_be *be = j->be;
+    nd_be_job *j = ud;
+    nd_be_grant *g = handle;
+    nd_be *be = j->be;
     if (g->granted) {
-        be_hstat *s = na_strmap_get(be->hstat, g->host);
+        nd_be_hstat *s = na_strmap_get(be->hstat, g->host);
         if (s && s->job_sessions)
             s->job_sessions--;
         if (be->job_sessions)
@@ -163,19 +163,19 @@ static void h_release(void *ud, void *handle)
 
 static void h_host_started(void *ud, const char *host)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->sink.host_started(j->sink.ud, host);
 }
 
 static void h_task_result(void *ud, const char *host, json_t *task)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->sink.task_result(j->sink.ud, host, task);
 }
 
 static void h_host_finished(void *ud, const char *host, json_t *result)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     json_t *e = json_object_get(result, "error");
     const char *status = json_string_value(json_object_get(result, "status"));
     if (!status || strcmp(status, "cancelled")) {
@@ -191,10 +191,10 @@ static void h_host_finished(void *ud, const char *host, json_t *result)
         }
         /* no task ran and a connection-type error: the device could not be reached */
         bool unreached = json_array_size(json_object_get(result, "tasks")) == 0 &&
-                         na_err_isset(&err) && (be_err_unreached(&err) ||
+                         na_err_isset(&err) && (nd_be_err_unreached(&err) ||
                                                 err.code == NA_E_TIMEOUT ||
                                                 err.code == NA_E_CLOSED);
-        be_hstat_contact(j->be, host, !unreached, &err);
+        nd_be_hstat_contact(j->be, host, !unreached, &err);
     }
     j->sink.host_finished(j->sink.ud, host, result);
 }
@@ -202,26 +202,26 @@ static void h_host_finished(void *ud, const char *host, json_t *result)
 static void h_run_finished(void *ud, json_t *results, const na_err *err)
 {
     (void)results;
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->sink.job_finished(j->sink.ud, err);
     job_free(j); /* na_runner_free inside run_finished is allowed */
 }
 
 static void h_command(void *ud, const char *host, int64_t elapsed_ms, bool ok)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->be->svc.command_observed(j->be->svc.ctx, host, elapsed_ms, ok);
 }
 
 static void h_login_failed(void *ud, const char *host)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->be->svc.login_failed(j->be->svc.ctx, host);
 }
 
 /* ---- the vtable part ------------------------------------------------------------------------- */
 
-na_be_job *be_job_prepare(na_be *be, const na_job_spec *spec, json_t **targets, na_err *err)
+nd_be_job *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, json_t **targets, na_err *err)
 {
     *targets = NULL;
     if (!be->cur) {
@@ -229,12 +229,12 @@ na_be_job *be_job_prepare(na_be *be, const na_job_spec *spec, json_t **targets, 
                                      "configuration)");
         return NULL;
     }
-    na_be_job *j = calloc(1, sizeof *j);
+    nd_be_job *j = calloc(1, sizeof *j);
     if (!j) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    j->gen = be_inv_ref(be->cur);
+    j->gen = nd_be_inv_ref(be->cur);
     snprintf(j->owner, sizeof j->owner, "job");
     if (!(j->pb = load_playbook(be, spec->playbook, err))) {
         job_free(j);
@@ -271,7 +271,7 @@ na_be_job *be_job_prepare(na_be *be, const na_job_spec *spec, json_t **targets, 
     return j;
 }
 
-int be_job_run(na_be *be, na_be_job *j, int64_t id, const na_job_sink *sink, na_err *err)
+int nd_be_job_run(nd_be *be, nd_be_job *j, int64_t id, const nd_job_sink *sink, na_err *err)
 {
     j->be = be;
     LIST_INSERT_HEAD(&be->jobs, j, link);
@@ -285,21 +285,21 @@ int be_job_run(na_be *be, na_be_job *j, int64_t id, const na_job_sink *sink, na_
     return 0;
 }
 
-void be_job_cancel(na_be *be, na_be_job *j)
+void nd_be_job_cancel(nd_be *be, nd_be_job *j)
 {
     (void)be;
     NA_LOGI(j->owner, "cancelling");
     na_runner_cancel(j->r); /* run_finished(NA_E_CANCELLED) follows from the loop */
 }
 
-void be_job_discard(na_be *be, na_be_job *j)
+void nd_be_job_discard(nd_be *be, nd_be_job *j)
 {
     (void)be; /* may be called after the backend is gone (daemon teardown) */
     if (j)
         job_free(j);
 }
 
-void be_jobs_free_all(na_be *be)
+void nd_be_jobs_free_all(nd_be *be)
 {
     while (!LIST_EMPTY(&be->jobs))
         job_free(LIST_FIRST(&be->jobs));

@@ -28,7 +28,7 @@ static int client_tests(const char *self);
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "serve"))
-        return netautod_main(argc - 1, argv + 1, &na_backend_double_ops);
+        return netautod_main(argc - 1, argv + 1, &nd_backend_double_ops);
     return client_tests(argv[0]);
 }
 
@@ -377,7 +377,7 @@ static int client_tests(const char *self)
         na_err e = NA_ERR_INIT;
         snprintf(other, sizeof other, "%s/other", dir);
         mkdir(other, 0700);
-        int rc = na_tls_ensure(NULL, NULL, other, &c, &k, &gen, &e);
+        int rc = nd_tls_ensure(NULL, NULL, other, &c, &k, &gen, &e);
         char *a[] = {(char *)na, "--server", server, "--cacert", c ? c : "x", "jobs", NULL};
         run_result r = run(a, env_tok);
         ok(rc == 0 && r.status == 1 && strstr(r.err, "cannot verify the server's certificate"),

@@ -64,9 +64,9 @@ static void defaults_and_paths(void **st)
                               "    playbook: audit\n"
                               "    check: yes\n"
                               "    vars: {level: 2}\n");
-    na_dconf c;
+    nd_conf c;
     na_err e = NA_ERR_INIT;
-    assert_int_equal(na_dconf_load(p, &c, &e), 0);
+    assert_int_equal(nd_conf_load(p, &c, &e), 0);
     assert_string_equal(c.listen, "127.0.0.1");
     assert_int_equal(c.port, 9443);
     char want[400];
@@ -93,17 +93,17 @@ static void defaults_and_paths(void **st)
     assert_string_equal(c.schedules[0].limit, "core");
     assert_true(c.schedules[1].check);
     assert_int_equal(json_integer_value(json_object_get(c.schedules[1].vars, "level")), 2);
-    assert_non_null(na_dconf_schedule(&c, "audit"));
-    assert_null(na_dconf_schedule(&c, "nope"));
-    na_dconf_free(&c);
+    assert_non_null(nd_conf_schedule(&c, "audit"));
+    assert_null(nd_conf_schedule(&c, "nope"));
+    nd_conf_free(&c);
 
     setenv("STATE_DIRECTORY", "/var/lib/netautod:/var/lib/other", 1);
     p = write_cfg("port: 1\n");
-    assert_int_equal(na_dconf_load(p, &c, &e), 0);
+    assert_int_equal(nd_conf_load(p, &c, &e), 0);
     assert_string_equal(c.state_dir, "/var/lib/netautod");
     assert_string_equal(c.job_store, "/var/lib/netautod/jobs.db");
     assert_true(c.sync_full); /* the default */
-    na_dconf_free(&c);
+    nd_conf_free(&c);
     unsetenv("STATE_DIRECTORY");
 }
 
@@ -140,17 +140,17 @@ static void errors_positioned(void **st)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         const char *p = write_cfg(bad[i].text);
-        na_dconf c;
+        nd_conf c;
         na_err e = NA_ERR_INIT;
-        assert_int_equal(na_dconf_load(p, &c, &e), -1);
+        assert_int_equal(nd_conf_load(p, &c, &e), -1);
         char want[1200];
         snprintf(want, sizeof want, "%s:%s", p, bad[i].msg);
         if (strcmp(e.msg, want))
             fail_msg("case %zu:\n got: %s\nwant: %s", i, e.msg, want);
     }
-    na_dconf c;
+    nd_conf c;
     na_err e = NA_ERR_INIT;
-    assert_int_equal(na_dconf_load("/nonexistent/netautod.yaml", &c, &e), -1);
+    assert_int_equal(nd_conf_load("/nonexistent/netautod.yaml", &c, &e), -1);
     assert_int_equal(e.code, NA_E_IO);
 }
 
@@ -159,26 +159,26 @@ static void errors_positioned(void **st)
 static void token_format_and_hash(void **st)
 {
     (void)st;
-    char a[NA_TOKEN_LEN + 1], b[NA_TOKEN_LEN + 1];
+    char a[ND_TOKEN_LEN + 1], b[ND_TOKEN_LEN + 1];
     na_err e = NA_ERR_INIT;
-    assert_int_equal(na_token_generate(a, sizeof a, &e), 0);
-    assert_int_equal(na_token_generate(b, sizeof b, &e), 0);
-    assert_int_equal(strlen(a), NA_TOKEN_LEN);
+    assert_int_equal(nd_token_generate(a, sizeof a, &e), 0);
+    assert_int_equal(nd_token_generate(b, sizeof b, &e), 0);
+    assert_int_equal(strlen(a), ND_TOKEN_LEN);
     assert_memory_equal(a, "nat_", 4);
     for (size_t i = 4; i < strlen(a); i++)
         assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
                                a[i]));
     assert_string_not_equal(a, b);
     unsigned char h[32];
-    na_token_hash("abc", h); /* FIPS 180-2 test vector */
+    nd_token_hash("abc", h); /* FIPS 180-2 test vector */
     static const unsigned char want[32] = {
         0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
         0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
     assert_memory_equal(h, want, 32);
-    assert_true(na_token_name_ok("ci-runner.01_x"));
-    assert_false(na_token_name_ok(""));
-    assert_false(na_token_name_ok("bad name"));
-    assert_false(na_token_name_ok("a/b"));
+    assert_true(nd_token_name_ok("ci-runner.01_x"));
+    assert_false(nd_token_name_ok(""));
+    assert_false(nd_token_name_ok("bad name"));
+    assert_false(nd_token_name_ok("a/b"));
 }
 
 static void token_file(void **st)
@@ -187,16 +187,16 @@ static void token_file(void **st)
     char p[400];
     snprintf(p, sizeof p, "%s/tokens", dir);
     na_err e = NA_ERR_INIT;
-    na_tokens t;
-    assert_int_equal(na_tokens_load(p, &t, &e), 0); /* missing: empty */
+    nd_tokens t;
+    assert_int_equal(nd_tokens_load(p, &t, &e), 0); /* missing: empty */
     assert_int_equal(t.n, 0);
-    char ci[NA_TOKEN_LEN + 1], ops[NA_TOKEN_LEN + 1];
-    assert_int_equal(na_tokens_add(p, "ci", ci, sizeof ci, &e), 0);
-    assert_int_equal(na_tokens_add(p, "ops", ops, sizeof ops, &e), 0);
-    assert_int_equal(na_tokens_add(p, "ci", ci, sizeof ci, &e), -1);
+    char ci[ND_TOKEN_LEN + 1], ops[ND_TOKEN_LEN + 1];
+    assert_int_equal(nd_tokens_add(p, "ci", ci, sizeof ci, &e), 0);
+    assert_int_equal(nd_tokens_add(p, "ops", ops, sizeof ops, &e), 0);
+    assert_int_equal(nd_tokens_add(p, "ci", ci, sizeof ci, &e), -1);
     assert_int_equal(e.code, NA_E_CONFIG);
     na_err_clear(&e);
-    assert_int_equal(na_tokens_add(p, "bad name", ci, sizeof ci, &e), -1);
+    assert_int_equal(nd_tokens_add(p, "bad name", ci, sizeof ci, &e), -1);
     assert_int_equal(e.code, NA_E_USAGE);
     na_err_clear(&e);
     struct stat sb;
@@ -210,35 +210,35 @@ static void token_file(void **st)
     fclose(f);
     assert_null(strstr(content, ci + 4));
     assert_null(strstr(content, ops + 4));
-    assert_int_equal(na_tokens_load(p, &t, &e), 0);
+    assert_int_equal(nd_tokens_load(p, &t, &e), 0);
     assert_int_equal(t.n, 2);
-    const na_token *who = na_tokens_verify(&t, ci);
+    const nd_token *who = nd_tokens_verify(&t, ci);
     assert_non_null(who);
     assert_string_equal(who->name, "ci");
-    assert_string_equal(na_tokens_verify(&t, ops)->name, "ops");
-    char wrong[NA_TOKEN_LEN + 1];
+    assert_string_equal(nd_tokens_verify(&t, ops)->name, "ops");
+    char wrong[ND_TOKEN_LEN + 1];
     memcpy(wrong, ci, sizeof wrong);
     wrong[10] = wrong[10] == 'A' ? 'B' : 'A';
-    assert_null(na_tokens_verify(&t, wrong));
-    ci[NA_TOKEN_LEN - 1] = '\0'; /* a prefix is not the token */
-    assert_null(na_tokens_verify(&t, ci));
-    assert_null(na_tokens_verify(&t, ""));
-    assert_null(na_tokens_verify(&t, NULL));
-    na_tokens_free(&t);
-    assert_int_equal(na_tokens_revoke(p, "ci", &e), 0);
-    assert_int_equal(na_tokens_revoke(p, "ci", &e), -1);
+    assert_null(nd_tokens_verify(&t, wrong));
+    ci[ND_TOKEN_LEN - 1] = '\0'; /* a prefix is not the token */
+    assert_null(nd_tokens_verify(&t, ci));
+    assert_null(nd_tokens_verify(&t, ""));
+    assert_null(nd_tokens_verify(&t, NULL));
+    nd_tokens_free(&t);
+    assert_int_equal(nd_tokens_revoke(p, "ci", &e), 0);
+    assert_int_equal(nd_tokens_revoke(p, "ci", &e), -1);
     assert_int_equal(e.code, NA_E_NOTFOUND);
     na_err_clear(&e);
-    assert_int_equal(na_tokens_load(p, &t, &e), 0);
+    assert_int_equal(nd_tokens_load(p, &t, &e), 0);
     assert_int_equal(t.n, 1);
-    assert_null(na_tokens_verify(&t, ci));
-    assert_non_null(na_tokens_verify(&t, ops));
-    na_tokens_free(&t);
+    assert_null(nd_tokens_verify(&t, ci));
+    assert_non_null(nd_tokens_verify(&t, ops));
+    nd_tokens_free(&t);
     /* a damaged file names its line */
     f = fopen(p, "a");
     fputs("garbage\n", f);
     fclose(f);
-    assert_int_equal(na_tokens_load(p, &t, &e), -1);
+    assert_int_equal(nd_tokens_load(p, &t, &e), -1);
     char want[500];
     snprintf(want, sizeof want,
              "%s:3: expected 'NAME SHA256-HEX CREATED-MS' (written by `netautod token add`)", p);
