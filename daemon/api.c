@@ -1,22 +1,83 @@
-/* api.c — netautod's HTTP API: authentication (Bearer token, constant-time verification) and
- * the routes. GET /healthz is the only route without authentication (it reveals nothing but
- * liveness, the version and the backend's name). Bodies are JSON (max size enforced by
- * libevent), answers are JSON except /metrics (Prometheus text) and the event streams.
- * Not the server plumbing: see http.c. */
+/* api.c — netautod's HTTP API (see api.h): the route table, authentication (Bearer token,
+ * constant-time verification in tokens.c) and the handlers. GET /healthz is the only route
+ * without authentication (it reveals nothing but liveness, the version and the backend's name).
+ * An unauthenticated client learns nothing else: 401 comes before 404 and 405. Bodies are JSON
+ * (max size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the
+ * event streams (sse.c). Not the server plumbing: see http.c. */
+#include "api.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
 
 #include <ctype.h>
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 
-/* ---- helpers ------------------------------------------------------------------------------ */
+#define MAX_SEGS 8
+
+typedef struct pending pending;
+struct pending {
+    nd_api *a;
+    nd_req *r;
+    nd_be_cmd *cmd; /* the command in the backend, NULL once done */
+    TAILQ_ENTRY(pending) link;
+};
+
+struct nd_api {
+    nd_api_env env;
+    TAILQ_HEAD(, pending) pending; /* requests answered later (commands) */
+    bool draining;
+};
+
+/* ---- the route table ---------------------------------------------------------------------- */
+
+typedef void (*handler_fn)(nd_api *a, nd_req *r, char **seg);
+
+typedef struct route {
+    const char *method;  /* GET routes answer HEAD too */
+    const char *pattern; /* "/"-separated segments; "*" matches any one segment */
+    bool public;         /* no token needed */
+    handler_fn fn;
+} route;
+
+static void h_healthz(nd_api *a, nd_req *r, char **seg);
+static void h_metrics(nd_api *a, nd_req *r, char **seg);
+static void h_list_jobs(nd_api *a, nd_req *r, char **seg);
+static void h_post_job(nd_api *a, nd_req *r, char **seg);
+static void h_get_job(nd_api *a, nd_req *r, char **seg);
+static void h_delete_job(nd_api *a, nd_req *r, char **seg);
+static void h_job_events(nd_api *a, nd_req *r, char **seg);
+static void h_commands(nd_api *a, nd_req *r, char **seg);
+static void h_inventory(nd_api *a, nd_req *r, char **seg);
+static void h_host(nd_api *a, nd_req *r, char **seg);
+static void h_backups(nd_api *a, nd_req *r, char **seg);
+static void h_backup(nd_api *a, nd_req *r, char **seg);
+static void h_schedules(nd_api *a, nd_req *r, char **seg);
+static void h_schedule_run(nd_api *a, nd_req *r, char **seg);
+static void h_audit(nd_api *a, nd_req *r, char **seg);
+
+static const route routes[] = {
+    {"GET", "/healthz", true, h_healthz},
+    {"GET", "/metrics", false, h_metrics},
+    {"GET", "/v1/jobs", false, h_list_jobs},
+    {"POST", "/v1/jobs", false, h_post_job},
+    {"GET", "/v1/jobs/*", false, h_get_job},
+    {"DELETE", "/v1/jobs/*", false, h_delete_job},
+    {"GET", "/v1/jobs/*/events", false, h_job_events},
+    {"POST", "/v1/commands", false, h_commands},
+    {"GET", "/v1/inventory", false, h_inventory},
+    {"GET", "/v1/hosts/*", false, h_host},
+    {"GET", "/v1/backups/*", false, h_backups},
+    {"GET", "/v1/backups/*/*", false, h_backup},
+    {"GET", "/v1/schedules", false, h_schedules},
+    {"POST", "/v1/schedules/*/run", false, h_schedule_run},
+    {"GET", "/v1/audit", false, h_audit},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
 
 static int split_path(char *path, char **seg, int max)
 {
@@ -28,6 +89,30 @@ static int split_path(char *path, char **seg, int max)
     }
     return n;
 }
+
+static bool path_matches(const route *rt, char **seg, int n)
+{
+    const char *p = rt->pattern;
+    int i = 0;
+    while (*p) {
+        p++; /* the '/' */
+        size_t len = strcspn(p, "/");
+        if (i == n)
+            return false;
+        if (!(len == 1 && *p == '*') && (strlen(seg[i]) != len || strncmp(seg[i], p, len)))
+            return false;
+        i++;
+        p += len;
+    }
+    return i == n;
+}
+
+static bool method_matches(const route *rt, const char *method)
+{
+    return !strcmp(rt->method, method) || (!strcmp(rt->method, "GET") && !strcmp(method, "HEAD"));
+}
+
+/* ---- helpers ------------------------------------------------------------------------------ */
 
 static int parse_id(const char *s, int64_t *out)
 {
@@ -45,48 +130,26 @@ static int parse_id(const char *s, int64_t *out)
     return 0;
 }
 
-static const char *query(nd_req *r, const char *key, struct evkeyvalq *kv)
+static json_t *read_body(nd_req *r, na_err *err)
 {
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->req);
-    const char *q = u ? evhttp_uri_get_query(u) : NULL;
-    if (!q)
-        return NULL;
-    if (TAILQ_EMPTY(kv) && evhttp_parse_query_str(q, kv) < 0)
-        return NULL;
-    return evhttp_find_header(kv, key);
+    size_t n;
+    const char *p = nd_req_body(r, &n);
+    return nd_req_body_parse(p, n, err);
 }
 
-static json_t *read_body(nd_req *r, char *errbuf, size_t cap)
+static bool authenticate(nd_api *a, nd_req *r)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-    size_t n = evbuffer_get_length(in);
-    const char *p = n ? (const char *)evbuffer_pullup(in, (ev_ssize_t)n) : NULL;
-    return nd_req_body_parse(p, n, errbuf, cap);
-}
-
-static bool method_is(nd_req *r, const char *m) { return !strcmp(r->method, m); }
-
-static void not_allowed(nd_req *r, const char *allow)
-{
-    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Allow", allow);
-    nd_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
-}
-
-static bool authenticate(nd_req *r)
-{
-    nd *d = r->d;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
+    const char *h = nd_req_in_header(r, "Authorization");
     const nd_token *t = NULL;
     if (h && !strncasecmp(h, "Bearer ", 7)) {
         const char *tok = h + 7;
         while (*tok == ' ')
             tok++;
-        t = nd_tokens_verify(&d->tokens, tok);
+        t = nd_tokens_verify(a->env.tokens, tok);
     }
     if (!t) {
-        d->metrics.api_auth_failures++;
-        evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
-                          "Bearer realm=\"netautod\"");
+        a->env.metrics->api_auth_failures++;
+        nd_req_header(r, "WWW-Authenticate", "Bearer realm=\"netautod\"");
         nd_reply_error(r, 401, h ? "invalid token" : "missing token (Authorization: Bearer ...)");
         return false;
     }
@@ -94,42 +157,78 @@ static bool authenticate(nd_req *r)
     return true;
 }
 
-/* ---- routes ------------------------------------------------------------------------------- */
+/* ---- dispatch ----------------------------------------------------------------------------- */
 
-static void healthz(nd_req *r)
+void nd_api_handle(void *ctx, nd_req *r)
 {
-    nd *d = r->d;
-    json_t *j = json_pack("{s:s,s:s,s:s,s:I}", "status", d->draining ? "draining" : "ok",
-                          "version", NETAUTOD_VERSION, "backend", d->be_ops->name, "uptime_s",
-                          (json_int_t)((na_now_ms() - d->started_ms) / 1000));
-    nd_reply_json(r, d->draining ? 503 : 200, j);
+    nd_api *a = ctx;
+    char *pc = strdup(r->path);
+    char *seg[MAX_SEGS];
+    int n = pc ? split_path(pc, seg, MAX_SEGS) : -1;
+    const route *found = NULL;
+    bool path_known = false, public_path = false;
+    char allow[64] = "";
+    for (size_t i = 0; n >= 0 && i < N_ROUTES; i++) {
+        if (!path_matches(&routes[i], seg, n))
+            continue;
+        path_known = true;
+        public_path |= routes[i].public;
+        if (!found && method_matches(&routes[i], r->method))
+            found = &routes[i];
+        size_t l = strlen(allow);
+        snprintf(allow + l, sizeof allow - l, "%s%s", l ? ", " : "", routes[i].method);
+    }
+    if (!public_path && !authenticate(a, r)) {
+        free(pc);
+        return;
+    }
+    if (!path_known) {
+        nd_reply_error(r, 404, "no such endpoint: %s", r->path);
+    } else if (!found) {
+        nd_req_header(r, "Allow", allow);
+        nd_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
+    } else {
+        found->fn(a, r, seg);
+    }
+    free(pc);
 }
 
-static void metrics(nd_req *r)
+/* ---- routes ------------------------------------------------------------------------------- */
+
+static void h_healthz(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
+    (void)seg;
+    json_t *j = json_pack("{s:s,s:s,s:s,s:I}", "status", a->draining ? "draining" : "ok",
+                          "version", NETAUTOD_VERSION, "backend", a->env.be_ops->name,
+                          "uptime_s", (json_int_t)((na_now_ms() - a->env.started_ms) / 1000));
+    nd_reply_json(r, a->draining ? 503 : 200, j);
+}
+
+static void h_metrics(nd_api *a, nd_req *r, char **seg)
+{
+    (void)seg;
     nd_metrics_gauges g = {0};
     na_err e = NA_ERR_INIT;
-    if (nd_store_count_by_state(d->store, g.jobs, &e) < 0) {
+    if (nd_store_count_by_state(a->env.store, g.jobs, &e) < 0) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
     nd_backend_stats bs = {0};
-    d->be_ops->stats(d->be, &bs);
+    a->env.be_ops->stats(a->env.be, &bs);
     nd_lock_stats ls;
-    nd_lockmgr_stats(d->locks, &ls);
+    nd_lockmgr_stats(a->env.locks, &ls);
     g.sessions_open = bs.sessions_open;
     g.sessions_idle = bs.sessions_idle;
     g.hosts_in_flight = ls.held;
     g.lock_waiting = ls.waiting;
-    g.connections = d->conns;
-    g.sse_streams = d->n_streams;
-    g.uptime_s = (na_now_ms() - d->started_ms) / 1000;
-    g.draining = d->draining;
-    /* count this scrape before rendering so the exposition includes it */
+    g.connections = nd_http_connections(a->env.http);
+    g.sse_streams = nd_sse_count(a->env.sse);
+    g.uptime_s = (na_now_ms() - a->env.started_ms) / 1000;
+    g.draining = a->draining;
+    a->env.metrics->sse_streams_total = nd_sse_total(a->env.sse);
     na_buf b;
     na_buf_init(&b, 4 << 20);
-    if (nd_metrics_render(&d->metrics, &g, &b, &e) < 0) {
+    if (nd_metrics_render(a->env.metrics, &g, &b, &e) < 0) {
         na_buf_free(&b);
         nd_reply_error(r, 500, "%s", e.msg);
         return;
@@ -138,69 +237,56 @@ static void metrics(nd_req *r)
     na_buf_free(&b);
 }
 
-static void post_job(nd_req *r)
+static void h_post_job(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    char eb[300];
-    json_t *body = read_body(r, eb, sizeof eb);
-    if (!body) {
-        nd_reply_error(r, 400, "%s", eb);
+    (void)seg;
+    na_err e = NA_ERR_INIT;
+    json_t *body = read_body(r, &e);
+    if (!body || nd_job_req_fields(body, &e) < 0) {
+        json_decref(body);
+        nd_reply_error(r, 400, "%s", e.msg);
         return;
     }
-    char why[1024]; /* as long as nd_reply_error's message */
-    if (nd_job_req_fields(body, why, sizeof why) < 0) {
-        json_decref(body); /* the message is a copy */
-        nd_reply_error(r, 400, "%s", why);
-        return;
-    }
-    if (d->draining) {
+    if (a->draining) {
         json_decref(body);
         nd_reply_error(r, 503, "netautod is shutting down; not accepting jobs");
         return;
     }
-    na_err e = NA_ERR_INIT;
-    int64_t id = nd_job_submit(d, body, r->who, &e);
+    int64_t id = nd_jobs_submit(a->env.jobs, body, r->who, &e);
     json_decref(body);
     if (id < 0) {
-        int code = nd_http_status_for(&e, false);
-        nd_reply_error(r, code, "%s", e.msg);
+        nd_reply_error(r, nd_http_status_for(&e, false), "%s", e.msg);
         return;
     }
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/jobs/%lld", (long long)id);
-    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Location", loc);
+    nd_req_header(r, "Location", loc);
     nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
 }
 
-static void list_jobs(nd_req *r)
+static void h_list_jobs(nd_api *a, nd_req *r, char **seg)
 {
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
-    const char *st = query(r, "state", &kv), *lim = query(r, "limit", &kv),
-               *before = query(r, "before", &kv);
+    (void)seg;
+    char sb[64], lb[32], bb[32];
+    const char *st = nd_req_query(r, "state", sb, sizeof sb),
+               *lim = nd_req_query(r, "limit", lb, sizeof lb),
+               *before = nd_req_query(r, "before", bb, sizeof bb);
     int state = -1;
     int64_t limit = 100, bid = 0;
-    char bad_state[64] = "";
-    bool bad_num = false;
-    if (st && (state = nd_job_state_parse(st)) < 0)
-        snprintf(bad_state, sizeof bad_state, "%s", st);
-    if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
-        (before && parse_id(before, &bid) < 0))
-        bad_num = true;
-    evhttp_clear_headers(&kv); /* st, lim, before point into kv: not used below */
-    if (*bad_state) {
+    if (st && (state = nd_job_state_parse(st)) < 0) {
         nd_reply_error(r, 400,
                        "unknown state '%s' (queued, running, succeeded, failed, cancelled, "
                        "interrupted)",
-                       bad_state);
+                       st);
         return;
     }
-    if (bad_num) {
+    if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
+        (before && parse_id(before, &bid) < 0)) {
         nd_reply_error(r, 400, "limit and before must be positive integers (limit <= 10000)");
         return;
     }
     na_err e = NA_ERR_INIT;
-    json_t *jobs = nd_store_job_list(r->d->store, state, (int)limit, bid, &e);
+    json_t *jobs = nd_store_job_list(a->env.store, state, (int)limit, bid, &e);
     if (!jobs) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
@@ -208,10 +294,21 @@ static void list_jobs(nd_req *r)
     nd_reply_json(r, 200, json_pack("{s:o}", "jobs", jobs));
 }
 
-static void get_job(nd_req *r, int64_t id)
+static bool job_id(nd_req *r, const char *s, int64_t *id)
 {
+    if (parse_id(s, id) == 0)
+        return true;
+    nd_reply_error(r, 404, "job ids are positive integers");
+    return false;
+}
+
+static void h_get_job(nd_api *a, nd_req *r, char **seg)
+{
+    int64_t id;
+    if (!job_id(r, seg[2], &id))
+        return;
     na_err e = NA_ERR_INIT;
-    json_t *j = nd_store_job_get(r->d->store, id, &e);
+    json_t *j = nd_store_job_get(a->env.store, id, &e);
     if (!j) {
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
@@ -219,12 +316,14 @@ static void get_job(nd_req *r, int64_t id)
     nd_reply_json(r, 200, j);
 }
 
-static void delete_job(nd_req *r, int64_t id)
+static void h_delete_job(nd_api *a, nd_req *r, char **seg)
 {
+    int64_t id;
+    if (!job_id(r, seg[2], &id))
+        return;
     na_err e = NA_ERR_INIT;
-    nd_job *j = nd_job_find(r->d, id);
-    bool was_queued = j && j->state == ND_JOB_QUEUED;
-    if (nd_job_cancel(r->d, id, r->who, &e) < 0) {
+    bool was_queued;
+    if (nd_jobs_cancel(a->env.jobs, id, r->who, &was_queued, &e) < 0) {
         int code = e.code == NA_E_NOTFOUND ? 404 : e.code == NA_E_CONFIG ? 409 : 500;
         nd_reply_error(r, code, "%s", e.msg);
         return;
@@ -235,28 +334,38 @@ static void delete_job(nd_req *r, int64_t id)
         nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "cancelling"));
 }
 
-static void job_events(nd_req *r, int64_t id)
+static void h_job_events(nd_api *a, nd_req *r, char **seg)
 {
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
+    int64_t id;
+    if (!job_id(r, seg[2], &id))
+        return;
     int64_t after = 0;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Last-Event-ID");
-    const char *q = query(r, "after", &kv);
+    char qb[32];
+    const char *h = nd_req_in_header(r, "Last-Event-ID");
+    const char *q = nd_req_query(r, "after", qb, sizeof qb);
     if (h && *h && parse_id(h, &after) < 0)
         after = 0;
     if (q && parse_id(q, &after) < 0)
         after = 0;
-    evhttp_clear_headers(&kv);
-    nd_sse_start(r->d, r, id, after);
+    nd_sse_start(a->env.sse, r, id, after);
 }
 
 /* ---- commands ----------------------------------------------------------------------------- */
 
+static void pending_free(nd_req *r)
+{
+    pending *p = r->ud;
+    TAILQ_REMOVE(&p->a->pending, p, link);
+    free(p);
+    r->ud = NULL;
+}
+
 static void cmd_done(void *ud, json_t *result, const na_err *err)
 {
-    nd_req *r = ud;
-    nd *d = r->d;
-    r->cmd = NULL;
+    pending *p = ud;
+    nd_api *a = p->a;
+    nd_req *r = p->r;
+    p->cmd = NULL;
     if (result)
         nd_reply_json(r, 200, json_incref(result));
     else if (err && err->code == NA_E_CANCELLED)
@@ -264,29 +373,30 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
     else
         nd_reply_error(r, err ? nd_http_status_for(err, true) : 500, "%s",
                        err ? err->msg : "the backend returned no result");
-    nd_maybe_finish_drain(d);
+    if (nd_api_idle(a) && a->env.idle)
+        a->env.idle(a->env.idle_ud);
 }
 
-static void post_commands(nd_req *r)
+static void h_commands(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    char eb[300];
-    json_t *body = read_body(r, eb, sizeof eb);
-    if (!body) {
-        nd_reply_error(r, 400, "%s", eb);
-        return;
-    }
+    (void)seg;
+    na_err e = NA_ERR_INIT;
     nd_cmd_req cr;
-    const char *why = NULL;
-    nd_cmd_req_parse(body, &cr, &why);
-    if (why) {
+    json_t *body = read_body(r, &e);
+    if (!body || nd_cmd_req_parse(body, &cr, &e) < 0) {
         json_decref(body);
-        nd_reply_error(r, 400, "%s", why);
+        nd_reply_error(r, 400, "%s", e.msg);
         return;
     }
-    if (d->draining) {
+    if (a->draining) {
         json_decref(body);
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
+        return;
+    }
+    pending *p = calloc(1, sizeof *p);
+    if (!p) {
+        json_decref(body);
+        nd_reply_error(r, 500, "out of memory");
         return;
     }
     nd_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who};
@@ -295,63 +405,72 @@ static void post_commands(nd_req *r)
     na_buf_init(&detail, 4096);
     for (size_t i = 0; i < cr.n; i++)
         na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]);
-    nd_audit(d, r->who, "commands", spec.host, na_buf_cstr(&detail));
+    nd_audit(a->env.store, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
-    na_err e = NA_ERR_INIT;
-    TAILQ_INSERT_TAIL(&d->pending, r, link);
-    r->pending = true;
-    r->cmd = d->be_ops->cmd_run(d->be, &spec, cmd_done, r, &e);
+    p->a = a;
+    p->r = r;
+    TAILQ_INSERT_TAIL(&a->pending, p, link);
+    r->ud = p;
+    r->ud_free = pending_free;
+    p->cmd = a->env.be_ops->cmd_run(a->env.be, &spec, cmd_done, p, &e);
     json_decref(body);
-    if (!r->cmd) {
+    if (!p->cmd)
         nd_reply_error(r, nd_http_status_for(&e, true), "%s", e.msg);
-        return;
-    }
 }
 
 /* ---- inventory, hosts, backups, schedules, audit ------------------------------------------ */
 
-static void get_host(nd_req *r, const char *name)
+static void h_inventory(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    json_t *h = d->be_ops->host_json(d->be, name);
+    (void)seg;
+    nd_reply_json(r, 200, a->env.be_ops->inventory_json(a->env.be));
+}
+
+static void h_host(nd_api *a, nd_req *r, char **seg)
+{
+    const char *name = seg[2];
+    json_t *h = a->env.be_ops->host_json(a->env.be, name);
     if (!h) {
         nd_reply_error(r, 404, "no host '%s' in the inventory", name);
         return;
     }
-    json_t *st = d->be_ops->host_status(d->be, name);
+    json_t *st = a->env.be_ops->host_status(a->env.be, name);
     nd_reply_json(r, 200,
                   json_pack("{s:s,s:o,s:o,s:o}", "name", name, "host", h, "status",
-                            st ? st : json_null(), "lock", nd_lockmgr_host_json(d->locks, name)));
+                            st ? st : json_null(), "lock",
+                            nd_lockmgr_host_json(a->env.locks, name)));
 }
 
-static void backups(nd_req *r, const char *host, const char *id_s)
+static void h_backups(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
+    const char *host = seg[2];
     na_err e = NA_ERR_INIT;
-    if (!id_s) {
-        json_t *l = nd_store_backup_list(d->store, host, &e);
-        if (!l) {
-            nd_reply_error(r, 500, "%s", e.msg);
-            return;
-        }
-        if (json_array_size(l) == 0) {
-            json_t *h = d->be_ops->host_json(d->be, host);
-            if (!h) {
-                json_decref(l);
-                nd_reply_error(r, 404, "no host '%s' in the inventory and no backups of it", host);
-                return;
-            }
-            json_decref(h);
-        }
-        nd_reply_json(r, 200, json_pack("{s:s,s:o}", "host", host, "backups", l));
+    json_t *l = nd_store_backup_list(a->env.store, host, &e);
+    if (!l) {
+        nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
+    if (json_array_size(l) == 0) {
+        json_t *h = a->env.be_ops->host_json(a->env.be, host);
+        if (!h) {
+            json_decref(l);
+            nd_reply_error(r, 404, "no host '%s' in the inventory and no backups of it", host);
+            return;
+        }
+        json_decref(h);
+    }
+    nd_reply_json(r, 200, json_pack("{s:s,s:o}", "host", host, "backups", l));
+}
+
+static void h_backup(nd_api *a, nd_req *r, char **seg)
+{
     int64_t id;
-    if (parse_id(id_s, &id) < 0) {
+    if (parse_id(seg[3], &id) < 0) {
         nd_reply_error(r, 400, "backup id must be a positive integer");
         return;
     }
-    json_t *b = nd_store_backup_get(d->store, host, id, &e);
+    na_err e = NA_ERR_INIT;
+    json_t *b = nd_store_backup_get(a->env.store, seg[2], id, &e);
     if (!b) {
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
@@ -359,17 +478,23 @@ static void backups(nd_req *r, const char *host, const char *id_s)
     nd_reply_json(r, 200, b);
 }
 
-static void run_schedule(nd_req *r, const char *name)
+static void h_schedules(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    if (d->draining) {
+    (void)seg;
+    nd_reply_json(r, 200, json_pack("{s:o}", "schedules", nd_sched_json(a->env.sched)));
+}
+
+static void h_schedule_run(nd_api *a, nd_req *r, char **seg)
+{
+    const char *name = seg[2];
+    if (a->draining) {
         nd_reply_error(r, 503, "netautod is shutting down; not accepting jobs");
         return;
     }
     na_err e = NA_ERR_INIT;
-    int64_t id = nd_sched_run(d, name, r->who, &e);
+    int64_t id = nd_sched_run(a->env.sched, name, r->who, &e);
     if (id < 0) {
-        int code = e.code == NA_E_NOTFOUND && !nd_conf_schedule(&d->cfg, name)
+        int code = e.code == NA_E_NOTFOUND && !nd_conf_schedule(a->env.cfg, name)
                        ? 404
                        : e.code == NA_E_CONFIG ? 409 : nd_http_status_for(&e, false);
         nd_reply_error(r, code, "%s", e.msg);
@@ -378,76 +503,58 @@ static void run_schedule(nd_req *r, const char *name)
     nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
 }
 
-static void audit_list(nd_req *r)
+static void h_audit(nd_api *a, nd_req *r, char **seg)
 {
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
-    const char *lim = query(r, "limit", &kv);
+    (void)seg;
+    char lb[32];
+    const char *lim = nd_req_query(r, "limit", lb, sizeof lb);
     int64_t limit = 100;
     if (lim && (parse_id(lim, &limit) < 0 || limit > 10000))
         limit = 100;
-    evhttp_clear_headers(&kv);
     na_err e = NA_ERR_INIT;
-    json_t *a = nd_store_audit_list(r->d->store, (int)limit, &e);
-    if (!a) {
+    json_t *l = nd_store_audit_list(a->env.store, (int)limit, &e);
+    if (!l) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
-    nd_reply_json(r, 200, json_pack("{s:o}", "audit", a));
+    nd_reply_json(r, 200, json_pack("{s:o}", "audit", l));
 }
 
-/* ---- dispatch ----------------------------------------------------------------------------- */
+/* ---- life cycle --------------------------------------------------------------------------- */
 
-void nd_api_dispatch(nd_req *r)
+nd_api *nd_api_new(const nd_api_env *env, na_err *err)
 {
-    nd *d = r->d;
-    if (!strcmp(r->path, "/healthz")) {
-        if (method_is(r, "GET") || method_is(r, "HEAD"))
-            healthz(r);
-        else
-            not_allowed(r, "GET");
-        return;
+    nd_api *a = calloc(1, sizeof *a);
+    if (!a) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
     }
-    if (!authenticate(r))
-        return;
-    char *pc = strdup(r->path);
-    char *seg[8];
-    int n = pc ? split_path(pc, seg, 8) : -1;
-    bool get = method_is(r, "GET") || method_is(r, "HEAD"), post = method_is(r, "POST"),
-         del = method_is(r, "DELETE");
-    int64_t id = 0;
-    if (n == 1 && !strcmp(seg[0], "metrics")) {
-        get ? metrics(r) : not_allowed(r, "GET");
-    } else if (n < 2 || strcmp(seg[0], "v1")) {
-        nd_reply_error(r, 404, "no such endpoint: %s", r->path);
-    } else if (!strcmp(seg[1], "jobs") && n == 2) {
-        post ? post_job(r) : get ? list_jobs(r) : not_allowed(r, "GET, POST");
-    } else if (!strcmp(seg[1], "jobs") && (n == 3 || n == 4) && parse_id(seg[2], &id) < 0) {
-        nd_reply_error(r, 404, "job ids are positive integers");
-    } else if (!strcmp(seg[1], "jobs") && n == 3) {
-        get ? get_job(r, id) : del ? delete_job(r, id) : not_allowed(r, "GET, DELETE");
-    } else if (!strcmp(seg[1], "jobs") && n == 4 && !strcmp(seg[3], "events")) {
-        get ? job_events(r, id) : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "commands") && n == 2) {
-        post ? post_commands(r) : not_allowed(r, "POST");
-    } else if (!strcmp(seg[1], "inventory") && n == 2) {
-        if (!get)
-            not_allowed(r, "GET");
-        else
-            nd_reply_json(r, 200, d->be_ops->inventory_json(d->be));
-    } else if (!strcmp(seg[1], "hosts") && n == 3) {
-        get ? get_host(r, seg[2]) : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "backups") && (n == 3 || n == 4)) {
-        get ? backups(r, seg[2], n == 4 ? seg[3] : NULL) : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "schedules") && n == 2) {
-        get ? nd_reply_json(r, 200, json_pack("{s:o}", "schedules", nd_sched_json(d)))
-            : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "schedules") && n == 4 && !strcmp(seg[3], "run")) {
-        post ? run_schedule(r, seg[2]) : not_allowed(r, "POST");
-    } else if (!strcmp(seg[1], "audit") && n == 2) {
-        get ? audit_list(r) : not_allowed(r, "GET");
-    } else {
-        nd_reply_error(r, 404, "no such endpoint: %s", r->path);
-    }
-    free(pc);
+    a->env = *env;
+    TAILQ_INIT(&a->pending);
+    return a;
 }
+
+void nd_api_free(nd_api *a)
+{
+    if (!a)
+        return;
+    pending *p;
+    while ((p = TAILQ_FIRST(&a->pending))) {
+        p->cmd = NULL;      /* the backend is gone: its commands with it */
+        nd_req_free(p->r);  /* unlinks p; the evhttp request goes with the server */
+    }
+    free(a);
+}
+
+void nd_api_set_http(nd_api *a, nd_http *h) { a->env.http = h; }
+void nd_api_drain(nd_api *a) { a->draining = true; }
+
+void nd_api_interrupt(nd_api *a)
+{
+    pending *p;
+    TAILQ_FOREACH(p, &a->pending, link)
+        if (p->cmd)
+            a->env.be_ops->cmd_cancel(a->env.be, p->cmd);
+}
+
+bool nd_api_idle(const nd_api *a) { return TAILQ_EMPTY(&a->pending); }

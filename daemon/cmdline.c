@@ -3,6 +3,8 @@
  * binary (which passes its test-double backend). Not the daemon itself: see daemon.c. */
 #include "clock.h"
 #include "netautod.h"
+#include "config.h"
+#include "tokens.h"
 #include "tlsfp.h"
 
 #include <stdio.h>

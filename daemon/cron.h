@@ -3,7 +3,7 @@
  * Sunday, and the shorthands @hourly @daily @midnight @weekly @monthly @yearly @annually.
  * Day matching follows Vixie cron: when both day-of-month and day-of-week are restricted, a day
  * matches if EITHER does. Next-fire times are computed in local time (TZ) or UTC; a local time
- * skipped by a DST change is skipped, a repeated one fires once. Not a scheduler: sched.c is. */
+ * skipped by a DST change is skipped, a repeated one fires once. Not a scheduler: schedule.c is. */
 #ifndef ND_CRON_H
 #define ND_CRON_H
 

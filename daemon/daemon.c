@@ -1,16 +1,28 @@
-/* daemon.c — netautod's life cycle: load the config, take the state-directory lock, prepare TLS
- * (printing the certificate fingerprint), open the store and recover unfinished jobs, create the
- * backend with the daemon's services (device locks, metrics), listen, tell systemd READY=1, run
- * the loop. SIGHUP reloads the token file and the inventory (and reopens the log file); SIGTERM
- * or SIGINT drains: no new jobs, queued jobs become interrupted, running ones get the grace
- * period and are then interrupted; exit status 0. Not the HTTP API (api.c) nor the job manager
- * (jobs.c). */
-#include "clock.h"
-#include "log.h"
+/* daemon.c — netautod's life cycle, and the one place that knows every module: load the config,
+ * take the state-directory lock, prepare TLS (printing the certificate fingerprint), open the
+ * store and recover unfinished jobs, create the backend with the daemon's services (device locks,
+ * metrics), wire the job manager, event streams, schedules and API together, listen, tell
+ * systemd READY=1, run the loop. SIGHUP reloads the token file and the inventory (and reopens the
+ * log file); SIGTERM or SIGINT drains: no new jobs, queued jobs become interrupted, running ones
+ * get the grace period and are then interrupted; exit status 0. Module dependencies point one
+ * way: daemon -> api -> sse, schedule -> backup -> jobs -> store, backend; http below api. Not
+ * the HTTP API (api.c) nor the job manager (jobs.c). */
 #include "netautod.h"
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "http.h"
+#include "jobs.h"
+#include "lock.h"
+#include "log.h"
+#include "metrics.h"
+#include "schedule.h"
 #include "secret.h"
+#include "sse.h"
+#include "store.h"
 #include "tls.h"
 #include "tlsfp.h"
+#include "tokens.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +39,37 @@
 
 #define DRAIN_FORCE_S 5 /* after the grace period, how long interrupted work may take to stop */
 
-void nd_notify(const char *state)
+/* The daemon: what it owns, in the order it is set up. */
+typedef struct nd {
+    nd_conf cfg;
+    FILE *log_fp;
+    int lock_fd;
+    SSL_CTX *ssl;
+    char fingerprint[80];
+    char *cert_path, *key_path;
+    nd_tokens tokens;
+    struct event_base *base;
+    nd_store *store;
+    nd_metrics metrics;
+    nd_lockmgr *locks;
+    nd_backend_services svc;
+    const nd_backend_ops *be_ops;
+    nd_be *be;
+    nd_jobs *jobs;
+    nd_sse *sse;
+    nd_sched *sched;
+    nd_api *api;
+    nd_http *http;
+    struct event *sig_term, *sig_int, *sig_hup;
+    struct event *drain_timer;
+    bool draining;
+    int drain_phase;         /* 0 waiting for work, 1 interrupted after grace */
+    int64_t started_ms;
+    int exit_code;
+} nd;
+
+/* sd_notify by hand over $NOTIFY_SOCKET (a datagram, no libsystemd); no-op without it. */
+static void nd_notify(const char *state)
 {
     const char *p = getenv("NOTIFY_SOCKET");
     if (!p || (p[0] != '/' && p[0] != '@'))
@@ -47,13 +89,6 @@ void nd_notify(const char *state)
     (void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
                  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
     close(fd);
-}
-
-void nd_audit(nd *d, const char *who, const char *action, const char *target, const char *detail)
-{
-    na_err e = NA_ERR_INIT;
-    if (nd_store_audit(d->store, na_wall_ms(), who, action, target, detail, &e) < 0)
-        NA_LOGE("audit", "%s", e.msg);
 }
 
 /* ---- services given to the backend -------------------------------------------------------- */
@@ -135,7 +170,8 @@ static void reload(nd *d)
         else
             NA_LOGI("netautod", "reload: inventory %s loaded", d->cfg.inventory);
     }
-    nd_audit(d, "netautod", "reload", d->cfg.inventory, na_err_isset(&e) ? e.msg : "ok");
+    nd_audit(d->store, "netautod", "reload", d->cfg.inventory,
+             na_err_isset(&e) ? e.msg : "ok");
     nd_notify("READY=1\nSTATUS=serving");
 }
 
@@ -145,9 +181,10 @@ static void finish(nd *d)
     event_base_loopexit(d->base, &tv);
 }
 
-void nd_maybe_finish_drain(nd *d)
+static void maybe_finish_drain(void *ud)
 {
-    if (d->draining && d->n_running == 0 && d->n_queued == 0 && TAILQ_EMPTY(&d->pending))
+    nd *d = ud;
+    if (d->draining && nd_jobs_idle(d->jobs) && nd_api_idle(d->api))
         finish(d);
 }
 
@@ -156,7 +193,8 @@ static void force_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     nd *d = arg;
-    NA_LOGW("netautod", "drain: %u jobs did not stop in time; exiting anyway", d->n_running);
+    NA_LOGW("netautod", "drain: %u jobs did not stop in time; exiting anyway",
+            nd_jobs_running(d->jobs));
     finish(d);
 }
 
@@ -169,12 +207,9 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
         return;
     d->drain_phase = 1;
     NA_LOGW("netautod", "drain: grace period over; interrupting %u running jobs and %s",
-            d->n_running, TAILQ_EMPTY(&d->pending) ? "no commands" : "pending commands");
-    nd_jobs_interrupt(d);
-    nd_req *r;
-    TAILQ_FOREACH(r, &d->pending, link)
-        if (r->cmd)
-            d->be_ops->cmd_cancel(d->be, r->cmd);
+            nd_jobs_running(d->jobs), nd_api_idle(d->api) ? "no commands" : "pending commands");
+    nd_jobs_interrupt(d->jobs);
+    nd_api_interrupt(d->api);
     struct timeval tv = {DRAIN_FORCE_S, 0};
     event_del(d->drain_timer);
     event_assign(d->drain_timer, d->base, -1, 0, force_cb, d);
@@ -189,16 +224,17 @@ static void start_drain(nd *d)
     }
     d->draining = true;
     nd_notify("STOPPING=1\nSTATUS=draining");
-    NA_LOGI("netautod", "draining: %u running jobs get up to %us to finish", d->n_running,
-            d->cfg.drain_grace_s);
-    nd_audit(d, "netautod", "drain", NULL, NULL);
-    nd_sched_stop(d);
-    nd_jobs_drain(d);
+    NA_LOGI("netautod", "draining: %u running jobs get up to %us to finish",
+            nd_jobs_running(d->jobs), d->cfg.drain_grace_s);
+    nd_audit(d->store, "netautod", "drain", NULL, NULL);
+    nd_sched_stop(d->sched);
+    nd_api_drain(d->api);
+    nd_jobs_drain(d->jobs);
     d->drain_timer = event_new(d->base, -1, 0, grace_cb, d);
     struct timeval tv = {(time_t)d->cfg.drain_grace_s, 0};
     if (d->drain_timer)
         event_add(d->drain_timer, &tv);
-    nd_maybe_finish_drain(d);
+    maybe_finish_drain(d);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -260,7 +296,7 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
         char t[40];
         snprintf(t, sizeof t, "job %lld", (long long)json_integer_value(v));
         NA_LOGW("netautod", "%s was unfinished when netautod stopped: marked interrupted", t);
-        nd_audit(d, "netautod", "job.recover", t, "interrupted");
+        nd_audit(d->store, "netautod", "job.recover", t, "interrupted");
     }
     json_decref(ids);
     if (!(d->locks = nd_lockmgr_new(d->base, d->cfg.hosts_in_flight)))
@@ -287,8 +323,33 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
         return -1;
     if (d->cfg.inventory && ops->inventory_load(d->be, d->cfg.inventory, err) < 0)
         return -1;
-    if (nd_http_start(d, err) < 0 || nd_sched_start(d, err) < 0)
+    nd_jobs_env je = {d->base, &d->cfg, d->store, &d->metrics, ops, d->be};
+    if (!(d->jobs = nd_jobs_new(&je, err)) ||
+        !(d->sse = nd_sse_new(d->jobs, d->store, &d->cfg, d->base, err)) ||
+        !(d->sched = nd_sched_new(d->jobs, &d->cfg, d->base, err)))
         return -1;
+    nd_jobs_observer drain_obs = {.idle = maybe_finish_drain, .ud = d};
+    nd_jobs_observe(d->jobs, &drain_obs);
+    nd_api_env ae = {
+        .cfg = &d->cfg,
+        .store = d->store,
+        .tokens = &d->tokens,
+        .metrics = &d->metrics,
+        .locks = d->locks,
+        .be_ops = ops,
+        .be = d->be,
+        .jobs = d->jobs,
+        .sse = d->sse,
+        .sched = d->sched,
+        .started_ms = d->started_ms,
+        .idle = maybe_finish_drain,
+        .idle_ud = d,
+    };
+    if (!(d->api = nd_api_new(&ae, err)) ||
+        !(d->http = nd_http_new(d->base, d->ssl, &d->cfg, &d->metrics, nd_api_handle, d->api,
+                                err)))
+        return -1;
+    nd_api_set_http(d->api, d->http);
     d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
     d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
@@ -298,7 +359,7 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
     (void)generated;
     /* stdout: what an operator (or a test) needs to connect */
     printf("netautod: listening on https://%s%s%s:%d\n", strchr(d->cfg.listen, ':') ? "[" : "",
-           d->cfg.listen, strchr(d->cfg.listen, ':') ? "]" : "", d->port);
+           d->cfg.listen, strchr(d->cfg.listen, ':') ? "]" : "", nd_http_port(d->http));
     printf("netautod: TLS certificate %s%s\n", d->cert_path,
            generated ? " (generated, self-signed)" : "");
     printf("netautod: certificate fingerprint %s\n", d->fingerprint);
@@ -308,23 +369,21 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
 
 static void teardown(nd *d)
 {
-    nd_sched_stop(d);
-    nd_sse_close_all(d);
+    nd_sched_stop(d->sched);
+    if (d->sse)
+        nd_sse_close_all(d->sse);
     if (d->be) {
         d->be_ops->destroy(d->be); /* no callbacks after this */
         d->be = NULL;
     }
-    nd_req *r;
-    while ((r = TAILQ_FIRST(&d->pending))) {
-        r->cmd = NULL;
-        nd_req_free(r); /* its evhttp request is freed with the server below */
-    }
-    if (d->store)
-        nd_jobs_free_all(d);
-    nd_http_stop(d);
+    nd_api_free(d->api);  /* pending requests; their evhttp requests go with the server */
+    nd_jobs_free(d->jobs); /* unfinished jobs settled interrupted */
+    nd_http_free(d->http);
+    nd_sse_free(d->sse);
+    nd_sched_free(d->sched);
     nd_lockmgr_free(d->locks);
     if (d->store)
-        nd_audit(d, "netautod", "stop", NULL, NULL);
+        nd_audit(d->store, "netautod", "stop", NULL, NULL);
     nd_store_close(d->store);
     if (d->sig_term)
         event_free(d->sig_term);
@@ -334,8 +393,6 @@ static void teardown(nd *d)
         event_free(d->sig_hup);
     if (d->drain_timer)
         event_free(d->drain_timer);
-    free(d->sched_next);
-    free(d->sched_job);
     if (d->ssl)
         SSL_CTX_free(d->ssl);
     if (d->base)
@@ -355,9 +412,6 @@ int netautod_run(const char *config_path, const nd_backend_ops *ops)
 {
     nd d;
     memset(&d, 0, sizeof d);
-    TAILQ_INIT(&d.queued);
-    TAILQ_INIT(&d.running);
-    TAILQ_INIT(&d.pending);
     d.lock_fd = -1;
     d.started_ms = na_now_ms();
     signal(SIGPIPE, SIG_IGN);
@@ -374,8 +428,8 @@ int netautod_run(const char *config_path, const nd_backend_ops *ops)
         return e.code == NA_E_CONFIG || e.code == NA_E_YAML || e.code == NA_E_USAGE ? 2 : 1;
     }
     NA_LOGI("netautod", "netautod %s serving on %s:%d with backend %s", NETAUTOD_VERSION,
-            d.cfg.listen, d.port, ops->name);
-    nd_audit(&d, "netautod", "start", NULL, NETAUTOD_VERSION);
+            d.cfg.listen, nd_http_port(d.http), ops->name);
+    nd_audit(d.store, "netautod", "start", NULL, NETAUTOD_VERSION);
     nd_notify("READY=1\nSTATUS=serving");
     event_base_dispatch(d.base);
     NA_LOGI("netautod", "stopped");

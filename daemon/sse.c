@@ -9,39 +9,52 @@
  * If the last chunks and the end of the response were queued while such a callback was pending
  * (a drain earlier in the same loop pass), evhttp would take the response as sent and stop
  * writing, stranding the last events (the job_finished event included) in netautod's memory. */
+#include "sse.h"
 #include "clock.h"
 #include "log.h"
-#include "netautod.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #define SSE_MAX_BACKLOG ((size_t)8 << 20)
 
-struct nd_sse {
-    nd *d;
+typedef struct stream stream;
+struct stream {
+    nd_sse *d;
     nd_req *r;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
     int64_t job_id;
     int64_t last_seq;
-    nd_job *job; /* attached while the job runs */
+    bool live;            /* in d->live: attached to the running job's events */
     struct event *hb;
     struct event *end_ev; /* ending: waits for the output to drain */
     bool empty_seen;      /* the output was empty at the previous check */
-    LIST_ENTRY(nd_sse) link;
+    LIST_ENTRY(stream) link;
 };
 
-static size_t backlog(nd_sse *s)
+struct nd_sse {
+    nd_jobs *jobs;
+    nd_store *store;
+    const nd_conf *cfg;
+    struct event_base *base;
+    LIST_HEAD(, stream) live; /* streams attached to a running job */
+    unsigned n_streams;
+    uint64_t total;
+    bool closed;              /* shutting down: replay only */
+};
+
+static size_t backlog(stream *s)
 {
     struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
     return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
-static void send_chunk(nd_sse *s, struct evbuffer *b)
+static void send_chunk(stream *s, struct evbuffer *b)
 {
     evhttp_send_reply_chunk(s->req, b);
 }
@@ -52,9 +65,9 @@ static void fmt_event(struct evbuffer *b, int64_t seq, const char *type, const c
 }
 
 /* Complete the response and free the stream. */
-static void end_now(nd_sse *s)
+static void end_now(stream *s)
 {
-    nd *d = s->d;
+    nd_sse *d = s->d;
     if (s->end_ev)
         event_free(s->end_ev);
     evhttp_connection_set_closecb(s->evcon, NULL, NULL);
@@ -70,7 +83,7 @@ static void end_check_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    nd_sse *s = arg;
+    stream *s = arg;
     bool empty = backlog(s) == 0;
     if (empty && s->empty_seen) {
         end_now(s);
@@ -82,11 +95,11 @@ static void end_check_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* End the stream normally (the response is completed once its events are out) and free it. */
-static void finish(nd_sse *s)
+static void finish(stream *s)
 {
-    if (s->job) {
+    if (s->live) {
         LIST_REMOVE(s, link);
-        s->job = NULL;
+        s->live = false;
     }
     if (s->hb)
         event_free(s->hb);
@@ -106,11 +119,11 @@ static void finish(nd_sse *s)
 static void closed_cb(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
-    nd_sse *s = arg;
-    nd *d = s->d;
-    if (s->job) {
+    stream *s = arg;
+    nd_sse *d = s->d;
+    if (s->live) {
         LIST_REMOVE(s, link);
-        s->job = NULL;
+        s->live = false;
     }
     if (s->hb)
         event_free(s->hb);
@@ -129,7 +142,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    nd_sse *s = arg;
+    stream *s = arg;
     char ts[40];
     na_format_wall(na_wall_ms(), ts, sizeof ts);
     struct evbuffer *b = evbuffer_new();
@@ -154,10 +167,82 @@ static int replay_cb(void *ud, int64_t seq, int64_t ts, const char *type, const 
     return 0;
 }
 
-void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
+static void on_event(void *ud, nd_job *j, int64_t seq, const char *type, const char *data)
+{
+    nd_sse *d = ud;
+    int64_t id = nd_job_id(j);
+    stream *s, *next;
+    for (s = LIST_FIRST(&d->live); s; s = next) {
+        next = LIST_NEXT(s, link);
+        if (s->job_id != id || seq <= s->last_seq)
+            continue;
+        if (backlog(s) > SSE_MAX_BACKLOG) {
+            NA_LOGW("api", "event stream for job %lld: client too slow, ending the stream",
+                    (long long)id);
+            finish(s);
+            continue;
+        }
+        struct evbuffer *b = evbuffer_new();
+        if (!b)
+            continue;
+        fmt_event(b, seq, type, data);
+        send_chunk(s, b);
+        evbuffer_free(b);
+        s->last_seq = seq;
+    }
+}
+
+/* The job ended (after its job_finished event): end its streams. */
+static void on_ended(void *ud, nd_job *j)
+{
+    nd_sse *d = ud;
+    int64_t id = nd_job_id(j);
+    stream *s, *next;
+    for (s = LIST_FIRST(&d->live); s; s = next) {
+        next = LIST_NEXT(s, link);
+        if (s->job_id == id)
+            finish(s);
+    }
+}
+
+nd_sse *nd_sse_new(nd_jobs *jobs, nd_store *store, const nd_conf *cfg, struct event_base *base,
+                   na_err *err)
+{
+    nd_sse *d = calloc(1, sizeof *d);
+    if (!d) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    d->jobs = jobs;
+    d->store = store;
+    d->cfg = cfg;
+    d->base = base;
+    LIST_INIT(&d->live);
+    nd_jobs_observer o = {.event = on_event, .ended = on_ended, .ud = d};
+    if (nd_jobs_observe(jobs, &o) < 0) {
+        free(d);
+        na_err_set(err, NA_E_INTERNAL, "too many job observers");
+        return NULL;
+    }
+    return d;
+}
+
+void nd_sse_free(nd_sse *d) { free(d); }
+unsigned nd_sse_count(const nd_sse *d) { return d->n_streams; }
+uint64_t nd_sse_total(const nd_sse *d) { return d->total; }
+
+void nd_sse_close_all(nd_sse *d)
+{
+    stream *s;
+    while ((s = LIST_FIRST(&d->live)))
+        finish(s);
+    d->closed = true;
+}
+
+void nd_sse_start(nd_sse *d, nd_req *r, int64_t job_id, int64_t after)
 {
     na_err e = NA_ERR_INIT;
-    nd_job *j = nd_job_find(d, job_id);
+    nd_job *j = nd_jobs_find(d->jobs, job_id);
     if (!j) {
         nd_job_state st;
         if (nd_store_job_state(d->store, job_id, &st, &e) < 0) {
@@ -166,7 +251,7 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
         }
     }
     struct evbuffer *b = evbuffer_new();
-    nd_sse *s = calloc(1, sizeof *s);
+    stream *s = calloc(1, sizeof *s);
     if (!b || !s) {
         evbuffer_free(b);
         free(s);
@@ -187,7 +272,7 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
     s->job_id = job_id;
     s->last_seq = rc.last;
     d->n_streams++;
-    d->metrics.sse_streams_total++;
+    d->total++;
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
     evhttp_add_header(h, "Content-Type", "text/event-stream");
     evhttp_add_header(h, "Cache-Control", "no-store");
@@ -197,54 +282,14 @@ void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
     evbuffer_add_printf(b, "retry: 2000\n\n");
     send_chunk(s, b);
     evbuffer_free(b);
-    if (!j || d->streams_closed) {
+    if (!j || d->closed) {
         finish(s); /* the job is over: replay only */
         return;
     }
-    s->job = j;
-    LIST_INSERT_HEAD(&j->streams, s, link);
-    struct timeval tv = {(time_t)d->cfg.sse_heartbeat_s, 0};
+    s->live = true;
+    LIST_INSERT_HEAD(&d->live, s, link);
+    struct timeval tv = {(time_t)d->cfg->sse_heartbeat_s, 0};
     s->hb = event_new(d->base, -1, EV_PERSIST, heartbeat_cb, s);
     if (s->hb)
         event_add(s->hb, &tv);
-}
-
-void nd_sse_push(nd_job *j, int64_t seq, const char *type, const char *data)
-{
-    nd_sse *s, *next;
-    for (s = LIST_FIRST(&j->streams); s; s = next) {
-        next = LIST_NEXT(s, link);
-        if (seq <= s->last_seq)
-            continue;
-        if (backlog(s) > SSE_MAX_BACKLOG) {
-            NA_LOGW("api", "event stream for job %lld: client too slow, ending the stream",
-                    (long long)j->id);
-            finish(s);
-            continue;
-        }
-        struct evbuffer *b = evbuffer_new();
-        if (!b)
-            continue;
-        fmt_event(b, seq, type, data);
-        send_chunk(s, b);
-        evbuffer_free(b);
-        s->last_seq = seq;
-    }
-}
-
-void nd_sse_job_ended(nd_job *j)
-{
-    nd_sse *s;
-    while ((s = LIST_FIRST(&j->streams)))
-        finish(s);
-}
-
-void nd_sse_close_all(nd *d)
-{
-    nd_job *j;
-    TAILQ_FOREACH(j, &d->running, link)
-        nd_sse_job_ended(j);
-    TAILQ_FOREACH(j, &d->queued, link)
-        nd_sse_job_ended(j);
-    d->streams_closed = true;
 }

@@ -3,8 +3,9 @@
  * open a transaction and schedule its commit as a loop event. Not an ORM. */
 #include "store.h"
 #include "clock.h"
-#include "store_int.h"
+#include "log.h"
 #include "secret.h"
+#include "store_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -644,6 +645,14 @@ int nd_store_audit(nd_store *s, int64_t ts, const char *who, const char *action,
     if (step_done(s, st, err, "audit") < 0)
         return -1;
     return nd_store_batch_done(s, err);
+}
+
+void nd_audit(nd_store *s, const char *who, const char *action, const char *target,
+              const char *detail)
+{
+    na_err e = NA_ERR_INIT;
+    if (nd_store_audit(s, na_wall_ms(), who, action, target, detail, &e) < 0)
+        NA_LOGE("audit", "%s", e.msg);
 }
 
 json_t *nd_store_audit_list(nd_store *s, int limit, na_err *err)

@@ -74,7 +74,10 @@ int nd_store_events(nd_store *s, int64_t id, int64_t after_seq, nd_store_event_c
                     na_err *err);
 int nd_store_count_by_state(nd_store *s, uint64_t out[6], na_err *err);
 
-/* Audit trail (grouped write). target/detail may be NULL. */
+/* Audit trail (grouped write). target/detail may be NULL. nd_audit is the same with the time
+ * taken now and a failure logged rather than returned. */
+void nd_audit(nd_store *s, const char *who, const char *action, const char *target,
+              const char *detail);
 int nd_store_audit(nd_store *s, int64_t ts, const char *who, const char *action,
                    const char *target, const char *detail, na_err *err);
 json_t *nd_store_audit_list(nd_store *s, int limit, na_err *err);

@@ -1,6 +1,6 @@
 /* store_backup.c — configuration backups in the job store (see store.h): one row per capture
  * with its diff against the previous capture, pruned to the newest `keep` per host and command.
- * Not the diff itself (diff.c) nor the executor (sched.c). */
+ * Not the diff itself (diff.c) nor the executor (backup.c). */
 #include "store.h"
 #include "store_int.h"
 
