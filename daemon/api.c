@@ -1,14 +1,18 @@
 /* api.c — netautod's HTTP API (see api.h): the route table, authentication (Bearer token,
- * constant-time verification in tokens.c) and the handlers. GET /healthz is the only route
- * without authentication (it reveals nothing but liveness, the version and the backend's name).
- * An unauthenticated client learns nothing else: 401 comes before 404 and 405. Bodies are JSON
- * (max size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the
- * event streams (sse.c). Not the server plumbing: see http.c. */
+ * constant-time verification in tokens.c, the token file re-read whenever it changed so a
+ * revocation takes effect at the next request), the scope each route needs (403 otherwise,
+ * audited with the token's name), a request rate per token (429), and the handlers. GET /healthz
+ * is the only route without authentication (it reveals nothing but liveness, the version and the
+ * backend's name). An unauthenticated client learns nothing else: 401 comes before 404 and 405,
+ * and every failed authentication is audited with the client's address. Bodies are JSON (max
+ * size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the event
+ * streams (sse.c). Not the server plumbing: see http.c. */
 #include "api.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
+#include "strmap.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -27,10 +31,20 @@ struct pending {
     TAILQ_ENTRY(pending) link;
 };
 
+/* A token's request budget (token bucket): `level` requests available now. */
+typedef struct bucket {
+    double level;
+    int64_t at_us;
+} bucket;
+
 struct nd_api {
     nd_api_env env;
     TAILQ_HEAD(, pending) pending; /* requests answered later (commands) */
     bool draining;
+    na_strmap *buckets;            /* token name -> bucket */
+    bucket audit_fail;             /* failed authentications written to the audit trail */
+    unsigned audit_fail_dropped;   /* ... and those that were not (flood) */
+    char token_file_error[256];    /* the last problem re-reading the token file (logged once) */
 };
 
 /* ---- the route table ---------------------------------------------------------------------- */
@@ -40,7 +54,7 @@ typedef void (*handler_fn)(nd_api *a, nd_req *r, char **seg);
 typedef struct route {
     const char *method;  /* GET routes answer HEAD too */
     const char *pattern; /* "/"-separated segments; "*" matches any one segment */
-    bool public;         /* no token needed */
+    unsigned scope;      /* ND_SCOPE_* the token needs (admin has them all); 0: public */
     handler_fn fn;
 } route;
 
@@ -60,23 +74,27 @@ static void h_schedules(nd_api *a, nd_req *r, char **seg);
 static void h_schedule_run(nd_api *a, nd_req *r, char **seg);
 static void h_audit(nd_api *a, nd_req *r, char **seg);
 
+#define READ ND_SCOPE_READ
+#define RUN ND_SCOPE_RUN
 static const route routes[] = {
-    {"GET", "/healthz", true, h_healthz},
-    {"GET", "/metrics", false, h_metrics},
-    {"GET", "/v1/jobs", false, h_list_jobs},
-    {"POST", "/v1/jobs", false, h_post_job},
-    {"GET", "/v1/jobs/*", false, h_get_job},
-    {"DELETE", "/v1/jobs/*", false, h_delete_job},
-    {"GET", "/v1/jobs/*/events", false, h_job_events},
-    {"POST", "/v1/commands", false, h_commands},
-    {"GET", "/v1/inventory", false, h_inventory},
-    {"GET", "/v1/hosts/*", false, h_host},
-    {"GET", "/v1/backups/*", false, h_backups},
-    {"GET", "/v1/backups/*/*", false, h_backup},
-    {"GET", "/v1/schedules", false, h_schedules},
-    {"POST", "/v1/schedules/*/run", false, h_schedule_run},
-    {"GET", "/v1/audit", false, h_audit},
+    {"GET", "/healthz", 0, h_healthz},
+    {"GET", "/metrics", READ, h_metrics},
+    {"GET", "/v1/jobs", READ, h_list_jobs},
+    {"POST", "/v1/jobs", RUN, h_post_job},
+    {"GET", "/v1/jobs/*", READ, h_get_job},
+    {"DELETE", "/v1/jobs/*", RUN, h_delete_job},
+    {"GET", "/v1/jobs/*/events", READ, h_job_events},
+    {"POST", "/v1/commands", ND_SCOPE_COMMANDS, h_commands},
+    {"GET", "/v1/inventory", READ, h_inventory},
+    {"GET", "/v1/hosts/*", READ, h_host},
+    {"GET", "/v1/backups/*", READ, h_backups},
+    {"GET", "/v1/backups/*/*", READ, h_backup},
+    {"GET", "/v1/schedules", READ, h_schedules},
+    {"POST", "/v1/schedules/*/run", RUN, h_schedule_run},
+    {"GET", "/v1/audit", ND_SCOPE_ADMIN, h_audit},
 };
+#undef READ
+#undef RUN
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
 static int split_path(char *path, char **seg, int max)
@@ -137,8 +155,62 @@ static json_t *read_body(nd_req *r, na_err *err)
     return nd_req_body_parse(p, n, err);
 }
 
+/* Take one request from a token bucket of `rate` per second and `burst` at most; false when
+ * empty. rate 0: unlimited. */
+static bool take(bucket *b, double rate, double burst)
+{
+    if (rate <= 0)
+        return true;
+    int64_t now = na_now_us();
+    if (b->at_us == 0)
+        b->level = burst;
+    else
+        b->level += (double)(now - b->at_us) / 1e6 * rate;
+    if (b->level > burst)
+        b->level = burst;
+    b->at_us = now;
+    if (b->level < 1)
+        return false;
+    b->level -= 1;
+    return true;
+}
+
+/* The token file may have changed (`netautod token add/revoke`): re-read it first. */
+static void refresh_tokens(nd_api *a)
+{
+    na_err e = NA_ERR_INIT;
+    int rc = nd_tokens_refresh(a->env.cfg->tokens_file, a->env.tokens, &e);
+    if (rc < 0 && strcmp(e.msg, a->token_file_error)) {
+        NA_LOGE("api", "token file: %s (the tokens read before stay in use)", e.msg);
+        snprintf(a->token_file_error, sizeof a->token_file_error, "%s", e.msg);
+    } else if (rc > 0) {
+        NA_LOGI("api", "token file changed: %zu API tokens", a->env.tokens->n);
+        a->token_file_error[0] = '\0';
+    }
+}
+
+/* Audit a failed authentication with the client's address. A flood of them (more than 10 a
+ * second) is not written row by row: the next row says how many were left out. */
+static void audit_auth_failure(nd_api *a, nd_req *r, const char *why)
+{
+    if (!take(&a->audit_fail, 10, 20)) {
+        a->audit_fail_dropped++;
+        return;
+    }
+    char detail[600];
+    snprintf(detail, sizeof detail, "%s %s: %s", r->method, r->path, why);
+    if (a->audit_fail_dropped) {
+        size_t l = strlen(detail);
+        snprintf(detail + l, sizeof detail - l, " (and %u more failures not written: too many)",
+                 a->audit_fail_dropped);
+        a->audit_fail_dropped = 0;
+    }
+    nd_audit(a->env.store, "-", "auth.failed", r->addr, detail);
+}
+
 static bool authenticate(nd_api *a, nd_req *r)
 {
+    refresh_tokens(a);
     const char *h = nd_req_in_header(r, "Authorization");
     const nd_token *t = NULL;
     if (h && !strncasecmp(h, "Bearer ", 7)) {
@@ -149,12 +221,51 @@ static bool authenticate(nd_api *a, nd_req *r)
     }
     if (!t) {
         a->env.metrics->api_auth_failures++;
+        audit_auth_failure(a, r, h ? "invalid token" : "no token");
         nd_req_header(r, "WWW-Authenticate", "Bearer realm=\"netautod\"");
         nd_reply_error(r, 401, h ? "invalid token" : "missing token (Authorization: Bearer ...)");
         return false;
     }
     r->who = strdup(t->name);
-    return true;
+    r->scopes = t->scopes;
+    return r->who != NULL || (nd_reply_error(r, 500, "out of memory"), false);
+}
+
+/* The token may make another request now (limits.token_rate); 429 otherwise. */
+static bool within_rate(nd_api *a, nd_req *r)
+{
+    const nd_conf *c = a->env.cfg;
+    bucket *b = na_strmap_get(a->buckets, r->who);
+    if (!b && (b = calloc(1, sizeof *b)) && na_strmap_put(a->buckets, r->who, b) < 0) {
+        free(b);
+        b = NULL;
+    }
+    if (!b || take(b, c->token_rate, c->token_burst))
+        return true;
+    a->env.metrics->api_rate_limited++;
+    nd_req_header(r, "Retry-After", "1");
+    nd_reply_error(r, 429, "token '%s' made more than %u requests a second (limits.token_rate); "
+                           "slow down",
+                   r->who, c->token_rate);
+    return false;
+}
+
+/* The token's scopes allow the route; 403 (audited) otherwise. */
+static bool allowed(nd_api *a, nd_req *r, const route *rt)
+{
+    if (r->scopes & rt->scope)
+        return true;
+    char has[64], detail[160];
+    nd_scopes_format(r->scopes, has, sizeof has);
+    snprintf(detail, sizeof detail, "needs the '%s' scope; the token has: %s",
+             nd_scope_name(rt->scope), *has ? has : "none");
+    char target[300];
+    snprintf(target, sizeof target, "%s %s", r->method, r->path);
+    nd_audit(a->env.store, r->who, "denied", target, detail);
+    a->env.metrics->api_denied++;
+    nd_reply_error(r, 403, "token '%s' may not %s %s: it needs the '%s' scope (it has: %s)",
+                   r->who, r->method, r->path, nd_scope_name(rt->scope), *has ? has : "none");
+    return false;
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
@@ -172,13 +283,13 @@ void nd_api_handle(void *ctx, nd_req *r)
         if (!path_matches(&routes[i], seg, n))
             continue;
         path_known = true;
-        public_path |= routes[i].public;
+        public_path |= routes[i].scope == 0;
         if (!found && method_matches(&routes[i], r->method))
             found = &routes[i];
         size_t l = strlen(allow);
         snprintf(allow + l, sizeof allow - l, "%s%s", l ? ", " : "", routes[i].method);
     }
-    if (!public_path && !authenticate(a, r)) {
+    if (!public_path && (!authenticate(a, r) || !within_rate(a, r))) {
         free(pc);
         return;
     }
@@ -187,7 +298,7 @@ void nd_api_handle(void *ctx, nd_req *r)
     } else if (!found) {
         nd_req_header(r, "Allow", allow);
         nd_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
-    } else {
+    } else if (found->scope == 0 || allowed(a, r, found)) {
         found->fn(a, r, seg);
     }
     free(pc);
@@ -531,7 +642,19 @@ nd_api *nd_api_new(const nd_api_env *env, na_err *err)
     }
     a->env = *env;
     TAILQ_INIT(&a->pending);
+    if (!(a->buckets = na_strmap_new())) {
+        free(a);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
     return a;
+}
+
+static void free_bucket(const char *k, void *v, void *ud)
+{
+    (void)k;
+    (void)ud;
+    free(v);
 }
 
 void nd_api_free(nd_api *a)
@@ -543,6 +666,8 @@ void nd_api_free(nd_api *a)
         p->cmd = NULL;      /* the backend is gone: its commands with it */
         nd_req_free(p->r);  /* unlinks p; the evhttp request goes with the server */
     }
+    na_strmap_each(a->buckets, free_bucket, NULL);
+    na_strmap_free(a->buckets);
     free(a);
 }
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct nd_schedule_cfg {
     char *name;
@@ -38,12 +39,25 @@ typedef struct nd_conf {
     char *playbook_dir; /* default <config dir>/playbooks */
     char *job_store;    /* default <state_dir>/jobs.db */
     bool sync_full;     /* store.synchronous: full (default) | normal */
+    uint64_t store_max_bytes; /* store.max_size: the job store's size cap (0: none) */
+    int64_t keep_jobs_s;      /* retention.jobs: finished jobs kept (seconds, 0: forever) */
+    int64_t keep_events_s;    /* retention.events: their event history */
+    int64_t keep_audit_s;     /* retention.audit: audit rows */
     unsigned hosts_in_flight;   /* limits.hosts_in_flight, default 64 */
     unsigned jobs_running;      /* limits.jobs_running, default 8 */
     unsigned jobs_queued;       /* limits.jobs_queued: accepted but not finished, default 1000 */
     size_t max_body;            /* limits.body_bytes, default 1 MiB */
     unsigned max_connections;   /* limits.connections, default 256 */
+    unsigned max_conn_per_addr; /* limits.connections_per_address, default 64 */
     unsigned client_timeout_s;  /* limits.client_timeout, default 30 */
+    unsigned request_timeout_s; /* limits.request_timeout: a whole request, default 10 */
+    unsigned token_rate;        /* limits.token_rate: requests a second per token, default 100
+                                   (0: unlimited) */
+    unsigned token_burst;       /* limits.token_burst, default 500 */
+    size_t stream_backlog;      /* limits.stream_backlog: unsent bytes per response, 1 MiB */
+    unsigned validate_s;        /* limits.validation_time: one playbook's validation, 10 s */
+    size_t validate_bytes;      /* limits.validation_bytes: text one request's validation may
+                                   expand to (all hosts and tasks), 64 MiB */
     unsigned sse_heartbeat_s;   /* limits.sse_heartbeat, default 15 */
     unsigned drain_grace_s;     /* limits.drain_grace, default 60 */
     unsigned pool_idle_s;       /* session_pool.idle_timeout, default 120 */

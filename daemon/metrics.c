@@ -82,6 +82,14 @@ int nd_metrics_render(const nd_metrics *m, const nd_metrics_gauges *g, na_buf *o
                  "API requests refused for a missing or wrong token.");
     rc |= na_buf_printf(o, err, "netautod_api_auth_failures_total %llu\n",
                         (unsigned long long)m->api_auth_failures);
+    rc |= family(o, err, "netautod_api_denied_total", "counter",
+                 "API requests refused because the token lacks the scope (403).");
+    rc |= na_buf_printf(o, err, "netautod_api_denied_total %llu\n",
+                        (unsigned long long)m->api_denied);
+    rc |= family(o, err, "netautod_api_rate_limited_total", "counter",
+                 "API requests refused because their token sent too many (429).");
+    rc |= na_buf_printf(o, err, "netautod_api_rate_limited_total %llu\n",
+                        (unsigned long long)m->api_rate_limited);
 
     rc |= family(o, err, "netautod_http_requests_total", "counter",
                  "HTTP requests answered, by status code.");

@@ -21,6 +21,8 @@ typedef struct nd_metrics {
     uint64_t cmd_failed;
     uint64_t login_failures;     /* device logins refused (reported by the backend) */
     uint64_t api_auth_failures;  /* 401s */
+    uint64_t api_denied;         /* 403s: the token lacks the scope */
+    uint64_t api_rate_limited;   /* 429s: a token over limits.token_rate */
     uint64_t jobs_submitted;
     uint64_t sse_streams_total;
 } nd_metrics;

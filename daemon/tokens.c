@@ -1,5 +1,6 @@
-/* tokens.c — hashed API tokens and the token file (see tokens.h). OpenSSL supplies SHA-256,
- * randomness and the constant-time compare. Not an authorisation model. */
+/* tokens.c — hashed API tokens with their scopes, and the token file (see tokens.h). OpenSSL
+ * supplies SHA-256, randomness and the constant-time compare. Not the authorisation of routes
+ * (api.c decides which scope a route needs). */
 #include "tokens.h"
 #include "clock.h"
 #include "secret.h"
@@ -17,6 +18,48 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static const char *const scope_names[] = {"read", "run", "commands", "admin"};
+
+const char *nd_scope_name(unsigned scope)
+{
+    for (unsigned i = 0; i < 4; i++)
+        if (scope == 1u << i)
+            return scope_names[i];
+    return "?";
+}
+
+int nd_scopes_parse(const char *s, unsigned *out, na_err *err)
+{
+    *out = 0;
+    while (s && *s) {
+        size_t n = strcspn(s, ", ");
+        if (n) {
+            unsigned bit = 0;
+            for (unsigned i = 0; i < 4 && !bit; i++)
+                if (strlen(scope_names[i]) == n && !strncmp(s, scope_names[i], n))
+                    bit = 1u << i;
+            if (!bit)
+                return na_err_set(err, NA_E_USAGE,
+                                  "unknown scope '%.*s' (read, run, commands or admin)", (int)n, s);
+            *out |= bit;
+        }
+        s += n;
+        s += strspn(s, ", ");
+    }
+    return 0;
+}
+
+const char *nd_scopes_format(unsigned scopes, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap)
+        out[0] = '\0';
+    for (unsigned i = 0; i < 4; i++)
+        if (scopes & (1u << i) && o < cap)
+            o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "," : "", scope_names[i]);
+    return out;
+}
 
 void nd_token_hash(const char *token, unsigned char out[32])
 {
@@ -70,8 +113,43 @@ static int hexval(int c)
 void nd_tokens_free(nd_tokens *t)
 {
     free(t->v);
-    t->v = NULL;
-    t->n = 0;
+    memset(t, 0, sizeof *t);
+}
+
+/* Remember the identity of the file the set was read from (f: its open stream, or NULL). */
+static void note_file(nd_tokens *t, FILE *f)
+{
+    struct stat st;
+    t->f_seen = f && fstat(fileno(f), &st) == 0;
+    if (!t->f_seen)
+        return;
+    t->f_dev = (uint64_t)st.st_dev;
+    t->f_ino = (uint64_t)st.st_ino;
+    t->f_size = (uint64_t)st.st_size;
+    t->f_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    t->f_ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+int nd_tokens_refresh(const char *path, nd_tokens *t, na_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT)
+            return na_err_set(err, NA_E_IO, "%s: %s", path, strerror(errno));
+        if (!t->f_seen && t->n == 0)
+            return 0;
+    } else if (t->f_seen && t->f_dev == (uint64_t)st.st_dev && t->f_ino == (uint64_t)st.st_ino &&
+               t->f_size == (uint64_t)st.st_size &&
+               t->f_mtime_ns == (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec &&
+               t->f_ctime_ns == (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec) {
+        return 0;
+    }
+    nd_tokens fresh;
+    if (nd_tokens_load(path, &fresh, err) < 0)
+        return -1;
+    nd_tokens_free(t);
+    *t = fresh;
+    return 1;
 }
 
 static int parse_file(FILE *f, const char *path, nd_tokens *out, na_err *err)
@@ -86,14 +164,19 @@ static int parse_file(FILE *f, const char *path, nd_tokens *out, na_err *err)
             p++;
         if (!*p || *p == '#')
             continue;
-        char name[128], hex[128];
+        char name[128], hex[128], scopes[128] = "";
         long long created = 0;
-        int n = sscanf(p, "%127s %127s %lld", name, hex, &created);
+        int n = sscanf(p, "%127s %127s %lld %127s", name, hex, &created, scopes);
         if (n < 2 || !nd_token_name_ok(name) || strlen(hex) != 64)
             return na_err_set(err, NA_E_CONFIG,
-                              "%s:%u: expected 'NAME SHA256-HEX CREATED-MS' (written by "
+                              "%s:%u: expected 'NAME SHA256-HEX CREATED-MS SCOPES' (written by "
                               "`netautod token add`)",
                               path, lineno);
+        unsigned bits = ND_SCOPES_ALL; /* a line from before scopes: the full access it had */
+        na_err se = NA_ERR_INIT;
+        if (n == 4 && (nd_scopes_parse(scopes, &bits, &se) < 0 || !bits))
+            return na_err_set(err, NA_E_CONFIG, "%s:%u: %s", path, lineno,
+                              bits ? se.msg : "a token needs at least one scope");
         if (out->n == cap) {
             cap = cap ? cap * 2 : 8;
             nd_token *nv = realloc(out->v, cap * sizeof *nv);
@@ -112,6 +195,7 @@ static int parse_file(FILE *f, const char *path, nd_tokens *out, na_err *err)
             t->hash[i] = (unsigned char)(hi << 4 | lo);
         }
         t->created_ms = created;
+        t->scopes = bits & ND_SCOPE_ADMIN ? ND_SCOPES_ALL : bits;
         for (size_t i = 0; i < out->n; i++)
             if (!strcmp(out->v[i].name, t->name))
                 return na_err_set(err, NA_E_CONFIG, "%s:%u: token name '%s' appears twice", path,
@@ -125,14 +209,14 @@ static int parse_file(FILE *f, const char *path, nd_tokens *out, na_err *err)
 
 int nd_tokens_load(const char *path, nd_tokens *out, na_err *err)
 {
-    out->v = NULL;
-    out->n = 0;
+    memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT)
             return 0;
         return na_err_set(err, NA_E_IO, "%s: cannot open: %s", path, strerror(errno));
     }
+    note_file(out, f);
     int rc = parse_file(f, path, out, err);
     fclose(f);
     if (rc < 0)
@@ -161,12 +245,15 @@ int nd_tokens_save(const char *path, const nd_tokens *t, na_err *err)
         free(tmp);
         return -1;
     }
-    fprintf(f, "# netautod API tokens: NAME SHA256(token) CREATED-MS. Managed by `netautod token`.\n");
+    fprintf(f, "# netautod API tokens: NAME SHA256(token) CREATED-MS SCOPES. Managed by "
+               "`netautod token`.\n");
     for (size_t i = 0; i < t->n; i++) {
+        char sc[64];
+        unsigned bits = t->v[i].scopes == ND_SCOPES_ALL ? ND_SCOPE_ADMIN : t->v[i].scopes;
         fprintf(f, "%s ", t->v[i].name);
         for (int k = 0; k < 32; k++)
             fprintf(f, "%02x", t->v[i].hash[k]);
-        fprintf(f, " %" PRId64 "\n", t->v[i].created_ms);
+        fprintf(f, " %" PRId64 " %s\n", t->v[i].created_ms, nd_scopes_format(bits, sc, sizeof sc));
     }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
@@ -211,13 +298,17 @@ static int lock_file(const char *path, na_err *err)
     return fd;
 }
 
-int nd_tokens_add(const char *path, const char *name, char *token_out, size_t cap, na_err *err)
+int nd_tokens_add(const char *path, const char *name, unsigned scopes, char *token_out,
+                  size_t cap, na_err *err)
 {
     if (!nd_token_name_ok(name))
         return na_err_set(err, NA_E_USAGE,
                           "token name '%s' is not valid (use letters, digits, '.', '_', '-'; at "
                           "most %d characters)",
                           name, ND_TOKEN_NAME_MAX - 1);
+    if (!(scopes & ND_SCOPES_ALL))
+        return na_err_set(err, NA_E_USAGE, "a token needs at least one scope (read, run, "
+                                           "commands or admin)");
     int lfd = lock_file(path, err);
     if (lfd < 0)
         return -1;
@@ -240,6 +331,7 @@ int nd_tokens_add(const char *path, const char *name, char *token_out, size_t ca
             snprintf(e->name, sizeof e->name, "%s", name);
             nd_token_hash(token_out, e->hash);
             e->created_ms = na_wall_ms();
+            e->scopes = scopes & ND_SCOPE_ADMIN ? ND_SCOPES_ALL : scopes & ND_SCOPES_ALL;
             rc = nd_tokens_save(path, &t, err);
         }
     }

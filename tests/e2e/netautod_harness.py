@@ -159,8 +159,12 @@ class Daemon:
         return subprocess.run(self.argv(*args), capture_output=True, text=True,
                               timeout=timeout * SLOW, env=env)
 
-    def token_add(self, name):
-        r = self.run("token", "add", name)
+    def token_add(self, name, scope="admin"):
+        r = self.run("token", "add", name, "--scope", scope)
+        if r.returncode != 0 and "--scope" in r.stderr and "unknown option" in r.stderr:
+            # a netautod from before token scopes (to check that a regression test fails on
+            # it): every token there had full access
+            r = self.run("token", "add", name)
         if r.returncode != 0:
             raise RuntimeError(f"token add failed: {r.stderr}")
         return r.stdout.strip()

@@ -193,7 +193,8 @@ static bool start_daemon(const char *self)
     char cfg[600], out[600];
     snprintf(cfg, sizeof cfg, "%s/netautod.yaml", dir);
     snprintf(out, sizeof out, "%s/daemon.out", dir);
-    char *tok_argv[] = {(char *)self, "serve", "token", "add", "ci", "--config", cfg, NULL};
+    char *tok_argv[] = {(char *)self, "serve", "token",  "add", "ci",
+                        "--scope",    "admin", "--config", cfg, NULL};
     run_result r = run(tok_argv, NULL);
     snprintf(token, sizeof token, "%.*s", (int)strcspn(r.out, "\n"), r.out);
     run_free(&r);

@@ -117,7 +117,7 @@ static void errors_positioned(void **st)
          "2:1: unknown key 'listen_on' in the netautod configuration (expected one of: listen, "
          "port, state_dir, tls, tokens, inventory, vault_password_file, playbook_dir, job_store, "
          "store, limits, "
-         "session_pool, log, timezone, schedules, backups, backend)"},
+         "session_pool, log, timezone, schedules, backups, backend, retention)"},
         {"port: 70000\n", "1:7: 70000 is out of range (0..65535)"},
         {"port: [1]\n", "1:7: expected an integer"},
         {"limits:\n  per_device: 2\n",
@@ -136,6 +136,12 @@ static void errors_positioned(void **st)
         {"store: {synchronous: sometimes}\n", "1:22: store.synchronous must be full or normal"},
         {"log: {level: loud}\n", "1:14: log.level must be error, warn, info, debug or trace"},
         {"port: 1\nport: 2\n", "2:1: duplicate key 'port' (first at line 1)"},
+        {"retention: {events: 3w}\n",
+         "1:21: events must be a duration: a number with s, m, h or d (0: keep forever)"},
+        {"store: {max_size: 10}\n",
+         "1:19: max_size must be a size from 65536 to 1125899906842624 bytes (units K, M, G)"},
+        {"limits: {stream_backlog: 2T}\n",
+         "1:26: stream_backlog must be a size from 65536 to 1073741824 bytes (units K, M, G)"},
         {"port: [\n", "2:1: did not find expected node content while parsing a flow node"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -191,12 +197,16 @@ static void token_file(void **st)
     assert_int_equal(nd_tokens_load(p, &t, &e), 0); /* missing: empty */
     assert_int_equal(t.n, 0);
     char ci[ND_TOKEN_LEN + 1], ops[ND_TOKEN_LEN + 1];
-    assert_int_equal(nd_tokens_add(p, "ci", ci, sizeof ci, &e), 0);
-    assert_int_equal(nd_tokens_add(p, "ops", ops, sizeof ops, &e), 0);
-    assert_int_equal(nd_tokens_add(p, "ci", ci, sizeof ci, &e), -1);
+    assert_int_equal(nd_tokens_add(p, "ci", ND_SCOPE_ADMIN, ci, sizeof ci, &e), 0);
+    assert_int_equal(nd_tokens_add(p, "ops", ND_SCOPE_READ | ND_SCOPE_RUN, ops, sizeof ops, &e),
+                     0);
+    assert_int_equal(nd_tokens_add(p, "ci", ND_SCOPE_READ, ci, sizeof ci, &e), -1);
     assert_int_equal(e.code, NA_E_CONFIG);
     na_err_clear(&e);
-    assert_int_equal(nd_tokens_add(p, "bad name", ci, sizeof ci, &e), -1);
+    assert_int_equal(nd_tokens_add(p, "bad name", ND_SCOPE_READ, ci, sizeof ci, &e), -1);
+    assert_int_equal(e.code, NA_E_USAGE);
+    na_err_clear(&e);
+    assert_int_equal(nd_tokens_add(p, "noscope", 0, ci, sizeof ci, &e), -1);
     assert_int_equal(e.code, NA_E_USAGE);
     na_err_clear(&e);
     struct stat sb;
@@ -215,7 +225,9 @@ static void token_file(void **st)
     const nd_token *who = nd_tokens_verify(&t, ci);
     assert_non_null(who);
     assert_string_equal(who->name, "ci");
+    assert_int_equal(who->scopes, ND_SCOPES_ALL); /* admin has every scope */
     assert_string_equal(nd_tokens_verify(&t, ops)->name, "ops");
+    assert_int_equal(nd_tokens_verify(&t, ops)->scopes, ND_SCOPE_READ | ND_SCOPE_RUN);
     char wrong[ND_TOKEN_LEN + 1];
     memcpy(wrong, ci, sizeof wrong);
     wrong[10] = wrong[10] == 'A' ? 'B' : 'A';
@@ -241,8 +253,81 @@ static void token_file(void **st)
     assert_int_equal(nd_tokens_load(p, &t, &e), -1);
     char want[500];
     snprintf(want, sizeof want,
-             "%s:3: expected 'NAME SHA256-HEX CREATED-MS' (written by `netautod token add`)", p);
+             "%s:3: expected 'NAME SHA256-HEX CREATED-MS SCOPES' (written by `netautod token "
+             "add`)",
+             p);
     assert_string_equal(e.msg, want);
+}
+
+/* Scopes: parsing and spelling; a line written before scopes existed keeps full access; an
+ * unknown scope names its line. */
+static void token_scopes(void **st)
+{
+    (void)st;
+    na_err e = NA_ERR_INIT;
+    unsigned s;
+    char b[64];
+    assert_int_equal(nd_scopes_parse("read,run", &s, &e), 0);
+    assert_int_equal(s, ND_SCOPE_READ | ND_SCOPE_RUN);
+    assert_int_equal(nd_scopes_parse(" commands, read ,read", &s, &e), 0);
+    assert_int_equal(s, ND_SCOPE_READ | ND_SCOPE_COMMANDS);
+    assert_string_equal(nd_scopes_format(s, b, sizeof b), "read,commands");
+    assert_int_equal(nd_scopes_parse("read,write", &s, &e), -1);
+    assert_string_equal(e.msg, "unknown scope 'write' (read, run, commands or admin)");
+    char p[400];
+    snprintf(p, sizeof p, "%s/tokens", dir);
+    FILE *f = fopen(p, "w");
+    fprintf(f, "old %s 1700000000000\n", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    fprintf(f, "viewer %s 1700000000000 read\n",
+            "ca7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    fclose(f);
+    nd_tokens t;
+    na_err_clear(&e);
+    assert_int_equal(nd_tokens_load(p, &t, &e), 0);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.v[0].scopes, ND_SCOPES_ALL);
+    assert_int_equal(t.v[1].scopes, ND_SCOPE_READ);
+    nd_tokens_free(&t);
+    f = fopen(p, "a");
+    fprintf(f, "bad %s 1700000000000 read,fly\n",
+            "da7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    fclose(f);
+    assert_int_equal(nd_tokens_load(p, &t, &e), -1);
+    char want[500];
+    snprintf(want, sizeof want, "%s:3: unknown scope 'fly' (read, run, commands or admin)", p);
+    assert_string_equal(e.msg, want);
+}
+
+/* A running daemon re-reads the token file when it changed (revocation at once), and not
+ * otherwise; a file that became unreadable keeps the tokens read before. */
+static void token_refresh(void **st)
+{
+    (void)st;
+    char p[400];
+    snprintf(p, sizeof p, "%s/tokens", dir);
+    na_err e = NA_ERR_INIT;
+    char a[ND_TOKEN_LEN + 1], b[ND_TOKEN_LEN + 1];
+    assert_int_equal(nd_tokens_add(p, "a", ND_SCOPE_READ, a, sizeof a, &e), 0);
+    nd_tokens t;
+    assert_int_equal(nd_tokens_load(p, &t, &e), 0);
+    assert_int_equal(nd_tokens_refresh(p, &t, &e), 0); /* unchanged */
+    assert_int_equal(nd_tokens_add(p, "b", ND_SCOPE_RUN, b, sizeof b, &e), 0);
+    assert_int_equal(nd_tokens_refresh(p, &t, &e), 1);
+    assert_non_null(nd_tokens_verify(&t, b));
+    assert_int_equal(nd_tokens_revoke(p, "a", &e), 0);
+    assert_int_equal(nd_tokens_refresh(p, &t, &e), 1);
+    assert_null(nd_tokens_verify(&t, a));
+    assert_int_equal(nd_tokens_refresh(p, &t, &e), 0);
+    FILE *f = fopen(p, "a"); /* a broken edit: refused, the previous set stays */
+    fputs("broken\n", f);
+    fclose(f);
+    assert_int_equal(nd_tokens_refresh(p, &t, &e), -1);
+    assert_non_null(nd_tokens_verify(&t, b));
+    na_err_clear(&e);
+    assert_int_equal(unlink(p), 0); /* removed: no token at all */
+    assert_int_equal(nd_tokens_refresh(p, &t, &e), 1);
+    assert_int_equal(t.n, 0);
+    nd_tokens_free(&t);
 }
 
 int main(void)
@@ -252,6 +337,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(errors_positioned, setup, teardown),
         cmocka_unit_test(token_format_and_hash),
         cmocka_unit_test_setup_teardown(token_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(token_scopes, setup, teardown),
+        cmocka_unit_test_setup_teardown(token_refresh, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
