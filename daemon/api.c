@@ -191,37 +191,42 @@ static void refresh_tokens(nd_api *a)
 
 /* Audit a failed authentication with the client's address. A flood of them (more than 10 a
  * second) is not written row by row: the next row says how many were left out. */
-static void audit_auth_failure(nd_api *a, nd_req *r, const char *why)
+static void audit_auth_failure(nd_api *a, const char *addr, const char *method, const char *path,
+                               const char *why)
 {
+    a->env.metrics->api_auth_failures++;
     if (!take(&a->audit_fail, 10, 20)) {
         a->audit_fail_dropped++;
         return;
     }
     char detail[600];
-    snprintf(detail, sizeof detail, "%s %s: %s", r->method, r->path, why);
+    snprintf(detail, sizeof detail, "%s %s: %s", method, path, why);
     if (a->audit_fail_dropped) {
         size_t l = strlen(detail);
         snprintf(detail + l, sizeof detail - l, " (and %u more failures not written: too many)",
                  a->audit_fail_dropped);
         a->audit_fail_dropped = 0;
     }
-    nd_audit(a->env.store, "-", "auth.failed", r->addr, detail);
+    nd_audit(a->env.store, "-", "auth.failed", addr, detail);
+}
+
+static const nd_token *bearer(nd_api *a, const char *authorization)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7))
+        return NULL;
+    const char *tok = authorization + 7;
+    while (*tok == ' ')
+        tok++;
+    return nd_tokens_verify(a->env.tokens, tok);
 }
 
 static bool authenticate(nd_api *a, nd_req *r)
 {
     refresh_tokens(a);
     const char *h = nd_req_in_header(r, "Authorization");
-    const nd_token *t = NULL;
-    if (h && !strncasecmp(h, "Bearer ", 7)) {
-        const char *tok = h + 7;
-        while (*tok == ' ')
-            tok++;
-        t = nd_tokens_verify(a->env.tokens, tok);
-    }
+    const nd_token *t = bearer(a, h);
     if (!t) {
-        a->env.metrics->api_auth_failures++;
-        audit_auth_failure(a, r, h ? "invalid token" : "no token");
+        audit_auth_failure(a, r->addr, r->method, r->path, h ? "invalid token" : "no token");
         nd_req_header(r, "WWW-Authenticate", "Bearer realm=\"netautod\"");
         nd_reply_error(r, 401, h ? "invalid token" : "missing token (Authorization: Bearer ...)");
         return false;
@@ -266,6 +271,48 @@ static bool allowed(nd_api *a, nd_req *r, const route *rt)
     nd_reply_error(r, 403, "token '%s' may not %s %s: it needs the '%s' scope (it has: %s)",
                    r->who, r->method, r->path, nd_scope_name(rt->scope), *has ? has : "none");
     return false;
+}
+
+/* ---- before the body: the head check ------------------------------------------------------ */
+
+enum { HEAD_OK = 0, HEAD_NO_TOKEN, HEAD_BAD_TOKEN };
+
+/* A request may send a full body when its route is public or it carries a valid token; the
+ * scope is checked once the request is complete (a 403 with a small body). */
+static int head_check(void *ctx, const char *method, const char *path, const char *authz)
+{
+    nd_api *a = ctx;
+    (void)method;
+    char *pc = strdup(path);
+    char *seg[MAX_SEGS];
+    int n = pc ? split_path(pc, seg, MAX_SEGS) : -1;
+    bool public_path = false;
+    for (size_t i = 0; n >= 0 && i < N_ROUTES; i++)
+        if (routes[i].scope == 0 && path_matches(&routes[i], seg, n))
+            public_path = true;
+    free(pc);
+    if (public_path)
+        return HEAD_OK;
+    refresh_tokens(a);
+    return bearer(a, authz) ? HEAD_OK : authz ? HEAD_BAD_TOKEN : HEAD_NO_TOKEN;
+}
+
+static void refused(void *ctx, const char *addr, const char *method, const char *path, int code,
+                    int reason)
+{
+    nd_api *a = ctx;
+    (void)code; /* counted and logged by the server */
+    if (reason == HEAD_BAD_TOKEN || reason == HEAD_NO_TOKEN)
+        audit_auth_failure(a, addr, method, path,
+                           reason == HEAD_BAD_TOKEN ? "invalid token (body not read)"
+                                                    : "no token (body not read)");
+}
+
+nd_http_hooks nd_api_http_hooks(nd_api *a)
+{
+    nd_http_hooks hk = {.handler = nd_api_handle, .head_check = head_check, .refused = refused,
+                        .ctx = a};
+    return hk;
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */

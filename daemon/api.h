@@ -40,6 +40,9 @@ void nd_api_set_http(nd_api *a, nd_http *h);
 void nd_api_free(nd_api *a); /* forgets pending requests (their evhttp requests go with http) */
 /* The nd_http handler (ctx = the nd_api). */
 void nd_api_handle(void *ctx, nd_req *r);
+/* The handler, the head check (a full body only with a valid token, or on a public route) and
+ * the audit of requests the server refused itself, for nd_http_new. */
+nd_http_hooks nd_api_http_hooks(nd_api *a);
 /* SIGTERM: new jobs and commands get 503. */
 void nd_api_drain(nd_api *a);
 /* Grace period over: cancel the commands still running. */

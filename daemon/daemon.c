@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -249,6 +250,30 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /* ---- run ---------------------------------------------------------------------------------- */
 
+/* File descriptors netautod may need at once: client connections, device sessions (jobs and
+ * the pool), and its own (store, log, loop, listener...). Raise the soft limit towards that when
+ * the hard limit allows; say so when it cannot. When they do run out, the listener pauses
+ * (http.c) rather than spin. */
+static void check_fd_limit(nd *d)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t need = (rlim_t)d->cfg.max_connections + 2 * (rlim_t)d->cfg.hosts_in_flight + 164;
+    if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = rl;
+        up.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
+    }
+    if (rl.rlim_cur < need)
+        NA_LOGW("netautod", "only %llu file descriptors allowed (ulimit -n), but limits.connections "
+                "(%u) and limits.hosts_in_flight (%u) may need about %llu: when they run out, "
+                "new connections wait; raise LimitNOFILE or lower the limits",
+                (unsigned long long)rl.rlim_cur, d->cfg.max_connections, d->cfg.hosts_in_flight,
+                (unsigned long long)need);
+}
+
 static int lock_state(nd *d, na_err *err)
 {
     if (mkdir(d->cfg.state_dir, 0700) != 0 && errno != EEXIST)
@@ -270,6 +295,7 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
 {
     if (open_log(d, err) < 0 || lock_state(d, err) < 0)
         return -1;
+    check_fd_limit(d);
     bool generated = false;
     if (nd_tls_ensure(d->cfg.tls_cert, d->cfg.tls_key, d->cfg.state_dir, &d->cert_path,
                       &d->key_path, &generated, err) < 0)
@@ -345,9 +371,10 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
         .idle = maybe_finish_drain,
         .idle_ud = d,
     };
-    if (!(d->api = nd_api_new(&ae, err)) ||
-        !(d->http = nd_http_new(d->base, d->ssl, &d->cfg, &d->metrics, nd_api_handle, d->api,
-                                err)))
+    if (!(d->api = nd_api_new(&ae, err)))
+        return -1;
+    nd_http_hooks hk = nd_api_http_hooks(d->api);
+    if (!(d->http = nd_http_new(d->base, d->ssl, &d->cfg, &d->metrics, &hk, err)))
         return -1;
     nd_api_set_http(d->api, d->http);
     d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);

@@ -97,6 +97,20 @@ int nd_metrics_render(const nd_metrics *m, const nd_metrics_gauges *g, na_buf *o
         if (m->http_by_code[c])
             rc |= na_buf_printf(o, err, "netautod_http_requests_total{code=\"%d\"} %llu\n", c,
                                 (unsigned long long)m->http_by_code[c]);
+    rc |= family(o, err, "netautod_http_evicted_total", "counter",
+                 "Client connections closed to make room (limits.connections, "
+                 "limits.connections_per_address, out of file descriptors).");
+    rc |= na_buf_printf(o, err, "netautod_http_evicted_total %llu\n",
+                        (unsigned long long)m->http_evicted);
+    rc |= family(o, err, "netautod_http_slow_clients_total", "counter",
+                 "Client connections closed for not sending a whole request within "
+                 "limits.request_timeout.");
+    rc |= na_buf_printf(o, err, "netautod_http_slow_clients_total %llu\n",
+                        (unsigned long long)m->http_slow_clients);
+    rc |= family(o, err, "netautod_http_accept_paused_total", "counter",
+                 "Times accept() ran out of file descriptors and the listener paused.");
+    rc |= na_buf_printf(o, err, "netautod_http_accept_paused_total %llu\n",
+                        (unsigned long long)m->http_accept_paused);
     rc |= family(o, err, "netautod_http_connections", "gauge", "Open client connections.");
     rc |= na_buf_printf(o, err, "netautod_http_connections %u\n", g->connections);
     rc |= family(o, err, "netautod_event_streams", "gauge", "Open server-sent event streams.");

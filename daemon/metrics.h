@@ -23,6 +23,9 @@ typedef struct nd_metrics {
     uint64_t api_auth_failures;  /* 401s */
     uint64_t api_denied;         /* 403s: the token lacks the scope */
     uint64_t api_rate_limited;   /* 429s: a token over limits.token_rate */
+    uint64_t http_evicted;       /* connections closed to make room (per address or in all) */
+    uint64_t http_slow_clients;  /* connections closed at limits.request_timeout */
+    uint64_t http_accept_paused; /* accept() out of file descriptors: listener paused */
     uint64_t jobs_submitted;
     uint64_t sse_streams_total;
 } nd_metrics;

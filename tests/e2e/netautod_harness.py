@@ -170,14 +170,14 @@ class Daemon:
         return r.stdout.strip()
 
     # ---- process ------------------------------------------------------------------------
-    def start(self, env=None, expect_fail=False, timeout=30):
+    def start(self, env=None, expect_fail=False, timeout=30, preexec_fn=None):
         out = open(self.path("stdout.txt"), "w")
         err = open(self.path("stderr.txt"), "w")
         e = dict(os.environ)
         if env:
             e.update(env)
         self.proc = subprocess.Popen(self.argv(), stdout=out, stderr=err, env=e,
-                                     cwd=self.dir)
+                                     cwd=self.dir, preexec_fn=preexec_fn)
         out.close()
         err.close()
         _procs.append(self.proc)
