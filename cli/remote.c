@@ -376,7 +376,7 @@ static void print_job_line(json_t *j)
     char what[48];
     if (bk)
         snprintf(what, sizeof what, "backup: %s", bk);
-    else if (pb && strchr(pb, '\n'))
+    else if (json_is_true(json_object_get(req, "inline")) || (pb && strchr(pb, '\n')))
         snprintf(what, sizeof what, "(inline playbook)");
     else
         snprintf(what, sizeof what, "%s", pb ? pb : "?");

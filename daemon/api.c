@@ -422,6 +422,55 @@ static void h_post_job(nd_api *a, nd_req *r, char **seg)
     nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
 }
 
+/* GET /v1/jobs: streamed a page of rows at a time, each page made once the previous one left. */
+typedef struct listview {
+    nd_api *a;
+    int state;
+    int64_t left;   /* rows still wanted */
+    int64_t before; /* the next page lists ids below this (0: from the newest) */
+    bool first;
+} listview;
+
+#define LIST_PAGE 200
+
+static void lv_free(nd_req *r)
+{
+    free(r->ud);
+    r->ud = NULL;
+}
+
+static void lv_gone(nd_req *r) { nd_stream_end(r); }
+
+static void lv_more(nd_req *r)
+{
+    listview *v = r->ud;
+    na_err e = NA_ERR_INIT;
+    int n = v->left < LIST_PAGE ? (int)v->left : LIST_PAGE;
+    json_t *rows = n > 0 ? nd_store_job_list(v->a->env.store, v->state, n, v->before, &e) : NULL;
+    if (n > 0 && !rows)
+        NA_LOGE("api", "job list: %s", e.msg); /* the answer ends short (and invalid) */
+    if (!rows || json_array_size(rows) == 0) {
+        json_decref(rows);
+        nd_stream_send(r, "]}\n", 3, nd_stream_end);
+        return;
+    }
+    na_buf b;
+    na_buf_init(&b, (size_t)64 << 20);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        char *t = json_dumps(row, JSON_COMPACT);
+        na_buf_printf(&b, NULL, "%s%s", v->first ? "" : ",", t ? t : "null");
+        free(t);
+        v->first = false;
+        v->before = json_integer_value(json_object_get(row, "id"));
+    }
+    v->left -= (int64_t)json_array_size(rows);
+    json_decref(rows);
+    nd_stream_send(r, na_buf_cstr(&b), b.len, lv_more);
+    na_buf_free(&b);
+}
+
 static void h_list_jobs(nd_api *a, nd_req *r, char **seg)
 {
     (void)seg;
@@ -443,13 +492,16 @@ static void h_list_jobs(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, 400, "limit and before must be positive integers (limit <= 10000)");
         return;
     }
-    na_err e = NA_ERR_INIT;
-    json_t *jobs = nd_store_job_list(a->env.store, state, (int)limit, bid, &e);
-    if (!jobs) {
-        nd_reply_error(r, 500, "%s", e.msg);
+    listview *v = calloc(1, sizeof *v);
+    if (!v) {
+        nd_reply_error(r, 500, "out of memory");
         return;
     }
-    nd_reply_json(r, 200, json_pack("{s:o}", "jobs", jobs));
+    *v = (listview){a, state, limit, bid, true};
+    r->ud = v;
+    r->ud_free = lv_free;
+    nd_stream_start(r, 200, "application/json", lv_gone);
+    nd_stream_send(r, "{\"jobs\":[", 9, lv_more);
 }
 
 static bool job_id(nd_req *r, const char *s, int64_t *id)
@@ -460,18 +512,128 @@ static bool job_id(nd_req *r, const char *s, int64_t *id)
     return false;
 }
 
+/* GET /v1/jobs/{id}: the job's row, then its per-host results streamed a piece at a time (one
+ * host's result can be megabytes of device output, read and sent 256 KiB at a time), each piece
+ * made once the previous one left; the summary counts what was sent. */
+typedef struct jobview {
+    nd_api *a;
+    int64_t id;
+    int64_t targets;
+    int64_t cur_fin; /* cursor: the last row begun (-1: none yet) */
+    char *cur_host;
+    int finished, ok, changed;
+    bool in_row;     /* row: the result being sent */
+    nd_text_reader row;
+    int64_t next_rowid;
+    bool next_found;
+    na_buf page;
+} jobview;
+
+#define JOB_PAGE_BYTES ((size_t)256 << 10)
+
+static void jv_free(nd_req *r)
+{
+    jobview *v = r->ud;
+    free(v->cur_host);
+    na_buf_free(&v->page);
+    free(v);
+    r->ud = NULL;
+}
+
+static void jv_gone(nd_req *r) { nd_stream_end(r); }
+
+static int jv_row(void *ud, const char *host, int64_t finished, bool ok, bool changed,
+                  int64_t rowid)
+{
+    jobview *v = ud;
+    json_t *key = json_string(host);
+    char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
+    json_decref(key);
+    na_buf_printf(&v->page, NULL, "%s%s:", v->finished ? "," : "", k ? k : "\"?\"");
+    free(k);
+    v->finished++;
+    v->ok += ok;
+    v->changed += changed;
+    v->cur_fin = finished;
+    free(v->cur_host);
+    v->cur_host = strdup(host);
+    v->next_rowid = rowid;
+    v->next_found = true;
+    return 1; /* one row at a time */
+}
+
+static void jv_more(nd_req *r)
+{
+    jobview *v = r->ud;
+    na_err e = NA_ERR_INIT;
+    na_buf_reset(&v->page);
+    while (v->page.len < JOB_PAGE_BYTES) {
+        if (v->in_row) {
+            int rc = nd_text_next(&v->row, JOB_PAGE_BYTES - v->page.len, &v->page, &e);
+            if (rc < 0) {
+                NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg); /* ends short */
+                nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
+                return;
+            }
+            v->in_row = rc > 0;
+            continue;
+        }
+        v->next_found = false;
+        if (nd_store_host_results(v->a->env.store, v->id, v->cur_fin, v->cur_host, jv_row, v,
+                                  &e) < 0)
+            NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg);
+        if (!v->next_found || !v->cur_host) {
+            na_buf_printf(&v->page, NULL,
+                          "},\"summary\":{\"targets\":%lld,\"finished\":%d,\"ok\":%d,"
+                          "\"failed\":%d,\"changed\":%d}}\n",
+                          (long long)v->targets, v->finished, v->ok, v->finished - v->ok,
+                          v->changed);
+            nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
+            return;
+        }
+        nd_text_open(&v->row, v->a->env.store, "host_results", "result", v->next_rowid);
+        v->in_row = true;
+    }
+    nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, jv_more);
+}
+
 static void h_get_job(nd_api *a, nd_req *r, char **seg)
 {
     int64_t id;
     if (!job_id(r, seg[2], &id))
         return;
     na_err e = NA_ERR_INIT;
-    json_t *j = nd_store_job_get(a->env.store, id, &e);
-    if (!j) {
+    json_t *head = nd_store_job_head(a->env.store, id, &e);
+    if (!head) {
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
     }
-    nd_reply_json(r, 200, j);
+    jobview *v = calloc(1, sizeof *v);
+    char *t = json_dumps(head, JSON_COMPACT);
+    if (!v || !t || !strcmp(r->method, "HEAD")) {
+        bool head_only = v && t;
+        free(v);
+        free(t);
+        json_decref(head);
+        if (head_only)
+            nd_reply_text(r, 200, "application/json", "", 0);
+        else
+            nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    v->a = a;
+    v->id = id;
+    v->targets = (int64_t)json_array_size(json_object_get(head, "targets"));
+    v->cur_fin = -1;
+    na_buf_init(&v->page, (size_t)512 << 20);
+    json_decref(head);
+    r->ud = v;
+    r->ud_free = jv_free;
+    nd_stream_start(r, 200, "application/json", jv_gone);
+    t[strlen(t) - 1] = '\0'; /* the object stays open for "hosts" and "summary" */
+    na_buf_printf(&v->page, NULL, "%s,\"hosts\":{", t);
+    free(t);
+    nd_stream_send(r, na_buf_cstr(&v->page), v->page.len, jv_more);
 }
 
 static void h_delete_job(nd_api *a, nd_req *r, char **seg)

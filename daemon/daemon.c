@@ -63,6 +63,8 @@ typedef struct nd {
     nd_http *http;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *drain_timer;
+    struct event *lag_timer;
+    int64_t lag_due_us;
     bool draining;
     int drain_phase;         /* 0 waiting for work, 1 interrupted after grace */
     int64_t started_ms;
@@ -124,6 +126,23 @@ static void svc_login_failed(void *ctx, const char *host)
     nd *d = ctx;
     d->metrics.login_failures++;
     NA_LOGW(host, "login refused by the device");
+}
+
+/* ---- loop lag ----------------------------------------------------------------------------- */
+
+#define LAG_PERIOD_US 100000
+
+/* A 100 ms timer: how late it runs is how long the loop was busy with something else. */
+static void lag_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd *d = arg;
+    int64_t now = na_now_us(), late = now - d->lag_due_us;
+    nd_metrics_loop_lag(&d->metrics, late > 0 ? (double)late / 1e6 : 0);
+    d->lag_due_us = now + LAG_PERIOD_US;
+    struct timeval tv = {0, LAG_PERIOD_US};
+    event_add(d->lag_timer, &tv);
 }
 
 /* ---- logging ------------------------------------------------------------------------------ */
@@ -377,6 +396,11 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
     if (!(d->http = nd_http_new(d->base, d->ssl, &d->cfg, &d->metrics, &hk, err)))
         return -1;
     nd_api_set_http(d->api, d->http);
+    if (!(d->lag_timer = event_new(d->base, -1, 0, lag_cb, d)))
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    d->lag_due_us = na_now_us() + LAG_PERIOD_US;
+    struct timeval lag_tv = {0, LAG_PERIOD_US};
+    event_add(d->lag_timer, &lag_tv);
     d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
     d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
@@ -420,6 +444,8 @@ static void teardown(nd *d)
         event_free(d->sig_hup);
     if (d->drain_timer)
         event_free(d->drain_timer);
+    if (d->lag_timer)
+        event_free(d->lag_timer);
     if (d->ssl)
         SSL_CTX_free(d->ssl);
     if (d->base)

@@ -236,8 +236,14 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
             request_begins(c);
         return;
     }
-    if (c->st == C_WAIT &&
-        na_now_us() - c->since_us >= (int64_t)h->cfg->request_timeout_s * 1000000) {
+    if (c->st != C_WAIT)
+        return;
+    int64_t due = c->since_us + (int64_t)h->cfg->request_timeout_s * 1000000;
+    if (na_now_us() < due) { /* the loop's clock ran a little ahead of ours: not yet */
+        arm(c, due);
+        return;
+    }
+    {
         h->metrics->http_slow_clients++;
         NA_LOGW("api", "%s: no complete request within %us (limits.request_timeout): "
                 "disconnected", c->addr, h->cfg->request_timeout_s);
@@ -371,8 +377,21 @@ static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 
 /* ---- accepting ---------------------------------------------------------------------------- */
 
+/* Does a client wait in the listen backlog? On Linux a listening socket's TCP_INFO counts its
+ * accept queue in tcpi_unacked; elsewhere assume one does. */
+static bool backlog_waiting(nd_http *h)
+{
+    struct tcp_info ti;
+    socklen_t n = sizeof ti;
+    evutil_socket_t fd = h->listener ? evconnlistener_get_fd(h->listener) : -1;
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0)
+        return true;
+    return ti.tcpi_unacked > 0;
+}
+
 /* While accepting is paused: resume after a file descriptor shortage, or make room at the
- * connection cap as soon as a waiting connection is old enough to be closed. */
+ * connection cap for a client waiting in the backlog, as soon as a connection waiting for its
+ * request is old enough to be closed. */
 static void accept_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -384,10 +403,10 @@ static void accept_timer_cb(evutil_socket_t fd, short what, void *arg)
             evconnlistener_enable(h->listener);
     }
     if (h->accept_paused) {
-        nd_conn *old = oldest_waiting(h, NULL, NULL);
-        if (old)
+        nd_conn *old = backlog_waiting(h) ? oldest_waiting(h, NULL, NULL) : NULL;
+        if (old) {
             evict(old, "at limits.connections, for a new client");
-        else {
+        } else {
             struct timeval tv = {0, 200 * 1000};
             event_add(h->accept_timer, &tv);
         }
@@ -639,6 +658,10 @@ void nd_req_free(nd_req *r)
     if (!r)
         return;
     unwatch_gone(r);
+    if (r->defer_ev)
+        event_free(r->defer_ev);
+    if (r->end_ev)
+        event_free(r->end_ev);
     if (r->ud_free)
         r->ud_free(r);
     if (r->conn) { /* the answer is out: the connection waits for its next request */
@@ -788,31 +811,48 @@ void nd_req_watch_gone(nd_req *r, void (*gone)(nd_req *r))
 
 /* ---- streamed answers --------------------------------------------------------------------- */
 
+static void end_now(nd_req *r);
+
 static void stream_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     nd_req *r = arg;
     r->stream_gone = true;
+    r->drained = NULL;
+    if (r->defer_ev)
+        event_del(r->defer_ev);
+    if (r->end_ev) /* it was ending anyway: nothing more will go out */
+        end_now(r);
+    else if (r->gone)
+        r->gone(r);
+}
+
+static void run_drained(nd_req *r)
+{
     void (*drained)(nd_req *) = r->drained;
     r->drained = NULL;
-    if (drained)
+    if (drained && !r->stream_gone)
         drained(r);
 }
 
 static void stream_drained_cb(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
-    nd_req *r = arg;
-    void (*drained)(nd_req *) = r->drained;
-    r->drained = NULL;
-    if (drained)
-        drained(r);
+    run_drained(arg);
 }
 
-void nd_stream_start(nd_req *r, int code, const char *ctype)
+static void defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    run_drained(arg);
+}
+
+void nd_stream_start(nd_req *r, int code, const char *ctype, void (*gone)(nd_req *r))
 {
     unwatch_gone(r);
     r->streaming = true;
+    r->gone = gone;
     if (!r->req)
         return;
     struct evkeyvalq *hd = evhttp_request_get_output_headers(r->req);
@@ -825,27 +865,42 @@ void nd_stream_start(nd_req *r, int code, const char *ctype)
         evhttp_connection_set_closecb(evcon, stream_closed_cb, r);
 }
 
-void nd_stream_send(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r))
+static void stream_out(nd_req *r, const char *text, size_t n, void (*drained)(nd_req *r))
 {
-    r->drained = drained;
-    if (r->stream_gone || !r->req || !evhttp_request_get_connection(r->req)) {
-        r->stream_gone = true;
-        stream_closed_cb(NULL, r); /* nobody reads: let the owner end it now */
+    if (r->stream_gone || !r->req || !evhttp_request_get_connection(r->req))
         return;
-    }
     struct evbuffer *b = evbuffer_new();
-    char *red = len ? na_redact_dup(text, len) : NULL;
-    if (b && red)
-        evbuffer_add(b, red, strlen(red));
-    free(red);
-    if (drained)
+    if (b && n)
+        evbuffer_add(b, text, n);
+    r->drained = drained;
+    bool written = b && n && evhttp_request_get_command(r->req) != EVHTTP_REQ_HEAD;
+    if (written && drained)
         evhttp_send_reply_chunk_with_cb(r->req, b, stream_drained_cb, r);
-    else
+    else if (written)
         evhttp_send_reply_chunk(r->req, b);
-    evbuffer_free(b);
+    if (b)
+        evbuffer_free(b);
+    if (!written && drained) { /* libevent writes nothing, so it would never call back */
+        if (!r->defer_ev)
+            r->defer_ev = event_new(r->h->base, -1, 0, defer_cb, r);
+        if (r->defer_ev)
+            event_active(r->defer_ev, EV_TIMEOUT, 0);
+    }
 }
 
-void nd_stream_end(nd_req *r)
+void nd_stream_send(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r))
+{
+    char *red = len ? na_redact_dup(text, len) : NULL;
+    stream_out(r, red, red ? strlen(red) : 0, drained);
+    free(red);
+}
+
+void nd_stream_write(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r))
+{
+    stream_out(r, text, len, drained);
+}
+
+static void end_now(nd_req *r)
 {
     struct evhttp_connection *evcon = r->req ? evhttp_request_get_connection(r->req) : NULL;
     if (evcon)
@@ -854,6 +909,43 @@ void nd_stream_end(nd_req *r)
         evhttp_send_reply_end(r->req); /* also frees a request whose client went away */
     r->req = NULL;
     nd_req_done(r, 200);
+}
+
+/* Ending waits until the output has been handed to TLS: libevent 2.1 runs a bufferevent's
+ * "written" callback deferred and does not look at the buffer again when it runs. If the last
+ * pieces and the end of the response were queued while such a callback was pending, evhttp would
+ * take the response as sent and stop writing, stranding the last pieces in netautod's memory.
+ * So the end goes out once the output has been seen empty on two checks in a row: a deferred
+ * callback from the drain has run by the second one. */
+static void end_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd_req *r = arg;
+    bool empty = nd_req_backlog(r) == 0;
+    if (r->stream_gone || !r->req || !evhttp_request_get_connection(r->req) ||
+        (empty && r->empty_seen)) {
+        end_now(r);
+        return;
+    }
+    r->empty_seen = empty;
+    struct timeval tv = {0, empty ? 1000 : 10000};
+    event_add(r->end_ev, &tv);
+}
+
+void nd_stream_end(nd_req *r)
+{
+    r->drained = NULL;
+    r->gone = NULL;
+    if (r->end_ev)
+        return; /* already ending */
+    if (r->stream_gone || !r->req || !evhttp_request_get_connection(r->req) ||
+        !(r->end_ev = event_new(r->h->base, -1, 0, end_check_cb, r))) {
+        end_now(r);
+        return;
+    }
+    r->empty_seen = false;
+    event_active(r->end_ev, EV_TIMEOUT, 0);
 }
 
 size_t nd_req_backlog(nd_req *r)

@@ -49,12 +49,14 @@ struct nd_req {
      * attach its state: ud_free(r) runs when r is freed. */
     void *ud;
     void (*ud_free)(nd_req *r);
-    /* nd_req_watch_gone */
+    /* nd_req_watch_gone, and the client leaving a streamed answer */
     struct event *gone_ev;
     void (*gone)(nd_req *r);
     /* streamed answers */
     void (*drained)(nd_req *r);
-    bool streaming, stream_gone;
+    bool streaming, stream_gone, empty_seen;
+    struct event *defer_ev; /* runs `drained` when nothing was written */
+    struct event *end_ev;   /* ending: waits for the output to drain */
 };
 
 /* Called for every request whose headers and body were read completely. */
@@ -106,13 +108,16 @@ void nd_req_free(nd_req *r);
 void nd_req_watch_gone(nd_req *r, void (*gone)(nd_req *r));
 
 /* Streamed answers (chunked): start with the status and content type; send text (redacted of
- * registered secrets) in pieces. When `drained` is given it runs once everything sent so far has
- * left netautod (handed to the kernel), which is when the next piece should be made: an answer
- * never holds more than one piece in memory for a client that does not read. If the client goes
- * away, drained(r) still runs (r->stream_gone is then true): end the stream there. nd_stream_end
- * completes the answer, logs it and frees r. */
-void nd_stream_start(nd_req *r, int code, const char *ctype);
+ * registered secrets) in pieces. When `drained` is given it runs (from the loop) once everything
+ * sent so far has left netautod (handed to the kernel), which is when the next piece should be
+ * made: an answer then never holds more than one piece for a client that does not read. If the
+ * client goes away, gone(r) runs instead (r->stream_gone is then true; later sends do nothing):
+ * end the stream there. nd_stream_end completes the answer once what was sent has left (a last
+ * piece queued behind a pending write is never stranded), logs it and frees r. */
+void nd_stream_start(nd_req *r, int code, const char *ctype, void (*gone)(nd_req *r));
 void nd_stream_send(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r));
+/* The same for text that is already redacted (nd_text_reader). */
+void nd_stream_write(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r));
 void nd_stream_end(nd_req *r);
 /* Bytes of r's answer not yet handed to the kernel. */
 size_t nd_req_backlog(nd_req *r);

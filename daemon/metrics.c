@@ -9,6 +9,21 @@
 const double nd_metrics_buckets[ND_METRICS_NBUCKETS] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,
                                                         2.5,  5,    10,  30,   60};
 
+const double nd_lag_buckets[ND_LAG_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.2,
+                                                0.25,  0.5,  1,     2.5,  5};
+
+void nd_metrics_loop_lag(nd_metrics *m, double s)
+{
+    int i = 0;
+    while (i < ND_LAG_NBUCKETS && s > nd_lag_buckets[i])
+        i++;
+    m->lag_bucket[i]++;
+    m->lag_sum_s += s;
+    m->lag_count++;
+    if (s > m->lag_max_s)
+        m->lag_max_s = s;
+}
+
 void nd_metrics_http(nd_metrics *m, int code)
 {
     if (code >= 100 && code < 600)
@@ -70,6 +85,24 @@ int nd_metrics_render(const nd_metrics *m, const nd_metrics_gauges *g, na_buf *o
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_sum %.6f\n", m->cmd_sum_s);
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_count %llu\n",
                         (unsigned long long)m->cmd_count);
+    rc |= family(o, err, "netautod_loop_lag_seconds", "histogram",
+                 "How late the event loop ran a 100 ms timer (what every request may wait for "
+                 "other work).");
+    cum = 0;
+    for (int i = 0; i < ND_LAG_NBUCKETS; i++) {
+        cum += m->lag_bucket[i];
+        rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
+                            nd_lag_buckets[i], (unsigned long long)cum);
+    }
+    cum += m->lag_bucket[ND_LAG_NBUCKETS];
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+                        (unsigned long long)cum);
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_sum %.6f\n", m->lag_sum_s);
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_count %llu\n",
+                        (unsigned long long)m->lag_count);
+    rc |= family(o, err, "netautod_loop_lag_max_seconds", "gauge",
+                 "The longest the event loop was late since netautod started.");
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_max_seconds %.6f\n", m->lag_max_s);
     rc |= family(o, err, "netautod_command_failures_total", "counter",
                  "Device commands that failed.");
     rc |= na_buf_printf(o, err, "netautod_command_failures_total %llu\n",

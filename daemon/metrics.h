@@ -12,6 +12,8 @@
 
 #define ND_METRICS_NBUCKETS 11
 extern const double nd_metrics_buckets[ND_METRICS_NBUCKETS]; /* seconds; +Inf is implicit */
+#define ND_LAG_NBUCKETS 11
+extern const double nd_lag_buckets[ND_LAG_NBUCKETS];         /* seconds; +Inf is implicit */
 
 typedef struct nd_metrics {
     uint64_t http_by_code[600];  /* index = status code */
@@ -28,6 +30,10 @@ typedef struct nd_metrics {
     uint64_t http_accept_paused; /* accept() out of file descriptors: listener paused */
     uint64_t jobs_submitted;
     uint64_t sse_streams_total;
+    /* how late the loop ran a 100 ms timer: what any request waits for others' work */
+    uint64_t lag_bucket[ND_LAG_NBUCKETS + 1];
+    double lag_sum_s, lag_max_s;
+    uint64_t lag_count;
 } nd_metrics;
 
 /* Gauges sampled at scrape time. jobs[] is indexed like nd_job_state_names (store.h). */
@@ -42,6 +48,7 @@ typedef struct nd_metrics_gauges {
 
 void nd_metrics_http(nd_metrics *m, int code);
 void nd_metrics_command(nd_metrics *m, int64_t elapsed_ms, bool ok);
+void nd_metrics_loop_lag(nd_metrics *m, double seconds);
 /* Append the whole exposition to out. */
 int nd_metrics_render(const nd_metrics *m, const nd_metrics_gauges *g, na_buf *out, na_err *err);
 

@@ -494,6 +494,50 @@ static json_t *summary(json_t *targets, int finished, int ok, int changed)
                      "finished", finished, "ok", ok, "failed", finished - ok, "changed", changed);
 }
 
+json_t *nd_store_job_head(nd_store *s, int64_t id, na_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_GETJOB, err);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    json_t *j = rc == SQLITE_ROW ? job_row(st) : NULL;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
+    else if (rc != SQLITE_ROW)
+        nd_store_db_err(s, err, "read job");
+    return j;
+}
+
+int nd_store_host_results(nd_store *s, int64_t id, int64_t after_finished, const char *after_host,
+                          nd_store_result_cb cb, void *ud, na_err *err)
+{
+    /* not a cached statement: the callback may read the store */
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT host, finished, ok, changed, rowid FROM host_results WHERE "
+                           "job_id=?1 AND (?2 < 0 OR (finished, host) > (?2, ?3)) ORDER BY "
+                           "finished, host",
+                           -1, &q, NULL) != SQLITE_OK)
+        return nd_store_db_err(s, err, "read host results");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, after_finished);
+    sqlite3_bind_text(q, 3, after_host ? after_host : "", -1, SQLITE_TRANSIENT);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        n++;
+        if (cb(ud, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1),
+               sqlite3_column_int(q, 2) != 0, sqlite3_column_int(q, 3) != 0,
+               sqlite3_column_int64(q, 4))) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? n : nd_store_db_err(s, err, "read host results");
+}
+
 json_t *nd_store_job_get(nd_store *s, int64_t id, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_GETJOB, err);
@@ -537,12 +581,16 @@ json_t *nd_store_job_list(nd_store *s, int state, int limit, int64_t before_id, 
     if (limit <= 0)
         limit = 100;
     sqlite3_stmt *q;
+    /* the request's big parts (inline YAML, vars, targets) stay in the database */
     const char *sql =
         "SELECT j.id, j.kind, j.state, j.created, j.started, j.finished, j.submitted_by, "
-        "j.request, j.targets, j.error, "
+        "json_array_length(j.targets), j.error, "
         "(SELECT count(*) FROM host_results h WHERE h.job_id=j.id), "
         "(SELECT coalesce(sum(ok),0) FROM host_results h WHERE h.job_id=j.id), "
-        "(SELECT coalesce(sum(changed),0) FROM host_results h WHERE h.job_id=j.id) "
+        "(SELECT coalesce(sum(changed),0) FROM host_results h WHERE h.job_id=j.id), "
+        "json_extract(j.request, '$.playbook') AS pb, "
+        "json_extract(j.request, '$.limit'), json_extract(j.request, '$.check'), "
+        "json_extract(j.request, '$.backup'), json_extract(j.request, '$.schedule') "
         "FROM jobs j WHERE (?1 IS NULL OR j.state=?1) AND (?2 <= 0 OR j.id < ?2) "
         "ORDER BY j.id DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
@@ -556,10 +604,39 @@ json_t *nd_store_job_list(nd_store *s, int state, int limit, int64_t before_id, 
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *j = job_row(q);
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_integer(sqlite3_column_int64(q, 0)));
+        json_object_set_new(j, "kind", nd_store_col_text(q, 1));
+        json_object_set_new(j, "state", nd_store_col_text(q, 2));
+        json_object_set_new(j, "created", nd_store_col_time(q, 3));
+        json_object_set_new(j, "started", nd_store_col_time(q, 4));
+        json_object_set_new(j, "finished", nd_store_col_time(q, 5));
+        json_object_set_new(j, "submitted_by", nd_store_col_text(q, 6));
+        json_object_set_new(j, "error", nd_store_col_text(q, 8));
+        json_t *rq = json_object();
+        const char *pb = (const char *)sqlite3_column_text(q, 12);
+        if (pb && strchr(pb, '\n')) {
+            json_object_set_new(rq, "playbook", json_null());
+            json_object_set_new(rq, "inline", json_true());
+            json_object_set_new(rq, "bytes", json_integer(sqlite3_column_bytes(q, 12)));
+        } else if (pb) {
+            json_object_set_new(rq, "playbook", json_string(pb));
+        }
+        if (pb) {
+            json_object_set_new(rq, "limit", nd_store_col_text(q, 13));
+            json_object_set_new(rq, "check", json_boolean(sqlite3_column_int(q, 14)));
+        }
+        if (sqlite3_column_type(q, 15) != SQLITE_NULL) {
+            json_object_set_new(rq, "backup", nd_store_col_text(q, 15));
+            json_object_set_new(rq, "schedule", nd_store_col_text(q, 16));
+        }
+        json_object_set_new(j, "request", rq);
+        int fin = sqlite3_column_int(q, 9), ok = sqlite3_column_int(q, 10);
         json_object_set_new(j, "summary",
-                            summary(json_object_get(j, "targets"), sqlite3_column_int(q, 10),
-                                    sqlite3_column_int(q, 11), sqlite3_column_int(q, 12)));
+                            json_pack("{s:I,s:i,s:i,s:i,s:i}", "targets",
+                                      (json_int_t)sqlite3_column_int64(q, 7), "finished", fin,
+                                      "ok", ok, "failed", fin - ok, "changed",
+                                      sqlite3_column_int(q, 11)));
         json_array_append_new(arr, j);
     }
     sqlite3_finalize(q);

@@ -14,6 +14,7 @@
 #ifndef ND_STORE_H
 #define ND_STORE_H
 
+#include "buf.h"
 #include "err.h"
 
 #include <event2/event.h>
@@ -63,8 +64,22 @@ int nd_store_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const char 
 int64_t nd_store_last_seq(nd_store *s, int64_t id); /* 0 if none, -1 on error */
 
 /* Reads. New references; NULL + err (NA_E_NOTFOUND for an unknown job). */
+/* The whole job: its row, "hosts" (every per-host result) and "summary". */
 json_t *nd_store_job_get(nd_store *s, int64_t id, na_err *err);
-/* Newest first; state -1 = any; limit <= 0 = 100; before_id > 0 lists older ids only. */
+/* The job's row only (no "hosts", no "summary"): what a streamed job view starts with. */
+json_t *nd_store_job_head(nd_store *s, int64_t id, na_err *err);
+/* Per-host results of job id in the order they finished (finished, host), after the cursor
+ * (after_finished < 0: from the first); the result text itself is read with nd_text_reader
+ * (table "host_results", column "result", the row's rowid). cb returns non-zero to stop.
+ * Returns the number of rows given to cb, or -1 + err. */
+typedef int (*nd_store_result_cb)(void *ud, const char *host, int64_t finished, bool ok,
+                                  bool changed, int64_t rowid);
+int nd_store_host_results(nd_store *s, int64_t id, int64_t after_finished, const char *after_host,
+                          nd_store_result_cb cb, void *ud, na_err *err);
+/* A list view, newest first: per job its id, kind, state, times, submitted_by, error, a short
+ * "request" (a playbook's name, or "inline": true and its size in "bytes"; limit, check; a
+ * backup's command and schedule) and "summary" (no targets, no vars, no inline text). state -1 =
+ * any; limit <= 0 = 100; before_id > 0 lists older ids only. */
 json_t *nd_store_job_list(nd_store *s, int state, int limit, int64_t before_id, na_err *err);
 int nd_store_job_state(nd_store *s, int64_t id, nd_job_state *out, na_err *err);
 /* Events with seq > after_seq in order; cb returns non-zero to stop. data is JSON text. */
@@ -73,6 +88,27 @@ typedef int (*nd_store_event_cb)(void *ud, int64_t seq, int64_t ts, const char *
 int nd_store_events(nd_store *s, int64_t id, int64_t after_seq, nd_store_event_cb cb, void *ud,
                     na_err *err);
 int nd_store_count_by_state(nd_store *s, uint64_t out[6], na_err *err);
+/* Events after after_seq in order without their data: seq, type and the rowid to read the data
+ * with nd_text_reader (table "events", column "data"). cb returns non-zero to stop. */
+typedef int (*nd_store_event_row_cb)(void *ud, int64_t seq, const char *type, int64_t rowid);
+int nd_store_event_rows(nd_store *s, int64_t id, int64_t after_seq, nd_store_event_row_cb cb,
+                        void *ud, na_err *err);
+
+/* A stored text (a host result, an event's data: megabytes of device output at times) read a
+ * piece at a time, redacted on the way (registered secrets across a piece's end are matched
+ * whole), so that serving it never copies the whole value at once. Open with the table, column
+ * and rowid; each nd_text_next appends about `piece` bytes to out. */
+typedef struct nd_text_reader {
+    nd_store *s;
+    const char *table, *column;
+    int64_t rowid;
+    int64_t off;  /* bytes consumed */
+    int64_t size; /* -1 until the first read */
+} nd_text_reader;
+void nd_text_open(nd_text_reader *t, nd_store *s, const char *table, const char *column,
+                  int64_t rowid);
+/* 1 more to come, 0 the text is complete, -1 + err (the row changed or is gone). */
+int nd_text_next(nd_text_reader *t, size_t piece, na_buf *out, na_err *err);
 
 /* Audit trail (grouped write). target/detail may be NULL. nd_audit is the same with the time
  * taken now and a failure logged rather than returned. */

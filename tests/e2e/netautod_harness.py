@@ -334,6 +334,27 @@ class Daemon:
         status, _, payload = self.request("GET", "/metrics")
         return status, payload.decode()
 
+    def loop_lag(self):
+        """netautod's own loop-lag histogram ({le: cumulative count}) from /metrics: how late
+        its event loop ran a 100 ms timer. Compare two snapshots with lag_worst()."""
+        _, text = self.metrics()
+        s = parse_exposition(text)
+        h = {float(re.search(r'le="([^"]+)"', lab).group(1)): v
+             for (name, lab), v in s.items() if name == "netautod_loop_lag_seconds_bucket"}
+        return h or {float("inf"): 0}  # a netautod without the histogram
+
+
+def lag_worst(before, after):
+    """The upper bound (seconds) of the worst loop lag seen between two loop_lag() snapshots:
+    the smallest bucket that holds every sample taken in between."""
+    total = after[float("inf")] - before[float("inf")]
+    if total <= 0:
+        return float("inf")  # no sample: the loop never ran the timer (or has none)
+    for le in sorted(after):
+        if after[le] - before.get(le, 0) >= total:
+            return le
+    return float("inf")
+
 
 def parse_exposition(text):
     """Parse Prometheus text format strictly enough to catch mistakes. Returns

@@ -126,7 +126,7 @@ stop.set()
 tr.join(5)
 t.ok(cut is not None and 9 <= cut <= 10 + 5 * SLOW,
      "a client that trickles header lines is disconnected at limits.request_timeout (10 s)",
-     cut)
+     (cut, lone and lone.getsockname()))
 for s in slow:
     s.close()
 if lone:
