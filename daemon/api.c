@@ -23,11 +23,14 @@
 
 #define MAX_SEGS 8
 
+/* A request answered later: a command running in the backend, or a job being validated. */
 typedef struct pending pending;
 struct pending {
     nd_api *a;
     nd_req *r;
-    nd_be_cmd *cmd; /* the command in the backend, NULL once done */
+    nd_be_cmd *cmd;   /* the command in the backend, NULL once done */
+    nd_jobs_sub *sub; /* the job being validated, NULL once done */
+    bool counted;     /* in a->validating[r->who] */
     TAILQ_ENTRY(pending) link;
 };
 
@@ -42,6 +45,7 @@ struct nd_api {
     TAILQ_HEAD(, pending) pending; /* requests answered later (commands) */
     bool draining;
     na_strmap *buckets;            /* token name -> bucket */
+    na_strmap *validating;         /* token name -> its jobs being validated (a counter) */
     bucket audit_fail;             /* failed authentications written to the audit trail */
     unsigned audit_fail_dropped;   /* ... and those that were not (flood) */
     char token_file_error[256];    /* the last problem re-reading the token file (logged once) */
@@ -395,6 +399,62 @@ static void h_metrics(nd_api *a, nd_req *r, char **seg)
     na_buf_free(&b);
 }
 
+static void pending_free(nd_req *r);
+
+static pending *pending_new(nd_api *a, nd_req *r)
+{
+    pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->a = a;
+    p->r = r;
+    TAILQ_INSERT_TAIL(&a->pending, p, link);
+    r->ud = p;
+    r->ud_free = pending_free;
+    return p;
+}
+
+static void maybe_idle(nd_api *a)
+{
+    if (nd_api_idle(a) && a->env.idle)
+        a->env.idle(a->env.idle_ud);
+}
+
+/* The job was validated and stored (or refused). */
+static void job_submitted(void *ud, int64_t id, const na_err *err)
+{
+    pending *p = ud;
+    nd_api *a = p->a;
+    nd_req *r = p->r;
+    p->sub = NULL;
+    if (id > 0) {
+        char loc[64];
+        snprintf(loc, sizeof loc, "/v1/jobs/%lld", (long long)id);
+        nd_req_header(r, "Location", loc);
+        nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    } else {
+        /* a validation's verdict is about the request (400); the store and shutting down are
+         * not (503) */
+        int code = err->code == NA_E_CANCELLED || err->code == NA_E_IO ? 503
+                   : err->code == NA_E_NOMEM || err->code == NA_E_INTERNAL ? 500
+                                                                            : 400;
+        if (code == 503)
+            nd_req_header(r, "Retry-After", "5");
+        nd_reply_error(r, code, "%s", err->msg);
+    }
+    maybe_idle(a);
+}
+
+/* The client of a job being validated went away: nothing is stored. */
+static void job_client_gone(nd_req *r)
+{
+    NA_LOGI("api", "%s %s: the client went away while its playbook was validated; dropped",
+            r->who ? r->who : "-", r->path);
+    nd_api *a = ((pending *)r->ud)->a;
+    nd_reply_error(r, 499, "the client went away"); /* pending_free abandons the validation */
+    maybe_idle(a);
+}
+
 static void h_post_job(nd_api *a, nd_req *r, char **seg)
 {
     (void)seg;
@@ -410,16 +470,40 @@ static void h_post_job(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, 503, "netautod is shutting down; not accepting jobs");
         return;
     }
-    int64_t id = nd_jobs_submit(a->env.jobs, body, r->who, &e);
-    json_decref(body);
-    if (id < 0) {
-        nd_reply_error(r, nd_http_status_for(&e, false), "%s", e.msg);
+    unsigned *busy = na_strmap_get(a->validating, r->who);
+    if (busy && *busy >= a->env.cfg->validations_per_token) {
+        json_decref(body);
+        a->env.metrics->api_rate_limited++;
+        nd_req_header(r, "Retry-After", "1");
+        nd_reply_error(r, 429, "%u playbooks submitted with token '%s' are being validated "
+                               "(limits.validations_per_token); submit more when they are "
+                               "answered",
+                       *busy, r->who);
         return;
     }
-    char loc[64];
-    snprintf(loc, sizeof loc, "/v1/jobs/%lld", (long long)id);
-    nd_req_header(r, "Location", loc);
-    nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    if (!busy && (busy = calloc(1, sizeof *busy)) &&
+        na_strmap_put(a->validating, r->who, busy) < 0) {
+        free(busy);
+        busy = NULL;
+    }
+    pending *p = busy ? pending_new(a, r) : NULL;
+    if (!p) {
+        json_decref(body);
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    (*busy)++;
+    p->counted = true;
+    p->sub = nd_jobs_submit(a->env.jobs, body, r->who, job_submitted, p, &e);
+    json_decref(body);
+    if (!p->sub) {
+        int code = e.code == NA_E_OVERFLOW ? 429 : nd_http_status_for(&e, false);
+        if (code == 429)
+            nd_req_header(r, "Retry-After", "1");
+        nd_reply_error(r, code, "%s", e.msg);
+        return;
+    }
+    nd_req_watch_gone(r, job_client_gone);
 }
 
 /* GET /v1/jobs: streamed a page of rows at a time, each page made once the previous one left. */
@@ -675,7 +759,15 @@ static void h_job_events(nd_api *a, nd_req *r, char **seg)
 static void pending_free(nd_req *r)
 {
     pending *p = r->ud;
-    TAILQ_REMOVE(&p->a->pending, p, link);
+    nd_api *a = p->a;
+    if (p->sub) /* the client went away (or shutdown): its validation is dropped */
+        nd_jobs_submit_abandon(a->env.jobs, p->sub);
+    if (p->cmd) /* only at exit: the backend frees its commands without calling back */
+        p->cmd = NULL;
+    unsigned *busy = p->counted ? na_strmap_get(a->validating, r->who) : NULL;
+    if (busy && --*busy == 0)
+        free(na_strmap_del(a->validating, r->who));
+    TAILQ_REMOVE(&a->pending, p, link);
     free(p);
     r->ud = NULL;
 }
@@ -693,8 +785,20 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
     else
         nd_reply_error(r, err ? nd_http_status_for(err, true) : 500, "%s",
                        err ? err->msg : "the backend returned no result");
-    if (nd_api_idle(a) && a->env.idle)
-        a->env.idle(a->env.idle_ud);
+    maybe_idle(a);
+}
+
+/* The client of a command went away: whatever still waits (the device's lock, a login) or runs
+ * is cancelled; nothing more is sent to the device for it. */
+static void cmd_client_gone(nd_req *r)
+{
+    pending *p = r->ud;
+    if (!p->cmd)
+        return;
+    NA_LOGI("api", "%s POST /v1/commands: the client went away; the command is cancelled",
+            r->who ? r->who : "-");
+    nd_audit(p->a->env.store, r->who, "commands.abandoned", r->addr, "the client went away");
+    p->a->env.be_ops->cmd_cancel(p->a->env.be, p->cmd); /* cmd_done(NA_E_CANCELLED) follows */
 }
 
 static void h_commands(nd_api *a, nd_req *r, char **seg)
@@ -713,12 +817,6 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
         return;
     }
-    pending *p = calloc(1, sizeof *p);
-    if (!p) {
-        json_decref(body);
-        nd_reply_error(r, 500, "out of memory");
-        return;
-    }
     nd_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who};
     /* audit before running: who asked which device for what */
     na_buf detail;
@@ -727,15 +825,19 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
         na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]);
     nd_audit(a->env.store, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
-    p->a = a;
-    p->r = r;
-    TAILQ_INSERT_TAIL(&a->pending, p, link);
-    r->ud = p;
-    r->ud_free = pending_free;
+    pending *p = pending_new(a, r);
+    if (!p) {
+        json_decref(body);
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
     p->cmd = a->env.be_ops->cmd_run(a->env.be, &spec, cmd_done, p, &e);
     json_decref(body);
-    if (!p->cmd)
+    if (!p->cmd) {
         nd_reply_error(r, nd_http_status_for(&e, true), "%s", e.msg);
+        return;
+    }
+    nd_req_watch_gone(r, cmd_client_gone);
 }
 
 /* ---- inventory, hosts, backups, schedules, audit ------------------------------------------ */
@@ -812,15 +914,20 @@ static void h_schedule_run(nd_api *a, nd_req *r, char **seg)
         return;
     }
     na_err e = NA_ERR_INIT;
-    int64_t id = nd_sched_run(a->env.sched, name, r->who, &e);
+    pending *p = pending_new(a, r);
+    if (!p) {
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    int64_t id = nd_sched_run(a->env.sched, name, r->who, job_submitted, p, &e);
     if (id < 0) {
         int code = e.code == NA_E_NOTFOUND && !nd_conf_schedule(a->env.cfg, name)
                        ? 404
                        : e.code == NA_E_CONFIG ? 409 : nd_http_status_for(&e, false);
         nd_reply_error(r, code, "%s", e.msg);
-        return;
-    }
-    nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    } else if (id > 0) {
+        nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    } /* else: validating; job_submitted answers */
 }
 
 static void h_audit(nd_api *a, nd_req *r, char **seg)
@@ -851,7 +958,8 @@ nd_api *nd_api_new(const nd_api_env *env, na_err *err)
     }
     a->env = *env;
     TAILQ_INIT(&a->pending);
-    if (!(a->buckets = na_strmap_new())) {
+    if (!(a->buckets = na_strmap_new()) || !(a->validating = na_strmap_new())) {
+        na_strmap_free(a->buckets);
         free(a);
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -872,11 +980,14 @@ void nd_api_free(nd_api *a)
         return;
     pending *p;
     while ((p = TAILQ_FIRST(&a->pending))) {
-        p->cmd = NULL;      /* the backend is gone: its commands with it */
-        nd_req_free(p->r);  /* unlinks p; the evhttp request goes with the server */
+        p->cmd = NULL;      /* the backend frees its commands without calling back */
+        nd_req_free(p->r);  /* unlinks p, abandons a validation; the evhttp request goes with
+                               the server */
     }
     na_strmap_each(a->buckets, free_bucket, NULL);
     na_strmap_free(a->buckets);
+    na_strmap_each(a->validating, free_bucket, NULL);
+    na_strmap_free(a->validating);
     free(a);
 }
 

@@ -30,9 +30,10 @@
 #include <stdint.h>
 
 /* Opaque types each backend defines for itself. */
-typedef struct nd_be nd_be;         /* one backend instance */
-typedef struct nd_be_job nd_be_job; /* a prepared / running job */
-typedef struct nd_be_cmd nd_be_cmd; /* a running ad-hoc command request */
+typedef struct nd_be nd_be;           /* one backend instance */
+typedef struct nd_be_job nd_be_job;   /* a prepared / running job */
+typedef struct nd_be_prep nd_be_prep; /* a job being validated */
+typedef struct nd_be_cmd nd_be_cmd;   /* a running ad-hoc command request */
 
 /* A grant (or a wait for one) from the daemon's lock manager; see lock.h. */
 typedef struct nd_lock_req nd_lock_req;
@@ -66,6 +67,8 @@ typedef struct nd_backend_config {
     unsigned pool_idle_s;      /* session-pool idle timeout in seconds (0: no pooling) */
     json_t *options;           /* the config's `backend:` mapping as JSON (may be NULL) */
     const char *vault_password_file; /* the inventory vault's passphrase file, or NULL */
+    size_t validate_bytes;     /* what one job's validation may expand, all hosts together */
+    unsigned validate_s;       /* and how long it may take */
 } nd_backend_config;
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
@@ -73,9 +76,14 @@ typedef struct nd_job_spec {
     const char *playbook;     /* a playbook name in playbook_dir, or inline YAML (has '\n') */
     const char *limit;        /* host pattern, NULL = every host the playbook names */
     bool check;               /* dry run */
-    json_t *vars;             /* extra vars (object, borrowed; NOT redacted: the real values) */
+    json_t *vars;             /* extra vars (object; NOT redacted: the real values) */
     const char *submitted_by; /* token name */
-} nd_job_spec;
+} nd_job_spec;                /* borrowed by job_prepare, which copies what it keeps */
+
+/* A validation's outcome, from the loop: the prepared job (the daemon now owns it: job_run or
+ * job_discard) and its targets (borrowed: an array of host names), or err (job NULL). */
+typedef void (*nd_job_prepared_cb)(void *ud, nd_be_job *job, const json_t *targets,
+                                   const na_err *err);
 
 /* Callbacks from a running job to the daemon. All JSON is borrowed (valid during the call).
  * Per-host results have the shape of `netauto run --json` hosts entries:
@@ -136,11 +144,17 @@ typedef struct nd_backend_ops {
      * pattern or no match. */
     json_t *(*resolve_limit)(nd_be *be, const char *limit, na_err *err);
 
-    /* Validate a job (playbook exists and parses, limit matches) without touching any device.
-     * Returns the prepared job and *targets (new reference: array of host names), or NULL + err
-     * (-> HTTP 400). The daemon then stores the job, answers 202, and later calls job_run (or
+    /* Validate a job (playbook exists and parses, limit matches) without touching any device,
+     * within the configured validation budget and without holding the loop (a big playbook is
+     * validated off it): `done` follows from the loop (-> 400 on error). Returns a handle, or
+     * NULL + err at once (no inventory; NA_E_OVERFLOW when too many wait to be validated ->
+     * 429). The daemon then stores the job, answers 202, and later calls job_run (or
      * job_discard if it will never run). */
-    nd_be_job *(*job_prepare)(nd_be *be, const nd_job_spec *spec, json_t **targets, na_err *err);
+    nd_be_prep *(*job_prepare)(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
+                               void *ud, na_err *err);
+    /* The daemon no longer wants the outcome (client gone, shutting down): `done` never runs,
+     * the work is dropped when it ends. */
+    void (*job_prepare_abandon)(nd_be *be, nd_be_prep *prep);
     /* Start a prepared job; id is the daemon's durable job id (for logs and lock owners). The
      * sink (copied) receives the events; the daemon may free sink->ud inside job_finished. On
      * error (-1) the job is freed and no callback runs. */

@@ -146,6 +146,7 @@ static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_
                                          "connections_per_address", "client_timeout",
                                          "request_timeout", "token_rate", "token_burst",
                                          "stream_backlog", "validation_time", "validation_bytes",
+                                         "validations_per_token",
                                          "sse_heartbeat", "drain_grace", NULL};
 static const char *const sched_keys[] = {"name", "cron", "playbook", "backup", "transport",
                                          "limit", "check", "vars", NULL};
@@ -270,6 +271,7 @@ static int load(ctx *x, nd_conf *c)
             get_uint(x, n, "token_burst", 1, 10000000, &c->token_burst) < 0 ||
             get_size(x, n, "stream_backlog", 64 * 1024, (uint64_t)1 << 30, &backlog) < 0 ||
             get_uint(x, n, "validation_time", 1, 3600, &c->validate_s) < 0 ||
+            get_uint(x, n, "validations_per_token", 1, 10000, &c->validations_per_token) < 0 ||
             get_size(x, n, "validation_bytes", 1 << 20, (uint64_t)1 << 34, &vbytes) < 0 ||
             get_uint(x, n, "sse_heartbeat", 1, 3600, &c->sse_heartbeat_s) < 0 ||
             get_uint(x, n, "drain_grace", 0, 86400, &c->drain_grace_s) < 0)
@@ -355,6 +357,7 @@ int nd_conf_load(const char *path, nd_conf *c, na_err *err)
     c->token_burst = 500;
     c->stream_backlog = (size_t)1 << 20;
     c->validate_s = 10;
+    c->validations_per_token = 8;
     c->validate_bytes = (size_t)64 << 20;
     c->keep_jobs_s = 90LL * 86400;
     c->keep_events_s = 30LL * 86400;

@@ -56,6 +56,8 @@ typedef struct nd_conf {
     unsigned token_burst;       /* limits.token_burst, default 500 */
     size_t stream_backlog;      /* limits.stream_backlog: unsent bytes per response, 1 MiB */
     unsigned validate_s;        /* limits.validation_time: one playbook's validation, 10 s */
+    unsigned validations_per_token; /* limits.validations_per_token: jobs one token may have
+                                       waiting for validation, default 8 */
     size_t validate_bytes;      /* limits.validation_bytes: text one request's validation may
                                    expand to (all hosts and tasks), 64 MiB */
     unsigned sse_heartbeat_s;   /* limits.sse_heartbeat, default 15 */

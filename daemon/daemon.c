@@ -362,6 +362,8 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
         .pool_idle_s = d->cfg.pool_idle_s,
         .options = d->cfg.backend,
         .vault_password_file = d->cfg.vault_password_file,
+        .validate_bytes = d->cfg.validate_bytes,
+        .validate_s = d->cfg.validate_s,
     };
     d->be_ops = ops;
     if (!(d->be = ops->create(&bc, &d->svc, err)))
@@ -420,18 +422,20 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
 
 static void teardown(nd *d)
 {
-    nd_sched_stop(d->sched);
+    if (d->sched)
+        nd_sched_stop(d->sched);
     if (d->sse)
         nd_sse_close_all(d->sse);
+    /* requests and schedules waiting for the backend give up first (it is still there) */
+    nd_api_free(d->api); /* their evhttp requests go with the server */
+    nd_sched_free(d->sched);
     if (d->be) {
         d->be_ops->destroy(d->be); /* no callbacks after this */
         d->be = NULL;
     }
-    nd_api_free(d->api);  /* pending requests; their evhttp requests go with the server */
     nd_jobs_free(d->jobs); /* unfinished jobs settled interrupted */
     nd_http_free(d->http);
     nd_sse_free(d->sse);
-    nd_sched_free(d->sched);
     nd_lockmgr_free(d->locks);
     if (d->store)
         nd_audit(d->store, "netautod", "stop", NULL, NULL);

@@ -30,14 +30,32 @@ struct nd_job {
     bool started;             /* exec->start succeeded */
     bool cancel_requested;    /* DELETE /v1/jobs/{id} */
     bool interrupt_requested; /* drain ran out of grace */
+    char **secrets;           /* held (na_secret_hold) while the job lives */
+    size_t n_secrets;
     TAILQ_ENTRY(nd_job) link;
 };
 TAILQ_HEAD(nd_jobq, nd_job);
 
+/* A playbook job being validated by the backend. */
+struct nd_jobs_sub {
+    nd_jobs *m;
+    nd_be_prep *prep;
+    char *who;
+    json_t *masked;           /* the request as stored */
+    char what[200];           /* for the audit and the log */
+    char **secrets;
+    size_t n_secrets;
+    nd_jobs_submitted_cb done;
+    void *ud;
+    TAILQ_ENTRY(nd_jobs_sub) link;
+};
+TAILQ_HEAD(nd_subq, nd_jobs_sub);
+
 struct nd_jobs {
     nd_jobs_env env;
     struct nd_jobq queued, running;
-    unsigned n_queued, n_running;
+    struct nd_subq subs;
+    unsigned n_queued, n_running, n_subs;
     struct event *pump_ev;
     bool draining;
     nd_jobs_observer obs[MAX_OBSERVERS];
@@ -45,6 +63,7 @@ struct nd_jobs {
 };
 
 static void pump_cb(evutil_socket_t fd, short what, void *arg);
+static void notify_idle(nd_jobs *m);
 
 nd_jobs *nd_jobs_new(const nd_jobs_env *env, na_err *err)
 {
@@ -57,6 +76,7 @@ nd_jobs *nd_jobs_new(const nd_jobs_env *env, na_err *err)
     m->env = *env;
     TAILQ_INIT(&m->queued);
     TAILQ_INIT(&m->running);
+    TAILQ_INIT(&m->subs);
     return m;
 }
 
@@ -78,7 +98,10 @@ void *nd_job_exec_state(const nd_job *j) { return j->exec_state; }
 bool nd_job_stopping(const nd_job *j) { return j->cancel_requested || j->interrupt_requested; }
 bool nd_job_started(const nd_job *j) { return j->started; }
 nd_jobs *nd_job_manager(const nd_job *j) { return j->m; }
-bool nd_jobs_idle(const nd_jobs *m) { return m->n_queued == 0 && m->n_running == 0; }
+bool nd_jobs_idle(const nd_jobs *m)
+{
+    return m->n_queued == 0 && m->n_running == 0 && m->n_subs == 0;
+}
 unsigned nd_jobs_running(const nd_jobs *m) { return m->n_running; }
 
 nd_job *nd_jobs_find(nd_jobs *m, int64_t id)
@@ -150,10 +173,55 @@ static nd_job *job_new(nd_jobs *m, int64_t id, const char *kind, const char *who
     return j;
 }
 
+/* Hold the secret values of a job's vars for its lifetime. 0, or -1 + err (nothing held). */
+static int hold_secrets(const json_t *vars, char ***out, size_t *n, na_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *vals = nd_vars_secrets(vars);
+    size_t k = json_array_size(vals);
+    if (!vals || (k && !(*out = calloc(k, sizeof **out)))) {
+        json_decref(vals);
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < k; i++) {
+        const char *v = json_string_value(json_array_get(vals, i));
+        char *c = strdup(v);
+        if (!c || na_secret_hold(v) < 0) {
+            free(c);
+            json_decref(vals);
+            for (size_t j = 0; j < *n; j++) {
+                na_secret_release((*out)[j]);
+                na_wipe((*out)[j], strlen((*out)[j]));
+                free((*out)[j]);
+            }
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return na_err_set(err, NA_E_OVERFLOW,
+                              "too many secrets are held by running jobs; try again later");
+        }
+        (*out)[(*n)++] = c;
+    }
+    json_decref(vals);
+    return 0;
+}
+
+static void release_secrets(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        na_secret_release(v[i]);
+        na_wipe(v[i], strlen(v[i]));
+        free(v[i]);
+    }
+    free(v);
+}
+
 static void job_free(nd_job *j)
 {
     if (j->exec_state && j->exec->discard)
         j->exec->discard(j);
+    release_secrets(j->secrets, j->n_secrets);
     free(j->submitted_by);
     json_decref(j->targets);
     free(j);
@@ -179,20 +247,28 @@ static int check_capacity(nd_jobs *m, na_err *err)
 {
     if (m->draining)
         return na_err_set(err, NA_E_CANCELLED, "netautod is shutting down; not accepting jobs");
-    if (m->n_queued + m->n_running >= m->env.cfg->jobs_queued)
+    if (m->n_queued + m->n_running + m->n_subs >= m->env.cfg->jobs_queued)
         return na_err_set(err, NA_E_OVERFLOW,
                           "too many unfinished jobs (%u); try again when some have finished",
                           m->env.cfg->jobs_queued);
     return 0;
 }
 
-/* Store a job and queue it; on any failure exec->discard(exec_state) has run. */
+/* Store a job and queue it; on any failure exec->discard(exec_state) has run. The job takes
+ * *secrets (held) when it is created. */
 static int64_t accept_job(nd_jobs *m, const char *kind, const json_t *request,
                           const json_t *targets, const char *who, const char *what,
-                          const nd_job_exec *exec, void *exec_state, na_err *err)
+                          const nd_job_exec *exec, void *exec_state, char ***secrets,
+                          size_t *n_secrets, na_err *err)
 {
     int64_t id = nd_store_job_insert(m->env.store, kind, who, request, targets, na_wall_ms(), err);
     nd_job *j = id > 0 ? job_new(m, id, kind, who, targets) : NULL;
+    if (j && secrets) {
+        j->secrets = *secrets;
+        j->n_secrets = *n_secrets;
+        *secrets = NULL;
+        *n_secrets = 0;
+    }
     if (!j) {
         nd_job tmp = {.exec = exec, .exec_state = exec_state};
         if (exec_state && exec->discard)
@@ -257,51 +333,100 @@ static void be_discard(nd_job *j)
 
 static const nd_job_exec backend_exec = {be_start, be_cancel, be_discard};
 
-int64_t nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who, na_err *err)
+static void sub_free(nd_jobs_sub *s)
+{
+    release_secrets(s->secrets, s->n_secrets);
+    free(s->who);
+    json_decref(s->masked);
+    free(s);
+}
+
+static void sub_unlink(nd_jobs_sub *s)
+{
+    TAILQ_REMOVE(&s->m->subs, s, link);
+    s->m->n_subs--;
+}
+
+/* The backend's verdict, from the loop. */
+static void prepared(void *ud, nd_be_job *bj, const json_t *targets, const na_err *verr)
+{
+    nd_jobs_sub *s = ud;
+    nd_jobs *m = s->m;
+    sub_unlink(s);
+    na_err e = NA_ERR_INIT;
+    int64_t id = -1;
+    if (!bj) {
+        e = *verr;
+    } else if (m->draining) {
+        m->env.be_ops->job_discard(m->env.be, bj);
+        na_err_set(&e, NA_E_CANCELLED, "netautod is shutting down; not accepting jobs");
+    } else {
+        json_t *tg = json_is_array(targets) ? json_incref((json_t *)targets) : json_array();
+        id = accept_job(m, "playbook", s->masked, tg, s->who, s->what, &backend_exec, bj,
+                        &s->secrets, &s->n_secrets, &e);
+        json_decref(tg);
+    }
+    nd_jobs_submitted_cb done = s->done;
+    void *dud = s->ud;
+    sub_free(s); /* its secrets are the job's now, or released */
+    done(dud, id, id > 0 ? NULL : &e);
+    notify_idle(m);
+}
+
+nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
+                            nd_jobs_submitted_cb done, void *ud, na_err *err)
 {
     if (check_capacity(m, err) < 0)
-        return -1;
+        return NULL;
     nd_job_req rq;
     if (nd_job_req_parse(request, &rq, err) < 0)
-        return -1;
-    json_t *vars_obj = rq.vars ? json_incref((json_t *)rq.vars) : json_object();
-    nd_job_spec spec = {
-        .playbook = rq.playbook,
-        .limit = rq.limit,
-        .check = rq.check,
-        .vars = vars_obj,
-        .submitted_by = who,
-    };
-    json_t *targets = NULL;
-    nd_be_job *bj = m->env.be_ops->job_prepare(m->env.be, &spec, &targets, err);
-    if (!bj) {
-        json_decref(vars_obj);
-        json_decref(targets);
-        return -1;
+        return NULL;
+    nd_jobs_sub *s = calloc(1, sizeof *s);
+    json_t *vars = rq.vars ? json_incref((json_t *)rq.vars) : json_object();
+    if (!s || !vars || !(s->who = strdup(who)) || !(s->masked = json_object())) {
+        json_decref(vars);
+        if (s)
+            sub_free(s);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
     }
-    if (!json_is_array(targets)) { /* a backend that names no targets: none known yet */
-        json_decref(targets);
-        targets = json_array();
+    s->m = m;
+    s->done = done;
+    s->ud = ud;
+    /* the real values go to the backend only; from now on they are redacted everywhere */
+    if (hold_secrets(vars, &s->secrets, &s->n_secrets, err) < 0) {
+        json_decref(vars);
+        sub_free(s);
+        return NULL;
     }
-    json_t *masked = json_object();
-    bool inline_yaml = strchr(spec.playbook, '\n') != NULL;
-    json_object_set_new(masked, "playbook", json_string(spec.playbook));
-    json_object_set_new(masked, "limit", spec.limit ? json_string(spec.limit) : json_null());
-    json_object_set_new(masked, "check", json_boolean(spec.check));
-    json_object_set_new(masked, "vars", nd_vars_mask(vars_obj));
-    json_decref(vars_obj);
-    char what[160];
-    if (inline_yaml)
-        snprintf(what, sizeof what, "inline playbook (%zu bytes)%s%s", strlen(spec.playbook),
-                 spec.limit ? " limit " : "", spec.limit ? spec.limit : "");
+    json_object_set_new(s->masked, "playbook", json_string(rq.playbook));
+    json_object_set_new(s->masked, "limit", rq.limit ? json_string(rq.limit) : json_null());
+    json_object_set_new(s->masked, "check", json_boolean(rq.check));
+    json_object_set_new(s->masked, "vars", nd_vars_mask(vars));
+    if (strchr(rq.playbook, '\n'))
+        snprintf(s->what, sizeof s->what, "inline playbook (%zu bytes)%s%s",
+                 strlen(rq.playbook), rq.limit ? " limit " : "", rq.limit ? rq.limit : "");
     else
-        snprintf(what, sizeof what, "playbook %s%s%s%s", spec.playbook,
-                 spec.limit ? " limit " : "", spec.limit ? spec.limit : "",
-                 spec.check ? " (check)" : "");
-    int64_t id = accept_job(m, "playbook", masked, targets, who, what, &backend_exec, bj, err);
-    json_decref(masked);
-    json_decref(targets);
-    return id;
+        snprintf(s->what, sizeof s->what, "playbook %s%s%s%s", rq.playbook,
+                 rq.limit ? " limit " : "", rq.limit ? rq.limit : "", rq.check ? " (check)" : "");
+    nd_job_spec spec = {rq.playbook, rq.limit, rq.check, vars, who};
+    s->prep = m->env.be_ops->job_prepare(m->env.be, &spec, prepared, s, err);
+    json_decref(vars);
+    if (!s->prep) {
+        sub_free(s);
+        return NULL;
+    }
+    TAILQ_INSERT_TAIL(&m->subs, s, link);
+    m->n_subs++;
+    return s;
+}
+
+void nd_jobs_submit_abandon(nd_jobs *m, nd_jobs_sub *s)
+{
+    m->env.be_ops->job_prepare_abandon(m->env.be, s->prep);
+    sub_unlink(s);
+    sub_free(s);
+    notify_idle(m);
 }
 
 int64_t nd_jobs_submit_exec(nd_jobs *m, const char *kind, const json_t *request,
@@ -314,7 +439,7 @@ int64_t nd_jobs_submit_exec(nd_jobs *m, const char *kind, const json_t *request,
             exec->discard(&tmp);
         return -1;
     }
-    return accept_job(m, kind, request, targets, who, what, exec, exec_state, err);
+    return accept_job(m, kind, request, targets, who, what, exec, exec_state, NULL, NULL, err);
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -472,6 +597,17 @@ int nd_jobs_cancel(nd_jobs *m, int64_t id, const char *who, bool *was_queued, na
 void nd_jobs_drain(nd_jobs *m)
 {
     m->draining = true;
+    nd_jobs_sub *s;
+    while ((s = TAILQ_FIRST(&m->subs))) {
+        m->env.be_ops->job_prepare_abandon(m->env.be, s->prep);
+        sub_unlink(s);
+        nd_jobs_submitted_cb done = s->done;
+        void *ud = s->ud;
+        sub_free(s);
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_CANCELLED, "netautod is shutting down; not accepting jobs");
+        done(ud, -1, &e);
+    }
     nd_job *j;
     while ((j = TAILQ_FIRST(&m->queued))) {
         TAILQ_REMOVE(&m->queued, j, link);

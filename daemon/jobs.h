@@ -64,10 +64,18 @@ void nd_jobs_free(nd_jobs *m);
 int nd_jobs_observe(nd_jobs *m, const nd_jobs_observer *o);
 
 /* Accept a playbook job from a checked request ({"playbook", "limit", "check", "vars"}, see
- * api_req.h): validated by the backend, stored (durable), queued. Returns the id, or -1 + err:
- * NA_E_NOTFOUND/YAML/CONFIG/USAGE (-> 400), NA_E_OVERFLOW (queue full, 429), NA_E_CANCELLED
- * (draining, 503), NA_E_IO (store). */
-int64_t nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who, na_err *err);
+ * api_req.h): its secret-looking vars are held as secrets (redacted everywhere) until the job
+ * ends, the backend validates it (off the loop), then it is stored (durable) and queued, and
+ * done(ud, id, NULL) runs from the loop — or done(ud, -1, err) with the validation's error
+ * (NA_E_NOTFOUND/YAML/CONFIG/USAGE/OVERFLOW: the request is invalid), NA_E_CANCELLED (shutting
+ * down) or NA_E_IO (the store). Returns the submission, or NULL + err at once: NA_E_USAGE (the
+ * fields' types), NA_E_OVERFLOW (queue full, or the validator's), NA_E_CANCELLED (draining). */
+typedef struct nd_jobs_sub nd_jobs_sub;
+typedef void (*nd_jobs_submitted_cb)(void *ud, int64_t id, const na_err *err);
+nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
+                            nd_jobs_submitted_cb done, void *ud, na_err *err);
+/* Stop caring about a submission (its client went away): done never runs, nothing is stored. */
+void nd_jobs_submit_abandon(nd_jobs *m, nd_jobs_sub *s);
 /* Accept a job of another kind: `request` (stored as given) and `targets` (array of host names)
  * are copied; exec runs it with exec_state (owned by the job from now on, even on failure:
  * exec->discard frees it). Same errors as nd_jobs_submit. */
@@ -78,11 +86,12 @@ nd_job *nd_jobs_find(nd_jobs *m, int64_t id);
 /* 0 cancelled (or cancelling; *was_queued says which); NA_E_NOTFOUND; NA_E_CONFIG when already
  * finished (-> 409). */
 int nd_jobs_cancel(nd_jobs *m, int64_t id, const char *who, bool *was_queued, na_err *err);
-/* SIGTERM: accept nothing more; queued jobs become interrupted. */
+/* SIGTERM: accept nothing more; submissions being validated end (done: NA_E_CANCELLED),
+ * queued jobs become interrupted. */
 void nd_jobs_drain(nd_jobs *m);
 /* Grace period over: running jobs are cancelled, their final state is interrupted. */
 void nd_jobs_interrupt(nd_jobs *m);
-bool nd_jobs_idle(const nd_jobs *m);
+bool nd_jobs_idle(const nd_jobs *m); /* nothing validating, queued or running */
 unsigned nd_jobs_running(const nd_jobs *m);
 
 /* A job, for executors and observers. */

@@ -18,9 +18,11 @@ void nd_sched_stop(nd_sched *s);
 /* New reference: [{"name", "cron", "kind", "next", "playbook", "backup", "limit",
  * "running_job"}]. */
 json_t *nd_sched_json(nd_sched *s);
-/* Run a schedule now (POST /v1/schedules/{name}/run). Returns the job id, or -1 + err:
- * NA_E_NOTFOUND no such schedule, NA_E_CONFIG its previous run is still active, or what the job
- * manager says. */
-int64_t nd_sched_run(nd_sched *s, const char *name, const char *who, na_err *err);
+/* Run a schedule now (POST /v1/schedules/{name}/run). Returns the job id (a backup), 0 when a
+ * playbook job is being validated (done(ud, id, err) follows from the loop, as
+ * nd_jobs_submit's), or -1 + err: NA_E_NOTFOUND no such schedule, NA_E_CONFIG its previous run
+ * is still active, or what the job manager says. */
+int64_t nd_sched_run(nd_sched *s, const char *name, const char *who, nd_jobs_submitted_cb done,
+                     void *ud, na_err *err);
 
 #endif

@@ -135,8 +135,10 @@ static int validate_hosts(na_runner *r, na_err *err)
         h->diff_wanted = r->diff && !r->check && h->plat->config_mode != NA_NO_MODE;
         if (script_needs_ssh(r, h, err) < 0)
             return -1;
-        na_pb_vars v = {
-            .host = h->inv->name, .host_vars = h->inv->vars, .extra_vars = r->extra};
+        na_pb_vars v = {.host = h->inv->name,
+                        .host_vars = h->inv->vars,
+                        .extra_vars = r->extra,
+                        .budget = r->budget};
         for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
             if (h->plays[p] && na_pb_validate(r->pb, na_pb_play(r->pb, p), &v, err) < 0) {
                 err_for_host(err, h->inv->name);
@@ -204,6 +206,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->config_window = o->config_window;
     r->max_output = o->max_output;
     r->hooks = o->hooks;
+    r->budget = o->budget;
     r->results = json_object();
     r->hosts_json = json_object();
     oom |= !r->results || !r->hosts_json;
@@ -235,6 +238,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         return NULL;
     }
     r->prog.total = r->prog.queued = r->nhosts;
+    r->budget = NULL; /* validation is over; the caller's budget may go */
     return r;
 }
 

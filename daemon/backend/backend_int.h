@@ -2,6 +2,7 @@
  *   backend_runner.c  the vtable (nd_backend_default), create/destroy, options, stats
  *   backend_inv.c     inventory generations (refcounted), JSON, --limit, host status
  *   backend_jobs.c    playbook jobs: load, validate (na_runner_new), run on the daemon's loop
+ *   backend_validate.c  the validator thread: job validation off the loop
  *   backend_pool.c    the session pool: idle sessions per device, idle timeout, global bound
  *   backend_cmd.c     ad-hoc commands on pooled sessions (POST /v1/commands, backups)
  * Everything runs on the daemon's one event loop (backend.h). Not public: the daemon sees only
@@ -13,6 +14,7 @@
 #include "evwatch.h"
 #include "inventory.h"
 #include "platform.h"
+#include "playbook.h"
 #include "session.h"
 #include "strmap.h"
 
@@ -108,6 +110,7 @@ void nd_be_pool_host_counts(nd_be *be, const char *host, unsigned *open, unsigne
 
 /* ---- the backend ----------------------------------------------------------------------------- */
 
+typedef struct nd_be_validator nd_be_validator; /* backend_validate.c */
 LIST_HEAD(nd_be_jobl, nd_be_job);
 LIST_HEAD(nd_be_cmdl, nd_be_cmd);
 
@@ -117,17 +120,20 @@ struct nd_be {
     char *vault_password_file;
     unsigned pool_idle_s;      /* 0: no pooling */
     unsigned pool_size;        /* idle sessions kept at most */
-    nd_be_inv *cur;               /* the current inventory, NULL before the first load */
+    nd_be_inv *cur;            /* the current inventory, NULL before the first load */
     unsigned next_gen;
     na_strmap *hstat;          /* host name -> nd_be_hstat */
-    struct nd_be_sessq sessions;  /* every pool session, busy or idle */
-    struct nd_be_sessq idle;      /* idle ones, oldest first */
+    struct nd_be_sessq sessions; /* every pool session, busy or idle */
+    struct nd_be_sessq idle;   /* idle ones, oldest first */
     na_strmap *idle_by_host;   /* host -> its idle session (at most one per host, see
                                   nd_be_pool_evict_host) */
     unsigned n_sessions, n_idle;
     unsigned job_sessions;     /* runner host programs holding a device */
-    struct nd_be_jobl jobs;       /* running jobs */
-    struct nd_be_cmdl cmds;       /* commands in progress */
+    struct nd_be_jobl jobs;    /* running jobs */
+    struct nd_be_cmdl cmds;    /* commands in progress */
+    nd_be_validator *validator;
+    size_t validate_bytes;     /* the validation budget of one job: expanded text */
+    unsigned validate_s;       /* ... and time */
 };
 
 /* backend_inv.c: the inventory part of the vtable */
@@ -138,13 +144,24 @@ json_t *nd_be_host_status(nd_be *be, const char *name);
 json_t *nd_be_resolve_limit(nd_be *be, const char *limit, na_err *err);
 
 /* backend_jobs.c */
-nd_be_job *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, json_t **targets, na_err *err);
+/* Load and validate a job against generation gen within budget. Runs on the validator thread:
+ * touches no reference count and nothing of the backend but its constant settings. On success
+ * the job owns the caller's reference on gen; on failure the caller keeps it. */
+nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec,
+                              na_pb_budget *budget, json_t **targets, na_err *err);
 int nd_be_job_run(nd_be *be, nd_be_job *job, int64_t id, const nd_job_sink *sink, na_err *err);
 void nd_be_job_cancel(nd_be *be, nd_be_job *job);
 void nd_be_job_discard(nd_be *be, nd_be_job *job);
 void nd_be_jobs_free_all(nd_be *be); /* running jobs, no sink callback (destroy) */
 /* Is the error one of reaching/logging in to the device (not a command's)? */
 bool nd_be_err_unreached(const na_err *err);
+
+/* backend_validate.c: the vtable's job_prepare / job_prepare_abandon, and the thread */
+nd_be_validator *nd_be_validator_new(nd_be *be, na_err *err);
+void nd_be_validator_free(nd_be_validator *v); /* stops the thread; no callback after this */
+nd_be_prep *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
+                              void *ud, na_err *err);
+void nd_be_job_prepare_abandon(nd_be *be, nd_be_prep *p);
 
 /* backend_cmd.c */
 nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,

@@ -1,10 +1,12 @@
 /* backend_jobs.c — playbook jobs for netautod: load the playbook (a name in playbook_dir, or
- * inline YAML), prepare the runner against the current inventory generation (everything is
- * validated before the daemon answers 202: errors are 400 with file:line:column), then run it on
- * the daemon's loop with forks 0 — the daemon's lock manager paces the hosts — mapping the
- * runner's acquire/release to host_acquire/host_release, its events to the job sink and its
- * metrics hooks to the daemon's. A job keeps its inventory generation until it is freed. Not the
- * runner (playbooks/runner.h) and not the job store (daemon/jobs.c). */
+ * inline YAML; script tasks confined to playbook_dir), prepare the runner against an inventory
+ * generation within the request's validation budget (everything is validated before the daemon
+ * answers 202: errors are 400 with file:line:column; this part runs on the validator thread,
+ * backend_validate.c), then run it on the daemon's loop with forks 0 — the daemon's lock manager
+ * paces the hosts — mapping the runner's acquire/release to host_acquire/host_release, its
+ * events to the job sink and its metrics hooks to the daemon's. A job keeps its inventory
+ * generation until it is freed. Not the runner (playbooks/runner.h) and not the job store
+ * (daemon/jobs.c). */
 #include "backend_int.h"
 #include "log.h"
 #include "playbook.h"
@@ -105,8 +107,15 @@ static na_playbook *load_playbook(nd_be *be, const char *spec, na_err *err)
     for (size_t k = 0; k < 3; k++) {
         struct stat st;
         snprintf(path, sizeof path, "%s/%s%s", be->playbook_dir, spec, ext[k]);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            return na_pb_load_file(path, err);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            /* its scripts (whatever API vars make of their paths) stay in playbook_dir */
+            na_playbook *pb = na_pb_load_file(path, err);
+            if (pb && na_pb_confine_scripts(pb, be->playbook_dir, err) < 0) {
+                na_pb_free(pb);
+                return NULL;
+            }
+            return pb;
+        }
     }
     na_err_set(err, NA_E_NOTFOUND, "no playbook '%s' in %s", spec, be->playbook_dir);
     return NULL;
@@ -221,33 +230,28 @@ static void h_login_failed(void *ud, const char *host)
 
 /* ---- the vtable part ------------------------------------------------------------------------- */
 
-nd_be_job *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, json_t **targets, na_err *err)
+nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec,
+                              na_pb_budget *budget, json_t **targets, na_err *err)
 {
     *targets = NULL;
-    if (!be->cur) {
-        na_err_set(err, NA_E_CONFIG, "netautod has no inventory (set 'inventory:' in its "
-                                     "configuration)");
-        return NULL;
-    }
     nd_be_job *j = calloc(1, sizeof *j);
     if (!j) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    j->gen = nd_be_inv_ref(be->cur);
+    j->gen = gen; /* the caller's reference becomes the job's on success */
     snprintf(j->owner, sizeof j->owner, "job");
-    if (!(j->pb = load_playbook(be, spec->playbook, err))) {
-        job_free(j);
-        return NULL;
-    }
+    if (!(j->pb = load_playbook(be, spec->playbook, err)))
+        goto fail;
     na_run_opts o = NA_RUN_OPTS_INIT;
     o.limit = spec->limit;
     o.check = spec->check;
     o.extra_vars = json_object_size(spec->vars) ? spec->vars : NULL;
     o.forks = 0; /* the daemon's lock manager caps the devices in flight */
-    o.platforms = j->gen->plats;
+    o.platforms = gen->plats;
     o.base = be->svc.base;
     o.owner = "job";
+    o.budget = budget;
     o.hooks = (na_run_hooks){
         .ud = j,
         .acquire = h_acquire,
@@ -259,16 +263,17 @@ nd_be_job *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, json_t **target
         .command_observed = h_command,
         .login_failed = h_login_failed,
     };
-    if (!(j->r = na_runner_new(j->gen->inv, j->pb, &o, err))) {
-        job_free(j);
-        return NULL;
-    }
+    if (!(j->r = na_runner_new(gen->inv, j->pb, &o, err)))
+        goto fail;
     if (!(*targets = na_runner_targets(j->r))) {
-        job_free(j);
         na_err_set(err, NA_E_NOMEM, "out of memory");
-        return NULL;
+        goto fail;
     }
     return j;
+fail:
+    j->gen = NULL; /* stays the caller's (only the loop touches reference counts) */
+    job_free(j);
+    return NULL;
 }
 
 int nd_be_job_run(nd_be *be, nd_be_job *j, int64_t id, const nd_job_sink *sink, na_err *err)

@@ -44,6 +44,7 @@ static void rb_destroy(nd_be *be)
 {
     if (!be)
         return;
+    nd_be_validator_free(be->validator); /* first: it may hold an inventory reference */
     nd_be_jobs_free_all(be); /* runners give their locks back; no sink callback */
     nd_be_cmds_free_all(be);
     nd_be_pool_free_all(be);
@@ -72,6 +73,8 @@ static nd_be *rb_create(const nd_backend_config *cfg, const nd_backend_services 
     LIST_INIT(&be->cmds);
     be->pool_idle_s = cfg->pool_idle_s;
     be->pool_size = ND_BE_POOL_SIZE_DEFAULT;
+    be->validate_bytes = cfg->validate_bytes ? cfg->validate_bytes : (size_t)64 << 20;
+    be->validate_s = cfg->validate_s ? cfg->validate_s : 10;
     be->playbook_dir = strdup(cfg->playbook_dir ? cfg->playbook_dir : ".");
     be->vault_password_file = cfg->vault_password_file ? strdup(cfg->vault_password_file) : NULL;
     be->hstat = na_strmap_new();
@@ -82,7 +85,7 @@ static nd_be *rb_create(const nd_backend_config *cfg, const nd_backend_services 
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    if (options(be, cfg->options, err) < 0) {
+    if (options(be, cfg->options, err) < 0 || !(be->validator = nd_be_validator_new(be, err))) {
         rb_destroy(be);
         return NULL;
     }
@@ -107,6 +110,7 @@ static const nd_backend_ops runner_ops = {
     .host_status = nd_be_host_status,
     .resolve_limit = nd_be_resolve_limit,
     .job_prepare = nd_be_job_prepare,
+    .job_prepare_abandon = nd_be_job_prepare_abandon,
     .job_run = nd_be_job_run,
     .job_cancel = nd_be_job_cancel,
     .job_discard = nd_be_job_discard,

@@ -45,6 +45,8 @@ typedef struct dprog dprog;
 LIST_HEAD(jobl, nd_be_job);
 LIST_HEAD(cmdl, nd_be_cmd);
 
+LIST_HEAD(prepl, nd_be_prep);
+
 struct nd_be {
     nd_backend_services svc;
     char *playbook_dir;
@@ -53,7 +55,19 @@ struct nd_be {
     na_strmap *stats; /* host -> hstat* */
     struct jobl jobs;
     struct cmdl cmds;
+    struct prepl preps;
     unsigned busy_hosts;
+};
+
+/* A validation: done at once, delivered from the loop (as the contract says). */
+struct nd_be_prep {
+    nd_be *be;
+    nd_be_job *job;
+    na_err err;
+    nd_job_prepared_cb done;
+    void *ud;
+    struct event *ev;
+    LIST_ENTRY(nd_be_prep) link;
 };
 
 struct dprog {
@@ -299,6 +313,7 @@ static nd_be *d_create(const nd_backend_config *cfg, const nd_backend_services *
     be->svc = *svc;
     LIST_INIT(&be->jobs);
     LIST_INIT(&be->cmds);
+    LIST_INIT(&be->preps);
     return be;
 }
 
@@ -312,10 +327,14 @@ static void free_stat(const char *k, void *v, void *ud)
     free(v);
 }
 
+static void prep_free(nd_be_prep *p);
+
 static void d_destroy(nd_be *be)
 {
     if (!be)
         return;
+    while (!LIST_EMPTY(&be->preps))
+        prep_free(LIST_FIRST(&be->preps));
     while (!LIST_EMPTY(&be->jobs))
         job_free(LIST_FIRST(&be->jobs));
     while (!LIST_EMPTY(&be->cmds))
@@ -497,9 +516,8 @@ static void job_free(nd_be_job *j)
     free(j);
 }
 
-static nd_be_job *d_prepare(nd_be *be, const nd_job_spec *spec, json_t **targets, na_err *err)
+static nd_be_job *validate(nd_be *be, const nd_job_spec *spec, na_err *err)
 {
-    *targets = NULL;
     nd_be_job *j = calloc(1, sizeof *j);
     if (!j) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -517,8 +535,51 @@ static nd_be_job *d_prepare(nd_be *be, const nd_job_spec *spec, json_t **targets
         job_free(j);
         return NULL;
     }
-    *targets = json_incref(j->targets);
     return j;
+}
+
+static void prep_free(nd_be_prep *p)
+{
+    LIST_REMOVE(p, link);
+    if (p->job)
+        job_free(p->job);
+    event_free(p->ev);
+    free(p);
+}
+
+static void prep_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd_be_prep *p = arg;
+    nd_be_job *j = p->job;
+    p->job = NULL;
+    p->done(p->ud, j, j ? j->targets : NULL, j ? NULL : &p->err);
+    prep_free(p);
+}
+
+static nd_be_prep *d_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
+                             void *ud, na_err *err)
+{
+    nd_be_prep *p = calloc(1, sizeof *p);
+    if (!p || !(p->ev = event_new(be->svc.base, -1, 0, prep_cb, p))) {
+        free(p);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->be = be;
+    p->done = done;
+    p->ud = ud;
+    p->job = validate(be, spec, &p->err);
+    LIST_INSERT_HEAD(&be->preps, p, link);
+    event_active(p->ev, EV_TIMEOUT, 0);
+    return p;
+}
+
+static void d_prepare_abandon(nd_be *be, nd_be_prep *p)
+{
+    (void)be;
+    prep_free(p);
 }
 
 static void prog_next(dprog *p);
@@ -860,6 +921,7 @@ const nd_backend_ops nd_backend_double_ops = {
     .host_status = d_host_status,
     .resolve_limit = d_resolve,
     .job_prepare = d_prepare,
+    .job_prepare_abandon = d_prepare_abandon,
     .job_run = d_run,
     .job_cancel = d_cancel,
     .job_discard = d_discard,
