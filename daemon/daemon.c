@@ -45,6 +45,7 @@ typedef struct nd {
     nd_conf cfg;
     FILE *log_fp;
     int lock_fd;
+    unsigned state_mode;     /* the state directory's permissions */
     SSL_CTX *ssl;
     char fingerprint[80];
     char *cert_path, *key_path;
@@ -153,10 +154,16 @@ static int open_log(nd *d, na_err *err)
         na_log_set_file(stderr);
         return 0;
     }
-    FILE *f = fopen(d->cfg.log_file, "a");
-    if (!f)
-        return na_err_set(err, NA_E_IO, "%s: cannot open the log file: %s", d->cfg.log_file,
-                          strerror(errno));
+    /* private: requests, hosts and errors are in it (a log from an older netautod is fixed) */
+    int fd = open(d->cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        na_err_set(err, NA_E_IO, "%s: cannot open the log file: %s", d->cfg.log_file,
+                   strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
     setvbuf(f, NULL, _IOLBF, 0);
     na_log_set_file(f);
     if (d->log_fp)
@@ -293,11 +300,48 @@ static void check_fd_limit(nd *d)
                 (unsigned long long)need);
 }
 
+/* The state directory holds the store (every stored running-config), the token hashes and the
+ * TLS key: created 0700; refused when others may write to it (they could swap those files);
+ * every file netautod keeps there is 0600 (files left more open by an older netautod are fixed
+ * at start). */
+static int check_state_dir(nd *d, na_err *err)
+{
+    const char *sd = d->cfg.state_dir;
+    if (mkdir(sd, 0700) != 0 && errno != EEXIST)
+        return na_err_set(err, NA_E_IO, "%s: cannot create the state directory: %s", sd,
+                          strerror(errno));
+    struct stat st;
+    if (stat(sd, &st) != 0 || !S_ISDIR(st.st_mode))
+        return na_err_set(err, NA_E_IO, "%s: the state directory is not a directory", sd);
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return na_err_set(err, NA_E_CONFIG,
+                          "%s is writable by %s (mode %04o): others could replace netautod's "
+                          "store, tokens or TLS key there; make it private (chmod 0700 %s) or "
+                          "choose another state_dir",
+                          sd, st.st_mode & S_IWOTH ? "everyone" : "its group",
+                          (unsigned)(st.st_mode & 07777), sd);
+    d->state_mode = st.st_mode & 07777; /* warned about once the log is open */
+    static const char *const files[] = {"netautod.lock", "tokens", "tls-key.pem",
+                                        "tls-cert.pem", NULL};
+    const char *db[] = {d->cfg.job_store, "-wal", "-shm", NULL};
+    char p[4200];
+    for (int i = 0; files[i]; i++) {
+        snprintf(p, sizeof p, "%s/%s", sd, files[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 077))
+            (void)chmod(p, 0600);
+    }
+    for (int i = 0; db[i]; i++) {
+        snprintf(p, sizeof p, "%s%s", i ? db[0] : "", db[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 077))
+            (void)chmod(p, 0600);
+    }
+    return 0;
+}
+
 static int lock_state(nd *d, na_err *err)
 {
-    if (mkdir(d->cfg.state_dir, 0700) != 0 && errno != EEXIST)
-        return na_err_set(err, NA_E_IO, "%s: cannot create the state directory: %s",
-                          d->cfg.state_dir, strerror(errno));
+    if (check_state_dir(d, err) < 0)
+        return -1;
     char p[4200];
     snprintf(p, sizeof p, "%s/netautod.lock", d->cfg.state_dir);
     d->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -312,8 +356,12 @@ static int lock_state(nd *d, na_err *err)
 
 static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
 {
-    if (open_log(d, err) < 0 || lock_state(d, err) < 0)
+    if (lock_state(d, err) < 0 || open_log(d, err) < 0)
         return -1;
+    if (d->state_mode & (S_IRWXG | S_IRWXO))
+        NA_LOGW("netautod", "%s can be listed by others (mode %04o); netautod's files in it are "
+                "private (0600), but 0700 is better (chmod 0700 %s)",
+                d->cfg.state_dir, d->state_mode, d->cfg.state_dir);
     check_fd_limit(d);
     bool generated = false;
     if (nd_tls_ensure(d->cfg.tls_cert, d->cfg.tls_key, d->cfg.state_dir, &d->cert_path,
@@ -472,6 +520,7 @@ int netautod_run(const char *config_path, const nd_backend_ops *ops)
     d.lock_fd = -1;
     d.started_ms = na_now_ms();
     signal(SIGPIPE, SIG_IGN);
+    umask(077); /* everything netautod creates (store, WAL, log, keys) is private */
     na_err e = NA_ERR_INIT;
     if (nd_conf_load(config_path, &d.cfg, &e) < 0) {
         fprintf(stderr, "netautod: %s\n", e.msg);

@@ -788,9 +788,13 @@ const char *nd_req_body(nd_req *r, size_t *n)
 
 static void gone_cb(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
-    (void)what;
     nd_req *r = arg;
+    if (!(what & EV_CLOSED)) { /* readable: the end (FIN, or a reset), or more data */
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+            return; /* data (a pipelined request) or nothing yet: still there */
+    }
     unwatch_gone(r);
     if (r->gone)
         r->gone(r);
@@ -804,7 +808,10 @@ void nd_req_watch_gone(nd_req *r, void (*gone)(nd_req *r))
     if (fd < 0 || r->gone_ev || !(event_base_get_features(r->h->base) & EV_FEATURE_EARLY_CLOSE))
         return;
     r->gone = gone;
-    r->gone_ev = event_new(r->h->base, fd, EV_CLOSED, gone_cb, r);
+    /* EV_CLOSED alone is dropped by libevent 2.1's epoll backend when the connection's own read
+     * event goes: with EV_READ (edge-triggered, so data waiting is seen once, not in a loop) it
+     * stays, and a read that shows the end of the stream counts as gone too */
+    r->gone_ev = event_new(r->h->base, fd, EV_CLOSED | EV_READ | EV_ET | EV_PERSIST, gone_cb, r);
     if (r->gone_ev)
         event_add(r->gone_ev, NULL);
 }

@@ -1,6 +1,10 @@
-/* tls.c — server certificate handling for netautod (see tls.h). The generated certificate is
- * self-signed, valid 10 years, with subjectAltNames localhost, 127.0.0.1, ::1 and this host's
- * name, so `--cacert cert.pem` verification works for local clients too. Not a PKI. */
+/* tls.c — server certificate handling for netautod (see tls.h). The generated certificate is a
+ * self-signed LEAF (basicConstraints CA:FALSE, keyUsage digitalSignature only, extendedKeyUsage
+ * serverAuth): trusting it (`--cacert cert.pem`, a pinned fingerprint) trusts this certificate
+ * and nothing its key could sign. Valid 10 years, with subjectAltNames localhost, 127.0.0.1, ::1
+ * and this host's name. A certificate an older netautod generated as a CA is replaced. The
+ * server offers TLS 1.2+ with AEAD cipher suites only (AES-GCM, ChaCha20-Poly1305) and forward
+ * secrecy (ECDHE). Not a PKI. */
 #include "tls.h"
 
 #include <errno.h>
@@ -69,8 +73,8 @@ static int generate(const char *cert_path, const char *key_path, na_err *err)
         strcpy(host, "localhost");
     snprintf(san, sizeof san, "DNS:localhost,IP:127.0.0.1,IP:::1%s%s",
              strcmp(host, "localhost") ? ",DNS:" : "", strcmp(host, "localhost") ? host : "");
-    if (add_ext(x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
-        add_ext(x, NID_key_usage, "critical,digitalSignature,keyCertSign") < 0 ||
+    if (add_ext(x, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+        add_ext(x, NID_key_usage, "critical,digitalSignature") < 0 ||
         add_ext(x, NID_ext_key_usage, "serverAuth") < 0 ||
         add_ext(x, NID_subject_key_identifier, "hash") < 0 ||
         add_ext(x, NID_subject_alt_name, san) < 0) {
@@ -120,6 +124,19 @@ out:
     return rc;
 }
 
+/* Is the certificate at path a CA (what older netautods generated)? */
+static bool generated_ca(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    bool ca = x && X509_check_ca(x) > 0;
+    X509_free(x);
+    ERR_clear_error();
+    return ca;
+}
+
 int nd_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
                   char **key_out, bool *generated, na_err *err)
 {
@@ -147,6 +164,18 @@ int nd_tls_ensure(const char *cert, const char *key, const char *state_dir, char
         return 0;
     struct stat st;
     int have_cert = stat(*cert_out, &st) == 0, have_key = stat(*key_out, &st) == 0;
+    if (have_cert && have_key && generated_ca(*cert_out)) {
+        /* an older netautod made its certificate a CA: whoever trusted it trusted anything its
+         * key signs. Replace the pair (clients pinning the old fingerprint must update it). */
+        fprintf(stderr, "netautod: %s was generated as a CA certificate by an older netautod; "
+                        "replacing it with a leaf certificate (a new fingerprint)\n",
+                *cert_out);
+        if (unlink(*cert_out) != 0 || unlink(*key_out) != 0) {
+            na_err_set(err, NA_E_IO, "%s: cannot replace: %s", *cert_out, strerror(errno));
+            goto fail;
+        }
+        have_cert = have_key = 0;
+    }
     if (have_cert && have_key)
         return 0;
     if (have_key != have_cert) {
@@ -179,6 +208,14 @@ SSL_CTX *nd_tls_server_ctx(const char *cert, const char *key, na_err *err)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* AEAD only, with forward secrecy: no CBC, no RSA key exchange, no SHA-1 MACs */
+    if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") != 1 ||
+        SSL_CTX_set_ciphersuites(ctx, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+                                      "TLS_AES_128_GCM_SHA256") != 1) {
+        ossl_err(err, "cannot set the TLS cipher suites");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         ossl_err(err, "cannot load the TLS certificate");

@@ -288,11 +288,26 @@ static int client_tests(const char *self)
         json_t *j = load_json("result.json");
         ok(r.status == 0 && strstr(r.out, "succeeded") && strstr(r.out, "sw1: ok"),
            "run PLAYBOOK with --fingerprint: exit 0, progress printed");
+        ok(strstr(r.err, "--token on the command line can be read by other local users") != NULL,
+           "--token on the command line still works, with a warning (ps shows it)");
         ok(j && !strcmp(json_string_value(json_object_get(j, "state")), "succeeded") &&
                json_is_true(json_object_get(json_object_get(json_object_get(j, "hosts"), "sw2"),
                                             "ok")),
            "--json FILE holds the job with per-host results");
         json_decref(j);
+        run_free(&r);
+    }
+    /* the token from a file: no warning */
+    {
+        write_file("token.txt", token);
+        char p[600];
+        snprintf(p, sizeof p, "%s/token.txt", dir);
+        chmod(p, 0600);
+        char *a[] = {(char *)na, "--server", server, "--token-file", p, "--fingerprint",
+                     fingerprint, "jobs", NULL};
+        run_result r = run(a, NULL);
+        ok(r.status == 0 && strstr(r.out, "quick") && !strstr(r.err, "warning"),
+           "--token-file FILE: the token from a private file, no warning");
         run_free(&r);
     }
     /* a failing host: exit 1 */
