@@ -45,10 +45,11 @@ typedef struct nd_backend_services {
     void *ctx;               /* first argument of every function below */
 
     /* Ask for exclusive use of `host`. `owner` ("job 12", "command by ci") is copied and shown in
-     * /v1/hosts/{name}. `granted` runs later from the loop (never inside this call). Returns the
+     * /v1/hosts/{name}; `job` is the job the work belongs to (0: an ad-hoc command), for sharing
+     * the slots fairly between jobs and commands (lock.h). `granted` runs later from the loop (never inside this call). Returns the
      * request (never NULL; the daemon aborts on OOM). The backend must call host_release exactly
      * once per request: after it is done with the device, or to give up waiting (cancel). */
-    nd_lock_req *(*host_acquire)(void *ctx, const char *host, const char *owner,
+    nd_lock_req *(*host_acquire)(void *ctx, const char *host, const char *owner, int64_t job,
                                  nd_lock_granted_cb granted, void *ud);
     void (*host_release)(void *ctx, nd_lock_req *req);
 
@@ -108,6 +109,7 @@ typedef struct nd_cmd_spec {
     const char *const *commands;    /* n_commands strings */
     size_t n_commands;
     const char *requested_by;       /* token name */
+    int64_t job;                    /* the job it belongs to (a backup's), 0 when ad hoc */
 } nd_cmd_spec;
 
 /* result (borrowed) when the device part ran, successful or not:

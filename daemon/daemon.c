@@ -97,11 +97,11 @@ static void nd_notify(const char *state)
 
 /* ---- services given to the backend -------------------------------------------------------- */
 
-static nd_lock_req *svc_acquire(void *ctx, const char *host, const char *owner,
+static nd_lock_req *svc_acquire(void *ctx, const char *host, const char *owner, int64_t job,
                                 nd_lock_granted_cb cb, void *ud)
 {
     nd *d = ctx;
-    nd_lock_req *r = nd_lockmgr_acquire(d->locks, host, owner, cb, ud);
+    nd_lock_req *r = nd_lockmgr_acquire(d->locks, host, owner, job, cb, ud);
     if (!r) {
         NA_LOGE("locks", "out of memory queueing a device lock; aborting");
         abort();

@@ -1,7 +1,11 @@
-/* lock.h — netautod's per-device lock manager: at most one holder per device at any time, FIFO
- * among waiters for the same device, and a global cap on devices in flight. When a slot or a
- * device frees up, the earliest waiter whose device is free is granted (no head-of-line blocking
- * behind a busy device, and no starvation: waiters for one device are served in arrival order).
+/* lock.h — netautod's per-device lock manager: at most one holder per device at any time, a
+ * global cap on devices in flight (limits.hosts_in_flight), and the slots shared fairly between
+ * flows — each job is a flow, ad-hoc commands together are one:
+ *  - when a slot frees up it goes to the flow holding the fewest slots (ties: the earliest
+ *    request), to that flow's earliest waiter whose device is free (no head-of-line blocking
+ *    behind a busy device; within a flow, arrival order);
+ *  - jobs together never hold the last eighth of the slots (hosts_in_flight / 8, none below 8),
+ *    so a job over stalled devices cannot keep an ad-hoc command waiting for a slot.
  * Grants are delivered from the event loop, never inside acquire/release. Not a distributed
  * lock: it serialises what one netautod does. */
 #ifndef ND_LOCK_H
@@ -20,9 +24,10 @@ typedef struct nd_lockmgr nd_lockmgr;
 nd_lockmgr *nd_lockmgr_new(struct event_base *base, unsigned max_in_flight);
 void nd_lockmgr_free(nd_lockmgr *m);
 
-/* Queue a request for `host` (owner copied). `cb` runs from the loop once granted. Returns the
- * request, owned by the manager until nd_lockmgr_release; NULL on OOM. */
-nd_lock_req *nd_lockmgr_acquire(nd_lockmgr *m, const char *host, const char *owner,
+/* Queue a request for `host` (owner copied) in flow `job` (a job's id; 0: an ad-hoc command).
+ * `cb` runs from the loop once granted. Returns the request, owned by the manager until
+ * nd_lockmgr_release; NULL on OOM. */
+nd_lock_req *nd_lockmgr_acquire(nd_lockmgr *m, const char *host, const char *owner, int64_t job,
                                 nd_lock_granted_cb cb, void *ud);
 /* Release a held grant or withdraw a waiting request (its callback then never runs). Frees req. */
 void nd_lockmgr_release(nd_lockmgr *m, nd_lock_req *req);

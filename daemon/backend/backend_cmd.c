@@ -290,7 +290,7 @@ nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done
     char owner[200];
     snprintf(owner, sizeof owner, "commands by %s",
              spec->requested_by ? spec->requested_by : "?");
-    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, granted, c);
+    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, spec->job, granted, c);
     return c;
 }
 

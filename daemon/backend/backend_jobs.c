@@ -150,7 +150,7 @@ static void *h_acquire(void *ud, const char *host, na_run_grant_fn grant, void *
     g->j = j;
     g->grant = grant;
     g->grant_ud = grant_ud;
-    g->req = j->be->svc.host_acquire(j->be->svc.ctx, host, j->owner, h_granted, g);
+    g->req = j->be->svc.host_acquire(j->be->svc.ctx, host, j->owner, j->id, h_granted, g);
     return g;
 }
 

@@ -722,7 +722,8 @@ static int d_run(nd_be *be, nd_be_job *j, int64_t id, const nd_job_sink *sink, n
     }
     for (size_t i = 0; i < j->n_progs; i++)
         j->progs[i].lock =
-            be->svc.host_acquire(be->svc.ctx, j->progs[i].h.name, owner, granted_cb, &j->progs[i]);
+            be->svc.host_acquire(be->svc.ctx, j->progs[i].h.name, owner, j->id, granted_cb,
+                                 &j->progs[i]);
     if (j->remaining == 0)
         event_active(j->finish_ev, EV_TIMEOUT, 0);
     return 0;
@@ -886,7 +887,7 @@ static nd_be_cmd *d_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb d
             na_err_set(err, NA_E_NOMEM, "out of memory");
             return NULL;
         }
-    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, cmd_granted, c);
+    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, spec->job, cmd_granted, c);
     return c;
 }
 
