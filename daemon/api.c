@@ -506,6 +506,26 @@ static void h_post_job(nd_api *a, nd_req *r, char **seg)
     nd_req_watch_gone(r, job_client_gone);
 }
 
+/* A job still in netautod's memory is shown as it is: after a store failure the stored row may
+ * lag (still "queued", or running when it has ended). */
+static void overlay(nd_api *a, json_t *row)
+{
+    nd_job_state st;
+    const char *error;
+    int64_t fin;
+    if (!nd_jobs_overlay(a->env.jobs, json_integer_value(json_object_get(row, "id")), &st, &error,
+                         &fin))
+        return;
+    json_object_set_new(row, "state", json_string(nd_job_state_names[st]));
+    if (error)
+        json_object_set_new(row, "error", json_string(error));
+    if (fin) {
+        char ts[40];
+        na_format_wall(fin, ts, sizeof ts);
+        json_object_set_new(row, "finished", json_string(ts));
+    }
+}
+
 /* GET /v1/jobs: streamed a page of rows at a time, each page made once the previous one left. */
 typedef struct listview {
     nd_api *a;
@@ -543,6 +563,7 @@ static void lv_more(nd_req *r)
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
+        overlay(v->a, row);
         char *t = json_dumps(row, JSON_COMPACT);
         na_buf_printf(&b, NULL, "%s%s", v->first ? "" : ",", t ? t : "null");
         free(t);
@@ -692,6 +713,7 @@ static void h_get_job(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
     }
+    overlay(a, head);
     jobview *v = calloc(1, sizeof *v);
     char *t = json_dumps(head, JSON_COMPACT);
     if (!v || !t || !strcmp(r->method, "HEAD")) {

@@ -66,6 +66,8 @@ typedef struct nd {
     struct event *drain_timer;
     struct event *lag_timer;
     int64_t lag_due_us;
+    struct event *prune_timer;
+    int64_t pruned;           /* rows deleted by the retention pass in progress */
     bool draining;
     int drain_phase;         /* 0 waiting for work, 1 interrupted after grace */
     int64_t started_ms;
@@ -127,6 +129,42 @@ static void svc_login_failed(void *ctx, const char *host)
     nd *d = ctx;
     d->metrics.login_failures++;
     NA_LOGW(host, "login refused by the device");
+}
+
+/* ---- retention ----------------------------------------------------------------------------- */
+
+#define PRUNE_ROWS 500 /* rows deleted per loop pass */
+
+/* How often to prune: a quarter of the shortest retention, between 1 s and an hour. */
+static int64_t prune_period_s(const nd_conf *c)
+{
+    int64_t p = 3600;
+    const int64_t keep[] = {c->keep_jobs_s, c->keep_events_s, c->keep_audit_s};
+    for (int i = 0; i < 3; i++)
+        if (keep[i] > 0 && keep[i] / 4 < p)
+            p = keep[i] / 4;
+    return p < 1 ? 1 : p;
+}
+
+static void prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd *d = arg;
+    bool more = false;
+    na_err e = NA_ERR_INIT;
+    if (nd_store_prune(d->store, na_wall_ms(), d->cfg.keep_jobs_s, d->cfg.keep_events_s,
+                       d->cfg.keep_audit_s, PRUNE_ROWS, &more, &d->pruned, &e) < 0) {
+        NA_LOGE("netautod", "retention: %s", e.msg);
+        more = false;
+    }
+    if (!more && d->pruned) {
+        NA_LOGI("netautod", "retention: %lld old rows deleted (jobs, events, audit)",
+                (long long)d->pruned);
+        d->pruned = 0;
+    }
+    struct timeval tv = {more ? 0 : (time_t)prune_period_s(&d->cfg), 0}; /* more: next pass */
+    event_add(d->prune_timer, &tv);
 }
 
 /* ---- loop lag ----------------------------------------------------------------------------- */
@@ -378,7 +416,8 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
     d->base = event_base_new();
     if (!d->base)
         return na_err_set(err, NA_E_NOMEM, "cannot create the event loop");
-    if (!(d->store = nd_store_open(d->cfg.job_store, d->cfg.sync_full, d->base, err)))
+    if (!(d->store = nd_store_open(d->cfg.job_store, d->cfg.sync_full, d->base, err)) ||
+        nd_store_set_max_size(d->store, d->cfg.store_max_bytes, err) < 0)
         return -1;
     json_t *ids = NULL;
     if (nd_store_recover(d->store, na_wall_ms(), &ids, err) < 0)
@@ -446,8 +485,10 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
     if (!(d->http = nd_http_new(d->base, d->ssl, &d->cfg, &d->metrics, &hk, err)))
         return -1;
     nd_api_set_http(d->api, d->http);
-    if (!(d->lag_timer = event_new(d->base, -1, 0, lag_cb, d)))
+    if (!(d->lag_timer = event_new(d->base, -1, 0, lag_cb, d)) ||
+        !(d->prune_timer = event_new(d->base, -1, 0, prune_cb, d)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
+    event_active(d->prune_timer, EV_TIMEOUT, 0); /* the first retention pass at start */
     d->lag_due_us = na_now_us() + LAG_PERIOD_US;
     struct timeval lag_tv = {0, LAG_PERIOD_US};
     event_add(d->lag_timer, &lag_tv);
@@ -498,6 +539,8 @@ static void teardown(nd *d)
         event_free(d->drain_timer);
     if (d->lag_timer)
         event_free(d->lag_timer);
+    if (d->prune_timer)
+        event_free(d->prune_timer);
     if (d->ssl)
         SSL_CTX_free(d->ssl);
     if (d->base)

@@ -32,6 +32,10 @@ struct nd_job {
     bool interrupt_requested; /* drain ran out of grace */
     char **secrets;           /* held (na_secret_hold) while the job lives */
     size_t n_secrets;
+    bool lost;                /* some of its events or results could not be stored */
+    char lost_why[300];
+    char *final_error;        /* unsettled: the final state waits to be stored */
+    int64_t finished_ms;
     TAILQ_ENTRY(nd_job) link;
 };
 TAILQ_HEAD(nd_jobq, nd_job);
@@ -54,6 +58,8 @@ TAILQ_HEAD(nd_subq, nd_jobs_sub);
 struct nd_jobs {
     nd_jobs_env env;
     struct nd_jobq queued, running;
+    struct nd_jobq unsettled; /* finished, but the store refused the final state: retried */
+    struct event *retry_ev;
     struct nd_subq subs;
     unsigned n_queued, n_running, n_subs;
     struct event *pump_ev;
@@ -65,10 +71,32 @@ struct nd_jobs {
 static void pump_cb(evutil_socket_t fd, short what, void *arg);
 static void notify_idle(nd_jobs *m);
 
+static void retry_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The store lost some of job id's progress (a full disk, store.max_size): the job will say so. */
+static void store_lost(void *ud, int64_t id, const char *why)
+{
+    nd_jobs *m = ud;
+    nd_job *j = nd_jobs_find(m, id);
+    if (!j) {
+        NA_LOGE("jobs", "job %lld: an event after its end could not be stored: %s",
+                (long long)id, why);
+        return;
+    }
+    if (!j->lost)
+        NA_LOGE("jobs", "job %lld: some of its events or results could not be stored: %s",
+                (long long)id, why);
+    j->lost = true;
+    snprintf(j->lost_why, sizeof j->lost_why, "%s", why);
+}
+
 nd_jobs *nd_jobs_new(const nd_jobs_env *env, na_err *err)
 {
     nd_jobs *m = calloc(1, sizeof *m);
-    if (!m || !(m->pump_ev = event_new(env->base, -1, 0, pump_cb, m))) {
+    if (!m || !(m->pump_ev = event_new(env->base, -1, 0, pump_cb, m)) ||
+        !(m->retry_ev = event_new(env->base, -1, 0, retry_cb, m))) {
+        if (m && m->pump_ev)
+            event_free(m->pump_ev);
         free(m);
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -76,7 +104,9 @@ nd_jobs *nd_jobs_new(const nd_jobs_env *env, na_err *err)
     m->env = *env;
     TAILQ_INIT(&m->queued);
     TAILQ_INIT(&m->running);
+    TAILQ_INIT(&m->unsettled);
     TAILQ_INIT(&m->subs);
+    nd_store_on_loss(env->store, store_lost, m);
     return m;
 }
 
@@ -114,6 +144,22 @@ nd_job *nd_jobs_find(nd_jobs *m, int64_t id)
         if (j->id == id)
             return j;
     return NULL;
+}
+
+bool nd_jobs_overlay(nd_jobs *m, int64_t id, nd_job_state *st, const char **error,
+                     int64_t *finished_ms)
+{
+    nd_job *j = nd_jobs_find(m, id);
+    if (!j)
+        TAILQ_FOREACH(j, &m->unsettled, link)
+            if (j->id == id)
+                break;
+    if (!j)
+        return false;
+    *st = j->state;
+    *error = j->final_error;
+    *finished_ms = j->finished_ms;
+    return true;
 }
 
 static void schedule_pump(nd_jobs *m) { event_active(m->pump_ev, EV_TIMEOUT, 0); }
@@ -222,6 +268,7 @@ static void job_free(nd_job *j)
     if (j->exec_state && j->exec->discard)
         j->exec->discard(j);
     release_secrets(j->secrets, j->n_secrets);
+    free(j->final_error);
     free(j->submitted_by);
     json_decref(j->targets);
     free(j);
@@ -460,16 +507,53 @@ static void notify_idle(nd_jobs *m)
             m->obs[i].idle(m->obs[i].ud);
 }
 
-/* Settle a job's final state: store (durable), final event, observers, free. j must already be
- * unlinked from its queue. */
+/* Retry the final states the store refused (every 5 s while it refuses). */
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd_jobs *m = arg;
+    nd_job *j, *next;
+    for (j = TAILQ_FIRST(&m->unsettled); j; j = next) {
+        next = TAILQ_NEXT(j, link);
+        na_err e = NA_ERR_INIT;
+        if (nd_store_job_finished(m->env.store, j->id, j->state, j->finished_ms, j->final_error,
+                                  &e) < 0)
+            continue;
+        NA_LOGI("jobs", "job %lld: its final state is stored now", (long long)j->id);
+        TAILQ_REMOVE(&m->unsettled, j, link);
+        job_free(j);
+    }
+    struct timeval tv = {5, 0};
+    if (!TAILQ_EMPTY(&m->unsettled))
+        event_add(m->retry_ev, &tv);
+}
+
+/* Settle a job's final state: store (durable; if the store refuses, kept in memory — answers
+ * show it — and retried), final event, observers, free. j must already be unlinked from its
+ * queue. A job that lost results to the store ends failed and says so. */
 static void settle(nd_job *j, nd_job_state st, const char *error)
 {
     nd_jobs *m = j->m;
     int64_t now = na_wall_ms();
     na_err e = NA_ERR_INIT;
+    char lostmsg[1024];
+    if (j->lost && (st == ND_JOB_SUCCEEDED || st == ND_JOB_FAILED)) {
+        snprintf(lostmsg, sizeof lostmsg,
+                 "some of this job's results could not be stored (%s): what netautod shows of it "
+                 "is incomplete%s%s",
+                 j->lost_why, error ? "; " : "", error ? error : "");
+        st = ND_JOB_FAILED;
+        error = lostmsg;
+    }
     j->state = st;
-    if (nd_store_job_finished(m->env.store, j->id, st, now, error, &e) < 0)
-        NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
+    j->finished_ms = now;
+    bool stored = nd_store_job_finished(m->env.store, j->id, st, now, error, &e) == 0;
+    if (!stored) {
+        NA_LOGE("jobs", "job %lld: its final state (%s) could not be stored: %s; netautod keeps "
+                "it and tries again", (long long)j->id, nd_job_state_names[st], e.msg);
+        j->final_error = error ? strdup(error) : NULL;
+    }
     json_t *summary = json_pack("{s:i,s:i,s:i,s:i}", "targets", j->hosts_total, "finished",
                                 j->hosts_done, "ok", j->hosts_ok, "failed", j->hosts_failed);
     emit(j, "job_finished",
@@ -478,7 +562,17 @@ static void settle(nd_job *j, nd_job_state st, const char *error)
     NA_LOGI("jobs", "job %lld %s (%d/%d hosts ok)%s%s", (long long)j->id, nd_job_state_names[st],
             j->hosts_ok, j->hosts_total, error ? ": " : "", error ? error : "");
     notify_ended(m, j);
-    job_free(j);
+    if (stored) {
+        job_free(j);
+        return;
+    }
+    if (j->exec_state && j->exec->discard)
+        j->exec->discard(j);
+    j->exec_state = NULL;
+    TAILQ_INSERT_TAIL(&m->unsettled, j, link);
+    struct timeval tv = {5, 0};
+    if (!event_pending(m->retry_ev, EV_TIMEOUT, NULL))
+        event_add(m->retry_ev, &tv);
 }
 
 static void start_job(nd_jobs *m, nd_job *j)
@@ -643,6 +737,12 @@ void nd_jobs_free(nd_jobs *m)
         settle(j, ND_JOB_INTERRUPTED,
                "netautod shut down before the job finished (the backend did not stop in time)");
     }
+    retry_cb(-1, 0, m); /* a last try; what is still refused is recovered at the next start */
+    while ((j = TAILQ_FIRST(&m->unsettled))) {
+        TAILQ_REMOVE(&m->unsettled, j, link);
+        job_free(j);
+    }
+    event_free(m->retry_ev);
     event_free(m->pump_ev);
     free(m);
 }

@@ -82,7 +82,12 @@ void nd_jobs_submit_abandon(nd_jobs *m, nd_jobs_sub *s);
 int64_t nd_jobs_submit_exec(nd_jobs *m, const char *kind, const json_t *request,
                             const json_t *targets, const char *who, const char *what,
                             const nd_job_exec *exec, void *exec_state, na_err *err);
-nd_job *nd_jobs_find(nd_jobs *m, int64_t id);
+nd_job *nd_jobs_find(nd_jobs *m, int64_t id); /* queued or running */
+/* A job netautod still holds in memory — queued, running, or finished while the store refused
+ * its final state — as it really is, for answers that read the store (which may lag after a
+ * write failure). false: the store is the truth. *error may be NULL, *finished_ms 0. */
+bool nd_jobs_overlay(nd_jobs *m, int64_t id, nd_job_state *st, const char **error,
+                     int64_t *finished_ms);
 /* 0 cancelled (or cancelling; *was_queued says which); NA_E_NOTFOUND; NA_E_CONFIG when already
  * finished (-> 409). */
 int nd_jobs_cancel(nd_jobs *m, int64_t id, const char *who, bool *was_queued, na_err *err);

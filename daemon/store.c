@@ -139,17 +139,88 @@ static sqlite3_stmt *stmt(nd_store *s, int i, na_err *err)
     return s->st[i];
 }
 
+void nd_store_touch(nd_store *s, int64_t job)
+{
+    if (job <= 0 || (s->n_touched && s->touched[s->n_touched - 1] == job))
+        return;
+    for (size_t i = 0; i < s->n_touched; i++)
+        if (s->touched[i] == job)
+            return;
+    if (s->n_touched == s->cap_touched) {
+        size_t nc = s->cap_touched ? s->cap_touched * 2 : 16;
+        int64_t *n = realloc(s->touched, nc * sizeof *n);
+        if (!n)
+            return; /* then a loss may go unreported for this job: logged by the writer */
+        s->touched = n;
+        s->cap_touched = nc;
+    }
+    s->touched[s->n_touched++] = job;
+}
+
+/* The grouped transaction is gone: every job with progress in it lost some. */
+static void batch_lost(nd_store *s, const char *why)
+{
+    size_t n = s->n_touched;
+    s->n_touched = 0;
+    s->in_txn = false;
+    for (size_t i = 0; i < n && s->lost; i++)
+        s->lost(s->lost_ud, s->touched[i], why);
+}
+
+int nd_store_write_failed(nd_store *s, int64_t job, na_err *err)
+{
+    s->failures++;
+    const char *why = err && na_err_isset(err) ? err->msg : sqlite3_errmsg(s->db);
+    if (job > 0 && s->lost)
+        s->lost(s->lost_ud, job, why);
+    if (s->in_txn && sqlite3_get_autocommit(s->db))
+        batch_lost(s, why); /* SQLite rolled the whole transaction back */
+    return -1;
+}
+
 static int commit(nd_store *s, na_err *err)
 {
     if (!s->in_txn)
         return 0;
     s->in_txn = false;
+    na_err local = NA_ERR_INIT;
+    if (!err)
+        err = &local;
     if (exec(s, "COMMIT", err) < 0) {
         if (!sqlite3_get_autocommit(s->db))
             exec(s, "ROLLBACK", NULL); /* leave no half-open transaction behind */
+        s->failures++;
+        s->in_txn = true; /* for batch_lost */
+        batch_lost(s, err->msg);
         return -1;
     }
+    s->n_touched = 0;
     return 0;
+}
+
+void nd_store_on_loss(nd_store *s, nd_store_loss_cb cb, void *ud)
+{
+    s->lost = cb;
+    s->lost_ud = ud;
+}
+
+uint64_t nd_store_failures(const nd_store *s) { return s->failures; }
+
+int nd_store_set_max_size(nd_store *s, uint64_t bytes, na_err *err)
+{
+    if (!bytes)
+        return 0;
+    sqlite3_stmt *q;
+    int64_t page = 4096;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            page = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    char sql[80];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count=%llu",
+             (unsigned long long)(bytes / (uint64_t)(page > 0 ? page : 4096)));
+    return exec(s, sql, err);
 }
 
 static void commit_cb(evutil_socket_t fd, short what, void *arg)
@@ -254,6 +325,7 @@ void nd_store_close(nd_store *s)
         event_free(s->commit_ev);
     if (s->db)
         sqlite3_close(s->db);
+    free(s->touched);
     free(s);
 }
 
@@ -302,7 +374,7 @@ int64_t nd_store_job_insert(nd_store *s, const char *kind, const char *submitted
     bind_json(st, 4, request);
     bind_json(st, 5, targets);
     if (step_done(s, st, err, "insert job") < 0)
-        return -1;
+        return nd_store_write_failed(s, 0, err);
     int64_t id = sqlite3_last_insert_rowid(s->db);
     if (commit(s, err) < 0) /* durable before the caller answers 202 */
         return -1;
@@ -313,11 +385,12 @@ int nd_store_job_started(nd_store *s, int64_t id, int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_STARTED, err);
     if (!st || nd_store_batch(s, err) < 0)
-        return -1;
+        return nd_store_write_failed(s, id, err);
     sqlite3_bind_int64(st, 1, ts);
     sqlite3_bind_int64(st, 2, id);
+    nd_store_touch(s, id);
     if (step_done(s, st, err, "mark job started") < 0)
-        return -1;
+        return nd_store_write_failed(s, id, err);
     return nd_store_batch_done(s, err);
 }
 
@@ -331,8 +404,10 @@ int nd_store_job_finished(nd_store *s, int64_t id, nd_job_state state, int64_t t
     sqlite3_bind_int64(st, 2, ts);
     nd_store_bind_red(st, 3, error);
     sqlite3_bind_int64(st, 4, id);
-    if (step_done(s, st, err, "finish job") < 0)
+    if (step_done(s, st, err, "finish job") < 0) {
+        nd_store_write_failed(s, 0, err); /* the caller keeps the final state and retries */
         return -1;
+    }
     return commit(s, err);
 }
 
@@ -341,15 +416,16 @@ int nd_store_host_result(nd_store *s, int64_t id, const char *host, const json_t
 {
     sqlite3_stmt *st = stmt(s, ST_HOSTRES, err);
     if (!st || nd_store_batch(s, err) < 0)
-        return -1;
+        return nd_store_write_failed(s, id, err);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, json_is_true(json_object_get(result, "ok")));
     sqlite3_bind_int(st, 4, json_is_true(json_object_get(result, "changed")));
     bind_json(st, 5, result);
     sqlite3_bind_int64(st, 6, ts);
+    nd_store_touch(s, id);
     if (step_done(s, st, err, "store host result") < 0)
-        return -1;
+        return nd_store_write_failed(s, id, err);
     return nd_store_batch_done(s, err);
 }
 
@@ -370,8 +446,11 @@ static int insert_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const 
 int nd_store_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
                    const json_t *data, na_err *err)
 {
-    if (nd_store_batch(s, err) < 0 || insert_event(s, id, seq, ts, type, data, err) < 0)
-        return -1;
+    if (nd_store_batch(s, err) < 0)
+        return nd_store_write_failed(s, id, err);
+    nd_store_touch(s, id);
+    if (insert_event(s, id, seq, ts, type, data, err) < 0)
+        return nd_store_write_failed(s, id, err);
     return nd_store_batch_done(s, err);
 }
 
@@ -720,7 +799,7 @@ int nd_store_audit(nd_store *s, int64_t ts, const char *who, const char *action,
     nd_store_bind_red(st, 4, target);
     nd_store_bind_red(st, 5, detail);
     if (step_done(s, st, err, "audit") < 0)
-        return -1;
+        return nd_store_write_failed(s, 0, err);
     return nd_store_batch_done(s, err);
 }
 

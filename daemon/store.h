@@ -41,6 +41,16 @@ typedef struct nd_store nd_store;
 /* Open (creating the file and schema if needed). base may be NULL: then every write commits
  * immediately. Fails with NA_E_CONFIG for a store written by a newer schema. */
 nd_store *nd_store_open(const char *path, bool sync_full, struct event_base *base, na_err *err);
+/* Cap the store's size (SQLite's max_page_count): past it, writes fail as on a full disk.
+ * 0 = no cap. */
+int nd_store_set_max_size(nd_store *s, uint64_t bytes, na_err *err);
+
+/* A write failure loses progress: a statement of one job, or a whole grouped transaction (its
+ * commit failed, or SQLite rolled it back: a full disk). The hook is told, from the loop, of
+ * every job whose events or results may be missing, with the store's message. */
+typedef void (*nd_store_loss_cb)(void *ud, int64_t job, const char *why);
+void nd_store_on_loss(nd_store *s, nd_store_loss_cb cb, void *ud);
+uint64_t nd_store_failures(const nd_store *s); /* writes that failed since start */
 void nd_store_close(nd_store *s); /* commits pending progress */
 int nd_store_flush(nd_store *s, na_err *err); /* commit pending progress now */
 
@@ -109,6 +119,13 @@ void nd_text_open(nd_text_reader *t, nd_store *s, const char *table, const char 
                   int64_t rowid);
 /* 1 more to come, 0 the text is complete, -1 + err (the row changed or is gone). */
 int nd_text_next(nd_text_reader *t, size_t piece, na_buf *out, na_err *err);
+
+/* Retention: delete at most `max_rows` rows older than their limit (seconds; 0 = keep): finished
+ * jobs with their results and events (keep_jobs_s), events of finished jobs (keep_events_s),
+ * audit rows (keep_audit_s). *more tells whether rows are left to delete. Rows are counted in
+ * *deleted. 0, or -1 + err. */
+int nd_store_prune(nd_store *s, int64_t now_ms, int64_t keep_jobs_s, int64_t keep_events_s,
+                   int64_t keep_audit_s, int max_rows, bool *more, int64_t *deleted, na_err *err);
 
 /* Audit trail (grouped write). target/detail may be NULL. nd_audit is the same with the time
  * taken now and a failure logged rather than returned. */

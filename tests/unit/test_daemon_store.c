@@ -249,6 +249,72 @@ static void secrets_redacted(void **st)
     na_secret_clear_registry();
 }
 
+typedef struct losses {
+    int64_t jobs[8];
+    int n;
+} losses;
+
+static void on_loss(void *ud, int64_t job, const char *why)
+{
+    losses *l = ud;
+    assert_non_null(strstr(why, "full"));
+    if (l->n < 8)
+        l->jobs[l->n++] = job;
+}
+
+/* A store that cannot grow (max_size, as a full disk): the jobs whose progress was in the lost
+ * transaction are named; the final state of another job still fits; retention frees rows. */
+static void full_store_and_retention(void **st)
+{
+    (void)st;
+    struct event_base *b = event_base_new();
+    na_err e = NA_ERR_INIT;
+    nd_store *s = nd_store_open(path, true, b, &e);
+    assert_int_equal(nd_store_set_max_size(s, 256 * 1024, &e), 0);
+    losses l = {.n = 0};
+    nd_store_on_loss(s, on_loss, &l);
+    json_t *req = json_object(), *tg = targets3();
+    int64_t a = nd_store_job_insert(s, "playbook", "ci", req, tg, 1000, &e);
+    int64_t c = nd_store_job_insert(s, "playbook", "ci", req, tg, 1000, &e);
+    assert_true(a > 0 && c > 0);
+    char big[20000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_t *d = json_pack("{s:s}", "output", big);
+    nd_store_event(s, c, 1, 1001, "t", d, &e); /* c has progress in the batch too */
+    int rc = 0;
+    for (int i = 1; i <= 40 && rc == 0; i++)
+        rc = nd_store_event(s, a, i, 1001, "t", d, &e);
+    json_decref(d);
+    assert_int_equal(rc, -1);
+    assert_true(l.n >= 1 && l.jobs[0] == a);
+    bool c_named = false;
+    for (int i = 0; i < l.n; i++)
+        c_named |= l.jobs[i] == c;
+    assert_true(c_named); /* rolled back with the batch */
+    assert_true(nd_store_failures(s) >= 1);
+    na_err_clear(&e);
+    assert_int_equal(nd_store_job_finished(s, c, ND_JOB_FAILED, 2000, "lost", &e), 0);
+    /* retention: a finished job older than 1 s goes with its rows */
+    bool more = true;
+    int64_t n = 0;
+    assert_int_equal(nd_store_prune(s, 5000, 1, 0, 0, 500, &more, &n, &e), 0);
+    assert_false(more);
+    event_base_loop(b, EVLOOP_NONBLOCK);
+    na_err_clear(&e);
+    json_t *gone = nd_store_job_get(s, c, &e);
+    assert_null(gone);
+    assert_int_equal(e.code, NA_E_NOTFOUND);
+    na_err_clear(&e);
+    json_t *kept = nd_store_job_get(s, a, &e); /* not finished: kept */
+    assert_non_null(kept);
+    json_decref(kept);
+    json_decref(req);
+    json_decref(tg);
+    nd_store_close(s);
+    event_base_free(b);
+}
+
 static void grouped_commit_on_loop(void **st)
 {
     (void)st;
@@ -321,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(secrets_redacted, setup, teardown),
         cmocka_unit_test_setup_teardown(grouped_commit_on_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_store_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(backups, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
