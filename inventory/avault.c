@@ -138,8 +138,15 @@ static const char *key_pass(na_avault_keys *k, akey *e, const char *what, na_err
         }
         char buf[NA_VAULT_PASS_MAX], msg[700];
         snprintf(msg, sizeof msg, "Vault password (%s): ", e->label);
-        if (k->prompt(msg, buf, sizeof buf, k->prompt_ud, err) < 0) {
+        na_err perr = NA_ERR_INIT;
+        if (k->prompt(msg, buf, sizeof buf, k->prompt_ud, &perr) < 0) {
             na_wipe(buf, sizeof buf);
+            if (perr.code == NA_E_USAGE) /* no terminal */
+                na_err_set(err, NA_E_USAGE, "%s is encrypted with Ansible Vault: give its "
+                           "password with --vault-id, --vault-password-file or "
+                           "ANSIBLE_VAULT_PASSWORD_FILE (there is no terminal to ask on)", what);
+            else
+                na_err_set(err, perr.code, "%s", perr.msg);
             return NULL;
         }
         if (!*buf) {
