@@ -214,7 +214,8 @@ static void errors(void **st)
     expect_error("{{ a b }}", "template syntax error: expected '}}' but found 'b' in '{{ a b }}'");
     expect_error("{{ a | nosuch }}", "template syntax error: unknown filter 'nosuch' (filters: "
                                      "default (d), upper, lower, join, length (count), trim, "
-                                     "replace, int, string) in '{{ a | nosuch }}'");
+                                     "replace, int, string, regex_search, regex_replace, split, first, last, "
+                                     "unique, sort, min, max) in '{{ a | nosuch }}'");
     expect_error("{{ a | upper(1) }}",
                  "template syntax error: filter 'upper' takes no arguments in '{{ a | upper(1) }}'");
     expect_error("{{ a | replace('x') }}", "template syntax error: filter 'replace' takes 2 "
