@@ -226,6 +226,7 @@ static int prepare_phases(na_runner *r, na_err *err)
     bool batched = false;
     for (size_t p = 0; p < np; p++)
         batched |= na_play_batched(na_pb_play(r->pb, p));
+    r->batched = batched;
     r->nphases = batched ? np : 1;
     r->pending = calloc(r->nhosts + 1, sizeof *r->pending);
     r->batch_sizes = calloc(r->nhosts + 1, sizeof *r->batch_sizes);
@@ -364,7 +365,7 @@ static void granted(void *ud)
 static bool phase_includes(const na_runner *r, const rn_host *h, size_t phase)
 {
     size_t np = na_pb_play_count(r->pb);
-    size_t from = r->nphases == 1 ? 0 : phase, to = r->nphases == 1 ? np : phase + 1;
+    size_t from = r->batched ? phase : 0, to = r->batched ? phase + 1 : np;
     for (size_t p = from; p < to; p++)
         if (h->plays[p])
             return true;
@@ -459,8 +460,8 @@ static bool next_batch(na_runner *r)
         if (r->cur_phase >= r->nphases)
             return false;
         size_t np = na_pb_play_count(r->pb);
-        r->phase_from = r->nphases == 1 ? 0 : r->cur_phase;
-        r->phase_to = r->nphases == 1 ? np : r->cur_phase + 1;
+        r->phase_from = r->batched ? r->cur_phase : 0;
+        r->phase_to = r->batched ? r->cur_phase + 1 : np;
         r->npending = r->pending_pos = r->cur_batch = 0;
         for (size_t i = 0; i < r->nhosts; i++) {
             rn_host *h = &r->hosts[i];
@@ -468,13 +469,13 @@ static bool next_batch(na_runner *r)
                 r->pending[r->npending++] = i;
         }
         const na_play *pl = na_pb_play(r->pb, r->phase_from);
-        if (r->nphases > 1 && na_play_batched(pl)) {
+        if (r->batched && na_play_batched(pl)) {
             r->nbatches = na_play_batches(pl, r->npending, r->batch_sizes, r->nhosts + 1);
         } else {
             r->nbatches = 1;
             r->batch_sizes[0] = r->npending;
         }
-        if (r->nphases > 1 && r->npending)
+        if (r->batched && r->npending)
             NA_LOGI(r->owner, "play '%s': %zu host%s in %zu batch%s", na_play_name(pl),
                     r->npending, r->npending == 1 ? "" : "s", r->nbatches,
                     r->nbatches == 1 ? "" : "es");
@@ -484,7 +485,7 @@ static bool next_batch(na_runner *r)
 /* After a host of the batch ended: is the failure budget spent? */
 static void check_budget(na_runner *r)
 {
-    if (r->nphases == 1 || r->stopping || r->cur_phase >= r->nphases)
+    if (!r->batched || r->stopping || r->cur_phase >= r->nphases)
         return;
     const na_play *pl = na_pb_play(r->pb, r->phase_from);
     double mf = na_play_max_fail(pl);

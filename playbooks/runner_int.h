@@ -176,6 +176,7 @@ struct na_runner {
      * one phase holds every play and one batch every host (hosts run their plays back to
      * back). Otherwise each play is a phase, its hosts in `serial` batches; a host's session
      * is opened per phase. */
+    bool batched;           /* some play batches: one phase per play */
     size_t nphases, cur_phase;
     size_t phase_from, phase_to; /* plays [from, to) of the current phase */
     size_t *pending;        /* hosts of the current phase not yet in a batch */
