@@ -369,14 +369,18 @@ static na_inventory *done_load(na_inventory *inv, int rc)
     return inv;
 }
 
-static bool yaml_name(const char *name)
+/* 2: .yml/.yaml/.json (YAML only), 1: no extension (YAML, else INI), 0: INI */
+static int yaml_kind(const char *name)
 {
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
     const char *dot = strrchr(base, '.');
-    return !dot || dot == base || !strcmp(dot, ".yml") || !strcmp(dot, ".yaml") ||
-           !strcmp(dot, ".json");
+    if (!dot || dot == base)
+        return 1;
+    return !strcmp(dot, ".yml") || !strcmp(dot, ".yaml") || !strcmp(dot, ".json") ? 2 : 0;
 }
+
+static bool yaml_name(const char *name) { return yaml_kind(name) != 0; }
 
 na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, const char *base_dir,
                               const na_inv_opts *opts, na_err *err)
@@ -386,8 +390,14 @@ na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, cons
         return NULL;
     na_ydoc d;
     na_err yerr = NA_ERR_INIT;
-    int rc;
-    if (yaml_name(name) && na_ydoc_load_mem(&d, name, data, n, &yerr) == 0) {
+    int rc, kind = yaml_kind(name);
+    bool yaml_ok = kind && na_ydoc_load_mem(&d, name, data, n, &yerr) == 0;
+    if (yaml_ok && kind == 1 && !na_yis_map(na_ydoc_root(&d))) { /* not YAML: INI */
+        na_ydoc_free(&d);
+        yaml_ok = false;
+        kind = 0;
+    }
+    if (yaml_ok) {
         na_ynode *root = na_ydoc_root(&d);
         if (!root || na_yis_null(root))
             rc = na_err_set(err, NA_E_CONFIG, "%s: the inventory is empty", name);
@@ -407,7 +417,7 @@ na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, cons
                 rc = finish(inv, err);
         }
         na_ydoc_free(&d);
-    } else if (yaml_name(name)) {
+    } else if (kind == 2) {
         rc = na_err_set(err, yerr.code, "%s", yerr.msg);
     } else { /* an INI inventory */
         rc = inv_ans_init(inv, err);
