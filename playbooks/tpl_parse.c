@@ -134,10 +134,11 @@ static int lex(parser *p)
             char ch = s[p->pos++];
             if (ch == c)
                 break;
-            if (ch == '\\' && p->pos < p->end) {
-                char esc = s[p->pos++];
-                ch = esc == 'n' ? '\n' : esc == 't' ? '\t' : esc == 'r' ? '\r' : esc;
-            }
+            /* As in Ansible, a backslash is an ordinary character (Ansible doubles them before
+             * Jinja reads the string), so '\d+' is the regex \d+ and '\1' a group reference;
+             * only \' (or \") before the string's own quote stands for that quote. */
+            if (ch == '\\' && p->pos < p->end && s[p->pos] == c)
+                ch = s[p->pos++];
             if (na_buf_append(&b, &ch, 1, "string literal", p->err) < 0) {
                 na_buf_free(&b);
                 return -1;
