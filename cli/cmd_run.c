@@ -1,4 +1,4 @@
-/* cmd_run.c — `netauto run PLAYBOOK -i INVENTORY ...`: load the inventory and the playbook,
+/* cmd_run.c — `netauto run PLAYBOOK -i INVENTORY ...`: load the inventory and the playbook
  * (or only check them: --syntax-check, --list-hosts, --list-tasks, nothing contacted),
  * prepare the runner (everything is checked before anything is sent: exit 2 on invalid input),
  * run every host on one event loop with a progress line on a terminal, print what each host

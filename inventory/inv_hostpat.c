@@ -112,16 +112,24 @@ static const char *const pat_src[] = {
 
 static pcre2_code *compiled[4];
 
+/* Compiled once per process; several threads may load inventories at once (the first to
+ * store its copy wins, the others free theirs). */
 static pcre2_code *pat(int i)
 {
-    if (!compiled[i]) {
-        int ec;
-        PCRE2_SIZE eo;
-        uint32_t opts = i >= 2 ? PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP : PCRE2_UTF;
-        compiled[i] = pcre2_compile((PCRE2_SPTR)pat_src[i], PCRE2_ZERO_TERMINATED, opts, &ec,
-                                    &eo, NULL);
+    pcre2_code *c = __atomic_load_n(&compiled[i], __ATOMIC_ACQUIRE);
+    if (c)
+        return c;
+    int ec;
+    PCRE2_SIZE eo;
+    uint32_t opts = i >= 2 ? PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP : PCRE2_UTF;
+    c = pcre2_compile((PCRE2_SPTR)pat_src[i], PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    pcre2_code *expected = NULL;
+    if (c && !__atomic_compare_exchange_n(&compiled[i], &expected, c, false, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE)) {
+        pcre2_code_free(c);
+        c = expected;
     }
-    return compiled[i];
+    return c;
 }
 
 /* Match pattern i against s; with groups, copy group 1 into g1 and group 2 into g2. */

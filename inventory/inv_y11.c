@@ -31,16 +31,23 @@ static pcre2_code *resolver[R_COUNT];
 
 static bool resolves(int r, const char *s, size_t n)
 {
-    if (!resolver[r]) {
+    pcre2_code *re = __atomic_load_n(&resolver[r], __ATOMIC_ACQUIRE);
+    if (!re) { /* compiled once per process, whichever thread gets there first */
         int ec;
         PCRE2_SIZE eo;
-        resolver[r] = pcre2_compile((PCRE2_SPTR)resolver_src[r], PCRE2_ZERO_TERMINATED, 0, &ec,
-                                    &eo, NULL);
-        if (!resolver[r])
+        re = pcre2_compile((PCRE2_SPTR)resolver_src[r], PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
+                           NULL);
+        if (!re)
             return false;
+        pcre2_code *expected = NULL;
+        if (!__atomic_compare_exchange_n(&resolver[r], &expected, re, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            pcre2_code_free(re);
+            re = expected;
+        }
     }
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    bool ok = md && pcre2_match(resolver[r], (PCRE2_SPTR)s, n, 0, 0, md, NULL) > 0;
+    bool ok = md && pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) > 0;
     pcre2_match_data_free(md);
     return ok;
 }

@@ -1,14 +1,14 @@
 /* runner.c — the runner's outer part: prepare a run (select hosts per play and --limit, find
  * platforms, validate the playbook for every host — nothing is sent), schedule host programs on
- * the event loop under the forks cap and the optional acquire hook, cancel, and finish with the
- * summary. Not a host program (runner_host.c) and not what a task sends (runner_task.c). */
+ * the event loop under the forks cap and the optional acquire hook, batch after batch, cancel,
+ * and finish with the summary. Not the batches and failure budget (runner_batch.c), not a host
+ * program (runner_host.c) and not what a task sends (runner_task.c). */
 #include "clock.h"
 #include "log.h"
 #include "pb_internal.h"
 #include "runner_int.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,80 +166,6 @@ static int make_dir(const char *dir, na_err *err)
     return 0;
 }
 
-static int copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt)
-{
-    *out = NULL;
-    *n = 0;
-    if (!cnt)
-        return 0;
-    char **a = calloc(cnt, sizeof *a);
-    if (!a)
-        return -1;
-    *out = (const char *const *)a;
-    for (size_t i = 0; i < cnt; i++) {
-        if (!(a[i] = strdup(in[i])))
-            return -1;
-        *n = i + 1;
-    }
-    return 0;
-}
-
-static void free_tags(const char *const *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free((char *)a[i]);
-    free((void *)a);
-}
-
-/* Which tasks --tags/--skip-tags select, once. */
-static int select_tasks(na_runner *r, na_err *err)
-{
-    size_t np = na_pb_play_count(r->pb), total = 0;
-    if (!(r->sel_off = calloc(np + 1, sizeof *r->sel_off)))
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
-    for (size_t p = 0; p < np; p++) {
-        r->sel_off[p] = total;
-        total += na_play_task_count(na_pb_play(r->pb, p));
-        size_t nh = na_play_handler_count(na_pb_play(r->pb, p));
-        if (nh > r->max_handlers)
-            r->max_handlers = nh;
-    }
-    if (!(r->selected = calloc(total + 1, 1)))
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
-    for (size_t p = 0; p < np; p++) {
-        const na_play *pl = na_pb_play(r->pb, p);
-        for (size_t t = 0; t < na_play_task_count(pl); t++)
-            r->selected[r->sel_off[p] + t] = na_task_selected(na_play_task(pl, t), &r->tags);
-    }
-    return 0;
-}
-
-bool rn_selected(const na_runner *r, size_t play, size_t task)
-{
-    return r->selected[r->sel_off[play] + task] != 0;
-}
-
-/* One phase with every play, or (when any play batches) one phase per play. */
-static int prepare_phases(na_runner *r, na_err *err)
-{
-    size_t np = na_pb_play_count(r->pb);
-    bool batched = false;
-    for (size_t p = 0; p < np; p++)
-        batched |= na_play_batched(na_pb_play(r->pb, p));
-    r->batched = batched;
-    r->nphases = batched ? np : 1;
-    r->pending = calloc(r->nhosts + 1, sizeof *r->pending);
-    r->batch_sizes = calloc(r->nhosts + 1, sizeof *r->batch_sizes);
-    for (size_t i = 0; i < r->nhosts; i++) {
-        if (r->max_handlers &&
-            !(r->hosts[i].notified = calloc(r->max_handlers, 1)))
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-    }
-    if (!r->pending || !r->batch_sizes)
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
-    return 0;
-}
-
 static char *dup_or_null(const char *s, bool *oom)
 {
     if (!s)
@@ -284,8 +210,8 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->config_window = o->config_window;
     r->max_output = o->max_output;
     r->hooks = o->hooks;
-    oom |= copy_tags(&r->tags.only, &r->tags.n_only, o->tags, o->n_tags) < 0 ||
-           copy_tags(&r->tags.skip, &r->tags.n_skip, o->skip_tags, o->n_skip_tags) < 0;
+    oom |= rn_copy_tags(&r->tags.only, &r->tags.n_only, o->tags, o->n_tags) < 0 ||
+           rn_copy_tags(&r->tags.skip, &r->tags.n_skip, o->skip_tags, o->n_skip_tags) < 0;
     r->results = json_object();
     r->hosts_json = json_object();
     oom |= !r->results || !r->hosts_json;
@@ -311,8 +237,8 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         }
         r->own_platforms = true;
     }
-    if (select_tasks(r, err) < 0 || prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
-        prepare_phases(r, err) < 0 ||
+    if (rn_select_tasks(r, err) < 0 || prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
+        rn_prepare_phases(r, err) < 0 ||
         (r->transcript_dir && make_dir(r->transcript_dir, err) < 0)) {
         na_runner_free(r);
         return NULL;
@@ -360,147 +286,6 @@ static void granted(void *ud)
     rn_host_begin(h);
 }
 
-/* ---- phases and batches ------------------------------------------------------------------ */
-
-static bool phase_includes(const na_runner *r, const rn_host *h, size_t phase)
-{
-    size_t np = na_pb_play_count(r->pb);
-    size_t from = r->batched ? phase : 0, to = r->batched ? phase + 1 : np;
-    for (size_t p = from; p < to; p++)
-        if (h->plays[p])
-            return true;
-    return false;
-}
-
-bool rn_host_is_final(const rn_host *h)
-{
-    const na_runner *r = h->r;
-    if (!h->ok || h->cancelled || r->stopping || r->cancelled)
-        return true;
-    for (size_t ph = r->cur_phase + 1; ph < r->nphases; ph++)
-        if (phase_includes(r, h, ph))
-            return false;
-    return true;
-}
-
-static void count_final(na_runner *r, rn_host *h)
-{
-    if (h->skipped)
-        r->prog.skipped++;
-    else if (h->cancelled)
-        r->prog.cancelled++;
-    else if (h->ok)
-        r->prog.ok++;
-    else
-        r->prog.failed++;
-    r->prog.changed += h->changed;
-}
-
-/* A host that will not run (again): skipped, recorded, closed for the hooks. */
-static void skip_host(na_runner *r, rn_host *h)
-{
-    if (h->final)
-        return;
-    h->final = true;
-    h->skipped = true;
-    h->ok = false;
-    na_err_clear(&h->err);
-    na_err_set(&h->err, NA_E_CANCELLED, "not run: %s", r->stop_reason);
-    rn_host_record(h);
-    count_final(r, h);
-    if (h->begun && r->hooks.host_finished) {
-        json_t *j = json_object_get(r->hosts_json, h->inv->name);
-        if (j)
-            r->hooks.host_finished(r->hooks.ud, h->inv->name, j);
-    }
-}
-
-/* The failure budget is spent: nothing new starts; running hosts stop at their next task. */
-static void stop_run(na_runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void stop_run(na_runner *r, const char *fmt, ...)
-{
-    if (r->stopping)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->stop_reason, sizeof r->stop_reason, fmt, ap);
-    va_end(ap);
-    r->stopping = true;
-    NA_LOGW(r->owner, "stopping: %s", r->stop_reason);
-    for (size_t i = 0; i < r->nhosts; i++) {
-        rn_host *h = &r->hosts[i];
-        if (!h->final && h->state != RH_RUNNING && h->state != RH_WAITING)
-            skip_host(r, h);
-    }
-    r->next = r->batch_n;
-    r->pending_pos = r->npending;
-    r->cur_phase = r->nphases;
-}
-
-/* The next batch of the current phase, or the first batch of the next phase with hosts.
- * false when there is none left. */
-static bool next_batch(na_runner *r)
-{
-    for (;;) {
-        if (r->cur_batch < r->nbatches && r->pending_pos < r->npending) {
-            size_t size = r->batch_sizes[r->cur_batch++];
-            if (size > r->npending - r->pending_pos)
-                size = r->npending - r->pending_pos;
-            r->batch = r->pending + r->pending_pos;
-            r->batch_n = size;
-            r->pending_pos += size;
-            r->next = r->batch_done = r->batch_failed = 0;
-            for (size_t i = 0; i < size; i++)
-                r->hosts[r->batch[i]].state = RH_QUEUED;
-            return true;
-        }
-        if (r->started_phase)
-            r->cur_phase++;
-        r->started_phase = true;
-        if (r->cur_phase >= r->nphases)
-            return false;
-        size_t np = na_pb_play_count(r->pb);
-        r->phase_from = r->batched ? r->cur_phase : 0;
-        r->phase_to = r->batched ? r->cur_phase + 1 : np;
-        r->npending = r->pending_pos = r->cur_batch = 0;
-        for (size_t i = 0; i < r->nhosts; i++) {
-            rn_host *h = &r->hosts[i];
-            if (!h->final && phase_includes(r, h, r->cur_phase))
-                r->pending[r->npending++] = i;
-        }
-        const na_play *pl = na_pb_play(r->pb, r->phase_from);
-        if (r->batched && na_play_batched(pl)) {
-            r->nbatches = na_play_batches(pl, r->npending, r->batch_sizes, r->nhosts + 1);
-        } else {
-            r->nbatches = 1;
-            r->batch_sizes[0] = r->npending;
-        }
-        if (r->batched && r->npending)
-            NA_LOGI(r->owner, "play '%s': %zu host%s in %zu batch%s", na_play_name(pl),
-                    r->npending, r->npending == 1 ? "" : "s", r->nbatches,
-                    r->nbatches == 1 ? "" : "es");
-    }
-}
-
-/* After a host of the batch ended: is the failure budget spent? */
-static void check_budget(na_runner *r)
-{
-    if (!r->batched || r->stopping || r->cur_phase >= r->nphases)
-        return;
-    const na_play *pl = na_pb_play(r->pb, r->phase_from);
-    double mf = na_play_max_fail(pl);
-    if (r->batch_failed && na_play_any_errors_fatal(pl))
-        stop_run(r, "a host failed in batch %zu of play '%s', which has any_errors_fatal",
-                 r->cur_batch, na_play_name(pl));
-    else if (mf >= 0 && r->batch_n && (double)r->batch_failed * 100.0 / (double)r->batch_n > mf)
-        stop_run(r, "%zu of %zu hosts failed in batch %zu of play '%s' (max_fail_percentage "
-                 "%g)", r->batch_failed, r->batch_n, r->cur_batch, na_play_name(pl), mf);
-    else if (r->batch_done == r->batch_n && r->batch_failed == r->batch_n && r->batch_n &&
-             na_play_batched(pl))
-        stop_run(r, "every host of batch %zu of play '%s' failed", r->cur_batch,
-                 na_play_name(pl));
-}
-
 /* Start queued hosts while forks allow; move on to the next batch or phase once the batch is
  * over. Never runs a host program synchronously (each begins from its own event), so it never
  * re-enters. */
@@ -508,7 +293,7 @@ static void start_more(na_runner *r)
 {
     while (!r->cancelled && !r->stopping) {
         if (r->next >= r->batch_n) {
-            if (r->batch_done < r->batch_n || !next_batch(r))
+            if (r->batch_done < r->batch_n || !rn_next_batch(r))
                 return;
             continue;
         }
@@ -550,12 +335,12 @@ void rn_host_done(rn_host *h)
     if (!h->ok && !h->cancelled)
         r->batch_failed++;
     if (h->final)
-        count_final(r, h);
+        rn_count_final(r, h);
     if (r->in_cancel)
         return; /* cancel_cb finishes the run once every host is settled */
     if (!h->final && r->stopping)
-        skip_host(r, h); /* its later plays will not run */
-    check_budget(r);
+        rn_skip_host(r, h); /* its later plays will not run */
+    rn_check_budget(r);
     start_more(r);
     if (all_final(r))
         finish_run(r);
@@ -725,8 +510,8 @@ void na_runner_free(na_runner *r)
         rn_host_free(h);
     }
     free(r->hosts);
-    free_tags(r->tags.only, r->tags.n_only);
-    free_tags(r->tags.skip, r->tags.n_skip);
+    rn_free_tags(r->tags.only, r->tags.n_only);
+    rn_free_tags(r->tags.skip, r->tags.n_skip);
     free(r->selected);
     free(r->sel_off);
     free(r->pending);

@@ -1,5 +1,5 @@
 /* runner_int.h — the runner's internal state, shared by its files: runner.c (prepare, schedule,
- * cancel, finish), runner_host.c (one host's program: open, tasks, diff, close, on the loop),
+ * cancel, finish), runner_batch.c (tags, phases, batches, the failure budget), runner_host.c (one host's program: open, tasks, diff, close, on the loop),
  * runner_task.c / runner_script.c (what each task kind sends), runner_result.c (result JSON).
  * Not public: callers use runner.h. */
 #ifndef NA_RUNNER_INT_H
@@ -202,11 +202,24 @@ struct na_runner {
 /* runner.c: a host program ended (state RH_DONE set by the caller): release, account, start the
  * next hosts, finish the run when it was the last. */
 void rn_host_done(rn_host *h);
-/* runner.c: is the host's result final once its current program ends (failed, cancelled, the
- * run stopping, or no later phase includes it)? */
+/* runner_batch.c: is the host's result final once its current program ends (failed,
+ * cancelled, the run stopping, or no later phase includes it)? */
 bool rn_host_is_final(const rn_host *h);
-/* runner.c: does the task run under --tags/--skip-tags? */
+/* runner_batch.c: does the task run under --tags/--skip-tags? */
 bool rn_selected(const na_runner *r, size_t play, size_t task);
+/* runner_batch.c: a copy of a tag list (strings owned; free with rn_free_tags). -1 on OOM. */
+int rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt);
+void rn_free_tags(const char *const *a, size_t n);
+/* runner_batch.c: at prepare, which tasks run (tags) and the phases (after prepare_hosts). */
+int rn_select_tasks(na_runner *r, na_err *err);
+int rn_prepare_phases(na_runner *r, na_err *err);
+/* runner_batch.c: the next batch of the phase, or of the next phase with hosts (false: none
+ * left); after a host of the batch ended, is the budget spent (then the run stops); a final
+ * host counted; a host that will not run reported skipped. */
+bool rn_next_batch(na_runner *r);
+void rn_check_budget(na_runner *r);
+void rn_count_final(na_runner *r, rn_host *h);
+void rn_skip_host(na_runner *r, rn_host *h);
 
 /* runner_host.c */
 int rn_host_init(rn_host *h);         /* its event (at start); -1 on OOM */
