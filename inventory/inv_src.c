@@ -96,6 +96,11 @@ static json_t *run_script(na_inventory *inv, const char *exe, const char *arg, c
     na_buf_init(&errtext, 8192);
     na_proc_opts o = {.timeout_ms = INV_SCRIPT_TIMEOUT_MS, .max_out = INV_SCRIPT_MAX_OUT,
                       .max_err = 4096};
+    const char *env = getenv("NETAUTO_INVENTORY_SCRIPT_TIMEOUT"); /* seconds, for slow clouds */
+    char *end;
+    long sec = env ? strtol(env, &end, 10) : 0;
+    if (env && *env && !*end && sec >= 1 && sec <= 3600)
+        o.timeout_ms = (int)sec * 1000;
     char what[1200];
     snprintf(what, sizeof what, "inventory script %s %s%s%s", exe, arg, host ? " " : "",
              host ? host : "");

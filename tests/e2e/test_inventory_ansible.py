@@ -446,6 +446,23 @@ all:
             got, _ = netauto_view(d, ["listed.json"])
             t.eq(got, want, "netauto reads the same JSON from a file directly")
 
+    # 6b. scripts that fail: their stderr is shown; one that hangs is stopped, group and all
+    write(d, {"fail.py": ("#!/bin/sh\necho 'cannot reach the CMDB' >&2\nexit 3\n", 0o755),
+              "bad.py": ("#!/bin/sh\necho 'not json'\n", 0o755),
+              "hang.sh": ("#!/bin/sh\nsleep 29.4321 &\nsleep 29.4321\n", 0o755)})
+    _, err = netauto_view(d, ["fail.py"], expect_rc=2)
+    t.ok("exited with status 3; its stderr: cannot reach the CMDB" in err,
+         "a failing inventory script: exit 2 with its exit status and stderr", err)
+    _, err = netauto_view(d, ["bad.py"], expect_rc=2)
+    t.ok("its output is not a JSON mapping" in err, "a script printing junk: exit 2", err)
+    import time
+    t0 = time.monotonic()
+    _, err = netauto_view(d, ["hang.sh"], env={"NETAUTO_INVENTORY_SCRIPT_TIMEOUT": "1"},
+                          expect_rc=2)
+    left = subprocess.run(["pgrep", "-f", "sleep 29.4321"], capture_output=True, text=True).stdout
+    t.ok("did not finish within 1 s" in err and time.monotonic() - t0 < 15 and not left.strip(),
+         "a script that hangs is stopped at its deadline, with what it started", err + left)
+
     # 7. host lists
     d = case_dir("hostlist")
     compare("-i 'h1,h2:2222,10.0.0.1,' (a host list)", d, ["h1,h2:2222,10.0.0.1,"])
@@ -492,6 +509,10 @@ all:
              r1["vars"]["vault_snmp"] == "snmp-file-secret",
              "ANSIBLE_VAULT_PASSWORD_FILE works; the vaulted login and enable passwords become "
              "the host's password and secret", r1)
+        rc, out, err = run(WRAP + [NETAUTO, "inventory", "-i", "hosts.yml",
+                                   "--vault-password-file", "pwscript.sh", "--vault-id",
+                                   "default@pw1"], d)
+        t.ok(rc == 0 and "r1" in out, "an executable --vault-password-file is run", err)
         _, err = netauto_view(d, ["hosts.yml"], vault=["default@pw2", "lab@pw2"], expect_rc=2)
         t.ok("wrong Ansible Vault password" in err and "first-vault-pass" not in err,
              "a wrong vault password is a clear error (exit 2), naming the file", err)

@@ -127,6 +127,15 @@ with Sim(["--devices", str(N)]) as sim, Run() as r:
     res = r.netauto(["run", pb, "--list-hosts", "--limit", "sw[2-4]"] + base, env=env)
     t.ok(res.rc == 0 and "hosts (3):" in res.out and "      sw2\n      sw3\n      sw4\n" in res.out,
          "--list-hosts with --limit", res.diag())
+    if VAULT:
+        r.write("wrong-pass", "not-the-vault-password\n")
+        res = r.netauto(["run", pb, "-i", inv, "--vault-password-file", r.path("wrong-pass")],
+                        env=env)
+        t.ok(res.rc == 2 and "wrong Ansible Vault password" in res.err and
+             "not-the-vault-password" not in res.err + res.out,
+             "a wrong vault password: exit 2, a clear error", res.diag())
+    else:
+        t.skip("a wrong vault password", "ansible-vault is not installed")
     t.eq(logins(sim), before, "no device was contacted by the checks")
 
     # the rollout: batch 1 fine, batch 2 fails past the budget, batch 3 never starts
