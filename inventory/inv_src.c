@@ -223,7 +223,8 @@ static int load_static(na_inventory *inv, const char *path, na_err *err)
             goto done;
         }
         json_decref(root);
-        if (yerr.code == NA_E_USAGE) { /* a vault password is missing: say so */
+        if (na_err_isset(&yerr) && yerr.code != NA_E_YAML) {
+            /* valid YAML whose values failed (a !vault value, a tag): it is YAML, say why */
             rc = na_err_set(err, yerr.code, "%s", yerr.msg);
             goto done;
         }
