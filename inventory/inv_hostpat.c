@@ -205,8 +205,16 @@ static bool py_int(const char *s, long long *out)
     return true;
 }
 
-static int expand(const char *line, inv_strlist *out, int depth, char *why, size_t whycap)
+/* work: names formed so far for one pattern (ranges multiply: with an empty range inside, many
+ * names are formed and none kept, so the kept count alone does not bound the time) */
+static int expand(const char *line, inv_strlist *out, int depth, size_t *work, char *why,
+                  size_t whycap)
 {
+    if (++*work > 4 * (size_t)INV_MAX_RANGE) {
+        snprintf(why, whycap, "host pattern '%.60s' expands to more than %d names", line,
+                 4 * INV_MAX_RANGE);
+        return -1;
+    }
     const char *lb = strchr(line, '[');
     if (!lb)
         return inv_strlist_push(out, line, strlen(line), NULL) < 0
@@ -284,7 +292,7 @@ static int expand(const char *line, inv_strlist *out, int depth, char *why, size
         for (long long i = a; step > 0 && i <= b; i += step) {
             char name[4096];
             snprintf(name, sizeof name, "%s%c%s", parts[0], LETTERS[i], parts[2]);
-            if (expand(name, out, depth + 1, why, whycap) < 0)
+            if (expand(name, out, depth + 1, work, why, whycap) < 0)
                 goto done;
         }
         rc = 0;
@@ -311,7 +319,7 @@ static int expand(const char *line, inv_strlist *out, int depth, char *why, size
             snprintf(item, sizeof item, "%lld", i);
         char name[4096];
         snprintf(name, sizeof name, "%s%s%s", parts[0], item, parts[2]);
-        if (expand(name, out, depth + 1, why, whycap) < 0)
+        if (expand(name, out, depth + 1, work, why, whycap) < 0)
             goto done;
         if (out->n > INV_MAX_RANGE) {
             snprintf(why, whycap, "host range '%s' has more than %d hosts", line,
@@ -333,5 +341,6 @@ int inv_expand_hostpattern(const char *pattern, inv_strlist *hosts, long *port, 
         snprintf(host, sizeof host, "%s", pattern);
         *port = -1;
     }
-    return expand(host, hosts, 0, why, whycap);
+    size_t work = 0;
+    return expand(host, hosts, 0, &work, why, whycap);
 }

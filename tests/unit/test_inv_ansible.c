@@ -125,6 +125,9 @@ static void host_patterns(void **st)
         {"sw[c:a]", "host range must have begin <= end (in 'sw[c:a]')"},
         {"sw[1]", "host range must be begin:end or begin:end:step (in 'sw[1]')"},
         {"sw[1:99999999]", "host range 'sw[1:99999999]' has more than 100000 hosts"},
+        /* an empty range inside many: nothing kept, but the work is bounded all the same */
+        {"s[1:9][1:9][1:9][1:9][1:9][1:9][1:9][9:1]",
+         "host pattern 's1712758[9:1]' expands to more than 400000 names"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         inv_strlist l = {0};
