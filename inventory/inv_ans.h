@@ -93,7 +93,6 @@ typedef struct inv_ans {
     bool borrowed_keys;    /* keys are the caller's (na_inv_opts.avault_keys) */
     inv_strlist warnings;  /* connection variables netauto does not honour, ... */
     json_t *warned;        /* de-duplication of warnings */
-    const char *cur_file;  /* the source being parsed (for messages) */
     struct fvars *fv;      /* group_vars files during resolution (inv_avars.c) */
 } inv_ans;
 

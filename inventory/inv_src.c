@@ -396,7 +396,6 @@ int inv_ans_source(na_inventory *inv, const char *source, na_err *err)
     free(copy);
     if (rc < 0)
         return -1;
-    a->cur_file = source;
     return load_file(inv, source, err);
 }
 
