@@ -118,7 +118,7 @@ const char *na_ssh_default_algos(const char *category)
 
 /* ---- preferences ------------------------------------------------------------------------- */
 
-int ssh_algo_prepare(ssh_conn *c, na_err *err)
+int na_ssh_algo_prepare(na_ssh_conn *c, na_err *err)
 {
     pthread_once(&lists_once, init_lists);
     const char *user[ALG__COUNT] = {c->p->algos.kex, c->p->algos.host_keys, c->p->algos.ciphers,
@@ -160,7 +160,7 @@ int ssh_algo_prepare(ssh_conn *c, na_err *err)
     return 0;
 }
 
-int ssh_algo_apply(ssh_conn *c, na_err *err)
+int na_ssh_algo_apply(na_ssh_conn *c, na_err *err)
 {
     static const int methods[][2] = {
         [ALG_KEX] = {LIBSSH2_METHOD_KEX, -1},
@@ -174,13 +174,13 @@ int ssh_algo_apply(ssh_conn *c, na_err *err)
             if (rc)
                 return na_err_set(err, NA_E_ALGO, "%s: libssh2 refused the %s list '%s': %s",
                                   c->who, cat_label[cat], c->pref[cat],
-                                  ssh_last_error(c->sess));
+                                  na_ssh_last_error(c->sess));
         }
     }
     return 0;
 }
 
-void ssh_algo_record(ssh_conn *c)
+void na_ssh_algo_record(na_ssh_conn *c)
 {
     na_conn_info *in = &c->t.info;
     const char *v;
@@ -200,7 +200,7 @@ void ssh_algo_record(ssh_conn *c)
 
 /* ---- the server's KEXINIT ---------------------------------------------------------------- */
 
-void ssh_offer_free(ssh_offer *o)
+void na_ssh_offer_free(na_ssh_offer *o)
 {
     for (int cat = 0; cat < ALG__COUNT; cat++)
         for (int d = 0; d < 2; d++) {
@@ -215,9 +215,9 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void stop_sniffing(ssh_conn *c) { c->sniffing = false; }
+static void stop_sniffing(na_ssh_conn *c) { c->sniffing = false; }
 
-static void parse_kexinit(ssh_conn *c, const unsigned char *pl, size_t n)
+static void parse_kexinit(na_ssh_conn *c, const unsigned char *pl, size_t n)
 {
     /* byte 20, cookie[16], then name-lists: kex, host key, cipher c->s, cipher s->c, mac c->s,
      * mac s->c, compression c->s, compression s->c, languages... */
@@ -242,10 +242,10 @@ static void parse_kexinit(ssh_conn *c, const unsigned char *pl, size_t n)
     c->offer.parsed = true;
     return;
 bad:
-    ssh_offer_free(&c->offer);
+    na_ssh_offer_free(&c->offer);
 }
 
-void ssh_algo_sniff(ssh_conn *c, const void *data, size_t n)
+void na_ssh_algo_sniff(na_ssh_conn *c, const void *data, size_t n)
 {
     if (na_buf_append(&c->sniff, data, n, NULL, NULL) < 0) {
         stop_sniffing(c);
@@ -253,7 +253,7 @@ void ssh_algo_sniff(ssh_conn *c, const void *data, size_t n)
     }
     const unsigned char *b = (const unsigned char *)c->sniff.data;
     size_t len = c->sniff.len;
-    ssh_offer *o = &c->offer;
+    na_ssh_offer *o = &c->offer;
     /* Lines before the identification string are allowed (RFC 4253 4.2). */
     while (!o->kex_at) {
         const unsigned char *nl = memchr(b + o->scan, '\n', len - o->scan);
@@ -312,7 +312,7 @@ static bool intersects(const char *a, const char *b)
     return false;
 }
 
-int ssh_algo_explain(ssh_conn *c, na_err *err)
+int na_ssh_algo_explain(na_ssh_conn *c, na_err *err)
 {
     if (!c->offer.parsed)
         return na_err_set(err, NA_E_ALGO, "%s: no common SSH algorithm with the device "

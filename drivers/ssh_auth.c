@@ -15,7 +15,7 @@
 
 enum { M_KEY = 0, M_AGENT, M_PASSWORD, M_KBD, M_DONE };
 
-static bool offers(const ssh_auth *a, const char *method)
+static bool offers(const na_ssh_auth *a, const char *method)
 {
     size_t n = strlen(method);
     for (const char *p = a->offered; p && *p;) {
@@ -45,7 +45,7 @@ static void add(char *dst, size_t cap, const char *sep, const char *fmt, ...)
     va_end(ap);
 }
 
-static na_status success(ssh_conn *c, const char *method)
+static na_status success(na_ssh_conn *c, const char *method)
 {
     snprintf(c->t.info.auth_method, sizeof c->t.info.auth_method, "%s", method);
     NA_LOGD(c->who, "SSH authenticated as %s by %s", c->p->username, method);
@@ -54,16 +54,16 @@ static na_status success(ssh_conn *c, const char *method)
 
 /* A method's attempt ended with rc != 0 and != EAGAIN: connection-level failures end the whole
  * authentication; anything else means "try the next method". */
-static bool fatal(ssh_conn *c, int rc)
+static bool fatal(na_ssh_conn *c, int rc)
 {
     return c->peer_closed || c->wire_failed || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT ||
            rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_SOCKET_SEND ||
            rc == LIBSSH2_ERROR_ALLOC;
 }
 
-static na_status give_up(ssh_conn *c, na_err *err, bool closed)
+static na_status give_up(na_ssh_conn *c, na_err *err, bool closed)
 {
-    ssh_auth *a = &c->auth;
+    na_ssh_auth *a = &c->auth;
     char what[512];
     if (a->tried[0])
         snprintf(what, sizeof what, "tried %s", a->tried);
@@ -83,7 +83,7 @@ static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(kbd_answer)
     (void)name_len;
     (void)instruction;
     (void)instruction_len;
-    ssh_conn *c = *abstract;
+    na_ssh_conn *c = *abstract;
     c->auth.kbd_rounds++;
     for (int i = 0; i < num_prompts; i++) {
         /* echoed prompts ask for something visible (a user name); hidden ones for the password.
@@ -102,9 +102,9 @@ static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(kbd_answer)
     }
 }
 
-na_status ssh_auth_step(ssh_conn *c, na_err *err)
+na_status na_ssh_auth_step(na_ssh_conn *c, na_err *err)
 {
-    ssh_auth *a = &c->auth;
+    na_ssh_auth *a = &c->auth;
     const char *user = c->p->username;
     unsigned ulen = (unsigned)strlen(user);
     if (!a->listed) {
@@ -113,9 +113,9 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
             if (libssh2_userauth_authenticated(c->sess))
                 return success(c, "none");
             int rc = libssh2_session_last_errno(c->sess);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return NA_AGAIN;
-            ssh_fail(c, rc, "SSH authentication", err);
+            na_ssh_fail(c, rc, "SSH authentication", err);
             return NA_ERROR;
         }
         a->offered = strdup(list);
@@ -133,7 +133,7 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
             }
             rc = libssh2_userauth_publickey_fromfile_ex(c->sess, user, ulen, NULL,
                                                         c->p->key_file, c->p->key_passphrase);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return NA_AGAIN;
             if (!rc)
                 return success(c, "publickey");
@@ -145,7 +145,7 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
                     "unreadable, wrong passphrase or unsupported format)", c->p->key_file);
             else if (rc != LIBSSH2_ERROR_AUTHENTICATION_FAILED)
                 add(a->notes, sizeof a->notes, "; ", "key file %s: %s", c->p->key_file,
-                    ssh_last_error(c->sess));
+                    na_ssh_last_error(c->sess));
             a->step++;
             continue;
         case M_AGENT:
@@ -173,7 +173,7 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
             }
             while (a->ident) {
                 rc = libssh2_agent_userauth(a->agent, user, a->ident);
-                if (ssh_again(rc))
+                if (na_ssh_again(rc))
                     return NA_AGAIN;
                 if (!rc)
                     return success(c, "agent");
@@ -202,7 +202,7 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
             }
             rc = libssh2_userauth_password_ex(c->sess, user, ulen, c->p->password,
                                               (unsigned)strlen(c->p->password), NULL);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return NA_AGAIN;
             if (!rc)
                 return success(c, "password");
@@ -222,7 +222,7 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
                 continue;
             }
             rc = libssh2_userauth_keyboard_interactive_ex(c->sess, user, ulen, kbd_answer);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return NA_AGAIN;
             if (!rc)
                 return success(c, "keyboard-interactive");
@@ -237,9 +237,9 @@ na_status ssh_auth_step(ssh_conn *c, na_err *err)
     }
 }
 
-void ssh_auth_free(ssh_conn *c)
+void na_ssh_auth_free(na_ssh_conn *c)
 {
-    ssh_auth *a = &c->auth;
+    na_ssh_auth *a = &c->auth;
     if (a->agent) {
         libssh2_agent_disconnect(a->agent);
         libssh2_agent_free(a->agent);

@@ -109,7 +109,7 @@ static int key_bits(int type, const char **name)
     }
 }
 
-static int known_hosts_path(const ssh_conn *c, char *out, size_t cap, na_err *err)
+static int known_hosts_path(const na_ssh_conn *c, char *out, size_t cap, na_err *err)
 {
     if (c->p->known_hosts && *c->p->known_hosts) {
         snprintf(out, cap, "%s", c->p->known_hosts);
@@ -260,7 +260,7 @@ static int kh_index(kh_cache *k, size_t size)
 }
 
 /* Make the cache hold `path` as it is now. Called with kh_lock held. */
-static int kh_refresh(const ssh_conn *c, const char *path, na_err *err)
+static int kh_refresh(const na_ssh_conn *c, const char *path, na_err *err)
 {
     struct stat st;
     if (stat(path, &st) < 0) {
@@ -328,7 +328,7 @@ static int size_cmp(const void *x, const void *y)
 }
 
 /* Feed one cached line to libssh2 (it wants the text; lines are not NUL-terminated). */
-static void feed(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, size_t li,
+static void feed(const na_ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, size_t li,
                  const char *b64, bool *revoked, int *skipped)
 {
     char stack[1024], *line = stack;
@@ -350,7 +350,7 @@ static void feed(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, si
 
 /* Load into kh the lines of the file that can match `hoststr`. A missing file is an empty one.
  * *revoked is set when an @revoked line names the presented key (b64). */
-static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *hoststr,
+static int load(const na_ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *hoststr,
                 const char *b64, bool *revoked, na_err *err)
 {
     pthread_mutex_lock(&kh_lock);
@@ -392,7 +392,7 @@ static int load(const ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, con
 }
 
 /* Append one line, creating the directory (0700) and file (0600) if needed. */
-static int append_line(const ssh_conn *c, const char *path, const char *line, size_t len,
+static int append_line(const na_ssh_conn *c, const char *path, const char *line, size_t len,
                        na_err *err)
 {
     char dir[1024];
@@ -442,7 +442,7 @@ static int append_line(const ssh_conn *c, const char *path, const char *line, si
     return 0;
 }
 
-static int record(ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *hoststr,
+static int record(na_ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const char *hoststr,
                   const char *key, size_t len, int bits, na_err *err)
 {
     struct libssh2_knownhost *entry = NULL;
@@ -451,13 +451,13 @@ static int record(ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const c
                                LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | bits,
                                &entry))
         return na_err_set(err, NA_E_INTERNAL, "%s: cannot add the host key: %s", c->who,
-                          ssh_last_error(c->sess));
+                          na_ssh_last_error(c->sess));
     char line[1100];
     size_t outlen = 0;
     if (libssh2_knownhost_writeline(kh, entry, line, sizeof line, &outlen,
                                     LIBSSH2_KNOWNHOST_FILE_OPENSSH))
         return na_err_set(err, NA_E_INTERNAL, "%s: cannot format the known_hosts line: %s",
-                          c->who, ssh_last_error(c->sess));
+                          c->who, na_ssh_last_error(c->sess));
     char tag[1400];
     snprintf(tag, sizeof tag, "rec %s %s %.*s", path, c->t.info.host_key_fp, (int)outlen, line);
     if (!first_time(tag))
@@ -469,7 +469,7 @@ static int record(ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path, const c
     return 0;
 }
 
-int ssh_hostkey_check(ssh_conn *c, na_err *err)
+int na_ssh_hostkey_check(na_ssh_conn *c, na_err *err)
 {
     size_t len = 0;
     int type = 0;
@@ -585,7 +585,7 @@ int ssh_hostkey_check(ssh_conn *c, na_err *err)
         break;
     default:
         na_err_set(err, NA_E_INTERNAL, "%s: known_hosts check failed: %s", c->who,
-                   ssh_last_error(c->sess));
+                   na_ssh_last_error(c->sess));
     }
 out:
     libssh2_knownhost_free(kh);

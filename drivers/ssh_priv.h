@@ -19,16 +19,16 @@
 enum { ALG_KEX = 0, ALG_HOSTKEY, ALG_CIPHER, ALG_MAC, ALG__COUNT };
 
 /* What the server's KEXINIT offered (parsed from the bytes seen by our recv callback). */
-typedef struct ssh_offer {
+typedef struct na_ssh_offer {
     bool parsed;
     size_t scan;               /* sniffed bytes already searched for the banner line */
     size_t kex_at;             /* offset just after the banner line (0 = not seen yet) */
     char *list[ALG__COUNT][2]; /* [category][0: client->server, 1: server->client]; kex and host
                                   key use [0] only. malloc'd, NULL if not parsed */
-} ssh_offer;
+} na_ssh_offer;
 
 /* Authentication progress (ssh_auth.c). */
-typedef struct ssh_auth {
+typedef struct na_ssh_auth {
     int step;             /* index into the method sequence */
     bool listed;          /* userauth_list done */
     char *offered;        /* methods the server allows (malloc'd) */
@@ -38,7 +38,7 @@ typedef struct ssh_auth {
     struct libssh2_agent_publickey *ident;
     int agent_keys;
     int kbd_rounds;
-} ssh_auth;
+} na_ssh_auth;
 
 enum {
     S_INIT = 0,
@@ -63,9 +63,9 @@ enum {
 #define WIRE_HARD_MAX ((size_t)4 << 20)
 #define MAX_ZOMBIES 16
 
-typedef struct ssh_conn ssh_conn;
-struct ssh_conn {
-    na_transport t;             /* first member: an na_transport * is an ssh_conn * */
+typedef struct na_ssh_conn na_ssh_conn;
+struct na_ssh_conn {
+    na_transport t;             /* first member: an na_transport * is an na_ssh_conn * */
     const na_conn_params *p;    /* borrowed */
     char who[96];               /* name used in messages: "sw1" */
     bool is_jump;               /* serves as a jump host: never opens a shell */
@@ -75,7 +75,7 @@ struct ssh_conn {
     na_tcp *tcp;
     int sock;                   /* owned socket (direct connections), -1 otherwise */
     int io_fd;                  /* the socket libssh2 was given (ours, or the first hop's) */
-    ssh_conn *jump;             /* owned transport to the jump host, NULL = direct */
+    na_ssh_conn *jump;             /* owned transport to the jump host, NULL = direct */
     LIBSSH2_CHANNEL *tunnel;    /* direct-tcpip channel on jump->sess (freed with it) */
     LIBSSH2_SESSION *sess;
     LIBSSH2_CHANNEL *shell;
@@ -84,8 +84,8 @@ struct ssh_conn {
     char *pref[ALG__COUNT];     /* effective preference lists (malloc'd) */
     na_buf sniff;               /* first bytes from the server, until its KEXINIT is parsed */
     bool sniffing;
-    ssh_offer offer;
-    ssh_auth auth;
+    na_ssh_offer offer;
+    na_ssh_auth auth;
     bool peer_closed;           /* the server closed the TCP connection / tunnel */
     bool wire_failed;           /* sending failed (connection reset) */
     int wire_errno;
@@ -97,10 +97,10 @@ struct ssh_conn {
     int nzombie;
 };
 
-static inline ssh_conn *ssh_of(na_transport *t) { return (ssh_conn *)t; }
+static inline na_ssh_conn *na_ssh_of(na_transport *t) { return (na_ssh_conn *)t; }
 
 /* The socket everything of c goes through: its own, or the first hop's. */
-static inline int root_fd(const ssh_conn *c)
+static inline int root_fd(const na_ssh_conn *c)
 {
     while (c->jump)
         c = c->jump;
@@ -109,53 +109,53 @@ static inline int root_fd(const ssh_conn *c)
 
 /* ssh_io.c */
 /* libssh2's last error as text ("" if none). */
-const char *ssh_last_error(LIBSSH2_SESSION *s);
-/* The session's send/recv callbacks (abstract = the ssh_conn). */
-LIBSSH2_SEND_FUNC(ssh_cb_send);
-LIBSSH2_RECV_FUNC(ssh_cb_recv);
+const char *na_ssh_last_error(LIBSSH2_SESSION *s);
+/* The session's send/recv callbacks (abstract = the na_ssh_conn). */
+LIBSSH2_SEND_FUNC(na_ssh_cb_send);
+LIBSSH2_RECV_FUNC(na_ssh_cb_recv);
 /* Push queued wire bytes (whole chain through jump hosts). 0, or -1 + err when the connection
  * failed. */
-int ssh_pump(ssh_conn *c, na_err *err);
+int na_ssh_pump(na_ssh_conn *c, na_err *err);
 /* May more data be handed to libssh2 now (queued wire bytes under WIRE_SOFT_MAX)? */
-bool ssh_can_send(const ssh_conn *c);
+bool na_ssh_can_send(const na_ssh_conn *c);
 /* Finish closing abandoned channels (non-blocking) / hand one over to be finished later. */
-void ssh_reap(ssh_conn *c);
-void ssh_zombie(ssh_conn *c, LIBSSH2_CHANNEL *ch);
+void na_ssh_reap(na_ssh_conn *c);
+void na_ssh_zombie(na_ssh_conn *c, LIBSSH2_CHANNEL *ch);
 
 /* ssh.c */
 /* EAGAIN from a libssh2 call: nothing to do but wait (want() is derived from the session). */
-static inline bool ssh_again(int rc) { return rc == LIBSSH2_ERROR_EAGAIN; }
+static inline bool na_ssh_again(int rc) { return rc == LIBSSH2_ERROR_EAGAIN; }
 /* Record a libssh2 failure of `what` in err (code chosen from rc and the connection state). */
-int ssh_fail(ssh_conn *c, int rc, const char *what, na_err *err);
+int na_ssh_fail(na_ssh_conn *c, int rc, const char *what, na_err *err);
 
 /* ssh_algo.c */
 /* Validate params->algos and build c->pref (defaults where not given). */
-int ssh_algo_prepare(ssh_conn *c, na_err *err);
+int na_ssh_algo_prepare(na_ssh_conn *c, na_err *err);
 /* Apply c->pref to the session. */
-int ssh_algo_apply(ssh_conn *c, na_err *err);
+int na_ssh_algo_apply(na_ssh_conn *c, na_err *err);
 /* Feed bytes received during negotiation; parses the server's KEXINIT when complete. */
-void ssh_algo_sniff(ssh_conn *c, const void *data, size_t n);
+void na_ssh_algo_sniff(na_ssh_conn *c, const void *data, size_t n);
 /* The handshake failed with LIBSSH2_ERROR_KEX_FAILURE: explain which category has nothing in
  * common and how to opt in (NA_E_ALGO). */
-int ssh_algo_explain(ssh_conn *c, na_err *err);
+int na_ssh_algo_explain(na_ssh_conn *c, na_err *err);
 /* Fill info.kex, host_key_type, cipher_cs/sc, mac_cs/sc, server_banner after the handshake. */
-void ssh_algo_record(ssh_conn *c);
-void ssh_offer_free(ssh_offer *o);
+void na_ssh_algo_record(na_ssh_conn *c);
+void na_ssh_offer_free(na_ssh_offer *o);
 
 /* ssh_hostkey.c: check the presented host key against the policy; fills info.host_key_*. */
-int ssh_hostkey_check(ssh_conn *c, na_err *err);
+int na_ssh_hostkey_check(na_ssh_conn *c, na_err *err);
 
 /* ssh_auth.c: NA_OK authenticated, NA_AGAIN, NA_ERROR (NA_E_AUTH ...). */
-na_status ssh_auth_step(ssh_conn *c, na_err *err);
-void ssh_auth_free(ssh_conn *c);
+na_status na_ssh_auth_step(na_ssh_conn *c, na_err *err);
+void na_ssh_auth_free(na_ssh_conn *c);
 
 /* ssh_exec.c: open a session channel on c and exec cmd. Resumable: *ch = NULL and *stage = 0
  * at first; NA_OK once the command runs (*ch is then the caller's to close and free). */
-na_status ssh_exec_begin(ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
-                         na_err *err);
+na_status na_ssh_exec_begin(na_ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
+                            na_err *err);
 
 /* ssh_exec.c / ssh_scp.c: the transport is open (ready) and usable for new channels. */
-int ssh_usable(na_transport *t, const char *what, na_err *err);
-int ssh_timeout_of(ssh_conn *c, int timeout_ms);
+int na_ssh_usable(na_transport *t, const char *what, na_err *err);
+int na_ssh_timeout_of(na_ssh_conn *c, int timeout_ms);
 
 #endif
