@@ -28,7 +28,21 @@ static const na_transport_ops ssh_ops;
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_rc;
-static void lib_init(void) { lib_rc = libssh2_init(0); }
+static void lib_init(void)
+{
+    /* the library found at run time must be at least the one compiled against (a program
+     * linked to the system's 1.10 by mistake would lack rsa-sha2 and strict key exchange) */
+    lib_rc = libssh2_version(LIBSSH2_VERSION_NUM) ? libssh2_init(0) : -1;
+}
+
+static int lib_failed(na_err *err)
+{
+    if (lib_rc == -1)
+        return na_err_set(err, NA_E_INTERNAL, "netauto was built with libssh2 %s but runs with "
+                          "libssh2 %s; rebuild it (make clean; make)", LIBSSH2_VERSION,
+                          libssh2_version(0));
+    return na_err_set(err, NA_E_INTERNAL, "libssh2_init failed (%d)", lib_rc);
+}
 
 bool na_is_ssh(const na_transport *t) { return t && t->ops == &ssh_ops; }
 
@@ -123,8 +137,10 @@ static int session_create(na_ssh_conn *c, na_err *err)
         return na_err_set(err, NA_E_NOMEM, "%s: cannot create an SSH session (out of memory)",
                           c->who);
     libssh2_session_set_blocking(c->sess, 0);
-    libssh2_session_callback_set(c->sess, LIBSSH2_CALLBACK_SEND, (void *)na_ssh_cb_send);
-    libssh2_session_callback_set(c->sess, LIBSSH2_CALLBACK_RECV, (void *)na_ssh_cb_recv);
+    libssh2_session_callback_set2(c->sess, LIBSSH2_CALLBACK_SEND,
+                                  (libssh2_cb_generic *)na_ssh_cb_send);
+    libssh2_session_callback_set2(c->sess, LIBSSH2_CALLBACK_RECV,
+                                  (libssh2_cb_generic *)na_ssh_cb_recv);
     if (na_ssh_algo_apply(c, err) < 0)
         return -1;
     na_buf_init(&c->sniff, SNIFF_MAX);
@@ -137,11 +153,12 @@ static na_status handshake_failed(na_ssh_conn *c, int rc, na_err *err)
     int port = c->p->port > 0 ? c->p->port : 22;
     if (rc == LIBSSH2_ERROR_KEX_FAILURE) {
         na_ssh_algo_explain(c, err);
-    } else if (!c->banner_seen && (c->peer_closed || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)) {
+    } else if (!c->banner_seen && !c->sniff.len &&
+               (c->peer_closed || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)) {
         na_err_set(err, NA_E_CLOSED, "%s: the device closed the connection before sending an "
                    "SSH banner (SSH server not ready, too many connections, or not an SSH "
                    "port?)", c->who);
-    } else if (!c->banner_seen && rc == LIBSSH2_ERROR_BANNER_RECV) {
+    } else if (!c->banner_seen && (c->sniff.len || rc == LIBSSH2_ERROR_BANNER_RECV)) {
         char seen[64];
         size_t k = 0;
         for (size_t i = 0; i < c->sniff.len && k + 1 < sizeof seen; i++) {
@@ -172,7 +189,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
     na_ssh_conn *c = na_ssh_of(t);
     pthread_once(&lib_once, lib_init);
     if (lib_rc != 0)
-        return na_err_set(err, NA_E_INTERNAL, "libssh2_init failed (%d)", lib_rc), NA_ERROR;
+        return lib_failed(err), NA_ERROR;
     if (c->state > S_INIT && c->state < S_READY)
         na_ssh_pump(c, NULL); /* a failure is reported by the step below, via the callbacks */
     for (;;) {
@@ -636,6 +653,7 @@ static void conn_free(na_ssh_conn *c)
     na_ssh_offer_free(&c->offer);
     for (int i = 0; i < ALG__COUNT; i++)
         free(c->pref[i]);
+    na_ssh_res_free(&c->res);
     free(c);
 }
 
@@ -656,15 +674,12 @@ static const na_transport_ops ssh_ops = {
 
 /* ---- construction ------------------------------------------------------------------------ */
 
-static na_ssh_conn *conn_new(const na_conn_params *p, bool is_jump, int depth, na_err *err)
+static na_ssh_conn *conn_new(const na_conn_params *given, bool is_jump, int depth, na_err *err)
 {
-    const char *label = p && p->name && *p->name ? p->name : p && p->host ? p->host : "device";
-    if (!p || !p->host || !*p->host) {
+    const na_conn_params *g = given;
+    const char *label = g && g->name && *g->name ? g->name : g && g->host ? g->host : "device";
+    if (!g || !g->host || !*g->host) {
         na_err_set(err, NA_E_BADADDR, "%s: no host address given", label);
-        return NULL;
-    }
-    if (!p->username || !*p->username) {
-        na_err_set(err, NA_E_CONFIG, "%s: no username given for SSH", label);
         return NULL;
     }
     if (depth > MAX_JUMP_DEPTH) {
@@ -678,8 +693,6 @@ static na_ssh_conn *conn_new(const na_conn_params *p, bool is_jump, int depth, n
         return NULL;
     }
     c->t.ops = &ssh_ops;
-    c->t.params = p;
-    c->p = p;
     snprintf(c->who, sizeof c->who, "%s", label);
     c->is_jump = is_jump;
     c->sock = -1;
@@ -689,6 +702,19 @@ static na_ssh_conn *conn_new(const na_conn_params *p, bool is_jump, int depth, n
     na_buf_init(&c->wire, WIRE_HARD_MAX);
     na_buf_init(&c->outq, OUTQ_MAX);
     na_buf_init(&c->sniff, SNIFF_MAX);
+    /* inventory, then ssh_config, then defaults */
+    c->p = &c->res.p;
+    c->t.params = c->p;
+    if (na_ssh_resolve(c, g, err) < 0) {
+        conn_free(c);
+        return NULL;
+    }
+    const na_conn_params *p = c->p;
+    if (!p->username || !*p->username) {
+        na_err_set(err, NA_E_CONFIG, "%s: no username given for SSH", label);
+        conn_free(c);
+        return NULL;
+    }
     na_secret_register(p->password);
     na_secret_register(p->key_passphrase);
     if (na_ssh_algo_prepare(c, err) < 0) {
@@ -710,7 +736,7 @@ na_transport *na_ssh_new(const na_conn_params *p, na_err *err)
 {
     pthread_once(&lib_once, lib_init);
     if (lib_rc != 0) {
-        na_err_set(err, NA_E_INTERNAL, "libssh2_init failed (%d)", lib_rc);
+        lib_failed(err);
         return NULL;
     }
     na_ssh_conn *c = conn_new(p, false, 0, err);

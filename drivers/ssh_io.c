@@ -5,7 +5,10 @@
  * abandoned while closing. Not the set-up state machine (ssh.c). */
 #include "ssh_priv.h"
 
+#include "clock.h"
+
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -88,8 +91,23 @@ static ssize_t other_send(libssh2_socket_t fd, const void *buf, size_t len, int 
     return n < 0 ? -errno : n;
 }
 
-static ssize_t other_recv(libssh2_socket_t fd, void *buf, size_t len, int flags)
+static ssize_t other_recv(na_ssh_conn *c, libssh2_socket_t fd, void *buf, size_t len, int flags)
 {
+    /* ssh-agent's answers: it is a local process, but a stuck one must not hang us (libssh2's
+     * agent client reads its socket blocking): wait for the data with the auth step's deadline */
+    int64_t dl = c->auth.agent_deadline_ms;
+    if (dl > 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int64_t left = dl - na_now_ms();
+        int r;
+        do
+            r = poll(&p, 1, left > 0 ? (int)left : 0);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
+            c->auth.agent_stuck = true;
+            return -ETIMEDOUT;
+        }
+    }
     ssize_t n = recv(fd, buf, len, flags);
     return n < 0 ? -errno : n;
 }
@@ -145,7 +163,7 @@ LIBSSH2_RECV_FUNC(na_ssh_cb_recv)
 {
     na_ssh_conn *c = *abstract;
     if (socket != c->io_fd)
-        return other_recv(socket, buffer, length, flags);
+        return other_recv(c, socket, buffer, length, flags);
     if (c->dead)
         return -ECONNRESET;
     ssize_t n;

@@ -1,7 +1,8 @@
 /* ssh_priv.h — internals shared by the SSH transport's files (ssh.c: transport and set-up state
- * machine; ssh_io.c: socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c:
- * known_hosts; ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis;
- * ssh_exec.c, ssh_scp.c: exec and SCP).
+ * machine; ssh_resolve.c: the parameters in effect (inventory, ssh_config, defaults); ssh_io.c:
+ * socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c: known_hosts policy;
+ * ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis; ssh_exec.c,
+ * ssh_scp.c: exec and SCP).
  * Not a public header: other layers use transport.h and ssh.h. */
 #ifndef NA_SSH_PRIV_H
 #define NA_SSH_PRIV_H
@@ -12,6 +13,11 @@
 #include "transport.h"
 
 #include <libssh2.h>
+
+/* rsa-sha2-256/512 host and user keys, strict key exchange (Terrapin), AES-GCM: 1.11 */
+#if LIBSSH2_VERSION_NUM < 0x010b00
+#error "netauto needs libssh2 >= 1.11 (scripts/install-deps.sh builds it on Debian 12)"
+#endif
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,18 +33,61 @@ typedef struct na_ssh_offer {
                                   key use [0] only. malloc'd, NULL if not parsed */
 } na_ssh_offer;
 
+typedef struct na_ssh_conn na_ssh_conn;
+
 /* Authentication progress (ssh_auth.c). */
 typedef struct na_ssh_auth {
     int step;             /* index into the method sequence */
     bool listed;          /* userauth_list done */
     char *offered;        /* methods the server allows (malloc'd) */
     char tried[192];      /* "publickey, password" */
-    char notes[256];      /* why a method could not be used ("key file ...: wrong passphrase") */
+    char notes[400];      /* why a method could not be used ("key file ...: wrong passphrase") */
     LIBSSH2_AGENT *agent;
-    struct libssh2_agent_publickey *ident;
-    int agent_keys;
+    struct libssh2_agent_publickey *order[64]; /* agent keys to offer, in order */
+    int norder, next;     /* keys in order[], the next one to offer */
+    int agent_keys;       /* agent keys offered */
+    bool *via_agent;      /* per identity file: its key is in the agent (offered there) */
+    size_t id;            /* next identity file to try */
+    bool offering;        /* ... being offered (libssh2 call in progress) */
+    int file_keys;        /* identity files offered */
     int kbd_rounds;
+    int64_t agent_deadline_ms; /* for answers from ssh-agent (a local socket, see ssh_io.c) */
+    bool agent_stuck;     /* ssh-agent did not answer by then */
 } na_ssh_auth;
+
+/* ---- the parameters in effect (ssh_resolve.c) ----------------------------------------------
+ * The caller's na_conn_params completed, when p->ssh_config is set, from the OpenSSH client
+ * configuration and OpenSSH's defaults ("inventory, then ssh_config, then defaults"). */
+#define NA_SSH_MAX_IDS 32
+#define NA_SSH_MAX_KH 16
+#define NA_SSH_MAX_HOPS 8
+
+typedef struct na_ssh_res {
+    na_conn_params p;           /* what the transport uses (c->p and t.params point here) */
+    bool openssh;               /* ssh_config set: OpenSSH's habits apply */
+    const char *ids[NA_SSH_MAX_IDS]; /* private key files to offer, in order */
+    bool id_configured[NA_SSH_MAX_IDS]; /* named by the inventory or ssh_config (else one of
+                                           OpenSSH's default ~/.ssh/id_* files) */
+    size_t nids;
+    bool identities_only;       /* IdentitiesOnly: agent keys only if they are one of ids */
+    bool agent;                 /* ask ssh-agent */
+    bool agent_asked;           /* use_agent: true or IdentityAgent: failing to reach it is news */
+    const char *agent_sock;     /* IdentityAgent path, NULL = $SSH_AUTH_SOCK */
+    const char *kh[NA_SSH_MAX_KH]; /* known_hosts files: the user's first ([0] gets new keys
+                                      under accept-new), then the global ones */
+    size_t nkh, nkh_user;
+    const char *kh_host;        /* the name known_hosts is searched for (HostKeyAlias or host) */
+    char cfg_where[ALG__COUNT][320]; /* "ssh_config FILE:LINE" of an algorithm list, or "" */
+    char **owned;               /* strings allocated for the above */
+    size_t nowned, capowned;
+    na_conn_params *hops;       /* ProxyJump hops built from ssh_config (owned) */
+    size_t nhops;
+} na_ssh_res;
+
+/* Fill c->res from params (reading ssh_config when asked). 0, or -1 + err (NA_E_CONFIG: a bad
+ * ssh_config, ProxyCommand, an unknown %token). */
+int na_ssh_resolve(na_ssh_conn *c, const na_conn_params *params, na_err *err);
+void na_ssh_res_free(na_ssh_res *r);
 
 enum {
     S_INIT = 0,
@@ -63,10 +112,10 @@ enum {
 #define WIRE_HARD_MAX ((size_t)4 << 20)
 #define MAX_ZOMBIES 16
 
-typedef struct na_ssh_conn na_ssh_conn;
 struct na_ssh_conn {
     na_transport t;             /* first member: an na_transport * is an na_ssh_conn * */
-    const na_conn_params *p;    /* borrowed */
+    const na_conn_params *p;    /* the parameters in effect: &res.p */
+    na_ssh_res res;
     char who[96];               /* name used in messages: "sw1" */
     bool is_jump;               /* serves as a jump host: never opens a shell */
     int state;
@@ -144,6 +193,22 @@ void na_ssh_offer_free(na_ssh_offer *o);
 
 /* ssh_hostkey.c: check the presented host key against the policy; fills info.host_key_*. */
 int na_ssh_hostkey_check(na_ssh_conn *c, na_err *err);
+/* Key types ("ssh-rsa", "ssh-ed25519") known_hosts records for c's host, up to max (0 when
+ * none, or with host_key_policy off). */
+int na_ssh_hostkey_types(na_ssh_conn *c, char types[][64], int max);
+
+/* ssh_keyfile.c: what a private key file is, without decrypting it. */
+typedef struct na_ssh_keyinfo {
+    bool known_format;          /* OpenSSH or PEM private key */
+    bool encrypted;             /* protected by a passphrase */
+    char type[64];              /* "ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "" */
+    unsigned char blob[2048];   /* the public key (from PATH.pub or the OpenSSH header) */
+    size_t blob_len;            /* 0 = not known */
+    char fp[96];                /* its SHA256 fingerprint, "" when not known */
+    int err_no;                 /* why the file could not be read */
+} na_ssh_keyinfo;
+/* 0, or -1 with k->err_no when the file cannot be read. */
+int na_ssh_keyfile_info(const char *path, na_ssh_keyinfo *k);
 
 /* ssh_auth.c: NA_OK authenticated, NA_AGAIN, NA_ERROR (NA_E_AUTH ...). */
 na_status na_ssh_auth_step(na_ssh_conn *c, na_err *err);
