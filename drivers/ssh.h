@@ -123,6 +123,11 @@ na_status na_ssh_get(na_transport *t, const char *remote_path, const na_ssh_get_
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
+/* Read an na_conn_params.ssh_config value early (a path, NA_SSH_CONFIG_DEFAULT or "none") so a
+ * syntax error surfaces before any connection: 0, or -1 + err "ssh_config FILE:LINE: ..."
+ * (NA_E_CONFIG). The file is cached for the transports made later. */
+int na_ssh_check_config(const char *ssh_config, na_err *err);
+
 /* netauto's secure default preference list for one category ("kex", "host_keys", "ciphers",
  * "macs"), as offered to servers: static string, NULL for an unknown category. */
 const char *na_ssh_default_algos(const char *category);

@@ -5,6 +5,7 @@
  * /etc/ssh/ssh_known_hosts(2). ProxyJump hops become jump-host parameters of their own (each
  * resolved again for its own name when its transport is created). Without ssh_config the
  * caller's values are used as they are. Not the connection itself (ssh.c). */
+#include "ssh.h"
 #include "ssh_config.h"
 #include "ssh_priv.h"
 
@@ -228,6 +229,17 @@ static bool exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+int na_ssh_check_config(const char *ssh_config, na_err *err)
+{
+    if (!ssh_config || !strcasecmp(ssh_config, "none"))
+        return 0;
+    if (strcmp(ssh_config, NA_SSH_CONFIG_DEFAULT))
+        return na_ssh_config_check(ssh_config, true, NULL, err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.ssh/config", home_dir());
+    return na_ssh_config_check(path, false, NULL, err);
 }
 
 int na_ssh_resolve(na_ssh_conn *c, const na_conn_params *given, na_err *err)
