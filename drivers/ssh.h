@@ -13,9 +13,9 @@
  *
  * File transfer speaks the SCP protocol (what network devices offer: "scp -t" / "scp -f" on the
  * device) over an ordinary exec channel rather than through libssh2_scp_send64/scp_recv2: in
- * libssh2 1.10 those spin in a busy loop on their error path in non-blocking mode, replace the
- * device's own error text ("scp: /x: Permission denied") with "failed to send file", and keep
- * their set-up state per session so only one transfer could start at a time.
+ * libssh2 (1.10, still in 1.11) those spin in a busy loop on their error path in non-blocking
+ * mode, replace the device's own error text ("scp: /x: Permission denied") with "failed to send
+ * file", and keep their set-up state per session so only one transfer could start at a time.
  */
 #ifndef NA_SSH_H
 #define NA_SSH_H

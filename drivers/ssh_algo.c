@@ -434,6 +434,39 @@ static bool intersects(const char *a, const char *b)
     return false;
 }
 
+/* When everything in `names` is a legacy algorithm netauto leaves out on purpose: why, in words
+ * (which side lacks what). NULL otherwise. */
+static const char *legacy_only(const char *names)
+{
+    static const struct { const char *pat, *why; } legacy[] = {
+        {"*-sha1", "SHA-1"}, {"diffie-hellman-group1-*", "SHA-1"}, {"ssh-rsa", "SHA-1"},
+        {"ssh-dss", "DSA"}, {"*-cbc", "CBC"}, {"*cbc@*", "CBC"}, {"arcfour*", "RC4"},
+        {"hmac-sha1*", "SHA-1"}, {"hmac-md5*", "MD5"}, {"hmac-ripemd160*", "RIPEMD-160"},
+    };
+    const char *p = names, *name, *kind = NULL;
+    size_t k;
+    while ((k = next_name(&p, &name)) > 0) {
+        char nm[128];
+        if (k >= sizeof nm)
+            return NULL;
+        memcpy(nm, name, k);
+        nm[k] = '\0';
+        const char *hit = NULL;
+        for (size_t i = 0; i < sizeof legacy / sizeof *legacy && !hit; i++)
+            if (!fnmatch(legacy[i].pat, nm, 0))
+                hit = legacy[i].why;
+        if (!hit)
+            return NULL;
+        kind = hit;
+    }
+    if (!kind)
+        return NULL;
+    static __thread char buf[160];
+    snprintf(buf, sizeof buf, "the device has only legacy algorithms (%s) here, which netauto "
+             "leaves out unless asked per host", kind);
+    return buf;
+}
+
 int na_ssh_algo_explain(na_ssh_conn *c, na_err *err)
 {
     if (!c->offer.parsed)
@@ -450,6 +483,12 @@ int na_ssh_algo_explain(na_ssh_conn *c, na_err *err)
             char all[256], usable[256];
             pick(offer, NULL, all, sizeof all);
             pick(offer, supported[cat], usable, sizeof usable);
+            char where[360], why[320] = "";
+            origin(c, cat, where, sizeof where);
+            if (c->res.cfg_where[cat][0]) /* the list netauto offered was the file's */
+                snprintf(why, sizeof why, "; netauto offered only %s's list", where);
+            else if (legacy_only(usable))
+                snprintf(why, sizeof why, "; %s", legacy_only(usable));
             if (!usable[0])
                 return na_err_set(err, NA_E_ALGO, "%s: no common %s algorithm; the device "
                                   "offers %s, none of which this build of netauto (libssh2 "
@@ -457,9 +496,9 @@ int na_ssh_algo_explain(na_ssh_conn *c, na_err *err)
                                   all[0] ? all : "nothing", LIBSSH2_VERSION);
             return na_err_set(err, NA_E_ALGO, "%s: no common %s algorithm; the device offers "
                               "%s — add %s to ssh_algorithms.%s in the inventory to allow it "
-                              "(e.g. %s: \"+%.*s\")", c->who, cat_label[cat], all,
+                              "(e.g. %s: \"+%.*s\")%s", c->who, cat_label[cat], all,
                               strchr(usable, ',') ? "one of them" : "it", cat_key[cat],
-                              cat_key[cat], (int)strcspn(usable, ","), usable);
+                              cat_key[cat], (int)strcspn(usable, ","), usable, why);
         }
     }
     char kex[256], hk[256];

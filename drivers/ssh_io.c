@@ -149,11 +149,11 @@ LIBSSH2_SEND_FUNC(na_ssh_cb_send)
 }
 
 /* What libssh2 is told when the server has closed the connection (recv() returned 0). While
- * setting up: 0, so it fails at once. Once ready: "nothing yet". libssh2 1.10's channel read
- * drains the socket first and, on a receive error, returns it without handing out the packets it
- * just decrypted; a device that prints its last output and closes at once (reload, a dropped
- * line) would lose that output. With "nothing yet" the queued packets are delivered, and the
- * callers see peer_closed when nothing is left (ssh_read -> NA_EOF, exec/SCP -> error). */
+ * setting up: 0, so it fails at once. Once ready: "nothing yet". libssh2's channel read (1.10 and
+ * 1.11) drains the socket first and, on a receive error, returns it without handing out the
+ * packets it just decrypted; a device that prints its last output and closes at once (reload, a
+ * dropped line) would lose that output. With "nothing yet" the queued packets are delivered, and
+ * the callers see peer_closed when nothing is left (ssh_read -> NA_EOF, exec/SCP -> error). */
 static ssize_t at_end(const na_ssh_conn *c)
 {
     return c->state == S_READY ? -EAGAIN : 0;

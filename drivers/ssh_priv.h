@@ -105,9 +105,10 @@ enum {
 };
 
 /* Output to the socket (or tunnel) is queued here by our libssh2 send callback, which accepts
- * every packet whole: libssh2 1.10 allows only one partially sent packet per session and fails
- * any other channel's send meanwhile (LIBSSH2_ERROR_BAD_USE), so it must never see EAGAIN on a
- * send. Senders stop handing data to libssh2 while more than WIRE_SOFT_MAX bytes wait. */
+ * every packet whole: libssh2 allows only one partially sent packet per session and refuses any
+ * other channel's send meanwhile (1.10: LIBSSH2_ERROR_BAD_USE; 1.11: EAGAIN until that packet
+ * is out), so it must never see EAGAIN on a send. Senders stop handing data to libssh2 while
+ * more than WIRE_SOFT_MAX bytes wait. */
 #define WIRE_SOFT_MAX ((size_t)64 << 10)
 #define WIRE_HARD_MAX ((size_t)4 << 20)
 #define MAX_ZOMBIES 16
