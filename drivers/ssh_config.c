@@ -1,20 +1,18 @@
-/* ssh_config.c — OpenSSH client configuration files (see ssh_config.h): tokenising lines as
- * OpenSSH does (keyword, optional '=', arguments with quotes, backslash escapes and '#'
- * comments), parsing files and their Includes into a flat list of directives with syntax
- * checks, a per-process cache, evaluating Host/Match blocks for one host (first value wins,
- * IdentityFile accumulates, an optional final pass), and the ~ / ${ENV} / %token expansion of
- * paths. Behaviour follows OpenSSH 9.2 (readconf.c, ssh.c) and is tested against `ssh -G`.
- * Not the merge with inventory values and defaults (ssh_resolve.c). */
-#include "ssh_config.h"
+/* ssh_config.c — OpenSSH client configuration files, read (see ssh_config.h): tokenising lines
+ * as OpenSSH does (keyword, optional '=', arguments with quotes, backslash escapes and '#'
+ * comments), parsing files and their Includes into a flat list of directives with OpenSSH's
+ * syntax checks (errors with FILE:LINE), the per-process cache, and the small rules both halves
+ * share. Behaviour follows OpenSSH 9.2 (readconf.c) and is tested against `ssh -G`. Not the
+ * evaluation for a host (ssh_config_eval.c) nor the merge with the inventory (ssh_resolve.c). */
+#include "ssh_config_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <netdb.h>
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,24 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_DEPTH 16                 /* READCONF_MAX_DEPTH */
-#define MAX_FILE ((size_t)1 << 20)   /* a config file larger than 1 MiB is refused */
-#define MAX_FILES 256
-#define MAX_ARGS 256
-
-/* ---- keywords ------------------------------------------------------------------------------
- * Every keyword OpenSSH 9.2 (with Debian's GSSAPI patch) accepts. The ones netauto uses get their
- * own code; the rest are accepted and ignored, as ssh ignores deprecated ones. */
-enum {
-    K_OTHER = 0, K_HOST, K_MATCH, K_INCLUDE, K_HOSTNAME, K_USER, K_PORT, K_IDENTITYFILE,
-    K_IDENTITIESONLY, K_IDENTITYAGENT, K_PROXYJUMP, K_PROXYCOMMAND, K_USERKNOWNHOSTSFILE,
-    K_GLOBALKNOWNHOSTSFILE, K_STRICTHOSTKEYCHECKING, K_CONNECTTIMEOUT, K_HOSTKEYALGORITHMS,
-    K_KEXALGORITHMS, K_CIPHERS, K_MACS, K_HOSTKEYALIAS, K_IGNOREUNKNOWN, K_CANONICALIZEHOSTNAME,
-    K_UNKNOWN,   /* not a keyword: an error unless IgnoreUnknown covers it */
-    K_INC_BEGIN, /* structure: the directives of one included file follow */
-    K_INC_END,
-};
-
+/* The keywords (see ssh_config_int.h). */
 static const struct { const char *name; int k; } keywords[] = {
     {"host", K_HOST}, {"match", K_MATCH}, {"include", K_INCLUDE}, {"hostname", K_HOSTNAME},
     {"user", K_USER}, {"port", K_PORT}, {"identityfile", K_IDENTITYFILE},
@@ -99,51 +80,10 @@ static const struct { const char *name; int k; } keywords[] = {
     {"requiredrsasize", K_OTHER}, {"enableescapecommandline", K_OTHER},
 };
 
-/* ---- the parsed form ----------------------------------------------------------------------- */
+pthread_mutex_t na_sshcfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static sshcfg *cache;
 
-typedef struct directive {
-    int k;
-    int file;        /* index into cfg.files */
-    unsigned line;
-    int argc;
-    char **argv;     /* arguments after the keyword, unquoted */
-    char *rest;      /* the text after the keyword (ProxyJump, ProxyCommand keep it whole) */
-    char *keyword;   /* K_UNKNOWN: the keyword as written, lowercased */
-} directive;
-
-typedef struct src_file {
-    char *path;
-    bool missing;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-} src_file;
-
-typedef struct glob_rec {  /* an Include pattern and what it matched when parsed */
-    char *pattern;
-    char **paths;
-    size_t n;
-} glob_rec;
-
-typedef struct cfg {
-    char *path, *home;
-    bool must_exist;
-    src_file files[MAX_FILES];
-    int nfiles;
-    glob_rec *globs;
-    size_t nglobs;
-    directive *d;
-    size_t n, cap;
-    bool has_ignore_unknown;
-    na_err error;    /* a syntax error found when parsing (returned to every caller) */
-    struct cfg *next;
-} cfg;
-
-static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
-static cfg *cache;
-
-static void cfg_free(cfg *c)
+static void cfg_free(sshcfg *c)
 {
     if (!c)
         return;
@@ -171,31 +111,49 @@ static void cfg_free(cfg *c)
 
 void na_ssh_config_flush(void)
 {
-    pthread_mutex_lock(&cfg_lock);
+    pthread_mutex_lock(&na_sshcfg_lock);
     while (cache) {
-        cfg *n = cache->next;
+        sshcfg *n = cache->next;
         cfg_free(cache);
         cache = n;
     }
-    pthread_mutex_unlock(&cfg_lock);
+    pthread_mutex_unlock(&na_sshcfg_lock);
 }
 
-/* ---- small helpers ------------------------------------------------------------------------- */
+/* ---- small helpers (OpenSSH's rules) ------------------------------------------------------- */
 
-static const char *home_dir(const char *home)
+const char *na_sshcfg_home(const char *home)
 {
     if (home && *home)
         return home;
     const char *h = getenv("HOME");
     if (h && *h)
         return h;
-    struct passwd *pw = getpwuid(getuid());
-    return pw && pw->pw_dir ? pw->pw_dir : "/";
+    static __thread char dir[1024];
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res && res->pw_dir) {
+        snprintf(dir, sizeof dir, "%s", res->pw_dir);
+        return dir;
+    }
+    return "/";
 }
 
-static int perr(cfg *c, int file, unsigned line, const char *fmt, ...)
+const char *na_sshcfg_user(void)
+{
+    static __thread char name[256];
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res && res->pw_name)
+        snprintf(name, sizeof name, "%s", res->pw_name);
+    else
+        snprintf(name, sizeof name, "%lu", (unsigned long)getuid());
+    return name;
+}
+
+static int perr(sshcfg *c, int file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int perr(cfg *c, int file, unsigned line, const char *fmt, ...)
+static int perr(sshcfg *c, int file, unsigned line, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -211,7 +169,7 @@ static int perr(cfg *c, int file, unsigned line, const char *fmt, ...)
 }
 
 /* strtonum-like port, or a service name (OpenSSH's a2port). 0 when invalid. */
-static int a2port(const char *s)
+int na_sshcfg_port(const char *s)
 {
     char *end;
     errno = 0;
@@ -226,7 +184,7 @@ static int a2port(const char *s)
 }
 
 /* OpenSSH's convtime: "90", "1m30s", "2h"; -1 when invalid. */
-static long convtime(const char *s)
+long na_sshcfg_time(const char *s)
 {
     long total = 0;
     if (!*s)
@@ -255,7 +213,7 @@ static long convtime(const char *s)
     return total;
 }
 
-static int flag_value(const char *s) /* yes/true 1, no/false 0, else -1 */
+int na_sshcfg_flag(const char *s) /* yes/true 1, no/false 0, else -1 */
 {
     if (!strcasecmp(s, "yes") || !strcasecmp(s, "true"))
         return 1;
@@ -264,7 +222,7 @@ static int flag_value(const char *s) /* yes/true 1, no/false 0, else -1 */
     return -1;
 }
 
-static const char *strict_value(const char *s)
+const char *na_sshcfg_strict(const char *s)
 {
     if (!strcasecmp(s, "yes") || !strcasecmp(s, "true"))
         return "yes";
@@ -278,7 +236,7 @@ static const char *strict_value(const char *s)
 }
 
 /* match.c's match_pattern: '*' and '?' wildcards, case-sensitive. */
-static bool match_pattern(const char *s, const char *p)
+bool na_sshcfg_match_pattern(const char *s, const char *p)
 {
     for (;;) {
         if (!*p)
@@ -289,7 +247,7 @@ static bool match_pattern(const char *s, const char *p)
             if (!*p)
                 return true;
             for (; *s; s++)
-                if ((*s == *p || *p == '?') && match_pattern(s, p))
+                if ((*s == *p || *p == '?') && na_sshcfg_match_pattern(s, p))
                     return true;
             return false;
         }
@@ -301,7 +259,7 @@ static bool match_pattern(const char *s, const char *p)
 }
 
 /* match_pattern_list: comma list, '!' negation; dolower lowercases the patterns. 1, 0, -1. */
-static int match_list(const char *s, const char *list, bool dolower)
+int na_sshcfg_match_list(const char *s, const char *list, bool dolower)
 {
     int got = 0;
     char sub[1024];
@@ -319,7 +277,7 @@ static int match_list(const char *s, const char *list, bool dolower)
         sub[n] = '\0';
         if (*p == ',')
             p++;
-        if (match_pattern(s, sub)) {
+        if (na_sshcfg_match_pattern(s, sub)) {
             if (neg)
                 return -1;
             got = 1;
@@ -328,13 +286,13 @@ static int match_list(const char *s, const char *list, bool dolower)
     return got;
 }
 
-static int match_host_list(const char *host, const char *list)
+int na_sshcfg_match_host(const char *host, const char *list)
 {
     char h[1025];
     snprintf(h, sizeof h, "%s", host);
     for (char *p = h; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    return match_list(h, list, true);
+    return na_sshcfg_match_list(h, list, true);
 }
 
 /* ---- tokenising ---------------------------------------------------------------------------- */
@@ -344,7 +302,7 @@ static int split_args(const char *s, int *argc, char ***argv)
 {
     *argc = 0;
     *argv = NULL;
-    char **v = calloc(MAX_ARGS + 1, sizeof *v);
+    char **v = calloc(SSHCFG_MAX_ARGS + 1, sizeof *v);
     if (!v)
         return -2;
     int n = 0;
@@ -355,7 +313,7 @@ static int split_args(const char *s, int *argc, char ***argv)
         }
         if (s[i] == '#')
             break;
-        if (n == MAX_ARGS)
+        if (n == SSHCFG_MAX_ARGS)
             goto fail;
         char *a = calloc(1, strlen(s + i) + 1);
         if (!a)
@@ -404,19 +362,19 @@ static void free_args(int argc, char **argv)
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
-static int parse_file(cfg *c, const char *path, bool must_exist, bool checkperm, int depth);
+static int parse_file(sshcfg *c, const char *path, bool must_exist, bool checkperm, int depth);
 
-static directive *add_dir(cfg *c, int k, int file, unsigned line)
+static sshcfg_dir *add_dir(sshcfg *c, int k, int file, unsigned line)
 {
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
-        directive *nd = realloc(c->d, nc * sizeof *nd);
+        sshcfg_dir *nd = realloc(c->d, nc * sizeof *nd);
         if (!nd)
             return NULL;
         c->d = nd;
         c->cap = nc;
     }
-    directive *d = &c->d[c->n++];
+    sshcfg_dir *d = &c->d[c->n++];
     memset(d, 0, sizeof *d);
     d->k = k;
     d->file = file;
@@ -424,7 +382,7 @@ static directive *add_dir(cfg *c, int k, int file, unsigned line)
     return d;
 }
 
-static int oom(cfg *c) { return na_err_set(&c->error, NA_E_NOMEM, "out of memory"); }
+static int oom(sshcfg *c) { return na_err_set(&c->error, NA_E_NOMEM, "out of memory"); }
 
 /* "[user@]host[:port]" or "ssh://[user@]host[:port]", host possibly "[v6]". */
 static bool jump_hop_ok(const char *s, size_t n)
@@ -470,13 +428,13 @@ static bool jump_hop_ok(const char *s, size_t n)
             return false;
         memcpy(buf, port, pl);
         buf[pl] = '\0';
-        if (!a2port(buf))
+        if (!na_sshcfg_port(buf))
             return false;
     }
     return true;
 }
 
-static int check_proxyjump(cfg *c, int file, unsigned line, const char *v)
+static int check_proxyjump(sshcfg *c, int file, unsigned line, const char *v)
 {
     if (!strcasecmp(v, "none"))
         return 0;
@@ -494,7 +452,7 @@ static int check_proxyjump(cfg *c, int file, unsigned line, const char *v)
 }
 
 /* Syntax of a Match line (OpenSSH checks it whether or not the block applies). */
-static int check_match(cfg *c, int file, unsigned line, int argc, char **argv)
+static int check_match(sshcfg *c, int file, unsigned line, int argc, char **argv)
 {
     int attributes = 0;
     for (int i = 0; i < argc; i++) {
@@ -530,16 +488,16 @@ static int keyword_of(const char *kw)
     return K_UNKNOWN;
 }
 
-static int do_include(cfg *c, int file, unsigned line, int argc, char **argv, int depth)
+static int do_include(sshcfg *c, int file, unsigned line, int argc, char **argv, int depth)
 {
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         char pat[4096];
         /* relative paths are in ~/.ssh, as for any user configuration file */
         if (*arg != '/' && *arg != '~')
-            snprintf(pat, sizeof pat, "%s/.ssh/%s", home_dir(c->home), arg);
+            snprintf(pat, sizeof pat, "%s/.ssh/%s", na_sshcfg_home(c->home), arg);
         else if (!strncmp(arg, "~/", 2) || !strcmp(arg, "~"))
-            snprintf(pat, sizeof pat, "%s%s", home_dir(c->home), arg + 1);
+            snprintf(pat, sizeof pat, "%s%s", na_sshcfg_home(c->home), arg + 1);
         else
             snprintf(pat, sizeof pat, "%s", arg);
         glob_t gl;
@@ -549,13 +507,13 @@ static int do_include(cfg *c, int file, unsigned line, int argc, char **argv, in
             globfree(&gl);
             return perr(c, file, line, "glob failed for %s", pat);
         }
-        glob_rec *ng = realloc(c->globs, (c->nglobs + 1) * sizeof *ng);
+        sshcfg_glob *ng = realloc(c->globs, (c->nglobs + 1) * sizeof *ng);
         if (!ng) {
             globfree(&gl);
             return oom(c);
         }
         c->globs = ng;
-        glob_rec *g = &c->globs[c->nglobs++];
+        sshcfg_glob *g = &c->globs[c->nglobs++];
         memset(g, 0, sizeof *g);
         g->pattern = strdup(pat);
         size_t n = r == 0 ? gl.gl_pathc : 0;
@@ -571,7 +529,7 @@ static int do_include(cfg *c, int file, unsigned line, int argc, char **argv, in
             }
         globfree(&gl);
         for (size_t j = 0; j < g->n; j++) {
-            directive *b = add_dir(c, K_INC_BEGIN, file, line);
+            sshcfg_dir *b = add_dir(c, K_INC_BEGIN, file, line);
             if (!b)
                 return oom(c);
             if (parse_file(c, g->paths[j], true, true, depth + 1) < 0)
@@ -583,8 +541,8 @@ static int do_include(cfg *c, int file, unsigned line, int argc, char **argv, in
     return 0;
 }
 
-/* One line: validate and append its directive. */
-static int parse_line(cfg *c, int file, unsigned line, char *s, int depth)
+/* One line: validate and append its sshcfg_dir. */
+static int parse_line(sshcfg *c, int file, unsigned line, char *s, int depth)
 {
     /* trailing whitespace (and form feeds) */
     size_t len = strlen(s);
@@ -632,23 +590,23 @@ static int parse_line(cfg *c, int file, unsigned line, char *s, int depth)
         break;
     case K_MATCH: rc = check_match(c, file, line, argc, argv); break;
     case K_PORT:
-        if (!a2port(a0))
+        if (!na_sshcfg_port(a0))
             rc = perr(c, file, line, "Bad port '%s'.", a0);
         break;
     case K_CONNECTTIMEOUT:
-        if (strcasecmp(a0, "none") && convtime(a0) < 0)
+        if (strcasecmp(a0, "none") && na_sshcfg_time(a0) < 0)
             rc = perr(c, file, line, "invalid time value.");
         break;
     case K_IDENTITIESONLY:
-        if (flag_value(a0) < 0)
+        if (na_sshcfg_flag(a0) < 0)
             rc = perr(c, file, line, "unsupported option \"%s\".", a0);
         break;
     case K_STRICTHOSTKEYCHECKING:
-        if (!strict_value(a0))
+        if (!na_sshcfg_strict(a0))
             rc = perr(c, file, line, "unsupported option \"%s\".", a0);
         break;
     case K_CANONICALIZEHOSTNAME:
-        if (flag_value(a0) < 0 && strcasecmp(a0, "always"))
+        if (na_sshcfg_flag(a0) < 0 && strcasecmp(a0, "always"))
             rc = perr(c, file, line, "unsupported option \"%s\".", a0);
         break;
     case K_USERKNOWNHOSTSFILE:
@@ -680,7 +638,7 @@ static int parse_line(cfg *c, int file, unsigned line, char *s, int depth)
     default: break;
     }
     if (!rc && k == K_INCLUDE) {
-        if (depth >= MAX_DEPTH)
+        if (depth >= SSHCFG_MAX_DEPTH)
             rc = perr(c, file, line, "Too many recursive configuration includes");
         else
             rc = do_include(c, file, line, argc, argv, depth);
@@ -691,7 +649,7 @@ static int parse_line(cfg *c, int file, unsigned line, char *s, int depth)
         free_args(argc, argv);
         return -1;
     }
-    directive *d = add_dir(c, k, file, line);
+    sshcfg_dir *d = add_dir(c, k, file, line);
     if (!d) {
         free_args(argc, argv);
         return oom(c);
@@ -705,7 +663,7 @@ static int parse_line(cfg *c, int file, unsigned line, char *s, int depth)
     return 0;
 }
 
-static int stat_file(src_file *f)
+static int stat_file(sshcfg_file *f)
 {
     struct stat st;
     if (stat(f->path, &st) < 0) {
@@ -720,12 +678,12 @@ static int stat_file(src_file *f)
     return 0;
 }
 
-static int parse_file(cfg *c, const char *path, bool must_exist, bool checkperm, int depth)
+static int parse_file(sshcfg *c, const char *path, bool must_exist, bool checkperm, int depth)
 {
-    if (c->nfiles >= MAX_FILES)
-        return perr(c, -1, 0, "more than %d files included", MAX_FILES);
+    if (c->nfiles >= SSHCFG_MAX_FILES)
+        return perr(c, -1, 0, "more than %d files included", SSHCFG_MAX_FILES);
     int fi = c->nfiles++;
-    src_file *f = &c->files[fi];
+    sshcfg_file *f = &c->files[fi];
     memset(f, 0, sizeof *f);
     if (!(f->path = strdup(path)))
         return oom(c);
@@ -741,7 +699,7 @@ static int parse_file(cfg *c, const char *path, bool must_exist, bool checkperm,
                           strerror(e));
     }
     struct stat st;
-    if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_FILE) {
+    if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > SSHCFG_MAX_FILE) {
         fclose(fp);
         return na_err_set(&c->error, NA_E_CONFIG, "ssh_config %s: not a regular file of at most "
                           "1 MiB", path);
@@ -780,9 +738,9 @@ static bool mentions_ignore_unknown(const char *path)
     return yes;
 }
 
-static cfg *parse_all(const char *path, bool must_exist, const char *home)
+static sshcfg *parse_all(const char *path, bool must_exist, const char *home)
 {
-    cfg *c = calloc(1, sizeof *c);
+    sshcfg *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->path = strdup(path);
@@ -800,7 +758,7 @@ static cfg *parse_all(const char *path, bool must_exist, const char *home)
         for (int i = 0; i < c->nfiles; i++)
             retry |= mentions_ignore_unknown(c->files[i].path);
         if (retry) {
-            cfg *r = calloc(1, sizeof *r);
+            sshcfg *r = calloc(1, sizeof *r);
             if (r) {
                 r->path = c->path;
                 r->home = c->home;
@@ -817,12 +775,12 @@ static cfg *parse_all(const char *path, bool must_exist, const char *home)
 }
 
 /* Still what is on disk? (every file read, and every Include pattern's matches) */
-static bool cfg_fresh(cfg *c)
+static bool cfg_fresh(sshcfg *c)
 {
     for (int i = 0; i < c->nfiles; i++) {
-        src_file now = {.path = c->files[i].path};
+        sshcfg_file now = {.path = c->files[i].path};
         stat_file(&now);
-        src_file *f = &c->files[i];
+        sshcfg_file *f = &c->files[i];
         if (now.missing != f->missing)
             return false;
         if (!f->missing && (now.dev != f->dev || now.ino != f->ino || now.size != f->size ||
@@ -845,11 +803,11 @@ static bool cfg_fresh(cfg *c)
     return true;
 }
 
-/* The parsed configuration (cfg_lock held). NULL only when out of memory. */
-static cfg *cfg_get(const char *path, bool must_exist, const char *home)
+/* The parsed configuration (na_sshcfg_lock held). NULL only when out of memory. */
+sshcfg *na_sshcfg_get(const char *path, bool must_exist, const char *home)
 {
-    cfg **pp = &cache;
-    for (cfg *c = cache; c; pp = &c->next, c = c->next) {
+    sshcfg **pp = &cache;
+    for (sshcfg *c = cache; c; pp = &c->next, c = c->next) {
         if (strcmp(c->path, path) || c->must_exist != must_exist ||
             (c->home == NULL) != (home == NULL) || (home && strcmp(c->home, home)))
             continue;
@@ -859,7 +817,7 @@ static cfg *cfg_get(const char *path, bool must_exist, const char *home)
         cfg_free(c);
         break;
     }
-    cfg *c = parse_all(path, must_exist, home);
+    sshcfg *c = parse_all(path, must_exist, home);
     if (c) {
         c->next = cache;
         cache = c;
@@ -871,543 +829,13 @@ int na_ssh_config_check(const char *path, bool must_exist, const char *home, na_
 {
     if (!path || !strcasecmp(path, "none"))
         return 0;
-    pthread_mutex_lock(&cfg_lock);
-    cfg *c = cfg_get(path, must_exist, home);
+    pthread_mutex_lock(&na_sshcfg_lock);
+    sshcfg *c = na_sshcfg_get(path, must_exist, home);
     int rc = 0;
     if (!c)
         rc = na_err_set(err, NA_E_NOMEM, "out of memory");
     else if (na_err_isset(&c->error))
         rc = na_err_set(err, c->error.code, "%s", c->error.msg);
-    pthread_mutex_unlock(&cfg_lock);
+    pthread_mutex_unlock(&na_sshcfg_lock);
     return rc;
-}
-
-/* ---- evaluation ---------------------------------------------------------------------------- */
-
-typedef struct eval {
-    const cfg *c;
-    const na_ssh_cfg_query *q;
-    na_ssh_cfg *o;
-    const char *host;       /* what Host matches: the name given, or in the final pass the host */
-    bool final_pass, want_final;
-    char *ignore_unknown;   /* first IgnoreUnknown that applied */
-    char *canonicalize;     /* first CanonicalizeHostname that applied */
-    bool proxy_set;         /* ProxyJump or ProxyCommand (even "none") decided */
-    char local_user[256];
-    na_err *err;
-} eval;
-
-static void where(const eval *e, const directive *d, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s:%u", e->c->files[d->file].path, d->line);
-}
-
-/* percent_expand(hostname, "h", host) */
-static char *expand_hostname(const char *raw, const char *host, na_err *err)
-{
-    size_t cap = strlen(raw) + 1, n = 0;
-    for (const char *p = raw; *p; p++)
-        if (*p == '%')
-            cap += strlen(host);
-    char *out = malloc(cap);
-    if (!out) {
-        na_err_set(err, NA_E_NOMEM, "out of memory");
-        return NULL;
-    }
-    for (const char *p = raw; *p; p++) {
-        if (*p != '%') {
-            out[n++] = *p;
-            continue;
-        }
-        p++;
-        if (*p == '%') {
-            out[n++] = '%';
-        } else if (*p == 'h') {
-            memcpy(out + n, host, strlen(host));
-            n += strlen(host);
-        } else {
-            na_err_set(err, NA_E_CONFIG, "ssh_config: HostName %s: unknown %%%c token (only %%h "
-                       "and %%%% are allowed)", raw, *p ? *p : ' ');
-            free(out);
-            return NULL;
-        }
-        if (!*p)
-            break;
-    }
-    out[n] = '\0';
-    return out;
-}
-
-static int match_line(eval *e, const directive *d)
-{
-    const char *ruser = e->o->user ? e->o->user : e->q->user ? e->q->user : e->local_user;
-    char *host = NULL;
-    if (e->final_pass)
-        host = strdup(e->o->hostname ? e->o->hostname : e->host);
-    else if (e->o->hostname)
-        host = expand_hostname(e->o->hostname, e->q->host, e->err);
-    else
-        host = strdup(e->q->host);
-    if (!host)
-        return na_err_isset(e->err) ? -2 : (na_err_set(e->err, NA_E_NOMEM, "out of memory"), -2);
-    int result = 1;
-    for (int i = 0; i < d->argc; i++) {
-        const char *a = d->argv[i];
-        bool neg = *a == '!';
-        if (neg)
-            a++;
-        if (!strcasecmp(a, "all")) {
-            if (result)
-                result = neg ? 0 : 1;
-            break;
-        }
-        if (!strcasecmp(a, "canonical") || !strcasecmp(a, "final")) {
-            if (!strcasecmp(a, "final"))
-                e->want_final = true;
-            if (e->final_pass == neg)
-                result = 0;
-            continue;
-        }
-        const char *arg = d->argv[++i];
-        int r;
-        if (!strcasecmp(a, "host"))
-            r = match_host_list(host, arg) == 1;
-        else if (!strcasecmp(a, "originalhost"))
-            r = match_host_list(e->q->host, arg) == 1;
-        else if (!strcasecmp(a, "user"))
-            r = match_list(ruser, arg, false) == 1;
-        else if (!strcasecmp(a, "localuser"))
-            r = match_list(e->local_user, arg, false) == 1;
-        else { /* exec */
-            if (result != 1)
-                continue; /* ssh skips it too once an earlier criterion failed */
-            char w[300];
-            where(e, d, w, sizeof w);
-            na_err_set(e->err, NA_E_CONFIG, "ssh_config %s: Match exec applies to %s, and netauto "
-                       "does not run commands from ssh_config; use Match host, or point "
-                       "ssh_config at a file without it", w, e->q->host);
-            free(host);
-            return -2;
-        }
-        if (r == neg)
-            result = 0;
-    }
-    free(host);
-    return result;
-}
-
-static int set_str(char **slot, const char *v, na_err *err)
-{
-    if (*slot)
-        return 0;
-    if (!(*slot = strdup(v)))
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
-    return 0;
-}
-
-static int apply(eval *e, const directive *d)
-{
-    na_ssh_cfg *o = e->o;
-    const char *a0 = d->argc ? d->argv[0] : "";
-    switch (d->k) {
-    case K_HOSTNAME: return set_str(&o->hostname, a0, e->err);
-    case K_USER: return e->q->user ? 0 : set_str(&o->user, a0, e->err);
-    case K_PORT:
-        if (!e->q->port && !o->port)
-            o->port = a2port(a0);
-        return 0;
-    case K_IDENTITYFILE:
-        for (size_t i = 0; i < o->n_identity_files; i++)
-            if (!strcmp(o->identity_files[i], a0))
-                return 0;
-        if (o->n_identity_files >= NA_SSH_CFG_MAX_IDS) {
-            char w[300];
-            where(e, d, w, sizeof w);
-            return na_err_set(e->err, NA_E_CONFIG, "ssh_config %s: Too many identity files "
-                              "specified (max %d)", w, NA_SSH_CFG_MAX_IDS);
-        }
-        if (!(o->identity_files[o->n_identity_files] = strdup(a0)))
-            return na_err_set(e->err, NA_E_NOMEM, "out of memory");
-        o->n_identity_files++;
-        return 0;
-    case K_IDENTITIESONLY:
-        if (o->identities_only < 0)
-            o->identities_only = flag_value(a0);
-        return 0;
-    case K_IDENTITYAGENT: return set_str(&o->identity_agent, a0, e->err);
-    case K_HOSTKEYALIAS: return set_str(&o->host_key_alias, a0, e->err);
-    case K_STRICTHOSTKEYCHECKING:
-        return set_str(&o->strict_host_key_checking, strict_value(a0), e->err);
-    case K_CONNECTTIMEOUT:
-        if (o->connect_timeout < 0)
-            o->connect_timeout = !strcasecmp(a0, "none") ? 0 : (int)convtime(a0);
-        return 0;
-    case K_HOSTKEYALGORITHMS:
-        if (!o->host_key_algorithms)
-            where(e, d, o->where_host_key_algorithms, sizeof o->where_host_key_algorithms);
-        return set_str(&o->host_key_algorithms, a0, e->err);
-    case K_KEXALGORITHMS:
-        if (!o->kex_algorithms)
-            where(e, d, o->where_kex_algorithms, sizeof o->where_kex_algorithms);
-        return set_str(&o->kex_algorithms, a0, e->err);
-    case K_CIPHERS:
-        if (!o->ciphers)
-            where(e, d, o->where_ciphers, sizeof o->where_ciphers);
-        return set_str(&o->ciphers, a0, e->err);
-    case K_MACS:
-        if (!o->macs)
-            where(e, d, o->where_macs, sizeof o->where_macs);
-        return set_str(&o->macs, a0, e->err);
-    case K_PROXYJUMP: {
-        if (e->proxy_set)
-            return 0;
-        e->proxy_set = true;
-        /* the value without a trailing comment or blanks (OpenSSH's parse_jump) */
-        char *v = strdup(d->rest);
-        if (!v)
-            return na_err_set(e->err, NA_E_NOMEM, "out of memory");
-        char *hash = strchr(v, '#');
-        if (hash)
-            *hash = '\0';
-        size_t n = strlen(v);
-        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-            v[--n] = '\0';
-        o->proxy_jump = v;
-        return 0;
-    }
-    case K_PROXYCOMMAND:
-        if (e->proxy_set)
-            return 0;
-        e->proxy_set = true;
-        if (!strcasecmp(d->rest, "none"))
-            return 0;
-        where(e, d, o->where_proxy_command, sizeof o->where_proxy_command);
-        return set_str(&o->proxy_command, d->rest, e->err);
-    case K_USERKNOWNHOSTSFILE:
-    case K_GLOBALKNOWNHOSTSFILE: {
-        bool user = d->k == K_USERKNOWNHOSTSFILE;
-        bool *set = user ? &o->user_known_hosts_set : &o->global_known_hosts_set;
-        char **v = user ? o->user_known_hosts : o->global_known_hosts;
-        size_t *n = user ? &o->n_user_known_hosts : &o->n_global_known_hosts;
-        if (*set)
-            return 0;
-        *set = true;
-        if (d->argc == 1 && !strcasecmp(a0, "none"))
-            return 0;
-        for (int i = 0; i < d->argc; i++) {
-            if (!(v[*n] = strdup(d->argv[i])))
-                return na_err_set(e->err, NA_E_NOMEM, "out of memory");
-            (*n)++;
-        }
-        return 0;
-    }
-    case K_IGNOREUNKNOWN: return set_str(&e->ignore_unknown, d->rest, e->err);
-    case K_CANONICALIZEHOSTNAME: return set_str(&e->canonicalize, a0, e->err);
-    default: return 0;
-    }
-}
-
-static int one_pass(eval *e)
-{
-    bool active = true, never = false;
-    bool stack_active[MAX_DEPTH + 2], stack_never[MAX_DEPTH + 2];
-    int sp = 0;
-    for (size_t i = 0; i < e->c->n; i++) {
-        const directive *d = &e->c->d[i];
-        switch (d->k) {
-        case K_INC_BEGIN:
-            if (sp < MAX_DEPTH + 2) {
-                stack_active[sp] = active;
-                stack_never[sp] = never;
-                sp++;
-            }
-            never = never || !active;
-            continue;
-        case K_INC_END:
-            if (sp > 0) {
-                sp--;
-                active = stack_active[sp];
-                never = stack_never[sp];
-            }
-            continue;
-        case K_HOST:
-            active = false;
-            if (never)
-                continue;
-            for (int j = 0; j < d->argc; j++) {
-                const char *p = d->argv[j];
-                bool neg = *p == '!';
-                if (match_pattern(e->host, neg ? p + 1 : p)) {
-                    if (neg) {
-                        active = false;
-                        break;
-                    }
-                    active = true;
-                }
-            }
-            continue;
-        case K_MATCH: {
-            if (never) {
-                active = false;
-                continue;
-            }
-            int r = match_line(e, d);
-            if (r < -1)
-                return -1;
-            active = r == 1;
-            continue;
-        }
-        case K_UNKNOWN:
-            if (e->ignore_unknown && match_list(d->keyword, e->ignore_unknown, true) == 1)
-                continue;
-            {
-                char w[300];
-                where(e, d, w, sizeof w);
-                return na_err_set(e->err, NA_E_CONFIG, "ssh_config %s: Bad configuration "
-                                  "option: %s", w, d->keyword);
-            }
-        default:
-            if (active && apply(e, d) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static bool is_addr(const char *s)
-{
-    unsigned char buf[16];
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-int na_ssh_config_lookup(const char *path, bool must_exist, const na_ssh_cfg_query *q,
-                         na_ssh_cfg *out, na_err *err)
-{
-    memset(out, 0, sizeof *out);
-    out->identities_only = -1;
-    out->connect_timeout = -1;
-    if (!q || !q->host || !*q->host)
-        return na_err_set(err, NA_E_INTERNAL, "ssh_config lookup without a host");
-    if (!path || !strcasecmp(path, "none"))
-        return 0;
-    eval e = {.q = q, .o = out, .host = q->host, .err = err};
-    if (q->local_user) {
-        snprintf(e.local_user, sizeof e.local_user, "%s", q->local_user);
-    } else {
-        struct passwd *pw = getpwuid(getuid());
-        snprintf(e.local_user, sizeof e.local_user, "%s", pw ? pw->pw_name : "root");
-    }
-    pthread_mutex_lock(&cfg_lock);
-    cfg *c = cfg_get(path, must_exist, q->home);
-    int rc = 0;
-    if (!c)
-        rc = na_err_set(err, NA_E_NOMEM, "out of memory");
-    else if (na_err_isset(&c->error))
-        rc = na_err_set(err, c->error.code, "%s", c->error.msg);
-    char *final_host = NULL;
-    if (rc == 0) {
-        e.c = c;
-        rc = one_pass(&e);
-        if (rc == 0 && out->hostname) {
-            char *h = expand_hostname(out->hostname, q->host, err);
-            if (!h)
-                rc = -1;
-            free(out->hostname);
-            out->hostname = h;
-        }
-        if (rc == 0 && (e.want_final || (e.canonicalize && strcasecmp(e.canonicalize, "no")))) {
-            /* the final pass: Host and Match see the host name (lowercased, not an address) */
-            final_host = strdup(out->hostname ? out->hostname : q->host);
-            if (!final_host) {
-                rc = na_err_set(err, NA_E_NOMEM, "out of memory");
-            } else {
-                if (!is_addr(final_host))
-                    for (char *p = final_host; *p; p++)
-                        *p = (char)tolower((unsigned char)*p);
-                free(out->hostname);
-                out->hostname = strdup(final_host);
-                e.host = final_host;
-                e.final_pass = true;
-                rc = out->hostname ? one_pass(&e) : na_err_set(err, NA_E_NOMEM, "out of memory");
-            }
-        }
-    }
-    pthread_mutex_unlock(&cfg_lock);
-    free(final_host);
-    free(e.ignore_unknown);
-    free(e.canonicalize);
-    return rc;
-}
-
-void na_ssh_cfg_free(na_ssh_cfg *c)
-{
-    if (!c)
-        return;
-    free(c->hostname);
-    free(c->user);
-    for (size_t i = 0; i < c->n_identity_files; i++)
-        free(c->identity_files[i]);
-    free(c->identity_agent);
-    free(c->proxy_jump);
-    free(c->proxy_command);
-    for (size_t i = 0; i < c->n_user_known_hosts; i++)
-        free(c->user_known_hosts[i]);
-    for (size_t i = 0; i < c->n_global_known_hosts; i++)
-        free(c->global_known_hosts[i]);
-    free(c->strict_host_key_checking);
-    free(c->host_key_algorithms);
-    free(c->kex_algorithms);
-    free(c->ciphers);
-    free(c->macs);
-    free(c->host_key_alias);
-    memset(c, 0, sizeof *c);
-    c->identities_only = -1;
-    c->connect_timeout = -1;
-}
-
-/* ---- expansion ----------------------------------------------------------------------------- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = (b->n + n + 1) * 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-/* %C: SHA-1 hex of local host name, host, port and remote user (ssh_connection_hash) */
-static void conn_hash(const char *l, const char *h, const char *p, const char *r, char *out)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int ml = 0;
-    out[0] = '\0';
-    if (!ctx)
-        return;
-    if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, l, strlen(l)) &&
-        EVP_DigestUpdate(ctx, h, strlen(h)) && EVP_DigestUpdate(ctx, p, strlen(p)) &&
-        EVP_DigestUpdate(ctx, r, strlen(r)) && EVP_DigestFinal_ex(ctx, md, &ml))
-        for (unsigned i = 0; i < ml; i++)
-            sprintf(out + 2 * i, "%02x", md[i]);
-    EVP_MD_CTX_free(ctx);
-}
-
-char *na_ssh_config_expand(const char *s, const na_ssh_cfg_tokens *tk, const char *what,
-                           na_err *err)
-{
-    sbuf b = {0};
-    const char *home = home_dir(tk->home);
-    /* ~ and ~user */
-    if (s[0] == '~') {
-        const char *slash = strchr(s, '/');
-        size_t ul = slash ? (size_t)(slash - s - 1) : strlen(s + 1);
-        if (ul == 0) {
-            sb_str(&b, home);
-        } else {
-            char user[256];
-            if (ul >= sizeof user) {
-                na_err_set(err, NA_E_CONFIG, "%s %s: user name too long", what, s);
-                return NULL;
-            }
-            memcpy(user, s + 1, ul);
-            user[ul] = '\0';
-            struct passwd *pw = getpwnam(user);
-            if (!pw) {
-                na_err_set(err, NA_E_CONFIG, "%s %s: no such user %s", what, s, user);
-                return NULL;
-            }
-            sb_str(&b, pw->pw_dir);
-        }
-        s += 1 + ul;
-    }
-    char port[16], uid[24], thishost[256] = "", shorthost[256], hash[41];
-    snprintf(port, sizeof port, "%d", tk->port > 0 ? tk->port : 22);
-    snprintf(uid, sizeof uid, "%lu", (unsigned long)getuid());
-    gethostname(thishost, sizeof thishost - 1);
-    snprintf(shorthost, sizeof shorthost, "%.*s", (int)strcspn(thishost, "."), thishost);
-    const char *host = tk->host ? tk->host : "";
-    const char *ruser = tk->user ? tk->user : "";
-    char luser[256];
-    if (tk->local_user) {
-        snprintf(luser, sizeof luser, "%s", tk->local_user);
-    } else {
-        struct passwd *pw = getpwuid(getuid());
-        snprintf(luser, sizeof luser, "%s", pw ? pw->pw_name : "");
-    }
-    conn_hash(thishost, host, port, ruser, hash);
-    for (const char *p = s; *p; p++) {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *end = strchr(p + 2, '}');
-            if (!end) {
-                na_err_set(err, NA_E_CONFIG, "%s %s: unterminated ${", what, s);
-                free(b.p);
-                return NULL;
-            }
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 2);
-            const char *v = getenv(name);
-            if (!v) {
-                na_err_set(err, NA_E_CONFIG, "%s %s: environment variable %s is not set", what,
-                           s, name);
-                free(b.p);
-                return NULL;
-            }
-            sb_str(&b, v);
-            p = end;
-            continue;
-        }
-        if (*p != '%') {
-            sb_add(&b, p, 1);
-            continue;
-        }
-        const char *v = NULL;
-        switch (p[1]) {
-        case '%': v = "%"; break;
-        case 'C': v = hash; break;
-        case 'L': v = shorthost; break;
-        case 'd': v = home; break;
-        case 'h': v = host; break;
-        case 'i': v = uid; break;
-        case 'k': v = tk->alias ? tk->alias : tk->original ? tk->original : host; break;
-        case 'l': v = thishost; break;
-        case 'n': v = tk->original ? tk->original : host; break;
-        case 'p': v = port; break;
-        case 'r': v = ruser; break;
-        case 'u': v = luser; break;
-        default:
-            na_err_set(err, NA_E_CONFIG, "%s %s: unknown token %%%c", what, s,
-                       p[1] ? p[1] : ' ');
-            free(b.p);
-            return NULL;
-        }
-        sb_str(&b, v);
-        p++;
-    }
-    if (b.oom || !b.p) {
-        if (!b.oom && !b.p) /* empty result */
-            return strdup("");
-        free(b.p);
-        na_err_set(err, NA_E_NOMEM, "out of memory");
-        return NULL;
-    }
-    return b.p;
 }

@@ -6,12 +6,11 @@
  * resolved again for its own name when its transport is created). Without ssh_config the
  * caller's values are used as they are. Not the connection itself (ssh.c). */
 #include "ssh.h"
-#include "ssh_config.h"
+#include "ssh_config_int.h"
 #include "ssh_priv.h"
 
 #include "log.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,19 +64,11 @@ void na_ssh_res_free(na_ssh_res *r)
     memset(r, 0, sizeof *r);
 }
 
-static const char *home_dir(void)
-{
-    const char *h = getenv("HOME");
-    if (h && *h)
-        return h;
-    struct passwd *pw = getpwuid(getuid());
-    return pw && pw->pw_dir ? pw->pw_dir : "/";
-}
+static const char *home_dir(void) { return na_sshcfg_home(NULL); }
 
 static const char *local_user(char *buf, size_t cap)
 {
-    struct passwd *pw = getpwuid(getuid());
-    snprintf(buf, cap, "%s", pw && pw->pw_name ? pw->pw_name : "root");
+    snprintf(buf, cap, "%s", na_sshcfg_user());
     return buf;
 }
 
