@@ -23,6 +23,17 @@
 
 enum { M_AGENT = 0, M_KEYS, M_PASSWORD, M_KBD, M_DONE };
 
+/* How long to wait for ssh-agent's next answer: AGENT_ANSWER_MS, or less when the
+ * authentication deadline comes first. Sets the deadline; returns the wait in seconds. */
+static double agent_wait(na_ssh_conn *c)
+{
+    int64_t now = na_now_ms(), dl = now + AGENT_ANSWER_MS;
+    if (c->t.deadline_ms > 0 && c->t.deadline_ms < dl)
+        dl = c->t.deadline_ms > now ? c->t.deadline_ms : now;
+    c->auth.agent_deadline_ms = dl > now ? dl : now + 1;
+    return (double)(c->auth.agent_deadline_ms - now) / 1000.0;
+}
+
 static bool offers(const na_ssh_auth *a, const char *method)
 {
     size_t n = strlen(method);
@@ -189,13 +200,13 @@ static int agent_prepare(na_ssh_conn *c)
             "$SSH_AUTH_SOCK failed: is the agent running?)", sock);
         return -1;
     }
-    a->agent_deadline_ms = na_now_ms() + AGENT_ANSWER_MS;
+    double waited = agent_wait(c);
     int lr = libssh2_agent_list_identities(a->agent);
     a->agent_deadline_ms = 0;
     if (lr) {
         if (a->agent_stuck)
-            add(a->notes, sizeof a->notes, "; ", "ssh-agent at %s did not answer within %d s",
-                sock, AGENT_ANSWER_MS / 1000);
+            add(a->notes, sizeof a->notes, "; ", "ssh-agent at %s did not answer within %.1f s",
+                sock, waited);
         else
             add(a->notes, sizeof a->notes, "; ", "ssh-agent at %s did not list its keys: %s",
                 sock, na_ssh_last_error(c->sess));
@@ -268,7 +279,7 @@ na_status na_ssh_auth_step(na_ssh_conn *c, na_err *err)
                 continue;
             }
             while (a->next < a->norder) {
-                a->agent_deadline_ms = na_now_ms() + AGENT_ANSWER_MS;
+                double waited = agent_wait(c);
                 rc = libssh2_agent_userauth(a->agent, user, a->order[a->next]);
                 a->agent_deadline_ms = 0;
                 if (na_ssh_again(rc))
@@ -283,7 +294,7 @@ na_status na_ssh_auth_step(na_ssh_conn *c, na_err *err)
                 if (a->agent_stuck || agent_io) { /* the agent failed, not the device */
                     if (a->agent_stuck)
                         add(a->notes, sizeof a->notes, "; ", "ssh-agent did not answer within "
-                            "%d s", AGENT_ANSWER_MS / 1000);
+                            "%.1f s", waited);
                     else
                         add(a->notes, sizeof a->notes, "; ", "ssh-agent stopped answering");
                     a->agent_keys--;
