@@ -8,6 +8,8 @@
 /* Status of a resumable, non-blocking step. NA_AGAIN: wait (for a socket or a deadline) and call
  * again. NA_EOF: the peer closed cleanly. NA_ERROR: failed, see the na_err. */
 typedef enum { NA_ERROR = -1, NA_OK = 0, NA_AGAIN = 1, NA_EOF = 2 } na_status;
+/* What a step that returned NA_AGAIN waits for on its socket (a mask). */
+enum { NA_WANT_NONE = 0, NA_WANT_READ = 1, NA_WANT_WRITE = 2 };
 
 /* Error codes. Each user-visible failure mode has its own code so that callers (and tests) can
  * tell them apart without parsing text; the message says it in a network engineer's words. */
