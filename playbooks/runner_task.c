@@ -5,7 +5,7 @@
  * its record and registered result filled. Not scheduling or the event loop (runner_host.c) and
  * not scripts (runner_script.c). */
 #include "clock.h"
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "runner_int.h"
 
 #include <stdlib.h>
