@@ -41,6 +41,11 @@ typedef enum {
     NA_E__COUNT
 } na_code;
 
+/* On a core function that returns a status (0 / -1): the caller must look at it (-Werror makes
+ * ignoring it a build failure; GCC does not accept a (void) cast). A deliberately ignored status
+ * is written `if (f(...) < 0) { ...a comment saying why it does not matter... }`. */
+#define NA_MUST_CHECK __attribute__((warn_unused_result))
+
 #define NA_ERR_MSG_MAX 512
 
 typedef struct na_err {

@@ -32,7 +32,8 @@ typedef struct na_evwatch {
 } na_evwatch;
 
 /* Allocate the event (nothing pending). -1 on OOM. cb(fd, what, arg) runs from base's loop. */
-int na_evwatch_init(na_evwatch *w, struct event_base *base, event_callback_fn cb, void *arg);
+int na_evwatch_init(na_evwatch *w, struct event_base *base, event_callback_fn cb,
+                    void *arg) NA_MUST_CHECK;
 /* Delete and free the event; safe on a zeroed or already freed watch. */
 void na_evwatch_free(na_evwatch *w);
 
@@ -41,7 +42,7 @@ void na_evwatch_free(na_evwatch *w);
  * if fd and direction look unchanged (a descriptor number can be reused while a transport
  * opens). -1 + err (NA_E_INTERNAL) when there is nothing to wait for or libevent refuses. */
 int na_evwatch_arm(na_evwatch *w, int fd, int want, int64_t deadline_ms, bool reassign,
-                   na_err *err);
+                   na_err *err) NA_MUST_CHECK;
 /* Stop watching (nothing pending afterwards). */
 void na_evwatch_stop(na_evwatch *w);
 /* Stop watching, then make cb run once from the loop (EV_TIMEOUT), never inside this call. */

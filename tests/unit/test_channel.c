@@ -146,21 +146,22 @@ static void split_at_every_boundary(void **st)
         na_buf s;
         na_err e = NA_ERR_INIT;
         na_buf_init(&s, 1 << 16);
-        na_buf_puts(&s, "netauto-transcript 1\n< \"sw1#\"\n> \"show ver\\n\"\n< \"", &e);
+        assert_int_equal(na_buf_puts(&s, "netauto-transcript 1\n< \"sw1#\"\n"
+                                     "> \"show ver\\n\"\n< \"", &e), 0);
         for (size_t k = 0; k < n; k++) {
             if (k == i)
-                na_buf_puts(&s, "\"\npause\n< \"", &e);
+                assert_int_equal(na_buf_puts(&s, "\"\npause\n< \"", &e), 0);
             unsigned char ch = (unsigned char)dev[k];
             if (ch == '\r')
-                na_buf_puts(&s, "\\r", &e);
+                assert_int_equal(na_buf_puts(&s, "\\r", &e), 0);
             else if (ch == '\n')
-                na_buf_puts(&s, "\\n", &e);
+                assert_int_equal(na_buf_puts(&s, "\\n", &e), 0);
             else if (ch == 0x1b)
-                na_buf_puts(&s, "\\e", &e);
+                assert_int_equal(na_buf_puts(&s, "\\e", &e), 0);
             else
-                na_buf_append(&s, &ch, 1, NULL, &e);
+                assert_int_equal(na_buf_append(&s, &ch, 1, NULL, &e), 0);
         }
-        na_buf_puts(&s, "\"\n", &e);
+        assert_int_equal(na_buf_puts(&s, "\"\n", &e), 0);
         na_channel *c = chan(s.data, 0);
         na_buf_free(&s);
         fx f;
@@ -517,12 +518,12 @@ static void big_output_memory_returns(void **st)
     na_buf s;
     na_err e = NA_ERR_INIT;
     na_buf_init(&s, 1 << 24);
-    na_buf_puts(&s, "netauto-transcript 1\n< \"sw1#\"\n> \"show tech\\n\"\n< \"show tech\\r\\n\"\n",
-                &e);
+    assert_int_equal(na_buf_puts(&s, "netauto-transcript 1\n< \"sw1#\"\n> \"show tech\\n\"\n"
+                                     "< \"show tech\\r\\n\"\n", &e), 0);
     for (int i = 0; i < 16384; i++)
-        na_buf_printf(&s, &e, "< \"line %05d %s\\r\\n\"\n", i,
-                      "................................................");
-    na_buf_puts(&s, "< \"sw1#\"\n", &e);
+        assert_int_equal(na_buf_printf(&s, &e, "< \"line %05d %s\\r\\n\"\n", i,
+                                       "................................................"), 0);
+    assert_int_equal(na_buf_puts(&s, "< \"sw1#\"\n", &e), 0);
     na_channel *c = chan(s.data, 0);
     na_buf_free(&s);
     fx f;
