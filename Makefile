@@ -4,6 +4,8 @@
 #   make            build everything (installs missing Debian packages first)
 #   make test       build, check-layers, run unit + e2e tests; last line "N passed, N failed"
 #   make check-layers  the layer rules of docs/hacking.md (scripts/layers.txt), in make test
+#   make golden-update rewrite tests/fixtures/golden/*.out from what the code does now (review
+#                   the change with git diff tests/fixtures/golden/ before committing it)
 #   make demo       start simulated devices, run the example VLAN playbook, show results
 #   make asan       the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind   the tests under valgrind (memcheck)
@@ -76,7 +78,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers
+.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -162,6 +164,12 @@ check-layers: all
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+# The golden files on purpose: write what the channel and session produce now, then show what
+# changed (tests/unit/test_golden.c, tests/fixtures/golden/cases.txt).
+golden-update: all
+	@NETAUTO_GOLDEN_UPDATE=1 tests/run.sh $(BUILD) unit/test_golden
+	@git --no-pager diff --stat -- tests/fixtures/golden/
 
 valgrind: all
 	@VALGRIND=1 tests/run.sh $(BUILD) $(T)
