@@ -13,6 +13,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "replay.h"
+#include "replaytest.h"
 #include "secret.h"
 #include "transcript.h"
 
@@ -23,12 +24,10 @@
 
 #define PROMPT "^[\\w.\\-@/:+]{1,63}[>#]\\s?$"
 
-static const na_conn_params params = {.name = "sw1"};
-
 static na_channel *chan(const char *script, size_t max_output)
 {
     na_err e = NA_ERR_INIT;
-    na_transport *t = na_replay_new_mem("test", script, strlen(script), &params, &e);
+    na_transport *t = na_replay_new_mem("test", script, strlen(script), &rt_params, &e);
     if (!t)
         fprintf(stderr, "# %s\n", e.msg);
     assert_non_null(t);
@@ -37,20 +36,6 @@ static na_channel *chan(const char *script, size_t max_output)
     na_channel *c = na_channel_new(t, &o, &e);
     assert_non_null(c);
     return c;
-}
-
-/* Drive one exchange to its end with poll(), like the blocking session wrapper does. */
-static na_status run(na_channel *c, na_expect *x, na_err *e)
-{
-    na_channel_begin(c, x);
-    for (;;) {
-        na_status st = na_channel_step(c, e);
-        if (st != NA_AGAIN)
-            return st;
-        struct pollfd p = {.fd = na_channel_fd(c), .events = POLLIN};
-        int64_t ms = na_ms_until(na_channel_wake(c));
-        poll(&p, 1, ms < 0 ? 1000 : (int)ms);
-    }
 }
 
 /* The default exchange: one prompt pattern, everything else off. */
@@ -79,7 +64,7 @@ static void fx_init(fx *f, const char *echo, int timeout_ms)
 static void to_first_prompt(na_channel *c, fx *f, na_err *e)
 {
     fx_init(f, NULL, 2000);
-    assert_int_equal(run(c, &f->x, e), NA_OK);
+    assert_int_equal(rt_channel_run(c, &f->x, e), NA_OK);
     na_channel_consume(c);
 }
 
@@ -125,11 +110,11 @@ static void split_at_every_boundary(void **st)
         na_buf_free(&s);
         fx f;
         fx_init(&f, NULL, 2000);
-        assert_int_equal(run(c, &f.x, &e), NA_OK);
+        assert_int_equal(rt_channel_run(c, &f.x, &e), NA_OK);
         na_channel_consume(c);
         fx_init(&f, "show ver", 2000);
         send(c, "show ver");
-        na_status r = run(c, &f.x, &e);
+        na_status r = rt_channel_run(c, &f.x, &e);
         if (r != NA_OK)
             fprintf(stderr, "# split at %zu: %s\n", i, e.msg);
         assert_int_equal(r, NA_OK);
@@ -160,7 +145,7 @@ static void big_output_memory_returns(void **st)
     na_buf_free(&s);
     fx f;
     fx_init(&f, NULL, 2000);
-    assert_int_equal(run(c, &f.x, &e), NA_OK);
+    assert_int_equal(rt_channel_run(c, &f.x, &e), NA_OK);
     na_channel_consume(c);
     fx_init(&f, "show tech", 5000);
     send(c, "show tech");

@@ -25,6 +25,7 @@
 #include "diff.h"
 #include "platform.h"
 #include "replay.h"
+#include "replaytest.h"
 #include "secret.h"
 #include "session.h"
 #include "transcript.h"
@@ -41,12 +42,6 @@
 #define MAX_PAGERS 4
 #define DEFAULT_PROMPT "^[\\w.\\-@/:+]{1,63}[>#]\\s?$"
 
-static const na_conn_params params = {
-    .name = "sw1",
-    .host = "127.0.0.1",
-    .username = "admin",
-    .password = "lab-pass-1",
-};
 #define DEFAULT_SECRET "lab-enable-1"
 
 typedef struct gcase {
@@ -59,7 +54,6 @@ typedef struct gcase {
 
 static gcase *cases;
 static size_t ncases;
-static na_platforms *reg;
 static const char *root;
 
 /* ---- the table ----------------------------------------------------------------------------- */
@@ -385,20 +379,6 @@ static na_pattern *pat(const char *src)
     return p;
 }
 
-/* One exchange to its end with poll(), like the blocking session wrapper. */
-static na_status run(na_channel *c, na_expect *x, na_err *e)
-{
-    na_channel_begin(c, x);
-    for (;;) {
-        na_status st = na_channel_step(c, e);
-        if (st != NA_AGAIN)
-            return st;
-        struct pollfd p = {.fd = na_channel_fd(c), .events = POLLIN};
-        int64_t ms = na_ms_until(na_channel_wake(c));
-        poll(&p, 1, ms < 0 ? 1000 : (int)ms);
-    }
-}
-
 static const char *hit_name(na_hit_kind k)
 {
     switch (k) {
@@ -431,7 +411,7 @@ static void chan_exchange(chan_ctx *cc, const op *x, out *o, const char *echo, c
     na_err e = NA_ERR_INIT;
     int64_t t0 = na_now_ms();
     ex.deadline_ms = t0 + ex.timeout_ms;
-    na_status st = run(cc->c, &ex, &e);
+    na_status st = rt_channel_run(cc->c, &ex, &e);
     timing(o, x, na_now_ms() - t0);
     if (st != NA_OK) {
         error(o, &e);
@@ -717,7 +697,7 @@ static char *perform(const gcase *gc, size_t *len)
     na_secret_clear_registry();
     char *trpath = path_of("%s/tests/fixtures/%s", gc->transcript);
     na_err e = NA_ERR_INIT;
-    na_transport *t = na_replay_new(trpath, &params, &e);
+    na_transport *t = na_replay_new(trpath, &rt_params, &e);
     if (!t)
         fprintf(stderr, "# %s\n", e.msg);
     assert_non_null(t);
@@ -733,7 +713,7 @@ static char *perform(const gcase *gc, size_t *len)
     na_transcript *tr = NULL;
     const char *secrets[MAX_ARGS];
     size_t nsecrets = 0;
-    secrets[nsecrets++] = params.password;
+    secrets[nsecrets++] = rt_params.password;
     /* settings come first: set ..., register ..., record */
     size_t i = 0;
     size_t max_output = 0;
@@ -779,7 +759,7 @@ static char *perform(const gcase *gc, size_t *len)
         na_channel_free(cc.c);
         chan_free(&cc);
     } else {
-        const na_platform *p = na_platform_find(reg, gc->platform, &e);
+        const na_platform *p = na_platform_find(rt_platforms, gc->platform, &e);
         if (!p)
             fprintf(stderr, "# %s\n", e.msg);
         assert_non_null(p);
@@ -920,21 +900,6 @@ static void a_changed_byte_fails(void **state)
     free(got);
 }
 
-static int setup(void **st)
-{
-    (void)st;
-    reg = na_platforms_new(NULL, 0, NULL);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    na_platforms_free(reg);
-    na_secret_clear_registry();
-    return 0;
-}
-
 int main(void)
 {
     root = getenv("NETAUTO_ROOT");
@@ -957,7 +922,8 @@ int main(void)
     if (!only)
         tests[n++] = (struct CMUnitTest){.name = "a_changed_byte_fails",
                                          .test_func = a_changed_byte_fails};
-    int rc = _cmocka_run_group_tests("golden", tests, n, setup, teardown);
+    int rc = _cmocka_run_group_tests("golden", tests, n, rt_platforms_setup,
+                                     rt_platforms_teardown);
     for (size_t i = 0; i < ncases; i++) {
         free(cases[i].name);
         free(cases[i].transcript);

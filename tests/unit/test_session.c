@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "platform.h"
 #include "replay.h"
+#include "replaytest.h"
 #include "secret.h"
 #include "session.h"
 
@@ -22,30 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static na_platforms *reg;
-
-static const na_conn_params params = {
-    .name = "sw1",
-    .host = "127.0.0.1",
-    .username = "admin",
-    .password = "lab-pass-1",
-};
-
-static int setup(void **st)
-{
-    (void)st;
-    reg = na_platforms_new(NULL, 0, NULL);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    na_platforms_free(reg);
-    na_secret_clear_registry();
-    return 0;
-}
 
 static char *fixture(const char *name)
 {
@@ -59,7 +36,7 @@ static na_session *make(na_transport *t, const char *platform, const na_session_
 {
     na_err e = NA_ERR_INIT;
     assert_non_null(t);
-    const na_platform *p = na_platform_find(reg, platform, &e);
+    const na_platform *p = na_platform_find(rt_platforms, platform, &e);
     assert_non_null(p);
     na_session_opts def = {.secret = "lab-enable-1"};
     na_session *s = na_session_new(t, p, o ? o : &def, &e);
@@ -71,7 +48,7 @@ static na_session *from_fixture(const char *name, const char *platform, const na
 {
     char *path = fixture(name);
     na_err e = NA_ERR_INIT;
-    na_transport *t = na_replay_new(path, &params, &e);
+    na_transport *t = na_replay_new(path, &rt_params, &e);
     if (!t)
         fprintf(stderr, "# %s\n", e.msg);
     free(path);
@@ -81,7 +58,7 @@ static na_session *from_fixture(const char *name, const char *platform, const na
 static na_session *from_text(const char *text, const char *platform, const na_session_opts *o)
 {
     na_err e = NA_ERR_INIT;
-    na_transport *t = na_replay_new_mem("inline", text, strlen(text), &params, &e);
+    na_transport *t = na_replay_new_mem("inline", text, strlen(text), &rt_params, &e);
     if (!t)
         fprintf(stderr, "# %s\n", e.msg);
     return make(t, platform, o);
@@ -218,7 +195,7 @@ static void transcript_round_trip(void **st)
     assert_non_null(strstr(buf, "> secret\n"));
     assert_non_null(strstr(buf, "# command: show vlan brief\n"));
 
-    na_transport *t = na_replay_new(path, &params, &e);
+    na_transport *t = na_replay_new(path, &rt_params, &e);
     s = make(t, "cisco_ios", NULL);
     open_ok(s);
     assert_int_equal(na_session_command(s, "show vlan brief", NULL, &r2, &e), 0);
@@ -281,7 +258,7 @@ static void memory_per_session(void **st)
     static na_session *ss[N];
     na_err e = NA_ERR_INIT;
     for (int i = 0; i < N; i++) {
-        ts[i] = na_replay_new_mem("m", script, strlen(script), &params, &e);
+        ts[i] = na_replay_new_mem("m", script, strlen(script), &rt_params, &e);
         assert_non_null(ts[i]);
     }
     size_t before = mallinfo2().uordblks;
@@ -309,5 +286,5 @@ int main(void)
         cmocka_unit_test(raw_access),
         cmocka_unit_test(memory_per_session),
     };
-    return cmocka_run_group_tests_name("session", tests, setup, teardown);
+    return cmocka_run_group_tests_name("session", tests, rt_platforms_setup, rt_platforms_teardown);
 }
