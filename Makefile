@@ -43,7 +43,8 @@ endif
 # (scripts/layers.txt, generated into $(BUILD)/layers.mk as INC_<folder>), so a header of a layer
 # above does not even compile. `make check-layers` checks what include paths cannot (the layers
 # inside drivers/, relative includes, symbols, vendor names).
-incs = $(or $(INC_$(subst /,_,$(patsubst %/,%,$(dir $(1))))),$(error $(1): its folder has no layer in scripts/layers.txt))
+inc_var = INC_$(subst /,_,$(patsubst %/,%,$(dir $(1))))
+incs = $(or $($(call inc_var,$(1))),$(error $(1): its folder has no layer in scripts/layers.txt))
 
 ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS_OPT) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)

@@ -235,7 +235,8 @@ def check_symbols(root, table, build, problems):
                              layer_of_obj.get(d)))
     for o, layer in sorted(layer_of_obj.items()):
         if layer is None:
-            problems.append("%s: object of a file that belongs to no layer" % os.path.relpath(o, root))
+            problems.append("%s: object of a file that belongs to no layer" %
+                            os.path.relpath(o, root))
     return n
 
 

@@ -10,9 +10,9 @@
  * NETAUTO_GOLDEN_CASE=name runs one case. The operations are described in cases.txt.
  *
  * Checked on every case besides the file: nothing netauto typed (password, enable secret,
- * registered secrets) appears in the rendering; a successful operation took time; an open that
- * succeeded saw its first prompt within it. Not a test of timing beyond `within=` and not of
- * the event-loop interface (test_session.c). */
+ * registered secrets) appears in the rendering; an output's length is its bytes'; an open that
+ * succeeded saw its first prompt within it. Not a test of timing beyond `within=` and `timing`,
+ * and not of the event-loop interface (test_session.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "diff.h"
+#include "hex.h"
 #include "platform.h"
 #include "replay.h"
 #include "replaytest.h"
@@ -166,12 +167,6 @@ typedef struct op {
     int argc;
 } op;
 
-static int hexv(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Next word of s (advanced): 'single quotes' keep everything as written (patterns), "double
  * quotes" take \n \r \t \e \\ \" \xHH. Returns NULL at the end; ";" alone is a separator. */
 static char *word(const char **s)
@@ -198,14 +193,15 @@ static char *word(const char **s)
             for (p++; *p && *p != '"'; p++) {
                 char c = *p;
                 if (c == '\\') {
+                    assert_true(p[1] != '\0'); /* a backslash at the end of the text */
                     switch (*++p) {
                     case 'n': c = '\n'; break;
                     case 'r': c = '\r'; break;
                     case 't': c = '\t'; break;
                     case 'e': c = 0x1b; break;
                     case 'x':
-                        assert_true(hexv(p[1]) >= 0 && hexv(p[2]) >= 0);
-                        c = (char)(hexv(p[1]) * 16 + hexv(p[2]));
+                        assert_true(na_hexval(p[1]) >= 0 && na_hexval(p[2]) >= 0);
+                        c = (char)(na_hexval(p[1]) * 16 + na_hexval(p[2]));
                         p += 2;
                         break;
                     default: c = *p; break;
@@ -233,15 +229,14 @@ static size_t parse_ops(const char *text, op *ops, size_t max)
     while ((w = word(&s))) {
         if (!strcmp(w, ";")) {
             free(w);
-            if (ops[n].argc)
+            if (n < max && ops[n].argc)
                 n++;
             continue;
         }
-        assert_true(n < max);
-        assert_true(ops[n].argc < MAX_ARGS);
+        assert_true(n < max && ops[n].argc < MAX_ARGS); /* (cases.txt: fewer, please) */
         ops[n].argv[ops[n].argc++] = w;
     }
-    if (ops[n].argc)
+    if (n < max && ops[n].argc)
         n++;
     return n;
 }
@@ -721,7 +716,7 @@ static char *perform(const gcase *gc, size_t *len)
     bool skip_on_open = false;
     for (; i < nops; i++) {
         const op *x = &ops[i];
-        if (!strcmp(x->argv[0], "set")) { /* set secret=S | nosecret | skip_on_open | max_output=N */
+        if (!strcmp(x->argv[0], "set")) { /* secret=S | nosecret | skip_on_open | max_output=N */
             if (opt(x, "secret"))
                 secret = opt(x, "secret");
             if (opt(x, "nosecret"))
