@@ -109,9 +109,7 @@ static void split_at_every_boundary(void **st)
         na_channel *c = chan(s.data, 0);
         na_buf_free(&s);
         fx f;
-        fx_init(&f, NULL, 2000);
-        assert_int_equal(rt_channel_run(c, &f.x, &e), NA_OK);
-        na_channel_consume(c);
+        to_first_prompt(c, &f, &e);
         fx_init(&f, "show ver", 2000);
         send(c, "show ver");
         na_status r = rt_channel_run(c, &f.x, &e);
@@ -124,7 +122,7 @@ static void split_at_every_boundary(void **st)
         assert_string_equal(out, "Cisco IOS Software\nuptime: sw1#3\n");
         free(out);
         assert_true(na_replay_finished(na_channel_transport(c)));
-            na_channel_free(c);
+        na_channel_free(c);
     }
 }
 
@@ -144,9 +142,7 @@ static void big_output_memory_returns(void **st)
     na_channel *c = chan(s.data, 0);
     na_buf_free(&s);
     fx f;
-    fx_init(&f, NULL, 2000);
-    assert_int_equal(rt_channel_run(c, &f.x, &e), NA_OK);
-    na_channel_consume(c);
+    to_first_prompt(c, &f, &e);
     fx_init(&f, "show tech", 5000);
     send(c, "show tech");
     /* All of it is readable at once, yet one step reads at most 256 KiB and then asks to be
