@@ -96,7 +96,8 @@ $(BUILD)/pkg.mk: scripts/install-deps.sh
 
 deps: $(BUILD)/pkg.mk
 
-$(BUILD)/layers.mk: scripts/layers.txt scripts/check-layers.py
+# (after pkg.mk: the installer brings python3 on a fresh machine)
+$(BUILD)/layers.mk: scripts/layers.txt scripts/check-layers.py $(BUILD)/pkg.mk
 	@mkdir -p $(BUILD)
 	@scripts/check-layers.py --make-includes > $@.tmp
 	@echo 'INC_$(subst /,_,$(BUILD))_gen := $$(INC_drivers)' >> $@.tmp
