@@ -2,7 +2,10 @@
 # tests. Everything goes under $(BUILD)/ (build/ by default, build-asan/ for `make asan`).
 #
 #   make            build everything (installs missing Debian packages first)
-#   make test       build and run unit + e2e tests; last line "N passed, N failed"
+#   make test       build, check-layers, run unit + e2e tests; last line "N passed, N failed"
+#   make check-layers  the layer rules of docs/hacking.md (scripts/layers.txt), in make test
+#   make golden-update rewrite tests/fixtures/golden/*.out from what the code does now (review
+#                   the change with git diff tests/fixtures/golden/ before committing it)
 #   make demo       start simulated devices, run the example VLAN playbook, show results
 #   make asan       the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind   the tests under valgrind (memcheck)
@@ -23,8 +26,7 @@ PKGS := libssh2 libtelnet yaml-0.1 libpcre2-8 libevent libevent_openssl libevent
         jansson sqlite3 openssl libssh cmocka
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
-INCS := -Icore -Idrivers -Iinventory -Iplaybooks -Idaemon -Icli -Itests/lib -Itests/sim
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g $(WARN) $(INCS) -MMD -MP
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g $(WARN) -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_SAN := -fsanitize=address,undefined
@@ -38,7 +40,15 @@ endif
 # libssh2 is older than 1.11, pkg-config finds the local static build first.
 ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
 -include $(BUILD)/pkg.mk
+-include $(BUILD)/layers.mk
 endif
+
+# Each folder's include path: its own layer's folders and those of the layers it may use
+# (scripts/layers.txt, generated into $(BUILD)/layers.mk as INC_<folder>), so a header of a layer
+# above does not even compile. `make check-layers` checks what include paths cannot (the layers
+# inside drivers/, relative includes, symbols, vendor names).
+inc_var = INC_$(subst /,_,$(patsubst %/,%,$(dir $(1))))
+incs = $(or $($(call inc_var,$(1))),$(error $(1): its folder has no layer in scripts/layers.txt))
 
 ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS_OPT) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
@@ -73,7 +83,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all test asan valgrind demo bench fuzz clean deps
+.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -93,11 +103,18 @@ $(BUILD)/pkg.mk: scripts/install-deps.sh scripts/libssh2-local.sh
 
 deps: $(BUILD)/pkg.mk
 
+# (after pkg.mk: the installer brings python3 on a fresh machine)
+$(BUILD)/layers.mk: scripts/layers.txt scripts/check-layers.py $(BUILD)/pkg.mk
+	@mkdir -p $(BUILD)
+	@scripts/check-layers.py --make-includes > $@.tmp
+	@echo 'INC_$(subst /,_,$(BUILD))_gen := $$(INC_drivers)' >> $@.tmp
+	@mv $@.tmp $@
+
 # ---- compile and link ------------------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c $(BUILD)/pkg.mk
+$(BUILD)/obj/%.o: %.c $(BUILD)/pkg.mk $(BUILD)/layers.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) $(call incs,$<) -c $< -o $@
 
 $(GEN_PLATFORMS): $(PLATFORM_YAML) scripts/embed-files.sh
 	@mkdir -p $(dir $@)
@@ -146,11 +163,22 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIBS)
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 # ---- running ---------------------------------------------------------------------------------
-test: all
+test: all check-layers
 	@tests/run.sh $(BUILD) $(T)
+
+# The house rules on layers (docs/hacking.md): includes, symbols of the built objects, vendor
+# names in drivers/. Its own test is tests/e2e/test_check_layers.py.
+check-layers: all
+	@scripts/check-layers.py --build $(BUILD)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+# The golden files on purpose: write what the channel and session produce now, then show what
+# changed (tests/unit/test_golden.c, tests/fixtures/golden/cases.txt).
+golden-update: all
+	@NETAUTO_GOLDEN_UPDATE=1 tests/run.sh $(BUILD) unit/test_golden
+	@git --no-pager diff --stat -- tests/fixtures/golden/
 
 valgrind: all
 	@VALGRIND=1 tests/run.sh $(BUILD) $(T)

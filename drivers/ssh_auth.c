@@ -7,7 +7,7 @@
  * message lists what was tried, what the server allows and why a key could not be used.
  * Not host key checking (ssh_hostkey.c) and not the transport state machine (ssh.c). */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "clock.h"
 #include "log.h"

@@ -8,7 +8,7 @@
  * algorithms can prefer them (ssh_algo.c), as OpenSSH does. Not the key exchange (libssh2). */
 #include "knownhosts.h"
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "log.h"
 

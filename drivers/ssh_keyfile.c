@@ -5,7 +5,7 @@
  * and IdentitiesOnly can tell which agent keys are configured ones. Not a key loader: libssh2
  * reads and uses the keys. */
 #include "knownhosts.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

@@ -7,7 +7,7 @@
  * caller's values are used as they are. Not the connection itself (ssh.c). */
 #include "ssh.h"
 #include "ssh_config_int.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "log.h"
 
