@@ -122,7 +122,7 @@ void na_ssh_config_flush(void)
 
 /* ---- small helpers (OpenSSH's rules) ------------------------------------------------------- */
 
-const char *na_sshcfg_home(const char *home)
+const char *na_ssh_config_home(const char *home)
 {
     if (home && *home)
         return home;
@@ -139,7 +139,7 @@ const char *na_sshcfg_home(const char *home)
     return "/";
 }
 
-const char *na_sshcfg_user(void)
+const char *na_ssh_config_user(void)
 {
     static __thread char name[256];
     struct passwd pw, *res = NULL;
@@ -495,9 +495,9 @@ static int do_include(sshcfg *c, int file, unsigned line, int argc, char **argv,
         char pat[4096];
         /* relative paths are in ~/.ssh, as for any user configuration file */
         if (*arg != '/' && *arg != '~')
-            snprintf(pat, sizeof pat, "%s/.ssh/%s", na_sshcfg_home(c->home), arg);
+            snprintf(pat, sizeof pat, "%s/.ssh/%s", na_ssh_config_home(c->home), arg);
         else if (!strncmp(arg, "~/", 2) || !strcmp(arg, "~"))
-            snprintf(pat, sizeof pat, "%s%s", na_sshcfg_home(c->home), arg + 1);
+            snprintf(pat, sizeof pat, "%s%s", na_ssh_config_home(c->home), arg + 1);
         else
             snprintf(pat, sizeof pat, "%s", arg);
         glob_t gl;

@@ -83,6 +83,11 @@ typedef struct na_ssh_cfg_tokens {
 char *na_ssh_config_expand(const char *s, const na_ssh_cfg_tokens *tk, const char *what,
                            na_err *err);
 
+/* The home directory and user name ~, %d, %u and Match localuser stand for: home when given,
+ * else $HOME, else the password database; the current user's name. Per-thread buffers. */
+const char *na_ssh_config_home(const char *home);
+const char *na_ssh_config_user(void);
+
 /* Drop every cached file (tests). */
 void na_ssh_config_flush(void);
 

@@ -325,7 +325,7 @@ int na_ssh_config_lookup(const char *path, bool must_exist, const na_ssh_cfg_que
         return 0;
     eval e = {.q = q, .o = out, .host = q->host, .err = err};
     snprintf(e.local_user, sizeof e.local_user, "%s",
-             q->local_user ? q->local_user : na_sshcfg_user());
+             q->local_user ? q->local_user : na_ssh_config_user());
     pthread_mutex_lock(&na_sshcfg_lock);
     sshcfg *c = na_sshcfg_get(path, must_exist, q->home);
     int rc = 0;
@@ -444,7 +444,7 @@ char *na_ssh_config_expand(const char *s, const na_ssh_cfg_tokens *tk, const cha
                            na_err *err)
 {
     sbuf b = {0};
-    const char *home = na_sshcfg_home(tk->home);
+    const char *home = na_ssh_config_home(tk->home);
     /* ~ and ~user */
     if (s[0] == '~') {
         const char *slash = strchr(s, '/');
@@ -477,7 +477,7 @@ char *na_ssh_config_expand(const char *s, const na_ssh_cfg_tokens *tk, const cha
     const char *host = tk->host ? tk->host : "";
     const char *ruser = tk->user ? tk->user : "";
     char luser[256];
-    snprintf(luser, sizeof luser, "%s", tk->local_user ? tk->local_user : na_sshcfg_user());
+    snprintf(luser, sizeof luser, "%s", tk->local_user ? tk->local_user : na_ssh_config_user());
     conn_hash(thishost, host, port, ruser, hash);
     for (const char *p = s; *p; p++) {
         if (p[0] == '$' && p[1] == '{') {

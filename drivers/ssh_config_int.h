@@ -77,8 +77,6 @@ extern pthread_mutex_t na_sshcfg_lock;
 sshcfg *na_sshcfg_get(const char *path, bool must_exist, const char *home);
 
 /* OpenSSH's small rules (readconf.c, match.c, misc.c). */
-const char *na_sshcfg_home(const char *home);         /* home, else $HOME, else passwd */
-const char *na_sshcfg_user(void);                     /* the current user's name */
 int na_sshcfg_port(const char *s);                    /* a2port: 1..65535, 0 if invalid */
 long na_sshcfg_time(const char *s);                   /* convtime: "1m30s", -1 if invalid */
 int na_sshcfg_flag(const char *s);                    /* yes/true 1, no/false 0, else -1 */

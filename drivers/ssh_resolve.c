@@ -6,7 +6,7 @@
  * resolved again for its own name when its transport is created). Without ssh_config the
  * caller's values are used as they are. Not the connection itself (ssh.c). */
 #include "ssh.h"
-#include "ssh_config_int.h"
+#include "ssh_config.h"
 #include "ssh_int.h"
 
 #include "log.h"
@@ -64,11 +64,11 @@ void na_ssh_res_free(na_ssh_res *r)
     memset(r, 0, sizeof *r);
 }
 
-static const char *home_dir(void) { return na_sshcfg_home(NULL); }
+static const char *home_dir(void) { return na_ssh_config_home(NULL); }
 
 static const char *local_user(char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s", na_sshcfg_user());
+    snprintf(buf, cap, "%s", na_ssh_config_user());
     return buf;
 }
 
