@@ -35,13 +35,6 @@ static void usage(FILE *f)
                "--vault-password-file or $ANSIBLE_VAULT_PASSWORD_FILE.\n");
 }
 
-static void buf_wipe_free(na_buf *b)
-{
-    if (b->data)
-        na_wipe(b->data, b->cap);
-    na_buf_free(b);
-}
-
 static int fail(const na_err *err, int code)
 {
     cli_print_err(err);
@@ -92,7 +85,7 @@ static int do_encrypt(const char *file, const char *vpf)
                 na_vault_kdf_default.p);
     }
     na_secret_free(pass);
-    buf_wipe_free(&plain);
+    na_buf_free_wipe(&plain);
     return rc;
 }
 
@@ -143,11 +136,11 @@ static int do_decrypt(const char *file, const char *vpf, bool in_place, const cl
     na_buf plain;
     int arc = ansible_plain(file, ia, &plain, &err);
     if (arc < 0) {
-        buf_wipe_free(&plain);
+        na_buf_free_wipe(&plain);
         return fail(&err, exit_for(&err));
     }
     if (arc == 1 && open_plain(file, vpf, &plain, NULL, NULL, &err) < 0) {
-        buf_wipe_free(&plain);
+        na_buf_free_wipe(&plain);
         return fail(&err, exit_for(&err));
     }
     int rc = CLI_EXIT_OK;
@@ -161,7 +154,7 @@ static int do_decrypt(const char *file, const char *vpf, bool in_place, const cl
         fprintf(stderr, "vault %s: cannot write to stdout\n", file);
         rc = CLI_EXIT_FAILED;
     }
-    buf_wipe_free(&plain);
+    na_buf_free_wipe(&plain);
     return rc;
 }
 
@@ -317,8 +310,8 @@ static int do_edit(const char *file, const char *vpf)
         fprintf(stderr, "vault %s: saved\n", file);
     }
     na_secret_free(pass);
-    buf_wipe_free(&plain);
-    buf_wipe_free(&edited);
+    na_buf_free_wipe(&plain);
+    na_buf_free_wipe(&edited);
     return rc;
 }
 
@@ -352,7 +345,7 @@ static int do_create(const char *file, const char *vpf)
         fprintf(stderr, "vault %s: created\n", file);
     }
     na_secret_free(pass);
-    buf_wipe_free(&edited);
+    na_buf_free_wipe(&edited);
     return rc;
 }
 

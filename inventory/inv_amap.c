@@ -7,7 +7,7 @@
  * ProxyJump / ProxyCommand "ssh -W %h:%p" in ansible_ssh_common_args/extra_args become a jump
  * host. A connection variable netauto does not honour is a warning naming it. Not the
  * variables themselves (inv_avars.c) and not native settings (inv_settings.c). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 
 #include <ctype.h>
 #include <errno.h>

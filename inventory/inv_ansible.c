@@ -6,7 +6,7 @@
  * taken as the group's priority. Stricter than Ansible where Ansible only warns and drops data
  * (a `hosts:` that is a list, an unknown key in a group): those are errors here. Not INI
  * (inv_ini.c), not files or directories (inv_src.c), not precedence (inv_avars.c). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -13,7 +13,7 @@
  * a directory NAME/ is read whole, sorted, recursively), any of them Ansible Vault encrypted.
  * Also the small helpers for variables with origins and positions. Not the mapping of
  * connection variables onto settings (inv_amap.c). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 #include "secret.h"
 
 #include <dirent.h>

@@ -3,7 +3,7 @@
  * ("sw[01:10:2]", "sw[a:f]", "10.0.0.[1:20]", several ranges in one name), and POSIX shell-like
  * splitting of an INI host line (quotes, backslashes, '#' comments). Pure functions on strings.
  * Not the INI or YAML loaders themselves (inv_ini.c, inv_ansible.c). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -70,7 +70,11 @@ int inv_shlex(const char *s, inv_strlist *out, char *why, size_t whycap)
                 rc = -1;
                 break;
             }
-            na_buf_append(&tok, ++p, 1, NULL, NULL);
+            if (na_buf_append(&tok, ++p, 1, NULL, NULL) < 0) {
+                snprintf(why, whycap, "a word longer than 1 MiB");
+                rc = -1;
+                break;
+            }
         } else if (c == '\'' || c == '"') {
             char q = c;
             for (p++;; p++) {
@@ -84,12 +88,18 @@ int inv_shlex(const char *s, inv_strlist *out, char *why, size_t whycap)
                 /* in double quotes a backslash escapes only '"' and '\' */
                 if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
                     p++;
-                na_buf_append(&tok, p, 1, NULL, NULL);
+                if (na_buf_append(&tok, p, 1, NULL, NULL) < 0) {
+                    snprintf(why, whycap, "a word longer than 1 MiB");
+                    rc = -1;
+                    break;
+                }
             }
             if (rc < 0)
                 break;
-        } else {
-            na_buf_append(&tok, p, 1, NULL, NULL);
+        } else if (na_buf_append(&tok, p, 1, NULL, NULL) < 0) {
+            snprintf(why, whycap, "a word longer than 1 MiB");
+            rc = -1;
+            break;
         }
     }
     na_buf_free(&tok);

@@ -5,7 +5,7 @@
  * group somewhere in the file (children may be declared later); `[group:vars]` needs the group
  * declared too. Values are typed by Python's literal rules (inv_pylit.c). Errors name the file
  * and line. Not YAML (inv_ansible.c). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * (underscores in numbers, string prefixes and escapes, adjacent string concatenation, `#`
  * comments, a bare `1, 2` tuple) are followed. Not Python: no names, operators or calls;
  * complex numbers, sets and `...` are treated as "not a literal". */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -136,7 +136,14 @@ static json_t *number(lx *l)
     return json_integer(v);
 }
 
-static void put_utf8(na_buf *b, unsigned long cp)
+/* Append to a string being built; a failure (past the ceiling) marks the literal as failed. */
+static void add(lx *l, na_buf *b, const void *p, size_t n)
+{
+    if (na_buf_append(b, p, n, NULL, NULL) < 0)
+        l->fail = true;
+}
+
+static void put_utf8(lx *l, na_buf *b, unsigned long cp)
 {
     char u[4];
     size_t n;
@@ -159,7 +166,7 @@ static void put_utf8(na_buf *b, unsigned long cp)
         u[3] = (char)(0x80 | (cp & 0x3F));
         n = 4;
     }
-    na_buf_append(b, u, n, NULL, NULL);
+    add(l, b, u, n);
 }
 
 static int hexn(const char *s, size_t n, unsigned long *v)
@@ -187,14 +194,14 @@ static bool string1(lx *l, bool raw, bool bytes, na_buf *b)
         char c = s[l->i];
         if (c == q && (!triple || (l->i + 2 < l->n && s[l->i + 1] == q && s[l->i + 2] == q))) {
             l->i += triple ? 3 : 1;
-            return true;
+            return !l->fail;
         }
         if ((c == '\n' || c == '\r') && !triple)
             return false;
         if (bytes && (unsigned char)c >= 0x80)
             return false;
         if (c != '\\') {
-            na_buf_append(b, &c, 1, NULL, NULL);
+            add(l, b, &c, 1);
             l->i++;
             continue;
         }
@@ -202,7 +209,7 @@ static bool string1(lx *l, bool raw, bool bytes, na_buf *b)
             return false;
         char e = s[l->i + 1];
         if (raw) { /* the backslash stays; it only keeps a quote from ending the string */
-            na_buf_append(b, s + l->i, 2, NULL, NULL);
+            add(l, b, s + l->i, 2);
             l->i += 2;
             continue;
         }
@@ -210,36 +217,36 @@ static bool string1(lx *l, bool raw, bool bytes, na_buf *b)
         unsigned long v;
         switch (e) {
         case '\n': break;
-        case '\\': na_buf_append(b, "\\", 1, NULL, NULL); break;
-        case '\'': na_buf_append(b, "'", 1, NULL, NULL); break;
-        case '"': na_buf_append(b, "\"", 1, NULL, NULL); break;
-        case 'a': na_buf_append(b, "\a", 1, NULL, NULL); break;
-        case 'b': na_buf_append(b, "\b", 1, NULL, NULL); break;
-        case 'f': na_buf_append(b, "\f", 1, NULL, NULL); break;
-        case 'n': na_buf_append(b, "\n", 1, NULL, NULL); break;
-        case 'r': na_buf_append(b, "\r", 1, NULL, NULL); break;
-        case 't': na_buf_append(b, "\t", 1, NULL, NULL); break;
-        case 'v': na_buf_append(b, "\v", 1, NULL, NULL); break;
+        case '\\': add(l, b, "\\", 1); break;
+        case '\'': add(l, b, "'", 1); break;
+        case '"': add(l, b, "\"", 1); break;
+        case 'a': add(l, b, "\a", 1); break;
+        case 'b': add(l, b, "\b", 1); break;
+        case 'f': add(l, b, "\f", 1); break;
+        case 'n': add(l, b, "\n", 1); break;
+        case 'r': add(l, b, "\r", 1); break;
+        case 't': add(l, b, "\t", 1); break;
+        case 'v': add(l, b, "\v", 1); break;
         case 'x':
             if (l->i + 2 > l->n || hexn(s + l->i, 2, &v) < 0)
                 return false;
             l->i += 2;
             if (bytes && v >= 0x80)
                 return false; /* not text once decoded */
-            put_utf8(b, v);
+            put_utf8(l, b, v);
             break;
         case 'u':
         case 'U': {
             size_t k = e == 'u' ? 4 : 8;
             if (bytes) { /* not an escape in bytes */
-                na_buf_append(b, s + l->i - 2, 2, NULL, NULL);
+                add(l, b, s + l->i - 2, 2);
                 break;
             }
             if (l->i + k > l->n || hexn(s + l->i, k, &v) < 0 || v > 0x10FFFF ||
                 (v >= 0xD800 && v <= 0xDFFF))
                 return false;
             l->i += k;
-            put_utf8(b, v);
+            put_utf8(l, b, v);
             break;
         }
         case 'N': return false; /* \N{name}: not supported */
@@ -250,9 +257,9 @@ static bool string1(lx *l, bool raw, bool bytes, na_buf *b)
                     v = v * 8 + (unsigned long)(s[l->i++] - '0');
                 if (bytes && v >= 0x80)
                     return false;
-                put_utf8(b, v > 0x10FFFF ? 0xFFFD : v);
+                put_utf8(l, b, v > 0x10FFFF ? 0xFFFD : v);
             } else { /* an unknown escape keeps its backslash */
-                na_buf_append(b, s + l->i - 2, 2, NULL, NULL);
+                add(l, b, s + l->i - 2, 2);
             }
         }
     }

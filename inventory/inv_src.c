@@ -6,7 +6,7 @@
  * the JSON of a script / `ansible-inventory --list`), anything else an INI file. Every file
  * may be Ansible Vault encrypted. Also reading and parsing the files group_vars/host_vars
  * point at. Not the formats themselves (inv_ansible.c, inv_ini.c). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 #include "runproc.h"
 #include "secret.h"
 

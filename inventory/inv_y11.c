@@ -5,7 +5,7 @@
  * sexagesimal, 1.5e+3 but not 1e3), `<<` merge keys, `!vault` values decrypted, `!unsafe`
  * strings; the position of every mapping value is recorded beside the tree. Not the native
  * format's typing (core/yjson.c, kept for native inventories and playbooks). */
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 #include "secret.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -155,8 +155,10 @@ int na_proc_run(const char *what, char *const argv[], const na_proc_opts *o, na_
             if (k > 0) {
                 if (errtext && errtext->len < o->max_err) {
                     size_t room = o->max_err - errtext->len;
-                    (void)na_buf_append(errtext, buf, (size_t)k < room ? (size_t)k : room, what,
-                                        NULL);
+                    if (na_buf_append(errtext, buf, (size_t)k < room ? (size_t)k : room, what,
+                                      NULL) < 0) {
+                        /* stderr is kept only as far as it fits: it is for the message */
+                    }
                 }
             } else if (k == 0 || (errno != EINTR && errno != EAGAIN)) {
                 err_open = false;

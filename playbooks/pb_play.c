@@ -5,7 +5,7 @@
  * gather_facts: false and connection: network_cli (accepted as no-ops), and a clear error for
  * every Ansible keyword netauto does not support. Not the runner's batches (runner.c). */
 #include "avault.h"
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "secret.h"
 #include "vault.h"
 #include "yjson.h"
@@ -436,67 +436,67 @@ static bool in(const char *const *list, size_t n, const char *s)
     return false;
 }
 
-/* every tag of the task (own and play's), each once */
-static void all_tags(const na_task *t, na_strv *out)
+/* Does the task have tag x (its own or its play's)? An untagged task has only "untagged". */
+static bool tagged(const na_task *t, const char *x)
 {
-    const na_strv *srcs[2] = {&t->play->tags, &t->tags};
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < srcs[k]->n; i++)
-            if (!has(out, srcs[k]->v[i]))
-                na_strv_push(out, srcs[k]->v[i], NULL);
+    if (t->tags.n == 0 && t->play->tags.n == 0)
+        return !strcmp(x, "untagged");
+    return has(&t->tags, x) || has(&t->play->tags, x);
 }
 
-static bool intersects(const na_strv *tags, const char *const *list, size_t n)
+/* Does the task have one of the tags in list? */
+static bool tagged_any(const na_task *t, const char *const *list, size_t n)
 {
-    for (size_t i = 0; i < tags->n; i++)
-        if (in(list, n, tags->v[i]))
+    for (size_t i = 0; i < n; i++)
+        if (tagged(t, list[i]))
             return true;
     return false;
 }
 
 bool na_task_selected(const na_task *t, const na_pb_tags *sel)
 {
-    na_strv tags = NA_STRV_INIT;
-    all_tags(t, &tags);
-    bool untagged = tags.n == 0;
-    if (untagged)
-        na_strv_push(&tags, "untagged", NULL); /* Ansible's stand-in for "no tags" */
+    bool untagged = t->tags.n == 0 && t->play->tags.n == 0;
     static const char *const all[] = {"all"}; /* no --tags is --tags all */
     const char *const *only = sel && sel->n_only ? sel->only : all;
     size_t n_only = sel && sel->n_only ? sel->n_only : 1;
     bool run;
-    if (has(&tags, "always"))
+    if (tagged(t, "always"))
         run = true;
-    else if (in(only, n_only, "all") && !has(&tags, "never"))
+    else if (in(only, n_only, "all") && !tagged(t, "never"))
         run = true;
-    else if (intersects(&tags, only, n_only))
+    else if (tagged_any(t, only, n_only))
         run = true;
-    else if (in(only, n_only, "tagged") && !untagged && !has(&tags, "never"))
+    else if (in(only, n_only, "tagged") && !untagged && !tagged(t, "never"))
         run = true;
     else
         run = false;
     if (run && sel && sel->n_skip) {
         if (in(sel->skip, sel->n_skip, "all")) {
-            if (!has(&tags, "always") || in(sel->skip, sel->n_skip, "always"))
+            if (!tagged(t, "always") || in(sel->skip, sel->n_skip, "always"))
                 run = false;
-        } else if (intersects(&tags, sel->skip, sel->n_skip)) {
+        } else if (tagged_any(t, sel->skip, sel->n_skip)) {
             run = false;
         } else if (in(sel->skip, sel->n_skip, "tagged") && !untagged) {
             run = false;
         }
     }
-    na_strv_free(&tags);
     return run;
 }
 
 void na_task_tags_text(const na_task *t, char *buf, size_t cap)
 {
-    na_strv tags = NA_STRV_INIT;
-    all_tags(t, &tags);
     size_t o = 0;
     if (cap)
         buf[0] = '\0';
-    for (size_t i = 0; i < tags.n && o < cap; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", tags.v[i]);
-    na_strv_free(&tags);
+    const na_strv *srcs[2] = {&t->play->tags, &t->tags};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < srcs[k]->n && o < cap; i++) {
+            if (k == 1 && has(&t->play->tags, srcs[k]->v[i]))
+                continue; /* each tag once */
+            bool dup = false;
+            for (size_t j = 0; j < i; j++)
+                dup |= !strcmp(srcs[k]->v[j], srcs[k]->v[i]);
+            if (!dup)
+                o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", srcs[k]->v[i]);
+        }
 }

@@ -4,7 +4,7 @@
  * host, whether the batch spent its budget, and then stopping the run: nothing new starts, the
  * hosts that did not run are reported skipped. Not the scheduling loop itself (runner.c). */
 #include "log.h"
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "runner_int.h"
 
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * attribute); min, max. Values are compared as Python compares them: numbers with numbers,
  * strings with strings, lists item by item; anything else is an error naming the types. Not the
  * filter table or argument binding (tpl_filters.c). */
-#include "tpl_internal.h"
+#include "tpl_int.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

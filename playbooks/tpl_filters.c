@@ -4,7 +4,7 @@
  * filters from Ansible (regex_*, split, first, last, unique, sort, min, max) are in
  * tpl_fextra.c. Not extensible at runtime: the list is fixed and documented in
  * docs/playbooks.md. */
-#include "tpl_internal.h"
+#include "tpl_int.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include "fuzz.h"
 
 #include "avault.h"
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "inv_ans.h"
+#include "inv_ans_int.h"
 #include "secret.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* inv_ans.h — the Ansible side of the inventory, shared by its files: sources (-i files,
+/* inv_ans_int.h — the Ansible side of the inventory, shared by its files: sources (-i files,
  * directories, scripts, host lists: inv_src.c), the YAML/JSON loader (inv_ansible.c), the INI
  * loader (inv_ini.c), PyYAML-exact typing of YAML (inv_y11.c), Python literals of INI values
  * (inv_pylit.c), host patterns and ranges (inv_hostpat.c), group_vars/host_vars and Ansible's
@@ -10,11 +10,11 @@
  * depth and priority; group_vars/host_vars are read next to each source. Resolution computes
  * each host's variables exactly as Ansible does (ansible-inventory --host), keeps them as the
  * host's vars, and maps the connection variables onto the native settings. */
-#ifndef NA_INV_ANS_H
-#define NA_INV_ANS_H
+#ifndef NA_INV_ANS_INT_H
+#define NA_INV_ANS_INT_H
 
 #include "avault.h"
-#include "inv_internal.h"
+#include "inv_int.h"
 
 /* Hosts one pattern ("sw[1:99999]") may expand to. */
 #define INV_MAX_RANGE 100000

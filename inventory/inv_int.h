@@ -1,12 +1,12 @@
-/* inv_internal.h — the inventory's private model, shared by its loaders (inv_native.c,
+/* inv_int.h — the inventory's private model, shared by its loaders (inv_native.c,
  * inv_ansible.c), the setting parser (inv_settings.c), the resolver (inv_resolve.c), --limit
  * (inv_limit.c) and the JSON rendering (inv_json.c). Not part of the public API (inventory.h).
  *
  * Loading builds "layers": the settings written at one place (defaults, a group, a host), each
  * already validated and carrying its file position. Resolution then walks a host's layers in
  * precedence order and fills the public na_inv_host. Layers are freed once load finishes. */
-#ifndef NA_INV_INTERNAL_H
-#define NA_INV_INTERNAL_H
+#ifndef NA_INV_INT_H
+#define NA_INV_INT_H
 
 #include "inventory.h"
 #include "ydoc.h"
@@ -15,7 +15,7 @@ enum inv_slot {
     S_HOST, S_PORT, S_SSH_PORT, S_TELNET_PORT, S_PLATFORM, S_TRANSPORT, S_USERNAME, S_PASSWORD,
     S_SECRET, S_KEY_FILE, S_KEY_PASSPHRASE, S_USE_AGENT, S_HOST_KEY_POLICY, S_KNOWN_HOSTS,
     S_JUMP_HOST, S_ALG_KEX, S_ALG_HOST_KEYS, S_ALG_CIPHERS, S_ALG_MACS, S_TO_CONNECT,
-    S_TO_NEGOTIATE, S_TO_AUTH, S_TO_SHELL, S_TO_COMMAND, S__COUNT
+    S_TO_NEGOTIATE, S_TO_AUTH, S_TO_SHELL, S_TO_COMMAND, S_SSH_CONFIG, S__COUNT
 };
 
 /* How a secret slot's text is to be resolved. */
@@ -52,7 +52,7 @@ typedef struct inv_link {
  * gigabytes (10000 default vars x 2000 hosts took 2 GB and 11 s before this limit). */
 #define INV_MAX_RESOLVED 4000000
 
-/* Ansible variables of one place with where each was set (inv_ans.h). */
+/* Ansible variables of one place with where each was set (inv_ans_int.h). */
 typedef struct inv_avars {
     json_t *vars; /* object, NULL = none */
     json_t *orig; /* object: name -> "FILE:LINE:COL" of the value */
@@ -107,7 +107,7 @@ struct na_inventory {
     const na_inv_opts *opts; /* only during load */
     const char *ctx_kind; /* "parents" (native) or "children" (Ansible) for cycle messages */
     size_t resolved;      /* entries in every host's group list and merged vars so far */
-    struct inv_ans *ans;  /* Ansible inventories: sources, vault keys, warnings (inv_ans.h) */
+    struct inv_ans *ans;  /* Ansible inventories: sources, vault keys, warnings (inv_ans_int.h) */
 };
 
 /* ---- arena and small helpers (inventory.c) ---- */
