@@ -562,15 +562,18 @@ static void lv_more(nd_req *r)
     na_buf_init(&b, (size_t)64 << 20);
     size_t i;
     json_t *row;
+    bool full = false;
     json_array_foreach(rows, i, row) {
         overlay(v->a, row);
         char *t = json_dumps(row, JSON_COMPACT);
-        na_buf_printf(&b, NULL, "%s%s", v->first ? "" : ",", t ? t : "null");
+        full = !t || na_buf_printf(&b, NULL, "%s%s", v->first ? "" : ",", t) < 0;
         free(t);
+        if (full)
+            break; /* out of memory: the rest of this page comes with the next one */
         v->first = false;
         v->before = json_integer_value(json_object_get(row, "id"));
+        v->left--;
     }
-    v->left -= (int64_t)json_array_size(rows);
     json_decref(rows);
     nd_stream_send(r, na_buf_cstr(&b), b.len, lv_more);
     na_buf_free(&b);
@@ -654,8 +657,10 @@ static int jv_row(void *ud, const char *host, int64_t finished, bool ok, bool ch
     json_t *key = json_string(host);
     char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
     json_decref(key);
-    na_buf_printf(&v->page, NULL, "%s%s:", v->finished ? "," : "", k ? k : "\"?\"");
+    int rc = na_buf_printf(&v->page, NULL, "%s%s:", v->finished ? "," : "", k ? k : "\"?\"");
     free(k);
+    if (rc < 0)
+        return 1; /* out of memory: no next row (the answer ends short) */
     v->finished++;
     v->ok += ok;
     v->changed += changed;
@@ -688,11 +693,12 @@ static void jv_more(nd_req *r)
                                   &e) < 0)
             NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg);
         if (!v->next_found || !v->cur_host) {
-            na_buf_printf(&v->page, NULL,
-                          "},\"summary\":{\"targets\":%lld,\"finished\":%d,\"ok\":%d,"
-                          "\"failed\":%d,\"changed\":%d}}\n",
-                          (long long)v->targets, v->finished, v->ok, v->finished - v->ok,
-                          v->changed);
+            if (na_buf_printf(&v->page, NULL,
+                              "},\"summary\":{\"targets\":%lld,\"finished\":%d,\"ok\":%d,"
+                              "\"failed\":%d,\"changed\":%d}}\n",
+                              (long long)v->targets, v->finished, v->ok, v->finished - v->ok,
+                              v->changed) < 0)
+                NA_LOGE("api", "job %lld: out of memory", (long long)v->id); /* ends short */
             nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
             return;
         }
@@ -737,8 +743,13 @@ static void h_get_job(nd_api *a, nd_req *r, char **seg)
     r->ud_free = jv_free;
     nd_stream_start(r, 200, "application/json", jv_gone);
     t[strlen(t) - 1] = '\0'; /* the object stays open for "hosts" and "summary" */
-    na_buf_printf(&v->page, NULL, "%s,\"hosts\":{", t);
+    int rc = na_buf_printf(&v->page, NULL, "%s,\"hosts\":{", t);
     free(t);
+    if (rc < 0) { /* the stream has started: it can only end short */
+        NA_LOGE("api", "job %lld: out of memory", (long long)id);
+        nd_stream_end(r);
+        return;
+    }
     nd_stream_send(r, na_buf_cstr(&v->page), v->page.len, jv_more);
 }
 
@@ -844,7 +855,8 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
     na_buf detail;
     na_buf_init(&detail, 4096);
     for (size_t i = 0; i < cr.n; i++)
-        na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]);
+        if (na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]) < 0)
+            break; /* the audit line keeps the commands that fit in 4 KiB */
     nd_audit(a->env.store, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
     pending *p = pending_new(a, r);

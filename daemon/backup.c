@@ -91,7 +91,9 @@ static int keep(bk *b, const char *host, const char *out, json_t *res, json_t *t
         if (na_diff_unified(prev, strlen(prev), out, strlen(out), &o, &db, &changed, &de) < 0) {
             changed = strcmp(prev, out) != 0;
             na_buf_reset(&db);
-            na_buf_printf(&db, NULL, "(no diff: %s)\n", de.msg);
+            if (na_buf_printf(&db, NULL, "(no diff: %s)\n", de.msg) < 0) {
+                /* only without memory: the diff stays empty */
+            }
         }
         if (changed)
             diff = na_buf_steal(&db);

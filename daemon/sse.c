@@ -46,9 +46,10 @@ struct nd_sse {
     bool closed;              /* shutting down: replay only */
 };
 
-static void fmt_event(na_buf *b, int64_t seq, const char *type, const char *data)
+static int fmt_event(na_buf *b, int64_t seq, const char *type, const char *data)
 {
-    na_buf_printf(b, NULL, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data);
+    return na_buf_printf(b, NULL, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type,
+                         data);
 }
 
 static void stream_free(stream *s)
@@ -129,7 +130,8 @@ static void replay_more(nd_req *r)
             if (rc < 0)
                 break;
             if (rc == 0) {
-                na_buf_puts(&s->page, "\n\n", NULL);
+                if (na_buf_puts(&s->page, "\n\n", &e) < 0)
+                    break;
                 s->in_event = false;
                 s->last_seq = s->ev_seq;
             }
@@ -140,8 +142,9 @@ static void replay_more(nd_req *r)
             break;
         if (!s->next_found)
             break;
-        na_buf_printf(&s->page, NULL, "id: %lld\nevent: %s\ndata: ", (long long)s->next_seq,
-                      s->next_type);
+        if (na_buf_printf(&s->page, &e, "id: %lld\nevent: %s\ndata: ", (long long)s->next_seq,
+                          s->next_type) < 0)
+            break;
         nd_text_open(&s->ev, d->store, "events", "data", s->next_rowid);
         s->ev_seq = s->next_seq;
         s->in_event = true;
@@ -181,7 +184,11 @@ static void on_event(void *ud, nd_job *j, int64_t seq, const char *type, const c
         }
         na_buf b;
         na_buf_init(&b, (size_t)64 << 20);
-        fmt_event(&b, seq, type, data);
+        if (fmt_event(&b, seq, type, data) < 0) { /* out of memory: it may reconnect */
+            na_buf_free(&b);
+            finish(s);
+            continue;
+        }
         nd_stream_send(s->r, na_buf_cstr(&b), b.len, NULL);
         na_buf_free(&b);
         s->last_seq = seq;

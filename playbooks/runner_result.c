@@ -23,7 +23,7 @@ void rn_task_rec_room(rn_task_rec *t, size_t max_output)
     na_buf *bufs[] = {&t->output, &t->out, &t->errout};
     for (size_t i = 0; i < 3; i++)
         if (bufs[i]->max < want)
-            bufs[i]->max = want;
+            na_buf_set_limit(bufs[i], want);
 }
 
 void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
@@ -33,10 +33,12 @@ void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
         return;
     }
     if (na_buf_append(b, s, n, NULL, NULL) < 0) {
-        size_t room = b->max > b->len ? b->max - b->len : 0;
+        size_t room = na_buf_headroom(b);
         if (room > n)
             room = n;
-        (void)na_buf_append(b, s, room, NULL, NULL); /* fails only without memory: cut all */
+        if (na_buf_append(b, s, room, NULL, NULL) < 0) {
+            /* fails only without memory: nothing of s is kept, and it is flagged as cut */
+        }
         t->cut = true;
     }
 }
@@ -156,6 +158,8 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_object_set_new(o, "error", rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     json_object_set_new(o, "register", reg ? json_string(reg) : json_null());
+    if (t->task && na_task_is_handler(t->task))
+        json_object_set_new(o, "handler", json_true());
     if (check)
         json_object_set_new(o, "partial", json_boolean(t->partial));
     if (t->script) {
@@ -193,6 +197,7 @@ json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check)
     json_object_set_new(o, "ok", json_integer((json_int_t)p->ok));
     json_object_set_new(o, "failed", json_integer((json_int_t)p->failed));
     json_object_set_new(o, "cancelled", json_integer((json_int_t)p->cancelled));
+    json_object_set_new(o, "skipped", json_integer((json_int_t)p->skipped));
     json_object_set_new(o, "changed", json_integer((json_int_t)p->changed));
     json_object_set_new(o, "tasks", json_integer((json_int_t)tasks));
     json_object_set_new(o, "elapsed_ms", json_integer(p->elapsed_ms));
