@@ -1,55 +1,26 @@
 /* api.c — netautod's HTTP API (see api.h): the route table, authentication (Bearer token,
  * constant-time verification in tokens.c, the token file re-read whenever it changed so a
  * revocation takes effect at the next request), the scope each route needs (403 otherwise,
- * audited with the token's name), a request rate per token (429), and the handlers. GET /healthz
+ * audited with the token's name), a request rate per token (429), and the handlers (those of
+ * /v1/jobs are in api_jobs.c). GET /healthz
  * is the only route without authentication (it reveals nothing but liveness, the version and the
  * backend's name). An unauthenticated client learns nothing else: 401 comes before 404 and 405,
  * and every failed authentication is audited with the client's address. Bodies are JSON (max
  * size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the event
  * streams (sse.c). Not the server plumbing: see http.c. */
-#include "api.h"
+#include "api_int.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
-#include "strmap.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/queue.h>
 
 #define MAX_SEGS 8
-
-/* A request answered later: a command running in the backend, or a job being validated. */
-typedef struct pending pending;
-struct pending {
-    nd_api *a;
-    nd_req *r;
-    nd_be_cmd *cmd;   /* the command in the backend, NULL once done */
-    nd_jobs_sub *sub; /* the job being validated, NULL once done */
-    bool counted;     /* in a->validating[r->who] */
-    TAILQ_ENTRY(pending) link;
-};
-
-/* A token's request budget (token bucket): `level` requests available now. */
-typedef struct bucket {
-    double level;
-    int64_t at_us;
-} bucket;
-
-struct nd_api {
-    nd_api_env env;
-    TAILQ_HEAD(, pending) pending; /* requests answered later (commands) */
-    bool draining;
-    na_strmap *buckets;            /* token name -> bucket */
-    na_strmap *validating;         /* token name -> its jobs being validated (a counter) */
-    bucket audit_fail;             /* failed authentications written to the audit trail */
-    unsigned audit_fail_dropped;   /* ... and those that were not (flood) */
-    char token_file_error[256];    /* the last problem re-reading the token file (logged once) */
-};
 
 /* ---- the route table ---------------------------------------------------------------------- */
 
@@ -64,11 +35,6 @@ typedef struct route {
 
 static void h_healthz(nd_api *a, nd_req *r, char **seg);
 static void h_metrics(nd_api *a, nd_req *r, char **seg);
-static void h_list_jobs(nd_api *a, nd_req *r, char **seg);
-static void h_post_job(nd_api *a, nd_req *r, char **seg);
-static void h_get_job(nd_api *a, nd_req *r, char **seg);
-static void h_delete_job(nd_api *a, nd_req *r, char **seg);
-static void h_job_events(nd_api *a, nd_req *r, char **seg);
 static void h_commands(nd_api *a, nd_req *r, char **seg);
 static void h_inventory(nd_api *a, nd_req *r, char **seg);
 static void h_host(nd_api *a, nd_req *r, char **seg);
@@ -83,11 +49,11 @@ static void h_audit(nd_api *a, nd_req *r, char **seg);
 static const route routes[] = {
     {"GET", "/healthz", 0, h_healthz},
     {"GET", "/metrics", READ, h_metrics},
-    {"GET", "/v1/jobs", READ, h_list_jobs},
-    {"POST", "/v1/jobs", RUN, h_post_job},
-    {"GET", "/v1/jobs/*", READ, h_get_job},
-    {"DELETE", "/v1/jobs/*", RUN, h_delete_job},
-    {"GET", "/v1/jobs/*/events", READ, h_job_events},
+    {"GET", "/v1/jobs", READ, nd_api_h_list_jobs},
+    {"POST", "/v1/jobs", RUN, nd_api_h_post_job},
+    {"GET", "/v1/jobs/*", READ, nd_api_h_get_job},
+    {"DELETE", "/v1/jobs/*", RUN, nd_api_h_delete_job},
+    {"GET", "/v1/jobs/*/events", READ, nd_api_h_job_events},
     {"POST", "/v1/commands", ND_SCOPE_COMMANDS, h_commands},
     {"GET", "/v1/inventory", READ, h_inventory},
     {"GET", "/v1/hosts/*", READ, h_host},
@@ -136,7 +102,7 @@ static bool method_matches(const route *rt, const char *method)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static int parse_id(const char *s, int64_t *out)
+int nd_api_parse_id(const char *s, int64_t *out)
 {
     if (!s || !*s)
         return -1;
@@ -152,7 +118,7 @@ static int parse_id(const char *s, int64_t *out)
     return 0;
 }
 
-static json_t *read_body(nd_req *r, na_err *err)
+json_t *nd_api_read_body(nd_req *r, na_err *err)
 {
     size_t n;
     const char *p = nd_req_body(r, &n);
@@ -399,9 +365,11 @@ static void h_metrics(nd_api *a, nd_req *r, char **seg)
     na_buf_free(&b);
 }
 
+/* ---- requests answered later ------------------------------------------------------------- */
+
 static void pending_free(nd_req *r);
 
-static pending *pending_new(nd_api *a, nd_req *r)
+pending *nd_api_pending_new(nd_api *a, nd_req *r)
 {
     pending *p = calloc(1, sizeof *p);
     if (!p)
@@ -414,377 +382,10 @@ static pending *pending_new(nd_api *a, nd_req *r)
     return p;
 }
 
-static void maybe_idle(nd_api *a)
+void nd_api_maybe_idle(nd_api *a)
 {
     if (nd_api_idle(a) && a->env.idle)
         a->env.idle(a->env.idle_ud);
-}
-
-/* The job was validated and stored (or refused). */
-static void job_submitted(void *ud, int64_t id, const na_err *err)
-{
-    pending *p = ud;
-    nd_api *a = p->a;
-    nd_req *r = p->r;
-    p->sub = NULL;
-    if (id > 0) {
-        char loc[64];
-        snprintf(loc, sizeof loc, "/v1/jobs/%lld", (long long)id);
-        nd_req_header(r, "Location", loc);
-        nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
-    } else {
-        /* a validation's verdict is about the request (400); the store and shutting down are
-         * not (503) */
-        int code = err->code == NA_E_CANCELLED || err->code == NA_E_IO ? 503
-                   : err->code == NA_E_NOMEM || err->code == NA_E_INTERNAL ? 500
-                                                                            : 400;
-        if (code == 503)
-            nd_req_header(r, "Retry-After", "5");
-        nd_reply_error(r, code, "%s", err->msg);
-    }
-    maybe_idle(a);
-}
-
-/* The client of a job being validated went away: nothing is stored. */
-static void job_client_gone(nd_req *r)
-{
-    NA_LOGI("api", "%s %s: the client went away while its playbook was validated; dropped",
-            r->who ? r->who : "-", r->path);
-    nd_api *a = ((pending *)r->ud)->a;
-    nd_reply_error(r, 499, "the client went away"); /* pending_free abandons the validation */
-    maybe_idle(a);
-}
-
-static void h_post_job(nd_api *a, nd_req *r, char **seg)
-{
-    (void)seg;
-    na_err e = NA_ERR_INIT;
-    json_t *body = read_body(r, &e);
-    if (!body || nd_job_req_fields(body, &e) < 0) {
-        json_decref(body);
-        nd_reply_error(r, 400, "%s", e.msg);
-        return;
-    }
-    if (a->draining) {
-        json_decref(body);
-        nd_reply_error(r, 503, "netautod is shutting down; not accepting jobs");
-        return;
-    }
-    unsigned *busy = na_strmap_get(a->validating, r->who);
-    if (busy && *busy >= a->env.cfg->validations_per_token) {
-        json_decref(body);
-        a->env.metrics->api_rate_limited++;
-        nd_req_header(r, "Retry-After", "1");
-        nd_reply_error(r, 429, "%u playbooks submitted with token '%s' are being validated "
-                               "(limits.validations_per_token); submit more when they are "
-                               "answered",
-                       *busy, r->who);
-        return;
-    }
-    if (!busy && (busy = calloc(1, sizeof *busy)) &&
-        na_strmap_put(a->validating, r->who, busy) < 0) {
-        free(busy);
-        busy = NULL;
-    }
-    pending *p = busy ? pending_new(a, r) : NULL;
-    if (!p) {
-        json_decref(body);
-        nd_reply_error(r, 500, "out of memory");
-        return;
-    }
-    (*busy)++;
-    p->counted = true;
-    p->sub = nd_jobs_submit(a->env.jobs, body, r->who, job_submitted, p, &e);
-    json_decref(body);
-    if (!p->sub) {
-        int code = e.code == NA_E_OVERFLOW ? 429 : nd_http_status_for(&e, false);
-        if (code == 429)
-            nd_req_header(r, "Retry-After", "1");
-        nd_reply_error(r, code, "%s", e.msg);
-        return;
-    }
-    nd_req_watch_gone(r, job_client_gone);
-}
-
-/* A job still in netautod's memory is shown as it is: after a store failure the stored row may
- * lag (still "queued", or running when it has ended). */
-static void overlay(nd_api *a, json_t *row)
-{
-    nd_job_state st;
-    const char *error;
-    int64_t fin;
-    if (!nd_jobs_overlay(a->env.jobs, json_integer_value(json_object_get(row, "id")), &st, &error,
-                         &fin))
-        return;
-    json_object_set_new(row, "state", json_string(nd_job_state_names[st]));
-    if (error)
-        json_object_set_new(row, "error", json_string(error));
-    if (fin) {
-        char ts[40];
-        na_format_wall(fin, ts, sizeof ts);
-        json_object_set_new(row, "finished", json_string(ts));
-    }
-}
-
-/* GET /v1/jobs: streamed a page of rows at a time, each page made once the previous one left. */
-typedef struct listview {
-    nd_api *a;
-    int state;
-    int64_t left;   /* rows still wanted */
-    int64_t before; /* the next page lists ids below this (0: from the newest) */
-    bool first;
-} listview;
-
-#define LIST_PAGE 200
-
-static void lv_free(nd_req *r)
-{
-    free(r->ud);
-    r->ud = NULL;
-}
-
-static void lv_gone(nd_req *r) { nd_stream_end(r); }
-
-static void lv_more(nd_req *r)
-{
-    listview *v = r->ud;
-    na_err e = NA_ERR_INIT;
-    int n = v->left < LIST_PAGE ? (int)v->left : LIST_PAGE;
-    json_t *rows = n > 0 ? nd_store_job_list(v->a->env.store, v->state, n, v->before, &e) : NULL;
-    if (n > 0 && !rows)
-        NA_LOGE("api", "job list: %s", e.msg); /* the answer ends short (and invalid) */
-    if (!rows || json_array_size(rows) == 0) {
-        json_decref(rows);
-        nd_stream_send(r, "]}\n", 3, nd_stream_end);
-        return;
-    }
-    na_buf b;
-    na_buf_init(&b, (size_t)64 << 20);
-    size_t i;
-    json_t *row;
-    bool full = false;
-    json_array_foreach(rows, i, row) {
-        overlay(v->a, row);
-        char *t = json_dumps(row, JSON_COMPACT);
-        full = !t || na_buf_printf(&b, NULL, "%s%s", v->first ? "" : ",", t) < 0;
-        free(t);
-        if (full)
-            break; /* out of memory: the rest of this page comes with the next one */
-        v->first = false;
-        v->before = json_integer_value(json_object_get(row, "id"));
-        v->left--;
-    }
-    json_decref(rows);
-    nd_stream_send(r, na_buf_cstr(&b), b.len, lv_more);
-    na_buf_free(&b);
-}
-
-static void h_list_jobs(nd_api *a, nd_req *r, char **seg)
-{
-    (void)seg;
-    char sb[64], lb[32], bb[32];
-    const char *st = nd_req_query(r, "state", sb, sizeof sb),
-               *lim = nd_req_query(r, "limit", lb, sizeof lb),
-               *before = nd_req_query(r, "before", bb, sizeof bb);
-    int state = -1;
-    int64_t limit = 100, bid = 0;
-    if (st && (state = nd_job_state_parse(st)) < 0) {
-        nd_reply_error(r, 400,
-                       "unknown state '%s' (queued, running, succeeded, failed, cancelled, "
-                       "interrupted)",
-                       st);
-        return;
-    }
-    if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
-        (before && parse_id(before, &bid) < 0)) {
-        nd_reply_error(r, 400, "limit and before must be positive integers (limit <= 10000)");
-        return;
-    }
-    listview *v = calloc(1, sizeof *v);
-    if (!v) {
-        nd_reply_error(r, 500, "out of memory");
-        return;
-    }
-    *v = (listview){a, state, limit, bid, true};
-    r->ud = v;
-    r->ud_free = lv_free;
-    nd_stream_start(r, 200, "application/json", lv_gone);
-    nd_stream_send(r, "{\"jobs\":[", 9, lv_more);
-}
-
-static bool job_id(nd_req *r, const char *s, int64_t *id)
-{
-    if (parse_id(s, id) == 0)
-        return true;
-    nd_reply_error(r, 404, "job ids are positive integers");
-    return false;
-}
-
-/* GET /v1/jobs/{id}: the job's row, then its per-host results streamed a piece at a time (one
- * host's result can be megabytes of device output, read and sent 256 KiB at a time), each piece
- * made once the previous one left; the summary counts what was sent. */
-typedef struct jobview {
-    nd_api *a;
-    int64_t id;
-    int64_t targets;
-    int64_t cur_fin; /* cursor: the last row begun (-1: none yet) */
-    char *cur_host;
-    int finished, ok, changed;
-    bool in_row;     /* row: the result being sent */
-    nd_text_reader row;
-    int64_t next_rowid;
-    bool next_found;
-    na_buf page;
-} jobview;
-
-#define JOB_PAGE_BYTES ((size_t)256 << 10)
-
-static void jv_free(nd_req *r)
-{
-    jobview *v = r->ud;
-    free(v->cur_host);
-    na_buf_free(&v->page);
-    free(v);
-    r->ud = NULL;
-}
-
-static void jv_gone(nd_req *r) { nd_stream_end(r); }
-
-static int jv_row(void *ud, const char *host, int64_t finished, bool ok, bool changed,
-                  int64_t rowid)
-{
-    jobview *v = ud;
-    json_t *key = json_string(host);
-    char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
-    json_decref(key);
-    int rc = na_buf_printf(&v->page, NULL, "%s%s:", v->finished ? "," : "", k ? k : "\"?\"");
-    free(k);
-    if (rc < 0)
-        return 1; /* out of memory: no next row (the answer ends short) */
-    v->finished++;
-    v->ok += ok;
-    v->changed += changed;
-    v->cur_fin = finished;
-    free(v->cur_host);
-    v->cur_host = strdup(host);
-    v->next_rowid = rowid;
-    v->next_found = true;
-    return 1; /* one row at a time */
-}
-
-static void jv_more(nd_req *r)
-{
-    jobview *v = r->ud;
-    na_err e = NA_ERR_INIT;
-    na_buf_reset(&v->page);
-    while (v->page.len < JOB_PAGE_BYTES) {
-        if (v->in_row) {
-            int rc = nd_text_next(&v->row, JOB_PAGE_BYTES - v->page.len, &v->page, &e);
-            if (rc < 0) {
-                NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg); /* ends short */
-                nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
-                return;
-            }
-            v->in_row = rc > 0;
-            continue;
-        }
-        v->next_found = false;
-        if (nd_store_host_results(v->a->env.store, v->id, v->cur_fin, v->cur_host, jv_row, v,
-                                  &e) < 0)
-            NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg);
-        if (!v->next_found || !v->cur_host) {
-            if (na_buf_printf(&v->page, NULL,
-                              "},\"summary\":{\"targets\":%lld,\"finished\":%d,\"ok\":%d,"
-                              "\"failed\":%d,\"changed\":%d}}\n",
-                              (long long)v->targets, v->finished, v->ok, v->finished - v->ok,
-                              v->changed) < 0)
-                NA_LOGE("api", "job %lld: out of memory", (long long)v->id); /* ends short */
-            nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
-            return;
-        }
-        nd_text_open(&v->row, v->a->env.store, "host_results", "result", v->next_rowid);
-        v->in_row = true;
-    }
-    nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, jv_more);
-}
-
-static void h_get_job(nd_api *a, nd_req *r, char **seg)
-{
-    int64_t id;
-    if (!job_id(r, seg[2], &id))
-        return;
-    na_err e = NA_ERR_INIT;
-    json_t *head = nd_store_job_head(a->env.store, id, &e);
-    if (!head) {
-        nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
-        return;
-    }
-    overlay(a, head);
-    jobview *v = calloc(1, sizeof *v);
-    char *t = json_dumps(head, JSON_COMPACT);
-    if (!v || !t || !strcmp(r->method, "HEAD")) {
-        bool head_only = v && t;
-        free(v);
-        free(t);
-        json_decref(head);
-        if (head_only)
-            nd_reply_text(r, 200, "application/json", "", 0);
-        else
-            nd_reply_error(r, 500, "out of memory");
-        return;
-    }
-    v->a = a;
-    v->id = id;
-    v->targets = (int64_t)json_array_size(json_object_get(head, "targets"));
-    v->cur_fin = -1;
-    na_buf_init(&v->page, (size_t)512 << 20);
-    json_decref(head);
-    r->ud = v;
-    r->ud_free = jv_free;
-    nd_stream_start(r, 200, "application/json", jv_gone);
-    t[strlen(t) - 1] = '\0'; /* the object stays open for "hosts" and "summary" */
-    int rc = na_buf_printf(&v->page, NULL, "%s,\"hosts\":{", t);
-    free(t);
-    if (rc < 0) { /* the stream has started: it can only end short */
-        NA_LOGE("api", "job %lld: out of memory", (long long)id);
-        nd_stream_end(r);
-        return;
-    }
-    nd_stream_send(r, na_buf_cstr(&v->page), v->page.len, jv_more);
-}
-
-static void h_delete_job(nd_api *a, nd_req *r, char **seg)
-{
-    int64_t id;
-    if (!job_id(r, seg[2], &id))
-        return;
-    na_err e = NA_ERR_INIT;
-    bool was_queued;
-    if (nd_jobs_cancel(a->env.jobs, id, r->who, &was_queued, &e) < 0) {
-        int code = e.code == NA_E_NOTFOUND ? 404 : e.code == NA_E_CONFIG ? 409 : 500;
-        nd_reply_error(r, code, "%s", e.msg);
-        return;
-    }
-    if (was_queued)
-        nd_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "cancelled"));
-    else
-        nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "cancelling"));
-}
-
-static void h_job_events(nd_api *a, nd_req *r, char **seg)
-{
-    int64_t id;
-    if (!job_id(r, seg[2], &id))
-        return;
-    int64_t after = 0;
-    char qb[32];
-    const char *h = nd_req_in_header(r, "Last-Event-ID");
-    const char *q = nd_req_query(r, "after", qb, sizeof qb);
-    if (h && *h && parse_id(h, &after) < 0)
-        after = 0;
-    if (q && parse_id(q, &after) < 0)
-        after = 0;
-    nd_sse_start(a->env.sse, r, id, after);
 }
 
 /* ---- commands ----------------------------------------------------------------------------- */
@@ -818,7 +419,7 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
     else
         nd_reply_error(r, err ? nd_http_status_for(err, true) : 500, "%s",
                        err ? err->msg : "the backend returned no result");
-    maybe_idle(a);
+    nd_api_maybe_idle(a);
 }
 
 /* The client of a command went away: whatever still waits (the device's lock, a login) or runs
@@ -839,7 +440,7 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
     (void)seg;
     na_err e = NA_ERR_INIT;
     nd_cmd_req cr;
-    json_t *body = read_body(r, &e);
+    json_t *body = nd_api_read_body(r, &e);
     if (!body || nd_cmd_req_parse(body, &cr, &e) < 0) {
         json_decref(body);
         nd_reply_error(r, 400, "%s", e.msg);
@@ -859,7 +460,7 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
             break; /* the audit line keeps the commands that fit in 4 KiB */
     nd_audit(a->env.store, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
-    pending *p = pending_new(a, r);
+    pending *p = nd_api_pending_new(a, r);
     if (!p) {
         json_decref(body);
         nd_reply_error(r, 500, "out of memory");
@@ -921,7 +522,7 @@ static void h_backups(nd_api *a, nd_req *r, char **seg)
 static void h_backup(nd_api *a, nd_req *r, char **seg)
 {
     int64_t id;
-    if (parse_id(seg[3], &id) < 0) {
+    if (nd_api_parse_id(seg[3], &id) < 0) {
         nd_reply_error(r, 400, "backup id must be a positive integer");
         return;
     }
@@ -948,12 +549,12 @@ static void h_schedule_run(nd_api *a, nd_req *r, char **seg)
         return;
     }
     na_err e = NA_ERR_INIT;
-    pending *p = pending_new(a, r);
+    pending *p = nd_api_pending_new(a, r);
     if (!p) {
         nd_reply_error(r, 500, "out of memory");
         return;
     }
-    int64_t id = nd_sched_run(a->env.sched, name, r->who, job_submitted, p, &e);
+    int64_t id = nd_sched_run(a->env.sched, name, r->who, nd_api_job_submitted, p, &e);
     if (id < 0) {
         int code = e.code == NA_E_NOTFOUND && !nd_conf_schedule(a->env.cfg, name)
                        ? 404
@@ -961,7 +562,7 @@ static void h_schedule_run(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, code, "%s", e.msg);
     } else if (id > 0) {
         nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
-    } /* else: validating; job_submitted answers */
+    } /* else: validating; nd_api_job_submitted answers */
 }
 
 static void h_audit(nd_api *a, nd_req *r, char **seg)
@@ -970,7 +571,7 @@ static void h_audit(nd_api *a, nd_req *r, char **seg)
     char lb[32];
     const char *lim = nd_req_query(r, "limit", lb, sizeof lb);
     int64_t limit = 100;
-    if (lim && (parse_id(lim, &limit) < 0 || limit > 10000))
+    if (lim && (nd_api_parse_id(lim, &limit) < 0 || limit > 10000))
         limit = 100;
     na_err e = NA_ERR_INIT;
     json_t *l = nd_store_audit_list(a->env.store, (int)limit, &e);
