@@ -26,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netautod_harness import SLOW, Daemon, Tap, raw_connect  # noqa: E402
+from netautod_harness import SLOW, Daemon, Tap, raw_connect, rss_env  # noqa: E402
 
 t = Tap()
 
@@ -138,7 +138,7 @@ d.stop()
 
 # ---- bodies before authentication ----------------------------------------------------------------
 d = Daemon(config="limits: {body_bytes: 1048576}\n", log_level="info")
-d.start()
+d.start(env=rss_env())
 st, j = d.json("POST", "/v1/jobs", body={"playbook": "quick"}, token="nat_" + "C" * 43)
 t.ok(st == 401 and j["error"] == "invalid token",
      "a small body with a wrong token still gets 401 (the body is read, it is small)", (st, j))

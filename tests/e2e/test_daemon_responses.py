@@ -25,7 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netautod_harness import SLOW, Daemon, Tap, lag_worst  # noqa: E402
+from netautod_harness import SLOW, Daemon, Tap, lag_worst, rss_env  # noqa: E402
 
 t = Tap()
 
@@ -69,7 +69,7 @@ def daemon(hosts):
         "big.yaml": "hosts: big\ntasks:\n  - {name: dump, command: dump}\n",
         "many.yaml": "hosts: many\ntasks:\n  - {name: dump, command: dump}\n",
     }, log_level="info")
-    d.start()
+    d.start(env=rss_env())
     return d
 
 
