@@ -245,10 +245,10 @@ static bool allowed(nd_api *a, nd_req *r, const route *rt)
 
 /* ---- before the body: the head check ------------------------------------------------------ */
 
-enum { HEAD_OK = 0, HEAD_NO_TOKEN, HEAD_BAD_TOKEN };
+enum { HEAD_OK = 0, HEAD_PUBLIC, HEAD_NO_TOKEN, HEAD_BAD_TOKEN };
 
-/* A request may send a full body when its route is public or it carries a valid token; the
- * scope is checked once the request is complete (a 403 with a small body). */
+/* A request may send a full body only with a valid token; the scope is checked once the request
+ * is complete (a 403 with a small body). /healthz needs no token, and no body either. */
 static int head_check(void *ctx, const char *method, const char *path, const char *authz)
 {
     nd_api *a = ctx;
@@ -262,7 +262,7 @@ static int head_check(void *ctx, const char *method, const char *path, const cha
             public_path = true;
     free(pc);
     if (public_path)
-        return HEAD_OK;
+        return HEAD_PUBLIC;
     refresh_tokens(a);
     return bearer(a, authz) ? HEAD_OK : authz ? HEAD_BAD_TOKEN : HEAD_NO_TOKEN;
 }

@@ -13,8 +13,9 @@
  *  - time: limits.request_timeout from its first byte (the TLS handshake included) to a
  *    complete request, whatever it trickles; limits.client_timeout of silence;
  *  - memory: the head (16 KiB), then a body of limits.body_bytes only when the head check
- *    allows it (a valid token with the route's scope), else 4 KiB (more: 413, the body is read
- *    and dropped, never kept); a streamed answer holds limits.stream_backlog of unsent bytes.
+ *    allows it (a valid token), else 4 KiB (more: 413, the body is read and dropped, never
+ *    kept); a streamed answer holds one piece (a live event stream limits.stream_backlog) of
+ *    unsent bytes.
  * When accept() runs out of file descriptors the listener pauses briefly instead of spinning. */
 #ifndef ND_HTTP_H
 #define ND_HTTP_H
@@ -62,9 +63,9 @@ struct nd_req {
 /* Called for every request whose headers and body were read completely. */
 typedef void (*nd_http_handler)(void *ctx, nd_req *r);
 /* Called when a request's head is complete, before its body is read: may this request send a
- * body of limits.body_bytes (a valid token with the route's scope)? 0: yes; any other value is
- * the caller's reason for no (handed back to `refused`). authorization: the header's value or
- * NULL. No side effect beyond reading the token file. */
+ * body of limits.body_bytes (a valid token)? 0: yes; any other value is the caller's reason for
+ * no (handed back to `refused`). authorization: the header's value or NULL. No side effect
+ * beyond reading the token file. */
 typedef int (*nd_http_head_check)(void *ctx, const char *method, const char *path,
                                   const char *authorization);
 /* A request answered by the server itself before it reached the handler (413: its body is

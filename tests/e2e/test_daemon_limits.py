@@ -175,6 +175,23 @@ for s in senders:
 t.ok(codes and all(c == b"413" for c in codes),
      "each gets 413 (a body larger than a request without a valid token may send)",
      codes[:5])
+# /healthz needs no token; it takes no body either (a public route is no way round the cap)
+s = tls_socket(d)
+s.settimeout(10 * SLOW)
+data = b""
+try:
+    s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 1000000\r\n\r\n" + half + half)
+    while b"\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except OSError as e:
+    data = repr(e).encode()
+s.close()
+t.ok(data.startswith(b"HTTP/1.1 413"),
+     "an unauthenticated POST /healthz with a 1 MB body gets 413 too", data[:40])
 st, a = d.json("GET", "/v1/audit?limit=200")
 fails = [x for x in a["audit"] if x["action"] == "auth.failed"]
 t.ok(fails and all(x["target"] == "127.0.0.1" for x in fails) and
