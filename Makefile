@@ -20,7 +20,7 @@ PKGS := libssh2 libtelnet yaml-0.1 libpcre2-8 libevent libevent_openssl libevent
         jansson sqlite3 openssl libssh cmocka
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
-INCS := -Icore -Idrivers -Iinventory -Iplaybooks -Idaemon -Icli -Itests/lib -Itests/sim
+INCS := -Icore -Iparsing -Idrivers -Iinventory -Iplaybooks -Idaemon -Icli -Itests/lib -Itests/sim
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g $(WARN) $(INCS) -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -40,7 +40,7 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS_OPT) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 
 # ---- sources ---------------------------------------------------------------------------------
-LIB_SRCS    := $(wildcard core/*.c drivers/*.c inventory/*.c playbooks/*.c)
+LIB_SRCS    := $(wildcard core/*.c parsing/*.c drivers/*.c inventory/*.c playbooks/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
 DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c))
 SIM_SRCS    := $(filter-out tests/sim/sim_main.c,$(wildcard tests/sim/*.c))
@@ -48,12 +48,17 @@ TLIB_SRCS   := $(wildcard tests/lib/*.c tests/fuzz/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 E2E_C_SRCS  := $(wildcard tests/e2e/test_*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
 
 # Built-in platforms: drivers/platforms/*.yaml compiled into libnetauto.a as generated C, so the
 # single binary needs no install path.
 PLATFORM_YAML := $(sort $(wildcard drivers/platforms/*.yaml))
 GEN_PLATFORMS := $(BUILD)/gen/platforms_builtin.c
 LIB_SRCS    += $(GEN_PLATFORMS)
+# Built-in TextFSM templates: parsing/templates/ (index + *.textfsm), embedded the same way.
+TFSM_FILES  := parsing/templates/index $(sort $(wildcard parsing/templates/*.textfsm))
+GEN_TFSM    := $(BUILD)/gen/tfsm_builtin.c
+LIB_SRCS    += $(GEN_TFSM)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -68,13 +73,14 @@ SIM      := $(if $(wildcard tests/sim/sim_main.c),$(BUILD)/netauto-sim)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 .PHONY: all test asan valgrind demo bench fuzz clean deps
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(NETAUTO) $(NETAUTOD) $(SIM) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
+all: $(NETAUTO) $(NETAUTOD) $(SIM) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS) $(TOOL_BINS)
 
 # ---- dependencies ----------------------------------------------------------------------------
 $(BUILD)/pkg.mk: scripts/install-deps.sh
@@ -96,6 +102,12 @@ $(GEN_PLATFORMS): $(PLATFORM_YAML) scripts/embed-files.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	@scripts/embed-files.sh na_builtin_platforms $(PLATFORM_YAML) > $@.tmp && mv $@.tmp $@
+
+$(GEN_TFSM): $(TFSM_FILES) scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@scripts/embed-files.sh --header tfsm_lib.h --type na_tfsm_file na_tfsm_builtin \
+	    $(TFSM_FILES) > $@.tmp && mv $@.tmp $@
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@rm -f $@
@@ -130,6 +142,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 $(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
