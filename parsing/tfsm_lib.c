@@ -42,6 +42,22 @@ const char *na_tfsm_env_dir(void)
     return d && *d ? d : NULL;
 }
 
+const char *na_tfsm_pick_dir(const char *option_dir, const char *inventory_dir)
+{
+    if (option_dir && *option_dir)
+        return option_dir;
+    if (inventory_dir && *inventory_dir)
+        return inventory_dir;
+    return na_tfsm_env_dir();
+}
+
+na_tfsm_lib *na_tfsm_lib_for(const char *option_dir, const char *inventory_dir, na_err *err)
+{
+    const char *dir = na_tfsm_pick_dir(option_dir, inventory_dir);
+    const char *dirs[] = {dir, NULL};
+    return na_tfsm_lib_new(dir ? dirs : NULL, true, err);
+}
+
 static const na_tfsm_file *builtin_file(const char *name)
 {
     for (size_t i = 0; i < na_tfsm_builtin_count; i++)
@@ -153,7 +169,7 @@ static int lookup(na_tfsm_lib *lib, const char *platform, const char *command,
     for (size_t i = 0; i < lib->nsrc && o < sizeof where - 1; i++)
         o += (size_t)snprintf(where + o, sizeof where - o, "%s%s", i ? ", " : "",
                               lib->src[i].dir ? lib->src[i].dir : "netauto's built-in templates");
-    return na_err_set(err, NA_E_PARSE,
+    return na_err_set(err, NA_E_NOTFOUND,
                       "no template for platform '%s' and command '%s' (searched: %s)", platform,
                       command, lib->nsrc ? where : "no template directory");
 }

@@ -11,7 +11,7 @@
  *   json_t *recs = na_tfsm_lib_parse(lib, "cisco_ios", "show vlan", out, len, NULL, &err);
  *
  * Errors: a bad index is NA_E_CONFIG "DIR/index:LINE: ..."; no row for a platform and command
- * is NA_E_PARSE; template and parse errors are those of tfsm.h. Not thread-safe: one library
+ * is NA_E_NOTFOUND; template and parse errors are those of tfsm.h. Not thread-safe: one library
  * per thread (or a lock around it). Not a template engine (tfsm.h). */
 #ifndef NA_TFSM_LIB_H
 #define NA_TFSM_LIB_H
@@ -30,8 +30,8 @@ na_tfsm_lib *na_tfsm_lib_new(const char *const *dirs, bool builtin, na_err *err)
 void na_tfsm_lib_free(na_tfsm_lib *lib);
 
 /* The templates the first matching index row names for platform and command: "a:b" (owned by
- * the library) and the directory they are in ("(built-in)" for netauto's own). NA_E_PARSE when
- * no row matches. */
+ * the library) and the directory they are in ("(built-in)" for netauto's own). NA_E_NOTFOUND
+ * when no row matches. */
 int na_tfsm_lib_lookup(na_tfsm_lib *lib, const char *platform, const char *command,
                        const char **templates, const char **dir, na_err *err);
 
@@ -47,6 +47,11 @@ const na_tfsm *na_tfsm_lib_template(na_tfsm_lib *lib, const char *path, na_err *
 /* The template directory named by the environment: $NET_TEXTFSM (Netmiko's), else
  * $NTC_TEMPLATES_DIR (ntc-templates'); NULL when neither is set. */
 const char *na_tfsm_env_dir(void);
+/* The one template directory to use: option_dir (--templates), else inventory_dir (the
+ * inventory's `templates:`), else the environment's; NULL when none is given. */
+const char *na_tfsm_pick_dir(const char *option_dir, const char *inventory_dir);
+/* A library for that directory (if any) followed by the built-in templates. */
+na_tfsm_lib *na_tfsm_lib_for(const char *option_dir, const char *inventory_dir, na_err *err);
 
 /* netauto's own templates, built in (generated from parsing/templates/). */
 typedef struct na_tfsm_file {
