@@ -63,19 +63,29 @@ t.ok(kinds["ok"] >= 25 and kinds["config"] >= 30 and kinds["parse"] >= 4,
      "the corpus covers records (%d), template errors (%d) and Error actions (%d)" % (
          kinds["ok"], kinds["config"], kinds["parse"]))
 
-# ---- netauto's own templates over the simulator's outputs -----------------------------------
-own = sorted(glob.glob(os.path.join(ROOT, "parsing", "templates", "*.textfsm")))
-sim_out = sorted(glob.glob(os.path.join(FIX, "sim", "*.txt")))
+# ---- netauto's own templates, chosen through their index ------------------------------------
+# the simulator's outputs (PLATFORM__COMMAND.txt) and the VLAN tables of tests/fixtures/vlans
+own_dir = os.path.join(ROOT, "parsing", "templates")
 cases = []
-for p in own:
-    stem = os.path.basename(p)[:-len(".textfsm")]
-    for i in sim_out:
-        if os.path.basename(i).startswith(stem):
-            cases.append((os.path.basename(p), read(p), read(i)))
-if own:
-    ours = check("netauto's templates over simulator outputs", cases)
-    t.ok(all(o.get("ok") and o["rows"] for o in ours),
-         "every built-in template gives records for its simulator output")
+for i in sorted(glob.glob(os.path.join(FIX, "sim", "*__*.txt"))):
+    plat, cmd = os.path.basename(i)[:-4].split("__")
+    cases.append((plat, cmd.replace("_", " "), read(i)))
+for name, plat in [("ios_show_vlan.txt", "cisco_ios"), ("ios_show_vlan_brief.txt", "cisco_ios"),
+                   ("nxos_show_vlan_brief.txt", "cisco_nxos"), ("eos_show_vlan_brief.txt", "arista_eos")]:
+    cases.append((plat, "show vlan brief", read(os.path.join(ROOT, "tests", "fixtures", "vlans", name))))
+ours = probe.index([(own_dir, p, c, d) for p, c, d in cases])
+bad = []
+for (p, c, d), o in zip(cases, ours):
+    diff = O.compare_index(o, O.py_index(own_dir, p, c, d))
+    if diff is not None:
+        bad.append("%s %r: %s" % (p, c, diff))
+t.ok(len(cases) >= 24 and not bad,
+     "built-in templates via their index: %d outputs, records identical to clitable's" % len(cases),
+     "\n".join(bad[:10]))
+t.ok(all(o.get("ok") and o["records"] for o in ours),
+     "every built-in template gives records for its simulator output",
+     "\n".join("%s %r: %s" % (p, c, o) for (p, c, d), o in zip(cases, ours)
+               if not (o.get("ok") and o["records"]))[:2000])
 
 # ---- generated templates ------------------------------------------------------------------------
 for seed in range(8):
