@@ -340,6 +340,24 @@ static int parse_table(const na_tfsm *t, const char *text, size_t len, const na_
     return 0;
 }
 
+int na_tfsm_lib_prepare(na_tfsm_lib *lib, const char *platform, const char *command, na_err *err)
+{
+    const source *src;
+    const tfi_row *row;
+    if (lookup(lib, platform, command, &src, &row, err) < 0)
+        return -1;
+    for (const char *p = row->templates;;) {
+        const char *colon = strchr(p, ':');
+        char name[1024];
+        snprintf(name, sizeof name, "%.*s", (int)(colon ? (size_t)(colon - p) : strlen(p)), p);
+        if (!get_template(lib, src->dir, name, err))
+            return -1;
+        if (!colon)
+            return 0;
+        p = colon + 1;
+    }
+}
+
 json_t *na_tfsm_lib_parse(na_tfsm_lib *lib, const char *platform, const char *command,
                           const char *text, size_t len, const na_tfsm_limits *lim, na_err *err)
 {

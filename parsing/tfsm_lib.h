@@ -35,6 +35,10 @@ void na_tfsm_lib_free(na_tfsm_lib *lib);
 int na_tfsm_lib_lookup(na_tfsm_lib *lib, const char *platform, const char *command,
                        const char **templates, const char **dir, na_err *err);
 
+/* Look the templates for platform and command up and compile them now (cached), so that a
+ * missing or bad template is reported before any output exists. 0 or -1 + err. */
+int na_tfsm_lib_prepare(na_tfsm_lib *lib, const char *platform, const char *command, na_err *err);
+
 /* Parse text with the templates for platform and command: a new JSON array of records. */
 json_t *na_tfsm_lib_parse(na_tfsm_lib *lib, const char *platform, const char *command,
                           const char *text, size_t len, const na_tfsm_limits *lim, na_err *err);

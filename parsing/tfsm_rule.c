@@ -203,8 +203,11 @@ int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
     }
     na_pyre_err pe;
     r->re = na_pyre_compile(na_buf_cstr(&re), (long)re.len, NA_PYRE_MATCH, &pe);
-    if (!r->re) {
-        tfl_regex_err(L, &pe, ln, col0, na_buf_cstr(&re));
+    if (!r->re) { /* point at the error when no substitution came before it */
+        const char *dollar = memchr(match, '$', me - ms);
+        size_t before = na_ut_len(match, dollar ? (size_t)(dollar - match) : me - ms);
+        unsigned col = col0 + (pe.has_pos && pe.pos < before ? (unsigned)pe.pos : 0);
+        tfl_regex_err(L, &pe, ln, col, na_buf_cstr(&re));
         goto out;
     }
     if (!(r->new_state = strdup("")))
