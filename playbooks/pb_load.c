@@ -17,7 +17,7 @@ static const char *const ACTIONS[] = {"command", "config", "save", "vlans", "scr
 static const char *const TASK_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    NULL,
+    "parse",     NULL,
 };
 static const char *const PLAY_KEYS[] = {"name", "hosts", "vars", "tasks", NULL};
 
@@ -241,6 +241,42 @@ static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
     return 0;
 }
 
+/* parse: true | false | {template: FILE} (command tasks only). */
+static int check_parse(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"template", NULL};
+    if (t->kind != NA_TASK_COMMAND)
+        return lerr(pb, t, NULL, n, err, "parse only goes with command");
+    if (na_yis_scalar(n)) {
+        bool v;
+        na_err local = NA_ERR_INIT;
+        if (na_ybool(&pb->doc, n, &v, &local) < 0)
+            return lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
+        t->parse = v ? NA_PARSE_INDEX : NA_PARSE_NONE;
+        return 0;
+    }
+    if (!na_yis_map(n))
+        return lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
+    if (check_keys(pb, t, NULL, n, KEYS, "parse", err) < 0)
+        return -1;
+    na_ynode *f = na_ymap_get(&pb->doc, n, "template");
+    const char *path = f ? na_yscalar(f) : NULL;
+    if (!path || !*path || na_yis_null(f) || na_tpl_has_syntax(path))
+        return lerr(pb, t, NULL, f ? f : n, err,
+                    "parse: template must be the path of a TextFSM template file");
+    char full[PATH_MAX];
+    snprintf(full, sizeof full, "%s%s%s", path[0] == '/' ? "" : pb->dir, path[0] == '/' ? "" : "/",
+             path);
+    na_err local = NA_ERR_INIT;
+    if (!(t->parse_tpl = na_tfsm_load_file(full, &local))) {
+        if (local.code == NA_E_NOMEM)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        return lerr(pb, t, NULL, f, err, "parse: %s", local.msg);
+    }
+    t->parse = NA_PARSE_TEMPLATE;
+    return 0;
+}
+
 /* A VLAN written literally (no template in its id or name) is checked now: range, default
  * VLANs, name, and duplicates among the literal ones before it. */
 static int check_vlan_literal(na_playbook *pb, const na_task *t, na_ynode *cfg, size_t i,
@@ -428,6 +464,9 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
         return lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
     if (t->expect && check_expect(pb, t, t->expect, err) < 0)
         return -1;
+    na_ynode *parse = na_ymap_get(d, n, "parse");
+    if (parse && check_parse(pb, t, parse, err) < 0)
+        return -1;
     na_ynode *reg = na_ymap_get(d, n, "register");
     if (reg) {
         const char *r = na_yscalar(reg);
@@ -478,10 +517,12 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
         check_scalar_kind(pb, t, t->timeout, false, err) < 0 ||
         check_vars(pb, t, NULL, t->vars, err) < 0)
         return -1;
-    /* templates: every value except `when` (an expression) */
+    /* templates: every value except `when` (an expression) and `parse` */
     for (size_t i = 0; i < na_ymap_len(n); i++) {
         na_ynode *v = na_ymap_val(d, n, i);
         bool is_when = v == t->when;
+        if (v == parse)
+            continue;
         if (compile_tree(pb, t, NULL, v, is_when, 0, err) < 0)
             return -1;
     }
@@ -635,6 +676,7 @@ void na_pb_free(na_playbook *pb)
         na_play *p = &pb->plays[i];
         for (size_t j = 0; j < p->ntasks; j++) {
             free(p->tasks[j].name);
+            na_tfsm_free(p->tasks[j].parse_tpl);
             free(p->tasks[j].register_as);
             free(p->tasks[j].loop_var);
         }
@@ -669,4 +711,6 @@ const char *na_task_name(const na_task *t) { return t->name; }
 na_task_kind na_task_kind_of(const na_task *t) { return t->kind; }
 const char *na_task_register(const na_task *t) { return t->register_as; }
 unsigned na_task_line(const na_task *t) { return na_yline(t->node); }
+na_parse_kind na_task_parse_kind(const na_task *t) { return t->parse; }
+const na_tfsm *na_task_parse_template(const na_task *t) { return t->parse_tpl; }
 unsigned na_task_col(const na_task *t) { return na_ycol(t->node); }

@@ -6,8 +6,8 @@
  *
  * Format and semantics: docs/playbooks.md. In short: a playbook is a list of plays {name, hosts,
  * vars, tasks}; a task has a name and exactly one of command, config, save, vlans, script, plus
- * register, expect (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout,
- * vars. Variables, highest precedence first: inventory_hostname/playbook_dir, extra vars, the
+ * register, expect and parse (command only), loop, loop_control {loop_var}, when, ignore_errors,
+ * timeout, vars. Variables, highest precedence first: inventory_hostname/playbook_dir, extra vars, the
  * loop variable, registered results, task vars, play vars, host vars. */
 #ifndef NA_PLAYBOOK_H
 #define NA_PLAYBOOK_H
@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "err.h"
 #include "strv.h"
+#include "tfsm.h"
 #include "vlans.h"
 
 #include <jansson.h>
@@ -63,6 +64,14 @@ na_task_kind na_task_kind_of(const na_task *t);
 const char *na_task_register(const na_task *t); /* NULL when the task registers nothing */
 unsigned na_task_line(const na_task *t);
 unsigned na_task_col(const na_task *t);
+
+/* command tasks: `parse: true` (templates picked by the host's platform and each command, from
+ * the template directory: parsing/tfsm_lib.h) or `parse: {template: FILE}` (one template, FILE
+ * relative to the playbook, read and compiled when the playbook loads). */
+typedef enum { NA_PARSE_NONE = 0, NA_PARSE_INDEX, NA_PARSE_TEMPLATE } na_parse_kind;
+na_parse_kind na_task_parse_kind(const na_task *t);
+/* NA_PARSE_TEMPLATE: the compiled template (owned by the playbook). */
+const na_tfsm *na_task_parse_template(const na_task *t);
 
 /* ---- variables for one host --------------------------------------------------------------- */
 
@@ -152,7 +161,8 @@ int na_shell_quote(const char *s, na_buf *out, na_err *err);
 /* ---- registered results (what `register: NAME` stores; new references) --------------------- */
 
 /* command: {"commands": [...], "stdout": [per command], "stdout_lines": [[...]], "failed",
- * "changed": false, "msg" (when given)} — outputs[i] belongs to commands->v[i]. */
+ * "changed": false, "msg" (when given)} — outputs[i] belongs to commands->v[i]. With `parse:`
+ * the runner adds "parsed": [records per command]. */
 json_t *na_result_command(const na_strv *commands, const char *const *outputs, bool failed,
                           const char *msg);
 /* config/save/vlans: {"commands": [...sent], "changed", "failed", "msg"} */

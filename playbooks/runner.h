@@ -13,7 +13,9 @@
  *
  * Prepare (na_runner_new) resolves each play's `hosts` against the inventory, intersected with
  * o->limit; looks up every selected host's platform; validates the playbook for every host
- * (na_pb_validate); checks that script tasks run over SSH. Any failure there is invalid input.
+ * (na_pb_validate); checks that script tasks run over SSH and that `parse: true` finds a
+ * template for each host's platform and each (literal) command. Any failure there is invalid
+ * input.
  * Run: each host program opens its session, runs every task of every play that includes the host,
  * in order, and closes; its tasks stop at its first failure unless the task has ignore_errors; a
  * failing host never affects the others. `forks` caps hosts in flight. docs/runner.md has the
@@ -95,6 +97,9 @@ typedef struct na_run_opts {
                                     lockstep */
     size_t max_output;           /* output ceiling per command (na_session_opts.max_output);
                                     0 = the driver's default (16 MiB) */
+    const char *templates_dir;   /* TextFSM templates for `parse: true` (an ntc-templates
+                                    index); NULL = the inventory's templates:, then
+                                    $NET_TEXTFSM / $NTC_TEMPLATES_DIR; built-ins last */
     const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
     na_run_hooks hooks;          /* copied */
 } na_run_opts;

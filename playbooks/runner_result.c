@@ -49,6 +49,7 @@ void rn_task_rec_free(rn_task_rec *t)
     na_buf_free(&t->out);
     na_buf_free(&t->errout);
     json_decref(t->items);
+    json_decref(t->parsed);
     json_decref(t->reg);
     rn_task_rec_init(t);
 }
@@ -153,6 +154,8 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
         json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
     json_object_set_new(o, "commands", strv_json(&t->commands));
+    if (t->parsed)
+        json_object_set(o, "parsed", t->parsed);
     json_object_set_new(o, "error", rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     json_object_set_new(o, "register", reg ? json_string(reg) : json_null());

@@ -162,8 +162,47 @@ static int check_render(rn_host *h)
 
 /* ---- command -------------------------------------------------------------------------------- */
 
-/* An item is over: its expect patterns (when it did not fail already), its registered result
- * for the commands that ran (outputs in h->iter_out). */
+/* `parse:` for an item whose commands all succeeded: records per command (NULL + the item
+ * failed when one output does not parse). */
+static json_t *parse_item(rn_host *h, const na_task_iter *it)
+{
+    const na_task *t = h->x->task;
+    json_t *all = json_array();
+    if (!all) {
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_NOMEM, "out of memory");
+        rn_item_fail(h, &e);
+        return NULL;
+    }
+    for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++) {
+        const char *out = h->iter_out.v[i];
+        na_err e = NA_ERR_INIT;
+        json_t *recs = NULL;
+        if (na_task_parse_kind(t) == NA_PARSE_TEMPLATE) {
+            na_tfsm_result *r = na_tfsm_parse(na_task_parse_template(t), out, strlen(out), NULL,
+                                              &e);
+            if (r && !(recs = na_tfsm_result_json(r, NA_TFSM_KEYS_LOWER)))
+                na_err_set(&e, NA_E_NOMEM, "out of memory");
+            na_tfsm_result_free(r);
+        } else if (h->r->tfsm) {
+            recs = na_tfsm_lib_parse(h->r->tfsm, h->inv->platform, it->commands.v[i], out,
+                                     strlen(out), NULL, &e);
+        } else {
+            na_err_set(&e, NA_E_INTERNAL, "no templates loaded");
+        }
+        if (!recs) {
+            na_err_prefix(&e, "%s: parse '%s': ", h->inv->name, it->commands.v[i]);
+            rn_item_fail(h, &e);
+            json_decref(all);
+            return NULL;
+        }
+        json_array_append_new(all, recs);
+    }
+    return all;
+}
+
+/* An item is over: its expect patterns (when it did not fail already), its records (`parse:`),
+ * its registered result for the commands that ran (outputs in h->iter_out). */
 static void command_item_end(rn_host *h, const na_task_iter *it)
 {
     if (!h->item_failed && it->expect.n) { /* all of the item's outputs, joined by newlines */
@@ -179,11 +218,23 @@ static void command_item_end(rn_host *h, const na_task_iter *it)
             rn_item_fail(h, &e);
         na_buf_free(&all);
     }
+    json_t *parsed = NULL;
+    if (!h->item_failed && na_task_parse_kind(h->x->task) != NA_PARSE_NONE)
+        parsed = parse_item(h, it);
+    if (parsed) { /* the task's result lists every command's records, item after item */
+        if (!h->cur.parsed)
+            h->cur.parsed = json_array();
+        json_array_extend(h->cur.parsed, parsed);
+    }
     na_strv ran = NA_STRV_INIT;
     for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++)
         na_strv_push(&ran, it->commands.v[i], NULL);
-    rn_add_item(h, na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
-                                     h->item_failed ? h->item_err.msg : NULL));
+    json_t *res = na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
+                                    h->item_failed ? h->item_err.msg : NULL);
+    if (res && parsed)
+        json_object_set(res, "parsed", parsed);
+    json_decref(parsed);
+    rn_add_item(h, res);
     na_strv_free(&ran);
     na_strv_free(&h->iter_out);
     h->item_failed = false;
