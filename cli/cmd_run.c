@@ -30,7 +30,9 @@ static void usage(FILE *f)
             "                  [--forks N] [--json FILE] [-e KEY=VALUE | -e @VARS.yaml | -e JSON]\n"
             "                  [--transport ssh|telnet] [--transcripts DIR] [--timeout SEC]\n"
             "                  [--host-timeout SEC] [--config-window N] [--max-output BYTES]\n"
-            "                  [--vault-password-file FILE] [-v]...\n");
+            "                  [--templates DIR] [--vault-password-file FILE] [-v]...\n"
+            "  --templates DIR: TextFSM templates (ntc-templates index) for tasks with parse: "
+            "true\n");
 }
 
 /* ---- extra vars ------------------------------------------------------------------------------ */
@@ -297,7 +299,7 @@ static int write_json(const char *path, json_t *results, na_err *err)
 int cmd_run(int argc, char **argv)
 {
     enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_VAULT,
-           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT };
+           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT, O_TEMPLATES };
     static const struct option longopts[] = {
         {"inventory", required_argument, NULL, 'i'},
         {"limit", required_argument, NULL, 'l'},
@@ -313,6 +315,7 @@ int cmd_run(int argc, char **argv)
         {"host-timeout", required_argument, NULL, O_HOST_TIMEOUT},
         {"config-window", required_argument, NULL, O_WINDOW},
         {"max-output", required_argument, NULL, O_MAX_OUTPUT},
+        {"templates", required_argument, NULL, O_TEMPLATES},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -362,6 +365,7 @@ int cmd_run(int argc, char **argv)
             o.transport_override = true;
             break;
         case O_TRANSCRIPTS: o.transcript_dir = optarg; break;
+        case O_TEMPLATES: o.templates_dir = optarg; break;
         case O_VAULT: vault_file = optarg; break;
         case O_TIMEOUT: parse_seconds("--timeout", optarg, &o.task_timeout_ms, &err); break;
         case O_HOST_TIMEOUT:
