@@ -231,6 +231,26 @@ static int record(run *R)
     return 0;
 }
 
+/* The input line for a message: NUL characters (which a C string cannot hold) as \x00. */
+static const char *line_for_msg(const char *line, size_t len, char *buf, size_t cap, int *n)
+{
+    if (!memchr(line, '\0', len)) {
+        *n = (int)(len < (size_t)NA_ERR_MSG_MAX ? len : NA_ERR_MSG_MAX);
+        return line;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 5 < cap; i++) {
+        if (line[i]) {
+            buf[k++] = line[i];
+        } else {
+            memcpy(buf + k, "\\x00", 4);
+            k += 4;
+        }
+    }
+    *n = (int)k;
+    return buf;
+}
+
 /* _Operations: 1 = go on with the next line, 0 = Continue, -1 = error. */
 static int operations(run *R, const tf_rule *r, const char *line, size_t len)
 {
@@ -244,6 +264,10 @@ static int operations(run *R, const tf_rule *r, const char *line, size_t len)
     if (rc < 0)
         return -1;
     if (r->line_op == LOP_ERROR) {
+        char buf[NA_ERR_MSG_MAX];
+        int n;
+        line = line_for_msg(line, len, buf, sizeof buf, &n);
+        len = (size_t)n;
         if (*r->new_state)
             return na_err_set(R->err, NA_E_PARSE,
                               "%s:%u:1: Error: %s. Rule Line: %u. Input Line: %.*s. [input line "

@@ -107,7 +107,9 @@ _MAXMSG = 511  # na_err's message buffer, without the NUL
 
 
 def _same_message(ours, name, want):
-    """netauto's "NAME:LINE:COL: MESSAGE[ [detail]]" against TextFSM's MESSAGE."""
+    """netauto's "NAME:LINE:COL: MESSAGE[ [detail]]" against TextFSM's MESSAGE (a C string:
+    NUL characters of the input line are written \\x00 there)."""
+    want = want.replace("\x00", "\\x00")
     m = _LOC.match(ours)
     if not m or m.group("name") != name:
         return False
@@ -115,7 +117,8 @@ def _same_message(ours, name, want):
     if body == want or body.startswith(want + " ["):
         return True
     full = "%s:%s:%s: %s" % (name, m.group("line"), m.group("col"), want)
-    return len(ours.encode()) >= _MAXMSG and full.encode().startswith(ours.encode())
+    # cut at the buffer's end (and back to a whole UTF-8 character), maybe inside " [detail]"
+    return len(ours.encode()) >= _MAXMSG - 3 and (full + " [").encode().startswith(ours.encode())
 
 
 def compare(name, ours, py):
