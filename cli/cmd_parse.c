@@ -156,15 +156,27 @@ int cmd_parse(int argc, char **argv)
         rc = err.code == NA_E_OVERFLOW ? CLI_EXIT_FAILED : CLI_EXIT_INVALID;
         goto out;
     }
-    na_tfsm_limits lim = {.max_input = max_input};
+    na_tfsm_limits lim = {.max_input = max_input, .borrow_text = true};
     if (t) {
         na_tfsm_result *r = na_tfsm_parse(t, na_buf_cstr(&in), in.len, &lim, &err);
-        if (r) {
-            out = table ? na_tfsm_result_table_json(r) : na_tfsm_result_json(r, NA_TFSM_KEYS_LOWER);
-            if (!out)
-                na_err_set(&err, NA_E_NOMEM, "out of memory");
+        if (r && !table) { /* straight to stdout: no JSON tree for a big result */
+            static char obuf[1 << 20];
+            setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+            if (na_tfsm_result_write_json(r, NA_TFSM_KEYS_LOWER, stdout, &err) < 0 ||
+                fflush(stdout) != 0) {
+                na_err_set(&err, NA_E_IO, "cannot write the records: %s", strerror(errno));
+                rc = CLI_EXIT_FAILED;
+            }
+            na_tfsm_result_free(r);
+            goto out;
         }
+        if (r && !(out = na_tfsm_result_table_json(r)))
+            na_err_set(&err, NA_E_NOMEM, "out of memory");
         na_tfsm_result_free(r);
+        if (!r) {
+            rc = exit_for(&err);
+            goto out;
+        }
     } else {
         out = na_tfsm_lib_parse(lib, platform, command, na_buf_cstr(&in), in.len, &lim, &err);
     }

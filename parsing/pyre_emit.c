@@ -85,7 +85,7 @@ static void put_ascii_swaps(em *e, uint32_t a, uint32_t b)
         put_range(e, lo - 32, hi - 32);
 }
 
-#define UNI_WORD "\\p{L}\\p{N}_"
+#define UNI_WORD "0-9A-Z_a-z\\p{L}\\p{N}"
 #define ASCII_WORD "0-9A-Z_a-z"
 /* Python's str.isspace() characters, and their complement (class syntax). */
 #define UNI_SPACE                                                                             \
@@ -104,7 +104,7 @@ static void put_ascii_swaps(em *e, uint32_t a, uint32_t b)
 static bool put_cat(em *e, uint32_t cat, bool ascii)
 {
     switch (cat) {
-    case CAT_DIGIT: put(e, ascii ? "0-9" : "\\p{Nd}"); return true;
+    case CAT_DIGIT: put(e, ascii ? "0-9" : "0-9\\p{Nd}"); return true;
     case CAT_NOT_DIGIT: put(e, ascii ? ASCII_NOT_DIGIT : "\\P{Nd}"); return true;
     case CAT_SPACE: put(e, ascii ? ASCII_SPACE : UNI_SPACE); return true;
     case CAT_NOT_SPACE: put(e, ascii ? ASCII_NOT_SPACE : UNI_NOT_SPACE); return true;
@@ -154,7 +154,7 @@ static void emit_in(em *e, const pr_node *n, unsigned flags)
     bool fold = ufold(flags);
     if (!fold && !n->neg && n->nset == 1 && n->set[0].kind == SI_CAT &&
         (n->set[0].a == CAT_DIGIT || n->set[0].a == CAT_NOT_DIGIT) && !(flags & PF_ASCII)) {
-        put(e, n->set[0].a == CAT_DIGIT ? "\\p{Nd}" : "\\P{Nd}");
+        put(e, n->set[0].a == CAT_DIGIT ? "[0-9\\p{Nd}]" : "\\P{Nd}");
         return;
     }
     if (fold)

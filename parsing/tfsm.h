@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct na_tfsm na_tfsm;
 typedef struct na_tfsm_result na_tfsm_result;
@@ -61,10 +62,12 @@ typedef struct na_tfsm_limits {
     size_t max_result;      /* bytes the records may hold (text + per-cell overhead), 512 MiB */
     int64_t timeout_ms;     /* whole parse, default 60,000 */
     uint32_t match_limit;   /* PCRE2 backtracking steps per match, default 250,000,000 */
+    bool borrow_text;       /* when the text is valid UTF-8, the records point into it instead
+                               of a copy: the caller keeps it unchanged while using them */
 } na_tfsm_limits;
 
 /* Run the template over text[0..len) (any bytes). NULL + err. The result is independent of
- * the text and the template afterwards. */
+ * the text (unless lim->borrow_text) and of the template afterwards. */
 na_tfsm_result *na_tfsm_parse(const na_tfsm *t, const char *text, size_t len,
                               const na_tfsm_limits *lim, na_err *err);
 void na_tfsm_result_free(na_tfsm_result *r);
@@ -79,6 +82,9 @@ typedef enum { NA_TFSM_KEYS_ASIS, NA_TFSM_KEYS_LOWER } na_tfsm_keys;
 /* [{NAME: value, ...}, ...] in row order, keys in header order (lowercased like
  * ntc-templates' parse_output with NA_TFSM_KEYS_LOWER). New reference; NULL on OOM. */
 json_t *na_tfsm_result_json(const na_tfsm_result *r, na_tfsm_keys keys);
+/* The same array written straight to f (no JSON tree: fast for big results), laid out like
+ * jansson's JSON_INDENT(2). 0, or -1 + err (NA_E_IO) when writing fails. */
+int na_tfsm_result_write_json(const na_tfsm_result *r, na_tfsm_keys keys, FILE *f, na_err *err);
 /* {"header": [...], "rows": [[...], ...]} (TextFSM's ParseText shape). New reference. */
 json_t *na_tfsm_result_table_json(const na_tfsm_result *r);
 

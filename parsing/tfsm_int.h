@@ -57,13 +57,13 @@ struct na_tfsm {
 
 /* ---- results ------------------------------------------------------------------------------- */
 
+/* Cells and list items are 16 bytes: a parse of a large output holds millions of them. */
 typedef enum { TI_STR, TI_NONE, TI_DICT } tf_item_kind;
 typedef struct tf_dict tf_dict;
 typedef struct tf_item {
-    tf_item_kind k;
-    const char *s;     /* TI_STR: into the result's text */
-    size_t n;
-    const tf_dict *d;  /* TI_DICT */
+    const void *p;     /* TI_STR: text (into the result's text); TI_DICT: a tf_dict */
+    uint32_t n;        /* TI_STR: bytes */
+    uint8_t k;         /* tf_item_kind */
 } tf_item;
 struct tf_dict {
     size_t n;
@@ -73,12 +73,20 @@ struct tf_dict {
 
 typedef enum { TC_NONE, TC_STR, TC_LIST } tf_cell_kind;
 typedef struct tf_cell {
-    tf_cell_kind k;
-    const char *s;
-    size_t n;
-    const tf_item *items;
-    size_t nitems;
+    const void *p;     /* TC_STR: text; TC_LIST: tf_item array */
+    uint32_t n;        /* TC_STR: bytes; TC_LIST: items */
+    uint8_t k;         /* tf_cell_kind */
 } tf_cell;
+
+static inline tf_cell tf_cell_str(const char *s, size_t n)
+{
+    return (tf_cell){s, (uint32_t)n, TC_STR};
+}
+static inline tf_cell tf_cell_none(void) { return (tf_cell){NULL, 0, TC_NONE}; }
+static inline tf_item tf_item_str(const char *s, size_t n)
+{
+    return (tf_item){s, (uint32_t)n, TI_STR};
+}
 
 /* Bump allocator with a ceiling. */
 typedef struct tf_arena {

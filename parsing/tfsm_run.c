@@ -19,8 +19,7 @@
 typedef struct vrun {
     tf_cell value;        /* value.value: None, a str, or (after a record) a list */
     bool fd_set;          /* Filldown's _myvar (None when !fd_set) */
-    const char *fd_s;
-    size_t fd_n;
+    tf_cell fd;
     tf_item *acc;         /* List's _value */
     size_t nacc, capacc;
 } vrun;
@@ -37,10 +36,7 @@ typedef struct run {
     na_err *err;
 } run;
 
-static bool truthy(const tf_cell *c)
-{
-    return (c->k == TC_STR && c->n) || (c->k == TC_LIST && c->nitems);
-}
+static bool truthy(const tf_cell *c) { return c->k != TC_NONE && c->n; }
 
 static int charge(run *R, size_t bytes)
 {
@@ -77,7 +73,7 @@ static int list_assign(run *R, size_t vi, bool has, const char *s, size_t n)
 {
     const tf_value *tv = &R->t->values[vi];
     vrun *v = &R->v[vi];
-    tf_item it = {has ? TI_STR : TI_NONE, s, n, NULL};
+    tf_item it = has ? tf_item_str(s, n) : (tf_item){NULL, 0, TI_NONE};
     if (tv->list_groups > 1) {
         if (!has)
             return na_err_set(R->err, NA_E_PARSE,
@@ -101,14 +97,14 @@ static int list_assign(run *R, size_t vi, bool has, const char *s, size_t n)
                 size_t gs, ge;
                 na_pyre_named(tv->list_re, i, &g);
                 if (na_pyre_group(R->lm, g, &gs, &ge))
-                    vals[i] = (tf_item){TI_STR, s + gs, ge - gs, NULL};
+                    vals[i] = tf_item_str(s + gs, ge - gs);
                 else
-                    vals[i] = (tf_item){TI_NONE, NULL, 0, NULL};
+                    vals[i] = (tf_item){NULL, 0, TI_NONE};
             }
             d->n = nn;
             d->names = (const char *const *)R->res->dict_names[vi];
             d->vals = vals;
-            it = (tf_item){TI_DICT, NULL, 0, d};
+            it = (tf_item){d, 0, TI_DICT};
             if (charge(R, nn * (sizeof *vals + 16) + n) < 0)
                 return -1;
         }
@@ -121,13 +117,12 @@ static int assign(run *R, size_t vi, bool has, const char *s, size_t n)
 {
     const tf_value *tv = &R->t->values[vi];
     vrun *v = &R->v[vi];
-    v->value = has ? (tf_cell){TC_STR, s, n, NULL, 0} : (tf_cell){TC_NONE, NULL, 0, NULL, 0};
+    v->value = has ? tf_cell_str(s, n) : tf_cell_none();
     for (size_t o = 0; o < tv->nopts; o++) {
         switch (tv->opts[o]) {
         case O_FILLDOWN:
             v->fd_set = has;
-            v->fd_s = s;
-            v->fd_n = n;
+            v->fd = v->value;
             break;
         case O_FILLUP:
             if (has && n)
@@ -155,13 +150,13 @@ static void clear(run *R, bool all)
     for (size_t vi = 0; vi < R->t->nvalues; vi++) {
         const tf_value *tv = &R->t->values[vi];
         vrun *v = &R->v[vi];
-        v->value = (tf_cell){TC_NONE, NULL, 0, NULL, 0};
+        v->value = tf_cell_none();
         for (size_t o = 0; o < tv->nopts; o++) {
             if (tv->opts[o] == O_FILLDOWN) {
                 if (all)
                     v->fd_set = false;
                 else if (v->fd_set)
-                    v->value = (tf_cell){TC_STR, v->fd_s, v->fd_n, NULL, 0};
+                    v->value = v->fd;
             } else if (tv->opts[o] == O_LIST) {
                 if (all || !(tv->bits & NA_TFSM_OPT_FILLDOWN))
                     v->nacc = 0;
@@ -193,7 +188,7 @@ static int record(run *R)
                         return nomem(R);
                     memcpy(copy, v->acc, v->nacc * sizeof *copy);
                 }
-                v->value = (tf_cell){TC_LIST, NULL, 0, copy, v->nacc};
+                v->value = (tf_cell){copy, (uint32_t)v->nacc, TC_LIST};
             }
         }
     }
@@ -201,10 +196,11 @@ static int record(run *R)
     size_t bytes = t->nvalues * sizeof(tf_cell);
     for (size_t vi = 0; vi < t->nvalues; vi++) {
         const tf_cell *c = &R->v[vi].value;
-        any |= c->k == TC_STR || (c->k == TC_LIST && c->nitems);
+        any |= c->k == TC_STR || (c->k == TC_LIST && c->n);
         bytes += c->k == TC_STR ? c->n : 0;
-        for (size_t i = 0; c->k == TC_LIST && i < c->nitems; i++)
-            bytes += sizeof(tf_item) + (c->items[i].k == TI_STR ? c->items[i].n : 16);
+        const tf_item *items = c->k == TC_LIST ? c->p : NULL;
+        for (size_t i = 0; items && i < c->n; i++)
+            bytes += sizeof(tf_item) + (items[i].k == TI_STR ? items[i].n : 16);
     }
     if (!any)
         return 0;
@@ -224,7 +220,7 @@ static int record(run *R)
     for (size_t vi = 0; vi < t->nvalues; vi++) {
         row[vi] = R->v[vi].value;
         if (row[vi].k == TC_NONE)
-            row[vi] = (tf_cell){TC_STR, "", 0, NULL, 0};
+            row[vi] = tf_cell_str("", 0);
     }
     res->rows[res->nrows++] = row;
     clear(R, false);
@@ -346,6 +342,8 @@ na_tfsm_result *na_tfsm_parse(const na_tfsm *t, const char *text, size_t len,
 {
     size_t max_input = lim && lim->max_input ? lim->max_input : DEF_MAX_INPUT;
     int64_t timeout = lim && lim->timeout_ms ? lim->timeout_ms : DEF_TIMEOUT_MS;
+    if (max_input > UINT32_MAX - 1)
+        max_input = UINT32_MAX - 1; /* cells hold 32-bit lengths */
     if (len > max_input) {
         na_err_set(err, NA_E_OVERFLOW, "%s: the text has %zu bytes, more than the %zu a parse "
                    "takes", t->name, len, max_input);
@@ -369,13 +367,17 @@ na_tfsm_result *na_tfsm_parse(const na_tfsm *t, const char *text, size_t len,
     size_t clen;
     if (na_ut_sanitize(text, len, max_input * 2, &clean, &clen, err) < 0)
         goto fail;
-    if (!clean) {
-        if (!(clean = malloc(len + 1)))
-            goto fail_nomem;
-        memcpy(clean, text, len);
-        clean[len] = '\0';
+    if (!clean && lim && lim->borrow_text) {
+        clean = (char *)text; /* only read; res->text stays NULL (nothing to free) */
+    } else {
+        if (!clean) {
+            if (!(clean = malloc(len + 1)))
+                goto fail_nomem;
+            memcpy(clean, text, len);
+            clean[len] = '\0';
+        }
+        res->text = clean;
     }
-    res->text = clean;
     int64_t deadline = na_now_ms() + timeout;
     clear(&R, true); /* Reset() */
     size_t pos = 0;

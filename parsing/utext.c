@@ -100,8 +100,12 @@ bool na_ut_valid(const char *p, size_t n, size_t *bad)
 {
     const unsigned char *s = (const unsigned char *)p;
     for (size_t i = 0; i < n;) {
-        if (s[i] < 0x80) {
-            i++;
+        if (s[i] < 0x80) { /* ASCII: eight bytes at a time */
+            uint64_t w;
+            while (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull)))
+                i += 8;
+            while (i < n && s[i] < 0x80)
+                i++;
             continue;
         }
         size_t l = na_ut_seqlen(s + i, n - i);
@@ -238,6 +242,12 @@ size_t na_ut_lstrip(const char *s, size_t n)
     return i;
 }
 
+/* Bytes that may start a line boundary. */
+static const unsigned char MAYBREAK[256] = {
+    ['\n'] = 1, [0x0B] = 1, [0x0C] = 1, ['\r'] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1,
+    [0xC2] = 1, [0xE2] = 1,
+};
+
 bool na_ut_next_line(const char *s, size_t n, size_t *pos, const char **line, size_t *len)
 {
     size_t i = *pos;
@@ -246,6 +256,20 @@ bool na_ut_next_line(const char *s, size_t n, size_t *pos, const char **line, si
     size_t start = i;
     const unsigned char *u = (const unsigned char *)s;
     while (i < n) {
+        /* eight bytes at a time while none is a control character or non-ASCII */
+        uint64_t w;
+        while (i + 8 <= n) {
+            memcpy(&w, u + i, 8);
+            uint64_t ctl = (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
+            if (ctl | (w & 0x8080808080808080ull))
+                break;
+            i += 8;
+        }
+        size_t stop = i + 8 < n ? i + 8 : n; /* then this window byte by byte */
+        while (i < stop && !MAYBREAK[u[i]])
+            i++;
+        if (i == stop)
+            continue;
         unsigned char c = u[i];
         size_t brk = 0; /* bytes of the boundary at i */
         if (c == '\n' || c == 0x0B || c == 0x0C || (c >= 0x1C && c <= 0x1E))
@@ -254,7 +278,8 @@ bool na_ut_next_line(const char *s, size_t n, size_t *pos, const char **line, si
             brk = i + 1 < n && u[i + 1] == '\n' ? 2 : 1;
         else if (c == 0xC2 && i + 1 < n && u[i + 1] == 0x85)
             brk = 2;
-        else if (c == 0xE2 && i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+        else if (c == 0xE2 && i + 2 < n && u[i + 1] == 0x80 &&
+                 (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
             brk = 3;
         if (brk) {
             *line = s + start;

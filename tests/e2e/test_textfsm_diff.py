@@ -9,7 +9,10 @@ seeds). Not a test of the CLI (test_cli_parse.py) or of regex details (test_pyre
 import glob
 import os
 import random
+import shutil
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap  # noqa: E402
@@ -86,6 +89,17 @@ t.ok(all(o.get("ok") and o["records"] for o in ours),
      "every built-in template gives records for its simulator output",
      "\n".join("%s %r: %s" % (p, c, o) for (p, c, d), o in zip(cases, ours)
                if not (o.get("ok") and o["records"]))[:2000])
+
+# ---- the benchmark's template over a generated `show ip route` ------------------------------
+routes = os.path.join(tempfile.mkdtemp(prefix="netauto-tfsm-diff."), "routes.txt")
+subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "gen.py"), "routes", "3000", routes],
+               check=True)
+ours = check("bench/ip_route.textfsm over 3,000 generated routes",
+             [("ip_route.textfsm", read(os.path.join(ROOT, "bench", "ip_route.textfsm")),
+               read(routes))])
+t.ok(ours[0].get("ok") and len(ours[0]["rows"]) > 3000, "... %d records" % len(
+    ours[0].get("rows", [])))
+shutil.rmtree(os.path.dirname(routes), ignore_errors=True)
 
 # ---- generated templates ------------------------------------------------------------------------
 for seed in range(8):
