@@ -31,6 +31,7 @@ static const char *const code_names[NA_E__COUNT] = {
     [NA_E_UNSUPPORTED] = "unsupported",
     [NA_E_CANCELLED] = "cancelled",
     [NA_E_PARSE] = "parse",
+    [NA_E_ASSERT] = "assert",
     [NA_E_INTERNAL] = "internal",
 };
 

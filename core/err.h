@@ -38,6 +38,7 @@ typedef enum {
     NA_E_INTERNAL,         /* a bug in netauto */
     NA_E_PARSE,            /* text could not be parsed into records (no template for it, the
                               template's Error action) */
+    NA_E_ASSERT,           /* a playbook's assert found a condition false */
     NA_E__COUNT
 } na_code;
 

@@ -13,17 +13,18 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const ACTIONS[] = {"command", "config", "save", "vlans", "script", NULL};
+static const char *const ACTIONS[] = {"command", "config", "save",   "vlans",
+                                      "script",  "assert", NULL};
 static const char *const TASK_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "parse",     NULL,
+    "parse",     "assert",  NULL,
 };
 static const char *const PLAY_KEYS[] = {"name", "hosts", "vars", "tasks", NULL};
 
 const char *na_task_kind_name(na_task_kind k)
 {
-    return k >= NA_TASK_COMMAND && k <= NA_TASK_SCRIPT ? ACTIONS[k - 1] : "?";
+    return k >= NA_TASK_COMMAND && k <= NA_TASK_ASSERT ? ACTIONS[k - 1] : "?";
 }
 
 size_t pb_node_index(const na_playbook *pb, const na_ynode *n)
@@ -375,6 +376,28 @@ static int check_script(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
     return 0;
 }
 
+/* assert: {that: condition or list of them, msg: text} */
+static int check_assert(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"that", "msg", NULL};
+    if (!na_yis_map(n))
+        return lerr(pb, t, NULL, n, err, "assert must be a mapping {that, msg}");
+    if (check_keys(pb, t, NULL, n, KEYS, "assert", err) < 0)
+        return -1;
+    t->that = na_ymap_get(&pb->doc, n, "that");
+    t->msg = na_ymap_get(&pb->doc, n, "msg");
+    if (!t->that || (!na_yis_scalar(t->that) && !na_yis_seq(t->that)) || na_yis_null(t->that))
+        return lerr(pb, t, NULL, t->that ? t->that : n, err,
+                    "assert needs that: a condition or a list of them");
+    for (size_t i = 0; na_yis_seq(t->that) && i < na_yseq_len(t->that); i++)
+        if (!na_yis_scalar(na_yseq_item(&pb->doc, t->that, i)))
+            return lerr(pb, t, NULL, na_yseq_item(&pb->doc, t->that, i), err,
+                        "each assert condition must be a string");
+    if (t->msg && !is_plain_string(t->msg))
+        return lerr(pb, t, NULL, t->msg, err, "assert msg must be a string");
+    return 0;
+}
+
 static int check_body(na_playbook *pb, na_task *t, na_err *err)
 {
     na_ynode *b = t->body;
@@ -390,6 +413,7 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
     }
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);
     case NA_TASK_SCRIPT: return check_script(pb, t, b, err);
+    case NA_TASK_ASSERT: return check_assert(pb, t, b, err);
     }
     return 0;
 }
@@ -451,7 +475,7 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
     }
     if (!first_key)
         return lerr(pb, t, NULL, n, err,
-                    "no action (give one of: command, config, save, vlans, script)");
+                    "no action (give one of: command, config, save, vlans, script, assert)");
     if (check_body(pb, t, err) < 0)
         return -1;
     t->loop = na_ymap_get(d, n, "loop");
@@ -523,6 +547,12 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
         bool is_when = v == t->when;
         if (v == parse)
             continue;
+        if (t->kind == NA_TASK_ASSERT && v == t->body) { /* conditions, and a message */
+            if (compile_tree(pb, t, NULL, t->that, true, 0, err) < 0 ||
+                compile_tree(pb, t, NULL, t->msg, false, 0, err) < 0)
+                return -1;
+            continue;
+        }
         if (compile_tree(pb, t, NULL, v, is_when, 0, err) < 0)
             return -1;
     }

@@ -5,10 +5,11 @@
  * registered results. Pure: nothing here opens a connection (the runner does).
  *
  * Format and semantics: docs/playbooks.md. In short: a playbook is a list of plays {name, hosts,
- * vars, tasks}; a task has a name and exactly one of command, config, save, vlans, script, plus
- * register, expect and parse (command only), loop, loop_control {loop_var}, when, ignore_errors,
- * timeout, vars. Variables, highest precedence first: inventory_hostname/playbook_dir, extra vars, the
- * loop variable, registered results, task vars, play vars, host vars. */
+ * vars, tasks}; a task has a name and exactly one of command, config, save, vlans, script,
+ * assert ({that, msg}: conditions checked, nothing sent), plus register, expect and parse
+ * (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout, vars. Variables,
+ * highest precedence first: inventory_hostname/playbook_dir, extra vars, the loop variable,
+ * registered results, task vars, play vars, host vars. */
 #ifndef NA_PLAYBOOK_H
 #define NA_PLAYBOOK_H
 
@@ -34,6 +35,7 @@ typedef enum {
     NA_TASK_SAVE,        /* the platform's save command */
     NA_TASK_VLANS,       /* the vlans resource (vlans.h) */
     NA_TASK_SCRIPT,      /* upload a local script, run it with args, remove it (linux) */
+    NA_TASK_ASSERT,      /* conditions on variables (registered results): fails when false */
 } na_task_kind;
 
 const char *na_task_kind_name(na_task_kind k); /* "command", "config", ... */
@@ -105,6 +107,8 @@ typedef struct na_task_iter {
     pcre2_code **expect_re;    /* command: compiled (MULTILINE), expect.n entries, owned */
     char *script;              /* script: absolute local path (owned) */
     na_strv args;              /* script: arguments */
+    bool assert_failed;        /* assert: a condition was false */
+    char *assert_msg;          /* assert: the message (owned): msg, or the false condition */
 } na_task_iter;
 
 typedef struct na_task_exp {
@@ -170,6 +174,8 @@ json_t *na_result_change(const na_strv *commands, bool changed, bool failed, con
 /* script: {"stdout", "stderr", "rc", "stdout_lines", "stderr_lines", "failed", "changed": true} */
 json_t *na_result_script(const char *out, const char *errtext, int rc, bool failed,
                          const char *msg);
+/* assert: {"failed", "changed": false, "msg"} */
+json_t *na_result_assert(bool failed, const char *msg);
 /* a skipped task or item: {"skipped": true, "changed": false, "failed": false} */
 json_t *na_result_skipped(void);
 /* a loop: {"results": [...], "changed": any, "failed": any}; takes the array's reference */

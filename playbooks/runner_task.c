@@ -416,11 +416,41 @@ static int k_vlans(rn_host *h)
     }
 }
 
+/* ---- assert ------------------------------------------------------------------------------- */
+
+/* Conditions only: nothing goes to the device. Every item is checked (like a loop of commands);
+ * a false condition fails its item with the message. */
+static int k_assert(rn_host *h)
+{
+    na_task_exp *x = h->x;
+    if (x->partial) { /* --check: the conditions read results of tasks that did not run */
+        out_add_cstr(h, "(depends on results registered by tasks that do not run in check mode)");
+        return RN_DONE;
+    }
+    for (size_t i = 0; i < x->n_iters; i++) {
+        na_task_iter *it = &x->iters[i];
+        if (it->skipped) {
+            rn_add_item(h, na_result_skipped());
+            continue;
+        }
+        if (it->assert_failed) {
+            na_err e = NA_ERR_INIT;
+            na_err_set(&e, NA_E_ASSERT, "%s: %s", h->inv->name, it->assert_msg);
+            out_add_cstr(h, it->assert_msg);
+            rn_task_fail(h, &e);
+        }
+        rn_add_item(h, na_result_assert(it->assert_failed, it->assert_msg));
+    }
+    return rn_finish_items(h);
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 int rn_task_step(rn_host *h)
 {
     const na_task_exp *x = h->x;
+    if (x->kind == NA_TASK_ASSERT) /* no device involved: the same with --check */
+        return k_assert(h);
     if (h->r->check && x->kind != NA_TASK_VLANS)
         return check_render(h);
     if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
@@ -435,6 +465,7 @@ int rn_task_step(rn_host *h)
     case NA_TASK_SAVE: return k_save(h);
     case NA_TASK_VLANS: return k_vlans(h);
     case NA_TASK_SCRIPT: return rn_script_step(h);
+    case NA_TASK_ASSERT: return k_assert(h);
     }
     na_err e = NA_ERR_INIT;
     na_err_set(&e, NA_E_INTERNAL, "unknown task kind");

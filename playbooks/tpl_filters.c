@@ -1,5 +1,5 @@
 /* tpl_filters.c — the template filters: default (d), upper, lower, join, length (count), trim,
- * replace, int, string. Each checks its argument count and input type and says what it wanted.
+ * replace, int, string, items2dict. Each checks its argument count and input type and says what it wanted.
  * Not extensible at runtime: the list is fixed and documented in docs/playbooks.md. */
 #include "tpl_internal.h"
 
@@ -16,7 +16,7 @@ typedef struct fdef {
 static const fdef FILTERS[] = {
     {"default", 0, 2}, {"d", 0, 2},      {"upper", 0, 0},   {"lower", 0, 0},
     {"join", 0, 1},    {"length", 0, 0}, {"count", 0, 0},   {"trim", 0, 0},
-    {"replace", 2, 2}, {"int", 0, 0},    {"string", 0, 0},
+    {"replace", 2, 2}, {"int", 0, 0},    {"string", 0, 0},  {"items2dict", 0, 2},
 };
 
 static const fdef *find(const char *name)
@@ -96,6 +96,40 @@ static int f_join(const json_t *in, const json_t *sep, tv *out, na_err *err)
     na_buf_free(&b);
     na_buf_free(&s);
     return rc;
+}
+
+/* items2dict(key_name='key', value_name='value'), Ansible's: a list of mappings to one mapping
+ * from each item's key field (text) to its value field. */
+static int f_items2dict(const json_t *in, const json_t *k, const json_t *v, tv *out, na_err *err)
+{
+    const char *kn = k ? json_string_value(k) : "key", *vn = v ? json_string_value(v) : "value";
+    if (!kn || !vn)
+        return na_err_set(err, NA_E_CONFIG, "filter 'items2dict' takes field names (strings)");
+    if (!json_is_array(in))
+        return na_err_set(err, NA_E_CONFIG, "filter 'items2dict' expects a list, got %s",
+                          na_tpl_type_name(in));
+    json_t *o = json_object();
+    size_t i;
+    json_t *it;
+    json_array_foreach ((json_t *)in, i, it) {
+        json_t *kv = json_object_get(it, kn), *vv = json_object_get(it, vn);
+        if (!json_is_object(it) || !kv || !vv) {
+            json_decref(o);
+            return na_err_set(err, NA_E_CONFIG, "filter 'items2dict': item %zu has no '%s' or "
+                              "no '%s'", i, kn, vn);
+        }
+        na_buf b;
+        na_buf_init(&b, NA_TPL_MAX_OUT);
+        int rc = na_tpl_stringify(kv, &b, err);
+        if (rc == 0 && json_object_set(o, na_buf_cstr(&b), vv) < 0)
+            rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_buf_free(&b);
+        if (rc < 0) {
+            json_decref(o);
+            return -1;
+        }
+    }
+    return set_val(out, o, err);
 }
 
 static size_t utf8_len(const char *s, size_t n)
@@ -278,6 +312,9 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
         rc = f_replace(j, args[0].j, args[1].j, out, err);
     } else if (!strcmp(n, "int")) {
         rc = f_int(j, out, err);
+    } else if (!strcmp(n, "items2dict")) {
+        rc = f_items2dict(j, nargs > 0 ? args[0].j : NULL, nargs > 1 ? args[1].j : NULL, out,
+                          err);
     } else { /* string */
         na_buf b;
         na_buf_init(&b, NA_TPL_MAX_OUT);

@@ -67,7 +67,8 @@ void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap);
 bool tpl_filter_known(const char *name);
 /* NULL when nargs suits the filter, else what it takes ("takes no arguments"). */
 const char *tpl_filter_arity(const char *name, int nargs);
-#define TPL_FILTER_NAMES "default (d), upper, lower, join, length (count), trim, replace, int, string"
+#define TPL_FILTER_NAMES                                                                        \
+    "default (d), upper, lower, join, length (count), trim, replace, int, string, items2dict"
 
 
 #endif

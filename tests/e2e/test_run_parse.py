@@ -5,7 +5,9 @@ for the host's platform) that later tasks use in templates and in `when`; loops 
 per item; `parse: {template: FILE}` (relative to the playbook); the task result carries the
 records too; `netauto run --templates DIR`; mistakes found before anything is sent (no template
 for a command, a bad template file, parse on a non-command task: exit 2); a template whose
-Error action fires fails the task (exit 1) and ignore_errors keeps the run going. Prints TAP.
+Error action fires fails the task (exit 1) and ignore_errors keeps the run going; the example
+playbook playbooks/examples/vlans_parsed.yaml (VLANs checked with assert over the records), an
+assert that fails (exit 1, code "assert", its message) and one in --check mode. Prints TAP.
 """
 import os
 import sys
@@ -133,4 +135,48 @@ with Sim(["--devices", "2", "--devices", "1:eos:ar"]) as sim, Run() as r:
                 'Error: "cannot read this". Rule Line: 4.' in e["message"] and
                 tasks[1]["commands"] == ["show true"] and not tasks[2]["ok"])
     t.run("the template's Error action fails the task; ignore_errors goes on", parse_failure)
+
+    def example():
+        pb2 = os.path.join(ROOT, "playbooks", "examples", "vlans_parsed.yaml")
+        res2 = r.netauto(["run", pb2, "-i", inv], json_out=True)
+        ok = res2.rc == 0
+        for host in ("sw1", "sw2", "ar1"):
+            tasks = res2.json["hosts"][host]["tasks"]
+            ok = ok and [x["action"] for x in tasks] == ["config", "command", "assert"]
+            ok = ok and tasks[2]["ok"] and tasks[2]["commands"] == []
+            names = {x["vlan_id"]: x["vlan_name"] for x in tasks[1]["parsed"][0]}
+            ok = ok and all(names.get(str(i)) == n for i, n in
+                            ((2, "users"), (3, "voice"), (4, "printers"), (5, "guests")))
+        return ok or res2.diag()
+    t.run("the example vlans_parsed.yaml: VLANs created, read back as records, asserted", example)
+
+    def failing_assert():
+        pb2 = r.write("a.yaml", """- hosts: sw1
+  vars:
+    want: [{id: 2, name: users}, {id: 99, name: missing}]
+  tasks:
+    - name: read
+      command: show vlan brief
+      parse: true
+      register: v
+    - name: check
+      loop: "{{ want }}"
+      assert:
+        that: "(item.id | string) in (v.parsed[0] | items2dict('vlan_id', 'vlan_name'))"
+        msg: "no VLAN {{ item.id }}"
+      register: checked
+    - name: never
+      command: show clock
+""")
+        res2 = r.netauto(["run", pb2, "-i", inv], json_out=True)
+        tasks = res2.json["hosts"]["sw1"]["tasks"]
+        e = tasks[1]["error"]
+        ok = (res2.rc == 1 and len(tasks) == 2 and not tasks[1]["ok"] and e["code"] == "assert"
+              and e["message"] == "sw1: no VLAN 99" and "no VLAN 99" in tasks[1]["output"])
+        check = r.netauto(["run", pb2, "-i", inv, "--check"], json_out=True)
+        ct = check.json["hosts"]["sw1"]["tasks"]
+        return (ok and check.rc == 0 and ct[1]["ok"] and "depends on results" in ct[1]["output"]
+                ) or (res2.diag(), check.diag())
+    t.run("a false assert fails its task (exit 1, code assert, msg); with --check it waits",
+          failing_assert)
 t.done()

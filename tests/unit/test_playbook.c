@@ -134,14 +134,14 @@ static void load_errors(void **st)
     expect_load_error(TASKS("    - name: t1\n      command: x\n      frobnicate: 1\n"),
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
                       "one of: name, command, config, save, vlans, script, register, expect, "
-                      "loop, loop_control, ignore_errors, when, timeout, vars)");
+                      "loop, loop_control, ignore_errors, when, timeout, vars, parse, assert)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");
     /* zero and two actions */
     expect_load_error(TASKS("    - name: nothing\n      register: x\n"),
                       "site.yaml:4:7: task 'nothing': no action (give one of: command, config, "
-                      "save, vlans, script)");
+                      "save, vlans, script, assert)");
     expect_load_error(TASKS("    - name: both\n      command: x\n      config: [y]\n"),
                       "site.yaml:6:7: task 'both': 'command' and 'config' in one task (a task "
                       "has exactly one action)");
