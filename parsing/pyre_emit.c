@@ -40,6 +40,39 @@ static bool is_alnum(uint32_t c)
 }
 static bool is_surrogate(uint32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
 
+/* Case-insensitive groups Python has (its re._casefix table) and PCRE2 10.42's Unicode case
+ * folding lacks; every other pair of case-equivalent characters is the same in both (checked
+ * over all of Unicode). 0-terminated rows. */
+static const uint32_t FOLD_EXTRA[][5] = {
+    {0x49, 0x69, 0x130, 0x131, 0}, /* I i İ ı */
+    {0x390, 0x1FD3, 0},            /* ΐ ΐ */
+    {0x3B0, 0x1FE3, 0},            /* ΰ ΰ */
+    {0xFB05, 0xFB06, 0},           /* ﬅ ﬆ */
+};
+
+static const uint32_t *fold_group(uint32_t c)
+{
+    for (size_t g = 0; g < sizeof FOLD_EXTRA / sizeof *FOLD_EXTRA; g++)
+        for (const uint32_t *m = FOLD_EXTRA[g]; *m; m++)
+            if (*m == c)
+                return FOLD_EXTRA[g];
+    return NULL;
+}
+
+static void put_cp(em *e, uint32_t c);
+
+/* Under Unicode case-insensitivity: the members of the group of every character in [a, b]. */
+static void put_fold_extra(em *e, uint32_t a, uint32_t b)
+{
+    for (size_t g = 0; g < sizeof FOLD_EXTRA / sizeof *FOLD_EXTRA; g++) {
+        bool hit = false;
+        for (const uint32_t *m = FOLD_EXTRA[g]; *m && !hit; m++)
+            hit = *m >= a && *m <= b;
+        for (const uint32_t *m = FOLD_EXTRA[g]; hit && *m; m++)
+            put_cp(e, *m);
+    }
+}
+
 /* One code point as PCRE2 text (usable inside and outside a class). */
 static void put_cp(em *e, uint32_t c)
 {
@@ -123,6 +156,7 @@ static bool put_cat(em *e, uint32_t cat, bool ascii)
 static bool put_members(em *e, const pr_item *set, size_t n, unsigned flags, bool *any)
 {
     bool ascii = flags & PF_ASCII, afold = ascii && (flags & PF_IGNORECASE);
+    bool ufold = !ascii && (flags & PF_IGNORECASE);
     bool notword = false;
     size_t before = e->o->len;
     for (size_t i = 0; i < n; i++) {
@@ -133,12 +167,16 @@ static bool put_members(em *e, const pr_item *set, size_t n, unsigned flags, boo
             put_cp(e, it->a);
             if (afold)
                 put_ascii_swaps(e, it->a, it->a);
+            if (ufold)
+                put_fold_extra(e, it->a, it->a);
         } else if (it->kind == SI_RANGE) {
             if (it->a >= 0xD800 && it->b <= 0xDFFF)
                 continue;
             put_range_ns(e, it->a, it->b);
             if (afold)
                 put_ascii_swaps(e, it->a, it->b);
+            if (ufold)
+                put_fold_extra(e, it->a, it->b);
         } else if (!put_cat(e, it->a, ascii)) {
             notword = true;
         }
@@ -231,9 +269,12 @@ static void emit_lit(em *e, uint32_t c, bool negated, unsigned flags)
     bool fold = ufold(flags);
     if (fold)
         put(e, "(?i:");
-    if (negated) {
-        put(e, "[^");
+    const uint32_t *group = fold ? fold_group(c) : NULL;
+    if (negated || group) {
+        put(e, negated ? "[^" : "[");
         put_cp(e, c);
+        if (group)
+            put_fold_extra(e, c, c);
         put(e, "]");
     } else {
         put_cp(e, c);
