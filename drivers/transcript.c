@@ -3,6 +3,7 @@
 #include "transcript.h"
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -166,17 +167,6 @@ int na_transcript_close(na_transcript *tr, na_err *err)
 
 /* ---- parsing ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode one quoted string starting at *pp (at the opening quote) into b. */
 static int parse_quoted(const char **pp, const char *end, na_buf *b, const char **why, na_err *err)
 {
@@ -204,7 +194,7 @@ static int parse_quoted(const char **pp, const char *end, na_buf *b, const char 
         case '\\': o = '\\'; break;
         case '"': o = '"'; break;
         case 'x': {
-            int h = p < end ? hexval(*p) : -1, l = p + 1 < end ? hexval(p[1]) : -1;
+            int h = p < end ? na_hexval(*p) : -1, l = p + 1 < end ? na_hexval(p[1]) : -1;
             if (h < 0 || l < 0) {
                 *why = "bad \\x escape (two hex digits expected)";
                 return -1;

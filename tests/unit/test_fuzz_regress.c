@@ -29,7 +29,7 @@ static const target targets[] = {
     {"platform", fuzz_platform},   {"telnet", fuzz_telnet},     {"vtnorm", fuzz_vtnorm},
     {"channel", fuzz_channel},     {"session", fuzz_session},   {"daemon", fuzz_daemon},
     {"vlans", fuzz_vlans},         {"textfsm", fuzz_textfsm},   {"pyre", fuzz_pyre},
-    {"textfsm_diff", fuzz_textfsm_diff},
+    {"textfsm_diff", fuzz_textfsm_diff}, {"sshfiles", fuzz_sshfiles},
 };
 
 static int by_name(const void *a, const void *b)

@@ -1,12 +1,12 @@
-/* inv_internal.h — the inventory's private model, shared by its loaders (inv_native.c,
+/* inv_int.h — the inventory's private model, shared by its loaders (inv_native.c,
  * inv_ansible.c), the setting parser (inv_settings.c), the resolver (inv_resolve.c), --limit
  * (inv_limit.c) and the JSON rendering (inv_json.c). Not part of the public API (inventory.h).
  *
  * Loading builds "layers": the settings written at one place (defaults, a group, a host), each
  * already validated and carrying its file position. Resolution then walks a host's layers in
  * precedence order and fills the public na_inv_host. Layers are freed once load finishes. */
-#ifndef NA_INV_INTERNAL_H
-#define NA_INV_INTERNAL_H
+#ifndef NA_INV_INT_H
+#define NA_INV_INT_H
 
 #include "inventory.h"
 #include "ydoc.h"
@@ -15,7 +15,7 @@ enum inv_slot {
     S_HOST, S_PORT, S_SSH_PORT, S_TELNET_PORT, S_PLATFORM, S_TRANSPORT, S_USERNAME, S_PASSWORD,
     S_SECRET, S_KEY_FILE, S_KEY_PASSPHRASE, S_USE_AGENT, S_HOST_KEY_POLICY, S_KNOWN_HOSTS,
     S_JUMP_HOST, S_ALG_KEX, S_ALG_HOST_KEYS, S_ALG_CIPHERS, S_ALG_MACS, S_TO_CONNECT,
-    S_TO_NEGOTIATE, S_TO_AUTH, S_TO_SHELL, S_TO_COMMAND, S__COUNT
+    S_TO_NEGOTIATE, S_TO_AUTH, S_TO_SHELL, S_TO_COMMAND, S_SSH_CONFIG, S__COUNT
 };
 
 /* How a secret slot's text is to be resolved. */
