@@ -29,6 +29,8 @@ int fuzz_textfsm(const uint8_t *data, size_t size);   /* TextFSM templates, pars
 int fuzz_pyre(const uint8_t *data, size_t size);      /* Python regexes on PCRE2 */
 int fuzz_textfsm_diff(const uint8_t *data, size_t size); /* vs python3-textfsm (oracle) */
 int fuzz_sshfiles(const uint8_t *data, size_t size);  /* ssh_config and known_hosts files */
+int fuzz_ansinv(const uint8_t *data, size_t size);    /* Ansible INI, literals, host patterns,
+                                                         Ansible Vault envelopes */
 
 /* Once per process: logging silenced (formatted, then dropped), vault passphrase variable unset
  * so nothing prompts or reads a vault. Idempotent. */
