@@ -386,16 +386,21 @@ static int check_script(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
     return 0;
 }
 
-/* assert: {that: condition or list of them, msg: text} */
+/* assert: {that: condition or list of them, msg: text} (fail_msg: Ansible's name for msg) */
 static int check_assert(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
 {
-    static const char *const KEYS[] = {"that", "msg", NULL};
+    static const char *const KEYS[] = {"that", "msg", "fail_msg", NULL};
     if (!na_yis_map(n))
         return pb_lerr(pb, t, NULL, n, err, "assert must be a mapping {that, msg}");
     if (check_keys(pb, t, NULL, n, KEYS, "assert", err) < 0)
         return -1;
     t->that = na_ymap_get(&pb->doc, n, "that");
     t->msg = na_ymap_get(&pb->doc, n, "msg");
+    na_ynode *fail_msg = na_ymap_get(&pb->doc, n, "fail_msg");
+    if (t->msg && fail_msg)
+        return pb_lerr(pb, t, NULL, fail_msg, err, "assert takes msg or fail_msg, not both");
+    if (fail_msg)
+        t->msg = fail_msg;
     if (!t->that || (!na_yis_scalar(t->that) && !na_yis_seq(t->that)) || na_yis_null(t->that))
         return pb_lerr(pb, t, NULL, t->that ? t->that : n, err,
                        "assert needs that: a condition or a list of them");

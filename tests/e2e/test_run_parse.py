@@ -7,7 +7,8 @@ records too; `netauto run --templates DIR`; mistakes found before anything is se
 for a command, a bad template file, parse on a non-command task: exit 2); a template whose
 Error action fires fails the task (exit 1) and ignore_errors keeps the run going; the example
 playbook playbooks/examples/vlans_parsed.yaml (VLANs checked with assert over the records), an
-assert that fails (exit 1, code "assert", its message) and one in --check mode. Prints TAP.
+assert that fails (exit 1, code "assert", its message) and one in --check mode; a handler
+with parse: and one with assert (fail_msg). Prints TAP.
 """
 import os
 import sys
@@ -179,4 +180,29 @@ with Sim(["--devices", "2", "--devices", "1:eos:ar"]) as sim, Run() as r:
                 ) or (res2.diag(), check.diag())
     t.run("a false assert fails its task (exit 1, code assert, msg); with --check it waits",
           failing_assert)
+
+    def handler():
+        pb3 = r.write("h.yaml", """- hosts: sw1
+  tasks:
+    - name: push
+      config: ["vlan 77", " name h77"]
+      notify: read back
+  handlers:
+    - name: read back
+      command: show vlan brief
+      parse: true
+      register: v
+    - name: check
+      listen: read back
+      assert:
+        that: "'77' in (v.parsed[0] | items2dict('vlan_id', 'vlan_name'))"
+        fail_msg: "no VLAN 77"
+""")
+        res3 = r.netauto(["run", pb3, "-i", inv], json_out=True)
+        tasks = res3.json["hosts"]["sw1"]["tasks"] if res3.json else []
+        names = {x["vlan_id"]: x["vlan_name"] for x in
+                 (tasks[1].get("parsed") or [[]])[0]} if len(tasks) == 3 else {}
+        return (res3.rc == 0 and names.get("77") == "h77" and tasks[1]["handler"]
+                and tasks[2]["ok"]) or res3.diag()
+    t.run("handlers: parse: registers records, assert with fail_msg checks them", handler)
 t.done()
