@@ -451,7 +451,8 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
         return;
     }
-    nd_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who, 0};
+    nd_cmd_spec spec = {.host = cr.host, .transport = cr.transport, .commands = cr.commands,
+                        .n_commands = cr.n, .requested_by = r->who, .job = 0, .parse = cr.parse};
     /* audit before running: who asked which device for what */
     na_buf detail;
     na_buf_init(&detail, 4096);

@@ -38,11 +38,12 @@ typedef struct nd_job_req {
 int nd_job_req_parse(const json_t *body, nd_job_req *out, na_err *err);
 
 /* POST /v1/commands: host a non-empty string, commands a list of 1..ND_MAX_COMMANDS non-empty
- * single-line strings, transport "ssh", "telnet" or null, no other field. Strings in *out are
- * borrowed from body. */
+ * single-line strings, transport "ssh", "telnet" or null, parse true/false/null, no other
+ * field. Strings in *out are borrowed from body. */
 typedef struct nd_cmd_req {
     const char *host;
     const char *transport;                  /* NULL = the host's own */
+    bool parse;                             /* each command's result gains parsed/parse_error */
     const char *commands[ND_MAX_COMMANDS];
     size_t n;
 } nd_cmd_req;

@@ -157,7 +157,9 @@ static int bk_start(nd_job *j, na_err *err)
     for (size_t i = 0; i < b->n; i++) {
         bk_host *h = &b->hosts[i];
         const char *cmds[1] = {b->command};
-        nd_cmd_spec spec = {h->host, b->transport, cmds, 1, nd_job_submitted_by(j), nd_job_id(j)};
+        nd_cmd_spec spec = {.host = h->host, .transport = b->transport, .commands = cmds,
+                            .n_commands = 1, .requested_by = nd_job_submitted_by(j),
+                            .job = nd_job_id(j)};
         na_err e = NA_ERR_INIT;
         nd_job_host_started(j, h->host);
         h->cmd = env->be_ops->cmd_run(env->be, &spec, cmd_done, h, &e);

@@ -17,6 +17,7 @@
 #include "playbook.h"
 #include "session.h"
 #include "strmap.h"
+#include "tfsm_lib.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,7 +37,15 @@ typedef struct nd_be_inv {
     unsigned gen;          /* 1, 2, ... per successful load */
     na_inventory *inv;
     na_platforms *plats;
+    na_tfsm_lib *tfsm;     /* TextFSM templates (the inventory's templates:, $NET_TEXTFSM,
+                              $NTC_TEMPLATES_DIR, built-ins): made by the first request that
+                              parses (nd_be_inv_templates), on the loop */
+    na_err tfsm_err;       /* why they could not be loaded */
 } nd_be_inv;
+
+/* The generation's templates (loaded on first use, once); NULL + err when its template
+ * directory is unusable. */
+na_tfsm_lib *nd_be_inv_templates(nd_be_inv *g, na_err *err);
 
 /* Load path (vault passphrase: vault_password_file, else $NETAUTO_VAULT_PASSWORD) with one
  * reference, or NULL + err. */
