@@ -184,7 +184,8 @@ static void load_errors(void **st)
     expect_load_error("bad3.yaml", "name: bad3\nmodez: {}\n", NA_E_CONFIG,
                       "2:1: unknown key 'modez' in platform (expected one of: name, description, "
                       "host, newline, modes, default_mode, config_mode, transitions, on_open, "
-                      "failures, pager, answers, save, login)");
+                      "failures, config_errors, async_messages, pager, answers, commit, save, "
+                      "login)");
     expect_load_error("bad4.yaml",
                       "name: bad4\nmodes:\n  exec: {prompt: '>$'}\ntransitions:\n"
                       "  - {from: exec, to: enable, send: en}\n",
@@ -270,7 +271,7 @@ static void host_placeholder(void **st)
     assert_string_equal(na_pattern_src(p->modes[0].prompt), "^(?:[a-z]+)>$");
     assert_true(matches(p->modes[0].prompt, "abc>"));
     assert_false(matches(p->modes[0].prompt, "ab1>"));
-    assert_string_equal(p->newline, "\n");
+    assert_string_equal(p->newline, "\r"); /* Enter, as a terminal sends it */
     assert_string_equal(p->pager_reply, " ");
     na_platform_free(p);
 }

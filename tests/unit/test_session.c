@@ -203,10 +203,10 @@ static void enable_without_secret(void **st)
     (void)st;
     na_session_opts o = {0};
     na_session *s = from_text("netauto-transcript 1\n"
-                              "< \"\\r\\nsw1>\"\n> \"\\n\"\n< \"\\r\\nsw1>\"\n"
-                              "> \"enable\\n\"\n< \"enable\\r\\nPassword: \"\n"
-                              "> \"\\n\"\n< \"\\r\\nPassword: \"\n> \"\\n\"\n< \"\\r\\nPassword: \"\n"
-                              "> \"\\n\"\n< \"\\r\\n% Bad secrets\\r\\n\\r\\nsw1>\"\n",
+                              "< \"\\r\\nsw1>\"\n> \"\\r\"\n< \"\\r\\nsw1>\"\n"
+                              "> \"enable\\r\"\n< \"enable\\r\\nPassword: \"\n"
+                              "> \"\\r\"\n< \"\\r\\nPassword: \"\n> \"\\r\"\n< \"\\r\\nPassword: \"\n"
+                              "> \"\\r\"\n< \"\\r\\n% Bad secrets\\r\\n\\r\\nsw1>\"\n",
                               "cisco_ios", &(na_session_opts){.skip_on_open = true});
     (void)o;
     na_err e = NA_ERR_INIT;
@@ -330,10 +330,10 @@ static void save_failure_and_unsupported(void **st)
 {
     (void)st;
     na_session *s = from_text(
-        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
-        "> \"copy running-config startup-config\\n\"\n"
+        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\r\"\n< \"\\r\\nsw1#\"\n"
+        "> \"copy running-config startup-config\\r\"\n"
         "< \"copy running-config startup-config\\r\\nDestination filename [startup-config]? \"\n"
-        "> \"\\n\"\n"
+        "> \"\\r\"\n"
         "< \"\\r\\n%Error opening nvram:startup-config (No space left on device)\\r\\nsw1#\"\n",
         "cisco_ios", &(na_session_opts){.skip_on_open = true});
     open_ok(s);
@@ -347,7 +347,7 @@ static void save_failure_and_unsupported(void **st)
     finished(s);
     na_session_free(s);
 
-    s = from_text("netauto-transcript 1\n< \"$ \"\n> \"\\n\"\n< \"\\r\\n$ \"\n", "linux",
+    s = from_text("netauto-transcript 1\n< \"$ \"\n> \"\\r\"\n< \"\\r\\n$ \"\n", "linux",
                   &(na_session_opts){.skip_on_open = true});
     open_ok(s);
     na_err_clear(&e);
@@ -404,9 +404,9 @@ static void write_fails_after_close(void **st)
 {
     (void)st;
     na_session *s = from_text("netauto-transcript 1\n"
-                              "< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
-                              "> \"terminal length 0\\n\"\n< \"terminal length 0\\r\\nsw1#\"\n"
-                              "> \"terminal width 511\\n\"\n< \"terminal width 511\\r\\nsw1#\"\n"
+                              "< \"\\r\\nsw1#\"\n> \"\\r\"\n< \"\\r\\nsw1#\"\n"
+                              "> \"terminal length 0\\r\"\n< \"terminal length 0\\r\\nsw1#\"\n"
+                              "> \"terminal width 511\\r\"\n< \"terminal width 511\\r\\nsw1#\"\n"
                               "eof\n",
                               "cisco_ios", NULL);
     open_ok(s);
@@ -488,7 +488,7 @@ static void inband_login(void **st)
     assert_int_equal(na_transcript_close(tr, &e0), 0);
     fclose(mf);
     /* the username went out in clear, the login password only as a marker */
-    assert_non_null(strstr(text, "> \"admin\\n\"\n"));
+    assert_non_null(strstr(text, "> \"admin\\r\"\n"));
     assert_non_null(strstr(text, "> secret\n"));
     assert_null(strstr(text, "lab-pass-1"));
     free(text);
@@ -527,11 +527,11 @@ static void modes_walk(void **st)
 {
     (void)st;
     na_session *s = from_text(
-        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
-        "> \"configure terminal\\n\"\n< \"configure terminal\\r\\nsw1(config)#\"\n"
-        "> \"end\\n\"\n< \"end\\r\\nsw1#\"\n"
-        "> \"disable\\n\"\n< \"disable\\r\\nsw1>\"\n"
-        "> \"show version | include uptime\\n\"\n"
+        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\r\"\n< \"\\r\\nsw1#\"\n"
+        "> \"configure terminal\\r\"\n< \"configure terminal\\r\\nsw1(config)#\"\n"
+        "> \"end\\r\"\n< \"end\\r\\nsw1#\"\n"
+        "> \"disable\\r\"\n< \"disable\\r\\nsw1>\"\n"
+        "> \"show version | include uptime\\r\"\n"
         "< \"show version | include uptime\\r\\nsw1 uptime is 3 weeks\\r\\nsw1>\"\n",
         "cisco_ios", &(na_session_opts){.skip_on_open = true});
     open_ok(s);
@@ -658,7 +658,7 @@ static void transcript_round_trip(void **st)
 static void raw_access(void **st)
 {
     (void)st;
-    na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
+    na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\r\"\n< \"\\r\\nsw1#\"\n"
                               "> \"sh\"\n< \"sh\"\n> \"\\t\"\n< \"ow \\e[1m\"\neof\n",
                               "cisco_ios", &(na_session_opts){.skip_on_open = true});
     open_ok(s);
@@ -684,12 +684,12 @@ static void command_options(void **st)
 {
     (void)st;
     na_session *s = from_text(
-        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
-        "> \"copy scp://backup@10.0.0.9/sw1.cfg flash:\\n\"\n"
+        "netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\r\"\n< \"\\r\\nsw1#\"\n"
+        "> \"copy scp://backup@10.0.0.9/sw1.cfg flash:\\r\"\n"
         "< \"copy scp://backup@10.0.0.9/sw1.cfg flash:\\r\\nDestination filename [sw1.cfg]? \"\n"
-        "> \"\\n\"\n< \"\\r\\nPassword: \"\n> secret\n"
+        "> \"\\r\"\n< \"\\r\\nPassword: \"\n> secret\n"
         "< \"\\r\\n! 2893 bytes copied\\r\\nsw1#\"\n"
-        "> \"show run | include % Invalid\\n\"\n"
+        "> \"show run | include % Invalid\\r\"\n"
         "< \"show run | include % Invalid\\r\\n% Invalid input is a banner here\\r\\nsw1#\"\n",
         "cisco_ios", &(na_session_opts){.skip_on_open = true});
     open_ok(s);
@@ -721,9 +721,9 @@ static void prompt_never_settles(void **st)
 {
     (void)st;
     na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nLine 1>\"\n"
-                              "> \"\\n\"\n< \"\\r\\nLine 2>\"\n"
-                              "> \"\\n\"\n< \"\\r\\nLine 3>\"\n"
-                              "> \"\\n\"\n< \"\\r\\nLine 4>\"\n",
+                              "> \"\\r\"\n< \"\\r\\nLine 2>\"\n"
+                              "> \"\\r\"\n< \"\\r\\nLine 3>\"\n"
+                              "> \"\\r\"\n< \"\\r\\nLine 4>\"\n",
                               "cisco_ios", NULL);
     na_err e = NA_ERR_INIT;
     assert_int_equal(na_session_open(s, &e), -1);
@@ -739,8 +739,8 @@ static void learned_prompt_unknown_mode(void **st)
 {
     (void)st;
     na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nfw1 $ \"\n"
-                              "> \"\\n\"\n< \"\\r\\nfw1 $ \"\n"
-                              "> \"get system status\\n\"\n"
+                              "> \"\\r\"\n< \"\\r\\nfw1 $ \"\n"
+                              "> \"get system status\\r\"\n"
                               "< \"get system status\\r\\nVersion: 7.2\\r\\nfw1 $ \"\n",
                               "cisco_ios", &(na_session_opts){.skip_on_open = true});
     open_ok(s);
@@ -778,11 +778,11 @@ static void memory_per_session(void **st)
     }
     enum { N = 200 };
     const char *script =
-        "netauto-transcript 1\n< \"\\r\\nsw1>\"\n> \"\\n\"\n< \"\\r\\nsw1>\"\n"
-        "> \"terminal length 0\\n\"\n< \"terminal length 0\\r\\nsw1>\"\n"
-        "> \"terminal width 511\\n\"\n< \"terminal width 511\\r\\nsw1>\"\n"
-        "> \"enable\\n\"\n< \"enable\\r\\nPassword: \"\n> secret\n< \"\\r\\nsw1#\"\n"
-        "> \"show clock\\n\"\n< \"show clock\\r\\n*10:15:02.123 UTC Wed Mar 3 2027\\r\\nsw1#\"\n";
+        "netauto-transcript 1\n< \"\\r\\nsw1>\"\n> \"\\r\"\n< \"\\r\\nsw1>\"\n"
+        "> \"terminal length 0\\r\"\n< \"terminal length 0\\r\\nsw1>\"\n"
+        "> \"terminal width 511\\r\"\n< \"terminal width 511\\r\\nsw1>\"\n"
+        "> \"enable\\r\"\n< \"enable\\r\\nPassword: \"\n> secret\n< \"\\r\\nsw1#\"\n"
+        "> \"show clock\\r\"\n< \"show clock\\r\\n*10:15:02.123 UTC Wed Mar 3 2027\\r\\nsw1#\"\n";
     static na_transport *ts[N];
     static na_session *ss[N];
     na_err e = NA_ERR_INIT;
