@@ -164,3 +164,22 @@ int na_contains_secret(const char *in, size_t n)
     pthread_mutex_unlock(&reg_lock);
     return found;
 }
+
+size_t na_secret_spans(const char *in, size_t n, size_t (*spans)[2], size_t max)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < n && k < max && reg_n;) {
+        size_t m = match_at(in, n, i);
+        if (m) {
+            spans[k][0] = i;
+            spans[k][1] = i + m;
+            k++;
+            i += m;
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return k;
+}
