@@ -24,6 +24,8 @@
 static const char *const xs_names[X__COUNT] = {
     [X_IDLE] = "idle", [X_ECHO] = "echo", [X_OUTPUT] = "output", [X_DONE] = "done"};
 
+static void forget_sent(na_channel *c);
+
 void ch_set_state(na_channel *c, int xs)
 {
     if (c->xs != xs)
@@ -69,6 +71,7 @@ void na_channel_free(na_channel *c)
     for (size_t i = 0; i < c->nasync; i++)
         free(c->asyncs[i]);
     free(c->asyncs);
+    forget_sent(c);
     free(c->name);
     free(c);
 }
@@ -87,8 +90,68 @@ int na_channel_want(const na_channel *c)
     return NA_WANT_READ | c->t->ops->want(c->t);
 }
 
+/* A secret was written: remember it (without the Enter after it) to mask its echo. */
+static void sent_secret(na_channel *c, const char *p, size_t n)
+{
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+        n--;
+    if (!n)
+        return;
+    na_transcript_echo_secret(c->tr, p, n);
+    if (c->nsent_secret == sizeof c->sent_secret / sizeof *c->sent_secret)
+        return;
+    char *k = malloc(n);
+    if (!k)
+        return;
+    memcpy(k, p, n);
+    c->sent_secret[c->nsent_secret] = k;
+    c->sent_secret_len[c->nsent_secret++] = n;
+}
+
+static void forget_sent(na_channel *c)
+{
+    for (size_t i = 0; i < c->nsent_secret; i++) {
+        na_wipe(c->sent_secret[i], c->sent_secret_len[i]);
+        free(c->sent_secret[i]);
+    }
+    c->nsent_secret = 0;
+}
+
+char *ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn)
+{
+    na_buf b;
+    na_buf_init(&b, n + 8 * n + 64);
+    size_t i = 0;
+    while (i < n) {
+        size_t hit = 0;
+        for (size_t k = 0; k < c->nsent_secret && !hit; k++)
+            if (c->sent_secret_len[k] <= n - i &&
+                !memcmp(s + i, c->sent_secret[k], c->sent_secret_len[k]))
+                hit = c->sent_secret_len[k];
+        if (hit) {
+            if (na_buf_append(&b, NA_REDACTED, sizeof NA_REDACTED - 1, NULL, NULL) < 0)
+                goto oom;
+            i += hit;
+        } else {
+            if (na_buf_append(&b, s + i, 1, NULL, NULL) < 0)
+                goto oom;
+            i++;
+        }
+    }
+    if (outn)
+        *outn = b.len;
+    if (!b.data)
+        return strdup("");
+    return na_buf_steal(&b);
+oom:
+    na_buf_free(&b);
+    return NULL;
+}
+
 int na_channel_write(na_channel *c, const char *p, size_t n, bool secret, na_err *err)
 {
+    if (secret)
+        sent_secret(c, p, n);
     na_transcript_data(c->tr, NA_TR_OUT, p, n, secret);
     na_status st = c->t->ops->write(c->t, p, n, secret, err);
     if (st == NA_ERROR)
@@ -132,14 +195,18 @@ void na_channel_last_line(const na_channel *c, char *out, size_t cap)
         st = end - show;
         o += (size_t)snprintf(out, cap, "...");
     }
-    for (size_t i = st; i < end && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)d[i];
+    size_t ln = end - st;
+    char *masked = c->nsent_secret ? ch_mask_sent(c, d + st, end - st, &ln) : NULL;
+    const char *src = masked ? masked : d + st;
+    for (size_t i = 0; i < ln && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
         if (ch < 0x20 || ch == 0x7f)
             o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
         else
             out[o++] = (char)ch;
     }
     out[o < cap ? o : cap - 1] = '\0';
+    free(masked);
 }
 
 static const char *about(const na_expect *e, char *tmp, size_t cap, const char *fmt_cmd)
@@ -156,8 +223,8 @@ static int fail_timeout(na_channel *c, na_err *err)
     char last[200], what[300];
     na_channel_last_line(c, last, sizeof last);
     about(c->e, what, sizeof what, "after '%s'");
-    return na_err_set(err, NA_E_TIMEOUT, "%s: no prompt %s within %.1f s; last line: '%s'",
-                      c->name, what, c->e->timeout_ms / 1000.0, last);
+    return na_err_set_exact(err, NA_E_TIMEOUT, "%s: no prompt %s within %.1f s; last line: '%s'",
+                            c->name, what, c->e->timeout_ms / 1000.0, last);
 }
 
 static int fail_closed(na_channel *c, na_err *err)
@@ -165,10 +232,10 @@ static int fail_closed(na_channel *c, na_err *err)
     char last[200], what[300];
     na_channel_last_line(c, last, sizeof last);
     about(c->e, what, sizeof what, "after '%s'");
-    return na_err_set(err, NA_E_CLOSED,
-                      "%s: the device closed the connection while waiting for the prompt %s; "
-                      "last line: '%s'",
-                      c->name, what, last);
+    return na_err_set_exact(err, NA_E_CLOSED,
+                            "%s: the device closed the connection while waiting for the prompt "
+                            "%s; last line: '%s'",
+                            c->name, what, last);
 }
 
 /* A transport failure during an exchange: a close keeps the exchange's context (which command,
@@ -425,6 +492,7 @@ static void after_drop(na_channel *c, size_t k)
     c->pos = c->pos > k ? c->pos - k : 0;
     c->next_ls = 0;
     ch_set_state(c, X_IDLE);
+    forget_sent(c);
     c->res.out_start = c->res.out_end = c->res.prompt_start = c->res.prompt_end = 0;
 }
 
@@ -486,6 +554,16 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
         memcpy(out, d + a, n);
         out[n] = '\0';
         na_channel_consume(c);
+    }
+    if (c->nsent_secret && out) { /* the echo of a secret netauto typed (a broken device) */
+        size_t mn;
+        char *m = ch_mask_sent(c, out, n, &mn);
+        if (m) {
+            na_wipe(out, n);
+            free(out);
+            out = m;
+            n = mn;
+        }
     }
     if (len)
         *len = n;

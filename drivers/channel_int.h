@@ -41,6 +41,12 @@ struct na_channel {
     bool yielded;       /* the last step stopped at STEP_BUDGET with data left: step again now */
     na_expect_result res;
 
+    /* secrets written since the last exchange ended: their echoes are masked in the output,
+     * in messages and (announced to it) in the transcript */
+    char *sent_secret[8];
+    size_t sent_secret_len[8];
+    size_t nsent_secret;
+
     /* asynchronous messages recognised (na_channel_take_async) */
     char **asyncs;
     size_t nasync;
@@ -57,6 +63,8 @@ void ch_hit(na_channel *c, na_hit_kind kind, size_t index);
 size_t ch_line_start(const na_channel *c, size_t at);
 void ch_async_add(na_channel *c, const char *s, size_t n);
 int ch_fail_transport(na_channel *c, const na_err *te, na_err *err);
+/* s with the echoes of the secrets written in this exchange masked (a new string; NULL on OOM). */
+char *ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn);
 
 /* channel_match.c: examine the buffer for the exchange's state. 1 = hit (or a state change that
  * needs no more data), 0 = keep waiting, -1 = error (err). */
