@@ -92,14 +92,14 @@ char *ch_strip_async(na_channel *c, size_t a, size_t b, size_t *n, na_err *err)
         size_t e = nl ? (size_t)(nl - d) : b;
         if (ch_async_line(c, i, e, NULL)) {
             ch_async_add(c, d + i, e - i);
+            if (!nl && o > 0 && out[o - 1] == '\n')
+                o--; /* it was the last line: so is the one before it now */
         } else {
             memcpy(out + o, d + i, e - i + (nl ? 1 : 0));
             o += e - i + (nl ? 1 : 0);
         }
         i = e + 1;
     }
-    if (o > 0 && out[o - 1] == '\n')
-        o--;
     out[o] = '\0';
     *n = o;
     return out;
@@ -132,18 +132,26 @@ void ch_on_cr_line(void *ud, const na_vtnorm *v, const na_buf *b, size_t ls, siz
         c->alt_nl = nl + 1;
 }
 
-/* IOS scrolls a line longer than the terminal: its echo line ends in "$" and the end of the
- * line sent (the rest scrolled off to the left). */
+/* A line longer than the terminal, scrolled horizontally by the device's editor: IOS shows the
+ * end of it ("$" + the end of the line sent, the rest scrolled off to the left), ASA the start
+ * of it (the beginning of the line sent + "$"). */
 static bool scrolled_echo(const na_channel *c, size_t a, size_t e, const char *echo, size_t elen)
 {
     const char *d = c->buf.data;
     while (e > a && (d[e - 1] == ' ' || d[e - 1] == '\t'))
         e--;
+    size_t need = elen - 1 < SCROLL_MIN ? elen - 1 : SCROLL_MIN;
+    if (e > a && d[e - 1] == '$') { /* ASA: ... + the start + "$" */
+        size_t k = elen - 1 < e - 1 - a ? elen - 1 : e - 1 - a;
+        for (; k >= need && k > 0; k--)
+            if (!memcmp(d + e - 1 - k, echo, k))
+                return true;
+        return false;
+    }
     const char *dollar = e > a ? memrchr(d + a, '$', e - a) : NULL;
     if (!dollar)
         return false;
     size_t k = e - (size_t)(dollar - d) - 1;
-    size_t need = elen - 1 < SCROLL_MIN ? elen - 1 : SCROLL_MIN;
     return k >= need && k < elen && memcmp(dollar + 1, echo + elen - k, k) == 0;
 }
 
@@ -357,46 +365,61 @@ static int cr_break_prompt(na_channel *c, na_err *err)
     return 1;
 }
 
-/* The tail is empty after asynchronous messages on lines of their own or glued to a prompt: the
- * prompt behind them ends the exchange. 1 = hit. */
-static int async_prompt(na_channel *c)
+/* Asynchronous messages at the end of the text (on lines of their own, the last one possibly
+ * unterminated, or glued after other text): the line before them. */
+typedef struct behind {
+    size_t a, e;                   /* the line (or the text before a glued message) */
+    size_t at[ASYNC_BACK][2];      /* the messages, last first */
+    int n;
+} behind;
+
+static bool behind_async(na_channel *c, behind *bh)
 {
-    const char *d = c->buf.data;
-    size_t len = c->buf.len, lo = lo_limit(c);
-    if (c->vt.line_start < len)
-        return 0; /* an unfinished line: wait for its end */
-    size_t b = len, at[ASYNC_BACK][2];
-    int n = 0;
+    size_t len = c->buf.len, lo = lo_limit(c), ls = c->vt.line_start, g;
+    size_t b = len;
+    bh->n = 0;
+    if (ls < len) { /* an unfinished tail: only a whole message counts */
+        if (ls < lo || !ch_async_line(c, ls, len, NULL))
+            return false;
+        bh->at[0][0] = ls;
+        bh->at[0][1] = len;
+        bh->n = 1;
+        b = ls;
+    }
     for (int k = 0; k < ASYNC_BACK && b > lo; k++) {
-        size_t nl = b - 1, a = ch_line_start(c, nl), g, idx, ms, me;
+        size_t nl = b - 1, a = ch_line_start(c, nl);
         if (a < lo)
-            return 0;
-        if (nl == a) {
+            return false;
+        if (nl == a) { /* a blank line between messages */
             b = a;
             continue;
         }
         if (ch_async_line(c, a, nl, &g)) {
-            if (n == ASYNC_BACK)
-                return 0;
-            at[n][0] = g;
-            at[n++][1] = nl;
+            if (bh->n == ASYNC_BACK)
+                return false;
+            bh->at[bh->n][0] = g;
+            bh->at[bh->n++][1] = nl;
             if (g == a) {
                 b = a;
                 continue;
             }
-            if (!prompt_in(c, a, g, &idx, &ms, &me))
-                return 0;
-            prompt_hit(c, idx, a + ms, a + me);
-        } else {
-            if (!n || !prompt_in(c, a, nl, &idx, &ms, &me))
-                return 0;
-            prompt_hit(c, idx, a + ms, a + me);
+            bh->a = a; /* glued: the text before it */
+            bh->e = g;
+            return true;
         }
-        for (int i = n - 1; i >= 0; i--)
-            ch_async_add(c, d + at[i][0], at[i][1] - at[i][0]);
-        return 1;
+        if (!bh->n)
+            return false;
+        bh->a = a;
+        bh->e = nl;
+        return true;
     }
-    return 0;
+    return false;
+}
+
+static void behind_record(na_channel *c, const behind *bh)
+{
+    for (int i = bh->n - 1; i >= 0; i--)
+        ch_async_add(c, c->buf.data + bh->at[i][0], bh->at[i][1] - bh->at[i][0]);
 }
 
 /* Pipelining: does line [a, e) start with a prompt followed by next_echo? */
@@ -438,6 +461,26 @@ static bool pipelined_prompt(na_channel *c, size_t a, size_t e)
         }
     }
     return false;
+}
+
+/* Answer prompted input: one write, the reply and its newline (flagged secret as a whole). */
+static int answer(na_channel *c, na_reply *r, na_err *err)
+{
+    r->uses++;
+    c->res.replies++;
+    c->floor = c->buf.len;
+    const char *nl = r->newline ? (c->e->newline ? c->e->newline : "\n") : "";
+    size_t tl = strlen(r->text), nn = strlen(nl);
+    char *msg = malloc(tl + nn + 1);
+    if (!msg)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    memcpy(msg, r->text, tl);
+    memcpy(msg + tl, nl, nn);
+    na_err te = NA_ERR_INIT;
+    int rc = na_channel_write(c, msg, tl + nn, r->secret, &te);
+    na_wipe(msg, tl + nn);
+    free(msg);
+    return rc < 0 ? ch_fail_transport(c, &te, err) : 0;
 }
 
 /* Output phase. Returns 1 on a hit, 0 to keep waiting, -1 on error. */
@@ -499,22 +542,7 @@ static int examine_output(na_channel *c, na_err *err)
             ch_hit(c, NA_HIT_REPEATED, i);
             return 1;
         }
-        r->uses++;
-        c->res.replies++;
-        c->floor = len;
-        /* one write: the reply and its newline (flagged secret as a whole) */
-        const char *nl = r->newline ? (e->newline ? e->newline : "\n") : "";
-        size_t tl = strlen(r->text), nn = strlen(nl);
-        char *msg = malloc(tl + nn + 1);
-        if (!msg)
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        memcpy(msg, r->text, tl);
-        memcpy(msg + tl, nl, nn);
-        na_err te = NA_ERR_INIT;
-        int rc = na_channel_write(c, msg, tl + nn, r->secret, &te);
-        na_wipe(msg, tl + nn);
-        free(msg);
-        return rc < 0 ? ch_fail_transport(c, &te, err) : 0;
+        return answer(c, r, err);
     }
 
     for (size_t i = 0; i < e->npagers && wn; i++) {
@@ -542,9 +570,29 @@ static int examine_output(na_channel *c, na_err *err)
     int r = cr_break_prompt(c, err);
     if (r)
         return r;
-    if (e->nasyncs && async_prompt(c))
-        return 1;
-    return 0;
+    behind bh;
+    if (!e->nasyncs || !behind_async(c, &bh))
+        return 0;
+    /* the device printed messages after its prompt or question: answer or end behind them */
+    for (size_t i = 0; i < e->nreplies; i++) {
+        na_reply *rp = &e->replies[i];
+        if (!rp->prompt || !na_pattern_find(rp->prompt, c->m, d + bh.a, bh.e - bh.a, false, &ms,
+                                            &me) ||
+            me != bh.e - bh.a)
+            continue;
+        behind_record(c, &bh);
+        if (!rp->text || (rp->max_uses && rp->uses >= rp->max_uses)) {
+            ch_hit(c, rp->text ? NA_HIT_REPEATED : NA_HIT_UNANSWERED, i);
+            return 1;
+        }
+        return answer(c, rp, err);
+    }
+    size_t idx;
+    if (!prompt_in(c, bh.a, bh.e, &idx, &ms, &me))
+        return 0;
+    behind_record(c, &bh);
+    prompt_hit(c, idx, bh.a + ms, bh.a + me);
+    return 1;
 }
 
 int ch_examine(na_channel *c, na_err *err)

@@ -81,17 +81,27 @@ oom:
 }
 
 /* Lines a prompt pattern spans: 1 + its line breaks, written as \n (an escaped backslash before
- * the n does not count) or as a literal newline. */
+ * the n does not count, nor does \n inside a character class: [^\n] is not a line break) or as
+ * a literal newline. */
 static unsigned pattern_lines(const char *src)
 {
     unsigned n = 1;
+    bool cls = false;
     for (const char *p = src; *p; p++) {
-        if (*p == '\n') {
-            n++;
-        } else if (*p == '\\' && p[1]) {
-            if (p[1] == 'n')
+        if (*p == '\\' && p[1]) {
+            if (p[1] == 'n' && !cls)
                 n++;
             p++;
+        } else if (*p == '[' && !cls) {
+            cls = true;
+            if (p[1] == '^')
+                p++;
+            if (p[1] == ']') /* a ] right after [ or [^ is a member */
+                p++;
+        } else if (*p == ']' && cls) {
+            cls = false;
+        } else if (*p == '\n' && !cls) {
+            n++;
         }
     }
     return n;
@@ -426,7 +436,8 @@ static int load(loader *L, const char *name_hint)
                                        "config_mode",    "transitions",   "on_open",
                                        "failures",       "config_errors", "async_messages",
                                        "pager",          "answers",       "commit",
-                                       "save",           "login",         NULL};
+                                       "save",           "login",         "learn_host",
+                                       NULL};
     if (!root)
         return na_yerr(L->err, L->d, NULL, "empty platform file");
     if (na_ycheck_keys(L->d, root, keys, "platform", L->err) < 0)
@@ -456,6 +467,9 @@ static int load(loader *L, const char *name_hint)
     } else if (!(p->host = xstrdup(L, NA_PLATFORM_DEFAULT_HOST))) {
         return -1;
     }
+    if ((v = na_ymap_get(L->d, root, "learn_host")) &&
+        na_ybool(L->d, v, &p->learn_host, L->err) < 0)
+        return -1;
     if ((v = na_ymap_get(L->d, root, "newline"))) {
         if (dup_str(L, v, "newline", &p->newline) < 0)
             return -1;

@@ -125,10 +125,10 @@ static int add_learned(na_session *s, na_pattern *pat, size_t mode, na_err *err)
  *    so mode changes are recognised too (sw!1> -> sw!1# -> sw!1(config)#).
  * 3. If no mode matches even then, L itself (trailing spaces optional) becomes the prompt, in an
  *    unknown mode: commands run where the device is; mode changes fail with NA_E_PROMPT. */
-int learn_prompt(na_session *s, const char *line, na_err *err)
+/* Steps 1-2 below: 1 = the host name was found and the prompts specialised, 0 = no mode with
+ * {host} matches, -1 = OOM. */
+int learn_host(na_session *s, const char *line, size_t *mode_out, na_err *err)
 {
-    free(s->learned_prompt);
-    s->learned_prompt = strdup(line);
     size_t ll = strlen(line);
     char *host = NULL;
     size_t mode = NA_NO_MODE;
@@ -147,29 +147,42 @@ int learn_prompt(na_session *s, const char *line, na_err *err)
         }
         na_pattern_free(lp);
     }
-    if (host) {
-        char *q = na_regex_quote(host, strlen(host));
-        if (!q) {
+    if (!host)
+        return 0;
+    char *q = na_regex_quote(host, strlen(host));
+    if (!q) {
+        free(host);
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->p->nmodes; i++) {
+        const char *src = s->p->modes[i].prompt_src;
+        if (!strstr(src, "{host}"))
+            continue;
+        char *spec = na_platform_subst_host(src, q);
+        na_pattern *pat = spec ? na_pattern_new(spec, 0, err) : NULL;
+        free(spec);
+        if (!pat || add_learned(s, pat, i, err) < 0) {
+            free(q);
             free(host);
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         }
-        for (size_t i = 0; i < s->p->nmodes; i++) {
-            const char *src = s->p->modes[i].prompt_src;
-            if (!strstr(src, "{host}"))
-                continue;
-            char *spec = na_platform_subst_host(src, q);
-            na_pattern *pat = spec ? na_pattern_new(spec, 0, err) : NULL;
-            free(spec);
-            if (!pat || add_learned(s, pat, i, err) < 0) {
-                free(q);
-                free(host);
-                return na_err_set(err, NA_E_NOMEM, "out of memory");
-            }
-        }
-        NA_LOGI(s->name, "learned prompt '%s': host '%s', mode %s", line, host,
-                mode_name(s, mode));
-        free(q);
-        free(host);
+    }
+    NA_LOGI(s->name, "learned prompt '%s': host '%s', mode %s", line, host, mode_name(s, mode));
+    free(q);
+    free(host);
+    *mode_out = mode;
+    return 1;
+}
+
+int learn_prompt(na_session *s, const char *line, na_err *err)
+{
+    free(s->learned_prompt);
+    s->learned_prompt = strdup(line);
+    size_t ll = strlen(line), mode;
+    int lh = learn_host(s, line, &mode, err);
+    if (lh < 0)
+        return -1;
+    if (lh > 0) {
         s->mode = mode;
         return 0;
     }

@@ -148,7 +148,7 @@ struct na_session {
     /* open */
     char *first_line;
     int tries;
-    bool nudged;
+    int nudges;               /* returns pressed while waiting for the first prompt */
     size_t on_open_i;
     int64_t prompt_deadline_ms;
 
@@ -178,6 +178,7 @@ char *find_config_error(na_session *s, const char *out, size_t len);
 int walk_begin(na_session *s, size_t target, na_err *err);
 na_status walk_step(na_session *s, na_err *err);
 int learn_prompt(na_session *s, const char *line, na_err *err);
+int learn_host(na_session *s, const char *line, size_t *mode, na_err *err);
 const char *mode_name(const na_session *s, size_t mode);
 void set_prompt(na_session *s);
 

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NUDGE_MS 2000   /* silent after login for this long: send a return once */
+#define NUDGE_MS 1000   /* nothing recognisable after login for this long: press return ... */
+#define NUDGES 3        /* ... at most this many times (a login prompt with text glued to it,
+                           "Username: Kerberos: No default realm defined for Kerberos!", needs
+                           one; an ASA replicating its configuration two) */
 #define CONFIRM_TRIES 3
 #define SETTLE_MS 300   /* an unknown prompt-like line must stand this long before it counts */
 
@@ -175,7 +178,7 @@ static step_rc open_transport(na_session *s)
 static step_rc open_first_start(na_session *s)
 {
     int64_t dl = s->prompt_deadline_ms;
-    if (!s->nudged && dl > na_now_ms() + NUDGE_MS)
+    if (s->nudges < NUDGES && dl > na_now_ms() + NUDGE_MS)
         dl = na_now_ms() + NUDGE_MS;
     xspec sp = {.login = true,
                 .open_prompts = true,
@@ -195,9 +198,11 @@ static step_rc open_first(na_session *s)
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR) {
-        if (local.code == NA_E_TIMEOUT && !s->nudged && na_now_ms() < s->prompt_deadline_ms) {
-            /* silent device: press return once, then wait until the real deadline */
-            s->nudged = true;
+        if (local.code == NA_E_TIMEOUT && s->nudges < NUDGES &&
+            na_now_ms() < s->prompt_deadline_ms) {
+            /* nothing to answer: press return (no credential is ever typed at a line that is
+             * not certainly its question), then wait again */
+            s->nudges++;
             s->broken = false;
             NA_LOGD(s->name, "no prompt yet: sending a return");
             if (send_line(s, "", false, &s->op_err) < 0)
@@ -249,6 +254,11 @@ static step_rc open_confirm(na_session *s)
     if (!line)
         return na_err_set(err, NA_E_NOMEM, "out of memory"), ST_FAIL;
     if (known) {
+        size_t mode;
+        if (s->p->learn_host && !s->nlearned && learn_host(s, line, &mode, err) < 0) {
+            free(line);
+            return ST_FAIL;
+        }
         free(line);
         NA_LOGD(s->name, "prompt '%s' (mode %s)", s->prompt, mode_name(s, s->mode));
         go(s, PH_OPEN_ON_OPEN);
@@ -334,7 +344,7 @@ int na_session_start_open(na_session *s, na_err *err)
         return -1;
     if (s->open_timeout_ms > 0)
         s->op_deadline_ms = na_now_ms() + s->open_timeout_ms;
-    s->nudged = false;
+    s->nudges = 0;
     s->tries = 0;
     s->on_open_i = 0;
     na_transcript_comment(s->tr, "open %s (platform %s)", s->name, s->p->name);
@@ -586,10 +596,16 @@ static step_rc cfg_commit_wait(na_session *s)
         return ST_WAIT;
     if (st == NA_ERROR)
         return ST_FAIL;
-    const char *cmd = s->res.failed_line ? s->p->commit.discard : s->p->commit.send;
+    bool discard = s->res.failed_line != 0;
+    const char *cmd = discard ? s->p->commit.discard : s->p->commit.send;
     if (line_done(s, s->nlines, cmd, &s->op_err) < 0)
         return ST_FAIL;
     s->committing = false;
+    /* a rejected commit leaves the candidate changed: throw it away too */
+    if (!discard && s->res.failed_line && s->p->commit.discard) {
+        go(s, PH_CFG_COMMIT_SEND);
+        return ST_NEXT;
+    }
     go(s, PH_CFG_LEAVE_START);
     return ST_NEXT;
 }
@@ -626,7 +642,7 @@ int na_session_start_config(na_session *s, const char *const *lines, size_t n,
         return fail_start(s);
     s->lines = calloc(n ? n : 1, sizeof *s->lines);
     s->t_sent = calloc(n ? n : 1, sizeof *s->t_sent);
-    s->res.lines = calloc(n + 1, sizeof *s->res.lines); /* + the commit or discard */
+    s->res.lines = calloc(n + 2, sizeof *s->res.lines); /* + the commit and the discard */
     if (!s->lines || !s->t_sent || !s->res.lines) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return fail_start(s);
