@@ -772,6 +772,8 @@ int64_t na_session_deadline(const na_session *s)
         int64_t d = s->t->deadline_ms;
         if (s->op_deadline_ms > 0 && (d <= 0 || s->op_deadline_ms < d))
             d = s->op_deadline_ms;
+        if (s->t->wake_ms > 0 && (d <= 0 || s->t->wake_ms < d))
+            d = s->t->wake_ms;
         return d;
     }
     return s->x.active ? na_channel_wake(s->ch) : 0;
