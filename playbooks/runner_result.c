@@ -1,5 +1,6 @@
 /* runner_result.c — the runner's result JSON: task results, host results, the run summary, and
- * text that is always safe to put in them (registered secrets redacted, invalid UTF-8 replaced).
+ * text that is always safe to put in them: what a device sent byte for byte (rn_text; invalid
+ * UTF-8 replaced, as JSON needs), what netauto typed with registered secrets masked (rn_typed).
  * Pure: no device, no event loop. Not the registered-result shapes (pb_result.c). */
 #include "runner_int.h"
 #include "secret.h"
@@ -46,6 +47,7 @@ void rn_task_rec_free(rn_task_rec *t)
     free(t->name);
     na_buf_free(&t->output);
     na_strv_free(&t->commands);
+    na_strv_free(&t->async);
     na_buf_free(&t->out);
     na_buf_free(&t->errout);
     json_decref(t->items);
@@ -71,11 +73,13 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-json_t *rn_text(const char *s, size_t n)
+/* Text as a JSON string: invalid UTF-8 and NUL replaced by U+FFFD; registered secrets masked
+ * when `typed` (netauto's own text), never in a device's. */
+static json_t *text_json(const char *s, size_t n, bool typed)
 {
     if (!s)
         return json_string("");
-    char *red = na_contains_secret(s, n) ? na_redact_dup(s, n) : NULL;
+    char *red = typed && na_contains_secret(s, n) ? na_redact_dup(s, n) : NULL;
     if (red) {
         s = red;
         n = strlen(red);
@@ -112,7 +116,11 @@ json_t *rn_text(const char *s, size_t n)
     return j;
 }
 
+json_t *rn_text(const char *s, size_t n) { return text_json(s, n, false); }
+json_t *rn_typed(const char *s, size_t n) { return text_json(s, n, true); }
+
 static json_t *text_cstr(const char *s) { return rn_text(s, s ? strlen(s) : 0); }
+static json_t *typed_cstr(const char *s) { return rn_typed(s, s ? strlen(s) : 0); }
 
 json_t *rn_error_json(const na_err *err)
 {
@@ -127,11 +135,11 @@ json_t *rn_error_json(const na_err *err)
 json_t *na_run_text(const char *s, size_t n) { return rn_text(s, n); }
 json_t *na_run_error_json(const na_err *err) { return rn_error_json(err); }
 
-static json_t *strv_json(const na_strv *v)
+static json_t *strv_json(const na_strv *v, bool typed)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < v->n; i++)
-        json_array_append_new(a, text_cstr(v->v[i]));
+        json_array_append_new(a, typed ? typed_cstr(v->v[i]) : text_cstr(v->v[i]));
     return a;
 }
 
@@ -140,8 +148,8 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "name", text_cstr(t->name ? t->name : "?"));
-    json_object_set_new(o, "play", text_cstr(play_name));
+    json_object_set_new(o, "name", typed_cstr(t->name ? t->name : "?"));
+    json_object_set_new(o, "play", typed_cstr(play_name));
     json_object_set_new(o, "action",
                         json_string(t->task ? na_task_kind_name(na_task_kind_of(t->task)) : "?"));
     json_object_set_new(o, "ok", json_boolean(t->ok));
@@ -152,7 +160,9 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     if (t->cut)
         json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
-    json_object_set_new(o, "commands", strv_json(&t->commands));
+    json_object_set_new(o, "commands", strv_json(&t->commands, true));
+    if (t->async.n) /* the device's syslog lines, kept out of the output */
+        json_object_set_new(o, "async_messages", strv_json(&t->async, false));
     json_object_set_new(o, "error", rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     json_object_set_new(o, "register", reg ? json_string(reg) : json_null());

@@ -55,7 +55,7 @@ int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
     }
     cmd_add(h, cmd);
     h->op = RN_OP_SESSION;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -68,7 +68,7 @@ static int start_config(rn_host *h, const na_strv *lines)
         return -1;
     }
     h->op = RN_OP_SESSION;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -266,7 +266,7 @@ static int k_save(rn_host *h)
         }
         cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
         h->op = RN_OP_SESSION;
-        h->op_start_us = na_now_us();
+        rn_op_started(h);
         h->sub = 1;
         return RN_WAIT;
     }

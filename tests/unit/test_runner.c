@@ -1,6 +1,6 @@
 /* test_runner.c — unit tests for the runner's pure parts and its prepare step (no device is
- * contacted): result text (secrets redacted, invalid UTF-8 and NUL replaced), error / task /
- * host / summary JSON, the progress line and the summary table, --check's unknown registered
+ * contacted): result text (a device's exact, netauto's own masked, invalid UTF-8 and NUL
+ * replaced), error / task / host / summary JSON, the progress line and the summary table, --check's unknown registered
  * results (na_pb_vars.registered_partial), and na_runner_new's checks before anything is sent:
  * hosts per play intersected with --limit, unknown platform, script over Telnet, a play whose
  * hosts match nothing, no host left, undefined variables naming the host, bad extra vars. */
@@ -32,12 +32,21 @@ static void assert_json(const json_t *j, const char *want)
 
 /* ---- text and JSON --------------------------------------------------------------------------- */
 
-static void text_redacts_and_repairs(void **st)
+/* A device's text stays exact (issue 12: "administratively down" with the lab password
+ * "admin"); what netauto typed is masked. */
+static void text_exact_typed_masked_and_repaired(void **st)
 {
     (void)st;
     na_secret_register("s3cr3t-pw");
+    na_secret_register("admin");
     json_t *j = rn_text("user x password s3cr3t-pw end", 29);
-    assert_string_equal(json_string_value(j), "user x password ******** end");
+    assert_string_equal(json_string_value(j), "user x password s3cr3t-pw end");
+    json_decref(j);
+    j = rn_text("Gi0/2 administratively down down", 32);
+    assert_string_equal(json_string_value(j), "Gi0/2 administratively down down");
+    json_decref(j);
+    j = rn_typed("snmp-server community s3cr3t-pw RO", 35);
+    assert_string_equal(json_string_value(j), "snmp-server community ******** RO");
     json_decref(j);
     const char bad[] = "ok \xff\xfe then \xc3\xa9 and \0 nul";
     j = rn_text(bad, sizeof bad - 1);
@@ -401,7 +410,7 @@ static void prepare_errors(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(text_redacts_and_repairs),
+        cmocka_unit_test(text_exact_typed_masked_and_repaired),
         cmocka_unit_test(error_json),
         cmocka_unit_test(task_json_fields),
         cmocka_unit_test(output_ceiling),
