@@ -1,9 +1,10 @@
 /* test_runner.c — unit tests for the runner's pure parts and its prepare step (no device is
  * contacted): result text (a device's exact, netauto's own masked, invalid UTF-8 and NUL
- * replaced), error / task / host / summary JSON, the progress line and the summary table, --check's unknown registered
- * results (na_pb_vars.registered_partial), and na_runner_new's checks before anything is sent:
- * hosts per play intersected with --limit, unknown platform, script over Telnet, a play whose
- * hosts match nothing, no host left, undefined variables naming the host, bad extra vars. */
+ * replaced), error / task / host / summary JSON, the progress line and the summary table,
+ * --check's unknown registered results (na_pb_vars.registered_partial), and na_runner_new's checks
+ * before anything is sent: hosts per play intersected with --limit, unknown platform, script over
+ * Telnet, a play whose hosts match nothing, no host left, undefined variables naming the host, bad
+ * extra vars. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
