@@ -80,11 +80,9 @@ static void emit(nd_job *j, const char *type, json_t *data)
     if (na_store_event(d->store, j->id, seq, now, type, data, &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
     if (!LIST_EMPTY(&j->streams)) {
-        char *txt = json_dumps(data, JSON_COMPACT);
-        char *red = txt ? na_redact_dup(txt, strlen(txt)) : NULL;
-        if (red)
-            nd_sse_push(j, seq, type, red);
-        free(red);
+        char *txt = json_dumps(data, JSON_COMPACT); /* results: already safe, device text exact */
+        if (txt)
+            nd_sse_push(j, seq, type, txt);
         free(txt);
     }
     json_decref(data);

@@ -9,8 +9,11 @@
  * event base. A kill -9 therefore loses at most the progress of the last loop iteration, and
  * restart recovery marks unfinished jobs `interrupted` keeping the hosts that had finished.
  *
- * Secrets: every text written is passed through na_redact (registered secrets become ********).
- * The caller masks secret-looking vars before insert (jobs.c). Not a cache: reads go to SQLite. */
+ * Secrets: what devices sent (job results, events, backups: outputs and diffs) is stored byte
+ * for byte; those results already have what netauto typed masked (commands, task names, error
+ * messages). netauto's own texts (backup commands, job errors' context, the audit trail) pass
+ * through na_redact. The caller masks secret-looking vars before insert (jobs.c). Not a cache:
+ * reads go to SQLite. */
 #ifndef NA_STORE_H
 #define NA_STORE_H
 

@@ -24,6 +24,8 @@ int na_store_batch(na_store *s, na_err *err);
 int na_store_batch_done(na_store *s, na_err *err);
 /* Bind a redacted copy of text (NULL binds NULL). */
 int na_store_bind_red(sqlite3_stmt *st, int i, const char *text);
+/* Bind text as it is (a device's words, or JSON built from results that are already safe). */
+int na_store_bind_exact(sqlite3_stmt *st, int i, const char *text);
 /* New references: an ISO-8601 time / a string column (JSON null for SQL NULL). */
 json_t *na_store_col_time(sqlite3_stmt *st, int i);
 json_t *na_store_col_text(sqlite3_stmt *st, int i);

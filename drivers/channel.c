@@ -492,12 +492,12 @@ static void after_drop(na_channel *c, size_t k)
     c->pos = c->pos > k ? c->pos - k : 0;
     c->next_ls = 0;
     ch_set_state(c, X_IDLE);
-    forget_sent(c);
     c->res.out_start = c->res.out_end = c->res.prompt_start = c->res.prompt_end = 0;
 }
 
 void na_channel_consume(na_channel *c)
 {
+    forget_sent(c); /* the exchange they were typed in is over */
     size_t k = c->xs == X_DONE ? c->next_ls : 0;
     if (k > c->buf.len)
         k = c->buf.len;
@@ -522,8 +522,7 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
         /* config lines, mode changes: the device's messages are not the answer */
         if (!(out = ch_strip_async(c, a, b, &n, err)))
             return NULL;
-        na_channel_consume(c);
-    } else if (n >= STEAL_MIN && c->next_ls >= b) {
+    } else if (n >= STEAL_MIN && c->next_ls >= b && !c->nsent_secret) {
         /* hand the big allocation over: keep only the prompt line (and anything after it) */
         size_t keep_from = c->next_ls;
         size_t keep_n = c->buf.len - keep_from;
@@ -545,6 +544,9 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
             return NULL;
         }
         after_drop(c, keep_from);
+        if (len)
+            *len = n;
+        return out;
     } else {
         out = malloc(n + 1);
         if (!out) {
@@ -553,9 +555,8 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
         }
         memcpy(out, d + a, n);
         out[n] = '\0';
-        na_channel_consume(c);
     }
-    if (c->nsent_secret && out) { /* the echo of a secret netauto typed (a broken device) */
+    if (c->nsent_secret) { /* the echo of a secret netauto typed in this exchange */
         size_t mn;
         char *m = ch_mask_sent(c, out, n, &mn);
         if (m) {
@@ -565,6 +566,7 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
             n = mn;
         }
     }
+    na_channel_consume(c);
     if (len)
         *len = n;
     return out;

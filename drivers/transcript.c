@@ -126,8 +126,8 @@ static void flush_hold(na_transcript *tr)
     tr->hold_len = 0;
 }
 
-/* Received data while echoes are awaited: mask the first appearance of each, hold back a tail
- * that could be the beginning of one. */
+/* Received data while echoes are awaited: mask every appearance (the echo, and the device
+ * quoting the line back in an error), hold back a tail that could be the beginning of one. */
 static void record_in_masked(na_transcript *tr, const char *p, size_t n)
 {
     size_t tot = tr->hold_len + n;
@@ -151,11 +151,6 @@ static void record_in_masked(na_transcript *tr, const char *p, size_t n)
         if (hit < ECHO_MAX) {
             (void)na_buf_append(&out, NA_REDACTED, sizeof NA_REDACTED - 1, NULL, NULL);
             i += tr->echo_len[hit];
-            na_wipe(tr->echo[hit], tr->echo_len[hit]);
-            free(tr->echo[hit]);
-            tr->echo[hit] = tr->echo[tr->necho - 1];
-            tr->echo_len[hit] = tr->echo_len[tr->necho - 1];
-            tr->necho--;
             continue;
         }
         /* the rest may begin an awaited secret: keep it for the next read */

@@ -26,10 +26,10 @@
  *   - received data is recorded byte for byte: it is the device's, and never redacted, with one
  *     exception: the echo of what netauto typed. When netauto sends a line holding a registered
  *     secret (a vault value in a config line), the secret goes out as its own write flagged
- *     secret (recorded `> secret`) and is announced with na_transcript_echo_secret(): its next
- *     appearance in the received data (the device's echo of the line, also split across reads)
- *     is recorded as ********. Announcements are dropped by na_transcript_echo_done() (the end of
- *     the operation). Non-secret writes (commands, the keys typed in `netauto shell`) still go
+ *     secret (recorded `> secret`) and is announced with na_transcript_echo_secret(): its
+ *     appearances in the received data (the device's echo of the line, the device quoting it
+ *     back in an error; also split across reads) are recorded as ********, until the
+ *     announcement is dropped by na_transcript_echo_done() (the end of the operation). Non-secret writes (commands, the keys typed in `netauto shell`) still go
  *     through na_redact(): what is sent is never a device's output.
  */
 #ifndef NA_TRANSCRIPT_H

@@ -6,6 +6,7 @@
  *     #! name N | username U | password P | secret S | no_secret   the session's identity
  *     #! register TEXT          a secret netauto holds (a vault value): never written by netauto
  *     #! skip_on_open | command_timeout MS | open_timeout MS
+ *     #! transcript             record the session; the recording (times dropped) is compared too
  *     #! open | save | mode NAME | command TEXT | command_here TEXT (mode "") |
  *        command_nocheck TEXT | window N (for the next config) | config LINE|LINE|...
  * The results (code and message, mode, prompt, output byte for byte, config lines, asynchronous
@@ -24,6 +25,7 @@
 #include "replay.h"
 #include "secret.h"
 #include "session.h"
+#include "transcript.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -116,7 +118,7 @@ static void result_text(na_buf *o, int rc, const na_err *e, const na_result *r, 
 
 typedef struct spec {
     char platform[64], name[64], user[64], pass[128], secret[128];
-    bool no_secret, skip_on_open;
+    bool no_secret, skip_on_open, transcript;
     int cmd_ms, open_ms;
 } spec;
 
@@ -143,6 +145,8 @@ static void run_fixture(const char *file)
             sp.no_secret = true;
         else if (!strncmp(l, "#! skip_on_open", 15))
             sp.skip_on_open = true;
+        else if (!strncmp(l, "#! transcript", 13))
+            sp.transcript = true;
         else if (sscanf(l, "#! command_timeout %d", &sp.cmd_ms) == 1 ||
                  sscanf(l, "#! open_timeout %d", &sp.open_ms) == 1)
             continue;
@@ -158,7 +162,12 @@ static void run_fixture(const char *file)
     assert_non_null(t);
     const na_platform *p = na_platform_find(reg, sp.platform, &e);
     assert_non_null(p);
-    na_session_opts so = {.secret = sp.no_secret ? NULL : sp.secret,
+    char *trtext = NULL;
+    size_t trlen = 0;
+    FILE *trf = sp.transcript ? open_memstream(&trtext, &trlen) : NULL;
+    na_transcript *tr = trf ? na_transcript_to_file(trf, NULL, &e) : NULL;
+    na_session_opts so = {.transcript = tr,
+                          .secret = sp.no_secret ? NULL : sp.secret,
                           .skip_on_open = sp.skip_on_open,
                           .command_timeout_ms = sp.cmd_ms ? sp.cmd_ms : 2000,
                           .open_timeout_ms = sp.open_ms ? sp.open_ms : 5000};
@@ -227,6 +236,25 @@ static void run_fixture(const char *file)
     na_transport *tt = na_session_transport(s);
     if (!na_replay_finished(tt))
         na_buf_printf(&got, NULL, "replay not finished at %s\n", na_replay_position(tt));
+    if (tr) { /* what netauto wrote down, without the times */
+        na_session_free(s);
+        s = NULL;
+        assert_int_equal(na_transcript_close(tr, &e), 0);
+        fclose(trf);
+        na_buf_puts(&got, "== transcript\n", NULL);
+        for (char *l = trtext; l && *l;) {
+            char *nl = strchr(l, '\n');
+            size_t n = nl ? (size_t)(nl - l) : strlen(l);
+            char *sp2 = memchr(l, ' ', n);
+            if (*l >= '0' && *l <= '9' && sp2) {
+                n -= (size_t)(sp2 + 1 - l);
+                l = sp2 + 1;
+            }
+            na_buf_printf(&got, NULL, "%.*s\n", (int)n, l);
+            l = nl ? nl + 1 : NULL;
+        }
+        free(trtext);
+    }
 
     char *epath = NULL;
     assert_true(asprintf(&epath, "%.*s.expected", (int)(strlen(path) - 3), path) > 0);
@@ -251,7 +279,8 @@ static void run_fixture(const char *file)
     free(want);
     free(epath);
     na_buf_free(&got);
-    na_session_free(s);
+    if (s)
+        na_session_free(s);
     free(text);
     free(path);
     na_secret_clear_registry();
