@@ -30,13 +30,6 @@ static void usage(FILE *f)
                "terminal.\n");
 }
 
-static void buf_wipe_free(na_buf *b)
-{
-    if (b->data)
-        na_wipe(b->data, b->cap);
-    na_buf_free(b);
-}
-
 static int fail(const na_err *err, int code)
 {
     cli_print_err(err);
@@ -87,7 +80,7 @@ static int do_encrypt(const char *file, const char *vpf)
                 na_vault_kdf_default.p);
     }
     na_secret_free(pass);
-    buf_wipe_free(&plain);
+    na_buf_free_wipe(&plain);
     return rc;
 }
 
@@ -119,7 +112,7 @@ static int do_decrypt(const char *file, const char *vpf, bool in_place)
     na_err err = NA_ERR_INIT;
     na_buf plain;
     if (open_plain(file, vpf, &plain, NULL, NULL, &err) < 0) {
-        buf_wipe_free(&plain);
+        na_buf_free_wipe(&plain);
         return fail(&err, exit_for(&err));
     }
     int rc = CLI_EXIT_OK;
@@ -133,7 +126,7 @@ static int do_decrypt(const char *file, const char *vpf, bool in_place)
         fprintf(stderr, "vault %s: cannot write to stdout\n", file);
         rc = CLI_EXIT_FAILED;
     }
-    buf_wipe_free(&plain);
+    na_buf_free_wipe(&plain);
     return rc;
 }
 
@@ -289,8 +282,8 @@ static int do_edit(const char *file, const char *vpf)
         fprintf(stderr, "vault %s: saved\n", file);
     }
     na_secret_free(pass);
-    buf_wipe_free(&plain);
-    buf_wipe_free(&edited);
+    na_buf_free_wipe(&plain);
+    na_buf_free_wipe(&edited);
     return rc;
 }
 
@@ -324,7 +317,7 @@ static int do_create(const char *file, const char *vpf)
         fprintf(stderr, "vault %s: created\n", file);
     }
     na_secret_free(pass);
-    buf_wipe_free(&edited);
+    na_buf_free_wipe(&edited);
     return rc;
 }
 

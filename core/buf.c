@@ -1,5 +1,6 @@
 /* buf.c — bounded growable buffer (see buf.h). Not thread-safe; one owner at a time. */
 #include "buf.h"
+#include "secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,15 +94,73 @@ int na_buf_printf(na_buf *b, na_err *err, const char *fmt, ...)
     return r;
 }
 
+char *na_buf_reserve(na_buf *b, size_t n, const char *what, na_err *err)
+{
+    if (n > b->max || b->len > b->max - n) {
+        na_err_set(err, NA_E_OVERFLOW, "%s exceeded its limit of %zu bytes",
+                   what ? what : "buffer", b->max);
+        return NULL;
+    }
+    if (reserve(b, b->len + n, what, err) < 0)
+        return NULL;
+    return b->data + b->len;
+}
+
+void na_buf_commit(na_buf *b, size_t n)
+{
+    if (!b->data || n > b->cap - 1 - b->len)
+        return; /* more than was reserved: a caller's bug; keep the buffer consistent */
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void na_buf_set_limit(na_buf *b, size_t max)
+{
+    b->max = max ? max : NA_BUF_DEFAULT_MAX;
+}
+
+size_t na_buf_headroom(const na_buf *b)
+{
+    return b->len < b->max ? b->max - b->len : 0;
+}
+
+void na_buf_erase(na_buf *b, size_t off, size_t n)
+{
+    if (off >= b->len || n == 0)
+        return;
+    if (n > b->len - off)
+        n = b->len - off;
+    memmove(b->data + off, b->data + off + n, b->len - off - n);
+    b->len -= n;
+    b->data[b->len] = '\0';
+}
+
 void na_buf_consume(na_buf *b, size_t n)
 {
     if (n >= b->len) {
         na_buf_reset(b);
         return;
     }
-    memmove(b->data, b->data + n, b->len - n);
-    b->len -= n;
-    b->data[b->len] = '\0';
+    na_buf_erase(b, 0, n);
+}
+
+void na_buf_shrink(na_buf *b, size_t above)
+{
+    if (b->cap > above && b->len < b->cap / 4) {
+        size_t nc = b->len + 1 < 256 ? 256 : b->len + 1;
+        char *p = realloc(b->data, nc);
+        if (p) {
+            b->data = p;
+            b->cap = nc;
+        }
+    }
+}
+
+void na_buf_free_wipe(na_buf *b)
+{
+    if (b->data)
+        na_wipe(b->data, b->cap);
+    na_buf_free(b);
 }
 
 void na_buf_truncate(na_buf *b, size_t n)

@@ -8,6 +8,8 @@
 /* Status of a resumable, non-blocking step. NA_AGAIN: wait (for a socket or a deadline) and call
  * again. NA_EOF: the peer closed cleanly. NA_ERROR: failed, see the na_err. */
 typedef enum { NA_ERROR = -1, NA_OK = 0, NA_AGAIN = 1, NA_EOF = 2 } na_status;
+/* What a step that returned NA_AGAIN waits for on its socket (a mask). */
+enum { NA_WANT_NONE = 0, NA_WANT_READ = 1, NA_WANT_WRITE = 2 };
 
 /* Error codes. Each user-visible failure mode has its own code so that callers (and tests) can
  * tell them apart without parsing text; the message says it in a network engineer's words. */
@@ -38,6 +40,11 @@ typedef enum {
     NA_E_INTERNAL,         /* a bug in netauto */
     NA_E__COUNT
 } na_code;
+
+/* On a core function that returns a status (0 / -1): the caller must look at it (-Werror makes
+ * ignoring it a build failure; GCC does not accept a (void) cast). A deliberately ignored status
+ * is written `if (f(...) < 0) { ...a comment saying why it does not matter... }`. */
+#define NA_MUST_CHECK __attribute__((warn_unused_result))
 
 #define NA_ERR_MSG_MAX 512
 

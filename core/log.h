@@ -16,7 +16,8 @@ typedef void (*na_log_hook)(na_log_level lvl, const char *line, void *ud);
 void na_log_set_hook(na_log_hook hook, void *ud);
 
 const char *na_log_level_name(na_log_level lvl);
-int na_log_level_parse(const char *s, na_log_level *out); /* "error".."trace"; 0 ok, -1 bad */
+/* "error".."trace"; 0 ok, -1 bad */
+int na_log_level_parse(const char *s, na_log_level *out) __attribute__((warn_unused_result));
 
 void na_log(na_log_level lvl, const char *host, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

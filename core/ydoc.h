@@ -27,8 +27,9 @@ typedef struct na_ydoc {
  * nesting deeper than 256 and alias bombs (NA_YDOC_MAX_ALIAS_NODES) are NA_E_YAML with
  * name:line:column. A file larger than NA_YDOC_MAX_BYTES is refused. On failure
  * the document is left freed (na_ydoc_free is still safe). */
-int na_ydoc_load_file(na_ydoc *d, const char *path, na_err *err);
-int na_ydoc_load_mem(na_ydoc *d, const char *name, const char *data, size_t n, na_err *err);
+int na_ydoc_load_file(na_ydoc *d, const char *path, na_err *err) NA_MUST_CHECK;
+int na_ydoc_load_mem(na_ydoc *d, const char *name, const char *data, size_t n,
+                     na_err *err) NA_MUST_CHECK;
 void na_ydoc_free(na_ydoc *d);
 
 na_ynode *na_ydoc_root(na_ydoc *d); /* NULL for an empty document */
@@ -62,16 +63,17 @@ int na_yerr_code(na_err *err, na_code code, const na_ydoc *d, const na_ynode *n,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Typed scalar reads; each fails with a positioned message ("expected an integer"...). */
-int na_ystr(const na_ydoc *d, const na_ynode *n, const char **out, na_err *err);
-int na_ylong(const na_ydoc *d, const na_ynode *n, long min, long max, long *out, na_err *err);
+int na_ystr(const na_ydoc *d, const na_ynode *n, const char **out, na_err *err) NA_MUST_CHECK;
+int na_ylong(const na_ydoc *d, const na_ynode *n, long min, long max, long *out,
+             na_err *err) NA_MUST_CHECK;
 int na_ydouble(const na_ydoc *d, const na_ynode *n, double min, double max, double *out,
-               na_err *err);
+               na_err *err) NA_MUST_CHECK;
 /* true/false/yes/no/on/off (any case). */
-int na_ybool(const na_ydoc *d, const na_ynode *n, bool *out, na_err *err);
+int na_ybool(const na_ydoc *d, const na_ynode *n, bool *out, na_err *err) NA_MUST_CHECK;
 
 /* Fail on the first key of `map` not in the NULL-terminated `allowed` list, naming the key and
  * its position. */
 int na_ycheck_keys(na_ydoc *d, const na_ynode *map, const char *const *allowed, const char *what,
-                   na_err *err);
+                   na_err *err) NA_MUST_CHECK;
 
 #endif

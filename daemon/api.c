@@ -294,7 +294,8 @@ static void post_commands(nd_req *r)
     na_buf detail;
     na_buf_init(&detail, 4096);
     for (size_t i = 0; i < cr.n; i++)
-        na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]);
+        if (na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]) < 0)
+            break; /* the audit line keeps the commands that fit in 4 KiB */
     nd_audit(d, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
     na_err e = NA_ERR_INIT;

@@ -220,7 +220,9 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
             if (na_diff_unified(prev, strlen(prev), out, strlen(out), &o, &db, &changed, &de) < 0) {
                 changed = strcmp(prev, out) != 0;
                 na_buf_reset(&db);
-                na_buf_printf(&db, NULL, "(no diff: %s)\n", de.msg);
+                if (na_buf_printf(&db, NULL, "(no diff: %s)\n", de.msg) < 0) {
+                    /* only without memory: the diff stays empty */
+                }
             }
             if (changed)
                 diff = na_buf_steal(&db);

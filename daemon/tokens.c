@@ -2,6 +2,7 @@
  * randomness and the constant-time compare. Not an authorisation model. */
 #include "tokens.h"
 #include "clock.h"
+#include "hex.h"
 #include "secret.h"
 
 #include <ctype.h>
@@ -56,17 +57,6 @@ int na_token_name_ok(const char *name)
     return 1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void na_tokens_free(na_tokens *t)
 {
     free(t->v);
@@ -105,7 +95,7 @@ static int parse_file(FILE *f, const char *path, na_tokens *out, na_err *err)
         memset(t, 0, sizeof *t);
         snprintf(t->name, sizeof t->name, "%s", name);
         for (int i = 0; i < 32; i++) {
-            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+            int hi = na_hexval(hex[2 * i]), lo = na_hexval(hex[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return na_err_set(err, NA_E_CONFIG, "%s:%u: the hash is not hexadecimal", path,
                                   lineno);

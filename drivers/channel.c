@@ -285,7 +285,7 @@ void na_channel_begin(na_channel *c, na_expect *e)
     c->grace_at = c->settle_at = 0;
     c->yielded = false;
     size_t limit = e->max_output ? e->max_output : c->max_output;
-    c->buf.max = c->buf.len + limit + SLACK;
+    na_buf_set_limit(&c->buf, c->buf.len + limit + SLACK);
     if (e->echo) {
         ch_set_state(c, X_ECHO);
     } else {
@@ -473,18 +473,6 @@ void na_channel_resume(na_channel *c)
 
 /* ---- after a hit ---- */
 
-static void shrink(na_buf *b)
-{
-    if (b->cap > SHRINK_ABOVE && b->len < b->cap / 4) {
-        size_t nc = b->len + 1 < 256 ? 256 : b->len + 1;
-        char *p = realloc(b->data, nc);
-        if (p) {
-            b->data = p;
-            b->cap = nc;
-        }
-    }
-}
-
 /* The first k bytes of the buffer are gone: shift every offset, end the exchange. */
 static void after_drop(na_channel *c, size_t k)
 {
@@ -503,7 +491,7 @@ void na_channel_consume(na_channel *c)
         k = c->buf.len;
     na_buf_consume(&c->buf, k);
     after_drop(c, k);
-    shrink(&c->buf);
+    na_buf_shrink(&c->buf, SHRINK_ABOVE);
 }
 
 char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)

@@ -26,7 +26,7 @@ static char *xstrdup(loader *L, const char *s)
     return c;
 }
 
-static bool valid_name(const char *s)
+bool na_platform_name_ok(const char *s)
 {
     if (!s || !*s || strlen(s) > 64)
         return false;
@@ -257,7 +257,7 @@ static int load_modes(loader *L, na_ynode *map)
     for (size_t i = 0; i < n; i++) {
         na_ynode *k = na_ymap_key(L->d, map, i), *v = na_ymap_val(L->d, map, i);
         const char *name = na_yscalar(k);
-        if (!valid_name(name))
+        if (!na_platform_name_ok(name))
             return na_yerr(L->err, L->d, k, "modes: bad mode name '%s' (use a-z, 0-9, _ and -)",
                            name ? name : "?");
         char f[128];
@@ -448,7 +448,7 @@ static int load(loader *L, const char *name_hint)
         return na_yerr(L->err, L->d, root, "name: missing (the platform's name)");
     if (dup_str(L, v, "name", &p->name) < 0)
         return -1;
-    if (!valid_name(p->name))
+    if (!na_platform_name_ok(p->name))
         return na_yerr(L->err, L->d, v, "name: bad platform name '%s' (use a-z, 0-9, _ and -)",
                        p->name);
     if (name_hint && strcmp(name_hint, p->name) != 0)

@@ -128,6 +128,9 @@ int na_platform_route(const na_platform *p, size_t from, size_t to, size_t *path
  * malloc'd text the caller frees; NULL on OOM. Used to specialise prompts to a learned host. */
 char *na_platform_subst_host(const char *prompt_src, const char *with);
 
+/* A platform or mode name: 1 to 64 of a-z, 0-9, _ and -. */
+bool na_platform_name_ok(const char *s);
+
 /* ---- registry: built-ins plus user directories ---- */
 
 typedef struct na_platforms na_platforms;

@@ -54,16 +54,6 @@ void na_platforms_free(na_platforms *r)
     free(r);
 }
 
-static bool name_ok(const char *s)
-{
-    if (!s || !*s || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-            return false;
-    return true;
-}
-
 static const na_builtin_file *builtin(const char *name)
 {
     char file[80];
@@ -101,7 +91,7 @@ static na_platform *load_named(na_platforms *r, const char *name, na_err *err)
 
 const na_platform *na_platform_find(na_platforms *r, const char *name, na_err *err)
 {
-    if (!name_ok(name)) {
+    if (!na_platform_name_ok(name)) {
         na_err_set(err, NA_E_NOTFOUND, "bad platform name '%s' (use a-z, 0-9, _ and -)",
                    name ? name : "");
         return NULL;
@@ -147,7 +137,7 @@ static int add_name(char ***v, size_t *n, size_t *cap, const char *file)
         return 0;
     memcpy(stem, file, l - 5);
     stem[l - 5] = '\0';
-    if (!name_ok(stem))
+    if (!na_platform_name_ok(stem))
         return 0;
     for (size_t i = 0; i < *n; i++)
         if (!strcmp((*v)[i], stem))

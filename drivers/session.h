@@ -127,6 +127,12 @@ int na_session_fd(const na_session *s);
 int na_session_want(const na_session *s);       /* NA_WANT_* */
 int64_t na_session_deadline(const na_session *s); /* absolute na_now_ms(); 0 = none */
 bool na_session_busy(const na_session *s);      /* an operation is in progress */
+/* Arm a core event watch (core/evwatch.h) for what the operation in progress waits for: the
+ * fd in the want direction(s) until the deadline, capped by cap_deadline_ms (> 0, e.g. a
+ * whole-host timeout). reassign: see na_evwatch_arm. Defined in session_watch.c. */
+struct na_evwatch;
+int na_evwatch_session(struct na_evwatch *w, const na_session *s, int64_t cap_deadline_ms,
+                       bool reassign, na_err *err);
 
 /* Move the last operation's result into *out (zeroed first; caller frees with na_result_free).
  * Call after na_session_step() returned NA_OK or NA_ERROR. */

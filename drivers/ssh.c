@@ -5,7 +5,7 @@
  * authentication (ssh_auth.c), known_hosts (ssh_hostkey.c), algorithm lists (ssh_algo.c), exec
  * and SCP (ssh_exec.c, ssh_scp.c), prompts (the channel layer). */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "clock.h"
 #include "log.h"

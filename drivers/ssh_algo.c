@@ -4,7 +4,7 @@
  * server's KEXINIT, which our recv callback sees go by (libssh2 does not expose it).
  * Not the transport state machine (ssh.c). */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include <pthread.h>
 #include <stdio.h>

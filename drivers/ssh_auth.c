@@ -4,7 +4,7 @@
  * with the password). The failure message lists what was tried and what the server allows.
  * Not host key checking (ssh_hostkey.c) and not the transport state machine (ssh.c). */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "log.h"
 

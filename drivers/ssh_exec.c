@@ -3,7 +3,7 @@
  * buffers, close and read the exit status or signal; all resumable, with a deadline. Plus the
  * blocking wrapper for the CLI. Not an interactive shell (ssh.c) nor prompt handling. */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "clock.h"
 #include "log.h"

@@ -6,7 +6,7 @@
  * libssh2 one by one so one line it cannot parse (@cert-authority, @revoked, unknown key types)
  * is skipped instead of ending the read. Not the key exchange (libssh2) nor algorithm choice. */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "log.h"
 

@@ -1,9 +1,9 @@
 /* ssh_io.c — the socket layer under libssh2 for the SSH transport: our send/recv callbacks
  * (wire byte counts, the server's KEXINIT sniffed during negotiation, a tunnelled session carried
  * over its jump host's direct-tcpip channel, other sockets such as ssh-agent's passed through),
- * the output queue that lets libssh2 never see a partial send (see ssh_priv.h), and channels
+ * the output queue that lets libssh2 never see a partial send (see ssh_int.h), and channels
  * abandoned while closing. Not the set-up state machine (ssh.c). */
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include <errno.h>
 #include <string.h>

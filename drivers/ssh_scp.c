@@ -6,7 +6,7 @@
  * the device's own error lines ("scp: /x: Permission denied") become the error message.
  * Local files are read and written with ordinary (blocking) disk I/O. Not SFTP, not recursive. */
 #include "ssh.h"
-#include "ssh_priv.h"
+#include "ssh_int.h"
 
 #include "clock.h"
 #include "log.h"

@@ -133,7 +133,7 @@ static void on_data(tn *t, const char *s, size_t n)
 {
     if (na_err_isset(&t->cb_err))
         return;
-    if (n > t->in.max - t->in.len) {
+    if (n > na_buf_headroom(&t->in)) {
         if (t->state == TS_READY)
             na_err_set(&t->cb_err, NA_E_OVERFLOW, "%s: more than %zu KiB received from the "
                        "device and not read", t->who, t->in.max >> 10);
@@ -326,7 +326,7 @@ static size_t encoded_len(const char *s, size_t n)
  * telnet_send(). Appends to the outbound queue (nothing is sent here). All or nothing. */
 static int queue_text(tn *t, const char *s, size_t n, na_err *err)
 {
-    if (encoded_len(s, n) > t->out.max - t->out.len)
+    if (encoded_len(s, n) > na_buf_headroom(&t->out))
         return na_err_set(err, NA_E_OVERFLOW, "%s: more than %zu KiB waiting to be sent to the "
                           "device", t->who, t->out.max >> 10);
     size_t run = 0;
@@ -775,9 +775,7 @@ static void tn_destroy(na_transport *bt)
     tn_close(bt);
     if (t->tel)
         telnet_free(t->tel);
-    if (t->out.data) /* may have held the password */
-        na_wipe(t->out.data, t->out.cap);
-    na_buf_free(&t->out);
+    na_buf_free_wipe(&t->out); /* may have held the password */
     na_buf_free(&t->in);
     free(t);
 }

@@ -3,6 +3,7 @@
 #include "transcript.h"
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -143,13 +144,14 @@ static void record_in_masked(na_transcript *tr, const char *p, size_t n)
     na_buf out;
     na_buf_init(&out, (size_t)1 << 30);
     size_t i = 0;
-    while (i < tot) {
+    int rc = 0;
+    while (i < tot && rc == 0) {
         size_t hit = ECHO_MAX;
         for (size_t k = 0; k < tr->necho && hit == ECHO_MAX; k++)
             if (tr->echo_len[k] <= tot - i && !memcmp(d + i, tr->echo[k], tr->echo_len[k]))
                 hit = k;
         if (hit < ECHO_MAX) {
-            (void)na_buf_append(&out, NA_REDACTED, sizeof NA_REDACTED - 1, NULL, NULL);
+            rc = na_buf_append(&out, NA_REDACTED, sizeof NA_REDACTED - 1, NULL, NULL);
             i += tr->echo_len[hit];
             continue;
         }
@@ -163,10 +165,13 @@ static void record_in_masked(na_transcript *tr, const char *p, size_t n)
             tr->hold_len = tot - i;
             break;
         }
-        (void)na_buf_append(&out, d + i, 1, NULL, NULL);
+        rc = na_buf_append(&out, d + i, 1, NULL, NULL);
         i++;
     }
-    record_in(tr, na_buf_cstr(&out), out.len);
+    if (rc == 0)
+        record_in(tr, na_buf_cstr(&out), out.len);
+    else if (!tr->errnum) /* out of memory: nothing rather than an unmasked secret */
+        tr->errnum = ENOMEM;
     na_buf_free(&out);
     na_wipe(d, tot);
     free(d);
@@ -280,17 +285,6 @@ int na_transcript_close(na_transcript *tr, na_err *err)
 
 /* ---- parsing ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode one quoted string starting at *pp (at the opening quote) into b. */
 static int parse_quoted(const char **pp, const char *end, na_buf *b, const char **why, na_err *err)
 {
@@ -318,7 +312,7 @@ static int parse_quoted(const char **pp, const char *end, na_buf *b, const char 
         case '\\': o = '\\'; break;
         case '"': o = '"'; break;
         case 'x': {
-            int h = p < end ? hexval(*p) : -1, l = p + 1 < end ? hexval(p[1]) : -1;
+            int h = p < end ? na_hexval(*p) : -1, l = p + 1 < end ? na_hexval(p[1]) : -1;
             if (h < 0 || l < 0) {
                 *why = "bad \\x escape (two hex digits expected)";
                 return -1;

@@ -27,8 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { NA_WANT_NONE = 0, NA_WANT_READ = 1, NA_WANT_WRITE = 2 };
-
 typedef enum { NA_TRANSPORT_SSH = 0, NA_TRANSPORT_TELNET = 1 } na_transport_kind;
 
 typedef enum {

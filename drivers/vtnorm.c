@@ -93,10 +93,8 @@ static int newline(na_vtnorm *v, na_buf *b, const char *what, na_err *err)
         size_t k = v->col;
         while (k < len && line[k] == ' ')
             k++;
-        if (k == len) {
-            b->len = v->line_start + v->col;
-            b->data[b->len] = '\0';
-        }
+        if (k == len)
+            na_buf_truncate(b, v->line_start + v->col);
     }
     if (na_buf_append(b, "\n", 1, what, err) < 0)
         return -1;
@@ -110,11 +108,7 @@ static int newline(na_vtnorm *v, na_buf *b, const char *what, na_err *err)
 
 static void delete_range(na_vtnorm *v, na_buf *b, size_t from, size_t to) /* line offsets */
 {
-    char *line = b->data + v->line_start;
-    size_t len = line_len(v, b);
-    memmove(line + from, line + to, len - to);
-    b->len -= to - from;
-    b->data[b->len] = '\0';
+    na_buf_erase(b, v->line_start + from, to - from);
 }
 
 static void backspace(na_vtnorm *v, na_buf *b)
@@ -145,15 +139,11 @@ static void csi_final(na_vtnorm *v, na_buf *b, unsigned char f)
     case 'K': {
         unsigned mode = v->csi_has_arg ? v->csi_arg : 0;
         if (mode == 0) {
-            b->len = v->line_start + v->col;
-            if (b->data)
-                b->data[b->len] = '\0';
+            na_buf_truncate(b, v->line_start + v->col);
         } else if (mode == 1 && v->col > lo) { /* (an empty buffer has no data at all) */
             memset(b->data + v->line_start + lo, ' ', v->col - lo);
         } else if (mode == 2) {
-            b->len = v->line_start;
-            if (b->data)
-                b->data[b->len] = '\0';
+            na_buf_truncate(b, v->line_start);
             v->col = 0;
         }
         break;

@@ -3,7 +3,7 @@
  * ansible_password, ansible_become_password, ansible_network_os, ansible_connection,
  * ansible_ssh_private_key_file and their older aliases) mapped onto native settings; every other
  * variable becomes a host var. Not INI inventories, not Jinja, not Ansible Vault. */
-#include "inv_internal.h"
+#include "inv_int.h"
 #include "yjson.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* inv_json.c — resolved hosts as JSON for `netauto inventory --json`, the daemon's
  * /v1/inventory and results. Secrets appear only as "********"; every string taken from vars is
  * passed through the redaction registry as well. Not a parser: JSON goes out only. */
-#include "inv_internal.h"
+#include "inv_int.h"
 #include "secret.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * each a host name, a group name or a glob (matched against host and group names); '&' parts
  * intersect and '!' parts exclude, applied after the unions in that order. The result keeps
  * inventory order. Not Ansible's regex (~) or slice ([0:2]) forms. */
-#include "inv_internal.h"
+#include "inv_int.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>

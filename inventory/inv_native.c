@@ -1,7 +1,7 @@
 /* inv_native.c — the native inventory format (docs/inventory.md): top-level keys, defaults,
  * groups with parents, hosts with groups; plus the group-cycle check both formats share.
  * Not the settings themselves (inv_settings.c) and not precedence (inv_resolve.c). */
-#include "inv_internal.h"
+#include "inv_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * order with parents first; Ansible: by depth then name), last-set-wins per setting, vars merged
  * key by key, ports per transport, secrets (${ENV_VAR}, ${vault:NAME}), jump hosts and the
  * na_conn_params the transports take. Not parsing: the layers arrive validated. */
-#include "inv_internal.h"
+#include "inv_int.h"
 #include "secret.h"
 
 #include <stdio.h>

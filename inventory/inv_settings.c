@@ -1,7 +1,7 @@
 /* inv_settings.c — parse and validate host settings (the keys of docs/inventory.md that may
  * appear in defaults, a group or a host) into a layer, with "FILE:LINE:COL: host 'sw1': ..."
  * errors. Also the validated setters the Ansible mapping reuses. Not precedence: inv_resolve.c. */
-#include "inv_internal.h"
+#include "inv_int.h"
 #include "yjson.h"
 
 #include <errno.h>

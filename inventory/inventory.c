@@ -1,7 +1,7 @@
 /* inventory.c — loading entry points (format detection: native or Ansible YAML), the string
  * arena, lookups and freeing. Not the parsers (inv_native.c, inv_ansible.c, inv_settings.c) nor
  * the resolver (inv_resolve.c). */
-#include "inv_internal.h"
+#include "inv_int.h"
 #include "secret.h"
 
 #include <libgen.h>

@@ -175,9 +175,7 @@ na_vault *na_vault_open_mem(const char *label, const char *data, size_t n, const
         snprintf(dlabel, sizeof dlabel, "%s (decrypted)", label);
         rc = parse_body(dlabel, na_buf_cstr(&plain), plain.len, v, err);
     }
-    if (plain.data)
-        na_wipe(plain.data, plain.cap);
-    na_buf_free(&plain);
+    na_buf_free_wipe(&plain);
     if (rc < 0) {
         na_vault_free(v);
         return NULL;
@@ -202,16 +200,16 @@ int na_vault_read_file(const char *path, size_t max, na_buf *out, na_err *err)
         close(fd);
         return na_err_set(err, NA_E_OVERFLOW, "%s: larger than %zu bytes", path, out->max);
     }
-    size_t cap = (size_t)st.st_size + 1;
-    char *data = malloc(cap);
+    size_t size = (size_t)st.st_size;
+    char *data = na_buf_reserve(out, size, path, err);
     if (!data) {
         close(fd);
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
+        return -1;
     }
     size_t len = 0;
     int rc = 0;
-    while (len < cap - 1) {
-        ssize_t r = read(fd, data + len, cap - 1 - len);
+    while (len < size) {
+        ssize_t r = read(fd, data + len, size - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -222,14 +220,10 @@ int na_vault_read_file(const char *path, size_t max, na_buf *out, na_err *err)
     }
     close(fd);
     if (rc < 0) {
-        na_wipe(data, cap);
-        free(data);
+        na_buf_free_wipe(out);
         return -1;
     }
-    data[len] = '\0';
-    out->data = data;
-    out->len = len;
-    out->cap = cap;
+    na_buf_commit(out, len);
     return 0;
 }
 
@@ -272,13 +266,12 @@ static char *pass_from_file(const char *label, const char *file, na_err *err)
         na_err_set(err, NA_E_USAGE, "vault %s: the passphrase in %s is longer than %d bytes",
                    label, file, NA_VAULT_PASS_MAX - 1);
     else {
-        b.data[l] = '\0';
+        na_buf_truncate(&b, l);
         out = na_secret_dup(b.data);
         if (!out)
             na_err_set(err, NA_E_NOMEM, "out of memory");
     }
-    na_wipe(b.data, b.cap);
-    na_buf_free(&b);
+    na_buf_free_wipe(&b);
     return out;
 }
 

@@ -2,7 +2,7 @@
  * strings of its action (commands + expect patterns, config lines as ONE push, VLANs wanted,
  * script path + args). The same code validates (registered results unknown) and expands at
  * runtime, so both report the same positioned errors. Not rendering for --check (pb_render.c). */
-#include "pb_internal.h"
+#include "pb_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

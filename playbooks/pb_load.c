@@ -2,7 +2,7 @@
  * the type of every key, identifiers, template syntax, literal regexes and VLANs, all reported as
  * file:line:column naming the task. Not variable resolution (pb_scope.c) nor expansion
  * (pb_expand.c). */
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "yjson.h"
 
 #include <ctype.h>

@@ -1,7 +1,7 @@
 /* pb_render.c — `--check`: render exactly what an expanded task would send, in [exec] /
  * [config] / [save] / [script] sections; the VLAN commands of a vlans task; POSIX shell quoting
  * for script arguments. Not expansion (pb_expand.c) and not a device driver. */
-#include "pb_internal.h"
+#include "pb_int.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * inventory_hostname / playbook_dir, extra vars, the loop variable, registered results, task
  * vars, play vars, host vars; and evaluation of YAML values through the template engine with
  * positioned errors. Not expansion (pb_expand.c). */
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "yjson.h"
 
 #include <stdarg.h>

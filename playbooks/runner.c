@@ -4,7 +4,7 @@
  * summary. Not a host program (runner_host.c) and not what a task sends (runner_task.c). */
 #include "clock.h"
 #include "log.h"
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "runner_int.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@ void rn_task_rec_room(rn_task_rec *t, size_t max_output)
     na_buf *bufs[] = {&t->output, &t->out, &t->errout};
     for (size_t i = 0; i < 3; i++)
         if (bufs[i]->max < want)
-            bufs[i]->max = want;
+            na_buf_set_limit(bufs[i], want);
 }
 
 void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
@@ -34,10 +34,12 @@ void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
         return;
     }
     if (na_buf_append(b, s, n, NULL, NULL) < 0) {
-        size_t room = b->max > b->len ? b->max - b->len : 0;
+        size_t room = na_buf_headroom(b);
         if (room > n)
             room = n;
-        (void)na_buf_append(b, s, room, NULL, NULL); /* fails only without memory: cut all */
+        if (na_buf_append(b, s, room, NULL, NULL) < 0) {
+            /* fails only without memory: nothing of s is kept, and it is flagged as cut */
+        }
         t->cut = true;
     }
 }

@@ -56,12 +56,14 @@ static int start_remove(rn_host *h)
         return -1;
     na_buf cmd;
     na_buf_init(&cmd, 4096);
-    na_buf_puts(&cmd, "rm -f -- ", NULL);
-    na_shell_quote(h->remote, &cmd, NULL);
-    int rc = start_exec(h, na_buf_cstr(&cmd));
-    na_buf_free(&cmd);
+    int rc = na_buf_puts(&cmd, "rm -f -- ", NULL);
     if (rc == 0)
-        na_strv_push(&h->cur.commands, "remove", NULL);
+        rc = na_shell_quote(h->remote, &cmd, NULL);
+    if (rc == 0)
+        rc = start_exec(h, na_buf_cstr(&cmd));
+    na_buf_free(&cmd);
+    if (rc == 0 && na_strv_push(&h->cur.commands, "remove", NULL) < 0)
+        h->cur.cut = true; /* out of memory: the record is incomplete */
     return rc;
 }
 
@@ -120,7 +122,8 @@ static int next_item(rn_host *h)
                           .timeout_ms = rn_task_timeout(h)};
     char line[4200];
     snprintf(line, sizeof line, "upload %s", it->script);
-    na_strv_push(&h->cur.commands, line, NULL);
+    if (na_strv_push(&h->cur.commands, line, NULL) < 0)
+        h->cur.cut = true; /* out of memory: the record is incomplete */
     h->xfer = na_ssh_put_start(na_session_transport(h->s), h->remote, &po, &e);
     if (!h->xfer) {
         rn_item_fail(h, &e);
@@ -166,7 +169,8 @@ int rn_script_step(rn_host *h)
             if (rc == 0 && (rc = na_buf_puts(&shown, " ", &e)) == 0)
                 rc = na_shell_quote(it->args.v[a], &shown, &e);
         }
-        na_strv_push(&h->cur.commands, na_buf_cstr(&shown), NULL);
+        if (na_strv_push(&h->cur.commands, na_buf_cstr(&shown), NULL) < 0)
+            h->cur.cut = true; /* out of memory: the record is incomplete */
         if (rc < 0)
             rn_task_fail(h, &e);
         else

@@ -5,7 +5,7 @@
  * its record and registered result filled. Not scheduling or the event loop (runner_host.c) and
  * not scripts (runner_script.c). */
 #include "clock.h"
-#include "pb_internal.h"
+#include "pb_int.h"
 #include "runner_int.h"
 
 #include <stdlib.h>
@@ -42,7 +42,12 @@ static void out_add_cstr(rn_host *h, const char *s)
         out_add(h, s, strlen(s));
 }
 
-static void cmd_add(rn_host *h, const char *line) { na_strv_push(&h->cur.commands, line, NULL); }
+/* What ran, for the result; without memory the record says it is incomplete. */
+static void cmd_add(rn_host *h, const char *line)
+{
+    if (na_strv_push(&h->cur.commands, line, NULL) < 0)
+        h->cur.cut = true;
+}
 
 int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
 {
@@ -141,8 +146,8 @@ static int check_render(rn_host *h)
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n && p[0] != '[')
-            na_strv_pushn(&h->cur.commands, p, n, NULL);
+        if (n && p[0] != '[' && na_strv_pushn(&h->cur.commands, p, n, NULL) < 0)
+            h->cur.cut = true; /* out of memory: the record is incomplete */
         p += n + (nl ? 1 : 0);
     }
     switch (x->kind) {
@@ -169,19 +174,23 @@ static void command_item_end(rn_host *h, const na_task_iter *it)
     if (!h->item_failed && it->expect.n) { /* all of the item's outputs, joined by newlines */
         na_buf all;
         na_buf_init(&all, 0);
-        for (size_t i = 0; i < h->iter_out.n; i++) {
-            if (i)
-                na_buf_append(&all, "\n", 1, NULL, NULL);
-            na_buf_puts(&all, h->iter_out.v[i], NULL);
-        }
         na_err e = NA_ERR_INIT;
-        if (na_task_iter_expect(it, na_buf_cstr(&all), all.len, &e) < 0)
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < h->iter_out.n; i++) {
+            if (i)
+                rc = na_buf_append(&all, "\n", 1, "the item's outputs", &e);
+            if (rc == 0)
+                rc = na_buf_append(&all, h->iter_out.v[i], strlen(h->iter_out.v[i]),
+                                   "the item's outputs", &e);
+        }
+        if (rc < 0 || na_task_iter_expect(it, na_buf_cstr(&all), all.len, &e) < 0)
             rn_item_fail(h, &e);
         na_buf_free(&all);
     }
     na_strv ran = NA_STRV_INIT;
     for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++)
-        na_strv_push(&ran, it->commands.v[i], NULL);
+        if (na_strv_push(&ran, it->commands.v[i], NULL) < 0)
+            h->cur.cut = true; /* out of memory: the record is incomplete */
     rn_add_item(h, na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
                                      h->item_failed ? h->item_err.msg : NULL));
     na_strv_free(&ran);
@@ -198,7 +207,9 @@ static int k_command(rn_host *h)
     if (h->sub == 1) { /* a command ended */
         h->sub = 0;
         const char *out = h->res.output ? h->res.output : "";
-        na_strv_push(&h->iter_out, out, NULL);
+        na_err pe = NA_ERR_INIT;
+        if (na_strv_push(&h->iter_out, out, &pe) < 0)
+            rn_item_fail(h, &pe); /* its expect patterns cannot be checked */
         out_add(h, out, h->res.output ? h->res.output_len : 0);
         if (h->op_st == NA_OK) {
             h->cmd++;

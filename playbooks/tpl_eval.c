@@ -1,7 +1,7 @@
 /* tpl_eval.c — template evaluation: variable lookup through the caller's callback, paths,
  * comparisons, boolean logic, lazy evaluation of template strings found in variables (bounded
  * depth), rendering to text. Not the parser (tpl_parse.c) nor the filters (tpl_filters.c). */
-#include "tpl_internal.h"
+#include "tpl_int.h"
 
 #include <limits.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* tpl_filters.c — the template filters: default (d), upper, lower, join, length (count), trim,
  * replace, int, string. Each checks its argument count and input type and says what it wanted.
  * Not extensible at runtime: the list is fixed and documented in docs/playbooks.md. */
-#include "tpl_internal.h"
+#include "tpl_int.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* tpl_parse.c — template compiler: splits text into literal and `{{ expression }}` segments and
  * parses expressions (recursive descent, bounded depth and size) into a node array. Not an
  * evaluator: see tpl_eval.c. */
-#include "tpl_internal.h"
+#include "tpl_int.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -289,7 +289,9 @@ void sim_term_feed(sim_term *t, const void *data, size_t n)
         t->in_off = 0;
     }
     size_t room = SIM_IN_MAX - t->in.len;
-    (void)na_buf_append(&t->in, data, n < room ? n : room, "type-ahead", NULL);
+    if (na_buf_append(&t->in, data, n < room ? n : room, "type-ahead", NULL) < 0) {
+        /* only without memory: the type-ahead is lost, as a device's full buffer loses it */
+    }
 }
 
 int64_t sim_term_hold_ms(const sim_term *t)

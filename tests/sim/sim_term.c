@@ -31,7 +31,9 @@ void sim_t_out_raw(sim_term *t, const char *s, size_t n)
 {
     if (t->loading || n == 0)
         return;
-    (void)na_buf_append(&t->out, s, n, "terminal output", NULL);
+    if (na_buf_append(&t->out, s, n, "terminal output", NULL) < 0) {
+        /* past the output ceiling: dropped, like a device's overrun buffer */
+    }
 }
 
 void sim_t_out_str(sim_term *t, const char *s) { sim_t_out_raw(t, s, strlen(s)); }
@@ -232,7 +234,12 @@ int sim_t_printf(sim_term *t, const char *fmt, ...)
     return rc;
 }
 
-void sim_t_puts(sim_term *t, const char *s) { (void)na_buf_puts(&t->txt, s, NULL); }
+void sim_t_puts(sim_term *t, const char *s)
+{
+    if (na_buf_puts(&t->txt, s, NULL) < 0) {
+        /* past the text's ceiling: dropped, like a device's overrun buffer */
+    }
+}
 
 void sim_t_set_gen(sim_term *t, sim_gen *g)
 {

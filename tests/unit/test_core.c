@@ -1,5 +1,6 @@
-/* test_core.c — unit tests for core/: errors (first wins, redaction), bounded buffers, the
- * secret registry, and YAML loading with file:line:column errors. */
+/* test_core.c — unit tests for core/: errors (first wins, redaction), bounded buffers (and the
+ * operations callers used to do by hand on their fields), hex digits, the secret registry, and
+ * YAML loading with file:line:column errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "secret.h"
 #include "ydoc.h"
 #include "yjson.h"
@@ -55,6 +57,72 @@ static void buf_bounded(void **st)
     free(s);
     assert_int_equal(b.len, 0);
     na_buf_free(&b);
+}
+
+/* In-place writes (reserve + commit), the ceiling (set_limit, headroom), erase and shrink. */
+static void buf_operations(void **st)
+{
+    (void)st;
+    na_err e = NA_ERR_INIT;
+    na_buf b;
+    na_buf_init(&b, 8);
+    char *p = na_buf_reserve(&b, 5, "file", &e);
+    assert_non_null(p);
+    memcpy(p, "abcde", 5);
+    na_buf_commit(&b, 3); /* only 3 of the 5 reserved bytes were written */
+    assert_int_equal(b.len, 3);
+    assert_string_equal(na_buf_cstr(&b), "abc");
+    assert_int_equal(na_buf_headroom(&b), 5);
+    assert_null(na_buf_reserve(&b, 6, "file", &e));
+    assert_int_equal(e.code, NA_E_OVERFLOW);
+    assert_string_equal(e.msg, "file exceeded its limit of 8 bytes");
+    assert_string_equal(na_buf_cstr(&b), "abc"); /* unchanged */
+    na_buf_commit(&b, 1000); /* more than reserved: ignored, the buffer stays consistent */
+    assert_int_equal(b.len, 3);
+    na_buf_set_limit(&b, 4);
+    assert_int_equal(na_buf_headroom(&b), 1);
+    na_err_clear(&e);
+    assert_int_equal(na_buf_append(&b, "xy", 2, NULL, &e), -1);
+    assert_int_equal(na_buf_append(&b, "x", 1, NULL, &e), 0);
+    na_buf_set_limit(&b, 2); /* below len: no more appends, contents kept */
+    assert_int_equal(na_buf_headroom(&b), 0);
+    assert_string_equal(na_buf_cstr(&b), "abcx");
+    na_buf_set_limit(&b, 0);
+    assert_int_equal(b.max, NA_BUF_DEFAULT_MAX);
+    na_buf_erase(&b, 1, 2);
+    assert_string_equal(na_buf_cstr(&b), "ax");
+    na_buf_erase(&b, 1, 100); /* clamped */
+    assert_string_equal(na_buf_cstr(&b), "a");
+    na_buf_erase(&b, 5, 1); /* past the end: nothing */
+    assert_int_equal(b.len, 1);
+    /* shrink: only when big and mostly empty */
+    p = na_buf_reserve(&b, 100000, NULL, &e);
+    assert_non_null(p);
+    assert_true(b.cap > 100000);
+    na_buf_shrink(&b, 1 << 20); /* not above the threshold: kept */
+    assert_true(b.cap > 100000);
+    na_buf_shrink(&b, 4096);
+    assert_int_equal(b.cap, 256);
+    assert_string_equal(na_buf_cstr(&b), "a");
+    na_buf_free_wipe(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+}
+
+static void hex_digits(void **st)
+{
+    (void)st;
+    const char *digits = "0123456789abcdefABCDEF";
+    const int values[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                          10, 11, 12, 13, 14, 15};
+    for (size_t i = 0; digits[i]; i++)
+        assert_int_equal(na_hexval(digits[i]), values[i]);
+    assert_int_equal(na_hexval('g'), -1);
+    assert_int_equal(na_hexval('G'), -1);
+    assert_int_equal(na_hexval('/'), -1);
+    assert_int_equal(na_hexval(':'), -1);
+    assert_int_equal(na_hexval('\0'), -1);
+    assert_int_equal(na_hexval(0xff), -1);
 }
 
 static void secret_redaction(void **st)
@@ -196,6 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(err_first_wins),
         cmocka_unit_test(buf_bounded),
+        cmocka_unit_test(buf_operations),
+        cmocka_unit_test(hex_digits),
         cmocka_unit_test(secret_redaction),
         cmocka_unit_test(ydoc_errors_have_positions),
         cmocka_unit_test(ydoc_alias_bombs),

@@ -1,4 +1,4 @@
-/* test_diff.c — unit tests for playbooks/diff.[ch]: byte-exact unified diffs (the same bytes
+/* test_diff.c — unit tests for core/diff.[ch]: byte-exact unified diffs (the same bytes
  * `diff -u --label before --label after` prints for these inputs), volatile lines ignored,
  * missing final newlines, hunk merging, the size and work bounds, and a randomized check that
  * every diff applies back to the second text and is minimal (against an LCS by dynamic

@@ -390,7 +390,7 @@ static char *joined(const na_strv *v)
     na_buf b;
     na_buf_init(&b, 0);
     for (size_t i = 0; i < v->n; i++)
-        na_buf_printf(&b, NULL, "%s%s", i ? "|" : "", v->v[i]);
+        assert_int_equal(na_buf_printf(&b, NULL, "%s%s", i ? "|" : "", v->v[i]), 0);
     char *s = na_buf_steal(&b);
     return s;
 }
@@ -603,8 +603,8 @@ static void results(void **st)
 {
     (void)st;
     na_strv c = NA_STRV_INIT;
-    na_strv_push(&c, "show clock", NULL);
-    na_strv_push(&c, "show ver", NULL);
+    assert_int_equal(na_strv_push(&c, "show clock", NULL), 0);
+    assert_int_equal(na_strv_push(&c, "show ver", NULL), 0);
     const char *outs[] = {"10:00\n", "IOS\n\xff bad byte\nend"};
     json_t *r = na_result_command(&c, outs, false, NULL);
     char *s = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
@@ -633,11 +633,11 @@ static void results(void **st)
     na_buf b;
     na_buf_init(&b, 0);
     na_shell_quote("it's a test", &b, NULL);
-    na_buf_puts(&b, " ", NULL);
+    assert_int_equal(na_buf_puts(&b, " ", NULL), 0);
     na_shell_quote("plain-arg_1.0", &b, NULL);
-    na_buf_puts(&b, " ", NULL);
+    assert_int_equal(na_buf_puts(&b, " ", NULL), 0);
     na_shell_quote("", &b, NULL);
-    na_buf_puts(&b, " ", NULL);
+    assert_int_equal(na_buf_puts(&b, " ", NULL), 0);
     na_shell_quote("$(rm -rf /)", &b, NULL);
     assert_string_equal(b.data, "'it'\\''s a test' plain-arg_1.0 '' '$(rm -rf /)'");
     na_buf_free(&b);

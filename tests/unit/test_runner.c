@@ -106,8 +106,8 @@ static void task_json_fields(void **st)
     t.task = na_play_task(na_pb_play(pb, 0), 0);
     t.name = strdup("show c1");
     t.ok = true;
-    na_buf_puts(&t.output, "Cisco IOS", &e);
-    na_strv_push(&t.commands, "show version", &e);
+    assert_int_equal(na_buf_puts(&t.output, "Cisco IOS", &e), 0);
+    assert_int_equal(na_strv_push(&t.commands, "show version", &e), 0);
     t.elapsed_ms = 12;
     json_t *j = rn_task_json(&t, "p1", false);
     assert_json(j, "{\"action\":\"command\",\"changed\":false,\"commands\":[\"show version\"],"
@@ -120,8 +120,8 @@ static void task_json_fields(void **st)
     t.script = true;
     t.rc = 3;
     t.ok = false;
-    na_buf_puts(&t.out, "o", &e);
-    na_buf_puts(&t.errout, "e", &e);
+    assert_int_equal(na_buf_puts(&t.out, "o", &e), 0);
+    assert_int_equal(na_buf_puts(&t.errout, "e", &e), 0);
     na_err_set(&t.err, NA_E_DEVICE, "exited with status 3");
     j = rn_task_json(&t, "p1", true);
     assert_true(json_is_true(json_object_get(j, "partial")));
@@ -144,7 +144,7 @@ static void output_ceiling(void **st)
     rn_task_rec t;
     rn_task_rec_init(&t);
     assert_int_equal(t.output.max, RN_OUTPUT_MAX);
-    t.output.max = 10;
+    na_buf_set_limit(&t.output, 10);
     rn_task_rec_append(&t, &t.output, "abcd", 4);
     rn_task_rec_append(&t, &t.output, "efgh", 4);
     assert_string_equal(t.output.data, "abcd\nefgh");

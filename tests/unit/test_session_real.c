@@ -77,6 +77,22 @@ static char *slurp(const char *path, size_t *n)
     return b.data ? na_buf_steal(&b) : strdup("");
 }
 
+/* The result text is built in memory; running out of it fails the test. */
+static void outf(na_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(na_buf *o, const char *fmt, ...)
+{
+    va_list a;
+    va_start(a, fmt);
+    int rc = na_buf_vprintf(o, NULL, fmt, a);
+    va_end(a);
+    assert_int_equal(rc, 0);
+}
+
+static void outs(na_buf *o, const char *s)
+{
+    assert_int_equal(na_buf_puts(o, s, NULL), 0);
+}
+
 /* Text as one "|"-prefixed line per line (so trailing blanks and empty lines show). */
 static void quoted(na_buf *o, const char *s, size_t n)
 {
@@ -84,7 +100,7 @@ static void quoted(na_buf *o, const char *s, size_t n)
     do {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
-        na_buf_printf(o, NULL, "|%.*s\n", (int)(e - i), s + i);
+        outf(o, "|%.*s\n", (int)(e - i), s + i);
         i = e + 1;
     } while (i <= n);
 }
@@ -92,28 +108,28 @@ static void quoted(na_buf *o, const char *s, size_t n)
 static void result_text(na_buf *o, int rc, const na_err *e, const na_result *r, na_session *s)
 {
     if (rc == 0)
-        na_buf_puts(o, "ok\n", NULL);
+        outs(o, "ok\n");
     else
-        na_buf_printf(o, NULL, "error %s: %s\n", na_code_name(e->code), e->msg);
+        outf(o, "error %s: %s\n", na_code_name(e->code), e->msg);
     if (r && r->command)
-        na_buf_printf(o, NULL, "command: %s\n", r->command);
+        outf(o, "command: %s\n", r->command);
     if (r && r->output) {
-        na_buf_puts(o, "output:\n", NULL);
+        outs(o, "output:\n");
         quoted(o, r->output, r->output_len);
     }
     if (r && r->device_error)
-        na_buf_printf(o, NULL, "device error: %s\n", r->device_error);
+        outf(o, "device error: %s\n", r->device_error);
     for (size_t i = 0; r && i < r->nlines; i++) {
-        na_buf_printf(o, NULL, "line %zu%s: %s\n", i + 1,
+        outf(o, "line %zu%s: %s\n", i + 1,
                       r->lines[i].after_error ? " (after the error)" : "", r->lines[i].line);
         if (r->lines[i].output && *r->lines[i].output)
             quoted(o, r->lines[i].output, strlen(r->lines[i].output));
     }
     if (r && r->failed_line)
-        na_buf_printf(o, NULL, "failed line: %zu\n", r->failed_line);
+        outf(o, "failed line: %zu\n", r->failed_line);
     for (size_t i = 0; r && i < r->nasync; i++)
-        na_buf_printf(o, NULL, "async: %s\n", r->async[i]);
-    na_buf_printf(o, NULL, "mode: %s\nprompt: %s\n", na_session_mode(s), na_session_prompt(s));
+        outf(o, "async: %s\n", r->async[i]);
+    outf(o, "mode: %s\nprompt: %s\n", na_session_mode(s), na_session_prompt(s));
 }
 
 typedef struct spec {
@@ -190,7 +206,7 @@ static void run_fixture(const char *file)
         na_err oe = NA_ERR_INIT;
         int rc;
         if (!strcmp(line, "open")) {
-            na_buf_puts(&got, "== open\n", NULL);
+            outs(&got, "== open\n");
             rc = na_session_start_open(s, &oe);
             if (rc == 0)
                 rc = na_session_wait(s, &oe);
@@ -200,7 +216,7 @@ static void run_fixture(const char *file)
                    !strcmp(line, "command_nocheck")) {
             na_cmd_opts co = {.mode = !strcmp(line, "command_here") ? "" : NULL,
                               .no_error_check = !strcmp(line, "command_nocheck")};
-            na_buf_printf(&got, NULL, "== %s: %s\n", line, arg ? arg : "");
+            outf(&got, "== %s: %s\n", line, arg ? arg : "");
             rc = na_session_command(s, arg ? arg : "", &co, &r, &oe);
             result_text(&got, rc, &oe, &r, s);
         } else if (!strcmp(line, "window")) {
@@ -213,15 +229,15 @@ static void run_fixture(const char *file)
                  tok = strtok(NULL, "|"))
                 lines[n++] = tok;
             na_config_opts co = {.window = window};
-            na_buf_printf(&got, NULL, "== config: %zu lines, window %zu\n", n, window);
+            outf(&got, "== config: %zu lines, window %zu\n", n, window);
             rc = na_session_config(s, lines, n, &co, &r, &oe);
             result_text(&got, rc, &oe, &r, s);
         } else if (!strcmp(line, "save")) {
-            na_buf_puts(&got, "== save\n", NULL);
+            outs(&got, "== save\n");
             rc = na_session_save(s, &r, &oe);
             result_text(&got, rc, &oe, &r, s);
         } else if (!strcmp(line, "mode")) {
-            na_buf_printf(&got, NULL, "== mode: %s\n", arg ? arg : "");
+            outf(&got, "== mode: %s\n", arg ? arg : "");
             rc = na_session_enter_mode(s, arg ? arg : "", &oe);
             result_text(&got, rc, &oe, NULL, s);
         } else {
@@ -229,19 +245,19 @@ static void run_fixture(const char *file)
         }
         na_result_free(&r);
         if (!na_session_usable(s)) {
-            na_buf_puts(&got, "(the session is not usable any more)\n", NULL);
+            outs(&got, "(the session is not usable any more)\n");
             break;
         }
     }
     na_transport *tt = na_session_transport(s);
     if (!na_replay_finished(tt))
-        na_buf_printf(&got, NULL, "replay not finished at %s\n", na_replay_position(tt));
+        outf(&got, "replay not finished at %s\n", na_replay_position(tt));
     if (tr) { /* what netauto wrote down, without the times */
         na_session_free(s);
         s = NULL;
         assert_int_equal(na_transcript_close(tr, &e), 0);
         fclose(trf);
-        na_buf_puts(&got, "== transcript\n", NULL);
+        outs(&got, "== transcript\n");
         for (char *l = trtext; l && *l;) {
             char *nl = strchr(l, '\n');
             size_t n = nl ? (size_t)(nl - l) : strlen(l);
@@ -250,7 +266,7 @@ static void run_fixture(const char *file)
                 n -= (size_t)(sp2 + 1 - l);
                 l = sp2 + 1;
             }
-            na_buf_printf(&got, NULL, "%.*s\n", (int)n, l);
+            outf(&got, "%.*s\n", (int)n, l);
             l = nl ? nl + 1 : NULL;
         }
         free(trtext);

@@ -175,10 +175,10 @@ static void big_values_stay_bounded(void **st)
     free(text);
     na_buf src;
     na_buf_init(&src, 0);
-    na_buf_puts(&src, "{{ [", NULL);
+    assert_int_equal(na_buf_puts(&src, "{{ [", NULL), 0);
     for (int i = 0; i < 4000; i++)
-        na_buf_puts(&src, i ? ", out" : "out", NULL);
-    na_buf_puts(&src, "] }} and more", NULL);
+        assert_int_equal(na_buf_puts(&src, i ? ", out" : "out", NULL), 0);
+    assert_int_equal(na_buf_puts(&src, "] }} and more", NULL), 0);
     na_err e = NA_ERR_INIT;
     na_tpl *t = na_tpl_compile(na_buf_cstr(&src), &e);
     assert_non_null(t);

@@ -19,10 +19,10 @@ typedef struct na_strv {
 #define NA_STRV_INIT {NULL, 0, 0}
 
 /* Append a copy of s (or of s[0..len) for _n). 0 ok, -1 on NOMEM/OVERFLOW. */
-int na_strv_push(na_strv *sv, const char *s, na_err *err);
-int na_strv_pushn(na_strv *sv, const char *s, size_t len, na_err *err);
+int na_strv_push(na_strv *sv, const char *s, na_err *err) NA_MUST_CHECK;
+int na_strv_pushn(na_strv *sv, const char *s, size_t len, na_err *err) NA_MUST_CHECK;
 /* Append s and take ownership of it (freed on failure too). */
-int na_strv_push_owned(na_strv *sv, char *s, na_err *err);
+int na_strv_push_owned(na_strv *sv, char *s, na_err *err) NA_MUST_CHECK;
 /* Free every string and the array; sv becomes empty. */
 void na_strv_free(na_strv *sv);
 

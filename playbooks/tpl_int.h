@@ -1,7 +1,7 @@
-/* tpl_internal.h — the compiled form of a template, shared by the parser (tpl_parse.c), the
+/* tpl_int.h — the compiled form of a template, shared by the parser (tpl_parse.c), the
  * evaluator (tpl_eval.c) and the filters (tpl_filters.c). Not a public interface. */
-#ifndef NA_TPL_INTERNAL_H
-#define NA_TPL_INTERNAL_H
+#ifndef NA_TPL_INT_H
+#define NA_TPL_INT_H
 
 #include "template.h"
 

@@ -42,7 +42,7 @@ typedef struct na_diff_opts {
  * after removing volatile lines). *changed (may be NULL) tells whether they differ. opts NULL =
  * NA_DIFF_OPTS_DEFAULT. Fails with NA_E_OVERFLOW past the bounds (or out's ceiling). */
 int na_diff_unified(const char *a, size_t an, const char *b, size_t bn, const na_diff_opts *opts,
-                    na_buf *out, bool *changed, na_err *err);
+                    na_buf *out, bool *changed, na_err *err) NA_MUST_CHECK;
 
 /* Is this line (without its newline) volatile? */
 bool na_diff_is_volatile(const char *line, size_t n);

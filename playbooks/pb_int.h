@@ -1,8 +1,8 @@
-/* pb_internal.h — the loaded form of a playbook, shared by the loader (pb_load.c), the variable
+/* pb_int.h — the loaded form of a playbook, shared by the loader (pb_load.c), the variable
  * scope (pb_scope.c), expansion (pb_expand.c) and rendering (pb_render.c). Not public: callers use
  * playbook.h. The YAML document stays loaded so every value keeps its line and column. */
-#ifndef NA_PB_INTERNAL_H
-#define NA_PB_INTERNAL_H
+#ifndef NA_PB_INT_H
+#define NA_PB_INT_H
 
 #include "playbook.h"
 #include "template.h"

@@ -53,15 +53,6 @@ int na_evwatch_arm(na_evwatch *w, int fd, int want, int64_t deadline_ms, bool re
     return 0;
 }
 
-int na_evwatch_session(na_evwatch *w, const na_session *s, int64_t cap_deadline_ms, bool reassign,
-                       na_err *err)
-{
-    int64_t deadline = na_session_deadline(s);
-    if (cap_deadline_ms > 0 && (deadline <= 0 || cap_deadline_ms < deadline))
-        deadline = cap_deadline_ms;
-    return na_evwatch_arm(w, na_session_fd(s), na_session_want(s), deadline, reassign, err);
-}
-
 void na_evwatch_stop(na_evwatch *w)
 {
     if (w->ev)

@@ -1,10 +1,10 @@
-/* ssh_priv.h — internals shared by the SSH transport's files (ssh.c: transport and set-up state
+/* ssh_int.h — internals shared by the SSH transport's files (ssh.c: transport and set-up state
  * machine; ssh_io.c: socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c:
  * known_hosts; ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis;
  * ssh_exec.c, ssh_scp.c: exec and SCP).
  * Not a public header: other layers use transport.h and ssh.h. */
-#ifndef NA_SSH_PRIV_H
-#define NA_SSH_PRIV_H
+#ifndef NA_SSH_INT_H
+#define NA_SSH_INT_H
 
 #include "buf.h"
 #include "err.h"

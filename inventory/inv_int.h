@@ -1,12 +1,12 @@
-/* inv_internal.h — the inventory's private model, shared by its loaders (inv_native.c,
+/* inv_int.h — the inventory's private model, shared by its loaders (inv_native.c,
  * inv_ansible.c), the setting parser (inv_settings.c), the resolver (inv_resolve.c), --limit
  * (inv_limit.c) and the JSON rendering (inv_json.c). Not part of the public API (inventory.h).
  *
  * Loading builds "layers": the settings written at one place (defaults, a group, a host), each
  * already validated and carrying its file position. Resolution then walks a host's layers in
  * precedence order and fills the public na_inv_host. Layers are freed once load finishes. */
-#ifndef NA_INV_INTERNAL_H
-#define NA_INV_INTERNAL_H
+#ifndef NA_INV_INT_H
+#define NA_INV_INT_H
 
 #include "inventory.h"
 #include "ydoc.h"

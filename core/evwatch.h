@@ -3,20 +3,20 @@
  * deadline as the timeout. Re-registered only when the descriptor or the direction changes (or
  * when the caller says the descriptor may have been reused, as while a transport opens). Shared
  * by the runner's host programs (runner_host.c) and netautod's session pool (daemon/backend_*.c).
- * Not a scheduler and not a timer wheel: the callback decides what to step.
+ * Not a scheduler and not a timer wheel: the callback decides what to step. Knows nothing of
+ * sessions: na_evwatch_session() (drivers/session.h) arms one for what a session waits for.
  *
  *   na_evwatch w;
  *   na_evwatch_init(&w, base, cb, arg);       // no event yet pending
  *   na_evwatch_kick(&w);                      // cb runs from the loop soon
  *   ... in cb: step; on NA_AGAIN:
- *   na_evwatch_session(&w, s, 0, false, &err); // wait for the session's fd/want/deadline
+ *   na_evwatch_arm(&w, fd, want, deadline, false, &err); // wait for fd/want/deadline
  *   na_evwatch_free(&w);
  */
 #ifndef NA_EVWATCH_H
 #define NA_EVWATCH_H
 
 #include "err.h"
-#include "session.h"
 
 #include <event2/event.h>
 #include <stdbool.h>
@@ -32,7 +32,8 @@ typedef struct na_evwatch {
 } na_evwatch;
 
 /* Allocate the event (nothing pending). -1 on OOM. cb(fd, what, arg) runs from base's loop. */
-int na_evwatch_init(na_evwatch *w, struct event_base *base, event_callback_fn cb, void *arg);
+int na_evwatch_init(na_evwatch *w, struct event_base *base, event_callback_fn cb,
+                    void *arg) NA_MUST_CHECK;
 /* Delete and free the event; safe on a zeroed or already freed watch. */
 void na_evwatch_free(na_evwatch *w);
 
@@ -41,11 +42,7 @@ void na_evwatch_free(na_evwatch *w);
  * if fd and direction look unchanged (a descriptor number can be reused while a transport
  * opens). -1 + err (NA_E_INTERNAL) when there is nothing to wait for or libevent refuses. */
 int na_evwatch_arm(na_evwatch *w, int fd, int want, int64_t deadline_ms, bool reassign,
-                   na_err *err);
-/* The same for what the session's operation in progress waits for; cap_deadline_ms (> 0) caps
- * the session's own deadline (e.g. a whole-host timeout). */
-int na_evwatch_session(na_evwatch *w, const na_session *s, int64_t cap_deadline_ms, bool reassign,
-                       na_err *err);
+                   na_err *err) NA_MUST_CHECK;
 /* Stop watching (nothing pending afterwards). */
 void na_evwatch_stop(na_evwatch *w);
 /* Stop watching, then make cb run once from the loop (EV_TIMEOUT), never inside this call. */
