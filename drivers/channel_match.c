@@ -155,6 +155,18 @@ static bool scrolled_echo(const na_channel *c, size_t a, size_t e, const char *e
     return k >= need && k < elen && memcmp(dollar + 1, echo + elen - k, k) == 0;
 }
 
+/* The echo's line was rewritten by a bare CR and a prompt (no output at all, the prompt printed
+ * over the echo): read the CR as a line break. */
+static bool echo_then_cr_prompt(na_channel *c)
+{
+    const char *prev;
+    size_t pl, nowl, idx, ms, me, ls = c->vt.line_start;
+    if (!na_vtnorm_cr_split(&c->vt, &c->buf, &prev, &pl, &nowl) ||
+        !prompt_in(c, ls, ls + nowl, &idx, &ms, &me))
+        return false;
+    return na_vtnorm_cr_break(&c->vt, &c->buf, c->name, NULL) > 0;
+}
+
 /* Echo phase: find the echo of the line sent and the newline ending it. Lines before it (a stale
  * prompt, the rest of a banner) are skipped. A device that does not echo shows a prompt on a
  * later line and then nothing more: after the grace period that is taken as the answer. */
@@ -187,9 +199,11 @@ static void examine_echo(na_channel *c)
             size_t at = (size_t)(p - d);
             c->echo_from = at;
             const char *nl = ls > at + elen ? memchr(d + at + elen, '\n', ls - at - elen) : NULL;
+            if (!nl && at >= ls && echo_then_cr_prompt(c))
+                nl = memchr(c->buf.data + at + elen, '\n', c->vt.line_start - at - elen);
             if (!nl)
                 return; /* echo found, its line not finished yet */
-            echo_found(c, ch_line_start(c, at), (size_t)(nl - d));
+            echo_found(c, ch_line_start(c, at), (size_t)(nl - c->buf.data));
             return;
         }
         if (limit - c->echo_from >= elen)
