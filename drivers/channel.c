@@ -3,6 +3,7 @@
  * output ceiling and step budget, and hand the output over. What the text means (echo, prompts,
  * pagers, replies, asynchronous messages) is channel_match.c. Not a driver: it knows no modes,
  * commands or platforms. */
+#include "channel.h"
 #include "channel_int.h"
 #include "clock.h"
 #include "log.h"
