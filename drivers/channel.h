@@ -105,6 +105,9 @@ typedef struct na_reply {
     bool secret;              /* write flagged secret */
     unsigned max_uses;        /* answers allowed in one exchange (0 = unlimited); one more
                                  appearance stops with NA_HIT_REPEATED (e.g. a refused password) */
+    int settle_ms;            /* answered only once the device stayed quiet this long after the
+                                 question (a credential: "Username: " may have text glued to
+                                 it that is still coming); 0 = at once */
     unsigned uses;
 } na_reply;
 

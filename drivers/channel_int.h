@@ -38,6 +38,7 @@ struct na_channel {
     bool dirty;         /* data or state changed since the last examination */
     int64_t grace_at;   /* no echo but a prompt: accept it as a non-echoing device at this time */
     int64_t settle_at;  /* a prompt that must settle is accepted at this time (no data since) */
+    bool settle_prompt; /* settle_at is a prompt's (else a question's, before its answer) */
     bool yielded;       /* the last step stopped at STEP_BUDGET with data left: step again now */
     na_expect_result res;
 

@@ -311,12 +311,13 @@ static void prompt_hit(na_channel *c, size_t idx, size_t ps, size_t pe)
     ch_hit(c, NA_HIT_PROMPT, idx);
 }
 
-/* A prompt that must settle: true once the device stayed quiet long enough. */
-static bool settled(na_channel *c)
+/* A prompt or a question that must settle: true once the device stayed quiet for ms. */
+static bool settled(na_channel *c, int ms, bool prompt)
 {
     int64_t now = na_now_ms();
     if (!c->settle_at) {
-        c->settle_at = now + c->e->settle_ms;
+        c->settle_at = now + ms;
+        c->settle_prompt = prompt;
         return false;
     }
     return now >= c->settle_at;
@@ -344,7 +345,7 @@ static int tail_prompt(na_channel *c, size_t ws, bool not_bol)
                 if (!na_pattern_find(x->prompts[i], c->m, d + starts[k], len - starts[k], false,
                                      &ms, &me))
                     continue;
-                if (x->settle_ms > 0 && i >= x->settle_from && !settled(c))
+                if (x->settle_ms > 0 && i >= x->settle_from && !settled(c, x->settle_ms, true))
                     return 0;
                 prompt_hit(c, i, starts[k] + ms, starts[k] + me);
                 return 1;
@@ -353,7 +354,7 @@ static int tail_prompt(na_channel *c, size_t ws, bool not_bol)
     for (size_t i = 0; i < x->nprompts; i++) {
         if (!na_pattern_find(x->prompts[i], c->m, d + ws, len - ws, not_bol, &ms, &me))
             continue;
-        if (x->settle_ms > 0 && i >= x->settle_from && !settled(c))
+        if (x->settle_ms > 0 && i >= x->settle_from && !settled(c, x->settle_ms, true))
             return 0;
         prompt_hit(c, i, ws + ms, ws + me);
         return 1;
@@ -483,6 +484,7 @@ static int answer(na_channel *c, na_reply *r, na_err *err)
     r->uses++;
     c->res.replies++;
     c->floor = c->buf.len;
+    c->settle_at = 0;
     const char *nl = r->newline ? (c->e->newline ? c->e->newline : "\n") : "";
     size_t tl = strlen(r->text), nn = strlen(nl);
     char *msg = malloc(tl + nn + 1);
@@ -556,6 +558,8 @@ static int examine_output(na_channel *c, na_err *err)
             ch_hit(c, NA_HIT_REPEATED, i);
             return 1;
         }
+        if (r->settle_ms > 0 && !settled(c, r->settle_ms, false))
+            return 0; /* typed only once the question stood still */
         return answer(c, r, err);
     }
 
@@ -579,7 +583,7 @@ static int examine_output(na_channel *c, na_err *err)
 
     if (wn && tail_prompt(c, ws, not_bol))
         return 1;
-    if (c->settle_at)
+    if (c->settle_at && c->settle_prompt)
         return 0; /* a prompt is settling */
     int r = cr_break_prompt(c, err);
     if (r)
@@ -594,6 +598,9 @@ static int examine_output(na_channel *c, na_err *err)
                                             &me) ||
             me != bh.e - bh.a)
             continue;
+        if (rp->text && !(rp->max_uses && rp->uses >= rp->max_uses) && rp->settle_ms > 0 &&
+            !settled(c, rp->settle_ms, false))
+            return 0; /* typed only once the question stood still */
         behind_record(c, &bh);
         if (!rp->text || (rp->max_uses && rp->uses >= rp->max_uses)) {
             ch_hit(c, rp->text ? NA_HIT_REPEATED : NA_HIT_UNANSWERED, i);

@@ -21,6 +21,7 @@
  * while opening, to learn unusual prompts, and only once it has stood still (SETTLE_MS). */
 #define PROMPT_LIKE "^(?=[^\\n]*[[:alnum:]])[^\\n]{1,200}[>#$%]\\s?$"
 #define SETTLE_MS 300
+#define CRED_SETTLE_MS 150 /* a login question stands still this long before a credential is typed */
 static na_pattern *prompt_like;
 static pthread_once_t prompt_like_once = PTHREAD_ONCE_INIT;
 static void prompt_like_init(void) { prompt_like = na_pattern_new(PROMPT_LIKE, 0, NULL); }
@@ -360,7 +361,7 @@ static char *expand(na_session *s, const char *tpl, bool *missing)
     return out;
 }
 
-static int add_reply(na_session *s, const na_panswer *a, na_err *err)
+static int add_reply(na_session *s, const na_panswer *a, int settle_ms, na_err *err)
 {
     xchg *x = &s->x;
     if (x->e.nreplies >= MAX_REPLIES)
@@ -377,6 +378,7 @@ static int add_reply(na_session *s, const na_panswer *a, na_err *err)
         .newline = a->newline,
         .secret = a->secret,
         .max_uses = a->max,
+        .settle_ms = settle_ms,
     };
     return 0;
 }
@@ -473,17 +475,17 @@ int x_start(na_session *s, const xspec *sp, na_err *err)
     x->active = true;
     if (sp->cmd_answers)
         for (size_t i = 0; i < s->ncmd_ans; i++)
-            if (add_reply(s, &s->cmd_ans[i], err) < 0)
+            if (add_reply(s, &s->cmd_ans[i], 0, err) < 0)
                 return -1;
     for (size_t i = 0; i < sp->nextra; i++)
-        if (add_reply(s, &sp->extra[i], err) < 0)
+        if (add_reply(s, &sp->extra[i], 0, err) < 0)
             return -1;
     if (sp->login)
         for (size_t i = 0; i < s->nlogin; i++)
-            if (add_reply(s, &s->login_ans[i], err) < 0)
+            if (add_reply(s, &s->login_ans[i], CRED_SETTLE_MS, err) < 0)
                 return -1;
     for (size_t i = 0; i < s->p->nanswers; i++)
-        if (add_reply(s, &s->p->answers[i], err) < 0)
+        if (add_reply(s, &s->p->answers[i], 0, err) < 0)
             return -1;
     na_expect *e = &x->e;
     e->prompts = s->prompts;

@@ -21,7 +21,6 @@
                            "Username: Kerberos: No default realm defined for Kerberos!", needs
                            one; an ASA replicating its configuration two) */
 #define CONFIRM_TRIES 3
-#define SETTLE_MS 300   /* an unknown prompt-like line must stand this long before it counts */
 
 /* What a phase function tells the dispatcher. */
 typedef enum {
