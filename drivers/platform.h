@@ -2,8 +2,9 @@
  * compiled into the binary, plus user directories) describing modes and their prompts (one line or
  * several), how to move between modes, on-open commands, failure text (and the errors a config
  * line may answer), pagers, prompted-input answers, asynchronous messages, the commit and save
- * commands, login prompts and the key that means Enter. Loading validates every field and compiles every pattern once; a loaded
- * platform is immutable and shared read-only by every session (and thread) using it.
+ * commands, login prompts and the key that means Enter. Loading validates every field and
+ * compiles every pattern once; a loaded platform is immutable and shared read-only by every
+ * session (and thread) using it.
  * The format is documented field by field in docs/platforms.md. Not a driver: session.h runs it. */
 #ifndef NA_PLATFORM_H
 #define NA_PLATFORM_H

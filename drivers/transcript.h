@@ -29,8 +29,9 @@
  *     secret (recorded `> secret`) and is announced with na_transcript_echo_secret(): its
  *     appearances in the received data (the device's echo of the line, the device quoting it
  *     back in an error; also split across reads) are recorded as ********, until the
- *     announcement is dropped by na_transcript_echo_done() (the end of the operation). Non-secret writes (commands, the keys typed in `netauto shell`) still go
- *     through na_redact(): what is sent is never a device's output.
+ *     announcement is dropped by na_transcript_echo_done() (the end of the operation).
+ *     Non-secret writes (commands, the keys typed in `netauto shell`) still go through
+ *     na_redact(): what is sent is never a device's output.
  */
 #ifndef NA_TRANSCRIPT_H
 #define NA_TRANSCRIPT_H

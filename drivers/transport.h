@@ -150,8 +150,9 @@ int na_timeout_ms(const na_timeouts *t, na_phase phase);
 int na_command_timeout_ms(const na_timeouts *t);
 
 /* Blocking helper for CLI use and tests: wait (poll) until t's fd is ready in the wanted
- * direction or its deadline / wake time / `deadline_ms` (whichever is sooner, 0 = none) passes. Returns 0
- * when ready or when a deadline passed (the next call reports the timeout), -1 on poll error. */
+ * direction or its deadline / wake time / `deadline_ms` (whichever is sooner, 0 = none) passes.
+ * Returns 0 when ready or when a deadline passed (the next call reports the timeout), -1 on poll
+ * error. */
 int na_transport_wait(na_transport *t, int64_t deadline_ms, na_err *err);
 
 #endif

@@ -197,7 +197,8 @@ def percent_errors(r, sim, tr):
     t.ok(ts.get("informational", {}).get("ok") is True and
          "%% Access VLAN does not exist. Creating vlan %d" % vlan in
          ts["informational"]["output"],
-         "%% errors over %s: an informational %% line is not an error" % tr, ts.get("informational"))
+         "%% errors over %s: an informational %% line is not an error" % tr,
+         ts.get("informational"))
     t.eq(e, "pct1: config line 2 'ntp server vrf foo 1.2.3.4' failed: % IP  routing table foo "
             "does not exist", "... an unlisted %% line in answer to a config line is")
 

@@ -18,7 +18,8 @@ static void show_help(sim_term *t)
 {
     char list[4096];
     t->line[t->len] = '\0';
-    sim_cmd_help(sim_cmds, sim_ncmds, sim_persona_base(t->dev->persona), t->mode, t->line, 0, list, sizeof list);
+    sim_cmd_help(sim_cmds, sim_ncmds, sim_persona_base(t->dev->persona), t->mode, t->line, 0,
+                 list, sizeof list);
     sim_t_out_str(t, "?\r\n");
     char *s = list;
     if (!*s)

@@ -120,8 +120,8 @@ static void show_vlans(sim_term *t)
 static void show_configuration(sim_term *t)
 {
     sim_device *d = t->dev;
-    sim_t_printf(t, "## Last commit: by %s\nversion 14.1X53-D26.2;\nsystem {\n    host-name %s;\n}\n",
-                 user_of(t), host_of(t));
+    sim_t_printf(t, "## Last commit: by %s\nversion 14.1X53-D26.2;\n"
+                 "system {\n    host-name %s;\n}\n", user_of(t), host_of(t));
     sim_t_puts(t, "interfaces {\n");
     for (size_t i = 0; i < d->nintfs; i++) {
         const sim_intf *it = &d->intfs[i];
@@ -326,8 +326,8 @@ static void run_config(sim_term *t, const words *ws, const char *line)
                is(ws, 2, "compare")) {
         for (char *l = t->cand_log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
             char *nl = strchr(l, '\n');
-            sim_t_printf(t, "%c %.*s\n", l[0] == 'd' ? '-' : '+', nl ? (int)(nl - l) : (int)strlen(l),
-                         l);
+            int ll = nl ? (int)(nl - l) : (int)strlen(l);
+            sim_t_printf(t, "%c %.*s\n", l[0] == 'd' ? '-' : '+', ll, l);
         }
     } else if (is(ws, 0, "show")) {
         show_configuration(t);

@@ -101,7 +101,8 @@ static int intf_body(const sim_device *d, const sim_intf *it, const char *in, na
                          : ap(o, e, "%sip address %s/%d\n", in, ip, mask_len(it->mask));
             if (rc < 0)
                 return -1;
-        } else if (sim_persona_base(d->persona) == SIM_IOS && ap(o, e, "%sno ip address\n", in) < 0) {
+        } else if (sim_persona_base(d->persona) == SIM_IOS &&
+                   ap(o, e, "%sno ip address\n", in) < 0) {
             return -1;
         }
     }

@@ -192,8 +192,8 @@ sim_term *sim_term_new(sim_device *d, const sim_term_cfg *cfg)
             sim_t_puts(t, "\nUser Access Verification\n");
             if (banner && *banner)
                 sim_t_printf(t, "%s\n", banner);
-            sim_t_ask_line(t, "Username: Kerberos: No default realm defined for Kerberos!\r\n", true,
-                           kerberos_line);
+            sim_t_ask_line(t, "Username: Kerberos: No default realm defined for Kerberos!\r\n",
+                           true, kerberos_line);
             sim_t_start_output(t);
             return t;
         }

@@ -150,8 +150,8 @@ int sim_show_vlan(const sim_device *d, bool brief, na_buf *out, na_err *err)
         return -1;
     for (size_t i = 0; i < d->nvlans; i++) {
         const sim_vlan *v = &d->vlans[i];
-        const char *st = sim_persona_base(d->persona) == SIM_IOS && v->id >= 1002 && v->id <= 1005 ? "act/unsup"
-                                                                                 : "active";
+        bool unsup = sim_persona_base(d->persona) == SIM_IOS && v->id >= 1002 && v->id <= 1005;
+        const char *st = unsup ? "act/unsup" : "active";
         if (vlan_rows(d, v, st, out, err) < 0)
             return -1;
     }

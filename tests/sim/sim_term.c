@@ -104,8 +104,8 @@ const char *sim_t_prompt(sim_term *t)
         snprintf(t->pbuf, sizeof t->pbuf, "%s#%s", h, sp);
         break;
     case SIM_M_CONF:
-        snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config)#%s", sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63,
-                 h, sp);
+        snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config)#%s",
+                 sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63, h, sp);
         break;
     case SIM_M_VLAN:
         if (t->dev->persona == SIM_EOS)

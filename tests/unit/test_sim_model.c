@@ -346,7 +346,8 @@ static void nxos_personality(void **st)
     free(s);
     /* the caret under the first character no command accepts ("show file ... md5sum" takes
      * the f) */
-    EXPECT(t, "show foo\r", "show foo\r\n           ^\r\n% Invalid command at '^' marker.\r\nnx1# ");
+    EXPECT(t, "show foo\r",
+           "show foo\r\n           ^\r\n% Invalid command at '^' marker.\r\nnx1# ");
     EXPECT(t, "show\r", "show\r\n          ^\r\n% Incomplete command at '^' marker.\r\nnx1# ");
     EXPECT(t, "conf t\r", "conf t\r\nEnter configuration commands, one per line. End with "
                           "CNTL/Z.\r\nnx1(config)# ");
