@@ -62,9 +62,11 @@ static void run_side(cmp_report *r, cmp_side *sd, na_platforms *reg, int timeout
         side_fail(sd, &e, r->h->name);
         return;
     }
-    sd->port = params.port;
+    /* the port in effect (an SSH transport completes it from ssh_config and defaults) */
+    const na_conn_params *eff = na_session_transport(s)->params;
+    sd->port = eff && eff->port > 0 ? eff->port : sd->kind == NA_TRANSPORT_SSH ? 22 : 23;
     NA_LOGI(r->h->name, "compare: opening over %s (port %d)", na_transport_kind_name(sd->kind),
-            params.port);
+            sd->port);
     int64_t t0 = na_now_us();
     int rc = na_session_open(s, &e);
     sd->open_us = na_now_us() - t0;

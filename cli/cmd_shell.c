@@ -314,8 +314,9 @@ int cmd_shell(int argc, char **argv)
         cli_print_err(&err);
         goto out;
     }
-    fprintf(stderr, "Connecting to %s (%s:%d) over %s...\n", h->name, params.host,
-            params.port > 0 ? params.port : cfg.kind == NA_TRANSPORT_SSH ? 22 : 23,
+    const na_conn_params *eff = na_session_transport(s)->params; /* with ssh_config applied */
+    fprintf(stderr, "Connecting to %s (%s:%d) over %s...\n", h->name, eff->host,
+            eff->port > 0 ? eff->port : cfg.kind == NA_TRANSPORT_SSH ? 22 : 23,
             na_transport_kind_name(cfg.kind));
     if (na_session_open(s, &err) < 0) {
         cli_err_name(&err, h->name);

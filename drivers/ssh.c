@@ -28,7 +28,21 @@ static const na_transport_ops ssh_ops;
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_rc;
-static void lib_init(void) { lib_rc = libssh2_init(0); }
+static void lib_init(void)
+{
+    /* the library found at run time must be at least the one compiled against (a program
+     * linked to the system's 1.10 by mistake would lack rsa-sha2 and strict key exchange) */
+    lib_rc = libssh2_version(LIBSSH2_VERSION_NUM) ? libssh2_init(0) : -1;
+}
+
+static int lib_failed(na_err *err)
+{
+    if (lib_rc == -1)
+        return na_err_set(err, NA_E_INTERNAL, "netauto was built with libssh2 %s but runs with "
+                          "libssh2 %s; rebuild it (make clean; make)", LIBSSH2_VERSION,
+                          libssh2_version(0));
+    return na_err_set(err, NA_E_INTERNAL, "libssh2_init failed (%d)", lib_rc);
+}
 
 bool na_is_ssh(const na_transport *t) { return t && t->ops == &ssh_ops; }
 
@@ -47,7 +61,7 @@ static const char *phase_label(na_phase ph)
 }
 
 /* Add the time since the current phase began to its phase_us (TCP phases come from net.c). */
-static void account(ssh_conn *c)
+static void account(na_ssh_conn *c)
 {
     int64_t now = na_now_us();
     na_phase cur = c->t.info.phase;
@@ -56,7 +70,7 @@ static void account(ssh_conn *c)
     c->phase_t0_us = now;
 }
 
-static void begin_phase(ssh_conn *c, na_phase ph)
+static void begin_phase(na_ssh_conn *c, na_phase ph)
 {
     account(c);
     c->t.info.phase = ph;
@@ -66,19 +80,19 @@ static void begin_phase(ssh_conn *c, na_phase ph)
         c->t.deadline_ms = na_now_ms() + na_timeout_ms(&c->p->timeouts, ph);
 }
 
-static bool deadline_passed(const ssh_conn *c)
+static bool deadline_passed(const na_ssh_conn *c)
 {
     return c->t.deadline_ms > 0 && na_now_ms() >= c->t.deadline_ms;
 }
 
-static na_status fail(ssh_conn *c)
+static na_status fail(na_ssh_conn *c)
 {
     account(c); /* how long the failing phase took */
     c->state = S_FAILED;
     return NA_ERROR;
 }
 
-static na_status timeout(ssh_conn *c, na_err *err)
+static na_status timeout(na_ssh_conn *c, na_err *err)
 {
     na_phase ph = c->t.info.phase;
     double secs = na_timeout_ms(&c->p->timeouts, ph) / 1000.0;
@@ -92,7 +106,7 @@ static na_status timeout(ssh_conn *c, na_err *err)
     return fail(c);
 }
 
-int ssh_fail(ssh_conn *c, int rc, const char *what, na_err *err)
+int na_ssh_fail(na_ssh_conn *c, int rc, const char *what, na_err *err)
 {
     if (c->peer_closed || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)
         return na_err_set(err, NA_E_CLOSED, "%s: the device closed the connection during %s",
@@ -110,38 +124,41 @@ int ssh_fail(ssh_conn *c, int rc, const char *what, na_err *err)
         return na_err_set(err, NA_E_TIMEOUT, "%s: %s timed out", c->who, what);
     default:
         return na_err_set(err, NA_E_PROTOCOL, "%s: %s failed: %s (libssh2 error %d)", c->who,
-                          what, ssh_last_error(c->sess), rc);
+                          what, na_ssh_last_error(c->sess), rc);
     }
 }
 
 /* ---- set-up ------------------------------------------------------------------------------ */
 
-static int session_create(ssh_conn *c, na_err *err)
+static int session_create(na_ssh_conn *c, na_err *err)
 {
     c->sess = libssh2_session_init_ex(NULL, NULL, NULL, c);
     if (!c->sess)
         return na_err_set(err, NA_E_NOMEM, "%s: cannot create an SSH session (out of memory)",
                           c->who);
     libssh2_session_set_blocking(c->sess, 0);
-    libssh2_session_callback_set(c->sess, LIBSSH2_CALLBACK_SEND, (void *)ssh_cb_send);
-    libssh2_session_callback_set(c->sess, LIBSSH2_CALLBACK_RECV, (void *)ssh_cb_recv);
-    if (ssh_algo_apply(c, err) < 0)
+    libssh2_session_callback_set2(c->sess, LIBSSH2_CALLBACK_SEND,
+                                  (libssh2_cb_generic *)na_ssh_cb_send);
+    libssh2_session_callback_set2(c->sess, LIBSSH2_CALLBACK_RECV,
+                                  (libssh2_cb_generic *)na_ssh_cb_recv);
+    if (na_ssh_algo_apply(c, err) < 0)
         return -1;
     na_buf_init(&c->sniff, SNIFF_MAX);
     c->sniffing = true;
     return 0;
 }
 
-static na_status handshake_failed(ssh_conn *c, int rc, na_err *err)
+static na_status handshake_failed(na_ssh_conn *c, int rc, na_err *err)
 {
     int port = c->p->port > 0 ? c->p->port : 22;
     if (rc == LIBSSH2_ERROR_KEX_FAILURE) {
-        ssh_algo_explain(c, err);
-    } else if (!c->banner_seen && (c->peer_closed || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)) {
+        na_ssh_algo_explain(c, err);
+    } else if (!c->banner_seen && !c->sniff.len &&
+               (c->peer_closed || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)) {
         na_err_set(err, NA_E_CLOSED, "%s: the device closed the connection before sending an "
                    "SSH banner (SSH server not ready, too many connections, or not an SSH "
                    "port?)", c->who);
-    } else if (!c->banner_seen && rc == LIBSSH2_ERROR_BANNER_RECV) {
+    } else if (!c->banner_seen && (c->sniff.len || rc == LIBSSH2_ERROR_BANNER_RECV)) {
         char seen[64];
         size_t k = 0;
         for (size_t i = 0; i < c->sniff.len && k + 1 < sizeof seen; i++) {
@@ -152,12 +169,12 @@ static na_status handshake_failed(ssh_conn *c, int rc, na_err *err)
         na_err_set(err, NA_E_PROTOCOL, "%s: no SSH banner from the device (is port %d an SSH "
                    "service?); it sent \"%s\"", c->who, port, seen);
     } else {
-        ssh_fail(c, rc, "SSH key exchange", err);
+        na_ssh_fail(c, rc, "SSH key exchange", err);
     }
     return fail(c);
 }
 
-static void became_ready(ssh_conn *c)
+static void became_ready(na_ssh_conn *c)
 {
     begin_phase(c, NA_PHASE_READY);
     c->state = S_READY;
@@ -169,12 +186,12 @@ static void became_ready(ssh_conn *c)
 
 static na_status ssh_open(na_transport *t, na_err *err)
 {
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     pthread_once(&lib_once, lib_init);
     if (lib_rc != 0)
-        return na_err_set(err, NA_E_INTERNAL, "libssh2_init failed (%d)", lib_rc), NA_ERROR;
+        return lib_failed(err), NA_ERROR;
     if (c->state > S_INIT && c->state < S_READY)
-        ssh_pump(c, NULL); /* a failure is reported by the step below, via the callbacks */
+        na_ssh_pump(c, NULL); /* a failure is reported by the step below, via the callbacks */
     for (;;) {
         switch (c->state) {
         case S_INIT: {
@@ -233,13 +250,13 @@ static na_status ssh_open(na_transport *t, na_err *err)
                                                         "127.0.0.1", 22);
             if (!c->tunnel) {
                 int rc = libssh2_session_last_errno(c->jump->sess);
-                bool pumped = ssh_pump(c->jump, NULL) == 0;
-                if (ssh_again(rc) && pumped) {
+                bool pumped = na_ssh_pump(c->jump, NULL) == 0;
+                if (na_ssh_again(rc) && pumped) {
                     if (deadline_passed(c))
                         return timeout(c, err);
                     return NA_AGAIN;
                 }
-                const char *why = ssh_again(rc) ? "" : ssh_last_error(c->jump->sess);
+                const char *why = na_ssh_again(rc) ? "" : na_ssh_last_error(c->jump->sess);
                 na_err_set(err, NA_E_REFUSED, "%s via jump %s: cannot open a tunnel to %s:%d: "
                            "%s", c->who, c->jump->who, c->p->host, port,
                            *why ? why : "connection lost");
@@ -260,7 +277,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
         case S_HANDSHAKE: {
             c->io_fd = root_fd(c);
             int rc = libssh2_session_handshake(c->sess, c->io_fd);
-            if (ssh_again(rc)) {
+            if (na_ssh_again(rc)) {
                 if (deadline_passed(c))
                     return timeout(c, err);
                 return NA_AGAIN;
@@ -270,15 +287,15 @@ static na_status ssh_open(na_transport *t, na_err *err)
             c->kex_done = true;
             c->sniffing = false;
             na_buf_free(&c->sniff);
-            ssh_algo_record(c);
-            if (ssh_hostkey_check(c, err) < 0)
+            na_ssh_algo_record(c);
+            if (na_ssh_hostkey_check(c, err) < 0)
                 return fail(c);
             begin_phase(c, NA_PHASE_AUTH);
             c->state = S_AUTH;
             continue;
         }
         case S_AUTH: {
-            na_status s = ssh_auth_step(c, err);
+            na_status s = na_ssh_auth_step(c, err);
             if (s == NA_AGAIN) {
                 if (deadline_passed(c))
                     return timeout(c, err);
@@ -286,7 +303,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
             }
             if (s != NA_OK)
                 return fail(c);
-            ssh_auth_free(c);
+            na_ssh_auth_free(c);
             if (c->is_jump || c->p->no_shell) {
                 became_ready(c);
                 return NA_OK;
@@ -299,12 +316,12 @@ static na_status ssh_open(na_transport *t, na_err *err)
             c->shell = libssh2_channel_open_session(c->sess);
             if (!c->shell) {
                 int rc = libssh2_session_last_errno(c->sess);
-                if (ssh_again(rc)) {
+                if (na_ssh_again(rc)) {
                     if (deadline_passed(c))
                         return timeout(c, err);
                     return NA_AGAIN;
                 }
-                ssh_fail(c, rc, "opening the shell channel", err);
+                na_ssh_fail(c, rc, "opening the shell channel", err);
                 return fail(c);
             }
             /* a PTY merges stderr already; merging keeps stray extended data from stalling
@@ -318,7 +335,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
             int h = c->p->term_height > 0 ? c->p->term_height : 24;
             int rc = libssh2_channel_request_pty_ex(c->shell, term, (unsigned)strlen(term), NULL,
                                                     0, w, h, 0, 0);
-            if (ssh_again(rc)) {
+            if (na_ssh_again(rc)) {
                 if (deadline_passed(c))
                     return timeout(c, err);
                 return NA_AGAIN;
@@ -328,7 +345,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
                     na_err_set(err, NA_E_PROTOCOL, "%s: the device refused a terminal (PTY "
                                "request for %s %dx%d denied)", c->who, term, w, h);
                 else
-                    ssh_fail(c, rc, "the PTY request", err);
+                    na_ssh_fail(c, rc, "the PTY request", err);
                 return fail(c);
             }
             c->state = S_SHELL;
@@ -336,7 +353,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
         }
         case S_SHELL: {
             int rc = libssh2_channel_shell(c->shell);
-            if (ssh_again(rc)) {
+            if (na_ssh_again(rc)) {
                 if (deadline_passed(c))
                     return timeout(c, err);
                 return NA_AGAIN;
@@ -346,7 +363,7 @@ static na_status ssh_open(na_transport *t, na_err *err)
                     na_err_set(err, NA_E_PROTOCOL, "%s: the device refused to start a shell",
                                c->who);
                 else
-                    ssh_fail(c, rc, "the shell request", err);
+                    na_ssh_fail(c, rc, "the shell request", err);
                 return fail(c);
             }
             became_ready(c);
@@ -366,33 +383,33 @@ static na_status ssh_open(na_transport *t, na_err *err)
 
 /* ---- shell I/O --------------------------------------------------------------------------- */
 
-static bool lost(const ssh_conn *c)
+static bool lost(const na_ssh_conn *c)
 {
     return c->peer_closed || (c->wire_failed && (c->wire_errno == EPIPE ||
                                                  c->wire_errno == ECONNRESET));
 }
 
-static na_status flush_outq(ssh_conn *c, na_err *err)
+static na_status flush_outq(na_ssh_conn *c, na_err *err)
 {
     while (c->outq.len) {
-        if (!ssh_can_send(c))
+        if (!na_ssh_can_send(c))
             return NA_AGAIN;
         ssize_t n = libssh2_channel_write(c->shell, c->outq.data, c->outq.len);
         if (n > 0) {
             na_buf_consume(&c->outq, (size_t)n);
             continue;
         }
-        if (n == 0 || ssh_again((int)n))
+        if (n == 0 || na_ssh_again((int)n))
             return NA_AGAIN;
         if (lost(c))
             return NA_EOF;
-        ssh_fail(c, (int)n, "sending to the shell", err);
+        na_ssh_fail(c, (int)n, "sending to the shell", err);
         return NA_ERROR;
     }
     return NA_OK;
 }
 
-static bool wire_pending(const ssh_conn *c)
+static bool wire_pending(const na_ssh_conn *c)
 {
     for (; c; c = c->jump)
         if (c->wire.len)
@@ -400,7 +417,7 @@ static bool wire_pending(const ssh_conn *c)
     return false;
 }
 
-static na_status ready_or_fail(ssh_conn *c, na_err *err)
+static na_status ready_or_fail(na_ssh_conn *c, na_err *err)
 {
     if (c->state == S_READY)
         return NA_OK;
@@ -412,7 +429,7 @@ static na_status ready_or_fail(ssh_conn *c, na_err *err)
 
 static na_status ssh_read(na_transport *t, char *buf, size_t cap, size_t *n, na_err *err)
 {
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     *n = 0;
     na_status s = ready_or_fail(c, err);
     if (s != NA_OK)
@@ -422,13 +439,13 @@ static na_status ssh_read(na_transport *t, char *buf, size_t cap, size_t *n, na_
                           "connection (opened for exec/file transfer only)", c->who),
                NA_ERROR;
     na_err perr = NA_ERR_INIT;
-    bool pump_failed = ssh_pump(c, &perr) < 0;
+    bool pump_failed = na_ssh_pump(c, &perr) < 0;
     if (pump_failed && !lost(c)) {
         na_err_set(err, perr.code, "%s", perr.msg);
         return NA_ERROR;
     }
     /* when the device is gone, what libssh2 already holds is still delivered, then EOF */
-    ssh_reap(c);
+    na_ssh_reap(c);
     if (!pump_failed && c->outq.len) {
         s = flush_outq(c, err);
         if (s == NA_ERROR || s == NA_EOF)
@@ -440,27 +457,27 @@ static na_status ssh_read(na_transport *t, char *buf, size_t cap, size_t *n, na_
         c->t.info.data_in += (uint64_t)rc;
         return NA_OK;
     }
-    if (rc == 0 || ssh_again((int)rc)) {
+    if (rc == 0 || na_ssh_again((int)rc)) {
         if (libssh2_channel_eof(c->shell) == 1 || c->peer_closed)
             return NA_EOF;
         return NA_AGAIN;
     }
     if (lost(c) || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)
         return NA_EOF;
-    ssh_fail(c, (int)rc, "reading from the shell", err);
+    na_ssh_fail(c, (int)rc, "reading from the shell", err);
     return NA_ERROR;
 }
 
 static na_status ssh_flush(na_transport *t, na_err *err)
 {
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     na_status s = ready_or_fail(c, err);
     if (s == NA_EOF)
         return na_err_set(err, NA_E_CLOSED, "%s: the SSH connection is closed", c->who),
                NA_ERROR;
     if (s != NA_OK)
         return s;
-    if (ssh_pump(c, err) < 0)
+    if (na_ssh_pump(c, err) < 0)
         return NA_ERROR;
     if (c->shell) {
         s = flush_outq(c, err);
@@ -470,7 +487,7 @@ static na_status ssh_flush(na_transport *t, na_err *err)
                    NA_ERROR;
         if (s != NA_OK)
             return s;
-        if (ssh_pump(c, err) < 0)
+        if (na_ssh_pump(c, err) < 0)
             return NA_ERROR;
     }
     return wire_pending(c) ? NA_AGAIN : NA_OK;
@@ -480,7 +497,7 @@ static na_status ssh_write(na_transport *t, const char *buf, size_t len, bool se
                            na_err *err)
 {
     (void)secret; /* the channel layer records transcripts */
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     na_status s = ready_or_fail(c, err);
     if (s == NA_EOF)
         return na_err_set(err, NA_E_CLOSED, "%s: the SSH connection is closed", c->who),
@@ -500,7 +517,7 @@ static na_status ssh_write(na_transport *t, const char *buf, size_t len, bool se
 
 static int ssh_fd(const na_transport *t)
 {
-    const ssh_conn *c = (const ssh_conn *)t;
+    const na_ssh_conn *c = (const na_ssh_conn *)t;
     if (c->state == S_TCP && c->tcp)
         return na_tcp_fd(c->tcp);
     if (c->state == S_JUMP)
@@ -508,7 +525,7 @@ static int ssh_fd(const na_transport *t)
     return root_fd(c);
 }
 
-static int io_want(const ssh_conn *c)
+static int io_want(const na_ssh_conn *c)
 {
     int w = 0;
     if (c->jump)
@@ -527,7 +544,7 @@ static int io_want(const ssh_conn *c)
 
 static int ssh_want(const na_transport *t)
 {
-    const ssh_conn *c = (const ssh_conn *)t;
+    const na_ssh_conn *c = (const na_ssh_conn *)t;
     switch (c->state) {
     case S_INIT:
     case S_FAILED:
@@ -544,12 +561,12 @@ static int ssh_want(const na_transport *t)
 
 static bool ssh_is_alive(na_transport *t)
 {
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     if (c->state != S_READY || c->dead || lost(c) || c->wire_failed)
         return false;
     if (c->shell && libssh2_channel_eof(c->shell) == 1)
         return false;
-    for (const ssh_conn *j = c->jump; j; j = j->jump)
+    for (const na_ssh_conn *j = c->jump; j; j = j->jump)
         if (j->peer_closed || j->wire_failed)
             return false;
     if (c->jump && c->tunnel && libssh2_channel_eof(c->tunnel) == 1)
@@ -566,7 +583,7 @@ static bool ssh_is_alive(na_transport *t)
 
 static void ssh_close(na_transport *t)
 {
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     if (c->state == S_CLOSED)
         return;
     /* Best effort, each step tried once: our send callback queues whole packets, so these
@@ -578,7 +595,7 @@ static void ssh_close(na_transport *t)
             libssh2_channel_close(c->shell);
         }
         libssh2_session_disconnect(c->sess, "netauto closing");
-        ssh_pump(c, NULL);
+        na_ssh_pump(c, NULL);
     }
     c->dead = true;
     if (c->jump) {
@@ -608,7 +625,7 @@ static void free_channel(LIBSSH2_CHANNEL **ch)
     *ch = NULL;
 }
 
-static void conn_free(ssh_conn *c)
+static void conn_free(na_ssh_conn *c)
 {
     if (!c)
         return;
@@ -616,7 +633,7 @@ static void conn_free(ssh_conn *c)
     if (c->children)
         NA_LOGW(c->who, "SSH transport destroyed with %d exec/transfer object(s) still alive",
                 c->children);
-    ssh_auth_free(c);
+    na_ssh_auth_free(c);
     free_channel(&c->shell);
     for (int i = 0; i < c->nzombie; i++)
         free_channel(&c->zombie[i]);
@@ -633,13 +650,14 @@ static void conn_free(ssh_conn *c)
     na_buf_free(&c->wire);
     na_buf_free(&c->outq);
     na_buf_free(&c->sniff);
-    ssh_offer_free(&c->offer);
+    na_ssh_offer_free(&c->offer);
     for (int i = 0; i < ALG__COUNT; i++)
         free(c->pref[i]);
+    na_ssh_res_free(&c->res);
     free(c);
 }
 
-static void ssh_destroy(na_transport *t) { conn_free(ssh_of(t)); }
+static void ssh_destroy(na_transport *t) { conn_free(na_ssh_of(t)); }
 
 static const na_transport_ops ssh_ops = {
     .name = "ssh",
@@ -656,15 +674,12 @@ static const na_transport_ops ssh_ops = {
 
 /* ---- construction ------------------------------------------------------------------------ */
 
-static ssh_conn *conn_new(const na_conn_params *p, bool is_jump, int depth, na_err *err)
+static na_ssh_conn *conn_new(const na_conn_params *given, bool is_jump, int depth, na_err *err)
 {
-    const char *label = p && p->name && *p->name ? p->name : p && p->host ? p->host : "device";
-    if (!p || !p->host || !*p->host) {
+    const na_conn_params *g = given;
+    const char *label = g && g->name && *g->name ? g->name : g && g->host ? g->host : "device";
+    if (!g || !g->host || !*g->host) {
         na_err_set(err, NA_E_BADADDR, "%s: no host address given", label);
-        return NULL;
-    }
-    if (!p->username || !*p->username) {
-        na_err_set(err, NA_E_CONFIG, "%s: no username given for SSH", label);
         return NULL;
     }
     if (depth > MAX_JUMP_DEPTH) {
@@ -672,14 +687,12 @@ static ssh_conn *conn_new(const na_conn_params *p, bool is_jump, int depth, na_e
                    MAX_JUMP_DEPTH);
         return NULL;
     }
-    ssh_conn *c = calloc(1, sizeof *c);
+    na_ssh_conn *c = calloc(1, sizeof *c);
     if (!c) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
     c->t.ops = &ssh_ops;
-    c->t.params = p;
-    c->p = p;
     snprintf(c->who, sizeof c->who, "%s", label);
     c->is_jump = is_jump;
     c->sock = -1;
@@ -689,9 +702,22 @@ static ssh_conn *conn_new(const na_conn_params *p, bool is_jump, int depth, na_e
     na_buf_init(&c->wire, WIRE_HARD_MAX);
     na_buf_init(&c->outq, OUTQ_MAX);
     na_buf_init(&c->sniff, SNIFF_MAX);
+    /* inventory, then ssh_config, then defaults */
+    c->p = &c->res.p;
+    c->t.params = c->p;
+    if (na_ssh_resolve(c, g, err) < 0) {
+        conn_free(c);
+        return NULL;
+    }
+    const na_conn_params *p = c->p;
+    if (!p->username || !*p->username) {
+        na_err_set(err, NA_E_CONFIG, "%s: no username given for SSH", label);
+        conn_free(c);
+        return NULL;
+    }
     na_secret_register(p->password);
     na_secret_register(p->key_passphrase);
-    if (ssh_algo_prepare(c, err) < 0) {
+    if (na_ssh_algo_prepare(c, err) < 0) {
         conn_free(c);
         return NULL;
     }
@@ -710,20 +736,20 @@ na_transport *na_ssh_new(const na_conn_params *p, na_err *err)
 {
     pthread_once(&lib_once, lib_init);
     if (lib_rc != 0) {
-        na_err_set(err, NA_E_INTERNAL, "libssh2_init failed (%d)", lib_rc);
+        lib_failed(err);
         return NULL;
     }
-    ssh_conn *c = conn_new(p, false, 0, err);
+    na_ssh_conn *c = conn_new(p, false, 0, err);
     return c ? &c->t : NULL;
 }
 
 /* ---- shared with ssh_exec.c / ssh_scp.c -------------------------------------------------- */
 
-int ssh_usable(na_transport *t, const char *what, na_err *err)
+int na_ssh_usable(na_transport *t, const char *what, na_err *err)
 {
     if (!na_is_ssh(t))
         return na_err_set(err, NA_E_UNSUPPORTED, "%s needs an SSH connection", what);
-    ssh_conn *c = ssh_of(t);
+    na_ssh_conn *c = na_ssh_of(t);
     if (c->state != S_READY)
         return na_err_set(err, NA_E_CLOSED, "%s: %s needs an open SSH connection", c->who, what);
     if (lost(c) || c->wire_failed)
@@ -731,7 +757,7 @@ int ssh_usable(na_transport *t, const char *what, na_err *err)
     return 0;
 }
 
-int ssh_timeout_of(ssh_conn *c, int timeout_ms)
+int na_ssh_timeout_of(na_ssh_conn *c, int timeout_ms)
 {
     return timeout_ms > 0 ? timeout_ms : na_command_timeout_ms(&c->p->timeouts);
 }

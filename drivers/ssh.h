@@ -13,9 +13,9 @@
  *
  * File transfer speaks the SCP protocol (what network devices offer: "scp -t" / "scp -f" on the
  * device) over an ordinary exec channel rather than through libssh2_scp_send64/scp_recv2: in
- * libssh2 1.10 those spin in a busy loop on their error path in non-blocking mode, replace the
- * device's own error text ("scp: /x: Permission denied") with "failed to send file", and keep
- * their set-up state per session so only one transfer could start at a time.
+ * libssh2 (1.10, still in 1.11) those spin in a busy loop on their error path in non-blocking
+ * mode, replace the device's own error text ("scp: /x: Permission denied") with "failed to send
+ * file", and keep their set-up state per session so only one transfer could start at a time.
  */
 #ifndef NA_SSH_H
 #define NA_SSH_H
@@ -122,6 +122,11 @@ na_status na_ssh_get(na_transport *t, const char *remote_path, const na_ssh_get_
                      na_buf *out, na_err *err);
 
 /* ---- helpers ------------------------------------------------------------------------------- */
+
+/* Read an na_conn_params.ssh_config value early (a path, NA_SSH_CONFIG_DEFAULT or "none") so a
+ * syntax error surfaces before any connection: 0, or -1 + err "ssh_config FILE:LINE: ..."
+ * (NA_E_CONFIG). The file is cached for the transports made later. */
+int na_ssh_check_config(const char *ssh_config, na_err *err);
 
 /* netauto's secure default preference list for one category ("kex", "host_keys", "ciphers",
  * "macs"), as offered to servers: static string, NULL for an unknown category. */

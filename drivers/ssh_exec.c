@@ -18,7 +18,7 @@
 enum { X_OPEN = 0, X_RUN, X_CLOSE, X_DONE, X_FAILED };
 
 struct na_ssh_exec {
-    ssh_conn *c;
+    na_ssh_conn *c;
     char *cmd;
     const char *in;
     size_t in_len, in_off;
@@ -32,32 +32,32 @@ struct na_ssh_exec {
     char sig[32];
 };
 
-na_status ssh_exec_begin(ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
-                          na_err *err)
+na_status na_ssh_exec_begin(na_ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
+                            na_err *err)
 {
     if (*stage == 0) {
-        if (!ssh_can_send(c))
+        if (!na_ssh_can_send(c))
             return NA_AGAIN;
         *ch = libssh2_channel_open_session(c->sess);
         if (!*ch) {
             int rc = libssh2_session_last_errno(c->sess);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return NA_AGAIN;
-            ssh_fail(c, rc, "opening a channel", err);
+            na_ssh_fail(c, rc, "opening a channel", err);
             return NA_ERROR;
         }
         *stage = 1;
     }
     if (*stage == 1) {
         int rc = libssh2_channel_process_startup(*ch, "exec", 4, cmd, (unsigned)strlen(cmd));
-        if (ssh_again(rc))
+        if (na_ssh_again(rc))
             return NA_AGAIN;
         if (rc) {
             if (rc == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED)
                 na_err_set(err, NA_E_DEVICE, "%s: the device refused to run '%.80s'", c->who,
                            cmd);
             else
-                ssh_fail(c, rc, "starting a command", err);
+                na_ssh_fail(c, rc, "starting a command", err);
             return NA_ERROR;
         }
         *stage = 2;
@@ -68,7 +68,7 @@ na_status ssh_exec_begin(ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const ch
 na_ssh_exec *na_ssh_exec_start(na_transport *t, const char *cmd, const na_ssh_exec_opts *o,
                                na_err *err)
 {
-    if (ssh_usable(t, "exec", err) < 0)
+    if (na_ssh_usable(t, "exec", err) < 0)
         return NULL;
     if (!cmd || !*cmd) {
         na_err_set(err, NA_E_USAGE, "exec: empty command");
@@ -83,10 +83,10 @@ na_ssh_exec *na_ssh_exec_start(na_transport *t, const char *cmd, const na_ssh_ex
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    x->c = ssh_of(t);
+    x->c = na_ssh_of(t);
     x->in = o->stdin_data;
     x->in_len = o->stdin_data ? o->stdin_len : 0;
-    x->timeout_ms = ssh_timeout_of(x->c, o->timeout_ms);
+    x->timeout_ms = na_ssh_timeout_of(x->c, o->timeout_ms);
     x->deadline = na_now_ms() + x->timeout_ms;
     na_buf_init(&x->out, o->max_stdout ? o->max_stdout : DEFAULT_MAX_STDOUT);
     na_buf_init(&x->errb, o->max_stderr ? o->max_stderr : DEFAULT_MAX_STDERR);
@@ -126,27 +126,27 @@ static int drain(na_ssh_exec *x, int stream, na_buf *into, bool *progress, na_er
             }
             continue;
         }
-        if (n == 0 || ssh_again((int)n))
+        if (n == 0 || na_ssh_again((int)n))
             return 0;
-        return ssh_fail(x->c, (int)n, "reading command output", err);
+        return na_ssh_fail(x->c, (int)n, "reading command output", err);
     }
 }
 
 na_status na_ssh_exec_step(na_ssh_exec *x, na_err *err)
 {
-    ssh_conn *c = x->c;
+    na_ssh_conn *c = x->c;
     if (x->st == X_DONE)
         return NA_OK;
     if (x->st == X_FAILED)
         return na_err_set(err, NA_E_INTERNAL, "%s: exec already failed", c->who), NA_ERROR;
-    if (ssh_pump(c, err) < 0)
+    if (na_ssh_pump(c, err) < 0)
         return failed(x);
-    ssh_reap(c);
+    na_ssh_reap(c);
     for (;;) {
         int rc;
         switch (x->st) {
         case X_OPEN: {
-            na_status s = ssh_exec_begin(c, &x->ch, &x->stage, x->cmd, err);
+            na_status s = na_ssh_exec_begin(c, &x->ch, &x->stage, x->cmd, err);
             if (s == NA_AGAIN)
                 return wait_or_timeout(x, err);
             if (s != NA_OK)
@@ -160,20 +160,20 @@ na_status na_ssh_exec_step(na_ssh_exec *x, na_err *err)
                 drain(x, SSH_EXTENDED_DATA_STDERR, &x->errb, &progress, err) < 0)
                 return failed(x);
             if (x->in_off < x->in_len) {
-                if (ssh_can_send(c)) {
+                if (na_ssh_can_send(c)) {
                     ssize_t n = libssh2_channel_write(x->ch, x->in + x->in_off,
                                                       x->in_len - x->in_off);
                     if (n > 0) {
                         x->in_off += (size_t)n;
                         progress = true;
-                    } else if (n < 0 && !ssh_again((int)n)) {
+                    } else if (n < 0 && !na_ssh_again((int)n)) {
                         /* the command stopped reading (exited): keep its output */
                         x->in_off = x->in_len;
                     }
                 }
             } else if (!x->eof_sent) {
                 rc = libssh2_channel_send_eof(x->ch);
-                if (!ssh_again(rc)) {
+                if (!na_ssh_again(rc)) {
                     x->eof_sent = true;
                     progress = true;
                 }
@@ -185,14 +185,14 @@ na_status na_ssh_exec_step(na_ssh_exec *x, na_err *err)
             if (progress)
                 continue;
             if (c->peer_closed || c->wire_failed) {
-                ssh_fail(c, LIBSSH2_ERROR_SOCKET_DISCONNECT, "a command", err);
+                na_ssh_fail(c, LIBSSH2_ERROR_SOCKET_DISCONNECT, "a command", err);
                 return failed(x);
             }
             return wait_or_timeout(x, err);
         }
         case X_CLOSE: {
             rc = libssh2_channel_close(x->ch);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return wait_or_timeout(x, err);
             x->exit_status = libssh2_channel_get_exit_status(x->ch);
             char *sig = NULL;
@@ -229,8 +229,8 @@ void na_ssh_exec_free(na_ssh_exec *x)
     if (!x)
         return;
     if (x->ch) {
-        libssh2_channel_close(x->ch); /* once; finished later by ssh_reap if it must wait */
-        ssh_zombie(x->c, x->ch);
+        libssh2_channel_close(x->ch); /* once; finished later by na_ssh_reap if it must wait */
+        na_ssh_zombie(x->c, x->ch);
     }
     x->c->children--;
     na_buf_free(&x->out);

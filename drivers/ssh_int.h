@@ -1,7 +1,8 @@
 /* ssh_int.h — internals shared by the SSH transport's files (ssh.c: transport and set-up state
- * machine; ssh_io.c: socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c:
- * known_hosts; ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis;
- * ssh_exec.c, ssh_scp.c: exec and SCP).
+ * machine; ssh_resolve.c: the parameters in effect (inventory, ssh_config, defaults); ssh_io.c:
+ * socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c: known_hosts policy;
+ * ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis; ssh_exec.c,
+ * ssh_scp.c: exec and SCP).
  * Not a public header: other layers use transport.h and ssh.h. */
 #ifndef NA_SSH_INT_H
 #define NA_SSH_INT_H
@@ -12,6 +13,11 @@
 #include "transport.h"
 
 #include <libssh2.h>
+
+/* rsa-sha2-256/512 host and user keys, strict key exchange (Terrapin), AES-GCM: 1.11 */
+#if LIBSSH2_VERSION_NUM < 0x010b00
+#error "netauto needs libssh2 >= 1.11 (scripts/install-deps.sh builds it on Debian 12)"
+#endif
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,26 +25,69 @@
 enum { ALG_KEX = 0, ALG_HOSTKEY, ALG_CIPHER, ALG_MAC, ALG__COUNT };
 
 /* What the server's KEXINIT offered (parsed from the bytes seen by our recv callback). */
-typedef struct ssh_offer {
+typedef struct na_ssh_offer {
     bool parsed;
     size_t scan;               /* sniffed bytes already searched for the banner line */
     size_t kex_at;             /* offset just after the banner line (0 = not seen yet) */
     char *list[ALG__COUNT][2]; /* [category][0: client->server, 1: server->client]; kex and host
                                   key use [0] only. malloc'd, NULL if not parsed */
-} ssh_offer;
+} na_ssh_offer;
+
+typedef struct na_ssh_conn na_ssh_conn;
 
 /* Authentication progress (ssh_auth.c). */
-typedef struct ssh_auth {
+typedef struct na_ssh_auth {
     int step;             /* index into the method sequence */
     bool listed;          /* userauth_list done */
     char *offered;        /* methods the server allows (malloc'd) */
     char tried[192];      /* "publickey, password" */
-    char notes[256];      /* why a method could not be used ("key file ...: wrong passphrase") */
+    char notes[400];      /* why a method could not be used ("key file ...: wrong passphrase") */
     LIBSSH2_AGENT *agent;
-    struct libssh2_agent_publickey *ident;
-    int agent_keys;
+    struct libssh2_agent_publickey *order[64]; /* agent keys to offer, in order */
+    int norder, next;     /* keys in order[], the next one to offer */
+    int agent_keys;       /* agent keys offered */
+    bool *via_agent;      /* per identity file: its key is in the agent (offered there) */
+    size_t id;            /* next identity file to try */
+    bool offering;        /* ... being offered (libssh2 call in progress) */
+    int file_keys;        /* identity files offered */
     int kbd_rounds;
-} ssh_auth;
+    int64_t agent_deadline_ms; /* for answers from ssh-agent (a local socket, see ssh_io.c) */
+    bool agent_stuck;     /* ssh-agent did not answer by then */
+} na_ssh_auth;
+
+/* ---- the parameters in effect (ssh_resolve.c) ----------------------------------------------
+ * The caller's na_conn_params completed, when p->ssh_config is set, from the OpenSSH client
+ * configuration and OpenSSH's defaults ("inventory, then ssh_config, then defaults"). */
+#define NA_SSH_MAX_IDS 32
+#define NA_SSH_MAX_KH 16
+#define NA_SSH_MAX_HOPS 8
+
+typedef struct na_ssh_res {
+    na_conn_params p;           /* what the transport uses (c->p and t.params point here) */
+    bool openssh;               /* ssh_config set: OpenSSH's habits apply */
+    const char *ids[NA_SSH_MAX_IDS]; /* private key files to offer, in order */
+    bool id_configured[NA_SSH_MAX_IDS]; /* named by the inventory or ssh_config (else one of
+                                           OpenSSH's default ~/.ssh/id_* files) */
+    size_t nids;
+    bool identities_only;       /* IdentitiesOnly: agent keys only if they are one of ids */
+    bool agent;                 /* ask ssh-agent */
+    bool agent_asked;           /* use_agent: true or IdentityAgent: failing to reach it is news */
+    const char *agent_sock;     /* IdentityAgent path, NULL = $SSH_AUTH_SOCK */
+    const char *kh[NA_SSH_MAX_KH]; /* known_hosts files: the user's first ([0] gets new keys
+                                      under accept-new), then the global ones */
+    size_t nkh, nkh_user;
+    const char *kh_host;        /* the name known_hosts is searched for (HostKeyAlias or host) */
+    char cfg_where[ALG__COUNT][320]; /* "ssh_config FILE:LINE" of an algorithm list, or "" */
+    char **owned;               /* strings allocated for the above */
+    size_t nowned, capowned;
+    na_conn_params *hops;       /* ProxyJump hops built from ssh_config (owned) */
+    size_t nhops;
+} na_ssh_res;
+
+/* Fill c->res from params (reading ssh_config when asked). 0, or -1 + err (NA_E_CONFIG: a bad
+ * ssh_config, ProxyCommand, an unknown %token). */
+int na_ssh_resolve(na_ssh_conn *c, const na_conn_params *params, na_err *err);
+void na_ssh_res_free(na_ssh_res *r);
 
 enum {
     S_INIT = 0,
@@ -56,17 +105,18 @@ enum {
 };
 
 /* Output to the socket (or tunnel) is queued here by our libssh2 send callback, which accepts
- * every packet whole: libssh2 1.10 allows only one partially sent packet per session and fails
- * any other channel's send meanwhile (LIBSSH2_ERROR_BAD_USE), so it must never see EAGAIN on a
- * send. Senders stop handing data to libssh2 while more than WIRE_SOFT_MAX bytes wait. */
+ * every packet whole: libssh2 allows only one partially sent packet per session and refuses any
+ * other channel's send meanwhile (1.10: LIBSSH2_ERROR_BAD_USE; 1.11: EAGAIN until that packet
+ * is out), so it must never see EAGAIN on a send. Senders stop handing data to libssh2 while
+ * more than WIRE_SOFT_MAX bytes wait. */
 #define WIRE_SOFT_MAX ((size_t)64 << 10)
 #define WIRE_HARD_MAX ((size_t)4 << 20)
 #define MAX_ZOMBIES 16
 
-typedef struct ssh_conn ssh_conn;
-struct ssh_conn {
-    na_transport t;             /* first member: an na_transport * is an ssh_conn * */
-    const na_conn_params *p;    /* borrowed */
+struct na_ssh_conn {
+    na_transport t;             /* first member: an na_transport * is an na_ssh_conn * */
+    const na_conn_params *p;    /* the parameters in effect: &res.p */
+    na_ssh_res res;
     char who[96];               /* name used in messages: "sw1" */
     bool is_jump;               /* serves as a jump host: never opens a shell */
     int state;
@@ -75,7 +125,7 @@ struct ssh_conn {
     na_tcp *tcp;
     int sock;                   /* owned socket (direct connections), -1 otherwise */
     int io_fd;                  /* the socket libssh2 was given (ours, or the first hop's) */
-    ssh_conn *jump;             /* owned transport to the jump host, NULL = direct */
+    na_ssh_conn *jump;             /* owned transport to the jump host, NULL = direct */
     LIBSSH2_CHANNEL *tunnel;    /* direct-tcpip channel on jump->sess (freed with it) */
     LIBSSH2_SESSION *sess;
     LIBSSH2_CHANNEL *shell;
@@ -84,8 +134,8 @@ struct ssh_conn {
     char *pref[ALG__COUNT];     /* effective preference lists (malloc'd) */
     na_buf sniff;               /* first bytes from the server, until its KEXINIT is parsed */
     bool sniffing;
-    ssh_offer offer;
-    ssh_auth auth;
+    na_ssh_offer offer;
+    na_ssh_auth auth;
     bool peer_closed;           /* the server closed the TCP connection / tunnel */
     bool wire_failed;           /* sending failed (connection reset) */
     int wire_errno;
@@ -97,10 +147,10 @@ struct ssh_conn {
     int nzombie;
 };
 
-static inline ssh_conn *ssh_of(na_transport *t) { return (ssh_conn *)t; }
+static inline na_ssh_conn *na_ssh_of(na_transport *t) { return (na_ssh_conn *)t; }
 
 /* The socket everything of c goes through: its own, or the first hop's. */
-static inline int root_fd(const ssh_conn *c)
+static inline int root_fd(const na_ssh_conn *c)
 {
     while (c->jump)
         c = c->jump;
@@ -109,53 +159,69 @@ static inline int root_fd(const ssh_conn *c)
 
 /* ssh_io.c */
 /* libssh2's last error as text ("" if none). */
-const char *ssh_last_error(LIBSSH2_SESSION *s);
-/* The session's send/recv callbacks (abstract = the ssh_conn). */
-LIBSSH2_SEND_FUNC(ssh_cb_send);
-LIBSSH2_RECV_FUNC(ssh_cb_recv);
+const char *na_ssh_last_error(LIBSSH2_SESSION *s);
+/* The session's send/recv callbacks (abstract = the na_ssh_conn). */
+LIBSSH2_SEND_FUNC(na_ssh_cb_send);
+LIBSSH2_RECV_FUNC(na_ssh_cb_recv);
 /* Push queued wire bytes (whole chain through jump hosts). 0, or -1 + err when the connection
  * failed. */
-int ssh_pump(ssh_conn *c, na_err *err);
+int na_ssh_pump(na_ssh_conn *c, na_err *err);
 /* May more data be handed to libssh2 now (queued wire bytes under WIRE_SOFT_MAX)? */
-bool ssh_can_send(const ssh_conn *c);
+bool na_ssh_can_send(const na_ssh_conn *c);
 /* Finish closing abandoned channels (non-blocking) / hand one over to be finished later. */
-void ssh_reap(ssh_conn *c);
-void ssh_zombie(ssh_conn *c, LIBSSH2_CHANNEL *ch);
+void na_ssh_reap(na_ssh_conn *c);
+void na_ssh_zombie(na_ssh_conn *c, LIBSSH2_CHANNEL *ch);
 
 /* ssh.c */
 /* EAGAIN from a libssh2 call: nothing to do but wait (want() is derived from the session). */
-static inline bool ssh_again(int rc) { return rc == LIBSSH2_ERROR_EAGAIN; }
+static inline bool na_ssh_again(int rc) { return rc == LIBSSH2_ERROR_EAGAIN; }
 /* Record a libssh2 failure of `what` in err (code chosen from rc and the connection state). */
-int ssh_fail(ssh_conn *c, int rc, const char *what, na_err *err);
+int na_ssh_fail(na_ssh_conn *c, int rc, const char *what, na_err *err);
 
 /* ssh_algo.c */
 /* Validate params->algos and build c->pref (defaults where not given). */
-int ssh_algo_prepare(ssh_conn *c, na_err *err);
+int na_ssh_algo_prepare(na_ssh_conn *c, na_err *err);
 /* Apply c->pref to the session. */
-int ssh_algo_apply(ssh_conn *c, na_err *err);
+int na_ssh_algo_apply(na_ssh_conn *c, na_err *err);
 /* Feed bytes received during negotiation; parses the server's KEXINIT when complete. */
-void ssh_algo_sniff(ssh_conn *c, const void *data, size_t n);
+void na_ssh_algo_sniff(na_ssh_conn *c, const void *data, size_t n);
 /* The handshake failed with LIBSSH2_ERROR_KEX_FAILURE: explain which category has nothing in
  * common and how to opt in (NA_E_ALGO). */
-int ssh_algo_explain(ssh_conn *c, na_err *err);
+int na_ssh_algo_explain(na_ssh_conn *c, na_err *err);
 /* Fill info.kex, host_key_type, cipher_cs/sc, mac_cs/sc, server_banner after the handshake. */
-void ssh_algo_record(ssh_conn *c);
-void ssh_offer_free(ssh_offer *o);
+void na_ssh_algo_record(na_ssh_conn *c);
+void na_ssh_offer_free(na_ssh_offer *o);
 
 /* ssh_hostkey.c: check the presented host key against the policy; fills info.host_key_*. */
-int ssh_hostkey_check(ssh_conn *c, na_err *err);
+int na_ssh_hostkey_check(na_ssh_conn *c, na_err *err);
+/* Key types ("ssh-rsa", "ssh-ed25519") known_hosts records for c's host, up to max (0 when
+ * none, or with host_key_policy off). */
+int na_ssh_hostkey_types(na_ssh_conn *c, char types[][64], int max);
+
+/* ssh_keyfile.c: what a private key file is, without decrypting it. */
+typedef struct na_ssh_keyinfo {
+    bool known_format;          /* OpenSSH or PEM private key */
+    bool encrypted;             /* protected by a passphrase */
+    char type[64];              /* "ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "" */
+    unsigned char blob[2048];   /* the public key (from PATH.pub or the OpenSSH header) */
+    size_t blob_len;            /* 0 = not known */
+    char fp[96];                /* its SHA256 fingerprint, "" when not known */
+    int err_no;                 /* why the file could not be read */
+} na_ssh_keyinfo;
+/* 0, or -1 with k->err_no when the file cannot be read. */
+int na_ssh_keyfile_info(const char *path, na_ssh_keyinfo *k);
 
 /* ssh_auth.c: NA_OK authenticated, NA_AGAIN, NA_ERROR (NA_E_AUTH ...). */
-na_status ssh_auth_step(ssh_conn *c, na_err *err);
-void ssh_auth_free(ssh_conn *c);
+na_status na_ssh_auth_step(na_ssh_conn *c, na_err *err);
+void na_ssh_auth_free(na_ssh_conn *c);
 
 /* ssh_exec.c: open a session channel on c and exec cmd. Resumable: *ch = NULL and *stage = 0
  * at first; NA_OK once the command runs (*ch is then the caller's to close and free). */
-na_status ssh_exec_begin(ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
-                         na_err *err);
+na_status na_ssh_exec_begin(na_ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
+                            na_err *err);
 
 /* ssh_exec.c / ssh_scp.c: the transport is open (ready) and usable for new channels. */
-int ssh_usable(na_transport *t, const char *what, na_err *err);
-int ssh_timeout_of(ssh_conn *c, int timeout_ms);
+int na_ssh_usable(na_transport *t, const char *what, na_err *err);
+int na_ssh_timeout_of(na_ssh_conn *c, int timeout_ms);
 
 #endif

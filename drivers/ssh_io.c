@@ -5,11 +5,14 @@
  * abandoned while closing. Not the set-up state machine (ssh.c). */
 #include "ssh_int.h"
 
+#include "clock.h"
+
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
-const char *ssh_last_error(LIBSSH2_SESSION *s)
+const char *na_ssh_last_error(LIBSSH2_SESSION *s)
 {
     char *m = NULL;
     int len = 0;
@@ -22,12 +25,12 @@ const char *ssh_last_error(LIBSSH2_SESSION *s)
 /* ---- socket layer under libssh2 ---------------------------------------------------------- */
 
 /* Push queued bytes of this hop only. 0 or -1 (connection failed). */
-static int pump_one(ssh_conn *c)
+static int pump_one(na_ssh_conn *c)
 {
     while (c->wire.len) {
         ssize_t n;
         if (c->jump) {
-            if (!c->tunnel || !ssh_can_send(c->jump))
+            if (!c->tunnel || !na_ssh_can_send(c->jump))
                 return 0;
             size_t chunk = c->wire.len > 32768 ? 32768 : c->wire.len;
             n = libssh2_channel_write(c->tunnel, c->wire.data, chunk);
@@ -58,21 +61,21 @@ static int pump_one(ssh_conn *c)
     return 0;
 }
 
-int ssh_pump(ssh_conn *c, na_err *err)
+int na_ssh_pump(na_ssh_conn *c, na_err *err)
 {
     if (c->dead)
         return 0;
-    if (c->jump && ssh_pump(c->jump, err) < 0)
+    if (c->jump && na_ssh_pump(c->jump, err) < 0)
         return -1;
     if (pump_one(c) < 0)
         return na_err_set(err, NA_E_CLOSED, "%s: connection lost while sending: %s", c->who,
                           strerror(c->wire_errno));
-    if (c->jump && ssh_pump(c->jump, err) < 0)
+    if (c->jump && na_ssh_pump(c->jump, err) < 0)
         return -1;
     return 0;
 }
 
-bool ssh_can_send(const ssh_conn *c)
+bool na_ssh_can_send(const na_ssh_conn *c)
 {
     for (; c; c = c->jump)
         if (c->wire.len >= WIRE_SOFT_MAX)
@@ -88,15 +91,30 @@ static ssize_t other_send(libssh2_socket_t fd, const void *buf, size_t len, int 
     return n < 0 ? -errno : n;
 }
 
-static ssize_t other_recv(libssh2_socket_t fd, void *buf, size_t len, int flags)
+static ssize_t other_recv(na_ssh_conn *c, libssh2_socket_t fd, void *buf, size_t len, int flags)
 {
+    /* ssh-agent's answers: it is a local process, but a stuck one must not hang us (libssh2's
+     * agent client reads its socket blocking): wait for the data with the auth step's deadline */
+    int64_t dl = c->auth.agent_deadline_ms;
+    if (dl > 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int64_t left = dl - na_now_ms();
+        int r;
+        do
+            r = poll(&p, 1, left > 0 ? (int)left : 0);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
+            c->auth.agent_stuck = true;
+            return -ETIMEDOUT;
+        }
+    }
     ssize_t n = recv(fd, buf, len, flags);
     return n < 0 ? -errno : n;
 }
 
-LIBSSH2_SEND_FUNC(ssh_cb_send)
+LIBSSH2_SEND_FUNC(na_ssh_cb_send)
 {
-    ssh_conn *c = *abstract;
+    na_ssh_conn *c = *abstract;
     if (socket != c->io_fd)
         return other_send(socket, buffer, length, flags);
     if (c->dead || c->wire_failed)
@@ -131,21 +149,21 @@ LIBSSH2_SEND_FUNC(ssh_cb_send)
 }
 
 /* What libssh2 is told when the server has closed the connection (recv() returned 0). While
- * setting up: 0, so it fails at once. Once ready: "nothing yet". libssh2 1.10's channel read
- * drains the socket first and, on a receive error, returns it without handing out the packets it
- * just decrypted; a device that prints its last output and closes at once (reload, a dropped
- * line) would lose that output. With "nothing yet" the queued packets are delivered, and the
- * callers see peer_closed when nothing is left (ssh_read -> NA_EOF, exec/SCP -> error). */
-static ssize_t at_end(const ssh_conn *c)
+ * setting up: 0, so it fails at once. Once ready: "nothing yet". libssh2's channel read (1.10 and
+ * 1.11) drains the socket first and, on a receive error, returns it without handing out the
+ * packets it just decrypted; a device that prints its last output and closes at once (reload, a
+ * dropped line) would lose that output. With "nothing yet" the queued packets are delivered, and
+ * the callers see peer_closed when nothing is left (ssh_read -> NA_EOF, exec/SCP -> error). */
+static ssize_t at_end(const na_ssh_conn *c)
 {
     return c->state == S_READY ? -EAGAIN : 0;
 }
 
-LIBSSH2_RECV_FUNC(ssh_cb_recv)
+LIBSSH2_RECV_FUNC(na_ssh_cb_recv)
 {
-    ssh_conn *c = *abstract;
+    na_ssh_conn *c = *abstract;
     if (socket != c->io_fd)
-        return other_recv(socket, buffer, length, flags);
+        return other_recv(c, socket, buffer, length, flags);
     if (c->dead)
         return -ECONNRESET;
     ssize_t n;
@@ -182,13 +200,13 @@ LIBSSH2_RECV_FUNC(ssh_cb_recv)
     }
     c->t.info.wire_in += (uint64_t)n;
     if (c->sniffing)
-        ssh_algo_sniff(c, buffer, (size_t)n);
+        na_ssh_algo_sniff(c, buffer, (size_t)n);
     return n;
 }
 
 /* ---- abandoned channels ------------------------------------------------------------------ */
 
-void ssh_zombie(ssh_conn *c, LIBSSH2_CHANNEL *ch)
+void na_ssh_zombie(na_ssh_conn *c, LIBSSH2_CHANNEL *ch)
 {
     if (!ch)
         return;
@@ -199,7 +217,7 @@ void ssh_zombie(ssh_conn *c, LIBSSH2_CHANNEL *ch)
     /* else: the session frees it when it is destroyed */
 }
 
-void ssh_reap(ssh_conn *c)
+void na_ssh_reap(na_ssh_conn *c)
 {
     for (int i = 0; i < c->nzombie;) {
         if (libssh2_channel_free(c->zombie[i]) == LIBSSH2_ERROR_EAGAIN) {

@@ -32,7 +32,7 @@ enum {
 };
 
 struct na_ssh_xfer {
-    ssh_conn *c;
+    na_ssh_conn *c;
     bool upload;
     char *remote, *cmd;
     int st, stage, sub;
@@ -98,7 +98,7 @@ static na_ssh_xfer *xfer_new(na_transport *t, const char *remote, bool upload, i
                              na_err *err)
 {
     const char *what = upload ? "SCP upload" : "SCP download";
-    if (ssh_usable(t, what, err) < 0)
+    if (na_ssh_usable(t, what, err) < 0)
         return NULL;
     if (!remote || !*remote || strchr(remote, '\n')) {
         na_err_set(err, NA_E_USAGE, "%s: bad remote path", what);
@@ -112,7 +112,7 @@ static na_ssh_xfer *xfer_new(na_transport *t, const char *remote, bool upload, i
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    x->c = ssh_of(t);
+    x->c = na_ssh_of(t);
     x->upload = upload;
     x->in_fd = -1;
     x->out_fd = -1;
@@ -123,7 +123,7 @@ static na_ssh_xfer *xfer_new(na_transport *t, const char *remote, bool upload, i
     if (x->cmd)
         snprintf(x->cmd, cl, "scp %s %s", upload ? "-t" : "-f", q);
     free(q);
-    x->timeout_ms = ssh_timeout_of(x->c, timeout_ms);
+    x->timeout_ms = na_ssh_timeout_of(x->c, timeout_ms);
     x->deadline = na_now_ms() + x->timeout_ms;
     x->sub = upload ? U_ACK0 : D_GO;
     na_buf_init(&x->data, 1);
@@ -255,9 +255,9 @@ static int drain_stderr(na_ssh_xfer *x, na_err *err)
             x->errtxt[x->errlen] = '\0';
             continue;
         }
-        if (n == 0 || ssh_again((int)n))
+        if (n == 0 || na_ssh_again((int)n))
             return 0;
-        return ssh_fail(x->c, (int)n, "SCP", err);
+        return na_ssh_fail(x->c, (int)n, "SCP", err);
     }
 }
 
@@ -265,16 +265,16 @@ static int drain_stderr(na_ssh_xfer *x, na_err *err)
 static int put_small(na_ssh_xfer *x, na_err *err)
 {
     while (x->woff < x->wlen) {
-        if (!ssh_can_send(x->c))
+        if (!na_ssh_can_send(x->c))
             return 0;
         ssize_t n = libssh2_channel_write(x->ch, x->w + x->woff, x->wlen - x->woff);
         if (n > 0) {
             x->woff += (size_t)n;
             continue;
         }
-        if (n == 0 || ssh_again((int)n))
+        if (n == 0 || na_ssh_again((int)n))
             return 0;
-        return ssh_fail(x->c, (int)n, "SCP", err);
+        return na_ssh_fail(x->c, (int)n, "SCP", err);
     }
     x->woff = x->wlen = 0;
     return 1;
@@ -317,14 +317,14 @@ static int get_line(na_ssh_xfer *x, na_err *err)
                 return 1;
             continue;
         }
-        if (ssh_again((int)n) || (n == 0 && libssh2_channel_eof(x->ch) != 1))
+        if (na_ssh_again((int)n) || (n == 0 && libssh2_channel_eof(x->ch) != 1))
             return 0;
         if (n == 0) {
             if (drain_stderr(x, err) < 0)
                 return -1;
             return refused(x, x->line_len ? x->line : "", err);
         }
-        return ssh_fail(x->c, (int)n, "SCP", err);
+        return na_ssh_fail(x->c, (int)n, "SCP", err);
     }
 }
 
@@ -342,14 +342,14 @@ static int get_ack(na_ssh_xfer *x, na_err *err)
             x->line[1] = '\0';
             x->line_len = 1;
             r = get_line(x, err);
-        } else if (ssh_again((int)n) || (n == 0 && libssh2_channel_eof(x->ch) != 1)) {
+        } else if (na_ssh_again((int)n) || (n == 0 && libssh2_channel_eof(x->ch) != 1)) {
             return 0;
         } else if (n == 0) {
             if (drain_stderr(x, err) < 0)
                 return -1;
             return refused(x, "", err);
         } else {
-            return ssh_fail(x->c, (int)n, "SCP", err);
+            return na_ssh_fail(x->c, (int)n, "SCP", err);
         }
     }
     if (r <= 0)
@@ -394,7 +394,7 @@ static int upload_step(na_ssh_xfer *x, bool *progress, na_err *err)
                 }
                 x->chunk_off = 0;
             }
-            if (!ssh_can_send(x->c))
+            if (!na_ssh_can_send(x->c))
                 return 0;
             const char *src = x->mem ? (const char *)x->mem + x->done
                                      : x->chunk + x->chunk_off;
@@ -407,9 +407,9 @@ static int upload_step(na_ssh_xfer *x, bool *progress, na_err *err)
                     x->chunk_off = x->chunk_len = 0;
                 continue;
             }
-            if (n == 0 || ssh_again((int)n))
+            if (n == 0 || na_ssh_again((int)n))
                 return 0;
-            return ssh_fail(x->c, (int)n, "SCP upload", err);
+            return na_ssh_fail(x->c, (int)n, "SCP upload", err);
         }
         set_small(x, "", 1);
         x->sub = U_END;
@@ -498,13 +498,13 @@ static int download_step(na_ssh_xfer *x, bool *progress, na_err *err)
                 x->done += (uint64_t)n;
                 continue;
             }
-            if (ssh_again((int)n) || (n == 0 && libssh2_channel_eof(x->ch) != 1))
+            if (na_ssh_again((int)n) || (n == 0 && libssh2_channel_eof(x->ch) != 1))
                 return 0;
             if (n == 0)
                 return na_err_set(err, NA_E_CLOSED, "%s: SCP download of %s ended after %"
                                   PRIu64 " of %" PRIu64 " bytes", x->c->who, x->remote, x->done,
                                   x->size);
-            return ssh_fail(x->c, (int)n, "SCP download", err);
+            return na_ssh_fail(x->c, (int)n, "SCP download", err);
         }
         x->sub = D_ACK;
         return 1;
@@ -540,18 +540,18 @@ static int finish_local(na_ssh_xfer *x, na_err *err)
 
 na_status na_ssh_xfer_step(na_ssh_xfer *x, na_err *err)
 {
-    ssh_conn *c = x->c;
+    na_ssh_conn *c = x->c;
     if (x->st == T_DONE)
         return NA_OK;
     if (x->st == T_FAILED)
         return na_err_set(err, NA_E_INTERNAL, "%s: transfer already failed", c->who), NA_ERROR;
-    if (ssh_pump(c, err) < 0)
+    if (na_ssh_pump(c, err) < 0)
         return failed(x);
-    ssh_reap(c);
+    na_ssh_reap(c);
     for (;;) {
         switch (x->st) {
         case T_START: {
-            na_status s = ssh_exec_begin(c, &x->ch, &x->stage, x->cmd, err);
+            na_status s = na_ssh_exec_begin(c, &x->ch, &x->stage, x->cmd, err);
             if (s == NA_AGAIN)
                 return wait_or_timeout(x, err);
             if (s != NA_OK)
@@ -573,14 +573,14 @@ na_status na_ssh_xfer_step(na_ssh_xfer *x, na_err *err)
             if (r > 0 || progress)
                 continue;
             if (c->peer_closed || c->wire_failed) {
-                ssh_fail(c, LIBSSH2_ERROR_SOCKET_DISCONNECT, "SCP", err);
+                na_ssh_fail(c, LIBSSH2_ERROR_SOCKET_DISCONNECT, "SCP", err);
                 return failed(x);
             }
             return wait_or_timeout(x, err);
         }
         case T_EOF: {
             int rc = libssh2_channel_send_eof(x->ch);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return wait_or_timeout(x, err);
             x->st = T_DRAIN;
             continue;
@@ -596,15 +596,15 @@ na_status na_ssh_xfer_step(na_ssh_xfer *x, na_err *err)
                 x->st = T_CLOSE;
                 continue;
             }
-            if (n < 0 && !ssh_again((int)n)) {
-                ssh_fail(c, (int)n, "SCP", err);
+            if (n < 0 && !na_ssh_again((int)n)) {
+                na_ssh_fail(c, (int)n, "SCP", err);
                 return failed(x);
             }
             return wait_or_timeout(x, err);
         }
         case T_CLOSE: {
             int rc = libssh2_channel_close(x->ch);
-            if (ssh_again(rc))
+            if (na_ssh_again(rc))
                 return wait_or_timeout(x, err);
             x->exit_status = libssh2_channel_get_exit_status(x->ch);
             drain_stderr(x, NULL);
@@ -643,8 +643,8 @@ void na_ssh_xfer_free(na_ssh_xfer *x)
     if (!x)
         return;
     if (x->ch) {
-        libssh2_channel_close(x->ch); /* once; finished later by ssh_reap if it must wait */
-        ssh_zombie(x->c, x->ch);
+        libssh2_channel_close(x->ch); /* once; finished later by na_ssh_reap if it must wait */
+        na_ssh_zombie(x->c, x->ch);
     }
     if (x->out_fd >= 0) {
         close(x->out_fd);

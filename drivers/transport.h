@@ -54,6 +54,14 @@ typedef struct na_ssh_algos {
     const char *macs;
 } na_ssh_algos;
 
+/* ssh-agent use: the default follows OpenSSH (when `ssh_config` is set: the agent is used when
+ * $SSH_AUTH_SOCK is set or ssh_config's IdentityAgent names one; otherwise not at all). */
+typedef enum { NA_AGENT_DEFAULT = 0, NA_AGENT_YES = 1, NA_AGENT_NO = 2 } na_agent_use;
+
+/* ssh_config value meaning "the user's own ~/.ssh/config, read when it exists" (what ssh does
+ * without -F); any other path must exist; "none" reads no file. */
+#define NA_SSH_CONFIG_DEFAULT "~/.ssh/config"
+
 /* Everything needed to reach and log in to one device. All pointers are borrowed and must
  * outlive the transport (the inventory owns them). */
 typedef struct na_conn_params na_conn_params;
@@ -65,8 +73,10 @@ struct na_conn_params {
     const char *password;       /* secret; also used for keyboard-interactive */
     const char *key_file;       /* SSH private key (OpenSSH/PEM), NULL = none */
     const char *key_passphrase; /* secret, NULL = unencrypted key */
-    bool use_agent;             /* try the keys in ssh-agent ($SSH_AUTH_SOCK) */
+    na_agent_use use_agent;     /* try the keys in ssh-agent ($SSH_AUTH_SOCK) */
     na_hostkey_policy host_key_policy;
+    bool host_key_policy_given; /* with ssh_config: host_key_policy was set (else
+                                   StrictHostKeyChecking decides, then strict) */
     const char *known_hosts;    /* NULL = ~/.ssh/known_hosts */
     na_ssh_algos algos;
     const na_conn_params *jump; /* SSH jump host (direct-tcpip through it), NULL = direct */
@@ -75,6 +85,14 @@ struct na_conn_params {
     int term_height;            /* 0 = 24 */
     bool no_shell;              /* SSH: authenticate only, no PTY/shell (exec/SCP use) */
     na_timeouts timeouts;
+    /* OpenSSH's habits (what inventory hosts get; docs/ssh.md "How a host is resolved"): when
+     * set, the SSH transport completes what the fields above leave unset (NULL strings, port 0,
+     * zero timeouts, use_agent NA_AGENT_DEFAULT, !host_key_policy_given, no jump) from this
+     * OpenSSH client configuration file (a path, NA_SSH_CONFIG_DEFAULT or "none"), then from
+     * OpenSSH's defaults: the local user name, port 22, the agent, ~/.ssh/id_rsa, id_ecdsa and
+     * id_ed25519, ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts. NULL = the fields are used
+     * exactly as given (no file, no defaults). */
+    const char *ssh_config;
 };
 
 typedef enum {
@@ -127,7 +145,9 @@ typedef struct na_transport_ops {
 
 struct na_transport {
     const na_transport_ops *ops;
-    const na_conn_params *params; /* borrowed */
+    const na_conn_params *params; /* in effect: SSH points to its own completed copy (ssh_config
+                                     and defaults applied), valid until destroy; others borrow
+                                     the caller's */
     na_conn_info info;
     int64_t deadline_ms;          /* absolute na_now_ms() deadline of the current phase, 0 = none */
     int64_t wake_ms;              /* open() wants to be called again at this moment even without

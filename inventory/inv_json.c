@@ -62,7 +62,11 @@ json_t *na_inv_host_json(const na_inv_host *h)
     json_object_set_new(o, "secret", masked(h->secret));
     json_object_set_new(o, "key_file", str_or_null(c->key_file));
     json_object_set_new(o, "key_passphrase", masked(c->key_passphrase));
-    json_object_set_new(o, "use_agent", json_boolean(c->use_agent));
+    /* null: not set, OpenSSH's rule decides when connecting (the agent when $SSH_AUTH_SOCK) */
+    json_object_set_new(o, "use_agent", c->use_agent == NA_AGENT_DEFAULT
+                                            ? json_null()
+                                            : json_boolean(c->use_agent == NA_AGENT_YES));
+    json_object_set_new(o, "ssh_config", str_or_null(c->ssh_config));
     json_object_set_new(o, "host_key_policy", json_string(na_hostkey_policy_name(c->host_key_policy)));
     json_object_set_new(o, "known_hosts", str_or_null(c->known_hosts));
     json_t *jump = json_null();

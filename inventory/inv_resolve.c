@@ -4,6 +4,7 @@
  * na_conn_params the transports take. Not parsing: the layers arrive validated. */
 #include "inv_int.h"
 #include "secret.h"
+#include "ssh.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,9 +182,12 @@ static int resolve_host(na_inventory *inv, inv_hostdef *h, na_err *err)
     c.key_file = str_or(pick(inv, h, S_KEY_FILE), NULL);
     c.key_passphrase = key_pass;
     inv_val *v = pick(inv, h, S_USE_AGENT);
-    c.use_agent = v && v->n;
+    c.use_agent = !v ? NA_AGENT_DEFAULT : v->n ? NA_AGENT_YES : NA_AGENT_NO;
     v = pick(inv, h, S_HOST_KEY_POLICY);
     c.host_key_policy = v ? (na_hostkey_policy)v->n : NA_HOSTKEY_STRICT;
+    c.host_key_policy_given = v != NULL;
+    /* OpenSSH's habits for SSH: what is not set here comes from ssh_config, then defaults */
+    c.ssh_config = str_or(pick(inv, h, S_SSH_CONFIG), NA_SSH_CONFIG_DEFAULT);
     c.known_hosts = str_or(pick(inv, h, S_KNOWN_HOSTS), NULL);
     c.algos.kex = str_or(pick(inv, h, S_ALG_KEX), NULL);
     c.algos.host_keys = str_or(pick(inv, h, S_ALG_HOST_KEYS), NULL);
@@ -196,7 +200,8 @@ static int resolve_host(na_inventory *inv, inv_hostdef *h, na_err *err)
         *to[i] = v ? (int)v->n : 0;
     }
     p->ssh = c;
-    p->ssh.port = p->ssh_port;
+    /* a port set in the inventory wins over ssh_config; unset (0) lets ssh_config's Port in */
+    p->ssh.port = sp || (port && p->transport == NA_TRANSPORT_SSH) ? p->ssh_port : 0;
     p->telnet = c;
     p->telnet.port = p->telnet_port;
 
@@ -229,7 +234,7 @@ static int parse_jump(na_inventory *inv, inv_hostdef *h, inv_val *v, na_err *err
     const char *at = strrchr(s, '@');
     const char *hs = at ? at + 1 : s;
     char user[256] = "", host[512] = "";
-    long port = 22;
+    long port = 0; /* not given: ssh_config's Port, else 22 */
     if (at) {
         size_t ul = (size_t)(at - s);
         if (ul == 0 || ul >= sizeof user)
@@ -342,6 +347,36 @@ static int resolve_jumps(na_inventory *inv, inv_val **jv, na_err *err)
     return 0;
 }
 
+/* Read each ssh_config file SSH hosts use now, so a syntax error in it is an input error
+ * (exit status 2, nothing sent) rather than a failure of every host. */
+static int check_ssh_configs(na_inventory *inv, na_err *err)
+{
+    const char *done[16];
+    size_t ndone = 0;
+    for (size_t i = 0; i < inv->n_hosts; i++) {
+        inv_hostdef *h = &inv->hosts[i];
+        const char *path = h->pub.ssh.ssh_config;
+        if (h->pub.transport != NA_TRANSPORT_SSH || !path)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < ndone && !seen; j++)
+            seen = !strcmp(done[j], path);
+        if (seen)
+            continue;
+        if (ndone < sizeof done / sizeof *done)
+            done[ndone++] = path;
+        na_err e = NA_ERR_INIT;
+        if (na_ssh_check_config(path, &e) == 0)
+            continue;
+        inv_val *v = pick(inv, h, S_SSH_CONFIG);
+        if (v)
+            return VERR(v, "host '%s': %s", h->pub.name, e.msg);
+        return na_err_set(err, e.code, "%s (the default ssh_config of host '%s'; set "
+                          "ssh_config: none to ignore it)", e.msg, h->pub.name);
+    }
+    return 0;
+}
+
 int inv_resolve(na_inventory *inv, na_err *err)
 {
     unsigned char *seen = calloc(inv->n_groups + 1, 1);
@@ -360,6 +395,8 @@ int inv_resolve(na_inventory *inv, na_err *err)
     }
     if (rc == 0)
         rc = resolve_jumps(inv, jv, err);
+    if (rc == 0)
+        rc = check_ssh_configs(inv, err);
     free(seen);
     free(scratch);
     free(jv);

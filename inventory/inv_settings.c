@@ -13,7 +13,7 @@
 const char *const inv_setting_keys[] = {
     "host", "port", "ssh_port", "telnet_port", "platform", "transport", "username", "password",
     "secret", "key_file", "key_passphrase", "use_agent", "host_key_policy", "known_hosts",
-    "jump_host", "ssh_algorithms", "timeouts", "vars", NULL};
+    "jump_host", "ssh_algorithms", "timeouts", "vars", "ssh_config", NULL};
 
 #define ERR(node, ...) inv_err_at(inv, err, na_yline(node), na_ycol(node), __VA_ARGS__)
 
@@ -347,5 +347,15 @@ int inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, co
     }
     if (!strcmp(key, "vars"))
         return inv_merge_vars(inv, d, l, ctx, node, err) < 0 ? -1 : 1;
+    if (!strcmp(key, "ssh_config")) { /* an OpenSSH client config file, or none */
+        const char *s = scalar(inv, node, ctx, key, err);
+        if (!s)
+            return -1;
+        if (!strcmp(s, "none")) {
+            inv_set_raw(l, S_SSH_CONFIG, "ssh_config", node, "none", 0);
+            return 1;
+        }
+        return inv_set_path(inv, d, l, ctx, S_SSH_CONFIG, "ssh_config", node, err) < 0 ? -1 : 1;
+    }
     return 0;
 }

@@ -4,7 +4,11 @@ to accept it in the message) before anything is sent; a changed key is refused w
 fingerprints, also under accept-new, and the file is left alone; accept-new records unknown keys
 (then strict accepts them); `off` accepts anything and warns loudly — without -v — exactly ONCE
 per host however many plays, tasks, commands and sessions reach it: several hosts, two inventory
-names for one device, and a jump host (a real OpenSSH server) shared by two hosts."""
+names for one device, and a jump host (a real OpenSSH server) shared by two hosts. A device
+whose only host key is RSA with rsa-sha2-512/256 signatures (most IOS boxes today) works with
+the defaults under strict and accept-new; accept-new refuses a key of another type than the
+recorded one."""
+import json
 import os
 import re
 import shutil
@@ -160,16 +164,50 @@ def off_once(sim, r, sshd_inv):
          res.err)
 
 
+def rsa_only_device(sim, r):
+    pb = r.write("pb.yaml", PB)
+    ip = inventory(sim, r, "rsa-strict.yaml", policy="strict")  # the simulator's known_hosts
+    res = r.netauto(["run", pb, "-i", ip, "--limit", "rsa1:sw1"], json_out=True)
+    t.ok(res.rc == 0, "RSA-only device (rsa-sha2 only): default algorithms, strict: run ok",
+         res.diag())
+    res = r.netauto(["compare", "-i", ip, "rsa1", "-c", "show clock", "--json"])
+    j = json.loads(res.out) if res.rc == 0 else {}
+    ssh = j.get("transports", {}).get("ssh", {}).get("ssh") or {}
+    t.ok(ssh.get("host_key_type") == "rsa-sha2-512", "... negotiated rsa-sha2-512, never SHA-1",
+         res.out[-800:] + res.err[-800:])
+    kh = r.path("rsa_known_hosts")
+    ip = inventory(sim, r, "rsa-acceptnew.yaml", policy="accept-new", known_hosts=kh)
+    res = r.netauto(["run", pb, "-i", ip, "--limit", "rsa1"], json_out=True)
+    with open(kh) as f:
+        rec = [ln.split()[:2] for ln in f if ln.strip()]
+    t.ok(res.rc == 0 and rec == [["[127.0.0.1]:%d" % sim.devices["rsa1"].ssh_port, "ssh-rsa"]],
+         "accept-new records the RSA key as ssh-rsa", "%s %s" % (rec, res.diag()))
+    # a key of another type recorded for the device: accept-new refuses and adds nothing
+    ed = [ln for ln in open(sim.known_hosts) if "ssh-ed25519" in ln][0].split()[1:3]
+    other = r.write("other_type_known_hosts",
+                    "[127.0.0.1]:%d %s %s\n" % (sim.devices["rsa1"].ssh_port, ed[0], ed[1]))
+    ip = inventory(sim, r, "rsa-other.yaml", policy="accept-new", known_hosts=other)
+    res = r.netauto(["run", pb, "-i", ip, "--limit", "rsa1"], json_out=True)
+    err = ((res.json or {}).get("hosts", {}).get("rsa1", {}).get("error") or {})
+    m = re.search(r"presents a ssh-rsa host key (SHA256:\S+), but a ssh-ed25519 key (SHA256:\S+) "
+                  r"is recorded for it", err.get("message", ""))
+    t.ok(res.rc == 1 and err.get("code") == "hostkey-changed" and m,
+         "accept-new refuses a key of another type, with both fingerprints", res.diag())
+    with open(other) as f:
+        t.eq(len(f.read().splitlines()), 1, "... and adds nothing")
+
+
 tmp = tempfile.mkdtemp(prefix="netauto-hostkey.")
 sshd = None
 try:
     sshd, sshd_inv = start_sshd(tmp)
-    with Sim(["--devices", "3", "--devices", "1:ios:rekey", "--fault", "rekey1:hostkey-change"]) \
-            as sim, Run() as r:
+    with Sim(["--devices", "3", "--devices", "1:ios:rekey", "--fault", "rekey1:hostkey-change",
+              "--devices", "1:ios:rsa", "--opt", "rsa1:rsa-host-key"]) as sim, Run() as r:
         t.run("strict by default", strict_default, sim, r)
         t.run("accept-new", accept_new, sim, r)
         t.run("changed key", changed_key, sim, r)
         t.run("off warns once per host", off_once, sim, r, sshd_inv)
+        t.run("RSA-only device", rsa_only_device, sim, r)
 finally:
     stop_sshd(sshd)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -3,8 +3,10 @@ Telnet client, paramiko and OpenSSH: refuse-login (SSH and Telnet), close-after 
 commands), stall-after (socket open, silent), slow (measured byte rate near BPS), garbage
 (escape and junk bytes present), huge-output (the exact byte count arrives, the simulator's
 memory stays small), hostkey-change (a different key than known_hosts records), banner-delay
-(first byte no sooner than MS) and legacy-crypto (only diffie-hellman-group14-sha1 and ssh-rsa
-offered). A clean device in the same process is the control for each."""
+(first byte no sooner than MS), legacy-crypto (only diffie-hellman-group14-sha1 and ssh-rsa
+offered) and rsa-host-key (an RSA key with rsa-sha2-512/256 only: OpenSSH and netauto connect
+with their defaults and strict host keys). A clean device in the same process is the control
+for each."""
 import os
 import re
 import socket
@@ -21,7 +23,7 @@ import paramiko  # noqa: E402
 
 t = Tap()
 HUGE = 3000001
-ARGS = ["--devices", "10",
+ARGS = ["--devices", "11",
         "--fault", "sw2:refuse-login",
         "--fault", "sw3:close-after=3",
         "--fault", "sw4:stall-after=2",
@@ -31,6 +33,7 @@ ARGS = ["--devices", "10",
         "--fault", "sw8:hostkey-change",
         "--fault", "sw9:banner-delay=1500",
         "--opt", "sw10:legacy-crypto",
+        "--opt", "sw11:rsa-host-key",
         "--opt", "sw7:privilege=15"]
 
 
@@ -347,9 +350,33 @@ def legacy(sim):
          "legacy-crypto: the inventory opts sw10 into those algorithms")
 
 
+def rsa_host_key(sim):
+    d = sim.devices["sw11"]
+    kex, hk, _ = kexinit(d.ssh_port)
+    t.eq(hk, ["rsa-sha2-512", "rsa-sha2-256"], "rsa-host-key: only SHA-2 RSA host key "
+         "algorithms offered")
+    t.ok(kex and "curve25519-sha256" in kex, "rsa-host-key: key exchange stays modern", kex)
+    with open(sim.known_hosts) as f:
+        line = [ln for ln in f if ln.startswith("[127.0.0.1]:%d " % d.ssh_port)]
+    t.ok(len(line) == 1 and line[0].split()[1] == "ssh-rsa",
+         "rsa-host-key: known_hosts records the device's ssh-rsa key", line)
+    r = subprocess.run(["ssh", "-F", "/dev/null", "-p", str(d.ssh_port), "-o",
+                        "UserKnownHostsFile=" + sim.known_hosts, "-o", "StrictHostKeyChecking=yes",
+                        "-o", "BatchMode=yes", "-o", "PreferredAuthentications=none",
+                        "admin@127.0.0.1", "true"], capture_output=True, timeout=30)
+    t.ok(b"Permission denied" in r.stderr and b"no matching" not in r.stderr and
+         b"Host key verification failed" not in r.stderr,
+         "rsa-host-key: a default OpenSSH client verifies the key strictly and gets to "
+         "authentication", r.stderr[-300:])
+    with open(sim.inventory) as f:
+        inv = f.read()
+    block = re.search(r"  sw11:\n((    .*\n)*)", inv).group(1)
+    t.ok("ssh_algorithms" not in block, "rsa-host-key: the inventory needs no opt-in", block)
+
+
 with Sim(ARGS) as sim:
     for fn in (refuse_login, close_after, stall_after, slow, garbage, huge, hostkey_change,
-               banner_delay, legacy):
+               banner_delay, legacy, rsa_host_key):
         t.run(fn.__name__ + " ran to the end", fn, sim)
     st = sim.stats()["devices"]
     t.ok(st["sw2"]["login_failures"] >= 4 and st["sw2"]["logins"] == {"ssh": 0, "telnet": 0},

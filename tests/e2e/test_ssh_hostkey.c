@@ -3,7 +3,8 @@
  * accept-new records it (file and directory created with safe modes, a line OpenSSH itself
  * finds) and a strict reconnect then succeeds; a changed key (sshd restarted with new keys) is
  * refused by strict and accept-new with both fingerprints; off accepts anything; unparsable
- * known_hosts lines are skipped; a key of another type is reported as such. */
+ * known_hosts lines are skipped; the recorded key type is preferred (as OpenSSH does), a key of
+ * another type is reported as such, and accept-new refuses it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,13 +223,45 @@ static void other_key_type_only(void **st)
     char cmd[900];
     snprintf(cmd, sizeof cmd, "grep ssh-rsa '%s' > '%s'", both, kh);
     assert_int_equal(system(cmd), 0);
+    char rsa_fp[96], pub[340];
+    snprintf(pub, sizeof pub, "%s.pub", F.sshd.host_key_rsa);
+    assert_int_equal(test_ssh_keygen_fp(pub, rsa_fp, sizeof rsa_fp), 0);
+
+    /* as OpenSSH does, the host key algorithms for the recorded type come first: the server
+     * has both keys, so the recorded RSA key is the one negotiated (with SHA-2 signatures) */
     na_conn_params p = params(kh, NA_HOSTKEY_STRICT);
     na_err e = NA_ERR_INIT;
     na_transport *t;
+    assert_status(test_connect(&p, &t, &e), NA_OK, &e);
+    assert_string_equal(t->info.host_key_type, "rsa-sha2-512");
+    assert_string_equal(t->info.host_key_fp, rsa_fp);
+    t->ops->destroy(t);
+
+    /* an explicit list without RSA: the Ed25519 key is presented, and only an RSA key is known */
+    p.algos.host_keys = "ssh-ed25519";
+    na_err_clear(&e);
     assert_int_equal(test_connect(&p, &t, &e), NA_ERROR);
     assert_int_equal(e.code, NA_E_HOSTKEY_UNKNOWN);
     assert_non_null(strstr(e.msg, "only keys of another type are recorded"));
     t->ops->destroy(t);
+
+    /* accept-new does not add a key of another type (OpenSSH neither): refused, with both
+     * fingerprints, and the file is left alone */
+    struct stat before, after;
+    assert_int_equal(stat(kh, &before), 0);
+    p.host_key_policy = NA_HOSTKEY_ACCEPT_NEW;
+    na_err_clear(&e);
+    assert_int_equal(test_connect(&p, &t, &e), NA_ERROR);
+    assert_int_equal(e.code, NA_E_HOSTKEY_CHANGED);
+    char want[400];
+    snprintf(want, sizeof want, "presents a ssh-ed25519 host key %s, but a ssh-rsa key %s is "
+             "recorded for it (%s:1); accept-new does not add a key of another type", F.fp_ed25519,
+             rsa_fp, kh);
+    if (!strstr(e.msg, want))
+        fail_msg("message: %s\nwanted: %s", e.msg, want);
+    t->ops->destroy(t);
+    assert_int_equal(stat(kh, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
 }
 
 static void changed_key_is_refused_with_both_fingerprints(void **st)

@@ -1,4 +1,4 @@
-/* test_ssh_hostkey_cache.c — the known_hosts cache (drivers/ssh_hostkey.c) against the simulator's
+/* test_ssh_hostkey_cache.c — the known_hosts cache (drivers/knownhosts.c) against the simulator's
  * devices, each with its own ed25519 key and a "[127.0.0.1]:PORT" line: one process connects to
  * many devices of one big file (each finds its own line among hundreds); a file rewritten in
  * place with the same size and mtime right after it was read (two devices' keys swapped) is

@@ -487,6 +487,24 @@ int na_sshd_agent_add(const na_sshd_agent *a, const char *key_path)
     return na_sshd_run(argv, envv, NULL, NULL) == 0 ? 0 : -1;
 }
 
+int na_sshd_agent_add_pw(const na_sshd_agent *a, const char *key_path, const char *passphrase)
+{
+    /* ssh-add reads the passphrase from $SSH_ASKPASS when told to (no terminal here) */
+    char askpass[340], script[600];
+    snprintf(askpass, sizeof askpass, "%s.askpass", a->sock);
+    snprintf(script, sizeof script, "#!/bin/sh\nprintf '%%s\\n' '%s'\n", passphrase);
+    if (write_file(askpass, script, 0700, false) < 0)
+        return -1;
+    char env[340], ask[360];
+    snprintf(env, sizeof env, "SSH_AUTH_SOCK=%s", a->sock);
+    snprintf(ask, sizeof ask, "SSH_ASKPASS=%s", askpass);
+    char *envv[] = {env, ask, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0", NULL};
+    char *argv[] = {"/usr/bin/ssh-add", (char *)key_path, NULL};
+    int rc = na_sshd_run(argv, envv, NULL, NULL) == 0 ? 0 : -1;
+    unlink(askpass);
+    return rc;
+}
+
 void na_sshd_agent_stop(na_sshd_agent *a)
 {
     na_sshd_kill(&a->pid);

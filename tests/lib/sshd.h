@@ -72,6 +72,8 @@ typedef struct na_sshd_agent {
 } na_sshd_agent;
 int na_sshd_agent_start(na_sshd_agent *a, const char *dir);
 int na_sshd_agent_add(const na_sshd_agent *a, const char *key_path);
+/* The same for a key protected by a passphrase (given to ssh-add through SSH_ASKPASS). */
+int na_sshd_agent_add_pw(const na_sshd_agent *a, const char *key_path, const char *passphrase);
 void na_sshd_agent_stop(na_sshd_agent *a);
 
 /* Running as root (useradd and password logins possible)? */

@@ -41,6 +41,7 @@ typedef struct sim_faults {
     bool hostkey_change;
     unsigned banner_delay_ms;
     bool legacy_crypto;      /* --opt legacy-crypto */
+    bool rsa_host_key;       /* --opt rsa-host-key: an RSA key, rsa-sha2-512/256 only */
     bool priv15;             /* --opt privilege=15 */
     char *banner;            /* --opt banner=TEXT (owned), NULL = the global --banner */
     /* real CLIs' habits (issue 12), each an --opt */

@@ -24,9 +24,9 @@ void sim_opts_usage(FILE *f)
           "  --state-dir DIR          per-device startup-config and host key\n"
           "  --fault SEL:KIND[=ARG]   refuse-login, close-after=N, stall-after=N, slow=BPS, garbage,\n"
           "                           huge-output[=BYTES], hostkey-change, banner-delay=MS\n"
-          "  --opt SEL:KEY[=VAL]      legacy-crypto, privilege=15, banner=TEXT, cr-prompt,\n"
-          "                           fixed-width=N, async=after|glued, banner-trap=MS, kerberos,\n"
-          "                           cr-only, re-master\n"
+          "  --opt SEL:KEY[=VAL]      legacy-crypto, rsa-host-key, privilege=15, banner=TEXT,\n"
+          "                           cr-prompt, fixed-width=N, async=after|glued, banner-trap=MS,\n"
+          "                           kerberos, cr-only, re-master\n"
           "  --inventory-out FILE     write a netauto inventory (+ FILE.known_hosts)\n"
           "  --ready-file FILE        written once every listener is up\n"
           "  --stats-file FILE        per-device counters (JSON) on SIGUSR1 and at exit\n"
@@ -100,6 +100,7 @@ static const struct {
     {"hostkey-change", false, A_NONE, 0, 0},
     {"banner-delay", false, A_NUM, 1, 3600000},
     {"legacy-crypto", true, A_NONE, 0, 0},
+    {"rsa-host-key", true, A_NONE, 0, 0},
     {"privilege", true, A_NUM, 15, 15},
     {"banner", true, A_TEXT, 0, 0},
     {"cr-prompt", true, A_NONE, 0, 0},
@@ -128,9 +129,10 @@ static int parse_fault(const char *s, bool is_opt, sim_faultspec *f, na_err *err
             break;
     if (k == NCAT)
         return na_err_set(err, NA_E_USAGE,
-                          is_opt ? "--opt %s: unknown option '%.*s' (legacy-crypto, privilege=15, "
-                                   "banner=TEXT, cr-prompt, fixed-width=N, async=after|glued, "
-                                   "banner-trap=MS, kerberos, cr-only, re-master)"
+                          is_opt ? "--opt %s: unknown option '%.*s' (legacy-crypto, rsa-host-key, "
+                                   "privilege=15, banner=TEXT, cr-prompt, fixed-width=N, "
+                                   "async=after|glued, banner-trap=MS, kerberos, cr-only, "
+                                   "re-master)"
                                  : "--fault %s: unknown fault '%.*s' (refuse-login, close-after=N, "
                                    "stall-after=N, slow=BPS, garbage, huge-output=BYTES, "
                                    "hostkey-change, banner-delay=MS)",
@@ -192,6 +194,8 @@ int sim_fault_apply(sim_device *d, const sim_faultspec *f, na_err *err)
         x->banner_delay_ms = (unsigned)v;
     else if (strcmp(k, "legacy-crypto") == 0)
         x->legacy_crypto = true;
+    else if (strcmp(k, "rsa-host-key") == 0)
+        x->rsa_host_key = true;
     else if (strcmp(k, "privilege") == 0)
         x->priv15 = true;
     else if (strcmp(k, "cr-prompt") == 0)

@@ -428,7 +428,7 @@ static int dev_keys(sim_srv *s, sim_dev_rt *rt, na_err *err)
     const sim_opts *o = s->opts;
     sim_device *d = rt->dev;
     char path[4300];
-    if (d->f.legacy_crypto) {
+    if (d->f.legacy_crypto || d->f.rsa_host_key) {
         if (o->host_key || d->state_dir) {
             if (o->host_key)
                 snprintf(path, sizeof path, "%s.rsa", o->host_key);

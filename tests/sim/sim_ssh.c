@@ -36,6 +36,12 @@ int sim_ssh_bind_setup(sim_dev_rt *rt, na_err *err)
          ssh_bind_options_set(rt->bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-rsa") < 0))
         return na_err_set(err, NA_E_INTERNAL, "legacy-crypto set-up failed: %s",
                           ssh_get_error(rt->bind));
+    /* an RSA host key with SHA-2 signatures only, as most IOS and IOS-XE devices today */
+    if (rt->dev->f.rsa_host_key && !rt->dev->f.legacy_crypto &&
+        ssh_bind_options_set(rt->bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
+                             "rsa-sha2-512,rsa-sha2-256") < 0)
+        return na_err_set(err, NA_E_INTERNAL, "rsa-host-key set-up failed: %s",
+                          ssh_get_error(rt->bind));
     return 0;
 }
 

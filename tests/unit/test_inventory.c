@@ -237,6 +237,70 @@ static void native_conn_params(void **st)
     na_inv_free(inv);
 }
 
+/* ssh_config: the inventory names the OpenSSH client config (relative to the inventory, none,
+ * or the default ~/.ssh/config); what it leaves unset (port, use_agent, host_key_policy) stays
+ * unset so ssh_config can fill it; a syntax error in the file is an input error at load time
+ * naming the inventory line and the file's line. */
+static void native_ssh_config(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/netauto-invcfg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char good[300], bad[300];
+    snprintf(good, sizeof good, "%s/good_config", dir);
+    snprintf(bad, sizeof bad, "%s/bad_config", dir);
+    FILE *f = fopen(good, "w");
+    fputs("Host *\n  User from-config\n", f);
+    fclose(f);
+    f = fopen(bad, "w");
+    fputs("Host sw1\n  Port 22\n  Frobnicate yes\n", f);
+    fclose(f);
+    char yaml[1200];
+    snprintf(yaml, sizeof yaml,
+             "hosts:\n"
+             "  sw1: {ssh_config: good_config}\n"
+             "  sw2: {ssh_config: none, ssh_port: 2222, use_agent: no, host_key_policy: strict}\n"
+             "  sw3: {}\n"
+             "  sw4: {transport: telnet, port: 2323}\n");
+    na_err e = NA_ERR_INIT;
+    na_inventory *inv = na_inv_load_mem("lab.yaml", yaml, strlen(yaml), dir, NULL, &e);
+    if (!inv)
+        fail_msg("%s", e.msg);
+    const na_inv_host *h1 = host(inv, "sw1"), *h2 = host(inv, "sw2"), *h3 = host(inv, "sw3");
+    assert_string_equal(h1->ssh.ssh_config, good);
+    assert_int_equal(h1->ssh.port, 0);        /* not set: ssh_config's Port, else 22 */
+    assert_int_equal(h1->ssh_port, 22);       /* what the inventory itself says */
+    assert_int_equal(h1->ssh.use_agent, NA_AGENT_DEFAULT);
+    assert_false(h1->ssh.host_key_policy_given);
+    assert_string_equal(h2->ssh.ssh_config, "none");
+    assert_int_equal(h2->ssh.port, 2222);
+    assert_int_equal(h2->ssh.use_agent, NA_AGENT_NO);
+    assert_true(h2->ssh.host_key_policy_given);
+    assert_string_equal(h3->ssh.ssh_config, NA_SSH_CONFIG_DEFAULT);
+    json_t *j = na_inv_host_json(h1);
+    assert_true(json_is_null(json_object_get(j, "use_agent")));
+    assert_string_equal(json_string_value(json_object_get(j, "ssh_config")), good);
+    json_decref(j);
+    na_inv_free(inv);
+
+    snprintf(yaml, sizeof yaml, "hosts:\n  sw1:\n    ssh_config: bad_config\n");
+    na_err_clear(&e);
+    assert_null(na_inv_load_mem("lab.yaml", yaml, strlen(yaml), dir, NULL, &e));
+    assert_int_equal(e.code, NA_E_CONFIG);
+    char want[600];
+    snprintf(want, sizeof want, "lab.yaml:3:17: host 'sw1': ssh_config %s:3: Bad configuration "
+             "option: frobnicate", bad);
+    assert_string_equal(e.msg, want);
+    snprintf(yaml, sizeof yaml, "hosts:\n  sw1:\n    ssh_config: missing_config\n");
+    na_err_clear(&e);
+    assert_null(na_inv_load_mem("lab.yaml", yaml, strlen(yaml), dir, NULL, &e));
+    assert_non_null(strstr(e.msg, "lab.yaml:3:17: host 'sw1': ssh_config "));
+    assert_non_null(strstr(e.msg, "missing_config: no such file"));
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void native_jump_hosts(void **st)
 {
     (void)st;
@@ -301,7 +365,7 @@ static const struct bad_case bad_cases[] = {
      "lab.yaml:3:5: unknown key 'trasport' in host 'sw1' (expected one of: host, port, "
      "ssh_port, telnet_port, platform, transport, username, password, secret, key_file, "
      "key_passphrase, use_agent, host_key_policy, known_hosts, jump_host, ssh_algorithms, "
-     "timeouts, vars, groups)"},
+     "timeouts, vars, ssh_config, groups)"},
     {"defaults:\n  port: 70000\n", NA_E_CONFIG,
      "lab.yaml:2:9: defaults: port must be a port number from 1 to 65535, got '70000'"},
     {"groups:\n  lab:\n    ssh_port: twenty\n", NA_E_CONFIG,
@@ -831,6 +895,7 @@ int main(void)
         cmocka_unit_test(native_parent_chains),
         cmocka_unit_test(native_conn_params),
         cmocka_unit_test(native_jump_hosts),
+        cmocka_unit_test(native_ssh_config),
         cmocka_unit_test(native_validation_errors),
         cmocka_unit_test(env_references),
         cmocka_unit_test(ansible_inventory),
