@@ -29,8 +29,22 @@ static void forget_sent(na_channel *c);
 
 void ch_set_state(na_channel *c, int xs)
 {
-    if (c->xs != xs)
-        NA_LOGT(c->name, "channel: %s -> %s", xs_names[c->xs], xs_names[xs]);
+    if (c->xs != xs && na_log_get_level() >= NA_LOG_TRACE) {
+        char why[200] = "";
+        const char *cmd = c->e && c->e->cmd ? c->e->cmd : NULL; /* secrets masked */
+        if (xs == X_ECHO && cmd && *cmd)
+            snprintf(why, sizeof why, " (the echo of '%.120s')", cmd);
+        else if (xs == X_ECHO)
+            snprintf(why, sizeof why, " (the echo of a return)");
+        else if (xs == X_OUTPUT && c->xs == X_ECHO)
+            snprintf(why, sizeof why, c->res.echoed ? " (echoed)" : " (not echoed: a prompt came)");
+        else if (xs == X_DONE && c->res.prompt_end > c->res.prompt_start)
+            snprintf(why, sizeof why, " (prompt '%.*s')",
+                     (int)(c->res.prompt_end - c->res.prompt_start > 120
+                               ? 120 : c->res.prompt_end - c->res.prompt_start),
+                     c->buf.data + c->res.prompt_start);
+        NA_LOGT(c->name, "channel: %s -> %s%s", xs_names[c->xs], xs_names[xs], why);
+    }
     c->xs = xs;
 }
 

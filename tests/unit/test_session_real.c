@@ -7,6 +7,7 @@
  *     #! register TEXT          a secret netauto holds (a vault value): never written by netauto
  *     #! skip_on_open | command_timeout MS | open_timeout MS
  *     #! transcript             record the session; the recording (times dropped) is compared too
+ *     #! trace                  the session's -vvvv log (its states, times dropped) is compared too
  *     #! open | save | mode NAME | command TEXT | command_here TEXT (mode "") |
  *        command_nocheck TEXT | window N (for the next config) | config LINE|LINE|...
  * The results (code and message, mode, prompt, output byte for byte, config lines, asynchronous
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "log.h"
 #include "platform.h"
 #include "replay.h"
 #include "secret.h"
@@ -120,8 +122,8 @@ static void result_text(na_buf *o, int rc, const na_err *e, const na_result *r, 
     if (r && r->device_error)
         outf(o, "device error: %s\n", r->device_error);
     for (size_t i = 0; r && i < r->nlines; i++) {
-        outf(o, "line %zu%s: %s\n", i + 1,
-                      r->lines[i].after_error ? " (after the error)" : "", r->lines[i].line);
+        outf(o, "line %zu%s: %s\n", i + 1, r->lines[i].after_error ? " (after the error)" : "",
+             r->lines[i].line);
         if (r->lines[i].output && *r->lines[i].output)
             quoted(o, r->lines[i].output, strlen(r->lines[i].output));
     }
@@ -132,9 +134,17 @@ static void result_text(na_buf *o, int rc, const na_err *e, const na_result *r, 
     outf(o, "mode: %s\nprompt: %s\n", na_session_mode(s), na_session_prompt(s));
 }
 
+/* The trace lines of the log, without their time and level. */
+static void trace_hook(na_log_level lvl, const char *line, void *ud)
+{
+    const char *at = strstr(line, "TRACE ");
+    if (lvl == NA_LOG_TRACE && at)
+        outf(ud, "%s\n", at + 6);
+}
+
 typedef struct spec {
     char platform[64], name[64], user[64], pass[128], secret[128];
-    bool no_secret, skip_on_open, transcript;
+    bool no_secret, skip_on_open, transcript, trace;
     int cmd_ms, open_ms;
 } spec;
 
@@ -163,6 +173,8 @@ static void run_fixture(const char *file)
             sp.skip_on_open = true;
         else if (!strncmp(l, "#! transcript", 13))
             sp.transcript = true;
+        else if (!strncmp(l, "#! trace", 8))
+            sp.trace = true;
         else if (sscanf(l, "#! command_timeout %d", &sp.cmd_ms) == 1 ||
                  sscanf(l, "#! open_timeout %d", &sp.open_ms) == 1)
             continue;
@@ -190,8 +202,14 @@ static void run_fixture(const char *file)
     na_session *s = na_session_new(t, p, &so, &e);
     assert_non_null(s);
 
-    na_buf got;
+    na_buf got, tlog;
     na_buf_init(&got, (size_t)1 << 26);
+    na_buf_init(&tlog, (size_t)1 << 26);
+    na_log_level level = na_log_get_level();
+    if (sp.trace) {
+        na_log_set_level(NA_LOG_TRACE);
+        na_log_set_hook(trace_hook, &tlog);
+    }
     size_t window = 0;
     for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         if (strncmp(l, "#! ", 3))
@@ -252,6 +270,13 @@ static void run_fixture(const char *file)
     na_transport *tt = na_session_transport(s);
     if (!na_replay_finished(tt))
         outf(&got, "replay not finished at %s\n", na_replay_position(tt));
+    if (sp.trace) {
+        na_log_set_hook(NULL, NULL);
+        na_log_set_level(level);
+        outs(&got, "== trace\n");
+        outs(&got, na_buf_cstr(&tlog));
+    }
+    na_buf_free(&tlog);
     if (tr) { /* what netauto wrote down, without the times */
         na_session_free(s);
         s = NULL;
