@@ -375,7 +375,10 @@ def show_matrix(sim, r, ip, inv):
 
 NOTE = ("Measured by `make test T=fault_matrix` against the simulator on loopback; every faulty "
         "host has timeouts connect %s s, negotiate %s s, auth %s s, shell %s s, command %s s "
-        "(the huge-output hosts: command %d s); healthy hosts in the same run: every task ok. "
+        "(the huge-output hosts: command %d s); the devices with a real CLI's habit (bare CR "
+        "to syslog glued to the prompt, the rows with no deadline) keep the default timeouts and "
+        "must succeed with the healthy devices' output byte for byte; healthy hosts in the same "
+        "run: every task ok. "
         "\"deadline\" is the phase deadline that bounds the failure; \"measured\" is the host's "
         "`elapsed_ms` (open to close)." % (sec("connect"), sec("negotiate"), sec("auth"),
                                            sec("shell"), sec("command"), HUGE_CMD))
