@@ -105,9 +105,11 @@ typedef struct na_reply {
     bool secret;              /* write flagged secret */
     unsigned max_uses;        /* answers allowed in one exchange (0 = unlimited); one more
                                  appearance stops with NA_HIT_REPEATED (e.g. a refused password) */
-    int settle_ms;            /* answered only once the device stayed quiet this long after the
-                                 question (a credential: "Username: " may have text glued to
-                                 it that is still coming); 0 = at once */
+    int settle_ms;            /* the first answer of an exchange (a credential: "Username: "
+                                 may have text glued to it that is still coming) is written only
+                                 once the device stayed quiet this long after the question; a
+                                 question answering an answer (the password after the username)
+                                 is answered at once. 0 = at once */
     unsigned uses;
 } na_reply;
 

@@ -558,7 +558,7 @@ static int examine_output(na_channel *c, na_err *err)
             ch_hit(c, NA_HIT_REPEATED, i);
             return 1;
         }
-        if (r->settle_ms > 0 && !settled(c, r->settle_ms, false))
+        if (r->settle_ms > 0 && !c->res.replies && !settled(c, r->settle_ms, false))
             return 0; /* typed only once the question stood still */
         return answer(c, r, err);
     }
@@ -599,7 +599,7 @@ static int examine_output(na_channel *c, na_err *err)
             me != bh.e - bh.a)
             continue;
         if (rp->text && !(rp->max_uses && rp->uses >= rp->max_uses) && rp->settle_ms > 0 &&
-            !settled(c, rp->settle_ms, false))
+            !c->res.replies && !settled(c, rp->settle_ms, false))
             return 0; /* typed only once the question stood still */
         behind_record(c, &bh);
         if (!rp->text || (rp->max_uses && rp->uses >= rp->max_uses)) {

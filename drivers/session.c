@@ -21,7 +21,7 @@
  * while opening, to learn unusual prompts, and only once it has stood still (SETTLE_MS). */
 #define PROMPT_LIKE "^(?=[^\\n]*[[:alnum:]])[^\\n]{1,200}[>#$%]\\s?$"
 #define SETTLE_MS 300
-#define CRED_SETTLE_MS 150 /* a login question stands still this long before a credential */
+#define CRED_SETTLE_MS 50 /* the first login question stands still this long (see telnet.c) */
 static na_pattern *prompt_like;
 static pthread_once_t prompt_like_once = PTHREAD_ONCE_INIT;
 static void prompt_like_init(void) { prompt_like = na_pattern_new(PROMPT_LIKE, 0, NULL); }

@@ -3,10 +3,10 @@
  * pipelined, commit or discard on a commit-model platform, always leaving config mode), save and
  * enter-mode. Each phase is one function in the table `phases` (with its name); op_step() is the
  * dispatcher: it runs the current phase's function until one waits (NA_AGAIN) or the operation
- * ends. Every transition is logged at trace level ("sw1: open: first-prompt -> confirm"), so
- * `-vvvv` shows how the session walked through a strange device. The same code serves the event
- * loop and the blocking wrappers. Not the exchange machinery (session.c) and not pattern
- * matching (channel.c). */
+ * ends. Every transition is logged at trace level ("sw1: open: first-prompt -> open:
+ * confirm-start"), so `-vvvv` shows how the session walked through a strange device. The same
+ * code serves the event loop and the blocking wrappers. Not the exchange machinery (session.c)
+ * and not pattern matching (channel.c, channel_match.c). */
 #include "session_int.h"
 #include "clock.h"
 #include "log.h"

@@ -3,9 +3,10 @@
  * SEND events fill a bounded outbound buffer that goes out in one send() per line; DATA events
  * fill a bounded inbound buffer handed out by read(). Option negotiation accepts remote ECHO and
  * SGA both ways, offers NAWS and TTYPE when asked, refuses the rest. The in-band login
- * (Username/Password dialog) is the AUTH phase of open(); telnet_login.c reads its text. A
- * credential is typed only once its question is the last line and the device has been quiet
- * for CRED_SETTLE_MS; a line that looks like a CLI prompt ends the login only after
+ * (Username/Password dialog) is the AUTH phase of open(); telnet_login.c reads its text. The
+ * first credential is typed only once its question is the last line and the device has been
+ * quiet for CRED_SETTLE_MS (the password asked in answer to the username is the device's reply to
+ * what was typed, and is answered at once); a line that looks like a CLI prompt ends the login only after
  * PROMPT_SETTLE_MS of quiet (a banner line ending in '#' followed by a pause is not a prompt);
  * when the device stays quiet with nothing recognisable at the end (a login question with a
  * notice glued to it: "Username: Kerberos: No default realm defined for Kerberos!"), Enter is
@@ -39,7 +40,8 @@ static const char *const ts_names[] = {"connect", "negotiate", "auth", "ready", 
                                        "closed"};
 static const char *const lg_names[] = {"wait-first", "sent-username", "sent-password"};
 
-#define CRED_SETTLE_MS 150   /* a login question must stand still this long before an answer */
+#define CRED_SETTLE_MS 50    /* the first login question stands still this long before an answer:
+                                a device prints text glued to it in the same burst, not later */
 #define PROMPT_SETTLE_MS 300 /* a prompt-like last line, before it ends the login */
 #define NUDGE_MS 1000        /* quiet with nothing to answer: press Enter ... */
 #define NUDGES 3             /* ... at most this many times */
@@ -499,7 +501,8 @@ static na_status login_step(tn *t, na_err *err)
     na_tl_kind k = na_tl_classify(s, n, t->login == LG_WAIT_FIRST);
     t->base.wake_ms = 0;
     /* nothing is typed and no prompt believed before the device stands still */
-    if ((k == NA_TL_USER || k == NA_TL_PASS) && !quiet_for(t, CRED_SETTLE_MS))
+    if ((k == NA_TL_USER || k == NA_TL_PASS) && t->login == LG_WAIT_FIRST &&
+        !quiet_for(t, CRED_SETTLE_MS))
         return NA_AGAIN;
     if (k == NA_TL_PROMPT && t->login != LG_SENT_PASS && !quiet_for(t, PROMPT_SETTLE_MS))
         return NA_AGAIN;
