@@ -26,6 +26,7 @@ typedef struct rn_task_rec {
     bool ok, changed, skipped, ignored;
     bool partial;         /* --check: some values depend on results of tasks not run */
     na_buf output;        /* device output / rendered text (bounded) */
+    bool rendered;        /* --check: output is netauto's rendering of what it would send */
     na_strv commands;     /* every line sent (or, with --check, that would be sent) */
     na_strv async;        /* asynchronous messages the device printed meanwhile */
     na_err err;

@@ -158,7 +158,10 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_object_set_new(o, "changed", json_boolean(t->changed));
     json_object_set_new(o, "skipped", json_boolean(t->skipped));
     json_object_set_new(o, "ignored", json_boolean(t->ignored));
-    json_object_set_new(o, "output", rn_text(t->output.data, t->output.len));
+    /* a device's output exactly; --check's rendering is netauto's own text (vault values in it
+     * are masked, as in the commands) */
+    json_object_set_new(o, "output", t->rendered ? rn_typed(t->output.data, t->output.len)
+                                                 : rn_text(t->output.data, t->output.len));
     if (t->cut)
         json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));

@@ -137,6 +137,7 @@ static int check_render(rn_host *h)
         return RN_DONE;
     }
     na_render_ctx ctx = {.save_command = h->plat->save.send, .vlan_read_command = RN_VLAN_READ_CMD};
+    h->cur.rendered = true;
     if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0) {
         rn_task_fail(h, &e);
         return RN_DONE;
@@ -322,6 +323,7 @@ static int k_vlans(rn_host *h)
     case 0:
         na_strv_free(&h->plan);
         if (x->partial) { /* --check: the wanted VLANs come from results of tasks not run */
+            h->cur.rendered = true;
             out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
                             "registered by tasks that do not run in check mode)");
             return RN_DONE;
@@ -340,6 +342,7 @@ static int k_vlans(rn_host *h)
         if (h->r->check) {
             na_render_ctx ctx = {.vlan_read_command = RN_VLAN_READ_CMD,
                                  .current_vlans = &h->vl};
+            h->cur.rendered = true;
             if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0)
                 rn_task_fail(h, &e);
             for (size_t i = 0; i < h->plan.n; i++)

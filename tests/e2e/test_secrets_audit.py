@@ -8,7 +8,7 @@ byte for byte in results, transcripts and backups; usernames are not secrets.
    $NETAUTO_VAULT_PASSWORD), a wrong password and a wrong enable secret (failed logins), and the
    device password typed by a playbook inside a config line (a local fallback user, which the
    device refuses, quoting nothing) go through `netauto inventory`, `run` (-vvvv trace logs,
-   --json, --transcripts, --diff), `show` (-vvv, --json, transcripts), `compare` (-vvv, text and
+   --json, --transcripts, --diff, and --check's rendering of what it would send), `show` (-vvv, --json, transcripts), `compare` (-vvv, text and
    --json), over SSH (password and encrypted key) and Telnet; then every byte of stdout, stderr
    and every file netauto wrote is searched for each secret, also hex-, base64- and
    escape-encoded. A control (`netauto vault decrypt`, which prints secrets by design) proves the
@@ -190,6 +190,9 @@ def cli_part(audit):
                 ("run -vvvv", ["run", pb, "-i", inv, "-vvvv", "--diff", "--transcripts", tdir,
                                "--json", os.path.join(outputs, "run.json"),
                                "-e", "fallback=" + SECRETS["device password"]] + vpf, env, 1),
+                ("run --check", ["run", pb, "-i", inv, "--limit", "ssh-pw", "--check", "-vv",
+                                 "--json", os.path.join(outputs, "check.json"),
+                                 "-e", "fallback=" + SECRETS["device password"]] + vpf, env, 0),
                 ("run --json -", ["run", pb, "-i", inv, "--limit", "bad-*", "--json", "-",
                                   "-vv", "-e", "fallback=x"], env_vault, 1),
                 ("show -vvv --json", ["show", "-i", inv, "--limit", "all", "-vvv", "--json",
@@ -238,6 +241,13 @@ def cli_part(audit):
             t.ok(fb and fb[0]["commands"] == ["username backup secret ********"] and
                  fb[0]["ok"] is False and fb[0]["ignored"] is True,
                  "a config line holding the device password shows it as ********", fb)
+            with open(os.path.join(outputs, "check.json")) as f:
+                ck = json.load(f)["hosts"]["ssh-pw"]["tasks"]
+            fb = [x for x in ck if x["name"].startswith("local fallback")]
+            t.ok(fb and "username backup secret ********" in fb[0]["output"] and
+                 fb[0]["commands"] == ["username backup secret ********"],
+                 "--check: the rendering of that line (what would be sent) shows it as ********",
+                 fb)
             tr = open(os.path.join(tdir, "ssh-pw.transcript"), "rb").read()
             t.ok(b'> "username backup secret "\n' in tr.replace(b"\r", b"") or
                  re.search(rb'> "username backup secret "\n[0-9.]+ > secret\n', tr),
