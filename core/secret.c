@@ -147,6 +147,14 @@ size_t na_redact_cstr(const char *in, char *out, size_t cap)
 
 char *na_redact_dup(const char *in, size_t n)
 {
+    if (!na_contains_secret(in, n)) { /* the common case: one scan and a copy */
+        char *out = malloc(n + 1);
+        if (out) {
+            memcpy(out, in, n);
+            out[n] = '\0';
+        }
+        return out;
+    }
     size_t need = na_redact(in, n, NULL, 0);
     char *out = malloc(need + 1);
     if (!out)

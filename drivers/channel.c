@@ -184,10 +184,8 @@ na_status na_channel_flush(na_channel *c, na_err *err)
 
 size_t ch_line_start(const na_channel *c, size_t at)
 {
-    const char *d = c->buf.data;
-    while (at > 0 && d[at - 1] != '\n')
-        at--;
-    return at;
+    const char *nl = at ? memrchr(c->buf.data, '\n', at) : NULL;
+    return nl ? (size_t)(nl - c->buf.data) + 1 : 0;
 }
 
 void na_channel_last_line(const na_channel *c, char *out, size_t cap)

@@ -470,6 +470,7 @@ int x_start(na_session *s, const xspec *sp, na_err *err)
     x->refused = -1;
     x->recover = sp->recover;
     x->cmd = typed_masked(sp->cmd); /* for messages: what netauto typed, secrets masked */
+    x->cmd_src = sp->cmd;
     if (sp->cmd && !x->cmd)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     x->active = true;
@@ -528,6 +529,7 @@ void x_end(na_session *s)
     x->ntexts = 0;
     free(x->cmd);
     x->cmd = NULL;
+    x->cmd_src = NULL;
     free(x->refused_prompt);
     x->refused_prompt = NULL;
     x->active = false;

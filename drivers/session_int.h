@@ -76,7 +76,8 @@ typedef struct xchg {
     na_reply replies[MAX_REPLIES];
     char *texts[MAX_REPLIES];  /* resolved reply texts we own (wiped: they may be secrets) */
     size_t ntexts;
-    char *cmd;                 /* copy of spec.cmd for messages */
+    char *cmd;                 /* copy of spec.cmd for messages (secrets masked) */
+    const char *cmd_src;       /* spec.cmd itself (borrowed: which line cmd was made from) */
     bool recover;
     int refused;               /* index of the refused / unanswered reply, -1 = none */
     na_hit_kind refused_kind;

@@ -492,7 +492,12 @@ static int line_done(na_session *s, size_t i, const char *line, na_err *err)
     if (!out)
         return -1;
     na_line_result *lr = &s->res.lines[s->res.nlines];
-    lr->line = typed_masked(line);
+    if (s->x.cmd && s->x.cmd_src == line) { /* already masked for this exchange's messages */
+        lr->line = s->x.cmd;
+        s->x.cmd = NULL;
+    } else {
+        lr->line = typed_masked(line);
+    }
     lr->output = out;
     lr->elapsed_us = na_now_us() - (i < s->nlines ? s->t_sent[i] : s->x.t0_us);
     lr->after_error = s->res.failed_line && i < s->nlines && i >= s->res.failed_line;
