@@ -52,8 +52,9 @@ static void banner_trap(sim_term *t)
     };
     sim_t_out_str(t, "\r\n");
     for (size_t i = 0; i < sizeof art / sizeof *art; i++) {
-        for (size_t k = 0; art[i][k]; k += 8) { /* a slow link: 8 bytes at a time */
-            sim_t_out_raw(t, art[i] + k, strlen(art[i] + k) < 8 ? strlen(art[i] + k) : 8);
+        size_t n = strlen(art[i]);
+        for (size_t k = 0; k < n; k += 8) { /* a slow link: 8 bytes at a time */
+            sim_t_out_raw(t, art[i] + k, n - k < 8 ? n - k : 8);
             sim_t_out_pause(t, ms / 8 ? ms / 8 : 1);
         }
         sim_t_out_str(t, "\r\n");
