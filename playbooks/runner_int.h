@@ -12,6 +12,7 @@
 #include "session.h"
 #include "ssh.h"
 #include "strv.h"
+#include "tfsm_lib.h"
 #include "transcript.h"
 #include "vlans.h"
 
@@ -36,6 +37,7 @@ typedef struct rn_task_rec {
     na_buf out, errout;
     bool cut;             /* output, stdout or stderr reached its ceiling and was cut */
     json_t *items;        /* loop: per-item registered results (array) */
+    json_t *parsed;       /* `parse:`: records per command, every item (array), or NULL */
     json_t *reg;          /* what `register:` stores */
 } rn_task_rec;
 
@@ -59,8 +61,8 @@ json_t *rn_typed(const char *s, size_t n);
  * setter masked netauto's secrets and quoted the device exactly). New ref. */
 json_t *rn_error_json(const na_err *err);
 /* One task result: {"name", "play", "action", "ok", "changed", "skipped", "ignored", "output",
- * "elapsed_ms", "commands", "error"} (+ "partial" with --check, + "rc", "stdout", "stderr" for
- * scripts). New reference. */
+ * "elapsed_ms", "commands", "error"} (+ "parsed" with `parse:`, + "partial" with --check,
+ * + "rc", "stdout", "stderr" for scripts). New reference. */
 json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check);
 
 typedef struct rn_host_sum {
@@ -166,6 +168,7 @@ struct na_runner {
     const na_playbook *pb;
     na_platforms *platforms;
     bool own_platforms;
+    na_tfsm_lib *tfsm;      /* templates for `parse: true`, NULL when no task asks */
     struct event_base *base;
     bool own_base;
     json_t *extra;
