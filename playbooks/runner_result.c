@@ -136,29 +136,6 @@ json_t *rn_error_json(const na_err *err)
 }
 
 json_t *na_run_text(const char *s, size_t n) { return rn_text(s, n); }
-
-json_t *na_run_redact_json(json_t *v)
-{
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *x;
-        json_array_foreach (v, i, x)
-            na_run_redact_json(x);
-    } else if (json_is_object(v)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach (v, k, x)
-            na_run_redact_json(x);
-    } else if (json_is_string(v) &&
-               na_contains_secret(json_string_value(v), json_string_length(v))) {
-        char *red = na_redact_dup(json_string_value(v), json_string_length(v));
-        if (red) {
-            json_string_set(v, red);
-            free(red);
-        }
-    }
-    return v;
-}
 json_t *na_run_error_json(const na_err *err) { return rn_error_json(err); }
 
 static json_t *strv_json(const na_strv *v, bool typed)

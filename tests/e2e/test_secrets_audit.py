@@ -156,6 +156,9 @@ WEAK_PLAYBOOK = """
       config: ["interface GigabitEthernet0/2", "shutdown"]
     - name: brief
       command: show ip interface brief
+    - name: brief, parsed
+      command: show ip interface brief
+      parse: true
     - name: version
       command: show version
 """
@@ -285,6 +288,11 @@ def weak_part(audit):
                  text[-1500:])
             t.ok("********istratively" not in text and "www.********" not in text,
                  "... and nothing in it was rewritten")
+            recs = json.dumps([x.get("parsed") for h in hs.values() for x in h.get("tasks", [])
+                               if x.get("name") == "brief, parsed"])
+            t.ok('"administratively down"' in recs and "********" not in recs,
+                 "weak secrets over %s: the records parse: made of the output keep the device's "
+                 "words" % tr, recs[-600:])
             for name in os.listdir(os.path.join(tdir, tr)):
                 data = open(os.path.join(tdir, tr, name), "rb").read().decode()
                 ins = "".join(l for l in data.splitlines(True) if re.match(r"[0-9.]+ < ", l))
@@ -308,6 +316,14 @@ def weak_part(audit):
             res = r.netauto(["show", "-i", inv, "sw1", "--transport", tr, "show version"])
             t.ok(res.rc == 0 and "www.cisco.com" in res.out,
                  "weak secrets over %s: show's text output too" % tr, res.out[-600:])
+            res = r.netauto(["show", "-i", inv, "sw1", "--transport", tr, "--parse", "--json",
+                             "show ip interface brief"], timeout=300 * SLOW)
+            js = json.loads(res.out) if res.rc == 0 else {}
+            recs = json.dumps([c.get("parsed") for h in js.get("hosts", [])
+                               for c in h.get("commands", [])])
+            t.ok(res.rc == 0 and '"administratively down"' in recs and "********" not in recs,
+                 "weak secrets over %s: records parsed from the output (--parse) keep the "
+                 "device's words" % tr, (res.rc, recs[-600:], res.err[-300:]))
 
 
 def daemon_bound():
