@@ -4,8 +4,9 @@
  * fill a bounded inbound buffer handed out by read(). Option negotiation accepts remote ECHO and
  * SGA both ways, offers NAWS and TTYPE when asked, refuses the rest. The in-band login
  * (Username/Password dialog) is the AUTH phase of open(); telnet_login.c reads its text. The
- * first credential is typed only once its question is the last line and the device has been
- * quiet for CRED_SETTLE_MS (the password asked in answer to the username is the device's reply to
+ * username is typed once its question is the last line of what the drained socket gave; a
+ * password asked first (a line password) only once the device has also been quiet for
+ * CRED_SETTLE_MS (the password asked in answer to the username is the device's reply to
  * what was typed, and is answered at once); a line that looks like a CLI prompt ends the login only after
  * PROMPT_SETTLE_MS of quiet (a banner line ending in '#' followed by a pause is not a prompt);
  * when the device stays quiet with nothing recognisable at the end (a login question with a
@@ -40,8 +41,8 @@ static const char *const ts_names[] = {"connect", "negotiate", "auth", "ready", 
                                        "closed"};
 static const char *const lg_names[] = {"wait-first", "sent-username", "sent-password"};
 
-#define CRED_SETTLE_MS 50    /* the first login question stands still this long before an answer:
-                                a device prints text glued to it in the same burst, not later */
+#define CRED_SETTLE_MS 50    /* a first question asking for a password stands still this long
+                                before the secret is typed */
 #define PROMPT_SETTLE_MS 300 /* a prompt-like last line, before it ends the login */
 #define NUDGE_MS 1000        /* quiet with nothing to answer: press Enter ... */
 #define NUDGES 3             /* ... at most this many times */
@@ -500,9 +501,11 @@ static na_status login_step(tn *t, na_err *err)
     }
     na_tl_kind k = na_tl_classify(s, n, t->login == LG_WAIT_FIRST);
     t->base.wake_ms = 0;
-    /* nothing is typed and no prompt believed before the device stands still */
-    if ((k == NA_TL_USER || k == NA_TL_PASS) && t->login == LG_WAIT_FIRST &&
-        !quiet_for(t, CRED_SETTLE_MS))
+    /* a secret is never typed, and no prompt believed, before the device stands still. A
+     * username is not a secret: it is typed once its question ends what the drained socket gave
+     * (a notice glued to the question comes in the same burst, and then the question is not
+     * last); waiting here would add CRED_SETTLE_MS to every Telnet login */
+    if (k == NA_TL_PASS && t->login == LG_WAIT_FIRST && !quiet_for(t, CRED_SETTLE_MS))
         return NA_AGAIN;
     if (k == NA_TL_PROMPT && t->login != LG_SENT_PASS && !quiet_for(t, PROMPT_SETTLE_MS))
         return NA_AGAIN;
