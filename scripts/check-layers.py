@@ -5,7 +5,10 @@
     use (never one above or beside it), and every .c/.h file of a listed folder has a layer;
   - with --build DIR: every symbol an object file uses, when a project object defines it, comes
     from its own layer or one it may use (what the includes cannot show: a hand-written extern);
-  - no C file in a vendor-free folder (drivers/) names a vendor in code or strings.
+  - no C file in a vendor-free folder (drivers/) names a vendor in code or strings;
+  - with --build DIR: every global symbol a layer's object defines starts with that layer's
+    prefix (na_ for the library, nd_ for the daemon...), so no two folders' names can collide
+    with each other or with a library's (libssh's ssh_*, libssh2's libssh2_*).
 
 Usage:
   check-layers.py [--root DIR] [--build DIR]   check; prints the violations, exit 1 if any
@@ -31,6 +34,7 @@ class Table:
         self.patterns = []    # (pattern, layer)
         self.vendor_free = []
         self.vendors = []
+        self.prefixes = {}    # layer -> allowed prefixes of its global symbols
         with open(path, encoding="utf-8") as f:
             for lineno, raw in enumerate(f, 1):
                 line = raw.split("#", 1)[0].strip()
@@ -44,6 +48,12 @@ class Table:
                 if words[0] == "vendors":
                     self.vendors += [w.lower() for w in words[1:]]
                     continue
+                if words[0] == "prefix":
+                    if len(words) < 3:
+                        sys.exit("%s: expected 'prefix layers prefixes...'" % where)
+                    for l in words[1].split(","):
+                        self.prefixes.setdefault(l, []).extend(words[2:])
+                    continue
                 if len(words) < 3:
                     sys.exit("%s: expected 'layer uses files...'" % where)
                 name, uses = words[0], words[1]
@@ -53,6 +63,9 @@ class Table:
                 self.uses[name] = [] if uses == "-" else uses.split(",")
                 for p in words[2:]:
                     self.patterns.append((p, name))
+        for l in self.prefixes:
+            if l not in self.uses:
+                sys.exit("%s: a prefix line names unknown layer %s" % (path, l))
         for name, uses in self.uses.items():
             for u in uses:
                 if u not in self.uses:
@@ -233,6 +246,16 @@ def check_symbols(root, table, build, problems):
             problems.append("%s (layer %s) uses %s from %s (layer %s)" %
                             (os.path.relpath(o, root), layer, sym, os.path.relpath(d, root),
                              layer_of_obj.get(d)))
+    for sym, where in sorted(defined.items()):
+        if sym == "main":
+            continue
+        for o in sorted(where):
+            want = table.prefixes.get(layer_of_obj.get(o))
+            if want and not sym.startswith(tuple(want)):
+                problems.append("%s (layer %s) defines the global %s: this layer's globals "
+                                "start with %s (make it static, or rename it)" %
+                                (os.path.relpath(o, root), layer_of_obj[o], sym,
+                                 " or ".join(want)))
     for o, layer in sorted(layer_of_obj.items()):
         if layer is None:
             problems.append("%s: object of a file that belongs to no layer" %

@@ -93,21 +93,44 @@ planted("a-vendor-name-in-drivers",
 # the symbols: a core object that calls a function of the runner layer, with no include
 root = fresh_copy("upward-symbol")
 objdir = os.path.join(root, "b", "obj")
-SNEAK = "extern int rn_secret(void);\nint f(void) { return rn_secret(); }\n"
+SNEAK = "extern int na_secret(void);\nint na_f(void) { return na_secret(); }\n"
 for src, code in (("core/sneak.c", SNEAK),
-                  ("playbooks/secret.c", "int rn_secret(void) { return 1; }\n")):
+                  ("playbooks/secret.c", "int na_secret(void) { return 1; }\n")):
     with open(os.path.join(root, src), "w", encoding="utf-8") as f:
         f.write(code)
     os.makedirs(os.path.join(objdir, os.path.dirname(src)), exist_ok=True)
     subprocess.run(["cc", "-c", os.path.join(root, src), "-o",
                     os.path.join(objdir, src[:-2] + ".o")], check=True)
 r = check(root, "--build", "b")
-t.ok(r.returncode == 1 and "b/obj/core/sneak.o (layer core) uses rn_secret from "
+t.ok(r.returncode == 1 and "b/obj/core/sneak.o (layer core) uses na_secret from "
      "b/obj/playbooks/secret.o (layer runner)" in r.stdout, "fails on an upward symbol",
      r.stdout + r.stderr)
 os.remove(os.path.join(objdir, "core/sneak.o"))
 r = check(root, "--build", "b")
 t.ok(r.returncode == 0, "passes once the upward user is gone", r.stdout + r.stderr)
+
+# the prefixes: a daemon object defining a global without nd_ (the old backend's be_), and a
+# library one named like libssh's API, fail; the same names made static pass
+for src, code in (("daemon/stray.c", "int be_job_run(void) { return 1; }\n"),
+                  ("drivers/ssh_stray.c", "int ssh_connect(void) { return 2; }\n")):
+    with open(os.path.join(root, src), "w", encoding="utf-8") as f:
+        f.write(code)
+    os.makedirs(os.path.join(objdir, os.path.dirname(src)), exist_ok=True)
+    subprocess.run(["cc", "-c", os.path.join(root, src), "-o",
+                    os.path.join(objdir, src[:-2] + ".o")], check=True)
+r = check(root, "--build", "b")
+t.ok(r.returncode == 1 and "b/obj/daemon/stray.o (layer daemon) defines the global be_job_run: "
+     "this layer's globals start with nd_" in r.stdout and
+     "defines the global ssh_connect" in r.stdout, "fails on globals without their layer's prefix",
+     r.stdout + r.stderr)
+for src in ("daemon/stray.c", "drivers/ssh_stray.c"):
+    with open(os.path.join(root, src), "w", encoding="utf-8") as f:
+        f.write("static int stray(void) { return 1; }\nint (*nd_stray_fp)(void) = stray;\n"
+                if src.startswith("daemon") else "static int x;\nint *na_stray = &x;\n")
+    subprocess.run(["cc", "-c", os.path.join(root, src), "-o",
+                    os.path.join(objdir, src[:-2] + ".o")], check=True)
+r = check(root, "--build", "b")
+t.ok(r.returncode == 0, "passes once they are static or prefixed", r.stdout + r.stderr)
 
 # the Makefile's include paths come from the same table: drivers/ sees core and itself only
 r = check(ROOT, "--make-includes")
