@@ -23,7 +23,7 @@ PKG_CONFIG ?= pkg-config
 T ?=
 
 PKGS := libssh2 libtelnet yaml-0.1 libpcre2-8 libevent libevent_openssl libevent_pthreads \
-        jansson sqlite3 openssl libssh cmocka
+        jansson sqlite3 openssl libssh cmocka libnats
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g $(WARN) -MMD -MP
@@ -56,7 +56,7 @@ ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 # ---- sources ---------------------------------------------------------------------------------
 LIB_SRCS    := $(wildcard core/*.c parsing/*.c drivers/*.c inventory/*.c playbooks/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c daemon/backend/*.c))
+DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c daemon/backend/*.c daemon/cluster/*.c))
 SIM_SRCS    := $(filter-out tests/sim/sim_main.c,$(wildcard tests/sim/*.c))
 TLIB_SRCS   := $(wildcard tests/lib/*.c tests/fuzz/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)

@@ -9,6 +9,7 @@
  * size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the event
  * streams (sse.c). Not the server plumbing: see http.c. */
 #include "api_int.h"
+#include "cluster.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
@@ -43,6 +44,7 @@ static void h_backup(nd_api *a, nd_req *r, char **seg);
 static void h_schedules(nd_api *a, nd_req *r, char **seg);
 static void h_schedule_run(nd_api *a, nd_req *r, char **seg);
 static void h_audit(nd_api *a, nd_req *r, char **seg);
+static void h_cluster(nd_api *a, nd_req *r, char **seg);
 
 #define READ ND_SCOPE_READ
 #define RUN ND_SCOPE_RUN
@@ -62,6 +64,7 @@ static const route routes[] = {
     {"GET", "/v1/schedules", READ, h_schedules},
     {"POST", "/v1/schedules/*/run", RUN, h_schedule_run},
     {"GET", "/v1/audit", ND_SCOPE_ADMIN, h_audit},
+    {"GET", "/v1/cluster", READ, h_cluster},
 };
 #undef READ
 #undef RUN
@@ -356,13 +359,27 @@ static void h_metrics(nd_api *a, nd_req *r, char **seg)
     a->env.metrics->sse_streams_total = nd_sse_total(a->env.sse);
     na_buf b;
     na_buf_init(&b, 4 << 20);
-    if (nd_metrics_render(a->env.metrics, &g, &b, &e) < 0) {
+    if (nd_metrics_render(a->env.metrics, &g, &b, &e) < 0 || nd_cluster_metrics(&b, &e) < 0) {
         na_buf_free(&b);
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
     nd_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", na_buf_cstr(&b), b.len);
     na_buf_free(&b);
+}
+
+/* GET /v1/cluster: this node, the nodes and sites it sees (cluster/cluster.h); 404 when
+ * netautod runs alone. */
+static void h_cluster(nd_api *a, nd_req *r, char **seg)
+{
+    (void)a;
+    (void)seg;
+    json_t *st = nd_cluster_status();
+    if (!st) {
+        nd_reply_error(r, 404, "netautod runs alone here (no cluster: in its configuration)");
+        return;
+    }
+    nd_reply_json(r, 200, st);
 }
 
 /* ---- requests answered later ------------------------------------------------------------- */

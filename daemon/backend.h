@@ -99,6 +99,13 @@ typedef struct nd_job_sink {
     void (*task_result)(void *ud, const char *host, json_t *task);
     void (*host_finished)(void *ud, const char *host, json_t *result);
     void (*job_finished)(void *ud, const na_err *err);
+    /* Optional (NULL: not used). note: one more event of the job, stored and streamed like the
+     * others (type, data borrowed): the cluster says why hosts wait ("site_waiting").
+     * may_proceed: asked before each step of a host's program (anything it would send);
+     * false stops the host at once, as cancelled (a cluster worker that lost the device's
+     * lease). */
+    void (*note)(void *ud, const char *type, json_t *data);
+    bool (*may_proceed)(void *ud, const char *host);
     void *ud;
 } nd_job_sink;
 

@@ -1,6 +1,7 @@
 /* config.c — loads netautod's YAML configuration (see config.h, docs/daemon.md). Every key is
  * checked (unknown keys are errors with their position). Not a general settings framework. */
 #include "config.h"
+#include "cluster.h"
 #include "ydoc.h"
 #include "yjson.h"
 
@@ -140,7 +141,7 @@ static const char *const top_keys[] = {
     "listen", "port", "state_dir", "tls", "tokens", "inventory", "vault_password_file",
     "playbook_dir", "job_store",
     "store", "limits", "session_pool", "log", "timezone", "schedules", "backups", "backend",
-    "retention", NULL};
+    "retention", "cluster", NULL};
 static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_running",
                                          "jobs_queued", "body_bytes", "connections",
                                          "connections_per_address", "client_timeout",
@@ -337,6 +338,9 @@ static int load(ctx *x, nd_conf *c)
     if ((n = na_ymap_get(d, root, "schedules")) && !na_yis_null(n) &&
         load_schedules(x, n, c) < 0)
         return -1;
+    if ((n = na_ymap_get(d, root, "cluster")) &&
+        nd_cluster_conf_load(d, n, x->dir, &c->cluster, x->err) < 0)
+        return -1;
     return 0;
 }
 
@@ -416,6 +420,7 @@ void nd_conf_free(nd_conf *c)
     free(c->job_store);
     free(c->log_file);
     json_decref(c->backend);
+    nd_cluster_conf_free(c->cluster);
     for (size_t i = 0; i < c->n_schedules; i++) {
         nd_schedule_cfg *s = &c->schedules[i];
         free(s->name);

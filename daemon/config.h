@@ -70,6 +70,7 @@ typedef struct nd_conf {
     json_t *backend;            /* backend: mapping passed to the backend as JSON (owned) */
     nd_schedule_cfg *schedules;
     size_t n_schedules;
+    struct nd_cluster_conf *cluster; /* cluster: (cluster/cluster.h), NULL: a single node */
 } nd_conf;
 
 /* Load and validate. On failure err holds "FILE:LINE:COL: message" and *c is freed. */

@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "cluster.h"
 #include "schedule.h"
 #include "secret.h"
 #include "sse.h"
@@ -452,6 +453,8 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
         .validate_bytes = d->cfg.validate_bytes,
         .validate_s = d->cfg.validate_s,
     };
+    if (d->cfg.cluster) /* jobs go through NATS; the device backend does the device work */
+        ops = nd_cluster_backend(ops, d->cfg.cluster);
     d->be_ops = ops;
     if (!(d->be = ops->create(&bc, &d->svc, err)))
         return -1;

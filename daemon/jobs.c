@@ -343,6 +343,7 @@ static void sink_host_finished(void *ud, const char *host, json_t *result)
     nd_job_host_finished(ud, host, result);
 }
 static void sink_job_finished(void *ud, const na_err *err) { nd_job_finished(ud, err); }
+static void sink_note(void *ud, const char *type, json_t *data) { nd_job_note(ud, type, data); }
 
 static int be_start(nd_job *j, na_err *err)
 {
@@ -352,6 +353,7 @@ static int be_start(nd_job *j, na_err *err)
         .task_result = sink_task_result,
         .host_finished = sink_host_finished,
         .job_finished = sink_job_finished,
+        .note = sink_note,
         .ud = j,
     };
     nd_be_job *bj = j->exec_state;
@@ -627,6 +629,11 @@ void nd_job_host_finished(nd_job *j, const char *host, json_t *result)
     else
         j->hosts_failed++;
     emit(j, "host_finished", json_pack("{s:s,s:O}", "host", host, "result", result));
+}
+
+void nd_job_note(nd_job *j, const char *type, json_t *data)
+{
+    emit(j, type, json_deep_copy(data));
 }
 
 void nd_job_finished(nd_job *j, const na_err *err)

@@ -115,5 +115,7 @@ void nd_job_host_started(nd_job *j, const char *host);
 void nd_job_task_result(nd_job *j, const char *host, json_t *task);
 void nd_job_host_finished(nd_job *j, const char *host, json_t *result);
 void nd_job_finished(nd_job *j, const na_err *err);
+/* One more event of type `type` (data borrowed; "job" and "time" are added). */
+void nd_job_note(nd_job *j, const char *type, json_t *data);
 
 #endif

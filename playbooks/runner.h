@@ -75,6 +75,11 @@ typedef struct na_run_hooks {
      * by a device (NA_E_AUTH while opening). */
     void (*command_observed)(void *ud, const char *host, int64_t elapsed_ms, bool ok);
     void (*login_failed)(void *ud, const char *host);
+
+    /* Optional: asked before each step of a host's program (each time it would go on talking to
+     * the device); false stops the host at once, as cancelled ("the lease on the device was
+     * lost"). Must be cheap: it runs on every event of every host. */
+    bool (*may_proceed)(void *ud, const char *host);
 } na_run_hooks;
 
 #define NA_RUN_DEFAULT_FORKS 100

@@ -463,6 +463,12 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
     na_runner *r = h->r;
     if (h->state != RH_RUNNING)
         return;
+    if (r->hooks.may_proceed && !r->hooks.may_proceed(r->hooks.ud, h->inv->name)) {
+        NA_LOGW(h->inv->name, "stopped before sending anything more: no longer allowed to use "
+                "the device");
+        rn_host_abort(h);
+        return;
+    }
     if (h->phase == PH_BEGIN) { /* the first call of this phase's program: begin */
         int64_t now = na_now_ms();
         if (!h->begun) {

@@ -228,6 +228,12 @@ static void h_login_failed(void *ud, const char *host)
     j->be->svc.login_failed(j->be->svc.ctx, host);
 }
 
+static bool h_may_proceed(void *ud, const char *host)
+{
+    nd_be_job *j = ud;
+    return !j->sink.may_proceed || j->sink.may_proceed(j->sink.ud, host);
+}
+
 /* ---- the vtable part ------------------------------------------------------------------------- */
 
 nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec,
@@ -262,6 +268,7 @@ nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec
         .run_finished = h_run_finished,
         .command_observed = h_command,
         .login_failed = h_login_failed,
+        .may_proceed = h_may_proceed,
     };
     if (!(j->r = na_runner_new(gen->inv, j->pb, &o, err)))
         goto fail;
