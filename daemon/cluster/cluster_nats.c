@@ -250,15 +250,17 @@ static int open_bucket(ncl *c, const char *name, int64_t ttl_ms, kvStore **out, 
     kvConfig_Init(&kc);
     kc.Bucket = name;
     kc.History = 1;
-    kc.TTL = ttl_ms;
+    kc.TTL = ttl_ms * 1000000; /* nanoseconds */
     kc.Replicas = (int)c->conf->replicas;
     kc.StorageType = js_FileStorage;
     natsStatus s = js_CreateKeyValue(out, c->js, &kc);
+    char first[300];
+    snprintf(first, sizeof first, "%s", nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
     if (s != NATS_OK) /* exists already (maybe with other settings): use it */
         s = js_KeyValue(out, c->js, name);
     if (s != NATS_OK) {
-        char what[200];
-        snprintf(what, sizeof what, "opening the KV bucket %s", name);
+        char what[600];
+        snprintf(what, sizeof what, "opening the KV bucket %s (%s)", name, first);
         ncl_nats_err(err, what, s, 0);
         return -1;
     }
