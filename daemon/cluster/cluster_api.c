@@ -317,6 +317,8 @@ int ncl_api_run(ncl *c, nd_be_job *bj, int64_t id, const nd_job_sink *sink, na_e
         snprintf(a->hosts[i].site, sizeof a->hosts[i].site, "%s", site ? site : "default");
         json_decref(hj);
     }
+    for (size_t i = 0; i < a->n; i++)
+        json_object_set_new(c->known_sites, a->hosts[i].site, json_true());
     a->running = true;
     LIST_INSERT_HEAD(&c->ajobs, a, link);
     if (a->n == 0) {
@@ -413,6 +415,14 @@ static void fold(ncl *c, json_t *r)
         NA_LOGI("cluster", "job %lld: %s: a second result (a task that ran again) ignored",
                 (long long)id, host);
         return;
+    }
+    if (json_object_get(a->noted, h->site)) { /* said to wait: a worker is back */
+        json_t *d = json_pack("{s:s,s:s}", "site", h->site, "message",
+                              "a worker of the site is back; its hosts run");
+        if (a->sink.note && d)
+            a->sink.note(a->sink.ud, "site_resumed", d);
+        json_decref(d);
+        json_object_del(a->noted, h->site);
     }
     h->done = true;
     a->n_done++;

@@ -90,9 +90,21 @@ static void hb_done_fn(ncl_op *op)
         ncl_api_sites_changed(c);
 }
 
+/* Site names from heartbeats become metric labels and NATS subjects: tokens only. */
+static bool site_ok(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
 static void add_site(json_t *set, const char *site)
 {
-    if (site)
+    if (site_ok(site))
         json_object_set_new(set, site, json_true());
 }
 
@@ -116,9 +128,14 @@ static void hb_cb(evutil_socket_t fd, short what, void *arg)
         add_site(set, c->conf->site);
     size_t i;
     json_t *n;
-    if (c->api)
-        json_array_foreach(c->nodes, i, n)
-            add_site(set, json_string_value(json_object_get(n, "site")));
+    if (c->api) {
+        json_array_foreach(c->nodes, i, n) {
+            const char *role = json_string_value(json_object_get(n, "role"));
+            if (role && strcmp(role, "api"))
+                add_site(c->known_sites, json_string_value(json_object_get(n, "site")));
+        }
+        json_object_update(set, c->known_sites);
+    }
     s_hb.n_sites = 0;
     s_hb.sites = calloc(json_object_size(set) + 1, sizeof *s_hb.sites);
     const char *k;
@@ -172,6 +189,7 @@ static nd_be *create(const nd_backend_config *cfg, const nd_backend_services *sv
     LIST_INIT(&c->ajobs);
     LIST_INIT(&c->wtasks);
     c->nodes = json_array();
+    c->known_sites = json_object();
     c->slots = s_conf->tasks ? s_conf->tasks : cfg->hosts_in_flight ? cfg->hosts_in_flight : 64;
     if (!(c->ibe = s_inner->create(cfg, svc, err)))
         return NULL;
@@ -209,7 +227,8 @@ static void destroy(nd_be *be)
     json_decref(c->lag);
     json_decref(c->hb_nodes);
     json_decref(c->hb_lag);
-    c->nodes = c->lag = c->hb_nodes = c->hb_lag = NULL;
+    json_decref(c->known_sites);
+    c->nodes = c->lag = c->hb_nodes = c->hb_lag = c->known_sites = NULL;
 }
 
 static int inventory_load(nd_be *be, const char *path, na_err *err)
@@ -299,6 +318,10 @@ json_t *nd_cluster_status(void)
     json_t *n;
     int64_t now = na_wall_ms();
     json_t *nodes = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->known_sites, k, v)
+        json_object_set_new(sites, k, json_pack("{s:i}", "workers", 0));
     json_array_foreach(c->nodes, i, n) {
         json_t *x = json_deep_copy(n);
         int64_t age = now - json_integer_value(json_object_get(n, "time_ms"));
@@ -307,7 +330,7 @@ json_t *nd_cluster_status(void)
         json_array_append_new(nodes, x);
         const char *site = json_string_value(json_object_get(n, "site"));
         const char *role = json_string_value(json_object_get(n, "role"));
-        if (!site || !role || !strcmp(role, "api"))
+        if (!site_ok(site) || !role || !strcmp(role, "api"))
             continue;
         json_t *s = json_object_get(sites, site);
         if (!s)
@@ -316,8 +339,6 @@ json_t *nd_cluster_status(void)
             json_object_set_new(s, "workers",
                                 json_integer(json_integer_value(json_object_get(s, "workers")) + 1));
     }
-    const char *k;
-    json_t *v;
     json_object_foreach(c->lag, k, v) {
         json_t *s = json_object_get(sites, k);
         if (!s)

@@ -94,6 +94,7 @@ typedef struct ncl {
     json_t *hb_lag;              /* {site: {"pending": N, "ack_pending": N, "redelivered": N}} */
     json_t *nodes;               /* last node list: array of heartbeat records */
     json_t *lag;
+    json_t *known_sites;         /* every site seen (heartbeats, jobs' hosts): site -> true */
     char nats_url[256];          /* the server we are connected to now */
     ncl_counters n;
 } ncl;
