@@ -115,6 +115,8 @@ static void hb_cb(evutil_socket_t fd, short what, void *arg)
     ncl *c = arg;
     if (c->hb_busy)
         return;
+    if (natsConnection_GetConnectedUrl(c->nc, c->nats_url, sizeof c->nats_url) != NATS_OK)
+        c->nats_url[0] = 0;
     json_t *rec = json_pack("{s:s,s:s,s:s,s:I,s:I,s:i,s:s}", "node", c->conf->node, "site",
                             c->conf->site, "role", nd_cluster_role_name(c->conf->role),
                             "started_ms", (json_int_t)c->started_ms, "time_ms",
@@ -358,6 +360,8 @@ json_t *nd_cluster_status(void)
         json_object_set_new(v, "health", json_string(up ? "ok" : "no live worker"));
     }
     natsConnStatus st = natsConnection_Status(c->nc);
+    if (natsConnection_GetConnectedUrl(c->nc, c->nats_url, sizeof c->nats_url) != NATS_OK)
+        c->nats_url[0] = 0;
     return json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:b},s:o,s:o}", "node", "name", c->conf->node,
                      "site", c->conf->site, "role", nd_cluster_role_name(c->conf->role), "nats",
                      "url", c->nats_url, "connected", st == NATS_CONN_STATUS_CONNECTED, "nodes",

@@ -4,6 +4,7 @@
  * between libnats' blocking calls and the daemon's single loop: op threads run ncl_op.work, an
  * eventfd wakes the loop, which runs ncl_op.done. Not the cluster's logic (api, worker). */
 #include "cluster_int.h"
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 ncl g_ncl;
@@ -230,7 +232,16 @@ static int add_stream(ncl *c, const char *name, const char *subject, bool work_q
     sc.Duplicates = dup_ms * 1000000;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_AddStream(&si, c->js, &sc, NULL, &jerr);
+    natsStatus s;
+    /* a NATS cluster that has just started may still be electing its JetStream leader */
+    for (int64_t until = na_now_ms() + 20000;;) {
+        jerr = 0;
+        s = js_AddStream(&si, c->js, &sc, NULL, &jerr);
+        if (s == NATS_OK || jerr == JSStreamNameExistErr || na_now_ms() >= until)
+            break;
+        NA_LOGI("cluster", "JetStream not ready yet (%s); trying again", natsStatus_GetText(s));
+        nanosleep(&(struct timespec){0, 250000000}, NULL);
+    }
     if (s == NATS_OK) {
         jsStreamInfo_Destroy(si);
         return 0;

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -109,14 +110,25 @@ class NatsNode:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def free_port():
+    """A port the kernel says is free now (bound to 0, then closed)."""
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
 def nats_cluster3():
-    """A 3-node NATS cluster with JetStream (R3 possible); returns the nodes, started."""
+    """A 3-node NATS cluster with JetStream (R3 possible); returns the nodes, started. Every
+    node is given the routes of all three (a JetStream cluster needs them from the start), so
+    their cluster ports are picked first."""
     d = tempfile.mkdtemp(prefix="netauto-nats3.")
-    a = NatsNode("n1", cluster=True, directory=d).start()
-    b = NatsNode("n2", cluster=True, routes=[a.route], directory=d).start()
-    c = NatsNode("n3", cluster=True, routes=[a.route, b.route], directory=d).start()
-    a.own_dir = True  # the first one removes the shared directory
-    return [a, b, c]
+    ports = [free_port() for _ in range(3)]
+    routes = [f"nats://127.0.0.1:{p}" for p in ports]
+    nodes = [NatsNode(f"n{i + 1}", cluster=True, routes=routes, directory=d) for i in range(3)]
+    for n, p in zip(nodes, ports):
+        n.start(cluster_port=p)
+    nodes[0].own_dir = True  # the first one removes the shared directory
+    return nodes
 
 
 def cluster_config(urls, role, site="default", node=None, extra=""):
