@@ -6,6 +6,7 @@
  * live worker is stated in the job's events; cancel purges the job's tasks still queued. Not
  * the worker (cluster_worker.c) and not the job store (jobs.c keeps it, through the sink). */
 #include "cluster_int.h"
+#include "api_req.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -114,6 +115,16 @@ static void prepared(void *ud, nd_be_job *bj, const json_t *targets, const na_er
 nd_be_prep *ncl_api_prepare(ncl *c, const nd_job_spec *spec, nd_job_prepared_cb done, void *ud,
                             na_err *err)
 {
+    /* tasks are stored by NATS (on disk, on every replica): secrets are not sent that way */
+    json_t *sec = spec->vars ? nd_vars_secrets(spec->vars) : NULL;
+    size_t n_sec = json_array_size(sec);
+    json_decref(sec);
+    if (n_sec) {
+        na_err_set(err, NA_E_USAGE, "secret-looking vars (password, secret, key, token...) "
+                   "cannot be sent through the cluster's task queue: put them in the inventory "
+                   "(its vault) on every node");
+        return NULL;
+    }
     aprep *p = calloc(1, sizeof *p);
     if (!p || !(p->playbook = strdup(spec->playbook)) ||
         !(p->vars = spec->vars ? json_deep_copy(spec->vars) : json_object())) {

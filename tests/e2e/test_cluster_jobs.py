@@ -6,8 +6,9 @@ The job succeeds with every host once, each with `attempts` and the worker that 
 host's site); the simulator confirms no device ever had two sessions at once, every device was
 logged in to once and has VLAN 9 once; the workers together report as many finished tasks as
 hosts; GET /v1/cluster lists the four nodes and both sites healthy; /metrics carries the
-cluster's counters and the per-site consumer lag; a worker refuses jobs (501); a bad cluster:
-section is an error with its position."""
+cluster's counters and the per-site consumer lag; a worker refuses jobs (501); a job with
+secret-looking vars is refused (400: tasks are stored by NATS); a bad cluster: section is an
+error with its position."""
 
 import os
 import sys
@@ -56,6 +57,11 @@ with Sim(sim_args(N)) as sim:
     st, j = workers[0].json("POST", "/v1/jobs", {"playbook": "vlan9"})
     t.ok(st == 501 and "cluster worker" in j.get("error", ""), "a worker refuses jobs: 501",
          (st, j))
+
+    st, j = api.json("POST", "/v1/jobs", {"playbook": "vlan9",
+                                          "vars": {"snmp_secret": "s3cr3t-x"}})
+    t.ok(st == 400 and "cannot be sent through the cluster" in j.get("error", ""),
+         "secret-looking vars are refused (400): tasks are stored by NATS", (st, j))
 
     jid = api.submit("vlan9")
     job = wait_job(api, jid, timeout=300)
