@@ -487,8 +487,109 @@ static void on_result(natsConnection *nc, natsSubscription *sub, natsMsg *m, voi
     ncl_post(&r->op);
 }
 
+/* ---- tasks JetStream gave up on (MaxDeliver) ------------------------------------------------- */
+
+typedef struct gaveup {
+    ncl_op op;
+    natsMsg *adv;            /* the advisory */
+    uint64_t seq;            /* the task's stream sequence */
+    int64_t deliveries;
+    json_t *task;            /* the task, when it is one of ours */
+    char consumer[128];
+} gaveup;
+
+static void gaveup_free(gaveup *g)
+{
+    if (g->adv)
+        natsMsg_Destroy(g->adv);
+    json_decref(g->task);
+    free(g);
+}
+
+/* op thread: read the task the advisory names; ours: delete it from the queue */
+static void gaveup_work(ncl_op *op)
+{
+    gaveup *g = (gaveup *)op;
+    ncl *c = &g_ncl;
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetMsg(&m, c->js, NCL_TASKS_STREAM, g->seq, NULL, &jerr) != NATS_OK)
+        return; /* gone already (another api node's, deleted) */
+    json_t *t = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    natsMsg_Destroy(m);
+    const char *api = json_string_value(json_object_get(t, "api"));
+    if (!api || strcmp(api, c->conf->node)) {
+        json_decref(t);
+        return;
+    }
+    g->task = t;
+    js_DeleteMsg(c->js, NCL_TASKS_STREAM, g->seq, NULL, &jerr);
+}
+
+static void fold(ncl *c, json_t *r);
+
+static void gaveup_done(ncl_op *op)
+{
+    gaveup *g = (gaveup *)op;
+    ncl *c = &g_ncl;
+    if (!c->closing && g->task) {
+        const char *host = json_string_value(json_object_get(g->task, "host"));
+        const char *site = json_string_value(json_object_get(g->task, "site"));
+        char msg[400];
+        snprintf(msg, sizeof msg, "no worker of site %s finished the task in %lld deliveries "
+                 "(each one that took it died, stalled or failed to report): given up",
+                 site ? site : "?", (long long)g->deliveries);
+        NA_LOGE("cluster", "job %lld: %s: %s",
+                (long long)json_integer_value(json_object_get(g->task, "job")),
+                host ? host : "?", msg);
+        json_t *r = json_pack("{s:O,s:s?,s:n,s:s?,s:I,s:{s:b,s:b,s:s,s:{s:s,s:s},s:[]}}", "job",
+                              json_object_get(g->task, "job"), "host", host, "node", "site",
+                              site, "attempts", (json_int_t)g->deliveries, "result", "ok", 0,
+                              "changed", 0, "status", "failed", "error", "code",
+                              na_code_name(NA_E_TIMEOUT), "message", msg, "tasks");
+        if (r)
+            fold(c, r);
+        json_decref(r);
+    }
+    gaveup_free(g);
+}
+
+/* libnats thread: the server's MAX_DELIVERIES advisory for a site consumer */
+static void on_advisory(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *ud)
+{
+    (void)nc;
+    (void)sub;
+    (void)ud;
+    gaveup *g = calloc(1, sizeof *g);
+    json_t *a = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    if (!g || !json_is_object(a)) {
+        json_decref(a);
+        free(g);
+        natsMsg_Destroy(m);
+        return;
+    }
+    g->seq = (uint64_t)json_integer_value(json_object_get(a, "stream_seq"));
+    g->deliveries = json_integer_value(json_object_get(a, "deliveries"));
+    json_decref(a);
+    natsMsg_Destroy(m);
+    g->op.work = gaveup_work;
+    g->op.done = gaveup_done;
+    if (g->seq == 0) {
+        free(g);
+        return;
+    }
+    ncl_submit(&g->op);
+}
+
 int ncl_api_start(ncl *c, na_err *err)
 {
+    natsStatus as = natsConnection_Subscribe(
+        &c->advisory_sub, c->nc, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." NCL_TASKS_STREAM ".*",
+        on_advisory, c);
+    if (as != NATS_OK) {
+        ncl_nats_err(err, "subscribing to JetStream's advisories", as, 0);
+        return -1;
+    }
     char subject[160], durable[96];
     snprintf(subject, sizeof subject, "netauto.result.%s.>", c->conf->node);
     snprintf(durable, sizeof durable, "api_%s", c->conf->node);
@@ -513,6 +614,9 @@ int ncl_api_start(ncl *c, na_err *err)
 
 void ncl_api_stop(ncl *c)
 {
+    if (c->advisory_sub)
+        natsSubscription_Destroy(c->advisory_sub);
+    c->advisory_sub = NULL;
     if (c->results_sub)
         natsSubscription_Destroy(c->results_sub);
     c->results_sub = NULL;

@@ -221,9 +221,10 @@ static void destroy(nd_be *be)
     if (c->ibe)
         c->inner->destroy(c->ibe); /* no callback after this */
     c->ibe = NULL;
-    ncl_nats_close(c);
-    ncl_worker_stop(c);
+    ncl_threads_stop(c);
+    ncl_worker_stop(c); /* tasks not acked: redelivered to another worker */
     ncl_api_stop(c);
+    ncl_nats_close(c);
     hb_free_work();
     json_decref(c->nodes);
     json_decref(c->lag);

@@ -77,6 +77,7 @@ typedef struct ncl {
     natsSubscription *tasks_sub;
     pthread_t fetcher;
     bool fetcher_on;
+    bool fetch_stop;             /* under mu */
     unsigned free_slots;         /* under mu */
     unsigned slots;              /* tasks at once: cluster.tasks, else limits.hosts_in_flight */
     struct ncl_wtaskl wtasks;
@@ -84,6 +85,7 @@ typedef struct ncl {
 
     /* api */
     natsSubscription *results_sub;
+    natsSubscription *advisory_sub; /* MAX_DELIVERIES advisories of the site consumers */
     struct ncl_ajobl ajobs;
 
     /* heartbeats and what they learnt */
@@ -104,7 +106,9 @@ extern ncl g_ncl;
 /* ---- cluster_nats.c ---------------------------------------------------------------------- */
 /* Connect, create the streams and buckets (idempotent), start the op threads. 0 or -1 + err. */
 int ncl_nats_open(ncl *c, na_err *err);
-/* Stop the threads and the fetcher, run pending done()s with closing set, close NATS. */
+/* Stop the op threads; pending done()s run with closing set (they only free). */
+void ncl_threads_stop(ncl *c);
+/* Then (subscriptions destroyed, messages freed): close the connection and libnats. */
 void ncl_nats_close(ncl *c);
 void ncl_submit(ncl_op *op); /* to an op thread */
 void ncl_post(ncl_op *op);   /* straight to the loop (any thread) */

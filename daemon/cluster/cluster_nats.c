@@ -81,6 +81,11 @@ void ncl_submit(ncl_op *op)
 {
     ncl *c = &g_ncl;
     pthread_mutex_lock(&c->mu);
+    if (c->closing) { /* no op thread any more: done() frees it */
+        pthread_mutex_unlock(&c->mu);
+        op->done(op);
+        return;
+    }
     TAILQ_INSERT_TAIL(&c->todo, op, link);
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
@@ -309,10 +314,10 @@ int ncl_nats_open(ncl *c, na_err *err)
     return 0;
 }
 
-void ncl_nats_close(ncl *c)
+void ncl_threads_stop(ncl *c)
 {
-    if (c->efd <= 0 && !c->nc)
-        return;
+    if (c->efd < 0)
+        return; /* never opened */
     pthread_mutex_lock(&c->mu);
     c->stop = true;
     pthread_cond_broadcast(&c->cv);
@@ -332,6 +337,10 @@ void ncl_nats_close(ncl *c)
         TAILQ_REMOVE(&q, op, link);
         op->done(op);
     }
+}
+
+void ncl_nats_close(ncl *c)
+{
     if (c->leases)
         kvStore_Destroy(c->leases);
     if (c->nodes_kv)
@@ -351,9 +360,10 @@ void ncl_nats_close(ncl *c)
     if (c->efd_ev)
         event_free(c->efd_ev);
     c->efd_ev = NULL;
-    if (c->efd > 0)
+    if (c->efd >= 0) {
         close(c->efd);
+        nats_CloseAndWait(2000);
+    }
     c->efd = -1;
-    nats_CloseAndWait(2000);
     /* mu and cv stay: a late callback may still look at closing */
 }

@@ -485,9 +485,9 @@ static void *fetcher(void *arg)
     ncl *c = arg;
     for (;;) {
         pthread_mutex_lock(&c->mu);
-        while (!c->stop && c->free_slots == 0)
+        while (!c->fetch_stop && c->free_slots == 0)
             pthread_cond_wait(&c->cv, &c->mu);
-        bool stop = c->stop;
+        bool stop = c->fetch_stop;
         int want = c->free_slots > 256 ? 256 : (int)c->free_slots;
         pthread_mutex_unlock(&c->mu);
         if (stop)
@@ -519,7 +519,7 @@ static void *fetcher(void *arg)
                 ts.tv_nsec -= 1000000000;
             }
             pthread_mutex_lock(&c->mu);
-            if (!c->stop)
+            if (!c->fetch_stop)
                 pthread_cond_timedwait(&c->cv, &c->mu, &ts);
             pthread_mutex_unlock(&c->mu);
         }
@@ -579,7 +579,7 @@ void ncl_worker_stop_fetcher(ncl *c)
     if (!c->fetcher_on)
         return;
     pthread_mutex_lock(&c->mu);
-    c->stop = true;
+    c->fetch_stop = true;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->fetcher, NULL);

@@ -162,5 +162,36 @@ with Sim(sim_args(N)) as sim:
     for d in (wa, wb2, api):
         d.stop()
 
+# ---- a task every worker dies on: given up after max_deliver ---------------------------------
+with Sim(sim_args(1, *SLOW_DEV)) as sim:
+    md = "  max_deliver: 2\n"
+    def mk(role, site, name):  # noqa: F811
+        d = node(sim, [nats.url], role, site, name, sites=lambda h: "p", playbooks=PB)
+        d.write("netautod.yaml", open(d.config).read().replace("  max_deliver: 20\n", md))
+        return d
+    api = mk("api", "default", "papi")
+    api.start()
+    jid = api.submit("vlan9")
+    for name in ("p1", "p2"):  # each worker takes the task, then dies with it
+        w = mk("worker", "p", name)
+        w.start()
+        took = wait_for(lambda: metric(w, "netautod_cluster_tasks_in_flight") > 0, timeout=30)
+        time.sleep(1.0)  # the lease taken, the device being talked to
+        w.kill9()
+        time.sleep(3.5)  # past the lease, so the next worker can take it
+    # JetStream notices the last delivery's expiry when a worker asks for work again
+    w = mk("worker", "p", "p3")
+    w.start()
+    job = wait_job(api, jid, timeout=60)
+    r = (job or {}).get("hosts", {}).get("sw1", {})
+    t.ok(took and job and job["state"] == "failed" and r.get("attempts") == 2 and
+         "given up" in (r.get("error") or {}).get("message", ""),
+         "a task every worker died on is given up after max_deliver: the host fails, the job "
+         "ends", job)
+    t.ok(metric(w, "netautod_cluster_tasks_received_total") == 0,
+         "the given-up task is not delivered a third time")
+    w.stop()
+    api.stop()
+
 nats.stop()
 t.done()
