@@ -454,11 +454,93 @@ static void fold(ncl *c, json_t *r)
         end_job(a, NULL);
 }
 
+/* A result sent in chunks, being put back together (c->chunks: Netauto-Result -> chunked). */
+#define NCL_MAX_CHUNKS 1024
+typedef struct chunked {
+    size_t n, got;
+    char **part;
+    size_t *len;
+} chunked;
+
+static void chunked_free(chunked *x)
+{
+    for (size_t i = 0; x && i < x->n; i++)
+        free(x->part[i]);
+    if (x) {
+        free(x->part);
+        free(x->len);
+    }
+    free(x);
+}
+
+static void chunked_free_cb(const char *key, void *val, void *ud)
+{
+    (void)key;
+    (void)ud;
+    chunked_free(val);
+}
+
+/* One chunk: stored; the whole text (malloc'd, *len) once the last one is in, else NULL. */
+static char *add_chunk(ncl *c, natsMsg *m, const char *hdr, size_t *len)
+{
+    const char *rid = NULL;
+    size_t i = 0, n = 0;
+    if (natsMsgHeader_Get(m, "Netauto-Result", &rid) != NATS_OK || !rid ||
+        sscanf(hdr, "%zu %zu", &i, &n) != 2 || i < 1 || i > n || n > NCL_MAX_CHUNKS) {
+        NA_LOGW("cluster", "a result chunk without a valid Netauto-Chunk/Netauto-Result: "
+                "ignored");
+        return NULL;
+    }
+    if (!c->chunks && !(c->chunks = na_strmap_new()))
+        return NULL;
+    chunked *x = na_strmap_get(c->chunks, rid);
+    if (!x) {
+        if (!(x = calloc(1, sizeof *x)) || !(x->part = calloc(n, sizeof *x->part)) ||
+            !(x->len = calloc(n, sizeof *x->len)) || na_strmap_put(c->chunks, rid, x) < 0) {
+            chunked_free(x);
+            return NULL;
+        }
+        x->n = n;
+    }
+    if (x->n != n || x->part[i - 1])
+        return NULL; /* a duplicate */
+    size_t k = (size_t)natsMsg_GetDataLength(m);
+    if (!(x->part[i - 1] = malloc(k ? k : 1)))
+        return NULL;
+    memcpy(x->part[i - 1], natsMsg_GetData(m), k);
+    x->len[i - 1] = k;
+    if (++x->got < x->n)
+        return NULL;
+    size_t total = 0;
+    for (size_t j = 0; j < x->n; j++)
+        total += x->len[j];
+    char *all = malloc(total ? total : 1);
+    for (size_t j = 0, off = 0; all && j < x->n; off += x->len[j], j++)
+        memcpy(all + off, x->part[j], x->len[j]);
+    chunked_free(na_strmap_del(c->chunks, rid));
+    *len = total;
+    return all;
+}
+
 static void result_done(ncl_op *op)
 {
     rmsg *r = (rmsg *)op;
     ncl *c = &g_ncl;
-    if (!c->closing) {
+    const char *hdr = NULL;
+    if (!c->closing && natsMsgHeader_Get(r->m, "Netauto-Chunk", &hdr) == NATS_OK && hdr) {
+        size_t len = 0;
+        char *all = add_chunk(c, r->m, hdr, &len);
+        natsMsg_Ack(r->m, NULL);
+        if (all) {
+            json_t *j = json_loadb(all, len, 0, NULL);
+            free(all);
+            if (json_is_object(j))
+                fold(c, j);
+            else
+                NA_LOGW("cluster", "a chunked result that is not JSON: ignored");
+            json_decref(j);
+        }
+    } else if (!c->closing) {
         json_error_t je;
         json_t *j = json_loadb(natsMsg_GetData(r->m), (size_t)natsMsg_GetDataLength(r->m), 0, &je);
         if (json_is_object(j))
@@ -625,4 +707,9 @@ void ncl_api_stop(ncl *c)
         LIST_REMOVE(a, link);
         ajob_free(a);
     }
+    if (c->chunks) {
+        na_strmap_each(c->chunks, chunked_free_cb, NULL);
+        na_strmap_free(c->chunks);
+    }
+    c->chunks = NULL;
 }

@@ -13,6 +13,7 @@
 #define ND_CLUSTER_INT_H
 
 #include "cluster.h"
+#include "strmap.h"
 
 #include <event2/event.h>
 #include <nats/nats.h>
@@ -86,6 +87,7 @@ typedef struct ncl {
     /* api */
     natsSubscription *results_sub;
     natsSubscription *advisory_sub; /* MAX_DELIVERIES advisories of the site consumers */
+    na_strmap *chunks;           /* results arriving in chunks (cluster_api.c) */
     struct ncl_ajobl ajobs;
 
     /* heartbeats and what they learnt */

@@ -129,6 +129,49 @@ static void op_keep(ncl_wtask *t)
         ncl_nats_err(&t->op_err, "renewing the device's lease", s, 0);
 }
 
+/* One message when it fits NATS' max_payload, else chunks (headers Netauto-Chunk "I N" and
+ * Netauto-Result: the job, host key and delivery, so chunks of two runs never mix) that the api
+ * node puts back together. 0 or -1 + t->op_err. */
+static int publish_result(ncl_wtask *t, const char *subject, const char *msgid, const char *txt)
+{
+    ncl *c = t->c;
+    size_t len = strlen(txt);
+    int64_t maxp = natsConnection_GetMaxPayload(c->nc);
+    size_t cs = maxp > 8192 ? (size_t)maxp - 4096 : 4096;
+    if (len <= cs)
+        return ncl_publish(c, subject, msgid, txt, len, NULL, &t->op_err);
+    size_t n = (len + cs - 1) / cs;
+    char rid[400];
+    snprintf(rid, sizeof rid, "%lld.%s.%llu", (long long)t->job, t->key,
+             (unsigned long long)t->delivered);
+    for (size_t i = 0; i < n; i++) {
+        size_t off = i * cs, k = len - off < cs ? len - off : cs;
+        natsMsg *m = NULL;
+        char hdr[64], id[700];
+        snprintf(hdr, sizeof hdr, "%zu %zu", i + 1, n);
+        snprintf(id, sizeof id, "%s.d%llu.%zu", msgid, (unsigned long long)t->delivered, i + 1);
+        natsStatus s = natsMsg_Create(&m, subject, NULL, txt + off, (int)k);
+        if (s == NATS_OK)
+            s = natsMsgHeader_Set(m, "Netauto-Chunk", hdr);
+        if (s == NATS_OK)
+            s = natsMsgHeader_Set(m, "Netauto-Result", rid);
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MsgId = id;
+        jsPubAck *pa = NULL;
+        jsErrCode jerr = 0;
+        if (s == NATS_OK)
+            s = js_PublishMsg(&pa, c->js, m, &po, &jerr);
+        natsMsg_Destroy(m);
+        jsPubAck_Destroy(pa);
+        if (s != NATS_OK) {
+            ncl_nats_err(&t->op_err, "publishing a chunk of the result", s, jerr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void op_finish(ncl_wtask *t)
 {
     ncl *c = t->c;
@@ -142,7 +185,7 @@ static void op_finish(ncl_wtask *t)
     snprintf(msgid, sizeof msgid, "r.%s.%lld.%s", t->api, (long long)t->job, t->key);
     if (!txt)
         na_err_set(&t->op_err, NA_E_NOMEM, "out of memory");
-    else if (ncl_publish(c, subject, msgid, txt, strlen(txt), NULL, &t->op_err) == 0) {
+    else if (publish_result(t, subject, msgid, txt) == 0) {
         jsErrCode jerr = 0;
         natsStatus s = natsMsg_AckSync(t->m, NULL, &jerr);
         if (s != NATS_OK) /* the result is in: a redelivery's result is a duplicate */

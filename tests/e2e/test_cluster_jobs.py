@@ -7,8 +7,9 @@ host's site); the simulator confirms no device ever had two sessions at once, ev
 logged in to once and has VLAN 9 once; the workers together report as many finished tasks as
 hosts; GET /v1/cluster lists the four nodes and both sites healthy; /metrics carries the
 cluster's counters and the per-site consumer lag; a worker refuses jobs (501); a job with
-secret-looking vars is refused (400: tasks are stored by NATS); a bad cluster: section is an
-error with its position."""
+secret-looking vars is refused (400: tasks are stored by NATS); a 3 MB output (over NATS'
+max_payload) reaches the job byte for byte, in chunks; a bad cluster: section is an error with
+its position."""
 
 import os
 import sys
@@ -29,7 +30,13 @@ VLAN9 = """\
     - name: vlan 9
       config: ["vlan 9", "name nine", "exit"]
 """
-PB = {"vlan9.yaml": VLAN9}
+TECH = """\
+- hosts: all
+  tasks:
+    - {name: tech, command: show tech-support}
+"""
+PB = {"vlan9.yaml": VLAN9, "tech.yaml": TECH}
+HUGE = 3000000
 
 
 def site_of(name):
@@ -37,7 +44,7 @@ def site_of(name):
 
 
 nats = NatsNode().start()
-with Sim(sim_args(N)) as sim:
+with Sim(sim_args(N, "--fault", f"sw1:huge-output={HUGE}")) as sim:
     mk = lambda role, site, name: node(sim, [nats.url], role, site, name, sites=site_of,  # noqa
                                        playbooks=PB)
     api = mk("api", "default", "api1")
@@ -100,6 +107,19 @@ with Sim(sim_args(N)) as sim:
          m.get(("netautod_cluster_nats_connected", ""), 0) == 1,
          "the api node's /metrics: tasks queued, results folded, consumer lag per site",
          {k: v for k, v in m.items() if "cluster" in k[0]})
+
+    # a result larger than NATS' max_payload (1 MiB) travels in chunks, byte for byte
+    jid = api.submit("tech", limit="sw1")
+    job = wait_job(api, jid, timeout=120)
+    out = ((job or {}).get("hosts", {}).get("sw1", {}).get("tasks") or [{}])[0].get("output", "")
+    st, direct = api.json("POST", "/v1/commands", {"host": "sw1",
+                                                  "commands": ["show tech-support"]},
+                          timeout=120)
+    ref = direct["commands"][0]["output"] if st == 200 else None
+    t.ok(job and job["state"] == "succeeded" and len(out) > 2 * 1024 * 1024 and out == ref,
+         f"a {len(out)}-byte output (over NATS' 1 MiB max_payload) reaches the job byte for "
+         "byte (same as the command run directly)", (job and job["state"], len(out),
+                                                     ref and len(ref)))
 
     st, c = api.json("GET", "/v1/cluster")
     names = sorted(n["node"] for n in c.get("nodes", [])) if st == 200 else []
