@@ -32,6 +32,8 @@ struct ncl_ajob {
     json_t *noted;           /* sites said to be waiting: site -> true */
     bool running;            /* job_run was called */
     bool cancelling;
+    atomic_bool stop_pub;    /* cancelling: the op thread stops publishing */
+    bool purge_pending;      /* cancelled while publishing: purge once that is over */
     bool ended;              /* job_finished was called (or is due: end_err) */
     bool end_due;
     na_err end_err;
@@ -251,13 +253,15 @@ json_t *ncl_api_status(ncl *c)
     return o;
 }
 
+static void start_purge(ncl_ajob *a);
+
 /* ---- publishing the tasks -------------------------------------------------------------------- */
 
 static void pub_work(ncl_op *op)
 {
     ncl_ajob *a = (ncl_ajob *)((char *)op - offsetof(ncl_ajob, pub_op));
     ncl *c = a->c;
-    for (size_t i = 0; i < a->n; i++) {
+    for (size_t i = 0; i < a->n && !atomic_load(&a->stop_pub); i++) {
         ahost *h = &a->hosts[i];
         char key[300], subject[200], msgid[512];
         ncl_key(h->name, key, sizeof key);
@@ -287,6 +291,11 @@ static void pub_done(ncl_op *op)
     a->pub_busy = false;
     if (a->c->closing)
         return;
+    if (a->purge_pending) { /* cancelled meanwhile: now purge what was queued */
+        a->purge_pending = false;
+        start_purge(a);
+        return;
+    }
     if (na_err_isset(&a->pub_err)) {
         NA_LOGE("cluster", "job %lld: %zu of %zu tasks queued: %s", (long long)a->id,
                 a->published, a->n, a->pub_err.msg);
@@ -372,6 +381,14 @@ static void purge_done(ncl_op *op)
     end_job(a, &e);
 }
 
+static void start_purge(ncl_ajob *a)
+{
+    a->purge_busy = true;
+    a->purge_op.work = purge_work;
+    a->purge_op.done = purge_done;
+    ncl_submit(&a->purge_op);
+}
+
 void ncl_api_cancel(ncl *c, nd_be_job *bj)
 {
     (void)c;
@@ -381,10 +398,12 @@ void ncl_api_cancel(ncl *c, nd_be_job *bj)
     a->cancelling = true;
     NA_LOGI("cluster", "job %lld: cancelling: its queued tasks are purged (hosts running on a "
             "worker finish)", (long long)a->id);
-    a->purge_busy = true;
-    a->purge_op.work = purge_work;
-    a->purge_op.done = purge_done;
-    ncl_submit(&a->purge_op);
+    if (a->pub_busy) { /* stop publishing first, then purge (pub_done) */
+        atomic_store(&a->stop_pub, true);
+        a->purge_pending = true;
+        return;
+    }
+    start_purge(a);
 }
 
 /* ---- results --------------------------------------------------------------------------------- */

@@ -159,7 +159,22 @@ with Sim(sim_args(N)) as sim:
          any(e == "site_resumed" and d["site"] == "b" for e, d in ev),
          "the job's events say site b's hosts waited, and when they resumed",
          [x for x in ev if x[0].startswith("site")])
-    for d in (wa, wb2, api):
+
+    # cancel a job whose site-b hosts wait: their queued tasks are purged
+    wb2.stop()
+    t.ok(wait_for(b_dead, timeout=20), "site b down again")
+    jid = api.submit("vlan9")
+    j = wait_for(a_done, timeout=120)
+    st, _ = api.json("DELETE", f"/v1/jobs/{jid}")
+    job = wait_job(api, jid, timeout=30)
+    wb3 = mk("worker", "b", "db3")
+    wb3.start()
+    time.sleep(2.0)  # a few fetches
+    t.ok(j and st == 202 and job and job["state"] == "cancelled" and
+         metric(wb3, "netautod_cluster_tasks_received_total") == 0,
+         "a cancelled job's queued tasks are purged: a new worker of the site gets none",
+         (st, job and job["state"], metric(wb3, "netautod_cluster_tasks_received_total")))
+    for d in (wa, wb3, api):
         d.stop()
 
 # ---- a task every worker dies on: given up after max_deliver ---------------------------------
