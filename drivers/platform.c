@@ -410,6 +410,51 @@ static int load_commit(loader *L, na_ynode *map)
     return 0;
 }
 
+static int load_words(loader *L, na_ynode *n, const char *field, char ***out, size_t *nout)
+{
+    size_t n_;
+    if (get_seq(L, n, field, &n_) < 0)
+        return -1;
+    if (!(*out = calloc(n_ ? n_ : 1, sizeof **out)))
+        return na_err_set(L->err, NA_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "%s[%zu]", field, i);
+        if (dup_str(L, na_yseq_item(L->d, n, i), f, &(*out)[i]) < 0)
+            return -1;
+        *nout = i + 1;
+        if (!*(*out)[i])
+            return na_yerr(L->err, L->d, na_yseq_item(L->d, n, i), "%s: empty", f);
+    }
+    return 0;
+}
+
+/* running_config: {show, startup, comments, ends} */
+static int load_running(loader *L, na_ynode *map)
+{
+    na_platform *p = L->p;
+    static const char *const keys[] = {"show", "startup", "comments", "ends", NULL};
+    if (na_ycheck_keys(L->d, map, keys, "running_config", L->err) < 0)
+        return -1;
+    na_ynode *v = na_ymap_get(L->d, map, "show");
+    if (!v)
+        return na_yerr(L->err, L->d, map,
+                       "running_config: needs 'show' (the command that prints it)");
+    if (dup_str(L, v, "running_config.show", &p->running.show) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "startup")) &&
+        dup_str(L, v, "running_config.startup", &p->running.startup) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "comments")) &&
+        load_words(L, v, "running_config.comments", &p->running.comments,
+                   &p->running.ncomments) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "ends")) &&
+        load_words(L, v, "running_config.ends", &p->running.ends, &p->running.nends) < 0)
+        return -1;
+    return 0;
+}
+
 static int load_config_errors(loader *L, na_ynode *map)
 {
     na_platform *p = L->p;
@@ -437,7 +482,7 @@ static int load(loader *L, const char *name_hint)
                                        "failures",       "config_errors", "async_messages",
                                        "pager",          "answers",       "commit",
                                        "save",           "login",         "learn_host",
-                                       NULL};
+                                       "running_config", NULL};
     if (!root)
         return na_yerr(L->err, L->d, NULL, "empty platform file");
     if (na_ycheck_keys(L->d, root, keys, "platform", L->err) < 0)
@@ -538,6 +583,8 @@ static int load(loader *L, const char *name_hint)
     if ((v = na_ymap_get(L->d, root, "commit")) && load_commit(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "save")) && load_save(L, v) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, root, "running_config")) && load_running(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "login"))) {
         static const char *const lk[] = {"username", "password", NULL};
@@ -653,6 +700,14 @@ void na_platform_free(na_platform *p)
     free(p->pager_reply);
     free_answers(p->answers, p->nanswers);
     free(p->save.send);
+    free(p->running.show);
+    free(p->running.startup);
+    for (size_t i = 0; i < p->running.ncomments; i++)
+        free(p->running.comments[i]);
+    free(p->running.comments);
+    for (size_t i = 0; i < p->running.nends; i++)
+        free(p->running.ends[i]);
+    free(p->running.ends);
     free_answers(p->save.answers, p->save.nanswers);
     na_pattern_free(p->save.success);
     na_pattern_free(p->login.username);

@@ -101,6 +101,16 @@ typedef struct na_platform {
         int timeout_ms;        /* 0 = the command timeout */
     } commit;
 
+    struct {                   /* how the device shows its configuration (config tasks read it
+                                  to send only what is missing: playbooks/runner_task.c) */
+        char *show;            /* NULL = not described: config tasks always send their lines */
+        char *startup;         /* the startup configuration (save: modified); NULL = unknown */
+        char **comments;       /* a line starting with one of these is no configuration */
+        size_t ncomments;
+        char **ends;           /* lines that close a section (`exit`, `end`) */
+        size_t nends;
+    } running;
+
     struct {
         na_pattern *username;  /* in-band login prompts answered while opening (optional) */
         na_pattern *password;
