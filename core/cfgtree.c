@@ -5,6 +5,8 @@
  * (comment and section-end lines) is given by the caller. */
 #include "cfgtree.h"
 
+#include "diff.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,8 @@ static ent_kind classify(const na_cfg_syntax *syn, const char *t, size_t n)
 {
     if (n == 0)
         return E_BLANK;
+    if (na_diff_is_volatile(t, n)) /* "Current configuration : 1234 bytes": no configuration */
+        return E_COMMENT;
     for (size_t i = 0; syn && i < syn->ncomments; i++)
         if (syn->comments[i][0] && starts(t, n, syn->comments[i]))
             return E_COMMENT;
@@ -338,6 +342,12 @@ static bool contains_kids(ent *const *have, size_t nh, ent *const *want, size_t 
             return false;
     }
     return true;
+}
+
+bool na_cfg_equal(const na_cfg *a, const na_cfg *b)
+{
+    return a && b && contains_kids(a->top, a->ntop, b->top, b->ntop) &&
+           contains_kids(b->top, b->ntop, a->top, a->ntop);
 }
 
 bool na_cfg_contains(const na_cfg *c, const na_cfg *snippet)

@@ -7,7 +7,8 @@
  * `exit-address-family`, `end`) is the platform's data (drivers/platforms/NAME.yaml,
  * `running_config:`).
  *
- * Lines are compared without their indentation and without trailing white space; everything
+ * Volatile lines (diff.h: `Building configuration...`, `Current configuration : N bytes`...)
+ * count as comments. Lines are compared without their indentation and without trailing white space; everything
  * else must be written exactly as the device shows it (`interface GigabitEthernet0/1`, not
  * `int gi0/1`). Not a configuration parser: no abbreviations, no defaults, no `no` commands. */
 #ifndef NA_CFGTREE_H
@@ -84,6 +85,11 @@ int na_cfg_plan(const na_cfg *c, const na_cfg_block *b, na_strv *send, size_t *n
 /* Is every configuration line of `snippet` (a list-form task's lines, sections by indentation)
  * present at its place in c? An empty snippet is present. */
 bool na_cfg_contains(const na_cfg *c, const na_cfg *snippet);
+
+/* Do a and b hold the same configuration lines in the same sections (in any order; comments,
+ * blank lines, section ends and volatile lines such as `Current configuration : N bytes` aside)?
+ * save: modified compares the running and startup configurations with it. */
+bool na_cfg_equal(const na_cfg *a, const na_cfg *b);
 
 /* Change c as the device will once b's missing lines are sent: a line goes at the end of its
  * section; a new top-level section goes after the last top-level line that starts with the same

@@ -17,6 +17,11 @@ struct na_task {
     na_ynode *body;        /* value of the action key */
     na_ynode *loop, *when, *vars, *timeout, *ignore_errors, *expect;
     na_ynode *that, *msg;  /* assert */
+    bool cfg_map;          /* config: the mapping form {parents, lines, match, ...} */
+    na_ynode *cfg_parents, *cfg_lines, *cfg_before, *cfg_after; /* config mapping (NULL: none) */
+    na_cfg_match cfg_match;
+    na_cfg_replace cfg_replace;
+    na_save_when save_when; /* save: true | changed | modified */
     na_parse_kind parse;   /* `parse:` */
     na_tfsm *parse_tpl;    /* owned: parse: {template: FILE} */
     char *register_as;     /* owned, NULL if none */

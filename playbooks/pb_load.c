@@ -227,6 +227,40 @@ static int check_strlist(na_playbook *pb, const na_task *t, na_ynode *n, const c
     return pb_lerr(pb, t, NULL, n, err, "%s must be a string or a list of strings", what);
 }
 
+/* config: a list of lines, a multi-line string, or {parents, lines, match, replace, before,
+ * after} (match and replace are literal words). */
+static int check_config(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"parents", "lines", "match", "replace", "before", "after",
+                                       NULL};
+    if (!na_yis_map(n))
+        return check_strlist(pb, t, n, "config", err);
+    if (check_keys(pb, t, NULL, n, KEYS, "config", err) < 0)
+        return -1;
+    t->cfg_map = true;
+    t->cfg_lines = na_ymap_get(&pb->doc, n, "lines");
+    t->cfg_parents = na_ymap_get(&pb->doc, n, "parents");
+    t->cfg_before = na_ymap_get(&pb->doc, n, "before");
+    t->cfg_after = na_ymap_get(&pb->doc, n, "after");
+    if (!t->cfg_lines)
+        return pb_lerr(pb, t, NULL, n, err, "config needs lines (the lines of the section)");
+    if (check_strlist(pb, t, t->cfg_lines, "config lines", err) < 0 ||
+        (t->cfg_parents && check_strlist(pb, t, t->cfg_parents, "config parents", err) < 0) ||
+        (t->cfg_before && check_strlist(pb, t, t->cfg_before, "config before", err) < 0) ||
+        (t->cfg_after && check_strlist(pb, t, t->cfg_after, "config after", err) < 0))
+        return -1;
+    na_ynode *m = na_ymap_get(&pb->doc, n, "match");
+    if (m && (!is_plain_string(m) || na_cfg_match_parse(na_yscalar(m), &t->cfg_match) < 0))
+        return pb_lerr(pb, t, NULL, m, err,
+                       "config match must be line, strict, exact or none, got '%s'",
+                       na_yis_scalar(m) ? na_yscalar(m) : "?");
+    na_ynode *r = na_ymap_get(&pb->doc, n, "replace");
+    if (r && (!is_plain_string(r) || na_cfg_replace_parse(na_yscalar(r), &t->cfg_replace) < 0))
+        return pb_lerr(pb, t, NULL, r, err, "config replace must be line or block, got '%s'",
+                       na_yis_scalar(r) ? na_yscalar(r) : "?");
+    return 0;
+}
+
 static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
 {
     if (check_strlist(pb, t, n, "expect", err) < 0)
@@ -418,12 +452,17 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
     na_ynode *b = t->body;
     switch (t->kind) {
     case NA_TASK_COMMAND: return check_strlist(pb, t, b, "command", err);
-    case NA_TASK_CONFIG: return check_strlist(pb, t, b, "config", err);
+    case NA_TASK_CONFIG: return check_config(pb, t, b, err);
     case NA_TASK_SAVE: {
         bool v;
         na_err local = NA_ERR_INIT;
-        if (na_ybool(&pb->doc, b, &v, &local) < 0 || !v)
-            return pb_lerr(pb, t, NULL, b, err, "save must be true");
+        const char *w = na_yis_scalar(b) ? na_yscalar(b) : NULL;
+        if (w && strcmp(w, "changed") == 0)
+            t->save_when = NA_SAVE_CHANGED;
+        else if (w && strcmp(w, "modified") == 0)
+            t->save_when = NA_SAVE_MODIFIED;
+        else if (na_ybool(&pb->doc, b, &v, &local) < 0 || !v)
+            return pb_lerr(pb, t, NULL, b, err, "save must be true, changed or modified");
         return 0;
     }
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);

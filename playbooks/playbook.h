@@ -16,6 +16,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "buf.h"
+#include "cfgtree.h"
 #include "err.h"
 #include "strv.h"
 #include "tfsm.h"
@@ -40,6 +41,10 @@ typedef enum {
 } na_task_kind;
 
 const char *na_task_kind_name(na_task_kind k); /* "command", "config", ... */
+
+/* save: true (always), changed (when an earlier task of this run changed the device), modified
+ * (when the running configuration differs from the startup configuration, read from it). */
+typedef enum { NA_SAVE_ALWAYS = 0, NA_SAVE_CHANGED, NA_SAVE_MODIFIED } na_save_when;
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
@@ -163,6 +168,14 @@ typedef struct na_task_iter {
     char *assert_msg;          /* assert: the message (owned): msg, or the false condition */
 } na_task_iter;
 
+/* One group of wanted configuration lines of a config task in the mapping form (one per loop
+ * item): cfgtree.h's block with the strings owned. */
+typedef struct na_task_cfg {
+    na_strv parents, lines, before, after;
+    na_cfg_match match;
+    na_cfg_replace replace;
+} na_task_cfg;
+
 typedef struct na_task_exp {
     const na_task *task;
     na_task_kind kind;
@@ -174,7 +187,12 @@ typedef struct na_task_exp {
                                   na_pb_vars.registered_partial) */
     na_task_iter *iters;       /* command/script: one per item; config/save/vlans: 1 */
     size_t n_iters;
-    na_strv config;            /* config: every line of every item, in order (ONE push) */
+    na_strv config;            /* config: every line of every item, in order (ONE push); the
+                                  mapping form: before, parents, lines, after of each block */
+    bool config_map;           /* config: the mapping form; blocks below */
+    na_task_cfg *cfg;          /* config mapping: one block per (run) loop item */
+    size_t n_cfg;
+    na_save_when save_when;    /* save */
     na_vlans_state vlan_state; /* vlans */
     na_vlan_want *vlans;       /* vlans: desired VLANs (names owned), checked */
     size_t n_vlans;

@@ -102,7 +102,8 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
 {
     h->phase = phase;
     na_cmd_opts co = {.timeout_ms = h->r->task_timeout_ms};
-    if (na_session_start_command(h->s, RN_RUNNING_CONFIG_CMD, &co, e) < 0) {
+    const char *cmd = h->plat->running.show ? h->plat->running.show : RN_RUNNING_CONFIG_CMD;
+    if (na_session_start_command(h->s, cmd, &co, e) < 0) {
         na_err_prefix(e, "--diff: reading the running-config: ");
         return -1;
     }
@@ -170,6 +171,18 @@ static int next_task(rn_host *h)
         const na_task *t = stop ? NULL : pick_task(h);
         if (!t) {
             na_err e = NA_ERR_INIT;
+            if (r->check && r->diff && h->cfg_before && h->running && !h->cancelled) {
+                /* --check --diff: what the changes would make of the configuration read */
+                na_buf after;
+                na_buf_init(&after, 0);
+                if (na_cfg_render(h->running, &after, &e) < 0)
+                    host_fail(h, &e);
+                else
+                    rn_host_diff(h, h->cfg_before, na_buf_cstr(&after));
+                na_buf_free(&after);
+                h->phase = PH_END;
+                return ADV_DONE;
+            }
             if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled) {
                 if (start_diff_read(h, PH_DIFF_AFTER, &e) == 0)
                     return ADV_WAIT;
@@ -306,36 +319,22 @@ static int advance(rn_host *h)
             return next_task(h);
         }
         h->cfg_before = h->res.output ? strdup(h->res.output) : strdup("");
+        /* the same read serves the config task (read once) */
+        if (h->plat->running.show && rn_running_parse(h, h->res.output, h->res.output_len) < 0) {
+            end_task(h);
+            return next_task(h);
+        }
         h->phase = PH_TASK;
         if (rn_task_step(h) == RN_WAIT)
             return ADV_WAIT;
         end_task(h);
         return next_task(h);
     case PH_DIFF_AFTER: {
-        na_err e = NA_ERR_INIT;
         if (h->op_st != NA_OK) {
             na_err_prefix(&h->op_err, "--diff: reading the running-config afterwards: ");
             host_fail(h, &h->op_err);
         } else {
-            na_buf d;
-            na_buf_init(&d, RN_OUTPUT_MAX);
-            na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
-            char la[300], lb[300];
-            snprintf(la, sizeof la, "%s running-config before", h->inv->name);
-            snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
-            o.label_a = la;
-            o.label_b = lb;
-            const char *after = h->res.output ? h->res.output : "";
-            if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
-                host_fail(h, &e);
-            else if (na_diff_unified(h->cfg_before, strlen(h->cfg_before), after, strlen(after),
-                                     &o, &d, NULL, &e) < 0)
-                host_fail(h, &e);
-            else {
-                free(h->diff);
-                h->diff = na_buf_steal(&d);
-            }
-            na_buf_free(&d);
+            rn_host_diff(h, h->cfg_before, h->res.output ? h->res.output : "");
         }
         h->phase = PH_END;
         return ADV_DONE;
@@ -344,6 +343,31 @@ static int advance(rn_host *h)
     case PH_END: return ADV_DONE;
     }
     return ADV_DONE;
+}
+
+int rn_host_diff(rn_host *h, const char *before, const char *after)
+{
+    na_err e = NA_ERR_INIT;
+    na_buf d;
+    na_buf_init(&d, RN_OUTPUT_MAX);
+    na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
+    char la[300], lb[300];
+    snprintf(la, sizeof la, "%s running-config before", h->inv->name);
+    snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
+    o.label_a = la;
+    o.label_b = lb;
+    int rc = -1;
+    if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
+        host_fail(h, &e);
+    else if (na_diff_unified(before, strlen(before), after, strlen(after), &o, &d, NULL, &e) < 0)
+        host_fail(h, &e);
+    else {
+        free(h->diff);
+        h->diff = na_buf_steal(&d);
+        rc = 0;
+    }
+    na_buf_free(&d);
+    return rc;
 }
 
 /* ---- the event ------------------------------------------------------------------------------ */
@@ -400,6 +424,10 @@ static void finish_host(rn_host *h)
     na_strv_free(&h->plan);
     free(h->cfg_before);
     h->cfg_before = NULL;
+    na_cfg_free(h->running);
+    h->running = NULL;
+    na_cfg_free(h->startup);
+    h->startup = NULL;
     h->final = rn_host_is_final(h);
     if (!h->final) { /* its registered results go on to its next play */
         host_record(h);
@@ -545,4 +573,6 @@ void rn_host_free(rn_host *h)
     free(h->cfg_before);
     free(h->diff);
     free(h->notified);
+    na_cfg_free(h->running);
+    na_cfg_free(h->startup);
 }

@@ -6,6 +6,7 @@
 #define NA_RUNNER_INT_H
 
 #include "buf.h"
+#include "cfgtree.h"
 #include "clock.h"
 #include "evwatch.h"
 #include "runner.h"
@@ -39,6 +40,8 @@ typedef struct rn_task_rec {
     json_t *items;        /* loop: per-item registered results (array) */
     json_t *parsed;       /* `parse:`: records per command, every item (array), or NULL */
     json_t *reg;          /* what `register:` stores */
+    char *running;        /* config: the running configuration the task started from, when it
+                             is registered (owned) */
 } rn_task_rec;
 
 void rn_task_rec_init(rn_task_rec *t);
@@ -142,6 +145,12 @@ struct rn_host {
     na_err err;                    /* the host's error (first failure) */
     int64_t start_ms, deadline_ms; /* host_timeout_ms */
     int64_t elapsed_ms;
+
+    na_cfg *running;               /* the device's running configuration as last read (or, with
+                                      --check, as the changes so far would leave it); NULL
+                                      until a config task or --diff reads it */
+    bool running_stale;            /* a change was sent since: read it again before use */
+    na_cfg *startup;               /* save: modified: the startup configuration */
 
     bool diff_wanted;              /* --diff and the platform has a config mode */
     char *cfg_before;              /* running-config before the first change */
@@ -263,6 +272,13 @@ void rn_item_fail(rn_host *h, const na_err *e);
 void rn_add_item(rn_host *h, json_t *item);
 /* A looping task's registered result from its items; returns RN_DONE. */
 int rn_finish_items(rn_host *h);
+
+/* runner_task.c: the running configuration in output[0..n) becomes h->running (the platform's
+ * running_config syntax). -1 with the task failed on NOMEM. */
+int rn_running_parse(rn_host *h, const char *output, size_t n);
+/* runner_host.c: the host's diff from the running-config text before and after (appended to an
+ * earlier play's diff). -1 with the host failed. */
+int rn_host_diff(rn_host *h, const char *before, const char *after);
 
 /* runner_script.c */
 int rn_script_step(rn_host *h);

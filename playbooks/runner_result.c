@@ -55,6 +55,7 @@ void rn_task_rec_free(rn_task_rec *t)
     json_decref(t->items);
     json_decref(t->parsed);
     json_decref(t->reg);
+    free(t->running);
     rn_task_rec_init(t);
 }
 

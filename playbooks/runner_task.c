@@ -296,49 +296,308 @@ static int k_command(rn_host *h)
     return rn_finish_items(h);
 }
 
-/* ---- config, save ----------------------------------------------------------------------------- */
+/* ---- config: converge --------------------------------------------------------------------- */
 
+/* The platform says how it shows its configuration: config tasks read it and send only what is
+ * missing. Without it (linux, generic, Junos...) they send their lines every time. */
+static bool cfg_converges(const rn_host *h) { return h->plat->running.show != NULL; }
+
+static bool cfg_needs_read(const rn_host *h)
+{
+    const na_task_exp *x = h->x;
+    if (!cfg_converges(h))
+        return false;
+    if (!x->config_map)
+        return true;
+    for (size_t i = 0; i < x->n_cfg; i++)
+        if (x->cfg[i].match != NA_CFG_MATCH_NONE)
+            return true;
+    return false;
+}
+
+int rn_running_parse(rn_host *h, const char *output, size_t n)
+{
+    const na_platform *p = h->plat;
+    na_cfg_syntax syn = {(const char *const *)p->running.comments, p->running.ncomments,
+                         (const char *const *)p->running.ends, p->running.nends};
+    na_err e = NA_ERR_INIT;
+    na_cfg *c = na_cfg_parse(output ? output : "", output ? n : 0, &syn, &e);
+    if (!c) {
+        na_err_prefix(&e, "%s: reading the running configuration: ", h->inv->name);
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    na_cfg_free(h->running);
+    h->running = c;
+    h->running_stale = false;
+    return 0;
+}
+
+/* Read a configuration (not one of the task's commands: nothing is sent that changes it). */
+static int start_read(rn_host *h, const char *cmd)
+{
+    na_cmd_opts co = {.timeout_ms = rn_task_timeout(h)};
+    na_err e = NA_ERR_INIT;
+    if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    h->op = RN_OP_SESSION;
+    rn_op_started(h);
+    return 0;
+}
+
+static na_cfg_block cfg_block(const na_task_cfg *b)
+{
+    return (na_cfg_block){
+        .parents = (const char *const *)b->parents.v, .nparents = b->parents.n,
+        .lines = (const char *const *)b->lines.v,     .nlines = b->lines.n,
+        .before = (const char *const *)b->before.v,   .nbefore = b->before.n,
+        .after = (const char *const *)b->after.v,     .nafter = b->after.n,
+        .match = b->match,                            .replace = b->replace,
+    };
+}
+
+/* The lines to send (h->plan): the missing ones of each block (mapping form), or every line when
+ * one of the list's lines is missing (list form). With --check, h->running becomes what the
+ * device would show afterwards. */
+static int cfg_plan(rn_host *h, na_err *e)
+{
+    const na_task_exp *x = h->x;
+    na_cfg *run = cfg_converges(h) ? h->running : NULL;
+    na_strv_free(&h->plan);
+    if (x->config_map) {
+        for (size_t i = 0; i < x->n_cfg; i++) {
+            na_cfg_block b = cfg_block(&x->cfg[i]);
+            if (na_cfg_plan(run, &b, &h->plan, NULL, e) < 0)
+                return -1;
+            if (h->r->check && run && na_cfg_apply(run, &b, e) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (run && cfg_needs_read(h)) { /* the lines as a snippet: sections by indentation */
+        na_buf txt;
+        na_buf_init(&txt, 0);
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < x->config.n; i++)
+            rc = na_buf_printf(&txt, e, "%s\n", x->config.v[i]);
+        na_cfg *snip = NULL;
+        if (rc == 0) {
+            na_cfg_syntax syn = {(const char *const *)h->plat->running.comments,
+                                 h->plat->running.ncomments,
+                                 (const char *const *)h->plat->running.ends,
+                                 h->plat->running.nends};
+            snip = na_cfg_parse(na_buf_cstr(&txt), txt.len, &syn, e);
+        }
+        na_buf_free(&txt);
+        if (!snip)
+            return -1;
+        bool have = na_cfg_contains(run, snip);
+        if (!have && h->r->check)
+            rc = na_cfg_apply_snippet(run, snip, e);
+        na_cfg_free(snip);
+        if (have || rc < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < x->config.n; i++)
+        if (na_strv_push(&h->plan, x->config.v[i], e) < 0)
+            return -1;
+    return 0;
+}
+
+static int cfg_done(rn_host *h)
+{
+    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
+    if (h->cur.reg && h->cur.running) /* only kept when the task registers its result */
+        json_object_set_new(h->cur.reg, "running_config",
+                            rn_text(h->cur.running, strlen(h->cur.running)));
+    return RN_DONE;
+}
+
+/* What the task would send, with --check: the plan, rendered as [config]. */
+static int cfg_check(rn_host *h)
+{
+    h->cur.rendered = true;
+    na_err e = NA_ERR_INIT;
+    if (na_buf_puts(&h->cur.output, "[config]", &e) < 0)
+        rn_task_fail(h, &e);
+    for (size_t i = 0; i < h->plan.n; i++) {
+        out_add_cstr(h, h->plan.v[i]);
+        cmd_add(h, h->plan.v[i]);
+    }
+    h->cur.changed = h->plan.n > 0;
+    return cfg_done(h);
+}
+
+/* Steps: 0 start -> 2 the running configuration read (when needed) -> plan -> 1 the push. */
 static int k_config(rn_host *h)
 {
     na_task_exp *x = h->x;
-    if (h->sub == 0) {
+    na_err e = NA_ERR_INIT;
+    switch (h->sub) {
+    case 0:
         if (x->config.n == 0) {
             h->cur.reg = na_result_change(&x->config, false, false, NULL);
             return RN_DONE;
         }
-        if (start_config(h, &x->config) < 0) {
-            h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
-            return RN_DONE;
+        if (cfg_needs_read(h) && (!h->running || h->running_stale)) {
+            if (start_read(h, h->plat->running.show) < 0)
+                return cfg_done(h);
+            h->sub = 2;
+            return RN_WAIT;
         }
-        h->sub = 1;
-        return RN_WAIT;
+        break;
+    case 2:
+        if (h->op_st != NA_OK) {
+            rn_task_fail(h, &h->op_err);
+            return cfg_done(h);
+        }
+        if (rn_running_parse(h, h->res.output, h->res.output_len) < 0)
+            return cfg_done(h);
+        if (h->r->check && h->r->diff && !h->cfg_before) { /* the diff it would make */
+            na_buf b;
+            na_buf_init(&b, 0);
+            if (na_cfg_render(h->running, &b, &e) == 0)
+                h->cfg_before = na_buf_steal(&b);
+            na_buf_free(&b);
+        }
+        break;
+    default:
+        config_done(h);
+        h->running_stale = true; /* read again before the next config task */
+        return cfg_done(h);
     }
-    config_done(h);
+    if (na_task_register(x->task) && h->running && !h->cur.running) {
+        na_buf b;
+        na_buf_init(&b, 0);
+        if (na_cfg_render(h->running, &b, &e) == 0)
+            h->cur.running = na_buf_steal(&b);
+        na_buf_free(&b);
+    }
+    if (cfg_plan(h, &e) < 0) {
+        rn_task_fail(h, &e);
+        return cfg_done(h);
+    }
+    if (h->r->check)
+        return cfg_check(h);
+    if (h->plan.n == 0) /* the device has every line already: nothing is sent */
+        return cfg_done(h);
+    if (start_config(h, &h->plan) < 0)
+        return cfg_done(h);
+    h->sub = 1;
+    return RN_WAIT;
+}
+
+/* ---- save ----------------------------------------------------------------------------------- */
+
+static int save_done(rn_host *h)
+{
     h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
     return RN_DONE;
 }
 
+static int save_start(rn_host *h)
+{
+    if (h->r->check) {
+        h->cur.rendered = true;
+        const char *cmd = h->plat->save.send ? h->plat->save.send : "save";
+        na_err e = NA_ERR_INIT;
+        if (na_buf_printf(&h->cur.output, &e, "[save]\n%s", cmd) < 0)
+            rn_task_fail(h, &e);
+        cmd_add(h, cmd);
+        h->cur.changed = true;
+        return save_done(h);
+    }
+    na_err e = NA_ERR_INIT;
+    if (na_session_start_save(h->s, &e) < 0) {
+        rn_task_fail(h, &e);
+        return save_done(h);
+    }
+    cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
+    h->op = RN_OP_SESSION;
+    rn_op_started(h);
+    h->sub = 1;
+    return RN_WAIT;
+}
+
+/* Does the running configuration differ from the startup one (both read)? */
+static int save_compare(rn_host *h)
+{
+    if (na_cfg_equal(h->running, h->startup)) {
+        out_add_cstr(h, "the running configuration is the startup configuration: not saved");
+        return save_done(h);
+    }
+    return save_start(h);
+}
+
+/* save: true -> save; changed -> save when a task of this run changed the host (with --check:
+ * would change); modified -> 10 read the startup configuration -> 11 the running one (when not
+ * known) -> save when they differ. */
 static int k_save(rn_host *h)
 {
-    if (h->sub == 0) {
-        na_err e = NA_ERR_INIT;
-        if (na_session_start_save(h->s, &e) < 0) {
+    na_err e = NA_ERR_INIT;
+    const na_platform *p = h->plat;
+    switch (h->sub) {
+    case 0:
+        if (!p->save.send) {
+            na_err_set(&e, NA_E_UNSUPPORTED, "platform '%s' has no save command", p->name);
             rn_task_fail(h, &e);
-            h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
-            return RN_DONE;
+            return save_done(h);
         }
-        cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
-        h->op = RN_OP_SESSION;
-        rn_op_started(h);
-        h->sub = 1;
+        if (h->x->save_when == NA_SAVE_CHANGED && !h->changed) {
+            out_add_cstr(h, "nothing changed in this run: not saved");
+            return save_done(h);
+        }
+        if (h->x->save_when != NA_SAVE_MODIFIED)
+            return save_start(h);
+        if (!p->running.show || !p->running.startup) {
+            na_err_set(&e, NA_E_UNSUPPORTED,
+                       "platform '%s' does not say how to read its startup configuration "
+                       "(running_config.startup): use save: true or save: changed", p->name);
+            rn_task_fail(h, &e);
+            return save_done(h);
+        }
+        if (start_read(h, p->running.startup) < 0)
+            return save_done(h);
+        h->sub = 10;
         return RN_WAIT;
+    case 10: {
+        if (h->op_st != NA_OK) {
+            rn_task_fail(h, &h->op_err);
+            return save_done(h);
+        }
+        na_cfg_syntax syn = {(const char *const *)p->running.comments, p->running.ncomments,
+                             (const char *const *)p->running.ends, p->running.nends};
+        na_cfg_free(h->startup);
+        if (!(h->startup = na_cfg_parse(h->res.output ? h->res.output : "",
+                                        h->res.output ? h->res.output_len : 0, &syn, &e))) {
+            rn_task_fail(h, &e);
+            return save_done(h);
+        }
+        if (h->running && !h->running_stale)
+            return save_compare(h);
+        if (start_read(h, p->running.show) < 0)
+            return save_done(h);
+        h->sub = 11;
+        return RN_WAIT;
+    }
+    case 11:
+        if (h->op_st != NA_OK) {
+            rn_task_fail(h, &h->op_err);
+            return save_done(h);
+        }
+        if (rn_running_parse(h, h->res.output, h->res.output_len) < 0)
+            return save_done(h);
+        return save_compare(h);
+    default:
+        break;
     }
     out_add(h, h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0);
     if (h->op_st != NA_OK)
         rn_task_fail(h, &h->op_err);
-    h->cur.changed = h->cur.ok;
-    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
-    return RN_DONE;
+    h->cur.changed = h->cur.ok; /* the startup configuration was written */
+    return save_done(h);
 }
 
 /* ---- vlans -------------------------------------------------------------------------------- */
@@ -465,7 +724,11 @@ int rn_task_step(rn_host *h)
     const na_task_exp *x = h->x;
     if (x->kind == NA_TASK_ASSERT) /* no device involved: the same with --check */
         return k_assert(h);
-    if (h->r->check && x->kind != NA_TASK_VLANS)
+    /* --check: config tasks read the running configuration and save tasks decide (reads are
+     * allowed); the rest only render what they would send */
+    bool reads = x->kind == NA_TASK_VLANS || x->kind == NA_TASK_SAVE ||
+                 (x->kind == NA_TASK_CONFIG && !x->partial && cfg_converges(h));
+    if (h->r->check && !reads)
         return check_render(h);
     if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
         na_err e = NA_ERR_INIT;
