@@ -174,6 +174,8 @@ static void clear_tables(sim_device *d)
         free(d->intfs[i].desc);
     d->nintfs = 0;
     d->nvlans = 0;
+    sim_bgp_free(d->bgp);
+    d->bgp = NULL;
 }
 
 static sim_intf *intf_append(sim_device *d, const char *canon, int kind)

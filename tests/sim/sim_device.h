@@ -114,7 +114,11 @@ typedef struct sim_device {
     int64_t (*clock_ms)(void); /* wall clock in ms (tests pin it); never NULL after init */
     sim_term *terms;        /* sessions open on this device (intrusive list, see sim_term.c) */
     void *srv;              /* server runtime data (sim_srv.c), NULL in unit tests */
+    struct sim_bgp *bgp;    /* router bgp (sim_bgp.c), NULL when not configured (owned) */
 } sim_device;
+
+/* router bgp's state (sim_bgp.c). */
+void sim_bgp_free(struct sim_bgp *b);
 
 /* Set up a factory-default device. With state_dir (may be NULL) the directory DIR/NAME is
  * created and DIR/NAME/startup-config, when present, is read as the startup-config (apply it

@@ -137,6 +137,8 @@ static int config_ios(const sim_device *d, na_buf *o, na_err *e)
             intf_body(d, &d->intfs[i], " ", o, e) < 0 || ap(o, e, "!\n") < 0)
             return -1;
     }
+    if (sim_bgp_render(d, o, e) < 0)
+        return -1;
     if (ap(o, e, "ip forward-protocol nd\nno ip http server\nno ip http secure-server\n!\n"
                  "ip ssh version 2\n!\n") < 0)
         return -1;
