@@ -429,6 +429,28 @@ static int load_words(loader *L, na_ynode *n, const char *field, char ***out, si
     return 0;
 }
 
+/* confirm: {enter, confirm, rollback} — all three */
+static int load_confirm(loader *L, na_ynode *map)
+{
+    na_platform *p = L->p;
+    static const char *const keys[] = {"enter", "confirm", "rollback", NULL};
+    if (na_ycheck_keys(L->d, map, keys, "confirm", L->err) < 0)
+        return -1;
+    char **dst[] = {&p->confirm.enter, &p->confirm.confirm, &p->confirm.rollback};
+    for (size_t i = 0; i < 3; i++) {
+        char f[32];
+        snprintf(f, sizeof f, "confirm.%s", keys[i]);
+        na_ynode *v = na_ymap_get(L->d, map, keys[i]);
+        if (!v)
+            return na_yerr(L->err, L->d, map, "confirm: needs '%s'", keys[i]);
+        if (dup_str(L, v, f, dst[i]) < 0)
+            return -1;
+        if (!*dst[i][0])
+            return na_yerr(L->err, L->d, v, "%s: empty command", f);
+    }
+    return 0;
+}
+
 /* running_config: {show, startup, comments, ends} */
 static int load_running(loader *L, na_ynode *map)
 {
@@ -482,7 +504,7 @@ static int load(loader *L, const char *name_hint)
                                        "failures",       "config_errors", "async_messages",
                                        "pager",          "answers",       "commit",
                                        "save",           "login",         "learn_host",
-                                       "running_config", NULL};
+                                       "running_config", "confirm",     NULL};
     if (!root)
         return na_yerr(L->err, L->d, NULL, "empty platform file");
     if (na_ycheck_keys(L->d, root, keys, "platform", L->err) < 0)
@@ -585,6 +607,8 @@ static int load(loader *L, const char *name_hint)
     if ((v = na_ymap_get(L->d, root, "save")) && load_save(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "running_config")) && load_running(L, v) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, root, "confirm")) && load_confirm(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "login"))) {
         static const char *const lk[] = {"username", "password", NULL};
@@ -700,6 +724,9 @@ void na_platform_free(na_platform *p)
     free(p->pager_reply);
     free_answers(p->answers, p->nanswers);
     free(p->save.send);
+    free(p->confirm.enter);
+    free(p->confirm.confirm);
+    free(p->confirm.rollback);
     free(p->running.show);
     free(p->running.startup);
     for (size_t i = 0; i < p->running.ncomments; i++)

@@ -101,6 +101,13 @@ typedef struct na_platform {
         int timeout_ms;        /* 0 = the command timeout */
     } commit;
 
+    struct {                   /* safe changes (commit-confirmed): NULL enter = not supported */
+        char *enter;           /* enters config mode with the device's own undo timer;
+                                  {minutes} / {seconds} stand for the task's confirm time */
+        char *confirm;         /* keeps the change (sent in default_mode) */
+        char *rollback;        /* undoes it at once (sent in default_mode) */
+    } confirm;
+
     struct {                   /* how the device shows its configuration (config tasks read it
                                   to send only what is missing: playbooks/runner_task.c) */
         char *show;            /* NULL = not described: config tasks always send their lines */

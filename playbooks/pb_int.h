@@ -22,6 +22,7 @@ struct na_task {
     na_cfg_match cfg_match;
     na_cfg_replace cfg_replace;
     na_save_when save_when; /* save: true | changed | modified */
+    int confirm_s;         /* config: confirm: SECONDS (commit-confirmed), 0 = none */
     na_parse_kind parse;   /* `parse:` */
     na_tfsm *parse_tpl;    /* owned: parse: {template: FILE} */
     char *register_as;     /* owned, NULL if none */

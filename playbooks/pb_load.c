@@ -18,7 +18,7 @@ static const char *const ACTIONS[] = {"command", "config", "save",   "vlans",
 static const char *const TASK_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "notify",  "parse",        "assert",        NULL,
+    "tags",      "notify",  "parse",        "assert",        "confirm",       NULL,
 };
 static const char *const HANDLER_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "register",
@@ -540,6 +540,19 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     t->vars = na_ymap_get(d, n, "vars");
     t->timeout = na_ymap_get(d, n, "timeout");
     t->ignore_errors = na_ymap_get(d, n, "ignore_errors");
+    na_ynode *cf = na_ymap_get(d, n, "confirm");
+    if (cf) {
+        const char *cs = na_yscalar(cf);
+        char *end = NULL;
+        long v = cs && na_yis_scalar(cf) ? strtol(cs, &end, 10) : 0;
+        if (t->kind != NA_TASK_CONFIG)
+            return pb_lerr(pb, t, NULL, cf, err, "confirm only goes with config");
+        if (!cs || !*cs || *end || v < 1 || v > 86400)
+            return pb_lerr(pb, t, NULL, cf, err,
+                           "confirm must be a number of seconds (1-86400), got '%s'",
+                           cs ? cs : "?");
+        t->confirm_s = (int)v;
+    }
     t->expect = na_ymap_get(d, n, "expect");
     if (t->expect && t->kind != NA_TASK_COMMAND)
         return pb_lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
@@ -849,6 +862,10 @@ const na_task *na_play_task(const na_play *p, size_t i)
 }
 const char *na_task_name(const na_task *t) { return t->name; }
 na_task_kind na_task_kind_of(const na_task *t) { return t->kind; }
+const char *na_pb_file(const na_playbook *pb) { return pb->doc.name; }
+
+int na_task_confirm(const na_task *t) { return t->confirm_s; }
+
 const char *na_task_register(const na_task *t) { return t->register_as; }
 unsigned na_task_line(const na_task *t) { return na_yline(t->node); }
 na_parse_kind na_task_parse_kind(const na_task *t) { return t->parse; }

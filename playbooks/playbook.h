@@ -67,6 +67,7 @@ void na_pb_free(na_playbook *pb);
  * CLI: the user's own files). netautod confines to its playbook_dir. -1 + err on OOM. */
 int na_pb_confine_scripts(na_playbook *pb, const char *root, na_err *err);
 
+const char *na_pb_file(const na_playbook *pb); /* the playbook's path as given (messages) */
 size_t na_pb_play_count(const na_playbook *pb);
 const na_play *na_pb_play(const na_playbook *pb, size_t i);
 const char *na_pb_dir(const na_playbook *pb); /* absolute directory of the playbook */
@@ -105,6 +106,9 @@ size_t na_task_notify(const na_task *t, size_t i); /* a handler index of its pla
 const char *na_task_name(const na_task *t);   /* as written (may contain {{ }}) */
 na_task_kind na_task_kind_of(const na_task *t);
 const char *na_task_register(const na_task *t); /* NULL when the task registers nothing */
+/* config tasks: `confirm: SECONDS` — the change is undone by the device unless confirmed
+ * (after every later task of the play succeeded). 0 when not asked. */
+int na_task_confirm(const na_task *t);
 unsigned na_task_line(const na_task *t);
 unsigned na_task_col(const na_task *t);
 

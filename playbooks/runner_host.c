@@ -157,6 +157,33 @@ static const na_task *pick_task(rn_host *h)
     return NULL;
 }
 
+/* A commit-confirmed change is due at the end of its play: confirm it when the host is still
+ * fine, else roll it back at once. A result of its own ("confirm" / "rollback"). -1 when it
+ * cannot be sent (the session is gone: the device's timer undoes the change). */
+static int start_confirm(rn_host *h)
+{
+    bool keep = h->ok && !h->cancelled;
+    h->cf_pending = false;
+    if (!h->s || !na_session_usable(h->s) || h->cancelled) {
+        NA_LOGW(h->inv->name, "the change of task '%s' is neither confirmed nor rolled back: the "
+                "device's timer will undo it", h->cf_task ? h->cf_task : "?");
+        return -1;
+    }
+    begin_task(h, h->cf_play, NULL);
+    h->cur.action = keep ? "confirm" : "rollback";
+    char name[600];
+    snprintf(name, sizeof name, "%s the change of '%s'", keep ? "confirm" : "roll back",
+             h->cf_task ? h->cf_task : "?");
+    h->cur.name = strdup(name);
+    const char *cmd = keep ? h->plat->confirm.confirm : h->plat->confirm.rollback;
+    h->phase = PH_CONFIRM;
+    if (rn_start_command(h, cmd, h->r->task_timeout_ms) < 0) {
+        end_task(h);
+        return -1;
+    }
+    return 0;
+}
+
 /* Pick and start the next task (or the diff read, or the end). */
 static int next_task(rn_host *h)
 {
@@ -168,7 +195,21 @@ static int next_task(rn_host *h)
             host_fail(h, &e);
         }
         bool stop = !h->ok || h->cancelled;
-        const na_task *t = stop ? NULL : pick_task(h);
+        const na_task *t;
+        if (h->cf_next || h->phase == PH_CONFIRM) { /* picked before the confirmation */
+            t = stop ? NULL : h->cf_next;
+            h->cf_next = NULL;
+            h->phase = PH_TASK;
+        } else {
+            t = stop ? NULL : pick_task(h);
+        }
+        if (h->cf_pending && (!t || h->play != h->cf_play)) {
+            h->cf_next = t;
+            if (start_confirm(h) == 0)
+                return ADV_WAIT;
+            h->phase = PH_TASK;
+            continue; /* resumes with cf_next (or stops when the host failed) */
+        }
         if (!t) {
             na_err e = NA_ERR_INIT;
             if (r->check && r->diff && h->cfg_before && h->running && !h->cancelled) {
@@ -339,6 +380,16 @@ static int advance(rn_host *h)
         h->phase = PH_END;
         return ADV_DONE;
     }
+    case PH_CONFIRM: {
+        const char *out = h->res.output ? h->res.output : "";
+        rn_task_rec_append(&h->cur, &h->cur.output, out, h->res.output ? h->res.output_len : 0);
+        if (h->op_st != NA_OK)
+            rn_task_fail(h, &h->op_err);
+        /* a rollback changed the device back */
+        h->cur.changed = h->cur.ok && strcmp(h->cur.action, "rollback") == 0;
+        end_task(h);
+        return next_task(h);
+    }
     case PH_BEGIN:
     case PH_END: return ADV_DONE;
     }
@@ -428,6 +479,10 @@ static void finish_host(rn_host *h)
     h->running = NULL;
     na_cfg_free(h->startup);
     h->startup = NULL;
+    free(h->cf_task);
+    h->cf_task = NULL;
+    h->cf_pending = false;
+    h->cf_next = NULL;
     h->final = rn_host_is_final(h);
     if (!h->final) { /* its registered results go on to its next play */
         host_record(h);
@@ -575,4 +630,5 @@ void rn_host_free(rn_host *h)
     free(h->notified);
     na_cfg_free(h->running);
     na_cfg_free(h->startup);
+    free(h->cf_task);
 }

@@ -42,6 +42,8 @@ typedef struct rn_task_rec {
     json_t *reg;          /* what `register:` stores */
     char *running;        /* config: the running configuration the task started from, when it
                              is registered (owned) */
+    const char *action;   /* the action shown when it is not the task's: "confirm" and
+                             "rollback" (a commit-confirmed change's end, task = NULL) */
 } rn_task_rec;
 
 void rn_task_rec_init(rn_task_rec *t);
@@ -96,6 +98,7 @@ typedef enum {
     PH_TASK,        /* running h->x (task kind continuation, h->sub) */
     PH_DIFF_BEFORE, /* reading the running-config before the first change */
     PH_DIFF_AFTER,  /* ... and after the last task */
+    PH_CONFIRM,     /* confirming (or rolling back) a commit-confirmed change */
     PH_END,         /* close and finish */
 } rn_phase;
 
@@ -151,6 +154,14 @@ struct rn_host {
                                       until a config task or --diff reads it */
     bool running_stale;            /* a change was sent since: read it again before use */
     na_cfg *startup;               /* save: modified: the startup configuration */
+
+    /* commit-confirmed: a config task with confirm: made a change the device undoes by itself
+     * unless confirmed; at the end of its play it is confirmed (every later task succeeded)
+     * or rolled back at once (one failed) */
+    bool cf_pending;
+    size_t cf_play;                /* the play of the change */
+    char *cf_task;                 /* the task's name (owned) */
+    const na_task *cf_next;        /* the task picked when the play ended, run afterwards */
 
     bool diff_wanted;              /* --diff and the platform has a config mode */
     char *cfg_before;              /* running-config before the first change */

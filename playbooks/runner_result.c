@@ -155,7 +155,9 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_object_set_new(o, "name", typed_cstr(t->name ? t->name : "?"));
     json_object_set_new(o, "play", typed_cstr(play_name));
     json_object_set_new(o, "action",
-                        json_string(t->task ? na_task_kind_name(na_task_kind_of(t->task)) : "?"));
+                        json_string(t->action ? t->action
+                                    : t->task ? na_task_kind_name(na_task_kind_of(t->task))
+                                              : "?"));
     json_object_set_new(o, "ok", json_boolean(t->ok));
     json_object_set_new(o, "changed", json_boolean(t->changed));
     json_object_set_new(o, "skipped", json_boolean(t->skipped));

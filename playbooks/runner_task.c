@@ -430,7 +430,47 @@ static int cfg_check(rn_host *h)
     return cfg_done(h);
 }
 
-/* Steps: 0 start -> 2 the running configuration read (when needed) -> plan -> 1 the push. */
+/* confirm: the platform's command that enters config mode with the device's undo timer, the
+ * task's seconds put in ({minutes} rounded up). */
+static int confirm_enter(const rn_host *h, char *out, size_t cap)
+{
+    int secs = na_task_confirm(h->x->task);
+    const char *src = h->plat->confirm.enter;
+    size_t n = 0;
+    while (*src && n + 24 < cap) {
+        if (!strncmp(src, "{minutes}", 9) || !strncmp(src, "{seconds}", 9)) {
+            int v = src[1] == 'm' ? (secs + 59) / 60 : secs;
+            n += (size_t)snprintf(out + n, cap - n, "%d", v);
+            src += 9;
+        } else {
+            out[n++] = *src++;
+        }
+    }
+    out[n] = '\0';
+    return *src ? -1 : 0;
+}
+
+/* The session is left in config mode by a push that confirm's command began: back to the
+ * default mode, which starts the device's timer. */
+static int leave_config(rn_host *h)
+{
+    const na_platform *p = h->plat;
+    na_err e = NA_ERR_INIT;
+    if (p->default_mode == NA_NO_MODE)
+        return 1;
+    if (na_session_start_mode(h->s, p->modes[p->default_mode].name, &e) < 0) {
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    h->op = RN_OP_SESSION;
+    rn_op_started(h);
+    return 0;
+}
+
+/* Steps: 0 start -> 2 the running configuration read (when needed) -> plan -> 1 the push.
+ * With confirm: plan -> 20 the platform's confirm.enter (config mode with the undo timer) ->
+ * 21 the push -> 22 back to the default mode; the runner confirms or rolls back at the end of
+ * the play (runner_host.c). */
 static int k_config(rn_host *h)
 {
     na_task_exp *x = h->x;
@@ -463,6 +503,42 @@ static int k_config(rn_host *h)
             na_buf_free(&b);
         }
         break;
+    case 20: {
+        if (h->op_st != NA_OK) { /* no timer, so nothing is sent: the change is not safe */
+            rn_task_fail(h, &h->op_err);
+            return cfg_done(h);
+        }
+        h->cf_pending = true; /* from now on the device undoes the change unless confirmed */
+        h->cf_play = h->cur.play;
+        free(h->cf_task);
+        h->cf_task = strdup(h->cur.name ? h->cur.name : "?");
+        na_config_opts co = {.timeout_ms = rn_task_timeout(h), .window = h->r->config_window,
+                             .mode = ""};
+        if (na_session_start_config(h->s, (const char *const *)h->plan.v, h->plan.n, &co,
+                                    &e) < 0) {
+            rn_task_fail(h, &e);
+            return cfg_done(h);
+        }
+        h->op = RN_OP_SESSION;
+        rn_op_started(h);
+        h->sub = 21;
+        return RN_WAIT;
+    }
+    case 21: {
+        config_done(h);
+        h->running_stale = true;
+        if (!na_session_usable(h->s))
+            return cfg_done(h);
+        int rc = leave_config(h);
+        if (rc != 0)
+            return cfg_done(h);
+        h->sub = 22;
+        return RN_WAIT;
+    }
+    case 22:
+        if (h->op_st != NA_OK)
+            rn_task_fail(h, &h->op_err);
+        return cfg_done(h);
     default:
         config_done(h);
         h->running_stale = true; /* read again before the next config task */
@@ -483,6 +559,19 @@ static int k_config(rn_host *h)
         return cfg_check(h);
     if (h->plan.n == 0) /* the device has every line already: nothing is sent */
         return cfg_done(h);
+    if (na_task_confirm(x->task) > 0) {
+        char cmd[512];
+        if (confirm_enter(h, cmd, sizeof cmd) < 0) {
+            na_err_set(&e, NA_E_CONFIG, "%s: confirm.enter of platform '%s' is too long",
+                       h->inv->name, h->plat->name);
+            rn_task_fail(h, &e);
+            return cfg_done(h);
+        }
+        if (rn_start_command(h, cmd, rn_task_timeout(h)) < 0)
+            return cfg_done(h);
+        h->sub = 20;
+        return RN_WAIT;
+    }
     if (start_config(h, &h->plan) < 0)
         return cfg_done(h);
     h->sub = 1;

@@ -176,6 +176,8 @@ static void clear_tables(sim_device *d)
     d->nvlans = 0;
     sim_bgp_free(d->bgp);
     d->bgp = NULL;
+    free(d->archive_path);
+    d->archive_path = NULL;
 }
 
 static sim_intf *intf_append(sim_device *d, const char *canon, int kind)
@@ -320,6 +322,8 @@ void sim_device_free(sim_device *d)
     free(d->intfs);
     free(d->vlans);
     free(d->startup);
+    free(d->revert_cfg);
+    d->revert_cfg = NULL;
     free(d->state_dir);
     free(d->f.banner);
     d->intfs = NULL;

@@ -221,4 +221,12 @@ void sim_c_bgp_exit_af(sim_term *t, const sim_args *a);
 void sim_c_bgp_line(sim_term *t, const sim_args *a);
 void sim_c_bgp_no(sim_term *t, const sim_args *a);
 
+/* archive and the revert timer (sim_archive.c) */
+void sim_c_archive(sim_term *t, const sim_args *a);
+void sim_c_no_archive(sim_term *t, const sim_args *a);
+void sim_c_archive_path(sim_term *t, const sim_args *a);
+void sim_c_revert_timer(sim_term *t, const sim_args *a);
+void sim_c_configure_confirm(sim_term *t, const sim_args *a);
+void sim_c_revert_now(sim_term *t, const sim_args *a);
+
 #endif
