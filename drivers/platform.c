@@ -429,25 +429,56 @@ static int load_words(loader *L, na_ynode *n, const char *field, char ***out, si
     return 0;
 }
 
-/* confirm: {enter, confirm, rollback} — all three */
+/* a command or a list of them */
+static int load_cmds(loader *L, na_ynode *n, const char *field, char ***out, size_t *nout)
+{
+    if (na_yis_scalar(n)) {
+        if (!(*out = calloc(1, sizeof **out)))
+            return na_err_set(L->err, NA_E_NOMEM, "out of memory");
+        if (dup_str(L, n, field, &(*out)[0]) < 0)
+            return -1;
+        *nout = 1;
+        if (!*(*out)[0])
+            return na_yerr(L->err, L->d, n, "%s: empty command", field);
+        return 0;
+    }
+    if (load_words(L, n, field, out, nout) < 0)
+        return -1;
+    if (*nout == 0)
+        return na_yerr(L->err, L->d, n, "%s: no command", field);
+    return 0;
+}
+
+/* confirm: {enter | commit, confirm, rollback, mode} */
 static int load_confirm(loader *L, na_ynode *map)
 {
     na_platform *p = L->p;
-    static const char *const keys[] = {"enter", "confirm", "rollback", NULL};
+    static const char *const keys[] = {"enter", "commit", "confirm", "rollback", "mode", NULL};
     if (na_ycheck_keys(L->d, map, keys, "confirm", L->err) < 0)
         return -1;
-    char **dst[] = {&p->confirm.enter, &p->confirm.confirm, &p->confirm.rollback};
-    for (size_t i = 0; i < 3; i++) {
-        char f[32];
-        snprintf(f, sizeof f, "confirm.%s", keys[i]);
-        na_ynode *v = na_ymap_get(L->d, map, keys[i]);
-        if (!v)
-            return na_yerr(L->err, L->d, map, "confirm: needs '%s'", keys[i]);
-        if (dup_str(L, v, f, dst[i]) < 0)
-            return -1;
-        if (!*dst[i][0])
-            return na_yerr(L->err, L->d, v, "%s: empty command", f);
-    }
+    p->confirm.mode = NA_NO_MODE;
+    na_ynode *e = na_ymap_get(L->d, map, "enter"), *c = na_ymap_get(L->d, map, "commit");
+    if (!e == !c)
+        return na_yerr(L->err, L->d, map,
+                       "confirm: needs 'enter' (a classic CLI's config mode with a timer) or "
+                       "'commit' (a commit model's commit with a timer), not both");
+    if (e && dup_str(L, e, "confirm.enter", &p->confirm.enter) < 0)
+        return -1;
+    if (c && dup_str(L, c, "confirm.commit", &p->confirm.commit) < 0)
+        return -1;
+    if (c && !p->commit.send)
+        return na_yerr(L->err, L->d, c, "confirm.commit: the platform has no commit");
+    na_ynode *v;
+    if (!(v = na_ymap_get(L->d, map, "confirm")))
+        return na_yerr(L->err, L->d, map, "confirm: needs 'confirm' (what keeps the change)");
+    if (load_cmds(L, v, "confirm.confirm", &p->confirm.confirm, &p->confirm.nconfirm) < 0)
+        return -1;
+    if (!(v = na_ymap_get(L->d, map, "rollback")))
+        return na_yerr(L->err, L->d, map, "confirm: needs 'rollback' (what undoes it at once)");
+    if (load_cmds(L, v, "confirm.rollback", &p->confirm.rollback, &p->confirm.nrollback) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "mode")) && get_mode(L, v, "confirm.mode", &p->confirm.mode) < 0)
+        return -1;
     return 0;
 }
 
@@ -725,7 +756,12 @@ void na_platform_free(na_platform *p)
     free_answers(p->answers, p->nanswers);
     free(p->save.send);
     free(p->confirm.enter);
+    free(p->confirm.commit);
+    for (size_t i = 0; i < p->confirm.nconfirm; i++)
+        free(p->confirm.confirm[i]);
     free(p->confirm.confirm);
+    for (size_t i = 0; i < p->confirm.nrollback; i++)
+        free(p->confirm.rollback[i]);
     free(p->confirm.rollback);
     free(p->running.show);
     free(p->running.startup);

@@ -101,11 +101,16 @@ typedef struct na_platform {
         int timeout_ms;        /* 0 = the command timeout */
     } commit;
 
-    struct {                   /* safe changes (commit-confirmed): NULL enter = not supported */
-        char *enter;           /* enters config mode with the device's own undo timer;
-                                  {minutes} / {seconds} stand for the task's confirm time */
-        char *confirm;         /* keeps the change (sent in default_mode) */
-        char *rollback;        /* undoes it at once (sent in default_mode) */
+    struct {                   /* safe changes (commit-confirmed); neither enter nor commit = not
+                                  supported. {minutes} / {seconds} stand for the task's time */
+        char *enter;           /* classic CLI: enters config mode with the device's undo timer */
+        char *commit;          /* commit model: the commit that starts the timer, instead of
+                                  commit.send */
+        char **confirm;        /* commands that keep the change */
+        size_t nconfirm;
+        char **rollback;       /* commands that undo it at once */
+        size_t nrollback;
+        size_t mode;           /* the mode they are sent in; NA_NO_MODE = default_mode */
     } confirm;
 
     struct {                   /* how the device shows its configuration (config tasks read it

@@ -183,7 +183,8 @@ static int confirm_supported(na_runner *r, rn_host *h, na_err *err)
         const na_play *pl = na_pb_play(r->pb, p);
         for (size_t k = 0; h->plays[p] && k < na_play_task_count(pl); k++) {
             const na_task *t = na_play_task(pl, k);
-            if (!na_task_confirm(t) || !rn_selected(r, p, k) || h->plat->confirm.enter)
+            if (!na_task_confirm(t) || !rn_selected(r, p, k) || h->plat->confirm.enter ||
+                h->plat->confirm.commit)
                 continue;
             na_err_set(err, NA_E_CONFIG,
                        "%s:%u:%u: task '%s': confirm: platform '%s' cannot undo a change by "

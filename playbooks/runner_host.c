@@ -62,6 +62,11 @@ static void end_task(rn_host *h)
         if (r->hooks.task_result)
             r->hooks.task_result(r->hooks.ud, h->inv->name, tj);
     }
+    /* what else may have changed the configuration: read it again before the next config
+     * task (config tasks mark it themselves when they send) */
+    if (!r->check && h->x && h->x->kind != NA_TASK_CONFIG && h->x->kind != NA_TASK_ASSERT &&
+        h->x->kind != NA_TASK_SAVE && !t->skipped)
+        h->running_stale = true;
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     if (reg && t->reg)
         json_object_set(h->registered, reg, t->reg);
@@ -157,6 +162,18 @@ static const na_task *pick_task(rn_host *h)
     return NULL;
 }
 
+/* The next confirm / rollback command: 0 started, 1 none left, -1 failed to start. */
+static int confirm_step(rn_host *h)
+{
+    const na_platform *p = h->plat;
+    char *const *cmds = h->cf_keep ? p->confirm.confirm : p->confirm.rollback;
+    size_t n = h->cf_keep ? p->confirm.nconfirm : p->confirm.nrollback;
+    if (h->cf_step >= n)
+        return 1;
+    const char *mode = p->confirm.mode != NA_NO_MODE ? p->modes[p->confirm.mode].name : NULL;
+    return rn_start_command_in(h, cmds[h->cf_step++], h->r->task_timeout_ms, mode);
+}
+
 /* A commit-confirmed change is due at the end of its play: confirm it when the host is still
  * fine, else roll it back at once. A result of its own ("confirm" / "rollback"). -1 when it
  * cannot be sent (the session is gone: the device's timer undoes the change). */
@@ -175,9 +192,10 @@ static int start_confirm(rn_host *h)
     snprintf(name, sizeof name, "%s the change of '%s'", keep ? "confirm" : "roll back",
              h->cf_task ? h->cf_task : "?");
     h->cur.name = strdup(name);
-    const char *cmd = keep ? h->plat->confirm.confirm : h->plat->confirm.rollback;
+    h->cf_keep = keep;
+    h->cf_step = 0;
     h->phase = PH_CONFIRM;
-    if (rn_start_command(h, cmd, h->r->task_timeout_ms) < 0) {
+    if (confirm_step(h) < 0) {
         end_task(h);
         return -1;
     }
@@ -385,6 +403,8 @@ static int advance(rn_host *h)
         rn_task_rec_append(&h->cur, &h->cur.output, out, h->res.output ? h->res.output_len : 0);
         if (h->op_st != NA_OK)
             rn_task_fail(h, &h->op_err);
+        else if (confirm_step(h) == 0) /* the sequence's next command */
+            return ADV_WAIT;
         /* a rollback changed the device back */
         h->cur.changed = h->cur.ok && strcmp(h->cur.action, "rollback") == 0;
         end_task(h);

@@ -162,6 +162,8 @@ struct rn_host {
     size_t cf_play;                /* the play of the change */
     char *cf_task;                 /* the task's name (owned) */
     const na_task *cf_next;        /* the task picked when the play ended, run afterwards */
+    size_t cf_step;                /* the confirm / rollback command being sent */
+    bool cf_keep;                  /* confirming (true) or rolling back */
 
     bool diff_wanted;              /* --diff and the platform has a config mode */
     char *cfg_before;              /* running-config before the first change */
@@ -273,6 +275,8 @@ enum { RN_WAIT = 0, RN_DONE = 1 };
 int rn_task_step(rn_host *h);
 /* Start a session operation (sets h->op); -1 (task error recorded) if it cannot start. */
 int rn_start_command(rn_host *h, const char *cmd, int timeout_ms);
+/* The same in a mode (a platform mode name; NULL = the default mode). */
+int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode);
 /* Set the task's failure from e (first error wins). */
 void rn_task_fail(rn_host *h, const na_err *e);
 /* Per-command timeout for the task in progress. */

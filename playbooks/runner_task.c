@@ -51,7 +51,12 @@ static void cmd_add(rn_host *h, const char *line)
 
 int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
 {
-    na_cmd_opts co = {.timeout_ms = timeout_ms};
+    return rn_start_command_in(h, cmd, timeout_ms, NULL);
+}
+
+int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode)
+{
+    na_cmd_opts co = {.timeout_ms = timeout_ms, .mode = mode};
     na_err e = NA_ERR_INIT;
     if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
         h->op_err = e;
@@ -430,12 +435,11 @@ static int cfg_check(rn_host *h)
     return cfg_done(h);
 }
 
-/* confirm: the platform's command that enters config mode with the device's undo timer, the
- * task's seconds put in ({minutes} rounded up). */
-static int confirm_enter(const rn_host *h, char *out, size_t cap)
+/* confirm: the platform's command that starts the device's undo timer (confirm.enter or
+ * confirm.commit), the task's seconds put in ({minutes} rounded up). */
+static int confirm_cmd(const rn_host *h, const char *src, char *out, size_t cap)
 {
     int secs = na_task_confirm(h->x->task);
-    const char *src = h->plat->confirm.enter;
     size_t n = 0;
     while (*src && n + 24 < cap) {
         if (!strncmp(src, "{minutes}", 9) || !strncmp(src, "{seconds}", 9)) {
@@ -469,8 +473,9 @@ static int leave_config(rn_host *h)
 
 /* Steps: 0 start -> 2 the running configuration read (when needed) -> plan -> 1 the push.
  * With confirm: plan -> 20 the platform's confirm.enter (config mode with the undo timer) ->
- * 21 the push -> 22 back to the default mode; the runner confirms or rolls back at the end of
- * the play (runner_host.c). */
+ * 21 the push -> 22 back to the default mode; on a commit model: plan -> 23 the push with
+ * confirm.commit as its commit. The runner confirms or rolls back at the end of the play
+ * (runner_host.c). */
 static int k_config(rn_host *h)
 {
     na_task_exp *x = h->x;
@@ -539,6 +544,16 @@ static int k_config(rn_host *h)
         if (h->op_st != NA_OK)
             rn_task_fail(h, &h->op_err);
         return cfg_done(h);
+    case 23: /* commit model: committed with the timer, unless a line or the commit failed */
+        config_done(h);
+        h->running_stale = true;
+        if (h->op_st == NA_OK && !h->res.failed_line) {
+            h->cf_pending = true;
+            h->cf_play = h->cur.play;
+            free(h->cf_task);
+            h->cf_task = strdup(h->cur.name ? h->cur.name : "?");
+        }
+        return cfg_done(h);
     default:
         config_done(h);
         h->running_stale = true; /* read again before the next config task */
@@ -560,12 +575,28 @@ static int k_config(rn_host *h)
     if (h->plan.n == 0) /* the device has every line already: nothing is sent */
         return cfg_done(h);
     if (na_task_confirm(x->task) > 0) {
+        const char *src = h->plat->confirm.enter ? h->plat->confirm.enter
+                                                 : h->plat->confirm.commit;
         char cmd[512];
-        if (confirm_enter(h, cmd, sizeof cmd) < 0) {
-            na_err_set(&e, NA_E_CONFIG, "%s: confirm.enter of platform '%s' is too long",
+        if (!src || confirm_cmd(h, src, cmd, sizeof cmd) < 0) {
+            na_err_set(&e, NA_E_CONFIG, "%s: platform '%s' cannot confirm this change",
                        h->inv->name, h->plat->name);
             rn_task_fail(h, &e);
             return cfg_done(h);
+        }
+        if (!h->plat->confirm.enter) { /* commit model: the lines, then the timed commit */
+            na_config_opts co = {.timeout_ms = rn_task_timeout(h),
+                                 .window = h->r->config_window,
+                                 .commit = cmd};
+            if (na_session_start_config(h->s, (const char *const *)h->plan.v, h->plan.n, &co,
+                                        &e) < 0) {
+                rn_task_fail(h, &e);
+                return cfg_done(h);
+            }
+            h->op = RN_OP_SESSION;
+            rn_op_started(h);
+            h->sub = 23;
+            return RN_WAIT;
         }
         if (rn_start_command(h, cmd, rn_task_timeout(h)) < 0)
             return cfg_done(h);

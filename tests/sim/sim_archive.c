@@ -8,7 +8,8 @@
  * SEL:revert-minute=MS` makes a minute of the timer last MS milliseconds, for tests. Going back
  * = the factory state, then the remembered configuration replayed through the CLI (what
  * `configure replace` does). Not the archive's files, `show archive`, or `configure replace`
- * itself. IOS personality only. */
+ * itself. IOS personality; the timer is also Junos' `commit confirmed` (sim_junos.c), which
+ * goes back to a snapshot of the tables. */
 #include "sim_show.h"
 #include "sim_term_int.h"
 
@@ -42,8 +43,16 @@ static void go_back(sim_device *d)
 
 void sim_revert_tick(sim_device *d)
 {
-    if (d->revert_at_ms && d->clock_ms() >= d->revert_at_ms)
-        go_back(d);
+    if (!d->revert_at_ms || d->clock_ms() < d->revert_at_ms)
+        return;
+    if (d->revert_snap) { /* junos: commit confirmed not confirmed in time */
+        sim_snapshot_restore(d, d->revert_snap);
+        sim_snapshot_free(d->revert_snap);
+        d->revert_snap = NULL;
+        d->revert_at_ms = 0;
+        return;
+    }
+    go_back(d);
 }
 
 void sim_c_archive(sim_term *t, const sim_args *a)

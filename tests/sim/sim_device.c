@@ -324,6 +324,8 @@ void sim_device_free(sim_device *d)
     free(d->startup);
     free(d->revert_cfg);
     d->revert_cfg = NULL;
+    sim_snapshot_free(d->revert_snap);
+    d->revert_snap = NULL;
     free(d->state_dir);
     free(d->f.banner);
     d->intfs = NULL;

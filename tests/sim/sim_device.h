@@ -122,11 +122,18 @@ typedef struct sim_device {
                                to (owned), NULL = no change waiting for its confirmation */
     size_t revert_len;
     int64_t revert_at_ms;   /* when the device goes back by itself (clock_ms), 0 = never */
+    struct sim_device *revert_snap; /* junos commit confirmed: the tables to go back to (owned;
+                                       sim_snapshot_*), NULL = none */
 } sim_device;
 
 /* The revert timer (sim_archive.c): go back now if it expired. Called whenever the device is
  * looked at. */
 void sim_revert_tick(sim_device *d);
+/* Copies of a device's hostname, VLANs and interfaces (sim_commit.c): Junos' commit confirmed
+ * goes back to one. take returns NULL on OOM; free accepts NULL. */
+sim_device *sim_snapshot_take(const sim_device *d);
+void sim_snapshot_restore(sim_device *d, const sim_device *snap);
+void sim_snapshot_free(sim_device *snap);
 
 /* router bgp's state (sim_bgp.c). */
 void sim_bgp_free(struct sim_bgp *b);

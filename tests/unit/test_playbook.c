@@ -135,7 +135,7 @@ static void load_errors(void **st)
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
                       "one of: name, command, config, save, vlans, script, register, expect, "
                       "loop, loop_control, ignore_errors, when, timeout, vars, tags, notify, "
-                      "parse, assert)");
+                      "parse, assert, confirm)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");
@@ -170,6 +170,12 @@ static void load_errors(void **st)
                       "site.yaml:5:13: task 't': save must be true, changed or modified");
     expect_load_error(TASKS("    - name: t\n      save: always\n"),
                       "site.yaml:5:13: task 't': save must be true, changed or modified");
+    /* confirm: seconds, on config tasks only */
+    expect_load_error(TASKS("    - name: t\n      command: x\n      confirm: 60\n"),
+                      "site.yaml:6:16: task 't': confirm only goes with config");
+    expect_load_error(TASKS("    - name: t\n      config: [x]\n      confirm: 0\n"),
+                      "site.yaml:6:16: task 't': confirm must be a number of seconds (1-86400), "
+                      "got '0'");
     /* config in the mapping form */
     expect_load_error(TASKS("    - name: t\n      config: {parents: [x]}\n"),
                       "site.yaml:5:15: task 't': config needs lines (the lines of the section)");
