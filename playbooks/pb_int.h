@@ -23,6 +23,7 @@ struct na_task {
     na_cfg_replace cfg_replace;
     na_save_when save_when; /* save: true | changed | modified */
     int confirm_s;         /* config: confirm: SECONDS (commit-confirmed), 0 = none */
+    bool backup;           /* config: backup: true */
     na_parse_kind parse;   /* `parse:` */
     na_tfsm *parse_tpl;    /* owned: parse: {template: FILE} */
     char *register_as;     /* owned, NULL if none */
@@ -56,6 +57,7 @@ struct na_play {
     size_t nserial;
     double max_fail;       /* max_fail_percentage, -1 when not set */
     bool any_errors_fatal;
+    bool backup;           /* backup: true — every config task of the play */
     json_t *files_vars;    /* vars_files merged in order (owned), NULL when none */
 };
 

@@ -18,7 +18,8 @@ static const char *const ACTIONS[] = {"command", "config", "save",   "vlans",
 static const char *const TASK_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "notify",  "parse",        "assert",        "confirm",       NULL,
+    "tags",      "notify",  "parse",        "assert",        "confirm",       "backup",
+    NULL,
 };
 static const char *const HANDLER_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "register",
@@ -28,7 +29,7 @@ static const char *const HANDLER_KEYS[] = {
 static const char *const PLAY_KEYS[] = {
     "name",      "hosts",      "vars",       "vars_files",          "tasks",
     "handlers",  "tags",       "serial",     "max_fail_percentage", "any_errors_fatal",
-    "gather_facts", "connection", NULL,
+    "gather_facts", "connection", "backup", NULL,
 };
 
 const char *na_task_kind_name(na_task_kind k)
@@ -540,6 +541,14 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     t->vars = na_ymap_get(d, n, "vars");
     t->timeout = na_ymap_get(d, n, "timeout");
     t->ignore_errors = na_ymap_get(d, n, "ignore_errors");
+    na_ynode *bk = na_ymap_get(d, n, "backup");
+    if (bk) {
+        na_err local = NA_ERR_INIT;
+        if (t->kind != NA_TASK_CONFIG)
+            return pb_lerr(pb, t, NULL, bk, err, "backup only goes with config (or a play)");
+        if (na_ybool(d, bk, &t->backup, &local) < 0)
+            return pb_lerr(pb, t, NULL, bk, err, "backup must be true or false");
+    }
     na_ynode *cf = na_ymap_get(d, n, "confirm");
     if (cf) {
         const char *cs = na_yscalar(cf);
@@ -863,6 +872,11 @@ const na_task *na_play_task(const na_play *p, size_t i)
 const char *na_task_name(const na_task *t) { return t->name; }
 na_task_kind na_task_kind_of(const na_task *t) { return t->kind; }
 const char *na_pb_file(const na_playbook *pb) { return pb->doc.name; }
+
+bool na_task_backup(const na_task *t)
+{
+    return t->kind == NA_TASK_CONFIG && (t->backup || t->play->backup);
+}
 
 int na_task_confirm(const na_task *t) { return t->confirm_s; }
 

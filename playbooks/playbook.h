@@ -109,6 +109,9 @@ const char *na_task_register(const na_task *t); /* NULL when the task registers 
 /* config tasks: `confirm: SECONDS` — the change is undone by the device unless confirmed
  * (after every later task of the play succeeded). 0 when not asked. */
 int na_task_confirm(const na_task *t);
+/* config tasks: `backup: true` on the task or its play — the running configuration is stored
+ * before the host's first change (runner.h: backup_dir). */
+bool na_task_backup(const na_task *t);
 unsigned na_task_line(const na_task *t);
 unsigned na_task_col(const na_task *t);
 

@@ -277,6 +277,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->limit = dup_or_null(o->limit, &oom);
     r->owner = dup_or_null(o->owner ? o->owner : "run", &oom);
     r->transcript_dir = dup_or_null(o->transcript_dir, &oom);
+    r->backup_dir = dup_or_null(o->backup_dir ? o->backup_dir : "backups", &oom);
     r->extra = o->extra_vars ? json_deep_copy(o->extra_vars) : NULL;
     oom |= o->extra_vars && !r->extra;
     r->check = o->check;
@@ -617,5 +618,6 @@ void na_runner_free(na_runner *r)
     free(r->limit);
     free(r->owner);
     free(r->transcript_dir);
+    free(r->backup_dir);
     free(r);
 }

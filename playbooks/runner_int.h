@@ -42,6 +42,7 @@ typedef struct rn_task_rec {
     json_t *reg;          /* what `register:` stores */
     char *running;        /* config: the running configuration the task started from, when it
                              is registered (owned) */
+    char *backup_path;    /* backup: the file the running configuration went to (owned) */
     const char *action;   /* the action shown when it is not the task's: "confirm" and
                              "rollback" (a commit-confirmed change's end, task = NULL) */
 } rn_task_rec;
@@ -153,6 +154,7 @@ struct rn_host {
                                       --check, as the changes so far would leave it); NULL
                                       until a config task or --diff reads it */
     bool running_stale;            /* a change was sent since: read it again before use */
+    bool backed_up;                /* backup: the running configuration was stored this run */
     na_cfg *startup;               /* save: modified: the startup configuration */
 
     /* commit-confirmed: a config task with confirm: made a change the device undoes by itself
@@ -194,7 +196,7 @@ struct na_runner {
     struct event_base *base;
     bool own_base;
     json_t *extra;
-    char *limit, *owner, *transcript_dir;
+    char *limit, *owner, *transcript_dir, *backup_dir;
     bool check, diff;
     unsigned forks;
     bool transport_override;

@@ -8,8 +8,13 @@
 #include "pb_int.h"
 #include "runner_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -414,10 +419,67 @@ static int cfg_plan(rn_host *h, na_err *e)
 static int cfg_done(rn_host *h)
 {
     h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
+    if (h->cur.reg && h->cur.backup_path)
+        json_object_set_new(h->cur.reg, "backup_path",
+                            rn_typed(h->cur.backup_path, strlen(h->cur.backup_path)));
     if (h->cur.reg && h->cur.running) /* only kept when the task registers its result */
         json_object_set_new(h->cur.reg, "running_config",
                             rn_text(h->cur.running, strlen(h->cur.running)));
     return RN_DONE;
+}
+
+/* backup: the running configuration (as read) into DIR/HOST_YYYYmmddTHHMMSS.cfg, private, before
+ * the host's first change. -1 with the task failed (then nothing is sent). */
+static int write_backup(rn_host *h)
+{
+    na_err e = NA_ERR_INIT;
+    const char *dir = h->r->backup_dir;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        na_err_set(&e, NA_E_IO, "%s: backup: cannot create directory '%s': %s", h->inv->name, dir,
+                   strerror(errno));
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    char name[256], stamp[32];
+    snprintf(name, sizeof name, "%s", h->inv->name);
+    for (char *c = name; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_%s.cfg", dir, name, stamp);
+    na_buf b;
+    na_buf_init(&b, 0);
+    int rc = na_cfg_render(h->running, &b, &e);
+    int fd = rc < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (rc == 0 && fd < 0)
+        rc = na_err_set(&e, NA_E_IO, "%s: backup: cannot write '%s': %s", h->inv->name, path,
+                        strerror(errno));
+    for (size_t off = 0; rc == 0 && off < b.len;) {
+        ssize_t w = write(fd, na_buf_cstr(&b) + off, b.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = na_err_set(&e, NA_E_IO, "%s: backup: writing '%s': %s", h->inv->name, path,
+                            strerror(errno));
+        else
+            off += (size_t)w;
+    }
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = na_err_set(&e, NA_E_IO, "%s: backup: writing '%s': %s", h->inv->name, path,
+                        strerror(errno));
+    na_buf_free(&b);
+    if (rc < 0) {
+        rn_task_fail(h, &e);
+        return -1;
+    }
+    h->backed_up = true;
+    free(h->cur.backup_path);
+    h->cur.backup_path = strdup(path);
+    return 0;
 }
 
 /* What the task would send, with --check: the plan, rendered as [config]. */
@@ -574,6 +636,8 @@ static int k_config(rn_host *h)
         return cfg_check(h);
     if (h->plan.n == 0) /* the device has every line already: nothing is sent */
         return cfg_done(h);
+    if (na_task_backup(x->task) && !h->backed_up && h->running && write_backup(h) < 0)
+        return cfg_done(h); /* no backup, no change */
     if (na_task_confirm(x->task) > 0) {
         const char *src = h->plat->confirm.enter ? h->plat->confirm.enter
                                                  : h->plat->confirm.commit;

@@ -9,8 +9,13 @@ second time" means netauto compared with what the device shows, not with what it
 - parents / lines / match (line, strict, exact, none) / replace (line, block) / before / after
   on nested sections (interfaces, `router bgp` with `address-family`), lines with trailing
   spaces, the list form as an indented snippet, a registered running_config;
-- save: changed and save: modified, each both ways (saves counted by the simulator)."""
+- save: changed and save: modified, each both ways (saves counted by the simulator);
+- backup: true stores the running configuration (byte for byte as the device printed it) in
+  --backup-dir before the first change, privately, and nothing when nothing changes."""
+import glob
 import os
+import re
+import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -285,5 +290,38 @@ with Sim(["--devices", "1"]) as sim, Run() as r:
     res = r.netauto(["run", pb2, "-i", sim.inventory], json_out=True)
     t.ok(res.rc == 0 and tasks_of(res).get("save", {}).get("changed") is False and saves() == 2,
          "save: modified right after the save: not saved", res.diag())
+
+BACKUP = """
+- hosts: sw1
+  backup: true
+  tasks:
+    - name: uplink
+      config:
+        parents: ["interface GigabitEthernet0/9"]
+        lines: ["description backed up first"]
+"""
+
+with Sim(["--devices", "1"]) as sim, Run() as r:
+    pb = r.write("backup.yaml", BACKUP)
+    bdir = r.path("bk")
+    shown = r.netauto(["show", "-i", sim.inventory, "sw1", "show running-config"]).out
+    res = r.netauto(["run", pb, "-i", sim.inventory, "--backup-dir", bdir], json_out=True)
+    tk = tasks_of(res)
+    files = sorted(glob.glob(os.path.join(bdir, "*")))
+    t.ok(res.rc == 0 and len(files) == 1 and
+         re.match(r"sw1_\d{8}T\d{6}\.cfg$", os.path.basename(files[0])),
+         "backup: one file HOST_YYYYmmddTHHMMSS.cfg", (files, res.diag()))
+    if files:
+        with open(files[0]) as f:
+            saved = f.read()
+        t.eq(saved.rstrip("\n"), shown.rstrip("\n"),
+             "backup: the running configuration before the change, as the device printed it")
+        t.ok("backed up first" not in saved, "backup: taken before the change")
+        t.eq(stat.S_IMODE(os.stat(files[0]).st_mode), 0o600, "backup: a private file")
+        t.eq(stat.S_IMODE(os.stat(bdir).st_mode), 0o700, "backup: a private directory")
+        t.eq(tk.get("uplink", {}).get("backup_path"), files[0], "backup: the task names its file")
+    res = r.netauto(["run", pb, "-i", sim.inventory, "--backup-dir", bdir], json_out=True)
+    t.ok(res.rc == 0 and len(glob.glob(os.path.join(bdir, "*"))) == 1,
+         "backup: nothing changes, nothing is stored", res.diag())
 
 t.done()
