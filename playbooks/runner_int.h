@@ -290,7 +290,24 @@ void rn_add_item(rn_host *h, json_t *item);
 /* A looping task's registered result from its items; returns RN_DONE. */
 int rn_finish_items(rn_host *h);
 
-/* runner_task.c: the running configuration in output[0..n) becomes h->running (the platform's
+/* runner_task.c: helpers every task kind uses. Append to the task's output (pieces separated
+ * by a newline; past the ceiling the shown output is cut); record a line sent; start a config
+ * push of lines (-1 with the task failed); record a push's lines, output and whether it
+ * changed the device; the task's error message or NULL. */
+void rn_out_add(rn_host *h, const char *s, size_t n);
+void rn_out_add_cstr(rn_host *h, const char *s);
+void rn_cmd_add(rn_host *h, const char *line);
+int rn_start_config(rn_host *h, const na_strv *lines);
+void rn_config_done(rn_host *h);
+const char *rn_msg_of(const rn_host *h);
+
+/* runner_config.c: config and save task steps (like rn_task_step's); does the platform say how
+ * it shows its configuration (config tasks then send only what is missing)? */
+int rn_config_step(rn_host *h);
+int rn_save_step(rn_host *h);
+bool rn_config_converges(const rn_host *h);
+
+/* runner_config.c: the running configuration in output[0..n) becomes h->running (the platform's
  * running_config syntax). -1 with the task failed on NOMEM. */
 int rn_running_parse(rn_host *h, const char *output, size_t n);
 /* runner_host.c: the host's diff from the running-config text before and after (appended to an
