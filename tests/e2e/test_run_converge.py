@@ -108,6 +108,20 @@ def example_twice(transport):
 example_twice("ssh")
 example_twice("telnet")
 
+# NX-OS and EOS show their sections with other indentation (2 and 3 spaces) and separators
+with Sim(["--devices", "1:nxos", "--devices", "1:eos"]) as sim, Run() as r:
+    for k in (1, 2):
+        before = counters(sim)
+        res = r.netauto(["run", PB, "-i", sim.inventory], json_out=True)
+        hosts = res.json["hosts"] if res.json else {}
+        t.ok(res.rc == 0 and hosts and all(h["changed"] == (k == 1) for h in hosts.values()),
+             "NX-OS, EOS: run %d %s" % (k, "changes" if k == 1 else "changes nothing"),
+             res.diag())
+        if k == 2:
+            t.eq({n: v[:2] for n, v in counters(sim).items()},
+                 {n: v[:2] for n, v in before.items()},
+                 "NX-OS, EOS: the second run sends no config line and saves nothing")
+
 SECTIONS = """
 - hosts: sw1
   tasks:
