@@ -135,7 +135,7 @@ static void load_errors(void **st)
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
                       "one of: name, command, config, save, vlans, script, register, expect, "
                       "loop, loop_control, ignore_errors, when, timeout, vars, tags, notify, "
-                      "parse, assert, confirm)");
+                      "parse, assert, confirm, backup)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");
@@ -176,6 +176,10 @@ static void load_errors(void **st)
     expect_load_error(TASKS("    - name: t\n      config: [x]\n      confirm: 0\n"),
                       "site.yaml:6:16: task 't': confirm must be a number of seconds (1-86400), "
                       "got '0'");
+    expect_load_error(TASKS("    - name: t\n      command: x\n      backup: true\n"),
+                      "site.yaml:6:15: task 't': backup only goes with config (or a play)");
+    expect_load_error("- hosts: all\n  backup: maybe\n  tasks: []\n",
+                      "site.yaml:2:11: play 'all': backup must be true or false");
     /* config in the mapping form */
     expect_load_error(TASKS("    - name: t\n      config: {parents: [x]}\n"),
                       "site.yaml:5:15: task 't': config needs lines (the lines of the section)");
