@@ -458,6 +458,7 @@ async function pageJob(m, id) {
   recount();
   drawActions();
 
+  let redraw = false;
   if (job.state === 'queued' || job.state === 'running') {
     /* Live: everything after what GET returned comes from the event stream (the stream replays
      * from the start; a replayed host_finished for a known host is simply applied again). */
@@ -473,11 +474,18 @@ async function pageJob(m, id) {
         job.state = d.state;
         if (d.error) errEl.textContent = String(d.error.message || d.error);
       }
-      stateEl.textContent = job.state;
-      stateEl.className = 'state s-' + job.state;
-      recount();
-      drawActions();
-      list.refresh();
+      /* at most one redraw a frame: a job of thousands of hosts sends thousands of events */
+      if (!redraw) {
+        redraw = true;
+        requestAnimationFrame(() => {
+          redraw = false;
+          stateEl.textContent = job.state;
+          stateEl.className = 'state s-' + job.state;
+          recount();
+          drawActions();
+          list.refresh();
+        });
+      }
     });
   }
 }
