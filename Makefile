@@ -94,7 +94,7 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update
+.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update ui-assets
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -145,6 +145,16 @@ $(GEN_UI): $(UI_FILES) scripts/embed-files.sh
 	@echo "  GEN     $@"
 	@scripts/embed-files.sh --header ui.h --type nd_ui_file nd_ui_assets $(UI_FILES) > $@.tmp \
 	    && mv $@.tmp $@
+
+# The page's files that come from the npm registry (daemon/ui/npm/package.json, pinned by its
+# package-lock.json): `make ui-assets` fetches them and copies their built files into daemon/ui/,
+# where they are committed, so nothing else needs npm. Run it after changing package.json.
+UI_NPM := daemon/ui/npm/node_modules/@xterm/xterm
+ui-assets:
+	cd daemon/ui/npm && npm ci --no-audit --no-fund
+	sed '/^\/\/# sourceMappingURL=/d' $(UI_NPM)/lib/xterm.js > daemon/ui/xterm.js
+	cp $(UI_NPM)/css/xterm.css daemon/ui/xterm.css
+	cp $(UI_NPM)/LICENSE daemon/ui/xterm.LICENSE
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@rm -f $@

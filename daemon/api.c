@@ -64,6 +64,8 @@ static const route routes[] = {
     {"POST", "/v1/schedules/*/run", RUN, h_schedule_run},
     {"GET", "/v1/audit", ND_SCOPE_ADMIN, h_audit},
     {"GET", "/v1/whoami", ND_SCOPES_ALL, nd_ui_h_whoami}, /* any scope */
+    {"POST", "/v1/shell/*", ND_SCOPE_COMMANDS, nd_ui_h_shell_ticket},
+    {"GET", "/v1/shell/*/ws", 0, nd_ui_h_shell_ws}, /* public: its ticket authenticates */
 };
 #undef READ
 #undef RUN
@@ -618,6 +620,7 @@ void nd_api_free(nd_api *a)
 {
     if (!a)
         return;
+    nd_ui_terminals_free(); /* the web page's terminals (ui_ws.c), while the backend lives */
     pending *p;
     while ((p = TAILQ_FIRST(&a->pending))) {
         p->cmd = NULL;      /* the backend frees its commands without calling back */

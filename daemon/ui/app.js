@@ -130,6 +130,7 @@ function vlist(count, render, opts) {
   const draw = () => {
     pending = false;
     spacer.style.height = n * ROW + 'px';
+    box.style.height = Math.min(420, Math.max(2, n) * ROW + 2) + 'px';
     const first = Math.max(0, Math.floor(box.scrollTop / ROW) - EXTRA);
     const last = Math.min(n, Math.ceil((box.scrollTop + (box.clientHeight || 420)) / ROW) + EXTRA);
     for (const [i, el] of drawn) {
@@ -244,6 +245,7 @@ function showSignIn(why) {
 
 const PAGES = [
   ['jobs', 'Jobs'], ['hosts', 'Hosts'], ['schedules', 'Schedules'], ['compare', 'Compare', 'commands'],
+  ['terminal', 'Terminal', 'commands'],
 ];
 
 function signedIn() {
@@ -267,7 +269,7 @@ function route() {
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('cur', a.dataset.page === page ||
     (page === 'job' && a.dataset.page === 'jobs') || (page === 'host' && a.dataset.page === 'hosts'));
   const fn = { jobs: pageJobs, job: pageJob, hosts: pageHosts, host: pageHost, schedules: pageSchedules,
-               compare: pageCompare }[page];
+               compare: pageCompare, terminal: pageTerminal }[page];
   const m = main();
   m.replaceChildren(h('p', { class: 'mut' }, 'Loading...'));
   if (!fn) { m.replaceChildren(h('p', {}, 'No such page.')); return; }
@@ -667,6 +669,93 @@ function compareView(res) {
     h('table', {}, h('thead', {}, h('tr', {}, ['transport', 'result', 'session', 'elapsed', 'output', 'error'].map((x) => h('th', {}, x)))), h('tbody', {}, rows)),
     h('h2', {}, 'Output: Telnet → SSH'), diffView(diffLines(outT, outS)),
     h('details', {}, h('summary', {}, 'SSH output'), h('pre', { id: 'cmp-ssh-out' }, outS))];
+}
+
+/* ---- terminal ------------------------------------------------------------------------------ */
+
+/* xterm.js (from npm, committed built) is loaded the first time a terminal is opened. Its DOM
+ * renderer makes two <style> elements: they get the page's CSP nonce (index.html) as they are
+ * created, since the policy allows no other inline style. */
+let xtermLoading = null;
+function loadXterm() {
+  if (window.Terminal) return Promise.resolve();
+  if (!xtermLoading) {
+    xtermLoading = new Promise((res, rej) => {
+      const sc = h('script', { src: '/ui/xterm.js' });
+      sc.addEventListener('load', res);
+      sc.addEventListener('error', () => rej(new Error('cannot load the terminal emulator')));
+      document.head.append(sc);
+    });
+  }
+  return xtermLoading;
+}
+
+function withStyleNonce(fn) {
+  const meta = document.querySelector('meta[name="style-nonce"]');
+  const nonce = meta ? meta.content : '';
+  const orig = Document.prototype.createElement;
+  Document.prototype.createElement = function (tag, o) {
+    const el = orig.call(this, tag, o);
+    if (String(tag).toLowerCase() === 'style') el.nonce = nonce;
+    return el;
+  };
+  try { return fn(); } finally { Document.prototype.createElement = orig; }
+}
+
+async function pageTerminal(m, host) {
+  const inv = await api('GET', '/v1/inventory');
+  const names = Object.keys(inv.hosts || {}).sort();
+  const sel = h('input', { id: 'term-host', list: 'term-hosts', value: host || names[0] || '', 'aria-label': 'host' });
+  const dl = h('datalist', { id: 'term-hosts' }, names.slice(0, 1000).map((n) => h('option', { value: n })));
+  const tr = h('select', { id: 'term-transport', 'aria-label': 'transport' },
+    h('option', { value: '' }, "the host's transport"), h('option', { value: 'ssh' }, 'ssh'), h('option', { value: 'telnet' }, 'telnet'));
+  const st = h('p', { id: 'term-status', class: 'mut', role: 'status' }, 'Not connected.');
+  const box = h('div', { id: 'term', class: 'term' });
+  const closeBtn = h('button', { id: 'term-close', type: 'button', disabled: true }, 'Disconnect');
+  const f = h('form', { class: 'bar', id: 'term-form' }, h('label', {}, 'host', sel), dl, h('label', {}, 'transport', tr),
+    h('button', { class: 'primary', type: 'submit', id: 'term-open' }, 'Connect'), closeBtn);
+  m.replaceChildren(h('h1', {}, 'Terminal'),
+    h('p', { class: 'mut' }, 'An interactive session on the device through netautod: it logs in with the inventory\'s credentials, holds the device\'s lock while open, and keeps a transcript (secrets redacted) in the audit trail.'),
+    f, st, box);
+  let ws = null, term = null;
+  const ac = new AbortController();
+  S.aborts.push({ abort: () => { ac.abort(); if (ws) ws.close(); } });
+  closeBtn.addEventListener('click', () => { if (ws) ws.close(); });
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (ws) ws.close();
+    st.textContent = 'Connecting...';
+    try {
+      await loadXterm();
+      const body = tr.value ? { transport: tr.value } : {};
+      const tk = await api('POST', '/v1/shell/' + enc(sel.value.trim()), body);
+      if (!term) {
+        term = withStyleNonce(() => {
+          const t = new window.Terminal({ cols: 100, rows: 30, convertEol: false, cursorBlink: true, scrollback: 5000 });
+          t.open(box);
+          return t;
+        });
+        term.onData((d) => { if (ws && ws.readyState === 1) ws.send(new TextEncoder().encode(d)); });
+      }
+      term.reset();
+      ws = new WebSocket('wss://' + location.host + tk.url);
+      ws.binaryType = 'arraybuffer';
+      const mine = ws;
+      ws.onmessage = (e) => {
+        if (typeof e.data === 'string') {
+          let j = {};
+          try { j = JSON.parse(e.data); } catch (x) { j = {}; }
+          if (j.status === 'open') { st.textContent = 'Connected to ' + j.host + ' over ' + j.transport + ' (' + j.mode + ' mode).'; closeBtn.disabled = false; term.focus(); }
+          else if (j.status === 'connecting') st.textContent = 'Logging in to ' + j.host + '...';
+          else if (j.status === 'closed') st.textContent = 'Closed' + (j.error ? ': ' + j.error : ' by the device.');
+        } else {
+          term.write(new Uint8Array(e.data));
+        }
+      };
+      ws.onclose = () => { if (ws === mine) { closeBtn.disabled = true; if (!/^Closed/.test(st.textContent)) st.textContent = 'Disconnected.'; ws = null; } };
+    } catch (e) { st.textContent = String(e.message || e); }
+  });
+  if (host) f.requestSubmit();
 }
 
 /* ---- start --------------------------------------------------------------------------------- */

@@ -17,7 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from backend_lab import VLANS, lab_daemon, sim_args, wait_for  # noqa: E402
+from backend_lab import (DEV_PASSWORD, ENABLE_SECRET, VLANS, lab_daemon, sim_args,  # noqa: E402
+                         wait_for)
 from netautod_harness import BUILD, SLOW, Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
 from simproc import Sim  # noqa: E402
@@ -157,13 +158,44 @@ with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
         t.ok(out and "guests" in out, "compare shows the device's output", out)
         shot(b, "compare")
 
+        # ---- the terminal ------------------------------------------------------------------
+        b.js("location.hash = '#/terminal/sw2'")
+        st = b.wait("const e = document.getElementById('term-status');"
+                    "return e && /^Connected|^Closed/.test(e.innerText) && e.innerText", timeout=60 * SLOW)
+        t.ok(st and st.startswith("Connected to sw2 over ssh"), "the terminal connects to sw2", st)
+        st_h, hj = d.json("GET", "/v1/hosts/sw2")
+        t.ok(hj["lock"]["holder"] == "shell by ci", "the device's lock is held by the shell while it is open",
+             hj["lock"])
+        b.type("#term .xterm-helper-textarea", "show vlan brief\ue007", clear=False)
+        screen = b.wait("const e = document.querySelector('#term .xterm-rows');"
+                        "return e && e.innerText.includes('guests') && e.innerText", timeout=30 * SLOW)
+        t.ok(screen and "users" in screen and "printers" in screen and "show vlan brief" in screen,
+             "typed show vlan brief in the terminal: the VLANs are on the screen", screen)
+        shot(b, "terminal")
+        b.click("#term-close")
+        closed = b.wait("return /^Closed|^Disconnected/.test(document.getElementById('term-status').innerText)")
+        t.ok(closed and wait_for(lambda: d.json("GET", "/v1/hosts/sw2")[1]["lock"]["holder"] is None, 10),
+             "disconnected: the device's lock is released")
+        st_a, au = d.json("GET", "/v1/audit?limit=50")
+        acts = [(x["action"], x["target"]) for x in au["audit"] if x["action"].startswith("shell.")]
+        t.ok(("shell.open", "sw2") in acts and ("shell.close", "sw2") in acts,
+             "the shell is in the audit trail (open, close)", acts)
+        tdir = d.path("state/transcripts")
+        files = sorted(os.listdir(tdir)) if os.path.isdir(tdir) else []
+        text = open(os.path.join(tdir, files[-1]), errors="replace").read() if files else ""
+        mode = os.stat(os.path.join(tdir, files[-1])).st_mode & 0o777 if files else None
+        t.ok(files and files[-1].startswith("sw2-") and "guests" in text and mode == 0o600,
+             "its transcript is kept (0600) with the device's output", (files, mode, text[-300:]))
+        t.ok(DEV_PASSWORD not in text and ENABLE_SECRET not in text,
+             "no device password or enable secret in the transcript")
+
         # ---- schedules -------------------------------------------------------------------
         b.js("location.hash = '#/schedules'")
         t.ok(b.wait("return document.querySelector('[data-schedule=\"nightly-backup\"] button')"),
              "the schedules page, with Run now for an admin token")
         shot(b, "schedules")
-        t.ok(not csp_violations(b), "no Content-Security-Policy violation in the browser",
-             csp_violations(b))
+        bad = csp_violations(b)
+        t.ok(not bad, "no Content-Security-Policy violation in the browser", bad)
 
         # ---- a read token --------------------------------------------------------------
         b.click("#signout")
@@ -182,6 +214,8 @@ with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
                         ".then(r => done(r.status), e => done(String(e)))", read_token)
         t.ok(st == 403, "a read token posting a job from the page anyway: 403", st)
         shot(b, "readonly-schedules")
+        st, j = d.json("POST", "/v1/shell/sw1", {}, token=read_token)
+        t.ok(st == 403, "a read token may not open a terminal (403)", (st, j))
     finally:
         b.quit()
     d.stop()
