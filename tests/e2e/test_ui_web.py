@@ -78,6 +78,44 @@ with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
     st, me = d.json("GET", "/v1/whoami", token=read_token)
     t.ok(st == 200 and me == {"name": "viewer", "scopes": ["read"]}, "GET /v1/whoami", me)
 
+    # ---- the terminal's WebSocket: ticket, single use, own origin only ------------------------
+    def upgrade(path, origin=None):
+        """A raw WebSocket handshake on netautod's TLS port: the status line and headers."""
+        raw = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+        sk = d.context().wrap_socket(raw, server_hostname="127.0.0.1")
+        try:
+            head = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{d.port}\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n" + (f"Origin: {origin}\r\n" if origin else "") + "\r\n")
+            sk.sendall(head.encode())
+            got = b""
+            while b"\r\n\r\n" not in got:
+                chunk = sk.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            return got.decode(errors="replace")
+        finally:
+            sk.close()
+
+    st, tk = d.json("POST", "/v1/shell/sw1", {})
+    t.ok(st == 200 and len(tk["ticket"]) == 64 and tk["url"].startswith("/v1/shell/sw1/ws?ticket="),
+         "POST /v1/shell/sw1: a ticket for the terminal", tk)
+    first = upgrade("/v1/shell/sw1/ws?ticket=" + "0" * 64)
+    t.ok(first.startswith("HTTP/1.1 401"), "the WebSocket without a valid ticket: 401", first[:80])
+    st, tk2 = d.json("POST", "/v1/shell/sw1", {})
+    cross = upgrade(tk2["url"], origin="https://evil.example")
+    t.ok(cross.startswith("HTTP/1.1 403"), "... from another site's page (Origin): 403", cross[:80])
+    ok101 = upgrade(tk["url"], origin=f"https://127.0.0.1:{d.port}")
+    t.ok(ok101.startswith("HTTP/1.1 101") and
+         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in ok101,
+         "with its ticket: 101 and the RFC 6455 accept key", ok101[:200])
+    again = upgrade(tk["url"])
+    t.ok(again.startswith("HTTP/1.1 401"), "a ticket works once", again[:80])
+    st, j = d.json("POST", "/v1/shell/nosuch", {})
+    t.ok(st == 404, "a terminal to a host not in the inventory: 404", (st, j))
+    wait_for(lambda: d.json("GET", "/v1/hosts/sw1")[1]["lock"]["holder"] is None, 10)
+
     # a first backup of every device, before the playbook changes them
     st, j = d.json("POST", "/v1/schedules/nightly-backup/run", {})
     bj = d.wait_job(j["id"], timeout=60) if st == 202 else j
