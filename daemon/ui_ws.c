@@ -285,6 +285,10 @@ static void ws_event(struct bufferevent *bev, short what, void *arg)
 void nd_ui_h_shell_ticket(nd_api *a, nd_req *r, char **seg)
 {
     const char *host = seg[2];
+    if (a->draining) {
+        nd_reply_error(r, 503, "netautod is shutting down");
+        return;
+    }
     if (!a->env.be_ops->shell_open) {
         nd_reply_error(r, 501, "this netautod's backend (%s) has no interactive shell",
                        a->env.be_ops->name);

@@ -441,7 +441,12 @@ async function pageJob(m, id) {
         try { await api('DELETE', '/v1/jobs/' + id); } catch (e) { errEl.textContent = e.message; }
       } }, 'Cancel job'));
     }
-    if (can('run') && !live && failedHosts.length && q.playbook) {
+    /* a secret var is stored masked: re-running would send the mask, so it is not offered */
+    const masked = JSON.stringify(q.vars || {}).includes('"********"');
+    if (can('run') && !live && failedHosts.length && q.playbook && masked) {
+      actions.append(h('span', { class: 'mut' }, 'Re-run: this job had secret vars (stored masked); submit it again with them.'));
+    }
+    if (can('run') && !live && failedHosts.length && q.playbook && !masked) {
       actions.append(h('button', { id: 'rerun', onclick: async () => {
         try {
           const r = await api('POST', '/v1/jobs', { playbook: q.playbook, limit: failedHosts.join(','),

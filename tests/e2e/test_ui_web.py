@@ -38,6 +38,11 @@ schedules:
 """
 
 
+# five running-configs from sw4 (2,000 bytes a second): a job that runs long enough to cancel
+SLOW_PB = ("- name: slow\n  hosts: all\n  tasks:\n" +
+           "".join(f"    - {{name: config {i}, command: show running-config}}\n" for i in range(5)))
+
+
 def shot(b, name):
     t.ok(b.screenshot(os.path.join(SHOTS, name + ".png")) > 1000, f"screenshot {name}.png")
 
@@ -54,7 +59,7 @@ def csp_violations(b):
 
 
 with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
-    d = lab_daemon(sim, config=SCHEDULE, playbooks={"vlans.yaml": VLANS})
+    d = lab_daemon(sim, config=SCHEDULE, playbooks={"vlans.yaml": VLANS, "slow.yaml": SLOW_PB})
     d.start()
     read_token = d.token_add("viewer", "read")
     base = f"https://127.0.0.1:{d.port}"
@@ -166,6 +171,17 @@ with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
         t.ok("vlans" in (b.text("#jobs-body") or ""), "the jobs list shows the playbook job",
              b.text("#jobs-body"))
         shot(b, "jobs")
+
+        # ---- cancel a running job from its page --------------------------------------------
+        jid = d.submit("slow", limit="sw4")
+        b.js(f"location.hash = '#/job/{jid}'")
+        t.ok(b.wait_css("#cancel"), "a running job's page offers Cancel")
+        b.click("#cancel")
+        st = b.wait("const e = document.getElementById('job-state');"
+                    "return e && /cancelled|succeeded|failed/.test(e.innerText) && e.innerText",
+                    timeout=60 * SLOW)
+        t.ok(st == "cancelled" and d.job(jid)["state"] == "cancelled",
+             "Cancel: the job ends cancelled, the page follows", st)
 
         # ---- backups and their diff ------------------------------------------------------
         st, j = d.json("POST", "/v1/schedules/nightly-backup/run", {})
@@ -295,6 +311,9 @@ try:
     t.diag(f"{N} hosts: job page shown in {shown * 1000:.0f} ms (GET of the whole job included), "
            f"scroll to the end drawn in {scrolled * 1000:.0f} ms, {rows} rows in the DOM")
     shot(b, "job-5000-hosts")
+    rerun = b.text("#rerun")
+    t.ok(rerun == f"Re-run the {N} failed hosts", "a finished job with failed hosts offers to re-run them",
+         rerun)
     t0 = time.time()
     b.js("location.hash = '#/hosts'")
     ok = b.wait("return document.querySelectorAll('.vlist .row').length > 0")
