@@ -624,16 +624,23 @@ async function pageCompare(m, host) {
     } catch (e) { out.replaceChildren(errorBox(e)); }
   });
   m.replaceChildren(h('h1', {}, 'Compare Telnet and SSH'),
-    h('p', { class: 'mut' }, 'Runs the command on the device over each transport through the daemon\'s sessions (a pooled session is reused: its login is not timed again).'),
+    h('p', { class: 'mut' }, 'Runs the command on the device over Telnet, then over SSH, through the daemon\'s sessions; a new session\'s login is timed phase by phase (a pooled one is reused: no login to time).'),
     f, out);
 }
 
 function compareView(res) {
   const T = ['telnet', 'ssh'];
-  const phases = [['request (all)', (r) => r.elapsed_ms]];
+  const phases = [];
+  /* a new session's login, phase by phase (null for a pooled one: nothing to time) */
+  const lg = (name) => (r) => (r.login && typeof r.login[name] === 'number' ? Math.round(r.login[name] * 10) / 10 : 0);
+  if (T.some((t) => res[t].login)) {
+    for (const p of ['resolve', 'connect', 'negotiate', 'auth', 'shell', 'open'])
+      phases.push([p === 'open' ? 'login (all)' : 'login: ' + p, lg(p)]);
+  }
+  phases.push(['request (all)', (r) => r.elapsed_ms]);
   (res.ssh.commands || []).forEach((c, i) => phases.push([c.command, (r) => ((r.commands || [])[i] || {}).elapsed_ms]));
   const max = Math.max(1, ...phases.flatMap(([, f]) => T.map((t) => f(res[t]) || 0)));
-  const W = 640, LBL = 170, BAR = 14, GAP = 10;
+  const W = 720, LBL = 170, BAR = 14, GAP = 10;
   const H = phases.length * (2 * BAR + GAP) + 24;
   const NS = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(NS, 'svg');
@@ -663,15 +670,16 @@ function compareView(res) {
   const rows = T.map((t) => {
     const r = res[t];
     const bytes = (r.commands || []).reduce((n, c) => n + new TextEncoder().encode(c.output || '').length, 0);
+    const wire = r.login && r.login.wire_bytes ? r.login.wire_bytes.in + ' in / ' + r.login.wire_bytes.out + ' out' : '';
     return h('tr', {}, h('td', {}, t), h('td', { class: 'state s-' + (r.ok ? 'ok' : 'failed') }, r.ok ? 'ok' : 'failed'),
-      h('td', {}, r.session), h('td', {}, ms(r.elapsed_ms)), h('td', {}, bytes + ' B'),
+      h('td', {}, r.session), h('td', {}, ms(r.elapsed_ms)), h('td', {}, bytes + ' B'), h('td', {}, wire),
       h('td', { class: 'err' }, r.error ? r.error.message : ''));
   });
   const outT = (res.telnet.commands || []).map((c) => c.output || '').join('\n');
   const outS = (res.ssh.commands || []).map((c) => c.output || '').join('\n');
   return [h('p', { class: 'legend' }, h('span', {}, h('i', { class: 'sw sw-telnet' }), 'Telnet'), h('span', {}, h('i', { class: 'sw sw-ssh' }), 'SSH')),
     svg,
-    h('table', {}, h('thead', {}, h('tr', {}, ['transport', 'result', 'session', 'elapsed', 'output', 'error'].map((x) => h('th', {}, x)))), h('tbody', {}, rows)),
+    h('table', {}, h('thead', {}, h('tr', {}, ['transport', 'result', 'session', 'elapsed', 'output', 'wire bytes', 'error'].map((x) => h('th', {}, x)))), h('tbody', {}, rows)),
     h('h2', {}, 'Output: Telnet → SSH'), diffView(diffLines(outT, outS)),
     h('details', {}, h('summary', {}, 'SSH output'), h('pre', { id: 'cmp-ssh-out' }, outS))];
 }

@@ -121,6 +121,16 @@ with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
     t.ok(st == 404, "a terminal to a host not in the inventory: 404", (st, j))
     wait_for(lambda: d.json("GET", "/v1/hosts/sw1")[1]["lock"]["holder"] is None, 10)
 
+    # the login's phases in POST /v1/commands: for a new session, not for a pooled one
+    st, c1 = d.json("POST", "/v1/commands", {"host": "sw3", "commands": ["show clock"]})
+    st2, c2 = d.json("POST", "/v1/commands", {"host": "sw3", "commands": ["show clock"]})
+    lg = c1.get("login") or {}
+    t.ok(c1["session"] == "new" and all(isinstance(lg.get(k), float) for k in
+                                        ("resolve", "connect", "negotiate", "auth", "shell", "open"))
+         and lg["auth"] > 0 and lg["open"] >= lg["auth"] and lg["wire_bytes"]["in"] > 0 and
+         c2["session"] == "pooled" and c2["login"] is None,
+         "POST /v1/commands: a new session's login timed per phase, none for a pooled one", (c1, c2))
+
     # a first backup of every device, before the playbook changes them
     st, j = d.json("POST", "/v1/schedules/nightly-backup/run", {})
     bj = d.wait_job(j["id"], timeout=60) if st == 202 else j
@@ -206,8 +216,14 @@ with Sim(sim_args(4, "--fault", "sw4:slow=2000")) as sim:
         b.click("#cmp-run")
         bars = b.wait("return document.querySelectorAll('#cmp-chart rect').length", timeout=60 * SLOW)
         tbl = b.text("#cmp-out table") or ""
-        t.ok(bars == 4 and "telnet" in tbl and "ssh" in tbl,
-             "compare: a chart of Telnet and SSH timings (request, command)", (bars, tbl))
+        labels = b.js("return [...document.querySelectorAll('#cmp-chart text')].map(e => e.textContent)")
+        auth = b.js("return [...document.querySelectorAll('#cmp-chart rect')].slice(6, 8)"
+                    ".map(e => Number(e.dataset.ms))")
+        t.ok(bars == 16 and "login: connect" in labels and "login: auth" in labels and
+             "login (all)" in labels and "telnet" in tbl and "ssh" in tbl and tbl.count("new") == 2,
+             "compare: a chart of Telnet and SSH per phase (resolve, connect, negotiate, auth, "
+             "shell, the whole login), the request and the command", (bars, labels, tbl))
+        t.ok(len(auth) == 2 and all(x > 0 for x in auth), "both logins' auth phase was timed", auth)
         out = b.js("return document.getElementById('cmp-ssh-out').textContent")
         t.ok(out and "guests" in out, "compare shows the device's output", out)
         shot(b, "compare")
