@@ -12,7 +12,9 @@
  *     credentials: the browser never sees them).
  *  3. Frames: the client's binary or text frames are keystrokes, sent to the device as they
  *     are; the device's bytes go to the client as binary frames; status as text frames of JSON
- *     ({"status": "connecting"|"open"|"closed", ...}). Client frames are at most 64 KiB.
+ *     ({"status": "connecting"|"open"|"closed", ...}). Client frames are at most 64 KiB; a
+ *     client that lets limits.stream_backlog of output pile up is closed, as a slow event
+ *     stream is.
  *
  * Each shell is audited (shell.open, shell.close with its duration and byte counts) and its
  * transcript (the device's output, which carries the echo of what was typed) is kept in
@@ -159,6 +161,8 @@ static void term_closing(term *t, const char *why, const na_err *err)
 static void sh_opened(void *ud, const char *transport, const char *mode)
 {
     term *t = ud;
+    if (t->st == T_CLOSING) /* the client left while netautod was logging in */
+        return;
     t->st = T_OPEN;
     status(t, json_pack("{s:s,s:s,s:s,s:s}", "status", "open", "host", t->host, "transport",
                         transport, "mode", mode));
@@ -168,6 +172,13 @@ static void sh_output(void *ud, const char *data, size_t n)
 {
     term *t = ud;
     t->bytes_out += n;
+    if (t->st != T_CLOSING &&
+        evbuffer_get_length(bufferevent_get_output(t->bev)) > t->a->env.cfg->stream_backlog) {
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_OVERFLOW, "the browser read the device's output too slowly "
+                                      "(limits.stream_backlog)");
+        term_closing(t, e.msg, &e); /* nothing more is queued; it ends once the rest has left */
+    }
     if (t->st != T_CLOSING)
         frame(t, 0x2, data, n);
     if (t->transcript) {
@@ -247,6 +258,10 @@ static void ws_read(struct bufferevent *bev, void *arg)
             break;
         case 0x8: /* close */
             free(p);
+            if (t->sh) { /* the device's session ends now, the lock goes back */
+                t->a->env.be_ops->shell_close(t->a->env.be, t->sh);
+                t->sh = NULL;
+            }
             if (t->st != T_CLOSING) {
                 unsigned char code[2] = {0x03, 0xe8};
                 frame(t, 0x8, code, sizeof code);

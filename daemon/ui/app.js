@@ -318,15 +318,17 @@ async function pageJobs(m) {
     status.textContent = shown.length + ' of ' + jobs.length + ' jobs shown';
   };
   /* The list comes from GET /v1/jobs; jobs still queued or running are followed on their event
-   * streams (live), and the list is fetched again when one of them ends or every 5 s (new jobs:
-   * the daemon has no stream of all jobs). */
+   * streams (live; the 3 newest), and the list is fetched again every 5 s (new jobs: the daemon
+   * has no stream of all jobs). */
   const followed = new Map();
   const load = async () => {
     const q = fState.value ? '?state=' + enc(fState.value) + '&limit=500' : '?limit=500';
     jobs = (await api('GET', '/v1/jobs' + q)).jobs;
     draw();
     for (const j of jobs) {
-      if ((j.state === 'queued' || j.state === 'running') && !followed.has(j.id) && followed.size < 16) {
+      /* at most 3 streams: a browser keeps 6 HTTP/1.1 connections per server, and every other
+       * request of the page needs one too (the other jobs' rows follow the 5 s refresh) */
+      if ((j.state === 'queued' || j.state === 'running') && !followed.has(j.id) && followed.size < 3) {
         followed.set(j.id, follow(j.id, (type, d) => {
           const row = jobs.find((x) => x.id === j.id);
           if (!row || !d) return;
