@@ -434,9 +434,14 @@ async function pageJob(m, id) {
     detail.replaceChildren(...parts);
   };
 
+  let actionsKey = null;
   const drawActions = () => {
     const live = job.state === 'queued' || job.state === 'running';
     const failedHosts = names.filter((n) => hosts.get(n).status === 'failed');
+    /* redrawn only when the offer changes: a button made again would lose the keyboard focus */
+    const key = live + '/' + (live ? 0 : failedHosts.length);
+    if (key === actionsKey) return;
+    actionsKey = key;
     actions.replaceChildren();
     if (can('run') && live) {
       actions.append(h('button', { class: 'danger', id: 'cancel', onclick: async () => {
