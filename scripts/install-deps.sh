@@ -11,6 +11,7 @@
 #   scripts/install-deps.sh --check  exit 1 if anything is missing, install nothing
 set -eu
 
+# (chromium + chromium-driver: the web page's end-to-end test, tests/e2e/test_ui_web.py)
 BASE="build-essential pkg-config
 libssh2-1-dev libtelnet-dev libyaml-dev libpcre2-dev libevent-dev libjansson-dev
 libsqlite3-dev libssl-dev libssh-dev libcmocka-dev
