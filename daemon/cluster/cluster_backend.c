@@ -281,6 +281,20 @@ static nd_be_cmd *cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb don
 }
 static void cmd_cancel(nd_be *be, nd_be_cmd *cmd) { g_ncl.inner->cmd_cancel(((ncl *)be)->ibe, cmd); }
 static void stats(nd_be *be, nd_backend_stats *out) { g_ncl.inner->stats(((ncl *)be)->ibe, out); }
+/* the web page's terminal: on this node, like ad-hoc commands */
+static nd_be_shell *shell_open(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
+                               na_err *err)
+{
+    return g_ncl.inner->shell_open(((ncl *)be)->ibe, spec, sink, err);
+}
+static int shell_write(nd_be *be, nd_be_shell *sh, const char *data, size_t n, na_err *err)
+{
+    return g_ncl.inner->shell_write(((ncl *)be)->ibe, sh, data, n, err);
+}
+static void shell_close(nd_be *be, nd_be_shell *sh)
+{
+    g_ncl.inner->shell_close(((ncl *)be)->ibe, sh);
+}
 
 static nd_backend_ops s_ops = {
     .name = NULL, /* the wrapped backend's name, set in nd_cluster_backend */
@@ -299,6 +313,9 @@ static nd_backend_ops s_ops = {
     .cmd_run = cmd_run,
     .cmd_cancel = cmd_cancel,
     .stats = stats,
+    .shell_open = shell_open,
+    .shell_write = shell_write,
+    .shell_close = shell_close,
 };
 
 const nd_backend_ops *nd_cluster_backend(const nd_backend_ops *inner, const nd_cluster_conf *conf)
@@ -306,6 +323,10 @@ const nd_backend_ops *nd_cluster_backend(const nd_backend_ops *inner, const nd_c
     s_inner = inner;
     s_conf = conf;
     s_ops.name = inner->name;
+    bool shells = inner->shell_open && inner->shell_write && inner->shell_close;
+    s_ops.shell_open = shells ? shell_open : NULL;
+    s_ops.shell_write = shells ? shell_write : NULL;
+    s_ops.shell_close = shells ? shell_close : NULL;
     return &s_ops;
 }
 
