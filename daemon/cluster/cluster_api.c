@@ -299,7 +299,7 @@ static void pub_done(ncl_op *op)
     if (na_err_isset(&a->pub_err)) {
         NA_LOGE("cluster", "job %lld: %zu of %zu tasks queued: %s", (long long)a->id,
                 a->published, a->n, a->pub_err.msg);
-        na_err e;
+        na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_IO, "the job could not be queued in the cluster (%zu of %zu hosts "
                    "queued): %s", a->published, a->n, a->pub_err.msg);
         end_job(a, &e);
@@ -376,7 +376,7 @@ static void purge_done(ncl_op *op)
     a->purge_busy = false;
     if (a->c->closing)
         return;
-    na_err e;
+    na_err e = NA_ERR_INIT;
     na_err_set(&e, NA_E_CANCELLED, "cancelled");
     end_job(a, &e);
 }

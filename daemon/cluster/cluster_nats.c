@@ -55,7 +55,21 @@ int ncl_publish(ncl *c, const char *subject, const char *msg_id, const char *dat
     po.MsgId = msg_id;
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&pa, c->js, subject, data, (int)len, &po, &jerr);
+    natsStatus s;
+    /* A NATS node going away (reconnect, stream leader election) fails a publish for a few
+     * seconds; the message id makes trying again safe. On an op thread: waiting is fine. */
+    for (int64_t until = na_now_ms() + 15000;;) {
+        jerr = 0;
+        s = js_Publish(&pa, c->js, subject, data, (int)len, &po, &jerr);
+        if (s == NATS_OK || s == NATS_MAX_PAYLOAD || na_now_ms() >= until)
+            break;
+        pthread_mutex_lock(&c->mu);
+        bool stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+        if (stop)
+            break;
+        nanosleep(&(struct timespec){0, 250000000}, NULL);
+    }
     if (s != NATS_OK) {
         char what[200];
         snprintf(what, sizeof what, "publishing to %s", subject);

@@ -350,7 +350,7 @@ static void run_task(ncl_wtask *t)
     struct timeval tv = {period / 1000, (period % 1000) * 1000};
     if (!(t->keep_ev = event_new(c->svc.base, -1, EV_PERSIST, keep_cb, t)) ||
         event_add(t->keep_ev, &tv) < 0) {
-        na_err e;
+        na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_NOMEM, "out of memory");
         fail_task(t, &e);
         return;
@@ -390,7 +390,7 @@ static void op_done(ncl_op *op)
                     (unsigned long long)t->delivered);
             run_task(t);
         } else if (t->delivered >= c->conf->max_deliver) {
-            na_err e;
+            na_err e = NA_ERR_INIT;
             na_err_set(&e, NA_E_TIMEOUT, "the device's lease is held by another worker (%s) after "
                        "%llu deliveries of the task: given up", t->holder[0] ? t->holder : "?",
                        (unsigned long long)t->delivered);
