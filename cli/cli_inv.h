@@ -52,10 +52,4 @@ void cli_set_verbosity(int verbose);
 /* Print err's message (already redacted) on stderr, one line. */
 void cli_print_err(const na_err *err);
 
-/* The verbs: argv[0] is the verb name. They return the process exit status. */
-int cmd_inventory(int argc, char **argv);
-int cmd_vault(int argc, char **argv);
-int cmd_run(int argc, char **argv); /* cmd_run.c */
-int cmd_parse(int argc, char **argv); /* cmd_parse.c */
-
 #endif

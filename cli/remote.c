@@ -1,7 +1,8 @@
 /* remote.c — the netauto CLI verbs against netautod (see remote.h): argument parsing, requests
  * through remote_http.c, progress lines from the job's event stream, and exit statuses that
  * match the local CLI. Not the HTTP client itself. */
-#include "remote.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "remote_http.h"
 #include "secret.h"
 
@@ -15,67 +16,28 @@
 #define MAX_ARGS 512
 
 typedef struct opts {
-    const char *server, *token, *fingerprint, *cacert;
-    const char *token_file;
-    char token_buf[256];  /* a token read from a file or taken off the command line */
-    bool token_on_argv;   /* --token T: visible to other users in ps */
+    const char *token;
+    char token_buf[256];  /* a token read from a file */
     const char *limit, *json_file, *transport, *state;
     const char *pos[MAX_ARGS];
     int npos;
     json_t *vars;
     bool check, follow, json, diff, parse;
-    int timeout_s;
+    const cli_args *a; /* the parsed line */
 } opts;
 
-static int usage(void)
-{
-    fprintf(stderr,
-            "usage: netauto --server https://HOST:PORT [--token-file FILE] (--fingerprint "
-            "SHA256:... | --cacert FILE) VERB ...\n"
-            "  run PLAYBOOK [--limit P] [--check] [-e KEY=VALUE]... [--json FILE]\n"
-            "      PLAYBOOK is a name in the server's playbook directory, or a local file\n"
-            "      (a path with '/' or ending in .yml/.yaml) sent inline\n"
-            "  show HOST 'COMMAND' ['COMMAND'...] [--transport ssh|telnet] [--parse] [--json]\n"
-            "  jobs [--state STATE] [--limit N] [--json]\n"
-            "  job ID [--follow] [--json]\n"
-            "  cancel ID\n"
-            "  inventory [--json]\n"
-            "  backups HOST [ID] [--diff]\n"
-            "environment: NETAUTO_SERVER, NETAUTO_TOKEN (or NETAUTO_TOKEN_FILE), "
-            "NETAUTO_FINGERPRINT, NETAUTO_CACERT\n"
-            "(--token T still works but other local users can read it in ps: prefer the "
-            "environment or a file)\n");
-    return 2;
-}
-
-static const char *envs(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-/* --token T on the command line: keep a copy and blank the argument, so that /proc/PID/cmdline
- * (ps) shows x's from now on; the caller warns that it was visible until then. */
-static void take_off_argv(opts *o, char *arg)
-{
-    snprintf(o->token_buf, sizeof o->token_buf, "%s", arg);
-    memset(arg, 'x', strlen(arg));
-    o->token = o->token_buf;
-    o->token_on_argv = true;
-}
-
 /* The first line of a token file (trailing white space dropped). */
-static int read_token_file(opts *o, na_err *e)
+static int read_token_file(opts *o, const char *file, na_err *e)
 {
-    FILE *f = fopen(o->token_file, "r");
+    FILE *f = fopen(file, "r");
     if (!f)
-        return na_err_set(e, NA_E_USAGE, "%s: cannot read the token file: %s", o->token_file,
+        return na_err_set(e, NA_E_USAGE, "%s: cannot read the token file: %s", file,
                           strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
         fprintf(stderr, "netauto: warning: %s can be read by other users (mode %04o): chmod "
                         "600 it\n",
-                o->token_file, (unsigned)(st.st_mode & 07777));
+                file, (unsigned)(st.st_mode & 07777));
     char *got = fgets(o->token_buf, sizeof o->token_buf, f);
     fclose(f);
     size_t n = got ? strlen(o->token_buf) : 0;
@@ -83,93 +45,85 @@ static int read_token_file(opts *o, na_err *e)
                  o->token_buf[n - 1] == ' ' || o->token_buf[n - 1] == '\t'))
         o->token_buf[--n] = '\0';
     if (n == 0)
-        return na_err_set(e, NA_E_USAGE, "%s: the token file is empty", o->token_file);
+        return na_err_set(e, NA_E_USAGE, "%s: the token file is empty", file);
     o->token = o->token_buf;
     return 0;
 }
 
-static int parse(int argc, char **argv, opts *o)
+/* -e/--extra-vars VARS into o->vars: KEY=VALUE words (several separated by spaces) or a JSON
+ * object. @FILE is read by the local runner only: refused here. */
+static int add_vars(const cli_args *a, opts *o, const char *v)
+{
+    if (v[0] == '{') {
+        json_error_t je;
+        json_t *j = json_loads(v, 0, &je);
+        if (!json_is_object(j)) {
+            json_decref(j);
+            return cli_usage_error(a->verb, "-e: not a JSON object: %s", je.text);
+        }
+        json_object_update(o->vars, j);
+        json_decref(j);
+        return 0;
+    }
+    if (v[0] == '@')
+        return cli_usage_error(a->verb, "-e @FILE is read on this machine: give the variables "
+                                        "as KEY=VALUE or JSON with --server, or add --local");
+    char *copy = strdup(v);
+    if (!copy)
+        return cli_usage_error(a->verb, "out of memory");
+    int rc = 0;
+    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq || eq == w) {
+            rc = cli_usage_error(a->verb, "-e takes KEY=VALUE, got '%s'", w);
+            break;
+        }
+        *eq = '\0';
+        json_object_set_new(o->vars, w, json_string(eq + 1));
+    }
+    free(copy);
+    return rc;
+}
+
+/* The parsed command line into opts (pos[0] is the verb, as the verbs below expect). */
+static int opts_from_args(const cli_args *a, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->server = envs("NETAUTO_SERVER");
-    o->token = envs("NETAUTO_TOKEN");
-    o->token_file = envs("NETAUTO_TOKEN_FILE");
-    o->fingerprint = envs("NETAUTO_FINGERPRINT");
-    o->cacert = envs("NETAUTO_CACERT");
-    o->timeout_s = 30;
     o->vars = json_object();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "--server"))
-            slot = &o->server;
-        else if (!strcmp(a, "--token"))
-            slot = &o->token;
-        else if (!strcmp(a, "--token-file"))
-            slot = &o->token_file;
-        else if (!strcmp(a, "--fingerprint"))
-            slot = &o->fingerprint;
-        else if (!strcmp(a, "--cacert"))
-            slot = &o->cacert;
-        else if (!strcmp(a, "--limit") || !strcmp(a, "-l"))
-            slot = &o->limit;
-        else if (!strcmp(a, "--json") && i + 1 < argc && o->npos > 0 &&
-                 !strcmp(o->pos[0], "run"))
-            slot = &o->json_file;
-        else if (!strcmp(a, "--transport") || !strcmp(a, "-t"))
-            slot = &o->transport;
-        else if (!strcmp(a, "--state"))
-            slot = &o->state;
-        if (slot) {
-            if (++i >= argc) {
-                fprintf(stderr, "netauto: %s needs a value\n", a);
+    o->a = a;
+    o->pos[o->npos++] = a->verb->doc.name;
+    for (size_t i = 0; i < a->npos && o->npos < MAX_ARGS; i++)
+        o->pos[o->npos++] = a->pos[i];
+    for (size_t i = 0; i < a->nopts; i++) {
+        const char *v = a->opts[i].val;
+        switch (a->opts[i].id) {
+        case O_LIMIT: o->limit = v; break;
+        case O_JSON_FILE: o->json_file = v; break;
+        case O_TRANSPORT: o->transport = v; break;
+        case O_STATE: o->state = v; break;
+        case O_CHECK: o->check = true; break;
+        case 'f':
+            if (!strcmp(a->verb->doc.name, "job"))
+                o->follow = true;
+            break;
+        case O_JSON: o->json = true; break;
+        case O_DIFF: o->diff = true; break;
+        case O_PARSE: o->parse = true; break;
+        case O_EXTRA:
+            if (add_vars(a, o, v))
                 return -1;
-            }
-            *slot = argv[i];
-            if (slot == &o->token)
-                take_off_argv(o, argv[i]);
-            else if (slot == &o->token_file && !o->token_on_argv)
-                o->token = NULL; /* the file named here, rather than $NETAUTO_TOKEN */
-            continue;
+            break;
+        default: break;
         }
-        if (!strncmp(a, "--server=", 9))
-            o->server = a + 9;
-        else if (!strncmp(a, "--token=", 8))
-            take_off_argv(o, argv[i] + 8);
-        else if (!strncmp(a, "--token-file=", 13))
-            o->token_file = a + 13;
-        else if (!strncmp(a, "--fingerprint=", 14))
-            o->fingerprint = a + 14;
-        else if (!strncmp(a, "--cacert=", 9))
-            o->cacert = a + 9;
-        else if (!strcmp(a, "--check"))
-            o->check = true;
-        else if (!strcmp(a, "--follow") || !strcmp(a, "-f"))
-            o->follow = true;
-        else if (!strcmp(a, "--json"))
-            o->json = true;
-        else if (!strcmp(a, "--diff"))
-            o->diff = true;
-        else if (!strcmp(a, "--parse"))
-            o->parse = true;
-        else if (!strcmp(a, "--timeout") && i + 1 < argc)
-            o->timeout_s = atoi(argv[++i]);
-        else if (!strcmp(a, "-e") || !strcmp(a, "--var")) {
-            if (++i >= argc || !strchr(argv[i], '=')) {
-                fprintf(stderr, "netauto: %s needs KEY=VALUE\n", a);
-                return -1;
-            }
-            char *eq = strchr(argv[i], '=');
-            char key[256];
-            snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
-            json_object_set_new(o->vars, key, json_string(eq + 1));
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "netauto: unknown option %s\n", a);
-            return -1;
-        } else if (o->npos < MAX_ARGS)
-            o->pos[o->npos++] = a;
     }
     return 0;
+}
+
+/* The words do not fit the verb: its synopsis, exit 2. */
+static int wrong_words(const opts *o)
+{
+    const cli_verb *v = cli_verb_find(o->pos[0]);
+    return cli_usage_error(v, "usage: netauto %s", v ? v->doc.synopsis[0] : o->pos[0]);
 }
 
 static int fail(const na_err *e)
@@ -324,7 +278,7 @@ static char *read_file(const char *path, na_err *e)
 static int verb_run(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
-        return usage();
+        return wrong_words(o);
     const char *pb = o->pos[1];
     na_err e = NA_ERR_INIT;
     char *inline_yaml = NULL;
@@ -378,19 +332,51 @@ static int verb_run(const na_remote *r, opts *o)
 
 static int verb_show(const na_remote *r, opts *o)
 {
-    if (o->npos < 3)
-        return usage();
-    json_t *cmds = json_array();
-    for (int i = 2; i < o->npos; i++)
-        json_array_append_new(cmds, json_string(o->pos[i]));
-    json_t *req = json_pack("{s:s,s:o,s:s?,s:b}", "host", o->pos[1], "commands", cmds,
-                            "transport", o->transport, "parse", o->parse);
+    const cli_args *a = o->a;
+    if (cli_opt(a, O_LIMIT))
+        return cli_usage_error(a->verb, "with --server, show runs on one HOST (netautod's "
+                                        "POST /v1/commands): drop --limit, or add --local to "
+                                        "run here");
+    /* the words are checked against the server's inventory exactly as they are against a local
+     * one: a host name, a file name or a word after a flag is never sent as a command */
     na_err e = NA_ERR_INIT;
+    json_t *inv;
+    int status = call(r, "GET", "/v1/inventory", NULL, &inv, &e);
+    if (status < 0)
+        return fail(&e);
+    if (status != 200)
+        return http_fail(status, inv);
+    cli_names names;
+    const char *host = NULL;
+    const char **words = calloc(a->npos + a->nopts + 1, sizeof *words);
+    size_t nw = 0;
+    if (!words || cli_names_from_json(&names, inv, cli_g.server) < 0) {
+        free(words);
+        json_decref(inv);
+        fprintf(stderr, "netauto: out of memory\n");
+        return 1;
+    }
+    int rc = cli_show_words(a, &names, &host, words, &nw);
+    json_t *cmds = json_array();
+    for (size_t i = 0; rc == 0 && i < nw; i++)
+        json_array_append_new(cmds, json_string(words[i]));
+    json_t *req = rc ? NULL : json_pack("{s:s,s:o,s:s?,s:b}", "host", host, "commands", cmds,
+                                        "transport", o->transport, "parse", o->parse);
+    if (rc)
+        json_decref(cmds);
+    o->pos[1] = host; /* for the messages below */
+    cli_names_free(&names);
+    free(words);
+    if (rc) {
+        json_decref(inv);
+        return rc;
+    }
     json_t *resp;
     na_remote rr = *r;
     rr.timeout_ms = r->timeout_ms > 600000 ? r->timeout_ms : 600000; /* devices can be slow */
-    int status = call(&rr, "POST", "/v1/commands", req, &resp, &e);
+    status = call(&rr, "POST", "/v1/commands", req, &resp, &e);
     json_decref(req);
+    json_decref(inv);
     if (status < 0)
         return fail(&e);
     if (status != 200)
@@ -489,7 +475,7 @@ static int verb_jobs(const na_remote *r, opts *o)
 static int verb_job(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
-        return usage();
+        return wrong_words(o);
     char *end;
     long long id = strtoll(o->pos[1], &end, 10);
     if (*end || id <= 0) {
@@ -526,7 +512,7 @@ static int verb_job(const na_remote *r, opts *o)
 static int verb_cancel(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
-        return usage();
+        return wrong_words(o);
     char path[64];
     snprintf(path, sizeof path, "/v1/jobs/%s", o->pos[1]);
     na_err e = NA_ERR_INIT;
@@ -561,7 +547,7 @@ static int verb_get_print(const na_remote *r, const char *path, bool raw_json)
 static int verb_backups(const na_remote *r, opts *o)
 {
     if (o->npos != 2 && o->npos != 3)
-        return usage();
+        return wrong_words(o);
     char path[512];
     if (o->npos == 2) {
         snprintf(path, sizeof path, "/v1/backups/%s", o->pos[1]);
@@ -581,68 +567,73 @@ static int verb_backups(const na_remote *r, opts *o)
     return 0;
 }
 
-int na_remote_main(int argc, char **argv)
+typedef int (*verb_fn)(const na_remote *r, opts *o);
+
+/* Connect the settings (cli_g) and the parsed line, then run fn. */
+static int remote_enter(const cli_args *a, verb_fn fn)
 {
     opts o;
-    if (parse(argc, argv, &o) < 0) {
+    if (opts_from_args(a, &o) < 0) {
         json_decref(o.vars);
-        return usage();
+        return CLI_EXIT_INVALID;
     }
     int rc;
     na_remote r;
     na_err e = NA_ERR_INIT;
-    if (o.npos == 0) {
-        rc = usage();
+    int timeout_ms = 30000;
+    if (cli_opt_seconds(a, O_TIMEOUT, &timeout_ms)) {
+        rc = CLI_EXIT_INVALID;
         goto out;
     }
-    if (na_remote_parse_url(&r, o.server, &e) < 0) {
+    if (na_remote_parse_url(&r, cli_g.server, &e) < 0) {
         rc = fail(&e);
         goto out;
     }
-    if (o.token_on_argv)
+    if (cli_g.token_on_argv)
         fprintf(stderr, "netauto: warning: --token on the command line can be read by other "
                         "local users (ps, /proc); set NETAUTO_TOKEN or use --token-file FILE\n");
-    else if (o.token_file && !o.token && read_token_file(&o, &e) < 0) {
+    if (cli_g.token)
+        o.token = cli_g.token;
+    else if (cli_g.token_file && read_token_file(&o, cli_g.token_file, &e) < 0) {
         rc = fail(&e);
         goto out;
     }
     if (o.token)
         na_secret_register(o.token); /* never in anything netauto writes */
     r.token = o.token;
-    r.fingerprint = o.fingerprint;
-    r.cacert = o.cacert;
-    r.timeout_ms = o.timeout_s > 0 ? o.timeout_s * 1000 : 30000;
+    r.fingerprint = cli_g.fingerprint;
+    r.cacert = cli_g.cacert;
+    r.timeout_ms = timeout_ms;
     if (!r.fingerprint && !r.cacert) {
-        fprintf(stderr, "netauto: refusing unverified TLS to %s: pass --fingerprint SHA256:... "
-                        "(printed by netautod at start, or `netautod fingerprint`) or --cacert "
-                        "FILE\n",
-                o.server);
+        fprintf(stderr, "netauto: refusing unverified TLS to %s: pass --fingerprint PIN "
+                        "(sha256//... or SHA256:..., printed by netautod at start, or `netautod "
+                        "fingerprint`) or --cacert FILE\n",
+                cli_g.server);
         rc = 2;
         goto out;
     }
     if (!r.token)
         fprintf(stderr, "netauto: warning: no token (NETAUTO_TOKEN or --token-file); the server "
                         "will refuse most requests\n");
-    const char *v = o.pos[0];
-    if (!strcmp(v, "run"))
-        rc = verb_run(&r, &o);
-    else if (!strcmp(v, "show"))
-        rc = verb_show(&r, &o);
-    else if (!strcmp(v, "jobs"))
-        rc = verb_jobs(&r, &o);
-    else if (!strcmp(v, "job"))
-        rc = verb_job(&r, &o);
-    else if (!strcmp(v, "cancel"))
-        rc = verb_cancel(&r, &o);
-    else if (!strcmp(v, "inventory"))
-        rc = verb_get_print(&r, "/v1/inventory", o.json);
-    else if (!strcmp(v, "backups"))
-        rc = verb_backups(&r, &o);
-    else {
-        fprintf(stderr, "netauto: '%s' is not available with --server\n", v);
-        rc = usage();
-    }
+    rc = fn(&r, &o);
 out:
     json_decref(o.vars);
     return rc;
 }
+
+static int verb_inventory(const na_remote *r, opts *o)
+{
+    if (o->npos != 1) {
+        fprintf(stderr, "netauto inventory: unexpected argument '%s'\n", o->pos[1]);
+        return 2;
+    }
+    return verb_get_print(r, "/v1/inventory", o->json);
+}
+
+int remote_show(const cli_args *a) { return remote_enter(a, verb_show); }
+int remote_run(const cli_args *a) { return remote_enter(a, verb_run); }
+int remote_inventory(const cli_args *a) { return remote_enter(a, verb_inventory); }
+int remote_jobs(const cli_args *a) { return remote_enter(a, verb_jobs); }
+int remote_job(const cli_args *a) { return remote_enter(a, verb_job); }
+int remote_cancel(const cli_args *a) { return remote_enter(a, verb_cancel); }
+int remote_backups(const cli_args *a) { return remote_enter(a, verb_backups); }

@@ -140,7 +140,7 @@ try:
                 (["show", "-i", inv, "sw1"], "at least one command"),
                 (["show", "sw1", "show clock"], "-i INVENTORY is required"),
                 (["show", "-i", inv, "sw1", "show clock", "--transport", "ftp"],
-                 "--transport must be ssh or telnet"),
+                 "--transport: expected ssh or telnet"),
                 (["show", "-i", inv, "--limit", "zz*", "show clock"], "matches no host"),
                 (["show", "-i", os.path.join(tmp, "missing.yaml"), "sw1", "x"], "missing.yaml"),
                 (["show", "-i", inv, "sw1", "show clock", "--forks", "0"], "--forks"),

@@ -466,7 +466,8 @@ static int client_tests(const char *self)
         char *b[] = {(char *)na, "--server", server, "--fingerprint", fingerprint, "show", "nope",
                      "show version", NULL};
         r = run(b, env_tok);
-        ok(r.status == 1 && strstr(r.err, "404"), "show on an unknown host: 404, exit 1");
+        ok(r.status == 2 && strstr(r.err, "host 'nope' is not in the inventory"),
+           "show on an unknown host: exit 2 as locally (checked against GET /v1/inventory)");
         run_free(&r);
     }
     /* NETAUTO_SERVER without --server; job --follow; cancel */
