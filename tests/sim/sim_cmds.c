@@ -154,6 +154,8 @@ static void c_conf_t(sim_term *t, const sim_args *a)
     else if (t->dev->persona == SIM_NXOS)
         sim_t_puts(t, "Enter configuration commands, one per line. End with CNTL/Z.\n");
     sim_t_set_mode(t, SIM_M_CONF);
+    if (t->dev->persona == SIM_IOSXR)
+        sim_xr_enter_config(t); /* the commit model: lines go to a candidate */
 }
 
 static void conf_answer(sim_term *t, const char *line)
@@ -206,7 +208,7 @@ static void copy_dest(sim_term *t, const char *line)
 static void c_copy_run_start(sim_term *t, const sim_args *a)
 {
     (void)a;
-    if (t->dev->persona == SIM_IOS) {
+    if (sim_persona_base(t->dev->persona) == SIM_IOS) {
         sim_t_ask_line(t, "Destination filename [startup-config]? ", true, copy_dest);
     } else if (t->dev->persona == SIM_NXOS) {
         sim_t_puts(t, "[########################################] 100%\n"
@@ -310,7 +312,7 @@ static void c_ping(sim_term *t, const sim_args *a)
 {
     char ip[64];
     sim_arg(a, 1, ip, sizeof ip);
-    if (t->dev->persona == SIM_IOS) {
+    if (sim_persona_base(t->dev->persona) == SIM_IOS) {
         sim_t_printf(t, "Type escape sequence to abort.\n"
                         "Sending 5, 100-byte ICMP Echos to %s, timeout is 2 seconds:\n!!!!!\n"
                         "Success rate is 100 percent (5/5), round-trip min/avg/max = 1/1/1 ms\n",
@@ -325,10 +327,23 @@ static void c_ping(sim_term *t, const sim_args *a)
                  ip);
 }
 
+/* show file NAME md5sum (nx-os): a 32-digit hash of the name (the file's content is not
+ * simulated) — the output --opt cr-prompt ends with a bare CR, as the N9K does. */
+static void c_show_file_md5(sim_term *t, const sim_args *a)
+{
+    char name[256];
+    sim_arg(a, 2, name, sizeof name);
+    uint32_t h[4] = {0x811c9dc5u, 0x01000193u, 0x9e3779b9u, 0x7f4a7c15u};
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        for (int k = 0; k < 4; k++)
+            h[k] = (h[k] ^ *p) * 0x01000193u + (uint32_t)k;
+    sim_t_printf(t, "%08x%08x%08x%08x\n", h[0], h[1], h[2], h[3]);
+}
+
 static void c_dir(sim_term *t, const sim_args *a)
 {
     (void)a;
-    if (t->dev->persona == SIM_IOS)
+    if (sim_persona_base(t->dev->persona) == SIM_IOS)
         sim_t_puts(t, "Directory of flash:/\n\n"
                       "    2  -rwx    22464512   Mar 1 1993 00:07:10 +00:00  "
                       "c3560e-universalk9-mz.152-4.E10.bin\n"
@@ -386,6 +401,7 @@ const sim_cmd sim_cmds[] = {
     {ALL, PR, "send <line>", c_nothing},
     {ALL, EX, "ping <ip>", c_ping},
     {ALL, PR, "dir", c_dir},
+    {NX, PR, "show file <word> md5sum", c_show_file_md5},
     {ALL, PR, "configure", c_configure},
     {ALL, PR, "configure terminal", c_conf_t},
     {ALL, PR, "copy running-config startup-config", c_copy_run_start},
@@ -405,6 +421,8 @@ const sim_cmd sim_cmds[] = {
     {ALL, CF, "vlan <vlans>", sim_c_vlan},
     {ALL, CF, "no vlan <vlans>", sim_c_no_vlan},
     {ALL, CF, "interface <if>", sim_c_interface},
+    {IOS, CF, "ntp server <ip>", sim_c_ntp_server},
+    {IOS, CF, "ntp server vrf <word> <ip>", sim_c_ntp_server},
     {ALL, CF, "no interface <if>", sim_c_no_interface},
     /* vlan */
     {ALL, VL, "name <word>", sim_c_vlan_name},
@@ -437,7 +455,7 @@ void sim_t_invalid_at(sim_term *t, size_t col)
 
 void sim_dispatch(sim_term *t, const char *line, size_t start, unsigned mode, size_t plen)
 {
-    sim_persona p = t->dev->persona;
+    sim_persona p = sim_persona_base(t->dev->persona);
     char buf[SIM_LINE_MAX + 1];
     snprintf(buf, sizeof buf, "%s", line);
     size_t bar = 0;
