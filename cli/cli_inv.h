@@ -12,6 +12,9 @@
 
 /* Exit statuses (DESIGN.md): everything succeeded / a host or task failed / invalid input. */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_INVALID = 2 };
+/* The "schema" field of every JSON result (show, run, compare, and the same with --server;
+ * docs/results.md). Bumped when a field changes meaning or goes away. */
+#define CLI_RESULT_SCHEMA 1
 
 /* na_vault_prompt_fn that asks on /dev/tty with echo off (restored even on Ctrl-C). Fails with a
  * message naming the other passphrase sources when there is no terminal. */

@@ -242,7 +242,13 @@ int cmd_compare(const cli_args *a)
         rc = CLI_EXIT_FAILED;
     }
     if (json) {
-        json_t *j = cmp_json(&r);
+        json_t *j = json_pack("{s:i,s:s}", "schema", CLI_RESULT_SCHEMA, "kind", "compare");
+        json_t *body = cmp_json(&r);
+        if (!j || !body || json_object_update(j, body) < 0) {
+            json_decref(j);
+            j = NULL;
+        }
+        json_decref(body);
         char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
         json_decref(j);
         if (!s) {

@@ -260,6 +260,8 @@ static void raise_fd_limit(void)
 
 static int write_json(const char *path, json_t *results, na_err *err)
 {
+    json_object_set_new(results, "schema", json_integer(CLI_RESULT_SCHEMA));
+    json_object_set_new(results, "kind", json_string("run"));
     if (!strcmp(path, "-")) {
         json_dumpf(results, stdout, JSON_INDENT(2));
         fputc('\n', stdout);

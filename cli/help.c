@@ -62,11 +62,10 @@ static const na_doc_item exit_items[] = {
 
 static const na_doc_sect netauto_sects[] = {
     {"Results",
-     "show --json, run --json FILE, compare --json and the same verbs with --server print one "
-     "result schema: {\"schema\": 1, \"kind\": \"show\"|\"run\"|\"compare\", \"ok\", \"hosts\": "
-     "{NAME: {\"status\", \"ok\", \"error\", \"elapsed_ms\", ... \"commands\" or \"tasks\"}}, "
-     "\"summary\"}. Times are milliseconds. docs/results.md has every field; netauto help "
-     "results prints a summary.",
+     "show --json, run --json FILE and compare --json print JSON documents that start with "
+     "{\"schema\": 1, \"kind\": \"show\"|\"run\"|\"compare\"}; show and run print the same "
+     "document with --server (run's adds the job's id and state). Times are milliseconds. "
+     "docs/results.md has every field; netauto help results prints a summary.",
      NULL},
     {"Environment", NULL, env_items},
     {"Files", NULL, file_items},
@@ -188,22 +187,21 @@ void cli_print_verb_help(FILE *f, const cli_verb *v)
 }
 
 static const char results_text[] =
-    "The result schema (schema 1), printed by show --json, compare --json, run --json FILE and\n"
-    "the same verbs with --server (docs/results.md has every field):\n\n"
-    "  {\"schema\": 1, \"kind\": \"show\" | \"run\" | \"compare\",\n"
-    "   \"ok\": true,                       every host succeeded\n"
-    "   \"hosts\": {\"sw1\": {              inventory order\n"
-    "       \"status\": \"ok\" | \"failed\" | \"cancelled\" | \"skipped\",\n"
-    "       \"ok\": true, \"error\": null | {\"code\": \"timeout\", \"message\": \"sw1: ...\"},\n"
-    "       \"elapsed_ms\": 12.5, \"transport\": \"ssh\", \"platform\": \"cisco_ios\",\n"
-    "       \"commands\": [...]   show: {command, ok, output, device_error, error, elapsed_ms,\n"
-    "                               parsed | parse_error}\n"
-    "       \"tasks\": [...]      run: see netauto-playbook(5)\n"
-    "       \"transports\": {...} compare: telnet and ssh side by side\n"
-    "   }},\n"
-    "   \"summary\": {\"hosts\", \"ok\", \"failed\", ..., \"elapsed_ms\"},\n"
-    "   \"job\": {\"id\", \"state\", \"server\"}   only with --server}\n\n"
-    "Times are milliseconds. Secrets from the inventory show as ********.\n";
+    "JSON results (schema 1; docs/results.md has every field). Every document starts with\n"
+    "{\"schema\": 1, \"kind\": ...}; times are milliseconds; secrets from the inventory show as\n"
+    "********; device output is kept byte for byte.\n\n"
+    "  show --json (also with --server):\n"
+    "    {\"schema\", \"kind\": \"show\", \"ok\",\n"
+    "     \"hosts\": [{\"host\", \"address\", \"platform\", \"transport\", \"ok\", \"error\",\n"
+    "                \"elapsed_ms\", \"commands\": [{\"command\", \"ok\", \"output\",\n"
+    "                \"device_error\", \"error\", \"elapsed_ms\", \"parsed\" | \"parse_error\"}]}]}\n"
+    "  run --json FILE (also with --server, which adds the job's fields):\n"
+    "    {\"schema\", \"kind\": \"run\", \"hosts\": {NAME: {\"ok\", \"tasks\": [...], ...}},\n"
+    "     \"summary\": {...}}\n"
+    "  compare --json:\n"
+    "    {\"schema\", \"kind\": \"compare\", \"host\", \"ok\", \"identical\", \"diff\",\n"
+    "     \"commands\", \"transports\": {\"telnet\": {...}, \"ssh\": {...}}, \"warnings\"}\n"
+    "  error: null, or {\"code\": \"timeout\", \"message\": \"sw1: ...\"}\n";
 
 static int print_man(const char *page)
 {

@@ -33,7 +33,8 @@
      CLI_OPT_LOCAL}
 #define OPT_TIMEOUT(what)                                                                         \
     {O_TIMEOUT, 0, "timeout", "SECONDS",                                                          \
-     "Deadline of each command" what " (default: the inventory's timeouts.command, 30).", 0}
+     "Deadline of each command" what " (default: the inventory's timeouts.command, 30).",       \
+     CLI_OPT_LOCAL}
 
 /* ---- show --------------------------------------------------------------------------------------- */
 
@@ -48,7 +49,8 @@ static const na_doc_opt show_opts[] = {
     OPT_INVENTORY,
     {O_LIMIT, 'l', "limit", "PATTERN",
      "Hosts to run on: a host, a group, a glob (sw*), a:b (union), a:&b (both), a:!b (except). "
-     "With HOST, only the hosts matching both.", 0},
+     "With HOST, only the hosts matching both. Not with --server (one HOST there).",
+     CLI_OPT_LOCAL},
     {O_COMMAND, 'c', "command", "COMMAND",
      "A command to send, given explicitly: it is never mistaken for a host or a file name, and "
      "all commands then come from -c.", NA_DOC_REPEAT},
@@ -71,7 +73,7 @@ static const na_doc_opt show_opts[] = {
      "Output limit per command, like 64M (default 16 MiB); past it the command fails.",
      CLI_OPT_LOCAL},
     {O_FORKS, 'f', "forks", "N",
-     "Hosts in flight at once (default: the configuration's forks:, else 50).", 0},
+     "Hosts in flight at once (default: the configuration's forks:, else 50).", CLI_OPT_LOCAL},
     {O_TRANSCRIPT, 0, "transcript", "FILE",
      "Record each session's bytes in FILE ({host} in FILE is replaced by the host's name; with "
      "several hosts and no {host}, FILE.HOST). What netauto types as a password never appears "
@@ -118,13 +120,14 @@ static const na_doc_opt run_opts[] = {
     {O_CHECK, 'C', "check", NULL,
      "Send nothing that changes a device: print what each task would send.", 0},
     {O_DIFF, 'D', "diff", NULL,
-     "Read the running configuration before and after, and show a unified diff per host.", 0},
+     "Read the running configuration before and after, and show a unified diff per host.",
+     CLI_OPT_LOCAL},
     {O_FORKS, 'f', "forks", "N",
      "Hosts in flight at once (default: the configuration's forks:, else 100; 0 = no limit).",
      CLI_OPT_LOCAL},
     {O_JSON_FILE, 0, "json", "FILE",
      "Write the results as JSON to FILE ('-' for stdout; the people's text then goes to "
-     "stderr). The schema is the one of show and compare (docs/results.md).", 0},
+     "stderr). {\"schema\": 1, \"kind\": \"run\", \"hosts\", \"summary\"} (docs/results.md).", 0},
     {O_EXTRA, 'e', "extra-vars", "VARS",
      "Extra variables, highest precedence: KEY=VALUE (several separated by spaces), a JSON "
      "object, or @FILE (YAML or JSON).", NA_DOC_REPEAT},
@@ -219,10 +222,10 @@ static const char *const inventory_syn[] = {
 
 static const na_doc_opt inventory_opts[] = {
     OPT_INVENTORY,
-    {O_LIMIT, 'l', "limit", "PATTERN", "Only the hosts matching PATTERN.", 0},
+    {O_LIMIT, 'l', "limit", "PATTERN", "Only the hosts matching PATTERN.", CLI_OPT_LOCAL},
     {O_JSON, 0, "json", NULL,
      "Print {\"inventory\", \"format\", \"hosts\": [...], \"warnings\"} as JSON instead of a "
-     "table.", 0},
+     "table (with --server: the server's GET /v1/inventory answer).", 0},
     OPT_VAULT,
     OPT_HELP,
     {0},
@@ -292,7 +295,7 @@ static const na_doc_opt jobs_opts[] = {
 static const char *const job_syn[] = {"job ID [--follow] [--json]", NULL};
 static const na_doc_opt job_opts[] = {
     {'f', 'f', "follow", NULL, "Follow the job's events until it ends.", 0},
-    {O_JSON, 0, "json", NULL, "Print the job as a result document (docs/results.md).", 0},
+    {O_JSON, 0, "json", NULL, "Print the job as the server keeps it (GET /v1/jobs/ID).", 0},
     OPT_HELP,
     {0},
 };

@@ -324,10 +324,64 @@ static int verb_run(const na_remote *r, opts *o)
     if (status != 200)
         return http_fail(status, job);
     int rc = strcmp(json_string_value(json_object_get(job, "state")), "succeeded") ? 1 : 0;
+    json_object_set_new(job, "schema", json_integer(CLI_RESULT_SCHEMA));
+    json_object_set_new(job, "kind", json_string("run"));
     if (o->json_file && write_json_file(o->json_file, job) < 0)
         rc = 1;
     json_decref(job);
     return rc;
+}
+
+/* netautod's POST /v1/commands answer in the shape `netauto show --json` prints here (the result
+ * schema, docs/results.md): one host, the same fields, times in milliseconds. inv_host is the
+ * host's entry of GET /v1/inventory (address, platform). New reference. */
+static json_t *show_doc(json_t *resp, json_t *inv_host, bool ok)
+{
+    json_t *cmds = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(resp, "commands"), i, c) {
+        json_t *one = json_pack("{s:O,s:b,s:O,s:O,s:O,s:f}", "command",
+                                json_object_get(c, "command"), "ok",
+                                json_is_true(json_object_get(c, "ok")), "output",
+                                json_object_get(c, "output") ? json_object_get(c, "output")
+                                                             : json_null(),
+                                "device_error",
+                                json_object_get(c, "device_error")
+                                    ? json_object_get(c, "device_error")
+                                    : json_null(),
+                                "error",
+                                json_object_get(c, "error") ? json_object_get(c, "error")
+                                                            : json_null(),
+                                "elapsed_ms",
+                                json_number_value(json_object_get(c, "elapsed_ms")));
+        if (one && json_object_get(c, "parsed"))
+            json_object_set(one, "parsed", json_object_get(c, "parsed"));
+        else if (one && json_object_get(c, "parse_error"))
+            json_object_set(one, "parse_error", json_object_get(c, "parse_error"));
+        json_array_append_new(cmds, one);
+    }
+    json_t *err = json_object_get(resp, "error");
+    json_t *h = json_pack("{s:O,s:O,s:O,s:O,s:b,s:O,s:f,s:o}", "host",
+                          json_object_get(resp, "host"), "address",
+                          json_object_get(inv_host, "address") ? json_object_get(inv_host, "address")
+                                                               : json_null(),
+                          "platform",
+                          json_object_get(inv_host, "platform")
+                              ? json_object_get(inv_host, "platform")
+                              : json_null(),
+                          "transport", json_object_get(resp, "transport"), "ok",
+                          json_is_true(json_object_get(resp, "ok")), "error",
+                          err ? err : json_null(), "elapsed_ms",
+                          json_number_value(json_object_get(resp, "elapsed_ms")), "commands",
+                          cmds);
+    return json_pack("{s:i,s:s,s:b,s:[o],s:{s:s,s:O}}", "schema", CLI_RESULT_SCHEMA, "kind",
+                     "show", "ok", ok, "hosts", h, "server", "session",
+                     json_string_value(json_object_get(resp, "session"))
+                         ? json_string_value(json_object_get(resp, "session"))
+                         : "new",
+                     "retried", json_object_get(resp, "retried") ? json_object_get(resp, "retried")
+                                                                 : json_false());
 }
 
 static int verb_show(const na_remote *r, opts *o)
@@ -376,11 +430,10 @@ static int verb_show(const na_remote *r, opts *o)
     rr.timeout_ms = r->timeout_ms > 600000 ? r->timeout_ms : 600000; /* devices can be slow */
     status = call(&rr, "POST", "/v1/commands", req, &resp, &e);
     json_decref(req);
-    json_decref(inv);
-    if (status < 0)
-        return fail(&e);
-    if (status != 200)
-        return http_fail(status, resp);
+    if (status < 0 || status != 200) {
+        json_decref(inv);
+        return status < 0 ? fail(&e) : http_fail(status, resp);
+    }
     bool ok = json_is_true(json_object_get(resp, "ok"));
     size_t ci;
     json_t *cj;
@@ -388,9 +441,13 @@ static int verb_show(const na_remote *r, opts *o)
         if (json_object_get(cj, "parse_error"))
             ok = false; /* as the local `show --parse`: records were asked for */
     if (o->json) {
-        char *t = json_dumps(resp, JSON_INDENT(2));
+        json_t *doc = show_doc(resp, json_object_get(json_object_get(inv, "hosts"), host), ok);
+        char *t = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                            JSON_REAL_PRECISION(10))
+                      : NULL;
         printf("%s\n", t ? t : "null");
         free(t);
+        json_decref(doc);
     } else {
         size_t i;
         json_t *c;
@@ -421,6 +478,7 @@ static int verb_show(const na_remote *r, opts *o)
         }
     }
     json_decref(resp);
+    json_decref(inv);
     return ok ? 0 : 1;
 }
 

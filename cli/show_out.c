@@ -3,6 +3,7 @@
  * The device's output is printed exactly as it came; the commands (what netauto typed) have
  * registered secrets masked. Not the engine (show_run.c). */
 #include "cli_dev.h"
+#include "cli_inv.h"
 #include "secret.h"
 #include "show.h"
 
@@ -114,7 +115,8 @@ int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_
     json_t *hosts = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(hosts, job_json(&jobs[i], c));
-    json_t *root = json_pack("{s:b,s:o}", "ok", all_ok, "hosts", hosts);
+    json_t *root = json_pack("{s:i,s:s,s:b,s:o}", "schema", CLI_RESULT_SCHEMA, "kind", "show",
+                             "ok", all_ok, "hosts", hosts);
     char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(root);
     if (!s)

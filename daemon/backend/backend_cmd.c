@@ -177,6 +177,10 @@ static void command_done(nd_be_cmd *c, na_status st, const na_err *e)
     json_t *one = json_pack("{s:s,s:o,s:b,s:I}", "command", c->cmds[c->i], "output",
                             na_run_text(r.output, r.output ? r.output_len : 0), "ok",
                             st == NA_OK, "elapsed_ms", (json_int_t)el_ms);
+    if (one) /* the device's own error line when it rejected the command, as `netauto show` */
+        json_object_set_new(one, "device_error",
+                            r.device_error ? na_run_text(r.device_error, strlen(r.device_error))
+                                           : json_null());
     if (one && st != NA_OK)
         json_object_set_new(one, "error", na_run_error_json(e));
     if (one && st == NA_OK && c->parse) {
