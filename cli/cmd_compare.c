@@ -205,7 +205,8 @@ int cmd_compare(const cli_args *a)
         cli_names names = {0};
         const char *close = cli_names_from_inv(&names, inv) == 0 ? cli_close_name(&names, host)
                                                                   : NULL;
-        fprintf(stderr, "host '%s' is not in the inventory %s (compare takes one host name)%s%s%s\n",
+        fprintf(stderr, "host '%s' is not in the inventory %s (compare takes one host name)%s%s%s"
+                        "; nothing was sent to any device\n",
                 host, na_inv_path(inv), close ? "; did you mean '" : "", close ? close : "",
                 close ? "'?" : "");
         cli_names_free(&names);
