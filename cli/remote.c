@@ -275,6 +275,39 @@ static char *read_file(const char *path, na_err *e)
     return na_buf_steal(&b);
 }
 
+/* The job's summary in the shape of the local run's ({hosts, ok, failed, cancelled, skipped,
+ * changed, tasks, elapsed_ms, check}), counted from its hosts; the server's own counts (targets,
+ * ok, failed, changed) are kept where they mean the same. */
+static void run_summary(json_t *job)
+{
+    json_t *srv = json_object_get(job, "summary"), *hosts = json_object_get(job, "hosts");
+    json_int_t n = 0, ok = 0, failed = 0, cancelled = 0, skipped = 0, changed = 0, tasks = 0;
+    const char *k;
+    json_t *h;
+    json_object_foreach(hosts, k, h) {
+        const char *st = json_string_value(json_object_get(h, "status"));
+        n++;
+        ok += json_is_true(json_object_get(h, "ok"));
+        failed += st && !strcmp(st, "failed");
+        cancelled += st && !strcmp(st, "cancelled");
+        skipped += st && !strcmp(st, "skipped");
+        changed += json_is_true(json_object_get(h, "changed"));
+        tasks += (json_int_t)json_array_size(json_object_get(h, "tasks"));
+    }
+    json_t *tg = json_object_get(srv, "targets");
+    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:b}", "hosts",
+                            json_is_integer(tg) ? json_integer_value(tg) : n, "ok", ok, "failed",
+                            failed, "cancelled", cancelled, "skipped", skipped, "changed",
+                            changed, "tasks", tasks, "elapsed_ms",
+                            json_object_get(job, "elapsed_ms") ? json_object_get(job, "elapsed_ms")
+                                                               : json_null(),
+                            "check",
+                            json_is_true(json_object_get(json_object_get(job, "request"),
+                                                         "check")));
+    if (sum)
+        json_object_set_new(job, "summary", sum);
+}
+
 static int verb_run(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
@@ -326,6 +359,7 @@ static int verb_run(const na_remote *r, opts *o)
     int rc = strcmp(json_string_value(json_object_get(job, "state")), "succeeded") ? 1 : 0;
     json_object_set_new(job, "schema", json_integer(CLI_RESULT_SCHEMA));
     json_object_set_new(job, "kind", json_string("run"));
+    run_summary(job);
     if (o->json_file && write_json_file(o->json_file, job) < 0)
         rc = 1;
     json_decref(job);
@@ -679,13 +713,62 @@ out:
     return rc;
 }
 
+static const char *str_or_dash(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "-";
+}
+
+/* GET /v1/inventory in the shape `netauto inventory --json` prints here: {"inventory",
+ * "format", "hosts": [...] in the server's order, "warnings"}, plus "server": {"generation"}. */
 static int verb_inventory(const na_remote *r, opts *o)
 {
-    if (o->npos != 1) {
-        fprintf(stderr, "netauto inventory: unexpected argument '%s'\n", o->pos[1]);
-        return 2;
+    if (o->npos != 1)
+        return cli_usage_error(o->a->verb, "unexpected argument '%s' (with --server: the "
+                                           "server's whole inventory)", o->pos[1]);
+    na_err e = NA_ERR_INIT;
+    json_t *inv;
+    int status = call(r, "GET", "/v1/inventory", NULL, &inv, &e);
+    if (status < 0)
+        return fail(&e);
+    if (status != 200)
+        return http_fail(status, inv);
+    json_t *hosts = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(inv, "hosts"), k, v) json_array_append(hosts, v);
+    json_t *doc = json_pack("{s:O,s:O,s:o,s:[],s:{s:O}}", "inventory",
+                            json_object_get(inv, "inventory") ? json_object_get(inv, "inventory")
+                                                              : json_null(),
+                            "format",
+                            json_object_get(inv, "format") ? json_object_get(inv, "format")
+                                                           : json_null(),
+                            "hosts", hosts, "warnings", "server", "generation",
+                            json_object_get(inv, "generation") ? json_object_get(inv, "generation")
+                                                               : json_null());
+    json_decref(inv);
+    if (!doc) {
+        fprintf(stderr, "netauto: out of memory\n");
+        return 1;
     }
-    return verb_get_print(r, "/v1/inventory", o->json);
+    if (o->json) {
+        char *t = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", t ? t : "null");
+        free(t);
+    } else { /* the local table's main columns */
+        printf("%-20s %-24s %-16s %-10s %s\n", "NAME", "ADDRESS", "PLATFORM", "TRANSPORT",
+               "USER");
+        size_t i;
+        json_array_foreach(json_object_get(doc, "hosts"), i, v) {
+            printf("%-20s %-24s %-16s %-10s %s\n", str_or_dash(v, "name"),
+                   str_or_dash(v, "address"), str_or_dash(v, "platform"),
+                   str_or_dash(v, "transport"), str_or_dash(v, "username"));
+        }
+        printf("%zu host%s\n", json_array_size(json_object_get(doc, "hosts")),
+               json_array_size(json_object_get(doc, "hosts")) == 1 ? "" : "s");
+    }
+    json_decref(doc);
+    return 0;
 }
 
 int remote_show(const cli_args *a) { return remote_enter(a, verb_show); }
