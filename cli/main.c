@@ -67,6 +67,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "netauto: %s\n", e.msg);
         return CLI_EXIT_INVALID;
     }
+    if (argc > 1 && !strcmp(argv[1], "_complete"))
+        return cmd_complete(argc - 1, argv + 1);
     /* global options may come before the verb: skip them to find it (they are parsed below) */
     int v = 1;
     while (v < argc && argv[v][0] == '-') {

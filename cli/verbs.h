@@ -14,6 +14,8 @@ int cmd_inventory(const cli_args *a);
 int cmd_vault(const cli_args *a);
 int cmd_parse(const cli_args *a);
 int cmd_version(const cli_args *a);
+/* `netauto _complete verbs|options VERB|hosts WORDS...` for the shell completions (complete.c). */
+int cmd_complete(int argc, char **argv);
 
 int remote_show(const cli_args *a);
 int remote_run(const cli_args *a);
