@@ -317,6 +317,21 @@ int cli_inv_from_args(const cli_args *a, cli_inv_args *ia, bool required)
     return 0;
 }
 
+bool cli_color(FILE *f)
+{
+    if (cli_g.color >= 0)
+        return cli_g.color == 1;
+    const char *term = getenv("TERM");
+    return !envs("NO_COLOR") && isatty(fileno(f)) && term && strcmp(term, "dumb");
+}
+
+const char *cli_sgr(FILE *f, const char *code)
+{
+    if (!cli_color(f))
+        return "";
+    return code;
+}
+
 const char *cli_templates_dir(const char *opt, const char *inventory_dir)
 {
     if (opt)

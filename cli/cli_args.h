@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_MAX_ARGS 4096
 
@@ -86,6 +87,17 @@ unsigned cli_mode(const cli_args *a);
 /* "running here (no server)" / "running on https://... (NETAUTO_SERVER is set; --local or unset
  * NETAUTO_SERVER runs here)" into buf. */
 void cli_mode_line(char *buf, size_t cap);
+
+/* Colour on f? --color always / never, else a terminal without $NO_COLOR (nor TERM=dumb). Only
+ * what netauto itself prints is coloured (headers, error lines); device output never is. */
+bool cli_color(FILE *f);
+/* code ("\033[1m", CLI_RED...) when f gets colour, else "". */
+const char *cli_sgr(FILE *f, const char *code);
+#define CLI_BOLD "\033[1m"
+#define CLI_RED "\033[31m"
+#define CLI_GREEN "\033[32m"
+#define CLI_CYAN "\033[36m"
+#define CLI_RESET "\033[0m"
 
 /* The template directory to hand na_tfsm_lib_for as its option: --templates (opt), else the
  * user configuration's templates: when neither the inventory nor the environment names one. */

@@ -133,7 +133,7 @@ static void progress_draw(run_ui *ui, bool force)
 
 static void print_block(FILE *f, const char *host, const char *title, const char *text)
 {
-    fprintf(f, "--- %s: %s\n", host, title);
+    fprintf(f, "%s--- %s: %s%s\n", cli_sgr(f, CLI_CYAN), host, title, cli_sgr(f, CLI_RESET));
     if (text && *text) {
         fputs(text, f);
         if (text[strlen(text) - 1] != '\n')
@@ -184,9 +184,9 @@ static void print_host(run_ui *ui, const char *host, json_t *res)
         if (!ok) {
             const char *msg =
                 json_string_value(json_object_get(json_object_get(t, "error"), "message"));
-            fprintf(f, "!!! %s: task '%s' failed%s: %s\n", host, name,
+            fprintf(f, "%s!!! %s: task '%s' failed%s: %s%s\n", cli_sgr(f, CLI_RED), host, name,
                     json_is_true(json_object_get(t, "ignored")) ? " (ignored)" : "",
-                    msg ? msg : "?");
+                    msg ? msg : "?", cli_sgr(f, CLI_RESET));
         }
     }
     const char *diff = json_string_value(json_object_get(res, "diff"));
@@ -197,9 +197,10 @@ static void print_host(run_ui *ui, const char *host, json_t *res)
             json_string_value(json_object_get(json_object_get(res, "error"), "message"));
         size_t hl = strlen(host);
         if (msg && !strncmp(msg, host, hl) && !strncmp(msg + hl, ": ", 2))
-            fprintf(f, "!!! %s\n", msg); /* the message names the host already */
+            fprintf(f, "%s!!! %s%s\n", cli_sgr(f, CLI_RED), msg, cli_sgr(f, CLI_RESET));
         else
-            fprintf(f, "!!! %s: %s\n", host, msg ? msg : "failed");
+            fprintf(f, "%s!!! %s: %s%s\n", cli_sgr(f, CLI_RED), host, msg ? msg : "failed",
+                    cli_sgr(f, CLI_RESET));
     }
     fflush(f);
 }

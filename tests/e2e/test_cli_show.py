@@ -152,6 +152,21 @@ try:
             check(before >= 0)
         t.run("invalid input: exit 2 and nothing sent", invalid_input)
 
+        def colour():
+            base = ["show", "-i", inv, "--limit", "sw1:sw2", "show vlan brief"]
+            plain = must(netauto(*base))
+            check("\033[" not in plain.out + plain.err, "no colour into a pipe by default")
+            r = must(netauto(*base, "--color", "always"))
+            check("\033[1m=== sw1 ===\033[0m" in r.out, r.out[:300])
+            # the device's output is the same bytes with or without colour
+            check(r.out.replace("\033[1m", "").replace("\033[0m", "") == plain.out,
+                  "only the headers gained colour")
+            r = must(netauto("show", "-i", inv, "sw1", "show foo", "--color", "always"), 1)
+            check("\033[31m" in r.err and "\033[" not in r.out, (r.out, r.err))
+            r = must(netauto(*base, "--color", "auto", env={"NO_COLOR": "1"}))
+            check("\033[" not in r.out, "NO_COLOR")
+        t.run("--color always colours netauto's own lines, never the device's; NO_COLOR", colour)
+
         def timeout_within_deadline():
             r = must(netauto("show", "-i", inv, "stall1", "show clock", "show vlan brief",
                              "--timeout", "1.5", timeout=60), 1)
