@@ -121,6 +121,9 @@ typedef struct cli_names {
     const char **groups;
     size_t ngroups;
     const char *source;     /* "lab.yaml", "the server's inventory" (for messages) */
+    bool unknown;           /* the names could not be read (a netautod token without the read
+                               scope): only the checks that need no names apply, and the server
+                               checks the host */
 } cli_names;
 
 int cli_names_from_inv(cli_names *n, const na_inventory *inv); /* -1 on OOM */

@@ -253,7 +253,7 @@ int cli_show_words(const cli_args *a, const cli_names *names, const char **host,
                                    cli_close_name(names, w), limit, w);
         }
     }
-    if (*host && !pattern_shaped(*host) && !cli_names_has(names, *host)) {
+    if (*host && !names->unknown && !pattern_shaped(*host) && !cli_names_has(names, *host)) {
         const char *close = cli_close_name(names, *host);
         return cli_usage_error(a->verb, "host '%s' is not in the inventory %s%s%s%s", *host,
                                names->source, close ? " (did you mean '" : "",
