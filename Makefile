@@ -13,6 +13,8 @@
 #   make fuzz       libFuzzer targets, each for a bounded time
 #   make install    PREFIX=/usr/local DESTDIR=: binaries, manual pages, completions, the systemd
 #                   unit, platforms, templates, examples and docs (make uninstall removes them)
+#   make deb        the Debian package (dpkg-buildpackage from debian/, then lintian) into
+#                   build/deb/
 
 BUILD ?= build
 # libssh2 >= 1.11 built from Debian's source package when the system's is older
@@ -92,7 +94,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 .PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update install \
-        uninstall man
+        uninstall man programs deb
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -231,6 +233,8 @@ MANPAGES := $(BUILD)/man/netauto.1 $(BUILD)/man/netautod.8 $(BUILD)/man/netauto-
 INSTALL ?= install
 
 man: $(MANPAGES)
+# what a package needs: the three programs and the pages (not the tests)
+programs: $(NETAUTO) $(NETAUTOD) $(SIM) $(MANPAGES)
 $(BUILD)/man/netautod.8: $(NETAUTOD)
 	@mkdir -p $(dir $@)
 	@echo "  MAN     $@"
@@ -260,6 +264,16 @@ install: $(NETAUTO) $(NETAUTOD) $(SIM) $(MANPAGES) $(BUILD)/netautod.service
 	$(INSTALL) -m 644 dist/completion/netauto.bash $(DESTDIR)$(BASHCOMPDIR)/netauto
 	$(INSTALL) -m 644 dist/completion/_netauto $(DESTDIR)$(ZSHCOMPDIR)/_netauto
 	$(INSTALL) -m 644 $(BUILD)/netautod.service $(DESTDIR)$(UNITDIR)/netautod.service
+
+# The package (debian/rules builds into build-deb/ with this Makefile), written to build/deb/
+# rather than next to the source tree, then checked by lintian (errors fail the target).
+DEBOUT := build/deb
+deb:
+	@scripts/install-deps.sh --deb
+	@mkdir -p $(DEBOUT)
+	dpkg-buildpackage -b -us -uc --buildinfo-option=-u$(DEBOUT) --changes-option=-u$(DEBOUT) \
+	    --buildinfo-file=$(DEBOUT)/netauto.buildinfo --changes-file=$(DEBOUT)/netauto.changes
+	lintian --fail-on error $(DEBOUT)/netauto_*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/netauto $(DESTDIR)$(BINDIR)/netautod $(DESTDIR)$(BINDIR)/netauto-sim \
