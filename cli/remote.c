@@ -366,6 +366,12 @@ static int verb_run(const na_remote *r, opts *o)
     return rc;
 }
 
+static const char *str_or_dash(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "-";
+}
+
 /* netautod's POST /v1/commands answer in the shape `netauto show --json` prints here (the result
  * schema, docs/results.md): one host, the same fields, times in milliseconds. inv_host is the
  * host's entry of GET /v1/inventory (address, platform). New reference. */
@@ -459,6 +465,7 @@ static int verb_show(const na_remote *r, opts *o)
     if (rc)
         json_decref(cmds);
     o->pos[1] = host; /* for the messages below */
+    size_t ncmds = nw;
     cli_names_free(&names);
     free(words);
     if (rc) {
@@ -498,6 +505,8 @@ static int verb_show(const na_remote *r, opts *o)
         json_t *c;
         json_array_foreach(json_object_get(resp, "commands"), i, c) {
             json_t *recs = json_object_get(c, "parsed"), *pe = json_object_get(c, "parse_error");
+            if (ncmds > 1) /* as here: each output under its command */
+                printf("--- %s ---\n", str_or_dash(c, "command"));
             if (recs) { /* --parse: the records instead of the text */
                 char *t = json_dumps(recs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 printf("%s\n", t ? t : "null");
@@ -724,11 +733,6 @@ out:
     return rc;
 }
 
-static const char *str_or_dash(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "-";
-}
 
 /* GET /v1/inventory in the shape `netauto inventory --json` prints here: {"inventory",
  * "format", "hosts": [...] in the server's order, "warnings"}, plus "server": {"generation"}. */

@@ -66,6 +66,7 @@ with Sim(sim_args(2)) as sim:
         (["show", "sw1", "show version", "show vlan brief", "--json"], 0, "stdout-json"),
         (["show", "sw2", "show bogus", "--json"], 1, "stdout-json"),
         (["show", "sw1", "show version"], 0, "stdout"),
+        (["show", "sw1", "show version", "show vlan brief"], 0, "stdout"),
         (["show", "sw9", "show version"], 2, None),
         (["show", "sw1", "show version", "--json", "out.json"], 2, None),
         (["show", "sw1", "sw2", "show version"], 2, None),
