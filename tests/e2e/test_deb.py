@@ -80,10 +80,12 @@ if not chroot or os.geteuid() != 0:
 else:
     inside = "/tmp/" + os.path.basename(deb)
     shutil.copy(deb, chroot + inside)
+    shutil.copy("/etc/resolv.conf", chroot + "/etc/resolv.conf")  # apt fetches the Depends
 
     def ch(*cmd):
         return subprocess.run(["chroot", chroot] + list(cmd), capture_output=True, text=True,
                               env=dict(ENV, DEBIAN_FRONTEND="noninteractive"), timeout=1800)
+    ch("apt-get", "update", "-q")
     p = ch("apt-get", "install", "-y", inside)
     t.ok(p.returncode == 0, "apt install ./netauto_*.deb in the throwaway root",
          p.stdout[-2000:] + p.stderr[-2000:])
@@ -91,10 +93,17 @@ else:
     t.ok(p.returncode == 0 and p.stdout.startswith("netauto "), "the installed netauto runs")
     p = ch("getent", "passwd", "netautod")
     t.ok(p.returncode == 0, "the netautod user exists")
+    t.ok(os.path.islink(chroot + "/etc/systemd/system/multi-user.target.wants/netautod.service"),
+         "the unit is enabled")
+    st = os.stat(chroot + "/var/lib/netautod")
+    t.ok(st.st_mode & 0o777 == 0o700, "/var/lib/netautod is private (0700)")
     p = ch("apt-get", "purge", "-y", "netauto")
     left = ch("dpkg", "-L", "netauto")
     t.ok(p.returncode == 0 and left.returncode != 0 and
          not os.path.exists(chroot + "/usr/bin/netauto") and
+         not os.path.exists(chroot + "/var/lib/netautod") and
+         not os.path.exists(chroot + "/etc/systemd/system/multi-user.target.wants/"
+                                     "netautod.service") and
          ch("getent", "passwd", "netautod").returncode != 0,
          "apt purge removes the package, its files and the user", p.stderr[-2000:])
 t.done()
