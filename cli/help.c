@@ -153,7 +153,7 @@ void cli_print_overview(FILE *f)
     cli_mode_line(mode, sizeof mode);
     if (rc == 0)
         rc = na_buf_printf(&b, &e,
-                           "\nnow: %s\n\nnetauto help inventory, netauto help playbook: the "
+                           "\nnow: %s\n\nnetauto help inventory-format, netauto help playbook: the "
                            "file formats; man netauto for everything.\n",
                            mode);
     if (rc < 0)

@@ -312,7 +312,7 @@ static const na_doc_opt backups_opts[] = {
 };
 
 static const char *const help_syn[] = {
-    "help [VERB | inventory | playbook | results]",
+    "help [VERB | inventory-format | playbook | results]",
     "help --man netauto|netautod|netauto-inventory|netauto-playbook",
     NULL,
 };
@@ -391,7 +391,7 @@ const cli_verb cli_verbs[] = {
       backups_opts, NULL},
      CLI_REMOTE, NULL},
     {{"help", "this overview, a verb's help, or a file format", help_syn,
-      "netauto help VERB is netauto VERB --help; netauto help inventory and netauto help "
+      "netauto help VERB is netauto VERB --help; netauto help inventory-format and netauto help "
       "playbook describe the file formats (netauto-inventory(5), netauto-playbook(5)).",
       help_opts, NULL},
      CLI_LOCAL, "help is local"},

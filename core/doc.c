@@ -212,7 +212,7 @@ int na_doc_page_text(na_buf *out, const na_doc_page *p, unsigned width, na_err *
     if (na_buf_printf(out, err, "%s — %s\n", p->name, p->summary) < 0)
         return -1;
     for (size_t i = 0; p->synopsis && p->synopsis[i]; i++)
-        if (na_buf_printf(out, err, "%s %s\n", i ? "      " : "usage:", p->synopsis[i]) < 0)
+        if (na_buf_printf(out, err, "%s %s\n", i ? "      " : p->section && p->section[0] == '5' ? "file: " : "usage:", p->synopsis[i]) < 0)
             return -1;
     if (p->text && (na_buf_puts(out, "\n", err) < 0 || text_paras(out, p->text, 0, w, err) < 0))
         return -1;
