@@ -211,8 +211,9 @@ int na_doc_page_text(na_buf *out, const na_doc_page *p, unsigned width, na_err *
     size_t w = width ? width : 80;
     if (na_buf_printf(out, err, "%s — %s\n", p->name, p->summary) < 0)
         return -1;
+    const char *lead = p->section && p->section[0] == '5' ? "file: " : "usage:"; /* a format */
     for (size_t i = 0; p->synopsis && p->synopsis[i]; i++)
-        if (na_buf_printf(out, err, "%s %s\n", i ? "      " : p->section && p->section[0] == '5' ? "file: " : "usage:", p->synopsis[i]) < 0)
+        if (na_buf_printf(out, err, "%s %s\n", i ? "      " : lead, p->synopsis[i]) < 0)
             return -1;
     if (p->text && (na_buf_puts(out, "\n", err) < 0 || text_paras(out, p->text, 0, w, err) < 0))
         return -1;
