@@ -460,8 +460,13 @@ static int client_tests(const char *self)
         char *a[] = {(char *)na, "--server", server, "--fingerprint", fingerprint, "show", "sw1",
                      "show version", "show clock", NULL};
         run_result r = run(a, env_tok);
-        ok(r.status == 0 && !strncmp(r.out, "IOS 15.2\nsw1# show clock\n", 24),
-           "show HOST CMD CMD prints the outputs in order");
+        /* each output under --- COMMAND --- as `netauto show` prints several commands here */
+        static const char want[] = "--- show version ---\nIOS 15.2\n--- show clock ---\n"
+                                   "sw1# show clock\n";
+        ok(r.status == 0 && !strncmp(r.out, want, sizeof want - 1),
+           "show HOST CMD CMD prints the outputs in order, each under its command");
+        if (r.status != 0 || strncmp(r.out, want, sizeof want - 1))
+            printf("# got: %s\n", r.out);
         run_free(&r);
         char *b[] = {(char *)na, "--server", server, "--fingerprint", fingerprint, "show", "nope",
                      "show version", NULL};
