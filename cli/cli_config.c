@@ -13,12 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+static bool cfg_oom; /* a copy failed: cli_config_load says so (only main.c exits) */
+
 static char *dupz(const char *s)
 {
     char *d = strdup(s);
     if (!d) {
-        fprintf(stderr, "netauto: out of memory\n");
-        exit(1);
+        cfg_oom = true;
+        return (char *)"";
     }
     return d;
 }
@@ -146,5 +148,7 @@ int cli_config_load(na_err *err)
     }
 out:
     na_ydoc_free(&d);
+    if (rc == 0 && cfg_oom)
+        rc = na_err_set(err, NA_E_NOMEM, "%s: out of memory", path);
     return rc;
 }

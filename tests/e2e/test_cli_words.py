@@ -102,6 +102,34 @@ with Sim(["--devices", "3"]) as sim:
         t.eq(conns(sim) - before, 1, "only the --local run connected")
     t.run("NETAUTO_SERVER", env_server)
 
+    def defaults():
+        before = conns(sim)
+        r = netauto("show", "sw1", "show clock", env={"NETAUTO_INVENTORY": inv})
+        t.ok(r.rc == 0 and "UTC" in r.out, "NETAUTO_INVENTORY: show without -i", r.err)
+        cfg = os.path.join(tmp, "config.yaml")
+        with open(cfg, "w") as f:
+            f.write("inventory: %s\nforks: 2\ncolor: never\n" % inv)
+        r = netauto("show", "--limit", "sim", "show clock", env={"NETAUTO_CONFIG": cfg})
+        t.ok(r.rc == 0 and r.out.count("UTC") == 3, "the configuration's inventory: (3 hosts)",
+             r.err)
+        xdg = os.path.join(tmp, "xdg")
+        os.makedirs(os.path.join(xdg, "netauto"))
+        with open(os.path.join(xdg, "netauto", "config.yaml"), "w") as f:
+            f.write("inventory: %s\n" % inv)
+        r = netauto("show", "sw2", "show clock", env={"XDG_CONFIG_HOME": xdg})
+        t.ok(r.rc == 0 and "UTC" in r.out, "$XDG_CONFIG_HOME/netauto/config.yaml", r.err)
+        r = netauto("show", "-i", os.path.join(tmp, "nope.yaml"), "sw1", "show clock",
+                    env={"NETAUTO_INVENTORY": inv})
+        t.ok(r.rc == 2 and "nope.yaml" in r.err, "-i wins over NETAUTO_INVENTORY", r.err)
+        with open(cfg, "w") as f:
+            f.write("inventory: %s\nforkz: 2\n" % inv)
+        r = netauto("show", "sw1", "show clock", env={"NETAUTO_CONFIG": cfg})
+        t.ok(r.rc == 2 and cfg + ":2:1" in r.err and "forkz" in r.err,
+             "an unknown key in the configuration: FILE:LINE:COLUMN, exit 2", r.err)
+        t.eq(conns(sim) - before, 5, "the three good runs connected (1 + 3 + 1), the bad ones "
+             "did not")
+    t.run("defaults: NETAUTO_INVENTORY and the configuration file", defaults)
+
     def controls():
         before = conns(sim)
         r = netauto("show", "-i", inv, "--limit", "sw1", "show clock")
