@@ -390,6 +390,7 @@ int cmd_run(const cli_args *a)
     o.check = cli_opt(a, O_CHECK) != NULL;
     o.diff = cli_opt(a, O_DIFF) != NULL;
     o.transcript_dir = cli_opt(a, O_TRANSCRIPTS);
+    o.backup_dir = cli_opt(a, O_BACKUP_DIR);
     o.templates_dir = cli_opt(a, O_TEMPLATES);
     for (size_t i = 0; i < a->nopts && !na_err_isset(&err); i++) {
         int id = a->opts[i].id;

@@ -146,6 +146,9 @@ static const na_doc_opt run_opts[] = {
     {O_TRANSCRIPTS, 0, "transcripts", "DIR",
      "Record each host's session in DIR/HOST.transcript (the directory is created).",
      CLI_OPT_LOCAL},
+    {O_BACKUP_DIR, 0, "backup-dir", "DIR",
+     "Where backup: true keeps each host's running configuration before its first change, as "
+     "HOST_YYYYmmddTHHMMSS.cfg (default ./backups, created private).", CLI_OPT_LOCAL},
     OPT_TIMEOUT(" of a task without its own timeout"),
     {O_HOST_TIMEOUT, 0, "host-timeout", "SECONDS",
      "Deadline of a host's whole program, open to close (default: none).", CLI_OPT_LOCAL},
@@ -353,9 +356,11 @@ const cli_verb cli_verbs[] = {
       "Logs in through the driver (enable with the secret, on-open commands), prints "
       "'Connected to HOST in MODE mode.', then passes bytes both ways until the device closes "
       "the session, or you type ~. at the start of a line (~~ sends one ~). The terminal is "
-      "restored on every exit, including signals.",
+      "restored on every exit, including signals. With --server the session is opened by "
+      "netautod (holding the device's lock, audited, transcript on the server) and reaches "
+      "this terminal over its WebSocket.",
       shell_opts, NULL},
-     CLI_LOCAL, "shell is an interactive session from this terminal"},
+     CLI_LOCAL | CLI_REMOTE, NULL},
     {{"inventory", "print the hosts of an inventory as netauto resolves them", inventory_syn,
       "Prints the selected hosts as a table (name, address, ports, platform, transport, user, "
       "password and secret as ******** or -, jump host, groups), or as JSON. Exit 0, or 2 with "

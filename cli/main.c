@@ -19,7 +19,7 @@ static const struct {
     {"show", cmd_show, remote_show},
     {"run", cmd_run, remote_run},
     {"compare", cmd_compare, NULL},
-    {"shell", cmd_shell, NULL},
+    {"shell", cmd_shell, remote_shell},
     {"inventory", cmd_inventory, remote_inventory},
     {"vault", cmd_vault, NULL},
     {"parse", cmd_parse, NULL},

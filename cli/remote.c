@@ -4,6 +4,7 @@
 #include "cli_args.h"
 #include "verbs.h"
 #include "remote_http.h"
+#include "remote_shell.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -793,3 +794,13 @@ int remote_jobs(const cli_args *a) { return remote_enter(a, verb_jobs); }
 int remote_job(const cli_args *a) { return remote_enter(a, verb_job); }
 int remote_cancel(const cli_args *a) { return remote_enter(a, verb_cancel); }
 int remote_backups(const cli_args *a) { return remote_enter(a, verb_backups); }
+
+/* `shell HOST` through netautod (remote_shell.c): a terminal over the server's WebSocket. */
+static int verb_shell(const na_remote *r, opts *o)
+{
+    if (o->npos != 2)
+        return wrong_words(o);
+    return na_remote_shell(r, o->pos[1], o->transport);
+}
+
+int remote_shell(const cli_args *a) { return remote_enter(a, verb_shell); }

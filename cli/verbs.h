@@ -24,5 +24,6 @@ int remote_jobs(const cli_args *a);
 int remote_job(const cli_args *a);
 int remote_cancel(const cli_args *a);
 int remote_backups(const cli_args *a);
+int remote_shell(const cli_args *a);
 
 #endif

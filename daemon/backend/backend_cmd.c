@@ -37,12 +37,14 @@ struct nd_be_cmd {
     bool parse;               /* records for each command's output */
     int64_t t0_ms;            /* request accepted */
     int64_t op_t0_us;         /* current operation started */
+    int64_t open_us;          /* how long logging in took (a new session) */
     uint64_t in_before;       /* session bytes in before the current command */
     json_t *results;          /* [{"command", "output", "ok", "elapsed_ms", "error"}] */
     nd_be_parse_item *pitems; /* with parse: the outputs to parse (ours until submitted) */
     size_t *pslot;            /* ... and the index in results of each */
     size_t npitems;
     nd_be_parsing *parsing;   /* submitted: the parser thread has them */
+    json_t *login;            /* login_timings, taken in finish for the answer */
     na_err err;               /* why the device part failed (result "ok": false) */
     struct event *fin;        /* delivers a cancellation from the loop */
     LIST_ENTRY(nd_be_cmd) link;
@@ -68,6 +70,7 @@ static void cmd_free(nd_be_cmd *c)
     }
     free(c->pitems);
     free(c->pslot);
+    json_decref(c->login);
     for (size_t i = 0; i < c->n; i++)
         free(c->cmds[i]);
     free(c->cmds);
@@ -75,6 +78,32 @@ static void cmd_free(nd_be_cmd *c)
     nd_be_inv_unref(c->gen);
     LIST_REMOVE(c, link);
     free(c);
+}
+
+/* A new session's set-up, phase by phase in ms (what `netauto compare` reports: the web page's
+ * Telnet-vs-SSH chart), the whole login ("open": with the first prompt and the on-open
+ * commands), and the session's bytes on the wire so far (login and this request); null for a
+ * pooled session (no login). */
+static json_t *login_timings(const nd_be_cmd *c)
+{
+    if (c->reused || !c->x)
+        return json_null();
+    const na_conn_info *in = &na_session_transport(c->x->s)->info;
+    json_t *t = json_object();
+    for (int p = NA_PHASE_RESOLVE; t && p <= NA_PHASE_SHELL; p++) {
+        if (p == NA_PHASE_SHELL && c->kind == NA_TRANSPORT_TELNET)
+            continue; /* Telnet has no separate shell step */
+        json_object_set_new(t, na_phase_name((na_phase)p),
+                            in->phase_us[p] == 0 && in->phase < (na_phase)p
+                                ? json_null()
+                                : json_real((double)in->phase_us[p] / 1000.0));
+    }
+    if (t && c->open_us > 0) /* the whole login: transport, first prompt, on-open commands */
+        json_object_set_new(t, "open", json_real((double)c->open_us / 1000.0));
+    if (t)
+        json_object_set_new(t, "wire_bytes", json_pack("{s:I,s:I}", "in", (json_int_t)in->wire_in,
+                                                       "out", (json_int_t)in->wire_out));
+    return t ? t : json_null();
 }
 
 /* Answer with what there is, and free. */
@@ -87,6 +116,11 @@ static void reply(nd_be_cmd *c)
                             (json_int_t)(na_now_ms() - c->t0_ms), "session",
                             c->reused ? "pooled" : "new", "retried", c->retried, "commands",
                             c->results);
+    if (res) /* taken before the session went back to the pool (finish) */
+        json_object_set_new(res, "login", c->login ? c->login : json_null());
+    else
+        json_decref(c->login);
+    c->login = NULL;
     if (res) {
         c->done(c->ud, res, NULL);
     } else {
@@ -127,6 +161,7 @@ static void parsed(void *ud, nd_be_parse_item *items, size_t n)
 static void finish(nd_be_cmd *c)
 {
     nd_be *be = c->be;
+    c->login = login_timings(c);
     if (c->x) {
         nd_be_sess *x = c->x;
         c->x = NULL;
@@ -207,6 +242,7 @@ static void opened(nd_be_cmd *c, na_status st, const na_err *e)
         return;
     }
     c->x->opened = true;
+    c->open_us = na_now_us() - c->op_t0_us;
     nd_be_hstat_contact(be, c->h->name, true, NULL);
     NA_LOGD(c->h->name, "logged in over %s in %lld ms", na_transport_kind_name(c->kind),
             (long long)(na_now_us() - c->op_t0_us) / 1000);
