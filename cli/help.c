@@ -79,10 +79,10 @@ static const char netauto_text[] =
     "inventory (netauto-inventory(5)): netauto's own YAML, or Ansible's inventories as they "
     "are. Playbooks are described in netauto-playbook(5).\n\n"
     "Every verb that can also run on a netautod (netautod(8)) takes the same options there: "
-    "with --server (or NETAUTO_SERVER) show, run and inventory go to the server and print the "
+    "with --server (or NETAUTO_SERVER) show, run, inventory and shell go to the server and print the "
     "same output and the same JSON with the same exit status; an option that only means "
     "something here (-i, --transcript, --forks...) is refused with a message saying why. "
-    "compare, shell, vault and parse always run here.\n\n"
+    "shell also runs there (a terminal through netautod); compare, vault and parse always run here.\n\n"
     "Nothing a user typed as an option, an option's value, a file name or a host name is ever "
     "sent to a device: a command line that could be read two ways is refused (exit status 2) "
     "with a message saying how it was read.";

@@ -116,7 +116,7 @@ with Sim(sim_args(2)) as sim:
                           (["run", pb, "--forks", "3"], "--forks is for running here"),
                           (["inventory", "--limit", "sw1"], "--limit is for running here"),
                           (["compare", "sw1", "-c", "show version"], "drop --server"),
-                          (["shell", "sw1"], "drop --server")):
+                          (["shell", "-i", inv, "sw1"], "add --local")):
             p = cli(d, *args)
             t.ok(p.returncode == 2 and msg in p.stderr, "refused with --server: %s"
                  % " ".join(args), p.stderr)
