@@ -61,6 +61,7 @@ int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
     cmd_add(h, cmd);
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    rn_record(h, "command", &cmd, 1);
     return 0;
 }
 
@@ -74,6 +75,7 @@ static int start_config(rn_host *h, const na_strv *lines)
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    rn_record(h, "config", (const char *const *)lines->v, lines->n);
     return 0;
 }
 
@@ -327,9 +329,11 @@ static int k_save(rn_host *h)
             h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
             return RN_DONE;
         }
-        cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
+        const char *line = h->plat->save.send ? h->plat->save.send : "save";
+        cmd_add(h, line);
         h->op = RN_OP_SESSION;
         rn_op_started(h);
+        rn_record(h, "save", &line, 1);
         h->sub = 1;
         return RN_WAIT;
     }
