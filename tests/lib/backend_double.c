@@ -92,6 +92,8 @@ struct nd_be_job {
     size_t n_tasks;
     json_t *targets;
     bool resumable;
+    int cancel_grace_ms; /* cancel_grace_ms: a cancel ends the job this much later (a device
+                            operation that must complete first) */
     nd_job_sink sink;
     dprog *progs;
     size_t n_progs, remaining;
@@ -409,7 +411,7 @@ static void tasks_free(dtask *t, size_t n)
 }
 
 static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, char **hosts,
-                         bool *resumable, na_err *err)
+                         bool *resumable, int *cancel_grace_ms, na_err *err)
 {
     na_ydoc d;
     *out = NULL;
@@ -436,7 +438,8 @@ static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, c
         if (na_ydoc_load_file(&d, path, err) < 0)
             return -1;
     }
-    static const char *const top[] = {"name", "hosts", "tasks", "resumable", NULL};
+    static const char *const top[] = {"name", "hosts", "tasks", "resumable", "cancel_grace_ms",
+                                      NULL};
     static const char *const tk[] = {"name", "command", "delay_ms", "delay_ms_by_host",
                                      "fail_on", "changed", NULL};
     na_ynode *root = na_ydoc_root(&d), *tasks, *x;
@@ -453,6 +456,8 @@ static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, c
         *hosts = strdup(na_yscalar(x));
     if ((x = na_ymap_get(&d, root, "resumable")) && na_ybool(&d, x, resumable, err) < 0)
         goto fail;
+    if ((x = na_ymap_get(&d, root, "cancel_grace_ms")) && na_yscalar(x))
+        *cancel_grace_ms = atoi(na_yscalar(x));
     len = na_yseq_len(tasks);
     t = calloc(len, sizeof *t);
     if (!t)
@@ -534,7 +539,7 @@ static nd_be_job *validate(nd_be *be, const nd_job_spec *spec, na_err *err)
     j->be = be;
     char *pb_hosts = NULL;
     if (load_playbook(be, spec->playbook, &j->tasks, &j->n_tasks, &pb_hosts, &j->resumable,
-                      err) < 0) {
+                      &j->cancel_grace_ms, err) < 0) {
         free(j);
         return NULL;
     }
@@ -824,7 +829,11 @@ static void d_cancel(nd_be *be, nd_be_job *j)
             p->granted = false;
         }
     }
-    event_active(j->finish_ev, EV_TIMEOUT, 0);
+    struct timeval tv = {j->cancel_grace_ms / 1000, (j->cancel_grace_ms % 1000) * 1000};
+    if (j->cancel_grace_ms > 0)
+        event_add(j->finish_ev, &tv);
+    else
+        event_active(j->finish_ev, EV_TIMEOUT, 0);
 }
 
 static void d_discard(nd_be *be, nd_be_job *j)
