@@ -107,7 +107,7 @@ static json_t *job_vars(nd_jobs *m, nd_job *j, const json_t *request, na_err *er
                          : na_err_set(err, NA_E_CONFIG, "no key to open its sealed vars");
     free(blob);
     if (rc < 0) {
-        na_err_prefix(err, "its secret vars cannot be opened (was %s replaced?): ", "store.key");
+        na_err_prefix(err, "its secret vars: ");
         return NULL;
     }
     json_t *v = json_loadb(plain, plen, 0, NULL);

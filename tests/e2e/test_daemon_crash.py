@@ -7,7 +7,9 @@ each time; clients that lost an answer retry with the same Idempotency-Key. At t
 job that was answered 202 ends in a terminal state; no submission made two jobs; no host of a
 non-resumable job was sent its configuration twice (the simulator's per-device command log is
 the oracle: each job's lines carry a name used by that job only); every resumable job converges
-(succeeded, each host's VLAN in place); the store passes PRAGMA integrity_check. The seed is
+(succeeded, each host's VLAN in place); a queued job's secret vars survive the crash sealed
+(never in clear in the state directory) and the job runs with the real value; the store passes
+PRAGMA integrity_check. The seed is
 printed so a failure can be replayed (CRASH_SEED=...)."""
 
 import os
@@ -42,10 +44,21 @@ PUSH = """\
       command: show vlan brief
 """
 CONVERGE = PUSH.replace("  hosts: all\n", "  hosts: all\n  resumable: true\n")
+SECRET_BOOK = """\
+- name: secret
+  hosts: all
+  tasks:
+    - name: mark
+      config:
+        - "vlan {{ vid }}"
+        - "name {{ vlan_secret }}"
+        - exit
+"""
 
 with Sim(sim_args(3, "--fault", "sw3:slow=600")) as sim:
     d = lab_daemon(sim, config="limits: {jobs_running: 2, jobs_queued: 200}\n",
-                   playbooks={"push.yaml": PUSH, "converge.yaml": CONVERGE}, log_level="info")
+                   playbooks={"push.yaml": PUSH, "converge.yaml": CONVERGE,
+                              "secret.yaml": SECRET_BOOK}, log_level="info")
     subs = {}  # key -> {"book", "tag", "vid", "id" (None until answered)}
     lock = threading.Lock()
     n = 0
@@ -158,6 +171,38 @@ with Sim(sim_args(3, "--fault", "sw3:slow=600")) as sim:
     reruns = sum(1 for j in final.values() for r in (j.get("hosts") or {}).values()
                  if r.get("recovery") == "rerun")
     print(f"# {reruns} hosts re-run, {len(interrupted)} left interrupted", flush=True)
+
+    # ---- a queued job's secret vars survive the crash sealed, never in clear ------------------
+    SECRET = "Sealed-Vx7q2"
+    busy = [d.submit("push", limit="sw3", vars={"vid": 900 + k, "tag": f"busy{k}x"})
+            for k in range(2)]
+    st, r = d.json("POST", "/v1/jobs", body={"playbook": "secret", "limit": "sw1",
+                                             "vars": {"vid": 990, "vlan_secret": SECRET}})
+    sid = r["id"] if st == 202 else None
+    t.ok(sid and d.job(sid)["state"] == "queued" and
+         d.job(sid)["request"]["vars"]["vlan_secret"] == "********",
+         "a job with a secret var waits queued (the stored request masks it)", r)
+    d.kill9()
+
+    def in_store(text):
+        found = []
+        for name in os.listdir(d.path("state")):
+            with open(os.path.join(d.path("state"), name), "rb") as f:
+                if text.encode() in f.read():
+                    found.append(name)
+        return found
+    t.ok(not in_store(SECRET), "the secret is nowhere in the state directory while it waits",
+         in_store(SECRET))
+    d.start()
+    sj = d.wait_job(sid, timeout=120)
+    for b in busy:
+        d.wait_job(b, timeout=120)
+    st, r = d.json("POST", "/v1/commands", body={"host": "sw1", "commands": ["show vlan brief"]},
+                   timeout=120)
+    out = r["commands"][0]["output"] if st == 200 and r.get("commands") else ""
+    t.ok(sj["state"] == "succeeded" and re.search(rf"^990\s+{SECRET}\s", out, re.M),
+         "after the restart it runs with the real value (unsealed)", (sj["state"], out[-300:]))
+    t.ok(not in_store(SECRET), "and the store still holds no copy of it", in_store(SECRET))
     d.stop()
     db = sqlite3.connect(d.path("state/jobs.db"))
     ic = db.execute("PRAGMA integrity_check").fetchone()[0]
