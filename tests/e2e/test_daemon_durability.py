@@ -4,7 +4,8 @@ test-double backend (which records each command durably before it "sends" it, li
 queued jobs run after kill -9 in their original order; a resumable playbook's host in flight is
 run again ("rerun") while a non-resumable one's is reported interrupted; a cancel accepted
 before kill -9 is honoured after it; a schedule that fell due while netautod was down runs once
-with catch_up: true and not at all without it; Idempotency-Key retries return the first job,
+with catch_up: true and not at all without it; a backup job resumes its hosts without a
+result; Idempotency-Key retries return the first job,
 also across a crash, and expire after 24 hours; the store passes PRAGMA integrity_check. The
 crash test over a stream of jobs on the simulator is test_daemon_crash.py."""
 
@@ -14,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netautod_harness import PLAYBOOKS, SLOW, Daemon, Tap  # noqa: E402
+from netautod_harness import INVENTORY, PLAYBOOKS, SLOW, Daemon, Tap  # noqa: E402
 
 t = Tap()
 
@@ -153,6 +154,24 @@ t.ok(len(d.json("GET", "/v1/jobs?limit=500")[1]["jobs"]) == n_jobs + 1,
      "no other job was made by the retries")
 t.ok(integrity(d) == "ok", "the store passes PRAGMA integrity_check")
 d.stop()
+
+# ---- a backup job resumes its hosts without a result -----------------------------------------
+inv = INVENTORY.replace("  sw3:\n    groups: [edge]\n", "  sw3:\n    groups: [edge]\n    latency_ms: 4000\n")
+b = Daemon(inventory=inv, playbooks=BOOKS,
+           config="schedules:\n  - {name: cfg, cron: '0 3 * * *', backup: show running-config, "
+                  "limit: 'sw1,sw2,sw3'}\n")
+b.start()
+st, r = b.json("POST", "/v1/schedules/cfg/run")
+bid = r.get("id") if st == 202 else None
+t.ok(bid and wait_hosts(b, bid, {"sw1", "sw2"}) and "sw3" not in b.job(bid)["hosts"],
+     "a backup job: sw1, sw2 captured, sw3 (slow) not yet", r)
+b.kill9()
+b.start()
+bj = b.wait_job(bid)
+t.ok(bj["state"] == "succeeded" and bj["hosts"]["sw3"]["ok"] and
+     bj["hosts"]["sw3"].get("recovery") == "resumed" and "recovery" not in bj["hosts"]["sw1"],
+     "after kill -9 and a restart the backup job captures sw3, sw1 and sw2 kept", bj)
+b.stop()
 
 # ---- missed schedules --------------------------------------------------------------------------
 sched = ("timezone: utc\nschedules:\n"
