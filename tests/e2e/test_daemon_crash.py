@@ -40,8 +40,6 @@ PUSH = """\
         - "vlan {{ vid }}"
         - "name {{ tag }}"
         - exit
-    - name: read back
-      command: show vlan brief
 """
 CONVERGE = PUSH.replace("  hosts: all\n", "  hosts: all\n  resumable: true\n")
 SECRET_BOOK = """\
