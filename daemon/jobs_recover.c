@@ -212,7 +212,7 @@ static void recover_one(nd_jobs *m, const json_t *row)
     j->next_seq = json_integer_value(json_object_get(row, "last_seq")) + 1;
     j->sent_seq = json_integer_value(json_object_get(row, "sent_seq"));
     j->recovered = true;
-    j->was_running = state && !strcmp(state, "running");
+    j->was_running = json_is_true(json_object_get(row, "started")); /* also before a restart */
     const char *h;
     json_t *r;
     json_object_foreach((json_t *)results, h, r) {

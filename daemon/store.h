@@ -87,7 +87,8 @@ int nd_store_sent_update(nd_store *s, int64_t job, int64_t seq, size_t answered,
                          const char *state, na_err *err);
 
 /* The jobs a restart must deal with (state queued or running), oldest first. New reference:
- * [{"id", "kind", "state", "submitted_by", "request", "targets", "resumable", "cancel_by"
+ * [{"id", "kind", "state", "started" (bool: it had started, before this or an earlier
+ * restart), "submitted_by", "request", "targets", "resumable", "cancel_by"
  * (null or who), "sealed" (bool: sealed vars kept), "last_seq" (events), "sent_seq" (records),
  * "results": {HOST: {"ok", "changed", "recovery"}}, "inflight": {HOST: [{"kind", "commands",
  * "answered", "state"}]} (hosts with records and no result)}], or NULL + err. */

@@ -74,7 +74,8 @@ json_t *nd_store_unfinished(nd_store *s, na_err *err)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, kind, state, submitted_by, request, targets, resumable, "
                            "cancel_by, sealed_vars IS NOT NULL, (SELECT coalesce(max(seq), 0) "
-                           "FROM events e WHERE e.job_id=j.id) FROM jobs j WHERE state IN "
+                           "FROM events e WHERE e.job_id=j.id), started IS NOT NULL FROM jobs j "
+                           "WHERE state IN "
                            "('queued', 'running') ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
         nd_store_db_err(s, err, "read unfinished jobs");
@@ -83,14 +84,15 @@ json_t *nd_store_unfinished(nd_store *s, na_err *err)
     json_t *jobs = json_array();
     int rc;
     while (jobs && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *j = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:b,s:I}", "id",
+        json_t *j = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:b,s:I,s:b}", "id",
                               (json_int_t)sqlite3_column_int64(q, 0), "kind",
                               nd_store_col_text(q, 1), "state", nd_store_col_text(q, 2),
                               "submitted_by", nd_store_col_text(q, 3), "request",
                               nd_store_col_json(q, 4), "targets", nd_store_col_json(q, 5),
                               "resumable", sqlite3_column_int(q, 6), "cancel_by",
                               nd_store_col_text(q, 7), "sealed", sqlite3_column_int(q, 8),
-                              "last_seq", (json_int_t)sqlite3_column_int64(q, 9));
+                              "last_seq", (json_int_t)sqlite3_column_int64(q, 9), "started",
+                              sqlite3_column_int(q, 10));
         if (!j || json_array_append_new(jobs, j) < 0) {
             json_decref(jobs);
             jobs = NULL;
