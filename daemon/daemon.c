@@ -1,13 +1,13 @@
 /* daemon.c — netautod's life cycle, and the one place that knows every module: load the config,
  * take the state-directory lock, prepare TLS (printing the certificate fingerprint), open the
- * store and its sealing key, take up unfinished jobs, create the backend with the daemon's services (device locks,
- * metrics), wire the job manager, event streams, schedules and API together, listen, tell
- * systemd READY=1, run the loop. SIGHUP reloads the token file and the inventory (and reopens the
- * log file); SIGTERM or SIGINT drains: no new jobs, queued jobs stay queued for the next start,
- * running ones get the grace period and are then left for the next start to resume (jobs.h,
- * docs/daemon.md, Durability); exit status 0. Module dependencies point one
- * way: daemon -> api -> sse, schedule -> backup -> jobs -> store, backend; http below api. Not
- * the HTTP API (api.c) nor the job manager (jobs.c). */
+ * store and its sealing key, take up unfinished jobs, create the backend with the daemon's
+ * services (device locks, metrics), wire the job manager, event streams, schedules and API
+ * together, listen, tell systemd READY=1, run the loop. SIGHUP reloads the token file and the
+ * inventory (and reopens the log file); SIGTERM or SIGINT drains: no new jobs, queued jobs stay
+ * queued for the next start, running ones get the grace period and are then left for the next
+ * start to resume (jobs.h, docs/daemon.md, Durability); exit status 0. Module dependencies point
+ * one way: daemon -> api -> sse, schedule -> backup -> jobs -> store, backend; http below api.
+ * Not the HTTP API (api.c) nor the job manager (jobs.c). */
 #include "netautod.h"
 #include "api.h"
 #include "backup.h"
@@ -40,7 +40,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DRAIN_FORCE_S 5 /* after the grace period, how long interrupted work may take to stop */
+#define DRAIN_FORCE_S 5 /* after the grace period, how long interrupted commands may take to stop */
 
 /* The daemon: what it owns, in the order it is set up. */
 typedef struct nd {
@@ -72,7 +72,7 @@ typedef struct nd {
     struct event *prune_timer;
     int64_t pruned;           /* rows deleted by the retention pass in progress */
     bool draining;
-    int drain_phase;         /* 0 waiting for work, 1 interrupted after grace */
+    int drain_phase;         /* 0 waiting for work, 1 grace over (jobs left for the next start) */
     int64_t started_ms;
     int exit_code;
 } nd;

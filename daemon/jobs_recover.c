@@ -175,7 +175,7 @@ void nd_jobs_prep_next(nd_jobs *m)
     nd_jobs_prep_next(m);
 }
 
-/* ---- one job ---------------------------------------------------------------------------------- */
+/* ---- one job ------------------------------------------------------------------------------ */
 
 static nd_jobs_resume_fn resumer_of(nd_jobs *m, const char *kind)
 {

@@ -1,7 +1,8 @@
 /* schedule.h — scheduled jobs: the config's `schedules` (cron expressions, cron.h) fire playbook
  * jobs or backups (backup.h) through the job manager. A schedule whose previous run is still
- * active is skipped (logged), and runs missed while netautod was down are not made up. Used by
- * api.c (list, run now) and daemon.c. Not cron: only the daemon's own schedules. */
+ * active is skipped (logged); a run missed while netautod was down is made up once at start when
+ * the schedule says `catch_up: true`. Used by api.c (list, run now) and daemon.c. Not cron:
+ * only the daemon's own schedules. */
 #ifndef ND_SCHEDULE_H
 #define ND_SCHEDULE_H
 

@@ -775,7 +775,8 @@ json_t *nd_store_job_get(nd_store *s, int64_t id, na_err *err)
     }
     sqlite3_bind_int64(h, 1, id);
     while ((rc = sqlite3_step(h)) == SQLITE_ROW) {
-        json_object_set_new(hosts, (const char *)sqlite3_column_text(h, 0), nd_store_col_json(h, 3));
+        json_object_set_new(hosts, (const char *)sqlite3_column_text(h, 0),
+                            nd_store_col_json(h, 3));
         c.finished++;
         c.ok += sqlite3_column_int(h, 1) != 0;
         c.changed += sqlite3_column_int(h, 2) != 0;
