@@ -53,7 +53,7 @@ SECRET_BOOK = """\
         - exit
 """
 
-with Sim(sim_args(3, "--fault", "sw3:slow=600")) as sim:
+with Sim(sim_args(3, "--fault", "sw3:slow=3000")) as sim:
     d = lab_daemon(sim, config="limits: {jobs_running: 2, jobs_queued: 200}\n",
                    playbooks={"push.yaml": PUSH, "converge.yaml": CONVERGE,
                               "secret.yaml": SECRET_BOOK}, log_level="info")
