@@ -79,6 +79,9 @@ typedef struct nd_job_spec {
     bool check;               /* dry run */
     json_t *vars;             /* extra vars (object; NOT redacted: the real values) */
     const char *submitted_by; /* token name */
+    const char *const *hosts; /* only these of the hosts selected (a job resumed after a
+                                 restart runs the hosts it has left); NULL = all */
+    size_t n_hosts;
 } nd_job_spec;                /* borrowed by job_prepare, which copies what it keeps */
 
 /* A validation's outcome, from the loop: the prepared job (the daemon now owns it: job_run or
@@ -106,6 +109,18 @@ typedef struct nd_job_sink {
      * lease). */
     void (*note)(void *ud, const char *type, json_t *data);
     bool (*may_proceed)(void *ud, const char *host);
+    /* The write-ahead record of what is sent to a device (the daemon keeps it durably; the
+     * contract of playbooks/runner.h's record hooks): before anything of an operation is
+     * written to `host`, record(...) with its kind and every line it may send; 0 and *wait
+     * NULL: send now; 0 and a handle: send nothing until durable(dud, err) is called (err set:
+     * it could not be kept: send nothing, fail); record_drop(ud, wait) to stop waiting (durable
+     * is then never called); -1 + err: not kept, send nothing. record_answered tells how many
+     * lines the device answered, as the operation goes (done false) and when it is over. */
+    int (*record)(void *ud, const char *host, const char *kind, const char *const *lines,
+                  size_t n, void (*durable)(void *dud, const na_err *err), void *dud,
+                  void **wait, na_err *err);
+    void (*record_drop)(void *ud, void *wait);
+    void (*record_answered)(void *ud, const char *host, size_t answered, bool done, bool ok);
     void *ud;
 } nd_job_sink;
 
@@ -191,6 +206,10 @@ typedef struct nd_backend_ops {
     void (*job_cancel)(nd_be *be, nd_be_job *job);
     /* Free a prepared job that was never run. */
     void (*job_discard)(nd_be *be, nd_be_job *job);
+    /* A prepared job whose hosts may safely run again after having been cut off half-way (a
+     * playbook saying `resumable: true`, or one in check mode): after a restart, its hosts
+     * that were in flight are run again instead of being left interrupted. */
+    bool (*job_resumable)(nd_be *be, const nd_be_job *job);
 
     /* Run commands on one host. Returns a handle (done_cb follows later) or NULL + err
      * synchronously (unknown host -> NA_E_NOTFOUND, bad transport -> NA_E_USAGE). */

@@ -150,7 +150,7 @@ static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_
                                          "validations_per_token",
                                          "sse_heartbeat", "drain_grace", NULL};
 static const char *const sched_keys[] = {"name", "cron", "playbook", "backup", "transport",
-                                         "limit", "check", "vars", NULL};
+                                         "limit", "check", "vars", "catch_up", NULL};
 
 static int load_schedules(ctx *x, na_ynode *seq, nd_conf *c)
 {
@@ -191,6 +191,9 @@ static int load_schedules(ctx *x, na_ynode *seq, nd_conf *c)
                            "transport must be ssh or telnet");
         na_ynode *ck = na_ymap_get(x->d, m, "check");
         if (ck && na_ybool(x->d, ck, &s->check, x->err) < 0)
+            return -1;
+        na_ynode *cu = na_ymap_get(x->d, m, "catch_up");
+        if (cu && na_ybool(x->d, cu, &s->catch_up, x->err) < 0)
             return -1;
         na_ynode *vars = na_ymap_get(x->d, m, "vars");
         if (vars) {

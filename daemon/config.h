@@ -22,6 +22,7 @@ typedef struct nd_schedule_cfg {
     char *transport;      /* for backups: ssh|telnet|NULL */
     char *limit;          /* NULL = all hosts */
     bool check;
+    bool catch_up;        /* a run that fell due while netautod was down runs once at start */
     json_t *vars;         /* object or NULL (owned) */
 } nd_schedule_cfg;
 

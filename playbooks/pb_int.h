@@ -57,6 +57,7 @@ struct na_play {
     size_t nserial;
     double max_fail;       /* max_fail_percentage, -1 when not set */
     bool any_errors_fatal;
+    bool resumable;        /* `resumable: true`: its hosts may run again after a restart */
     bool backup;           /* backup: true — every config task of the play */
     json_t *files_vars;    /* vars_files merged in order (owned), NULL when none */
 };

@@ -29,7 +29,7 @@ static const char *const HANDLER_KEYS[] = {
 static const char *const PLAY_KEYS[] = {
     "name",      "hosts",      "vars",       "vars_files",          "tasks",
     "handlers",  "tags",       "serial",     "max_fail_percentage", "any_errors_fatal",
-    "gather_facts", "connection", "backup", NULL,
+    "gather_facts", "connection", "backup", "resumable", NULL,
 };
 
 const char *na_task_kind_name(na_task_kind k)
@@ -864,6 +864,14 @@ const na_play *na_pb_play(const na_playbook *pb, size_t i)
 const char *na_pb_dir(const na_playbook *pb) { return pb->dir; }
 const char *na_play_name(const na_play *p) { return p->name; }
 const char *na_play_hosts(const na_play *p) { return p->hosts; }
+
+bool na_pb_resumable(const na_playbook *pb)
+{
+    for (size_t i = 0; i < pb->nplays; i++)
+        if (!pb->plays[i].resumable)
+            return false;
+    return pb->nplays > 0;
+}
 size_t na_play_task_count(const na_play *p) { return p->ntasks; }
 const na_task *na_play_task(const na_play *p, size_t i)
 {

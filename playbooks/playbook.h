@@ -71,6 +71,10 @@ const char *na_pb_file(const na_playbook *pb); /* the playbook's path as given (
 size_t na_pb_play_count(const na_playbook *pb);
 const na_play *na_pb_play(const na_playbook *pb, size_t i);
 const char *na_pb_dir(const na_playbook *pb); /* absolute directory of the playbook */
+/* Every play says `resumable: true`: running a host's tasks again after they were cut off
+ * half-way is safe (they converge), so netautod runs hosts that were in flight when it stopped
+ * again after a restart. netauto run itself has no restart and only checks the key. */
+bool na_pb_resumable(const na_playbook *pb);
 
 const char *na_play_name(const na_play *p);   /* the hosts pattern when the play has no name */
 const char *na_play_hosts(const na_play *p);  /* --limit-style pattern, unresolved */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "pb_int.h"
 #include "runner_int.h"
+#include "strmap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,7 +66,8 @@ static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
     return 0;
 }
 
-static int prepare_hosts(na_runner *r, na_err *err)
+/* only: the names the run is restricted to (na_run_opts.hosts), or NULL. */
+static int prepare_hosts(na_runner *r, const na_strmap *only, na_err *err)
 {
     size_t ninv = na_inv_count(r->inv), nplays = na_pb_play_count(r->pb);
     unsigned char *in_limit = calloc(ninv ? ninv : 1, 1);
@@ -82,6 +84,10 @@ static int prepare_hosts(na_runner *r, na_err *err)
     } else if (rc == 0) {
         memset(in_limit, 1, ninv);
     }
+    if (rc == 0 && only)
+        for (size_t k = 0; k < ninv; k++)
+            if (in_limit[k] && !na_strmap_get(only, na_inv_host_at(r->inv, k)->name))
+                in_limit[k] = 0;
     size_t nsel = 0;
     for (size_t p = 0; rc == 0 && p < nplays; p++) {
         if ((rc = select_play(r, na_pb_play(r->pb, p), &sel, err)) < 0)
@@ -323,7 +329,20 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         na_runner_free(r);
         return NULL;
     }
-    if (rn_select_tasks(r, err) < 0 || prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
+    na_strmap *only = o->hosts ? na_strmap_new() : NULL;
+    for (size_t i = 0; only && i < o->n_hosts; i++)
+        if (o->hosts[i] && na_strmap_put(only, o->hosts[i], (void *)1) < 0) {
+            na_strmap_free(only);
+            only = NULL;
+        }
+    if (o->hosts && !only) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_runner_free(r);
+        return NULL;
+    }
+    int prc = rn_select_tasks(r, err) < 0 ? -1 : prepare_hosts(r, only, err);
+    na_strmap_free(only);
+    if (prc < 0 || validate_hosts(r, err) < 0 ||
         rn_prepare_phases(r, err) < 0 ||
         (r->transcript_dir && make_dir(r->transcript_dir, err) < 0)) {
         na_runner_free(r);
@@ -594,6 +613,7 @@ void na_runner_free(na_runner *r)
         if (h->lock && r->hooks.release)
             r->hooks.release(r->hooks.ud, h->lock);
         h->lock = NULL;
+        rn_record_drop(h);
         rn_host_free(h);
     }
     free(r->hosts);

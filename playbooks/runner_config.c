@@ -59,6 +59,21 @@ int rn_running_parse(rn_host *h, const char *output, size_t n)
     return 0;
 }
 
+/* The write-ahead record of lines and one more line after them (a commit). */
+static void record_with(rn_host *h, const char *kind, const na_strv *lines, const char *last)
+{
+    const char **v = calloc(lines->n + 1, sizeof *v);
+    if (!v) { /* the record still holds every line that changes the device */
+        rn_record(h, kind, (const char *const *)lines->v, lines->n);
+        return;
+    }
+    for (size_t i = 0; i < lines->n; i++)
+        v[i] = lines->v[i];
+    v[lines->n] = last;
+    rn_record(h, kind, v, lines->n + 1);
+    free(v);
+}
+
 /* Read a configuration (not one of the task's commands: nothing is sent that changes it). */
 static int start_read(rn_host *h, const char *cmd)
 {
@@ -70,6 +85,7 @@ static int start_read(rn_host *h, const char *cmd)
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    rn_record(h, "command", &cmd, 1);
     return 0;
 }
 
@@ -246,6 +262,8 @@ static int leave_config(rn_host *h)
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    const char *mode = p->modes[p->default_mode].name; /* the platform's way back to it */
+    rn_record(h, "mode", &mode, 1);
     return 0;
 }
 
@@ -304,6 +322,7 @@ int rn_config_step(rn_host *h)
         }
         h->op = RN_OP_SESSION;
         rn_op_started(h);
+        rn_record(h, "config", (const char *const *)h->plan.v, h->plan.n);
         h->sub = 21;
         return RN_WAIT;
     }
@@ -375,6 +394,7 @@ int rn_config_step(rn_host *h)
             }
             h->op = RN_OP_SESSION;
             rn_op_started(h);
+            record_with(h, "config", &h->plan, cmd); /* the lines, then the timed commit */
             h->sub = 23;
             return RN_WAIT;
         }
@@ -414,9 +434,11 @@ static int save_start(rn_host *h)
         rn_task_fail(h, &e);
         return save_done(h);
     }
-    rn_cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
+    const char *line = h->plat->save.send ? h->plat->save.send : "save";
+    rn_cmd_add(h, line);
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    rn_record(h, "save", &line, 1);
     h->sub = 1;
     return RN_WAIT;
 }

@@ -114,6 +114,8 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    const char *line = RN_RUNNING_CONFIG_CMD;
+    rn_record(h, "command", &line, 1);
     return 0;
 }
 
@@ -523,13 +525,108 @@ static void finish_host(rn_host *h)
     rn_host_done(h); /* the last thing: it may finish the run (and the runner be freed) */
 }
 
+/* ---- the write-ahead record ---------------------------------------------------------------- */
+
+static void rec_durable(void *ud, const na_err *err)
+{
+    rn_host *h = ud;
+    h->rec_wait = NULL;
+    if (h->rec != REC_WAIT)
+        return;
+    if (err) {
+        h->rec = REC_FAILED;
+        na_err_clear(&h->rec_err);
+        na_err_set(&h->rec_err, err->code ? err->code : NA_E_IO,
+                   "%s: nothing was sent: what was about to be sent could not be recorded: %s",
+                   h->inv->name, err->msg);
+    } else {
+        h->rec = REC_SENDING;
+    }
+    na_evwatch_kick(&h->w); /* from the loop: the program goes on (or fails) */
+}
+
+void rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n)
+{
+    na_runner *r = h->r;
+    h->rec = REC_NONE;
+    h->rec_lines = n;
+    h->rec_answered = 0;
+    if (!r->hooks.record)
+        return;
+    na_err e = NA_ERR_INIT;
+    void *wait = NULL;
+    if (r->hooks.record(r->hooks.ud, h->inv->name, kind, lines, n, rec_durable, h, &wait, &e) <
+        0) {
+        h->rec = REC_FAILED;
+        na_err_clear(&h->rec_err);
+        na_err_set(&h->rec_err, e.code ? e.code : NA_E_IO,
+                   "%s: nothing was sent: what was about to be sent could not be recorded: %s",
+                   h->inv->name, e.msg);
+        return;
+    }
+    h->rec = wait ? REC_WAIT : REC_SENDING;
+    h->rec_wait = wait;
+}
+
+void rn_record_drop(rn_host *h)
+{
+    na_runner *r = h->r;
+    if (h->rec_wait && r->hooks.record_drop)
+        r->hooks.record_drop(r->hooks.ud, h->rec_wait);
+    h->rec_wait = NULL;
+    if (h->rec == REC_WAIT)
+        h->rec = REC_NONE;
+}
+
+/* The operation goes on: report lines the device answered since the last report. */
+static void rec_progress(rn_host *h)
+{
+    na_runner *r = h->r;
+    if (h->rec != REC_SENDING || h->op != RN_OP_SESSION || !r->hooks.record_answered)
+        return;
+    size_t a = na_session_lines_answered(h->s);
+    if (a > h->rec_answered) {
+        h->rec_answered = a;
+        r->hooks.record_answered(r->hooks.ud, h->inv->name, a, false, false);
+    }
+}
+
+/* The operation ended (its result is in h->res): how much of it the device answered. */
+static void rec_end(rn_host *h, rn_op op, na_status st)
+{
+    na_runner *r = h->r;
+    if (h->rec != REC_SENDING) {
+        h->rec = REC_NONE;
+        return;
+    }
+    h->rec = REC_NONE;
+    if (!r->hooks.record_answered)
+        return;
+    size_t a;
+    if (op == RN_OP_SESSION && h->res.lines) /* a configuration push */
+        a = h->res.nlines;
+    else /* one line: answered when it ended well, or the device answered with an error */
+        a = st == NA_OK || h->op_err.code == NA_E_DEVICE ? h->rec_lines : 0;
+    r->hooks.record_answered(r->hooks.ud, h->inv->name, a, true, st == NA_OK);
+}
+
 /* Run the program until it must wait, or to its end. */
 static void drive(rn_host *h)
 {
     for (;;) {
         if (h->op != RN_OP_NONE) {
             na_status st;
-            if (h->deadline_ms > 0 && na_now_ms() >= h->deadline_ms) {
+            rn_op op = h->op;
+            if (h->rec == REC_WAIT) {
+                na_evwatch_stop(&h->w); /* nothing is sent before its record is durable */
+                return;
+            }
+            if (h->rec == REC_FAILED) {
+                h->rec = REC_NONE;
+                na_session_close(h->s); /* the operation must not send: the host stops */
+                h->op_err = h->rec_err;
+                st = NA_ERROR;
+            } else if (h->deadline_ms > 0 && na_now_ms() >= h->deadline_ms) {
                 na_err_set(&h->op_err, NA_E_TIMEOUT, "%s: the host did not finish within %.1f s",
                            h->inv->name, h->r->host_timeout_ms / 1000.0);
                 na_session_close(h->s); /* out of step now */
@@ -538,11 +635,13 @@ static void drive(rn_host *h)
                 st = op_step(h);
             }
             if (st == NA_AGAIN) {
+                rec_progress(h);
                 if (arm(h) == 0)
                     return;
                 st = NA_ERROR;
             }
             op_complete(h, st);
+            rec_end(h, op, st);
         }
         if (advance(h) == ADV_DONE) {
             finish_host(h);
@@ -619,6 +718,8 @@ void rn_host_abort(rn_host *h)
     }
     na_err_set(&h->err, NA_E_CANCELLED, "cancelled");
     na_evwatch_stop(&h->w);
+    rn_record_drop(h);
+    h->rec = REC_NONE;
     h->op = RN_OP_NONE;
     if (h->phase == PH_BEGIN) { /* granted but the program never began */
         h->state = RH_DONE;

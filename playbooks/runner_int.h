@@ -90,6 +90,13 @@ json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check);
 /* ---- the runner ---------------------------------------------------------------------------- */
 
 typedef enum { RH_QUEUED = 0, RH_WAITING, RH_RUNNING, RH_DONE } rn_hstate;
+/* The write-ahead record of the operation in flight (hooks.record). */
+typedef enum {
+    REC_NONE = 0, /* no record asked for (no hook, or no operation) */
+    REC_WAIT,     /* asked, not durable yet: nothing of the operation is sent */
+    REC_FAILED,   /* it could not be kept: the operation must fail without sending */
+    REC_SENDING,  /* durable: the operation runs; its answered lines are reported */
+} rn_rec_state;
 typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER } rn_op;
 
 /* Where a host program is. */
@@ -133,6 +140,11 @@ struct rn_host {
     rn_op op;                      /* operation in flight */
     na_ssh_exec *exec;
     na_ssh_xfer *xfer;
+    rn_rec_state rec;              /* the write-ahead record of the operation in flight */
+    void *rec_wait;                /* the record hook's handle while REC_WAIT */
+    na_err rec_err;                /* REC_FAILED: why */
+    size_t rec_lines;              /* lines the operation may send */
+    size_t rec_answered;           /* answered so far (last reported) */
     na_status op_st;               /* how the last operation ended (NA_OK / NA_ERROR) */
     na_err op_err;
     na_result res;                 /* the last session operation's result */
@@ -289,6 +301,14 @@ void rn_item_fail(rn_host *h, const na_err *e);
 void rn_add_item(rn_host *h, json_t *item);
 /* A looping task's registered result from its items; returns RN_DONE. */
 int rn_finish_items(rn_host *h);
+
+/* runner_host.c: the write-ahead record of an operation just started (h->op set), before any of
+ * it is sent (hooks.record; no-op without the hook): kind "command", "config", "save" or
+ * "script", and every line it may send. The host's program sends nothing until the record is
+ * durable; if it cannot be kept, the operation fails without sending. rn_record_drop gives up
+ * a wait (cancel, free). */
+void rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n);
+void rn_record_drop(rn_host *h);
 
 /* runner_task.c: helpers every task kind uses. Append to the task's output (pieces separated
  * by a newline; past the ceiling the shown output is cut); record a line sent; start a config

@@ -66,6 +66,7 @@ int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char 
     rn_cmd_add(h, cmd);
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    rn_record(h, "command", &cmd, 1);
     return 0;
 }
 
@@ -79,6 +80,7 @@ int rn_start_config(rn_host *h, const na_strv *lines)
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    rn_record(h, "config", (const char *const *)lines->v, lines->n);
     return 0;
 }
 

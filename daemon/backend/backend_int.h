@@ -167,6 +167,7 @@ nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec
 int nd_be_job_run(nd_be *be, nd_be_job *job, int64_t id, const nd_job_sink *sink, na_err *err);
 void nd_be_job_cancel(nd_be *be, nd_be_job *job);
 void nd_be_job_discard(nd_be *be, nd_be_job *job);
+bool nd_be_job_resumable(nd_be *be, const nd_be_job *job);
 void nd_be_jobs_free_all(nd_be *be); /* running jobs, no sink callback (destroy) */
 /* Is the error one of reaching/logging in to the device (not a command's)? */
 bool nd_be_err_unreached(const na_err *err);

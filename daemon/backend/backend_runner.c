@@ -119,6 +119,7 @@ static const nd_backend_ops runner_ops = {
     .job_run = nd_be_job_run,
     .job_cancel = nd_be_job_cancel,
     .job_discard = nd_be_job_discard,
+    .job_resumable = nd_be_job_resumable,
     .cmd_run = nd_be_cmd_run,
     .cmd_cancel = nd_be_cmd_cancel,
     .stats = rb_stats,

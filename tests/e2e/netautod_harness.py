@@ -112,6 +112,10 @@ tasks:
 tasks:
   - {name: step, delay_ms: 100, delay_ms_by_host: {sw3: 30000}}
 """,
+    "slowcmd.yaml": """\
+tasks:
+  - {name: step, command: show version, delay_ms: 100, delay_ms_by_host: {sw3: 30000}}
+""",
     "long.yaml": """\
 tasks:
   - {name: long step, delay_ms: 1500}
