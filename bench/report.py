@@ -360,6 +360,31 @@ def sec_startup(rows, md, work):
     md.append("")
 
 
+def sec_cluster(rows, md, targets):
+    rs0 = sel(rows, section="cluster")
+    if not rs0:
+        return
+    md.append("## Cluster\n")
+    md.append("netautod's cluster mode (docs/cluster.md): one api node and 1-3 workers of one "
+              "site on a private nats-server -js, a configuration job (`vlan 9` + `show vlan "
+              "brief`) on simulated SSH devices; wall time from `POST /v1/jobs` to the job's end "
+              "(bench/cluster.py). *service*: the simulator's slow fault (bytes a second each "
+              "device sends), a stand-in for a real device's service time. Everything shares "
+              "this machine's cores.\n")
+    out = []
+    for r in rs0:
+        base = [x for x in rs0 if x["devices"] == r["devices"] and
+                x["service"] == r["service"] and x["workers"] == 1]
+        scale = ("%.2fx" % (r["per_min"] / base[0]["per_min"])
+                 if base and base[0]["per_min"] else "-")
+        out.append([format(r["devices"], ","), r["service"], r["workers"], r["tasks"],
+                    "%.1f" % r["wall_s"], format(r["per_min"], ","), scale,
+                    "ok" if r["rc"] == 0 else "FAILED"])
+    md.append(table(["devices", "service", "workers", "tasks each", "wall s", "devices/min",
+                     "vs 1 worker", "job"], out))
+    md.append("")
+
+
 def sec_parse(rows, md, targets):
     rs0 = sel(rows, section="parse")
     if not rs0:
@@ -513,6 +538,7 @@ def main():
     sec_latency(rows, body, targets, a.window)
     sec_startup(rows, body, a.work)
     sec_parse(rows, body, targets)
+    sec_cluster(rows, body, targets)
     head = summary(rows)
     if head:
         md.append("## Summary\n")

@@ -8,7 +8,8 @@
 # Environment (all optional):
 #   BENCH_RUNS=20        measured runs of the quick cases (show, push); fleet and latency take 3
 #   BENCH_FLEET="100 1000 5000"   fleet sizes
-#   BENCH_SECTIONS="show push fleet latency startup parse"   sections to run
+#   BENCH_SECTIONS="show push fleet latency startup parse cluster"   sections to run
+#   BENCH_CLUSTER="96:2000:16 1000:0:64"   cluster cases, DEVICES:SLOW_BPS:TASKS (bench/cluster.py)
 #   BENCH_ROUTES=100000  routes of the parse section's `show ip route`
 #   BENCH_OUT=bench/RESULTS.md    where the results go (the raw measurements: RESULTS.jsonl)
 #   BENCH_WINDOW=64      config window (lines in flight) of the pipelined runs
@@ -57,7 +58,7 @@ PROXY="$BUILD/bench/delayproxy"
 SESSIONS="$BUILD/bench/sessions"
 RUNS=${BENCH_RUNS:-20}
 FLEET=${BENCH_FLEET:-"100 1000 5000"}
-SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup parse"}
+SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup parse cluster"}
 ROUTES=${BENCH_ROUTES:-100000}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 WINDOW=${BENCH_WINDOW:-64}
@@ -399,6 +400,18 @@ our_ticks() { # user+sys of this shell's reaped children, in 1/100 s ("times" mu
     times >"$WORK/times"
     awk 'NR==2 { split($1,a,/[ms]/); split($2,b,/[ms]/); printf "%d\n", (a[1]*60+a[2]+b[1]*60+b[2])*100 }' "$WORK/times"
 }
+section_cluster() {
+    say "cluster: api node + 1..3 workers on nats-server -js (bench/cluster.py)"
+    if ! command -v nats-server >/dev/null 2>&1; then
+        note "cluster: skipped: no nats-server (scripts/install-deps.sh installs it)."
+        return 0
+    fi
+    if ! "$PY" bench/cluster.py "$BUILD" >>"$RES" 2>"$WORK/cluster.err"; then
+        FAILS=$((FAILS + 1))
+        note "cluster: a run failed: $(tail -c 300 "$WORK/cluster.err" | tr '\n' ' ')"
+    fi
+}
+
 run_section() {
     local s=$1 b0 o0 t0 b1 o1 t1
     # BENCH_RT=1: the short, mostly idle sections run at real-time priority (SCHED_FIFO, every

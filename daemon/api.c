@@ -9,10 +9,12 @@
  * size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the event
  * streams (sse.c). Not the server plumbing: see http.c. */
 #include "api_int.h"
+#include "cluster.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
+#include "ui.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ static void h_backup(nd_api *a, nd_req *r, char **seg);
 static void h_schedules(nd_api *a, nd_req *r, char **seg);
 static void h_schedule_run(nd_api *a, nd_req *r, char **seg);
 static void h_audit(nd_api *a, nd_req *r, char **seg);
+static void h_cluster(nd_api *a, nd_req *r, char **seg);
 
 #define READ ND_SCOPE_READ
 #define RUN ND_SCOPE_RUN
@@ -62,6 +65,10 @@ static const route routes[] = {
     {"GET", "/v1/schedules", READ, h_schedules},
     {"POST", "/v1/schedules/*/run", RUN, h_schedule_run},
     {"GET", "/v1/audit", ND_SCOPE_ADMIN, h_audit},
+    {"GET", "/v1/whoami", ND_SCOPES_ALL, nd_ui_h_whoami}, /* any scope */
+    {"POST", "/v1/shell/*", ND_SCOPE_COMMANDS, nd_ui_h_shell_ticket},
+    {"GET", "/v1/shell/*/ws", 0, nd_ui_h_shell_ws}, /* public: its ticket authenticates */
+    {"GET", "/v1/cluster", READ, h_cluster},
 };
 #undef READ
 #undef RUN
@@ -261,7 +268,7 @@ static int head_check(void *ctx, const char *method, const char *path, const cha
         if (routes[i].scope == 0 && path_matches(&routes[i], seg, n))
             public_path = true;
     free(pc);
-    if (public_path)
+    if (public_path || nd_ui_path(path))
         return HEAD_PUBLIC;
     refresh_tokens(a);
     return bearer(a, authz) ? HEAD_OK : authz ? HEAD_BAD_TOKEN : HEAD_NO_TOKEN;
@@ -290,6 +297,8 @@ nd_http_hooks nd_api_http_hooks(nd_api *a)
 void nd_api_handle(void *ctx, nd_req *r)
 {
     nd_api *a = ctx;
+    if (nd_ui_handle(r)) /* the web page's static files (ui_serve.c): public */
+        return;
     char *pc = strdup(r->path);
     char *seg[MAX_SEGS];
     int n = pc ? split_path(pc, seg, MAX_SEGS) : -1;
@@ -356,13 +365,27 @@ static void h_metrics(nd_api *a, nd_req *r, char **seg)
     a->env.metrics->sse_streams_total = nd_sse_total(a->env.sse);
     na_buf b;
     na_buf_init(&b, 4 << 20);
-    if (nd_metrics_render(a->env.metrics, &g, &b, &e) < 0) {
+    if (nd_metrics_render(a->env.metrics, &g, &b, &e) < 0 || nd_cluster_metrics(&b, &e) < 0) {
         na_buf_free(&b);
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
     nd_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", na_buf_cstr(&b), b.len);
     na_buf_free(&b);
+}
+
+/* GET /v1/cluster: this node, the nodes and sites it sees (cluster/cluster.h); 404 when
+ * netautod runs alone. */
+static void h_cluster(nd_api *a, nd_req *r, char **seg)
+{
+    (void)a;
+    (void)seg;
+    json_t *st = nd_cluster_status();
+    if (!st) {
+        nd_reply_error(r, 404, "netautod runs alone here (no cluster: in its configuration)");
+        return;
+    }
+    nd_reply_json(r, 200, st);
 }
 
 /* ---- requests answered later ------------------------------------------------------------- */
@@ -614,6 +637,7 @@ void nd_api_free(nd_api *a)
 {
     if (!a)
         return;
+    nd_ui_terminals_free(); /* the web page's terminals (ui_ws.c), while the backend lives */
     pending *p;
     while ((p = TAILQ_FIRST(&a->pending))) {
         p->cmd = NULL;      /* the backend frees its commands without calling back */

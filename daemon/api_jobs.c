@@ -2,12 +2,14 @@
  * the loop, at most limits.validations_per_token per token, dropped if the client goes away),
  * the list and the job itself streamed a piece at a time (each piece made once the previous one
  * has left, so neither a big job nor a client that does not read holds the loop or memory), with
- * the in-memory state of jobs the store may lag behind; cancel; event streams (sse.c). Not the
- * route table or authentication (api.c). */
+ * the in-memory state of jobs the store may lag behind; cancel; event streams (sse.c); the
+ * Idempotency-Key of a submission (the same key and request within 24 hours answers the first
+ * job). Not the route table or authentication (api.c). */
 #include "api_int.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
+#include "secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,78 @@ static void job_client_gone(nd_req *r)
     nd_api_maybe_idle(a);
 }
 
+/* An Idempotency-Key: 1 to 255 printable ASCII characters. */
+static bool idem_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* The request's fingerprint (keyed: it tells nothing about the secrets in it). */
+static void idem_fp(nd_api *a, const json_t *body, char fp[65])
+{
+    const nd_seal *k = nd_jobs_env_of(a->env.jobs)->seal;
+    char *txt = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    fp[0] = 0;
+    if (txt && k)
+        nd_seal_fingerprint(k, txt, strlen(txt), fp);
+    else if (txt)
+        snprintf(fp, 65, "%zu", strlen(txt)); /* no key (tests without a state key) */
+    if (txt) {
+        na_wipe(txt, strlen(txt));
+        free(txt);
+    }
+}
+
+/* A retried submission: 1 answered (the first job, or an error), 0 not seen before. */
+static int idem_replay(nd_api *a, nd_req *r, const char *key, const char *fp)
+{
+    na_err e = NA_ERR_INIT;
+    int64_t id = 0;
+    char first[65];
+    if (nd_jobs_idem_pending(a->env.jobs, r->who, key)) {
+        nd_req_header(r, "Retry-After", "1");
+        nd_reply_error(r, 409, "a job submitted with this Idempotency-Key is being validated; "
+                               "retry shortly");
+        return 1;
+    }
+    int rc = nd_store_idem_get(a->env.store, r->who, key, na_wall_ms() - ND_IDEM_KEEP_MS, &id,
+                               first, &e);
+    if (rc < 0) {
+        nd_reply_error(r, 503, "%s", e.msg);
+        return 1;
+    }
+    if (rc == 0)
+        return 0;
+    if (strcmp(first, fp)) {
+        nd_reply_error(r, 422, "this Idempotency-Key was used for job %lld with a different "
+                               "request; use a new key for a new job", (long long)id);
+        return 1;
+    }
+    nd_job_state st = ND_JOB_QUEUED;
+    const char *err;
+    int64_t fin;
+    if (!nd_jobs_overlay(a->env.jobs, id, &st, &err, &fin) &&
+        nd_store_job_state(a->env.store, id, &st, &e) < 0) {
+        nd_reply_error(r, 503, "%s", e.msg);
+        return 1;
+    }
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/jobs/%lld", (long long)id);
+    nd_req_header(r, "Location", loc);
+    nd_req_header(r, "Idempotent-Replayed", "true");
+    NA_LOGI("api", "%s: Idempotency-Key seen before: job %lld (no new job)", r->who,
+            (long long)id);
+    nd_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state",
+                                    nd_job_state_names[st]));
+    return 1;
+}
+
 void nd_api_h_post_job(nd_api *a, nd_req *r, char **seg)
 {
     (void)seg;
@@ -57,6 +131,20 @@ void nd_api_h_post_job(nd_api *a, nd_req *r, char **seg)
         json_decref(body);
         nd_reply_error(r, 400, "%s", e.msg);
         return;
+    }
+    const char *key = nd_req_in_header(r, "Idempotency-Key");
+    char fp[65] = "";
+    if (key && !idem_key_ok(key)) {
+        json_decref(body);
+        nd_reply_error(r, 400, "Idempotency-Key must be 1 to 255 printable ASCII characters");
+        return;
+    }
+    if (key) {
+        idem_fp(a, body, fp);
+        if (idem_replay(a, r, key, fp)) {
+            json_decref(body);
+            return;
+        }
     }
     if (a->draining) {
         json_decref(body);
@@ -87,7 +175,9 @@ void nd_api_h_post_job(nd_api *a, nd_req *r, char **seg)
     }
     (*busy)++;
     p->counted = true;
-    p->sub = nd_jobs_submit(a->env.jobs, body, r->who, nd_api_job_submitted, p, &e);
+    nd_jobs_idem idem = {.key = key, .fp = fp};
+    p->sub = nd_jobs_submit(a->env.jobs, body, r->who, key ? &idem : NULL, nd_api_job_submitted,
+                            p, &e);
     json_decref(body);
     if (!p->sub) {
         int code = e.code == NA_E_OVERFLOW ? 429 : nd_http_status_for(&e, false);
@@ -222,7 +312,8 @@ typedef struct jobview {
     int64_t targets;
     int64_t cur_fin; /* cursor: the last row begun (-1: none yet) */
     char *cur_host;
-    int finished, ok, changed;
+    nd_store_sum sum;
+    bool recovered;  /* went through a restart: the summary says what it did */
     bool in_row;     /* row: the result being sent */
     nd_text_reader row;
     int64_t next_rowid;
@@ -244,19 +335,20 @@ static void jv_free(nd_req *r)
 static void jv_gone(nd_req *r) { nd_stream_end(r); }
 
 static int jv_row(void *ud, const char *host, int64_t finished, bool ok, bool changed,
-                  int64_t rowid)
+                  const char *recovery, int64_t rowid)
 {
     jobview *v = ud;
     json_t *key = json_string(host);
     char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
     json_decref(key);
-    int rc = na_buf_printf(&v->page, NULL, "%s%s:", v->finished ? "," : "", k ? k : "\"?\"");
+    int rc = na_buf_printf(&v->page, NULL, "%s%s:", v->sum.finished ? "," : "", k ? k : "\"?\"");
     free(k);
     if (rc < 0)
         return 1; /* out of memory: no next row (the answer ends short) */
-    v->finished++;
-    v->ok += ok;
-    v->changed += changed;
+    v->sum.finished++;
+    v->sum.ok += ok;
+    v->sum.changed += changed;
+    nd_store_recovery_count(&v->sum, recovery);
     v->cur_fin = finished;
     free(v->cur_host);
     v->cur_host = strdup(host);
@@ -269,10 +361,11 @@ static void jv_more(nd_req *r)
 {
     jobview *v = r->ud;
     na_err e = NA_ERR_INIT;
+    int rc;
     na_buf_reset(&v->page);
     while (v->page.len < JOB_PAGE_BYTES) {
         if (v->in_row) {
-            int rc = nd_text_next(&v->row, JOB_PAGE_BYTES - v->page.len, &v->page, &e);
+            rc = nd_text_next(&v->row, JOB_PAGE_BYTES - v->page.len, &v->page, &e);
             if (rc < 0) {
                 NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg); /* ends short */
                 nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
@@ -286,11 +379,12 @@ static void jv_more(nd_req *r)
                                   &e) < 0)
             NA_LOGE("api", "job %lld: %s", (long long)v->id, e.msg);
         if (!v->next_found || !v->cur_host) {
-            if (na_buf_printf(&v->page, NULL,
-                              "},\"summary\":{\"targets\":%lld,\"finished\":%d,\"ok\":%d,"
-                              "\"failed\":%d,\"changed\":%d}}\n",
-                              (long long)v->targets, v->finished, v->ok, v->finished - v->ok,
-                              v->changed) < 0)
+            json_t *sj = nd_store_summary(v->targets, &v->sum, v->recovered);
+            char *st = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
+            json_decref(sj);
+            rc = st ? na_buf_printf(&v->page, NULL, "},\"summary\":%s}\n", st) : -1;
+            free(st);
+            if (rc < 0)
                 NA_LOGE("api", "job %lld: out of memory", (long long)v->id); /* ends short */
             nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, nd_stream_end);
             return;
@@ -329,6 +423,7 @@ void nd_api_h_get_job(nd_api *a, nd_req *r, char **seg)
     v->a = a;
     v->id = id;
     v->targets = (int64_t)json_array_size(json_object_get(head, "targets"));
+    v->recovered = json_object_get(head, "recovered") != NULL;
     v->cur_fin = -1;
     na_buf_init(&v->page, (size_t)512 << 20);
     json_decref(head);

@@ -79,6 +79,9 @@ typedef struct nd_job_spec {
     bool check;               /* dry run */
     json_t *vars;             /* extra vars (object; NOT redacted: the real values) */
     const char *submitted_by; /* token name */
+    const char *const *hosts; /* only these of the hosts selected (a job resumed after a
+                                 restart runs the hosts it has left); NULL = all */
+    size_t n_hosts;
 } nd_job_spec;                /* borrowed by job_prepare, which copies what it keeps */
 
 /* A validation's outcome, from the loop: the prepared job (the daemon now owns it: job_run or
@@ -99,6 +102,25 @@ typedef struct nd_job_sink {
     void (*task_result)(void *ud, const char *host, json_t *task);
     void (*host_finished)(void *ud, const char *host, json_t *result);
     void (*job_finished)(void *ud, const na_err *err);
+    /* Optional (NULL: not used). note: one more event of the job, stored and streamed like the
+     * others (type, data borrowed): the cluster says why hosts wait ("site_waiting").
+     * may_proceed: asked before each step of a host's program (anything it would send);
+     * false stops the host at once, as cancelled (a cluster worker that lost the device's
+     * lease). */
+    void (*note)(void *ud, const char *type, json_t *data);
+    bool (*may_proceed)(void *ud, const char *host);
+    /* The write-ahead record of what is sent to a device (the daemon keeps it durably; the
+     * contract of playbooks/runner.h's record hooks): before anything of an operation is
+     * written to `host`, record(...) with its kind and every line it may send; 0 and *wait
+     * NULL: send now; 0 and a handle: send nothing until durable(dud, err) is called (err set:
+     * it could not be kept: send nothing, fail); record_drop(ud, wait) to stop waiting (durable
+     * is then never called); -1 + err: not kept, send nothing. record_answered tells how many
+     * lines the device answered, as the operation goes (done false) and when it is over. */
+    int (*record)(void *ud, const char *host, const char *kind, const char *const *lines,
+                  size_t n, void (*durable)(void *dud, const na_err *err), void *dud,
+                  void **wait, na_err *err);
+    void (*record_drop)(void *ud, void *wait);
+    void (*record_answered)(void *ud, const char *host, size_t answered, bool done, bool ok);
     void *ud;
 } nd_job_sink;
 
@@ -122,6 +144,20 @@ typedef struct nd_cmd_spec {
  * err set (result NULL) when the request could not be run at all (cancelled, backend failure).
  * After this callback the backend frees its nd_be_cmd. */
 typedef void (*nd_cmd_done_cb)(void *ud, json_t *result, const na_err *err);
+
+/* ---- interactive shells (the web page's terminal) ------------------------------------------ */
+typedef struct nd_be_shell nd_be_shell; /* one open shell */
+typedef struct nd_shell_spec {
+    const char *host;
+    const char *transport;    /* "ssh", "telnet", or NULL for the host's own */
+    const char *requested_by; /* token name (the lock's owner) */
+} nd_shell_spec;
+typedef struct nd_shell_sink {
+    void (*opened)(void *ud, const char *transport, const char *mode);
+    void (*output)(void *ud, const char *data, size_t n);
+    void (*closed)(void *ud, const na_err *err); /* err NULL or unset: the device closed it */
+    void *ud;
+} nd_shell_sink;
 
 typedef struct nd_backend_stats {
     unsigned sessions_open;   /* device sessions currently connected (busy + idle in the pool) */
@@ -170,6 +206,10 @@ typedef struct nd_backend_ops {
     void (*job_cancel)(nd_be *be, nd_be_job *job);
     /* Free a prepared job that was never run. */
     void (*job_discard)(nd_be *be, nd_be_job *job);
+    /* A prepared job whose hosts may safely run again after having been cut off half-way (a
+     * playbook saying `resumable: true`, or one in check mode): after a restart, its hosts
+     * that were in flight are run again instead of being left interrupted. */
+    bool (*job_resumable)(nd_be *be, const nd_be_job *job);
 
     /* Run commands on one host. Returns a handle (done_cb follows later) or NULL + err
      * synchronously (unknown host -> NA_E_NOTFOUND, bad transport -> NA_E_USAGE). */
@@ -179,6 +219,19 @@ typedef struct nd_backend_ops {
     void (*cmd_cancel)(nd_be *be, nd_be_cmd *cmd);
 
     void (*stats)(nd_be *be, nd_backend_stats *out);
+
+    /* An interactive shell on one host (the web page's terminal): NULL in a backend without
+     * one (-> 501). shell_open takes the device's lock, logs in with the inventory's
+     * credentials (a fresh session: never a pooled one, and it never goes back to the pool)
+     * and then hands the device's bytes to sink->output as they come; sink->opened(err NULL)
+     * when logged in, sink->closed(err) once when it ends (device closed, login failed, error;
+     * the backend frees the shell after it returns). shell_write sends keystrokes as they are;
+     * shell_close ends it from the daemon's side (no callback after; never from inside opened
+     * or output). */
+    nd_be_shell *(*shell_open)(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
+                               na_err *err);
+    int (*shell_write)(nd_be *be, nd_be_shell *sh, const char *data, size_t n, na_err *err);
+    void (*shell_close)(nd_be *be, nd_be_shell *sh);
 } nd_backend_ops;
 
 /* The backend this netautod build binds (daemon/backend/backend_runner.c). */

@@ -189,21 +189,19 @@ static void bk_discard(nd_job *j) { bk_free(nd_job_exec_state(j)); }
 
 static const nd_job_exec backup_exec = {bk_start, bk_cancel, bk_discard};
 
-int64_t nd_backup_submit(nd_jobs *m, const char *schedule, const char *command,
-                         const char *transport, const char *limit, const char *who, na_err *err)
+/* A backup executor's state for `targets` (array of names), or NULL + err. */
+static bk *bk_make(nd_jobs *m, const char *command, const char *transport, const json_t *targets,
+                   na_err *err)
 {
     const nd_jobs_env *env = nd_jobs_env_of(m);
-    json_t *targets = env->be_ops->resolve_limit(env->be, limit, err);
-    if (!targets)
-        return -1;
     size_t n = json_array_size(targets);
     bk *b = calloc(1, sizeof *b);
     if (!b || !(b->hosts = calloc(n ? n : 1, sizeof *b->hosts)) ||
         !(b->done_ev = event_new(env->base, -1, 0, done_cb, b)) ||
         !(b->command = strdup(command)) || (transport && !(b->transport = strdup(transport)))) {
         bk_free(b);
-        json_decref(targets);
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
     }
     b->m = m;
     for (size_t i = 0; i < n; i++) {
@@ -212,7 +210,22 @@ int64_t nd_backup_submit(nd_jobs *m, const char *schedule, const char *command,
         if ((h->host = strdup(json_string_value(json_array_get(targets, i)))))
             b->n++;
     }
-    json_t *req = json_pack("{s:s,s:s,s:s?,s:s?}", "backup", command, "schedule", schedule,
+    return b;
+}
+
+int64_t nd_backup_submit(nd_jobs *m, const char *schedule, const char *command,
+                         const char *transport, const char *limit, const char *who, na_err *err)
+{
+    const nd_jobs_env *env = nd_jobs_env_of(m);
+    json_t *targets = env->be_ops->resolve_limit(env->be, limit, err);
+    if (!targets)
+        return -1;
+    bk *b = bk_make(m, command, transport, targets, err);
+    if (!b) {
+        json_decref(targets);
+        return -1;
+    }
+    json_t *req = json_pack("{s:s,s:s?,s:s?,s:s?}", "backup", command, "schedule", schedule,
                             "limit", limit, "transport", transport);
     char what[200];
     snprintf(what, sizeof what, "backup '%s'%s%s", command, limit ? " limit " : "",
@@ -223,4 +236,25 @@ int64_t nd_backup_submit(nd_jobs *m, const char *schedule, const char *command,
     json_decref(req);
     json_decref(targets);
     return id;
+}
+
+static void *bk_resume(nd_jobs *m, const json_t *request, const json_t *hosts,
+                       const nd_job_exec **exec, na_err *err)
+{
+    const char *command = json_string_value(json_object_get(request, "backup"));
+    if (!command) {
+        na_err_set(err, NA_E_CONFIG, "its stored request names no backup command");
+        return NULL;
+    }
+    bk *b = bk_make(m, command, json_string_value(json_object_get(request, "transport")), hosts,
+                    err);
+    *exec = &backup_exec;
+    return b;
+}
+
+int nd_backup_resumer(nd_jobs *m, na_err *err)
+{
+    if (nd_jobs_resumer(m, "backup", bk_resume) < 0)
+        return na_err_set(err, NA_E_NOMEM, "too many job resumers");
+    return 0;
 }

@@ -12,5 +12,8 @@
 int64_t nd_backup_submit(nd_jobs *m, const char *schedule, const char *command,
                          const char *transport, const char *limit, const char *who,
                          na_err *err);
+/* Register with the job manager how a backup job left unfinished by a restart is taken up:
+ * its hosts without a result run the command (again: a backup only reads). 0 or -1 + err. */
+int nd_backup_resumer(nd_jobs *m, na_err *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* config.c — loads netautod's YAML configuration (see config.h, docs/daemon.md). Every key is
  * checked (unknown keys are errors with their position). Not a general settings framework. */
 #include "config.h"
+#include "cluster.h"
 #include "ydoc.h"
 #include "yjson.h"
 
@@ -140,7 +141,7 @@ static const char *const top_keys[] = {
     "listen", "port", "state_dir", "tls", "tokens", "inventory", "vault_password_file",
     "playbook_dir", "job_store",
     "store", "limits", "session_pool", "log", "timezone", "schedules", "backups", "backend",
-    "retention", NULL};
+    "retention", "cluster", NULL};
 static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_running",
                                          "jobs_queued", "body_bytes", "connections",
                                          "connections_per_address", "client_timeout",
@@ -149,7 +150,7 @@ static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_
                                          "validations_per_token",
                                          "sse_heartbeat", "drain_grace", NULL};
 static const char *const sched_keys[] = {"name", "cron", "playbook", "backup", "transport",
-                                         "limit", "check", "vars", NULL};
+                                         "limit", "check", "vars", "catch_up", NULL};
 
 static int load_schedules(ctx *x, na_ynode *seq, nd_conf *c)
 {
@@ -190,6 +191,9 @@ static int load_schedules(ctx *x, na_ynode *seq, nd_conf *c)
                            "transport must be ssh or telnet");
         na_ynode *ck = na_ymap_get(x->d, m, "check");
         if (ck && na_ybool(x->d, ck, &s->check, x->err) < 0)
+            return -1;
+        na_ynode *cu = na_ymap_get(x->d, m, "catch_up");
+        if (cu && na_ybool(x->d, cu, &s->catch_up, x->err) < 0)
             return -1;
         na_ynode *vars = na_ymap_get(x->d, m, "vars");
         if (vars) {
@@ -337,6 +341,9 @@ static int load(ctx *x, nd_conf *c)
     if ((n = na_ymap_get(d, root, "schedules")) && !na_yis_null(n) &&
         load_schedules(x, n, c) < 0)
         return -1;
+    if ((n = na_ymap_get(d, root, "cluster")) &&
+        nd_cluster_conf_load(d, n, x->dir, &c->cluster, x->err) < 0)
+        return -1;
     return 0;
 }
 
@@ -416,6 +423,7 @@ void nd_conf_free(nd_conf *c)
     free(c->job_store);
     free(c->log_file);
     json_decref(c->backend);
+    nd_cluster_conf_free(c->cluster);
     for (size_t i = 0; i < c->n_schedules; i++) {
         nd_schedule_cfg *s = &c->schedules[i];
         free(s->name);

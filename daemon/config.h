@@ -22,6 +22,7 @@ typedef struct nd_schedule_cfg {
     char *transport;      /* for backups: ssh|telnet|NULL */
     char *limit;          /* NULL = all hosts */
     bool check;
+    bool catch_up;        /* a run that fell due while netautod was down runs once at start */
     json_t *vars;         /* object or NULL (owned) */
 } nd_schedule_cfg;
 
@@ -70,6 +71,7 @@ typedef struct nd_conf {
     json_t *backend;            /* backend: mapping passed to the backend as JSON (owned) */
     nd_schedule_cfg *schedules;
     size_t n_schedules;
+    struct nd_cluster_conf *cluster; /* cluster: (cluster/cluster.h), NULL: a single node */
 } nd_conf;
 
 /* Load and validate. On failure err holds "FILE:LINE:COL: message" and *c is freed. */

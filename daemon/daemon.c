@@ -1,14 +1,16 @@
 /* daemon.c — netautod's life cycle, and the one place that knows every module: load the config,
  * take the state-directory lock, prepare TLS (printing the certificate fingerprint), open the
- * store and recover unfinished jobs, create the backend with the daemon's services (device locks,
- * metrics), wire the job manager, event streams, schedules and API together, listen, tell
- * systemd READY=1, run the loop. SIGHUP reloads the token file and the inventory (and reopens the
- * log file); SIGTERM or SIGINT drains: no new jobs, queued jobs become interrupted, running ones
- * get the grace period and are then interrupted; exit status 0. Module dependencies point one
- * way: daemon -> api -> sse, schedule -> backup -> jobs -> store, backend; http below api. Not
- * the HTTP API (api.c) nor the job manager (jobs.c). */
+ * store and its sealing key, take up unfinished jobs, create the backend with the daemon's
+ * services (device locks, metrics), wire the job manager, event streams, schedules and API
+ * together, listen, tell systemd READY=1, run the loop. SIGHUP reloads the token file and the
+ * inventory (and reopens the log file); SIGTERM or SIGINT drains: no new jobs, queued jobs stay
+ * queued for the next start, running ones get the grace period and are then left for the next
+ * start to resume (jobs.h, docs/daemon.md, Durability); exit status 0. Module dependencies point
+ * one way: daemon -> api -> sse, schedule -> backup -> jobs -> store, backend; http below api.
+ * Not the HTTP API (api.c) nor the job manager (jobs.c). */
 #include "netautod.h"
 #include "api.h"
+#include "backup.h"
 #include "clock.h"
 #include "config.h"
 #include "http.h"
@@ -16,6 +18,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "cluster.h"
 #include "schedule.h"
 #include "secret.h"
 #include "sse.h"
@@ -38,7 +41,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DRAIN_FORCE_S 5 /* after the grace period, how long interrupted work may take to stop */
+#define DRAIN_FORCE_S 5 /* after the grace period, how long interrupted commands may take to stop */
 
 /* The daemon: what it owns, in the order it is set up. */
 typedef struct nd {
@@ -48,10 +51,12 @@ typedef struct nd {
     unsigned state_mode;     /* the state directory's permissions */
     SSL_CTX *ssl;
     char fingerprint[80];
+    char pin[80];            /* the public key's, as curl pins it: sha256//BASE64 */
     char *cert_path, *key_path;
     nd_tokens tokens;
     struct event_base *base;
     nd_store *store;
+    nd_seal seal;            /* state_dir/store.key: seals a job's secret vars */
     nd_metrics metrics;
     nd_lockmgr *locks;
     nd_backend_services svc;
@@ -69,7 +74,7 @@ typedef struct nd {
     struct event *prune_timer;
     int64_t pruned;           /* rows deleted by the retention pass in progress */
     bool draining;
-    int drain_phase;         /* 0 waiting for work, 1 interrupted after grace */
+    int drain_phase;         /* 0 waiting for work, 1 grace over (jobs left for the next start) */
     int64_t started_ms;
     int exit_code;
 } nd;
@@ -249,7 +254,8 @@ static void finish(nd *d)
 static void maybe_finish_drain(void *ud)
 {
     nd *d = ud;
-    if (d->draining && nd_jobs_idle(d->jobs) && nd_api_idle(d->api))
+    /* after the grace period running jobs no longer hold the exit: the next start resumes them */
+    if (d->draining && (d->drain_phase || nd_jobs_idle(d->jobs)) && nd_api_idle(d->api))
         finish(d);
 }
 
@@ -271,14 +277,15 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     if (d->drain_phase)
         return;
     d->drain_phase = 1;
-    NA_LOGW("netautod", "drain: grace period over; interrupting %u running jobs and %s",
-            nd_jobs_running(d->jobs), nd_api_idle(d->api) ? "no commands" : "pending commands");
-    nd_jobs_interrupt(d->jobs);
+    NA_LOGW("netautod", "drain: grace period over; %u running jobs stop here and are resumed at "
+            "the next start; interrupting %s", nd_jobs_running(d->jobs),
+            nd_api_idle(d->api) ? "no commands" : "pending commands");
     nd_api_interrupt(d->api);
     struct timeval tv = {DRAIN_FORCE_S, 0};
     event_del(d->drain_timer);
     event_assign(d->drain_timer, d->base, -1, 0, force_cb, d);
     event_add(d->drain_timer, &tv);
+    maybe_finish_drain(d);
 }
 
 static void start_drain(nd *d)
@@ -406,7 +413,8 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
                       &d->key_path, &generated, err) < 0)
         return -1;
     if (!(d->ssl = nd_tls_server_ctx(d->cert_path, d->key_path, err)) ||
-        na_tls_fingerprint_file(d->cert_path, d->fingerprint, sizeof d->fingerprint, err) < 0)
+        na_tls_fingerprint_file(d->cert_path, d->fingerprint, sizeof d->fingerprint, err) < 0 ||
+        na_tls_pubkey_pin_file(d->cert_path, d->pin, sizeof d->pin, err) < 0)
         return -1;
     if (nd_tokens_load(d->cfg.tokens_file, &d->tokens, err) < 0)
         return -1;
@@ -419,18 +427,10 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
     if (!(d->store = nd_store_open(d->cfg.job_store, d->cfg.sync_full, d->base, err)) ||
         nd_store_set_max_size(d->store, d->cfg.store_max_bytes, err) < 0)
         return -1;
-    json_t *ids = NULL;
-    if (nd_store_recover(d->store, na_wall_ms(), &ids, err) < 0)
+    char keyp[4200];
+    snprintf(keyp, sizeof keyp, "%s/store.key", d->cfg.state_dir);
+    if (nd_seal_load(&d->seal, keyp, err) < 0)
         return -1;
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v) {
-        char t[40];
-        snprintf(t, sizeof t, "job %lld", (long long)json_integer_value(v));
-        NA_LOGW("netautod", "%s was unfinished when netautod stopped: marked interrupted", t);
-        nd_audit(d->store, "netautod", "job.recover", t, "interrupted");
-    }
-    json_decref(ids);
     if (!(d->locks = nd_lockmgr_new(d->base, d->cfg.hosts_in_flight)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     d->svc = (nd_backend_services){
@@ -452,15 +452,26 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
         .validate_bytes = d->cfg.validate_bytes,
         .validate_s = d->cfg.validate_s,
     };
+    if (d->cfg.cluster) /* jobs go through NATS; the device backend does the device work */
+        ops = nd_cluster_backend(ops, d->cfg.cluster);
     d->be_ops = ops;
     if (!(d->be = ops->create(&bc, &d->svc, err)))
         return -1;
     if (d->cfg.inventory && ops->inventory_load(d->be, d->cfg.inventory, err) < 0)
         return -1;
-    nd_jobs_env je = {d->base, &d->cfg, d->store, &d->metrics, ops, d->be};
+    nd_jobs_env je = {.base = d->base,
+                      .cfg = &d->cfg,
+                      .store = d->store,
+                      .metrics = &d->metrics,
+                      .be_ops = ops,
+                      .be = d->be,
+                      .seal = &d->seal};
     if (!(d->jobs = nd_jobs_new(&je, err)) ||
         !(d->sse = nd_sse_new(d->jobs, d->store, &d->cfg, d->base, err)) ||
-        !(d->sched = nd_sched_new(d->jobs, &d->cfg, d->base, err)))
+        nd_backup_resumer(d->jobs, err) < 0 ||
+        /* before anything new is accepted: what a previous netautod left unfinished */
+        nd_jobs_recover(d->jobs, err) < 0 ||
+        !(d->sched = nd_sched_new(d->jobs, &d->cfg, d->store, d->base, err)))
         return -1;
     nd_jobs_observer drain_obs = {.idle = maybe_finish_drain, .ud = d};
     nd_jobs_observe(d->jobs, &drain_obs);
@@ -504,7 +515,7 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
            d->cfg.listen, strchr(d->cfg.listen, ':') ? "]" : "", nd_http_port(d->http));
     printf("netautod: TLS certificate %s%s\n", d->cert_path,
            generated ? " (generated, self-signed)" : "");
-    printf("netautod: certificate fingerprint %s\n", d->fingerprint);
+    printf("netautod: certificate fingerprint %s (public key %s)\n", d->fingerprint, d->pin);
     fflush(stdout);
     return 0;
 }
@@ -522,13 +533,14 @@ static void teardown(nd *d)
         d->be_ops->destroy(d->be); /* no callbacks after this */
         d->be = NULL;
     }
-    nd_jobs_free(d->jobs); /* unfinished jobs settled interrupted */
+    nd_jobs_free(d->jobs); /* unfinished jobs stay so in the store: the next start resumes them */
     nd_http_free(d->http);
     nd_sse_free(d->sse);
     nd_lockmgr_free(d->locks);
     if (d->store)
         nd_audit(d->store, "netautod", "stop", NULL, NULL);
     nd_store_close(d->store);
+    nd_seal_wipe(&d->seal);
     if (d->sig_term)
         event_free(d->sig_term);
     if (d->sig_int)

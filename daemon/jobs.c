@@ -1,9 +1,12 @@
 /* jobs.c — netautod's job manager (see jobs.h): accept (validate through the backend, commit to
- * the store, queue), start under the jobs_running limit, turn executor callbacks into stored
- * events and per-host results, cancel, drain, and settle the final state. A job lives in memory
+ * the store with what a restart needs, queue), start under the jobs_running limit, turn executor
+ * callbacks into stored events and per-host results, keep the write-ahead record of what is
+ * sent to devices, cancel (durably), drain, and settle the final state. A job lives in memory
  * only while queued or running; afterwards the store is the only truth. Not an executor:
- * playbook jobs run in the backend (the adapter below), backups in backup.c. */
+ * playbook jobs run in the backend (the adapter below), backups in backup.c; not the restart
+ * (jobs_recover.c). */
 #include "jobs.h"
+#include "jobs_int.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
@@ -14,62 +17,9 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#define MAX_OBSERVERS 4
-
-struct nd_job {
-    nd_jobs *m;
-    int64_t id;
-    nd_job_state state;
-    char kind[16];            /* "playbook" | "backup" */
-    char *submitted_by;
-    json_t *targets;          /* host names (array) */
-    const nd_job_exec *exec;
-    void *exec_state;         /* playbook jobs: the backend's nd_be_job */
-    int64_t next_seq;
-    int hosts_total, hosts_done, hosts_ok, hosts_failed;
-    bool started;             /* exec->start succeeded */
-    bool cancel_requested;    /* DELETE /v1/jobs/{id} */
-    bool interrupt_requested; /* drain ran out of grace */
-    char **secrets;           /* held (na_secret_hold) while the job lives */
-    size_t n_secrets;
-    bool lost;                /* some of its events or results could not be stored */
-    char lost_why[300];
-    char *final_error;        /* unsettled: the final state waits to be stored */
-    int64_t finished_ms;
-    TAILQ_ENTRY(nd_job) link;
-};
-TAILQ_HEAD(nd_jobq, nd_job);
-
-/* A playbook job being validated by the backend. */
-struct nd_jobs_sub {
-    nd_jobs *m;
-    nd_be_prep *prep;
-    char *who;
-    json_t *masked;           /* the request as stored */
-    char what[200];           /* for the audit and the log */
-    char **secrets;
-    size_t n_secrets;
-    nd_jobs_submitted_cb done;
-    void *ud;
-    TAILQ_ENTRY(nd_jobs_sub) link;
-};
-TAILQ_HEAD(nd_subq, nd_jobs_sub);
-
-struct nd_jobs {
-    nd_jobs_env env;
-    struct nd_jobq queued, running;
-    struct nd_jobq unsettled; /* finished, but the store refused the final state: retried */
-    struct event *retry_ev;
-    struct nd_subq subs;
-    unsigned n_queued, n_running, n_subs;
-    struct event *pump_ev;
-    bool draining;
-    nd_jobs_observer obs[MAX_OBSERVERS];
-    int n_obs;
-};
-
 static void pump_cb(evutil_socket_t fd, short what, void *arg);
 static void notify_idle(nd_jobs *m);
+static void nd_rec_map_free(nd_job *j);
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -114,7 +64,7 @@ const nd_jobs_env *nd_jobs_env_of(const nd_jobs *m) { return &m->env; }
 
 int nd_jobs_observe(nd_jobs *m, const nd_jobs_observer *o)
 {
-    if (m->n_obs == MAX_OBSERVERS)
+    if (m->n_obs == ND_JOBS_MAX_OBSERVERS)
         return -1;
     m->obs[m->n_obs++] = *o;
     return 0;
@@ -125,7 +75,7 @@ const char *nd_job_kind(const nd_job *j) { return j->kind; }
 const char *nd_job_submitted_by(const nd_job *j) { return j->submitted_by; }
 const json_t *nd_job_targets(const nd_job *j) { return j->targets; }
 void *nd_job_exec_state(const nd_job *j) { return j->exec_state; }
-bool nd_job_stopping(const nd_job *j) { return j->cancel_requested || j->interrupt_requested; }
+bool nd_job_stopping(const nd_job *j) { return j->cancel_requested; }
 bool nd_job_started(const nd_job *j) { return j->started; }
 nd_jobs *nd_job_manager(const nd_job *j) { return j->m; }
 bool nd_jobs_idle(const nd_jobs *m)
@@ -133,6 +83,28 @@ bool nd_jobs_idle(const nd_jobs *m)
     return m->n_queued == 0 && m->n_running == 0 && m->n_subs == 0;
 }
 unsigned nd_jobs_running(const nd_jobs *m) { return m->n_running; }
+
+nd_job *nd_jobs_find_by(nd_jobs *m, const char *who)
+{
+    nd_job *j, *best = NULL;
+    TAILQ_FOREACH(j, &m->running, link)
+        if (!strcmp(j->submitted_by, who) && (!best || j->id < best->id))
+            best = j;
+    TAILQ_FOREACH(j, &m->queued, link)
+        if (!strcmp(j->submitted_by, who) && (!best || j->id < best->id))
+            best = j;
+    return best;
+}
+
+int nd_jobs_resumer(nd_jobs *m, const char *kind, nd_jobs_resume_fn fn)
+{
+    if (m->n_resumers == ND_JOBS_MAX_RESUMERS)
+        return -1;
+    nd_jobs_resumer_ent *r = &m->resumers[m->n_resumers++];
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
+    r->fn = fn;
+    return 0;
+}
 
 nd_job *nd_jobs_find(nd_jobs *m, int64_t id)
 {
@@ -162,10 +134,10 @@ bool nd_jobs_overlay(nd_jobs *m, int64_t id, nd_job_state *st, const char **erro
     return true;
 }
 
-static void schedule_pump(nd_jobs *m) { event_active(m->pump_ev, EV_TIMEOUT, 0); }
+void nd_jobs_schedule_pump(nd_jobs *m) { event_active(m->pump_ev, EV_TIMEOUT, 0); }
 
 /* Store and broadcast one event; data is consumed. */
-static void emit(nd_job *j, const char *type, json_t *data)
+void nd_jobs_emit(nd_job *j, const char *type, json_t *data)
 {
     nd_jobs *m = j->m;
     if (!data) { /* json_pack failed: out of memory or a NULL from the backend */
@@ -194,7 +166,7 @@ static void emit(nd_job *j, const char *type, json_t *data)
     json_decref(data);
 }
 
-static nd_job *job_new(nd_jobs *m, int64_t id, const char *kind, const char *who,
+nd_job *nd_jobs_job_new(nd_jobs *m, int64_t id, const char *kind, const char *who,
                        const json_t *targets)
 {
     nd_job *j = calloc(1, sizeof *j);
@@ -218,7 +190,7 @@ static nd_job *job_new(nd_jobs *m, int64_t id, const char *kind, const char *who
 }
 
 /* Hold the secret values of a job's vars for its lifetime. 0, or -1 + err (nothing held). */
-static int hold_secrets(const json_t *vars, char ***out, size_t *n, na_err *err)
+int nd_jobs_hold_secrets(const json_t *vars, char ***out, size_t *n, na_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -261,11 +233,17 @@ static void release_secrets(char **v, size_t n)
     free(v);
 }
 
-static void job_free(nd_job *j)
+void nd_jobs_job_free(nd_job *j)
 {
-    if (j->exec_state && j->exec->discard)
+    if (j->exec_state && j->exec && j->exec->discard)
         j->exec->discard(j);
+    if (j->prep)
+        j->m->env.be_ops->job_prepare_abandon(j->m->env.be, j->prep);
     release_secrets(j->secrets, j->n_secrets);
+    nd_rec_map_free(j);
+    json_decref(j->recovery);
+    json_decref(j->resume_request);
+    json_decref(j->resume_hosts);
     free(j->final_error);
     free(j->submitted_by);
     json_decref(j->targets);
@@ -277,7 +255,7 @@ static void enqueue(nd_jobs *m, nd_job *j, const char *what)
     TAILQ_INSERT_TAIL(&m->queued, j, link);
     m->n_queued++;
     m->env.metrics->jobs_submitted++;
-    emit(j, "job_queued",
+    nd_jobs_emit(j, "job_queued",
          json_pack("{s:s,s:s,s:O}", "kind", j->kind, "submitted_by", j->submitted_by, "targets",
                    j->targets));
     char target[40];
@@ -285,7 +263,7 @@ static void enqueue(nd_jobs *m, nd_job *j, const char *what)
     nd_audit(m->env.store, j->submitted_by, "job.submit", target, what);
     NA_LOGI("jobs", "job %lld accepted from %s: %s (%d hosts)", (long long)j->id, j->submitted_by,
             what, j->hosts_total);
-    schedule_pump(m);
+    nd_jobs_schedule_pump(m);
 }
 
 static int check_capacity(nd_jobs *m, na_err *err)
@@ -304,10 +282,11 @@ static int check_capacity(nd_jobs *m, na_err *err)
 static int64_t accept_job(nd_jobs *m, const char *kind, const json_t *request,
                           const json_t *targets, const char *who, const char *what,
                           const nd_job_exec *exec, void *exec_state, char ***secrets,
-                          size_t *n_secrets, na_err *err)
+                          size_t *n_secrets, const nd_store_job_extra *x, na_err *err)
 {
-    int64_t id = nd_store_job_insert(m->env.store, kind, who, request, targets, na_wall_ms(), err);
-    nd_job *j = id > 0 ? job_new(m, id, kind, who, targets) : NULL;
+    int64_t id = nd_store_job_insert_x(m->env.store, kind, who, request, targets, na_wall_ms(), x,
+                                       err);
+    nd_job *j = id > 0 ? nd_jobs_job_new(m, id, kind, who, targets) : NULL;
     if (j && secrets) {
         j->secrets = *secrets;
         j->n_secrets = *n_secrets;
@@ -343,6 +322,70 @@ static void sink_host_finished(void *ud, const char *host, json_t *result)
     nd_job_host_finished(ud, host, result);
 }
 static void sink_job_finished(void *ud, const na_err *err) { nd_job_finished(ud, err); }
+static void sink_note(void *ud, const char *type, json_t *data) { nd_job_note(ud, type, data); }
+
+/* ---- the write-ahead record of what is sent (docs/daemon.md, Durability) -------------------- */
+
+static void free_val(const char *key, void *val, void *ud)
+{
+    (void)key;
+    (void)ud;
+    free(val);
+}
+
+static void nd_rec_map_free(nd_job *j)
+{
+    if (!j->rec_seq)
+        return;
+    na_strmap_each(j->rec_seq, free_val, NULL);
+    na_strmap_free(j->rec_seq);
+    j->rec_seq = NULL;
+}
+
+/* Before an operation sends anything to host: its lines, durable before it may send. */
+static int sink_record(void *ud, const char *host, const char *kind, const char *const *lines,
+                       size_t n, void (*durable)(void *dud, const na_err *err), void *dud,
+                       void **wait, na_err *err)
+{
+    nd_job *j = ud;
+    nd_store *st = j->m->env.store;
+    *wait = NULL;
+    int64_t *seq = j->rec_seq ? na_strmap_get(j->rec_seq, host) : NULL;
+    if (!j->rec_seq && !(j->rec_seq = na_strmap_new()))
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    if (!seq) {
+        if (!(seq = malloc(sizeof *seq)) || na_strmap_put(j->rec_seq, host, seq) < 0) {
+            free(seq);
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        }
+    }
+    *seq = ++j->sent_seq;
+    if (nd_store_sent_add(st, j->id, *seq, host, na_wall_ms(), kind, lines, n, err) < 0)
+        return -1;
+    nd_store_waiter *w = NULL;
+    if (nd_store_wait_commit(st, durable, dud, &w, err) < 0)
+        return -1;
+    *wait = w;
+    return 0;
+}
+
+static void sink_record_drop(void *ud, void *wait)
+{
+    nd_job *j = ud;
+    nd_store_wait_cancel(j->m->env.store, wait);
+}
+
+static void sink_record_answered(void *ud, const char *host, size_t answered, bool done, bool ok)
+{
+    nd_job *j = ud;
+    int64_t *seq = j->rec_seq ? na_strmap_get(j->rec_seq, host) : NULL;
+    if (!seq)
+        return;
+    na_err e = NA_ERR_INIT;
+    if (nd_store_sent_update(j->m->env.store, j->id, *seq, answered,
+                             done ? (ok ? "done" : "failed") : "sending", &e) < 0)
+        NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
+}
 
 static int be_start(nd_job *j, na_err *err)
 {
@@ -352,6 +395,10 @@ static int be_start(nd_job *j, na_err *err)
         .task_result = sink_task_result,
         .host_finished = sink_host_finished,
         .job_finished = sink_job_finished,
+        .note = sink_note,
+        .record = sink_record,
+        .record_drop = sink_record_drop,
+        .record_answered = sink_record_answered,
         .ud = j,
     };
     nd_be_job *bj = j->exec_state;
@@ -376,11 +423,14 @@ static void be_discard(nd_job *j)
     j->exec_state = NULL;
 }
 
-static const nd_job_exec backend_exec = {be_start, be_cancel, be_discard};
+const nd_job_exec nd_jobs_backend_exec = {be_start, be_cancel, be_discard};
 
 static void sub_free(nd_jobs_sub *s)
 {
     release_secrets(s->secrets, s->n_secrets);
+    free(s->sealed);
+    free(s->idem_key);
+    free(s->idem_fp);
     free(s->who);
     json_decref(s->masked);
     free(s);
@@ -407,8 +457,16 @@ static void prepared(void *ud, nd_be_job *bj, const json_t *targets, const na_er
         na_err_set(&e, NA_E_CANCELLED, "netautod is shutting down; not accepting jobs");
     } else {
         json_t *tg = json_is_array(targets) ? json_incref((json_t *)targets) : json_array();
-        id = accept_job(m, "playbook", s->masked, tg, s->who, s->what, &backend_exec, bj,
-                        &s->secrets, &s->n_secrets, &e);
+        nd_store_job_extra x = {
+            .resumable = m->env.be_ops->job_resumable &&
+                         m->env.be_ops->job_resumable(m->env.be, bj),
+            .sealed = s->sealed,
+            .sealed_len = s->sealed_len,
+            .idem_key = s->idem_key,
+            .idem_fp = s->idem_fp,
+        };
+        id = accept_job(m, "playbook", s->masked, tg, s->who, s->what, &nd_jobs_backend_exec, bj,
+                        &s->secrets, &s->n_secrets, &x, &e);
         json_decref(tg);
     }
     nd_jobs_submitted_cb done = s->done;
@@ -418,8 +476,26 @@ static void prepared(void *ud, nd_be_job *bj, const json_t *targets, const na_er
     notify_idle(m);
 }
 
+/* A job whose vars hold secrets keeps them sealed (seal.h) until it ends, so that a restart can
+ * run it; the stored request has them masked. Nothing secret: nothing sealed. */
+static int seal_vars(nd_jobs *m, const json_t *vars, nd_jobs_sub *s, na_err *err)
+{
+    if (s->n_secrets == 0)
+        return 0;
+    if (!m->env.seal)
+        return 0; /* no key: such a job cannot run after a restart (jobs_recover.c says so) */
+    char *txt = json_dumps(vars, JSON_COMPACT);
+    if (!txt)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    int rc = nd_seal_data(m->env.seal, txt, strlen(txt), &s->sealed, &s->sealed_len, err);
+    na_wipe(txt, strlen(txt));
+    free(txt);
+    return rc;
+}
+
 nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
-                            nd_jobs_submitted_cb done, void *ud, na_err *err)
+                            const nd_jobs_idem *idem, nd_jobs_submitted_cb done, void *ud,
+                            na_err *err)
 {
     if (check_capacity(m, err) < 0)
         return NULL;
@@ -439,7 +515,12 @@ nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
     s->done = done;
     s->ud = ud;
     /* the real values go to the backend only; from now on they are redacted everywhere */
-    if (hold_secrets(vars, &s->secrets, &s->n_secrets, err) < 0) {
+    if (nd_jobs_hold_secrets(vars, &s->secrets, &s->n_secrets, err) < 0 ||
+        seal_vars(m, vars, s, err) < 0 ||
+        (idem && idem->key && (!(s->idem_key = strdup(idem->key)) ||
+                               !(s->idem_fp = strdup(idem->fp ? idem->fp : ""))))) {
+        if (!na_err_isset(err))
+            na_err_set(err, NA_E_NOMEM, "out of memory");
         json_decref(vars);
         sub_free(s);
         return NULL;
@@ -454,7 +535,11 @@ nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
     else
         snprintf(s->what, sizeof s->what, "playbook %s%s%s%s", rq.playbook,
                  rq.limit ? " limit " : "", rq.limit ? rq.limit : "", rq.check ? " (check)" : "");
-    nd_job_spec spec = {rq.playbook, rq.limit, rq.check, vars, who};
+    nd_job_spec spec = {.playbook = rq.playbook,
+                        .limit = rq.limit,
+                        .check = rq.check,
+                        .vars = vars,
+                        .submitted_by = who};
     s->prep = m->env.be_ops->job_prepare(m->env.be, &spec, prepared, s, err);
     json_decref(vars);
     if (!s->prep) {
@@ -464,6 +549,15 @@ nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
     TAILQ_INSERT_TAIL(&m->subs, s, link);
     m->n_subs++;
     return s;
+}
+
+bool nd_jobs_idem_pending(const nd_jobs *m, const char *who, const char *key)
+{
+    const nd_jobs_sub *s;
+    TAILQ_FOREACH(s, &m->subs, link)
+        if (s->idem_key && !strcmp(s->idem_key, key) && !strcmp(s->who, who))
+            return true;
+    return false;
 }
 
 void nd_jobs_submit_abandon(nd_jobs *m, nd_jobs_sub *s)
@@ -484,7 +578,8 @@ int64_t nd_jobs_submit_exec(nd_jobs *m, const char *kind, const json_t *request,
             exec->discard(&tmp);
         return -1;
     }
-    return accept_job(m, kind, request, targets, who, what, exec, exec_state, NULL, NULL, err);
+    nd_store_job_extra x = {.resumable = true}; /* backups only read */
+    return accept_job(m, kind, request, targets, who, what, exec, exec_state, NULL, NULL, &x, err);
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -520,7 +615,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
             continue;
         NA_LOGI("jobs", "job %lld: its final state is stored now", (long long)j->id);
         TAILQ_REMOVE(&m->unsettled, j, link);
-        job_free(j);
+        nd_jobs_job_free(j);
     }
     struct timeval tv = {5, 0};
     if (!TAILQ_EMPTY(&m->unsettled))
@@ -530,7 +625,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 /* Settle a job's final state: store (durable; if the store refuses, kept in memory — answers
  * show it — and retried), final event, observers, free. j must already be unlinked from its
  * queue. A job that lost results to the store ends failed and says so. */
-static void settle(nd_job *j, nd_job_state st, const char *error)
+void nd_jobs_settle(nd_job *j, nd_job_state st, const char *error)
 {
     nd_jobs *m = j->m;
     int64_t now = na_wall_ms();
@@ -552,19 +647,24 @@ static void settle(nd_job *j, nd_job_state st, const char *error)
                 "it and tries again", (long long)j->id, nd_job_state_names[st], e.msg);
         j->final_error = error ? strdup(error) : NULL;
     }
-    json_t *summary = json_pack("{s:i,s:i,s:i,s:i}", "targets", j->hosts_total, "finished",
-                                j->hosts_done, "ok", j->hosts_ok, "failed", j->hosts_failed);
-    emit(j, "job_finished",
+    nd_store_sum c = {.finished = j->hosts_done,
+                      .ok = j->hosts_ok,
+                      .changed = j->hosts_changed,
+                      .resumed = j->hosts_resumed,
+                      .rerun = j->hosts_rerun,
+                      .interrupted = j->hosts_interrupted};
+    json_t *summary = nd_store_summary(j->hosts_total, &c, j->recovered);
+    nd_jobs_emit(j, "job_finished",
          json_pack("{s:s,s:o,s:s?}", "state", nd_job_state_names[st], "summary", summary, "error",
                    error));
     NA_LOGI("jobs", "job %lld %s (%d/%d hosts ok)%s%s", (long long)j->id, nd_job_state_names[st],
             j->hosts_ok, j->hosts_total, error ? ": " : "", error ? error : "");
     notify_ended(m, j);
     if (stored) {
-        job_free(j);
+        nd_jobs_job_free(j);
         return;
     }
-    if (j->exec_state && j->exec->discard)
+    if (j->exec_state && j->exec && j->exec->discard)
         j->exec->discard(j);
     j->exec_state = NULL;
     TAILQ_INSERT_TAIL(&m->unsettled, j, link);
@@ -580,12 +680,12 @@ static void start_job(nd_jobs *m, nd_job *j)
     m->n_running++;
     if (nd_store_job_started(m->env.store, j->id, na_wall_ms(), &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
-    emit(j, "job_started", json_object());
+    nd_jobs_emit(j, "job_started", json_object());
     j->state = ND_JOB_RUNNING;
     if (j->exec->start(j, &e) < 0) {
         TAILQ_REMOVE(&m->running, j, link);
         m->n_running--;
-        settle(j, ND_JOB_FAILED, e.msg);
+        nd_jobs_settle(j, ND_JOB_FAILED, e.msg);
         return;
     }
     j->started = true;
@@ -599,34 +699,78 @@ static void pump_cb(evutil_socket_t fd, short what, void *arg)
     while (!m->draining && m->n_running < m->env.cfg->jobs_running &&
            !TAILQ_EMPTY(&m->queued)) {
         nd_job *j = TAILQ_FIRST(&m->queued);
+        if (!j->exec)
+            break; /* a recovered job still being prepared again: the ones after it wait (order) */
         TAILQ_REMOVE(&m->queued, j, link);
         m->n_queued--;
         start_job(m, j);
     }
+    nd_jobs_prep_next(m);
     notify_idle(m);
 }
 
 void nd_job_host_started(nd_job *j, const char *host)
 {
-    emit(j, "host_started", json_pack("{s:s}", "host", host));
+    nd_jobs_emit(j, "host_started", json_pack("{s:s}", "host", host));
 }
 
 void nd_job_task_result(nd_job *j, const char *host, json_t *task)
 {
-    emit(j, "task_result", json_pack("{s:s,s:O}", "host", host, "task", task));
+    nd_jobs_emit(j, "task_result", json_pack("{s:s,s:O}", "host", host, "task", task));
 }
 
 void nd_job_host_finished(nd_job *j, const char *host, json_t *result)
 {
     na_err e = NA_ERR_INIT;
+    json_t *own = NULL;
+    const char *rec = json_string_value(json_object_get(j->recovery, host));
+    if (rec && (own = json_copy(result))) { /* after a restart: what the restart did for it */
+        json_object_set_new(own, "recovery", json_string(rec));
+        result = own;
+        if (!strcmp(rec, "rerun"))
+            j->hosts_rerun++;
+        else if (!strcmp(rec, "resumed"))
+            j->hosts_resumed++;
+    }
     if (nd_store_host_result(j->m->env.store, j->id, host, result, na_wall_ms(), &e) < 0)
         NA_LOGE("jobs", "job %lld: %s", (long long)j->id, e.msg);
+    if (j->rec_seq)
+        free(na_strmap_del(j->rec_seq, host));
     j->hosts_done++;
     if (json_is_true(json_object_get(result, "ok")))
         j->hosts_ok++;
     else
         j->hosts_failed++;
-    emit(j, "host_finished", json_pack("{s:s,s:O}", "host", host, "result", result));
+    if (json_is_true(json_object_get(result, "changed")))
+        j->hosts_changed++;
+    nd_jobs_emit(j, "host_finished", json_pack("{s:s,s:O}", "host", host, "result", result));
+    json_decref(own);
+}
+
+nd_job_state nd_jobs_outcome(const nd_job *j, const char **msg)
+{
+    static char buf[200];
+    *msg = NULL;
+    if (j->hosts_interrupted > 0) {
+        snprintf(buf, sizeof buf,
+                 "netautod stopped while %d host%s of this job %s in flight; not run again (the "
+                 "playbook is not resumable): see each one's result for what it was sent",
+                 j->hosts_interrupted, j->hosts_interrupted == 1 ? "" : "s",
+                 j->hosts_interrupted == 1 ? "was" : "were");
+        *msg = buf;
+        return ND_JOB_INTERRUPTED;
+    }
+    if (j->hosts_failed > 0 || j->hosts_done < j->hosts_total) {
+        if (j->hosts_done < j->hosts_total)
+            *msg = "some hosts have no result";
+        return ND_JOB_FAILED;
+    }
+    return ND_JOB_SUCCEEDED;
+}
+
+void nd_job_note(nd_job *j, const char *type, json_t *data)
+{
+    nd_jobs_emit(j, type, json_deep_copy(data));
 }
 
 void nd_job_finished(nd_job *j, const na_err *err)
@@ -637,23 +781,17 @@ void nd_job_finished(nd_job *j, const na_err *err)
     m->n_running--;
     nd_job_state st;
     const char *msg = NULL;
-    if (j->interrupt_requested) {
-        st = ND_JOB_INTERRUPTED;
-        msg = "netautod shut down before the job finished (drain grace period over)";
-    } else if (j->cancel_requested) {
+    if (j->cancel_requested) {
         st = ND_JOB_CANCELLED;
         msg = "cancelled";
     } else if (na_err_isset(err)) {
         st = err->code == NA_E_CANCELLED ? ND_JOB_CANCELLED : ND_JOB_FAILED;
         msg = err->msg;
-    } else if (j->hosts_failed > 0 || j->hosts_done < j->hosts_total) {
-        st = ND_JOB_FAILED;
-        if (j->hosts_done < j->hosts_total)
-            msg = "some hosts have no result";
-    } else
-        st = ND_JOB_SUCCEEDED;
-    settle(j, st, msg);
-    schedule_pump(m);
+    } else {
+        st = nd_jobs_outcome(j, &msg);
+    }
+    nd_jobs_settle(j, st, msg);
+    nd_jobs_schedule_pump(m);
 }
 
 int nd_jobs_cancel(nd_jobs *m, int64_t id, const char *who, bool *was_queued, na_err *err)
@@ -674,14 +812,20 @@ int nd_jobs_cancel(nd_jobs *m, int64_t id, const char *who, bool *was_queued, na
         *was_queued = true;
         TAILQ_REMOVE(&m->queued, j, link);
         m->n_queued--;
-        settle(j, ND_JOB_CANCELLED, "cancelled before it started");
+        nd_jobs_settle(j, ND_JOB_CANCELLED, "cancelled before it started");
+        nd_jobs_schedule_pump(m); /* a recovered job behind it may be prepared now */
         notify_idle(m);
         return 0;
     }
-    if (j->cancel_requested || j->interrupt_requested)
+    if (j->cancel_requested)
         return 0;
+    /* durable before the answer: a restart honours it (jobs_recover.c) */
+    na_err e = NA_ERR_INIT;
+    if (nd_store_job_cancel_by(m->env.store, id, who, &e) < 0)
+        NA_LOGE("jobs", "job %lld: the cancel could not be stored (a restart would not know of "
+                "it): %s", (long long)id, e.msg);
     j->cancel_requested = true;
-    emit(j, "cancel_requested", json_pack("{s:s}", "by", who));
+    nd_jobs_emit(j, "cancel_requested", json_pack("{s:s}", "by", who));
     j->exec->cancel(j);
     return 0;
 }
@@ -700,25 +844,16 @@ void nd_jobs_drain(nd_jobs *m)
         na_err_set(&e, NA_E_CANCELLED, "netautod is shutting down; not accepting jobs");
         done(ud, -1, &e);
     }
+    /* queued jobs stay queued in the store: the next start runs them, in order */
     nd_job *j;
     while ((j = TAILQ_FIRST(&m->queued))) {
         TAILQ_REMOVE(&m->queued, j, link);
         m->n_queued--;
-        settle(j, ND_JOB_INTERRUPTED, "netautod shut down before the job started");
+        NA_LOGI("jobs", "job %lld: not started; it runs when netautod starts again",
+                (long long)j->id);
+        nd_jobs_job_free(j);
     }
     notify_idle(m);
-}
-
-void nd_jobs_interrupt(nd_jobs *m)
-{
-    nd_job *j, *next;
-    for (j = TAILQ_FIRST(&m->running); j; j = next) {
-        next = TAILQ_NEXT(j, link);
-        if (j->interrupt_requested)
-            continue;
-        j->interrupt_requested = true;
-        j->exec->cancel(j);
-    }
 }
 
 void nd_jobs_free(nd_jobs *m)
@@ -731,14 +866,16 @@ void nd_jobs_free(nd_jobs *m)
     while ((j = TAILQ_FIRST(&m->running))) {
         TAILQ_REMOVE(&m->running, j, link);
         m->n_running--;
-        /* the backend was destroyed (its jobs with it); exec->discard frees the rest */
-        settle(j, ND_JOB_INTERRUPTED,
-               "netautod shut down before the job finished (the backend did not stop in time)");
+        /* the backend was destroyed (its jobs with it); exec->discard frees the rest. The job
+         * stays running in the store: the next start resumes it (jobs_recover.c) */
+        NA_LOGW("jobs", "job %lld: unfinished at exit; the next start resumes it",
+                (long long)j->id);
+        nd_jobs_job_free(j);
     }
     retry_cb(-1, 0, m); /* a last try; what is still refused is recovered at the next start */
     while ((j = TAILQ_FIRST(&m->unsettled))) {
         TAILQ_REMOVE(&m->unsettled, j, link);
-        job_free(j);
+        nd_jobs_job_free(j);
     }
     event_free(m->retry_ev);
     event_free(m->pump_ev);

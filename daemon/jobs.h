@@ -1,8 +1,10 @@
 /* jobs.h — netautod's job manager: accept a job (validated by whoever runs it, committed to the
  * store before the caller answers), queue it, start it under limits.jobs_running, turn the
- * executor's callbacks into stored events and per-host results, cancel, drain, and settle the
- * final state. A job lives in memory only while queued or running; afterwards the store is the
- * only truth.
+ * executor's callbacks into stored events and per-host results, keep the write-ahead record of
+ * what is sent to devices, cancel, drain, settle the final state, and resume the unfinished
+ * jobs a restart finds (jobs_recover.c; docs/daemon.md, Durability). A job lives in memory only
+ * while queued or running; afterwards the store is the only truth. netautod never ends a job
+ * because it stopped: a job it accepted is finished by a later start.
  *
  * Executors: playbook jobs run in the device backend (backend.h), through the adapter in jobs.c;
  * other kinds (backups, backup.h) bring their own nd_job_exec. Observers (event streams, the
@@ -15,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "metrics.h"
+#include "seal.h"
 #include "store.h"
 
 #include <event2/event.h>
@@ -54,12 +57,22 @@ typedef struct nd_jobs_env {
     nd_metrics *metrics;
     const nd_backend_ops *be_ops;
     nd_be *be;
+    const nd_seal *seal;      /* seals a job's secret vars for a restart (may be NULL: none) */
 } nd_jobs_env;
 
 nd_jobs *nd_jobs_new(const nd_jobs_env *env, na_err *err);
 const nd_jobs_env *nd_jobs_env_of(const nd_jobs *m);
-/* At exit, after the backend is destroyed: queued and running jobs are settled interrupted. */
+/* At exit, after the backend is destroyed: queued and running jobs stay unfinished in the store
+ * (the next start resumes them); what is in memory is freed. */
 void nd_jobs_free(nd_jobs *m);
+/* At start, before anything else is accepted: every job the store has unfinished is taken up
+ * again, oldest first (jobs_recover.c): hosts with a result keep it; hosts in flight (their
+ * write-ahead record says something may have been sent) are run again when the job is
+ * resumable, else get an `interrupted` result saying exactly what had been sent; the other
+ * hosts run. A job whose cancel was accepted ends cancelled. Queued again in the original
+ * order, with a job_recovered event and a job.recover audit row each. 0, or -1 + err (the
+ * store cannot be read). */
+int nd_jobs_recover(nd_jobs *m, na_err *err);
 /* Up to 4 observers. */
 int nd_jobs_observe(nd_jobs *m, const nd_jobs_observer *o);
 
@@ -72,17 +85,35 @@ int nd_jobs_observe(nd_jobs *m, const nd_jobs_observer *o);
  * fields' types), NA_E_OVERFLOW (queue full, or the validator's), NA_E_CANCELLED (draining). */
 typedef struct nd_jobs_sub nd_jobs_sub;
 typedef void (*nd_jobs_submitted_cb)(void *ud, int64_t id, const na_err *err);
+/* idem (may be NULL): the submission's Idempotency-Key and its request's fingerprint, stored
+ * with the job in the same transaction (copied). */
+typedef struct nd_jobs_idem {
+    const char *key;
+    const char *fp;
+} nd_jobs_idem;
 nd_jobs_sub *nd_jobs_submit(nd_jobs *m, const json_t *request, const char *who,
-                            nd_jobs_submitted_cb done, void *ud, na_err *err);
+                            const nd_jobs_idem *idem, nd_jobs_submitted_cb done, void *ud,
+                            na_err *err);
+/* Is a submission by `who` with this Idempotency-Key being validated? */
+bool nd_jobs_idem_pending(const nd_jobs *m, const char *who, const char *key);
 /* Stop caring about a submission (its client went away): done never runs, nothing is stored. */
 void nd_jobs_submit_abandon(nd_jobs *m, nd_jobs_sub *s);
 /* Accept a job of another kind: `request` (stored as given) and `targets` (array of host names)
  * are copied; exec runs it with exec_state (owned by the job from now on, even on failure:
- * exec->discard frees it). Same errors as nd_jobs_submit. */
+ * exec->discard frees it). Same errors as nd_jobs_submit. Such a job is resumable: after a
+ * restart its hosts without a result run (again); backups only read. */
 int64_t nd_jobs_submit_exec(nd_jobs *m, const char *kind, const json_t *request,
                             const json_t *targets, const char *who, const char *what,
                             const nd_job_exec *exec, void *exec_state, na_err *err);
+/* How the job manager resumes a job of another kind after a restart (backup.c registers its
+ * own, before nd_jobs_recover): set up the executor for `hosts` (array of names; the request
+ * as stored) and return its state with *exec, or NULL + err (the job then ends failed). */
+typedef void *(*nd_jobs_resume_fn)(nd_jobs *m, const json_t *request, const json_t *hosts,
+                                   const nd_job_exec **exec, na_err *err);
+int nd_jobs_resumer(nd_jobs *m, const char *kind, nd_jobs_resume_fn fn); /* -1: table full */
 nd_job *nd_jobs_find(nd_jobs *m, int64_t id); /* queued or running */
+/* The oldest queued or running job submitted by `who` (a schedule's "schedule:NAME"), or NULL. */
+nd_job *nd_jobs_find_by(nd_jobs *m, const char *who);
 /* A job netautod still holds in memory — queued, running, or finished while the store refused
  * its final state — as it really is, for answers that read the store (which may lag after a
  * write failure). false: the store is the truth. *error may be NULL, *finished_ms 0. */
@@ -91,11 +122,10 @@ bool nd_jobs_overlay(nd_jobs *m, int64_t id, nd_job_state *st, const char **erro
 /* 0 cancelled (or cancelling; *was_queued says which); NA_E_NOTFOUND; NA_E_CONFIG when already
  * finished (-> 409). */
 int nd_jobs_cancel(nd_jobs *m, int64_t id, const char *who, bool *was_queued, na_err *err);
-/* SIGTERM: accept nothing more; submissions being validated end (done: NA_E_CANCELLED),
- * queued jobs become interrupted. */
+/* SIGTERM: accept nothing more; submissions being validated end (done: NA_E_CANCELLED); queued
+ * jobs leave memory and stay queued in the store for the next start; running ones go on (at
+ * the end of the grace period netautod stops, and they are resumed at the next start). */
 void nd_jobs_drain(nd_jobs *m);
-/* Grace period over: running jobs are cancelled, their final state is interrupted. */
-void nd_jobs_interrupt(nd_jobs *m);
 bool nd_jobs_idle(const nd_jobs *m); /* nothing validating, queued or running */
 unsigned nd_jobs_running(const nd_jobs *m);
 
@@ -105,7 +135,7 @@ const char *nd_job_kind(const nd_job *j);
 const char *nd_job_submitted_by(const nd_job *j);
 const json_t *nd_job_targets(const nd_job *j);
 void *nd_job_exec_state(const nd_job *j);
-bool nd_job_stopping(const nd_job *j); /* cancel or interrupt requested */
+bool nd_job_stopping(const nd_job *j); /* cancel requested */
 bool nd_job_started(const nd_job *j);
 nd_jobs *nd_job_manager(const nd_job *j);
 
@@ -115,5 +145,7 @@ void nd_job_host_started(nd_job *j, const char *host);
 void nd_job_task_result(nd_job *j, const char *host, json_t *task);
 void nd_job_host_finished(nd_job *j, const char *host, json_t *result);
 void nd_job_finished(nd_job *j, const na_err *err);
+/* One more event of type `type` (data borrowed; "job" and "time" are added). */
+void nd_job_note(nd_job *j, const char *type, json_t *data);
 
 #endif

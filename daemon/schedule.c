@@ -1,8 +1,10 @@
 /* schedule.c — scheduled jobs (see schedule.h): a one-second tick against the wall clock (robust to
  * clock changes and suspend) fires each schedule whose next time has come, through the job
  * manager (playbooks) or the backup executor (backups). A schedule whose previous run is still
- * active is skipped (logged), and runs missed while netautod was down are not made up. Not cron:
- * only the daemon's own schedules, and not an executor. */
+ * active is skipped (logged). Each schedule's next due time is kept in the store; a run missed
+ * while netautod was down is made up once at start when the schedule says `catch_up: true`
+ * (never more than once), else skipped. Not cron: only the daemon's own schedules, and not an
+ * executor. */
 #include "schedule.h"
 #include "backup.h"
 #include "clock.h"
@@ -25,6 +27,7 @@ typedef struct firing {
 struct nd_sched {
     nd_jobs *jobs;
     const nd_conf *cfg;
+    nd_store *store;
     struct event *timer;
     int64_t *next;    /* per schedule: next fire (s since epoch), -1 never */
     int64_t *job;     /* per schedule: the job it started, while active (0: none) */
@@ -41,7 +44,49 @@ static void job_ended(void *ud, nd_job *j)
             s->job[i] = 0;
 }
 
-nd_sched *nd_sched_new(nd_jobs *jobs, const nd_conf *cfg, struct event_base *base, na_err *err)
+/* Keep schedule i's next due time (durable; a failure is logged: at worst a missed run is not
+ * made up). */
+static void keep_next(nd_sched *s, size_t i)
+{
+    const nd_schedule_cfg *c = &s->cfg->schedules[i];
+    na_err e = NA_ERR_INIT;
+    if (s->store && nd_store_sched_set(s->store, c->name, c->cron_expr, s->next[i], &e) < 0)
+        NA_LOGW("sched", "schedule '%s': its next due time could not be stored: %s", c->name,
+                e.msg);
+}
+
+/* At start: schedule i's next time, and whether a run fell due while netautod was down. */
+static void first_next(nd_sched *s, size_t i, time_t now)
+{
+    const nd_schedule_cfg *c = &s->cfg->schedules[i];
+    char *cron = NULL;
+    int64_t due = 0;
+    na_err e = NA_ERR_INIT;
+    int found = s->store ? nd_store_sched_get(s->store, c->name, &cron, &due, &e) : 0;
+    if (found < 0)
+        NA_LOGW("sched", "schedule '%s': %s", c->name, e.msg);
+    bool missed = found > 0 && due > 0 && due <= now && !strcmp(cron, c->cron_expr);
+    free(cron);
+    char names[256];
+    snprintf(names, sizeof names, "schedule:%s", c->name);
+    nd_job *active = nd_jobs_find_by(s->jobs, names);
+    if (active)
+        s->job[i] = nd_job_id(active); /* resumed from before the restart */
+    if (missed && c->catch_up) {
+        NA_LOGI("sched", "schedule '%s' fell due while netautod was down: it runs now, once "
+                "(catch_up)", c->name);
+        s->next[i] = now; /* the first tick fires it, then it goes on from now */
+        return;
+    }
+    if (missed)
+        NA_LOGI("sched", "schedule '%s' fell due while netautod was down: skipped (set "
+                "catch_up: true to run it once at start)", c->name);
+    s->next[i] = nd_cron_next(&c->cron, now, s->cfg->cron_utc);
+    keep_next(s, i);
+}
+
+nd_sched *nd_sched_new(nd_jobs *jobs, const nd_conf *cfg, nd_store *store,
+                       struct event_base *base, na_err *err)
 {
     size_t n = cfg->n_schedules;
     nd_sched *s = calloc(1, sizeof *s);
@@ -54,11 +99,12 @@ nd_sched *nd_sched_new(nd_jobs *jobs, const nd_conf *cfg, struct event_base *bas
     }
     s->jobs = jobs;
     s->cfg = cfg;
+    s->store = store;
     nd_jobs_observer o = {.ended = job_ended, .ud = s};
     nd_jobs_observe(jobs, &o);
     time_t now = time(NULL);
     for (size_t i = 0; i < n; i++) {
-        s->next[i] = nd_cron_next(&cfg->schedules[i].cron, now, cfg->cron_utc);
+        first_next(s, i, now);
         if (s->next[i] < 0)
             NA_LOGW("sched", "schedule '%s' (%s) never fires", cfg->schedules[i].name,
                     cfg->schedules[i].cron_expr);
@@ -145,7 +191,7 @@ static int64_t fire(nd_sched *s, size_t i, const char *who, nd_jobs_submitted_cb
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         }
         *f = (firing){s, i, NULL, done, ud};
-        f->sub = nd_jobs_submit(s->jobs, req, owner, fired, f, err);
+        f->sub = nd_jobs_submit(s->jobs, req, owner, NULL, fired, f, err);
         json_decref(req);
         if (!f->sub) {
             free(f);
@@ -176,6 +222,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         else if (id < 0)
             NA_LOGW("sched", "schedule '%s' skipped: %s", c->name, e.msg);
         s->next[i] = nd_cron_next(&c->cron, now, s->cfg->cron_utc);
+        keep_next(s, i);
     }
 }
 

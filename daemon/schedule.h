@@ -1,7 +1,8 @@
 /* schedule.h — scheduled jobs: the config's `schedules` (cron expressions, cron.h) fire playbook
  * jobs or backups (backup.h) through the job manager. A schedule whose previous run is still
- * active is skipped (logged), and runs missed while netautod was down are not made up. Used by
- * api.c (list, run now) and daemon.c. Not cron: only the daemon's own schedules. */
+ * active is skipped (logged); a run missed while netautod was down is made up once at start when
+ * the schedule says `catch_up: true`. Used by api.c (list, run now) and daemon.c. Not cron:
+ * only the daemon's own schedules. */
 #ifndef ND_SCHEDULE_H
 #define ND_SCHEDULE_H
 
@@ -10,8 +11,12 @@
 typedef struct nd_sched nd_sched;
 
 /* Start the one-second tick (none without schedules); registers with the job manager to learn
- * when a schedule's job ends. */
-nd_sched *nd_sched_new(nd_jobs *jobs, const nd_conf *cfg, struct event_base *base, na_err *err);
+ * when a schedule's job ends. Each schedule's next due time is kept in the store: one that fell
+ * due while netautod was down runs once now when it says `catch_up: true` (however many runs
+ * were missed), and is skipped otherwise. Call after nd_jobs_recover (a schedule's job resumed
+ * from before the restart counts as its run still active). */
+nd_sched *nd_sched_new(nd_jobs *jobs, const nd_conf *cfg, nd_store *store,
+                       struct event_base *base, na_err *err);
 void nd_sched_free(nd_sched *s);
 /* Stop firing (drain); nd_sched_run still refuses through the job manager. */
 void nd_sched_stop(nd_sched *s);

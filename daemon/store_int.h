@@ -6,8 +6,16 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <sys/queue.h>
 
-enum { ND_STORE_NSTMT = 11 };
+enum { ND_STORE_NSTMT = 14 };
+
+/* Someone waiting for the grouped transaction to commit (nd_store_wait_commit). */
+struct nd_store_waiter {
+    nd_store_commit_cb cb;
+    void *ud;
+    TAILQ_ENTRY(nd_store_waiter) link;
+};
 
 struct nd_store {
     sqlite3 *db;
@@ -21,8 +29,22 @@ struct nd_store {
     nd_store_loss_cb lost;
     void *lost_ud;
     uint64_t failures;
+    TAILQ_HEAD(nd_store_waitq, nd_store_waiter) waiters; /* told when the transaction commits */
 };
 
+/* Run sql (no rows), NA_E_IO on failure. Commit the grouped transaction now (durable), telling
+ * its waiters. Step a statement that returns no row (reset after). All 0 or -1 + err. */
+int nd_store_exec(nd_store *s, const char *sql, na_err *err);
+int nd_store_commit(nd_store *s, na_err *err);
+int nd_store_step_done(nd_store *s, sqlite3_stmt *st, na_err *err, const char *what);
+/* Bind a JSON value as text: exact (results, events) or with registered secrets masked
+ * (requests, targets, what netauto sends) (SQLITE_OK or SQLITE_NOMEM). */
+int nd_store_bind_json(sqlite3_stmt *st, int i, const json_t *j, bool exact);
+/* A JSON column (JSON null for SQL NULL; text that is not JSON as a string). New reference. */
+json_t *nd_store_col_json(sqlite3_stmt *st, int i);
+/* store_durable.c: the Idempotency-Key row of a job being inserted (inside its transaction). */
+int nd_store_idem_put(nd_store *s, const char *who, const char *key, const char *fp, int64_t job,
+                      int64_t ts, na_err *err);
 /* NA_E_IO "job store: WHAT: sqlite message"; returns -1. */
 int nd_store_db_err(nd_store *s, na_err *err, const char *what);
 /* Join (or open) the grouped progress transaction; then nd_store_batch_done after the write. */

@@ -1,6 +1,7 @@
 /* store_retention.c — retention of the job store (see store.h): finished jobs older than
  * retention.jobs go with their results and events, events of finished jobs older than
- * retention.events go, audit rows older than retention.audit go. A few hundred rows per call,
+ * retention.events go, audit rows older than retention.audit go, Idempotency-Keys after 24
+ * hours (or with their job). A few hundred rows per call,
  * in the grouped transaction, so a large prune never holds the loop; the caller calls again
  * while *more. Running jobs (not finished) are never touched. Not the schedule of prunes
  * (daemon.c) nor backups (their own `keep`, store_backup.c). */
@@ -38,16 +39,18 @@ int nd_store_prune(nd_store *s, int64_t now_ms, int64_t keep_jobs_s, int64_t kee
         int64_t cut = now_ms - keep_jobs_s * 1000;
         /* children first (foreign keys), then the jobs themselves */
         static const char *const sql[] = {
+            "DELETE FROM sent WHERE rowid IN (SELECT s.rowid FROM sent s JOIN jobs j ON "
+            "j.id=s.job_id WHERE j.finished IS NOT NULL AND j.finished < ?1 LIMIT ?2)",
             "DELETE FROM host_results WHERE rowid IN (SELECT h.rowid FROM host_results h JOIN "
             "jobs j ON j.id=h.job_id WHERE j.finished IS NOT NULL AND j.finished < ?1 LIMIT ?2)",
             "DELETE FROM events WHERE rowid IN (SELECT e.rowid FROM events e JOIN jobs j ON "
             "j.id=e.job_id WHERE j.finished IS NOT NULL AND j.finished < ?1 LIMIT ?2)",
             "DELETE FROM jobs WHERE id IN (SELECT j.id FROM jobs j WHERE j.finished IS NOT NULL "
             "AND j.finished < ?1 AND NOT EXISTS (SELECT 1 FROM host_results h WHERE "
-            "h.job_id=j.id) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.job_id=j.id) LIMIT "
-            "?2)",
+            "h.job_id=j.id) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.job_id=j.id) AND NOT "
+            "EXISTS (SELECT 1 FROM sent s WHERE s.job_id=j.id) LIMIT ?2)",
         };
-        for (int i = 0; i < 3 && left > 0; i++) {
+        for (int i = 0; i < 4 && left > 0; i++) {
             if ((n = delete_some(s, sql[i], cut, left, err)) < 0)
                 return -1;
             left -= n;
@@ -70,6 +73,17 @@ int nd_store_prune(nd_store *s, int64_t now_ms, int64_t keep_jobs_s, int64_t kee
                         "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE ts < ?1 "
                         "ORDER BY id LIMIT ?2)",
                         now_ms - keep_audit_s * 1000, left, err);
+        if (n < 0)
+            return -1;
+        left -= n;
+        *deleted += n;
+    }
+    if (left > 0) { /* Idempotency-Keys are answered for 24 hours, and only while their job is */
+        n = delete_some(s,
+                        "DELETE FROM idempotency WHERE rowid IN (SELECT i.rowid FROM idempotency "
+                        "i WHERE i.created < ?1 OR NOT EXISTS (SELECT 1 FROM jobs j WHERE "
+                        "j.id=i.job_id) LIMIT ?2)",
+                        now_ms - ND_IDEM_KEEP_MS, left, err);
         if (n < 0)
             return -1;
         left -= n;

@@ -882,6 +882,11 @@ const char *na_session_learned_prompt(const na_session *s) { return s->learned_p
 const na_platform *na_session_platform(const na_session *s) { return s->p; }
 na_transport *na_session_transport(const na_session *s) { return s->t; }
 
+size_t na_session_lines_answered(const na_session *s)
+{
+    return s->op == OP_CONFIG ? s->done : 0;
+}
+
 bool na_session_usable(const na_session *s)
 {
     return s->opened && !s->broken && !s->closed && !s->raw;

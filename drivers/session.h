@@ -82,6 +82,8 @@ typedef struct na_config_opts {
     size_t window;     /* lines in flight: 0 or 1 = lockstep (send, echo, prompt); N > 1 sends up
                           to N lines ahead (only for lines that prompt for nothing) */
     const char *mode;  /* NULL = the platform's config_mode */
+    const char *commit; /* commit model: sent instead of the platform's commit.send (such as
+                           `commit confirmed 2`); NULL = commit.send */
 } na_config_opts;
 
 typedef struct na_line_result {
@@ -127,6 +129,10 @@ int na_session_fd(const na_session *s);
 int na_session_want(const na_session *s);       /* NA_WANT_* */
 int64_t na_session_deadline(const na_session *s); /* absolute na_now_ms(); 0 = none */
 bool na_session_busy(const na_session *s);      /* an operation is in progress */
+/* A configuration push in progress: how many of its lines the device has answered (its prompt
+ * came back after each) so far; 0 for other operations. For progress records (netautod's
+ * write-ahead record of what was sent). */
+size_t na_session_lines_answered(const na_session *s);
 /* Arm a core event watch (core/evwatch.h) for what the operation in progress waits for: the
  * fd in the want direction(s) until the deadline, capped by cap_deadline_ms (> 0, e.g. a
  * whole-host timeout). reassign: see na_evwatch_arm. Defined in session_watch.c. */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "pb_int.h"
 #include "runner_int.h"
+#include "strmap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,7 +66,8 @@ static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
     return 0;
 }
 
-static int prepare_hosts(na_runner *r, na_err *err)
+/* only: the names the run is restricted to (na_run_opts.hosts), or NULL. */
+static int prepare_hosts(na_runner *r, const na_strmap *only, na_err *err)
 {
     size_t ninv = na_inv_count(r->inv), nplays = na_pb_play_count(r->pb);
     unsigned char *in_limit = calloc(ninv ? ninv : 1, 1);
@@ -82,6 +84,10 @@ static int prepare_hosts(na_runner *r, na_err *err)
     } else if (rc == 0) {
         memset(in_limit, 1, ninv);
     }
+    if (rc == 0 && only)
+        for (size_t k = 0; k < ninv; k++)
+            if (in_limit[k] && !na_strmap_get(only, na_inv_host_at(r->inv, k)->name))
+                in_limit[k] = 0;
     size_t nsel = 0;
     for (size_t p = 0; rc == 0 && p < nplays; p++) {
         if ((rc = select_play(r, na_pb_play(r->pb, p), &sel, err)) < 0)
@@ -176,6 +182,28 @@ static bool wants_templates(const na_playbook *pb)
     return false;
 }
 
+/* confirm: on a config task needs a platform that says how to undo a change by itself. */
+static int confirm_supported(na_runner *r, rn_host *h, na_err *err)
+{
+    for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
+        const na_play *pl = na_pb_play(r->pb, p);
+        for (size_t k = 0; h->plays[p] && k < na_play_task_count(pl); k++) {
+            const na_task *t = na_play_task(pl, k);
+            if (!na_task_confirm(t) || !rn_selected(r, p, k) || h->plat->confirm.enter ||
+                h->plat->confirm.commit)
+                continue;
+            na_err_set(err, NA_E_CONFIG,
+                       "%s:%u:%u: task '%s': confirm: platform '%s' cannot undo a change by "
+                       "itself (its platform file has no confirm:)",
+                       na_pb_file(r->pb), na_task_line(t), na_task_col(t), na_task_name(t),
+                       h->plat->name);
+            err_for_host(err, h->inv->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Platform, script transport and playbook validation for every host: all before any I/O. */
 static int validate_hosts(na_runner *r, na_err *err)
 {
@@ -203,6 +231,8 @@ static int validate_hosts(na_runner *r, na_err *err)
             }
         }
         if (r->tfsm && parse_prepare(r, h, &v, err) < 0)
+            return -1;
+        if (confirm_supported(r, h, err) < 0)
             return -1;
     }
     return 0;
@@ -253,6 +283,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->limit = dup_or_null(o->limit, &oom);
     r->owner = dup_or_null(o->owner ? o->owner : "run", &oom);
     r->transcript_dir = dup_or_null(o->transcript_dir, &oom);
+    r->backup_dir = dup_or_null(o->backup_dir ? o->backup_dir : "backups", &oom);
     r->extra = o->extra_vars ? json_deep_copy(o->extra_vars) : NULL;
     oom |= o->extra_vars && !r->extra;
     r->check = o->check;
@@ -298,7 +329,20 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         na_runner_free(r);
         return NULL;
     }
-    if (rn_select_tasks(r, err) < 0 || prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
+    na_strmap *only = o->hosts ? na_strmap_new() : NULL;
+    for (size_t i = 0; only && i < o->n_hosts; i++)
+        if (o->hosts[i] && na_strmap_put(only, o->hosts[i], (void *)1) < 0) {
+            na_strmap_free(only);
+            only = NULL;
+        }
+    if (o->hosts && !only) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_runner_free(r);
+        return NULL;
+    }
+    int prc = rn_select_tasks(r, err) < 0 ? -1 : prepare_hosts(r, only, err);
+    na_strmap_free(only);
+    if (prc < 0 || validate_hosts(r, err) < 0 ||
         rn_prepare_phases(r, err) < 0 ||
         (r->transcript_dir && make_dir(r->transcript_dir, err) < 0)) {
         na_runner_free(r);
@@ -569,6 +613,7 @@ void na_runner_free(na_runner *r)
         if (h->lock && r->hooks.release)
             r->hooks.release(r->hooks.ud, h->lock);
         h->lock = NULL;
+        rn_record_drop(h);
         rn_host_free(h);
     }
     free(r->hosts);
@@ -593,5 +638,6 @@ void na_runner_free(na_runner *r)
     free(r->limit);
     free(r->owner);
     free(r->transcript_dir);
+    free(r->backup_dir);
     free(r);
 }

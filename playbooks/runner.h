@@ -47,6 +47,10 @@ typedef struct na_runner na_runner;
 
 /* The runner's grant callback, handed to the acquire hook: call it once, later, from the loop. */
 typedef void (*na_run_grant_fn)(void *grant_ud);
+/* The runner's callback for a write-ahead record (the record hook below): call it once, later
+ * (it only schedules work, so it may be called from inside anything but the record hook
+ * itself), with err NULL when the record is durable, or the reason it could not be kept. */
+typedef void (*na_run_durable_fn)(void *durable_ud, const na_err *err);
 
 /* Optional callbacks (every member may be NULL). JSON handed to a hook is borrowed: valid during
  * the call only (json_incref / json_deep_copy to keep it). Per host the order is host_started,
@@ -71,10 +75,36 @@ typedef struct na_run_hooks {
     void (*host_finished)(void *ud, const char *host, json_t *result);
     void (*run_finished)(void *ud, json_t *results, const na_err *err);
 
+    /* Write-ahead record of what is sent (netautod keeps it durably, so that after a crash it
+     * knows exactly what a host in flight had been sent; every member may be NULL). Right after
+     * a task starts an operation that sends to the device — a command, a configuration push,
+     * a save, a script's upload, run or removal — and before any of it is written, the runner
+     * calls record with every line the operation may send and its kind ("command", "config",
+     * "save", "script"). It returns 0 and *wait NULL: send now; 0 and a handle in *wait: the
+     * runner sends nothing until durable(durable_ud, err) is called (later), or gives up
+     * waiting with record_drop(ud, handle) (cancel, free; durable is then never called); -1 +
+     * err: the record cannot be kept. When the record could not be kept (-1, or durable with
+     * an error) nothing of the operation is sent: the session is closed and the task fails with
+     * that error. While the operation runs and when it ends, record_answered tells how many of
+     * its lines the device answered (its prompt came back after each; a rejected line counts:
+     * the device had it), done = the operation is over (ok: without error). Lines after the
+     * answered ones of an operation that failed or was cut off may or may not have reached the
+     * device. */
+    int (*record)(void *ud, const char *host, const char *kind, const char *const *lines,
+                  size_t n, na_run_durable_fn durable, void *durable_ud, void **wait,
+                  na_err *err);
+    void (*record_drop)(void *ud, void *wait);
+    void (*record_answered)(void *ud, const char *host, size_t answered, bool done, bool ok);
+
     /* Metrics: one device command (command, config push, save, read) finished; a login refused
      * by a device (NA_E_AUTH while opening). */
     void (*command_observed)(void *ud, const char *host, int64_t elapsed_ms, bool ok);
     void (*login_failed)(void *ud, const char *host);
+
+    /* Optional: asked before each step of a host's program (each time it would go on talking to
+     * the device); false stops the host at once, as cancelled ("the lease on the device was
+     * lost"). Must be cheap: it runs on every event of every host. */
+    bool (*may_proceed)(void *ud, const char *host);
 } na_run_hooks;
 
 #define NA_RUN_DEFAULT_FORKS 100
@@ -93,6 +123,10 @@ typedef struct na_run_opts {
     int host_timeout_ms;         /* a host's whole program (open to close); 0 = none */
     const char *transcript_dir;  /* one transcript per host session (DIR/HOST.transcript; the
                                     directory is created); NULL = none */
+    const char *backup_dir;      /* backup: the running configuration before a host's first
+                                    change, DIR/HOST_YYYYmmddTHHMMSS.cfg (UTC; the directory is
+                                    created, mode 0700, when the first backup is written);
+                                    NULL = "backups" */
     na_platforms *platforms;     /* borrowed registry; NULL = the runner makes one with the
                                     inventory's platform_dirs */
     struct event_base *base;     /* borrowed loop to run on; NULL = na_runner_run makes one */
@@ -110,6 +144,10 @@ typedef struct na_run_opts {
     size_t n_tags;
     const char *const *skip_tags; /* --skip-tags (copied) */
     size_t n_skip_tags;
+    const char *const *hosts;    /* only these hosts of those the plays and `limit` select (a
+                                    restart resuming part of a job; names not selected are
+                                    ignored); NULL = all of them. Read during na_runner_new */
+    size_t n_hosts;
     na_run_hooks hooks;          /* copied */
 } na_run_opts;
 

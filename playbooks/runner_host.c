@@ -62,6 +62,11 @@ static void end_task(rn_host *h)
         if (r->hooks.task_result)
             r->hooks.task_result(r->hooks.ud, h->inv->name, tj);
     }
+    /* what else may have changed the configuration: read it again before the next config
+     * task (config tasks mark it themselves when they send) */
+    if (!r->check && h->x && h->x->kind != NA_TASK_CONFIG && h->x->kind != NA_TASK_ASSERT &&
+        h->x->kind != NA_TASK_SAVE && !t->skipped)
+        h->running_stale = true;
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     if (reg && t->reg)
         json_object_set(h->registered, reg, t->reg);
@@ -102,12 +107,15 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
 {
     h->phase = phase;
     na_cmd_opts co = {.timeout_ms = h->r->task_timeout_ms};
-    if (na_session_start_command(h->s, RN_RUNNING_CONFIG_CMD, &co, e) < 0) {
+    const char *cmd = h->plat->running.show ? h->plat->running.show : RN_RUNNING_CONFIG_CMD;
+    if (na_session_start_command(h->s, cmd, &co, e) < 0) {
         na_err_prefix(e, "--diff: reading the running-config: ");
         return -1;
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
+    const char *line = RN_RUNNING_CONFIG_CMD;
+    rn_record(h, "command", &line, 1);
     return 0;
 }
 
@@ -156,6 +164,46 @@ static const na_task *pick_task(rn_host *h)
     return NULL;
 }
 
+/* The next confirm / rollback command: 0 started, 1 none left, -1 failed to start. */
+static int confirm_step(rn_host *h)
+{
+    const na_platform *p = h->plat;
+    char *const *cmds = h->cf_keep ? p->confirm.confirm : p->confirm.rollback;
+    size_t n = h->cf_keep ? p->confirm.nconfirm : p->confirm.nrollback;
+    if (h->cf_step >= n)
+        return 1;
+    const char *mode = p->confirm.mode != NA_NO_MODE ? p->modes[p->confirm.mode].name : NULL;
+    return rn_start_command_in(h, cmds[h->cf_step++], h->r->task_timeout_ms, mode);
+}
+
+/* A commit-confirmed change is due at the end of its play: confirm it when the host is still
+ * fine, else roll it back at once. A result of its own ("confirm" / "rollback"). -1 when it
+ * cannot be sent (the session is gone: the device's timer undoes the change). */
+static int start_confirm(rn_host *h)
+{
+    bool keep = h->ok && !h->cancelled;
+    h->cf_pending = false;
+    if (!h->s || !na_session_usable(h->s) || h->cancelled) {
+        NA_LOGW(h->inv->name, "the change of task '%s' is neither confirmed nor rolled back: the "
+                "device's timer will undo it", h->cf_task ? h->cf_task : "?");
+        return -1;
+    }
+    begin_task(h, h->cf_play, NULL);
+    h->cur.action = keep ? "confirm" : "rollback";
+    char name[600];
+    snprintf(name, sizeof name, "%s the change of '%s'", keep ? "confirm" : "roll back",
+             h->cf_task ? h->cf_task : "?");
+    h->cur.name = strdup(name);
+    h->cf_keep = keep;
+    h->cf_step = 0;
+    h->phase = PH_CONFIRM;
+    if (confirm_step(h) < 0) {
+        end_task(h);
+        return -1;
+    }
+    return 0;
+}
+
 /* Pick and start the next task (or the diff read, or the end). */
 static int next_task(rn_host *h)
 {
@@ -167,9 +215,35 @@ static int next_task(rn_host *h)
             host_fail(h, &e);
         }
         bool stop = !h->ok || h->cancelled;
-        const na_task *t = stop ? NULL : pick_task(h);
+        const na_task *t;
+        if (h->cf_next || h->phase == PH_CONFIRM) { /* picked before the confirmation */
+            t = stop ? NULL : h->cf_next;
+            h->cf_next = NULL;
+            h->phase = PH_TASK;
+        } else {
+            t = stop ? NULL : pick_task(h);
+        }
+        if (h->cf_pending && (!t || h->play != h->cf_play)) {
+            h->cf_next = t;
+            if (start_confirm(h) == 0)
+                return ADV_WAIT;
+            h->phase = PH_TASK;
+            continue; /* resumes with cf_next (or stops when the host failed) */
+        }
         if (!t) {
             na_err e = NA_ERR_INIT;
+            if (r->check && r->diff && h->cfg_before && h->running && !h->cancelled) {
+                /* --check --diff: what the changes would make of the configuration read */
+                na_buf after;
+                na_buf_init(&after, 0);
+                if (na_cfg_render(h->running, &after, &e) < 0)
+                    host_fail(h, &e);
+                else
+                    rn_host_diff(h, h->cfg_before, na_buf_cstr(&after));
+                na_buf_free(&after);
+                h->phase = PH_END;
+                return ADV_DONE;
+            }
             if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled) {
                 if (start_diff_read(h, PH_DIFF_AFTER, &e) == 0)
                     return ADV_WAIT;
@@ -306,44 +380,67 @@ static int advance(rn_host *h)
             return next_task(h);
         }
         h->cfg_before = h->res.output ? strdup(h->res.output) : strdup("");
+        /* the same read serves the config task (read once) */
+        if (h->plat->running.show && rn_running_parse(h, h->res.output, h->res.output_len) < 0) {
+            end_task(h);
+            return next_task(h);
+        }
         h->phase = PH_TASK;
         if (rn_task_step(h) == RN_WAIT)
             return ADV_WAIT;
         end_task(h);
         return next_task(h);
     case PH_DIFF_AFTER: {
-        na_err e = NA_ERR_INIT;
         if (h->op_st != NA_OK) {
             na_err_prefix(&h->op_err, "--diff: reading the running-config afterwards: ");
             host_fail(h, &h->op_err);
         } else {
-            na_buf d;
-            na_buf_init(&d, RN_OUTPUT_MAX);
-            na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
-            char la[300], lb[300];
-            snprintf(la, sizeof la, "%s running-config before", h->inv->name);
-            snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
-            o.label_a = la;
-            o.label_b = lb;
-            const char *after = h->res.output ? h->res.output : "";
-            if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
-                host_fail(h, &e);
-            else if (na_diff_unified(h->cfg_before, strlen(h->cfg_before), after, strlen(after),
-                                     &o, &d, NULL, &e) < 0)
-                host_fail(h, &e);
-            else {
-                free(h->diff);
-                h->diff = na_buf_steal(&d);
-            }
-            na_buf_free(&d);
+            rn_host_diff(h, h->cfg_before, h->res.output ? h->res.output : "");
         }
         h->phase = PH_END;
         return ADV_DONE;
+    }
+    case PH_CONFIRM: {
+        const char *out = h->res.output ? h->res.output : "";
+        rn_task_rec_append(&h->cur, &h->cur.output, out, h->res.output ? h->res.output_len : 0);
+        if (h->op_st != NA_OK)
+            rn_task_fail(h, &h->op_err);
+        else if (confirm_step(h) == 0) /* the sequence's next command */
+            return ADV_WAIT;
+        /* a rollback changed the device back */
+        h->cur.changed = h->cur.ok && strcmp(h->cur.action, "rollback") == 0;
+        end_task(h);
+        return next_task(h);
     }
     case PH_BEGIN:
     case PH_END: return ADV_DONE;
     }
     return ADV_DONE;
+}
+
+int rn_host_diff(rn_host *h, const char *before, const char *after)
+{
+    na_err e = NA_ERR_INIT;
+    na_buf d;
+    na_buf_init(&d, RN_OUTPUT_MAX);
+    na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
+    char la[300], lb[300];
+    snprintf(la, sizeof la, "%s running-config before", h->inv->name);
+    snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
+    o.label_a = la;
+    o.label_b = lb;
+    int rc = -1;
+    if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
+        host_fail(h, &e);
+    else if (na_diff_unified(before, strlen(before), after, strlen(after), &o, &d, NULL, &e) < 0)
+        host_fail(h, &e);
+    else {
+        free(h->diff);
+        h->diff = na_buf_steal(&d);
+        rc = 0;
+    }
+    na_buf_free(&d);
+    return rc;
 }
 
 /* ---- the event ------------------------------------------------------------------------------ */
@@ -400,6 +497,14 @@ static void finish_host(rn_host *h)
     na_strv_free(&h->plan);
     free(h->cfg_before);
     h->cfg_before = NULL;
+    na_cfg_free(h->running);
+    h->running = NULL;
+    na_cfg_free(h->startup);
+    h->startup = NULL;
+    free(h->cf_task);
+    h->cf_task = NULL;
+    h->cf_pending = false;
+    h->cf_next = NULL;
     h->final = rn_host_is_final(h);
     if (!h->final) { /* its registered results go on to its next play */
         host_record(h);
@@ -420,13 +525,108 @@ static void finish_host(rn_host *h)
     rn_host_done(h); /* the last thing: it may finish the run (and the runner be freed) */
 }
 
+/* ---- the write-ahead record ---------------------------------------------------------------- */
+
+static void rec_durable(void *ud, const na_err *err)
+{
+    rn_host *h = ud;
+    h->rec_wait = NULL;
+    if (h->rec != REC_WAIT)
+        return;
+    if (err) {
+        h->rec = REC_FAILED;
+        na_err_clear(&h->rec_err);
+        na_err_set(&h->rec_err, err->code ? err->code : NA_E_IO,
+                   "%s: nothing was sent: what was about to be sent could not be recorded: %s",
+                   h->inv->name, err->msg);
+    } else {
+        h->rec = REC_SENDING;
+    }
+    na_evwatch_kick(&h->w); /* from the loop: the program goes on (or fails) */
+}
+
+void rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n)
+{
+    na_runner *r = h->r;
+    h->rec = REC_NONE;
+    h->rec_lines = n;
+    h->rec_answered = 0;
+    if (!r->hooks.record)
+        return;
+    na_err e = NA_ERR_INIT;
+    void *wait = NULL;
+    if (r->hooks.record(r->hooks.ud, h->inv->name, kind, lines, n, rec_durable, h, &wait, &e) <
+        0) {
+        h->rec = REC_FAILED;
+        na_err_clear(&h->rec_err);
+        na_err_set(&h->rec_err, e.code ? e.code : NA_E_IO,
+                   "%s: nothing was sent: what was about to be sent could not be recorded: %s",
+                   h->inv->name, e.msg);
+        return;
+    }
+    h->rec = wait ? REC_WAIT : REC_SENDING;
+    h->rec_wait = wait;
+}
+
+void rn_record_drop(rn_host *h)
+{
+    na_runner *r = h->r;
+    if (h->rec_wait && r->hooks.record_drop)
+        r->hooks.record_drop(r->hooks.ud, h->rec_wait);
+    h->rec_wait = NULL;
+    if (h->rec == REC_WAIT)
+        h->rec = REC_NONE;
+}
+
+/* The operation goes on: report lines the device answered since the last report. */
+static void rec_progress(rn_host *h)
+{
+    na_runner *r = h->r;
+    if (h->rec != REC_SENDING || h->op != RN_OP_SESSION || !r->hooks.record_answered)
+        return;
+    size_t a = na_session_lines_answered(h->s);
+    if (a > h->rec_answered) {
+        h->rec_answered = a;
+        r->hooks.record_answered(r->hooks.ud, h->inv->name, a, false, false);
+    }
+}
+
+/* The operation ended (its result is in h->res): how much of it the device answered. */
+static void rec_end(rn_host *h, rn_op op, na_status st)
+{
+    na_runner *r = h->r;
+    if (h->rec != REC_SENDING) {
+        h->rec = REC_NONE;
+        return;
+    }
+    h->rec = REC_NONE;
+    if (!r->hooks.record_answered)
+        return;
+    size_t a;
+    if (op == RN_OP_SESSION && h->res.lines) /* a configuration push */
+        a = h->res.nlines;
+    else /* one line: answered when it ended well, or the device answered with an error */
+        a = st == NA_OK || h->op_err.code == NA_E_DEVICE ? h->rec_lines : 0;
+    r->hooks.record_answered(r->hooks.ud, h->inv->name, a, true, st == NA_OK);
+}
+
 /* Run the program until it must wait, or to its end. */
 static void drive(rn_host *h)
 {
     for (;;) {
         if (h->op != RN_OP_NONE) {
             na_status st;
-            if (h->deadline_ms > 0 && na_now_ms() >= h->deadline_ms) {
+            rn_op op = h->op;
+            if (h->rec == REC_WAIT) {
+                na_evwatch_stop(&h->w); /* nothing is sent before its record is durable */
+                return;
+            }
+            if (h->rec == REC_FAILED) {
+                h->rec = REC_NONE;
+                na_session_close(h->s); /* the operation must not send: the host stops */
+                h->op_err = h->rec_err;
+                st = NA_ERROR;
+            } else if (h->deadline_ms > 0 && na_now_ms() >= h->deadline_ms) {
                 na_err_set(&h->op_err, NA_E_TIMEOUT, "%s: the host did not finish within %.1f s",
                            h->inv->name, h->r->host_timeout_ms / 1000.0);
                 na_session_close(h->s); /* out of step now */
@@ -435,11 +635,13 @@ static void drive(rn_host *h)
                 st = op_step(h);
             }
             if (st == NA_AGAIN) {
+                rec_progress(h);
                 if (arm(h) == 0)
                     return;
                 st = NA_ERROR;
             }
             op_complete(h, st);
+            rec_end(h, op, st);
         }
         if (advance(h) == ADV_DONE) {
             finish_host(h);
@@ -463,6 +665,12 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
     na_runner *r = h->r;
     if (h->state != RH_RUNNING)
         return;
+    if (r->hooks.may_proceed && !r->hooks.may_proceed(r->hooks.ud, h->inv->name)) {
+        NA_LOGW(h->inv->name, "stopped before sending anything more: no longer allowed to use "
+                "the device");
+        rn_host_abort(h);
+        return;
+    }
     if (h->phase == PH_BEGIN) { /* the first call of this phase's program: begin */
         int64_t now = na_now_ms();
         if (!h->begun) {
@@ -510,6 +718,8 @@ void rn_host_abort(rn_host *h)
     }
     na_err_set(&h->err, NA_E_CANCELLED, "cancelled");
     na_evwatch_stop(&h->w);
+    rn_record_drop(h);
+    h->rec = REC_NONE;
     h->op = RN_OP_NONE;
     if (h->phase == PH_BEGIN) { /* granted but the program never began */
         h->state = RH_DONE;
@@ -545,4 +755,7 @@ void rn_host_free(rn_host *h)
     free(h->cfg_before);
     free(h->diff);
     free(h->notified);
+    na_cfg_free(h->running);
+    na_cfg_free(h->startup);
+    free(h->cf_task);
 }

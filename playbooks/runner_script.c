@@ -45,6 +45,7 @@ static int start_exec(rn_host *h, const char *cmd)
     }
     h->op = RN_OP_EXEC;
     rn_op_started(h);
+    rn_record(h, "script", &cmd, 1);
     return 0;
 }
 
@@ -133,6 +134,8 @@ static int next_item(rn_host *h)
     }
     h->op = RN_OP_XFER;
     rn_op_started(h);
+    const char *rec = line;
+    rn_record(h, "script", &rec, 1);
     h->sub = SC_UPLOADED;
     return RN_WAIT;
 }

@@ -3,8 +3,10 @@
  *   backend_inv.c     inventory generations (refcounted), JSON, --limit, host status
  *   backend_jobs.c    playbook jobs: load, validate (na_runner_new), run on the daemon's loop
  *   backend_validate.c  the validator thread: job validation off the loop
+ *   backend_parse.c   the parser thread: TextFSM records of command outputs off the loop
  *   backend_pool.c    the session pool: idle sessions per device, idle timeout, global bound
  *   backend_cmd.c     ad-hoc commands on pooled sessions (POST /v1/commands, backups)
+ *   backend_shell.c   interactive shells (the web page's terminal) on fresh sessions
  * Everything runs on the daemon's one event loop (backend.h). Not public: the daemon sees only
  * backend.h. */
 #ifndef ND_BACKEND_INT_H
@@ -120,8 +122,10 @@ void nd_be_pool_host_counts(nd_be *be, const char *host, unsigned *open, unsigne
 /* ---- the backend ----------------------------------------------------------------------------- */
 
 typedef struct nd_be_validator nd_be_validator; /* backend_validate.c */
+typedef struct nd_be_parser nd_be_parser;       /* backend_parse.c */
 LIST_HEAD(nd_be_jobl, nd_be_job);
 LIST_HEAD(nd_be_cmdl, nd_be_cmd);
+LIST_HEAD(nd_be_shelll, nd_be_shell);
 
 struct nd_be {
     nd_backend_services svc;
@@ -140,7 +144,9 @@ struct nd_be {
     unsigned job_sessions;     /* runner host programs holding a device */
     struct nd_be_jobl jobs;    /* running jobs */
     struct nd_be_cmdl cmds;    /* commands in progress */
+    struct nd_be_shelll shells; /* interactive shells (backend_shell.c) */
     nd_be_validator *validator;
+    nd_be_parser *parser;
     size_t validate_bytes;     /* the validation budget of one job: expanded text */
     unsigned validate_s;       /* ... and time */
 };
@@ -161,6 +167,7 @@ nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec
 int nd_be_job_run(nd_be *be, nd_be_job *job, int64_t id, const nd_job_sink *sink, na_err *err);
 void nd_be_job_cancel(nd_be *be, nd_be_job *job);
 void nd_be_job_discard(nd_be *be, nd_be_job *job);
+bool nd_be_job_resumable(nd_be *be, const nd_be_job *job);
 void nd_be_jobs_free_all(nd_be *be); /* running jobs, no sink callback (destroy) */
 /* Is the error one of reaching/logging in to the device (not a command's)? */
 bool nd_be_err_unreached(const na_err *err);
@@ -172,10 +179,39 @@ nd_be_prep *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepare
                               void *ud, na_err *err);
 void nd_be_job_prepare_abandon(nd_be *be, nd_be_prep *p);
 
+/* backend_parse.c: TextFSM off the loop. One output to parse: command and text (malloc'd, len
+ * bytes) are the batch's once submitted; the thread sets recs (new reference) or err. */
+typedef struct nd_be_parse_item {
+    char *command;
+    char *text;
+    size_t len;
+    json_t *recs;  /* done may take it (and set NULL) */
+    na_err err;
+} nd_be_parse_item;
+typedef struct nd_be_parsing nd_be_parsing;
+typedef void (*nd_be_parsed_cb)(void *ud, nd_be_parse_item *items, size_t n); /* on the loop */
+nd_be_parser *nd_be_parser_new(struct event_base *base, na_err *err);
+void nd_be_parser_free(nd_be_parser *q); /* stops the thread, drops the batches: no callback */
+/* Parse items[0..n) (a malloc'd array; the batch's from now on, even on failure) for a host of
+ * platform `platform` (borrowed from gen) with gen's template library; done(ud, items, n) on
+ * the loop, after which the batch is freed. NULL + err (NA_E_OVERFLOW when too many wait). */
+nd_be_parsing *nd_be_parse_submit(nd_be *be, nd_be_inv *gen, const char *platform,
+                                  nd_be_parse_item *items, size_t n, nd_be_parsed_cb done,
+                                  void *ud, na_err *err);
+/* No callback for p (on the loop). */
+void nd_be_parse_abandon(nd_be *be, nd_be_parsing *p);
+
 /* backend_cmd.c */
 nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
                       na_err *err);
 void nd_be_cmd_cancel(nd_be *be, nd_be_cmd *cmd);
 void nd_be_cmds_free_all(nd_be *be); /* no callback (destroy) */
+
+/* backend_shell.c */
+nd_be_shell *nd_be_shell_open(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
+                              na_err *err);
+int nd_be_shell_write(nd_be *be, nd_be_shell *sh, const char *data, size_t n, na_err *err);
+void nd_be_shell_close(nd_be *be, nd_be_shell *sh);
+void nd_be_shells_free_all(nd_be *be); /* no callback (destroy) */
 
 #endif

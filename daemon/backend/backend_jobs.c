@@ -22,6 +22,7 @@ struct nd_be_job {
     nd_be_inv *gen;            /* reference: the runner borrows its inventory and platforms */
     na_playbook *pb;
     na_runner *r;
+    bool resumable;         /* resumable: true, or check mode: may run again after a restart */
     nd_job_sink sink;
     int64_t id;
     char owner[48];         /* "job 12" */
@@ -216,6 +217,31 @@ static void h_run_finished(void *ud, json_t *results, const na_err *err)
     job_free(j); /* na_runner_free inside run_finished is allowed */
 }
 
+static int h_record(void *ud, const char *host, const char *kind, const char *const *lines,
+                    size_t n, na_run_durable_fn durable, void *durable_ud, void **wait,
+                    na_err *err)
+{
+    nd_be_job *j = ud;
+    *wait = NULL;
+    if (!j->sink.record)
+        return 0;
+    return j->sink.record(j->sink.ud, host, kind, lines, n, durable, durable_ud, wait, err);
+}
+
+static void h_record_drop(void *ud, void *wait)
+{
+    nd_be_job *j = ud;
+    if (j->sink.record_drop)
+        j->sink.record_drop(j->sink.ud, wait);
+}
+
+static void h_record_answered(void *ud, const char *host, size_t answered, bool done, bool ok)
+{
+    nd_be_job *j = ud;
+    if (j->sink.record_answered)
+        j->sink.record_answered(j->sink.ud, host, answered, done, ok);
+}
+
 static void h_command(void *ud, const char *host, int64_t elapsed_ms, bool ok)
 {
     nd_be_job *j = ud;
@@ -226,6 +252,12 @@ static void h_login_failed(void *ud, const char *host)
 {
     nd_be_job *j = ud;
     j->be->svc.login_failed(j->be->svc.ctx, host);
+}
+
+static bool h_may_proceed(void *ud, const char *host)
+{
+    nd_be_job *j = ud;
+    return !j->sink.may_proceed || j->sink.may_proceed(j->sink.ud, host);
 }
 
 /* ---- the vtable part ------------------------------------------------------------------------- */
@@ -252,6 +284,8 @@ nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec
     o.base = be->svc.base;
     o.owner = "job";
     o.budget = budget;
+    o.hosts = spec->hosts;
+    o.n_hosts = spec->n_hosts;
     o.hooks = (na_run_hooks){
         .ud = j,
         .acquire = h_acquire,
@@ -262,9 +296,14 @@ nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec
         .run_finished = h_run_finished,
         .command_observed = h_command,
         .login_failed = h_login_failed,
+        .may_proceed = h_may_proceed,
+        .record = h_record,
+        .record_drop = h_record_drop,
+        .record_answered = h_record_answered,
     };
     if (!(j->r = na_runner_new(gen->inv, j->pb, &o, err)))
         goto fail;
+    j->resumable = spec->check || na_pb_resumable(j->pb);
     if (!(*targets = na_runner_targets(j->r))) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         goto fail;
@@ -302,6 +341,12 @@ void nd_be_job_discard(nd_be *be, nd_be_job *j)
     (void)be; /* may be called after the backend is gone (daemon teardown) */
     if (j)
         job_free(j);
+}
+
+bool nd_be_job_resumable(nd_be *be, const nd_be_job *j)
+{
+    (void)be;
+    return j->resumable;
 }
 
 void nd_be_jobs_free_all(nd_be *be)

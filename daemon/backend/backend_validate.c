@@ -28,6 +28,8 @@ struct nd_be_prep {
     char *playbook, *limit, *who;
     bool check;
     json_t *vars;             /* a deep copy: the thread's alone */
+    char **hosts;             /* spec->hosts copied (NULL: all) */
+    size_t n_hosts;
     nd_job_prepared_cb done;
     void *ud;
     bool abandoned;
@@ -62,6 +64,9 @@ static void prep_free(nd_be_prep *p)
     free(p->who);
     json_decref(p->vars);
     json_decref(p->targets);
+    for (size_t i = 0; i < p->n_hosts; i++)
+        free(p->hosts[i]);
+    free(p->hosts);
     free(p);
 }
 
@@ -93,7 +98,13 @@ static void *thread_main(void *arg)
                 .deadline_ms = na_now_ms() + (int64_t)be->validate_s * 1000,
                 .time_max_ms = (int64_t)be->validate_s * 1000,
             };
-            nd_job_spec spec = {p->playbook, p->limit, p->check, p->vars, p->who};
+            nd_job_spec spec = {.playbook = p->playbook,
+                                .limit = p->limit,
+                                .check = p->check,
+                                .vars = p->vars,
+                                .submitted_by = p->who,
+                                .hosts = (const char *const *)p->hosts,
+                                .n_hosts = p->n_hosts};
             p->job = nd_be_job_validate(be, p->gen, &spec, &b, &p->targets, &p->err);
             if (p->job)
                 p->gen = NULL; /* now the job's */
@@ -223,6 +234,11 @@ nd_be_prep *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepare
     }
     p->be = be;
     p->check = spec->check;
+    if (spec->hosts && !(p->hosts = calloc(spec->n_hosts ? spec->n_hosts : 1, sizeof *p->hosts)))
+        goto oom;
+    for (; p->hosts && p->n_hosts < spec->n_hosts; p->n_hosts++)
+        if (!(p->hosts[p->n_hosts] = strdup(spec->hosts[p->n_hosts])))
+            goto oom;
     p->gen = nd_be_inv_ref(be->cur);
     p->done = done;
     p->ud = ud;
@@ -232,6 +248,10 @@ nd_be_prep *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepare
     pthread_cond_signal(&v->cv);
     pthread_mutex_unlock(&v->mu);
     return p;
+oom:
+    prep_free(p);
+    na_err_set(err, NA_E_NOMEM, "out of memory");
+    return NULL;
 }
 
 void nd_be_job_prepare_abandon(nd_be *be, nd_be_prep *p)

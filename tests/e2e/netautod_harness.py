@@ -28,6 +28,8 @@ DOUBLE = os.path.join(BUILD, "tests", "e2e", "test_netautod_double")
 NETAUTOD = os.path.join(BUILD, "netautod")
 NETAUTO = os.path.join(BUILD, "netauto")
 WRAP = os.environ.get("NETAUTO_WRAP", "").split()
+# Set by test_cluster_both.py: production daemons become single-node clusters on this NATS.
+CLUSTER_URL = os.environ.get("NETAUTO_TEST_CLUSTER")
 # Generous: valgrind and ASan builds are slow.
 SLOW = 4 if WRAP else 1
 
@@ -110,6 +112,10 @@ tasks:
 tasks:
   - {name: step, delay_ms: 100, delay_ms_by_host: {sw3: 30000}}
 """,
+    "slowcmd.yaml": """\
+tasks:
+  - {name: step, command: show version, delay_ms: 100, delay_ms_by_host: {sw3: 30000}}
+""",
     "long.yaml": """\
 tasks:
   - {name: long step, delay_ms: 1500}
@@ -139,6 +145,11 @@ class Daemon:
         for name, text in (PLAYBOOKS if playbooks is None else playbooks).items():
             self.write(os.path.join("playbooks", name), text)
         self.config = os.path.join(self.dir, "netautod.yaml")
+        if production and CLUSTER_URL and "cluster:" not in config:
+            # test_cluster_both.py: the same test with a single `both` cluster node
+            node = re.sub(r"[^A-Za-z0-9_-]", "_", os.path.basename(self.dir))
+            config += (f"cluster:\n  nats_url: \"{CLUSTER_URL}\"\n  role: both\n"
+                       f"  node: {node}\n")
         base = ("port: 0\nstate_dir: state\ninventory: inventory.yaml\n"
                 f"playbook_dir: playbooks\nlog: {{file: netautod.log, level: {log_level}}}\n")
         self.write("netautod.yaml", base + config)

@@ -5,7 +5,10 @@
  * and release comes exactly once per acquire; cancel from inside a hook stops the run (hosts not
  * started get no events, waiting ones are released); na_runner_free inside run_finished; freeing
  * a running runner releases its locks and closes its sessions without any other hook; a
- * prepared runner that never runs is just freed; command and login metrics hooks. */
+ * prepared runner that never runs is just freed; command and login metrics hooks; the
+ * write-ahead record hooks: every command is announced before it is sent and nothing reaches the
+ * device (the simulator's command count) until the record is durable; a record that cannot be
+ * kept fails the task with nothing sent (the simulator's log). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,6 +74,17 @@ typedef struct rec {
     int cancel_after_finished;     /* cancel inside the Nth host_finished (0 = never) */
     bool free_in_finish;
     int commands_ok, commands_failed, logins_failed;
+    /* write-ahead record */
+    bool use_record;
+    const char *refuse;            /* the record of this line cannot be kept */
+    char recs[16][64];             /* "command:show version" */
+    int nrec;
+    int answered_done;             /* record_answered(done) calls, ok ones */
+    int sent_while_waiting;        /* commands the device got while a record was not durable */
+    long count_at_record;
+    na_run_durable_fn durable;
+    void *dud;
+    struct event *durable_timer;
 } rec;
 
 static void add_ev(rec *c, const char *kind, const char *host)
@@ -181,6 +195,65 @@ static void h_login_failed(void *ud, const char *host)
     c->logins_failed++;
 }
 
+static long sim_commands(const char *dev)
+{
+    json_t *st = NULL;
+    na_err e = NA_ERR_INIT;
+    if (simproc_stats(&SP, 5000, &st, &e) < 0)
+        fail_msg("stats: %s", e.msg);
+    long n = simproc_counter(st, dev, "commands");
+    json_decref(st);
+    return n;
+}
+
+/* The record "becomes durable" 50 ms later; first: did anything reach the device meanwhile? */
+static void make_durable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rec *c = arg;
+    if (sim_commands("sw1") != c->count_at_record)
+        c->sent_while_waiting++;
+    na_run_durable_fn d = c->durable;
+    c->durable = NULL;
+    d(c->dud, NULL);
+}
+
+static int h_record(void *ud, const char *host, const char *kind, const char *const *lines,
+                    size_t n, na_run_durable_fn durable, void *dud, void **wait, na_err *err)
+{
+    rec *c = ud;
+    assert_int_equal(c->hook_in_call, 0);
+    assert_true(n >= 1 && c->nrec < 16);
+    snprintf(c->recs[c->nrec++], 64, "%s:%s", kind, lines[0]);
+    if (c->refuse && !strcmp(lines[0], c->refuse))
+        return na_err_set(err, NA_E_IO, "disk full");
+    assert_null(c->durable); /* one host: one operation at a time */
+    c->count_at_record = sim_commands(host);
+    c->durable = durable;
+    c->dud = dud;
+    *wait = c;
+    struct timeval tv = {0, 50 * 1000};
+    evtimer_add(c->durable_timer, &tv);
+    return 0;
+}
+
+static void h_record_drop(void *ud, void *wait)
+{
+    rec *c = ud;
+    assert_ptr_equal(wait, c);
+    evtimer_del(c->durable_timer);
+    c->durable = NULL;
+}
+
+static void h_answered(void *ud, const char *host, size_t answered, bool done, bool ok)
+{
+    (void)host;
+    rec *c = ud;
+    if (done && ok && answered == 1)
+        c->answered_done++;
+}
+
 static const char PB[] = "- hosts: all\n"
                          "  tasks:\n"
                          "    - name: one\n"
@@ -220,7 +293,11 @@ static na_runner *prepare(rec *c, job *j, const char *limit)
         .run_finished = h_run_finished,
         .command_observed = h_command,
         .login_failed = h_login_failed,
+        .record = c->use_record ? h_record : NULL,
+        .record_drop = c->use_record ? h_record_drop : NULL,
+        .record_answered = c->use_record ? h_answered : NULL,
     };
+    c->durable_timer = evtimer_new(c->base, make_durable, c);
     c->r = na_runner_new(j->inv, j->pb, &o, &e);
     if (!c->r)
         fail_msg("prepare: %s", e.msg);
@@ -251,6 +328,8 @@ static void cleanup(rec *c, job *j)
     na_runner_free(c->r);
     if (c->grant_timer)
         event_free(c->grant_timer);
+    if (c->durable_timer)
+        event_free(c->durable_timer);
     event_base_free(c->base);
     json_decref(c->end_results);
     na_pb_free(j->pb);
@@ -458,6 +537,59 @@ static void prepared_never_run(void **st)
     cleanup(&c, &j);
 }
 
+static void record_before_sending(void **st)
+{
+    (void)st;
+    rec c = {.use_record = true};
+    job j;
+    prepare(&c, &j, "sw1");
+    start(&c);
+    loop_until_end(&c);
+    assert_int_equal(c.nrec, 3);
+    assert_string_equal(c.recs[0], "command:show version");
+    assert_string_equal(c.recs[1], "command:show clock");
+    assert_string_equal(c.recs[2], "command:show privilege");
+    assert_int_equal(c.sent_while_waiting, 0); /* nothing reached the device before "durable" */
+    assert_int_equal(c.answered_done, 3);
+    json_t *h = json_object_get(json_object_get(c.end_results, "hosts"), "sw1");
+    assert_true(json_is_true(json_object_get(h, "ok")));
+    cleanup(&c, &j);
+}
+
+static void record_refused_sends_nothing(void **st)
+{
+    (void)st;
+    rec c = {.use_record = true, .refuse = "show clock"};
+    job j;
+    FILE *f = fopen(SP.log_path, "r"); /* the log of this test only: from its end now */
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    prepare(&c, &j, "sw1");
+    start(&c);
+    loop_until_end(&c);
+    json_t *h = json_object_get(json_object_get(c.end_results, "hosts"), "sw1");
+    assert_false(json_is_true(json_object_get(h, "ok")));
+    const char *msg = json_string_value(json_object_get(json_object_get(h, "error"), "message"));
+    if (!msg)
+        msg = json_string_value(json_object_get(h, "error"));
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "nothing was sent"));
+    assert_int_equal(c.nrec, 2); /* show version, then show clock refused: no show privilege */
+    /* the simulator's log: show version reached sw1, show clock never did */
+    char line[1024];
+    int version = 0, clock = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, " sw1 ") && strstr(line, " command show version"))
+            version++;
+        if (strstr(line, " sw1 ") && strstr(line, " command show clock"))
+            clock++;
+    }
+    fclose(f);
+    assert_true(version >= 1);
+    assert_int_equal(clock, 0);
+    cleanup(&c, &j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +600,8 @@ int main(void)
         cmocka_unit_test(free_while_running),
         cmocka_unit_test(cancel_before_start),
         cmocka_unit_test(prepared_never_run),
+        cmocka_unit_test(record_before_sending),
+        cmocka_unit_test(record_refused_sends_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -80,6 +80,9 @@ struct dprog {
     json_t *tasks;     /* results so far */
     bool changed;
     int64_t t_task;
+    void *rec_wait;    /* the write-ahead record of the task's command is not durable yet */
+    bool rec_failed;   /* ... or could not be kept: the task fails without running */
+    char rec_err[300];
 };
 
 struct nd_be_job {
@@ -88,6 +91,9 @@ struct nd_be_job {
     dtask *tasks;
     size_t n_tasks;
     json_t *targets;
+    bool resumable;
+    int cancel_grace_ms; /* cancel_grace_ms: a cancel ends the job this much later (a device
+                            operation that must complete first) */
     nd_job_sink sink;
     dprog *progs;
     size_t n_progs, remaining;
@@ -405,7 +411,7 @@ static void tasks_free(dtask *t, size_t n)
 }
 
 static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, char **hosts,
-                         na_err *err)
+                         bool *resumable, int *cancel_grace_ms, na_err *err)
 {
     na_ydoc d;
     *out = NULL;
@@ -432,7 +438,8 @@ static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, c
         if (na_ydoc_load_file(&d, path, err) < 0)
             return -1;
     }
-    static const char *const top[] = {"name", "hosts", "tasks", NULL};
+    static const char *const top[] = {"name", "hosts", "tasks", "resumable", "cancel_grace_ms",
+                                      NULL};
     static const char *const tk[] = {"name", "command", "delay_ms", "delay_ms_by_host",
                                      "fail_on", "changed", NULL};
     na_ynode *root = na_ydoc_root(&d), *tasks, *x;
@@ -447,6 +454,10 @@ static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, c
     }
     if ((x = na_ymap_get(&d, root, "hosts")) && na_yscalar(x))
         *hosts = strdup(na_yscalar(x));
+    if ((x = na_ymap_get(&d, root, "resumable")) && na_ybool(&d, x, resumable, err) < 0)
+        goto fail;
+    if ((x = na_ymap_get(&d, root, "cancel_grace_ms")) && na_yscalar(x))
+        *cancel_grace_ms = atoi(na_yscalar(x));
     len = na_yseq_len(tasks);
     t = calloc(len, sizeof *t);
     if (!t)
@@ -496,6 +507,8 @@ static void job_free(nd_be_job *j)
     nd_be *be = j->be;
     for (size_t i = 0; i < j->n_progs; i++) {
         dprog *p = &j->progs[i];
+        if (p->rec_wait && j->sink.record_drop)
+            j->sink.record_drop(j->sink.ud, p->rec_wait);
         if (p->timer)
             event_free(p->timer);
         if (p->lock) {
@@ -525,15 +538,34 @@ static nd_be_job *validate(nd_be *be, const nd_job_spec *spec, na_err *err)
     }
     j->be = be;
     char *pb_hosts = NULL;
-    if (load_playbook(be, spec->playbook, &j->tasks, &j->n_tasks, &pb_hosts, err) < 0) {
+    if (load_playbook(be, spec->playbook, &j->tasks, &j->n_tasks, &pb_hosts, &j->resumable,
+                      &j->cancel_grace_ms, err) < 0) {
         free(j);
         return NULL;
     }
+    j->resumable |= spec->check;
     j->targets = resolve(be, spec->limit ? spec->limit : pb_hosts, err);
     free(pb_hosts);
     if (!j->targets) {
         job_free(j);
         return NULL;
+    }
+    if (spec->hosts) { /* only these (a job resumed after a restart) */
+        json_t *only = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(j->targets, i, v) {
+            for (size_t k = 0; k < spec->n_hosts; k++)
+                if (!strcmp(spec->hosts[k], json_string_value(v)))
+                    json_array_append(only, v);
+        }
+        json_decref(j->targets);
+        j->targets = only;
+        if (json_array_size(only) == 0) {
+            na_err_set(err, NA_E_NOTFOUND, "no host to run on");
+            job_free(j);
+            return NULL;
+        }
     }
     return j;
 }
@@ -638,7 +670,14 @@ static void task_done_cb(evutil_socket_t fd, short what, void *arg)
     dprog *p = arg;
     nd_be_job *j = p->job;
     dtask *t = &j->tasks[p->task_i];
+    if (p->rec_failed) { /* its record could not be kept: nothing was "sent" */
+        p->rec_failed = false;
+        prog_finish(p, p->rec_err);
+        return;
+    }
     bool fail = in_list(t->fail_on, p->h.name);
+    if (t->command && j->sink.record_answered) /* a scripted failure is the device's answer */
+        j->sink.record_answered(j->sink.ud, p->h.name, 1, true, !fail);
     int64_t el = na_now_ms() - p->t_task;
     char buf[512];
     const char *out = t->command ? output_for(&p->h, t->command, buf, sizeof buf) : "";
@@ -663,6 +702,34 @@ static void task_done_cb(evutil_socket_t fd, short what, void *arg)
     prog_next(p);
 }
 
+/* Wait the task's delay: it "runs" on the device. */
+static void task_run(dprog *p)
+{
+    nd_be_job *j = p->job;
+    dtask *t = &j->tasks[p->task_i];
+    json_t *dh = json_object_get(t->delay_by_host, p->h.name);
+    int delay = json_is_integer(dh) ? (int)json_integer_value(dh) : t->delay_ms;
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+    p->t_task = na_now_ms();
+    event_add(p->timer, &tv);
+}
+
+/* The record of the task's command is durable (or lost): called from inside a commit, so
+ * only schedules. */
+static void rec_durable(void *ud, const na_err *err)
+{
+    dprog *p = ud;
+    p->rec_wait = NULL;
+    if (err) {
+        p->rec_failed = true;
+        snprintf(p->rec_err, sizeof p->rec_err, "nothing was sent: %s", err->msg);
+        struct timeval now = {0, 0};
+        event_add(p->timer, &now);
+        return;
+    }
+    task_run(p);
+}
+
 static void prog_next(dprog *p)
 {
     nd_be_job *j = p->job;
@@ -671,11 +738,22 @@ static void prog_next(dprog *p)
         return;
     }
     dtask *t = &j->tasks[p->task_i];
-    json_t *dh = json_object_get(t->delay_by_host, p->h.name);
-    int delay = json_is_integer(dh) ? (int)json_integer_value(dh) : t->delay_ms;
-    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-    p->t_task = na_now_ms();
-    event_add(p->timer, &tv);
+    if (t->command && j->sink.record) { /* "sent" only once its record is durable */
+        const char *line = t->command;
+        na_err e = NA_ERR_INIT;
+        void *wait = NULL;
+        if (j->sink.record(j->sink.ud, p->h.name, "command", &line, 1, rec_durable, p, &wait,
+                           &e) < 0) {
+            p->rec_failed = true;
+            snprintf(p->rec_err, sizeof p->rec_err, "nothing was sent: %s", e.msg);
+            struct timeval now = {0, 0};
+            event_add(p->timer, &now);
+            return;
+        }
+        if ((p->rec_wait = wait))
+            return;
+    }
+    task_run(p);
 }
 
 static void granted_cb(nd_lock_req *req, void *ud)
@@ -740,6 +818,9 @@ static void d_cancel(nd_be *be, nd_be_job *j)
             continue;
         p->done = true;
         event_del(p->timer);
+        if (p->rec_wait && j->sink.record_drop)
+            j->sink.record_drop(j->sink.ud, p->rec_wait);
+        p->rec_wait = NULL;
         if (p->lock) {
             if (p->granted)
                 leave(be, p->h.name);
@@ -748,13 +829,23 @@ static void d_cancel(nd_be *be, nd_be_job *j)
             p->granted = false;
         }
     }
-    event_active(j->finish_ev, EV_TIMEOUT, 0);
+    struct timeval tv = {j->cancel_grace_ms / 1000, (j->cancel_grace_ms % 1000) * 1000};
+    if (j->cancel_grace_ms > 0)
+        event_add(j->finish_ev, &tv);
+    else
+        event_active(j->finish_ev, EV_TIMEOUT, 0);
 }
 
 static void d_discard(nd_be *be, nd_be_job *j)
 {
     (void)be;
     job_free(j);
+}
+
+static bool d_resumable(nd_be *be, const nd_be_job *j)
+{
+    (void)be;
+    return j->resumable;
 }
 
 /* ---- commands ----------------------------------------------------------------------------- */
@@ -926,6 +1017,7 @@ const nd_backend_ops nd_backend_double_ops = {
     .job_run = d_run,
     .job_cancel = d_cancel,
     .job_discard = d_discard,
+    .job_resumable = d_resumable,
     .cmd_run = d_cmd_run,
     .cmd_cancel = d_cmd_cancel,
     .stats = d_stats,

@@ -1,4 +1,5 @@
-/* test_daemon_config.c — unit tests for daemon/config.c (defaults, relative paths, schedules)
+/* test_daemon_config.c — unit tests for daemon/config.c (defaults, relative paths, schedules,
+ * the cluster: section of daemon/cluster/cluster_conf.c)
  * and daemon/tokens.c (format, hashing, constant-time verification, the token file). Every
  * configuration error is checked byte-exact, with its FILE:LINE:COLUMN. */
 #include <setjmp.h>
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "tokens.h"
 
@@ -117,7 +119,7 @@ static void errors_positioned(void **st)
          "2:1: unknown key 'listen_on' in the netautod configuration (expected one of: listen, "
          "port, state_dir, tls, tokens, inventory, vault_password_file, playbook_dir, job_store, "
          "store, limits, "
-         "session_pool, log, timezone, schedules, backups, backend, retention)"},
+         "session_pool, log, timezone, schedules, backups, backend, retention, cluster)"},
         {"port: 70000\n", "1:7: 70000 is out of range (0..65535)"},
         {"port: [1]\n", "1:7: expected an integer"},
         {"limits:\n  per_device: 2\n",
@@ -143,6 +145,22 @@ static void errors_positioned(void **st)
         {"limits: {stream_backlog: 2T}\n",
          "1:26: stream_backlog must be a size from 65536 to 1073741824 bytes (units K, M, G)"},
         {"port: [\n", "2:1: did not find expected node content while parsing a flow node"},
+        {"cluster: {site: a}\n",
+         "1:10: cluster: nats_url is missing (nats://HOST:4222, or several separated by commas)"},
+        {"cluster: {nats_url: 'nats://n:4222', role: boss}\n",
+         "1:44: cluster: role must be api, worker or both, not 'boss'"},
+        {"cluster: {nats_url: 'nats://n:4222', site: 'paris.1'}\n",
+         "1:44: cluster: site 'paris.1' must be 1 to 64 letters, digits, '_' or '-'"},
+        {"cluster: {nats_url: 'nats://n:4222', lease: 2s, heartbeat: 2s}\n",
+         "1:10: cluster: heartbeat (2000 ms) must be at most half the lease (2000 ms)"},
+        {"cluster: {nats_url: 'nats://n:4222', lease: 10ms}\n",
+         "1:45: cluster: lease must be a duration from 1000 ms to 1 hour: a number of seconds, "
+         "or with ms, s or m"},
+        {"cluster: {nats_url: 'nats://n:4222', tls: {cert: c.pem}}\n",
+         "1:43: cluster: tls needs both cert and key, or neither"},
+        {"cluster: {nats_url: 'nats://n:4222', leases: 3}\n",
+         "1:38: unknown key 'leases' in cluster (expected one of: nats_url, site, role, node, "
+         "credentials, tls, replicas, ack_wait, lease, max_deliver, heartbeat, tasks)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         const char *p = write_cfg(bad[i].text);
@@ -330,11 +348,69 @@ static void token_refresh(void **st)
     nd_tokens_free(&t);
 }
 
+static void cluster_section(void **st)
+{
+    (void)st;
+    const char *p = write_cfg("cluster:\n"
+                              "  nats_url: 'nats://a:4222,nats://b:4222'\n"
+                              "  site: paris\n"
+                              "  role: worker\n"
+                              "  node: paris-w1\n"
+                              "  credentials: nats.creds\n"
+                              "  tls: {ca: /etc/ca.pem}\n"
+                              "  replicas: 3\n"
+                              "  ack_wait: 1m\n"
+                              "  lease: 20\n"
+                              "  heartbeat: 500ms\n");
+    nd_conf c;
+    na_err e = NA_ERR_INIT;
+    assert_int_equal(nd_conf_load(p, &c, &e), 0);
+    nd_cluster_conf *k = c.cluster;
+    assert_non_null(k);
+    assert_string_equal(k->nats_url, "nats://a:4222,nats://b:4222");
+    assert_string_equal(k->site, "paris");
+    assert_int_equal(k->role, ND_ROLE_WORKER);
+    assert_string_equal(k->node, "paris-w1");
+    char want[400];
+    snprintf(want, sizeof want, "%s/nats.creds", dir);
+    assert_string_equal(k->credentials, want);
+    assert_string_equal(k->tls_ca, "/etc/ca.pem");
+    assert_null(k->tls_cert);
+    assert_int_equal(k->replicas, 3);
+    assert_int_equal(k->ack_wait_ms, 60000);
+    assert_int_equal(k->lease_ms, 20000);
+    assert_int_equal(k->heartbeat_ms, 500);
+    assert_int_equal(k->max_deliver, 10);
+    nd_conf_free(&c);
+
+    /* defaults: both, site default, a node name of the host and pid */
+    p = write_cfg("cluster: {nats_url: 'nats://127.0.0.1:4222'}\n");
+    assert_int_equal(nd_conf_load(p, &c, &e), 0);
+    k = c.cluster;
+    assert_int_equal(k->role, ND_ROLE_BOTH);
+    assert_string_equal(k->site, "default");
+    assert_int_equal(k->ack_wait_ms, 30000);
+    assert_int_equal(k->lease_ms, 15000);
+    assert_int_equal(k->heartbeat_ms, 2000);
+    assert_int_equal(k->replicas, 1);
+    char pid[32];
+    snprintf(pid, sizeof pid, "-%ld", (long)getpid());
+    assert_non_null(strstr(k->node, pid));
+    nd_conf_free(&c);
+
+    /* none: a single node */
+    p = write_cfg("port: 1\n");
+    assert_int_equal(nd_conf_load(p, &c, &e), 0);
+    assert_null(c.cluster);
+    nd_conf_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(defaults_and_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_positioned, setup, teardown),
+        cmocka_unit_test_setup_teardown(cluster_section, setup, teardown),
         cmocka_unit_test(token_format_and_hash),
         cmocka_unit_test_setup_teardown(token_file, setup, teardown),
         cmocka_unit_test_setup_teardown(token_scopes, setup, teardown),

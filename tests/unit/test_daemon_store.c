@@ -166,20 +166,28 @@ static void crash_recovery(void **st)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        /* the "daemon": two jobs, one running with one host done; then it dies hard */
+        /* the "daemon": two jobs, one running with sw1 done and sw2 in flight (its write-ahead
+         * record: two config lines, one answered); then it dies hard */
         na_err e = NA_ERR_INIT;
         nd_store *s = nd_store_open(path, true, NULL, &e);
         if (!s)
             _exit(3);
         json_t *req = json_object(), *tg = targets3();
-        int64_t a = nd_store_job_insert(s, "playbook", "ci", req, tg, 10, &e);
+        nd_store_job_extra x = {.resumable = false, .idem_key = "k-1", .idem_fp = "f1"};
+        int64_t a = nd_store_job_insert_x(s, "playbook", "ci", req, tg, 10, &x, &e);
         nd_store_job_insert(s, "playbook", "ci", req, tg, 11, &e);
         nd_store_job_started(s, a, 12, &e);
+        const char *l1[] = {"show clock"};
+        nd_store_sent_add(s, a, 1, "sw1", 12, "command", l1, 1, &e);
+        const char *l2[] = {"vlan 10", "name users"};
+        nd_store_sent_add(s, a, 2, "sw2", 12, "config", l2, 2, &e);
+        nd_store_sent_update(s, a, 2, 1, "sending", &e);
         json_t *res = json_pack("{s:b,s:b,s:n,s:[]}", "ok", 1, "changed", 0, "error", "tasks");
-        nd_store_host_result(s, a, "sw1", res, 13, &e);
+        nd_store_host_result(s, a, "sw1", res, 13, &e); /* its record goes with it */
         json_t *d = json_pack("{s:s}", "host", "sw1");
         nd_store_event(s, a, 1, 14, "host_finished", d, &e);
-        kill(getpid(), SIGKILL); /* kill -9: no close, no commit of anything pending */
+        nd_store_flush(s, &e);
+        kill(getpid(), SIGKILL); /* kill -9: no close */
         _exit(0);
     }
     int status;
@@ -188,26 +196,59 @@ static void crash_recovery(void **st)
     na_err e = NA_ERR_INIT;
     nd_store *s = nd_store_open(path, true, NULL, &e);
     assert_non_null(s);
-    json_t *ids = NULL;
-    assert_int_equal(nd_store_recover(s, 99000, &ids, &e), 0);
-    assert_int_equal(json_array_size(ids), 2);
-    int64_t a = json_integer_value(json_array_get(ids, 0));
-    json_t *j = nd_store_job_get(s, a, &e);
-    assert_string_equal(json_string_value(json_object_get(j, "state")), "interrupted");
-    assert_non_null(json_object_get(json_object_get(j, "hosts"), "sw1")); /* kept */
-    assert_int_equal(json_object_size(json_object_get(j, "hosts")), 1);
-    assert_non_null(json_string_value(json_object_get(j, "error")));
+    json_t *u = nd_store_unfinished(s, &e);
+    assert_non_null(u);
+    assert_int_equal(json_array_size(u), 2); /* both, oldest first */
+    json_t *a = json_array_get(u, 0), *b = json_array_get(u, 1);
+    int64_t ida = json_integer_value(json_object_get(a, "id"));
+    assert_string_equal(json_string_value(json_object_get(a, "state")), "running");
+    assert_string_equal(json_string_value(json_object_get(b, "state")), "queued");
+    assert_true(json_integer_value(json_object_get(b, "id")) > ida);
+    assert_int_equal(json_integer_value(json_object_get(a, "last_seq")), 1);
+    assert_int_equal(json_integer_value(json_object_get(a, "sent_seq")), 2);
+    assert_non_null(json_object_get(json_object_get(a, "results"), "sw1"));
+    json_t *inf = json_object_get(a, "inflight");
+    assert_int_equal(json_object_size(inf), 1); /* sw1's record went with its result */
+    json_t *r2 = json_array_get(json_object_get(inf, "sw2"), 0);
+    assert_string_equal(json_string_value(json_object_get(r2, "kind")), "config");
+    assert_int_equal(json_integer_value(json_object_get(r2, "answered")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r2, "commands"), 1)),
+                        "name users");
+    json_decref(u);
+    /* the Idempotency-Key was kept with its job, for 24 hours */
+    int64_t job = 0;
+    char fp[65];
+    assert_int_equal(nd_store_idem_get(s, "ci", "k-1", 0, &job, fp, &e), 1);
+    assert_int_equal(job, ida);
+    assert_string_equal(fp, "f1");
+    assert_int_equal(nd_store_idem_get(s, "other", "k-1", 0, &job, fp, &e), 0);
+    assert_int_equal(nd_store_idem_get(s, "ci", "k-1", 11, &job, fp, &e), 0); /* too old */
+    /* a requeued job counts its restarts; its summary then says what the restart did */
+    assert_int_equal(nd_store_job_requeued(s, ida, true, &e), 0);
+    json_t *rr = json_pack("{s:b,s:b,s:s,s:[]}", "ok", 0, "changed", 0, "recovery",
+                           "interrupted", "tasks");
+    assert_int_equal(nd_store_host_result(s, ida, "sw2", rr, 20, &e), 0);
+    json_decref(rr);
+    nd_store_flush(s, &e);
+    json_t *j = nd_store_job_get(s, ida, &e);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "queued");
+    assert_int_equal(json_integer_value(json_object_get(j, "recovered")), 1);
+    json_t *sum = json_object_get(j, "summary");
+    assert_int_equal(json_integer_value(json_object_get(sum, "interrupted")), 1);
+    assert_int_equal(json_integer_value(json_object_get(sum, "rerun")), 0);
     json_decref(j);
-    /* the final event follows the last stored one */
-    assert_int_equal(nd_store_last_seq(s, a), 2);
-    j = nd_store_job_get(s, json_integer_value(json_array_get(ids, 1)), &e);
-    assert_string_equal(json_string_value(json_object_get(j, "state")), "interrupted");
-    json_decref(j);
-    json_decref(ids);
-    /* recovery is idempotent */
-    assert_int_equal(nd_store_recover(s, 99001, &ids, &e), 0);
-    assert_int_equal(json_array_size(ids), 0);
-    json_decref(ids);
+    u = nd_store_unfinished(s, &e);
+    assert_int_equal(json_object_size(json_object_get(json_array_get(u, 0), "inflight")), 0);
+    json_decref(u);
+    /* a schedule's next due time */
+    char *cron = NULL;
+    int64_t due = 0;
+    assert_int_equal(nd_store_sched_get(s, "nightly", &cron, &due, &e), 0);
+    assert_int_equal(nd_store_sched_set(s, "nightly", "0 2 * * *", 1234, &e), 0);
+    assert_int_equal(nd_store_sched_get(s, "nightly", &cron, &due, &e), 1);
+    assert_string_equal(cron, "0 2 * * *");
+    assert_int_equal(due, 1234);
+    free(cron);
     nd_store_close(s);
 }
 
