@@ -3,6 +3,7 @@
  * modes). Not the registry (platform_registry.c) and not a driver (session.c). */
 #include "platform.h"
 #include "buf.h"
+#include "platform_int.h"
 #include "ydoc.h"
 
 #include <stdio.h>
@@ -348,7 +349,9 @@ static int load(loader *L, const char *name_hint)
     static const char *const keys[] = {"name",        "description", "host",     "newline",
                                        "modes",       "default_mode", "config_mode",
                                        "transitions", "on_open",     "failures", "pager",
-                                       "answers",     "save",        "login",    NULL};
+                                       "answers",     "save",        "login",
+                                       "files", /* platform_files.c */
+                                       NULL};
     if (!root)
         return na_yerr(L->err, L->d, NULL, "empty platform file");
     if (na_ycheck_keys(L->d, root, keys, "platform", L->err) < 0)
@@ -450,6 +453,8 @@ static int load(loader *L, const char *name_hint)
         if (pw && get_pattern(L, pw, "login.password", 0, &p->login.password) < 0)
             return -1;
     }
+    if ((v = na_ymap_get(L->d, root, "files")) && na_pfiles_load(L->d, v, &p->files, L->err) < 0)
+        return -1;
     return 0;
 }
 
@@ -551,6 +556,7 @@ void na_platform_free(na_platform *p)
     na_pattern_free(p->save.success);
     na_pattern_free(p->login.username);
     na_pattern_free(p->login.password);
+    na_pfiles_free(p->files);
     free(p->name);
     free(p->description);
     free(p->source);

@@ -184,7 +184,7 @@ static void load_errors(void **st)
     expect_load_error("bad3.yaml", "name: bad3\nmodez: {}\n", NA_E_CONFIG,
                       "2:1: unknown key 'modez' in platform (expected one of: name, description, "
                       "host, newline, modes, default_mode, config_mode, transitions, on_open, "
-                      "failures, pager, answers, save, login)");
+                      "failures, pager, answers, save, login, files)");
     expect_load_error("bad4.yaml",
                       "name: bad4\nmodes:\n  exec: {prompt: '>$'}\ntransitions:\n"
                       "  - {from: exec, to: enable, send: en}\n",
