@@ -115,7 +115,9 @@ typedef struct na_pfiles {
     na_hash_alg hash_order[NA_HASH__COUNT]; /* algorithms available, preferred first ... */
     size_t nhash;              /* ... how many */
     na_pattern *missing;       /* output (or the device's error) meaning "no such file" */
-    na_pfiles_cmd rename;      /* {src} to {dst}, replacing dst */
+    na_pfiles_cmd rename;      /* {src} to {dst} */
+    bool rename_replaces;      /* rename replaces an existing dst by itself (else dst is removed
+                                  first: no overwrite questions) */
     na_pfiles_cmd remove;      /* delete {path} without asking */
     struct {
         na_pfiles_cmd check;   /* command + pattern that must match when the server is on

@@ -231,7 +231,8 @@ static int load(na_ydoc *d, na_ynode *n, na_pfiles *f, na_err *err)
 {
     static const char *const keys[] = {"default_dir", "quote", "protocols", "transfer_paths",
                                        "free", "free_unit", "hash", "missing", "rename",
-                                       "remove", "scp", "sftp", "timeout", NULL};
+                                       "rename_replaces", "remove", "scp", "sftp", "timeout",
+                                       NULL};
     static const char *const v_dir[] = {"dir", NULL};
     static const char *const v_ren[] = {"src", "dst", NULL};
     static const char *const v_path[] = {"path", "dir", "name", NULL};
@@ -292,6 +293,9 @@ static int load(na_ydoc *d, na_ynode *n, na_pfiles *f, na_err *err)
         return -1;
     if (!strstr(f->rename.command, "{src}") || !strstr(f->rename.command, "{dst}"))
         return na_yerr(err, d, v, "files.rename.command: needs {src} and {dst}");
+    if ((v = na_ymap_get(d, n, "rename_replaces")) &&
+        na_ybool(d, v, &f->rename_replaces, err) < 0)
+        return -1;
     if (!(v = na_ymap_get(d, n, "remove")))
         return na_yerr(err, d, n, "files.remove: missing ({command} deleting {path} without "
                                   "asking)");

@@ -9,7 +9,7 @@
 #include "evwatch.h"
 #include "runner.h"
 #include "session.h"
-#include "ssh.h"
+#include "session_files.h"
 #include "strv.h"
 #include "transcript.h"
 #include "vlans.h"
@@ -114,8 +114,8 @@ struct rn_host {
     rn_task_rec cur;
 
     rn_op op;                      /* operation in flight */
-    na_ssh_exec *exec;
-    na_ssh_xfer *xfer;
+    na_sexec *exec;                /* script: a command on an exec channel */
+    na_supload *xfer;              /* script: the upload */
     na_status op_st;               /* how the last operation ended (NA_OK / NA_ERROR) */
     na_err op_err;
     na_result res;                 /* the last session operation's result */
