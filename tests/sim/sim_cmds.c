@@ -5,6 +5,7 @@
 #include "sim_term_int.h"
 
 #include "clock.h"
+#include "sim_flash.h"
 #include "sim_show.h"
 
 #include <stdio.h>
@@ -452,7 +453,9 @@ void sim_dispatch(sim_term *t, const char *line, size_t start, unsigned mode, si
     }
     t->cmd_plen = plen;
     sim_match m;
-    sim_cmd_match(sim_cmds, sim_ncmds, p, mode, buf, start, &m);
+    sim_cmd_match(sim_flash_cmds, sim_flash_ncmds, p, mode, buf, start, &m); /* sim_flash.c */
+    if (m.kind != SIM_MATCH_OK)
+        sim_cmd_match(sim_cmds, sim_ncmds, p, mode, buf, start, &m);
     if (m.kind == SIM_MATCH_OK) {
         if (piped && sim_t_set_filter(t, line, bar, plen) < 0)
             return;

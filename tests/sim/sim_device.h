@@ -92,6 +92,7 @@ typedef struct sim_device {
     int64_t (*clock_ms)(void); /* wall clock in ms (tests pin it); never NULL after init */
     sim_term *terms;        /* sessions open on this device (intrusive list, see sim_term.c) */
     void *srv;              /* server runtime data (sim_srv.c), NULL in unit tests */
+    struct sim_flash *flash; /* its flash file system (sim_flash.c), made on first use */
 } sim_device;
 
 /* Set up a factory-default device. With state_dir (may be NULL) the directory DIR/NAME is
