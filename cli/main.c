@@ -3,6 +3,7 @@
  * and with --server (or NETAUTO_SERVER) the verbs run on a netautod (cli/remote.c). */
 #include "cli_dev.h"
 #include "cli_inv.h"
+#include "files.h"
 #include "remote.h"
 
 #include <stdio.h>
@@ -21,6 +22,8 @@ static const struct {
     {"inventory", cmd_inventory},
     {"run", cmd_run},
     {"vault", cmd_vault},
+    {"put", cmd_put},
+    {"get", cmd_get},
 };
 
 int main(int argc, char **argv)
@@ -37,6 +40,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; argc > 1 && i < sizeof verbs / sizeof *verbs; i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "usage: netauto {show|run|compare|inventory|shell|vault} ...\n");
+    fprintf(stderr, "usage: netauto {show|run|put|get|compare|inventory|shell|vault} ...\n");
     return 2;
 }

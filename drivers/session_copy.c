@@ -521,6 +521,7 @@ static int get_plan(na_copy *c, na_err *err)
             return na_err_prefix(err, "%s: ", who(c)), -1;
         if (!strcmp(mine, c->r.remote_digest)) {
             c->r.same = true;
+            snprintf(c->r.digest, sizeof c->r.digest, "%s", mine);
             c->r.size = (uint64_t)st.st_size;
             c->st = CP_DONE;
             return 0;

@@ -611,10 +611,11 @@ static void digest_of(sim_term *t, na_hash_alg alg, const char *arg)
 
 static void c_verify(sim_term *t, const sim_args *a)
 {
-    char arg[512];
+    char arg[512], kw[16];
+    sim_arg(a, 1, kw, sizeof kw); /* the keyword's full spelling: "/md5" */
     sim_arg(a, 2, arg, sizeof arg);
     na_hash_alg h = NA_HASH_MD5;
-    if (!a->kw[1] || na_hash_parse(a->kw[1] + 1, &h) < 0) /* "/md5" */
+    if (na_hash_parse(kw + 1, &h) < 0)
         h = NA_HASH_MD5;
     digest_of(t, h, arg);
 }
@@ -623,8 +624,9 @@ static void c_show_file_sum(sim_term *t, const sim_args *a)
 {
     char arg[512], kw[16];
     sim_arg(a, 2, arg, sizeof arg);
-    snprintf(kw, sizeof kw, "%s", a->kw[3] ? a->kw[3] : "md5sum");
-    kw[strlen(kw) - 3] = '\0'; /* "md5sum" -> "md5" */
+    sim_arg(a, 3, kw, sizeof kw);
+    if (strlen(kw) > 3)
+        kw[strlen(kw) - 3] = '\0'; /* "md5sum" -> "md5" */
     na_hash_alg h;
     if (na_hash_parse(kw, &h) < 0)
         h = NA_HASH_MD5;
