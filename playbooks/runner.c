@@ -40,21 +40,26 @@ static int select_play(na_runner *r, const na_play *p, na_inv_selection *sel, na
                         "play '%s': hosts: %s", na_play_name(p), msg);
 }
 
+/* script and copy tasks need SSH; copy tasks a platform that describes file transfers */
 static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
 {
-    if (h->kind == NA_TRANSPORT_SSH)
-        return 0;
     for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
         if (!h->plays[p])
             continue;
         const na_play *pl = na_pb_play(r->pb, p);
         for (size_t t = 0; t < na_play_task_count(pl); t++) {
             const na_task *tk = na_play_task(pl, t);
-            if (na_task_kind_of(tk) == NA_TASK_SCRIPT)
+            na_task_kind k = na_task_kind_of(tk);
+            if ((k == NA_TASK_SCRIPT || k == NA_TASK_COPY) && h->kind != NA_TRANSPORT_SSH)
                 return na_yerr(err, &r->pb->doc, tk->node,
-                               "task '%s': script tasks need SSH, and host '%s' uses %s",
-                               na_task_name(tk), h->inv->name,
+                               "task '%s': %s tasks need SSH, and host '%s' uses %s",
+                               na_task_name(tk), na_task_kind_name(k), h->inv->name,
                                na_transport_kind_name(h->kind));
+            if (k == NA_TASK_COPY && !h->plat->files)
+                return na_yerr(err, &r->pb->doc, tk->node,
+                               "task '%s': host '%s' has platform '%s', which describes no file "
+                               "transfers (no files: block)",
+                               na_task_name(tk), h->inv->name, h->plat->name);
         }
     }
     return 0;
@@ -135,8 +140,10 @@ static int validate_hosts(na_runner *r, na_err *err)
         h->diff_wanted = r->diff && !r->check && h->plat->config_mode != NA_NO_MODE;
         if (script_needs_ssh(r, h, err) < 0)
             return -1;
-        na_pb_vars v = {
-            .host = h->inv->name, .host_vars = h->inv->vars, .extra_vars = r->extra};
+        na_pb_vars v = {.host = h->inv->name,
+                        .host_vars = h->inv->vars,
+                        .extra_vars = r->extra,
+                        .confine_local = r->confine_local};
         for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
             if (h->plays[p] && na_pb_validate(r->pb, na_pb_play(r->pb, p), &v, err) < 0) {
                 err_for_host(err, h->inv->name);
@@ -195,6 +202,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->extra = o->extra_vars ? json_deep_copy(o->extra_vars) : NULL;
     oom |= o->extra_vars && !r->extra;
     r->check = o->check;
+    r->confine_local = o->confine_local;
     r->diff = o->diff;
     r->forks = o->forks;
     r->transport_override = o->transport_override;

@@ -96,6 +96,8 @@ typedef struct na_run_opts {
     size_t max_output;           /* output ceiling per command (na_session_opts.max_output);
                                     0 = the driver's default (16 MiB) */
     const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
+    bool confine_local;          /* copy tasks' local paths must stay inside the playbook's
+                                    directory (netautod) */
     na_run_hooks hooks;          /* copied */
 } na_run_opts;
 

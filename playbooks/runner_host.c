@@ -152,6 +152,7 @@ static int next_task(rn_host *h)
             .extra_vars = r->extra,
             .registered = h->registered,
             .registered_partial = r->check,
+            .confine_local = r->confine_local,
         };
         na_err e = NA_ERR_INIT;
         if (na_task_expand(t, &v, &h->x, &e) < 0) {
@@ -311,6 +312,8 @@ static int arm(rn_host *h)
 {
     if (h->op == RN_OP_SESSION)
         return na_evwatch_session(&h->w, h->s, h->deadline_ms, h->phase == PH_OPEN, &h->op_err);
+    if (h->op == RN_OP_COPY)
+        return na_evwatch_copy(&h->w, h->copy, h->deadline_ms, &h->op_err);
     int64_t deadline = h->op == RN_OP_EXEC ? na_sexec_deadline(h->exec)
                                            : na_supload_deadline(h->xfer);
     if (h->deadline_ms > 0 && (deadline <= 0 || h->deadline_ms < deadline))
@@ -325,6 +328,7 @@ static na_status op_step(rn_host *h)
     case RN_OP_SESSION: return na_session_step(h->s, &h->op_err);
     case RN_OP_EXEC: return na_sexec_step(h->exec, &h->op_err);
     case RN_OP_XFER: return na_supload_step(h->xfer, &h->op_err);
+    case RN_OP_COPY: return na_copy_step(h->copy, &h->op_err);
     case RN_OP_NONE: break;
     }
     return NA_OK;
@@ -338,6 +342,8 @@ static void finish_host(rn_host *h)
     h->exec = NULL;
     na_supload_free(h->xfer);
     h->xfer = NULL;
+    na_copy_free(h->copy);
+    h->copy = NULL;
     na_session_free(h->s); /* closes (non-blocking) */
     h->s = NULL;
     na_err e = NA_ERR_INIT;
@@ -467,6 +473,7 @@ void rn_host_free(rn_host *h)
     na_evwatch_free(&h->w);
     na_sexec_free(h->exec);
     na_supload_free(h->xfer);
+    na_copy_free(h->copy);
     na_session_free(h->s);
     h->s = NULL;
     na_transcript_close(h->tr, NULL);

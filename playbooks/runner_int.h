@@ -1,6 +1,6 @@
 /* runner_int.h — the runner's internal state, shared by its files: runner.c (prepare, schedule,
  * cancel, finish), runner_host.c (one host's program: open, tasks, diff, close, on the loop),
- * runner_task.c / runner_script.c (what each task kind sends), runner_result.c (result JSON).
+ * runner_task.c / runner_script.c / runner_copy.c (what each task kind sends), runner_result.c (result JSON).
  * Not public: callers use runner.h. */
 #ifndef NA_RUNNER_INT_H
 #define NA_RUNNER_INT_H
@@ -75,7 +75,7 @@ json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check);
 /* ---- the runner ---------------------------------------------------------------------------- */
 
 typedef enum { RH_QUEUED = 0, RH_WAITING, RH_RUNNING, RH_DONE } rn_hstate;
-typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER } rn_op;
+typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER, RN_OP_COPY } rn_op;
 
 /* Where a host program is. */
 typedef enum {
@@ -116,6 +116,7 @@ struct rn_host {
     rn_op op;                      /* operation in flight */
     na_sexec *exec;                /* script: a command on an exec channel */
     na_supload *xfer;              /* script: the upload */
+    na_copy *copy;                 /* copy: the item's copy */
     na_status op_st;               /* how the last operation ended (NA_OK / NA_ERROR) */
     na_err op_err;
     na_result res;                 /* the last session operation's result */
@@ -148,6 +149,7 @@ struct na_runner {
     json_t *extra;
     char *limit, *owner, *transcript_dir;
     bool check, diff;
+    bool confine_local;
     unsigned forks;
     bool transport_override;
     na_transport_kind transport;
@@ -201,6 +203,8 @@ int rn_finish_items(rn_host *h);
 
 /* runner_script.c */
 int rn_script_step(rn_host *h);
+/* runner_copy.c */
+int rn_copy_step(rn_host *h);
 
 /* The running-config read for --diff, and the VLAN table read. */
 #define RN_RUNNING_CONFIG_CMD "show running-config"

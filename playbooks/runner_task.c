@@ -381,8 +381,8 @@ static int k_vlans(rn_host *h)
 int rn_task_step(rn_host *h)
 {
     const na_task_exp *x = h->x;
-    if (h->r->check && x->kind != NA_TASK_VLANS)
-        return check_render(h);
+    if (h->r->check && x->kind != NA_TASK_VLANS && x->kind != NA_TASK_COPY)
+        return check_render(h); /* vlans and copy read the device (read-only) to know */
     if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_CLOSED, "%s: the session is not usable", h->inv->name);
@@ -395,6 +395,7 @@ int rn_task_step(rn_host *h)
     case NA_TASK_SAVE: return k_save(h);
     case NA_TASK_VLANS: return k_vlans(h);
     case NA_TASK_SCRIPT: return rn_script_step(h);
+    case NA_TASK_COPY: return rn_copy_step(h);
     }
     na_err e = NA_ERR_INIT;
     na_err_set(&e, NA_E_INTERNAL, "unknown task kind");
