@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""test_files_scale.py — one `netauto put` process sends a 20 MiB file to 100 simulated devices at
+once (--forks 100): every device ends with the file, verified by its own md5 and byte for byte
+on its flash; the simulator's log shows the transfers overlapping (all started before the first
+one ended); a second run sends nothing to any of them. The time taken and netauto's peak memory
+are printed as diagnostics (speed goals live in `make bench`). Prints TAP."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clirun import NETAUTO, netauto  # noqa: E402
+from simproc import Sim  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+MIB = 1 << 20
+N = 100
+
+
+def check(cond, msg=""):
+    if not cond:
+        raise AssertionError(msg)
+
+
+tmp = tempfile.mkdtemp(prefix="netauto-files-scale.")
+state = os.path.join(tmp, "state")
+src = os.path.join(tmp, "image.bin")
+with open(src, "wb") as f:
+    block = hashlib.sha256(b"scale").digest() * (MIB // 32)
+    for i in range(20):
+        f.write(bytes([i]) + block[1:])
+with open(src, "rb") as f:
+    want = hashlib.sha256(f.read()).hexdigest()
+
+try:
+    with Sim(["--devices", "%d:ios" % N, "--state-dir", state], timeout=120) as sim:
+        inv = sim.inventory
+
+        def hundred_at_once():
+            r = netauto("put", "-i", inv, "all", src, "image.bin", "--forks", str(N), "--json",
+                        timeout=900)
+            check(r.rc == 0, "exit %s\n%s" % (r.rc, r.err[-3000:]))
+            j = json.loads(r.out)["hosts"]
+            check(len(j) == N and all(h["changed"] and h["sent"] == 20 * MIB for h in j.values()),
+                  "every host got it")
+            t.diag("%d devices x 20 MiB from one process: %.1f s, %.1f MiB/s in all" %
+                   (N, r.secs, N * 20 / r.secs))
+            for k in range(1, N + 1):
+                with open(os.path.join(state, "sw%d" % k, "flash", "image.bin"), "rb") as f:
+                    check(hashlib.sha256(f.read()).hexdigest() == want, "sw%d differs" % k)
+            # overlapping: every transfer began before the first verified copy was renamed
+            starts, first_end = 0, None
+            for line in sim.log_lines():
+                w = line.split(" ", 5)
+                if len(w) > 5 and w[4] == "scp":
+                    starts += 1
+                elif len(w) > 5 and w[4] == "command" and w[5].startswith("rename "):
+                    if first_end is None:
+                        first_end = starts
+            check(starts == N and first_end == N,
+                  "%s transfers had started when the first one ended" % first_end)
+            return True
+        t.run("100 devices receive a 20 MiB file at once from one process", hundred_at_once)
+
+        def second_run():
+            r = netauto("put", "-i", inv, "all", src, "image.bin", "--forks", str(N), "--json",
+                        timeout=600)
+            check(r.rc == 0, r.err[-3000:])
+            j = json.loads(r.out)["hosts"]
+            check(all(not h["changed"] and h["sent"] == 0 for h in j.values()), "nothing sent")
+            return True
+        t.run("the second run sends nothing to any of them", second_run)
+
+        def memory():
+            p = subprocess.Popen([NETAUTO, "put", "-i", inv, "all", src, "image2.bin", "--forks",
+                                  str(N)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            hwm = 0
+            while True:
+                try:
+                    with open("/proc/%d/status" % p.pid) as f:
+                        for line in f:
+                            if line.startswith("VmHWM:"):
+                                hwm = max(hwm, int(line.split()[1]))
+                except OSError:
+                    pass
+                try:
+                    p.wait(timeout=0.01)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            err = p.stderr.read().decode("utf-8", "replace")
+            check(p.returncode == 0, err[-3000:])
+            t.diag("peak RSS of one netauto sending to %d devices at once: %d KiB" % (N, hwm))
+            check(hwm < 256 * 1024, "%d KiB" % hwm)
+            return True
+        t.run("memory of one process sending to 100 devices stays bounded", memory)
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+t.done()
