@@ -201,6 +201,15 @@ static void remember(const struct stat *st, na_hash_alg a, const char *hex)
     pthread_mutex_unlock(&cache_mu);
 }
 
+int na_hash_file_remember(const char *path, na_hash_alg a, const char *hex)
+{
+    struct stat st;
+    if (!na_hash_hex_ok(a, hex, strlen(hex)) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return -1;
+    remember(&st, a, hex);
+    return 0;
+}
+
 void na_hash_file_cache_clear(void)
 {
     pthread_mutex_lock(&cache_mu);

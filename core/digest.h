@@ -52,6 +52,10 @@ int na_hash_mem(na_hash_alg a, const void *p, size_t n, char *hex, size_t cap,
  * file's size when size is not NULL. 0 or -1 + err (NA_E_IO naming the path). */
 int na_hash_file(const char *path, na_hash_alg a, char *hex, size_t cap, uint64_t *size,
                  na_err *err) NA_MUST_CHECK;
+/* Remember a digest computed elsewhere (while the file was written) for the file's current
+ * version, so na_hash_file answers without reading it. 0, or -1 when the file cannot be
+ * stat'ed or hex is not a digest of a. */
+int na_hash_file_remember(const char *path, na_hash_alg a, const char *hex);
 /* Forget every remembered file digest (tests). */
 void na_hash_file_cache_clear(void);
 

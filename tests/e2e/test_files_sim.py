@@ -175,6 +175,17 @@ try:
         return True
     t.run("a different file: refused without --overwrite, replaced with it", overwrite)
 
+    def no_verify():
+        # without digests: always sent, whatever is there replaced (the device is not asked)
+        for i in range(2):
+            r = must(netauto("put", "-i", inv, "sw2", srcs[1 if i else 32768], "nv.bin",
+                             "--verify", "none", "--json"))
+            j = json.loads(r.out)["hosts"]["sw2"]
+            check(j["changed"] and j["algorithm"] == "none", r.out)
+        check(digest(flash("sw2", "nv.bin")) == digest(srcs[1]), "replaced without digests")
+        return True
+    t.run("--verify none: sent every time, replacing what is there", no_verify)
+
     def stall():
         for args in (["put", "-i", inv, "stall1", srcs[MIB + 1] + "", "flash:s.bin"],
                      ["get", "-i", inv, "stall1", "flash:big.bin", os.path.join(tmp, "sg")]):

@@ -41,6 +41,11 @@ struct sim_flash {
 struct sim_ffile {
     sim_flash *f;
     int fd;
+    char host[4400];           /* its path on the host */
+    na_hash md5;               /* written from the start in order: its md5 as it goes, so the
+                                  device's `verify /md5` needs no second read (a device would
+                                  read its flash; the simulator keeps the time for the sessions) */
+    bool md5_on;
     bool writing;
     uint64_t size;             /* current size (writing: grows) */
     uint64_t written;          /* bytes this transfer wrote (xfer-full counts these) */
@@ -339,6 +344,8 @@ static sim_ffile *open_ff(sim_device *d, const char *path, int flags, int mode, 
     ff->size = (uint64_t)st.st_size;
     ff->mode = (int)(st.st_mode & 0777);
     ff->f->used_known = false;
+    snprintf(ff->host, sizeof ff->host, "%s", host);
+    ff->md5_on = writing && ff->size == 0 && na_hash_init(&ff->md5, NA_HASH_MD5, NULL) == 0;
     return ff;
 }
 
@@ -379,6 +386,12 @@ int sim_ffile_pwrite(sim_ffile *ff, uint64_t off, const void *p, size_t n, int *
         done += (size_t)w;
     }
     ff->written += n;
+    if (ff->md5_on && off == ff->md5.bytes)
+        na_hash_update(&ff->md5, src, n);
+    else if (ff->md5_on) { /* not in order: the digest is computed when asked */
+        na_hash_free(&ff->md5);
+        ff->md5_on = false;
+    }
     if (end > ff->size) {
         f->used += end - ff->size;
         ff->size = end;
@@ -408,6 +421,10 @@ int sim_ffile_truncate(sim_ffile *ff, uint64_t size, int *eno)
         *eno = ff->writing ? errno : EBADF;
         return -1;
     }
+    if (ff->md5_on) {
+        na_hash_free(&ff->md5);
+        ff->md5_on = false;
+    }
     ff->size = size;
     ff->f->used_known = false;
     return 0;
@@ -428,6 +445,14 @@ void sim_ffile_close(sim_ffile *ff)
     if (!ff)
         return;
     close(ff->fd);
+    if (ff->md5_on) {
+        char hex[NA_HASH_HEX_MAX];
+        if (ff->md5.bytes == ff->size && na_hash_final_hex(&ff->md5, hex, sizeof hex, NULL) == 0 &&
+            na_hash_file_remember(ff->host, NA_HASH_MD5, hex) < 0) {
+            /* the file went away meanwhile: nothing to remember */
+        }
+        na_hash_free(&ff->md5);
+    }
     ff->f->used_known = false;
     free(ff);
 }
