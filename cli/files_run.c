@@ -60,7 +60,7 @@ void files_progress_line(const char *verb, const char *name, size_t done_hosts,
         out[width] = '\0';
 }
 
-/* ---- one host ---------------------------------------------------------------------------------- */
+/* ---- one host -------------------------------------------------------------------------------- */
 
 static void keep_result(files_job *j)
 {
@@ -198,7 +198,7 @@ static void job_step(files_job *j, files_ctx *c, bool *shown)
     job_end(j, c, shown);
 }
 
-/* ---- the one loop -------------------------------------------------------------------------------- */
+/* ---- the one loop ---------------------------------------------------------------------------- */
 
 static unsigned term_width(void)
 {
@@ -329,7 +329,7 @@ int files_run_all(files_job *jobs, size_t n, files_ctx *c, size_t forks, na_err 
     return na_err_isset(err) ? -1 : 0;
 }
 
-/* ---- JSON ------------------------------------------------------------------------------------------ */
+/* ---- JSON ------------------------------------------------------------------------------------ */
 
 static json_t *str_or_null(const char *s) { return s ? cli_json_text(s, strlen(s)) : json_null(); }
 

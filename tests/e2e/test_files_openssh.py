@@ -11,81 +11,18 @@ OpenSSH server on 127.0.0.1 (sftp-server and scp are OpenSSH's own):
   - an SFTP upload cut by its total deadline keeps its partial file and the next run resumes
     it; an SCP upload cut the same way leaves nothing behind.
 Prints TAP."""
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clirun import NETAUTO, netauto, start_sshd, stop_sshd  # noqa: E402
+from filesutil import MIB, check, digest, make, must, peak_rss_kib  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
-MIB = 1 << 20
-
-
-def check(cond, msg=""):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def must(r, rc=0):
-    check(r.rc == rc, "exit %s, wanted %s\nstdout: %s\nstderr: %s" % (r.rc, rc, r.out[-3000:],
-                                                                     r.err[-3000:]))
-    return r
-
-
-def make(path, size, seed):
-    block = hashlib.sha256(b"openssh-%d" % seed).digest() * (MIB // 32)
-    with open(path, "wb") as f:
-        left, i = size, 0
-        while left:
-            piece = bytes([i & 0xff]) + block[1:]
-            f.write(piece[:min(left, len(piece))])
-            left -= min(left, len(piece))
-            i += 1
-
-
-def digest(path, alg="sha256"):
-    h = hashlib.new(alg)
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(MIB)
-            if not b:
-                return h.hexdigest()
-            h.update(b)
-
-
-def peak_rss_kib(*args):
-    """Run netauto; (exit status, stdout+stderr, peak RSS in KiB of that process alone: its
-    VmHWM, the high-water mark of its own address space, read until it exits). Under
-    AddressSanitizer the quarantine of freed memory (256 MiB by default) would be counted as
-    netauto's: it is kept small for this measurement."""
-    env = dict(os.environ)
-    if env.get("ASAN_OPTIONS"):
-        env["ASAN_OPTIONS"] += ":quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
-    out = tempfile.TemporaryFile()
-    p = subprocess.Popen([NETAUTO, *args], stdout=out, stderr=out, stdin=subprocess.DEVNULL,
-                         env=env)
-    hwm = 0
-    while True:  # sample its high-water mark every 5 ms until it exits
-        try:
-            with open("/proc/%d/status" % p.pid) as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        hwm = max(hwm, int(line.split()[1]))
-        except OSError:
-            pass
-        try:
-            p.wait(timeout=0.005)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    out.seek(0)
-    return p.returncode, out.read().decode("utf-8", "replace"), hwm
 
 
 tmp = tempfile.mkdtemp(prefix="netauto-files-ssh.")
@@ -141,15 +78,17 @@ try:
         # netauto itself, not under valgrind (whose memory is its own)
         small = os.path.join(remote, "rss-small.bin")
         big = os.path.join(remote, "rss-big.bin")
-        rc, out, rss_small = peak_rss_kib("put", "-i", inv, "lnx1", srcs[MIB + 1], small)
+        rc, out, rss_small = peak_rss_kib([NETAUTO, "put", "-i", inv, "lnx1", srcs[MIB + 1],
+                                           small])
         check(rc == 0, out)
-        rc, out, rss_big = peak_rss_kib("put", "-i", inv, "lnx1", srcs[200 * MIB], big)
+        rc, out, rss_big = peak_rss_kib([NETAUTO, "put", "-i", inv, "lnx1", srcs[200 * MIB],
+                                         big])
         check(rc == 0, out)
         t.diag("peak RSS: 1 MiB put %d KiB, 200 MiB put %d KiB" % (rss_small, rss_big))
         check(rss_big - rss_small < 16 * 1024, "200 MiB put: %d KiB, 1 MiB put: %d KiB" %
               (rss_big, rss_small))
         gd = os.path.join(tmp, "rss-get")
-        rc, out, rss_get = peak_rss_kib("get", "-i", inv, "lnx1", big, gd)
+        rc, out, rss_get = peak_rss_kib([NETAUTO, "get", "-i", inv, "lnx1", big, gd])
         check(rc == 0, out)
         t.diag("peak RSS: 200 MiB get %d KiB" % rss_get)
         check(rss_get - rss_small < 16 * 1024, "200 MiB get: %d KiB" % rss_get)

@@ -8,23 +8,17 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clirun import NETAUTO, netauto  # noqa: E402
+from filesutil import MIB, check, peak_rss_kib  # noqa: E402
 from simproc import Sim  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
-MIB = 1 << 20
 N = 100
-
-
-def check(cond, msg=""):
-    if not cond:
-        raise AssertionError(msg)
 
 
 tmp = tempfile.mkdtemp(prefix="netauto-files-scale.")
@@ -77,24 +71,9 @@ try:
         t.run("the second run sends nothing to any of them", second_run)
 
         def memory():
-            p = subprocess.Popen([NETAUTO, "put", "-i", inv, "all", src, "image2.bin", "--forks",
-                                  str(N)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            hwm = 0
-            while True:
-                try:
-                    with open("/proc/%d/status" % p.pid) as f:
-                        for line in f:
-                            if line.startswith("VmHWM:"):
-                                hwm = max(hwm, int(line.split()[1]))
-                except OSError:
-                    pass
-                try:
-                    p.wait(timeout=0.01)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            err = p.stderr.read().decode("utf-8", "replace")
-            check(p.returncode == 0, err[-3000:])
+            rc, out, hwm = peak_rss_kib([NETAUTO, "put", "-i", inv, "all", src, "image2.bin",
+                                         "--forks", str(N)])
+            check(rc == 0, out[-3000:])
             t.diag("peak RSS of one netauto sending to %d devices at once: %d KiB" % (N, hwm))
             check(hwm < 256 * 1024, "%d KiB" % hwm)
             return True

@@ -17,7 +17,6 @@ simulator (netauto-sim serves SCP and SFTP on a flash per device, with libssh's 
     the CLI; exit 2 with nothing sent for what can be checked first;
   - the progress line (hosts, bytes, rate, ETA) on a terminal, and only there.
 Prints TAP."""
-import hashlib
 import json
 import os
 import pty
@@ -31,46 +30,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clirun import NETAUTO, WRAP, netauto  # noqa: E402
+from filesutil import MIB, check, digest, make, must  # noqa: E402
 from simproc import Sim  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
-MIB = 1 << 20
-
-
-def check(cond, msg=""):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def must(r, rc=0):
-    check(r.rc == rc, "exit %s, wanted %s\nstdout: %s\nstderr: %s" % (r.rc, rc, r.out[-3000:],
-                                                                     r.err[-3000:]))
-    return r
-
-
-def make(path, size, seed):
-    """A file of size bytes (pseudo-random, different per seed), written in 1 MiB pieces."""
-    block = hashlib.sha256(b"netauto-%d" % seed).digest() * (MIB // 32)
-    with open(path, "wb") as f:
-        left = size
-        i = 0
-        while left:
-            piece = bytes([i & 0xff]) + block[1:]
-            n = min(left, len(piece))
-            f.write(piece[:n])
-            left -= n
-            i += 1
-
-
-def digest(path, alg="sha256"):
-    h = hashlib.new(alg)
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(MIB)
-            if not b:
-                return h.hexdigest()
-            h.update(b)
 
 
 tmp = tempfile.mkdtemp(prefix="netauto-files-sim.")

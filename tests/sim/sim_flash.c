@@ -272,7 +272,7 @@ int sim_flash_resolve(sim_device *d, const char *path, char *host, size_t cap, c
     return 0;
 }
 
-/* ---- space ------------------------------------------------------------------------------------- */
+/* ---- space ----------------------------------------------------------------------------------- */
 
 static unsigned long long used_now(sim_flash *f)
 {
@@ -303,7 +303,7 @@ static unsigned long long free_now(sim_flash *f)
     return u >= f->size ? 0 : f->size - u;
 }
 
-/* ---- files for the servers --------------------------------------------------------------------- */
+/* ---- files for the servers ------------------------------------------------------------------- */
 
 bool sim_flash_scp_on(sim_device *d)
 {
@@ -501,7 +501,7 @@ int sim_flash_rename(sim_device *d, const char *from, const char *to)
     return rename(a, b);
 }
 
-/* ---- the CLI ------------------------------------------------------------------------------------- */
+/* ---- the CLI --------------------------------------------------------------------------------- */
 
 /* The path as the device prints it: "flash:NAME". */
 static void shown(const sim_device *d, const char *name, char *out, size_t cap)

@@ -213,7 +213,7 @@ size_t sim_scp_input(sim_fchan *fc, const char *p, size_t n)
     return used;
 }
 
-/* ---- the source side and the end --------------------------------------------------------------- */
+/* ---- the source side and the end ------------------------------------------------------------- */
 
 static void source_open(sim_fchan *fc)
 {
