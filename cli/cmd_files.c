@@ -25,7 +25,7 @@ static void usage(FILE *f, bool put)
 {
     if (put)
         fprintf(f, "usage: netauto put -i INVENTORY HOSTS LOCAL REMOTE [options]\n"
-                   "  HOSTS                 a host name or a --limit pattern (group, glob, a:b...)\n"
+                   "  HOSTS                 a host name or a --limit pattern (group, glob...)\n"
                    "  LOCAL                 the file to send\n"
                    "  REMOTE                where it goes on each device (flash:c9300.bin, "
                    "/tmp/x;\n"
@@ -33,7 +33,7 @@ static void usage(FILE *f, bool put)
                    "system)\n");
     else
         fprintf(f, "usage: netauto get -i INVENTORY HOSTS REMOTE LOCALDIR [options]\n"
-                   "  HOSTS                 a host name or a --limit pattern (group, glob, a:b...)\n"
+                   "  HOSTS                 a host name or a --limit pattern (group, glob...)\n"
                    "  REMOTE                the file on each device (flash:crashinfo_1)\n"
                    "  LOCALDIR              where it goes: LOCALDIR/NAME for one host,\n"
                    "                        LOCALDIR/HOST/NAME for several; {host} in LOCALDIR\n"

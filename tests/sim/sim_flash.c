@@ -513,7 +513,9 @@ static void no_such_file(sim_term *t, const char *verb, const char *path)
 {
     switch (t->dev->persona) {
     case SIM_NXOS: sim_t_printf(t, "%s: No such file or directory\n", path); break;
-    case SIM_EOS: sim_t_printf(t, "%% Error %s %s (No such file or directory)\n", verb, path); break;
+    case SIM_EOS:
+        sim_t_printf(t, "%% Error %s %s (No such file or directory)\n", verb, path);
+        break;
     default: sim_t_printf(t, "%%Error %s %s (No such file or directory)\n", verb, path); break;
     }
 }
