@@ -1,6 +1,7 @@
 /* cli_inv.c — the terminal passphrase prompt (echo off, restored on signals), inventory loading
  * for verbs, and error printing. Not a verb itself (cmd_*.c). */
 #include "cli_inv.h"
+#include "avault.h"
 #include "log.h"
 #include "secret.h"
 
@@ -10,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -90,13 +92,81 @@ void cli_set_verbosity(int verbose)
         na_log_set_level(verbose >= 3 ? NA_LOG_TRACE : verbose == 2 ? NA_LOG_DEBUG : NA_LOG_INFO);
 }
 
+static void print_warnings(const na_inventory *inv)
+{
+    for (size_t i = 0; inv && i < na_inv_warning_count(inv); i++)
+        fprintf(stderr, "netauto: warning: %s\n", na_inv_warning(inv, i));
+}
+
 na_inventory *cli_load_inventory(const char *path, const char *vault_password_file, na_err *err)
 {
     na_inv_opts o = {
         .vault_password_file = vault_password_file,
         .prompt = cli_tty_prompt,
     };
-    return na_inv_load(path, &o, err);
+    na_inventory *inv = na_inv_load(path, &o, err);
+    print_warnings(inv);
+    return inv;
+}
+
+int cli_inv_arg(cli_inv_args *a, int which, const char *arg, na_err *err)
+{
+    if (which == 'i') {
+        if (a->n_paths >= CLI_MAX_SOURCES)
+            return na_err_set(err, NA_E_USAGE, "-i: at most %d inventory sources",
+                              CLI_MAX_SOURCES);
+        a->paths[a->n_paths++] = arg;
+        return 0;
+    }
+    if (a->n_vault_ids >= CLI_MAX_VAULT_IDS)
+        return na_err_set(err, NA_E_USAGE, "--vault-id: at most %d", CLI_MAX_VAULT_IDS);
+    a->vault_ids[a->n_vault_ids++] = which == 'A' ? "default@prompt" : arg;
+    return 0;
+}
+
+na_avault_keys *cli_vault_keys(const cli_inv_args *a, na_err *err)
+{
+    na_avault_keys *k = na_avault_keys_new(cli_tty_prompt, NULL);
+    if (!k) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < a->n_vault_ids; i++)
+        if (na_avault_keys_add_id(k, a->vault_ids[i], err) < 0)
+            goto fail;
+    const char *env = getenv("ANSIBLE_VAULT_PASSWORD_FILE");
+    const char *files[2] = {a->vault_password_file, env && *env ? env : NULL};
+    for (int i = 0; i < 2; i++) {
+        char id[4200];
+        if (!files[i])
+            continue;
+        snprintf(id, sizeof id, "default@%s", files[i]);
+        if (na_avault_keys_add_id(k, id, err) < 0)
+            goto fail;
+    }
+    const char *pw = getenv("NETAUTO_VAULT_PASSWORD");
+    if (pw && *pw && na_avault_keys_add_pass(k, "default", pw, err) < 0)
+        goto fail;
+    if (na_avault_keys_count(k) == 0 && na_avault_keys_add_id(k, "default@prompt", err) < 0)
+        goto fail;
+    return k;
+fail:
+    na_avault_keys_free(k);
+    return NULL;
+}
+
+na_inventory *cli_load_inventories(const cli_inv_args *a, na_avault_keys *keys, na_err *err)
+{
+    na_inv_opts o = {
+        .vault_password_file = a->vault_password_file,
+        .prompt = cli_tty_prompt,
+        .avault_keys = keys,
+        .vault_ids = a->vault_ids,
+        .n_vault_ids = a->n_vault_ids,
+    };
+    na_inventory *inv = na_inv_load_sources(a->paths, a->n_paths, &o, err);
+    print_warnings(inv);
+    return inv;
 }
 
 void cli_print_err(const na_err *err)

@@ -1,6 +1,8 @@
-/* cmd_inventory.c — `netauto inventory -i FILE [--limit P] [--json] [--vault-password-file F]`:
- * load and resolve an inventory and print the selected hosts, as a table or as JSON, with every
- * secret shown as ********. Exit 2 on any invalid input. Not a connectivity check. */
+/* cmd_inventory.c — `netauto inventory -i SOURCE [-i SOURCE]... [--limit P] [--json]
+ * [--vault-password-file F] [--vault-id [LABEL@]SOURCE]...`: load and resolve an inventory (a
+ * native file, or Ansible sources: YAML, INI, directories, scripts) and print the selected
+ * hosts, as a table or as JSON, with every secret shown as ********. Exit 2 on any invalid
+ * input. Not a connectivity check. */
 #include "cli_inv.h"
 #include "secret.h"
 
@@ -11,8 +13,10 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netauto inventory -i INVENTORY [--limit PATTERN] [--json] "
-               "[--vault-password-file FILE]\n");
+    fprintf(f, "usage: netauto inventory -i INVENTORY [-i INVENTORY]... [--limit PATTERN] "
+               "[--json]\n"
+               "                         [--vault-password-file FILE] "
+               "[--vault-id [LABEL@]SOURCE]... [--ask-vault-pass]\n");
 }
 
 enum { COL_NAME, COL_ADDR, COL_SSH, COL_TELNET, COL_PLATFORM, COL_TRANSPORT, COL_USER,
@@ -93,25 +97,36 @@ int cmd_inventory(int argc, char **argv)
         {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
         {"vault-password-file", required_argument, NULL, 'V'},
+        {"vault-id", required_argument, NULL, 'I'},
+        {"ask-vault-pass", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *path = NULL, *limit = NULL, *vpf = NULL;
+    const char *limit = NULL;
+    cli_inv_args ia = {0};
+    na_err err = NA_ERR_INIT;
     bool json = false;
     int c;
     optind = 1;
     opterr = 1;
     while ((c = getopt_long(argc, argv, "i:l:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'i': path = optarg; break;
+        case 'i':
+        case 'I':
+        case 'A':
+            if (cli_inv_arg(&ia, c, optarg, &err) < 0) {
+                cli_print_err(&err);
+                return CLI_EXIT_INVALID;
+            }
+            break;
         case 'l': limit = optarg; break;
         case 'j': json = true; break;
-        case 'V': vpf = optarg; break;
+        case 'V': ia.vault_password_file = optarg; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: usage(stderr); return CLI_EXIT_INVALID;
         }
     }
-    if (optind < argc || !path) {
+    if (optind < argc || !ia.n_paths) {
         if (optind < argc)
             fprintf(stderr, "netauto inventory: unexpected argument '%s'\n", argv[optind]);
         else
@@ -119,8 +134,7 @@ int cmd_inventory(int argc, char **argv)
         usage(stderr);
         return CLI_EXIT_INVALID;
     }
-    na_err err = NA_ERR_INIT;
-    na_inventory *inv = cli_load_inventory(path, vpf, &err);
+    na_inventory *inv = cli_load_inventories(&ia, NULL, &err);
     if (!inv) {
         cli_print_err(&err);
         return CLI_EXIT_INVALID;

@@ -1,9 +1,11 @@
-/* cmd_run.c — `netauto run PLAYBOOK -i INVENTORY ...`: load the inventory and the playbook,
+/* cmd_run.c — `netauto run PLAYBOOK -i INVENTORY ...`: load the inventory and the playbook
+ * (or only check them: --syntax-check, --list-hosts, --list-tasks, nothing contacted),
  * prepare the runner (everything is checked before anything is sent: exit 2 on invalid input),
  * run every host on one event loop with a progress line on a terminal, print what each host
  * produced as it finishes (check-mode renderings, command output, failures, diffs), the summary
  * table at the end, and optionally the results as JSON. Ctrl-C cancels the run (a second Ctrl-C
  * quits at once). Not the runner itself (playbooks/runner.h). */
+#include "avault.h"
 #include "cli_inv.h"
 #include "log.h"
 #include "playbook.h"
@@ -26,11 +28,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: netauto run PLAYBOOK -i INVENTORY [--limit PATTERN] [--check] [--diff]\n"
-            "                  [--forks N] [--json FILE] [-e KEY=VALUE | -e @VARS.yaml | -e JSON]\n"
-            "                  [--transport ssh|telnet] [--transcripts DIR] [--timeout SEC]\n"
-            "                  [--host-timeout SEC] [--config-window N] [--max-output BYTES]\n"
-            "                  [--vault-password-file FILE] [-v]...\n");
+            "usage: netauto run PLAYBOOK -i INVENTORY [-i INVENTORY]... [--limit PATTERN]\n"
+            "                  [--check] [--diff] [--forks N] [--json FILE]\n"
+            "                  [-e KEY=VALUE | -e @VARS.yaml | -e JSON] [--tags T,...]\n"
+            "                  [--skip-tags T,...] [--transport ssh|telnet] [--transcripts DIR]\n"
+            "                  [--timeout SEC] [--host-timeout SEC] [--config-window N]\n"
+            "                  [--max-output BYTES] [--vault-password-file FILE]\n"
+            "                  [--vault-id [LABEL@]SOURCE]... [--ask-vault-pass] [-v]...\n"
+            "       netauto run PLAYBOOK --syntax-check [-i INVENTORY]...\n"
+            "       netauto run PLAYBOOK --list-tasks [--tags T] [--skip-tags T]\n"
+            "       netauto run PLAYBOOK --list-hosts -i INVENTORY [--limit PATTERN]\n");
 }
 
 /* ---- extra vars ------------------------------------------------------------------------------ */
@@ -292,12 +299,90 @@ static int write_json(const char *path, json_t *results, na_err *err)
     return 0;
 }
 
+/* ---- tags, listings -------------------------------------------------------------------------- */
+
+#define MAX_TAGS 64
+
+/* "a,b" (repeatable) -> list; -1 + err past MAX_TAGS. */
+static int add_tags(char *arg, const char **out, size_t *n, na_err *err)
+{
+    for (char *save = NULL, *t = strtok_r(arg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        size_t l = strlen(t);
+        while (l && t[l - 1] == ' ')
+            t[--l] = '\0';
+        if (!*t)
+            continue;
+        if (*n >= MAX_TAGS)
+            return na_err_set(err, NA_E_USAGE, "at most %d tags", MAX_TAGS);
+        out[(*n)++] = t;
+    }
+    return 0;
+}
+
+/* Ansible's --list-tasks: every play with its tasks (those --tags/--skip-tags select). */
+static void list_tasks(const char *path, const na_playbook *pb, const na_pb_tags *tags)
+{
+    printf("\nplaybook: %s\n", path);
+    for (size_t i = 0; i < na_pb_play_count(pb); i++) {
+        const na_play *p = na_pb_play(pb, i);
+        printf("\n  play #%zu (%s): %s\n    tasks:\n", i + 1, na_play_hosts(p), na_play_name(p));
+        for (size_t j = 0; j < na_play_task_count(p); j++) {
+            const na_task *t = na_play_task(p, j);
+            if (!na_task_selected(t, tags))
+                continue;
+            char tt[1024];
+            na_task_tags_text(t, tt, sizeof tt);
+            printf("      %s\tTAGS: [%s]\n", na_task_name(t), tt);
+        }
+        for (size_t j = 0; j < na_play_handler_count(p); j++)
+            printf("      (handler) %s\n", na_task_name(na_play_handler(p, j)));
+    }
+}
+
+/* Ansible's --list-hosts: each play's hosts, --limit applied. -1 + err on a bad pattern. */
+static int list_hosts(const char *path, const na_playbook *pb, const na_inventory *inv,
+                      const char *limit, na_err *err)
+{
+    na_inv_selection lim = {0};
+    if (limit && *limit && na_inv_select(inv, limit, &lim, err) < 0)
+        return -1;
+    printf("\nplaybook: %s\n", path);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < na_pb_play_count(pb); i++) {
+        const na_play *p = na_pb_play(pb, i);
+        na_inv_selection sel;
+        if (na_inv_select(inv, na_play_hosts(p), &sel, err) < 0) {
+            na_err_prefix(err, "play '%s': hosts: ", na_play_name(p));
+            rc = -1;
+            break;
+        }
+        size_t n = 0;
+        for (size_t k = 0; k < sel.n; k++) {
+            bool in = !limit || !*limit;
+            for (size_t m = 0; !in && m < lim.n; m++)
+                in = lim.hosts[m] == sel.hosts[k];
+            if (in)
+                sel.hosts[n++] = sel.hosts[k];
+        }
+        printf("\n  play #%zu (%s): %s\n    pattern: ['%s']\n    hosts (%zu):\n", i + 1,
+               na_play_hosts(p), na_play_name(p), na_play_hosts(p), n);
+        for (size_t k = 0; k < n; k++)
+            printf("      %s\n", sel.hosts[k]->name);
+        na_inv_selection_free(&sel);
+    }
+    na_inv_selection_free(&lim);
+    return rc;
+}
+
 /* ---- the verb -------------------------------------------------------------------------------- */
 
 int cmd_run(int argc, char **argv)
 {
     enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_VAULT,
-           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT };
+           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT, O_VAULT_ID, O_ASK_VAULT,
+           O_TAGS, O_SKIP_TAGS, O_SYNTAX, O_LIST_HOSTS, O_LIST_TASKS };
     static const struct option longopts[] = {
         {"inventory", required_argument, NULL, 'i'},
         {"limit", required_argument, NULL, 'l'},
@@ -309,6 +394,13 @@ int cmd_run(int argc, char **argv)
         {"transport", required_argument, NULL, O_TRANSPORT},
         {"transcripts", required_argument, NULL, O_TRANSCRIPTS},
         {"vault-password-file", required_argument, NULL, O_VAULT},
+        {"vault-id", required_argument, NULL, O_VAULT_ID},
+        {"ask-vault-pass", no_argument, NULL, O_ASK_VAULT},
+        {"tags", required_argument, NULL, O_TAGS},
+        {"skip-tags", required_argument, NULL, O_SKIP_TAGS},
+        {"syntax-check", no_argument, NULL, O_SYNTAX},
+        {"list-hosts", no_argument, NULL, O_LIST_HOSTS},
+        {"list-tasks", no_argument, NULL, O_LIST_TASKS},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"host-timeout", required_argument, NULL, O_HOST_TIMEOUT},
         {"config-window", required_argument, NULL, O_WINDOW},
@@ -319,7 +411,11 @@ int cmd_run(int argc, char **argv)
     };
     na_err err = NA_ERR_INIT;
     na_run_opts o = NA_RUN_OPTS_INIT;
-    const char *inv_path = NULL, *json_path = NULL, *vault_file = NULL;
+    const char *json_path = NULL;
+    cli_inv_args ia = {0};
+    const char *tags[MAX_TAGS], *skip[MAX_TAGS];
+    size_t ntags = 0, nskip = 0;
+    bool syntax = false, lhosts = false, ltasks = false;
     json_t *extra = json_object();
     run_ui ui = {0};
     int c, status = CLI_EXIT_INVALID;
@@ -329,7 +425,14 @@ int cmd_run(int argc, char **argv)
            !na_err_isset(&err)) {
         char *end;
         switch (c) {
-        case 'i': inv_path = optarg; break;
+        case 'i': cli_inv_arg(&ia, 'i', optarg, &err); break;
+        case O_VAULT_ID: cli_inv_arg(&ia, 'I', optarg, &err); break;
+        case O_ASK_VAULT: cli_inv_arg(&ia, 'A', NULL, &err); break;
+        case O_TAGS: add_tags(optarg, tags, &ntags, &err); break;
+        case O_SKIP_TAGS: add_tags(optarg, skip, &nskip, &err); break;
+        case O_SYNTAX: syntax = true; break;
+        case O_LIST_HOSTS: lhosts = true; break;
+        case O_LIST_TASKS: ltasks = true; break;
         case 'l': o.limit = optarg; break;
         case O_CHECK: o.check = true; break;
         case O_DIFF: o.diff = true; break;
@@ -362,7 +465,7 @@ int cmd_run(int argc, char **argv)
             o.transport_override = true;
             break;
         case O_TRANSCRIPTS: o.transcript_dir = optarg; break;
-        case O_VAULT: vault_file = optarg; break;
+        case O_VAULT: ia.vault_password_file = optarg; break;
         case O_TIMEOUT: parse_seconds("--timeout", optarg, &o.task_timeout_ms, &err); break;
         case O_HOST_TIMEOUT:
             parse_seconds("--host-timeout", optarg, &o.host_timeout_ms, &err);
@@ -377,7 +480,8 @@ int cmd_run(int argc, char **argv)
         }
     }
     const char *pb_path = optind < argc ? argv[optind] : NULL;
-    if (!na_err_isset(&err) && (!pb_path || optind + 1 != argc || !inv_path)) {
+    bool need_inv = !syntax && !ltasks;
+    if (!na_err_isset(&err) && (!pb_path || optind + 1 != argc || (need_inv && !ia.n_paths))) {
         usage(stderr);
         json_decref(extra);
         return CLI_EXIT_INVALID;
@@ -397,10 +501,45 @@ int cmd_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
 
+    o.tags = tags;
+    o.n_tags = ntags;
+    o.skip_tags = skip;
+    o.n_skip_tags = nskip;
+    na_pb_tags sel = {.only = tags, .n_only = ntags, .skip = skip, .n_skip = nskip};
     na_inventory *inv = NULL;
-    na_playbook *pb = na_pb_load_file(pb_path, &err);
-    if (pb)
-        inv = cli_load_inventory(inv_path, vault_file, &err);
+    na_avault_keys *keys = cli_vault_keys(&ia, &err);
+    na_playbook *pb = keys ? na_pb_load_file_keys(pb_path, keys, &err) : NULL;
+    if (pb && ltasks) {
+        list_tasks(pb_path, pb, &sel);
+        na_pb_free(pb);
+        na_avault_keys_free(keys);
+        json_decref(extra);
+        return CLI_EXIT_OK;
+    }
+    if (pb && ia.n_paths)
+        inv = cli_load_inventories(&ia, keys, &err);
+    na_avault_keys_free(keys); /* passwords are not kept past loading */
+    if (pb && (syntax || lhosts) && (inv || !ia.n_paths)) {
+        /* nothing is sent: validate everything a run would, then stop */
+        int st = CLI_EXIT_OK;
+        if (lhosts && list_hosts(pb_path, pb, inv, o.limit, &err) < 0)
+            st = CLI_EXIT_INVALID;
+        if (st == CLI_EXIT_OK && inv) {
+            o.extra_vars = json_object_size(extra) ? extra : NULL;
+            na_runner *chk = na_runner_new(inv, pb, &o, &err);
+            if (!chk)
+                st = CLI_EXIT_INVALID;
+            na_runner_free(chk);
+        }
+        if (st != CLI_EXIT_OK)
+            cli_print_err(&err);
+        else if (syntax)
+            printf("\nplaybook: %s\n", pb_path);
+        na_inv_free(inv);
+        na_pb_free(pb);
+        json_decref(extra);
+        return st;
+    }
     struct event_base *base = NULL;
     struct event *sig_int = NULL, *sig_term = NULL;
     if (inv) {

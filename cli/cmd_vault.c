@@ -1,7 +1,9 @@
 /* cmd_vault.c — `netauto vault encrypt|decrypt|edit|create FILE`: encrypt a plaintext YAML
  * file in place, decrypt to stdout (or in place), edit through $EDITOR on a private 0600 copy, or
  * create a new vault. Passphrase: --vault-password-file, $NETAUTO_VAULT_PASSWORD, or the terminal.
+ * decrypt also shows ansible-vault files (their passwords as for inventories: --vault-id ...).
  * Plaintext buffers are wiped; temporary copies are zeroed and removed. Not the crypto (vault.c). */
+#include "avault.h"
 #include "cli_inv.h"
 #include "secret.h"
 #include "vault.h"
@@ -23,11 +25,14 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: netauto vault encrypt FILE [--vault-password-file F]\n"
-               "       netauto vault decrypt FILE [--in-place] [--vault-password-file F]\n"
+               "       netauto vault decrypt FILE [--in-place] [--vault-password-file F] "
+               "[--vault-id [LABEL@]SOURCE]...\n"
                "       netauto vault edit FILE [--vault-password-file F]\n"
                "       netauto vault create FILE [--vault-password-file F]\n"
                "The passphrase comes from --vault-password-file, $NETAUTO_VAULT_PASSWORD or the "
-               "terminal.\n");
+               "terminal.\n"
+               "decrypt also reads ansible-vault files (1.1 and 1.2), with --vault-id, "
+               "--vault-password-file or $ANSIBLE_VAULT_PASSWORD_FILE.\n");
 }
 
 static int fail(const na_err *err, int code)
@@ -107,11 +112,34 @@ static int open_plain(const char *file, const char *vpf, na_buf *plain, na_vault
     return rc;
 }
 
-static int do_decrypt(const char *file, const char *vpf, bool in_place)
+/* An ansible-vault file (read-only here: ansible-vault changes it). 1 when it is not one. */
+static int ansible_plain(const char *file, const cli_inv_args *ia, na_buf *plain, na_err *err)
+{
+    na_buf raw;
+    if (na_vault_read_file(file, PLAIN_MAX * 4, &raw, err) < 0)
+        return -1;
+    if (!na_avault_is_vault(na_buf_cstr(&raw), raw.len)) {
+        na_buf_free(&raw);
+        return 1;
+    }
+    na_avault_keys *k = cli_vault_keys(ia, err);
+    na_buf_init(plain, PLAIN_MAX);
+    int rc = k ? na_avault_decrypt(k, file, raw.data, raw.len, plain, err) : -1;
+    na_avault_keys_free(k);
+    na_buf_free(&raw);
+    return rc;
+}
+
+static int do_decrypt(const char *file, const char *vpf, bool in_place, const cli_inv_args *ia)
 {
     na_err err = NA_ERR_INIT;
     na_buf plain;
-    if (open_plain(file, vpf, &plain, NULL, NULL, &err) < 0) {
+    int arc = ansible_plain(file, ia, &plain, &err);
+    if (arc < 0) {
+        na_buf_free_wipe(&plain);
+        return fail(&err, exit_for(&err));
+    }
+    if (arc == 1 && open_plain(file, vpf, &plain, NULL, NULL, &err) < 0) {
         na_buf_free_wipe(&plain);
         return fail(&err, exit_for(&err));
     }
@@ -325,17 +353,24 @@ int cmd_vault(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"vault-password-file", required_argument, NULL, 'V'},
+        {"vault-id", required_argument, NULL, 'I'},
         {"in-place", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *vpf = NULL;
+    cli_inv_args ia = {0};
+    na_err ierr = NA_ERR_INIT;
     bool in_place = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'V': vpf = optarg; break;
+        case 'V': vpf = ia.vault_password_file = optarg; break;
+        case 'I':
+            if (cli_inv_arg(&ia, 'I', optarg, &ierr) < 0)
+                return fail(&ierr, CLI_EXIT_INVALID);
+            break;
         case 'p': in_place = true; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: usage(stderr); return CLI_EXIT_INVALID;
@@ -350,10 +385,23 @@ int cmd_vault(int argc, char **argv)
         fprintf(stderr, "netauto vault: --in-place is for decrypt\n");
         return CLI_EXIT_INVALID;
     }
+    if (strcmp(verb, "decrypt") != 0 && strcmp(verb, "create") != 0) {
+        na_buf head;
+        na_err e = NA_ERR_INIT;
+        if (na_vault_read_file(file, PLAIN_MAX * 4, &head, &e) == 0 &&
+            na_avault_is_vault(na_buf_cstr(&head), head.len)) {
+            na_buf_free(&head);
+            fprintf(stderr, "vault %s: an Ansible Vault file: netauto reads it (netauto vault "
+                            "decrypt, inventories) but changes it only with ansible-vault\n",
+                    file);
+            return CLI_EXIT_INVALID;
+        }
+        na_buf_free(&head);
+    }
     if (!strcmp(verb, "encrypt"))
         return do_encrypt(file, vpf);
     if (!strcmp(verb, "decrypt"))
-        return do_decrypt(file, vpf, in_place);
+        return do_decrypt(file, vpf, in_place, &ia);
     if (!strcmp(verb, "edit"))
         return do_edit(file, vpf);
     if (!strcmp(verb, "create"))

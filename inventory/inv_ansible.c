@@ -1,250 +1,388 @@
-/* inv_ansible.c — Ansible YAML inventories, loaded unchanged: all/children/hosts/vars, the
- * connection variables netauto understands (ansible_host, ansible_port, ansible_user,
- * ansible_password, ansible_become_password, ansible_network_os, ansible_connection,
- * ansible_ssh_private_key_file and their older aliases) mapped onto native settings; every other
- * variable becomes a host var. Not INI inventories, not Jinja, not Ansible Vault. */
-#include "inv_int.h"
-#include "yjson.h"
+/* inv_ansible.c — Ansible inventories in YAML/JSON (the `yaml` plugin's all/children/hosts/vars
+ * structure) and in the JSON that inventory scripts and `ansible-inventory --list` print
+ * (groups with host lists, `_meta.hostvars`), built into groups and hosts the way Ansible's
+ * InventoryData builds them: groups and hosts added once, host patterns with ranges and ports,
+ * variables set in file order (a later setting replaces an earlier one), ansible_group_priority
+ * taken as the group's priority. Stricter than Ansible where Ansible only warns and drops data
+ * (a `hosts:` that is a list, an unknown key in a group): those are errors here. Not INI
+ * (inv_ini.c), not files or directories (inv_src.c), not precedence (inv_avars.c). */
+#include "inv_ans_int.h"
 
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define ERR(node, ...) inv_err_at(inv, err, na_yline(node), na_ycol(node), __VA_ARGS__)
-
-static int set_network_os(na_inventory *inv, inv_layer *l, const char *ctx, const char *key,
-                          na_ynode *node, na_err *err)
+int inv_err_origin(na_inventory *inv, na_err *err, const char *origin, const char *fmt, ...)
 {
-    static const struct { const char *a, *b, *platform; } map[] = {
-        {"cisco.ios.ios", "ios", "cisco_ios"},
-        {"cisco.nxos.nxos", "nxos", "cisco_nxos"},
-        {"arista.eos.eos", "eos", "arista_eos"},
-    };
-    const char *s = na_yscalar(node);
-    if (!s || na_yis_null(node) || !*s)
-        return ERR(node, "%s: %s must be a network OS name such as cisco.ios.ios", ctx, key);
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
-        if (!strcmp(s, map[i].a) || !strcmp(s, map[i].b)) {
-            inv_set_raw(l, S_PLATFORM, key, node, map[i].platform, 0);
-            return 0;
-        }
-    }
-    if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(s))
-        return ERR(node, "%s: %s '%s' is not supported (netauto knows cisco.ios.ios, "
-                         "cisco.nxos.nxos and arista.eos.eos, or a netauto platform name such as "
-                         "generic)", ctx, key, s);
-    /* a plain word is taken as a netauto platform name ("generic", "linux", "cisco_ios") */
-    const char *c = inv_strdup(inv, s, err);
-    if (!c)
-        return -1;
-    inv_set_raw(l, S_PLATFORM, key, node, c, 0);
-    return 0;
+    char msg[NA_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return na_err_set(err, NA_E_CONFIG, "%s: %s", origin && *origin ? origin : inv->path, msg);
 }
 
-static int set_connection(na_inventory *inv, inv_layer *l, const char *ctx, const char *key,
-                          na_ynode *node, na_err *err)
-{
-    static const struct { const char *name; long t; } map[] = {
-        {"network_cli", NA_TRANSPORT_SSH},
-        {"ansible.netcommon.network_cli", NA_TRANSPORT_SSH},
-        {"ssh", NA_TRANSPORT_SSH},
-        {"ansible.builtin.ssh", NA_TRANSPORT_SSH},
-        {"paramiko", NA_TRANSPORT_SSH},
-        {"paramiko_ssh", NA_TRANSPORT_SSH},
-        {"ansible.builtin.paramiko_ssh", NA_TRANSPORT_SSH},
-        {"telnet", NA_TRANSPORT_TELNET},
-    };
-    const char *s = na_yscalar(node);
-    for (size_t i = 0; s && i < sizeof map / sizeof *map; i++) {
-        if (!strcmp(s, map[i].name)) {
-            inv_set_raw(l, S_TRANSPORT, key, node, NULL, map[i].t);
-            return 0;
-        }
-    }
-    return ERR(node, "%s: %s '%s' is not supported (netauto connects with network_cli, ssh or "
-                     "paramiko as SSH, or telnet)", ctx, key, s ? s : "");
-}
+/* ---- entities -------------------------------------------------------------------------------- */
 
-/* Variables of a group or host: connection variables become settings, the rest vars. */
-static int parse_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx,
-                      na_ynode *map, na_err *err)
-{
-    if (na_yis_null(map))
-        return 0;
-    if (!na_yis_map(map))
-        return ERR(map, "%s: variables must be a mapping", ctx);
-    size_t n = na_ymap_len(map);
-    for (size_t i = 0; i < n; i++) {
-        na_ynode *k = na_ymap_key(d, map, i);
-        na_ynode *v = na_ymap_val(d, map, i);
-        const char *ks = na_yscalar(k);
-        if (!ks)
-            return ERR(k, "%s: variable names must be strings", ctx);
-        int rc = 1;
-        if (!strcmp(ks, "ansible_host") || !strcmp(ks, "ansible_ssh_host"))
-            rc = inv_set_string(inv, d, l, ctx, S_HOST, ks[8] == 's' ? "ansible_ssh_host"
-                                                                     : "ansible_host", v, err);
-        else if (!strcmp(ks, "ansible_port") || !strcmp(ks, "ansible_ssh_port"))
-            rc = inv_set_port(inv, d, l, ctx, S_PORT, ks[8] == 's' ? "ansible_ssh_port"
-                                                                   : "ansible_port", v, err);
-        else if (!strcmp(ks, "ansible_user") || !strcmp(ks, "ansible_ssh_user"))
-            rc = inv_set_string(inv, d, l, ctx, S_USERNAME, ks[8] == 's' ? "ansible_ssh_user"
-                                                                         : "ansible_user", v, err);
-        else if (!strcmp(ks, "ansible_password"))
-            rc = inv_set_secret(inv, d, l, ctx, S_PASSWORD, "ansible_password", v, err);
-        else if (!strcmp(ks, "ansible_ssh_pass"))
-            rc = inv_set_secret(inv, d, l, ctx, S_PASSWORD, "ansible_ssh_pass", v, err);
-        else if (!strcmp(ks, "ansible_become_password"))
-            rc = inv_set_secret(inv, d, l, ctx, S_SECRET, "ansible_become_password", v, err);
-        else if (!strcmp(ks, "ansible_become_pass"))
-            rc = inv_set_secret(inv, d, l, ctx, S_SECRET, "ansible_become_pass", v, err);
-        else if (!strcmp(ks, "ansible_ssh_private_key_file"))
-            rc = inv_set_path(inv, d, l, ctx, S_KEY_FILE, "ansible_ssh_private_key_file", v, err);
-        else if (!strcmp(ks, "ansible_network_os"))
-            rc = set_network_os(inv, l, ctx, "ansible_network_os", v, err);
-        else if (!strcmp(ks, "ansible_connection"))
-            rc = set_connection(inv, l, ctx, "ansible_connection", v, err);
-        if (rc < 0)
-            return -1;
-        if (rc == 0)
-            continue;
-        /* an ordinary variable */
-        json_t *j = na_ynode_to_json(d, v, err);
-        if (!j)
-            return -1;
-        if (!l->vars && !(l->vars = json_object())) {
-            json_decref(j);
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        }
-        if (json_object_set_new(l->vars, ks, j) < 0)
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-    }
-    return 0;
-}
-
-static size_t group_for(na_inventory *inv, na_ynode *k, const char *name, na_err *err)
+size_t inv_ans_group(na_inventory *inv, const char *name, const char *origin, na_err *err)
 {
     size_t g = inv_group_index(inv, name);
     if (g != (size_t)-1)
         return g;
     if (!inv_valid_name(name)) {
-        ERR(k, "bad group name '%s' (no spaces or any of , : ! &)", name);
+        inv_err_origin(inv, err, origin, "bad group name '%s' (netauto's names have no spaces "
+                       "and none of , : ! &)", name);
         return (size_t)-1;
     }
     const char *c = inv_strdup(inv, name, err);
-    return c ? inv_add_group(inv, c, na_yline(k), na_ycol(k), err) : (size_t)-1;
+    if (!c)
+        return (size_t)-1;
+    g = inv_add_group(inv, c, 0, 0, err);
+    if (g != (size_t)-1)
+        inv->groups[g].priority = 1;
+    return g;
 }
 
-/* Sections in Ansible's own order: vars, children, hosts (so hosts of child groups come first
- * in inventory order, as with ansible-inventory). */
-static int parse_group(na_inventory *inv, na_ydoc *d, size_t gi, na_ynode *node, int depth,
+size_t inv_ans_host(na_inventory *inv, const char *name, size_t gi, long port,
+                    const char *origin, na_err *err)
+{
+    size_t hi = inv_host_index(inv, name);
+    if (hi == (size_t)-1) {
+        if (!inv_valid_name(name)) {
+            inv_err_origin(inv, err, origin, "bad host name '%s' (netauto's names have no "
+                           "spaces and none of , : ! &)", name);
+            return (size_t)-1;
+        }
+        const char *c = inv_strdup(inv, name, err);
+        if (!c || (hi = inv_add_host(inv, c, 0, 0, err)) == (size_t)-1)
+            return (size_t)-1;
+        inv->hosts[hi].origin = origin ? inv_strdup(inv, origin, err) : NULL;
+        if (port > 0 && inv_ans_host_var(inv, hi, "ansible_port", json_integer(port), origin,
+                                         err) < 0)
+            return (size_t)-1;
+    }
+    if (gi != (size_t)-1 && gi != 0) {
+        inv_hostdef *h = &inv->hosts[hi];
+        if (inv_add_link(&h->groups, &h->n_groups, &h->cap_groups, gi, 0, 0, err) < 0)
+            return (size_t)-1;
+    }
+    return hi;
+}
+
+int inv_ans_child(na_inventory *inv, size_t parent, size_t child, const char *origin,
+                  na_err *err)
+{
+    if (child == 0)
+        return inv_err_origin(inv, err, origin, "group 'all' cannot be a child group");
+    if (parent == child)
+        return inv_err_origin(inv, err, origin, "group '%s' cannot be its own child",
+                              inv->groups[child].name);
+    if (parent == 0)
+        return 0; /* every group is under "all" anyway */
+    inv_group *c = &inv->groups[child];
+    size_t before = c->n_parents;
+    if (inv_add_link(&c->parents, &c->n_parents, &c->cap_parents, parent, 0, 0, err) < 0)
+        return -1;
+    if (c->n_parents > before && origin && *origin &&
+        !(c->parents[before].origin = inv_strdup(inv, origin, err)))
+        return -1;
+    return 0;
+}
+
+int inv_ans_group_var(na_inventory *inv, size_t gi, const char *key, json_t *val,
+                      const char *origin, na_err *err)
+{
+    if (!strcmp(key, "ansible_group_priority")) { /* Group.set_priority: int(value) */
+        double d = 0;
+        bool ok = true;
+        if (json_is_integer(val) || json_is_real(val))
+            d = json_number_value(val);
+        else if (json_is_boolean(val))
+            d = json_is_true(val);
+        else if (json_is_string(val)) {
+            char *end;
+            d = (double)strtoll(json_string_value(val), &end, 10);
+            ok = *json_string_value(val) && !*end;
+        } else
+            ok = false;
+        json_decref(val);
+        if (!ok || fabs(d) > 1e9)
+            return inv_err_origin(inv, err, origin, "group '%s': ansible_group_priority must "
+                                  "be a number", inv->groups[gi].name);
+        inv->groups[gi].priority = (int)d;
+        return 0;
+    }
+    return inv_avars_set(&inv->groups[gi].av, key, val, origin, err);
+}
+
+int inv_ans_host_var(na_inventory *inv, size_t hi, const char *key, json_t *val,
+                     const char *origin, na_err *err)
+{
+    return inv_avars_set(&inv->hosts[hi].av, key, val, origin, err);
+}
+
+/* ---- the yaml plugin ------------------------------------------------------------------------- */
+
+static const char *type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "a mapping";
+    case JSON_ARRAY: return "a list";
+    case JSON_STRING: return "a string";
+    case JSON_NULL: return "empty";
+    default: return "a number or boolean";
+    }
+}
+
+static int parse_group(na_inventory *inv, const char *name, json_t *data, const inv_pos *pos,
+                       const char *origin, int depth, size_t *gout, na_err *err);
+
+/* A section (vars/children/hosts) may be a mapping, empty, or one name as a string. */
+static json_t *section(na_inventory *inv, json_t *data, const char *key, const char *group,
+                       const char *origin, na_err *err, bool *bad)
+{
+    *bad = false;
+    json_t *s = json_object_get(data, key);
+    if (!s || json_is_null(s))
+        return NULL;
+    if (json_is_string(s)) {
+        json_t *o = json_object();
+        json_object_set_new(o, json_string_value(s), json_null());
+        return o;
+    }
+    if (!json_is_object(s)) {
+        *bad = true;
+        inv_err_origin(inv, err, origin, "group '%s': '%s' must be a mapping (of %s), not %s",
+                       group, key, !strcmp(key, "vars") ? "variables" :
+                       !strcmp(key, "hosts") ? "host names" : "group names", type_name(s));
+        return NULL;
+    }
+    return json_incref(s);
+}
+
+static int parse_hosts(na_inventory *inv, size_t gi, json_t *hosts, const inv_pos *pos,
                        na_err *err)
 {
-    static const char *const keys[] = {"hosts", "children", "vars", NULL};
-    char ctx[300];
-    snprintf(ctx, sizeof ctx, "group '%s'", inv->groups[gi].name);
-    if (depth > 64)
-        return ERR(node, "%s: children nested too deeply", ctx);
-    if (na_yis_null(node))
-        return 0;
-    if (!na_yis_map(node))
-        return ERR(node, "%s must be a mapping with hosts, children and vars", ctx);
-    if (na_ycheck_keys(d, node, keys, ctx, err) < 0)
-        return -1;
-    if (parse_vars(inv, d, gi == 0 ? &inv->defaults : &inv->groups[gi].layer, ctx,
-                   na_ymap_get(d, node, "vars"), err) < 0)
-        return -1;
-    na_ynode *children = na_ymap_get(d, node, "children");
-    if (children && !na_yis_null(children)) {
-        if (!na_yis_map(children))
-            return ERR(children, "%s: children must be a mapping of group names", ctx);
-        size_t n = na_ymap_len(children);
-        for (size_t i = 0; i < n; i++) {
-            na_ynode *k = na_ymap_key(d, children, i);
-            const char *name = na_yscalar(k);
-            if (!name)
-                return ERR(k, "%s: group names must be strings", ctx);
-            if (!strcmp(name, "all"))
-                return ERR(k, "%s: 'all' cannot be a child group", ctx);
-            size_t ci = group_for(inv, k, name, err);
-            if (ci == (size_t)-1)
-                return -1;
-            if (gi != 0 && inv_add_link(&inv->groups[ci].parents, &inv->groups[ci].n_parents,
-                                        &inv->groups[ci].cap_parents, gi, na_yline(k),
-                                        na_ycol(k), err) < 0)
-                return -1;
-            if (parse_group(inv, d, ci, na_ymap_val(d, children, i), depth + 1, err) < 0)
-                return -1;
+    const char *pattern;
+    json_t *hv;
+    json_object_foreach (hosts, pattern, hv) {
+        char origin[1200];
+        inv_pos_key_origin(pos, hosts, pattern, origin, sizeof origin);
+        if (!json_is_null(hv) && !json_is_object(hv))
+            return inv_err_origin(inv, err, origin, "host '%s': its variables must be a mapping, "
+                                  "not %s", pattern, type_name(hv));
+        inv_strlist names = {0};
+        long port = -1;
+        char why[300];
+        if (inv_expand_hostpattern(pattern, &names, &port, why, sizeof why) < 0) {
+            inv_strlist_free(&names);
+            return inv_err_origin(inv, err, origin, "host '%s': %s", pattern, why);
         }
-    }
-    na_ynode *hosts = na_ymap_get(d, node, "hosts");
-    if (hosts && !na_yis_null(hosts)) {
-        if (!na_yis_map(hosts))
-            return ERR(hosts, "%s: hosts must be a mapping of host names", ctx);
-        size_t n = na_ymap_len(hosts);
-        for (size_t i = 0; i < n; i++) {
-            na_ynode *k = na_ymap_key(d, hosts, i);
-            const char *name = na_yscalar(k);
-            if (!name || !inv_valid_name(name))
-                return ERR(k, "bad host name '%s' (no spaces or any of , : ! &)",
-                           name ? name : "");
-            size_t hi = inv_host_index(inv, name);
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < names.n; i++) {
+            size_t hi = inv_ans_host(inv, names.v[i], gi, port, origin, err);
             if (hi == (size_t)-1) {
-                const char *c = inv_strdup(inv, name, err);
-                hi = c ? inv_add_host(inv, c, na_yline(k), na_ycol(k), err) : (size_t)-1;
-                if (hi == (size_t)-1)
-                    return -1;
+                rc = -1;
+                break;
             }
-            inv_hostdef *h = &inv->hosts[hi];
-            if (gi != 0 && inv_add_link(&h->groups, &h->n_groups, &h->cap_groups, gi,
-                                        na_yline(k), na_ycol(k), err) < 0)
-                return -1;
-            char hctx[300];
-            snprintf(hctx, sizeof hctx, "host '%s'", name);
-            if (parse_vars(inv, d, &h->layer, hctx, na_ymap_val(d, hosts, i), err) < 0)
-                return -1;
+            const char *k;
+            json_t *v;
+            if (json_is_object(hv))
+                json_object_foreach (hv, k, v) {
+                    char vo[1200];
+                    inv_pos_origin(pos, hv, k, vo, sizeof vo);
+                    if ((rc = inv_ans_host_var(inv, hi, k, json_incref(v), vo, err)) < 0)
+                        break;
+                }
         }
+        inv_strlist_free(&names);
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }
 
-int inv_load_ansible(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
+static int parse_group(na_inventory *inv, const char *name, json_t *data, const inv_pos *pos,
+                       const char *origin, int depth, size_t *gout, na_err *err)
 {
-    size_t n = na_ymap_len(root);
-    for (size_t i = 0; i < n; i++) {
-        na_ynode *k = na_ymap_key(d, root, i);
-        const char *name = na_yscalar(k);
-        if (!name)
-            return ERR(k, "group names must be strings");
-        size_t gi = !strcmp(name, "all") ? 0 : group_for(inv, k, name, err);
-        if (gi == (size_t)-1)
-            return -1;
-        if (parse_group(inv, d, gi, na_ymap_val(d, root, i), 0, err) < 0)
-            return -1;
+    if (depth > INV_MAX_GROUP_DEPTH)
+        return inv_err_origin(inv, err, origin, "group '%s': children nested more than %d "
+                              "levels deep", name, INV_MAX_GROUP_DEPTH);
+    if (!json_is_null(data) && !json_is_object(data))
+        return inv_err_origin(inv, err, origin, "group '%s' must be a mapping with hosts, "
+                              "children and vars, not %s", name, type_name(data));
+    size_t gi = inv_ans_group(inv, name, origin, err);
+    if (gi == (size_t)-1)
+        return -1;
+    *gout = gi;
+    if (json_is_null(data))
+        return 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach (data, key, v) {
+        if (strcmp(key, "vars") && strcmp(key, "children") && strcmp(key, "hosts")) {
+            char ko[1200];
+            inv_pos_key_origin(pos, data, key, ko, sizeof ko);
+            return inv_err_origin(inv, err, ko, "group '%s': unknown key '%s' (a group has "
+                                  "hosts, children and vars)", name, key);
+        }
     }
-    /* Ansible's "ungrouped": hosts in no group but "all" */
-    size_t ug = inv_group_index(inv, "ungrouped");
-    for (size_t i = 0; i < inv->n_hosts; i++) {
-        inv_hostdef *h = &inv->hosts[i];
-        if (ug != (size_t)-1 && h->n_groups > 1) { /* listed in ungrouped and elsewhere */
-            for (size_t j = 0; j < h->n_groups; j++) {
-                if (h->groups[j].to == ug) {
-                    memmove(&h->groups[j], &h->groups[j + 1],
-                            (h->n_groups - j - 1) * sizeof *h->groups);
-                    h->n_groups--;
-                    break;
-                }
-            }
-        }
-        if (h->n_groups > 0)
+    json_object_foreach (data, key, v) { /* in file order, as Ansible reads them */
+        bool bad;
+        json_t *s = section(inv, data, key, name, origin, err, &bad);
+        if (bad)
+            return -1;
+        if (!s)
             continue;
-        if (ug == (size_t)-1) {
-            const char *c = inv_strdup(inv, "ungrouped", err);
-            if (!c || (ug = inv_add_group(inv, c, 0, 0, err)) == (size_t)-1)
-                return -1;
-            h = &inv->hosts[i];
+        const json_t *owner = json_is_object(v) ? v : s;
+        int rc = 0;
+        const char *k;
+        json_t *x;
+        if (!strcmp(key, "vars")) {
+            json_object_foreach (s, k, x) {
+                char vo[1200];
+                inv_pos_origin(pos, owner, k, vo, sizeof vo);
+                if ((rc = inv_ans_group_var(inv, gi, k, json_incref(x), vo, err)) < 0)
+                    break;
+            }
+        } else if (!strcmp(key, "children")) {
+            json_object_foreach (s, k, x) {
+                char co[1200];
+                inv_pos_key_origin(pos, owner, k, co, sizeof co);
+                size_t ci;
+                if ((rc = parse_group(inv, k, x, pos, co, depth + 1, &ci, err)) < 0 ||
+                    (rc = inv_ans_child(inv, gi, ci, co, err)) < 0)
+                    break;
+            }
+        } else {
+            rc = parse_hosts(inv, gi, s, pos, err);
         }
-        if (inv_add_link(&h->groups, &h->n_groups, &h->cap_groups, ug, h->line, h->col, err) < 0)
+        json_decref(s);
+        if (rc < 0)
             return -1;
     }
     return 0;
+}
+
+int inv_ans_yaml(na_inventory *inv, json_t *root, const inv_pos *pos, na_err *err)
+{
+    const char *name;
+    json_t *data;
+    json_object_foreach (root, name, data) {
+        char origin[1200];
+        inv_pos_key_origin(pos, root, name, origin, sizeof origin);
+        size_t gi;
+        if (parse_group(inv, name, data, pos, origin, 0, &gi, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the script plugin (and ansible-inventory --list JSON) ------------------------------------ */
+
+int inv_ans_script(na_inventory *inv, json_t *root, const char *script, const char *exe,
+                   na_err *err)
+{
+    json_t *meta = NULL;
+    const char *gname;
+    json_t *gdata;
+    json_t *seen = json_object(); /* hosts this source named, in order */
+    int rc = 0;
+    json_object_foreach (root, gname, gdata) {
+        if (!strcmp(gname, "_meta")) {
+            if (json_is_object(gdata))
+                meta = json_object_get(gdata, "hostvars");
+            continue;
+        }
+        size_t gi = inv_ans_group(inv, gname, script, err);
+        if (gi == (size_t)-1) {
+            rc = -1;
+            break;
+        }
+        json_t *data = json_incref(gdata);
+        if (!json_is_object(data)) { /* a bare list of hosts */
+            json_t *o = json_object();
+            json_object_set_new(o, "hosts", data);
+            data = o;
+        } else if (!json_object_get(data, "hosts") && !json_object_get(data, "vars") &&
+                   !json_object_get(data, "children")) { /* a host named like the group */
+            json_t *o = json_object(), *h = json_array();
+            json_array_append_new(h, json_string(gname));
+            json_object_set_new(o, "hosts", h);
+            json_object_set_new(o, "vars", data);
+            data = o;
+        }
+        json_t *hosts = json_object_get(data, "hosts"), *vars = json_object_get(data, "vars");
+        json_t *children = json_object_get(data, "children");
+        if (hosts && !json_is_array(hosts))
+            rc = inv_err_origin(inv, err, script, "group '%s': hosts must be a list of host "
+                                "names, not %s", gname, type_name(hosts));
+        for (size_t i = 0; rc == 0 && hosts && i < json_array_size(hosts); i++) {
+            json_t *h = json_array_get(hosts, i);
+            if (!json_is_string(h)) {
+                rc = inv_err_origin(inv, err, script, "group '%s': host names must be strings",
+                                    gname);
+                break;
+            }
+            if (inv_ans_host(inv, json_string_value(h), gi, -1, script, err) == (size_t)-1)
+                rc = -1;
+            json_object_set_new(seen, json_string_value(h), json_true());
+        }
+        if (rc == 0 && vars && !json_is_object(vars))
+            rc = inv_err_origin(inv, err, script, "group '%s': vars must be a mapping, not %s",
+                                gname, type_name(vars));
+        const char *k;
+        json_t *x;
+        if (rc == 0 && vars)
+            json_object_foreach (vars, k, x)
+                if ((rc = inv_ans_group_var(inv, gi, k, json_incref(x), script, err)) < 0)
+                    break;
+        for (size_t i = 0; rc == 0 && children && i < json_array_size(children); i++) {
+            json_t *c = json_array_get(children, i);
+            size_t ci = json_is_string(c) ? inv_ans_group(inv, json_string_value(c), script,
+                                                          err) : (size_t)-1;
+            if (!json_is_string(c))
+                rc = inv_err_origin(inv, err, script, "group '%s': children must be group "
+                                    "names", gname);
+            else if (ci == (size_t)-1 || inv_ans_child(inv, gi, ci, script, err) < 0)
+                rc = -1;
+        }
+        if (rc == 0 && children && !json_is_array(children))
+            rc = inv_err_origin(inv, err, script, "group '%s': children must be a list of "
+                                "group names, not %s", gname, type_name(children));
+        json_decref(data);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && meta && !json_is_object(meta))
+        rc = inv_err_origin(inv, err, script, "_meta.hostvars must be a mapping of host names");
+    const char *hname;
+    json_t *dummy;
+    json_object_foreach (seen, hname, dummy) {
+        if (rc < 0)
+            break;
+        json_t *hv = NULL, *own = NULL;
+        if (meta)
+            hv = json_object_get(meta, hname);
+        else if (exe && !(hv = own = inv_ans_script_host(inv, exe, hname, err)))
+            rc = -1; /* an old-style script: its variables come from SCRIPT --host NAME */
+        if (!hv)
+            continue;
+        if (!json_is_object(hv)) {
+            rc = inv_err_origin(inv, err, script, "_meta.hostvars: host '%s': variables must "
+                                "be a mapping", hname);
+            break;
+        }
+        size_t hi = inv_host_index(inv, hname);
+        const char *k;
+        json_t *x;
+        json_object_foreach (hv, k, x)
+            if ((rc = inv_ans_host_var(inv, hi, k, json_incref(x), script, err)) < 0)
+                break;
+        json_decref(own);
+    }
+    json_decref(seen);
+    return rc;
 }

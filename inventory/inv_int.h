@@ -29,6 +29,8 @@ typedef struct inv_val {
                              ${ENV}/${vault:X}: the NAME */
     long n;               /* port, ms, bool, enum, or SEC_* for secrets */
     const char *resolved; /* secrets: the value once resolved (cached; owned elsewhere) */
+    const char *origin;   /* Ansible: "FILE:LINE:COL" where the value was set (arena), or NULL
+                             (then line/col are in the inventory file) */
 } inv_val;
 
 typedef struct inv_layer {
@@ -39,6 +41,7 @@ typedef struct inv_layer {
 typedef struct inv_link {
     size_t to;            /* group index */
     unsigned line, col;   /* where the reference is written */
+    const char *origin;   /* Ansible: "FILE:LINE:COL" of the reference (arena), or NULL */
 } inv_link;
 
 /* Limits that keep hostile inventories from crashing or exhausting the machine (errors past
@@ -49,10 +52,18 @@ typedef struct inv_link {
  * gigabytes (10000 default vars x 2000 hosts took 2 GB and 11 s before this limit). */
 #define INV_MAX_RESOLVED 4000000
 
+/* Ansible variables of one place with where each was set (inv_ans_int.h). */
+typedef struct inv_avars {
+    json_t *vars; /* object, NULL = none */
+    json_t *orig; /* object: name -> "FILE:LINE:COL" of the value */
+} inv_avars;
+
 typedef struct inv_group {
     const char *name;     /* arena */
     unsigned line, col;
     inv_layer layer;
+    inv_avars av;         /* Ansible: variables set in inventory sources */
+    int priority;         /* Ansible: ansible_group_priority (1 by default) */
     inv_link *parents;
     size_t n_parents, cap_parents;
     int depth;            /* Ansible: longest path from "all" */
@@ -63,6 +74,8 @@ typedef struct inv_hostdef {
     na_inv_host pub;
     unsigned line, col;
     inv_layer layer;
+    inv_avars av;         /* Ansible: variables set in inventory sources */
+    const char *origin;   /* Ansible: where the host was first named (arena), or NULL */
     inv_link *groups;     /* groups as listed, in order */
     size_t n_groups, cap_groups;
     size_t *order;        /* resolved group indices in precedence order (arena) */
@@ -94,6 +107,7 @@ struct na_inventory {
     const na_inv_opts *opts; /* only during load */
     const char *ctx_kind; /* "parents" (native) or "children" (Ansible) for cycle messages */
     size_t resolved;      /* entries in every host's group list and merged vars so far */
+    struct inv_ans *ans;  /* Ansible inventories: sources, vault keys, warnings (inv_ans_int.h) */
 };
 
 /* ---- arena and small helpers (inventory.c) ---- */
@@ -134,6 +148,14 @@ int inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx,
                    const char *key, na_ynode *node, na_err *err);
 int inv_set_path(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                  const char *key, na_ynode *node, na_err *err);
+/* The secret setter on text: plain, ${ENV_VAR} or ${vault:NAME}; v's position (line/col or
+ * origin) must be set by the caller afterwards. */
+int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int slot,
+                        const char *key, const char *s, unsigned line, unsigned col,
+                        const char *origin, na_err *err);
+/* An error at a value's place ("FILE:LINE:COL: ..."). Returns -1. */
+int inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void inv_set_raw(inv_layer *l, int slot, const char *key, na_ynode *node, const char *s, long n);
 /* Merge a vars mapping node into l->vars (key by key). */
 int inv_merge_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, na_ynode *node,
@@ -143,7 +165,6 @@ extern const char *const inv_setting_keys[];
 
 /* ---- loaders ---- */
 int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err);
-int inv_load_ansible(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err);
 /* Cycle check over group parents; on success computes depth. (inv_native.c) */
 int inv_check_cycles(na_inventory *inv, na_err *err);
 

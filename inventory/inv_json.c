@@ -116,5 +116,9 @@ json_t *na_inv_json(const na_inventory *inv, const na_inv_selection *sel)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, na_inv_host_json(sel ? sel->hosts[i] : &inv->hosts[i].pub));
     json_object_set_new(o, "hosts", a);
+    json_t *w = json_array();
+    for (size_t i = 0; w && i < na_inv_warning_count(inv); i++)
+        json_array_append_new(w, json_string(na_inv_warning(inv, i)));
+    json_object_set_new(o, "warnings", w ? w : json_array());
     return o;
 }

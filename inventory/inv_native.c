@@ -205,15 +205,17 @@ static int cycle_error(na_inventory *inv, const size_t *stack, size_t sp, size_t
     }
     /* the reference is written in the child's parents (native) or the parent's children */
     size_t where = rev ? closing->to : stack[sp];
-    return inv_err_at(inv, err, closing->line, closing->col, "group '%s': %s form a cycle: %s",
-                      inv->groups[where].name, inv->ctx_kind, path);
+    inv_val at = {.line = closing->line, .col = closing->col, .origin = closing->origin};
+    return inv_val_err(inv, err, &at, "group '%s': %s form a cycle: %s",
+                       inv->groups[where].name, inv->ctx_kind, path);
 }
 
 /* Groups nested deeper than INV_MAX_GROUP_DEPTH: every walk over parents recurses that deep. */
 static int too_deep(na_inventory *inv, const inv_group *G, const inv_link *l, na_err *err)
 {
-    return inv_err_at(inv, err, l->line, l->col, "group '%s': groups nested more than %d levels "
-                      "deep (through %s)", G->name, INV_MAX_GROUP_DEPTH, inv->ctx_kind);
+    inv_val at = {.line = l->line, .col = l->col, .origin = l->origin};
+    return inv_val_err(inv, err, &at, "group '%s': groups nested more than %d levels deep "
+                       "(through %s)", G->name, INV_MAX_GROUP_DEPTH, inv->ctx_kind);
 }
 
 static int dfs(na_inventory *inv, size_t g, size_t *stack, size_t sp, na_err *err)

@@ -2,7 +2,7 @@
  * order with parents first; Ansible: by depth then name), last-set-wins per setting, vars merged
  * key by key, ports per transport, secrets (${ENV_VAR}, ${vault:NAME}), jump hosts and the
  * na_conn_params the transports take. Not parsing: the layers arrive validated. */
-#include "inv_int.h"
+#include "inv_ans_int.h"
 #include "secret.h"
 #include "ssh.h"
 
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERR(v, ...) inv_err_at(inv, err, (v)->line, (v)->col, __VA_ARGS__)
+#define VERR(v, ...) inv_val_err(inv, err, (v), __VA_ARGS__)
 
 /* ---- group order --------------------------------------------------------------------------- */
 
@@ -41,8 +41,10 @@ static int cmp_ansible(const void *a, const void *b, void *ud)
 {
     const na_inventory *inv = ud;
     const inv_group *x = &inv->groups[*(const size_t *)a], *y = &inv->groups[*(const size_t *)b];
-    if (x->depth != y->depth)
+    if (x->depth != y->depth) /* Ansible's sort_groups: (depth, priority, name) */
         return x->depth < y->depth ? -1 : 1;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
@@ -383,16 +385,23 @@ int inv_resolve(na_inventory *inv, na_err *err)
     size_t *scratch = malloc((inv->n_groups + 1) * sizeof *scratch);
     inv_val **jv = calloc(inv->n_hosts + 1, sizeof *jv);
     int rc = 0;
+    bool ansible = inv->ans != NULL;
     if (!seen || !scratch || !jv)
         rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+    if (rc == 0 && ansible)
+        rc = inv_ans_resolve_begin(inv, err);
     for (size_t i = 0; rc == 0 && i < inv->n_hosts; i++) {
         inv_hostdef *h = &inv->hosts[i];
         rc = group_order(inv, h, seen, scratch, err);
+        if (rc == 0 && ansible) /* Ansible's variables, and settings from them */
+            rc = inv_ans_resolve_host(inv, h, err);
         if (rc == 0)
             rc = resolve_host(inv, h, err);
         if (rc == 0)
             jv[i] = pick(inv, h, S_JUMP_HOST);
     }
+    if (ansible)
+        inv_ans_resolve_end(inv);
     if (rc == 0)
         rc = resolve_jumps(inv, jv, err);
     if (rc == 0)

@@ -129,48 +129,61 @@ static bool vault_name(const char *s, size_t n)
     return true;
 }
 
-int inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
-                   const char *key, na_ynode *node, na_err *err)
+int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int slot,
+                        const char *key, const char *s, unsigned line, unsigned col,
+                        const char *origin, na_err *err)
 {
-    (void)d;
-    if (node && node->tag && strstr((const char *)node->tag, "vault"))
-        return ERR(node, "%s: %s is an Ansible Vault value, which netauto does not read; put the "
-                         "secret in a netauto vault and write ${vault:NAME}", ctx, key);
-    const char *s = scalar(inv, node, ctx, key, err);
-    if (!s)
-        return -1;
+    inv_val at = {.line = line, .col = col, .origin = origin};
+#define SERR(...) inv_val_err(inv, err, &at, __VA_ARGS__)
     size_t n = strlen(s);
     if (strncmp(s, "${", 2) == 0) {
         if (s[n - 1] != '}')
-            return ERR(node, "%s: %s: unterminated reference '%s' (write ${ENV_VAR} or "
-                             "${vault:NAME})", ctx, key, s);
+            return SERR("%s: %s: unterminated reference '%s' (write ${ENV_VAR} or "
+                        "${vault:NAME})", ctx, key, s);
         const char *in = s + 2;
         size_t il = n - 3;
         bool is_vault = il > 6 && strncmp(in, "vault:", 6) == 0;
         if (is_vault ? !vault_name(in + 6, il - 6) : !env_name(in, il))
-            return ERR(node, "%s: %s: bad reference '%s' (write ${ENV_VAR} or ${vault:NAME})",
-                       ctx, key, s);
+            return SERR("%s: %s: bad reference '%s' (write ${ENV_VAR} or ${vault:NAME})", ctx,
+                        key, s);
         char name[256];
         size_t nl = is_vault ? il - 6 : il;
         if (nl >= sizeof name)
-            return ERR(node, "%s: %s: reference name too long", ctx, key);
+            return SERR("%s: %s: reference name too long", ctx, key);
         memcpy(name, is_vault ? in + 6 : in, nl);
         name[nl] = '\0';
         const char *c = inv_strdup(inv, name, err);
         if (!c)
             return -1;
-        inv_set_raw(l, slot, key, node, c, is_vault ? SEC_VAULT : SEC_ENV);
+        l->v[slot] = (inv_val){.set = true, .line = line, .col = col, .key = key, .s = c,
+                               .n = is_vault ? SEC_VAULT : SEC_ENV, .origin = origin};
         return 0;
     }
     if (strstr(s, "{{"))
-        return ERR(node, "%s: %s is a template ('{{ ... }}'), which netauto does not evaluate in "
-                         "inventories; write ${ENV_VAR} or ${vault:NAME}", ctx, key);
+        return SERR("%s: %s is a template ('{{ ... }}'), which netauto does not evaluate in "
+                    "inventories; write ${ENV_VAR} or ${vault:NAME}", ctx, key);
+#undef SERR
     const char *c = inv_secret(inv, s, err);
     if (!c)
         return -1;
-    inv_set_raw(l, slot, key, node, c, SEC_PLAIN);
-    l->v[slot].resolved = c;
+    l->v[slot] = (inv_val){.set = true, .line = line, .col = col, .key = key, .s = c,
+                           .n = SEC_PLAIN, .resolved = c, .origin = origin};
     return 0;
+}
+
+int inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+                   const char *key, na_ynode *node, na_err *err)
+{
+    (void)d;
+    if (node && node->tag && strstr((const char *)node->tag, "vault"))
+        return ERR(node, "%s: %s is an Ansible Vault value, which a native inventory does not "
+                         "read; put the secret in a netauto vault and write ${vault:NAME} (or "
+                         "use an Ansible inventory)", ctx, key);
+    const char *s = scalar(inv, node, ctx, key, err);
+    if (!s)
+        return -1;
+    return inv_set_secret_text(inv, l, ctx, slot, key, s, na_yline(node), na_ycol(node), NULL,
+                               err);
 }
 
 static int set_enum(na_inventory *inv, inv_layer *l, const char *ctx, int slot, const char *key,

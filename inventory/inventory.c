@@ -1,7 +1,7 @@
 /* inventory.c — loading entry points (format detection: native or Ansible YAML), the string
  * arena, lookups and freeing. Not the parsers (inv_native.c, inv_ansible.c, inv_settings.c) nor
  * the resolver (inv_resolve.c). */
-#include "inv_int.h"
+#include "inv_ans_int.h"
 #include "secret.h"
 
 #include <libgen.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct inv_chunk {
@@ -108,6 +109,18 @@ int inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, cons
     if (line)
         return na_err_set(err, NA_E_CONFIG, "%s:%u:%u: %s", inv->path, line, col, msg);
     return na_err_set(err, NA_E_CONFIG, "%s: %s", inv->path, msg);
+}
+
+int inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fmt, ...)
+{
+    char msg[NA_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (v && v->origin && *v->origin)
+        return na_err_set(err, NA_E_CONFIG, "%s: %s", v->origin, msg);
+    return inv_err_at(inv, err, v ? v->line : 0, v ? v->col : 0, "%s", msg);
 }
 
 bool inv_valid_name(const char *s)
@@ -243,38 +256,74 @@ static bool is_ansible(na_ydoc *d, na_ynode *root)
     return n > 0;
 }
 
-static int finish_load(na_inventory *inv, na_ydoc *d, na_err *err)
+static int finish(na_inventory *inv, na_err *err)
 {
-    na_ynode *root = na_ydoc_root(d);
-    if (!root || na_yis_null(root))
-        return na_err_set(err, NA_E_CONFIG, "%s: the inventory is empty", inv->path);
-    if (!na_yis_map(root))
-        return na_yerr(err, d, root,
-                       "an inventory is a YAML mapping (native: defaults/groups/hosts; Ansible: "
-                       "all/children/hosts/vars); Ansible INI inventories are not supported, "
-                       "convert one with: ansible-inventory -i FILE --list -y");
-    /* group 0 is the implicit "all" */
-    const char *all = inv_strdup(inv, "all", err);
-    if (!all || inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
-        return -1;
-    if (is_ansible(d, root)) {
-        inv->format = NA_INV_ANSIBLE;
-        inv->ctx_kind = "children";
-        if (inv_load_ansible(inv, d, root, err) < 0)
-            return -1;
-    } else {
-        inv->format = NA_INV_NATIVE;
-        inv->ctx_kind = "parents";
-        if (inv_load_native(inv, d, root, err) < 0)
-            return -1;
-    }
     if (inv_check_cycles(inv, err) < 0)
         return -1;
     return inv_resolve(inv, err);
 }
 
-static na_inventory *load_common(const char *path, const char *dir, na_ydoc *d,
-                                 const na_inv_opts *opts, na_err *err)
+static int load_native(na_inventory *inv, na_ydoc *d, na_err *err)
+{
+    na_ynode *root = na_ydoc_root(d);
+    const char *all = inv_strdup(inv, "all", err);
+    if (!all || inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
+        return -1;
+    inv->format = NA_INV_NATIVE;
+    inv->ctx_kind = "parents";
+    if (inv_load_native(inv, d, root, err) < 0)
+        return -1;
+    return finish(inv, err);
+}
+
+/* The Ansible Vault key ring for a load: the caller's, or one made from the options. */
+static int make_keys(na_inventory *inv, na_err *err)
+{
+    const na_inv_opts *o = inv->opts;
+    if (o->avault_keys) {
+        inv->ans->keys = o->avault_keys;
+        inv->ans->borrowed_keys = true;
+        return 0;
+    }
+    na_avault_keys *k = na_avault_keys_new(o->prompt, o->prompt_ud);
+    if (!k)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    inv->ans->keys = k;
+    for (size_t i = 0; i < o->n_vault_ids; i++)
+        if (na_avault_keys_add_id(k, o->vault_ids[i], err) < 0)
+            return -1;
+    const char *env = getenv("ANSIBLE_VAULT_PASSWORD_FILE");
+    const char *files[2] = {o->vault_password_file, env && *env ? env : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!files[i])
+            continue;
+        char id[4200];
+        snprintf(id, sizeof id, "default@%s", files[i]);
+        if (na_avault_keys_add_id(k, id, err) < 0)
+            return -1;
+    }
+    const char *pw = o->vault_password ? o->vault_password : getenv("NETAUTO_VAULT_PASSWORD");
+    if (pw && *pw && na_avault_keys_add_pass(k, "default", pw, err) < 0)
+        return -1;
+    if (na_avault_keys_count(k) == 0 && o->prompt)
+        return na_avault_keys_add_id(k, "default@prompt", err);
+    return 0;
+}
+
+static int load_ansible(na_inventory *inv, const char *const *paths, size_t n, na_err *err)
+{
+    if (inv_ans_init(inv, err) < 0 || make_keys(inv, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (inv_ans_source(inv, paths[i], err) < 0)
+            return -1;
+    if (inv_ans_reconcile(inv, err) < 0)
+        return -1;
+    return finish(inv, err);
+}
+
+static na_inventory *inv_new(const char *path, const char *dir, const na_inv_opts *opts,
+                             na_err *err)
 {
     na_inventory *inv = calloc(1, sizeof *inv);
     if (!inv) {
@@ -290,13 +339,29 @@ static na_inventory *load_common(const char *path, const char *dir, na_ydoc *d,
         na_inv_free(inv);
         return NULL;
     }
-    int rc = finish_load(inv, d, err);
+    return inv;
+}
+
+/* After loading: what only loading needed goes (layers, Ansible variables by place, the
+ * borrowed options); the inventory itself on failure. */
+static na_inventory *done_load(na_inventory *inv, int rc)
+{
     inv->opts = NULL;
-    for (size_t i = 0; i < inv->n_groups; i++)
+    for (size_t i = 0; i < inv->n_groups; i++) {
         inv_layer_free(&inv->groups[i].layer);
-    for (size_t i = 0; i < inv->n_hosts; i++)
+        inv_avars_free(&inv->groups[i].av);
+    }
+    for (size_t i = 0; i < inv->n_hosts; i++) {
         inv_layer_free(&inv->hosts[i].layer);
+        inv_avars_free(&inv->hosts[i].av);
+    }
     inv_layer_free(&inv->defaults);
+    if (inv->ans) {
+        if (inv->ans->borrowed_keys)
+            inv->ans->keys = NULL;
+        na_avault_keys_free(inv->ans->keys); /* passwords are not kept past loading */
+        inv->ans->keys = NULL;
+    }
     if (rc < 0) {
         na_inv_free(inv);
         return NULL;
@@ -304,32 +369,144 @@ static na_inventory *load_common(const char *path, const char *dir, na_ydoc *d,
     return inv;
 }
 
+/* 2: .yml/.yaml/.json (YAML only), 1: no extension (YAML, else INI), 0: INI */
+static int yaml_kind(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return 1;
+    return !strcmp(dot, ".yml") || !strcmp(dot, ".yaml") || !strcmp(dot, ".json") ? 2 : 0;
+}
+
+static bool yaml_name(const char *name) { return yaml_kind(name) != 0; }
+
 na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, const char *base_dir,
                               const na_inv_opts *opts, na_err *err)
 {
-    na_ydoc d;
-    if (na_ydoc_load_mem(&d, name, data, n, err) < 0)
+    na_inventory *inv = inv_new(name, base_dir ? base_dir : ".", opts, err);
+    if (!inv)
         return NULL;
-    na_inventory *inv = load_common(d.name, base_dir ? base_dir : ".", &d, opts, err);
-    na_ydoc_free(&d);
-    return inv;
+    na_ydoc d;
+    na_err yerr = NA_ERR_INIT;
+    int rc, kind = yaml_kind(name);
+    bool yaml_ok = kind && na_ydoc_load_mem(&d, name, data, n, &yerr) == 0;
+    if (yaml_ok && kind == 1 && !na_yis_map(na_ydoc_root(&d))) { /* not YAML: INI */
+        na_ydoc_free(&d);
+        yaml_ok = false;
+        kind = 0;
+    }
+    if (yaml_ok) {
+        na_ynode *root = na_ydoc_root(&d);
+        if (!root || na_yis_null(root))
+            rc = na_err_set(err, NA_E_CONFIG, "%s: the inventory is empty", name);
+        else if (!na_yis_map(root))
+            rc = na_yerr(err, &d, root, "an inventory is a YAML mapping (native: "
+                         "defaults/groups/hosts; Ansible: all/children/hosts/vars), or an "
+                         "Ansible INI file");
+        else if (!is_ansible(&d, root))
+            rc = load_native(inv, &d, err);
+        else if ((rc = inv_ans_init(inv, err)) == 0 && (rc = make_keys(inv, err)) == 0) {
+            inv_pos pos = {.file = name};
+            json_t *j = inv_y11(inv, &d, root, &pos, err);
+            rc = j ? inv_ans_yaml(inv, j, &pos, err) : -1;
+            json_decref(j);
+            inv_pos_free(&pos);
+            if (rc == 0 && (rc = inv_ans_reconcile(inv, err)) == 0)
+                rc = finish(inv, err);
+        }
+        na_ydoc_free(&d);
+    } else if (kind == 2) {
+        rc = na_err_set(err, yerr.code, "%s", yerr.msg);
+    } else { /* an INI inventory */
+        rc = inv_ans_init(inv, err);
+        if (rc == 0)
+            rc = make_keys(inv, err);
+        if (rc == 0)
+            rc = inv_ans_ini(inv, name, data, n, err);
+        if (rc == 0 && (rc = inv_ans_reconcile(inv, err)) == 0)
+            rc = finish(inv, err);
+    }
+    return done_load(inv, rc);
+}
+
+/* Is this single source a native inventory? 1 yes (d loaded), 0 no, -1 error. */
+static int native_source(const char *path, na_ydoc *d, na_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !yaml_name(path))
+        return 0;
+    if ((st.st_mode & 0111) && access(path, X_OK) == 0)
+        return 0; /* an inventory script */
+    na_buf head;
+    if (na_vault_read_file(path, NA_YDOC_MAX_BYTES, &head, err) < 0)
+        return -1;
+    bool vaulted = na_avault_is_vault(na_buf_cstr(&head), head.len);
+    bool json = head.len && strspn(na_buf_cstr(&head), " \t\r\n") < head.len &&
+                na_buf_cstr(&head)[strspn(na_buf_cstr(&head), " \t\r\n")] == '{';
+    int rc = 0;
+    if (!vaulted && !json) {
+        na_err yerr = NA_ERR_INIT;
+        if (na_ydoc_load_mem(d, path, na_buf_cstr(&head), head.len, &yerr) == 0) {
+            na_ynode *root = na_ydoc_root(d);
+            if (root && na_yis_map(root) && !is_ansible(d, root))
+                rc = 1;
+            else
+                na_ydoc_free(d);
+        }
+    }
+    na_buf_free(&head);
+    return rc;
+}
+
+na_inventory *na_inv_load_sources(const char *const *paths, size_t n, const na_inv_opts *opts,
+                                  na_err *err)
+{
+    if (n == 0) {
+        na_err_set(err, NA_E_USAGE, "no inventory given");
+        return NULL;
+    }
+    char label[4096] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < sizeof label; i++)
+        o += (size_t)snprintf(label + o, sizeof label - o, "%s%s", i ? ", " : "", paths[i]);
+    struct stat st;
+    char *copy = strdup(paths[0]);
+    if (!copy) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    bool isdir = stat(paths[0], &st) == 0 && S_ISDIR(st.st_mode);
+    na_inventory *inv = inv_new(label, isdir ? paths[0] : dirname(copy), opts, err);
+    free(copy);
+    if (!inv)
+        return NULL;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        na_ydoc d;
+        int nat = native_source(paths[i], &d, err);
+        if (nat < 0) {
+            rc = -1;
+        } else if (nat == 1) {
+            if (n > 1)
+                rc = na_err_set(err, NA_E_CONFIG, "%s: a native netauto inventory cannot be "
+                                "combined with other -i sources", paths[i]);
+            else
+                rc = load_native(inv, &d, err);
+            na_ydoc_free(&d);
+            if (rc < 0 || n == 1)
+                return done_load(inv, rc);
+        }
+    }
+    if (rc == 0)
+        rc = load_ansible(inv, paths, n, err);
+    return done_load(inv, rc);
 }
 
 na_inventory *na_inv_load(const char *path, const na_inv_opts *opts, na_err *err)
 {
-    na_ydoc d;
-    if (na_ydoc_load_file(&d, path, err) < 0)
-        return NULL;
-    char *copy = strdup(path);
-    if (!copy) {
-        na_ydoc_free(&d);
-        na_err_set(err, NA_E_NOMEM, "out of memory");
-        return NULL;
-    }
-    na_inventory *inv = load_common(path, dirname(copy), &d, opts, err);
-    free(copy);
-    na_ydoc_free(&d);
-    return inv;
+    return na_inv_load_sources(&path, 1, opts, err);
 }
 
 void na_inv_free(na_inventory *inv)
@@ -347,6 +524,13 @@ void na_inv_free(na_inventory *inv)
         free(inv->groups[i].parents);
     }
     inv_layer_free(&inv->defaults);
+    for (size_t i = 0; i < inv->n_groups; i++)
+        inv_avars_free(&inv->groups[i].av);
+    for (size_t i = 0; i < inv->n_hosts; i++)
+        inv_avars_free(&inv->hosts[i].av);
+    if (inv->ans && inv->ans->borrowed_keys)
+        inv->ans->keys = NULL;
+    inv_ans_free(inv->ans);
     for (size_t i = 0; i < inv->n_secrets; i++)
         na_secret_free(inv->secrets[i]);
     free(inv->secrets);
@@ -415,6 +599,16 @@ bool na_inv_host_in_group(const na_inv_host *h, const char *group)
 const na_conn_params *na_inv_conn(const na_inv_host *h, na_transport_kind k)
 {
     return k == NA_TRANSPORT_TELNET ? &h->telnet : &h->ssh;
+}
+
+size_t na_inv_warning_count(const na_inventory *inv)
+{
+    return inv && inv->ans ? inv->ans->warnings.n : 0;
+}
+
+const char *na_inv_warning(const na_inventory *inv, size_t i)
+{
+    return i < na_inv_warning_count(inv) ? inv->ans->warnings.v[i] : NULL;
 }
 
 const char *na_hostkey_policy_name(na_hostkey_policy p)

@@ -80,17 +80,32 @@ typedef struct na_inventory na_inventory;
 /* Where the vault passphrase comes from (first that applies): opts->vault_password (a string),
  * opts->vault_password_file (its first line), $NETAUTO_VAULT_PASSWORD, then opts->prompt. The
  * vault is only opened when some secret says ${vault:NAME}. */
+typedef struct na_avault_keys na_avault_keys; /* Ansible Vault passwords (avault.h) */
+
 typedef struct na_inv_opts {
     const char *vault_password;      /* borrowed; NULL = not given */
     const char *vault_password_file; /* borrowed path; NULL = not given */
     na_vault_prompt_fn prompt;       /* NULL = never prompt (no terminal) */
     void *prompt_ud;
+    /* Ansible Vault (encrypted files and !vault values of Ansible inventories): avault_keys
+     * when given (borrowed), else a key ring made from vault_ids ("[LABEL@]SOURCE"), then
+     * vault_password_file, then $ANSIBLE_VAULT_PASSWORD_FILE, then $NETAUTO_VAULT_PASSWORD,
+     * and a terminal prompt when none of these is given. */
+    na_avault_keys *avault_keys;
+    const char *const *vault_ids;
+    size_t n_vault_ids;
 } na_inv_opts;
 
 /* Load and resolve an inventory file. Relative paths in it (vault, platform_dirs, key_file,
  * known_hosts) are relative to the file's directory; `~/` is $HOME. opts may be NULL.
- * Returns a new inventory (free with na_inv_free) or NULL + err. */
+ * Returns a new inventory (free with na_inv_free) or NULL + err. path may also be anything
+ * Ansible takes as an inventory source: a directory, an INI file, an executable inventory
+ * script, "h1,h2," (docs/inventory.md). */
 na_inventory *na_inv_load(const char *path, const na_inv_opts *opts, na_err *err);
+/* Several sources (-i given several times), merged as Ansible merges them. A native inventory
+ * must be the only source. */
+na_inventory *na_inv_load_sources(const char *const *paths, size_t n, const na_inv_opts *opts,
+                                  na_err *err);
 /* The same from memory: `name` labels messages, `base_dir` anchors relative paths (NULL = "."). */
 na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, const char *base_dir,
                               const na_inv_opts *opts, na_err *err);
@@ -134,10 +149,22 @@ void na_inv_selection_free(na_inv_selection *sel);
  * key_file, use_agent, host_key_policy, known_hosts, jump_host, ssh_algorithms, timeouts_ms,
  * groups, vars. Secrets never appear: vars strings are passed through the redaction registry. */
 json_t *na_inv_host_json(const na_inv_host *h);
-/* {"inventory": path, "format": "native"|"ansible", "hosts": [host...]} for a selection (sel may
- * be NULL = every host). New reference. */
+/* {"inventory": path, "format": "native"|"ansible", "hosts": [host...], "warnings": [...]} for a
+ * selection (sel may be NULL = every host). New reference. For Ansible inventories each host's
+ * vars are its variables as Ansible computes them (ansible-inventory --host), connection
+ * variables included. */
 json_t *na_inv_json(const na_inventory *inv, const na_inv_selection *sel);
 
 const char *na_hostkey_policy_name(na_hostkey_policy p); /* "strict", "accept-new", "off" */
+
+/* Warnings found while loading (Ansible connection variables netauto does not honour, ...),
+ * one line each ("host 'sw1' (and 3 more): ansible_ssh_pipelining is not honoured by netauto").
+ * Owned by the inventory. */
+size_t na_inv_warning_count(const na_inventory *inv);
+const char *na_inv_warning(const na_inventory *inv, size_t i);
+
+/* The netauto platform of an ansible_network_os name, short or collection form
+ * ("cisco.iosxr.iosxr" and "iosxr" -> "cisco_iosxr"), or NULL when it is not in the table. */
+const char *na_inv_ansible_platform(const char *network_os);
 
 #endif

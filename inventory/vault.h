@@ -64,12 +64,20 @@ const char *na_vault_get(const na_vault *v, const char *name); /* NULL if absent
 size_t na_vault_count(const na_vault *v);
 void na_vault_free(na_vault *v);
 
-/* Get the passphrase for vault `label`: `pass` if not NULL, else the first line of `pass_file`
- * if not NULL, else $NETAUTO_VAULT_PASSWORD, else prompt (if not NULL; confirm = ask twice and
- * compare, for new vaults). Returns a na_secret_dup'd string (caller na_secret_free's it) or
- * NULL + err (NA_E_USAGE when there is no source, naming all three). */
+/* Get the passphrase for vault `label`: `pass` if not NULL, else `pass_file` if not NULL (read
+ * with na_vault_pass_from_file), else $NETAUTO_VAULT_PASSWORD, else prompt (if not NULL;
+ * confirm = ask twice and compare, for new vaults). Returns a na_secret_dup'd string (caller
+ * na_secret_free's it) or NULL + err (NA_E_USAGE when there is no source, naming all three). */
 char *na_vault_passphrase(const char *label, const char *pass, const char *pass_file,
                           na_vault_prompt_fn prompt, void *ud, bool confirm, na_err *err);
+
+/* A password file, as ansible-vault takes them: an executable file is run (no arguments, or
+ * `--vault-id CLIENT_ID` when its name ends in "-client" and client_id is not NULL; 30 s at
+ * most) and the first line of its stdout is the password (its stderr is shown if it fails);
+ * any other file's first line is the password. `label` names what it is for in messages.
+ * Returns a na_secret_dup'd string or NULL + err (NA_E_USAGE: missing, empty, too long, failed). */
+char *na_vault_pass_from_file(const char *label, const char *file, const char *client_id,
+                              na_err *err);
 
 /* Read a whole file (ceiling max bytes) into out. */
 int na_vault_read_file(const char *path, size_t max, na_buf *out, na_err *err);

@@ -3,6 +3,7 @@
  * decrypted na_vault, passphrase sources, and reading/atomically replacing files. Not the format
  * or the cryptography (vault.c), and not a terminal prompt (the CLI's callback). */
 #include "vault.h"
+#include "runproc.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -251,26 +252,97 @@ size_t na_vault_count(const na_vault *v) { return v ? v->n : 0; }
 
 /* ---- passphrase sources and files ---------------------------------------------------------- */
 
-static char *pass_from_file(const char *label, const char *file, na_err *err)
+/* The first line of text[0..n) as a secret, or NULL + err naming where it came from. */
+static char *first_line(const char *label, const char *from, const char *text, size_t n,
+                        na_err *err)
 {
+    size_t l = 0;
+    while (l < n && text[l] != '\r' && text[l] != '\n')
+        l++;
+    if (l == 0) {
+        na_err_set(err, NA_E_USAGE, "vault %s: the vault password %s is empty", label, from);
+        return NULL;
+    }
+    if (l >= NA_VAULT_PASS_MAX) {
+        na_err_set(err, NA_E_USAGE, "vault %s: the passphrase in %s is longer than %d bytes",
+                   label, from, NA_VAULT_PASS_MAX - 1);
+        return NULL;
+    }
+    char line[NA_VAULT_PASS_MAX];
+    memcpy(line, text, l);
+    line[l] = '\0';
+    char *out = na_secret_dup(line);
+    na_wipe(line, sizeof line);
+    if (!out)
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+    return out;
+}
+
+static bool client_script(const char *file)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    return n >= 7 && !strncmp(base + n - 7, "-client", 7);
+}
+
+/* Run an executable password file: the first line of its stdout. */
+static char *pass_from_script(const char *label, const char *file, const char *client_id,
+                              na_err *err)
+{
+    char *argv[4] = {(char *)file, NULL, NULL, NULL};
+    if (client_id && client_script(file)) {
+        argv[1] = (char *)"--vault-id";
+        argv[2] = (char *)client_id;
+    }
+    na_buf out, errtext;
+    na_buf_init(&out, 1 << 20);
+    na_buf_init(&errtext, 8192);
+    na_proc_opts o = {.timeout_ms = 30000, .max_out = 64 << 10, .max_err = 4096};
+    char what[600];
+    snprintf(what, sizeof what, "vault password script %s", file);
+    int status = 0;
+    char *res = NULL;
+    if (na_proc_run(what, argv, &o, &out, &errtext, &status, err) < 0) {
+        na_err_prefix(err, "vault %s: ", label);
+        err->code = NA_E_USAGE;
+    } else if (status != 0) {
+        size_t el = errtext.len;
+        while (el && (errtext.data[el - 1] == '\n' || errtext.data[el - 1] == '\r'))
+            el--;
+        na_err_set(err, NA_E_USAGE, "vault %s: %s exited with status %d%s%.*s", label, what,
+                   status, el ? ": " : "", (int)(el > 300 ? 300 : el),
+                   el ? errtext.data : "");
+    } else {
+        char from[700];
+        snprintf(from, sizeof from, "printed by %s", file);
+        res = first_line(label, from, na_buf_cstr(&out), out.len, err);
+    }
+    if (out.data)
+        na_wipe(out.data, out.cap);
+    na_buf_free(&out);
+    na_buf_free(&errtext);
+    return res;
+}
+
+char *na_vault_pass_from_file(const char *label, const char *file, const char *client_id,
+                              na_err *err)
+{
+    struct stat st;
+    if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
+        access(file, X_OK) == 0)
+        return pass_from_script(label, file, client_id, err);
     na_buf b;
     if (na_vault_read_file(file, 8192, &b, err) < 0) {
         na_err_prefix(err, "vault password file ");
+        if (err)
+            err->code = NA_E_USAGE;
         return NULL;
     }
-    size_t l = strcspn(na_buf_cstr(&b), "\r\n");
-    char *out = NULL;
-    if (l == 0)
-        na_err_set(err, NA_E_USAGE, "vault %s: the vault password file %s is empty", label, file);
-    else if (l >= NA_VAULT_PASS_MAX)
-        na_err_set(err, NA_E_USAGE, "vault %s: the passphrase in %s is longer than %d bytes",
-                   label, file, NA_VAULT_PASS_MAX - 1);
-    else {
-        na_buf_truncate(&b, l);
-        out = na_secret_dup(b.data);
-        if (!out)
-            na_err_set(err, NA_E_NOMEM, "out of memory");
-    }
+    char from[700];
+    snprintf(from, sizeof from, "file %s", file);
+    char *out = first_line(label, from, na_buf_cstr(&b), b.len, err);
     na_buf_free_wipe(&b);
     return out;
 }
@@ -280,7 +352,7 @@ char *na_vault_passphrase(const char *label, const char *pass, const char *pass_
 {
     const char *src = pass;
     if (!src && pass_file)
-        return pass_from_file(label, pass_file, err);
+        return na_vault_pass_from_file(label, pass_file, NULL, err);
     if (!src)
         src = getenv("NETAUTO_VAULT_PASSWORD");
     if (src) {

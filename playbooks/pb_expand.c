@@ -702,13 +702,22 @@ int na_task_expand(const na_task *t, const na_pb_vars *v, na_task_exp **out, na_
 
 int na_pb_validate(const na_playbook *pb, const na_play *play, const na_pb_vars *v, na_err *err)
 {
+    return na_pb_validate_tags(pb, play, v, NULL, err);
+}
+
+int na_pb_validate_tags(const na_playbook *pb, const na_play *play, const na_pb_vars *v,
+                        const na_pb_tags *tags, na_err *err)
+{
     for (size_t i = 0; i < pb->nplays; i++) {
         const na_play *p = &pb->plays[i];
         if (play && play != p)
             continue;
-        for (size_t j = 0; j < p->ntasks; j++) {
+        for (size_t j = 0; j < p->ntasks + p->nhandlers; j++) {
+            const na_task *t = j < p->ntasks ? &p->tasks[j] : &p->handlers[j - p->ntasks];
+            if (!t->handler && !na_task_selected(t, tags))
+                continue; /* a task --tags leaves out is not checked either */
             na_task_exp *x;
-            if (expand(&p->tasks[j], v, true, &x, err) < 0)
+            if (expand(t, v, true, &x, err) < 0)
                 return -1;
             na_task_exp_free(x);
         }

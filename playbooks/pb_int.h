@@ -19,7 +19,19 @@ struct na_task {
     char *register_as;     /* owned, NULL if none */
     char *loop_var;        /* owned ("item" by default) */
     size_t nvisible;       /* names registered before this task: pb->registers[0..nvisible) */
+    na_strv tags;          /* its own tags (the play's are added when selecting) */
+    na_ynode *notify_node; /* `notify:` as written, resolved into notify once handlers load */
+    size_t *notify;        /* handler indices in the play (owned) */
+    size_t nnotify;
+    bool handler;          /* one of the play's handlers */
+    na_strv listen;        /* handlers: topics they also answer to */
 };
+
+/* One `serial` item: a number of hosts, or a percentage of the play's hosts. */
+typedef struct pb_serial {
+    long n;
+    bool pct;
+} pb_serial;
 
 struct na_play {
     na_playbook *pb;
@@ -28,6 +40,14 @@ struct na_play {
     na_ynode *node, *vars;
     na_task *tasks;
     size_t ntasks;
+    na_task *handlers;
+    size_t nhandlers;
+    na_strv tags;          /* inherited by every task */
+    pb_serial *serial;     /* owned; nserial == 0: one batch */
+    size_t nserial;
+    double max_fail;       /* max_fail_percentage, -1 when not set */
+    bool any_errors_fatal;
+    json_t *files_vars;    /* vars_files merged in order (owned), NULL when none */
 };
 
 struct na_playbook {
@@ -39,6 +59,7 @@ struct na_playbook {
     size_t nregisters;
     na_tpl **tpl;          /* compiled templates by YAML node index (NULL: plain text) */
     size_t nnodes;
+    struct na_avault_keys *keys; /* only while loading: for Ansible Vault vars_files */
 };
 
 /* Index of a node in the document (for pb->tpl). */
@@ -84,5 +105,19 @@ int pb_err(pb_scope *s, na_err *err, na_code code, const na_ynode *n, const char
 void pb_task_label(const na_task *t, char *buf, size_t cap);
 
 bool pb_identifier(const char *s);
+
+/* ---- loading (pb_load.c, pb_play.c) ---- */
+/* Loading errors: "file:l:c: task 'x': msg" (t or p may be NULL). Returns -1. */
+int pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n, na_err *err,
+            const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* tags / listen: one name, a comma-separated string, or a list of names (plain text, no
+ * templates). comma: split "a,b" (tags). */
+int pb_load_names(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
+                  const char *what, bool comma, na_strv *out, na_err *err);
+/* After a play's tasks and handlers: tags, serial, max_fail_percentage, any_errors_fatal,
+ * gather_facts, connection, vars_files, and every task's notify resolved to handlers. */
+int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err);
+/* The message for an Ansible keyword netauto does not support (NULL when key is not one). */
+const char *pb_ansible_hint(const char *key, bool in_task);
 
 #endif

@@ -1,7 +1,7 @@
 /* pb_load.c — playbook loading and structural checks: plays, tasks, exactly one action per task,
  * the type of every key, identifiers, template syntax, literal regexes and VLANs, all reported as
  * file:line:column naming the task. Not variable resolution (pb_scope.c) nor expansion
- * (pb_expand.c). */
+ * (pb_expand.c), nor the play-level features from Ansible (pb_play.c). */
 #include "pb_int.h"
 #include "yjson.h"
 
@@ -19,9 +19,18 @@ static const char *const TASK_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "copy",
     "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    NULL,
+    "tags",      "notify",  NULL,
 };
-static const char *const PLAY_KEYS[] = {"name", "hosts", "vars", "tasks", NULL};
+static const char *const HANDLER_KEYS[] = {
+    "name",      "command", "config",       "save",          "vlans", "script",  "register",
+    "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
+    "tags",      "listen",  NULL,
+};
+static const char *const PLAY_KEYS[] = {
+    "name",      "hosts",      "vars",       "vars_files",          "tasks",
+    "handlers",  "tags",       "serial",     "max_fail_percentage", "any_errors_fatal",
+    "gather_facts", "connection", NULL,
+};
 
 const char *na_task_kind_name(na_task_kind k)
 {
@@ -58,10 +67,8 @@ void pb_task_label(const na_task *t, char *buf, size_t cap)
 }
 
 /* Loading errors: "file:l:c: task 'x': msg". */
-static int lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
-                na_err *err, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static int lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
-                na_err *err, const char *fmt, ...)
+int pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n, na_err *err,
+            const char *fmt, ...)
 {
     char msg[NA_ERR_MSG_MAX], label[200] = "";
     va_list ap;
@@ -107,7 +114,7 @@ static int check_keys(na_playbook *pb, const na_task *t, const na_play *p, const
         na_ynode *k = na_ymap_key(&pb->doc, map, i);
         const char *ks = na_yscalar(k);
         if (!ks)
-            return lerr(pb, t, p, k, err, "keys must be strings");
+            return pb_lerr(pb, t, p, k, err, "keys must be strings");
         bool ok = false;
         const char *best = NULL;
         size_t bestd = 3;
@@ -121,14 +128,17 @@ static int check_keys(na_playbook *pb, const na_task *t, const na_play *p, const
         }
         if (ok)
             continue;
+        const char *hint = pb_ansible_hint(ks, t != NULL);
+        if (hint)
+            return pb_lerr(pb, t, p, k, err, "%s", hint);
         if (best)
-            return lerr(pb, t, p, k, err, "unknown key '%s' in %s (did you mean '%s'?)", ks, what,
+            return pb_lerr(pb, t, p, k, err, "unknown key '%s' in %s (did you mean '%s'?)", ks, what,
                         best);
         char list[400] = "";
         size_t o = 0;
         for (size_t j = 0; allowed[j] && o < sizeof list - 1; j++)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "", allowed[j]);
-        return lerr(pb, t, p, k, err, "unknown key '%s' in %s (expected one of: %s)", ks, what,
+        return pb_lerr(pb, t, p, k, err, "unknown key '%s' in %s (expected one of: %s)", ks, what,
                     list);
     }
     return 0;
@@ -141,7 +151,7 @@ static int compile_tree(na_playbook *pb, const na_task *t, const na_play *p, na_
     if (!n)
         return 0;
     if (depth > 64)
-        return lerr(pb, t, p, n, err, "nested too deeply");
+        return pb_lerr(pb, t, p, n, err, "nested too deeply");
     if (na_yis_scalar(n)) {
         const char *s = na_yscalar(n);
         if (as_expr) { /* `when: true`, `when: 0`: constants need no compiling */
@@ -161,7 +171,7 @@ static int compile_tree(na_playbook *pb, const na_task *t, const na_play *p, na_
         pb->tpl[i] = as_expr ? na_tpl_compile_expr(s, &local) : na_tpl_compile(s, &local);
         if (!pb->tpl[i])
             return local.code == NA_E_NOMEM ? na_err_set(err, NA_E_NOMEM, "out of memory")
-                                            : lerr(pb, t, p, n, err, "%s", local.msg);
+                                            : pb_lerr(pb, t, p, n, err, "%s", local.msg);
         return 0;
     }
     if (na_yis_seq(n)) {
@@ -182,16 +192,16 @@ static int check_vars(na_playbook *pb, const na_task *t, const na_play *p, na_yn
     if (!vars)
         return 0;
     if (!na_yis_map(vars))
-        return lerr(pb, t, p, vars, err, "vars must be a mapping");
+        return pb_lerr(pb, t, p, vars, err, "vars must be a mapping");
     for (size_t i = 0; i < na_ymap_len(vars); i++) {
         na_ynode *k = na_ymap_key(&pb->doc, vars, i);
         const char *ks = na_yscalar(k);
         if (!pb_identifier(ks))
-            return lerr(pb, t, p, k, err,
+            return pb_lerr(pb, t, p, k, err,
                         "invalid variable name '%s' (letters, digits and _, not starting with a "
                         "digit)", ks ? ks : "?");
         if (!strcmp(ks, "inventory_hostname") || !strcmp(ks, "playbook_dir"))
-            return lerr(pb, t, p, k, err, "'%s' is set by netauto and cannot be a variable", ks);
+            return pb_lerr(pb, t, p, k, err, "'%s' is set by netauto and cannot be a variable", ks);
     }
     return 0;
 }
@@ -211,11 +221,11 @@ static int check_strlist(na_playbook *pb, const na_task *t, na_ynode *n, const c
         for (size_t i = 0; i < na_yseq_len(n); i++) {
             na_ynode *it = na_yseq_item(&pb->doc, n, i);
             if (!is_plain_string(it))
-                return lerr(pb, t, NULL, it, err, "every item of %s must be a string", what);
+                return pb_lerr(pb, t, NULL, it, err, "every item of %s must be a string", what);
         }
         return 0;
     }
-    return lerr(pb, t, NULL, n, err, "%s must be a string or a list of strings", what);
+    return pb_lerr(pb, t, NULL, n, err, "%s must be a string or a list of strings", what);
 }
 
 static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
@@ -235,7 +245,7 @@ static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
         if (!c) {
             PCRE2_UCHAR m[200];
             pcre2_get_error_message(ec, m, sizeof m);
-            return lerr(pb, t, NULL, it, err, "bad regex in expect: %s at offset %zu", (char *)m,
+            return pb_lerr(pb, t, NULL, it, err, "bad regex in expect: %s at offset %zu", (char *)m,
                         (size_t)eo);
         }
         pcre2_code_free(c);
@@ -254,16 +264,16 @@ static int check_vlan_literal(na_playbook *pb, const na_task *t, na_ynode *cfg, 
     char *e;
     long v = strtol(ids, &e, 10);
     if (!*ids || *e || v < -100000 || v > 100000)
-        return lerr(pb, t, NULL, id, err, "VLAN id must be a number, got '%s'", ids);
+        return pb_lerr(pb, t, NULL, id, err, "VLAN id must be a number, got '%s'", ids);
     na_vlan_want w = {(int)v, (char *)nms};
     na_err local = NA_ERR_INIT;
     if (na_vlans_check(&w, 1, &local) < 0)
-        return lerr(pb, t, NULL, id, err, "%s", local.msg);
+        return pb_lerr(pb, t, NULL, id, err, "%s", local.msg);
     for (size_t j = 0; j < i; j++) {
         na_ynode *other = na_ymap_get(&pb->doc, na_yseq_item(&pb->doc, cfg, j), "id");
         const char *os = na_yscalar(other);
         if (os && !na_tpl_has_syntax(os) && strtol(os, &e, 10) == v && !*e)
-            return lerr(pb, t, NULL, id, err, "VLAN %ld is listed twice", v);
+            return pb_lerr(pb, t, NULL, id, err, "VLAN %ld is listed twice", v);
     }
     return 0;
 }
@@ -273,15 +283,15 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
     static const char *const KEYS[] = {"state", "config", NULL};
     static const char *const ITEM_KEYS[] = {"id", "name", NULL};
     if (!na_yis_map(n))
-        return lerr(pb, t, NULL, n, err, "vlans must be a mapping {state, config}");
+        return pb_lerr(pb, t, NULL, n, err, "vlans must be a mapping {state, config}");
     if (check_keys(pb, t, NULL, n, KEYS, "vlans", err) < 0)
         return -1;
     na_ynode *st = na_ymap_get(&pb->doc, n, "state");
     if (st) {
         if (!is_plain_string(st))
-            return lerr(pb, t, NULL, st, err, "vlans state must be a string");
+            return pb_lerr(pb, t, NULL, st, err, "vlans state must be a string");
         if (!na_tpl_has_syntax(na_yscalar(st)) && na_vlans_state_parse(na_yscalar(st)) < 0)
-            return lerr(pb, t, NULL, st, err,
+            return pb_lerr(pb, t, NULL, st, err,
                         "vlans state must be merged, replaced, overridden or deleted, got '%s'",
                         na_yscalar(st));
     }
@@ -290,28 +300,28 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
         return 0;
     if (na_yis_scalar(cfg)) {
         if (!na_tpl_has_syntax(na_yscalar(cfg)))
-            return lerr(pb, t, NULL, cfg, err,
+            return pb_lerr(pb, t, NULL, cfg, err,
                         "vlans config must be a list of {id, name} or a '{{ variable }}'");
         return 0;
     }
     if (!na_yis_seq(cfg))
-        return lerr(pb, t, NULL, cfg, err, "vlans config must be a list of {id, name}");
+        return pb_lerr(pb, t, NULL, cfg, err, "vlans config must be a list of {id, name}");
     for (size_t i = 0; i < na_yseq_len(cfg); i++) {
         na_ynode *it = na_yseq_item(&pb->doc, cfg, i);
         if (na_yis_scalar(it) && na_tpl_has_syntax(na_yscalar(it)))
             continue;
         if (!na_yis_map(it))
-            return lerr(pb, t, NULL, it, err, "each VLAN must be a mapping {id, name}");
+            return pb_lerr(pb, t, NULL, it, err, "each VLAN must be a mapping {id, name}");
         if (check_keys(pb, t, NULL, it, ITEM_KEYS, "a VLAN", err) < 0)
             return -1;
         na_ynode *id = na_ymap_get(&pb->doc, it, "id");
         if (!id)
-            return lerr(pb, t, NULL, it, err, "VLAN without an id");
+            return pb_lerr(pb, t, NULL, it, err, "VLAN without an id");
         if (!na_yis_scalar(id))
-            return lerr(pb, t, NULL, id, err, "VLAN id must be a number");
+            return pb_lerr(pb, t, NULL, id, err, "VLAN id must be a number");
         na_ynode *nm = na_ymap_get(&pb->doc, it, "name");
         if (nm && !na_yis_scalar(nm))
-            return lerr(pb, t, NULL, nm, err, "VLAN name must be a string");
+            return pb_lerr(pb, t, NULL, nm, err, "VLAN name must be a string");
         if (check_vlan_literal(pb, t, cfg, i, id, nm, err) < 0)
             return -1;
     }
@@ -322,21 +332,21 @@ static int check_script(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
 {
     static const char *const KEYS[] = {"src", "args", NULL};
     if (is_plain_string(n))
-        return lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
+        return pb_lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
     if (!na_yis_map(n))
-        return lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
+        return pb_lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
     if (check_keys(pb, t, NULL, n, KEYS, "script", err) < 0)
         return -1;
     na_ynode *src = na_ymap_get(&pb->doc, n, "src");
     if (!src || !is_plain_string(src))
-        return lerr(pb, t, NULL, src ? src : n, err, "script needs src: a local file path");
+        return pb_lerr(pb, t, NULL, src ? src : n, err, "script needs src: a local file path");
     na_ynode *args = na_ymap_get(&pb->doc, n, "args");
     if (args && !(na_yis_scalar(args) && na_tpl_has_syntax(na_yscalar(args))) &&
         !na_yis_seq(args))
-        return lerr(pb, t, NULL, args, err, "script args must be a list");
+        return pb_lerr(pb, t, NULL, args, err, "script args must be a list");
     for (size_t i = 0; na_yis_seq(args) && i < na_yseq_len(args); i++)
         if (!na_yis_scalar(na_yseq_item(&pb->doc, args, i)))
-            return lerr(pb, t, NULL, na_yseq_item(&pb->doc, args, i), err,
+            return pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, args, i), err,
                         "every script argument must be a string");
     return 0;
 }
@@ -349,7 +359,7 @@ static int check_word(na_playbook *pb, const na_task *t, na_ynode *n, const char
         return 0;
     const char *s = na_yscalar(n);
     if (!is_plain_string(n))
-        return lerr(pb, t, NULL, n, err, "copy %s must be a string", what);
+        return pb_lerr(pb, t, NULL, n, err, "copy %s must be a string", what);
     if (na_tpl_has_syntax(s))
         return 0;
     char list[96] = "";
@@ -359,7 +369,7 @@ static int check_word(na_playbook *pb, const na_task *t, na_ynode *n, const char
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                  words[i]);
     }
-    return lerr(pb, t, NULL, n, err, "copy %s must be one of %s, got '%s'", what, list, s);
+    return pb_lerr(pb, t, NULL, n, err, "copy %s must be one of %s, got '%s'", what, list, s);
 }
 
 static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
@@ -370,16 +380,16 @@ static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *er
     static const char *const ALGS[] = {"md5", "sha256", "sha512", "none", "auto", NULL};
     static const char *const PROTOS[] = {"scp", "sftp", "auto", NULL};
     if (!na_yis_map(n))
-        return lerr(pb, t, NULL, n, err, "copy must be a mapping {src, dest, direction, verify, "
+        return pb_lerr(pb, t, NULL, n, err, "copy must be a mapping {src, dest, direction, verify, "
                                          "overwrite, protocol}");
     if (check_keys(pb, t, NULL, n, KEYS, "copy", err) < 0)
         return -1;
     na_ynode *src = na_ymap_get(&pb->doc, n, "src"), *dest = na_ymap_get(&pb->doc, n, "dest");
     if (!src || !is_plain_string(src) || !*na_yscalar(src))
-        return lerr(pb, t, NULL, src ? src : n, err, "copy needs src: the file to copy (a local "
+        return pb_lerr(pb, t, NULL, src ? src : n, err, "copy needs src: the file to copy (a local "
                                                      "file for put, a device path for get)");
     if (!dest || !is_plain_string(dest) || !*na_yscalar(dest))
-        return lerr(pb, t, NULL, dest ? dest : n, err, "copy needs dest: a device path for put, "
+        return pb_lerr(pb, t, NULL, dest ? dest : n, err, "copy needs dest: a device path for put, "
                                                        "a local directory for get");
     if (check_word(pb, t, na_ymap_get(&pb->doc, n, "direction"), "direction", DIRS, err) < 0 ||
         check_word(pb, t, na_ymap_get(&pb->doc, n, "verify"), "verify", ALGS, err) < 0 ||
@@ -390,12 +400,12 @@ static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *er
     bool b;
     if (ow && !(na_yscalar(ow) && na_tpl_has_syntax(na_yscalar(ow))) &&
         na_ybool(&pb->doc, ow, &b, &local) < 0)
-        return lerr(pb, t, NULL, ow, err, "copy overwrite must be true or false");
+        return pb_lerr(pb, t, NULL, ow, err, "copy overwrite must be true or false");
     na_ynode *st = na_ymap_get(&pb->doc, n, "stall_timeout");
     long v;
     if (st && !(na_yscalar(st) && na_tpl_has_syntax(na_yscalar(st))) &&
         na_ylong(&pb->doc, st, 1, 86400, &v, &local) < 0)
-        return lerr(pb, t, NULL, st, err, "copy stall_timeout must be a number of seconds "
+        return pb_lerr(pb, t, NULL, st, err, "copy stall_timeout must be a number of seconds "
                                           "(1-86400)");
     return 0;
 }
@@ -410,7 +420,7 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
         bool v;
         na_err local = NA_ERR_INIT;
         if (na_ybool(&pb->doc, b, &v, &local) < 0 || !v)
-            return lerr(pb, t, NULL, b, err, "save must be true");
+            return pb_lerr(pb, t, NULL, b, err, "save must be true");
         return 0;
     }
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);
@@ -433,33 +443,36 @@ static int check_scalar_kind(na_playbook *pb, na_task *t, na_ynode *n, bool want
     if (want_bool) {
         bool v;
         if (na_ybool(&pb->doc, n, &v, &local) < 0)
-            return lerr(pb, t, NULL, n, err, "ignore_errors must be true or false");
+            return pb_lerr(pb, t, NULL, n, err, "ignore_errors must be true or false");
     } else {
         long v;
         if (na_ylong(&pb->doc, n, 1, 86400, &v, &local) < 0)
-            return lerr(pb, t, NULL, n, err, "timeout must be a number of seconds (1-86400)");
+            return pb_lerr(pb, t, NULL, n, err, "timeout must be a number of seconds (1-86400)");
     }
     return 0;
 }
 
-static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_err *err)
+static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool handler,
+                     na_err *err)
 {
     na_ydoc *d = &pb->doc;
     t->play = p;
     t->node = n;
+    t->handler = handler;
     if (!na_yis_map(n))
-        return lerr(pb, t, NULL, n, err, "a task must be a mapping");
+        return pb_lerr(pb, t, NULL, n, err, "a task must be a mapping");
     na_ynode *name = na_ymap_get(d, n, "name");
     if (name) {
         if (!is_plain_string(name) || !*na_yscalar(name))
-            return lerr(pb, t, NULL, name, err, "name must be a non-empty string");
+            return pb_lerr(pb, t, NULL, name, err, "name must be a non-empty string");
         if (!(t->name = strdup(na_yscalar(name))))
             return na_err_set(err, NA_E_NOMEM, "out of memory");
     }
-    if (check_keys(pb, t, NULL, n, TASK_KEYS, "a task", err) < 0)
+    if (check_keys(pb, t, NULL, n, handler ? HANDLER_KEYS : TASK_KEYS,
+                   handler ? "a handler" : "a task", err) < 0)
         return -1;
     if (!name)
-        return lerr(pb, t, NULL, n, err, "missing 'name'");
+        return pb_lerr(pb, t, NULL, n, err, "missing 'name'");
     na_ynode *first_key = NULL;
     for (size_t i = 0; i < na_ymap_len(n); i++) {
         na_ynode *k = na_ymap_key(d, n, i);
@@ -467,7 +480,7 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
             if (strcmp(na_yscalar(k), ACTIONS[a]) != 0)
                 continue;
             if (first_key)
-                return lerr(pb, t, NULL, k, err,
+                return pb_lerr(pb, t, NULL, k, err,
                             "'%s' and '%s' in one task (a task has exactly one action)",
                             na_yscalar(first_key), ACTIONS[a]);
             first_key = k;
@@ -476,8 +489,8 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
         }
     }
     if (!first_key)
-        return lerr(pb, t, NULL, n, err,
-                    "no action (give one of: command, config, save, vlans, script, copy)");
+        return pb_lerr(pb, t, NULL, n, err,
+                       "no action (give one of: command, config, save, vlans, script, copy)");
     if (check_body(pb, t, err) < 0)
         return -1;
     t->loop = na_ymap_get(d, n, "loop");
@@ -487,59 +500,63 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, na_er
     t->ignore_errors = na_ymap_get(d, n, "ignore_errors");
     t->expect = na_ymap_get(d, n, "expect");
     if (t->expect && t->kind != NA_TASK_COMMAND)
-        return lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
+        return pb_lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
     if (t->expect && check_expect(pb, t, t->expect, err) < 0)
         return -1;
     na_ynode *reg = na_ymap_get(d, n, "register");
     if (reg) {
         const char *r = na_yscalar(reg);
         if (!pb_identifier(r))
-            return lerr(pb, t, NULL, reg, err,
+            return pb_lerr(pb, t, NULL, reg, err,
                         "register needs a variable name (letters, digits and _), got '%s'",
                         r ? r : "a non-string");
         if (!strcmp(r, "inventory_hostname") || !strcmp(r, "playbook_dir"))
-            return lerr(pb, t, NULL, reg, err, "'%s' is set by netauto and cannot be registered",
+            return pb_lerr(pb, t, NULL, reg, err, "'%s' is set by netauto and cannot be registered",
                         r);
         if (!(t->register_as = strdup(r)))
             return na_err_set(err, NA_E_NOMEM, "out of memory");
     }
     if (t->loop) {
         if (t->kind == NA_TASK_SAVE)
-            return lerr(pb, t, NULL, t->loop, err, "save takes no loop");
+            return pb_lerr(pb, t, NULL, t->loop, err, "save takes no loop");
         if (na_yis_scalar(t->loop) && !na_tpl_has_syntax(na_yscalar(t->loop)))
-            return lerr(pb, t, NULL, t->loop, err,
+            return pb_lerr(pb, t, NULL, t->loop, err,
                         "loop must be a list or a '{{ variable }}' naming one");
         if (!na_yis_scalar(t->loop) && !na_yis_seq(t->loop))
-            return lerr(pb, t, NULL, t->loop, err, "loop must be a list");
+            return pb_lerr(pb, t, NULL, t->loop, err, "loop must be a list");
     }
     na_ynode *lc = na_ymap_get(d, n, "loop_control");
     const char *lv = "item";
     if (lc) {
         static const char *const LC_KEYS[] = {"loop_var", NULL};
         if (!na_yis_map(lc))
-            return lerr(pb, t, NULL, lc, err, "loop_control must be a mapping {loop_var}");
+            return pb_lerr(pb, t, NULL, lc, err, "loop_control must be a mapping {loop_var}");
         if (check_keys(pb, t, NULL, lc, LC_KEYS, "loop_control", err) < 0)
             return -1;
         na_ynode *v = na_ymap_get(d, lc, "loop_var");
         if (v && !pb_identifier(na_yscalar(v)))
-            return lerr(pb, t, NULL, v, err, "loop_var must be a variable name");
+            return pb_lerr(pb, t, NULL, v, err, "loop_var must be a variable name");
         if (v)
             lv = na_yscalar(v);
         if (!t->loop)
-            return lerr(pb, t, NULL, lc, err, "loop_control without loop");
+            return pb_lerr(pb, t, NULL, lc, err, "loop_control without loop");
     }
     if (!(t->loop_var = strdup(lv)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     if (t->when && !na_yis_scalar(t->when) && !na_yis_seq(t->when))
-        return lerr(pb, t, NULL, t->when, err, "when must be a condition or a list of them");
+        return pb_lerr(pb, t, NULL, t->when, err, "when must be a condition or a list of them");
     for (size_t i = 0; na_yis_seq(t->when) && i < na_yseq_len(t->when); i++)
         if (!na_yis_scalar(na_yseq_item(d, t->when, i)))
-            return lerr(pb, t, NULL, na_yseq_item(d, t->when, i), err,
+            return pb_lerr(pb, t, NULL, na_yseq_item(d, t->when, i), err,
                         "each when condition must be a string");
     if (check_scalar_kind(pb, t, t->ignore_errors, true, err) < 0 ||
         check_scalar_kind(pb, t, t->timeout, false, err) < 0 ||
-        check_vars(pb, t, NULL, t->vars, err) < 0)
+        check_vars(pb, t, NULL, t->vars, err) < 0 ||
+        pb_load_names(pb, t, NULL, na_ymap_get(d, n, "tags"), "tags", true, &t->tags, err) < 0 ||
+        pb_load_names(pb, t, NULL, na_ymap_get(d, n, "listen"), "listen", false, &t->listen,
+                      err) < 0)
         return -1;
+    t->notify_node = na_ymap_get(d, n, "notify");
     /* templates: every value except `when` (an expression) */
     for (size_t i = 0; i < na_ymap_len(n); i++) {
         na_ynode *v = na_ymap_val(d, n, i);
@@ -603,9 +620,9 @@ static int load_play(na_playbook *pb, na_play *p, na_ynode *n, na_err *err)
         return -1;
     na_ynode *tasks = na_ymap_get(d, n, "tasks");
     if (!tasks)
-        return lerr(pb, NULL, p, n, err, "missing 'tasks'");
+        return pb_lerr(pb, NULL, p, n, err, "missing 'tasks'");
     if (!na_yis_seq(tasks) && !na_yis_null(tasks))
-        return lerr(pb, NULL, p, tasks, err, "tasks must be a list");
+        return pb_lerr(pb, NULL, p, tasks, err, "tasks must be a list");
     size_t nt = na_yseq_len(tasks);
     p->tasks = calloc(nt ? nt : 1, sizeof *p->tasks);
     if (!p->tasks)
@@ -613,10 +630,23 @@ static int load_play(na_playbook *pb, na_play *p, na_ynode *n, na_err *err)
     for (size_t i = 0; i < nt; i++) {
         p->tasks[i].index = i;
         p->ntasks = i + 1;
-        if (load_task(pb, p, &p->tasks[i], na_yseq_item(d, tasks, i), err) < 0)
+        if (load_task(pb, p, &p->tasks[i], na_yseq_item(d, tasks, i), false, err) < 0)
             return -1;
     }
-    return 0;
+    na_ynode *handlers = na_ymap_get(d, n, "handlers");
+    if (handlers && !na_yis_seq(handlers) && !na_yis_null(handlers))
+        return pb_lerr(pb, NULL, p, handlers, err, "handlers must be a list of tasks");
+    size_t nh = na_yseq_len(handlers);
+    p->handlers = calloc(nh ? nh : 1, sizeof *p->handlers);
+    if (!p->handlers)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < nh; i++) {
+        p->handlers[i].index = i;
+        p->nhandlers = i + 1;
+        if (load_task(pb, p, &p->handlers[i], na_yseq_item(d, handlers, i), true, err) < 0)
+            return -1;
+    }
+    return pb_load_play_extras(pb, p, err);
 }
 
 static na_playbook *load(na_playbook *pb, const char *dir, na_err *err)
@@ -672,6 +702,11 @@ na_playbook *na_pb_load_mem(const char *name, const char *text, size_t n, const 
 
 na_playbook *na_pb_load_file(const char *path, na_err *err)
 {
+    return na_pb_load_file_keys(path, NULL, err);
+}
+
+na_playbook *na_pb_load_file_keys(const char *path, struct na_avault_keys *keys, na_err *err)
+{
     na_playbook *pb = calloc(1, sizeof *pb);
     if (!pb) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -686,7 +721,11 @@ na_playbook *na_pb_load_file(const char *path, na_err *err)
     char *slash = strrchr(dir, '/');
     if (slash)
         *(slash == dir ? slash + 1 : slash) = '\0';
-    return load(pb, slash ? dir : ".", err);
+    pb->keys = keys;
+    pb = load(pb, slash ? dir : ".", err);
+    if (pb)
+        pb->keys = NULL;
+    return pb;
 }
 
 void na_pb_free(na_playbook *pb)
@@ -695,14 +734,22 @@ void na_pb_free(na_playbook *pb)
         return;
     for (size_t i = 0; i < pb->nplays; i++) {
         na_play *p = &pb->plays[i];
-        for (size_t j = 0; j < p->ntasks; j++) {
-            free(p->tasks[j].name);
-            free(p->tasks[j].register_as);
-            free(p->tasks[j].loop_var);
+        for (size_t j = 0; j < p->ntasks + p->nhandlers; j++) {
+            na_task *t = j < p->ntasks ? &p->tasks[j] : &p->handlers[j - p->ntasks];
+            free(t->name);
+            free(t->register_as);
+            free(t->loop_var);
+            na_strv_free(&t->tags);
+            na_strv_free(&t->listen);
+            free(t->notify);
         }
         free(p->tasks);
+        free(p->handlers);
         free(p->name);
         free(p->hosts);
+        na_strv_free(&p->tags);
+        free(p->serial);
+        json_decref(p->files_vars);
     }
     for (size_t i = 0; pb->tpl && i < pb->nnodes; i++)
         na_tpl_free(pb->tpl[i]);

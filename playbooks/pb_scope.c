@@ -1,6 +1,6 @@
 /* pb_scope.c — variables of a task for one host, in precedence order (highest first):
  * inventory_hostname / playbook_dir, extra vars, the loop variable, registered results, task
- * vars, play vars, host vars; and evaluation of YAML values through the template engine with
+ * vars, vars_files, play vars, host vars; and evaluation of YAML values through the template engine with
  * positioned errors. Not expansion (pb_expand.c). */
 #include "pb_int.h"
 #include "yjson.h"
@@ -84,6 +84,10 @@ static int lookup(na_tpl_env *env, const char *name, json_t **out, na_err *err)
     na_ynode *n;
     if (s->task && s->task->vars && (n = na_ymap_get((na_ydoc *)d, s->task->vars, name)))
         return yaml_var(s, n, name, out, err);
+    if (s->play && s->play->files_vars && (j = json_object_get(s->play->files_vars, name))) {
+        *out = json_incref(j); /* vars_files: above play vars, below task vars */
+        return NA_TPL_FOUND;
+    }
     if (s->play && s->play->vars && (n = na_ymap_get((na_ydoc *)d, s->play->vars, name)))
         return yaml_var(s, n, name, out, err);
     if (v->host_vars && (j = json_object_get(v->host_vars, name))) {

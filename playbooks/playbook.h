@@ -5,10 +5,13 @@
  * registered results. Pure: nothing here opens a connection (the runner does).
  *
  * Format and semantics: docs/playbooks.md. In short: a playbook is a list of plays {name, hosts,
- * vars, tasks}; a task has a name and exactly one of command, config, save, vlans, script, plus
- * register, expect (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout,
- * vars. copy: {src, dest, direction: put|get, verify, overwrite, protocol, stall_timeout}. Variables, highest precedence first: inventory_hostname/playbook_dir, extra vars, the
- * loop variable, registered results, task vars, play vars, host vars. */
+ * vars, vars_files, tasks, handlers, tags, serial, max_fail_percentage, any_errors_fatal}; a
+ * task has a name and exactly one of command, config, save, vlans, script, copy, plus register,
+ * expect (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout, vars,
+ * tags, notify (handlers: listen). copy: {src, dest, direction: put|get, verify, overwrite,
+ * protocol, stall_timeout}. Variables, highest precedence first:
+ * inventory_hostname/playbook_dir, extra vars, the loop variable, registered results, task
+ * vars, vars_files, play vars, host vars. */
 #ifndef NA_PLAYBOOK_H
 #define NA_PLAYBOOK_H
 
@@ -46,6 +49,10 @@ const char *na_task_kind_name(na_task_kind k); /* "command", "config", ... */
  * NA_E_CONFIG "file:line:column: task 'NAME': ..." (NA_E_YAML for malformed YAML, NA_E_IO when
  * unreadable). Returns a new playbook (free with na_pb_free) or NULL. */
 na_playbook *na_pb_load_file(const char *path, na_err *err);
+/* The same, with Ansible Vault passwords for encrypted vars_files (keys may be NULL; borrowed,
+ * used only while loading; avault.h). */
+struct na_avault_keys;
+na_playbook *na_pb_load_file_keys(const char *path, struct na_avault_keys *keys, na_err *err);
 /* The same from memory; `name` is used in messages, `dir` resolves script paths (NULL = "."). */
 na_playbook *na_pb_load_mem(const char *name, const char *text, size_t n, const char *dir,
                             na_err *err);
@@ -59,6 +66,32 @@ const char *na_play_name(const na_play *p);   /* the hosts pattern when the play
 const char *na_play_hosts(const na_play *p);  /* --limit-style pattern, unresolved */
 size_t na_play_task_count(const na_play *p);
 const na_task *na_play_task(const na_play *p, size_t i);
+
+/* Batches (`serial`): the sizes of the batches for nhosts hosts (Ansible's rules: a number, a
+ * percentage of nhosts rounded down but at least 1, a list whose last item repeats; 0 or no
+ * serial: one batch), written to sizes (up to cap). Returns how many batches there are. */
+size_t na_play_batches(const na_play *p, size_t nhosts, size_t *sizes, size_t cap);
+bool na_play_batched(const na_play *p); /* serial, max_fail_percentage or any_errors_fatal */
+double na_play_max_fail(const na_play *p); /* max_fail_percentage, or -1 */
+bool na_play_any_errors_fatal(const na_play *p);
+size_t na_play_handler_count(const na_play *p);
+const na_task *na_play_handler(const na_play *p, size_t i);
+
+/* --tags / --skip-tags with Ansible's rules: a task's tags are its own and its play's; `always`
+ * runs unless skipped by name, `never` runs only when asked by name; `all`, `tagged` and
+ * `untagged` are the special selectors. only = NULL/empty means `all`. */
+typedef struct na_pb_tags {
+    const char *const *only;
+    size_t n_only;
+    const char *const *skip;
+    size_t n_skip;
+} na_pb_tags;
+bool na_task_selected(const na_task *t, const na_pb_tags *tags);
+/* The task's tags (play's and its own, each once) joined by ", " into buf. */
+void na_task_tags_text(const na_task *t, char *buf, size_t cap);
+bool na_task_is_handler(const na_task *t);
+size_t na_task_notify_count(const na_task *t);
+size_t na_task_notify(const na_task *t, size_t i); /* a handler index of its play */
 
 const char *na_task_name(const na_task *t);   /* as written (may contain {{ }}) */
 na_task_kind na_task_kind_of(const na_task *t);
@@ -88,6 +121,11 @@ typedef struct na_pb_vars {
  * this host are skipped, like at runtime. 0, or -1 with a positioned NA_E_CONFIG /
  * NA_E_NOTFOUND (undefined variable) error. */
 int na_pb_validate(const na_playbook *pb, const na_play *play, const na_pb_vars *v, na_err *err);
+/* The same for the tasks --tags/--skip-tags select (tags may be NULL: every task), and every
+ * handler. (na_pb_tags is declared below.) */
+struct na_pb_tags;
+int na_pb_validate_tags(const na_playbook *pb, const na_play *play, const na_pb_vars *v,
+                        const struct na_pb_tags *tags, na_err *err);
 
 /* ---- expansion ---------------------------------------------------------------------------- */
 

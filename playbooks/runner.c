@@ -1,7 +1,8 @@
 /* runner.c — the runner's outer part: prepare a run (select hosts per play and --limit, find
  * platforms, validate the playbook for every host — nothing is sent), schedule host programs on
- * the event loop under the forks cap and the optional acquire hook, cancel, and finish with the
- * summary. Not a host program (runner_host.c) and not what a task sends (runner_task.c). */
+ * the event loop under the forks cap and the optional acquire hook, batch after batch, cancel,
+ * and finish with the summary. Not the batches and failure budget (runner_batch.c), not a host
+ * program (runner_host.c) and not what a task sends (runner_task.c). */
 #include "clock.h"
 #include "log.h"
 #include "pb_int.h"
@@ -47,8 +48,12 @@ static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
         if (!h->plays[p])
             continue;
         const na_play *pl = na_pb_play(r->pb, p);
-        for (size_t t = 0; t < na_play_task_count(pl); t++) {
-            const na_task *tk = na_play_task(pl, t);
+        for (size_t t = 0; t < na_play_task_count(pl) + na_play_handler_count(pl); t++) {
+            bool handler = t >= na_play_task_count(pl);
+            const na_task *tk = handler ? na_play_handler(pl, t - na_play_task_count(pl))
+                                        : na_play_task(pl, t);
+            if (!handler && !rn_selected(r, p, t))
+                continue;
             na_task_kind k = na_task_kind_of(tk);
             if ((k == NA_TASK_SCRIPT || k == NA_TASK_COPY) && h->kind != NA_TRANSPORT_SSH)
                 return na_yerr(err, &r->pb->doc, tk->node,
@@ -145,7 +150,8 @@ static int validate_hosts(na_runner *r, na_err *err)
                         .extra_vars = r->extra,
                         .confine_local = r->confine_local};
         for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
-            if (h->plays[p] && na_pb_validate(r->pb, na_pb_play(r->pb, p), &v, err) < 0) {
+            if (h->plays[p] &&
+                na_pb_validate_tags(r->pb, na_pb_play(r->pb, p), &v, &r->tags, err) < 0) {
                 err_for_host(err, h->inv->name);
                 return -1;
             }
@@ -212,6 +218,8 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->config_window = o->config_window;
     r->max_output = o->max_output;
     r->hooks = o->hooks;
+    oom |= rn_copy_tags(&r->tags.only, &r->tags.n_only, o->tags, o->n_tags) < 0 ||
+           rn_copy_tags(&r->tags.skip, &r->tags.n_skip, o->skip_tags, o->n_skip_tags) < 0;
     r->results = json_object();
     r->hosts_json = json_object();
     oom |= !r->results || !r->hosts_json;
@@ -237,7 +245,8 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         }
         r->own_platforms = true;
     }
-    if (prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
+    if (rn_select_tasks(r, err) < 0 || prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
+        rn_prepare_phases(r, err) < 0 ||
         (r->transcript_dir && make_dir(r->transcript_dir, err) < 0)) {
         na_runner_free(r);
         return NULL;
@@ -285,14 +294,21 @@ static void granted(void *ud)
     rn_host_begin(h);
 }
 
-/* Start queued hosts while forks allow. Never runs a host program synchronously (each begins
- * from its own event), so it never re-enters. */
+/* Start queued hosts while forks allow; move on to the next batch or phase once the batch is
+ * over. Never runs a host program synchronously (each begins from its own event), so it never
+ * re-enters. */
 static void start_more(na_runner *r)
 {
-    while (!r->cancelled && r->next < r->nhosts && (!r->forks || r->in_flight < r->forks)) {
-        rn_host *h = &r->hosts[r->next++];
+    while (!r->cancelled && !r->stopping) {
+        if (r->next >= r->batch_n) {
+            if (r->batch_done < r->batch_n || !rn_next_batch(r))
+                return;
+            continue;
+        }
+        if (r->forks && r->in_flight >= r->forks)
+            return;
+        rn_host *h = &r->hosts[r->batch[r->next++]];
         r->in_flight++;
-        r->prog.queued--;
         if (r->hooks.acquire) {
             h->state = RH_WAITING;
             r->prog.waiting++;
@@ -311,6 +327,11 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     start_more(r);
 }
 
+static bool all_final(const na_runner *r)
+{
+    return r->prog.ok + r->prog.failed + r->prog.cancelled + r->prog.skipped == r->nhosts;
+}
+
 void rn_host_done(rn_host *h)
 {
     na_runner *r = h->r;
@@ -318,17 +339,18 @@ void rn_host_done(rn_host *h)
         r->hooks.release(r->hooks.ud, h->lock);
     h->lock = NULL;
     r->in_flight--;
-    if (h->cancelled)
-        r->prog.cancelled++;
-    else if (h->ok)
-        r->prog.ok++;
-    else
-        r->prog.failed++;
-    r->prog.changed += h->changed;
+    r->batch_done++;
+    if (!h->ok && !h->cancelled)
+        r->batch_failed++;
+    if (h->final)
+        rn_count_final(r, h);
     if (r->in_cancel)
         return; /* cancel_cb finishes the run once every host is settled */
+    if (!h->final && r->stopping)
+        rn_skip_host(r, h); /* its later plays will not run */
+    rn_check_budget(r);
     start_more(r);
-    if (r->prog.ok + r->prog.failed + r->prog.cancelled == r->nhosts)
+    if (all_final(r))
         finish_run(r);
 }
 
@@ -345,6 +367,7 @@ int na_runner_start(na_runner *r, na_err *err)
         if (rn_host_init(&r->hosts[i]) < 0)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
     r->started = true;
+    r->next = r->batch_n = r->batch_done = 0; /* start_more takes the first batch */
     r->start_ms = na_now_ms();
     NA_LOGI(r->owner, "%zu host%s, forks %u%s%s", r->nhosts, r->nhosts == 1 ? "" : "s", r->forks,
             r->check ? ", check mode" : "", r->diff ? ", diff" : "");
@@ -390,17 +413,27 @@ static void cancel_cb(evutil_socket_t fd, short what, void *arg)
     r->in_cancel = true;
     for (size_t i = 0; i < r->nhosts; i++) {
         rn_host *h = &r->hosts[i];
-        if (h->state == RH_QUEUED) {
+        if (h->final)
+            continue;
+        if (h->state == RH_QUEUED || h->state == RH_DONE) { /* not started (again) */
             h->state = RH_DONE;
             h->cancelled = true;
-            r->prog.queued--;
+            h->final = true;
             r->prog.cancelled++;
+            na_err_clear(&h->err);
             na_err_set(&h->err, NA_E_CANCELLED, "cancelled before it started");
             rn_host_record(h);
+            if (h->begun && r->hooks.host_finished) {
+                json_t *j = json_object_get(r->hosts_json, h->inv->name);
+                if (j)
+                    r->hooks.host_finished(r->hooks.ud, h->inv->name, j);
+            }
         } else if (h->state == RH_WAITING) {
             r->prog.waiting--;
             h->state = RH_DONE;
             h->cancelled = true;
+            h->final = true;
+            na_err_clear(&h->err);
             na_err_set(&h->err, NA_E_CANCELLED, "cancelled while waiting for the device");
             rn_host_record(h);
             rn_host_done(h);
@@ -408,7 +441,8 @@ static void cancel_cb(evutil_socket_t fd, short what, void *arg)
             rn_host_abort(h);
         }
     }
-    r->next = r->nhosts;
+    r->next = r->batch_n;
+    r->cur_phase = r->nphases;
     r->in_cancel = false;
     finish_run(r);
 }
@@ -443,9 +477,9 @@ static void finish_run(na_runner *r)
         json_object_set(r->results, "hosts", ordered);
     }
     json_object_set_new(r->results, "summary", rn_summary_json(&r->prog, r->ntasks, r->check));
-    NA_LOGI(r->owner, "done: %zu ok, %zu failed, %zu cancelled, %zu changed in %lld ms",
-            r->prog.ok, r->prog.failed, r->prog.cancelled, r->prog.changed,
-            (long long)r->prog.elapsed_ms);
+    NA_LOGI(r->owner, "done: %zu ok, %zu failed, %zu cancelled, %zu skipped, %zu changed in "
+            "%lld ms", r->prog.ok, r->prog.failed, r->prog.cancelled, r->prog.skipped,
+            r->prog.changed, (long long)r->prog.elapsed_ms);
     na_err e = NA_ERR_INIT;
     if (r->cancelled)
         na_err_set(&e, NA_E_CANCELLED, "cancelled");
@@ -461,6 +495,8 @@ void na_runner_progress(const na_runner *r, na_run_progress *p)
     if (!r->finished)
         p->elapsed_ms = r->started ? na_now_ms() - r->start_ms : 0;
     p->running = r->in_flight - r->prog.waiting;
+    size_t done = p->ok + p->failed + p->cancelled + p->skipped;
+    p->queued = r->nhosts > done + r->in_flight ? r->nhosts - done - r->in_flight : 0;
 }
 
 json_t *na_runner_results(const na_runner *r) { return r ? r->results : NULL; }
@@ -482,6 +518,12 @@ void na_runner_free(na_runner *r)
         rn_host_free(h);
     }
     free(r->hosts);
+    rn_free_tags(r->tags.only, r->tags.n_only);
+    rn_free_tags(r->tags.skip, r->tags.n_skip);
+    free(r->selected);
+    free(r->sel_off);
+    free(r->pending);
+    free(r->batch_sizes);
     if (r->kick)
         event_free(r->kick);
     if (r->cancel_ev)

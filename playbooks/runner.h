@@ -15,9 +15,12 @@
  * o->limit; looks up every selected host's platform; validates the playbook for every host
  * (na_pb_validate); checks that script tasks run over SSH. Any failure there is invalid input.
  * Run: each host program opens its session, runs every task of every play that includes the host,
- * in order, and closes; its tasks stop at its first failure unless the task has ignore_errors; a
- * failing host never affects the others. `forks` caps hosts in flight. docs/runner.md has the
- * details and the results schema.
+ * in order (only the tasks --tags/--skip-tags select; then the play's handlers its changed tasks
+ * notified), and closes; its tasks stop at its first failure unless the task has ignore_errors;
+ * a failing host never affects the others — unless a play has serial, max_fail_percentage or
+ * any_errors_fatal: then plays run one after the other, each in batches, and a batch that
+ * spends its failure budget stops the run (hosts not started are reported "skipped"). `forks`
+ * caps hosts in flight. docs/runner.md has the details and the results schema.
  *
  * Event-loop contract (the daemon's, backend.h): na_runner_start() only schedules work; no hook
  * ever runs inside na_runner_start() or na_runner_cancel() — hooks run later, from the loop.
@@ -96,6 +99,10 @@ typedef struct na_run_opts {
     size_t max_output;           /* output ceiling per command (na_session_opts.max_output);
                                     0 = the driver's default (16 MiB) */
     const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
+    const char *const *tags;     /* --tags (copied); NULL/0 = every task (`all`) */
+    size_t n_tags;
+    const char *const *skip_tags; /* --skip-tags (copied) */
+    size_t n_skip_tags;
     bool confine_local;          /* copy tasks' local paths must stay inside the playbook's
                                     directory (netautod) */
     na_run_hooks hooks;          /* copied */
@@ -141,6 +148,7 @@ typedef struct na_run_progress {
     size_t waiting;    /* asked the acquire hook, not yet granted */
     size_t running;    /* host programs in progress */
     size_t ok, failed, cancelled; /* finished */
+    size_t skipped;    /* not run: the failure budget of a batch was spent first */
     size_t changed;    /* finished hosts with a change */
     int64_t elapsed_ms;
 } na_run_progress;
@@ -150,7 +158,7 @@ void na_runner_progress(const na_runner *r, na_run_progress *p);
  * Borrowed: valid until na_runner_free. Host entries appear when hosts finish; the summary is
  * final once na_runner_done(). */
 json_t *na_runner_results(const na_runner *r);
-/* 0 when every host succeeded, 1 otherwise (failed or cancelled hosts). */
+/* 0 when every host succeeded, 1 otherwise (failed, cancelled or skipped hosts). */
 int na_runner_exit_status(const na_runner *r);
 
 /* ---- JSON building blocks of the results (runner_result.c; pure) ---- */

@@ -10,12 +10,14 @@ size_t na_run_progress_line(const na_run_progress *p, unsigned width, char *buf,
 {
     if (!cap)
         return 0;
-    size_t done = p->ok + p->failed + p->cancelled;
+    size_t done = p->ok + p->failed + p->cancelled + p->skipped;
     int digits = snprintf(NULL, 0, "%zu", p->total);
     size_t o = (size_t)snprintf(buf, cap, "[%*zu/%zu] %zu ok, %zu failed", digits, done, p->total,
                                 p->ok, p->failed);
     if (o < cap && p->cancelled)
         o += (size_t)snprintf(buf + o, cap - o, ", %zu cancelled", p->cancelled);
+    if (o < cap && p->skipped)
+        o += (size_t)snprintf(buf + o, cap - o, ", %zu skipped", p->skipped);
     if (o < cap)
         o += (size_t)snprintf(buf + o, cap - o, ", %zu running", p->running);
     if (o < cap && p->waiting)
@@ -120,11 +122,14 @@ int na_run_summary_table(const json_t *results, unsigned err_width, na_buf *out,
     const json_t *s = json_object_get(results, "summary");
     long long total = json_integer_value(json_object_get(s, "hosts"));
     long long cancelled = json_integer_value(json_object_get(s, "cancelled"));
+    long long skipped = json_integer_value(json_object_get(s, "skipped"));
     if (na_buf_printf(out, err, "%lld host%s: %lld ok, %lld failed", total, total == 1 ? "" : "s",
                       (long long)json_integer_value(json_object_get(s, "ok")),
                       (long long)json_integer_value(json_object_get(s, "failed"))) < 0)
         return -1;
     if (cancelled && na_buf_printf(out, err, ", %lld cancelled", cancelled) < 0)
+        return -1;
+    if (skipped && na_buf_printf(out, err, ", %lld skipped", skipped) < 0)
         return -1;
     return na_buf_printf(out, err, ", %lld changed in %.2f s%s\n",
                          (long long)json_integer_value(json_object_get(s, "changed")),

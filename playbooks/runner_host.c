@@ -28,8 +28,8 @@ static void host_fail(rn_host *h, const na_err *e)
 static json_t *host_record(rn_host *h)
 {
     rn_host_sum s = {
-        .status = h->cancelled ? "cancelled" : h->ok ? "ok" : "failed",
-        .ok = h->ok && !h->cancelled,
+        .status = h->skipped ? "skipped" : h->cancelled ? "cancelled" : h->ok ? "ok" : "failed",
+        .ok = h->ok && !h->cancelled && !h->skipped,
         .changed = h->changed,
         .err = &h->err,
         .elapsed_ms = h->elapsed_ms,
@@ -66,6 +66,9 @@ static void end_task(rn_host *h)
     if (reg && t->reg)
         json_object_set(h->registered, reg, t->reg);
     h->changed |= t->changed;
+    if (t->changed && t->task && h->notified) /* its handlers run at the end of the play */
+        for (size_t i = 0; i < na_task_notify_count(t->task); i++)
+            h->notified[na_task_notify(t->task, i)] = 1;
     if (!t->ok) {
         /* a result, reported to the hooks and in the results: information, not a warning
          * (warnings are for what nobody would see otherwise, such as an unverified host key) */
@@ -121,19 +124,51 @@ static void begin_task(rn_host *h, size_t p, const na_task *t)
     na_strv_free(&h->iter_out);
 }
 
+/* The next task of the phase for h: a selected task of its play, then the play's notified
+ * handlers, then the next play. NULL at the end of the phase. */
+static const na_task *pick_task(rn_host *h)
+{
+    na_runner *r = h->r;
+    while (h->play < r->phase_to) {
+        const na_play *pl = na_pb_play(r->pb, h->play);
+        if (h->plays[h->play] && !h->in_handlers) {
+            while (h->task < na_play_task_count(pl) && !rn_selected(r, h->play, h->task))
+                h->task++;
+            if (h->task < na_play_task_count(pl))
+                return na_play_task(pl, h->task++);
+            h->in_handlers = true;
+            h->handler = 0;
+        }
+        if (h->plays[h->play]) {
+            while (h->handler < na_play_handler_count(pl) && !h->notified[h->handler])
+                h->handler++;
+            if (h->handler < na_play_handler_count(pl)) {
+                h->notified[h->handler] = 0;
+                return na_play_handler(pl, h->handler++);
+            }
+        }
+        h->in_handlers = false;
+        if (h->notified)
+            memset(h->notified, 0, r->max_handlers);
+        h->play++;
+        h->task = 0;
+    }
+    return NULL;
+}
+
 /* Pick and start the next task (or the diff read, or the end). */
 static int next_task(rn_host *h)
 {
     na_runner *r = h->r;
-    size_t nplays = na_pb_play_count(r->pb);
     for (;;) {
-        bool stop = !h->ok || h->cancelled;
-        while (!stop && h->play < nplays &&
-               (!h->plays[h->play] || h->task >= na_play_task_count(na_pb_play(r->pb, h->play)))) {
-            h->play++;
-            h->task = 0;
+        if (r->stopping && h->ok && !h->cancelled) { /* the batch spent its failure budget */
+            na_err e = NA_ERR_INIT;
+            na_err_set(&e, NA_E_CANCELLED, "stopped: %s", r->stop_reason);
+            host_fail(h, &e);
         }
-        if (stop || h->play >= nplays) {
+        bool stop = !h->ok || h->cancelled;
+        const na_task *t = stop ? NULL : pick_task(h);
+        if (!t) {
             na_err e = NA_ERR_INIT;
             if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled) {
                 if (start_diff_read(h, PH_DIFF_AFTER, &e) == 0)
@@ -144,7 +179,6 @@ static int next_task(rn_host *h)
             return ADV_DONE;
         }
         size_t p = h->play;
-        const na_task *t = na_play_task(na_pb_play(r->pb, p), h->task++);
         begin_task(h, p, t);
         na_pb_vars v = {
             .host = h->inv->name,
@@ -288,16 +322,21 @@ static int advance(rn_host *h)
             o.label_a = la;
             o.label_b = lb;
             const char *after = h->res.output ? h->res.output : "";
-            if (na_diff_unified(h->cfg_before, strlen(h->cfg_before), after, strlen(after), &o,
-                                &d, NULL, &e) < 0)
+            if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
                 host_fail(h, &e);
-            else
+            else if (na_diff_unified(h->cfg_before, strlen(h->cfg_before), after, strlen(after),
+                                     &o, &d, NULL, &e) < 0)
+                host_fail(h, &e);
+            else {
+                free(h->diff);
                 h->diff = na_buf_steal(&d);
+            }
             na_buf_free(&d);
         }
         h->phase = PH_END;
         return ADV_DONE;
     }
+    case PH_BEGIN:
     case PH_END: return ADV_DONE;
     }
     return ADV_DONE;
@@ -360,10 +399,16 @@ static void finish_host(rn_host *h)
     na_result_free(&h->res);
     na_vlan_list_free(&h->vl);
     na_strv_free(&h->plan);
-    json_decref(h->registered);
-    h->registered = NULL;
     free(h->cfg_before);
     h->cfg_before = NULL;
+    h->final = rn_host_is_final(h);
+    if (!h->final) { /* its registered results go on to its next play */
+        host_record(h);
+        rn_host_done(h);
+        return;
+    }
+    json_decref(h->registered);
+    h->registered = NULL;
     if (h->ok && !h->cancelled)
         NA_LOGI(h->inv->name, "ok%s, %zu task%s in %lld ms", h->changed ? ", changed" : "",
                 json_array_size(h->tasks), json_array_size(h->tasks) == 1 ? "" : "s",
@@ -371,7 +416,7 @@ static void finish_host(rn_host *h)
     else
         NA_LOGI(h->inv->name, "%s: %s", h->cancelled ? "cancelled" : "failed", h->err.msg);
     json_t *j = host_record(h);
-    if (j && r->hooks.host_finished)
+    if (j && h->final && r->hooks.host_finished)
         r->hooks.host_finished(r->hooks.ud, h->inv->name, j);
     rn_host_done(h); /* the last thing: it may finish the run (and the runner be freed) */
 }
@@ -419,13 +464,20 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
     na_runner *r = h->r;
     if (h->state != RH_RUNNING)
         return;
-    if (!h->start_ms) { /* the first call: begin */
-        h->start_ms = na_now_ms();
+    if (h->phase == PH_BEGIN) { /* the first call of this phase's program: begin */
+        int64_t now = na_now_ms();
+        if (!h->begun) {
+            h->begun = true;
+            h->start_ms = now;
+            h->ok = true;
+            if (r->hooks.host_started)
+                r->hooks.host_started(r->hooks.ud, h->inv->name);
+        }
         if (r->host_timeout_ms > 0)
-            h->deadline_ms = h->start_ms + r->host_timeout_ms;
-        h->ok = true;
-        if (r->hooks.host_started)
-            r->hooks.host_started(r->hooks.ud, h->inv->name);
+            h->deadline_ms = now + r->host_timeout_ms;
+        h->play = r->phase_from;
+        h->task = 0;
+        h->in_handlers = false;
         if (open_session(h) < 0) {
             finish_host(h);
             return;
@@ -442,6 +494,7 @@ int rn_host_init(rn_host *h)
 void rn_host_begin(rn_host *h)
 {
     h->state = RH_RUNNING;
+    h->phase = PH_BEGIN;
     na_evwatch_kick(&h->w);
 }
 
@@ -459,9 +512,12 @@ void rn_host_abort(rn_host *h)
     na_err_set(&h->err, NA_E_CANCELLED, "cancelled");
     na_evwatch_stop(&h->w);
     h->op = RN_OP_NONE;
-    if (!h->start_ms) { /* granted but the program never began */
+    if (h->phase == PH_BEGIN) { /* granted but the program never began */
         h->state = RH_DONE;
-        host_record(h);
+        h->final = true;
+        json_t *j = host_record(h);
+        if (j && h->begun && h->r->hooks.host_finished)
+            h->r->hooks.host_finished(h->r->hooks.ud, h->inv->name, j);
         rn_host_done(h);
         return;
     }
@@ -490,4 +546,5 @@ void rn_host_free(rn_host *h)
     free(h->plays);
     free(h->cfg_before);
     free(h->diff);
+    free(h->notified);
 }

@@ -1,6 +1,7 @@
 /* runner_int.h — the runner's internal state, shared by its files: runner.c (prepare, schedule,
- * cancel, finish), runner_host.c (one host's program: open, tasks, diff, close, on the loop),
- * runner_task.c / runner_script.c / runner_copy.c (what each task kind sends), runner_result.c (result JSON).
+ * cancel, finish), runner_batch.c (tags, phases, batches, the failure budget), runner_host.c (one
+ * host's program: open, tasks, diff, close, on the loop), runner_task.c / runner_script.c /
+ * runner_copy.c (what each task kind sends), runner_result.c (result JSON).
  * Not public: callers use runner.h. */
 #ifndef NA_RUNNER_INT_H
 #define NA_RUNNER_INT_H
@@ -58,7 +59,7 @@ json_t *rn_error_json(const na_err *err);
 json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check);
 
 typedef struct rn_host_sum {
-    const char *status;     /* "ok", "failed", "cancelled" */
+    const char *status;     /* "ok", "failed", "cancelled", "skipped" */
     bool ok, changed;
     const na_err *err;
     int64_t elapsed_ms;
@@ -69,7 +70,8 @@ typedef struct rn_host_sum {
 /* {"status", "ok", "changed", "error", "elapsed_ms", "transport", "platform", "tasks", "diff"?}.
  * New reference. */
 json_t *rn_host_json(const rn_host_sum *h);
-/* {"hosts", "ok", "failed", "cancelled", "changed", "tasks", "elapsed_ms", "check"}. */
+/* {"hosts", "ok", "failed", "cancelled", "skipped", "changed", "tasks", "elapsed_ms",
+ * "check"}. */
 json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check);
 
 /* ---- the runner ---------------------------------------------------------------------------- */
@@ -79,7 +81,8 @@ typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER, RN_OP_COPY
 
 /* Where a host program is. */
 typedef enum {
-    PH_OPEN = 0,    /* opening the session */
+    PH_BEGIN = 0,   /* granted, not yet begun (the first call opens the session) */
+    PH_OPEN,        /* opening the session */
     PH_TASK,        /* running h->x (task kind continuation, h->sub) */
     PH_DIFF_BEFORE, /* reading the running-config before the first change */
     PH_DIFF_AFTER,  /* ... and after the last task */
@@ -137,6 +140,13 @@ struct rn_host {
     bool diff_wanted;              /* --diff and the platform has a config mode */
     char *cfg_before;              /* running-config before the first change */
     char *diff;                    /* unified diff */
+
+    bool final;                    /* its result is final (every phase it is in is over) */
+    bool skipped;                  /* the run stopped before a phase it is in */
+    bool begun;                    /* host_started was called (its first phase began) */
+    bool in_handlers;              /* running its play's notified handlers */
+    size_t handler;                /* next handler to look at */
+    unsigned char *notified;       /* per handler of the play in progress */
 };
 
 struct na_runner {
@@ -160,7 +170,27 @@ struct na_runner {
 
     rn_host *hosts;
     size_t nhosts;
-    size_t next;            /* next queued host */
+    na_pb_tags tags;        /* --tags / --skip-tags (strings owned) */
+    unsigned char *selected; /* [sel_off[play] + task]: the task runs (tags) */
+    size_t *sel_off;
+    size_t max_handlers;    /* the most handlers any play has */
+
+    /* Phases and batches. Without serial, max_fail_percentage or any_errors_fatal anywhere,
+     * one phase holds every play and one batch every host (hosts run their plays back to
+     * back). Otherwise each play is a phase, its hosts in `serial` batches; a host's session
+     * is opened per phase. */
+    bool batched;           /* some play batches: one phase per play */
+    size_t nphases, cur_phase;
+    size_t phase_from, phase_to; /* plays [from, to) of the current phase */
+    size_t *pending;        /* hosts of the current phase not yet in a batch */
+    size_t npending, pending_pos;
+    size_t *batch_sizes, nbatches, cur_batch;
+    size_t *batch;          /* host indices of the current batch */
+    size_t batch_n, batch_done, batch_failed;
+    size_t next;            /* next host of the batch to start */
+    bool started_phase;     /* the first phase was taken */
+    bool stopping;          /* the failure budget is spent: nothing new starts */
+    char stop_reason[400];
     size_t in_flight;       /* waiting + running */
     na_run_progress prog;
     size_t ntasks;          /* task results so far */
@@ -175,6 +205,24 @@ struct na_runner {
 /* runner.c: a host program ended (state RH_DONE set by the caller): release, account, start the
  * next hosts, finish the run when it was the last. */
 void rn_host_done(rn_host *h);
+/* runner_batch.c: is the host's result final once its current program ends (failed,
+ * cancelled, the run stopping, or no later phase includes it)? */
+bool rn_host_is_final(const rn_host *h);
+/* runner_batch.c: does the task run under --tags/--skip-tags? */
+bool rn_selected(const na_runner *r, size_t play, size_t task);
+/* runner_batch.c: a copy of a tag list (strings owned; free with rn_free_tags). -1 on OOM. */
+int rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt);
+void rn_free_tags(const char *const *a, size_t n);
+/* runner_batch.c: at prepare, which tasks run (tags) and the phases (after prepare_hosts). */
+int rn_select_tasks(na_runner *r, na_err *err);
+int rn_prepare_phases(na_runner *r, na_err *err);
+/* runner_batch.c: the next batch of the phase, or of the next phase with hosts (false: none
+ * left); after a host of the batch ended, is the budget spent (then the run stops); a final
+ * host counted; a host that will not run reported skipped. */
+bool rn_next_batch(na_runner *r);
+void rn_check_budget(na_runner *r);
+void rn_count_final(na_runner *r, rn_host *h);
+void rn_skip_host(na_runner *r, rn_host *h);
 
 /* runner_host.c */
 int rn_host_init(rn_host *h);         /* its event (at start); -1 on OOM */

@@ -158,6 +158,8 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_object_set_new(o, "error", rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     json_object_set_new(o, "register", reg ? json_string(reg) : json_null());
+    if (t->task && na_task_is_handler(t->task))
+        json_object_set_new(o, "handler", json_true());
     if (check)
         json_object_set_new(o, "partial", json_boolean(t->partial));
     if (t->script) {
@@ -195,6 +197,7 @@ json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check)
     json_object_set_new(o, "ok", json_integer((json_int_t)p->ok));
     json_object_set_new(o, "failed", json_integer((json_int_t)p->failed));
     json_object_set_new(o, "cancelled", json_integer((json_int_t)p->cancelled));
+    json_object_set_new(o, "skipped", json_integer((json_int_t)p->skipped));
     json_object_set_new(o, "changed", json_integer((json_int_t)p->changed));
     json_object_set_new(o, "tasks", json_integer((json_int_t)tasks));
     json_object_set_new(o, "elapsed_ms", json_integer(p->elapsed_ms));

@@ -523,6 +523,34 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
         tv_clear(&b);
         return rc;
     }
+    case X_CONCAT: { /* Jinja's ~: both sides as text */
+        tv a = {0}, b = {0};
+        if (eval_used(t, x->a, env, &a, err) < 0)
+            return -1;
+        if (eval_used(t, x->b, env, &b, err) < 0) {
+            tv_clear(&a);
+            return -1;
+        }
+        int rc = 0;
+        if (a.k == TV_UNKNOWN || b.k == TV_UNKNOWN) {
+            out->k = TV_UNKNOWN;
+        } else {
+            na_buf s;
+            na_buf_init(&s, NA_TPL_MAX_OUT);
+            rc = na_tpl_stringify(a.j, &s, err);
+            if (rc == 0)
+                rc = na_tpl_stringify(b.j, &s, err);
+            json_t *j = rc == 0 ? json_stringn(na_buf_cstr(&s), s.len) : NULL;
+            if (rc == 0 && !j)
+                rc = na_err_set(err, NA_E_CONFIG, "rendered text is not valid UTF-8");
+            if (j)
+                tv_set(out, j, true);
+            na_buf_free(&s);
+        }
+        tv_clear(&a);
+        tv_clear(&b);
+        return rc;
+    }
     case X_DEFINED: {
         tv a = {0};
         if (tpl_eval_node(t, x->a, env, &a, err) < 0)

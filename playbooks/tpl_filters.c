@@ -1,23 +1,51 @@
-/* tpl_filters.c — the template filters: default (d), upper, lower, join, length (count), trim,
- * replace, int, string. Each checks its argument count and input type and says what it wanted.
- * Not extensible at runtime: the list is fixed and documented in docs/playbooks.md. */
+/* tpl_filters.c — the template filters' table (parameters, bound by position or as name=value),
+ * the dispatcher, and the simple filters: default (d), upper, lower, join, length (count), trim,
+ * replace, int, string. Each checks its arguments and input type and says what it wanted. The
+ * filters from Ansible (regex_*, split, first, last, unique, sort, min, max) are in
+ * tpl_fextra.c. Not extensible at runtime: the list is fixed and documented in
+ * docs/playbooks.md. */
 #include "tpl_int.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A filter's parameters, in positional order; arguments bind to them by position or by name
+ * (Jinja's name=value). variadic: further positional arguments are regex_search's groups. */
 typedef struct fdef {
     const char *name;
-    int min_args, max_args;
+    int min_args;
+    const char *params[5];
+    bool variadic;
 } fdef;
 
 static const fdef FILTERS[] = {
-    {"default", 0, 2}, {"d", 0, 2},      {"upper", 0, 0},   {"lower", 0, 0},
-    {"join", 0, 1},    {"length", 0, 0}, {"count", 0, 0},   {"trim", 0, 0},
-    {"replace", 2, 2}, {"int", 0, 0},    {"string", 0, 0},
+    {"default", 0, {"default_value", "boolean"}, false},
+    {"d", 0, {"default_value", "boolean"}, false},
+    {"upper", 0, {NULL}, false},
+    {"lower", 0, {NULL}, false},
+    {"join", 0, {"d"}, false},
+    {"length", 0, {NULL}, false},
+    {"count", 0, {NULL}, false},
+    {"trim", 0, {NULL}, false},
+    {"replace", 2, {"old", "new"}, false},
+    {"int", 0, {NULL}, false},
+    {"string", 0, {NULL}, false},
+    {"regex_search", 1, {"regex", "ignorecase", "multiline"}, true},
+    {"regex_replace", 0, {"pattern", "replacement", "ignorecase", "multiline"}, false},
+    {"split", 0, {"sep", "maxsplit"}, false},
+    {"first", 0, {NULL}, false},
+    {"last", 0, {NULL}, false},
+    {"unique", 0, {"case_sensitive", "attribute"}, false},
+    {"sort", 0, {"reverse", "case_sensitive", "attribute"}, false},
+    {"min", 0, {"case_sensitive", "attribute"}, false},
+    {"max", 0, {"case_sensitive", "attribute"}, false},
 };
+
+#define MAX_PARAMS 5
+#define MAX_ARGS 16
 
 static const fdef *find(const char *name)
 {
@@ -27,18 +55,75 @@ static const fdef *find(const char *name)
     return NULL;
 }
 
+static int nparams(const fdef *d)
+{
+    int n = 0;
+    while (n < MAX_PARAMS && d->params[n])
+        n++;
+    return n;
+}
+
 bool tpl_filter_known(const char *name) { return find(name) != NULL; }
 
-const char *tpl_filter_arity(const char *name, int nargs)
+/* Bind arguments to parameters: slot[i] = argument index for parameter i (-1: not given);
+ * extra positional arguments (variadic) are listed in var[]. NULL, or what is wrong. */
+static const char *bind(const fdef *d, const char *const *kws, int nargs, int *slot, int *var,
+                        int *nvar, char *buf, size_t cap)
+{
+    int np = nparams(d), pos = 0;
+    *nvar = 0;
+    for (int i = 0; i < MAX_PARAMS; i++)
+        slot[i] = -1;
+    bool seen_kw = false;
+    for (int a = 0; a < nargs; a++) {
+        if (!kws[a]) {
+            if (seen_kw)
+                return "has a positional argument after a name=value one";
+            /* regex_search: the regex, then groups; its flags come by name only */
+            int limit = d->variadic ? 1 : np;
+            if (pos < limit) {
+                slot[pos++] = a;
+            } else if (d->variadic && *nvar < MAX_ARGS) {
+                var[(*nvar)++] = a;
+            } else if (np == 0) {
+                return "takes no arguments";
+            } else {
+                snprintf(buf, cap, "takes at most %d argument%s", np, np == 1 ? "" : "s");
+                return buf;
+            }
+            continue;
+        }
+        seen_kw = true;
+        int k = 0;
+        while (k < np && strcmp(d->params[k], kws[a]))
+            k++;
+        if (k == np) {
+            snprintf(buf, cap, "has no argument '%s'", kws[a]);
+            return buf;
+        }
+        if (slot[k] >= 0) {
+            snprintf(buf, cap, "got argument '%s' twice", kws[a]);
+            return buf;
+        }
+        slot[k] = a;
+    }
+    for (int i = 0; i < d->min_args; i++)
+        if (slot[i] < 0) {
+            snprintf(buf, cap, "takes %s%d argument%s", d->min_args == np ? "" : "at least ",
+                     d->min_args, d->min_args == 1 ? "" : "s");
+            return buf;
+        }
+    return NULL;
+}
+
+const char *tpl_filter_args(const char *name, const char *const *kws, int nargs, char *buf,
+                            size_t cap)
 {
     const fdef *d = find(name);
-    if (!d || (nargs >= d->min_args && nargs <= d->max_args))
+    int slot[MAX_PARAMS], var[MAX_ARGS], nvar;
+    if (!d)
         return NULL;
-    if (d->max_args == 0)
-        return "takes no arguments";
-    if (d->min_args == d->max_args)
-        return d->max_args == 1 ? "takes 1 argument" : "takes 2 arguments";
-    return d->max_args == 1 ? "takes at most 1 argument" : "takes at most 2 arguments";
+    return bind(d, kws, nargs, slot, var, &nvar, buf, cap);
 }
 
 static int set_str(tv *out, const char *s, size_t n, na_err *err)
@@ -198,16 +283,17 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
     out->k = TV_UNDEF;
     if (!d)
         return na_err_set(err, NA_E_CONFIG, "unknown filter '%s'", f->s);
-    tv args[2] = {{0}, {0}};
+    tv args[MAX_ARGS];
+    const char *kws[MAX_ARGS];
+    memset(args, 0, sizeof args);
     int nargs = 0, rc = 0;
     bool unknown = false;
     for (int i = f->b; i >= 0; i = t->nodes[i].next) {
-        if (nargs == d->max_args) {
-            rc = na_err_set(err, NA_E_CONFIG, "filter '%s' takes %s%d argument%s", f->s,
-                            d->min_args == d->max_args ? "" : "at most ", d->max_args,
-                            d->max_args == 1 ? "" : "s");
+        if (nargs == MAX_ARGS) {
+            rc = na_err_set(err, NA_E_CONFIG, "filter '%s': too many arguments", f->s);
             goto done;
         }
+        kws[nargs] = t->nodes[i].kw;
         if (tpl_eval_node(t, i, env, &args[nargs], err) < 0 ||
             tv_use(&args[nargs], env, err) < 0) {
             nargs++;
@@ -217,15 +303,24 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
         unknown |= args[nargs].k == TV_UNKNOWN;
         nargs++;
     }
-    if (nargs < d->min_args) {
-        rc = na_err_set(err, NA_E_CONFIG, "filter '%s' takes %d argument%s", f->s, d->min_args,
-                        d->min_args == 1 ? "" : "s");
+    int slot[MAX_PARAMS], var[MAX_ARGS], nvar;
+    char why[120];
+    const char *bad = bind(d, kws, nargs, slot, var, &nvar, why, sizeof why);
+    if (bad) {
+        rc = na_err_set(err, NA_E_CONFIG, "filter '%s' %s", f->s, bad);
         goto done;
     }
+    const json_t *a[MAX_PARAMS] = {0}, *groups[MAX_ARGS] = {0};
+    for (int i = 0; i < MAX_PARAMS; i++)
+        a[i] = slot[i] >= 0 && args[slot[i]].k == TV_VAL ? args[slot[i]].j : NULL;
+    for (int i = 0; i < nvar; i++)
+        groups[i] = args[var[i]].k == TV_VAL ? args[var[i]].j : NULL;
     bool is_default = !strcmp(d->name, "default") || !strcmp(d->name, "d");
     if (is_default) {
-        bool boolean = nargs > 1 && args[1].k == TV_VAL && na_tpl_truthy(args[1].j);
-        if (in->k == TV_UNKNOWN || (nargs > 1 && args[1].k == TV_UNKNOWN)) {
+        const tv *dv = slot[0] >= 0 ? &args[slot[0]] : NULL;
+        const tv *bv = slot[1] >= 0 ? &args[slot[1]] : NULL;
+        bool boolean = bv && bv->k == TV_VAL && na_tpl_truthy(bv->j);
+        if (in->k == TV_UNKNOWN || (bv && bv->k == TV_UNKNOWN)) {
             out->k = TV_UNKNOWN;
             goto done;
         }
@@ -241,13 +336,13 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
         if (!take_default) {
             *out = *in;
             memset(in, 0, sizeof *in);
-        } else if (nargs == 0) {
+        } else if (!dv) {
             rc = set_str(out, "", 0, err);
-        } else if (args[0].k == TV_UNKNOWN) {
+        } else if (dv->k == TV_UNKNOWN) {
             out->k = TV_UNKNOWN;
         } else {
-            *out = args[0];
-            memset(&args[0], 0, sizeof args[0]);
+            *out = args[slot[0]];
+            memset(&args[slot[0]], 0, sizeof args[slot[0]]);
         }
         goto done;
     }
@@ -259,10 +354,11 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
     }
     const json_t *j = in->j;
     const char *n = d->name;
+    json_t *res = NULL;
     if (!strcmp(n, "upper") || !strcmp(n, "lower") || !strcmp(n, "trim")) {
         rc = f_case_trim(n, j, out, err);
     } else if (!strcmp(n, "join")) {
-        rc = f_join(j, nargs ? args[0].j : NULL, out, err);
+        rc = f_join(j, a[0], out, err);
     } else if (!strcmp(n, "length") || !strcmp(n, "count")) {
         if (json_is_string(j))
             rc = set_val(out, json_integer((json_int_t)utf8_len(json_string_value(j),
@@ -275,19 +371,41 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
             rc = na_err_set(err, NA_E_CONFIG, "filter '%s' expects a string, list or mapping, "
                             "got %s", n, na_tpl_type_name(j));
     } else if (!strcmp(n, "replace")) {
-        rc = f_replace(j, args[0].j, args[1].j, out, err);
+        rc = f_replace(j, a[0], a[1], out, err);
     } else if (!strcmp(n, "int")) {
         rc = f_int(j, out, err);
-    } else { /* string */
+    } else if (!strcmp(n, "string")) {
         na_buf b;
         na_buf_init(&b, NA_TPL_MAX_OUT);
         rc = na_tpl_stringify(j, &b, err);
         if (rc == 0)
             rc = set_str(out, na_buf_cstr(&b), b.len, err);
         na_buf_free(&b);
+    } else {
+        if (!strcmp(n, "regex_search"))
+            rc = tpl_f_regex_search(j, a, groups, (size_t)nvar, &res, err);
+        else if (!strcmp(n, "regex_replace"))
+            rc = tpl_f_regex_replace(j, a, &res, err);
+        else if (!strcmp(n, "split"))
+            rc = tpl_f_split(j, a, &res, err);
+        else if (!strcmp(n, "first") || !strcmp(n, "last"))
+            rc = tpl_f_first_last(n, j, &res, err);
+        else if (!strcmp(n, "unique"))
+            rc = tpl_f_unique(j, a, &res, err);
+        else if (!strcmp(n, "sort"))
+            rc = tpl_f_sort(j, a, &res, err);
+        else
+            rc = tpl_f_min_max(n, j, a, &res, err);
+        if (rc == 0 && res) {
+            rc = set_val(out, res, err);
+        } else if (rc == 0) { /* an empty sequence: undefined, like Jinja's */
+            out->k = TV_UNDEF;
+            snprintf(out->why, sizeof out->why, "filter '%s': the %s is empty", n,
+                     json_is_string(j) ? "string" : "list");
+        }
     }
 done:
-    for (int i = 0; i < nargs && i < 2; i++)
+    for (int i = 0; i < nargs; i++)
         tv_clear(&args[i]);
     return rc < 0 ? -1 : 0;
 }

@@ -17,6 +17,7 @@ typedef enum {
     X_OR,      /* a, b */
     X_CMP,     /* op, a, b */
     X_DEFINED, /* a; op = 1 for "is not defined" */
+    X_CONCAT,  /* a ~ b: both as text */
 } xkind;
 
 typedef enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTIN } xop;
@@ -26,6 +27,7 @@ typedef struct xnode {
     int op;
     int a, b, next; /* node indexes, -1 = none */
     char *s;        /* owned */
+    char *kw;       /* a filter argument given as name=value: the name (owned) */
     json_t *lit;    /* owned */
     unsigned off, len; /* source span (for messages) */
 } xnode;
@@ -65,9 +67,30 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
 /* Describe the path of a node ("vlans[0].name") into buf. */
 void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap);
 bool tpl_filter_known(const char *name);
-/* NULL when nargs suits the filter, else what it takes ("takes no arguments"). */
-const char *tpl_filter_arity(const char *name, int nargs);
-#define TPL_FILTER_NAMES "default (d), upper, lower, join, length (count), trim, replace, int, string"
+/* NULL when the arguments suit the filter, else what is wrong ("takes no arguments",
+ * "has no argument 'x'"); kws are the keyword names of the nargs arguments (NULL: positional),
+ * written into buf. */
+const char *tpl_filter_args(const char *name, const char *const *kws, int nargs, char *buf,
+                            size_t cap);
+#define TPL_FILTER_NAMES                                                                       \
+    "default (d), upper, lower, join, length (count), trim, replace, int, string, "            \
+    "regex_search, regex_replace, split, first, last, unique, sort, min, max"
+
+/* The filters added for Ansible playbooks (tpl_fextra.c). args[i] is the value bound to the
+ * filter's i-th parameter (NULL: not given); groups: regex_search's extra positional
+ * arguments. Set *out (a new reference) or return -1 with err. */
+int tpl_f_regex_search(const json_t *in, const json_t *const *args, const json_t *const *groups,
+                       size_t ngroups, json_t **out, na_err *err);
+int tpl_f_regex_replace(const json_t *in, const json_t *const *args, json_t **out,
+                        na_err *err);
+int tpl_f_split(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
+/* first/last: *out NULL (undefined) for an empty sequence */
+int tpl_f_first_last(const char *name, const json_t *in, json_t **out, na_err *err);
+int tpl_f_unique(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
+int tpl_f_sort(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
+/* min/max: *out NULL (undefined) for an empty list */
+int tpl_f_min_max(const char *name, const json_t *in, const json_t *const *args, json_t **out,
+                  na_err *err);
 
 
 #endif

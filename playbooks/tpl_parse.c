@@ -11,7 +11,8 @@
 
 enum {
     TK_EOF, TK_END, TK_IDENT, TK_STR, TK_INT, TK_REAL, TK_DOT, TK_LBRACK, TK_RBRACK, TK_LPAREN,
-    TK_RPAREN, TK_COMMA, TK_PIPE, TK_EQ, TK_NE, TK_LT, TK_LE, TK_GT, TK_GE, TK_MINUS, TK_BAD
+    TK_RPAREN, TK_COMMA, TK_PIPE, TK_EQ, TK_NE, TK_LT, TK_LE, TK_GT, TK_GE, TK_MINUS, TK_TILDE,
+    TK_ASSIGN, TK_BAD
 };
 
 typedef struct parser {
@@ -133,10 +134,11 @@ static int lex(parser *p)
             char ch = s[p->pos++];
             if (ch == c)
                 break;
-            if (ch == '\\' && p->pos < p->end) {
-                char esc = s[p->pos++];
-                ch = esc == 'n' ? '\n' : esc == 't' ? '\t' : esc == 'r' ? '\r' : esc;
-            }
+            /* As in Ansible, a backslash is an ordinary character (Ansible doubles them before
+             * Jinja reads the string), so '\d+' is the regex \d+ and '\1' a group reference;
+             * only \' (or \") before the string's own quote stands for that quote. */
+            if (ch == '\\' && p->pos < p->end && s[p->pos] == c)
+                ch = s[p->pos++];
             if (na_buf_append(&b, &ch, 1, "string literal", p->err) < 0) {
                 na_buf_free(&b);
                 return -1;
@@ -157,9 +159,12 @@ static int lex(parser *p)
         case ',': p->tk = TK_COMMA; break;
         case '|': p->tk = TK_PIPE; break;
         case '-': p->tk = TK_MINUS; break;
+        case '~': p->tk = TK_TILDE; break;
         case '=':
-            if (d != '=')
-                return perr(p, "'=' is not an operator (use '==' to compare)");
+            if (d != '=') { /* name=value in a filter's arguments; an error anywhere else */
+                p->tk = TK_ASSIGN;
+                break;
+            }
             p->pos++;
             p->tk = TK_EQ;
             break;
@@ -227,18 +232,41 @@ static int enter(parser *p)
     return 0;
 }
 
+/* Is the current token a name followed by a single '=' (a filter's name=value argument)? */
+static bool at_keyword(parser *p)
+{
+    if (p->tk != TK_IDENT)
+        return false;
+    size_t i = p->pos;
+    while (i < p->end && isspace((unsigned char)p->s[i]))
+        i++;
+    return i < p->end && p->s[i] == '=' && (i + 1 >= p->end || p->s[i + 1] != '=');
+}
+
 /* Parse "expr, expr, ... CLOSE" and chain the items; returns the first index or -1 (none) via
- * *first. */
-static int parse_list(parser *p, int close, int *first)
+ * *first. kw: items may be name=value (a filter's arguments). */
+static int parse_list(parser *p, int close, int *first, bool kw)
 {
     *first = -1;
     int last = -1;
     if (p->tk == close)
         return lex(p);
     for (;;) {
+        char *name = NULL;
+        if (kw && at_keyword(p)) {
+            name = p->sval;
+            p->sval = NULL;
+            if (lex(p) < 0 || lex(p) < 0) { /* the name, then '=' */
+                free(name);
+                return -1;
+            }
+        }
         int e = parse_expr(p);
-        if (e < 0)
+        if (e < 0) {
+            free(name);
             return -1;
+        }
+        p->t->nodes[e].kw = name;
         if (last < 0)
             *first = e;
         else
@@ -321,7 +349,7 @@ static int parse_primary(parser *p)
         if ((idx = new_node(p, X_LIST, off)) < 0 || lex(p) < 0)
             return -1;
         int first;
-        if (parse_list(p, TK_RBRACK, &first) < 0)
+        if (parse_list(p, TK_RBRACK, &first, false) < 0)
             return -1;
         p->t->nodes[idx].a = first;
     } else {
@@ -404,15 +432,20 @@ static int parse_filtered(parser *p)
             if (enter(p) < 0 || lex(p) < 0)
                 return -1;
             int first;
-            if (parse_list(p, TK_RPAREN, &first) < 0)
+            if (parse_list(p, TK_RPAREN, &first, true) < 0)
                 return -1;
             p->depth--;
             p->t->nodes[f].b = first;
         }
         int nargs = 0;
-        for (int i = p->t->nodes[f].b; i >= 0; i = p->t->nodes[i].next)
-            nargs++;
-        const char *bad = tpl_filter_arity(p->t->nodes[f].s, nargs);
+        const char *kws[16];
+        for (int i = p->t->nodes[f].b; i >= 0; i = p->t->nodes[i].next) {
+            if (nargs == 16)
+                return perr(p, "filter '%s': too many arguments", p->t->nodes[f].s);
+            kws[nargs++] = p->t->nodes[i].kw;
+        }
+        char why[120];
+        const char *bad = tpl_filter_args(p->t->nodes[f].s, kws, nargs, why, sizeof why);
         if (bad)
             return perr(p, "filter '%s' %s", p->t->nodes[f].s, bad);
         set_span(p, f, off);
@@ -421,10 +454,34 @@ static int parse_filtered(parser *p)
     return idx;
 }
 
-static int parse_cmp(parser *p)
+/* a ~ b ~ c: text concatenation, binding looser than filters and tighter than comparisons */
+static int parse_concat(parser *p)
 {
     size_t off = p->tstart;
     int a = parse_filtered(p);
+    while (a >= 0 && p->tk == TK_TILDE) {
+        if (lex(p) < 0)
+            return -1;
+        int b = parse_filtered(p);
+        if (b < 0)
+            return -1;
+        int n = new_node(p, X_CONCAT, off);
+        if (n < 0)
+            return -1;
+        p->t->nodes[n].a = a;
+        p->t->nodes[n].b = b;
+        set_span(p, n, off);
+        a = n;
+    }
+    if (a >= 0 && p->tk == TK_ASSIGN)
+        return perr(p, "'=' is not an operator (use '==' to compare)");
+    return a;
+}
+
+static int parse_cmp(parser *p)
+{
+    size_t off = p->tstart;
+    int a = parse_concat(p);
     if (a < 0)
         return -1;
     int op = -1;
@@ -473,7 +530,7 @@ static int parse_cmp(parser *p)
         return a;
     if (lex(p) < 0)
         return -1;
-    int b = parse_filtered(p);
+    int b = parse_concat(p);
     if (b < 0)
         return -1;
     int n = new_node(p, X_CMP, off);
@@ -680,6 +737,7 @@ void na_tpl_free(na_tpl *t)
         return;
     for (size_t i = 0; i < t->nnodes; i++) {
         free(t->nodes[i].s);
+        free(t->nodes[i].kw);
         json_decref(t->nodes[i].lit);
     }
     for (size_t i = 0; i < t->nsegs; i++)

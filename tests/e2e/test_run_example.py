@@ -21,7 +21,8 @@ t = Tap()
 TASK_KEYS = {"name", "play", "action", "ok", "changed", "skipped", "ignored", "output",
              "elapsed_ms", "commands", "error", "register"}
 HOST_KEYS = {"status", "ok", "changed", "error", "elapsed_ms", "transport", "platform", "tasks"}
-SUMMARY_KEYS = {"hosts", "ok", "failed", "cancelled", "changed", "tasks", "elapsed_ms", "check"}
+SUMMARY_KEYS = {"hosts", "ok", "failed", "cancelled", "skipped", "changed", "tasks", "elapsed_ms",
+                "check"}
 
 
 def schema(js):

@@ -26,6 +26,8 @@ int fuzz_session(const uint8_t *data, size_t size);   /* driver over a fuzzed re
 int fuzz_daemon(const uint8_t *data, size_t size);    /* POST /v1/jobs, /v1/commands bodies */
 int fuzz_vlans(const uint8_t *data, size_t size);     /* show vlan brief parser, planner */
 int fuzz_sshfiles(const uint8_t *data, size_t size);  /* ssh_config and known_hosts files */
+int fuzz_ansinv(const uint8_t *data, size_t size);    /* Ansible INI, literals, host patterns,
+                                                         Ansible Vault envelopes */
 
 /* Once per process: logging silenced (formatted, then dropped), vault passphrase variable unset
  * so nothing prompts or reads a vault. Idempotent. */

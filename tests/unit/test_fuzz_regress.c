@@ -29,6 +29,7 @@ static const target targets[] = {
     {"platform", fuzz_platform},   {"telnet", fuzz_telnet},     {"vtnorm", fuzz_vtnorm},
     {"channel", fuzz_channel},     {"session", fuzz_session},   {"daemon", fuzz_daemon},
     {"vlans", fuzz_vlans},         {"sshfiles", fuzz_sshfiles},
+    {"ansinv", fuzz_ansinv},
 };
 
 static int by_name(const void *a, const void *b)

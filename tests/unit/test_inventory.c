@@ -431,8 +431,7 @@ static const struct bad_case bad_cases[] = {
     {"", NA_E_CONFIG, "lab.yaml: the inventory is empty"},
     {"- a\n- b\n", NA_E_CONFIG,
      "lab.yaml:1:1: an inventory is a YAML mapping (native: defaults/groups/hosts; Ansible: "
-     "all/children/hosts/vars); Ansible INI inventories are not supported, convert one with: "
-     "ansible-inventory -i FILE --list -y"},
+     "all/children/hosts/vars), or an Ansible INI file"},
 };
 
 static void native_validation_errors(void **st)
@@ -575,8 +574,10 @@ static void ansible_inventory(void **st)
     assert_string_equal(var_str(s1, "snmp_community"), "dc-ro");
     assert_string_equal(var_str(s1, "ntp_server"), "10.0.0.1");
     assert_string_equal(var_str(s1, "rack"), "r12"); /* host vars from its second listing */
-    assert_null(json_object_get(s1->vars, "ansible_user")); /* mapped, not a var */
-    assert_null(json_object_get(s1->vars, "ansible_network_os"));
+    /* mapped connection variables stay variables, as ansible-inventory --host shows them */
+    assert_string_equal(var_str(s1, "ansible_user"), "campus_admin");
+    assert_string_equal(var_str(s1, "ansible_network_os"), "arista.eos.eos");
+    assert_string_equal(var_str(s1, "ansible_password"), "${NA_TEST_ANS_PW}");
 
     const na_inv_host *s2 = host(inv, "spine2");
     assert_int_equal(s2->ssh_port, 2222);
@@ -631,14 +632,15 @@ static void ansible_variants_and_errors(void **st)
     na_inv_free(inv);
 
     static const struct bad_case cases[] = {
-        {"all:\n  hosts:\n    j1:\n      ansible_network_os: junipernetworks.junos.junos\n",
+        {"all:\n  hosts:\n    j1:\n      ansible_network_os: vyos.vyos.vyos\n",
          NA_E_CONFIG,
-         "lab.yaml:4:27: host 'j1': ansible_network_os 'junipernetworks.junos.junos' is not "
-         "supported (netauto knows cisco.ios.ios, cisco.nxos.nxos and arista.eos.eos, or a "
-         "netauto platform name such as generic)"},
-        {"all:\n  vars:\n    ansible_connection: local\n", NA_E_CONFIG,
-         "lab.yaml:3:25: group 'all': ansible_connection 'local' is not supported (netauto "
-         "connects with network_cli, ssh or paramiko as SSH, or telnet)"},
+         "lab.yaml:4:27: host 'j1': ansible_network_os 'vyos.vyos.vyos' is not supported "
+         "(netauto knows cisco.ios.ios, cisco.nxos.nxos, arista.eos.eos, cisco.iosxr.iosxr and "
+         "junipernetworks.junos.junos, or a netauto platform name such as generic)"},
+        /* a group's variable is checked for the hosts that get it, where it is written */
+        {"all:\n  vars:\n    ansible_connection: local\n  hosts:\n    h1:\n", NA_E_CONFIG,
+         "lab.yaml:3:25: host 'h1': ansible_connection 'local' is not supported (netauto "
+         "connects with network_cli, ssh, paramiko or libssh as SSH, or telnet)"},
         {"all:\n  children:\n    a:\n      children:\n        b:\n          children:\n"
          "            a:\n",
          NA_E_CONFIG, "lab.yaml:5:9: group 'a': children form a cycle: a -> b -> a"},
@@ -646,17 +648,21 @@ static void ansible_variants_and_errors(void **st)
          "lab.yaml:4:21: host 'h1': ansible_port must be a port number from 1 to 65535, got "
          "'http'"},
         {"all:\n  hots:\n    h1:\n", NA_E_CONFIG,
-         "lab.yaml:2:3: unknown key 'hots' in group 'all' (expected one of: hosts, children, "
-         "vars)"},
+         "lab.yaml:2:3: group 'all': unknown key 'hots' (a group has hosts, children and vars)"},
         {"all:\n  hosts:\n    h1:\n      ansible_password: !vault |\n        $ANSIBLE_VAULT;1.1;"
          "AES256\n        6162\n",
          NA_E_CONFIG,
-         "lab.yaml:4:25: host 'h1': ansible_password is an Ansible Vault value, which netauto "
-         "does not read; put the secret in a netauto vault and write ${vault:NAME}"},
-        {"all:\n  vars:\n    ansible_become_password: \"{{ lookup('env', 'X') }}\"\n",
+         "lab.yaml:4:25: Ansible Vault format error: expected salt, HMAC and ciphertext"},
+        {"all:\n  vars:\n    ansible_become_password: \"{{ lookup('env', 'X') }}\"\n"
+         "  hosts:\n    h1:\n",
          NA_E_CONFIG,
-         "lab.yaml:3:30: group 'all': ansible_become_password is a template ('{{ ... }}'), "
-         "which netauto does not evaluate in inventories; write ${ENV_VAR} or ${vault:NAME}"},
+         "lab.yaml:3:30: host 'h1': ansible_become_password is a template "
+         "('{{ lookup('env', 'X') }}'), which netauto does not evaluate in inventories (only "
+         "\"{{ variable }}\" is followed)"},
+        {"all:\n  vars:\n    ansible_password: \"{{ vault_pw }}\"\n  hosts:\n    h1:\n",
+         NA_E_CONFIG,
+         "lab.yaml:3:23: host 'h1': ansible_password is '{{ vault_pw }}', but vault_pw is not "
+         "defined for this host"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         inv = load(cases[i].yaml, &e);

@@ -134,8 +134,9 @@ static void load_errors(void **st)
                       "'command'?)");
     expect_load_error(TASKS("    - name: t1\n      command: x\n      frobnicate: 1\n"),
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
-                      "one of: name, command, config, save, vlans, script, copy, register, expect, "
-                      "loop, loop_control, ignore_errors, when, timeout, vars)");
+                      "one of: name, command, config, save, vlans, script, copy, register, "
+                      "expect, loop, loop_control, ignore_errors, when, timeout, vars, tags, "
+                      "notify)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");

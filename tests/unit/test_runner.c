@@ -181,7 +181,7 @@ static void host_and_summary_json(void **st)
                          .elapsed_ms = 1234};
     j = rn_summary_json(&p, 9, true);
     assert_json(j, "{\"cancelled\":1,\"changed\":2,\"check\":true,\"elapsed_ms\":1234,"
-                   "\"failed\":1,\"hosts\":5,\"ok\":3,\"tasks\":9}");
+                   "\"failed\":1,\"hosts\":5,\"ok\":3,\"skipped\":0,\"tasks\":9}");
     json_decref(j);
 }
 

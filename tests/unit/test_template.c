@@ -214,7 +214,8 @@ static void errors(void **st)
     expect_error("{{ a b }}", "template syntax error: expected '}}' but found 'b' in '{{ a b }}'");
     expect_error("{{ a | nosuch }}", "template syntax error: unknown filter 'nosuch' (filters: "
                                      "default (d), upper, lower, join, length (count), trim, "
-                                     "replace, int, string) in '{{ a | nosuch }}'");
+                                     "replace, int, string, regex_search, regex_replace, split, first, last, "
+                                     "unique, sort, min, max) in '{{ a | nosuch }}'");
     expect_error("{{ a | upper(1) }}",
                  "template syntax error: filter 'upper' takes no arguments in '{{ a | upper(1) }}'");
     expect_error("{{ a | replace('x') }}", "template syntax error: filter 'replace' takes 2 "
@@ -237,6 +238,50 @@ static void errors(void **st)
     char *s = render(deep, &e);
     assert_null(s);
     assert_non_null(strstr(e.msg, "expression nested too deeply (more than 64 levels)"));
+}
+
+/* The filters from Ansible and `~` (their values against Ansible's own: test_template_ansible) */
+static void ansible_filters(void **st)
+{
+    (void)st;
+    expect_render("{{ 'vlan' ~ n ~ '-' ~ site }}", "vlan7-lab1");
+    expect_render("{{ 'x' ~ names | first | upper }}", "xUSERS"); /* filters bind first */
+    expect_render("{{ 'a' ~ 'b' == 'ab' }}", "true");              /* ~ before == */
+    expect_render("{{ names | sort | join(',') }}", "guests,users,voice");
+    expect_render("{{ names | sort(reverse=true) | first }}", "voice");
+    expect_render("{{ vlans | sort(attribute='name', reverse=true) | first }}",
+                  "{\"id\":3,\"name\":\"voice\"}");
+    expect_render("{{ names | max }} {{ names | min }}", "voice guests");
+    expect_render("{{ [3, 1, 3] | unique | join }}", "31");
+    expect_render("{{ 'Gi0/1 up' | regex_search('\\d+/\\d+') }}", "0/1");
+    expect_render("{{ 'Gi0/1' | regex_search('(\\d+)/(\\d+)', '\\2') | first }}", "1");
+    expect_render("[{{ 'abc' | regex_search('z') }}]", "[]"); /* no match: none */
+    expect_render("{{ 'Gi0/1' | regex_replace('(\\w+?)(\\d+)/(\\d+)', '\\1 \\g<3>') }}",
+                  "Gi 1");
+    expect_render("{{ 'a,b,,c' | split(',') | length }}", "4");
+    expect_render("{{ ' a  b ' | split | join('|') }}", "a|b");
+    expect_render("{{ 'a\\'b' }}", "a'b"); /* \' is the one escape; other \ stay */
+    expect_render("{{ 'C:\\dir' }}", "C:\\dir");
+    /* name=value arguments are checked when the template is compiled */
+    expect_error("{{ names | sort(rev=true) }}",
+                 "template syntax error: filter 'sort' has no argument 'rev' in "
+                 "'{{ names | sort(rev=true) }}'");
+    expect_error("{{ names | sort(reverse=true, false) }}",
+                 "template syntax error: filter 'sort' has a positional argument after a "
+                 "name=value one in '{{ names | sort(reverse=true, false) }}'");
+    expect_error("{{ names | first(1) }}", "template syntax error: filter 'first' takes no "
+                                           "arguments in '{{ names | first(1) }}'");
+    expect_error("{{ names | regex_search }}", "template syntax error: filter 'regex_search' "
+                                               "takes at least 1 argument in "
+                                               "'{{ names | regex_search }}'");
+    expect_error("{{ site | regex_search('(') }}",
+                 "filter 'regex_search': bad regular expression '(': missing closing "
+                 "parenthesis at offset 1");
+    expect_error("{{ [1, 'a'] | sort }}", "filter 'sort': cannot compare an integer with a "
+                                          "string");
+    expect_error("{{ [] | first }}", "filter 'first': the list is empty");
+    expect_error("{{ vlans | max }}", "filter 'max': cannot compare a mapping with a mapping");
+    expect_error("{{ n | split }}", "filter 'split' expects a string, got an integer");
 }
 
 static void native_values_and_unknown(void **st)
@@ -381,6 +426,7 @@ int main(void)
         cmocka_unit_test(errors),              cmocka_unit_test(native_values_and_unknown),
         cmocka_unit_test(exponential_variables), cmocka_unit_test(big_values_stay_bounded),
         cmocka_unit_test(unknown_values),      cmocka_unit_test(random_expressions),
+        cmocka_unit_test(ansible_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
