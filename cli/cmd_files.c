@@ -243,6 +243,15 @@ static int files_verb(int argc, char **argv, bool put)
             fprintf(stderr, "netauto %s: %s: %s\n", verb, h->name, err.msg);
             goto out;
         }
+        /* the local file's digest now, once per algorithm (remembered for every host): the
+           copies then find it, instead of one of them reading the file while the others wait */
+        int alg = c.o.verify == NA_COPY_VERIFY_AUTO ? (int)p->files->hash_order[0] : c.o.verify;
+        char hex[NA_HASH_HEX_MAX];
+        if (put && alg != NA_HASH_NONE &&
+            na_hash_file(local, (na_hash_alg)alg, hex, sizeof hex, NULL, &err) < 0) {
+            fprintf(stderr, "netauto put: %s\n", err.msg);
+            goto out;
+        }
     }
     jobs = calloc(sel.n ? sel.n : 1, sizeof *jobs);
     if (!jobs) {

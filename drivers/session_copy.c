@@ -383,11 +383,24 @@ static int local_side(na_copy *c, na_err *err)
                 break;
         }
     }
-    size_t n = strlen(c->local) + 48;
+    /* hidden, and this host's own: several hosts may fetch files of one name into one place */
+    char host[64];
+    size_t k = 0;
+    for (const char *p = who(c); *p && k < sizeof host - 1; p++)
+        host[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                   (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'
+                               ? *p
+                               : '_');
+    host[k] = '\0';
+    size_t n = strlen(c->local) + strlen(host) + 48;
     if (!(c->part = malloc(n)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
-    snprintf(c->part, n, "%.*s%s.%s.netauto-%ld.part", (int)dl, c->local, dl ? "/" : "", base,
-             (long)getpid());
+    snprintf(c->part, n, "%.*s%s.%s.netauto-%ld-%s.part", (int)dl, c->local, dl ? "/" : "", base,
+             (long)getpid(), host);
+    if (c->alg == NA_HASH_NONE && !c->o.overwrite && access(c->local, F_OK) == 0)
+        return na_err_set(err, NA_E_IO, "%s: %s exists: give overwrite to replace it (without "
+                          "digests there is no telling whether it is the same file)", who(c),
+                          c->local);
     return 0;
 }
 

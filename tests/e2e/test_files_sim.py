@@ -147,6 +147,13 @@ try:
             j = json.loads(r.out)["hosts"]["sw2"]
             check(j["changed"] and j["algorithm"] == "none", r.out)
         check(digest(flash("sw2", "nv.bin")) == digest(srcs[1]), "replaced without digests")
+        # a get without digests does not replace a local file unless told to
+        d = os.path.join(tmp, "nvget")
+        must(netauto("get", "-i", inv, "sw2", "nv.bin", d, "--verify", "none"))
+        r = must(netauto("get", "-i", inv, "sw2", "nv.bin", d, "--verify", "none"), 1)
+        check("exists: give overwrite to replace it" in r.err, r.err)
+        must(netauto("get", "-i", inv, "sw2", "nv.bin", d, "--verify", "none", "--overwrite"))
+        check(digest(os.path.join(d, "nv.bin")) == digest(srcs[1]), "got it")
         return True
     t.run("--verify none: sent every time, replacing what is there", no_verify)
 
