@@ -560,10 +560,8 @@ static int cmd_done(na_copy *c, na_err *err)
     na_err e = NA_ERR_INIT;
     switch (c->st) {
     case CP_CHECK: {
-        if (c->cmd_st != NA_OK && c->cmd_err.code != NA_E_DEVICE) {
-            set_fail(c, &c->cmd_err);
+        if (cmd_ok(c, "checking the file server") < 0) /* the check itself failed */
             return -1;
-        }
         const na_pfiles_cmd *chk = &c->f->server[c->proto].check;
         na_matcher *m = na_matcher_new(&e);
         const char *out = c->res.output ? c->res.output : "";
