@@ -54,7 +54,7 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS_OPT) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 
 # ---- sources ---------------------------------------------------------------------------------
-LIB_SRCS    := $(wildcard core/*.c drivers/*.c inventory/*.c playbooks/*.c)
+LIB_SRCS    := $(wildcard core/*.c parsing/*.c drivers/*.c inventory/*.c playbooks/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
 DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c))
 SIM_SRCS    := $(filter-out tests/sim/sim_main.c,$(wildcard tests/sim/*.c))
@@ -62,12 +62,17 @@ TLIB_SRCS   := $(wildcard tests/lib/*.c tests/fuzz/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 E2E_C_SRCS  := $(wildcard tests/e2e/test_*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
 
 # Built-in platforms: drivers/platforms/*.yaml compiled into libnetauto.a as generated C, so the
 # single binary needs no install path.
 PLATFORM_YAML := $(sort $(wildcard drivers/platforms/*.yaml))
 GEN_PLATFORMS := $(BUILD)/gen/platforms_builtin.c
 LIB_SRCS    += $(GEN_PLATFORMS)
+# Built-in TextFSM templates: parsing/templates/ (index + *.textfsm), embedded the same way.
+TFSM_FILES  := parsing/templates/index $(sort $(wildcard parsing/templates/*.textfsm))
+GEN_TFSM    := $(BUILD)/gen/parsing/tfsm_builtin.c
+LIB_SRCS    += $(GEN_TFSM)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -82,13 +87,14 @@ SIM      := $(if $(wildcard tests/sim/sim_main.c),$(BUILD)/netauto-sim)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 .PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(NETAUTO) $(NETAUTOD) $(SIM) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
+all: $(NETAUTO) $(NETAUTOD) $(SIM) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS) $(TOOL_BINS)
 
 # ---- dependencies ----------------------------------------------------------------------------
 $(BUILD)/pkg.mk: scripts/install-deps.sh scripts/libssh2-local.sh
@@ -108,6 +114,7 @@ $(BUILD)/layers.mk: scripts/layers.txt scripts/check-layers.py $(BUILD)/pkg.mk
 	@mkdir -p $(BUILD)
 	@scripts/check-layers.py --make-includes > $@.tmp
 	@echo 'INC_$(subst /,_,$(BUILD))_gen := $$(INC_drivers)' >> $@.tmp
+	@echo 'INC_$(subst /,_,$(BUILD))_gen_parsing := $$(INC_parsing)' >> $@.tmp
 	@mv $@.tmp $@
 
 # ---- compile and link ------------------------------------------------------------------------
@@ -120,6 +127,12 @@ $(GEN_PLATFORMS): $(PLATFORM_YAML) scripts/embed-files.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	@scripts/embed-files.sh na_builtin_platforms $(PLATFORM_YAML) > $@.tmp && mv $@.tmp $@
+
+$(GEN_TFSM): $(TFSM_FILES) scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@scripts/embed-files.sh --header tfsm_lib.h --type na_tfsm_file na_tfsm_builtin \
+	    $(TFSM_FILES) > $@.tmp && mv $@.tmp $@
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@rm -f $@
@@ -154,6 +167,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 $(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)

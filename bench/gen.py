@@ -8,6 +8,9 @@ at the delay proxy. Not a measurement: everything here is written before any clo
   gen.py vlans10 FILE                     extra vars: the example playbook's VLANs 2-5 plus 6-11
   gen.py inventory N FILE                 N hosts (for `netauto inventory` start-up timing)
   gen.py proxyinv IN OUT SSH_PORT TELNET_PORT   IN's first host moved to the proxy's ports
+  gen.py routes N FILE                    an IOS `show ip route` with N routes (connected, local,
+                                          static, OSPF, BGP, EIGRP; every 10th with a second
+                                          next hop on a continuation line), for the parse section
 """
 import json
 import re
@@ -76,6 +79,51 @@ def proxyinv(src, dst, ssh_port, telnet_port):
         f.write(text)
 
 
+def routes(n, path):
+    """IOS's layout: a codes legend, the gateway of last resort, then one line per route (a
+    continuation line per extra equal-cost next hop), grouped under their classful networks."""
+    out = ["Codes: L - local, C - connected, S - static, R - RIP, M - mobile, B - BGP",
+           "       D - EIGRP, EX - EIGRP external, O - OSPF, IA - OSPF inter area",
+           "       N1 - OSPF NSSA external type 1, N2 - OSPF NSSA external type 2",
+           "       E1 - OSPF external type 1, E2 - OSPF external type 2",
+           "       i - IS-IS, su - IS-IS summary, L1 - IS-IS level-1, L2 - IS-IS level-2",
+           "       * - candidate default, U - per-user static route, o - ODR",
+           "       P - periodic downloaded static route, + - replicated route",
+           "",
+           "Gateway of last resort is 10.0.0.1 to network 0.0.0.0",
+           "",
+           "S*    0.0.0.0/0 [1/0] via 10.0.0.1"]
+    kinds = ["C", "L", "S", "O", "O IA", "O E2", "B", "D", "D EX", "O", "B", "O"]
+    for i in range(n):
+        a, b, c = 10 + (i >> 16) % 200, (i >> 8) & 255, i & 255
+        if c == 0:
+            out.append("      %d.%d.0.0/16 is variably subnetted, 256 subnets, 3 masks" % (a, b))
+        k = kinds[i % len(kinds)]
+        net = "%d.%d.%d.0/24" % (a, b, c)
+        pad = k.ljust(9)
+        if k == "C":
+            out.append("%s%s is directly connected, GigabitEthernet0/%d" % (pad, net, i % 48))
+        elif k == "L":
+            out.append("%s%d.%d.%d.1/32 is directly connected, GigabitEthernet0/%d"
+                       % (pad, a, b, c, i % 48))
+        elif k == "S":
+            out.append("%s%s [1/0] via 192.0.2.%d" % (pad, net, 1 + i % 250))
+        else:
+            ad = {"O": 110, "B": 20, "D": 90}[k[0]]
+            up = ["00:10:12", "1d02h", "2w0d", "5w3d"][i % 4]
+            line = "%s%s [%d/%d] via 172.16.%d.%d, %s" % (pad, net, ad, i % 3000, i % 250,
+                                                         1 + i % 200, up)
+            if k[0] != "B":
+                line += ", GigabitEthernet0/%d" % (i % 48)
+            out.append(line)
+            if i % 10 == 3:
+                out.append(" " * (9 + len(net) + 1) + "[%d/%d] via 172.17.%d.%d, %s%s" % (
+                    ad, i % 3000, i % 250, 2 + i % 200, up,
+                    ", GigabitEthernet1/%d" % (i % 48) if k[0] != "B" else ""))
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main(a):
     if len(a) == 3 and a[0] == "lines":
         lines(int(a[1]), a[2])
@@ -87,6 +135,8 @@ def main(a):
         inventory(int(a[1]), a[2])
     elif len(a) == 5 and a[0] == "proxyinv":
         proxyinv(*a[1:])
+    elif len(a) == 3 and a[0] == "routes":
+        routes(int(a[1]), a[2])
     else:
         sys.exit(__doc__)
 

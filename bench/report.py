@@ -360,6 +360,48 @@ def sec_startup(rows, md, work):
     md.append("")
 
 
+def sec_parse(rows, md, targets):
+    rs0 = sel(rows, section="parse")
+    if not rs0:
+        return
+    recs = rs0[0]["records"]
+    md.append("## Parsing\n")
+    md.append("IOS `show ip route` with %s routes (%s records, %.1f MiB) through "
+              "bench/ip_route.textfsm. *engine*: the CPU time of the parse alone, reading the "
+              "files excluded (netauto: `na_tfsm_parse` in bench/tfsm_bench; python3-textfsm: "
+              "`ParseText`); *process*: the whole command, start to exit, writing the records "
+              "as JSON (`netauto parse`; bench/textfsm_parse.py with `json.dump`). Both give the "
+              "same records (checked before the runs).\n"
+              % (format(rs0[0]["routes"], ","), format(recs, ","),
+                 rs0[0]["input_bytes"] / 1048576.0))
+
+    def eng(r):
+        return (r.get("own") or {}).get("parse_s")
+    out = []
+    stats = {}
+    for tool in ("netauto engine", "netauto parse", "python3-textfsm"):
+        rs = sel(rows, section="parse", tool=tool)
+        if not rs:
+            continue
+        e = Stat(rs, eng)
+        c = Stat(rs, cpu)
+        stats[tool] = (e, c)
+        rate = "%s" % format(int(recs / e.med), ",") if e.med else "-"
+        out.append([tool, c.n, e.fmt(1000, 1) if e.med else "-", rate, Stat(rs, wall).fmt(1, 0),
+                    c.fmt(1000, 0), Stat(rs, rss).fmt(1 / 1024, 1)])
+    md.append(table(["tool", "runs", "engine CPU ms", "records/s (engine)", "process wall ms",
+                     "process CPU ms", "peak RSS MiB"], out))
+    md.append("")
+    if "netauto engine" in stats and "python3-textfsm" in stats:
+        targets.append(("parse records/s, netauto's engine vs python3-textfsm's (same template "
+                        "and input)", ">= 20x",
+                        ratio(stats["python3-textfsm"][0].med, stats["netauto engine"][0].med, 1)))
+    if "netauto parse" in stats and "python3-textfsm" in stats:
+        targets.append(("parse, whole process writing JSON: python3-textfsm CPU / netauto CPU",
+                         "(none set)",
+                         ratio(stats["python3-textfsm"][1].med, stats["netauto parse"][1].med, 1)))
+
+
 def summary(rows):
     """The headline table (what the README quotes): medians, floor / netauto / Netmiko."""
     def med(f=wall, **kw):
@@ -505,6 +547,7 @@ def main():
     sec_fleet(rows, body, targets)
     sec_latency(rows, body, targets, a.window)
     sec_startup(rows, body, a.work)
+    sec_parse(rows, body, targets)
     sec_files(rows, body, targets)
     head = summary(rows)
     if head:

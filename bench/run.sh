@@ -8,7 +8,8 @@
 # Environment (all optional):
 #   BENCH_RUNS=20        measured runs of the quick cases (show, push); fleet and latency take 3
 #   BENCH_FLEET="100 1000 5000"   fleet sizes
-#   BENCH_SECTIONS="show push fleet latency startup files"   sections to run
+#   BENCH_SECTIONS="show push fleet latency startup parse files"   sections to run
+#   BENCH_ROUTES=100000  routes of the parse section's `show ip route`
 #   BENCH_FILES_DEVICES=100   devices of the files section (a 20 MiB file to each at once)
 #   BENCH_OUT=bench/RESULTS.md    where the results go (the raw measurements: RESULTS.jsonl)
 #   BENCH_WINDOW=64      config window (lines in flight) of the pipelined runs
@@ -57,7 +58,8 @@ PROXY="$BUILD/bench/delayproxy"
 SESSIONS="$BUILD/bench/sessions"
 RUNS=${BENCH_RUNS:-20}
 FLEET=${BENCH_FLEET:-"100 1000 5000"}
-SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup files"}
+SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup parse files"}
+ROUTES=${BENCH_ROUTES:-100000}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 WINDOW=${BENCH_WINDOW:-64}
 NS=${NETAUTO_BENCH_NETNS:-}
@@ -106,7 +108,8 @@ need() {
         [ -x "$f" ] || { echo "bench: $f is missing (run make first)" >&2; exit 1; }
     done
 }
-need "$NETAUTO" "$SIM" "$FLOOR" "$MEASURE" "$PROXY" "$SESSIONS"
+TFSM_BENCH="$BUILD/bench/tfsm_bench"
+need "$NETAUTO" "$SIM" "$FLOOR" "$MEASURE" "$PROXY" "$SESSIONS" "$TFSM_BENCH"
 has_verb() { "$NETAUTO" "$1" --help >/dev/null 2>&1; }
 
 # start_sim NAME ARGS... -> SIM_PID, $WORK/NAME.ready, $WORK/NAME.yaml
@@ -354,7 +357,40 @@ section_startup() {
     done
 }
 
-# ---- 7. files -------------------------------------------------------------------------------
+# ---- 7. parsing -----------------------------------------------------------------------------
+# A large IOS `show ip route` through bench/ip_route.textfsm: netauto's engine alone
+# (bench/tfsm_bench: the CPU time of na_tfsm_parse), `netauto parse` start to exit (JSON records
+# written), and python3-textfsm on the same template and text (bench/textfsm_parse.py: the CPU
+# time of ParseText, and the whole process writing the same records as JSON). Both outputs are
+# compared once: the runs only count when they hold the same records.
+section_parse() {
+    say "parse: a $ROUTES-route show ip route, netauto vs python3-textfsm"
+    local txt="$WORK/routes.txt" tpl="$ROOT/bench/ip_route.textfsm" r w tag recs
+    "$PY" bench/gen.py routes "$ROUTES" "$txt"
+    "$NETAUTO" parse --template "$tpl" "$txt" >"$WORK/na.json"
+    "$PY" bench/textfsm_parse.py "$tpl" "$txt" "$WORK/py.json" >/dev/null
+    recs=$("$PY" -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(len(a) if a == b else -1)' "$WORK/na.json" "$WORK/py.json")
+    if [ "$recs" -lt 0 ]; then
+        note "parse: netauto's and python3-textfsm's records differ: the section is not measured."
+        FAILS=$((FAILS + 1))
+        return
+    fi
+    for ((r = 0; r <= 5; r++)); do
+        w=$([ $r = 0 ] && echo true || echo false)
+        tag="\"section\":\"parse\",\"case\":\"show ip route\",\"routes\":$ROUTES,\"records\":$recs,\"input_bytes\":$(stat -c %s "$txt"),\"warmup\":$w"
+        m "$tag,\"tool\":\"netauto engine\"" "" "$WORK/o.eng" --tool-json -- \
+            "$TFSM_BENCH" "$tpl" "$txt"
+        m "$tag,\"tool\":\"netauto parse\"" "" "$WORK/o.na" -- \
+            "$NETAUTO" parse --template "$tpl" "$txt"
+        if [ $r -le 3 ]; then
+            m "$tag,\"tool\":\"python3-textfsm\"" "" "$WORK/o.py" --tool-json -- \
+                "$PY" bench/textfsm_parse.py "$tpl" "$txt" "$WORK/py.json"
+        fi
+    done
+
+# ---- 8. files -------------------------------------------------------------------------------
 # One `netauto put` sending a 20 MiB file to every simulated IOS device at once (--forks N), with
 # the device's md5 before and after (as it always does) and with --verify none (the transfer
 # and the rename only), against OpenSSH's scp run once per device, all in parallel (-O: the

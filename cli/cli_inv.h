@@ -56,5 +56,6 @@ void cli_print_err(const na_err *err);
 int cmd_inventory(int argc, char **argv);
 int cmd_vault(int argc, char **argv);
 int cmd_run(int argc, char **argv); /* cmd_run.c */
+int cmd_parse(int argc, char **argv); /* cmd_parse.c */
 
 #endif

@@ -33,11 +33,13 @@ static void usage(FILE *f)
             "                  [-e KEY=VALUE | -e @VARS.yaml | -e JSON] [--tags T,...]\n"
             "                  [--skip-tags T,...] [--transport ssh|telnet] [--transcripts DIR]\n"
             "                  [--timeout SEC] [--host-timeout SEC] [--config-window N]\n"
-            "                  [--max-output BYTES] [--vault-password-file FILE]\n"
+            "                  [--max-output BYTES] [--templates DIR] [--vault-password-file FILE]\n"
             "                  [--vault-id [LABEL@]SOURCE]... [--ask-vault-pass] [-v]...\n"
             "       netauto run PLAYBOOK --syntax-check [-i INVENTORY]...\n"
             "       netauto run PLAYBOOK --list-tasks [--tags T] [--skip-tags T]\n"
-            "       netauto run PLAYBOOK --list-hosts -i INVENTORY [--limit PATTERN]\n");
+            "       netauto run PLAYBOOK --list-hosts -i INVENTORY [--limit PATTERN]\n"
+            "  --templates DIR: TextFSM templates (ntc-templates index) for tasks with parse: "
+            "true\n");
 }
 
 /* ---- extra vars ------------------------------------------------------------------------------ */
@@ -382,7 +384,7 @@ int cmd_run(int argc, char **argv)
 {
     enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_VAULT,
            O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT, O_VAULT_ID, O_ASK_VAULT,
-           O_TAGS, O_SKIP_TAGS, O_SYNTAX, O_LIST_HOSTS, O_LIST_TASKS };
+           O_TAGS, O_SKIP_TAGS, O_SYNTAX, O_LIST_HOSTS, O_LIST_TASKS, O_TEMPLATES };
     static const struct option longopts[] = {
         {"inventory", required_argument, NULL, 'i'},
         {"limit", required_argument, NULL, 'l'},
@@ -405,6 +407,7 @@ int cmd_run(int argc, char **argv)
         {"host-timeout", required_argument, NULL, O_HOST_TIMEOUT},
         {"config-window", required_argument, NULL, O_WINDOW},
         {"max-output", required_argument, NULL, O_MAX_OUTPUT},
+        {"templates", required_argument, NULL, O_TEMPLATES},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -465,6 +468,7 @@ int cmd_run(int argc, char **argv)
             o.transport_override = true;
             break;
         case O_TRANSCRIPTS: o.transcript_dir = optarg; break;
+        case O_TEMPLATES: o.templates_dir = optarg; break;
         case O_VAULT: ia.vault_password_file = optarg; break;
         case O_TIMEOUT: parse_seconds("--timeout", optarg, &o.task_timeout_ms, &err); break;
         case O_HOST_TIMEOUT:

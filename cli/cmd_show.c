@@ -4,6 +4,7 @@
  * printed per host in inventory order once every host is done (text, or --json). Exit 0 when
  * every command on every host succeeded, 1 when any failed, 2 for invalid input (nothing sent).
  * This file: options and the order of things; show_run.c runs the hosts, show_out.c prints.
+ * --parse turns each output into records with TextFSM templates (show_parse.c).
  * Not a playbook runner: no templating, no config, no retries. */
 #include "cli_dev.h"
 #include "cli_inv.h"
@@ -33,6 +34,11 @@ static void usage(FILE *f)
             "      --timeout SECONDS per-command timeout (default: the inventory's, 30)\n"
             "      --max-output BYTES output limit per command (default 16 MiB)\n"
             "  -f, --forks N         hosts in flight at once (default %d)\n"
+            "      --parse           records instead of text: TextFSM templates picked by the\n"
+            "                        host's platform and the command (docs/parsing.md)\n"
+            "      --templates DIR   templates with an ntc-templates index (default: the\n"
+            "                        inventory's templates:, $NET_TEXTFSM, $NTC_TEMPLATES_DIR;\n"
+            "                        netauto's built-in templates are searched last)\n"
             "      --vault-password-file FILE\n"
             "  -v                    more log lines on stderr (-vv, -vvv for more)\n",
             SHOW_DEFAULT_FORKS);
@@ -52,11 +58,14 @@ int cmd_show(int argc, char **argv)
         {"max-output", required_argument, NULL, 'M'},
         {"forks", required_argument, NULL, 'f'},
         {"vault-password-file", required_argument, NULL, 'V'},
+        {"parse", no_argument, NULL, 'P'},
+        {"templates", required_argument, NULL, 'D'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *path = NULL, *limit = NULL, *vpf = NULL;
+    const char *path = NULL, *limit = NULL, *vpf = NULL, *tdir = NULL;
+    bool parse = false;
     show_ctx c = {0};
     bool json = false;
     int verbose = 0, ch;
@@ -109,6 +118,8 @@ int cmd_show(int argc, char **argv)
             break;
         }
         case 'V': vpf = optarg; break;
+        case 'P': parse = true; break;
+        case 'D': tdir = optarg; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: usage(stderr); return CLI_EXIT_INVALID;
@@ -180,6 +191,13 @@ int cmd_show(int argc, char **argv)
             return CLI_EXIT_INVALID;
         }
 
+    if (tdir && !parse) {
+        fprintf(stderr, "netauto show: --templates goes with --parse\n");
+        na_platforms_free(c.reg);
+        na_inv_selection_free(&sel);
+        na_inv_free(inv);
+        return CLI_EXIT_INVALID;
+    }
     int rc = CLI_EXIT_OK;
     show_job *jobs = calloc(sel.n, sizeof *jobs);
     show_cmd_out *outs = calloc(sel.n * c.ncmds, sizeof *outs);
@@ -192,6 +210,13 @@ int cmd_show(int argc, char **argv)
         jobs[i].h = sel.hosts[i];
         jobs[i].outs = outs + i * c.ncmds;
     }
+    /* --parse: templates for every platform and command, before anything is sent */
+    if (parse && (!(c.parse = na_tfsm_lib_for(tdir, na_inv_templates_dir(inv), &err)) ||
+                  show_parse_check(jobs, sel.n, &c, &err) < 0)) {
+        cli_print_err(&err);
+        rc = CLI_EXIT_INVALID;
+        goto out;
+    }
     if (forks > sel.n)
         forks = sel.n;
     if (show_run_all(jobs, sel.n, &c, forks, &err) < 0) {
@@ -201,6 +226,8 @@ int cmd_show(int argc, char **argv)
     bool all_ok = rc == CLI_EXIT_OK;
     for (size_t i = 0; i < sel.n; i++)
         all_ok &= !jobs[i].failed;
+    if (c.parse && show_parse_all(jobs, sel.n, &c) > 0)
+        all_ok = false;
     if (json) {
         if (show_print_json(jobs, sel.n, &c, all_ok) < 0) {
             fprintf(stderr, "netauto show: out of memory\n");
@@ -219,10 +246,12 @@ out:
         for (size_t k = 0; k < c.ncmds; k++) {
             free(jobs[i].outs[k].output);
             free(jobs[i].outs[k].device_error);
+            json_decref(jobs[i].outs[k].parsed);
         }
     }
     free(outs);
     free(jobs);
+    na_tfsm_lib_free(c.parse);
     na_platforms_free(c.reg);
     na_inv_selection_free(&sel);
     na_inv_free(inv);

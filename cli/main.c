@@ -32,6 +32,8 @@ int main(int argc, char **argv)
         printf("netauto %s\n", NETAUTO_VERSION);
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "parse")) /* local text in, records out: never remote */
+        return cmd_parse(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--server") || !strncmp(argv[i], "--server=", 9))
             return na_remote_main(argc, argv);
@@ -40,6 +42,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; argc > 1 && i < sizeof verbs / sizeof *verbs; i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "usage: netauto {show|run|put|get|compare|inventory|shell|vault} ...\n");
+    fprintf(stderr, "usage: netauto {show|run|put|get|compare|inventory|shell|vault|parse} ...\n");
     return 2;
 }

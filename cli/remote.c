@@ -19,7 +19,7 @@ typedef struct opts {
     const char *pos[MAX_ARGS];
     int npos;
     json_t *vars;
-    bool check, follow, json, diff;
+    bool check, follow, json, diff, parse;
     int timeout_s;
 } opts;
 
@@ -31,7 +31,7 @@ static int usage(void)
             "  run PLAYBOOK [--limit P] [--check] [-e KEY=VALUE]... [--json FILE]\n"
             "      PLAYBOOK is a name in the server's playbook directory, or a local file\n"
             "      (a path with '/' or ending in .yml/.yaml) sent inline\n"
-            "  show HOST 'COMMAND' ['COMMAND'...] [--transport ssh|telnet] [--json]\n"
+            "  show HOST 'COMMAND' ['COMMAND'...] [--transport ssh|telnet] [--parse] [--json]\n"
             "  jobs [--state STATE] [--limit N] [--json]\n"
             "  job ID [--follow] [--json]\n"
             "  cancel ID\n"
@@ -100,6 +100,8 @@ static int parse(int argc, char **argv, opts *o)
             o->json = true;
         else if (!strcmp(a, "--diff"))
             o->diff = true;
+        else if (!strcmp(a, "--parse"))
+            o->parse = true;
         else if (!strcmp(a, "--timeout") && i + 1 < argc)
             o->timeout_s = atoi(argv[++i]);
         else if (!strcmp(a, "-e") || !strcmp(a, "--var")) {
@@ -331,8 +333,8 @@ static int verb_show(const na_remote *r, opts *o)
     json_t *cmds = json_array();
     for (int i = 2; i < o->npos; i++)
         json_array_append_new(cmds, json_string(o->pos[i]));
-    json_t *req = json_pack("{s:s,s:o,s:s?}", "host", o->pos[1], "commands", cmds, "transport",
-                            o->transport);
+    json_t *req = json_pack("{s:s,s:o,s:s?,s:b}", "host", o->pos[1], "commands", cmds,
+                            "transport", o->transport, "parse", o->parse);
     na_err e = NA_ERR_INIT;
     json_t *resp;
     na_remote rr = *r;
@@ -344,6 +346,11 @@ static int verb_show(const na_remote *r, opts *o)
     if (status != 200)
         return http_fail(status, resp);
     bool ok = json_is_true(json_object_get(resp, "ok"));
+    size_t ci;
+    json_t *cj;
+    json_array_foreach(json_object_get(resp, "commands"), ci, cj)
+        if (json_object_get(cj, "parse_error"))
+            ok = false; /* as the local `show --parse`: records were asked for */
     if (o->json) {
         char *t = json_dumps(resp, JSON_INDENT(2));
         printf("%s\n", t ? t : "null");
@@ -352,6 +359,19 @@ static int verb_show(const na_remote *r, opts *o)
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(resp, "commands"), i, c) {
+            json_t *recs = json_object_get(c, "parsed"), *pe = json_object_get(c, "parse_error");
+            if (recs) { /* --parse: the records instead of the text */
+                char *t = json_dumps(recs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                printf("%s\n", t ? t : "null");
+                free(t);
+                continue;
+            }
+            if (pe) {
+                ok = false;
+                fprintf(stderr, "netauto: %s: %s\n", o->pos[1],
+                        json_string_value(json_object_get(pe, "message")));
+                continue;
+            }
             const char *out = json_string_value(json_object_get(c, "output"));
             fputs(out ? out : "", stdout);
             if (out && *out && out[strlen(out) - 1] != '\n')

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "inventory.h"
+#include "tfsm_lib.h"
 #include "platform.h"
 #include "session.h"
 #include "transcript.h"
@@ -22,6 +23,8 @@ typedef struct show_cmd_out {
     char *device_error;  /* the device's error line, or NULL */
     na_err err;          /* this command's error (device rejection, timeout...) */
     int64_t us;
+    json_t *parsed;      /* --parse: the records (owned), NULL when not parsed */
+    na_err parse_err;    /* --parse: why the output could not be parsed */
 } show_cmd_out;
 
 /* not started / opening / running command `cur` / finished (session freed) */
@@ -51,6 +54,7 @@ typedef struct show_ctx {
     size_t max_output;      /* 0 = the driver's default */
     int timeout_ms;         /* per command, 0 = the host's */
     na_platforms *reg;
+    na_tfsm_lib *parse;     /* --parse: the templates, NULL = do not parse */
 } show_ctx;
 
 /* Run every job, at most `forks` at once, in one poll() loop, until all are done (J_DONE). -1 +
@@ -59,8 +63,16 @@ int show_run_all(show_job *jobs, size_t n, const show_ctx *c, size_t forks, na_e
 /* Close and free a job's session and transcript (idempotent). */
 void show_job_finish(show_job *j);
 
-/* Print the results: text (outputs on stdout, errors on stderr) or one JSON document. Secrets
- * are redacted. print_json returns -1 on OOM. */
+/* --parse: check before anything is sent that every host's platform has a template for every
+ * command (NA_E_NOTFOUND otherwise) and that those templates compile. */
+int show_parse_check(const show_job *jobs, size_t n, const show_ctx *c, na_err *err);
+/* --parse: parse every command's output into o->parsed (or o->parse_err). Returns how many
+ * outputs could not be parsed. */
+size_t show_parse_all(show_job *jobs, size_t n, const show_ctx *c);
+
+/* Print the results: text (outputs on stdout, errors on stderr; with --parse the records as
+ * JSON instead of the outputs) or one JSON document (each command gains "parsed" or
+ * "parse_error" with --parse). Secrets are redacted. print_json returns -1 on OOM. */
 void show_print_text(const show_job *jobs, size_t n, const show_ctx *c);
 int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_ok);
 

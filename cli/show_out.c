@@ -27,14 +27,17 @@ static json_t *job_json(const show_job *j, const show_ctx *c)
         const show_cmd_out *o = &j->outs[i];
         if (!o->ran)
             continue;
-        json_array_append_new(
-            cmds, json_pack("{s:s,s:b,s:o,s:o,s:o,s:f}", "command", c->cmds[i], "ok", o->ok,
-                            "output", o->output ? cli_json_text(o->output, o->len) : json_null(),
-                            "device_error",
-                            o->device_error ? cli_json_text(o->device_error,
-                                                            strlen(o->device_error))
-                                            : json_null(),
-                            "error", err_json(&o->err), "elapsed_ms", cli_ms(o->us)));
+        json_t *one = json_pack(
+            "{s:s,s:b,s:o,s:o,s:o,s:f}", "command", c->cmds[i], "ok", o->ok, "output",
+            o->output ? cli_json_text(o->output, o->len) : json_null(), "device_error",
+            o->device_error ? cli_json_text(o->device_error, strlen(o->device_error))
+                            : json_null(),
+            "error", err_json(&o->err), "elapsed_ms", cli_ms(o->us));
+        if (one && o->parsed)
+            json_object_set(one, "parsed", o->parsed);
+        else if (one && na_err_isset(&o->parse_err))
+            json_object_set_new(one, "parse_error", err_json(&o->parse_err));
+        json_array_append_new(cmds, one);
     }
     na_transport_kind k = c->kind_set ? c->kind : j->h->transport;
     return json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:f,s:o}", "host", j->h->name, "address",
@@ -67,19 +70,28 @@ void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
                 continue;
             if (c->ncmds > 1)
                 printf("--- %s ---\n", c->cmds[k]);
-            if (o->output && o->len)
+            if (o->parsed) { /* --parse: the records instead of the output */
+                char *s = json_dumps(o->parsed, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                if (s)
+                    put_redacted(s, strlen(s));
+                free(s);
+            } else if (o->output && o->len && !na_err_isset(&o->parse_err)) {
                 put_redacted(o->output, o->len);
+            }
         }
     }
     fflush(stdout);
     for (size_t i = 0; i < n; i++) { /* errors last, so they are the last thing one sees */
         const show_job *j = &jobs[i];
         bool any = false;
-        for (size_t k = 0; k < c->ncmds; k++)
+        for (size_t k = 0; k < c->ncmds; k++) {
             if (na_err_isset(&j->outs[k].err)) {
                 fprintf(stderr, "%s\n", j->outs[k].err.msg);
                 any = true;
             }
+            if (na_err_isset(&j->outs[k].parse_err))
+                fprintf(stderr, "%s\n", j->outs[k].parse_err.msg);
+        }
         if (j->failed && !any)
             fprintf(stderr, "%s\n", j->err.msg);
     }
@@ -101,8 +113,12 @@ int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_
         return -1;
     puts(safe);
     free(safe);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (jobs[i].failed)
             fprintf(stderr, "%s\n", jobs[i].err.msg);
+        for (size_t k = 0; k < c->ncmds; k++)
+            if (na_err_isset(&jobs[i].outs[k].parse_err))
+                fprintf(stderr, "%s\n", jobs[i].outs[k].parse_err.msg);
+    }
     return 0;
 }

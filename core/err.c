@@ -30,6 +30,8 @@ static const char *const code_names[NA_E__COUNT] = {
     [NA_E_PROMPT] = "prompt",
     [NA_E_UNSUPPORTED] = "unsupported",
     [NA_E_CANCELLED] = "cancelled",
+    [NA_E_PARSE] = "parse",
+    [NA_E_ASSERT] = "assert",
     [NA_E_INTERNAL] = "internal",
 };
 
@@ -40,6 +42,20 @@ const char *na_code_name(na_code code)
     return code_names[code];
 }
 
+/* A message cut at the buffer's end must not end inside a UTF-8 sequence (it goes into JSON). */
+static void utf8_tail(char *s)
+{
+    size_t n = strlen(s), k = n;
+    while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k == 0 || (unsigned char)s[k - 1] < 0xC0)
+        return; /* ASCII last, or only continuation bytes: leave it */
+    unsigned char lead = (unsigned char)s[k - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (n - (k - 1) < want)
+        s[k - 1] = '\0';
+}
+
 int na_err_vset(na_err *err, na_code code, const char *fmt, va_list ap)
 {
     if (!err || err->code != NA_E_NONE)
@@ -47,6 +63,7 @@ int na_err_vset(na_err *err, na_code code, const char *fmt, va_list ap)
     char raw[NA_ERR_MSG_MAX];
     vsnprintf(raw, sizeof raw, fmt, ap);
     na_redact_cstr(raw, err->msg, sizeof err->msg);
+    utf8_tail(err->msg);
     err->code = code == NA_E_NONE ? NA_E_INTERNAL : code;
     return -1;
 }
@@ -71,6 +88,7 @@ void na_err_prefix(na_err *err, const char *fmt, ...)
     va_end(ap);
     snprintf(joined, sizeof joined, "%s%s", pre, err->msg);
     na_redact_cstr(joined, err->msg, sizeof err->msg);
+    utf8_tail(err->msg);
 }
 
 void na_err_clear(na_err *err)

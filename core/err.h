@@ -38,6 +38,9 @@ typedef enum {
     NA_E_UNSUPPORTED,      /* operation not supported by this transport/platform */
     NA_E_CANCELLED,        /* cancelled by the user or the daemon */
     NA_E_INTERNAL,         /* a bug in netauto */
+    NA_E_PARSE,            /* text could not be parsed into records (no template for it, the
+                              template's Error action) */
+    NA_E_ASSERT,           /* a playbook's assert found a condition false */
     NA_E__COUNT
 } na_code;
 

@@ -289,7 +289,7 @@ static void post_commands(nd_req *r)
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
         return;
     }
-    na_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who};
+    na_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who, cr.parse};
     /* audit before running: who asked which device for what */
     na_buf detail;
     na_buf_init(&detail, 4096);

@@ -72,13 +72,14 @@ int nd_cmd_req_parse(const json_t *body, nd_cmd_req *out, const char **why)
 {
     memset(out, 0, sizeof *out);
     json_t *host = json_object_get(body, "host"), *cmds = json_object_get(body, "commands"),
-           *tr = json_object_get(body, "transport");
+           *tr = json_object_get(body, "transport"), *parse = json_object_get(body, "parse");
     *why = NULL;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)body, k, v) {
-        if (strcmp(k, "host") && strcmp(k, "commands") && strcmp(k, "transport"))
-            *why = "unknown field (expected host, commands, transport)";
+        if (strcmp(k, "host") && strcmp(k, "commands") && strcmp(k, "transport") &&
+            strcmp(k, "parse"))
+            *why = "unknown field (expected host, commands, transport, parse)";
     }
     if (!json_is_string(host) || !*json_string_value(host))
         *why = "'host' must be a host name from the inventory";
@@ -89,6 +90,8 @@ int nd_cmd_req_parse(const json_t *body, nd_cmd_req *out, const char **why)
              (!json_is_string(tr) ||
               (strcmp(json_string_value(tr), "ssh") && strcmp(json_string_value(tr), "telnet"))))
         *why = "'transport' must be ssh or telnet";
+    else if (parse && !json_is_null(parse) && !json_is_boolean(parse))
+        *why = "'parse' must be true or false";
     size_t n = json_array_size(cmds);
     for (size_t i = 0; !*why && i < n; i++) {
         const char *c = json_string_value(json_array_get(cmds, i));
@@ -101,6 +104,7 @@ int nd_cmd_req_parse(const json_t *body, nd_cmd_req *out, const char **why)
         return -1;
     out->host = json_string_value(host);
     out->transport = json_is_string(tr) ? json_string_value(tr) : NULL;
+    out->parse = json_is_true(parse);
     out->n = n;
     return 0;
 }

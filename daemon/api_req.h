@@ -35,11 +35,13 @@ typedef struct nd_job_req {
 int nd_job_req_parse(const json_t *body, nd_job_req *out, na_err *err);
 
 /* POST /v1/commands: host a non-empty string, commands a list of 1..ND_MAX_COMMANDS non-empty
- * single-line strings, transport "ssh", "telnet" or null, no other field. 0 with *out filled
- * (strings borrowed from body), or -1 with *why set to a static message. */
+ * single-line strings, transport "ssh", "telnet" or null, parse true/false/null, no other
+ * field. 0 with *out filled (strings borrowed from body), or -1 with *why set to a static
+ * message. */
 typedef struct nd_cmd_req {
     const char *host;
     const char *transport;                  /* NULL = the host's own */
+    bool parse;                             /* each command's result gains parsed/parse_error */
     const char *commands[ND_MAX_COMMANDS];
     size_t n;
 } nd_cmd_req;

@@ -100,11 +100,15 @@ typedef struct na_cmd_spec {
     const char *const *commands;    /* n_commands strings */
     size_t n_commands;
     const char *requested_by;       /* token name */
+    bool parse;                     /* TextFSM records for each command's output */
 } na_cmd_spec;
 
 /* result (borrowed) when the device part ran, successful or not:
  *   {"host", "transport", "ok": bool, "error": null|..., "elapsed_ms",
  *    "commands": [{"command", "output", "ok", "elapsed_ms"}]}
+ * with spec->parse each successful command also has "parsed" (records) or "parse_error"
+ * ({"code", "message"}: no template for the platform and command, the template's Error...);
+ * a parse error does not make the request fail.
  * err set (result NULL) when the request could not be run at all (cancelled, backend failure).
  * After this callback the backend frees its na_be_cmd. */
 typedef void (*na_cmd_done_cb)(void *ud, json_t *result, const na_err *err);

@@ -5,7 +5,8 @@
  * fresh one opened; one that fails on the request's first command with nothing at all coming
  * back (closed or silent) is discarded and the request retried once on a fresh session — the
  * device cannot have run a command it never echoed. The commands stop at the first failure.
- * Not the pool itself (backend_pool.c). */
+ * With `parse`, each successful command's output also becomes TextFSM records (or a
+ * parse_error) once it is in. Not the pool itself (backend_pool.c). */
 #include "backend_int.h"
 #include "clock.h"
 #include "log.h"
@@ -31,6 +32,7 @@ struct na_be_cmd {
     be_sess *x;               /* the session in use */
     cmd_state st;
     bool reused, retried, cancelled;
+    bool parse;               /* records for each command's output */
     int64_t t0_ms;            /* request accepted */
     int64_t op_t0_us;         /* current operation started */
     uint64_t in_before;       /* session bytes in before the current command */
@@ -177,6 +179,18 @@ static void command_done(na_be_cmd *c, na_status st, const na_err *e)
                             st == NA_OK, "elapsed_ms", (json_int_t)el_ms);
     if (one && st != NA_OK)
         json_object_set_new(one, "error", na_run_error_json(e));
+    if (one && st == NA_OK && c->parse) {
+        na_err pe = NA_ERR_INIT;
+        na_tfsm_lib *lib = be_inv_templates(c->gen, &pe);
+        json_t *recs = lib ? na_tfsm_lib_parse(lib, c->h->platform, c->cmds[c->i],
+                                               r.output ? r.output : "",
+                                               r.output ? r.output_len : 0, NULL, &pe)
+                           : NULL;
+        if (recs)
+            json_object_set_new(one, "parsed", na_run_redact_json(recs)); /* as "output" */
+        else
+            json_object_set_new(one, "parse_error", na_run_error_json(&pe));
+    }
     if (one)
         json_array_append_new(c->results, one);
     na_result_free(&r);
@@ -270,6 +284,7 @@ na_be_cmd *be_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, v
     c->h = h;
     c->plat = plat;
     c->kind = kind;
+    c->parse = spec->parse;
     c->done = done;
     c->ud = ud;
     c->t0_ms = na_now_ms();

@@ -15,6 +15,7 @@
 #include "platform.h"
 #include "session.h"
 #include "strmap.h"
+#include "tfsm_lib.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,7 +35,15 @@ typedef struct be_inv {
     unsigned gen;          /* 1, 2, ... per successful load */
     na_inventory *inv;
     na_platforms *plats;
+    na_tfsm_lib *tfsm;     /* TextFSM templates (the inventory's templates:, $NET_TEXTFSM,
+                              $NTC_TEMPLATES_DIR, built-ins): made by the first request that
+                              parses (be_inv_templates) */
+    na_err tfsm_err;       /* why they could not be loaded */
 } be_inv;
+
+/* The generation's templates (loaded on first use, once); NULL + err when its template
+ * directory is unusable. */
+na_tfsm_lib *be_inv_templates(be_inv *g, na_err *err);
 
 /* Load path (vault passphrase: vault_password_file, else $NETAUTO_VAULT_PASSWORD) with one
  * reference, or NULL + err. */

@@ -45,10 +45,26 @@ be_inv *be_inv_ref(be_inv *g)
     return g;
 }
 
+na_tfsm_lib *be_inv_templates(be_inv *g, na_err *err)
+{
+    if (!g->tfsm && !na_err_isset(&g->tfsm_err)) {
+        g->tfsm = na_tfsm_lib_for(NULL, na_inv_templates_dir(g->inv), &g->tfsm_err);
+        if (!g->tfsm && g->tfsm_err.code == NA_E_NOMEM) { /* try again next time */
+            na_err_set(err, NA_E_NOMEM, "out of memory");
+            na_err_clear(&g->tfsm_err);
+            return NULL;
+        }
+    }
+    if (!g->tfsm && err)
+        *err = g->tfsm_err;
+    return g->tfsm;
+}
+
 void be_inv_unref(be_inv *g)
 {
     if (!g || --g->refs > 0)
         return;
+    na_tfsm_lib_free(g->tfsm);
     na_platforms_free(g->plats);
     na_inv_free(g->inv); /* wipes its secrets */
     free(g);

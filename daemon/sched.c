@@ -283,7 +283,7 @@ int nd_backup_start(nd_job *j, const char *command, const char *transport, json_
     for (size_t i = 0; i < b->n; i++) {
         bk_host *h = &b->hosts[i];
         const char *cmds[1] = {command};
-        na_cmd_spec spec = {h->host, transport, cmds, 1, j->submitted_by};
+        na_cmd_spec spec = {h->host, transport, cmds, 1, j->submitted_by, false};
         na_err e = NA_ERR_INIT;
         nd_job_host_started(j, h->host);
         h->cmd = d->be_ops->cmd_run(d->be, &spec, cmd_done, h, &e);

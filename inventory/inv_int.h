@@ -100,6 +100,7 @@ struct na_inventory {
     const char *vault_path;
     unsigned vault_line, vault_col;
     na_vault *vault;
+    const char *templates_dir;  /* `templates:` (resolved), NULL when not set */
     const char **platform_dirs; /* NULL-terminated */
     size_t n_platform_dirs;
     char **secrets;       /* na_secret_dup copies to free */

@@ -148,8 +148,8 @@ static int parse_hosts(na_inventory *inv, na_ydoc *d, na_ynode *hosts, na_err *e
 
 int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
 {
-    static const char *const top[] = {"vault", "platform_dirs", "defaults", "groups", "hosts",
-                                      NULL};
+    static const char *const top[] = {"vault", "platform_dirs", "templates", "defaults",
+                                      "groups", "hosts", NULL};
     if (na_ycheck_keys(d, root, top, "the inventory", err) < 0)
         return -1;
     na_ynode *v = na_ymap_get(d, root, "vault");
@@ -161,6 +161,14 @@ int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
             return -1;
         inv->vault_line = na_yline(v);
         inv->vault_col = na_ycol(v);
+    }
+    na_ynode *td = na_ymap_get(d, root, "templates");
+    if (td && !na_yis_null(td)) {
+        const char *s = na_yscalar(td);
+        if (!s || !*s)
+            return ERR(td, "templates must be a directory of TextFSM templates with an index");
+        if (!(inv->templates_dir = inv_path(inv, s, err)))
+            return -1;
     }
     na_ynode *pd = na_ymap_get(d, root, "platform_dirs");
     if (pd && !na_yis_null(pd)) {

@@ -235,7 +235,8 @@ static bool is_ansible(na_ydoc *d, na_ynode *root)
 {
     if (na_ymap_get(d, root, "all"))
         return true;
-    static const char *const native[] = {"vault", "platform_dirs", "defaults", "groups", "hosts"};
+    static const char *const native[] = {"vault", "platform_dirs", "templates", "defaults",
+                                         "groups", "hosts"};
     for (size_t i = 0; i < sizeof native / sizeof *native; i++)
         if (na_ymap_get(d, root, native[i]))
             return false;
@@ -554,6 +555,7 @@ void na_inv_free(na_inventory *inv)
 na_inv_format na_inv_get_format(const na_inventory *inv) { return inv->format; }
 const char *na_inv_path(const na_inventory *inv) { return inv->path; }
 const char *na_inv_vault_path(const na_inventory *inv) { return inv->vault_path; }
+const char *na_inv_templates_dir(const na_inventory *inv) { return inv->templates_dir; }
 
 const char *const *na_inv_platform_dirs(const na_inventory *inv, size_t *n)
 {

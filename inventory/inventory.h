@@ -114,6 +114,9 @@ void na_inv_free(na_inventory *inv); /* NULL is fine; wipes every secret */
 na_inv_format na_inv_get_format(const na_inventory *inv);
 const char *na_inv_path(const na_inventory *inv);  /* as given to na_inv_load */
 const char *na_inv_vault_path(const na_inventory *inv); /* resolved `vault:` path, or NULL */
+/* Resolved `templates:` directory (TextFSM templates with an ntc-templates index), NULL when
+ * not set. */
+const char *na_inv_templates_dir(const na_inventory *inv);
 /* Resolved platform_dirs (absolute or relative to the cwd), in order; NULL-terminated array. */
 const char *const *na_inv_platform_dirs(const na_inventory *inv, size_t *n);
 

@@ -522,6 +522,7 @@ static void iter_free(na_task_iter *it)
     na_strv_free(&it->expect);
     free(it->script);
     na_strv_free(&it->args);
+    free(it->assert_msg);
     free(it->copy_local);
     free(it->copy_remote);
 }
@@ -600,6 +601,39 @@ static int task_settings(pb_scope *s, na_task_exp *x, na_err *err)
     return 0;
 }
 
+/* assert: evaluate each condition (all must hold) and the message. A condition whose value is
+ * only known at runtime leaves the expansion partial. */
+static int expand_assert(pb_scope *s, na_task_iter *it, na_err *err)
+{
+    const na_task *t = s->task;
+    na_ydoc *d = (na_ydoc *)&s->pb->doc;
+    size_t n = na_yis_seq(t->that) ? na_yseq_len(t->that) : 1;
+    const na_ynode *failed = NULL;
+    for (size_t i = 0; i < n && !failed; i++) {
+        const na_ynode *c = na_yis_seq(t->that) ? na_yseq_item(d, t->that, i) : t->that;
+        bool ok = true;
+        int rc = pb_when(s, c, &ok, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0 && !ok)
+            failed = c;
+    }
+    it->assert_failed = failed != NULL;
+    if (!failed)
+        return 0;
+    na_buf b;
+    na_buf_init(&b, 1 << 16);
+    int rc = 0;
+    if (t->msg)
+        rc = pb_render_text(s, t->msg, &b, err);
+    else
+        rc = na_buf_printf(&b, err, "assertion failed: %s", na_yscalar(failed));
+    if (rc == 0 && !(it->assert_msg = na_buf_steal(&b)))
+        rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+    na_buf_free(&b);
+    return rc;
+}
+
 /* The loop's items: *items (new ref, an array) or NULL when unknown until runtime. */
 static int loop_items(pb_scope *s, json_t **items, na_err *err)
 {
@@ -640,7 +674,7 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
         rc = loop_items(&s, &items, err);
     size_t n = !t->loop ? 1 : items ? json_array_size(items) : 1;
     bool per_item = t->kind == NA_TASK_COMMAND || t->kind == NA_TASK_SCRIPT ||
-                    t->kind == NA_TASK_COPY;
+                    t->kind == NA_TASK_ASSERT || t->kind == NA_TASK_COPY;
     if (rc == 0) {
         x->n_iters = per_item ? n : 1;
         x->iters = calloc(x->n_iters ? x->n_iters : 1, sizeof *x->iters);
@@ -678,6 +712,7 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
             break;
         case NA_TASK_VLANS: rc = expand_vlans(&s, x, &state_set, err); break;
         case NA_TASK_SCRIPT: rc = expand_script(&s, it, err); break;
+        case NA_TASK_ASSERT: rc = expand_assert(&s, it, err); break;
         case NA_TASK_COPY: rc = expand_copy(&s, it, err); break;
         case NA_TASK_SAVE: break;
         }

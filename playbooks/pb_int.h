@@ -16,6 +16,9 @@ struct na_task {
     na_ynode *node;        /* the task mapping */
     na_ynode *body;        /* value of the action key */
     na_ynode *loop, *when, *vars, *timeout, *ignore_errors, *expect;
+    na_ynode *that, *msg;  /* assert */
+    na_parse_kind parse;   /* `parse:` */
+    na_tfsm *parse_tpl;    /* owned: parse: {template: FILE} */
     char *register_as;     /* owned, NULL if none */
     char *loop_var;        /* owned ("item" by default) */
     size_t nvisible;       /* names registered before this task: pb->registers[0..nvisible) */

@@ -13,18 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const ACTIONS[] = {"command", "config", "save", "vlans", "script", "copy",
-                                      NULL};
+static const char *const ACTIONS[] = {"command", "config", "save",   "vlans",
+                                      "script",  "assert", "copy",  NULL};
 static const char *const TASK_KEYS[] = {
     "name",      "command", "config",       "save",          "vlans", "script",  "copy",
     "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "notify",  NULL,
+    "tags",      "notify",  "parse",        "assert",        NULL,
 };
 static const char *const HANDLER_KEYS[] = {
-    "name",      "command", "config",       "save",          "vlans", "script",  "register",
+    "name",      "command", "config",       "save",          "vlans", "script",  "copy",
+    "register",
     "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "listen",  NULL,
+    "tags",      "listen",  "parse",        "assert",        NULL,
 };
 static const char *const PLAY_KEYS[] = {
     "name",      "hosts",      "vars",       "vars_files",          "tasks",
@@ -253,6 +254,42 @@ static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
     return 0;
 }
 
+/* parse: true | false | {template: FILE} (command tasks only). */
+static int check_parse(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"template", NULL};
+    if (t->kind != NA_TASK_COMMAND)
+        return pb_lerr(pb, t, NULL, n, err, "parse only goes with command");
+    if (na_yis_scalar(n)) {
+        bool v;
+        na_err local = NA_ERR_INIT;
+        if (na_ybool(&pb->doc, n, &v, &local) < 0)
+            return pb_lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
+        t->parse = v ? NA_PARSE_INDEX : NA_PARSE_NONE;
+        return 0;
+    }
+    if (!na_yis_map(n))
+        return pb_lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
+    if (check_keys(pb, t, NULL, n, KEYS, "parse", err) < 0)
+        return -1;
+    na_ynode *f = na_ymap_get(&pb->doc, n, "template");
+    const char *path = f ? na_yscalar(f) : NULL;
+    if (!path || !*path || na_yis_null(f) || na_tpl_has_syntax(path))
+        return pb_lerr(pb, t, NULL, f ? f : n, err,
+                       "parse: template must be the path of a TextFSM template file");
+    char full[PATH_MAX];
+    snprintf(full, sizeof full, "%s%s%s", path[0] == '/' ? "" : pb->dir, path[0] == '/' ? "" : "/",
+             path);
+    na_err local = NA_ERR_INIT;
+    if (!(t->parse_tpl = na_tfsm_load_file(full, &local))) {
+        if (local.code == NA_E_NOMEM)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        return pb_lerr(pb, t, NULL, f, err, "parse: %s", local.msg);
+    }
+    t->parse = NA_PARSE_TEMPLATE;
+    return 0;
+}
+
 /* A VLAN written literally (no template in its id or name) is checked now: range, default
  * VLANs, name, and duplicates among the literal ones before it. */
 static int check_vlan_literal(na_playbook *pb, const na_task *t, na_ynode *cfg, size_t i,
@@ -292,7 +329,7 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
             return pb_lerr(pb, t, NULL, st, err, "vlans state must be a string");
         if (!na_tpl_has_syntax(na_yscalar(st)) && na_vlans_state_parse(na_yscalar(st)) < 0)
             return pb_lerr(pb, t, NULL, st, err,
-                        "vlans state must be merged, replaced, overridden or deleted, got '%s'",
+                           "vlans state must be merged, replaced, overridden or deleted, got '%s'",
                         na_yscalar(st));
     }
     na_ynode *cfg = na_ymap_get(&pb->doc, n, "config");
@@ -301,7 +338,7 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
     if (na_yis_scalar(cfg)) {
         if (!na_tpl_has_syntax(na_yscalar(cfg)))
             return pb_lerr(pb, t, NULL, cfg, err,
-                        "vlans config must be a list of {id, name} or a '{{ variable }}'");
+                           "vlans config must be a list of {id, name} or a '{{ variable }}'");
         return 0;
     }
     if (!na_yis_seq(cfg))
@@ -347,7 +384,34 @@ static int check_script(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
     for (size_t i = 0; na_yis_seq(args) && i < na_yseq_len(args); i++)
         if (!na_yis_scalar(na_yseq_item(&pb->doc, args, i)))
             return pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, args, i), err,
-                        "every script argument must be a string");
+                           "every script argument must be a string");
+    return 0;
+}
+
+/* assert: {that: condition or list of them, msg: text} (fail_msg: Ansible's name for msg) */
+static int check_assert(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"that", "msg", "fail_msg", NULL};
+    if (!na_yis_map(n))
+        return pb_lerr(pb, t, NULL, n, err, "assert must be a mapping {that, msg}");
+    if (check_keys(pb, t, NULL, n, KEYS, "assert", err) < 0)
+        return -1;
+    t->that = na_ymap_get(&pb->doc, n, "that");
+    t->msg = na_ymap_get(&pb->doc, n, "msg");
+    na_ynode *fail_msg = na_ymap_get(&pb->doc, n, "fail_msg");
+    if (t->msg && fail_msg)
+        return pb_lerr(pb, t, NULL, fail_msg, err, "assert takes msg or fail_msg, not both");
+    if (fail_msg)
+        t->msg = fail_msg;
+    if (!t->that || (!na_yis_scalar(t->that) && !na_yis_seq(t->that)) || na_yis_null(t->that))
+        return pb_lerr(pb, t, NULL, t->that ? t->that : n, err,
+                       "assert needs that: a condition or a list of them");
+    for (size_t i = 0; na_yis_seq(t->that) && i < na_yseq_len(t->that); i++)
+        if (!na_yis_scalar(na_yseq_item(&pb->doc, t->that, i)))
+            return pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, t->that, i), err,
+                           "each assert condition must be a string");
+    if (t->msg && !is_plain_string(t->msg))
+        return pb_lerr(pb, t, NULL, t->msg, err, "assert msg must be a string");
     return 0;
 }
 
@@ -425,6 +489,7 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
     }
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);
     case NA_TASK_SCRIPT: return check_script(pb, t, b, err);
+    case NA_TASK_ASSERT: return check_assert(pb, t, b, err);
     case NA_TASK_COPY: return check_copy(pb, t, b, err);
     }
     return 0;
@@ -490,7 +555,8 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     }
     if (!first_key)
         return pb_lerr(pb, t, NULL, n, err,
-                       "no action (give one of: command, config, save, vlans, script, copy)");
+                       "no action (give one of: command, config, save, vlans, script, assert, "
+                       "copy)");
     if (check_body(pb, t, err) < 0)
         return -1;
     t->loop = na_ymap_get(d, n, "loop");
@@ -502,6 +568,9 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     if (t->expect && t->kind != NA_TASK_COMMAND)
         return pb_lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
     if (t->expect && check_expect(pb, t, t->expect, err) < 0)
+        return -1;
+    na_ynode *parse = na_ymap_get(d, n, "parse");
+    if (parse && check_parse(pb, t, parse, err) < 0)
         return -1;
     na_ynode *reg = na_ymap_get(d, n, "register");
     if (reg) {
@@ -557,10 +626,18 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
                       err) < 0)
         return -1;
     t->notify_node = na_ymap_get(d, n, "notify");
-    /* templates: every value except `when` (an expression) */
+    /* templates: every value except `when` (an expression) and `parse` */
     for (size_t i = 0; i < na_ymap_len(n); i++) {
         na_ynode *v = na_ymap_val(d, n, i);
         bool is_when = v == t->when;
+        if (v == parse)
+            continue;
+        if (t->kind == NA_TASK_ASSERT && v == t->body) { /* conditions, and a message */
+            if (compile_tree(pb, t, NULL, t->that, true, 0, err) < 0 ||
+                compile_tree(pb, t, NULL, t->msg, false, 0, err) < 0)
+                return -1;
+            continue;
+        }
         if (compile_tree(pb, t, NULL, v, is_when, 0, err) < 0)
             return -1;
     }
@@ -737,6 +814,7 @@ void na_pb_free(na_playbook *pb)
         for (size_t j = 0; j < p->ntasks + p->nhandlers; j++) {
             na_task *t = j < p->ntasks ? &p->tasks[j] : &p->handlers[j - p->ntasks];
             free(t->name);
+            na_tfsm_free(t->parse_tpl);
             free(t->register_as);
             free(t->loop_var);
             na_strv_free(&t->tags);
@@ -778,4 +856,6 @@ const char *na_task_name(const na_task *t) { return t->name; }
 na_task_kind na_task_kind_of(const na_task *t) { return t->kind; }
 const char *na_task_register(const na_task *t) { return t->register_as; }
 unsigned na_task_line(const na_task *t) { return na_yline(t->node); }
+na_parse_kind na_task_parse_kind(const na_task *t) { return t->parse; }
+const na_tfsm *na_task_parse_template(const na_task *t) { return t->parse_tpl; }
 unsigned na_task_col(const na_task *t) { return na_ycol(t->node); }

@@ -57,10 +57,10 @@ const char *pb_ansible_hint(const char *key, bool in_task)
         {"poll", "every task has a deadline instead (timeout)"},
         {"throttle", "use --forks or serial"},
         {"args", "give the action's value directly"},
-        {"action", "give one of command, config, save, vlans, script"},
+        {"action", "give one of command, config, save, vlans, script, assert"},
         {"local_action", "netauto does not run tasks on the control machine"},
         {"module_defaults", "not supported"},
-        {"collections", "netauto tasks are command, config, save, vlans and script"},
+        {"collections", "netauto tasks are command, config, save, vlans, script and assert"},
         {"force_handlers", "handlers run for hosts that have not failed"},
         {"order", "hosts run in inventory order"},
         {"gather_subset", "netauto gathers no facts"},
@@ -86,11 +86,11 @@ const char *pb_ansible_hint(const char *key, bool in_task)
     else if (n > 7 && !strcmp(key + n - 7, "_config"))
         use = "config: (the configuration lines)";
     else if (strchr(key, '.') || !strcmp(key, "debug") || !strcmp(key, "set_fact") ||
-             !strcmp(key, "assert") || !strcmp(key, "fail") || !strcmp(key, "meta") ||
+             !strcmp(key, "fail") || !strcmp(key, "meta") ||
              !strcmp(key, "shell") || !strcmp(key, "raw") || !strcmp(key, "pause") ||
              !strcmp(key, "wait_for") || !strcmp(key, "template") || !strcmp(key, "copy") ||
              !strcmp(key, "include_vars"))
-        use = "one of command, config, save, vlans or script";
+        use = "one of command, config, save, vlans, script or assert";
     if (!use)
         return NULL;
     snprintf(msg, sizeof msg, "'%s' is an Ansible module; netauto tasks use %s "

@@ -129,6 +129,7 @@ int na_task_exp_render(const na_task_exp *x, const na_render_ctx *ctx, na_buf *o
         return rc;
     }
     case NA_TASK_SCRIPT: return render_script(x, out, err);
+    case NA_TASK_ASSERT: return na_buf_puts(out, "[assert]\n(nothing is sent)\n", err);
     case NA_TASK_COPY: return render_copy(x, out, err);
     }
     return na_err_set(err, NA_E_INTERNAL, "unknown task kind");

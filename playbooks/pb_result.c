@@ -125,6 +125,13 @@ json_t *na_result_script(const char *out, const char *errtext, int rc, bool fail
     return o;
 }
 
+json_t *na_result_assert(bool failed, const char *msg)
+{
+    json_t *o = json_object();
+    status(o, false, failed, msg ? msg : "All assertions passed");
+    return o;
+}
+
 json_t *na_result_skipped(void)
 {
     json_t *o = json_object();

@@ -6,10 +6,11 @@
  *
  * Format and semantics: docs/playbooks.md. In short: a playbook is a list of plays {name, hosts,
  * vars, vars_files, tasks, handlers, tags, serial, max_fail_percentage, any_errors_fatal}; a
- * task has a name and exactly one of command, config, save, vlans, script, copy, plus register,
- * expect (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout, vars,
- * tags, notify (handlers: listen). copy: {src, dest, direction: put|get, verify, overwrite,
- * protocol, stall_timeout}. Variables, highest precedence first:
+ * task has a name and exactly one of command, config, save, vlans, script, assert ({that, msg}:
+ * conditions checked, nothing sent), copy ({src, dest, direction: put|get, verify, overwrite,
+ * protocol, stall_timeout}: a file to or from the device), plus register, expect and parse
+ * (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout, vars, tags,
+ * notify (handlers: listen). Variables, highest precedence first:
  * inventory_hostname/playbook_dir, extra vars, the loop variable, registered results, task
  * vars, vars_files, play vars, host vars. */
 #ifndef NA_PLAYBOOK_H
@@ -19,6 +20,7 @@
 #include "buf.h"
 #include "err.h"
 #include "strv.h"
+#include "tfsm.h"
 #include "vlans.h"
 
 #include <jansson.h>
@@ -37,6 +39,7 @@ typedef enum {
     NA_TASK_SAVE,        /* the platform's save command */
     NA_TASK_VLANS,       /* the vlans resource (vlans.h) */
     NA_TASK_SCRIPT,      /* upload a local script, run it with args, remove it (linux) */
+    NA_TASK_ASSERT,      /* conditions on variables (registered results): fails when false */
     NA_TASK_COPY,        /* a file to or from the device, verified (docs/files.md) */
 } na_task_kind;
 
@@ -99,6 +102,14 @@ const char *na_task_register(const na_task *t); /* NULL when the task registers 
 unsigned na_task_line(const na_task *t);
 unsigned na_task_col(const na_task *t);
 
+/* command tasks: `parse: true` (templates picked by the host's platform and each command, from
+ * the template directory: parsing/tfsm_lib.h) or `parse: {template: FILE}` (one template, FILE
+ * relative to the playbook, read and compiled when the playbook loads). */
+typedef enum { NA_PARSE_NONE = 0, NA_PARSE_INDEX, NA_PARSE_TEMPLATE } na_parse_kind;
+na_parse_kind na_task_parse_kind(const na_task *t);
+/* NA_PARSE_TEMPLATE: the compiled template (owned by the playbook). */
+const na_tfsm *na_task_parse_template(const na_task *t);
+
 /* ---- variables for one host --------------------------------------------------------------- */
 
 typedef struct na_pb_vars {
@@ -138,6 +149,8 @@ typedef struct na_task_iter {
     pcre2_code **expect_re;    /* command: compiled (MULTILINE), expect.n entries, owned */
     char *script;              /* script: absolute local path (owned) */
     na_strv args;              /* script: arguments */
+    bool assert_failed;        /* assert: a condition was false */
+    char *assert_msg;          /* assert: the message (owned): msg, or the false condition */
     /* copy */
     bool copy_get;             /* direction: get */
     char *copy_local;          /* put: the absolute local source; get: the absolute local file
@@ -204,7 +217,8 @@ int na_shell_quote(const char *s, na_buf *out, na_err *err);
 /* ---- registered results (what `register: NAME` stores; new references) --------------------- */
 
 /* command: {"commands": [...], "stdout": [per command], "stdout_lines": [[...]], "failed",
- * "changed": false, "msg" (when given)} — outputs[i] belongs to commands->v[i]. */
+ * "changed": false, "msg" (when given)} — outputs[i] belongs to commands->v[i]. With `parse:`
+ * the runner adds "parsed": [records per command]. */
 json_t *na_result_command(const na_strv *commands, const char *const *outputs, bool failed,
                           const char *msg);
 /* config/save/vlans: {"commands": [...sent], "changed", "failed", "msg"} */
@@ -212,6 +226,8 @@ json_t *na_result_change(const na_strv *commands, bool changed, bool failed, con
 /* script: {"stdout", "stderr", "rc", "stdout_lines", "stderr_lines", "failed", "changed": true} */
 json_t *na_result_script(const char *out, const char *errtext, int rc, bool failed,
                          const char *msg);
+/* assert: {"failed", "changed": false, "msg"} */
+json_t *na_result_assert(bool failed, const char *msg);
 /* copy: {"changed", "failed", "src", "dest", "direction", "size", "sent", "resumed_at",
  * "checksum", "algorithm", "protocol", "msg" (when given)} */
 json_t *na_result_copy(bool get, const char *src, const char *dest, bool changed, bool failed,

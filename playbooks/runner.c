@@ -130,6 +130,57 @@ static int prepare_hosts(na_runner *r, na_err *err)
     return rc;
 }
 
+/* `parse: true`: a template for the host's platform and every command known now (commands
+ * with templates that wait for registered results are checked when they run). */
+static int parse_prepare(na_runner *r, rn_host *h, const na_pb_vars *v, na_err *err)
+{
+    for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
+        const na_play *pl = na_pb_play(r->pb, p);
+        for (size_t k = 0; h->plays[p] && k < na_play_task_count(pl); k++) {
+            const na_task *t = na_play_task(pl, k);
+            if (na_task_parse_kind(t) != NA_PARSE_INDEX)
+                continue;
+            na_pb_vars pv = *v;
+            pv.registered_partial = true;
+            na_task_exp *x = NULL;
+            na_err e = NA_ERR_INIT;
+            if (na_task_expand(t, &pv, &x, &e) < 0) {
+                na_task_exp_free(x);
+                continue; /* na_pb_validate reports what it can; the rest fails at runtime */
+            }
+            int rc = 0;
+            for (size_t i = 0; !x->partial && rc == 0 && i < x->n_iters; i++)
+                for (size_t c = 0; rc == 0 && !x->iters[i].skipped &&
+                                   c < x->iters[i].commands.n; c++)
+                    rc = na_tfsm_lib_prepare(r->tfsm, h->inv->platform,
+                                             x->iters[i].commands.v[c], err);
+            na_task_exp_free(x);
+            if (rc < 0) {
+                if (err->code == NA_E_NOTFOUND)
+                    err->code = NA_E_CONFIG;
+                na_err_prefix(err, "task '%s': parse: ", na_task_name(t));
+                err_for_host(err, h->inv->name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static bool wants_templates(const na_playbook *pb)
+{
+    for (size_t p = 0; p < na_pb_play_count(pb); p++) {
+        const na_play *pl = na_pb_play(pb, p);
+        for (size_t k = 0; k < na_play_task_count(pl); k++)
+            if (na_task_parse_kind(na_play_task(pl, k)) == NA_PARSE_INDEX)
+                return true;
+        for (size_t k = 0; k < na_play_handler_count(pl); k++)
+            if (na_task_parse_kind(na_play_handler(pl, k)) == NA_PARSE_INDEX)
+                return true;
+    }
+    return false;
+}
+
 /* Platform, script transport and playbook validation for every host: all before any I/O. */
 static int validate_hosts(na_runner *r, na_err *err)
 {
@@ -156,6 +207,8 @@ static int validate_hosts(na_runner *r, na_err *err)
                 return -1;
             }
         }
+        if (r->tfsm && parse_prepare(r, h, &v, err) < 0)
+            return -1;
     }
     return 0;
 }
@@ -244,6 +297,11 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
             return NULL;
         }
         r->own_platforms = true;
+    }
+    if (wants_templates(pb) &&
+        !(r->tfsm = na_tfsm_lib_for(o->templates_dir, na_inv_templates_dir(inv), err))) {
+        na_runner_free(r);
+        return NULL;
     }
     if (rn_select_tasks(r, err) < 0 || prepare_hosts(r, err) < 0 || validate_hosts(r, err) < 0 ||
         rn_prepare_phases(r, err) < 0 ||
@@ -532,6 +590,7 @@ void na_runner_free(na_runner *r)
         event_base_free(r->base);
     if (r->own_platforms)
         na_platforms_free(r->platforms);
+    na_tfsm_lib_free(r->tfsm);
     json_decref(r->extra);
     json_decref(r->results);
     json_decref(r->hosts_json);

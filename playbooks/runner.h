@@ -13,7 +13,9 @@
  *
  * Prepare (na_runner_new) resolves each play's `hosts` against the inventory, intersected with
  * o->limit; looks up every selected host's platform; validates the playbook for every host
- * (na_pb_validate); checks that script tasks run over SSH. Any failure there is invalid input.
+ * (na_pb_validate); checks that script tasks run over SSH and that `parse: true` finds a
+ * template for each host's platform and each (literal) command. Any failure there is invalid
+ * input.
  * Run: each host program opens its session, runs every task of every play that includes the host,
  * in order (only the tasks --tags/--skip-tags select; then the play's handlers its changed tasks
  * notified), and closes; its tasks stop at its first failure unless the task has ignore_errors;
@@ -98,6 +100,9 @@ typedef struct na_run_opts {
                                     lockstep */
     size_t max_output;           /* output ceiling per command (na_session_opts.max_output);
                                     0 = the driver's default (16 MiB) */
+    const char *templates_dir;   /* TextFSM templates for `parse: true` (an ntc-templates
+                                    index); NULL = the inventory's templates:, then
+                                    $NET_TEXTFSM / $NTC_TEMPLATES_DIR; built-ins last */
     const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
     const char *const *tags;     /* --tags (copied); NULL/0 = every task (`all`) */
     size_t n_tags;
@@ -168,6 +173,9 @@ int na_runner_exit_status(const na_runner *r);
 json_t *na_run_text(const char *s, size_t n);
 /* null without an error, else {"code": na_code_name(), "message": redacted}. New reference. */
 json_t *na_run_error_json(const na_err *err);
+/* Parsed records (any JSON) as results hold them: every string that holds a registered secret
+ * redacted, in place. Returns v. */
+json_t *na_run_redact_json(json_t *v);
 
 /* ---- text for people (runner_fmt.c; pure) ---- */
 

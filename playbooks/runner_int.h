@@ -12,6 +12,7 @@
 #include "session.h"
 #include "session_files.h"
 #include "strv.h"
+#include "tfsm_lib.h"
 #include "transcript.h"
 #include "vlans.h"
 
@@ -34,6 +35,7 @@ typedef struct rn_task_rec {
     na_buf out, errout;
     bool cut;             /* output, stdout or stderr reached its ceiling and was cut */
     json_t *items;        /* loop: per-item registered results (array) */
+    json_t *parsed;       /* `parse:`: records per command, every item (array), or NULL */
     json_t *reg;          /* what `register:` stores */
 } rn_task_rec;
 
@@ -54,8 +56,8 @@ json_t *rn_text(const char *s, size_t n);
 /* null when err holds no error, else {"code": na_code_name, "message"} (redacted). New ref. */
 json_t *rn_error_json(const na_err *err);
 /* One task result: {"name", "play", "action", "ok", "changed", "skipped", "ignored", "output",
- * "elapsed_ms", "commands", "error"} (+ "partial" with --check, + "rc", "stdout", "stderr" for
- * scripts). New reference. */
+ * "elapsed_ms", "commands", "error"} (+ "parsed" with `parse:`, + "partial" with --check,
+ * + "rc", "stdout", "stderr" for scripts). New reference. */
 json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check);
 
 typedef struct rn_host_sum {
@@ -154,6 +156,7 @@ struct na_runner {
     const na_playbook *pb;
     na_platforms *platforms;
     bool own_platforms;
+    na_tfsm_lib *tfsm;      /* templates for `parse: true`, NULL when no task asks */
     struct event_base *base;
     bool own_base;
     json_t *extra;

@@ -51,6 +51,7 @@ void rn_task_rec_free(rn_task_rec *t)
     na_buf_free(&t->out);
     na_buf_free(&t->errout);
     json_decref(t->items);
+    json_decref(t->parsed);
     json_decref(t->reg);
     rn_task_rec_init(t);
 }
@@ -127,6 +128,29 @@ json_t *rn_error_json(const na_err *err)
 }
 
 json_t *na_run_text(const char *s, size_t n) { return rn_text(s, n); }
+
+json_t *na_run_redact_json(json_t *v)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach (v, i, x)
+            na_run_redact_json(x);
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach (v, k, x)
+            na_run_redact_json(x);
+    } else if (json_is_string(v) &&
+               na_contains_secret(json_string_value(v), json_string_length(v))) {
+        char *red = na_redact_dup(json_string_value(v), json_string_length(v));
+        if (red) {
+            json_string_set(v, red);
+            free(red);
+        }
+    }
+    return v;
+}
 json_t *na_run_error_json(const na_err *err) { return rn_error_json(err); }
 
 static json_t *strv_json(const na_strv *v)
@@ -155,6 +179,8 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
         json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
     json_object_set_new(o, "commands", strv_json(&t->commands));
+    if (t->parsed)
+        json_object_set(o, "parsed", t->parsed);
     json_object_set_new(o, "error", rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     json_object_set_new(o, "register", reg ? json_string(reg) : json_null());

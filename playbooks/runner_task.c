@@ -167,8 +167,47 @@ static int check_render(rn_host *h)
 
 /* ---- command -------------------------------------------------------------------------------- */
 
-/* An item is over: its expect patterns (when it did not fail already), its registered result
- * for the commands that ran (outputs in h->iter_out). */
+/* `parse:` for an item whose commands all succeeded: records per command (NULL + the item
+ * failed when one output does not parse). */
+static json_t *parse_item(rn_host *h, const na_task_iter *it)
+{
+    const na_task *t = h->x->task;
+    json_t *all = json_array();
+    if (!all) {
+        na_err e = NA_ERR_INIT;
+        na_err_set(&e, NA_E_NOMEM, "out of memory");
+        rn_item_fail(h, &e);
+        return NULL;
+    }
+    for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++) {
+        const char *out = h->iter_out.v[i];
+        na_err e = NA_ERR_INIT;
+        json_t *recs = NULL;
+        if (na_task_parse_kind(t) == NA_PARSE_TEMPLATE) {
+            na_tfsm_result *r = na_tfsm_parse(na_task_parse_template(t), out, strlen(out), NULL,
+                                              &e);
+            if (r && !(recs = na_tfsm_result_json(r, NA_TFSM_KEYS_LOWER)))
+                na_err_set(&e, NA_E_NOMEM, "out of memory");
+            na_tfsm_result_free(r);
+        } else if (h->r->tfsm) {
+            recs = na_tfsm_lib_parse(h->r->tfsm, h->inv->platform, it->commands.v[i], out,
+                                     strlen(out), NULL, &e);
+        } else {
+            na_err_set(&e, NA_E_INTERNAL, "no templates loaded");
+        }
+        if (!recs) {
+            na_err_prefix(&e, "%s: parse '%s': ", h->inv->name, it->commands.v[i]);
+            rn_item_fail(h, &e);
+            json_decref(all);
+            return NULL;
+        }
+        json_array_append_new(all, na_run_redact_json(recs)); /* as outputs are */
+    }
+    return all;
+}
+
+/* An item is over: its expect patterns (when it did not fail already), its records (`parse:`),
+ * its registered result for the commands that ran (outputs in h->iter_out). */
 static void command_item_end(rn_host *h, const na_task_iter *it)
 {
     if (!h->item_failed && it->expect.n) { /* all of the item's outputs, joined by newlines */
@@ -187,12 +226,24 @@ static void command_item_end(rn_host *h, const na_task_iter *it)
             rn_item_fail(h, &e);
         na_buf_free(&all);
     }
+    json_t *parsed = NULL;
+    if (!h->item_failed && na_task_parse_kind(h->x->task) != NA_PARSE_NONE)
+        parsed = parse_item(h, it);
+    if (parsed) { /* the task's result lists every command's records, item after item */
+        if (!h->cur.parsed)
+            h->cur.parsed = json_array();
+        json_array_extend(h->cur.parsed, parsed);
+    }
     na_strv ran = NA_STRV_INIT;
     for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++)
         if (na_strv_push(&ran, it->commands.v[i], NULL) < 0)
             h->cur.cut = true; /* out of memory: the record is incomplete */
-    rn_add_item(h, na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
-                                     h->item_failed ? h->item_err.msg : NULL));
+    json_t *res = na_result_command(&ran, (const char *const *)h->iter_out.v, h->item_failed,
+                                    h->item_failed ? h->item_err.msg : NULL);
+    if (res && parsed)
+        json_object_set(res, "parsed", parsed);
+    json_decref(parsed);
+    rn_add_item(h, res);
     na_strv_free(&ran);
     na_strv_free(&h->iter_out);
     h->item_failed = false;
@@ -376,11 +427,41 @@ static int k_vlans(rn_host *h)
     }
 }
 
+/* ---- assert ------------------------------------------------------------------------------- */
+
+/* Conditions only: nothing goes to the device. Every item is checked (like a loop of commands);
+ * a false condition fails its item with the message. */
+static int k_assert(rn_host *h)
+{
+    na_task_exp *x = h->x;
+    if (x->partial) { /* --check: the conditions read results of tasks that did not run */
+        out_add_cstr(h, "(depends on results registered by tasks that do not run in check mode)");
+        return RN_DONE;
+    }
+    for (size_t i = 0; i < x->n_iters; i++) {
+        na_task_iter *it = &x->iters[i];
+        if (it->skipped) {
+            rn_add_item(h, na_result_skipped());
+            continue;
+        }
+        if (it->assert_failed) {
+            na_err e = NA_ERR_INIT;
+            na_err_set(&e, NA_E_ASSERT, "%s: %s", h->inv->name, it->assert_msg);
+            out_add_cstr(h, it->assert_msg);
+            rn_task_fail(h, &e);
+        }
+        rn_add_item(h, na_result_assert(it->assert_failed, it->assert_msg));
+    }
+    return rn_finish_items(h);
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 int rn_task_step(rn_host *h)
 {
     const na_task_exp *x = h->x;
+    if (x->kind == NA_TASK_ASSERT) /* no device involved: the same with --check */
+        return k_assert(h);
     if (h->r->check && x->kind != NA_TASK_VLANS && x->kind != NA_TASK_COPY)
         return check_render(h); /* vlans and copy read the device (read-only) to know */
     if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
@@ -395,6 +476,7 @@ int rn_task_step(rn_host *h)
     case NA_TASK_SAVE: return k_save(h);
     case NA_TASK_VLANS: return k_vlans(h);
     case NA_TASK_SCRIPT: return rn_script_step(h);
+    case NA_TASK_ASSERT: return k_assert(h);
     case NA_TASK_COPY: return rn_copy_step(h);
     }
     na_err e = NA_ERR_INIT;

@@ -5,8 +5,9 @@
  * Expressions: variables and paths (`item`, `item.name`, `vlans[0].id`, `x['key']`, `x[i]`),
  * literals ('str', "str", 42, 1.5, true/false, none, [a, b]), filters (`| default(x)`,
  * `| upper`, `| lower`, `| join(',')`, `| length`, `| trim`, `| replace(a, b)`, `| int`,
- * `| string`), tests (`x is defined`, `x is not defined`), comparisons (== != < <= > >= in,
- * not in) and `and`, `or`, `not`, parentheses. Literal braces: `{{ '{{' }}`.
+ * `| string`, `| items2dict(key, value)`), tests (`x is defined`, `x is not defined`),
+ * comparisons (== != < <= > >= in, not in) and `and`, `or`, `not`, parentheses. Literal
+ * braces: `{{ '{{' }}`.
  *
  * A template that is exactly one `{{ expression }}` (whitespace around it allowed) evaluates to
  * the expression's native value (a list stays a list); anything else renders to a string.

@@ -1,7 +1,7 @@
 /* tpl_filters.c — the template filters' table (parameters, bound by position or as name=value),
  * the dispatcher, and the simple filters: default (d), upper, lower, join, length (count), trim,
- * replace, int, string. Each checks its arguments and input type and says what it wanted. The
- * filters from Ansible (regex_*, split, first, last, unique, sort, min, max) are in
+ * replace, int, string, items2dict. Each checks its arguments and input type and says what it
+ * wanted. The filters from Ansible (regex_*, split, first, last, unique, sort, min, max) are in
  * tpl_fextra.c. Not extensible at runtime: the list is fixed and documented in
  * docs/playbooks.md. */
 #include "tpl_int.h"
@@ -42,6 +42,7 @@ static const fdef FILTERS[] = {
     {"sort", 0, {"reverse", "case_sensitive", "attribute"}, false},
     {"min", 0, {"case_sensitive", "attribute"}, false},
     {"max", 0, {"case_sensitive", "attribute"}, false},
+    {"items2dict", 0, {"key_name", "value_name"}, false},
 };
 
 #define MAX_PARAMS 5
@@ -181,6 +182,40 @@ static int f_join(const json_t *in, const json_t *sep, tv *out, na_err *err)
     na_buf_free(&b);
     na_buf_free(&s);
     return rc;
+}
+
+/* items2dict(key_name='key', value_name='value'), Ansible's: a list of mappings to one mapping
+ * from each item's key field (text) to its value field. */
+static int f_items2dict(const json_t *in, const json_t *k, const json_t *v, tv *out, na_err *err)
+{
+    const char *kn = k ? json_string_value(k) : "key", *vn = v ? json_string_value(v) : "value";
+    if (!kn || !vn)
+        return na_err_set(err, NA_E_CONFIG, "filter 'items2dict' takes field names (strings)");
+    if (!json_is_array(in))
+        return na_err_set(err, NA_E_CONFIG, "filter 'items2dict' expects a list, got %s",
+                          na_tpl_type_name(in));
+    json_t *o = json_object();
+    size_t i;
+    json_t *it;
+    json_array_foreach ((json_t *)in, i, it) {
+        json_t *kv = json_object_get(it, kn), *vv = json_object_get(it, vn);
+        if (!json_is_object(it) || !kv || !vv) {
+            json_decref(o);
+            return na_err_set(err, NA_E_CONFIG, "filter 'items2dict': item %zu has no '%s' or "
+                              "no '%s'", i, kn, vn);
+        }
+        na_buf b;
+        na_buf_init(&b, NA_TPL_MAX_OUT);
+        int rc = na_tpl_stringify(kv, &b, err);
+        if (rc == 0 && json_object_set(o, na_buf_cstr(&b), vv) < 0)
+            rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+        na_buf_free(&b);
+        if (rc < 0) {
+            json_decref(o);
+            return -1;
+        }
+    }
+    return set_val(out, o, err);
 }
 
 static size_t utf8_len(const char *s, size_t n)
@@ -374,6 +409,8 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
         rc = f_replace(j, a[0], a[1], out, err);
     } else if (!strcmp(n, "int")) {
         rc = f_int(j, out, err);
+    } else if (!strcmp(n, "items2dict")) {
+        rc = f_items2dict(j, a[0], a[1], out, err);
     } else if (!strcmp(n, "string")) {
         na_buf b;
         na_buf_init(&b, NA_TPL_MAX_OUT);

@@ -74,7 +74,7 @@ const char *tpl_filter_args(const char *name, const char *const *kws, int nargs,
                             size_t cap);
 #define TPL_FILTER_NAMES                                                                       \
     "default (d), upper, lower, join, length (count), trim, replace, int, string, "            \
-    "regex_search, regex_replace, split, first, last, unique, sort, min, max"
+    "regex_search, regex_replace, split, first, last, unique, sort, min, max, items2dict"
 
 /* The filters added for Ansible playbooks (tpl_fextra.c). args[i] is the value bound to the
  * filter's i-th parameter (NULL: not given); groups: regex_search's extra positional

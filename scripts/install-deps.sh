@@ -14,7 +14,7 @@ set -eu
 BASE="build-essential pkg-config
 libssh2-1-dev libtelnet-dev libyaml-dev libpcre2-dev libevent-dev libjansson-dev
 libsqlite3-dev libssl-dev libssh-dev libcmocka-dev
-python3 python3-netmiko python3-pexpect python3-paramiko python3-yaml ansible-core
+python3 python3-netmiko python3-pexpect python3-paramiko python3-yaml ansible-core python3-textfsm
 telnet inetutils-telnetd openssh-server openssh-client
 openssl iproute2 procps curl ca-certificates"
 # to build libssh2 1.11 from Debian's source package when the system's is older

@@ -20,8 +20,8 @@ from tap import Tap  # noqa: E402
 ROOT = os.environ.get("NETAUTO_ROOT", os.getcwd())
 BUILD = os.environ.get("NETAUTO_BUILD", os.path.join(ROOT, "build"))
 SCRIPT = "scripts/check-layers.py"
-FOLDERS = ["core", "drivers", "inventory", "playbooks", "daemon", "cli", "tests", "bench",
-           "scripts"]
+FOLDERS = ["core", "parsing", "drivers", "inventory", "playbooks", "daemon", "cli", "tests",
+           "bench", "scripts"]
 
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="check-layers.")

@@ -25,6 +25,9 @@ int fuzz_channel(const uint8_t *data, size_t size);   /* expect loop over fuzzed
 int fuzz_session(const uint8_t *data, size_t size);   /* driver over a fuzzed replay */
 int fuzz_daemon(const uint8_t *data, size_t size);    /* POST /v1/jobs, /v1/commands bodies */
 int fuzz_vlans(const uint8_t *data, size_t size);     /* show vlan brief parser, planner */
+int fuzz_textfsm(const uint8_t *data, size_t size);   /* TextFSM templates, parse, index */
+int fuzz_pyre(const uint8_t *data, size_t size);      /* Python regexes on PCRE2 */
+int fuzz_textfsm_diff(const uint8_t *data, size_t size); /* vs python3-textfsm (oracle) */
 int fuzz_sshfiles(const uint8_t *data, size_t size);  /* ssh_config and known_hosts files */
 int fuzz_ansinv(const uint8_t *data, size_t size);    /* Ansible INI, literals, host patterns,
                                                          Ansible Vault envelopes */

@@ -25,13 +25,15 @@ TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS=${FUZZ_RSS_MB:-2048}
 CRASHES=tests/fuzz/crashes
 
-ALL=(inventory playbook template platform telnet vtnorm channel session daemon vlans sshfiles ansinv)
+ALL=(inventory playbook template platform telnet vtnorm channel session daemon vlans sshfiles ansinv
+     textfsm pyre textfsm_diff)
 # Per-input time limits: the playbook and daemon targets evaluate templates up to the engine's
 # budget (NA_TPL_MAX_STEPS), which takes seconds under ASan on pathological inputs.
-declare -A SLOW=([playbook]=30 [daemon]=30 [session]=20)
+declare -A SLOW=([playbook]=30 [daemon]=30 [session]=20 [textfsm]=20 [textfsm_diff]=30)
 declare -A MAXLEN=([inventory]=8192 [playbook]=8192 [template]=2048 [platform]=8192
                    [telnet]=16384 [vtnorm]=16384 [channel]=16384 [session]=16384
-                   [daemon]=8192 [vlans]=8192 [sshfiles]=8192 [ansinv]=8192)
+                   [daemon]=8192 [vlans]=8192 [sshfiles]=8192 [ansinv]=8192 [textfsm]=8192
+                   [pyre]=2048 [textfsm_diff]=2048)
 
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")

@@ -28,8 +28,8 @@ static const target targets[] = {
     {"inventory", fuzz_inventory}, {"playbook", fuzz_playbook}, {"template", fuzz_template},
     {"platform", fuzz_platform},   {"telnet", fuzz_telnet},     {"vtnorm", fuzz_vtnorm},
     {"channel", fuzz_channel},     {"session", fuzz_session},   {"daemon", fuzz_daemon},
-    {"vlans", fuzz_vlans},         {"sshfiles", fuzz_sshfiles},
-    {"ansinv", fuzz_ansinv},
+    {"vlans", fuzz_vlans},         {"sshfiles", fuzz_sshfiles}, {"ansinv", fuzz_ansinv},
+    {"textfsm", fuzz_textfsm},     {"pyre", fuzz_pyre},         {"textfsm_diff", fuzz_textfsm_diff},
 };
 
 static int by_name(const void *a, const void *b)

@@ -162,6 +162,7 @@ static void native_conn_params(void **st)
     na_err e = NA_ERR_INIT;
     na_inventory *inv = load(
         "platform_dirs: [platforms, /opt/p, ~/p]\n"
+        "templates: ntc/templates\n"
         "defaults:\n"
         "  username: admin\n"
         "  password: pw-one\n"
@@ -234,6 +235,7 @@ static void native_conn_params(void **st)
     assert_string_equal(dirs[1], "/opt/p");
     assert_string_equal(dirs[2], "/home/tester/p");
     assert_null(dirs[3]);
+    assert_string_equal(na_inv_templates_dir(inv), "/base/ntc/templates");
     na_inv_free(inv);
 }
 
@@ -427,7 +429,9 @@ static const struct bad_case bad_cases[] = {
      "lab.yaml:2:8: host 'sw1' must be a mapping of settings"},
     {"defaults: {}\nhostz: {}\n", NA_E_CONFIG,
      "lab.yaml:2:1: unknown key 'hostz' in the inventory (expected one of: vault, "
-     "platform_dirs, defaults, groups, hosts)"},
+     "platform_dirs, templates, defaults, groups, hosts)"},
+    {"templates: [a, b]\nhosts: {}\n", NA_E_CONFIG,
+     "lab.yaml:1:12: templates must be a directory of TextFSM templates with an index"},
     {"", NA_E_CONFIG, "lab.yaml: the inventory is empty"},
     {"- a\n- b\n", NA_E_CONFIG,
      "lab.yaml:1:1: an inventory is a YAML mapping (native: defaults/groups/hosts; Ansible: "

@@ -195,9 +195,9 @@ static void handlers(void **st)
     snprintf(b, sizeof b, "%s    - {name: t, command: x}\n  handlers:\n"
                           "    - {name: h, save: true, notify: h}\n", head);
     expect_load_error(b, "site.yaml:5:29: task 'h': unknown key 'notify' in a handler "
-                         "(expected one of: name, command, config, save, vlans, script, "
+                         "(expected one of: name, command, config, save, vlans, script, copy, "
                          "register, expect, loop, loop_control, ignore_errors, when, timeout, "
-                         "vars, tags, listen)");
+                         "vars, tags, listen, parse, assert)");
     snprintf(b, sizeof b, "%s    - {name: t, command: x}\n  handlers:\n"
                           "    - {name: h, save: true}\n    - {name: h, command: y}\n", head);
     expect_load_error(b, "site.yaml:6:7: task 'h': two handlers have this name in play 'all'");
@@ -286,7 +286,8 @@ static void unsupported_ansible(void **st)
          "Ansible\")"},
         {"    - name: t\n      debug: {msg: x}\n",
          "site.yaml:4:7: task 't': 'debug' is an Ansible module; netauto tasks use one of "
-         "command, config, save, vlans or script (docs/playbooks.md, \"Coming from Ansible\")"},
+         "command, config, save, vlans, script or assert (docs/playbooks.md, \"Coming from "
+         "Ansible\")"},
         {"    - name: t\n      command: x\n      with_items: [1]\n",
          "site.yaml:5:7: task 't': 'with_items' is not supported: write loop: instead"},
         {"    - name: t\n      command: x\n      become: yes\n",

@@ -136,17 +136,32 @@ static void load_errors(void **st)
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
                       "one of: name, command, config, save, vlans, script, copy, register, "
                       "expect, loop, loop_control, ignore_errors, when, timeout, vars, tags, "
-                      "notify)");
+                      "notify, parse, assert)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");
     /* zero and two actions */
     expect_load_error(TASKS("    - name: nothing\n      register: x\n"),
                       "site.yaml:4:7: task 'nothing': no action (give one of: command, config, "
-                      "save, vlans, script, copy)");
+                      "save, vlans, script, assert, copy)");
     expect_load_error(TASKS("    - name: both\n      command: x\n      config: [y]\n"),
                       "site.yaml:6:7: task 'both': 'command' and 'config' in one task (a task "
                       "has exactly one action)");
+    /* assert and parse */
+    expect_load_error(TASKS("    - name: a\n      assert: x == 1\n"),
+                      "site.yaml:5:15: task 'a': assert must be a mapping {that, msg}");
+    expect_load_error(TASKS("    - name: a\n      assert: {msg: m}\n"),
+                      "site.yaml:5:15: task 'a': assert needs that: a condition or a list of "
+                      "them");
+    expect_load_error(TASKS("    - name: a\n      assert: {that: x, msg: m, fail_msg: n}\n"),
+                      "site.yaml:5:43: task 'a': assert takes msg or fail_msg, not both");
+    expect_load_error(TASKS("    - name: a\n      assert: {that: x, quiet: true}\n"),
+                      "site.yaml:5:25: task 'a': unknown key 'quiet' in assert (expected one "
+                      "of: that, msg, fail_msg)");
+    expect_load_error(TASKS("    - name: p\n      config: [x]\n      parse: true\n"),
+                      "site.yaml:6:14: task 'p': parse only goes with command");
+    expect_load_error(TASKS("    - name: p\n      command: x\n      parse: maybe\n"),
+                      "site.yaml:6:14: task 'p': parse must be true, false or {template: FILE}");
     /* wrong types */
     expect_load_error(TASKS("    - name: t\n      command: {a: 1}\n"),
                       "site.yaml:5:16: task 't': command must be a string or a list of strings");
@@ -393,6 +408,11 @@ static void copy_task(void **st)
     expect_load_error("- hosts: all\n  tasks:\n    - name: c\n      copy: {src: a, dst: b}\n",
                       "site.yaml:4:22: task 'c': unknown key 'dst' in copy (did you mean "
                       "'dest'?)");
+    /* a handler may copy too (checked the same way) */
+    expect_load_error("- hosts: all\n  tasks:\n    - {name: t, command: x, notify: c}\n"
+                      "  handlers:\n    - name: c\n      copy: {src: a.bin}\n",
+                      "site.yaml:6:13: task 'c': copy needs dest: a device path for put, a "
+                      "local directory for get");
     na_err e = NA_ERR_INIT;
     const char *root = getenv("NETAUTO_ROOT");
     char dir[1024];

@@ -398,6 +398,23 @@ static void prepare_errors(void **st)
     json_decref(extra);
 }
 
+/* Parsed records hold device text: a registered secret in them is redacted like in outputs. */
+static void parsed_records_redacted(void **st)
+{
+    (void)st;
+    na_secret_register("en-Sc-K4v2xw8");
+    json_error_t je;
+    json_t *v = json_loads("[[{\"line\": \"enable secret en-Sc-K4v2xw8\", \"l\": [\"x\", "
+                           "{\"k\": \"en-Sc-K4v2xw8\"}, null]}]]", 0, &je);
+    assert_non_null(v);
+    char *s = json_dumps(na_run_redact_json(v), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(s, "[[{\"line\":\"enable secret ********\",\"l\":[\"x\",{\"k\":"
+                           "\"********\"},null]}]]");
+    free(s);
+    json_decref(v);
+    na_secret_clear_registry();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +428,7 @@ int main(void)
         cmocka_unit_test(registered_partial),
         cmocka_unit_test(prepare_selects_hosts),
         cmocka_unit_test(prepare_errors),
+        cmocka_unit_test(parsed_records_redacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@ static json_t *vars(void)
         " \"vlans\": [{\"id\": 2, \"name\": \"users\"}, {\"id\": 3, \"name\": \"voice\"}],"
         " \"sub\": {\"list\": [10, 20, 30], \"key\": \"k\"},"
         " \"byid\": {\"10\": \"ten\"}, \"empty\": \"\", \"idx\": 1,"
+        " \"kv\": [{\"key\": \"a\", \"value\": 1}],"
         " \"lazy\": \"{{ site }}-core\", \"lazylist\": \"{{ names }}\","
         " \"loop1\": \"{{ loop2 }}\", \"loop2\": \"{{ loop1 }}\","
         " \"nested\": {\"x\": \"{{ n }}\", \"bad\": \"{{ nope }}\"}}",
@@ -91,6 +92,12 @@ static void filters(void **st)
     expect_render("{{ site | default('x') }}", "lab1");
     expect_render("{{ site | upper }} {{ 'ABC' | lower }}", "LAB1 abc");
     expect_render("{{ names | join(',') }}", "users,voice,guests");
+    /* items2dict (Ansible's): fields as given, or key/value; keys as text */
+    expect_render("{{ (vlans | items2dict('id', 'name'))['3'] }}", "voice");
+    expect_render("{{ '2' in (vlans | items2dict('id', 'name')) }}", "true");
+    expect_render("{{ kv | items2dict }}", "{\"a\":1}");
+    expect_error("{{ vlans | items2dict('id', 'nope') }}",
+                 "filter 'items2dict': item 0 has no 'id' or no 'nope'");
     expect_render("{{ sub.list | join }}", "102030");
     expect_render("{{ names | length }} {{ site | length }} {{ sub | count }}", "3 4 2");
     expect_render("[{{ '  x y  ' | trim }}]", "[x y]");
@@ -214,8 +221,9 @@ static void errors(void **st)
     expect_error("{{ a b }}", "template syntax error: expected '}}' but found 'b' in '{{ a b }}'");
     expect_error("{{ a | nosuch }}", "template syntax error: unknown filter 'nosuch' (filters: "
                                      "default (d), upper, lower, join, length (count), trim, "
-                                     "replace, int, string, regex_search, regex_replace, split, first, last, "
-                                     "unique, sort, min, max) in '{{ a | nosuch }}'");
+                                     "replace, int, string, regex_search, regex_replace, "
+                                     "split, first, last, unique, sort, min, max, items2dict) "
+                                     "in '{{ a | nosuch }}'");
     expect_error("{{ a | upper(1) }}",
                  "template syntax error: filter 'upper' takes no arguments in '{{ a | upper(1) }}'");
     expect_error("{{ a | replace('x') }}", "template syntax error: filter 'replace' takes 2 "

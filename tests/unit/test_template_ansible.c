@@ -1,8 +1,8 @@
 /* test_template_ansible.c — differential test of the template filters Ansible playbooks use
- * (regex_search, regex_replace, split, first, last, unique, sort, min, max, `~`, name=value
- * arguments) against the reference: each expression is evaluated by netauto's engine and by
- * Ansible's own Templar (tests/fixtures/jinja/oracle.py, run here with Debian's python3 and
- * ansible-core), and the values must be equal; an expression Ansible refuses must be refused
+ * (regex_search, regex_replace, split, first, last, unique, sort, min, max, items2dict, `~`,
+ * name=value arguments) against the reference: each expression is evaluated by netauto's engine
+ * and by Ansible's own Templar (tests/fixtures/jinja/oracle.py, run here with Debian's python3
+ * and ansible-core), and the values must be equal; an expression Ansible refuses must be refused
  * too. Documented differences are normalised: none and "" are the same result (Ansible renders
  * a filter's None as ""), a lone number is compared as text (Ansible renders it as text,
  * netauto keeps the number), and `~` renders lists as JSON where Python prints its repr (no
@@ -31,6 +31,7 @@ static const char VARS[] =
     " \"vlans\": [{\"id\": 20, \"name\": \"users\"}, {\"id\": 10, \"name\": \"Voice\"},"
     "             {\"id\": 30, \"name\": \"mgmt\"}],"
     " \"dicts\": [{\"a\": 1}, {\"a\": 1}, {\"a\": 2}], \"lists\": [[2, 1], [1, 2], [2, 1]],"
+    " \"kv\": [{\"key\": \"a\", \"value\": 1}, {\"key\": \"b\", \"value\": [2]}],"
     " \"word\": \"héllo\"}";
 
 static const char *const EXPRS[] = {
@@ -69,6 +70,10 @@ static const char *const EXPRS[] = {
     "ver | regex_replace('(\\d+)\\.(\\d+)', '\\g<2>.\\g<1>')", "'a b' | regex_replace(' ', '\\n')",
     "'aaa' | regex_replace('a', 'b')", "'' | regex_replace('^$', 'empty')",
     "ver | regex_replace('(?P<x>IOS)|(?P<y>nomatch)', '[\\g<y>]')",
+    /* items2dict */
+    "kv | items2dict", "vlans | items2dict('id', 'name')",
+    "vlans | items2dict(key_name='name', value_name='id')", "(vlans | items2dict('id', 'name'))[20]",
+    "vlans | items2dict", "ints | items2dict",
     /* ~ and combinations */
     "'a' ~ 'b' ~ 1", "names | first ~ '-' ~ names | last", "(ints | max) ~ ''",
     "names | join(',') | upper", "names | sort | first", "(s | split(' '))[0] | lower",
