@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_GET ((uint64_t)64 << 20)
@@ -213,6 +214,14 @@ int na_ssh_xfer_open_dst(na_ssh_xfer *x, na_err *err)
         if (x->out_fd < 0)
             return na_err_set(err, NA_E_IO, "%s: cannot write %s: %s", x->c->who, x->tmp,
                               strerror(errno));
+        /* the size is known now: a local disk without room for it fails before a byte moves
+           (the file system may still fill up meanwhile: write() reports that) */
+        struct statvfs sv;
+        if (fstatvfs(x->out_fd, &sv) == 0 && sv.f_frsize &&
+            (uint64_t)sv.f_bavail < (x->size + sv.f_frsize - 1) / sv.f_frsize)
+            return na_err_set(err, NA_E_IO, "%s: not enough local space for %s: %" PRIu64
+                              " bytes needed, %" PRIu64 " free where %s is written", x->c->who,
+                              x->remote, x->size, (uint64_t)sv.f_bavail * sv.f_frsize, x->tmp);
     } else {
         na_buf_init(&x->data, (size_t)x->size + 1);
     }

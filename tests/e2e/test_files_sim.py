@@ -11,7 +11,8 @@ simulator (netauto-sim serves SCP and SFTP on a flash per device, with libssh's 
     and get), a corrupted byte (put: the copy is removed and the old file stays; get: nothing is
     written), a flash that fills up during the transfer (SCP and SFTP), a flash too small from
     the start (refused before anything is sent), the SCP server switched off (refused with the
-    platform's hint; a playbook that configures it makes the next put work);
+    platform's hint; a playbook that configures it makes the next put work), a local file
+    system too small for a get (a 1 MiB tmpfs in a user namespace; skipped where there is none);
   - an SFTP upload cut by a stall resumes on the next run (after a restart of the simulator);
   - --check says what would be sent and sends nothing; a playbook's copy task does the same as
     the CLI; exit 2 with nothing sent for what can be checked first;
@@ -209,6 +210,41 @@ try:
         check(not os.listdir(os.path.dirname(flash("tiny1", "x"))), "nothing sent")
         return True
     t.run("a full flash: during the transfer (SCP, SFTP) and from the start", disk_full)
+
+    def local_full(small):
+        """get into a local file system too small for the file (a 1 MiB tmpfs mounted in a user
+        and mount namespace of netauto's own): refused before a byte moves, nothing left."""
+        for dev, proto in (("sw1", "scp"), ("eos1", "sftp")):
+            make(flash(dev, "big2.bin"), 2 * MIB, 7)
+            t0 = time.monotonic()
+            p = in_small_fs(small, WRAP + [NETAUTO, "get", "-i", inv, dev, "big2.bin", small,
+                                           "--protocol", proto])
+            secs = time.monotonic() - t0
+            check(p.returncode == 1, "rc %s: %s" % (p.returncode, p.stderr))
+            check(re.search(r"not enough local space for \S*big2.bin: 2097152 bytes needed, "
+                            r"\d+ free", p.stderr), p.stderr)
+            check(re.search(r"(?m)^left: $", p.stderr), "nothing left in the directory: " +
+                  p.stderr)
+            check(secs < 20, "%.1f s" % secs)
+        return True
+
+    def in_small_fs(small, argv):
+        """argv run with a 1 MiB tmpfs on `small` (rc 99: it could not be mounted); what is left
+        there afterwards goes to stderr as "left: NAMES"."""
+        inner = ('d=$1; shift; mount -t tmpfs -o size=1m tmpfs "$d" || exit 99; "$@"; rc=$?; '
+                 'echo "left: $(ls -A "$d")" >&2; exit $rc')
+        return subprocess.run(["unshare", "-rm", "sh", "-c", inner, "sh", small] + argv,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=120)
+
+    small = os.path.join(tmp, "small")
+    os.makedirs(small)
+    name = "a local file system too small: get refuses before a byte moves, nothing left"
+    probe = in_small_fs(small, ["true"])
+    if probe.returncode != 0:
+        t.skip(name, "cannot mount a tmpfs in a user namespace here: " + probe.stderr.strip())
+    else:
+        t.run(name, local_full, small)
 
     def scp_off():
         r = must(netauto("put", "-i", inv, "noscp1", srcs[1], "one.bin"), 1)
