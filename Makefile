@@ -56,7 +56,7 @@ ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 # ---- sources ---------------------------------------------------------------------------------
 LIB_SRCS    := $(wildcard core/*.c parsing/*.c drivers/*.c inventory/*.c playbooks/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
-DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c))
+DAEMON_SRCS := $(filter-out daemon/netautod_main.c,$(wildcard daemon/*.c daemon/backend/*.c))
 SIM_SRCS    := $(filter-out tests/sim/sim_main.c,$(wildcard tests/sim/*.c))
 TLIB_SRCS   := $(wildcard tests/lib/*.c tests/fuzz/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -147,7 +147,7 @@ $(TLIB_A): $(call obj,$(TLIB_SRCS))
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(NETAUTO): $(call obj,$(CLI_SRCS)) $(DAEMON_A) $(LIB_A)
+$(NETAUTO): $(call obj,$(CLI_SRCS)) $(LIB_A)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 

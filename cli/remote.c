@@ -3,6 +3,7 @@
  * match the local CLI. Not the HTTP client itself. */
 #include "remote.h"
 #include "remote_http.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -15,6 +16,9 @@
 
 typedef struct opts {
     const char *server, *token, *fingerprint, *cacert;
+    const char *token_file;
+    char token_buf[256];  /* a token read from a file or taken off the command line */
+    bool token_on_argv;   /* --token T: visible to other users in ps */
     const char *limit, *json_file, *transport, *state;
     const char *pos[MAX_ARGS];
     int npos;
@@ -26,8 +30,8 @@ typedef struct opts {
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: netauto --server https://HOST:PORT [--token T] (--fingerprint SHA256:... | "
-            "--cacert FILE) VERB ...\n"
+            "usage: netauto --server https://HOST:PORT [--token-file FILE] (--fingerprint "
+            "SHA256:... | --cacert FILE) VERB ...\n"
             "  run PLAYBOOK [--limit P] [--check] [-e KEY=VALUE]... [--json FILE]\n"
             "      PLAYBOOK is a name in the server's playbook directory, or a local file\n"
             "      (a path with '/' or ending in .yml/.yaml) sent inline\n"
@@ -37,7 +41,10 @@ static int usage(void)
             "  cancel ID\n"
             "  inventory [--json]\n"
             "  backups HOST [ID] [--diff]\n"
-            "environment: NETAUTO_SERVER, NETAUTO_TOKEN, NETAUTO_FINGERPRINT, NETAUTO_CACERT\n");
+            "environment: NETAUTO_SERVER, NETAUTO_TOKEN (or NETAUTO_TOKEN_FILE), "
+            "NETAUTO_FINGERPRINT, NETAUTO_CACERT\n"
+            "(--token T still works but other local users can read it in ps: prefer the "
+            "environment or a file)\n");
     return 2;
 }
 
@@ -47,11 +54,46 @@ static const char *envs(const char *name)
     return v && *v ? v : NULL;
 }
 
+/* --token T on the command line: keep a copy and blank the argument, so that /proc/PID/cmdline
+ * (ps) shows x's from now on; the caller warns that it was visible until then. */
+static void take_off_argv(opts *o, char *arg)
+{
+    snprintf(o->token_buf, sizeof o->token_buf, "%s", arg);
+    memset(arg, 'x', strlen(arg));
+    o->token = o->token_buf;
+    o->token_on_argv = true;
+}
+
+/* The first line of a token file (trailing white space dropped). */
+static int read_token_file(opts *o, na_err *e)
+{
+    FILE *f = fopen(o->token_file, "r");
+    if (!f)
+        return na_err_set(e, NA_E_USAGE, "%s: cannot read the token file: %s", o->token_file,
+                          strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "netauto: warning: %s can be read by other users (mode %04o): chmod "
+                        "600 it\n",
+                o->token_file, (unsigned)(st.st_mode & 07777));
+    char *got = fgets(o->token_buf, sizeof o->token_buf, f);
+    fclose(f);
+    size_t n = got ? strlen(o->token_buf) : 0;
+    while (n && (o->token_buf[n - 1] == '\n' || o->token_buf[n - 1] == '\r' ||
+                 o->token_buf[n - 1] == ' ' || o->token_buf[n - 1] == '\t'))
+        o->token_buf[--n] = '\0';
+    if (n == 0)
+        return na_err_set(e, NA_E_USAGE, "%s: the token file is empty", o->token_file);
+    o->token = o->token_buf;
+    return 0;
+}
+
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->server = envs("NETAUTO_SERVER");
     o->token = envs("NETAUTO_TOKEN");
+    o->token_file = envs("NETAUTO_TOKEN_FILE");
     o->fingerprint = envs("NETAUTO_FINGERPRINT");
     o->cacert = envs("NETAUTO_CACERT");
     o->timeout_s = 30;
@@ -63,6 +105,8 @@ static int parse(int argc, char **argv, opts *o)
             slot = &o->server;
         else if (!strcmp(a, "--token"))
             slot = &o->token;
+        else if (!strcmp(a, "--token-file"))
+            slot = &o->token_file;
         else if (!strcmp(a, "--fingerprint"))
             slot = &o->fingerprint;
         else if (!strcmp(a, "--cacert"))
@@ -82,12 +126,18 @@ static int parse(int argc, char **argv, opts *o)
                 return -1;
             }
             *slot = argv[i];
+            if (slot == &o->token)
+                take_off_argv(o, argv[i]);
+            else if (slot == &o->token_file && !o->token_on_argv)
+                o->token = NULL; /* the file named here, rather than $NETAUTO_TOKEN */
             continue;
         }
         if (!strncmp(a, "--server=", 9))
             o->server = a + 9;
         else if (!strncmp(a, "--token=", 8))
-            o->token = a + 8;
+            take_off_argv(o, argv[i] + 8);
+        else if (!strncmp(a, "--token-file=", 13))
+            o->token_file = a + 13;
         else if (!strncmp(a, "--fingerprint=", 14))
             o->fingerprint = a + 14;
         else if (!strncmp(a, "--cacert=", 9))
@@ -396,7 +446,7 @@ static void print_job_line(json_t *j)
     char what[48];
     if (bk)
         snprintf(what, sizeof what, "backup: %s", bk);
-    else if (pb && strchr(pb, '\n'))
+    else if (json_is_true(json_object_get(req, "inline")) || (pb && strchr(pb, '\n')))
         snprintf(what, sizeof what, "(inline playbook)");
     else
         snprintf(what, sizeof what, "%s", pb ? pb : "?");
@@ -549,6 +599,15 @@ int na_remote_main(int argc, char **argv)
         rc = fail(&e);
         goto out;
     }
+    if (o.token_on_argv)
+        fprintf(stderr, "netauto: warning: --token on the command line can be read by other "
+                        "local users (ps, /proc); set NETAUTO_TOKEN or use --token-file FILE\n");
+    else if (o.token_file && !o.token && read_token_file(&o, &e) < 0) {
+        rc = fail(&e);
+        goto out;
+    }
+    if (o.token)
+        na_secret_register(o.token); /* never in anything netauto writes */
     r.token = o.token;
     r.fingerprint = o.fingerprint;
     r.cacert = o.cacert;
@@ -562,8 +621,8 @@ int na_remote_main(int argc, char **argv)
         goto out;
     }
     if (!r.token)
-        fprintf(stderr, "netauto: warning: no token (--token or NETAUTO_TOKEN); the server will "
-                        "refuse most requests\n");
+        fprintf(stderr, "netauto: warning: no token (NETAUTO_TOKEN or --token-file); the server "
+                        "will refuse most requests\n");
     const char *v = o.pos[0];
     if (!strcmp(v, "run"))
         rc = verb_run(&r, &o);

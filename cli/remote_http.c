@@ -6,7 +6,7 @@
 #include "remote_http.h"
 #include "clock.h"
 #include "net.h"
-#include "tls.h"
+#include "tlsfp.h"
 #include "transport.h"
 
 #include <arpa/inet.h>

@@ -12,6 +12,7 @@
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *reg[MAX_SECRETS];
 static size_t reg_len[MAX_SECRETS];
+static unsigned reg_refs[MAX_SECRETS]; /* registrations and holds */
 static size_t reg_n;
 static unsigned char first_byte[256]; /* quick reject: is any secret starting with this byte? */
 
@@ -22,16 +23,18 @@ void na_wipe(void *p, size_t n)
         *v++ = 0;
 }
 
-void na_secret_register(const char *s)
+int na_secret_hold(const char *s)
 {
     if (!s || !*s)
-        return;
+        return 0;
     size_t n = strlen(s);
+    int rc = -1;
     pthread_mutex_lock(&reg_lock);
     for (size_t i = 0; i < reg_n; i++) {
         if (reg_len[i] == n && memcmp(reg[i], s, n) == 0) {
+            reg_refs[i]++;
             pthread_mutex_unlock(&reg_lock);
-            return;
+            return 0;
         }
     }
     if (reg_n < MAX_SECRETS) {
@@ -43,13 +46,44 @@ void na_secret_register(const char *s)
             while (at > 0 && reg_len[at - 1] < n) {
                 reg[at] = reg[at - 1];
                 reg_len[at] = reg_len[at - 1];
+                reg_refs[at] = reg_refs[at - 1];
                 at--;
             }
             reg[at] = c;
             reg_len[at] = n;
+            reg_refs[at] = 1;
             reg_n++;
             first_byte[(unsigned char)c[0]] = 1;
+            rc = 0;
         }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return rc;
+}
+
+void na_secret_register(const char *s) { (void)na_secret_hold(s); }
+
+void na_secret_release(const char *s)
+{
+    if (!s || !*s)
+        return;
+    size_t n = strlen(s);
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < reg_n; i++) {
+        if (reg_len[i] != n || memcmp(reg[i], s, n) != 0)
+            continue;
+        if (--reg_refs[i] == 0) {
+            na_wipe(reg[i], n);
+            free(reg[i]);
+            memmove(&reg[i], &reg[i + 1], (reg_n - i - 1) * sizeof *reg);
+            memmove(&reg_len[i], &reg_len[i + 1], (reg_n - i - 1) * sizeof *reg_len);
+            memmove(&reg_refs[i], &reg_refs[i + 1], (reg_n - i - 1) * sizeof *reg_refs);
+            reg_n--;
+            memset(first_byte, 0, sizeof first_byte);
+            for (size_t k = 0; k < reg_n; k++)
+                first_byte[(unsigned char)reg[k][0]] = 1;
+        }
+        break;
     }
     pthread_mutex_unlock(&reg_lock);
 }
@@ -138,6 +172,42 @@ size_t na_redact(const char *in, size_t n, char *out, size_t cap)
     if (cap)
         out[o < cap ? o : cap - 1] = '\0';
     return o;
+}
+
+size_t na_redact_span(const char *in, size_t n, size_t stop, char *out, size_t cap, size_t *used)
+{
+    const size_t rl = sizeof NA_REDACTED - 1;
+    size_t o = 0, i = 0;
+    if (stop > n)
+        stop = n;
+    pthread_mutex_lock(&reg_lock);
+    while (i < stop) {
+        size_t m = reg_n ? match_at(in, n, i) : 0;
+        if (m) {
+            for (size_t j = 0; j < rl; j++, o++)
+                if (o + 1 < cap)
+                    out[o] = NA_REDACTED[j];
+            i += m;
+        } else {
+            if (o + 1 < cap)
+                out[o] = in[i];
+            o++;
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+    *used = i;
+    return o;
+}
+
+size_t na_secret_max_len(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    size_t m = reg_n ? reg_len[0] : 0; /* sorted longest first */
+    pthread_mutex_unlock(&reg_lock);
+    return m;
 }
 
 size_t na_redact_cstr(const char *in, char *out, size_t cap)

@@ -1,22 +1,71 @@
-/* api.c — netautod's HTTP API: authentication (Bearer token, constant-time verification) and
- * the routes. GET /healthz is the only route without authentication (it reveals nothing but
- * liveness, the version and the backend's name). Bodies are JSON (max size enforced by
- * libevent), answers are JSON except /metrics (Prometheus text) and the event streams.
- * Not the server plumbing: see http.c. */
+/* api.c — netautod's HTTP API (see api.h): the route table, authentication (Bearer token,
+ * constant-time verification in tokens.c, the token file re-read whenever it changed so a
+ * revocation takes effect at the next request), the scope each route needs (403 otherwise,
+ * audited with the token's name), a request rate per token (429), and the handlers (those of
+ * /v1/jobs are in api_jobs.c). GET /healthz
+ * is the only route without authentication (it reveals nothing but liveness, the version and the
+ * backend's name). An unauthenticated client learns nothing else: 401 comes before 404 and 405,
+ * and every failed authentication is audited with the client's address. Bodies are JSON (max
+ * size enforced by libevent), answers are JSON except /metrics (Prometheus text) and the event
+ * streams (sse.c). Not the server plumbing: see http.c. */
+#include "api_int.h"
 #include "api_req.h"
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
 
 #include <ctype.h>
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* ---- helpers ------------------------------------------------------------------------------ */
+#define MAX_SEGS 8
+
+/* ---- the route table ---------------------------------------------------------------------- */
+
+typedef void (*handler_fn)(nd_api *a, nd_req *r, char **seg);
+
+typedef struct route {
+    const char *method;  /* GET routes answer HEAD too */
+    const char *pattern; /* "/"-separated segments; "*" matches any one segment */
+    unsigned scope;      /* ND_SCOPE_* the token needs (admin has them all); 0: public */
+    handler_fn fn;
+} route;
+
+static void h_healthz(nd_api *a, nd_req *r, char **seg);
+static void h_metrics(nd_api *a, nd_req *r, char **seg);
+static void h_commands(nd_api *a, nd_req *r, char **seg);
+static void h_inventory(nd_api *a, nd_req *r, char **seg);
+static void h_host(nd_api *a, nd_req *r, char **seg);
+static void h_backups(nd_api *a, nd_req *r, char **seg);
+static void h_backup(nd_api *a, nd_req *r, char **seg);
+static void h_schedules(nd_api *a, nd_req *r, char **seg);
+static void h_schedule_run(nd_api *a, nd_req *r, char **seg);
+static void h_audit(nd_api *a, nd_req *r, char **seg);
+
+#define READ ND_SCOPE_READ
+#define RUN ND_SCOPE_RUN
+static const route routes[] = {
+    {"GET", "/healthz", 0, h_healthz},
+    {"GET", "/metrics", READ, h_metrics},
+    {"GET", "/v1/jobs", READ, nd_api_h_list_jobs},
+    {"POST", "/v1/jobs", RUN, nd_api_h_post_job},
+    {"GET", "/v1/jobs/*", READ, nd_api_h_get_job},
+    {"DELETE", "/v1/jobs/*", RUN, nd_api_h_delete_job},
+    {"GET", "/v1/jobs/*/events", READ, nd_api_h_job_events},
+    {"POST", "/v1/commands", ND_SCOPE_COMMANDS, h_commands},
+    {"GET", "/v1/inventory", READ, h_inventory},
+    {"GET", "/v1/hosts/*", READ, h_host},
+    {"GET", "/v1/backups/*", READ, h_backups},
+    {"GET", "/v1/backups/*/*", READ, h_backup},
+    {"GET", "/v1/schedules", READ, h_schedules},
+    {"POST", "/v1/schedules/*/run", RUN, h_schedule_run},
+    {"GET", "/v1/audit", ND_SCOPE_ADMIN, h_audit},
+};
+#undef READ
+#undef RUN
+#define N_ROUTES (sizeof routes / sizeof routes[0])
 
 static int split_path(char *path, char **seg, int max)
 {
@@ -29,7 +78,31 @@ static int split_path(char *path, char **seg, int max)
     return n;
 }
 
-static int parse_id(const char *s, int64_t *out)
+static bool path_matches(const route *rt, char **seg, int n)
+{
+    const char *p = rt->pattern;
+    int i = 0;
+    while (*p) {
+        p++; /* the '/' */
+        size_t len = strcspn(p, "/");
+        if (i == n)
+            return false;
+        if (!(len == 1 && *p == '*') && (strlen(seg[i]) != len || strncmp(seg[i], p, len)))
+            return false;
+        i++;
+        p += len;
+    }
+    return i == n;
+}
+
+static bool method_matches(const route *rt, const char *method)
+{
+    return !strcmp(rt->method, method) || (!strcmp(rt->method, "GET") && !strcmp(method, "HEAD"));
+}
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+int nd_api_parse_id(const char *s, int64_t *out)
 {
     if (!s || !*s)
         return -1;
@@ -45,91 +118,245 @@ static int parse_id(const char *s, int64_t *out)
     return 0;
 }
 
-static const char *query(nd_req *r, const char *key, struct evkeyvalq *kv)
+json_t *nd_api_read_body(nd_req *r, na_err *err)
 {
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->req);
-    const char *q = u ? evhttp_uri_get_query(u) : NULL;
-    if (!q)
-        return NULL;
-    if (TAILQ_EMPTY(kv) && evhttp_parse_query_str(q, kv) < 0)
-        return NULL;
-    return evhttp_find_header(kv, key);
+    size_t n;
+    const char *p = nd_req_body(r, &n);
+    return nd_req_body_parse(p, n, err);
 }
 
-static json_t *read_body(nd_req *r, char *errbuf, size_t cap)
+/* Take one request from a token bucket of `rate` per second and `burst` at most; false when
+ * empty. rate 0: unlimited. */
+static bool take(bucket *b, double rate, double burst)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-    size_t n = evbuffer_get_length(in);
-    const char *p = n ? (const char *)evbuffer_pullup(in, (ev_ssize_t)n) : NULL;
-    return nd_req_body_parse(p, n, errbuf, cap);
+    if (rate <= 0)
+        return true;
+    int64_t now = na_now_us();
+    if (b->at_us == 0)
+        b->level = burst;
+    else
+        b->level += (double)(now - b->at_us) / 1e6 * rate;
+    if (b->level > burst)
+        b->level = burst;
+    b->at_us = now;
+    if (b->level < 1)
+        return false;
+    b->level -= 1;
+    return true;
 }
 
-static bool method_is(nd_req *r, const char *m) { return !strcmp(r->method, m); }
-
-static void not_allowed(nd_req *r, const char *allow)
+/* The token file may have changed (`netautod token add/revoke`): re-read it first. */
+static void refresh_tokens(nd_api *a)
 {
-    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Allow", allow);
-    nd_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
-}
-
-static bool authenticate(nd_req *r)
-{
-    nd *d = r->d;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
-    const na_token *t = NULL;
-    if (h && !strncasecmp(h, "Bearer ", 7)) {
-        const char *tok = h + 7;
-        while (*tok == ' ')
-            tok++;
-        t = na_tokens_verify(&d->tokens, tok);
+    na_err e = NA_ERR_INIT;
+    int rc = nd_tokens_refresh(a->env.cfg->tokens_file, a->env.tokens, &e);
+    if (rc < 0 && strcmp(e.msg, a->token_file_error)) {
+        NA_LOGE("api", "token file: %s (the tokens read before stay in use)", e.msg);
+        snprintf(a->token_file_error, sizeof a->token_file_error, "%s", e.msg);
+    } else if (rc > 0) {
+        NA_LOGI("api", "token file changed: %zu API tokens", a->env.tokens->n);
+        a->token_file_error[0] = '\0';
     }
+}
+
+/* Audit a failed authentication with the client's address. A flood of them (more than 10 a
+ * second) is not written row by row: the next row says how many were left out. */
+static void audit_auth_failure(nd_api *a, const char *addr, const char *method, const char *path,
+                               const char *why)
+{
+    a->env.metrics->api_auth_failures++;
+    if (!take(&a->audit_fail, 10, 20)) {
+        a->audit_fail_dropped++;
+        return;
+    }
+    char detail[600];
+    snprintf(detail, sizeof detail, "%s %s: %s", method, path, why);
+    if (a->audit_fail_dropped) {
+        size_t l = strlen(detail);
+        snprintf(detail + l, sizeof detail - l, " (and %u more failures not written: too many)",
+                 a->audit_fail_dropped);
+        a->audit_fail_dropped = 0;
+    }
+    nd_audit(a->env.store, "-", "auth.failed", addr, detail);
+}
+
+static const nd_token *bearer(nd_api *a, const char *authorization)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7))
+        return NULL;
+    const char *tok = authorization + 7;
+    while (*tok == ' ')
+        tok++;
+    return nd_tokens_verify(a->env.tokens, tok);
+}
+
+static bool authenticate(nd_api *a, nd_req *r)
+{
+    refresh_tokens(a);
+    const char *h = nd_req_in_header(r, "Authorization");
+    const nd_token *t = bearer(a, h);
     if (!t) {
-        d->metrics.api_auth_failures++;
-        evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
-                          "Bearer realm=\"netautod\"");
+        audit_auth_failure(a, r->addr, r->method, r->path, h ? "invalid token" : "no token");
+        nd_req_header(r, "WWW-Authenticate", "Bearer realm=\"netautod\"");
         nd_reply_error(r, 401, h ? "invalid token" : "missing token (Authorization: Bearer ...)");
         return false;
     }
     r->who = strdup(t->name);
-    return true;
+    r->scopes = t->scopes;
+    return r->who != NULL || (nd_reply_error(r, 500, "out of memory"), false);
+}
+
+/* The token may make another request now (limits.token_rate); 429 otherwise. */
+static bool within_rate(nd_api *a, nd_req *r)
+{
+    const nd_conf *c = a->env.cfg;
+    bucket *b = na_strmap_get(a->buckets, r->who);
+    if (!b && (b = calloc(1, sizeof *b)) && na_strmap_put(a->buckets, r->who, b) < 0) {
+        free(b);
+        b = NULL;
+    }
+    if (!b || take(b, c->token_rate, c->token_burst))
+        return true;
+    a->env.metrics->api_rate_limited++;
+    nd_req_header(r, "Retry-After", "1");
+    nd_reply_error(r, 429, "token '%s' made more than %u requests a second (limits.token_rate); "
+                           "slow down",
+                   r->who, c->token_rate);
+    return false;
+}
+
+/* The token's scopes allow the route; 403 (audited) otherwise. */
+static bool allowed(nd_api *a, nd_req *r, const route *rt)
+{
+    if (r->scopes & rt->scope)
+        return true;
+    char has[64], detail[160];
+    nd_scopes_format(r->scopes, has, sizeof has);
+    snprintf(detail, sizeof detail, "needs the '%s' scope; the token has: %s",
+             nd_scope_name(rt->scope), *has ? has : "none");
+    char target[300];
+    snprintf(target, sizeof target, "%s %s", r->method, r->path);
+    nd_audit(a->env.store, r->who, "denied", target, detail);
+    a->env.metrics->api_denied++;
+    nd_reply_error(r, 403, "token '%s' may not %s %s: it needs the '%s' scope (it has: %s)",
+                   r->who, r->method, r->path, nd_scope_name(rt->scope), *has ? has : "none");
+    return false;
+}
+
+/* ---- before the body: the head check ------------------------------------------------------ */
+
+enum { HEAD_OK = 0, HEAD_PUBLIC, HEAD_NO_TOKEN, HEAD_BAD_TOKEN };
+
+/* A request may send a full body only with a valid token; the scope is checked once the request
+ * is complete (a 403 with a small body). /healthz needs no token, and no body either. */
+static int head_check(void *ctx, const char *method, const char *path, const char *authz)
+{
+    nd_api *a = ctx;
+    (void)method;
+    char *pc = strdup(path);
+    char *seg[MAX_SEGS];
+    int n = pc ? split_path(pc, seg, MAX_SEGS) : -1;
+    bool public_path = false;
+    for (size_t i = 0; n >= 0 && i < N_ROUTES; i++)
+        if (routes[i].scope == 0 && path_matches(&routes[i], seg, n))
+            public_path = true;
+    free(pc);
+    if (public_path)
+        return HEAD_PUBLIC;
+    refresh_tokens(a);
+    return bearer(a, authz) ? HEAD_OK : authz ? HEAD_BAD_TOKEN : HEAD_NO_TOKEN;
+}
+
+static void refused(void *ctx, const char *addr, const char *method, const char *path, int code,
+                    int reason)
+{
+    nd_api *a = ctx;
+    (void)code; /* counted and logged by the server */
+    if (reason == HEAD_BAD_TOKEN || reason == HEAD_NO_TOKEN)
+        audit_auth_failure(a, addr, method, path,
+                           reason == HEAD_BAD_TOKEN ? "invalid token (body not read)"
+                                                    : "no token (body not read)");
+}
+
+nd_http_hooks nd_api_http_hooks(nd_api *a)
+{
+    nd_http_hooks hk = {.handler = nd_api_handle, .head_check = head_check, .refused = refused,
+                        .ctx = a};
+    return hk;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+void nd_api_handle(void *ctx, nd_req *r)
+{
+    nd_api *a = ctx;
+    char *pc = strdup(r->path);
+    char *seg[MAX_SEGS];
+    int n = pc ? split_path(pc, seg, MAX_SEGS) : -1;
+    const route *found = NULL;
+    bool path_known = false, public_path = false;
+    char allow[64] = "";
+    for (size_t i = 0; n >= 0 && i < N_ROUTES; i++) {
+        if (!path_matches(&routes[i], seg, n))
+            continue;
+        path_known = true;
+        public_path |= routes[i].scope == 0;
+        if (!found && method_matches(&routes[i], r->method))
+            found = &routes[i];
+        size_t l = strlen(allow);
+        snprintf(allow + l, sizeof allow - l, "%s%s", l ? ", " : "", routes[i].method);
+    }
+    if (!public_path && (!authenticate(a, r) || !within_rate(a, r))) {
+        free(pc);
+        return;
+    }
+    if (!path_known) {
+        nd_reply_error(r, 404, "no such endpoint: %s", r->path);
+    } else if (!found) {
+        nd_req_header(r, "Allow", allow);
+        nd_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
+    } else if (found->scope == 0 || allowed(a, r, found)) {
+        found->fn(a, r, seg);
+    }
+    free(pc);
 }
 
 /* ---- routes ------------------------------------------------------------------------------- */
 
-static void healthz(nd_req *r)
+static void h_healthz(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    json_t *j = json_pack("{s:s,s:s,s:s,s:I}", "status", d->draining ? "draining" : "ok",
-                          "version", NETAUTOD_VERSION, "backend", d->be_ops->name, "uptime_s",
-                          (json_int_t)((na_now_ms() - d->started_ms) / 1000));
-    nd_reply_json(r, d->draining ? 503 : 200, j);
+    (void)seg;
+    json_t *j = json_pack("{s:s,s:s,s:s,s:I}", "status", a->draining ? "draining" : "ok",
+                          "version", NETAUTOD_VERSION, "backend", a->env.be_ops->name,
+                          "uptime_s", (json_int_t)((na_now_ms() - a->env.started_ms) / 1000));
+    nd_reply_json(r, a->draining ? 503 : 200, j);
 }
 
-static void metrics(nd_req *r)
+static void h_metrics(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    na_metrics_gauges g = {0};
+    (void)seg;
+    nd_metrics_gauges g = {0};
     na_err e = NA_ERR_INIT;
-    if (na_store_count_by_state(d->store, g.jobs, &e) < 0) {
+    if (nd_store_count_by_state(a->env.store, g.jobs, &e) < 0) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
-    na_backend_stats bs = {0};
-    d->be_ops->stats(d->be, &bs);
-    na_lock_stats ls;
-    na_lockmgr_stats(d->locks, &ls);
+    nd_backend_stats bs = {0};
+    a->env.be_ops->stats(a->env.be, &bs);
+    nd_lock_stats ls;
+    nd_lockmgr_stats(a->env.locks, &ls);
     g.sessions_open = bs.sessions_open;
     g.sessions_idle = bs.sessions_idle;
     g.hosts_in_flight = ls.held;
     g.lock_waiting = ls.waiting;
-    g.connections = d->conns;
-    g.sse_streams = d->n_streams;
-    g.uptime_s = (na_now_ms() - d->started_ms) / 1000;
-    g.draining = d->draining;
-    /* count this scrape before rendering so the exposition includes it */
+    g.connections = nd_http_connections(a->env.http);
+    g.sse_streams = nd_sse_count(a->env.sse);
+    g.uptime_s = (na_now_ms() - a->env.started_ms) / 1000;
+    g.draining = a->draining;
+    a->env.metrics->sse_streams_total = nd_sse_total(a->env.sse);
     na_buf b;
     na_buf_init(&b, 4 << 20);
-    if (na_metrics_render(&d->metrics, &g, &b, &e) < 0) {
+    if (nd_metrics_render(a->env.metrics, &g, &b, &e) < 0) {
         na_buf_free(&b);
         nd_reply_error(r, 500, "%s", e.msg);
         return;
@@ -138,125 +365,53 @@ static void metrics(nd_req *r)
     na_buf_free(&b);
 }
 
-static void post_job(nd_req *r)
+/* ---- requests answered later ------------------------------------------------------------- */
+
+static void pending_free(nd_req *r);
+
+pending *nd_api_pending_new(nd_api *a, nd_req *r)
 {
-    nd *d = r->d;
-    char eb[300];
-    json_t *body = read_body(r, eb, sizeof eb);
-    if (!body) {
-        nd_reply_error(r, 400, "%s", eb);
-        return;
-    }
-    char why[1024]; /* as long as nd_reply_error's message */
-    if (nd_job_req_fields(body, why, sizeof why) < 0) {
-        json_decref(body); /* the message is a copy */
-        nd_reply_error(r, 400, "%s", why);
-        return;
-    }
-    if (d->draining) {
-        json_decref(body);
-        nd_reply_error(r, 503, "netautod is shutting down; not accepting jobs");
-        return;
-    }
-    na_err e = NA_ERR_INIT;
-    int64_t id = nd_job_submit(d, body, r->who, &e);
-    json_decref(body);
-    if (id < 0) {
-        int code = nd_http_status_for(&e, false);
-        nd_reply_error(r, code, "%s", e.msg);
-        return;
-    }
-    char loc[64];
-    snprintf(loc, sizeof loc, "/v1/jobs/%lld", (long long)id);
-    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Location", loc);
-    nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->a = a;
+    p->r = r;
+    TAILQ_INSERT_TAIL(&a->pending, p, link);
+    r->ud = p;
+    r->ud_free = pending_free;
+    return p;
 }
 
-static void list_jobs(nd_req *r)
+void nd_api_maybe_idle(nd_api *a)
 {
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
-    const char *st = query(r, "state", &kv), *lim = query(r, "limit", &kv),
-               *before = query(r, "before", &kv);
-    int state = -1;
-    int64_t limit = 100, bid = 0;
-    char bad_state[64] = "";
-    bool bad_num = false;
-    if (st && (state = na_job_state_parse(st)) < 0)
-        snprintf(bad_state, sizeof bad_state, "%s", st);
-    if ((lim && (parse_id(lim, &limit) < 0 || limit > 10000)) ||
-        (before && parse_id(before, &bid) < 0))
-        bad_num = true;
-    evhttp_clear_headers(&kv); /* st, lim, before point into kv: not used below */
-    if (*bad_state) {
-        nd_reply_error(r, 400,
-                       "unknown state '%s' (queued, running, succeeded, failed, cancelled, "
-                       "interrupted)",
-                       bad_state);
-        return;
-    }
-    if (bad_num) {
-        nd_reply_error(r, 400, "limit and before must be positive integers (limit <= 10000)");
-        return;
-    }
-    na_err e = NA_ERR_INIT;
-    json_t *jobs = na_store_job_list(r->d->store, state, (int)limit, bid, &e);
-    if (!jobs) {
-        nd_reply_error(r, 500, "%s", e.msg);
-        return;
-    }
-    nd_reply_json(r, 200, json_pack("{s:o}", "jobs", jobs));
-}
-
-static void get_job(nd_req *r, int64_t id)
-{
-    na_err e = NA_ERR_INIT;
-    json_t *j = na_store_job_get(r->d->store, id, &e);
-    if (!j) {
-        nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
-        return;
-    }
-    nd_reply_json(r, 200, j);
-}
-
-static void delete_job(nd_req *r, int64_t id)
-{
-    na_err e = NA_ERR_INIT;
-    nd_job *j = nd_job_find(r->d, id);
-    bool was_queued = j && j->state == NA_JOB_QUEUED;
-    if (nd_job_cancel(r->d, id, r->who, &e) < 0) {
-        int code = e.code == NA_E_NOTFOUND ? 404 : e.code == NA_E_CONFIG ? 409 : 500;
-        nd_reply_error(r, code, "%s", e.msg);
-        return;
-    }
-    if (was_queued)
-        nd_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "cancelled"));
-    else
-        nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "cancelling"));
-}
-
-static void job_events(nd_req *r, int64_t id)
-{
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
-    int64_t after = 0;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Last-Event-ID");
-    const char *q = query(r, "after", &kv);
-    if (h && *h && parse_id(h, &after) < 0)
-        after = 0;
-    if (q && parse_id(q, &after) < 0)
-        after = 0;
-    evhttp_clear_headers(&kv);
-    nd_sse_start(r->d, r, id, after);
+    if (nd_api_idle(a) && a->env.idle)
+        a->env.idle(a->env.idle_ud);
 }
 
 /* ---- commands ----------------------------------------------------------------------------- */
 
+static void pending_free(nd_req *r)
+{
+    pending *p = r->ud;
+    nd_api *a = p->a;
+    if (p->sub) /* the client went away (or shutdown): its validation is dropped */
+        nd_jobs_submit_abandon(a->env.jobs, p->sub);
+    if (p->cmd) /* only at exit: the backend frees its commands without calling back */
+        p->cmd = NULL;
+    unsigned *busy = p->counted ? na_strmap_get(a->validating, r->who) : NULL;
+    if (busy && --*busy == 0)
+        free(na_strmap_del(a->validating, r->who));
+    TAILQ_REMOVE(&a->pending, p, link);
+    free(p);
+    r->ud = NULL;
+}
+
 static void cmd_done(void *ud, json_t *result, const na_err *err)
 {
-    nd_req *r = ud;
-    nd *d = r->d;
-    r->cmd = NULL;
+    pending *p = ud;
+    nd_api *a = p->a;
+    nd_req *r = p->r;
+    p->cmd = NULL;
     if (result)
         nd_reply_json(r, 200, json_incref(result));
     else if (err && err->code == NA_E_CANCELLED)
@@ -264,95 +419,116 @@ static void cmd_done(void *ud, json_t *result, const na_err *err)
     else
         nd_reply_error(r, err ? nd_http_status_for(err, true) : 500, "%s",
                        err ? err->msg : "the backend returned no result");
-    nd_maybe_finish_drain(d);
+    nd_api_maybe_idle(a);
 }
 
-static void post_commands(nd_req *r)
+/* The client of a command went away: whatever still waits (the device's lock, a login) or runs
+ * is cancelled; nothing more is sent to the device for it. */
+static void cmd_client_gone(nd_req *r)
 {
-    nd *d = r->d;
-    char eb[300];
-    json_t *body = read_body(r, eb, sizeof eb);
-    if (!body) {
-        nd_reply_error(r, 400, "%s", eb);
+    pending *p = r->ud;
+    if (!p->cmd)
         return;
-    }
+    NA_LOGI("api", "%s POST /v1/commands: the client went away; the command is cancelled",
+            r->who ? r->who : "-");
+    nd_audit(p->a->env.store, r->who, "commands.abandoned", r->addr, "the client went away");
+    p->a->env.be_ops->cmd_cancel(p->a->env.be, p->cmd); /* cmd_done(NA_E_CANCELLED) follows */
+}
+
+static void h_commands(nd_api *a, nd_req *r, char **seg)
+{
+    (void)seg;
+    na_err e = NA_ERR_INIT;
     nd_cmd_req cr;
-    const char *why = NULL;
-    nd_cmd_req_parse(body, &cr, &why);
-    if (why) {
+    json_t *body = nd_api_read_body(r, &e);
+    if (!body || nd_cmd_req_parse(body, &cr, &e) < 0) {
         json_decref(body);
-        nd_reply_error(r, 400, "%s", why);
+        nd_reply_error(r, 400, "%s", e.msg);
         return;
     }
-    if (d->draining) {
+    if (a->draining) {
         json_decref(body);
         nd_reply_error(r, 503, "netautod is shutting down; not accepting commands");
         return;
     }
-    na_cmd_spec spec = {cr.host, cr.transport, cr.commands, cr.n, r->who, cr.parse};
+    nd_cmd_spec spec = {.host = cr.host, .transport = cr.transport, .commands = cr.commands,
+                        .n_commands = cr.n, .requested_by = r->who, .job = 0, .parse = cr.parse};
     /* audit before running: who asked which device for what */
     na_buf detail;
     na_buf_init(&detail, 4096);
     for (size_t i = 0; i < cr.n; i++)
         if (na_buf_printf(&detail, NULL, "%s%s", i ? " | " : "", cr.commands[i]) < 0)
             break; /* the audit line keeps the commands that fit in 4 KiB */
-    nd_audit(d, r->who, "commands", spec.host, na_buf_cstr(&detail));
+    nd_audit(a->env.store, r->who, "commands", spec.host, na_buf_cstr(&detail));
     na_buf_free(&detail);
-    na_err e = NA_ERR_INIT;
-    TAILQ_INSERT_TAIL(&d->pending, r, link);
-    r->pending = true;
-    r->cmd = d->be_ops->cmd_run(d->be, &spec, cmd_done, r, &e);
+    pending *p = nd_api_pending_new(a, r);
+    if (!p) {
+        json_decref(body);
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    p->cmd = a->env.be_ops->cmd_run(a->env.be, &spec, cmd_done, p, &e);
     json_decref(body);
-    if (!r->cmd) {
+    if (!p->cmd) {
         nd_reply_error(r, nd_http_status_for(&e, true), "%s", e.msg);
         return;
     }
+    nd_req_watch_gone(r, cmd_client_gone);
 }
 
 /* ---- inventory, hosts, backups, schedules, audit ------------------------------------------ */
 
-static void get_host(nd_req *r, const char *name)
+static void h_inventory(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    json_t *h = d->be_ops->host_json(d->be, name);
+    (void)seg;
+    nd_reply_json(r, 200, a->env.be_ops->inventory_json(a->env.be));
+}
+
+static void h_host(nd_api *a, nd_req *r, char **seg)
+{
+    const char *name = seg[2];
+    json_t *h = a->env.be_ops->host_json(a->env.be, name);
     if (!h) {
         nd_reply_error(r, 404, "no host '%s' in the inventory", name);
         return;
     }
-    json_t *st = d->be_ops->host_status(d->be, name);
+    json_t *st = a->env.be_ops->host_status(a->env.be, name);
     nd_reply_json(r, 200,
                   json_pack("{s:s,s:o,s:o,s:o}", "name", name, "host", h, "status",
-                            st ? st : json_null(), "lock", na_lockmgr_host_json(d->locks, name)));
+                            st ? st : json_null(), "lock",
+                            nd_lockmgr_host_json(a->env.locks, name)));
 }
 
-static void backups(nd_req *r, const char *host, const char *id_s)
+static void h_backups(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
+    const char *host = seg[2];
     na_err e = NA_ERR_INIT;
-    if (!id_s) {
-        json_t *l = na_store_backup_list(d->store, host, &e);
-        if (!l) {
-            nd_reply_error(r, 500, "%s", e.msg);
-            return;
-        }
-        if (json_array_size(l) == 0) {
-            json_t *h = d->be_ops->host_json(d->be, host);
-            if (!h) {
-                json_decref(l);
-                nd_reply_error(r, 404, "no host '%s' in the inventory and no backups of it", host);
-                return;
-            }
-            json_decref(h);
-        }
-        nd_reply_json(r, 200, json_pack("{s:s,s:o}", "host", host, "backups", l));
+    json_t *l = nd_store_backup_list(a->env.store, host, &e);
+    if (!l) {
+        nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
+    if (json_array_size(l) == 0) {
+        json_t *h = a->env.be_ops->host_json(a->env.be, host);
+        if (!h) {
+            json_decref(l);
+            nd_reply_error(r, 404, "no host '%s' in the inventory and no backups of it", host);
+            return;
+        }
+        json_decref(h);
+    }
+    nd_reply_json(r, 200, json_pack("{s:s,s:o}", "host", host, "backups", l));
+}
+
+static void h_backup(nd_api *a, nd_req *r, char **seg)
+{
     int64_t id;
-    if (parse_id(id_s, &id) < 0) {
+    if (nd_api_parse_id(seg[3], &id) < 0) {
         nd_reply_error(r, 400, "backup id must be a positive integer");
         return;
     }
-    json_t *b = na_store_backup_get(d->store, host, id, &e);
+    na_err e = NA_ERR_INIT;
+    json_t *b = nd_store_backup_get(a->env.store, seg[2], id, &e);
     if (!b) {
         nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
         return;
@@ -360,95 +536,106 @@ static void backups(nd_req *r, const char *host, const char *id_s)
     nd_reply_json(r, 200, b);
 }
 
-static void run_schedule(nd_req *r, const char *name)
+static void h_schedules(nd_api *a, nd_req *r, char **seg)
 {
-    nd *d = r->d;
-    if (d->draining) {
+    (void)seg;
+    nd_reply_json(r, 200, json_pack("{s:o}", "schedules", nd_sched_json(a->env.sched)));
+}
+
+static void h_schedule_run(nd_api *a, nd_req *r, char **seg)
+{
+    const char *name = seg[2];
+    if (a->draining) {
         nd_reply_error(r, 503, "netautod is shutting down; not accepting jobs");
         return;
     }
     na_err e = NA_ERR_INIT;
-    int64_t id = nd_sched_run(d, name, r->who, &e);
+    pending *p = nd_api_pending_new(a, r);
+    if (!p) {
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    int64_t id = nd_sched_run(a->env.sched, name, r->who, nd_api_job_submitted, p, &e);
     if (id < 0) {
-        int code = e.code == NA_E_NOTFOUND && !na_dconf_schedule(&d->cfg, name)
+        int code = e.code == NA_E_NOTFOUND && !nd_conf_schedule(a->env.cfg, name)
                        ? 404
                        : e.code == NA_E_CONFIG ? 409 : nd_http_status_for(&e, false);
         nd_reply_error(r, code, "%s", e.msg);
-        return;
-    }
-    nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    } else if (id > 0) {
+        nd_reply_json(r, 202, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "queued"));
+    } /* else: validating; nd_api_job_submitted answers */
 }
 
-static void audit_list(nd_req *r)
+static void h_audit(nd_api *a, nd_req *r, char **seg)
 {
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
-    const char *lim = query(r, "limit", &kv);
+    (void)seg;
+    char lb[32];
+    const char *lim = nd_req_query(r, "limit", lb, sizeof lb);
     int64_t limit = 100;
-    if (lim && (parse_id(lim, &limit) < 0 || limit > 10000))
+    if (lim && (nd_api_parse_id(lim, &limit) < 0 || limit > 10000))
         limit = 100;
-    evhttp_clear_headers(&kv);
     na_err e = NA_ERR_INIT;
-    json_t *a = na_store_audit_list(r->d->store, (int)limit, &e);
-    if (!a) {
+    json_t *l = nd_store_audit_list(a->env.store, (int)limit, &e);
+    if (!l) {
         nd_reply_error(r, 500, "%s", e.msg);
         return;
     }
-    nd_reply_json(r, 200, json_pack("{s:o}", "audit", a));
+    nd_reply_json(r, 200, json_pack("{s:o}", "audit", l));
 }
 
-/* ---- dispatch ----------------------------------------------------------------------------- */
+/* ---- life cycle --------------------------------------------------------------------------- */
 
-void nd_api_dispatch(nd_req *r)
+nd_api *nd_api_new(const nd_api_env *env, na_err *err)
 {
-    nd *d = r->d;
-    if (!strcmp(r->path, "/healthz")) {
-        if (method_is(r, "GET") || method_is(r, "HEAD"))
-            healthz(r);
-        else
-            not_allowed(r, "GET");
-        return;
+    nd_api *a = calloc(1, sizeof *a);
+    if (!a) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
     }
-    if (!authenticate(r))
-        return;
-    char *pc = strdup(r->path);
-    char *seg[8];
-    int n = pc ? split_path(pc, seg, 8) : -1;
-    bool get = method_is(r, "GET") || method_is(r, "HEAD"), post = method_is(r, "POST"),
-         del = method_is(r, "DELETE");
-    int64_t id = 0;
-    if (n == 1 && !strcmp(seg[0], "metrics")) {
-        get ? metrics(r) : not_allowed(r, "GET");
-    } else if (n < 2 || strcmp(seg[0], "v1")) {
-        nd_reply_error(r, 404, "no such endpoint: %s", r->path);
-    } else if (!strcmp(seg[1], "jobs") && n == 2) {
-        post ? post_job(r) : get ? list_jobs(r) : not_allowed(r, "GET, POST");
-    } else if (!strcmp(seg[1], "jobs") && (n == 3 || n == 4) && parse_id(seg[2], &id) < 0) {
-        nd_reply_error(r, 404, "job ids are positive integers");
-    } else if (!strcmp(seg[1], "jobs") && n == 3) {
-        get ? get_job(r, id) : del ? delete_job(r, id) : not_allowed(r, "GET, DELETE");
-    } else if (!strcmp(seg[1], "jobs") && n == 4 && !strcmp(seg[3], "events")) {
-        get ? job_events(r, id) : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "commands") && n == 2) {
-        post ? post_commands(r) : not_allowed(r, "POST");
-    } else if (!strcmp(seg[1], "inventory") && n == 2) {
-        if (!get)
-            not_allowed(r, "GET");
-        else
-            nd_reply_json(r, 200, d->be_ops->inventory_json(d->be));
-    } else if (!strcmp(seg[1], "hosts") && n == 3) {
-        get ? get_host(r, seg[2]) : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "backups") && (n == 3 || n == 4)) {
-        get ? backups(r, seg[2], n == 4 ? seg[3] : NULL) : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "schedules") && n == 2) {
-        get ? nd_reply_json(r, 200, json_pack("{s:o}", "schedules", nd_sched_json(d)))
-            : not_allowed(r, "GET");
-    } else if (!strcmp(seg[1], "schedules") && n == 4 && !strcmp(seg[3], "run")) {
-        post ? run_schedule(r, seg[2]) : not_allowed(r, "POST");
-    } else if (!strcmp(seg[1], "audit") && n == 2) {
-        get ? audit_list(r) : not_allowed(r, "GET");
-    } else {
-        nd_reply_error(r, 404, "no such endpoint: %s", r->path);
+    a->env = *env;
+    TAILQ_INIT(&a->pending);
+    if (!(a->buckets = na_strmap_new()) || !(a->validating = na_strmap_new())) {
+        na_strmap_free(a->buckets);
+        free(a);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
     }
-    free(pc);
+    return a;
 }
+
+static void free_bucket(const char *k, void *v, void *ud)
+{
+    (void)k;
+    (void)ud;
+    free(v);
+}
+
+void nd_api_free(nd_api *a)
+{
+    if (!a)
+        return;
+    pending *p;
+    while ((p = TAILQ_FIRST(&a->pending))) {
+        p->cmd = NULL;      /* the backend frees its commands without calling back */
+        nd_req_free(p->r);  /* unlinks p, abandons a validation; the evhttp request goes with
+                               the server */
+    }
+    na_strmap_each(a->buckets, free_bucket, NULL);
+    na_strmap_free(a->buckets);
+    na_strmap_each(a->validating, free_bucket, NULL);
+    na_strmap_free(a->validating);
+    free(a);
+}
+
+void nd_api_set_http(nd_api *a, nd_http *h) { a->env.http = h; }
+void nd_api_drain(nd_api *a) { a->draining = true; }
+
+void nd_api_interrupt(nd_api *a)
+{
+    pending *p;
+    TAILQ_FOREACH(p, &a->pending, link)
+        if (p->cmd)
+            a->env.be_ops->cmd_cancel(a->env.be, p->cmd);
+}
+
+bool nd_api_idle(const nd_api *a) { return TAILQ_EMPTY(&a->pending); }

@@ -1,33 +1,36 @@
-/* api_req.c — pure checks of the JSON bodies of POST /v1/jobs and POST /v1/commands (see
- * api_req.h). Moved out of api.c and jobs.c unchanged in behaviour (same messages, same order of
- * checks) so they can be fuzzed without an HTTP server. Not a router and not a JSON schema
- * engine. */
+/* api_req.c — pure checks of the JSON bodies of POST /v1/jobs and POST /v1/commands, and the
+ * masking of a job's vars (see api_req.h). Every check reports through na_err (NA_E_USAGE), with
+ * the same messages and in the same order of checks as the daemon has always answered. Not a
+ * router and not a JSON schema engine. */
 #include "api_req.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-json_t *nd_req_body_parse(const char *p, size_t n, char *errbuf, size_t cap)
+json_t *nd_req_body_parse(const char *p, size_t n, na_err *err)
 {
     if (n == 0 || !p) {
-        snprintf(errbuf, cap, "the request needs a JSON body");
+        na_err_set(err, NA_E_USAGE, "the request needs a JSON body");
         return NULL;
     }
     json_error_t je;
     json_t *j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        snprintf(errbuf, cap, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+        na_err_set(err, NA_E_USAGE, "invalid JSON at line %d column %d: %s", je.line, je.column,
+                   je.text);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        snprintf(errbuf, cap, "the JSON body must be an object");
+        na_err_set(err, NA_E_USAGE, "the JSON body must be an object");
         return NULL;
     }
     return j;
 }
 
-int nd_job_req_fields(const json_t *body, char *why, size_t cap)
+int nd_job_req_fields(const json_t *body, na_err *err)
 {
     static const char *const keys[] = {"playbook", "limit", "check", "vars", NULL};
     const char *k;
@@ -36,15 +39,12 @@ int nd_job_req_fields(const json_t *body, char *why, size_t cap)
         bool ok = false;
         for (int i = 0; keys[i] && !ok; i++)
             ok = !strcmp(k, keys[i]);
-        if (!ok) {
-            snprintf(why, cap, "unknown field '%s' (expected playbook, limit, check, vars)", k);
-            return -1;
-        }
+        if (!ok)
+            return na_err_set(err, NA_E_USAGE,
+                              "unknown field '%s' (expected playbook, limit, check, vars)", k);
     }
-    if (!json_object_get(body, "playbook")) {
-        snprintf(why, cap, "missing field 'playbook'");
-        return -1;
-    }
+    if (!json_object_get(body, "playbook"))
+        return na_err_set(err, NA_E_USAGE, "missing field 'playbook'");
     return 0;
 }
 
@@ -68,43 +68,117 @@ int nd_job_req_parse(const json_t *body, nd_job_req *out, na_err *err)
     return 0;
 }
 
-int nd_cmd_req_parse(const json_t *body, nd_cmd_req *out, const char **why)
+int nd_cmd_req_parse(const json_t *body, nd_cmd_req *out, na_err *err)
 {
     memset(out, 0, sizeof *out);
     json_t *host = json_object_get(body, "host"), *cmds = json_object_get(body, "commands"),
            *tr = json_object_get(body, "transport"), *parse = json_object_get(body, "parse");
-    *why = NULL;
+    const char *why = NULL;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)body, k, v) {
         if (strcmp(k, "host") && strcmp(k, "commands") && strcmp(k, "transport") &&
             strcmp(k, "parse"))
-            *why = "unknown field (expected host, commands, transport, parse)";
+            why = "unknown field (expected host, commands, transport, parse)";
     }
     if (!json_is_string(host) || !*json_string_value(host))
-        *why = "'host' must be a host name from the inventory";
+        why = "'host' must be a host name from the inventory";
     else if (!json_is_array(cmds) || json_array_size(cmds) == 0 ||
              json_array_size(cmds) > ND_MAX_COMMANDS)
-        *why = "'commands' must be a list of 1 to 256 command strings";
+        why = "'commands' must be a list of 1 to 256 command strings";
     else if (tr && !json_is_null(tr) &&
              (!json_is_string(tr) ||
               (strcmp(json_string_value(tr), "ssh") && strcmp(json_string_value(tr), "telnet"))))
-        *why = "'transport' must be ssh or telnet";
+        why = "'transport' must be ssh or telnet";
     else if (parse && !json_is_null(parse) && !json_is_boolean(parse))
-        *why = "'parse' must be true or false";
+        why = "'parse' must be true or false";
     size_t n = json_array_size(cmds);
-    for (size_t i = 0; !*why && i < n; i++) {
+    for (size_t i = 0; !why && i < n; i++) {
         const char *c = json_string_value(json_array_get(cmds, i));
         if (!c || !*c || strchr(c, '\n'))
-            *why = "each command must be a non-empty single-line string";
+            why = "each command must be a non-empty single-line string";
         else
             out->commands[i] = c;
     }
-    if (*why)
-        return -1;
+    if (why)
+        return na_err_set(err, NA_E_USAGE, "%s", why);
     out->host = json_string_value(host);
     out->transport = json_is_string(tr) ? json_string_value(tr) : NULL;
     out->parse = json_is_true(parse);
     out->n = n;
     return 0;
+}
+
+bool nd_var_is_secret(const char *key)
+{
+    static const char *const words[] = {"password", "passwd", "secret", "token", "passphrase",
+                                        "private_key", "api_key", NULL};
+    for (int i = 0; words[i]; i++)
+        if (strcasestr(key, words[i]))
+            return true;
+    return false;
+}
+
+json_t *nd_vars_mask(const json_t *v)
+{
+    if (json_is_object(v)) {
+        json_t *o = json_object();
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) {
+            json_object_set_new(o, k, nd_var_is_secret(k) ? json_string("********")
+                                                          : nd_vars_mask(x));
+        }
+        return o;
+    }
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) json_array_append_new(a, nd_vars_mask(x));
+        return a;
+    }
+    return json_deep_copy(v);
+}
+
+static void add_unique(json_t *out, const char *s)
+{
+    size_t i;
+    json_t *x;
+    if (!*s)
+        return;
+    json_array_foreach(out, i, x) if (!strcmp(json_string_value(x), s)) return;
+    json_array_append_new(out, json_string(s));
+}
+
+/* Collect scalars; `under` = we are inside a secret-keyed value. */
+static void collect(const json_t *v, bool under, json_t *out, int depth)
+{
+    if (depth > 64)
+        return;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) collect(x, under || nd_var_is_secret(k), out,
+                                                       depth + 1);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) collect(x, under, out, depth + 1);
+    } else if (under && json_is_string(v)) {
+        add_unique(out, json_string_value(v));
+    } else if (under && (json_is_number(v) || json_is_boolean(v))) {
+        char *t = json_dumps(v, JSON_ENCODE_ANY);
+        if (t)
+            add_unique(out, t);
+        free(t);
+    }
+}
+
+json_t *nd_vars_secrets(const json_t *v)
+{
+    json_t *out = json_array();
+    if (out && v)
+        collect(v, false, out, 0);
+    return out;
 }

@@ -1,11 +1,11 @@
 /* backend.h — the seam between netautod's service shell (HTTP API, auth, job store, locks,
  * metrics, schedules) and everything that touches devices (inventory, playbook runner, session
  * pool). The daemon calls a backend through the vtable below; the backend calls back into the
- * daemon through na_backend_services. Everything runs on the daemon's single libevent loop
+ * daemon through nd_backend_services. Everything runs on the daemon's single libevent loop
  * (svc->base): no operation may block, and no callback ever runs inside the call that started
  * the operation (callbacks are always delivered later, from the loop).
  *
- * Not an implementation: daemon/backend_runner.c (with backend_inv/jobs/cmd/pool.c) is the one
+ * Not an implementation: daemon/backend/ (backend_runner.c with backend_inv/jobs/cmd/pool.c) is the one
  * netautod ships; tests/lib/backend_double.c is a scripted test double.
  *
  * Per-device exclusivity is the DAEMON's rule, enforced by its lock manager (lock.h): before a
@@ -18,8 +18,8 @@
  * Error codes returned synchronously map to HTTP statuses: NA_E_NOTFOUND -> 404 for a host
  * (400 for a playbook), NA_E_USAGE / NA_E_YAML / NA_E_CONFIG -> 400, NA_E_UNSUPPORTED -> 501,
  * anything else -> 500. Messages are shown to API clients as-is (no secrets in them). */
-#ifndef NA_BACKEND_H
-#define NA_BACKEND_H
+#ifndef ND_BACKEND_H
+#define ND_BACKEND_H
 
 #include "err.h"
 
@@ -30,35 +30,37 @@
 #include <stdint.h>
 
 /* Opaque types each backend defines for itself. */
-typedef struct na_be na_be;         /* one backend instance */
-typedef struct na_be_job na_be_job; /* a prepared / running job */
-typedef struct na_be_cmd na_be_cmd; /* a running ad-hoc command request */
+typedef struct nd_be nd_be;           /* one backend instance */
+typedef struct nd_be_job nd_be_job;   /* a prepared / running job */
+typedef struct nd_be_prep nd_be_prep; /* a job being validated */
+typedef struct nd_be_cmd nd_be_cmd;   /* a running ad-hoc command request */
 
 /* A grant (or a wait for one) from the daemon's lock manager; see lock.h. */
-typedef struct na_lock_req na_lock_req;
-typedef void (*na_lock_granted_cb)(na_lock_req *req, void *ud);
+typedef struct nd_lock_req nd_lock_req;
+typedef void (*nd_lock_granted_cb)(nd_lock_req *req, void *ud);
 
 /* ---- what the daemon offers the backend (valid from create() until destroy() returns) ------ */
-typedef struct na_backend_services {
+typedef struct nd_backend_services {
     struct event_base *base; /* the one loop; the backend adds its own events to it */
     void *ctx;               /* first argument of every function below */
 
     /* Ask for exclusive use of `host`. `owner` ("job 12", "command by ci") is copied and shown in
-     * /v1/hosts/{name}. `granted` runs later from the loop (never inside this call). Returns the
+     * /v1/hosts/{name}; `job` is the job the work belongs to (0: an ad-hoc command), for sharing
+     * the slots fairly between jobs and commands (lock.h). `granted` runs later from the loop (never inside this call). Returns the
      * request (never NULL; the daemon aborts on OOM). The backend must call host_release exactly
      * once per request: after it is done with the device, or to give up waiting (cancel). */
-    na_lock_req *(*host_acquire)(void *ctx, const char *host, const char *owner,
-                                 na_lock_granted_cb granted, void *ud);
-    void (*host_release)(void *ctx, na_lock_req *req);
+    nd_lock_req *(*host_acquire)(void *ctx, const char *host, const char *owner, int64_t job,
+                                 nd_lock_granted_cb granted, void *ud);
+    void (*host_release)(void *ctx, nd_lock_req *req);
 
     /* Metrics the backend reports: one device command finished (for the latency histogram),
      * and one login refused by a device (NA_E_AUTH). */
     void (*command_observed)(void *ctx, const char *host, int64_t elapsed_ms, bool ok);
     void (*login_failed)(void *ctx, const char *host);
-} na_backend_services;
+} nd_backend_services;
 
 /* ---- configuration handed to create() (all borrowed; copy what you keep) ------------------- */
-typedef struct na_backend_config {
+typedef struct nd_backend_config {
     const char *inventory;     /* inventory file (may be NULL: no inventory yet) */
     const char *playbook_dir;  /* where playbooks named in POST /v1/jobs are looked up */
     const char *state_dir;     /* the daemon's state directory (known_hosts, caches...) */
@@ -66,16 +68,23 @@ typedef struct na_backend_config {
     unsigned pool_idle_s;      /* session-pool idle timeout in seconds (0: no pooling) */
     json_t *options;           /* the config's `backend:` mapping as JSON (may be NULL) */
     const char *vault_password_file; /* the inventory vault's passphrase file, or NULL */
-} na_backend_config;
+    size_t validate_bytes;     /* what one job's validation may expand, all hosts together */
+    unsigned validate_s;       /* and how long it may take */
+} nd_backend_config;
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
-typedef struct na_job_spec {
+typedef struct nd_job_spec {
     const char *playbook;     /* a playbook name in playbook_dir, or inline YAML (has '\n') */
     const char *limit;        /* host pattern, NULL = every host the playbook names */
     bool check;               /* dry run */
-    json_t *vars;             /* extra vars (object, borrowed; NOT redacted: the real values) */
+    json_t *vars;             /* extra vars (object; NOT redacted: the real values) */
     const char *submitted_by; /* token name */
-} na_job_spec;
+} nd_job_spec;                /* borrowed by job_prepare, which copies what it keeps */
+
+/* A validation's outcome, from the loop: the prepared job (the daemon now owns it: job_run or
+ * job_discard) and its targets (borrowed: an array of host names), or err (job NULL). */
+typedef void (*nd_job_prepared_cb)(void *ud, nd_be_job *job, const json_t *targets,
+                                   const na_err *err);
 
 /* Callbacks from a running job to the daemon. All JSON is borrowed (valid during the call).
  * Per-host results have the shape of `netauto run --json` hosts entries:
@@ -85,23 +94,24 @@ typedef struct na_job_spec {
  * the backend frees its job after job_finished returns, and the daemon never touches the handle
  * again. err == NULL (or no error): the job ran to its end (host failures are in the results);
  * NA_E_CANCELLED after job_cancel; anything else: the job failed as a whole. */
-typedef struct na_job_sink {
+typedef struct nd_job_sink {
     void (*host_started)(void *ud, const char *host);
     void (*task_result)(void *ud, const char *host, json_t *task);
     void (*host_finished)(void *ud, const char *host, json_t *result);
     void (*job_finished)(void *ud, const na_err *err);
     void *ud;
-} na_job_sink;
+} nd_job_sink;
 
 /* ---- ad-hoc commands (POST /v1/commands) ---------------------------------------------------- */
-typedef struct na_cmd_spec {
+typedef struct nd_cmd_spec {
     const char *host;
     const char *transport;          /* "ssh", "telnet", or NULL for the host's own */
     const char *const *commands;    /* n_commands strings */
     size_t n_commands;
     const char *requested_by;       /* token name */
+    int64_t job;                    /* the job it belongs to (a backup's), 0 when ad hoc */
     bool parse;                     /* TextFSM records for each command's output */
-} na_cmd_spec;
+} nd_cmd_spec;
 
 /* result (borrowed) when the device part ran, successful or not:
  *   {"host", "transport", "ok": bool, "error": null|..., "elapsed_ms",
@@ -110,62 +120,68 @@ typedef struct na_cmd_spec {
  * ({"code", "message"}: no template for the platform and command, the template's Error...);
  * a parse error does not make the request fail.
  * err set (result NULL) when the request could not be run at all (cancelled, backend failure).
- * After this callback the backend frees its na_be_cmd. */
-typedef void (*na_cmd_done_cb)(void *ud, json_t *result, const na_err *err);
+ * After this callback the backend frees its nd_be_cmd. */
+typedef void (*nd_cmd_done_cb)(void *ud, json_t *result, const na_err *err);
 
-typedef struct na_backend_stats {
+typedef struct nd_backend_stats {
     unsigned sessions_open;   /* device sessions currently connected (busy + idle in the pool) */
     unsigned sessions_idle;   /* of those, idle in the pool */
-} na_backend_stats;
+} nd_backend_stats;
 
 /* ---- the vtable ---------------------------------------------------------------------------- */
-typedef struct na_backend_ops {
+typedef struct nd_backend_ops {
     const char *name; /* "runner", "test-double" ... (shown in /healthz) */
 
     /* Create / destroy one backend. destroy() cancels whatever still runs WITHOUT calling any
      * sink or done callback, releases its lock requests, and frees everything. */
-    na_be *(*create)(const na_backend_config *cfg, const na_backend_services *svc, na_err *err);
-    void (*destroy)(na_be *be);
+    nd_be *(*create)(const nd_backend_config *cfg, const nd_backend_services *svc, na_err *err);
+    void (*destroy)(nd_be *be);
 
     /* Inventory (synchronous: a local file). On error the previous inventory stays in use. */
-    int (*inventory_load)(na_be *be, const char *path, na_err *err);
+    int (*inventory_load)(nd_be *be, const char *path, na_err *err);
     /* New reference: {"hosts": {NAME: {...}}, "groups": {...}} with secrets masked. */
-    json_t *(*inventory_json)(na_be *be);
+    json_t *(*inventory_json)(nd_be *be);
     /* New reference: one host's resolved settings (secrets masked), NULL when unknown. */
-    json_t *(*host_json)(na_be *be, const char *name);
+    json_t *(*host_json)(nd_be *be, const char *name);
     /* New reference: {"reachable": true|false|null, "last_seen": ms-since-epoch|null,
      * "sessions": N, ...backend extras}, NULL when unknown. */
-    json_t *(*host_status)(na_be *be, const char *name);
+    json_t *(*host_status)(nd_be *be, const char *name);
     /* New reference: array of host names matching `limit` (NULL = all). Error for a bad
      * pattern or no match. */
-    json_t *(*resolve_limit)(na_be *be, const char *limit, na_err *err);
+    json_t *(*resolve_limit)(nd_be *be, const char *limit, na_err *err);
 
-    /* Validate a job (playbook exists and parses, limit matches) without touching any device.
-     * Returns the prepared job and *targets (new reference: array of host names), or NULL + err
-     * (-> HTTP 400). The daemon then stores the job, answers 202, and later calls job_run (or
+    /* Validate a job (playbook exists and parses, limit matches) without touching any device,
+     * within the configured validation budget and without holding the loop (a big playbook is
+     * validated off it): `done` follows from the loop (-> 400 on error). Returns a handle, or
+     * NULL + err at once (no inventory; NA_E_OVERFLOW when too many wait to be validated ->
+     * 429). The daemon then stores the job, answers 202, and later calls job_run (or
      * job_discard if it will never run). */
-    na_be_job *(*job_prepare)(na_be *be, const na_job_spec *spec, json_t **targets, na_err *err);
+    nd_be_prep *(*job_prepare)(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
+                               void *ud, na_err *err);
+    /* The daemon no longer wants the outcome (client gone, shutting down): `done` never runs,
+     * the work is dropped when it ends. */
+    void (*job_prepare_abandon)(nd_be *be, nd_be_prep *prep);
     /* Start a prepared job; id is the daemon's durable job id (for logs and lock owners). The
      * sink (copied) receives the events; the daemon may free sink->ud inside job_finished. On
      * error (-1) the job is freed and no callback runs. */
-    int (*job_run)(na_be *be, na_be_job *job, int64_t id, const na_job_sink *sink, na_err *err);
+    int (*job_run)(nd_be *be, nd_be_job *job, int64_t id, const nd_job_sink *sink, na_err *err);
     /* Ask a running job to stop: hosts not started are skipped, running hosts are interrupted
      * at the next safe point; job_finished(NA_E_CANCELLED) follows from the loop. */
-    void (*job_cancel)(na_be *be, na_be_job *job);
+    void (*job_cancel)(nd_be *be, nd_be_job *job);
     /* Free a prepared job that was never run. */
-    void (*job_discard)(na_be *be, na_be_job *job);
+    void (*job_discard)(nd_be *be, nd_be_job *job);
 
     /* Run commands on one host. Returns a handle (done_cb follows later) or NULL + err
      * synchronously (unknown host -> NA_E_NOTFOUND, bad transport -> NA_E_USAGE). */
-    na_be_cmd *(*cmd_run)(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, void *ud,
+    nd_be_cmd *(*cmd_run)(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
                           na_err *err);
     /* Stop waiting for / running it; done(NA_E_CANCELLED) follows from the loop. */
-    void (*cmd_cancel)(na_be *be, na_be_cmd *cmd);
+    void (*cmd_cancel)(nd_be *be, nd_be_cmd *cmd);
 
-    void (*stats)(na_be *be, na_backend_stats *out);
-} na_backend_ops;
+    void (*stats)(nd_be *be, nd_backend_stats *out);
+} nd_backend_ops;
 
-/* The backend this netautod build binds (daemon/backend_runner.c). */
-const na_backend_ops *na_backend_default(void);
+/* The backend this netautod build binds (daemon/backend/backend_runner.c). */
+const nd_backend_ops *nd_backend_default(void);
 
 #endif

@@ -3,8 +3,11 @@
  * binary (which passes its test-double backend). Not the daemon itself: see daemon.c. */
 #include "clock.h"
 #include "netautod.h"
-#include "tls.h"
+#include "config.h"
+#include "tokens.h"
+#include "tlsfp.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +17,25 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: netautod --config FILE                  run the daemon (foreground)\n"
-            "       netautod token add NAME --config FILE   create a token (printed once)\n"
+            "       netautod token add NAME --scope SCOPE[,SCOPE] --config FILE\n"
+            "                                   create a token (printed once); scopes: read, run,\n"
+            "                                   commands, admin (--scope may be repeated)\n"
             "       netautod token list --config FILE\n"
-            "       netautod token revoke NAME --config FILE\n"
+            "       netautod token revoke NAME --config FILE   (effective at once)\n"
             "       netautod fingerprint --config FILE      the TLS certificate's SHA-256\n"
             "       netautod check-config --config FILE\n"
             "       netautod --version\n");
     return 2;
 }
 
-int netautod_main(int argc, char **argv, const na_backend_ops *ops)
+int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
 {
     const char *config = NULL;
     const char *pos[4];
     int npos = 0;
+    unsigned scopes = 0;
+    bool scope_given = false;
+    na_err e = NA_ERR_INIT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) {
             if (++i >= argc)
@@ -35,6 +43,17 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
             config = argv[i];
         } else if (!strncmp(argv[i], "--config=", 9)) {
             config = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--scope") || !strncmp(argv[i], "--scope=", 8)) {
+            const char *v = argv[i][7] == '=' ? argv[i] + 8 : ++i < argc ? argv[i] : NULL;
+            unsigned bits;
+            if (!v)
+                return usage();
+            if (nd_scopes_parse(v, &bits, &e) < 0) {
+                fprintf(stderr, "netautod: %s\n", e.msg);
+                return 2;
+            }
+            scopes |= bits;
+            scope_given = true;
         } else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "version")) {
             printf("netautod %s (backend %s)\n", NETAUTOD_VERSION, ops->name);
             return 0;
@@ -56,9 +75,12 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
     if (npos == 0 || (npos == 1 && !strcmp(pos[0], "run")))
         return netautod_run(config, ops);
 
-    na_dconf cfg;
-    na_err e = NA_ERR_INIT;
-    if (na_dconf_load(config, &cfg, &e) < 0) {
+    if (scope_given && !(npos == 3 && !strcmp(pos[0], "token") && !strcmp(pos[1], "add"))) {
+        fprintf(stderr, "netautod: --scope is for `netautod token add`\n");
+        return usage();
+    }
+    nd_conf cfg;
+    if (nd_conf_load(config, &cfg, &e) < 0) {
         fprintf(stderr, "netautod: %s\n", e.msg);
         return 2;
     }
@@ -79,42 +101,50 @@ int netautod_main(int argc, char **argv, const na_backend_ops *ops)
         else
             printf("%s\n", fp);
     } else if (npos == 3 && !strcmp(pos[0], "token") && !strcmp(pos[1], "add")) {
-        char tok[NA_TOKEN_LEN + 1];
+        char tok[ND_TOKEN_LEN + 1], sc[64];
         mkdir(cfg.state_dir, 0700); /* first token before the first start */
-        if (na_tokens_add(cfg.tokens_file, pos[2], tok, sizeof tok, &e) < 0)
+        if (!scope_given) {
+            na_err_set(&e, NA_E_USAGE, "choose what the token may do: --scope read, run, "
+                                       "commands or admin (several: --scope read,run)");
+            rc = 2;
+        } else if (nd_tokens_add(cfg.tokens_file, pos[2], scopes, tok, sizeof tok, &e) < 0) {
             rc = e.code == NA_E_USAGE || e.code == NA_E_CONFIG ? 2 : 1;
-        else {
+        } else {
             printf("%s\n", tok);
             fflush(stdout);
             fprintf(stderr,
-                    "netautod: token '%s' created; it is shown only this once (only its hash is "
-                    "kept in %s). A running netautod picks it up on SIGHUP.\n",
-                    pos[2], cfg.tokens_file);
+                    "netautod: token '%s' (scopes %s) created; it is shown only this once (only "
+                    "its hash is kept in %s). A running netautod accepts it at once.\n",
+                    pos[2], nd_scopes_format(scopes & ND_SCOPE_ADMIN ? ND_SCOPE_ADMIN : scopes,
+                                             sc, sizeof sc),
+                    cfg.tokens_file);
         }
     } else if (npos == 2 && !strcmp(pos[0], "token") && !strcmp(pos[1], "list")) {
-        na_tokens t;
-        if (na_tokens_load(cfg.tokens_file, &t, &e) < 0)
+        nd_tokens t;
+        if (nd_tokens_load(cfg.tokens_file, &t, &e) < 0)
             rc = 1;
         else {
             for (size_t i = 0; i < t.n; i++) {
-                char ts[40];
+                char ts[40], sc[64];
+                unsigned bits = t.v[i].scopes == ND_SCOPES_ALL ? ND_SCOPE_ADMIN : t.v[i].scopes;
                 na_format_wall(t.v[i].created_ms, ts, sizeof ts);
-                printf("%-24s created %s\n", t.v[i].name, ts);
+                printf("%-24s created %s  scopes %s\n", t.v[i].name, ts,
+                       nd_scopes_format(bits, sc, sizeof sc));
             }
-            na_tokens_free(&t);
+            nd_tokens_free(&t);
         }
     } else if (npos == 3 && !strcmp(pos[0], "token") && !strcmp(pos[1], "revoke")) {
-        if (na_tokens_revoke(cfg.tokens_file, pos[2], &e) < 0)
-            rc = e.code == NA_E_NOTFOUND ? 1 : 1;
+        if (nd_tokens_revoke(cfg.tokens_file, pos[2], &e) < 0)
+            rc = 1;
         else
-            fprintf(stderr, "netautod: token '%s' revoked (a running netautod forgets it on "
-                            "SIGHUP)\n",
+            fprintf(stderr, "netautod: token '%s' revoked (a running netautod refuses it from "
+                            "its next request on)\n",
                     pos[2]);
     } else {
         rc = usage();
     }
     if (na_err_isset(&e))
         fprintf(stderr, "netautod: %s\n", e.msg);
-    na_dconf_free(&cfg);
+    nd_conf_free(&cfg);
     return rc;
 }

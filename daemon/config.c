@@ -80,18 +80,78 @@ static int get_uint(ctx *x, na_ynode *map, const char *key, long min, long max, 
     return 0;
 }
 
+/* A size: a number of bytes, or with a unit K, M, G (powers of 1024, KiB... also accepted). */
+static int get_size(ctx *x, na_ynode *map, const char *key, uint64_t min, uint64_t max,
+                    uint64_t *out)
+{
+    na_ynode *n = na_ymap_get(x->d, map, key);
+    if (!n)
+        return 0;
+    const char *s = na_yscalar(n);
+    char *end = NULL;
+    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+    uint64_t mul = 1;
+    if (end && *end) {
+        if (!strcasecmp(end, "k") || !strcasecmp(end, "kib") || !strcasecmp(end, "kb"))
+            mul = 1024;
+        else if (!strcasecmp(end, "m") || !strcasecmp(end, "mib") || !strcasecmp(end, "mb"))
+            mul = 1024 * 1024;
+        else if (!strcasecmp(end, "g") || !strcasecmp(end, "gib") || !strcasecmp(end, "gb"))
+            mul = 1024ull * 1024 * 1024;
+        else
+            mul = 0;
+    }
+    if (!s || end == s || !mul || v > max / mul || v * mul < min || v * mul > max)
+        return na_yerr(x->err, x->d, n, "%s must be a size from %llu to %llu bytes (units K, M, G)",
+                       key, (unsigned long long)min, (unsigned long long)max);
+    *out = v * mul;
+    return 0;
+}
+
+/* A duration: seconds, or a number with s, m, h, d; 0 = forever. */
+static int get_duration(ctx *x, na_ynode *map, const char *key, int64_t *out)
+{
+    na_ynode *n = na_ymap_get(x->d, map, key);
+    if (!n)
+        return 0;
+    const char *s = na_yscalar(n);
+    char *end = NULL;
+    long long v = s ? strtoll(s, &end, 10) : -1;
+    int64_t mul = 0;
+    if (end && !*end)
+        mul = 1;
+    else if (end && !strcmp(end, "s"))
+        mul = 1;
+    else if (end && !strcmp(end, "m"))
+        mul = 60;
+    else if (end && !strcmp(end, "h"))
+        mul = 3600;
+    else if (end && !strcmp(end, "d"))
+        mul = 86400;
+    if (!s || end == s || !mul || v < 0 || v > 100LL * 365 * 86400 / mul)
+        return na_yerr(x->err, x->d, n,
+                       "%s must be a duration: a number with s, m, h or d (0: keep forever)",
+                       key);
+    *out = v * mul;
+    return 0;
+}
+
 static const char *const top_keys[] = {
     "listen", "port", "state_dir", "tls", "tokens", "inventory", "vault_password_file",
     "playbook_dir", "job_store",
     "store", "limits", "session_pool", "log", "timezone", "schedules", "backups", "backend",
-    NULL};
+    "retention", NULL};
 static const char *const limit_keys[] = {"hosts_in_flight", "per_device", "jobs_running",
                                          "jobs_queued", "body_bytes", "connections",
-                                         "client_timeout", "sse_heartbeat", "drain_grace", NULL};
+                                         "connections_per_address", "client_timeout",
+                                         "request_timeout", "token_rate", "token_burst",
+                                         "stream_backlog", "validation_time", "validation_bytes",
+                                         "validations_per_token",
+                                         "sse_heartbeat", "drain_grace", NULL};
 static const char *const sched_keys[] = {"name", "cron", "playbook", "backup", "transport",
                                          "limit", "check", "vars", NULL};
 
-static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
+static int load_schedules(ctx *x, na_ynode *seq, nd_conf *c)
 {
     if (!na_yis_seq(seq))
         return na_yerr(x->err, x->d, seq, "schedules must be a list");
@@ -103,7 +163,7 @@ static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
         na_ynode *m = na_yseq_item(x->d, seq, i);
         if (na_ycheck_keys(x->d, m, sched_keys, "a schedule", x->err) < 0)
             return -1;
-        na_schedule_cfg *s = &c->schedules[c->n_schedules++];
+        nd_schedule_cfg *s = &c->schedules[c->n_schedules++];
         if (get_str(x, m, "name", &s->name) < 0 || get_str(x, m, "cron", &s->cron_expr) < 0 ||
             get_str(x, m, "playbook", &s->playbook) < 0 ||
             get_str(x, m, "backup", &s->backup_command) < 0 ||
@@ -118,7 +178,7 @@ static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
         if (!s->cron_expr)
             return na_yerr(x->err, x->d, m, "schedule '%s' needs a cron expression", s->name);
         na_err e2 = NA_ERR_INIT;
-        if (na_cron_parse(s->cron_expr, &s->cron, &e2) < 0)
+        if (nd_cron_parse(s->cron_expr, &s->cron, &e2) < 0)
             return na_yerr(x->err, x->d, na_ymap_get(x->d, m, "cron"), "%s", e2.msg);
         if (!s->playbook == !s->backup_command)
             return na_yerr(x->err, x->d, m,
@@ -143,7 +203,7 @@ static int load_schedules(ctx *x, na_ynode *seq, na_dconf *c)
     return 0;
 }
 
-static int load(ctx *x, na_dconf *c)
+static int load(ctx *x, nd_conf *c)
 {
     na_ydoc *d = x->d;
     na_ynode *root = na_ydoc_root(d);
@@ -178,8 +238,9 @@ static int load(ctx *x, na_dconf *c)
         get_path(x, root, "job_store", &c->job_store) < 0)
         return -1;
     if ((n = na_ymap_get(d, root, "store"))) {
-        static const char *const k[] = {"synchronous", NULL};
-        if (na_ycheck_keys(d, n, k, "store", x->err) < 0)
+        static const char *const k[] = {"synchronous", "max_size", NULL};
+        if (na_ycheck_keys(d, n, k, "store", x->err) < 0 ||
+            get_size(x, n, "max_size", 64 * 1024, (uint64_t)1 << 50, &c->store_max_bytes) < 0)
             return -1;
         na_ynode *s = na_ymap_get(d, n, "synchronous");
         if (s) {
@@ -196,13 +257,22 @@ static int load(ctx *x, na_dconf *c)
         if (na_ycheck_keys(d, n, limit_keys, "limits", x->err) < 0)
             return -1;
         unsigned per_device = 1, body = (unsigned)c->max_body;
+        uint64_t backlog = c->stream_backlog, vbytes = c->validate_bytes;
         if (get_uint(x, n, "hosts_in_flight", 1, 100000, &c->hosts_in_flight) < 0 ||
             get_uint(x, n, "per_device", 1, 1000, &per_device) < 0 ||
             get_uint(x, n, "jobs_running", 1, 10000, &c->jobs_running) < 0 ||
             get_uint(x, n, "jobs_queued", 1, 1000000, &c->jobs_queued) < 0 ||
             get_uint(x, n, "body_bytes", 1024, 1 << 30, &body) < 0 ||
             get_uint(x, n, "connections", 1, 100000, &c->max_connections) < 0 ||
+            get_uint(x, n, "connections_per_address", 1, 100000, &c->max_conn_per_addr) < 0 ||
             get_uint(x, n, "client_timeout", 1, 3600, &c->client_timeout_s) < 0 ||
+            get_uint(x, n, "request_timeout", 1, 3600, &c->request_timeout_s) < 0 ||
+            get_uint(x, n, "token_rate", 0, 1000000, &c->token_rate) < 0 ||
+            get_uint(x, n, "token_burst", 1, 10000000, &c->token_burst) < 0 ||
+            get_size(x, n, "stream_backlog", 64 * 1024, (uint64_t)1 << 30, &backlog) < 0 ||
+            get_uint(x, n, "validation_time", 1, 3600, &c->validate_s) < 0 ||
+            get_uint(x, n, "validations_per_token", 1, 10000, &c->validations_per_token) < 0 ||
+            get_size(x, n, "validation_bytes", 1 << 20, (uint64_t)1 << 34, &vbytes) < 0 ||
             get_uint(x, n, "sse_heartbeat", 1, 3600, &c->sse_heartbeat_s) < 0 ||
             get_uint(x, n, "drain_grace", 0, 86400, &c->drain_grace_s) < 0)
             return -1;
@@ -211,6 +281,16 @@ static int load(ctx *x, na_dconf *c)
                            "per_device must be 1: netautod never lets two jobs or commands work "
                            "on one device at once");
         c->max_body = body;
+        c->stream_backlog = (size_t)backlog;
+        c->validate_bytes = (size_t)vbytes;
+    }
+    if ((n = na_ymap_get(d, root, "retention"))) {
+        static const char *const k[] = {"jobs", "events", "audit", NULL};
+        if (na_ycheck_keys(d, n, k, "retention", x->err) < 0 ||
+            get_duration(x, n, "jobs", &c->keep_jobs_s) < 0 ||
+            get_duration(x, n, "events", &c->keep_events_s) < 0 ||
+            get_duration(x, n, "audit", &c->keep_audit_s) < 0)
+            return -1;
     }
     if ((n = na_ymap_get(d, root, "session_pool"))) {
         static const char *const k[] = {"idle_timeout", NULL};
@@ -260,7 +340,7 @@ static int load(ctx *x, na_dconf *c)
     return 0;
 }
 
-int na_dconf_load(const char *path, na_dconf *c, na_err *err)
+int nd_conf_load(const char *path, nd_conf *c, na_err *err)
 {
     memset(c, 0, sizeof *c);
     c->port = 8443;
@@ -270,7 +350,18 @@ int na_dconf_load(const char *path, na_dconf *c, na_err *err)
     c->jobs_queued = 1000;
     c->max_body = 1 << 20;
     c->max_connections = 256;
+    c->max_conn_per_addr = 64;
     c->client_timeout_s = 30;
+    c->request_timeout_s = 10;
+    c->token_rate = 100;
+    c->token_burst = 500;
+    c->stream_backlog = (size_t)1 << 20;
+    c->validate_s = 10;
+    c->validations_per_token = 8;
+    c->validate_bytes = (size_t)64 << 20;
+    c->keep_jobs_s = 90LL * 86400;
+    c->keep_events_s = 30LL * 86400;
+    c->keep_audit_s = 365LL * 86400;
     c->sse_heartbeat_s = 15;
     c->drain_grace_s = 60;
     c->pool_idle_s = 120;
@@ -307,11 +398,11 @@ int na_dconf_load(const char *path, na_dconf *c, na_err *err)
     free(dir);
     na_ydoc_free(&d);
     if (rc < 0)
-        na_dconf_free(c);
+        nd_conf_free(c);
     return rc;
 }
 
-void na_dconf_free(na_dconf *c)
+void nd_conf_free(nd_conf *c)
 {
     free(c->path);
     free(c->listen);
@@ -326,7 +417,7 @@ void na_dconf_free(na_dconf *c)
     free(c->log_file);
     json_decref(c->backend);
     for (size_t i = 0; i < c->n_schedules; i++) {
-        na_schedule_cfg *s = &c->schedules[i];
+        nd_schedule_cfg *s = &c->schedules[i];
         free(s->name);
         free(s->cron_expr);
         free(s->playbook);
@@ -339,7 +430,7 @@ void na_dconf_free(na_dconf *c)
     memset(c, 0, sizeof *c);
 }
 
-const na_schedule_cfg *na_dconf_schedule(const na_dconf *c, const char *name)
+const nd_schedule_cfg *nd_conf_schedule(const nd_conf *c, const char *name)
 {
     for (size_t i = 0; i < c->n_schedules; i++)
         if (!strcmp(c->schedules[i].name, name))

@@ -1,8 +1,8 @@
 /* config.h — netautod's configuration file (YAML, loaded through core/ydoc.h so every problem
  * is reported as FILE:LINE:COLUMN). Relative paths are taken relative to the config file's
  * directory. See docs/daemon.md for the reference. Not the inventory: that is the backend's. */
-#ifndef NA_DCONFIG_H
-#define NA_DCONFIG_H
+#ifndef ND_CONFIG_H
+#define ND_CONFIG_H
 
 #include "cron.h"
 #include "err.h"
@@ -11,20 +11,21 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-typedef struct na_schedule_cfg {
+typedef struct nd_schedule_cfg {
     char *name;
     char *cron_expr;
-    na_cron cron;
+    nd_cron cron;
     char *playbook;       /* a job (name or inline YAML), or NULL */
     char *backup_command; /* a configuration backup ("show running-config"), or NULL */
     char *transport;      /* for backups: ssh|telnet|NULL */
     char *limit;          /* NULL = all hosts */
     bool check;
     json_t *vars;         /* object or NULL (owned) */
-} na_schedule_cfg;
+} nd_schedule_cfg;
 
-typedef struct na_dconf {
+typedef struct nd_conf {
     char *path;         /* the config file */
     char *listen;       /* default 127.0.0.1 */
     int port;           /* default 8443 */
@@ -38,12 +39,27 @@ typedef struct na_dconf {
     char *playbook_dir; /* default <config dir>/playbooks */
     char *job_store;    /* default <state_dir>/jobs.db */
     bool sync_full;     /* store.synchronous: full (default) | normal */
+    uint64_t store_max_bytes; /* store.max_size: the job store's size cap (0: none) */
+    int64_t keep_jobs_s;      /* retention.jobs: finished jobs kept (seconds, 0: forever) */
+    int64_t keep_events_s;    /* retention.events: their event history */
+    int64_t keep_audit_s;     /* retention.audit: audit rows */
     unsigned hosts_in_flight;   /* limits.hosts_in_flight, default 64 */
     unsigned jobs_running;      /* limits.jobs_running, default 8 */
     unsigned jobs_queued;       /* limits.jobs_queued: accepted but not finished, default 1000 */
     size_t max_body;            /* limits.body_bytes, default 1 MiB */
     unsigned max_connections;   /* limits.connections, default 256 */
+    unsigned max_conn_per_addr; /* limits.connections_per_address, default 64 */
     unsigned client_timeout_s;  /* limits.client_timeout, default 30 */
+    unsigned request_timeout_s; /* limits.request_timeout: a whole request, default 10 */
+    unsigned token_rate;        /* limits.token_rate: requests a second per token, default 100
+                                   (0: unlimited) */
+    unsigned token_burst;       /* limits.token_burst, default 500 */
+    size_t stream_backlog;      /* limits.stream_backlog: unsent bytes per response, 1 MiB */
+    unsigned validate_s;        /* limits.validation_time: one playbook's validation, 10 s */
+    unsigned validations_per_token; /* limits.validations_per_token: jobs one token may have
+                                       waiting for validation, default 8 */
+    size_t validate_bytes;      /* limits.validation_bytes: text one request's validation may
+                                   expand to (all hosts and tasks), 64 MiB */
     unsigned sse_heartbeat_s;   /* limits.sse_heartbeat, default 15 */
     unsigned drain_grace_s;     /* limits.drain_grace, default 60 */
     unsigned pool_idle_s;       /* session_pool.idle_timeout, default 120 */
@@ -52,14 +68,14 @@ typedef struct na_dconf {
     bool cron_utc;              /* timezone: utc | local (default local) */
     unsigned backups_keep;      /* backups.keep per host and command, default 100 */
     json_t *backend;            /* backend: mapping passed to the backend as JSON (owned) */
-    na_schedule_cfg *schedules;
+    nd_schedule_cfg *schedules;
     size_t n_schedules;
-} na_dconf;
+} nd_conf;
 
 /* Load and validate. On failure err holds "FILE:LINE:COL: message" and *c is freed. */
-int na_dconf_load(const char *path, na_dconf *c, na_err *err);
-void na_dconf_free(na_dconf *c);
+int nd_conf_load(const char *path, nd_conf *c, na_err *err);
+void nd_conf_free(nd_conf *c);
 /* The schedule named `name`, or NULL. */
-const na_schedule_cfg *na_dconf_schedule(const na_dconf *c, const char *name);
+const nd_schedule_cfg *nd_conf_schedule(const nd_conf *c, const char *name);
 
 #endif

@@ -113,7 +113,7 @@ static const struct {
     {"@hourly", "0 * * * *"},
 };
 
-int na_cron_parse(const char *expr, na_cron *out, na_err *err)
+int nd_cron_parse(const char *expr, nd_cron *out, na_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!expr)
@@ -128,7 +128,7 @@ int na_cron_parse(const char *expr, na_cron *out, na_err *err)
                 while (isspace((unsigned char)*rest))
                     rest++;
                 if (!*rest)
-                    return na_cron_parse(shorthands[i].expr, out, err);
+                    return nd_cron_parse(shorthands[i].expr, out, err);
             }
         }
         return na_err_set(err, NA_E_CONFIG, "cron '%s': unknown shorthand", expr);
@@ -173,7 +173,7 @@ int na_cron_parse(const char *expr, na_cron *out, na_err *err)
     return 0;
 }
 
-static bool day_matches(const na_cron *c, const struct tm *tm)
+static bool day_matches(const nd_cron *c, const struct tm *tm)
 {
     bool dm = (c->mday >> tm->tm_mday) & 1;
     bool dw = (c->wday >> tm->tm_wday) & 1;
@@ -182,7 +182,7 @@ static bool day_matches(const na_cron *c, const struct tm *tm)
     return dm || dw;
 }
 
-bool na_cron_matches(const na_cron *c, const struct tm *tm)
+bool nd_cron_matches(const nd_cron *c, const struct tm *tm)
 {
     return ((c->minute >> tm->tm_min) & 1) && ((c->hour >> tm->tm_hour) & 1) &&
            ((c->month >> (tm->tm_mon + 1)) & 1) && day_matches(c, tm);
@@ -196,7 +196,7 @@ static time_t norm(struct tm *tm, bool utc)
     return t;
 }
 
-time_t na_cron_next(const na_cron *c, time_t after, bool utc)
+time_t nd_cron_next(const nd_cron *c, time_t after, bool utc)
 {
     struct tm tm;
     time_t t = after - (after % 60 + 60) % 60 + 60; /* next whole minute */

@@ -3,9 +3,9 @@
  * Sunday, and the shorthands @hourly @daily @midnight @weekly @monthly @yearly @annually.
  * Day matching follows Vixie cron: when both day-of-month and day-of-week are restricted, a day
  * matches if EITHER does. Next-fire times are computed in local time (TZ) or UTC; a local time
- * skipped by a DST change is skipped, a repeated one fires once. Not a scheduler: sched.c is. */
-#ifndef NA_CRON_H
-#define NA_CRON_H
+ * skipped by a DST change is skipped, a repeated one fires once. Not a scheduler: schedule.c is. */
+#ifndef ND_CRON_H
+#define ND_CRON_H
 
 #include "err.h"
 
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
-typedef struct na_cron {
+typedef struct nd_cron {
     uint64_t minute; /* bit i: minute i (0-59) */
     uint32_t hour;   /* 0-23 */
     uint32_t mday;   /* bits 1-31 */
@@ -21,14 +21,14 @@ typedef struct na_cron {
     uint8_t wday;    /* bits 0-6, Sunday = 0 */
     bool mday_star;  /* day-of-month field was unrestricted ("*" or "*\/1") */
     bool wday_star;
-} na_cron;
+} nd_cron;
 
 /* Parse; on error NA_E_CONFIG with a message naming the field and the offending text. */
-int na_cron_parse(const char *expr, na_cron *out, na_err *err);
+int nd_cron_parse(const char *expr, nd_cron *out, na_err *err);
 /* Does the minute starting at broken-down time tm match? */
-bool na_cron_matches(const na_cron *c, const struct tm *tm);
+bool nd_cron_matches(const nd_cron *c, const struct tm *tm);
 /* The first matching minute strictly after `after` (seconds since the epoch), in UTC when
  * utc is true, else local time. Returns -1 if none within 5 years (e.g. "0 0 30 2 *"). */
-time_t na_cron_next(const na_cron *c, time_t after, bool utc);
+time_t nd_cron_next(const nd_cron *c, time_t after, bool utc);
 
 #endif

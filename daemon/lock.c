@@ -1,8 +1,9 @@
-/* lock.c — the per-device lock manager (see lock.h). One global wait queue in arrival order;
- * a pump (run from a loop event) grants, in order, every waiter whose device is free while the
- * in-flight cap allows, then delivers the grants. Per-device FIFO follows from the global order:
- * a later waiter for a device can only be reached after the earlier one was granted (and the
- * device is then held). Not a scheduler of work: it only says who may touch a device. */
+/* lock.c — the per-device lock manager (see lock.h). Waiters queue per flow (a job, or the
+ * ad-hoc commands), in arrival order; a pump (run from a loop event) grants, one slot at a time
+ * while the in-flight cap allows, the earliest waiter with a free device of the flow holding the
+ * fewest slots (jobs only below the jobs' share), then delivers the grants. Per-device
+ * exclusivity is the holder field; per-device order is arrival order within a flow. Not a
+ * scheduler of work: it only says who may touch a device. */
 #include "lock.h"
 #include "clock.h"
 #include "strmap.h"
@@ -12,58 +13,71 @@
 #include <sys/queue.h>
 
 typedef struct lhost {
-    na_lock_req *holder;
+    nd_lock_req *holder;
     unsigned waiting;
     int64_t held_since;
     char name[];
 } lhost;
 
+typedef struct lflow lflow;
+
 enum { RQ_WAITING, RQ_GRANTED, RQ_HELD };
 
-struct na_lock_req {
+struct nd_lock_req {
     lhost *h;
+    lflow *f;
     char *owner;
-    na_lock_granted_cb cb;
+    nd_lock_granted_cb cb;
     void *ud;
     int state;
-    TAILQ_ENTRY(na_lock_req) link; /* in waitq (WAITING) or readyq (GRANTED) */
+    uint64_t seq;                  /* arrival order */
+    TAILQ_ENTRY(nd_lock_req) link; /* in its flow's queue (WAITING) or readyq (GRANTED) */
 };
 
-TAILQ_HEAD(reqq, na_lock_req);
+TAILQ_HEAD(reqq, nd_lock_req);
 
-struct na_lockmgr {
+struct lflow {
+    int64_t job;        /* 0: ad-hoc commands */
+    unsigned held, waiting;
+    struct reqq q;      /* waiters, in arrival order */
+    LIST_ENTRY(lflow) link;
+};
+
+struct nd_lockmgr {
     struct event_base *base;
     struct event *pump_ev;
     unsigned max;
-    unsigned in_flight;
+    unsigned jobs_max;  /* what jobs together may hold */
+    unsigned in_flight, jobs_held;
     unsigned waiting;
-    uint64_t granted_total;
+    uint64_t granted_total, seq;
     na_strmap *hosts;
-    struct reqq waitq;
+    LIST_HEAD(, lflow) flows;
     struct reqq readyq;
 };
 
 static void pump_cb(evutil_socket_t fd, short what, void *arg);
 
-na_lockmgr *na_lockmgr_new(struct event_base *base, unsigned max_in_flight)
+nd_lockmgr *nd_lockmgr_new(struct event_base *base, unsigned max_in_flight)
 {
-    na_lockmgr *m = calloc(1, sizeof *m);
+    nd_lockmgr *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->base = base;
     m->max = max_in_flight;
-    TAILQ_INIT(&m->waitq);
+    m->jobs_max = max_in_flight - max_in_flight / 8; /* the last eighth is not for jobs */
+    LIST_INIT(&m->flows);
     TAILQ_INIT(&m->readyq);
     m->hosts = na_strmap_new();
     m->pump_ev = event_new(base, -1, 0, pump_cb, m);
     if (!m->hosts || !m->pump_ev) {
-        na_lockmgr_free(m);
+        nd_lockmgr_free(m);
         return NULL;
     }
     return m;
 }
 
-static void free_req(na_lock_req *r)
+static void free_req(nd_lock_req *r)
 {
     free(r->owner);
     free(r);
@@ -75,18 +89,23 @@ static void free_holder(const char *key, void *val, void *ud)
     (void)ud;
     lhost *h = val;
     if (h->holder && h->holder->state == RQ_HELD)
-        free_req(h->holder); /* GRANTED ones were freed from the ready queue */
+        free_req(h->holder); /* GRANTED ones are freed from the ready queue */
     free(h);
 }
 
-void na_lockmgr_free(na_lockmgr *m)
+void nd_lockmgr_free(nd_lockmgr *m)
 {
     if (!m)
         return;
-    na_lock_req *r;
-    while ((r = TAILQ_FIRST(&m->waitq))) {
-        TAILQ_REMOVE(&m->waitq, r, link);
-        free_req(r);
+    nd_lock_req *r;
+    lflow *f;
+    while ((f = LIST_FIRST(&m->flows))) {
+        while ((r = TAILQ_FIRST(&f->q))) {
+            TAILQ_REMOVE(&f->q, r, link);
+            free_req(r);
+        }
+        LIST_REMOVE(f, link);
+        free(f);
     }
     while ((r = TAILQ_FIRST(&m->readyq))) {
         TAILQ_REMOVE(&m->readyq, r, link);
@@ -101,14 +120,42 @@ void na_lockmgr_free(na_lockmgr *m)
     free(m);
 }
 
-static void schedule_pump(na_lockmgr *m)
+static void schedule_pump(nd_lockmgr *m)
 {
     if (!event_pending(m->pump_ev, EV_TIMEOUT, NULL))
         event_active(m->pump_ev, EV_TIMEOUT, 0);
 }
 
-na_lock_req *na_lockmgr_acquire(na_lockmgr *m, const char *host, const char *owner,
-                                na_lock_granted_cb cb, void *ud)
+static lflow *flow_get(nd_lockmgr *m, int64_t job)
+{
+    lflow *f;
+    LIST_FOREACH(f, &m->flows, link)
+        if (f->job == job)
+            return f;
+    if (!(f = calloc(1, sizeof *f)))
+        return NULL;
+    f->job = job;
+    TAILQ_INIT(&f->q);
+    LIST_INSERT_HEAD(&m->flows, f, link);
+    return f;
+}
+
+static void flow_maybe_free(lflow *f)
+{
+    if (f->held == 0 && f->waiting == 0) {
+        LIST_REMOVE(f, link);
+        free(f);
+    }
+}
+
+static void maybe_drop_host(nd_lockmgr *m, lhost *h)
+{
+    if (!h->holder && !h->waiting)
+        free(na_strmap_del(m->hosts, h->name));
+}
+
+nd_lock_req *nd_lockmgr_acquire(nd_lockmgr *m, const char *host, const char *owner, int64_t job,
+                                nd_lock_granted_cb cb, void *ud)
 {
     lhost *h = na_strmap_get(m->hosts, host);
     if (!h) {
@@ -122,39 +169,40 @@ na_lock_req *na_lockmgr_acquire(na_lockmgr *m, const char *host, const char *own
             return NULL;
         }
     }
-    na_lock_req *r = calloc(1, sizeof *r);
+    lflow *f = flow_get(m, job > 0 ? job : 0);
+    nd_lock_req *r = f ? calloc(1, sizeof *r) : NULL;
     if (!r || !(r->owner = strdup(owner ? owner : "?"))) {
         free(r);
-        if (!h->holder && !h->waiting)
-            free(na_strmap_del(m->hosts, host));
+        if (f)
+            flow_maybe_free(f);
+        maybe_drop_host(m, h);
         return NULL;
     }
     r->h = h;
+    r->f = f;
     r->cb = cb;
     r->ud = ud;
     r->state = RQ_WAITING;
+    r->seq = ++m->seq;
     h->waiting++;
+    f->waiting++;
     m->waiting++;
-    TAILQ_INSERT_TAIL(&m->waitq, r, link);
+    TAILQ_INSERT_TAIL(&f->q, r, link);
     schedule_pump(m);
     return r;
 }
 
-static void maybe_drop_host(na_lockmgr *m, lhost *h)
-{
-    if (!h->holder && !h->waiting)
-        free(na_strmap_del(m->hosts, h->name));
-}
-
-void na_lockmgr_release(na_lockmgr *m, na_lock_req *r)
+void nd_lockmgr_release(nd_lockmgr *m, nd_lock_req *r)
 {
     if (!r)
         return;
     lhost *h = r->h;
+    lflow *f = r->f;
     switch (r->state) {
     case RQ_WAITING:
-        TAILQ_REMOVE(&m->waitq, r, link);
+        TAILQ_REMOVE(&f->q, r, link);
         h->waiting--;
+        f->waiting--;
         m->waiting--;
         break;
     case RQ_GRANTED:
@@ -162,30 +210,60 @@ void na_lockmgr_release(na_lockmgr *m, na_lock_req *r)
         /* fall through */
     case RQ_HELD:
         h->holder = NULL;
+        f->held--;
+        if (f->job)
+            m->jobs_held--;
         m->in_flight--;
         schedule_pump(m);
         break;
     }
     free_req(r);
+    flow_maybe_free(f);
     maybe_drop_host(m, h);
+}
+
+/* The next request to grant: of the flows that may take a slot now, the one holding the fewest
+ * (ties: the earliest request), its earliest waiter whose device is free. */
+static nd_lock_req *next_grant(nd_lockmgr *m)
+{
+    nd_lock_req *best = NULL;
+    unsigned best_held = 0;
+    lflow *f;
+    LIST_FOREACH(f, &m->flows, link) {
+        if (!f->waiting || (f->job && m->max && m->jobs_held >= m->jobs_max))
+            continue;
+        if (best && f->held > best_held)
+            continue;
+        nd_lock_req *r;
+        TAILQ_FOREACH(r, &f->q, link)
+            if (!r->h->holder)
+                break;
+        if (r && (!best || f->held < best_held || r->seq < best->seq)) {
+            best = r;
+            best_held = f->held;
+        }
+    }
+    return best;
 }
 
 static void pump_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_lockmgr *m = arg;
-    na_lock_req *r = TAILQ_FIRST(&m->waitq), *next;
-    for (; r && (m->max == 0 || m->in_flight < m->max); r = next) {
-        next = TAILQ_NEXT(r, link);
-        if (r->h->holder)
-            continue;
-        TAILQ_REMOVE(&m->waitq, r, link);
+    nd_lockmgr *m = arg;
+    nd_lock_req *r;
+    while ((m->max == 0 || m->in_flight < m->max) && (r = next_grant(m))) {
+        lflow *f = r->f;
+        TAILQ_REMOVE(&f->q, r, link);
         r->h->waiting--;
+        f->waiting--;
         m->waiting--;
         r->h->holder = r;
         r->h->held_since = na_now_ms();
         r->state = RQ_GRANTED;
+        f->held++;
+        if (f->job)
+            m->jobs_held++;
         m->in_flight++;
         m->granted_total++;
         TAILQ_INSERT_TAIL(&m->readyq, r, link);
@@ -198,16 +276,16 @@ static void pump_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-const char *na_lock_req_host(const na_lock_req *req) { return req->h->name; }
+const char *nd_lock_req_host(const nd_lock_req *req) { return req->h->name; }
 
-void na_lockmgr_stats(const na_lockmgr *m, na_lock_stats *out)
+void nd_lockmgr_stats(const nd_lockmgr *m, nd_lock_stats *out)
 {
     out->held = m->in_flight;
     out->waiting = m->waiting;
     out->granted_total = m->granted_total;
 }
 
-json_t *na_lockmgr_host_json(const na_lockmgr *m, const char *host)
+json_t *nd_lockmgr_host_json(const nd_lockmgr *m, const char *host)
 {
     lhost *h = na_strmap_get(m->hosts, host);
     if (!h || !h->holder)

@@ -6,20 +6,35 @@
 
 #include <stdio.h>
 
-const double na_metrics_buckets[NA_METRICS_NBUCKETS] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,
+const double nd_metrics_buckets[ND_METRICS_NBUCKETS] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,
                                                         2.5,  5,    10,  30,   60};
 
-void na_metrics_http(na_metrics *m, int code)
+const double nd_lag_buckets[ND_LAG_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.2,
+                                                0.25,  0.5,  1,     2.5,  5};
+
+void nd_metrics_loop_lag(nd_metrics *m, double s)
+{
+    int i = 0;
+    while (i < ND_LAG_NBUCKETS && s > nd_lag_buckets[i])
+        i++;
+    m->lag_bucket[i]++;
+    m->lag_sum_s += s;
+    m->lag_count++;
+    if (s > m->lag_max_s)
+        m->lag_max_s = s;
+}
+
+void nd_metrics_http(nd_metrics *m, int code)
 {
     if (code >= 100 && code < 600)
         m->http_by_code[code]++;
 }
 
-void na_metrics_command(na_metrics *m, int64_t elapsed_ms, bool ok)
+void nd_metrics_command(nd_metrics *m, int64_t elapsed_ms, bool ok)
 {
     double s = (double)elapsed_ms / 1000.0;
     int i = 0;
-    while (i < NA_METRICS_NBUCKETS && s > na_metrics_buckets[i])
+    while (i < ND_METRICS_NBUCKETS && s > nd_metrics_buckets[i])
         i++;
     m->cmd_bucket[i]++;
     m->cmd_sum_s += s;
@@ -33,12 +48,12 @@ static int family(na_buf *o, na_err *err, const char *name, const char *type, co
     return na_buf_printf(o, err, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int na_metrics_render(const na_metrics *m, const na_metrics_gauges *g, na_buf *o, na_err *err)
+int nd_metrics_render(const nd_metrics *m, const nd_metrics_gauges *g, na_buf *o, na_err *err)
 {
     int rc = 0;
     rc |= family(o, err, "netautod_jobs", "gauge", "Jobs in the store by state.");
     for (int s = 0; s < 6; s++)
-        rc |= na_buf_printf(o, err, "netautod_jobs{state=\"%s\"} %llu\n", na_job_state_names[s],
+        rc |= na_buf_printf(o, err, "netautod_jobs{state=\"%s\"} %llu\n", nd_job_state_names[s],
                             (unsigned long long)g->jobs[s]);
     rc |= family(o, err, "netautod_jobs_submitted_total", "counter",
                  "Jobs accepted since start (API and schedules).");
@@ -59,17 +74,35 @@ int na_metrics_render(const na_metrics *m, const na_metrics_gauges *g, na_buf *o
     rc |= family(o, err, "netautod_command_duration_seconds", "histogram",
                  "Latency of device commands (jobs and ad-hoc).");
     uint64_t cum = 0;
-    for (int i = 0; i < NA_METRICS_NBUCKETS; i++) {
+    for (int i = 0; i < ND_METRICS_NBUCKETS; i++) {
         cum += m->cmd_bucket[i];
         rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                            na_metrics_buckets[i], (unsigned long long)cum);
+                            nd_metrics_buckets[i], (unsigned long long)cum);
     }
-    cum += m->cmd_bucket[NA_METRICS_NBUCKETS];
+    cum += m->cmd_bucket[ND_METRICS_NBUCKETS];
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
                         (unsigned long long)cum);
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_sum %.6f\n", m->cmd_sum_s);
     rc |= na_buf_printf(o, err, "netautod_command_duration_seconds_count %llu\n",
                         (unsigned long long)m->cmd_count);
+    rc |= family(o, err, "netautod_loop_lag_seconds", "histogram",
+                 "How late the event loop ran a 100 ms timer (what every request may wait for "
+                 "other work).");
+    cum = 0;
+    for (int i = 0; i < ND_LAG_NBUCKETS; i++) {
+        cum += m->lag_bucket[i];
+        rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
+                            nd_lag_buckets[i], (unsigned long long)cum);
+    }
+    cum += m->lag_bucket[ND_LAG_NBUCKETS];
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+                        (unsigned long long)cum);
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_sum %.6f\n", m->lag_sum_s);
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_seconds_count %llu\n",
+                        (unsigned long long)m->lag_count);
+    rc |= family(o, err, "netautod_loop_lag_max_seconds", "gauge",
+                 "The longest the event loop was late since netautod started.");
+    rc |= na_buf_printf(o, err, "netautod_loop_lag_max_seconds %.6f\n", m->lag_max_s);
     rc |= family(o, err, "netautod_command_failures_total", "counter",
                  "Device commands that failed.");
     rc |= na_buf_printf(o, err, "netautod_command_failures_total %llu\n",
@@ -82,6 +115,14 @@ int na_metrics_render(const na_metrics *m, const na_metrics_gauges *g, na_buf *o
                  "API requests refused for a missing or wrong token.");
     rc |= na_buf_printf(o, err, "netautod_api_auth_failures_total %llu\n",
                         (unsigned long long)m->api_auth_failures);
+    rc |= family(o, err, "netautod_api_denied_total", "counter",
+                 "API requests refused because the token lacks the scope (403).");
+    rc |= na_buf_printf(o, err, "netautod_api_denied_total %llu\n",
+                        (unsigned long long)m->api_denied);
+    rc |= family(o, err, "netautod_api_rate_limited_total", "counter",
+                 "API requests refused because their token sent too many (429).");
+    rc |= na_buf_printf(o, err, "netautod_api_rate_limited_total %llu\n",
+                        (unsigned long long)m->api_rate_limited);
 
     rc |= family(o, err, "netautod_http_requests_total", "counter",
                  "HTTP requests answered, by status code.");
@@ -89,6 +130,20 @@ int na_metrics_render(const na_metrics *m, const na_metrics_gauges *g, na_buf *o
         if (m->http_by_code[c])
             rc |= na_buf_printf(o, err, "netautod_http_requests_total{code=\"%d\"} %llu\n", c,
                                 (unsigned long long)m->http_by_code[c]);
+    rc |= family(o, err, "netautod_http_evicted_total", "counter",
+                 "Client connections closed to make room (limits.connections, "
+                 "limits.connections_per_address, out of file descriptors).");
+    rc |= na_buf_printf(o, err, "netautod_http_evicted_total %llu\n",
+                        (unsigned long long)m->http_evicted);
+    rc |= family(o, err, "netautod_http_slow_clients_total", "counter",
+                 "Client connections closed for not sending a whole request within "
+                 "limits.request_timeout.");
+    rc |= na_buf_printf(o, err, "netautod_http_slow_clients_total %llu\n",
+                        (unsigned long long)m->http_slow_clients);
+    rc |= family(o, err, "netautod_http_accept_paused_total", "counter",
+                 "Times accept() ran out of file descriptors and the listener paused.");
+    rc |= na_buf_printf(o, err, "netautod_http_accept_paused_total %llu\n",
+                        (unsigned long long)m->http_accept_paused);
     rc |= family(o, err, "netautod_http_connections", "gauge", "Open client connections.");
     rc |= na_buf_printf(o, err, "netautod_http_connections %u\n", g->connections);
     rc |= family(o, err, "netautod_event_streams", "gauge", "Open server-sent event streams.");

@@ -1,9 +1,9 @@
 /* netautod_main.c — the production netautod binary: the command line with the backend this
- * build binds (na_backend_default). Not where tests come in: they link their own main with a
+ * build binds (nd_backend_default). Not where tests come in: they link their own main with a
  * test-double backend. */
 #include "netautod.h"
 
 int main(int argc, char **argv)
 {
-    return netautod_main(argc, argv, na_backend_default());
+    return netautod_main(argc, argv, nd_backend_default());
 }

@@ -1,250 +1,281 @@
-/* sse.c — server-sent event streams for GET /v1/jobs/{id}/events: replay the stored events
- * after Last-Event-ID (or ?after=N), then forward live ones until the job ends, with comment
- * heartbeats. A client that goes away is noticed when a write fails (heartbeats make that
- * happen) and its stream is freed; a client that reads too slowly (more than SSE_MAX_BACKLOG
- * unsent) is ended and may reconnect with Last-Event-ID. Not a general pub/sub.
- *
- * Ending a stream waits until its output has been handed to TLS: libevent 2.1 runs a
- * bufferevent's "written" callback deferred and does not look at the buffer again when it runs.
- * If the last chunks and the end of the response were queued while such a callback was pending
- * (a drain earlier in the same loop pass), evhttp would take the response as sent and stop
- * writing, stranding the last events (the job_finished event included) in netautod's memory. */
+/* sse.c — server-sent event streams for GET /v1/jobs/{id}/events (see sse.h): replay the stored
+ * events after Last-Event-ID (or ?after=N) a piece at a time (about 256 KiB: several small
+ * events, or a part of a big one read with nd_text_reader), each piece made only once the
+ * previous one has left netautod (so a client that does not read holds one piece, never the
+ * job's whole history), then forward live ones while the job runs, with comment heartbeats. A
+ * client that goes away is noticed when its connection closes; one that reads too slowly (more
+ * than limits.stream_backlog unsent) is ended and may reconnect with Last-Event-ID. Not a general
+ * pub/sub. */
+#include "sse.h"
 #include "clock.h"
 #include "log.h"
-#include "netautod.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/http.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
-#define SSE_MAX_BACKLOG ((size_t)8 << 20)
+#define REPLAY_PAGE_BYTES ((size_t)256 << 10) /* stored events per replayed piece */
 
-struct nd_sse {
-    nd *d;
+typedef struct stream stream;
+struct stream {
+    nd_sse *d;
     nd_req *r;
-    struct evhttp_request *req;
-    struct evhttp_connection *evcon;
     int64_t job_id;
-    int64_t last_seq;
-    nd_job *job; /* attached while the job runs */
+    int64_t last_seq;     /* the last event sent whole */
+    bool live;            /* in d->live: attached to the running job's events */
+    bool in_event;        /* replaying: `ev` is the event being sent */
+    int64_t ev_seq;
+    nd_text_reader ev;
+    int64_t next_rowid, next_seq;
+    char next_type[32];
+    bool next_found;
+    na_buf page;
     struct event *hb;
-    struct event *end_ev; /* ending: waits for the output to drain */
-    bool empty_seen;      /* the output was empty at the previous check */
-    LIST_ENTRY(nd_sse) link;
+    LIST_ENTRY(stream) link;
 };
 
-static size_t backlog(nd_sse *s)
+struct nd_sse {
+    nd_jobs *jobs;
+    nd_store *store;
+    const nd_conf *cfg;
+    struct event_base *base;
+    LIST_HEAD(, stream) live; /* streams attached to a running job */
+    unsigned n_streams;
+    uint64_t total;
+    bool closed;              /* shutting down: replay only */
+};
+
+static int fmt_event(na_buf *b, int64_t seq, const char *type, const char *data)
 {
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
-    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+    return na_buf_printf(b, NULL, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type,
+                         data);
 }
 
-static void send_chunk(nd_sse *s, struct evbuffer *b)
+static void stream_free(stream *s)
 {
-    evhttp_send_reply_chunk(s->req, b);
-}
-
-static void fmt_event(struct evbuffer *b, int64_t seq, const char *type, const char *data)
-{
-    evbuffer_add_printf(b, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data);
-}
-
-/* Complete the response and free the stream. */
-static void end_now(nd_sse *s)
-{
-    nd *d = s->d;
-    if (s->end_ev)
-        event_free(s->end_ev);
-    evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-    evhttp_send_reply_end(s->req);
-    d->n_streams--;
-    nd_req_done(s->r, 200);
+    if (s->live)
+        LIST_REMOVE(s, link);
+    if (s->hb)
+        event_free(s->hb);
+    na_buf_free(&s->page);
+    s->d->n_streams--;
     free(s);
 }
 
-/* Send the end once the output has been seen empty on two checks in a row: a deferred
- * "written" callback from the drain has run by the second one (see the top of the file). */
-static void end_check_cb(evutil_socket_t fd, short what, void *arg)
+static void req_gone(nd_req *r);
+
+/* End the stream (the response completes once its events are out) and free it. */
+static void finish(stream *s)
 {
-    (void)fd;
-    (void)what;
-    nd_sse *s = arg;
-    bool empty = backlog(s) == 0;
-    if (empty && s->empty_seen) {
-        end_now(s);
-        return;
-    }
-    s->empty_seen = empty;
-    struct timeval tv = {0, empty ? 1000 : 10000};
-    event_add(s->end_ev, &tv);
+    nd_req *r = s->r;
+    r->ud = NULL;
+    r->ud_free = NULL;
+    stream_free(s);
+    nd_stream_end(r);
 }
 
-/* End the stream normally (the response is completed once its events are out) and free it. */
-static void finish(nd_sse *s)
+/* The client went away. */
+static void req_gone(nd_req *r)
 {
-    if (s->job) {
-        LIST_REMOVE(s, link);
-        s->job = NULL;
-    }
-    if (s->hb)
-        event_free(s->hb);
-    s->hb = NULL;
-    if (s->end_ev)
-        return; /* already ending */
-    s->end_ev = event_new(s->d->base, -1, 0, end_check_cb, s);
-    if (!s->end_ev) {
-        end_now(s);
+    stream *s = r->ud;
+    if (!s)
         return;
-    }
-    s->empty_seen = false;
-    event_active(s->end_ev, EV_TIMEOUT, 0);
-}
-
-/* The client went away: libevent has detached the request from its connection. */
-static void closed_cb(struct evhttp_connection *evcon, void *arg)
-{
-    (void)evcon;
-    nd_sse *s = arg;
-    nd *d = s->d;
-    if (s->job) {
-        LIST_REMOVE(s, link);
-        s->job = NULL;
-    }
-    if (s->hb)
-        event_free(s->hb);
-    if (s->end_ev)
-        event_free(s->end_ev);
     NA_LOGD("api", "event stream for job %lld closed by the client", (long long)s->job_id);
-    if (!evhttp_request_get_connection(s->req))
-        evhttp_send_reply_end(s->req); /* frees the detached request */
-    s->r->req = NULL;
-    d->n_streams--;
-    nd_req_done(s->r, 200);
-    free(s);
+    finish(s);
 }
 
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    nd_sse *s = arg;
-    char ts[40];
+    stream *s = arg;
+    char line[64], ts[40];
     na_format_wall(na_wall_ms(), ts, sizeof ts);
-    struct evbuffer *b = evbuffer_new();
-    if (!b)
-        return;
-    evbuffer_add_printf(b, ": heartbeat %s\n\n", ts);
-    send_chunk(s, b);
-    evbuffer_free(b);
+    int n = snprintf(line, sizeof line, ": heartbeat %s\n\n", ts);
+    nd_stream_send(s->r, line, (size_t)n, NULL);
 }
 
-typedef struct replay_ctx {
-    struct evbuffer *b;
-    int64_t last;
-} replay_ctx;
-
-static int replay_cb(void *ud, int64_t seq, int64_t ts, const char *type, const char *data)
+static int next_row(void *ud, int64_t seq, const char *type, int64_t rowid)
 {
-    (void)ts;
-    replay_ctx *c = ud;
-    fmt_event(c->b, seq, type, data);
-    c->last = seq;
-    return 0;
+    stream *s = ud;
+    s->next_seq = seq;
+    s->next_rowid = rowid;
+    snprintf(s->next_type, sizeof s->next_type, "%s", type ? type : "?");
+    s->next_found = true;
+    return 1; /* one at a time */
 }
 
-void nd_sse_start(nd *d, nd_req *r, int64_t job_id, int64_t after)
+static void attach(stream *s)
 {
-    na_err e = NA_ERR_INIT;
-    nd_job *j = nd_job_find(d, job_id);
-    if (!j) {
-        na_job_state st;
-        if (na_store_job_state(d->store, job_id, &st, &e) < 0) {
-            nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
-            return;
-        }
-    }
-    struct evbuffer *b = evbuffer_new();
-    nd_sse *s = calloc(1, sizeof *s);
-    if (!b || !s) {
-        evbuffer_free(b);
-        free(s);
-        nd_reply_error(r, 500, "out of memory");
-        return;
-    }
-    replay_ctx rc = {b, after};
-    if (na_store_events(d->store, job_id, after, replay_cb, &rc, &e) < 0) {
-        evbuffer_free(b);
-        free(s);
-        nd_reply_error(r, 500, "%s", e.msg);
-        return;
-    }
-    s->d = d;
-    s->r = r;
-    s->req = r->req;
-    s->evcon = evhttp_request_get_connection(r->req);
-    s->job_id = job_id;
-    s->last_seq = rc.last;
-    d->n_streams++;
-    d->metrics.sse_streams_total++;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
-    evhttp_add_header(h, "Content-Type", "text/event-stream");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "X-Accel-Buffering", "no");
-    evhttp_send_reply_start(r->req, 200, "OK");
-    evhttp_connection_set_closecb(s->evcon, closed_cb, s);
-    evbuffer_add_printf(b, "retry: 2000\n\n");
-    send_chunk(s, b);
-    evbuffer_free(b);
-    if (!j || d->streams_closed) {
-        finish(s); /* the job is over: replay only */
-        return;
-    }
-    s->job = j;
-    LIST_INSERT_HEAD(&j->streams, s, link);
-    struct timeval tv = {(time_t)d->cfg.sse_heartbeat_s, 0};
+    nd_sse *d = s->d;
+    s->live = true;
+    LIST_INSERT_HEAD(&d->live, s, link);
+    struct timeval tv = {(time_t)d->cfg->sse_heartbeat_s, 0};
     s->hb = event_new(d->base, -1, EV_PERSIST, heartbeat_cb, s);
     if (s->hb)
         event_add(s->hb, &tv);
 }
 
-void nd_sse_push(nd_job *j, int64_t seq, const char *type, const char *data)
+/* The previous piece has left: send the next piece of stored events, or go live (or end). */
+static void replay_more(nd_req *r)
 {
-    nd_sse *s, *next;
-    for (s = LIST_FIRST(&j->streams); s; s = next) {
-        next = LIST_NEXT(s, link);
-        if (seq <= s->last_seq)
+    stream *s = r->ud;
+    nd_sse *d = s->d;
+    na_err e = NA_ERR_INIT;
+    na_buf_reset(&s->page);
+    while (s->page.len < REPLAY_PAGE_BYTES) {
+        if (s->in_event) {
+            int rc = nd_text_next(&s->ev, REPLAY_PAGE_BYTES - s->page.len, &s->page, &e);
+            if (rc < 0)
+                break;
+            if (rc == 0) {
+                if (na_buf_puts(&s->page, "\n\n", &e) < 0)
+                    break;
+                s->in_event = false;
+                s->last_seq = s->ev_seq;
+            }
             continue;
-        if (backlog(s) > SSE_MAX_BACKLOG) {
-            NA_LOGW("api", "event stream for job %lld: client too slow, ending the stream",
-                    (long long)j->id);
+        }
+        s->next_found = false;
+        if (nd_store_event_rows(d->store, s->job_id, s->last_seq, next_row, s, &e) < 0)
+            break;
+        if (!s->next_found)
+            break;
+        if (na_buf_printf(&s->page, &e, "id: %lld\nevent: %s\ndata: ", (long long)s->next_seq,
+                          s->next_type) < 0)
+            break;
+        nd_text_open(&s->ev, d->store, "events", "data", s->next_rowid);
+        s->ev_seq = s->next_seq;
+        s->in_event = true;
+    }
+    if (na_err_isset(&e)) {
+        NA_LOGE("api", "event stream for job %lld: %s", (long long)s->job_id, e.msg);
+        finish(s);
+        return;
+    }
+    if (s->page.len > 0) {
+        nd_stream_write(r, na_buf_cstr(&s->page), s->page.len, replay_more);
+        return;
+    }
+    /* everything stored has been sent: follow the job while it runs (all on this loop, so no
+     * event can slip in between the last read and attaching) */
+    if (!d->closed && nd_jobs_find(d->jobs, s->job_id))
+        attach(s);
+    else
+        finish(s); /* the job is over: replay only */
+}
+
+static void on_event(void *ud, nd_job *j, int64_t seq, const char *type, const char *data)
+{
+    nd_sse *d = ud;
+    int64_t id = nd_job_id(j);
+    stream *s, *next;
+    for (s = LIST_FIRST(&d->live); s; s = next) {
+        next = LIST_NEXT(s, link);
+        if (s->job_id != id || seq <= s->last_seq)
+            continue;
+        if (nd_req_backlog(s->r) > d->cfg->stream_backlog) {
+            NA_LOGW("api", "event stream for job %lld: the client reads too slowly (more than "
+                    "%zu bytes unsent); ending the stream (it may reconnect with Last-Event-ID)",
+                    (long long)id, d->cfg->stream_backlog);
             finish(s);
             continue;
         }
-        struct evbuffer *b = evbuffer_new();
-        if (!b)
+        na_buf b;
+        na_buf_init(&b, (size_t)64 << 20);
+        if (fmt_event(&b, seq, type, data) < 0) { /* out of memory: it may reconnect */
+            na_buf_free(&b);
+            finish(s);
             continue;
-        fmt_event(b, seq, type, data);
-        send_chunk(s, b);
-        evbuffer_free(b);
+        }
+        nd_stream_send(s->r, na_buf_cstr(&b), b.len, NULL);
+        na_buf_free(&b);
         s->last_seq = seq;
     }
 }
 
-void nd_sse_job_ended(nd_job *j)
+/* The job ended (after its job_finished event): end its streams. */
+static void on_ended(void *ud, nd_job *j)
 {
-    nd_sse *s;
-    while ((s = LIST_FIRST(&j->streams)))
-        finish(s);
+    nd_sse *d = ud;
+    int64_t id = nd_job_id(j);
+    stream *s, *next;
+    for (s = LIST_FIRST(&d->live); s; s = next) {
+        next = LIST_NEXT(s, link);
+        if (s->job_id == id)
+            finish(s);
+    }
 }
 
-void nd_sse_close_all(nd *d)
+nd_sse *nd_sse_new(nd_jobs *jobs, nd_store *store, const nd_conf *cfg, struct event_base *base,
+                   na_err *err)
 {
-    nd_job *j;
-    TAILQ_FOREACH(j, &d->running, link)
-        nd_sse_job_ended(j);
-    TAILQ_FOREACH(j, &d->queued, link)
-        nd_sse_job_ended(j);
-    d->streams_closed = true;
+    nd_sse *d = calloc(1, sizeof *d);
+    if (!d) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    d->jobs = jobs;
+    d->store = store;
+    d->cfg = cfg;
+    d->base = base;
+    LIST_INIT(&d->live);
+    nd_jobs_observer o = {.event = on_event, .ended = on_ended, .ud = d};
+    if (nd_jobs_observe(jobs, &o) < 0) {
+        free(d);
+        na_err_set(err, NA_E_INTERNAL, "too many job observers");
+        return NULL;
+    }
+    return d;
+}
+
+void nd_sse_free(nd_sse *d) { free(d); }
+unsigned nd_sse_count(const nd_sse *d) { return d->n_streams; }
+uint64_t nd_sse_total(const nd_sse *d) { return d->total; }
+
+void nd_sse_close_all(nd_sse *d)
+{
+    stream *s;
+    while ((s = LIST_FIRST(&d->live)))
+        finish(s);
+    d->closed = true;
+}
+
+static void stream_ud_free(nd_req *r)
+{
+    stream *s = r->ud; /* the request goes first (server teardown) */
+    if (s)
+        stream_free(s);
+    r->ud = NULL;
+}
+
+void nd_sse_start(nd_sse *d, nd_req *r, int64_t job_id, int64_t after)
+{
+    na_err e = NA_ERR_INIT;
+    if (!nd_jobs_find(d->jobs, job_id)) {
+        nd_job_state st;
+        if (nd_store_job_state(d->store, job_id, &st, &e) < 0) {
+            nd_reply_error(r, e.code == NA_E_NOTFOUND ? 404 : 500, "%s", e.msg);
+            return;
+        }
+    }
+    stream *s = calloc(1, sizeof *s);
+    if (!s) {
+        nd_reply_error(r, 500, "out of memory");
+        return;
+    }
+    s->d = d;
+    s->r = r;
+    s->job_id = job_id;
+    s->last_seq = after;
+    na_buf_init(&s->page, REPLAY_PAGE_BYTES * 9 + 4096); /* redaction may lengthen */
+    d->n_streams++;
+    d->total++;
+    r->ud = s;
+    r->ud_free = stream_ud_free;
+    nd_req_header(r, "X-Accel-Buffering", "no");
+    nd_stream_start(r, 200, "text/event-stream", req_gone);
+    static const char retry[] = "retry: 2000\n\n";
+    nd_stream_send(r, retry, sizeof retry - 1, replay_more);
 }

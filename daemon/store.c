@@ -3,21 +3,22 @@
  * open a transaction and schedule its commit as a loop event. Not an ORM. */
 #include "store.h"
 #include "clock.h"
-#include "store_int.h"
+#include "log.h"
 #include "secret.h"
+#include "store_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const na_job_state_names[6] = {"queued",    "running",   "succeeded",
+const char *const nd_job_state_names[6] = {"queued",    "running",   "succeeded",
                                            "failed",    "cancelled", "interrupted"};
 
-int na_job_state_parse(const char *s)
+int nd_job_state_parse(const char *s)
 {
     for (int i = 0; i < 6; i++)
-        if (s && !strcmp(s, na_job_state_names[i]))
+        if (s && !strcmp(s, nd_job_state_names[i]))
             return i;
     return -1;
 }
@@ -37,7 +38,8 @@ enum {
     ST__N
 };
 
-_Static_assert((int)ST__N == (int)NA_STORE_NSTMT, "store_int.h: NA_STORE_NSTMT must match the statements");
+_Static_assert((int)ST__N == (int)ND_STORE_NSTMT,
+               "store_int.h: ND_STORE_NSTMT must match the statements");
 
 static const char *const stmt_sql[ST__N] = {
     [ST_EVENT] = "INSERT INTO events(job_id, seq, ts, type, data) VALUES(?,?,?,?,?)",
@@ -107,14 +109,14 @@ static const char schema_v1[] =
     "PRAGMA user_version=1;";
 
 /* Migrations: migrations[v] brings a store at version v to v+1. */
-static const char *const migrations[NA_STORE_SCHEMA] = {schema_v1};
+static const char *const migrations[ND_STORE_SCHEMA] = {schema_v1};
 
-int na_store_db_err(na_store *s, na_err *err, const char *what)
+int nd_store_db_err(nd_store *s, na_err *err, const char *what)
 {
     return na_err_set(err, NA_E_IO, "job store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec(na_store *s, const char *sql, na_err *err)
+static int exec(nd_store *s, const char *sql, na_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -125,11 +127,11 @@ static int exec(na_store *s, const char *sql, na_err *err)
     return 0;
 }
 
-static sqlite3_stmt *stmt(na_store *s, int i, na_err *err)
+static sqlite3_stmt *stmt(nd_store *s, int i, na_err *err)
 {
     if (!s->st[i] && sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                         &s->st[i], NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "prepare");
+        nd_store_db_err(s, err, "prepare");
         return NULL;
     }
     sqlite3_reset(s->st[i]);
@@ -137,30 +139,101 @@ static sqlite3_stmt *stmt(na_store *s, int i, na_err *err)
     return s->st[i];
 }
 
-static int commit(na_store *s, na_err *err)
+void nd_store_touch(nd_store *s, int64_t job)
+{
+    if (job <= 0 || (s->n_touched && s->touched[s->n_touched - 1] == job))
+        return;
+    for (size_t i = 0; i < s->n_touched; i++)
+        if (s->touched[i] == job)
+            return;
+    if (s->n_touched == s->cap_touched) {
+        size_t nc = s->cap_touched ? s->cap_touched * 2 : 16;
+        int64_t *n = realloc(s->touched, nc * sizeof *n);
+        if (!n)
+            return; /* then a loss may go unreported for this job: logged by the writer */
+        s->touched = n;
+        s->cap_touched = nc;
+    }
+    s->touched[s->n_touched++] = job;
+}
+
+/* The grouped transaction is gone: every job with progress in it lost some. */
+static void batch_lost(nd_store *s, const char *why)
+{
+    size_t n = s->n_touched;
+    s->n_touched = 0;
+    s->in_txn = false;
+    for (size_t i = 0; i < n && s->lost; i++)
+        s->lost(s->lost_ud, s->touched[i], why);
+}
+
+int nd_store_write_failed(nd_store *s, int64_t job, na_err *err)
+{
+    s->failures++;
+    const char *why = err && na_err_isset(err) ? err->msg : sqlite3_errmsg(s->db);
+    if (job > 0 && s->lost)
+        s->lost(s->lost_ud, job, why);
+    if (s->in_txn && sqlite3_get_autocommit(s->db))
+        batch_lost(s, why); /* SQLite rolled the whole transaction back */
+    return -1;
+}
+
+static int commit(nd_store *s, na_err *err)
 {
     if (!s->in_txn)
         return 0;
     s->in_txn = false;
+    na_err local = NA_ERR_INIT;
+    if (!err)
+        err = &local;
     if (exec(s, "COMMIT", err) < 0) {
         if (!sqlite3_get_autocommit(s->db))
             exec(s, "ROLLBACK", NULL); /* leave no half-open transaction behind */
+        s->failures++;
+        s->in_txn = true; /* for batch_lost */
+        batch_lost(s, err->msg);
         return -1;
     }
+    s->n_touched = 0;
     return 0;
+}
+
+void nd_store_on_loss(nd_store *s, nd_store_loss_cb cb, void *ud)
+{
+    s->lost = cb;
+    s->lost_ud = ud;
+}
+
+uint64_t nd_store_failures(const nd_store *s) { return s->failures; }
+
+int nd_store_set_max_size(nd_store *s, uint64_t bytes, na_err *err)
+{
+    if (!bytes)
+        return 0;
+    sqlite3_stmt *q;
+    int64_t page = 4096;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            page = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    char sql[80];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count=%llu",
+             (unsigned long long)(bytes / (uint64_t)(page > 0 ? page : 4096)));
+    return exec(s, sql, err);
 }
 
 static void commit_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_store *s = arg;
+    nd_store *s = arg;
     na_err e = NA_ERR_INIT;
     commit(s, &e); /* a failure already rolled back; the next write starts afresh */
 }
 
 /* Start (or join) the grouped transaction for a progress write. */
-int na_store_batch(na_store *s, na_err *err)
+int nd_store_batch(nd_store *s, na_err *err)
 {
     if (s->in_txn)
         return 0;
@@ -173,16 +246,16 @@ int na_store_batch(na_store *s, na_err *err)
 }
 
 /* After a progress write: without a loop, commit at once. */
-int na_store_batch_done(na_store *s, na_err *err)
+int nd_store_batch_done(nd_store *s, na_err *err)
 {
     return s->commit_ev ? 0 : commit(s, err);
 }
 
-int na_store_flush(na_store *s, na_err *err) { return commit(s, err); }
+int nd_store_flush(nd_store *s, na_err *err) { return commit(s, err); }
 
-na_store *na_store_open(const char *path, bool sync_full, struct event_base *base, na_err *err)
+nd_store *nd_store_open(const char *path, bool sync_full, struct event_base *base, na_err *err)
 {
-    na_store *s = calloc(1, sizeof *s);
+    nd_store *s = calloc(1, sizeof *s);
     if (!s) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -204,20 +277,20 @@ na_store *na_store_open(const char *path, bool sync_full, struct event_base *bas
     sqlite3_stmt *v;
     int ver = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &v, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "read schema version");
+        nd_store_db_err(s, err, "read schema version");
         goto fail;
     }
     if (sqlite3_step(v) == SQLITE_ROW)
         ver = sqlite3_column_int(v, 0);
     sqlite3_finalize(v);
-    if (ver > NA_STORE_SCHEMA) {
+    if (ver > ND_STORE_SCHEMA) {
         na_err_set(err, NA_E_CONFIG,
                    "job store %s has schema version %d; this netautod knows up to %d (written by "
                    "a newer netautod?)",
-                   path, ver, NA_STORE_SCHEMA);
+                   path, ver, ND_STORE_SCHEMA);
         goto fail;
     }
-    for (; ver < NA_STORE_SCHEMA; ver++) {
+    for (; ver < ND_STORE_SCHEMA; ver++) {
         if (exec(s, "BEGIN IMMEDIATE", err) < 0)
             goto fail;
         if (exec(s, migrations[ver], err) < 0) {
@@ -236,11 +309,11 @@ na_store *na_store_open(const char *path, bool sync_full, struct event_base *bas
     }
     return s;
 fail:
-    na_store_close(s);
+    nd_store_close(s);
     return NULL;
 }
 
-void na_store_close(na_store *s)
+void nd_store_close(nd_store *s)
 {
     if (!s)
         return;
@@ -252,11 +325,12 @@ void na_store_close(na_store *s)
         event_free(s->commit_ev);
     if (s->db)
         sqlite3_close(s->db);
+    free(s->touched);
     free(s);
 }
 
 /* Bind a redacted copy of text. */
-int na_store_bind_red(sqlite3_stmt *st, int i, const char *text)
+int nd_store_bind_red(sqlite3_stmt *st, int i, const char *text)
 {
     if (!text)
         return sqlite3_bind_null(st, i);
@@ -271,28 +345,28 @@ static int bind_json(sqlite3_stmt *st, int i, const json_t *j)
     char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!txt)
         return SQLITE_NOMEM;
-    int rc = na_store_bind_red(st, i, txt);
+    int rc = nd_store_bind_red(st, i, txt);
     free(txt);
     return rc;
 }
 
-static int step_done(na_store *s, sqlite3_stmt *st, na_err *err, const char *what)
+static int step_done(nd_store *s, sqlite3_stmt *st, na_err *err, const char *what)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return na_store_db_err(s, err, what);
+        return nd_store_db_err(s, err, what);
     return 0;
 }
 
-int64_t na_store_job_insert(na_store *s, const char *kind, const char *submitted_by,
+int64_t nd_store_job_insert(nd_store *s, const char *kind, const char *submitted_by,
                             const json_t *request, const json_t *targets, int64_t created_ms,
                             na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_INSERT, err);
     if (!st)
         return -1;
-    if (na_store_batch(s, err) < 0)
+    if (nd_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, created_ms);
@@ -300,58 +374,62 @@ int64_t na_store_job_insert(na_store *s, const char *kind, const char *submitted
     bind_json(st, 4, request);
     bind_json(st, 5, targets);
     if (step_done(s, st, err, "insert job") < 0)
-        return -1;
+        return nd_store_write_failed(s, 0, err);
     int64_t id = sqlite3_last_insert_rowid(s->db);
     if (commit(s, err) < 0) /* durable before the caller answers 202 */
         return -1;
     return id;
 }
 
-int na_store_job_started(na_store *s, int64_t id, int64_t ts, na_err *err)
+int nd_store_job_started(nd_store *s, int64_t id, int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_STARTED, err);
-    if (!st || na_store_batch(s, err) < 0)
-        return -1;
+    if (!st || nd_store_batch(s, err) < 0)
+        return nd_store_write_failed(s, id, err);
     sqlite3_bind_int64(st, 1, ts);
     sqlite3_bind_int64(st, 2, id);
+    nd_store_touch(s, id);
     if (step_done(s, st, err, "mark job started") < 0)
-        return -1;
-    return na_store_batch_done(s, err);
+        return nd_store_write_failed(s, id, err);
+    return nd_store_batch_done(s, err);
 }
 
-int na_store_job_finished(na_store *s, int64_t id, na_job_state state, int64_t ts,
+int nd_store_job_finished(nd_store *s, int64_t id, nd_job_state state, int64_t ts,
                           const char *error, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_FINISHED, err);
-    if (!st || na_store_batch(s, err) < 0)
+    if (!st || nd_store_batch(s, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, na_job_state_names[state], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, nd_job_state_names[state], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ts);
-    na_store_bind_red(st, 3, error);
+    nd_store_bind_red(st, 3, error);
     sqlite3_bind_int64(st, 4, id);
-    if (step_done(s, st, err, "finish job") < 0)
+    if (step_done(s, st, err, "finish job") < 0) {
+        nd_store_write_failed(s, 0, err); /* the caller keeps the final state and retries */
         return -1;
+    }
     return commit(s, err);
 }
 
-int na_store_host_result(na_store *s, int64_t id, const char *host, const json_t *result,
+int nd_store_host_result(nd_store *s, int64_t id, const char *host, const json_t *result,
                          int64_t ts, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_HOSTRES, err);
-    if (!st || na_store_batch(s, err) < 0)
-        return -1;
+    if (!st || nd_store_batch(s, err) < 0)
+        return nd_store_write_failed(s, id, err);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, json_is_true(json_object_get(result, "ok")));
     sqlite3_bind_int(st, 4, json_is_true(json_object_get(result, "changed")));
     bind_json(st, 5, result);
     sqlite3_bind_int64(st, 6, ts);
+    nd_store_touch(s, id);
     if (step_done(s, st, err, "store host result") < 0)
-        return -1;
-    return na_store_batch_done(s, err);
+        return nd_store_write_failed(s, id, err);
+    return nd_store_batch_done(s, err);
 }
 
-static int insert_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
+static int insert_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
                         const json_t *data, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_EVENT, err);
@@ -365,15 +443,18 @@ static int insert_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const 
     return step_done(s, st, err, "store event");
 }
 
-int na_store_event(na_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
+int nd_store_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const char *type,
                    const json_t *data, na_err *err)
 {
-    if (na_store_batch(s, err) < 0 || insert_event(s, id, seq, ts, type, data, err) < 0)
-        return -1;
-    return na_store_batch_done(s, err);
+    if (nd_store_batch(s, err) < 0)
+        return nd_store_write_failed(s, id, err);
+    nd_store_touch(s, id);
+    if (insert_event(s, id, seq, ts, type, data, err) < 0)
+        return nd_store_write_failed(s, id, err);
+    return nd_store_batch_done(s, err);
 }
 
-int64_t na_store_last_seq(na_store *s, int64_t id)
+int64_t nd_store_last_seq(nd_store *s, int64_t id)
 {
     sqlite3_stmt *st = stmt(s, ST_LASTSEQ, NULL);
     if (!st)
@@ -384,7 +465,7 @@ int64_t na_store_last_seq(na_store *s, int64_t id)
     return r;
 }
 
-int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
+int nd_store_recover(nd_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
 {
     if (ids_out)
         *ids_out = NULL;
@@ -398,7 +479,7 @@ int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id FROM jobs WHERE state IN ('queued','running') ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "recover");
+        nd_store_db_err(s, err, "recover");
         goto fail;
     }
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -419,7 +500,7 @@ int na_store_recover(na_store *s, int64_t now_ms, json_t **ids_out, na_err *err)
         sqlite3_bind_int64(st, 4, id);
         if (step_done(s, st, err, "recover job") < 0)
             goto fail;
-        int64_t seq = na_store_last_seq(s, id);
+        int64_t seq = nd_store_last_seq(s, id);
         json_t *data = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "state", "interrupted",
                                  "error", msg);
         int rc = data ? insert_event(s, id, seq + 1, now_ms, "job_finished", data, err) : -1;
@@ -454,7 +535,7 @@ static json_t *col_json(sqlite3_stmt *st, int i)
     return j ? j : json_string(t);
 }
 
-json_t *na_store_col_time(sqlite3_stmt *st, int i)
+json_t *nd_store_col_time(sqlite3_stmt *st, int i)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         return json_null();
@@ -463,7 +544,7 @@ json_t *na_store_col_time(sqlite3_stmt *st, int i)
     return json_string(buf);
 }
 
-json_t *na_store_col_text(sqlite3_stmt *st, int i)
+json_t *nd_store_col_text(sqlite3_stmt *st, int i)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
     return t ? json_string(t) : json_null();
@@ -474,15 +555,15 @@ static json_t *job_row(sqlite3_stmt *st)
 {
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(j, "kind", na_store_col_text(st, 1));
-    json_object_set_new(j, "state", na_store_col_text(st, 2));
-    json_object_set_new(j, "created", na_store_col_time(st, 3));
-    json_object_set_new(j, "started", na_store_col_time(st, 4));
-    json_object_set_new(j, "finished", na_store_col_time(st, 5));
-    json_object_set_new(j, "submitted_by", na_store_col_text(st, 6));
+    json_object_set_new(j, "kind", nd_store_col_text(st, 1));
+    json_object_set_new(j, "state", nd_store_col_text(st, 2));
+    json_object_set_new(j, "created", nd_store_col_time(st, 3));
+    json_object_set_new(j, "started", nd_store_col_time(st, 4));
+    json_object_set_new(j, "finished", nd_store_col_time(st, 5));
+    json_object_set_new(j, "submitted_by", nd_store_col_text(st, 6));
     json_object_set_new(j, "request", col_json(st, 7));
     json_object_set_new(j, "targets", col_json(st, 8));
-    json_object_set_new(j, "error", na_store_col_text(st, 9));
+    json_object_set_new(j, "error", nd_store_col_text(st, 9));
     return j;
 }
 
@@ -492,7 +573,51 @@ static json_t *summary(json_t *targets, int finished, int ok, int changed)
                      "finished", finished, "ok", ok, "failed", finished - ok, "changed", changed);
 }
 
-json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
+json_t *nd_store_job_head(nd_store *s, int64_t id, na_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_GETJOB, err);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    json_t *j = rc == SQLITE_ROW ? job_row(st) : NULL;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
+    else if (rc != SQLITE_ROW)
+        nd_store_db_err(s, err, "read job");
+    return j;
+}
+
+int nd_store_host_results(nd_store *s, int64_t id, int64_t after_finished, const char *after_host,
+                          nd_store_result_cb cb, void *ud, na_err *err)
+{
+    /* not a cached statement: the callback may read the store */
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT host, finished, ok, changed, rowid FROM host_results WHERE "
+                           "job_id=?1 AND (?2 < 0 OR (finished, host) > (?2, ?3)) ORDER BY "
+                           "finished, host",
+                           -1, &q, NULL) != SQLITE_OK)
+        return nd_store_db_err(s, err, "read host results");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, after_finished);
+    sqlite3_bind_text(q, 3, after_host ? after_host : "", -1, SQLITE_TRANSIENT);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        n++;
+        if (cb(ud, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1),
+               sqlite3_column_int(q, 2) != 0, sqlite3_column_int(q, 3) != 0,
+               sqlite3_column_int64(q, 4))) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? n : nd_store_db_err(s, err, "read host results");
+}
+
+json_t *nd_store_job_get(nd_store *s, int64_t id, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_GETJOB, err);
     if (!st)
@@ -504,7 +629,7 @@ json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
         if (rc == SQLITE_DONE)
             na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
         else
-            na_store_db_err(s, err, "read job");
+            nd_store_db_err(s, err, "read job");
         return NULL;
     }
     json_t *j = job_row(st);
@@ -530,46 +655,79 @@ json_t *na_store_job_get(na_store *s, int64_t id, na_err *err)
     return j;
 }
 
-json_t *na_store_job_list(na_store *s, int state, int limit, int64_t before_id, na_err *err)
+json_t *nd_store_job_list(nd_store *s, int state, int limit, int64_t before_id, na_err *err)
 {
     if (limit <= 0)
         limit = 100;
     sqlite3_stmt *q;
+    /* the request's big parts (inline YAML, vars, targets) stay in the database */
     const char *sql =
         "SELECT j.id, j.kind, j.state, j.created, j.started, j.finished, j.submitted_by, "
-        "j.request, j.targets, j.error, "
+        "json_array_length(j.targets), j.error, "
         "(SELECT count(*) FROM host_results h WHERE h.job_id=j.id), "
         "(SELECT coalesce(sum(ok),0) FROM host_results h WHERE h.job_id=j.id), "
-        "(SELECT coalesce(sum(changed),0) FROM host_results h WHERE h.job_id=j.id) "
+        "(SELECT coalesce(sum(changed),0) FROM host_results h WHERE h.job_id=j.id), "
+        "json_extract(j.request, '$.playbook') AS pb, "
+        "json_extract(j.request, '$.limit'), json_extract(j.request, '$.check'), "
+        "json_extract(j.request, '$.backup'), json_extract(j.request, '$.schedule') "
         "FROM jobs j WHERE (?1 IS NULL OR j.state=?1) AND (?2 <= 0 OR j.id < ?2) "
         "ORDER BY j.id DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "list jobs");
+        nd_store_db_err(s, err, "list jobs");
         return NULL;
     }
     if (state >= 0)
-        sqlite3_bind_text(q, 1, na_job_state_names[state], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 1, nd_job_state_names[state], -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, before_id);
     sqlite3_bind_int(q, 3, limit);
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *j = job_row(q);
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_integer(sqlite3_column_int64(q, 0)));
+        json_object_set_new(j, "kind", nd_store_col_text(q, 1));
+        json_object_set_new(j, "state", nd_store_col_text(q, 2));
+        json_object_set_new(j, "created", nd_store_col_time(q, 3));
+        json_object_set_new(j, "started", nd_store_col_time(q, 4));
+        json_object_set_new(j, "finished", nd_store_col_time(q, 5));
+        json_object_set_new(j, "submitted_by", nd_store_col_text(q, 6));
+        json_object_set_new(j, "error", nd_store_col_text(q, 8));
+        json_t *rq = json_object();
+        const char *pb = (const char *)sqlite3_column_text(q, 12);
+        if (pb && strchr(pb, '\n')) {
+            json_object_set_new(rq, "playbook", json_null());
+            json_object_set_new(rq, "inline", json_true());
+            json_object_set_new(rq, "bytes", json_integer(sqlite3_column_bytes(q, 12)));
+        } else if (pb) {
+            json_object_set_new(rq, "playbook", json_string(pb));
+        }
+        if (pb) {
+            json_object_set_new(rq, "limit", nd_store_col_text(q, 13));
+            json_object_set_new(rq, "check", json_boolean(sqlite3_column_int(q, 14)));
+        }
+        if (sqlite3_column_type(q, 15) != SQLITE_NULL) {
+            json_object_set_new(rq, "backup", nd_store_col_text(q, 15));
+            json_object_set_new(rq, "schedule", nd_store_col_text(q, 16));
+        }
+        json_object_set_new(j, "request", rq);
+        int fin = sqlite3_column_int(q, 9), ok = sqlite3_column_int(q, 10);
         json_object_set_new(j, "summary",
-                            summary(json_object_get(j, "targets"), sqlite3_column_int(q, 10),
-                                    sqlite3_column_int(q, 11), sqlite3_column_int(q, 12)));
+                            json_pack("{s:I,s:i,s:i,s:i,s:i}", "targets",
+                                      (json_int_t)sqlite3_column_int64(q, 7), "finished", fin,
+                                      "ok", ok, "failed", fin - ok, "changed",
+                                      sqlite3_column_int(q, 11)));
         json_array_append_new(arr, j);
     }
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
-        na_store_db_err(s, err, "list jobs");
+        nd_store_db_err(s, err, "list jobs");
         return NULL;
     }
     return arr;
 }
 
-int na_store_job_state(na_store *s, int64_t id, na_job_state *out, na_err *err)
+int nd_store_job_state(nd_store *s, int64_t id, nd_job_state *out, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_STATE, err);
     if (!st)
@@ -578,27 +736,27 @@ int na_store_job_state(na_store *s, int64_t id, na_job_state *out, na_err *err)
     int rc = sqlite3_step(st);
     int r = -1;
     if (rc == SQLITE_ROW) {
-        int v = na_job_state_parse((const char *)sqlite3_column_text(st, 0));
+        int v = nd_job_state_parse((const char *)sqlite3_column_text(st, 0));
         if (v >= 0) {
-            *out = (na_job_state)v;
+            *out = (nd_job_state)v;
             r = 0;
         } else
             na_err_set(err, NA_E_INTERNAL, "job %lld has an unknown state", (long long)id);
     } else if (rc == SQLITE_DONE)
         na_err_set(err, NA_E_NOTFOUND, "no job %lld", (long long)id);
     else
-        na_store_db_err(s, err, "read job state");
+        nd_store_db_err(s, err, "read job state");
     sqlite3_reset(st);
     return r;
 }
 
-int na_store_events(na_store *s, int64_t id, int64_t after_seq, na_store_event_cb cb, void *ud,
+int nd_store_events(nd_store *s, int64_t id, int64_t after_seq, nd_store_event_cb cb, void *ud,
                     na_err *err)
 {
     /* not the cached statement: a callback may call back into the store */
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, stmt_sql[ST_EVENTS], -1, &q, NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "read events");
+        return nd_store_db_err(s, err, "read events");
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, after_seq);
     int rc;
@@ -610,18 +768,18 @@ int na_store_events(na_store *s, int64_t id, int64_t after_seq, na_store_event_c
         }
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : na_store_db_err(s, err, "read events");
+    return rc == SQLITE_DONE ? 0 : nd_store_db_err(s, err, "read events");
 }
 
-int na_store_count_by_state(na_store *s, uint64_t out[6], na_err *err)
+int nd_store_count_by_state(nd_store *s, uint64_t out[6], na_err *err)
 {
     memset(out, 0, 6 * sizeof *out);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, "SELECT state, count(*) FROM jobs GROUP BY state", -1, &q,
                            NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "count jobs");
+        return nd_store_db_err(s, err, "count jobs");
     while (sqlite3_step(q) == SQLITE_ROW) {
-        int v = na_job_state_parse((const char *)sqlite3_column_text(q, 0));
+        int v = nd_job_state_parse((const char *)sqlite3_column_text(q, 0));
         if (v >= 0)
             out[v] = (uint64_t)sqlite3_column_int64(q, 1);
     }
@@ -629,30 +787,38 @@ int na_store_count_by_state(na_store *s, uint64_t out[6], na_err *err)
     return 0;
 }
 
-int na_store_audit(na_store *s, int64_t ts, const char *who, const char *action,
+int nd_store_audit(nd_store *s, int64_t ts, const char *who, const char *action,
                    const char *target, const char *detail, na_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_AUDIT, err);
-    if (!st || na_store_batch(s, err) < 0)
+    if (!st || nd_store_batch(s, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, ts);
-    na_store_bind_red(st, 2, who ? who : "-");
-    na_store_bind_red(st, 3, action);
-    na_store_bind_red(st, 4, target);
-    na_store_bind_red(st, 5, detail);
+    nd_store_bind_red(st, 2, who ? who : "-");
+    nd_store_bind_red(st, 3, action);
+    nd_store_bind_red(st, 4, target);
+    nd_store_bind_red(st, 5, detail);
     if (step_done(s, st, err, "audit") < 0)
-        return -1;
-    return na_store_batch_done(s, err);
+        return nd_store_write_failed(s, 0, err);
+    return nd_store_batch_done(s, err);
 }
 
-json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
+void nd_audit(nd_store *s, const char *who, const char *action, const char *target,
+              const char *detail)
+{
+    na_err e = NA_ERR_INIT;
+    if (nd_store_audit(s, na_wall_ms(), who, action, target, detail, &e) < 0)
+        NA_LOGE("audit", "%s", e.msg);
+}
+
+json_t *nd_store_audit_list(nd_store *s, int limit, na_err *err)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, ts, who, action, target, detail FROM audit ORDER BY id "
                            "DESC LIMIT ?",
                            -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "read audit");
+        nd_store_db_err(s, err, "read audit");
         return NULL;
     }
     sqlite3_bind_int(q, 1, limit > 0 ? limit : 100);
@@ -660,11 +826,11 @@ json_t *na_store_audit_list(na_store *s, int limit, na_err *err)
     while (sqlite3_step(q) == SQLITE_ROW) {
         json_t *e = json_object();
         json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
-        json_object_set_new(e, "time", na_store_col_time(q, 1));
-        json_object_set_new(e, "who", na_store_col_text(q, 2));
-        json_object_set_new(e, "action", na_store_col_text(q, 3));
-        json_object_set_new(e, "target", na_store_col_text(q, 4));
-        json_object_set_new(e, "detail", na_store_col_text(q, 5));
+        json_object_set_new(e, "time", nd_store_col_time(q, 1));
+        json_object_set_new(e, "who", nd_store_col_text(q, 2));
+        json_object_set_new(e, "action", nd_store_col_text(q, 3));
+        json_object_set_new(e, "target", nd_store_col_text(q, 4));
+        json_object_set_new(e, "detail", nd_store_col_text(q, 5));
         json_array_append_new(arr, e);
     }
     sqlite3_finalize(q);

@@ -1,6 +1,6 @@
 /* store_backup.c — configuration backups in the job store (see store.h): one row per capture
  * with its diff against the previous capture, pruned to the newest `keep` per host and command.
- * Not the diff itself (diff.c) nor the executor (sched.c). */
+ * Not the diff itself (diff.c) nor the executor (backup.c). */
 #include "store.h"
 #include "store_int.h"
 
@@ -8,50 +8,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t na_store_backup_add(na_store *s, const char *host, const char *command, int64_t job_id,
+int64_t nd_store_backup_add(nd_store *s, const char *host, const char *command, int64_t job_id,
                             int64_t ts, const char *output, bool changed, const char *diff,
                             int64_t prev_id, unsigned keep, na_err *err)
 {
     sqlite3_stmt *q;
-    if (na_store_batch(s, err) < 0)
+    if (nd_store_batch(s, err) < 0)
         return -1;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO backups(host, command, job_id, ts, changed, output, diff, "
                            "prev_id) VALUES(?,?,?,?,?,?,?,?)",
                            -1, &q, NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "store backup");
+        return nd_store_db_err(s, err, "store backup");
     sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    na_store_bind_red(q, 2, command);
+    nd_store_bind_red(q, 2, command);
     if (job_id > 0)
         sqlite3_bind_int64(q, 3, job_id);
     sqlite3_bind_int64(q, 4, ts);
     sqlite3_bind_int(q, 5, changed);
-    na_store_bind_red(q, 6, output);
-    na_store_bind_red(q, 7, diff ? diff : "");
+    nd_store_bind_red(q, 6, output);
+    nd_store_bind_red(q, 7, diff ? diff : "");
     if (prev_id > 0)
         sqlite3_bind_int64(q, 8, prev_id);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
-        return na_store_db_err(s, err, "store backup");
+        return nd_store_db_err(s, err, "store backup");
     int64_t id = sqlite3_last_insert_rowid(s->db);
     if (sqlite3_prepare_v2(s->db,
                            "DELETE FROM backups WHERE host=?1 AND command=?2 AND id NOT IN "
                            "(SELECT id FROM backups WHERE host=?1 AND command=?2 ORDER BY id DESC "
                            "LIMIT ?3)",
                            -1, &q, NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "prune backups");
+        return nd_store_db_err(s, err, "prune backups");
     sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    na_store_bind_red(q, 2, command);
+    nd_store_bind_red(q, 2, command);
     sqlite3_bind_int(q, 3, (int)(keep ? keep : 100));
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
-        return na_store_db_err(s, err, "prune backups");
-    return na_store_batch_done(s, err) < 0 ? -1 : id;
+        return nd_store_db_err(s, err, "prune backups");
+    return nd_store_batch_done(s, err) < 0 ? -1 : id;
 }
 
-int na_store_backup_latest(na_store *s, const char *host, const char *command, int64_t *id,
+int nd_store_backup_latest(nd_store *s, const char *host, const char *command, int64_t *id,
                            char **output, na_err *err)
 {
     sqlite3_stmt *q;
@@ -60,9 +60,9 @@ int na_store_backup_latest(na_store *s, const char *host, const char *command, i
                            "SELECT id, output FROM backups WHERE host=? AND command=? ORDER BY id "
                            "DESC LIMIT 1",
                            -1, &q, NULL) != SQLITE_OK)
-        return na_store_db_err(s, err, "read backup");
+        return nd_store_db_err(s, err, "read backup");
     sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
-    na_store_bind_red(q, 2, command);
+    nd_store_bind_red(q, 2, command);
     int r = 0;
     if (sqlite3_step(q) == SQLITE_ROW) {
         *id = sqlite3_column_int64(q, 0);
@@ -73,14 +73,14 @@ int na_store_backup_latest(na_store *s, const char *host, const char *command, i
     return r;
 }
 
-json_t *na_store_backup_list(na_store *s, const char *host, na_err *err)
+json_t *nd_store_backup_list(nd_store *s, const char *host, na_err *err)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, ts, command, changed, job_id, length(output) FROM backups "
                            "WHERE host=? ORDER BY id DESC",
                            -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "list backups");
+        nd_store_db_err(s, err, "list backups");
         return NULL;
     }
     sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
@@ -88,8 +88,8 @@ json_t *na_store_backup_list(na_store *s, const char *host, na_err *err)
     while (sqlite3_step(q) == SQLITE_ROW) {
         json_t *e = json_object();
         json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
-        json_object_set_new(e, "time", na_store_col_time(q, 1));
-        json_object_set_new(e, "command", na_store_col_text(q, 2));
+        json_object_set_new(e, "time", nd_store_col_time(q, 1));
+        json_object_set_new(e, "command", nd_store_col_text(q, 2));
         json_object_set_new(e, "changed", json_boolean(sqlite3_column_int(q, 3)));
         json_object_set_new(e, "job_id", sqlite3_column_type(q, 4) == SQLITE_NULL
                                              ? json_null()
@@ -101,14 +101,14 @@ json_t *na_store_backup_list(na_store *s, const char *host, na_err *err)
     return arr;
 }
 
-json_t *na_store_backup_get(na_store *s, const char *host, int64_t id, na_err *err)
+json_t *nd_store_backup_get(nd_store *s, const char *host, int64_t id, na_err *err)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, ts, command, changed, job_id, output, diff, prev_id FROM "
                            "backups WHERE host=? AND id=?",
                            -1, &q, NULL) != SQLITE_OK) {
-        na_store_db_err(s, err, "read backup");
+        nd_store_db_err(s, err, "read backup");
         return NULL;
     }
     sqlite3_bind_text(q, 1, host, -1, SQLITE_TRANSIENT);
@@ -118,14 +118,14 @@ json_t *na_store_backup_get(na_store *s, const char *host, int64_t id, na_err *e
         e = json_object();
         json_object_set_new(e, "id", json_integer(sqlite3_column_int64(q, 0)));
         json_object_set_new(e, "host", json_string(host));
-        json_object_set_new(e, "time", na_store_col_time(q, 1));
-        json_object_set_new(e, "command", na_store_col_text(q, 2));
+        json_object_set_new(e, "time", nd_store_col_time(q, 1));
+        json_object_set_new(e, "command", nd_store_col_text(q, 2));
         json_object_set_new(e, "changed", json_boolean(sqlite3_column_int(q, 3)));
         json_object_set_new(e, "job_id", sqlite3_column_type(q, 4) == SQLITE_NULL
                                              ? json_null()
                                              : json_integer(sqlite3_column_int64(q, 4)));
-        json_object_set_new(e, "text", na_store_col_text(q, 5));
-        json_object_set_new(e, "diff", na_store_col_text(q, 6));
+        json_object_set_new(e, "text", nd_store_col_text(q, 5));
+        json_object_set_new(e, "diff", nd_store_col_text(q, 6));
         json_object_set_new(e, "previous", sqlite3_column_type(q, 7) == SQLITE_NULL
                                                ? json_null()
                                                : json_integer(sqlite3_column_int64(q, 7)));

@@ -1,9 +1,12 @@
-/* tls.c — server certificate handling for netautod (see tls.h). The generated certificate is
- * self-signed, valid 10 years, with subjectAltNames localhost, 127.0.0.1, ::1 and this host's
- * name, so `--cacert cert.pem` verification works for local clients too. Not a PKI. */
+/* tls.c — server certificate handling for netautod (see tls.h). The generated certificate is a
+ * self-signed LEAF (basicConstraints CA:FALSE, keyUsage digitalSignature only, extendedKeyUsage
+ * serverAuth): trusting it (`--cacert cert.pem`, a pinned fingerprint) trusts this certificate
+ * and nothing its key could sign. Valid 10 years, with subjectAltNames localhost, 127.0.0.1, ::1
+ * and this host's name. A certificate an older netautod generated as a CA is replaced. The
+ * server offers TLS 1.2+ with AEAD cipher suites only (AES-GCM, ChaCha20-Poly1305) and forward
+ * secrecy (ECDHE). Not a PKI. */
 #include "tls.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -14,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,8 +73,8 @@ static int generate(const char *cert_path, const char *key_path, na_err *err)
         strcpy(host, "localhost");
     snprintf(san, sizeof san, "DNS:localhost,IP:127.0.0.1,IP:::1%s%s",
              strcmp(host, "localhost") ? ",DNS:" : "", strcmp(host, "localhost") ? host : "");
-    if (add_ext(x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
-        add_ext(x, NID_key_usage, "critical,digitalSignature,keyCertSign") < 0 ||
+    if (add_ext(x, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+        add_ext(x, NID_key_usage, "critical,digitalSignature") < 0 ||
         add_ext(x, NID_ext_key_usage, "serverAuth") < 0 ||
         add_ext(x, NID_subject_key_identifier, "hash") < 0 ||
         add_ext(x, NID_subject_alt_name, san) < 0) {
@@ -122,7 +124,20 @@ out:
     return rc;
 }
 
-int na_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
+/* Is the certificate at path a CA (what older netautods generated)? */
+static bool generated_ca(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    bool ca = x && X509_check_ca(x) > 0;
+    X509_free(x);
+    ERR_clear_error();
+    return ca;
+}
+
+int nd_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
                   char **key_out, bool *generated, na_err *err)
 {
     *generated = false;
@@ -149,6 +164,18 @@ int na_tls_ensure(const char *cert, const char *key, const char *state_dir, char
         return 0;
     struct stat st;
     int have_cert = stat(*cert_out, &st) == 0, have_key = stat(*key_out, &st) == 0;
+    if (have_cert && have_key && generated_ca(*cert_out)) {
+        /* an older netautod made its certificate a CA: whoever trusted it trusted anything its
+         * key signs. Replace the pair (clients pinning the old fingerprint must update it). */
+        fprintf(stderr, "netautod: %s was generated as a CA certificate by an older netautod; "
+                        "replacing it with a leaf certificate (a new fingerprint)\n",
+                *cert_out);
+        if (unlink(*cert_out) != 0 || unlink(*key_out) != 0) {
+            na_err_set(err, NA_E_IO, "%s: cannot replace: %s", *cert_out, strerror(errno));
+            goto fail;
+        }
+        have_cert = have_key = 0;
+    }
     if (have_cert && have_key)
         return 0;
     if (have_key != have_cert) {
@@ -172,7 +199,7 @@ fail:
     return -1;
 }
 
-SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err)
+SSL_CTX *nd_tls_server_ctx(const char *cert, const char *key, na_err *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -181,6 +208,14 @@ SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* AEAD only, with forward secrecy: no CBC, no RSA key exchange, no SHA-1 MACs */
+    if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") != 1 ||
+        SSL_CTX_set_ciphersuites(ctx, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+                                      "TLS_AES_128_GCM_SHA256") != 1) {
+        ossl_err(err, "cannot set the TLS cipher suites");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         ossl_err(err, "cannot load the TLS certificate");
@@ -196,52 +231,4 @@ SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err)
         return NULL;
     }
     return ctx;
-}
-
-void na_tls_fingerprint_x509(X509 *x, char *out, size_t cap)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    X509_digest(x, EVP_sha256(), md, &n);
-    size_t o = (size_t)snprintf(out, cap, "SHA256:");
-    for (unsigned i = 0; i < n && o + 2 < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%02x", md[i]);
-}
-
-int na_tls_fingerprint_file(const char *cert, char *out, size_t cap, na_err *err)
-{
-    FILE *f = fopen(cert, "r");
-    if (!f)
-        return na_err_set(err, NA_E_IO, "%s: cannot open: %s", cert, strerror(errno));
-    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    if (!x) {
-        ossl_err(err, "not a PEM certificate");
-        na_err_prefix(err, "%s: ", cert);
-        return -1;
-    }
-    na_tls_fingerprint_x509(x, out, cap);
-    X509_free(x);
-    return 0;
-}
-
-static size_t norm_fp(const char *s, char *out, size_t cap)
-{
-    if (!strncasecmp(s, "SHA256:", 7))
-        s += 7;
-    size_t o = 0;
-    for (; *s && o + 1 < cap; s++) {
-        if (*s == ':')
-            continue;
-        out[o++] = (char)tolower((unsigned char)*s);
-    }
-    out[o] = '\0';
-    return o;
-}
-
-bool na_tls_fingerprint_eq(const char *a, const char *b)
-{
-    char na[160], nb[160];
-    size_t la = norm_fp(a, na, sizeof na), lb = norm_fp(b, nb, sizeof nb);
-    return la == 64 && la == lb && CRYPTO_memcmp(na, nb, la) == 0;
 }

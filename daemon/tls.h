@@ -1,9 +1,9 @@
 /* tls.h — netautod's TLS server context (OpenSSL 3): load the configured certificate and key,
- * or create a self-signed EC P-256 pair in the state directory on first start and reuse it
- * afterwards. The SHA-256 fingerprint of the certificate (DER) is what clients pin
- * (`netauto --fingerprint SHA256:...`). Not a CA and not a client: see cli/remote_http.c. */
-#ifndef NA_TLS_H
-#define NA_TLS_H
+ * or create a self-signed EC P-256 leaf pair in the state directory on first start and reuse it
+ * afterwards; TLS 1.2+ with AEAD cipher suites only. Clients pin the certificate's fingerprint
+ * (core/tlsfp.h). Not a CA and not a client: see cli/remote_http.c. */
+#ifndef ND_TLS_H
+#define ND_TLS_H
 
 #include "err.h"
 
@@ -13,16 +13,10 @@
 /* Ensure a certificate exists. When cert/key are NULL, uses STATE_DIR/tls-cert.pem and
  * STATE_DIR/tls-key.pem, generating them if absent (key mode 0600); *generated tells whether it
  * did. The paths used are written to cert_out/key_out (malloc'd, caller frees). */
-int na_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
+int nd_tls_ensure(const char *cert, const char *key, const char *state_dir, char **cert_out,
                   char **key_out, bool *generated, na_err *err);
-/* A server SSL_CTX (TLS 1.2+) for the pair. Caller frees with SSL_CTX_free. */
-SSL_CTX *na_tls_server_ctx(const char *cert, const char *key, na_err *err);
-/* "SHA256:" + 64 lowercase hex digits of the certificate in PEM file `cert` (out >= 72). */
-int na_tls_fingerprint_file(const char *cert, char *out, size_t cap, na_err *err);
-/* The same for an X509 in memory. */
-void na_tls_fingerprint_x509(X509 *x, char *out, size_t cap);
-/* Compare two fingerprint spellings: accepts "SHA256:" prefix or not, any case, with or without
- * ':' between byte pairs. */
-bool na_tls_fingerprint_eq(const char *a, const char *b);
+/* A server SSL_CTX (TLS 1.2+, AEAD suites with ECDHE) for the pair. Caller frees with
+ * SSL_CTX_free. */
+SSL_CTX *nd_tls_server_ctx(const char *cert, const char *key, na_err *err);
 
 #endif

@@ -17,14 +17,15 @@
 typedef int (*str_fn)(pb_scope *s, const na_ynode *n, const char *str, bool unknown, void *ud,
                       na_err *err);
 
-/* Count a produced string against PB_MAX_EXPANSION before it is kept. */
+/* Count a produced string against PB_MAX_EXPANSION (and the request's budget, when
+ * validating) before it is kept. */
 static int produced(pb_scope *s, const na_ynode *n, size_t len, na_err *err)
 {
     s->out_bytes += len + 1;
-    if (s->out_bytes <= PB_MAX_EXPANSION)
-        return 0;
-    return pb_err(s, err, NA_E_OVERFLOW, n, "expands to more than %zu MiB of commands or lines",
-                  PB_MAX_EXPANSION >> 20);
+    if (s->out_bytes > PB_MAX_EXPANSION)
+        return pb_err(s, err, NA_E_OVERFLOW, n, "expands to more than %zu MiB of commands or lines",
+                      PB_MAX_EXPANSION >> 20);
+    return pb_charge(s, n, len + 1, err);
 }
 
 static int each_value(pb_scope *s, const na_ynode *n, const json_t *j, const char *what,
@@ -328,6 +329,69 @@ static int expand_vlans(pb_scope *s, na_task_exp *x, bool *state_set, na_err *er
 
 /* ---- script ---- */
 
+/* path with "." and ".." resolved and slashes collapsed, by text alone (no file is looked at);
+ * NULL on OOM. ".." above "/" stays at "/". */
+static char *lexical_clean(const char *path)
+{
+    size_t n = strlen(path);
+    char *out = malloc(n + 2);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '/';
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0)
+            break;
+        if (len == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 1 && out[o - 1] != '/')
+                o--;
+            if (o > 1)
+                o--; /* the slash before the dropped segment */
+        } else {
+            if (o > 1)
+                out[o++] = '/';
+            memcpy(out + o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static bool under(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/')
+        return path[0] == '/';
+    return !strncmp(path, root, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* netautod's confinement (na_pb_confine_scripts): full must resolve inside pb->script_root, and
+ * a path outside gets one message whether or not such a file exists. */
+static int confined(pb_scope *s, const na_ynode *src, const char *given, const char *full,
+                    na_err *err)
+{
+    const char *root = s->pb->script_root;
+    char *clean = lexical_clean(full), *real = NULL;
+    int rc = 0;
+    if (!clean)
+        rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+    else if (!under(clean, root) || ((real = realpath(clean, NULL)) && !under(real, root)))
+        rc = pb_err(s, err, NA_E_CONFIG, src,
+                    "script '%s' is outside netautod's playbook directory (scripts must be "
+                    "files under it)",
+                    given);
+    free(clean);
+    free(real);
+    return rc;
+}
+
 static int expand_script(pb_scope *s, na_task_iter *it, na_err *err)
 {
     na_ydoc *d = (na_ydoc *)&s->pb->doc;
@@ -346,6 +410,8 @@ static int expand_script(pb_scope *s, na_task_iter *it, na_err *err)
             rc = na_buf_puts(&full, p, err);
         else
             rc = na_buf_printf(&full, err, "%s/%s", s->pb->dir, p);
+        if (rc == 0 && s->pb->script_root)
+            rc = confined(s, src, p, na_buf_cstr(&full), err);
         struct stat stt;
         if (rc == 0 && (stat(na_buf_cstr(&full), &stt) < 0 || !S_ISREG(stt.st_mode)))
             rc = pb_err(s, err, NA_E_CONFIG, src, "script '%s' not found (%s)", p,

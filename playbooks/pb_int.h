@@ -56,6 +56,7 @@ struct na_play {
 struct na_playbook {
     na_ydoc doc;
     char *dir;             /* absolute directory (scripts are relative to it) */
+    char *script_root;     /* na_pb_confine_scripts: scripts must resolve inside, or NULL */
     na_play *plays;
     size_t nplays;
     const char **registers; /* every register name in order (borrowed from the tasks) */
@@ -82,6 +83,7 @@ typedef struct pb_scope {
     bool positioned;       /* the error in flight already has file:line:column */
     bool partial;          /* an unknown value was met */
     size_t out_bytes;      /* strings this expansion produced so far (PB_MAX_EXPANSION) */
+    na_pb_budget *budget;  /* validation: the request's budget, or NULL */
 } pb_scope;
 
 /* Bytes of commands, config lines, arguments and patterns one task may expand to for one host
@@ -90,6 +92,10 @@ typedef struct pb_scope {
 
 void pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, const na_task *task,
                    const na_pb_vars *v, bool validating);
+
+/* Charge n bytes of expansion (or only the time) to the scope's budget: 0, or -1 with a
+ * positioned NA_E_CONFIG once the request's budget is spent. */
+int pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err);
 
 /* Evaluate a YAML value in scope: scalars with templates are evaluated (one `{{ x }}` keeps x's
  * native type), plain scalars typed like YAML (yjson.h), sequences and mappings recursively.

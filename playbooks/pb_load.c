@@ -835,8 +835,27 @@ void na_pb_free(na_playbook *pb)
     free(pb->plays);
     free(pb->registers);
     free(pb->dir);
+    free(pb->script_root);
     na_ydoc_free(&pb->doc);
     free(pb);
+}
+
+int na_pb_confine_scripts(na_playbook *pb, const char *root, na_err *err)
+{
+    free(pb->script_root);
+    pb->script_root = NULL;
+    if (!root)
+        return 0;
+    char *r = realpath(root, NULL); /* compare real paths: symbolic links resolved */
+    if (!r)
+        r = strdup(root);
+    if (!r)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    size_t n = strlen(r);
+    while (n > 1 && r[n - 1] == '/')
+        r[--n] = '\0';
+    pb->script_root = r;
+    return 0;
 }
 
 size_t na_pb_play_count(const na_playbook *pb) { return pb->nplays; }

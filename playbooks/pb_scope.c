@@ -3,6 +3,7 @@
  * vars, vars_files, play vars, host vars; and evaluation of YAML values through the template engine with
  * positioned errors. Not expansion (pb_expand.c). */
 #include "pb_int.h"
+#include "clock.h"
 #include "yjson.h"
 
 #include <stdarg.h>
@@ -108,6 +109,28 @@ void pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, cons
     s->task = task;
     s->vars = v;
     s->validating = validating;
+    s->budget = validating && v ? v->budget : NULL;
+}
+
+int pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err)
+{
+    na_pb_budget *b = s->budget;
+    if (!b)
+        return 0;
+    if (bytes > b->bytes_left)
+        return pb_err(s, err, NA_E_CONFIG, n,
+                      "validating this playbook would expand more than %zu MiB of commands and "
+                      "lines for all its hosts together (netautod's limits.validation_bytes); "
+                      "split it or narrow its limit",
+                      b->bytes_max >> 20);
+    b->bytes_left -= bytes;
+    if (b->deadline_ms && na_now_ms() > b->deadline_ms)
+        return pb_err(s, err, NA_E_CONFIG, n,
+                      "validating this playbook takes more than %lld s for all its hosts "
+                      "together (netautod's limits.validation_time); split it or narrow its "
+                      "limit",
+                      (long long)(b->time_max_ms / 1000));
+    return 0;
 }
 
 int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
@@ -123,6 +146,8 @@ int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
     size_t slen = na_yis_scalar(n) ? n->data.scalar.length : 0;
     if (na_tpl_charge(&s->env, 1 + slen / 256, &local0) < 0)
         return fail_at(s, n, &local0, err);
+    if (pb_charge(s, n, 0, err) < 0) /* the deadline */
+        return -1;
     if (na_yis_scalar(n)) {
         const na_tpl *t = pb_tpl(s->pb, n);
         if (!t) {

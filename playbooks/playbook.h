@@ -60,6 +60,11 @@ na_playbook *na_pb_load_file_keys(const char *path, struct na_avault_keys *keys,
 na_playbook *na_pb_load_mem(const char *name, const char *text, size_t n, const char *dir,
                             na_err *err);
 void na_pb_free(na_playbook *pb);
+/* Confine the files script tasks may run to `root` (copied; an absolute directory): a script
+ * path — whatever a template made of it — that resolves outside it, symbolic links included, is
+ * refused with the same message whether or not the file exists. NULL = no confinement (the
+ * CLI: the user's own files). netautod confines to its playbook_dir. -1 + err on OOM. */
+int na_pb_confine_scripts(na_playbook *pb, const char *root, na_err *err);
 
 size_t na_pb_play_count(const na_playbook *pb);
 const na_play *na_pb_play(const na_playbook *pb, size_t i);
@@ -112,6 +117,16 @@ const na_tfsm *na_task_parse_template(const na_task *t);
 
 /* ---- variables for one host --------------------------------------------------------------- */
 
+/* The work validating a whole request may do (every host and task together), so one request
+ * cannot keep a validator busy for long: expanded text, and a deadline. Shared and decremented
+ * by every na_pb_validate given it; past either, validation fails with NA_E_CONFIG. */
+typedef struct na_pb_budget {
+    size_t bytes_left;   /* commands, lines, arguments and patterns expanded */
+    int64_t deadline_ms; /* na_now_ms() past which validation stops; 0 = none */
+    size_t bytes_max;    /* for the message */
+    int64_t time_max_ms; /* for the message */
+} na_pb_budget;
+
 typedef struct na_pb_vars {
     const char *host;          /* inventory name (inventory_hostname) */
     const json_t *host_vars;   /* object or NULL (from the inventory) */
@@ -123,7 +138,8 @@ typedef struct na_pb_vars {
                                   from `registered` is unknown rather than undefined (--check:
                                   that task did not run); the expansion is then `partial`, with
                                   the template's source text in place of the unknown value */
-} na_pb_vars;                  /* everything borrowed */
+    na_pb_budget *budget;      /* na_pb_validate: the request's budget, or NULL for none */
+} na_pb_vars;                  /* everything borrowed (the budget is decremented) */
 
 /* Validate every task of `play` (NULL = every play) for one host before anything is sent:
  * undefined variables, values of the wrong type, regexes, VLAN ids and names, script files.

@@ -199,7 +199,8 @@ static int validate_hosts(na_runner *r, na_err *err)
         na_pb_vars v = {.host = h->inv->name,
                         .host_vars = h->inv->vars,
                         .extra_vars = r->extra,
-                        .confine_local = r->confine_local};
+                        .confine_local = r->confine_local,
+                        .budget = r->budget};
         for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
             if (h->plays[p] &&
                 na_pb_validate_tags(r->pb, na_pb_play(r->pb, p), &v, &r->tags, err) < 0) {
@@ -271,6 +272,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->config_window = o->config_window;
     r->max_output = o->max_output;
     r->hooks = o->hooks;
+    r->budget = o->budget;
     oom |= rn_copy_tags(&r->tags.only, &r->tags.n_only, o->tags, o->n_tags) < 0 ||
            rn_copy_tags(&r->tags.skip, &r->tags.n_skip, o->skip_tags, o->n_skip_tags) < 0;
     r->results = json_object();
@@ -310,6 +312,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         return NULL;
     }
     r->prog.total = r->prog.queued = r->nhosts;
+    r->budget = NULL; /* validation is over; the caller's budget may go */
     return r;
 }
 

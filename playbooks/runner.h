@@ -104,6 +104,8 @@ typedef struct na_run_opts {
                                     index); NULL = the inventory's templates:, then
                                     $NET_TEXTFSM / $NTC_TEMPLATES_DIR; built-ins last */
     const char *owner;           /* label for logs ("job 12"); copied; NULL = "run" */
+    na_pb_budget *budget;        /* borrowed: bounds the whole validation in na_runner_new (all
+                                    hosts and tasks together); NULL = none */
     const char *const *tags;     /* --tags (copied); NULL/0 = every task (`all`) */
     size_t n_tags;
     const char *const *skip_tags; /* --skip-tags (copied) */

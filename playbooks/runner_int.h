@@ -170,6 +170,7 @@ struct na_runner {
     size_t config_window;
     size_t max_output;
     na_run_hooks hooks;
+    na_pb_budget *budget;     /* validation only (na_runner_new), borrowed */
 
     rn_host *hosts;
     size_t nhosts;

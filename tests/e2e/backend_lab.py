@@ -1,5 +1,5 @@
 """backend_lab.py — shared set-up for the end-to-end tests of netautod's production backend
-(daemon/backend_runner.c: runner jobs, session pool, inventory) against the device simulator:
+(daemon/backend/: runner jobs, session pool, inventory) against the device simulator:
 simulator arguments with unique device secrets, an inventory of the simulator's devices whose
 password and enable secret come from a netauto vault (the daemon reads its passphrase from
 `vault_password_file`), the example VLAN playbook, a production netautod around all of that, and
@@ -101,10 +101,13 @@ def command(d, host, *cmds, transport=None):
 
 
 def cli(d, *args, timeout=180):
-    """The netauto CLI against the daemon (--server, --fingerprint, --token)."""
+    """The netauto CLI against the daemon (--server, --fingerprint; the token in NETAUTO_TOKEN,
+    not on the command line where ps shows it)."""
     argv = WRAP + [NETAUTO, "--server", f"https://127.0.0.1:{d.port}", "--fingerprint",
-                   d.fingerprint, "--token", d.token] + list(args)
+                   d.fingerprint] + list(args)
     env = dict(os.environ)
-    for k in ("NETAUTO_SERVER", "NETAUTO_TOKEN", "NETAUTO_FINGERPRINT", "NETAUTO_CACERT"):
+    for k in ("NETAUTO_SERVER", "NETAUTO_TOKEN", "NETAUTO_TOKEN_FILE", "NETAUTO_FINGERPRINT",
+              "NETAUTO_CACERT"):
         env.pop(k, None)
+    env["NETAUTO_TOKEN"] = d.token
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout * SLOW, env=env)

@@ -159,21 +159,25 @@ class Daemon:
         return subprocess.run(self.argv(*args), capture_output=True, text=True,
                               timeout=timeout * SLOW, env=env)
 
-    def token_add(self, name):
-        r = self.run("token", "add", name)
+    def token_add(self, name, scope="admin"):
+        r = self.run("token", "add", name, "--scope", scope)
+        if r.returncode != 0 and "--scope" in r.stderr and "unknown option" in r.stderr:
+            # a netautod from before token scopes (to check that a regression test fails on
+            # it): every token there had full access
+            r = self.run("token", "add", name)
         if r.returncode != 0:
             raise RuntimeError(f"token add failed: {r.stderr}")
         return r.stdout.strip()
 
     # ---- process ------------------------------------------------------------------------
-    def start(self, env=None, expect_fail=False, timeout=30):
+    def start(self, env=None, expect_fail=False, timeout=30, preexec_fn=None):
         out = open(self.path("stdout.txt"), "w")
         err = open(self.path("stderr.txt"), "w")
         e = dict(os.environ)
         if env:
             e.update(env)
         self.proc = subprocess.Popen(self.argv(), stdout=out, stderr=err, env=e,
-                                     cwd=self.dir)
+                                     cwd=self.dir, preexec_fn=preexec_fn)
         out.close()
         err.close()
         _procs.append(self.proc)
@@ -329,6 +333,36 @@ class Daemon:
     def metrics(self):
         status, _, payload = self.request("GET", "/metrics")
         return status, payload.decode()
+
+    def loop_lag(self):
+        """netautod's own loop-lag histogram ({le: cumulative count}) from /metrics: how late
+        its event loop ran a 100 ms timer. Compare two snapshots with lag_worst()."""
+        _, text = self.metrics()
+        s = parse_exposition(text)
+        h = {float(re.search(r'le="([^"]+)"', lab).group(1)): v
+             for (name, lab), v in s.items() if name == "netautod_loop_lag_seconds_bucket"}
+        return h or {float("inf"): 0}  # a netautod without the histogram
+
+
+def rss_env():
+    """The environment for a netautod whose memory a test measures: under AddressSanitizer
+    (make asan) freed memory waits in a quarantine (up to 256 MB), so data that only passed
+    through would count as held; this turns the quarantine off for that daemon (leaks, overflows
+    and use-after-free of live memory are still caught)."""
+    asan = os.environ.get("ASAN_OPTIONS")
+    return {"ASAN_OPTIONS": asan + ":quarantine_size_mb=0"} if asan else None
+
+
+def lag_worst(before, after):
+    """The upper bound (seconds) of the worst loop lag seen between two loop_lag() snapshots:
+    the smallest bucket that holds every sample taken in between."""
+    total = after[float("inf")] - before[float("inf")]
+    if total <= 0:
+        return float("inf")  # no sample: the loop never ran the timer (or has none)
+    for le in sorted(after):
+        if after[le] - before.get(le, 0) >= total:
+            return le
+    return float("inf")
 
 
 def parse_exposition(text):

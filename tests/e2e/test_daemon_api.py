@@ -246,12 +246,7 @@ except OSError:
 t.ok(not got.startswith(b"HTTP/"), "plain HTTP on the TLS port gets no HTTP answer", got)
 plain.close()
 
-idle = [raw_connect(d.port) for _ in range(12)]
-time.sleep(0.3)
-result = {}
-
-
-def late_request():
+def late_request(result):
     try:
         result["status"] = d.json("GET", "/healthz", token=None)[0]
     except Exception as e:  # noqa: BLE001
@@ -259,16 +254,43 @@ def late_request():
     result["t"] = time.time()
 
 
-th = threading.Thread(target=late_request)
+# At the cap with every connection busy (event streams being answered) a new client waits in the
+# listen backlog, and is served once slots free up.
+busy_job = d.submit("slow", limit="sw3")
+streams = []
+for _ in range(12):
+    c = d.conn()
+    c.request("GET", f"/v1/jobs/{busy_job}/events", headers={"Authorization": f"Bearer {d.token}"})
+    rs = c.getresponse()
+    streams.append((c, rs))
+time.sleep(0.3)
+result = {}
+th = threading.Thread(target=late_request, args=(result,))
 t_start = time.time()
 th.start()
-th.join(0.8)
+th.join(1.5)
 waited = th.is_alive()
-for s in idle:
-    s.close()
+for c, _ in streams:
+    c.close()
 th.join(20 * SLOW)
 t.ok(waited and result.get("status") == 200,
-     "at the connection cap a new client waits, and is served once slots free up", result)
+     "at the connection cap with every slot busy a new client waits, and is served once slots "
+     "free up", result)
+d.json("DELETE", f"/v1/jobs/{busy_job}")
+
+# At the cap with connections that send nothing, the one waiting longest (at least a second) is
+# closed for the new client: silent clients cannot keep others out.
+idle = [raw_connect(d.port) for _ in range(12)]
+time.sleep(1.2)
+result = {}
+t_start = time.time()
+late_request(result)
+took = result.get("t", time.time()) - t_start
+closed = sum(1 for s in idle if closed_within(s, 0.01))
+for s in idle:
+    s.close()
+t.ok(result.get("status") == 200 and took < 1.0 * SLOW and closed >= 1,
+     "at the connection cap a silent connection is closed for a new client", (result, took, closed))
 
 # ---- drain with work in flight ----------------------------------------------------------------
 inflight = {}

@@ -24,8 +24,10 @@ inv = "hosts:\n" + "".join(f"  r{i}:\n    groups: [g{i % 4}]\n    latency_ms: 2\
                            for i in range(20))
 d = Daemon(inventory=inv, playbooks={
     "tiny.yaml": "tasks:\n  - {name: one, delay_ms: 5}\n  - {name: two, delay_ms: 5}\n"},
+    # one token makes all 1,000 requests (48 at a time): no per-token request rate here
+    # (token_rate: 0), and up to 64 of its jobs may wait for validation at once
     config="limits: {connections: 256, jobs_running: 32, hosts_in_flight: 16, "
-           "jobs_queued: 5000}\n", log_level="warn")
+           "jobs_queued: 5000, token_rate: 0, validations_per_token: 64}\n", log_level="warn")
 d.start()
 
 kinds = ["submit"] * SUBMIT + ["command"] * COMMANDS + ["read"] * (N - SUBMIT - COMMANDS)

@@ -28,7 +28,7 @@ static int client_tests(const char *self);
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "serve"))
-        return netautod_main(argc - 1, argv + 1, &na_backend_double_ops);
+        return netautod_main(argc - 1, argv + 1, &nd_backend_double_ops);
     return client_tests(argv[0]);
 }
 
@@ -193,7 +193,8 @@ static bool start_daemon(const char *self)
     char cfg[600], out[600];
     snprintf(cfg, sizeof cfg, "%s/netautod.yaml", dir);
     snprintf(out, sizeof out, "%s/daemon.out", dir);
-    char *tok_argv[] = {(char *)self, "serve", "token", "add", "ci", "--config", cfg, NULL};
+    char *tok_argv[] = {(char *)self, "serve", "token",  "add", "ci",
+                        "--scope",    "admin", "--config", cfg, NULL};
     run_result r = run(tok_argv, NULL);
     snprintf(token, sizeof token, "%.*s", (int)strcspn(r.out, "\n"), r.out);
     run_free(&r);
@@ -287,11 +288,26 @@ static int client_tests(const char *self)
         json_t *j = load_json("result.json");
         ok(r.status == 0 && strstr(r.out, "succeeded") && strstr(r.out, "sw1: ok"),
            "run PLAYBOOK with --fingerprint: exit 0, progress printed");
+        ok(strstr(r.err, "--token on the command line can be read by other local users") != NULL,
+           "--token on the command line still works, with a warning (ps shows it)");
         ok(j && !strcmp(json_string_value(json_object_get(j, "state")), "succeeded") &&
                json_is_true(json_object_get(json_object_get(json_object_get(j, "hosts"), "sw2"),
                                             "ok")),
            "--json FILE holds the job with per-host results");
         json_decref(j);
+        run_free(&r);
+    }
+    /* the token from a file: no warning */
+    {
+        write_file("token.txt", token);
+        char p[600];
+        snprintf(p, sizeof p, "%s/token.txt", dir);
+        chmod(p, 0600);
+        char *a[] = {(char *)na, "--server", server, "--token-file", p, "--fingerprint",
+                     fingerprint, "jobs", NULL};
+        run_result r = run(a, NULL);
+        ok(r.status == 0 && strstr(r.out, "quick") && !strstr(r.err, "warning"),
+           "--token-file FILE: the token from a private file, no warning");
         run_free(&r);
     }
     /* a failing host: exit 1 */
@@ -377,7 +393,7 @@ static int client_tests(const char *self)
         na_err e = NA_ERR_INIT;
         snprintf(other, sizeof other, "%s/other", dir);
         mkdir(other, 0700);
-        int rc = na_tls_ensure(NULL, NULL, other, &c, &k, &gen, &e);
+        int rc = nd_tls_ensure(NULL, NULL, other, &c, &k, &gen, &e);
         char *a[] = {(char *)na, "--server", server, "--cacert", c ? c : "x", "jobs", NULL};
         run_result r = run(a, env_tok);
         ok(rc == 0 && r.status == 1 && strstr(r.err, "cannot verify the server's certificate"),

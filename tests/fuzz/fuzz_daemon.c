@@ -10,7 +10,6 @@
 
 #include "api_req.h"
 #include "inventory.h"
-#include "netautod.h"
 #include "playbook.h"
 
 #include <string.h>
@@ -43,28 +42,36 @@ static void check_masked(const json_t *orig, const json_t *masked, int depth)
 int fuzz_daemon(const uint8_t *data, size_t size)
 {
     fuzz_init();
-    char eb[300];
-    json_t *body = nd_req_body_parse((const char *)data, size, eb, sizeof eb);
+    na_err be = NA_ERR_INIT;
+    json_t *body = nd_req_body_parse((const char *)data, size, &be);
     if (!body) {
-        FUZZ_CHECK(eb[0] != '\0');
+        FUZZ_CHECK(be.code == NA_E_USAGE && be.msg[0] != '\0');
         fuzz_done();
         return 0;
     }
     FUZZ_CHECK(json_is_object(body));
 
-    char why[1024];
-    why[0] = '\0';
-    if (nd_job_req_fields(body, why, sizeof why) < 0)
-        FUZZ_CHECK(why[0] != '\0');
+    na_err fe = NA_ERR_INIT;
+    if (nd_job_req_fields(body, &fe) < 0)
+        FUZZ_CHECK(fe.code == NA_E_USAGE && fe.msg[0] != '\0');
     na_err e = NA_ERR_INIT;
     nd_job_req jr;
     if (nd_job_req_parse(body, &jr, &e) == 0) {
         FUZZ_CHECK(jr.playbook && *jr.playbook);
         if (jr.vars) {
-            json_t *masked = nd_mask_secrets(jr.vars);
+            json_t *masked = nd_vars_mask(jr.vars);
             FUZZ_CHECK(masked != NULL);
             check_masked(jr.vars, masked, 0);
             char *txt = json_dumps(masked, JSON_COMPACT);
+            /* every value kept secret is gone from the masked copy */
+            json_t *secrets = nd_vars_secrets(jr.vars);
+            FUZZ_CHECK(secrets != NULL);
+            size_t si;
+            json_t *sv;
+            json_array_foreach(secrets, si, sv) {
+                FUZZ_CHECK(json_is_string(sv) && json_string_length(sv) > 0);
+            }
+            json_decref(secrets);
             free(txt);
             json_decref(masked);
         }
@@ -97,16 +104,16 @@ int fuzz_daemon(const uint8_t *data, size_t size)
     }
 
     nd_cmd_req cr;
-    const char *cwhy = NULL;
-    if (nd_cmd_req_parse(body, &cr, &cwhy) == 0) {
-        FUZZ_CHECK(cwhy == NULL && cr.host && *cr.host);
+    na_err ce = NA_ERR_INIT;
+    if (nd_cmd_req_parse(body, &cr, &ce) == 0) {
+        FUZZ_CHECK(!na_err_isset(&ce) && cr.host && *cr.host);
         FUZZ_CHECK(cr.n >= 1 && cr.n <= ND_MAX_COMMANDS);
         for (size_t i = 0; i < cr.n; i++)
             FUZZ_CHECK(cr.commands[i] && *cr.commands[i] && !strchr(cr.commands[i], '\n'));
         FUZZ_CHECK(!cr.transport || !strcmp(cr.transport, "ssh") ||
                    !strcmp(cr.transport, "telnet"));
     } else {
-        FUZZ_CHECK(cwhy != NULL);
+        FUZZ_CHECK(ce.code == NA_E_USAGE && ce.msg[0] != '\0');
     }
     json_decref(body);
     fuzz_done();

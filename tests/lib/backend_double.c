@@ -42,24 +42,38 @@ typedef struct dtask {
 } dtask;
 
 typedef struct dprog dprog;
-LIST_HEAD(jobl, na_be_job);
-LIST_HEAD(cmdl, na_be_cmd);
+LIST_HEAD(jobl, nd_be_job);
+LIST_HEAD(cmdl, nd_be_cmd);
 
-struct na_be {
-    na_backend_services svc;
+LIST_HEAD(prepl, nd_be_prep);
+
+struct nd_be {
+    nd_backend_services svc;
     char *playbook_dir;
     dhost *hosts;
     size_t n_hosts;
     na_strmap *stats; /* host -> hstat* */
     struct jobl jobs;
     struct cmdl cmds;
+    struct prepl preps;
     unsigned busy_hosts;
 };
 
+/* A validation: done at once, delivered from the loop (as the contract says). */
+struct nd_be_prep {
+    nd_be *be;
+    nd_be_job *job;
+    na_err err;
+    nd_job_prepared_cb done;
+    void *ud;
+    struct event *ev;
+    LIST_ENTRY(nd_be_prep) link;
+};
+
 struct dprog {
-    na_be_job *job;
+    nd_be_job *job;
     dhost h;           /* a copy: an inventory reload does not pull it away */
-    na_lock_req *lock;
+    nd_lock_req *lock;
     bool granted, done;
     size_t task_i;
     struct event *timer;
@@ -68,37 +82,37 @@ struct dprog {
     int64_t t_task;
 };
 
-struct na_be_job {
-    na_be *be;
+struct nd_be_job {
+    nd_be *be;
     int64_t id;
     dtask *tasks;
     size_t n_tasks;
     json_t *targets;
-    na_job_sink sink;
+    nd_job_sink sink;
     dprog *progs;
     size_t n_progs, remaining;
     bool cancelled, running;
     struct event *finish_ev;
-    LIST_ENTRY(na_be_job) link;
+    LIST_ENTRY(nd_be_job) link;
 };
 
-struct na_be_cmd {
-    na_be *be;
+struct nd_be_cmd {
+    nd_be *be;
     dhost h;
     char **commands;
     size_t n, i;
     char *transport;
     char *owner;
-    na_lock_req *lock;
+    nd_lock_req *lock;
     bool granted;
     struct event *timer;
     json_t *results;
     int64_t t0, t_cmd;
-    na_cmd_done_cb done;
+    nd_cmd_done_cb done;
     void *ud;
     bool ok;
     json_t *error;
-    LIST_ENTRY(na_be_cmd) link;
+    LIST_ENTRY(nd_be_cmd) link;
 };
 
 /* ---- hosts -------------------------------------------------------------------------------- */
@@ -121,7 +135,7 @@ static int host_copy(dhost *dst, const dhost *src)
     return dst->name ? 0 : -1;
 }
 
-static dhost *find_host(na_be *be, const char *name)
+static dhost *find_host(nd_be *be, const char *name)
 {
     for (size_t i = 0; i < be->n_hosts; i++)
         if (!strcmp(be->hosts[i].name, name))
@@ -129,7 +143,7 @@ static dhost *find_host(na_be *be, const char *name)
     return NULL;
 }
 
-static hstat *stat_of(na_be *be, const char *host)
+static hstat *stat_of(nd_be *be, const char *host)
 {
     hstat *s = na_strmap_get(be->stats, host);
     if (!s && (s = calloc(1, sizeof *s)) && na_strmap_put(be->stats, host, s) < 0) {
@@ -140,7 +154,7 @@ static hstat *stat_of(na_be *be, const char *host)
 }
 
 /* The device is now in use by us: count an overlap if it already was. */
-static void enter(na_be *be, const char *host)
+static void enter(nd_be *be, const char *host)
 {
     hstat *s = stat_of(be, host);
     if (!s)
@@ -153,14 +167,14 @@ static void enter(na_be *be, const char *host)
     s->last_seen = na_wall_ms();
 }
 
-static void leave(na_be *be, const char *host)
+static void leave(nd_be *be, const char *host)
 {
     hstat *s = stat_of(be, host);
     if (s && --s->busy == 0)
         be->busy_hosts--;
 }
 
-static int load_inventory(na_be *be, const char *path, na_err *err)
+static int load_inventory(nd_be *be, const char *path, na_err *err)
 {
     na_ydoc d;
     if (na_ydoc_load_file(&d, path, err) < 0)
@@ -248,7 +262,7 @@ static bool host_matches(const dhost *h, const char *pat)
     return false;
 }
 
-static json_t *resolve(na_be *be, const char *limit, na_err *err)
+static json_t *resolve(nd_be *be, const char *limit, na_err *err)
 {
     const char *lim = limit && *limit ? limit : "all";
     char *copy = strdup(lim);
@@ -285,9 +299,9 @@ static json_t *resolve(na_be *be, const char *limit, na_err *err)
 
 /* ---- backend ops: lifecycle, inventory ------------------------------------------------------ */
 
-static na_be *d_create(const na_backend_config *cfg, const na_backend_services *svc, na_err *err)
+static nd_be *d_create(const nd_backend_config *cfg, const nd_backend_services *svc, na_err *err)
 {
-    na_be *be = calloc(1, sizeof *be);
+    nd_be *be = calloc(1, sizeof *be);
     if (!be || !(be->stats = na_strmap_new()) ||
         !(be->playbook_dir = strdup(cfg->playbook_dir ? cfg->playbook_dir : "."))) {
         if (be)
@@ -299,11 +313,12 @@ static na_be *d_create(const na_backend_config *cfg, const na_backend_services *
     be->svc = *svc;
     LIST_INIT(&be->jobs);
     LIST_INIT(&be->cmds);
+    LIST_INIT(&be->preps);
     return be;
 }
 
-static void job_free(na_be_job *j);
-static void cmd_free(na_be_cmd *c);
+static void job_free(nd_be_job *j);
+static void cmd_free(nd_be_cmd *c);
 
 static void free_stat(const char *k, void *v, void *ud)
 {
@@ -312,10 +327,14 @@ static void free_stat(const char *k, void *v, void *ud)
     free(v);
 }
 
-static void d_destroy(na_be *be)
+static void prep_free(nd_be_prep *p);
+
+static void d_destroy(nd_be *be)
 {
     if (!be)
         return;
+    while (!LIST_EMPTY(&be->preps))
+        prep_free(LIST_FIRST(&be->preps));
     while (!LIST_EMPTY(&be->jobs))
         job_free(LIST_FIRST(&be->jobs));
     while (!LIST_EMPTY(&be->cmds))
@@ -329,7 +348,7 @@ static void d_destroy(na_be *be)
     free(be);
 }
 
-static int d_inventory_load(na_be *be, const char *path, na_err *err)
+static int d_inventory_load(nd_be *be, const char *path, na_err *err)
 {
     return load_inventory(be, path, err);
 }
@@ -341,7 +360,7 @@ static json_t *host_to_json(const dhost *h)
                      NA_REDACTED);
 }
 
-static json_t *d_inventory_json(na_be *be)
+static json_t *d_inventory_json(nd_be *be)
 {
     json_t *hosts = json_object();
     for (size_t i = 0; i < be->n_hosts; i++)
@@ -349,13 +368,13 @@ static json_t *d_inventory_json(na_be *be)
     return json_pack("{s:o,s:{}}", "hosts", hosts, "groups");
 }
 
-static json_t *d_host_json(na_be *be, const char *name)
+static json_t *d_host_json(nd_be *be, const char *name)
 {
     dhost *h = find_host(be, name);
     return h ? host_to_json(h) : NULL;
 }
 
-static json_t *d_host_status(na_be *be, const char *name)
+static json_t *d_host_status(nd_be *be, const char *name)
 {
     dhost *h = find_host(be, name);
     if (!h)
@@ -367,7 +386,7 @@ static json_t *d_host_status(na_be *be, const char *name)
                      (json_int_t)(s ? s->ops : 0));
 }
 
-static json_t *d_resolve(na_be *be, const char *limit, na_err *err)
+static json_t *d_resolve(nd_be *be, const char *limit, na_err *err)
 {
     return resolve(be, limit, err);
 }
@@ -385,7 +404,7 @@ static void tasks_free(dtask *t, size_t n)
     free(t);
 }
 
-static int load_playbook(na_be *be, const char *pb, dtask **out, size_t *nout, char **hosts,
+static int load_playbook(nd_be *be, const char *pb, dtask **out, size_t *nout, char **hosts,
                          na_err *err)
 {
     na_ydoc d;
@@ -472,9 +491,9 @@ fail:
 
 /* ---- jobs --------------------------------------------------------------------------------- */
 
-static void job_free(na_be_job *j)
+static void job_free(nd_be_job *j)
 {
-    na_be *be = j->be;
+    nd_be *be = j->be;
     for (size_t i = 0; i < j->n_progs; i++) {
         dprog *p = &j->progs[i];
         if (p->timer)
@@ -497,10 +516,9 @@ static void job_free(na_be_job *j)
     free(j);
 }
 
-static na_be_job *d_prepare(na_be *be, const na_job_spec *spec, json_t **targets, na_err *err)
+static nd_be_job *validate(nd_be *be, const nd_job_spec *spec, na_err *err)
 {
-    *targets = NULL;
-    na_be_job *j = calloc(1, sizeof *j);
+    nd_be_job *j = calloc(1, sizeof *j);
     if (!j) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -517,8 +535,51 @@ static na_be_job *d_prepare(na_be *be, const na_job_spec *spec, json_t **targets
         job_free(j);
         return NULL;
     }
-    *targets = json_incref(j->targets);
     return j;
+}
+
+static void prep_free(nd_be_prep *p)
+{
+    LIST_REMOVE(p, link);
+    if (p->job)
+        job_free(p->job);
+    event_free(p->ev);
+    free(p);
+}
+
+static void prep_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    nd_be_prep *p = arg;
+    nd_be_job *j = p->job;
+    p->job = NULL;
+    p->done(p->ud, j, j ? j->targets : NULL, j ? NULL : &p->err);
+    prep_free(p);
+}
+
+static nd_be_prep *d_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
+                             void *ud, na_err *err)
+{
+    nd_be_prep *p = calloc(1, sizeof *p);
+    if (!p || !(p->ev = event_new(be->svc.base, -1, 0, prep_cb, p))) {
+        free(p);
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->be = be;
+    p->done = done;
+    p->ud = ud;
+    p->job = validate(be, spec, &p->err);
+    LIST_INSERT_HEAD(&be->preps, p, link);
+    event_active(p->ev, EV_TIMEOUT, 0);
+    return p;
+}
+
+static void d_prepare_abandon(nd_be *be, nd_be_prep *p)
+{
+    (void)be;
+    prep_free(p);
 }
 
 static void prog_next(dprog *p);
@@ -527,7 +588,7 @@ static void job_finish_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_be_job *j = arg;
+    nd_be_job *j = arg;
     na_err e = NA_ERR_INIT;
     if (j->cancelled)
         na_err_set(&e, NA_E_CANCELLED, "cancelled");
@@ -537,8 +598,8 @@ static void job_finish_cb(evutil_socket_t fd, short what, void *arg)
 
 static void prog_finish(dprog *p, const char *error)
 {
-    na_be_job *j = p->job;
-    na_be *be = j->be;
+    nd_be_job *j = p->job;
+    nd_be *be = j->be;
     p->done = true;
     leave(be, p->h.name);
     be->svc.host_release(be->svc.ctx, p->lock);
@@ -575,7 +636,7 @@ static void task_done_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     dprog *p = arg;
-    na_be_job *j = p->job;
+    nd_be_job *j = p->job;
     dtask *t = &j->tasks[p->task_i];
     bool fail = in_list(t->fail_on, p->h.name);
     int64_t el = na_now_ms() - p->t_task;
@@ -604,7 +665,7 @@ static void task_done_cb(evutil_socket_t fd, short what, void *arg)
 
 static void prog_next(dprog *p)
 {
-    na_be_job *j = p->job;
+    nd_be_job *j = p->job;
     if (p->task_i == j->n_tasks) {
         prog_finish(p, NULL);
         return;
@@ -617,11 +678,11 @@ static void prog_next(dprog *p)
     event_add(p->timer, &tv);
 }
 
-static void granted_cb(na_lock_req *req, void *ud)
+static void granted_cb(nd_lock_req *req, void *ud)
 {
     (void)req;
     dprog *p = ud;
-    na_be_job *j = p->job;
+    nd_be_job *j = p->job;
     p->granted = true;
     enter(j->be, p->h.name);
     j->sink.host_started(j->sink.ud, p->h.name);
@@ -633,7 +694,7 @@ static void granted_cb(na_lock_req *req, void *ud)
     prog_next(p);
 }
 
-static int d_run(na_be *be, na_be_job *j, int64_t id, const na_job_sink *sink, na_err *err)
+static int d_run(nd_be *be, nd_be_job *j, int64_t id, const nd_job_sink *sink, na_err *err)
 {
     j->id = id;
     j->sink = *sink;
@@ -661,13 +722,14 @@ static int d_run(na_be *be, na_be_job *j, int64_t id, const na_job_sink *sink, n
     }
     for (size_t i = 0; i < j->n_progs; i++)
         j->progs[i].lock =
-            be->svc.host_acquire(be->svc.ctx, j->progs[i].h.name, owner, granted_cb, &j->progs[i]);
+            be->svc.host_acquire(be->svc.ctx, j->progs[i].h.name, owner, j->id, granted_cb,
+                                 &j->progs[i]);
     if (j->remaining == 0)
         event_active(j->finish_ev, EV_TIMEOUT, 0);
     return 0;
 }
 
-static void d_cancel(na_be *be, na_be_job *j)
+static void d_cancel(nd_be *be, nd_be_job *j)
 {
     if (j->cancelled)
         return;
@@ -689,7 +751,7 @@ static void d_cancel(na_be *be, na_be_job *j)
     event_active(j->finish_ev, EV_TIMEOUT, 0);
 }
 
-static void d_discard(na_be *be, na_be_job *j)
+static void d_discard(nd_be *be, nd_be_job *j)
 {
     (void)be;
     job_free(j);
@@ -697,7 +759,7 @@ static void d_discard(na_be *be, na_be_job *j)
 
 /* ---- commands ----------------------------------------------------------------------------- */
 
-static void cmd_free(na_be_cmd *c)
+static void cmd_free(nd_be_cmd *c)
 {
     if (c->timer)
         event_free(c->timer);
@@ -718,7 +780,7 @@ static void cmd_free(na_be_cmd *c)
     free(c);
 }
 
-static void cmd_complete(na_be_cmd *c, const na_err *err)
+static void cmd_complete(nd_be_cmd *c, const na_err *err)
 {
     if (c->lock) {
         if (c->granted)
@@ -743,7 +805,7 @@ static void cmd_step_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_be_cmd *c = arg;
+    nd_be_cmd *c = arg;
     if (c->i == (size_t)-1) { /* cancelled */
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_CANCELLED, "cancelled");
@@ -766,10 +828,10 @@ static void cmd_step_cb(evutil_socket_t fd, short what, void *arg)
     event_add(c->timer, &tv);
 }
 
-static void cmd_granted(na_lock_req *req, void *ud)
+static void cmd_granted(nd_lock_req *req, void *ud)
 {
     (void)req;
-    na_be_cmd *c = ud;
+    nd_be_cmd *c = ud;
     c->granted = true;
     enter(c->be, c->h.name);
     if (c->h.login_fail) {
@@ -785,7 +847,7 @@ static void cmd_granted(na_lock_req *req, void *ud)
     event_add(c->timer, &tv);
 }
 
-static na_be_cmd *d_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, void *ud,
+static nd_be_cmd *d_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
                             na_err *err)
 {
     dhost *h = find_host(be, spec->host);
@@ -797,7 +859,7 @@ static na_be_cmd *d_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb d
         na_err_set(err, NA_E_USAGE, "transport must be ssh or telnet");
         return NULL;
     }
-    na_be_cmd *c = calloc(1, sizeof *c);
+    nd_be_cmd *c = calloc(1, sizeof *c);
     if (!c) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -825,11 +887,11 @@ static na_be_cmd *d_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb d
             na_err_set(err, NA_E_NOMEM, "out of memory");
             return NULL;
         }
-    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, cmd_granted, c);
+    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, spec->job, cmd_granted, c);
     return c;
 }
 
-static void d_cmd_cancel(na_be *be, na_be_cmd *c)
+static void d_cmd_cancel(nd_be *be, nd_be_cmd *c)
 {
     (void)be;
     event_del(c->timer);
@@ -844,13 +906,13 @@ static void d_cmd_cancel(na_be *be, na_be_cmd *c)
     event_active(c->timer, EV_TIMEOUT, 0);
 }
 
-static void d_stats(na_be *be, na_backend_stats *out)
+static void d_stats(nd_be *be, nd_backend_stats *out)
 {
     out->sessions_open = be->busy_hosts;
     out->sessions_idle = 0;
 }
 
-const na_backend_ops na_backend_double_ops = {
+const nd_backend_ops nd_backend_double_ops = {
     .name = "test-double",
     .create = d_create,
     .destroy = d_destroy,
@@ -860,6 +922,7 @@ const na_backend_ops na_backend_double_ops = {
     .host_status = d_host_status,
     .resolve_limit = d_resolve,
     .job_prepare = d_prepare,
+    .job_prepare_abandon = d_prepare_abandon,
     .job_run = d_run,
     .job_cancel = d_cancel,
     .job_discard = d_discard,

@@ -22,11 +22,11 @@
  *       delay_ms_by_host: {sw3: 3000}
  *       fail_on: [sw2]
  *       changed: true */
-#ifndef NA_BACKEND_DOUBLE_H
-#define NA_BACKEND_DOUBLE_H
+#ifndef ND_BACKEND_DOUBLE_H
+#define ND_BACKEND_DOUBLE_H
 
 #include "backend.h"
 
-extern const na_backend_ops na_backend_double_ops;
+extern const nd_backend_ops nd_backend_double_ops;
 
 #endif

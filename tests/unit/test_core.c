@@ -151,6 +151,45 @@ static void secret_redaction(void **st)
     na_secret_clear_registry();
 }
 
+/* A long text redacted a piece at a time gives what redacting it whole gives, wherever the pieces
+ * are cut (a secret across a cut is matched whole); held secrets go when the last hold does. */
+static void secret_span_and_hold(void **st)
+{
+    (void)st;
+    na_secret_clear_registry();
+    assert_int_equal(na_secret_hold("hunter2-long"), 0);
+    assert_int_equal(na_secret_max_len(), 12);
+    const char *text = "a hunter2-long b hunter2-longhunter2-long c hunter2-lon";
+    char whole[256];
+    na_redact_cstr(text, whole, sizeof whole);
+    size_t n = strlen(text);
+    for (size_t piece = 1; piece < n; piece++) {
+        char out[256] = "", part[256];
+        size_t at = 0;
+        while (at < n) {
+            size_t stop = at + piece < n ? at + piece : n, look = stop + 11 < n ? stop + 11 : n;
+            size_t used;
+            na_redact_span(text + at, look - at, stop - at, part, sizeof part, &used);
+            strcat(out, part);
+            at += used;
+        }
+        if (strcmp(out, whole))
+            fail_msg("piece %zu: %s != %s", piece, out, whole);
+    }
+    /* holds are counted; a registered secret is not released by someone else's hold */
+    assert_int_equal(na_secret_hold("hunter2-long"), 0);
+    na_secret_release("hunter2-long");
+    assert_true(na_contains_secret("hunter2-long", 12));
+    na_secret_release("hunter2-long");
+    assert_false(na_contains_secret("hunter2-long", 12));
+    na_secret_register("inv-pass");
+    assert_int_equal(na_secret_hold("inv-pass"), 0);
+    na_secret_release("inv-pass");
+    assert_true(na_contains_secret("inv-pass", 8));
+    na_secret_clear_registry();
+    assert_int_equal(na_secret_max_len(), 0);
+}
+
 static void ydoc_errors_have_positions(void **st)
 {
     (void)st;
@@ -267,6 +306,7 @@ int main(void)
         cmocka_unit_test(buf_operations),
         cmocka_unit_test(hex_digits),
         cmocka_unit_test(secret_redaction),
+        cmocka_unit_test(secret_span_and_hold),
         cmocka_unit_test(ydoc_errors_have_positions),
         cmocka_unit_test(ydoc_alias_bombs),
         cmocka_unit_test(yjson_typing),

@@ -32,8 +32,8 @@ static void iso(time_t t, char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Reference: walk minute by minute (up to ~5 years) using only na_cron_matches. */
-static time_t brute_next(const na_cron *c, time_t after, bool use_utc)
+/* Reference: walk minute by minute (up to ~5 years) using only nd_cron_matches. */
+static time_t brute_next(const nd_cron *c, time_t after, bool use_utc)
 {
     time_t t = after - (after % 60) + 60;
     for (long i = 0; i < 5L * 366 * 24 * 60; i++, t += 60) {
@@ -42,7 +42,7 @@ static time_t brute_next(const na_cron *c, time_t after, bool use_utc)
             gmtime_r(&t, &tm);
         else
             localtime_r(&t, &tm);
-        if (na_cron_matches(c, &tm))
+        if (nd_cron_matches(c, &tm))
             return t;
     }
     return -1;
@@ -80,11 +80,11 @@ static void next_fire_utc(void **st)
     (void)st;
     time_t after = utc(2026, 1, 15, 10, 7, 30);
     for (size_t i = 0; i < sizeof utc_table / sizeof *utc_table; i++) {
-        na_cron c;
+        nd_cron c;
         na_err e = NA_ERR_INIT;
-        assert_int_equal(na_cron_parse(utc_table[i].expr, &c, &e), 0);
+        assert_int_equal(nd_cron_parse(utc_table[i].expr, &c, &e), 0);
         char got[40], ref[40];
-        time_t t = na_cron_next(&c, after, true);
+        time_t t = nd_cron_next(&c, after, true);
         iso(t, got, sizeof got);
         if (strcmp(got, utc_table[i].want))
             fail_msg("'%s': got %s, want %s", utc_table[i].expr, got, utc_table[i].want);
@@ -98,14 +98,14 @@ static void next_fire_utc(void **st)
 static void strictly_after(void **st)
 {
     (void)st;
-    na_cron c;
+    nd_cron c;
     na_err e = NA_ERR_INIT;
-    assert_int_equal(na_cron_parse("*/15 * * * *", &c, &e), 0);
+    assert_int_equal(nd_cron_parse("*/15 * * * *", &c, &e), 0);
     char got[40];
-    iso(na_cron_next(&c, utc(2026, 1, 15, 10, 15, 0), true), got, sizeof got);
+    iso(nd_cron_next(&c, utc(2026, 1, 15, 10, 15, 0), true), got, sizeof got);
     assert_string_equal(got, "2026-01-15T10:30:00Z");
     /* crossing a year boundary */
-    iso(na_cron_next(&c, utc(2026, 12, 31, 23, 59, 59), true), got, sizeof got);
+    iso(nd_cron_next(&c, utc(2026, 12, 31, 23, 59, 59), true), got, sizeof got);
     assert_string_equal(got, "2027-01-01T00:00:00Z");
 }
 
@@ -115,27 +115,27 @@ static void dst_new_york(void **st)
     char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
     setenv("TZ", "America/New_York", 1);
     tzset();
-    na_cron c;
+    nd_cron c;
     na_err e = NA_ERR_INIT;
     char got[40], ref[40];
     /* 2026-03-08 02:00 EST jumps to 03:00 EDT: 02:30 does not exist that day */
-    assert_int_equal(na_cron_parse("30 2 * * *", &c, &e), 0);
+    assert_int_equal(nd_cron_parse("30 2 * * *", &c, &e), 0);
     time_t after = utc(2026, 3, 7, 8, 0, 0); /* 03:00 EST on the 7th */
-    iso(na_cron_next(&c, after, false), got, sizeof got);
+    iso(nd_cron_next(&c, after, false), got, sizeof got);
     assert_string_equal(got, "2026-03-09T06:30:00Z"); /* 02:30 EDT on the 9th */
     iso(brute_next(&c, after, false), ref, sizeof ref);
     assert_string_equal(got, ref);
     /* 2026-11-01 02:00 EDT falls back to 01:00 EST: 01:30 happens twice, fires once */
-    assert_int_equal(na_cron_parse("30 1 * * *", &c, &e), 0);
+    assert_int_equal(nd_cron_parse("30 1 * * *", &c, &e), 0);
     after = utc(2026, 11, 1, 4, 0, 0); /* 00:00 EDT */
-    time_t first = na_cron_next(&c, after, false);
+    time_t first = nd_cron_next(&c, after, false);
     iso(first, got, sizeof got);
     assert_string_equal(got, "2026-11-01T05:30:00Z"); /* 01:30 EDT */
-    iso(na_cron_next(&c, first, false), got, sizeof got);
+    iso(nd_cron_next(&c, first, false), got, sizeof got);
     assert_string_equal(got, "2026-11-02T06:30:00Z"); /* not 01:30 EST the same day */
     /* an hourly job keeps firing through the change */
-    assert_int_equal(na_cron_parse("0 * * * *", &c, &e), 0);
-    iso(na_cron_next(&c, utc(2026, 3, 8, 6, 30, 0), false), got, sizeof got);
+    assert_int_equal(nd_cron_parse("0 * * * *", &c, &e), 0);
+    iso(nd_cron_next(&c, utc(2026, 3, 8, 6, 30, 0), false), got, sizeof got);
     assert_string_equal(got, "2026-03-08T07:00:00Z"); /* 03:00 EDT */
     if (old) {
         setenv("TZ", old, 1);
@@ -167,9 +167,9 @@ static void parse_errors(void **st)
         {"", "cron '': expected 5 fields (minute hour day-of-month month day-of-week), got 0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        na_cron c;
+        nd_cron c;
         na_err e = NA_ERR_INIT;
-        assert_int_equal(na_cron_parse(bad[i].expr, &c, &e), -1);
+        assert_int_equal(nd_cron_parse(bad[i].expr, &c, &e), -1);
         assert_int_equal(e.code, NA_E_CONFIG);
         assert_string_equal(e.msg, bad[i].msg);
     }
@@ -178,9 +178,9 @@ static void parse_errors(void **st)
 static void parse_fields(void **st)
 {
     (void)st;
-    na_cron c;
+    nd_cron c;
     na_err e = NA_ERR_INIT;
-    assert_int_equal(na_cron_parse("0-10/5 1,2 */10 Jan-Mar sat,SUN", &c, &e), 0);
+    assert_int_equal(nd_cron_parse("0-10/5 1,2 */10 Jan-Mar sat,SUN", &c, &e), 0);
     assert_true(c.minute == ((1ull << 0) | (1ull << 5) | (1ull << 10)));
     assert_int_equal(c.hour, (1u << 1) | (1u << 2));
     assert_int_equal(c.mday, (1u << 1) | (1u << 11) | (1u << 21) | (1u << 31));
@@ -188,7 +188,7 @@ static void parse_fields(void **st)
     assert_int_equal(c.wday, (1u << 6) | (1u << 0));
     assert_false(c.mday_star);
     assert_false(c.wday_star);
-    assert_int_equal(na_cron_parse("* * * * *", &c, &e), 0);
+    assert_int_equal(nd_cron_parse("* * * * *", &c, &e), 0);
     assert_true(c.mday_star && c.wday_star);
     assert_int_equal(c.wday, 0x7f);
 }

@@ -168,24 +168,24 @@ static const sample *find(const expo *x, const char *name, const char *labels)
 static void exposition_parses(void **st)
 {
     (void)st;
-    na_metrics m;
+    nd_metrics m;
     memset(&m, 0, sizeof m);
-    na_metrics_http(&m, 200);
-    na_metrics_http(&m, 200);
-    na_metrics_http(&m, 401);
-    na_metrics_http(&m, 999); /* ignored */
-    na_metrics_command(&m, 3, true);     /* 0.003 s -> le 0.01 */
-    na_metrics_command(&m, 100, true);   /* exactly 0.1 -> le 0.1 */
-    na_metrics_command(&m, 700, false);  /* le 1 */
-    na_metrics_command(&m, 90000, true); /* above 60 -> +Inf only */
+    nd_metrics_http(&m, 200);
+    nd_metrics_http(&m, 200);
+    nd_metrics_http(&m, 401);
+    nd_metrics_http(&m, 999); /* ignored */
+    nd_metrics_command(&m, 3, true);     /* 0.003 s -> le 0.01 */
+    nd_metrics_command(&m, 100, true);   /* exactly 0.1 -> le 0.1 */
+    nd_metrics_command(&m, 700, false);  /* le 1 */
+    nd_metrics_command(&m, 90000, true); /* above 60 -> +Inf only */
     m.login_failures = 2;
     m.api_auth_failures = 1;
-    na_metrics_gauges g = {.jobs = {1, 2, 3, 4, 5, 6}, .sessions_open = 7, .hosts_in_flight = 3,
+    nd_metrics_gauges g = {.jobs = {1, 2, 3, 4, 5, 6}, .sessions_open = 7, .hosts_in_flight = 3,
                            .connections = 4, .uptime_s = 42};
     na_buf b;
     na_buf_init(&b, 1 << 20);
     na_err e = NA_ERR_INIT;
-    assert_int_equal(na_metrics_render(&m, &g, &b, &e), 0);
+    assert_int_equal(nd_metrics_render(&m, &g, &b, &e), 0);
     expo x;
     if (parse_expo(na_buf_cstr(&b), &x) != 0)
         fail_msg("exposition invalid: %s\n%s", x.err, na_buf_cstr(&b));
@@ -212,7 +212,7 @@ static void exposition_parses(void **st)
         prev = x.s[i].value;
         prev_le = lev;
     }
-    assert_int_equal(nb, NA_METRICS_NBUCKETS + 1);
+    assert_int_equal(nb, ND_METRICS_NBUCKETS + 1);
     assert_float_equal(find(&x, "netautod_command_duration_seconds_bucket", "le=\"0.01\"")->value,
                        1, 0);
     assert_float_equal(find(&x, "netautod_command_duration_seconds_bucket", "le=\"0.1\"")->value,

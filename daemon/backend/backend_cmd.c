@@ -17,19 +17,19 @@
 
 typedef enum { C_WAIT = 0, C_OPEN, C_CMD } cmd_state;
 
-struct na_be_cmd {
-    na_be *be;
-    be_inv *gen;              /* reference: h and plat live there */
+struct nd_be_cmd {
+    nd_be *be;
+    nd_be_inv *gen;              /* reference: h and plat live there */
     const na_inv_host *h;
     const na_platform *plat;
     na_transport_kind kind;
     char **cmds;
     size_t n, i;
-    na_cmd_done_cb done;
+    nd_cmd_done_cb done;
     void *ud;
-    na_lock_req *lock;
+    nd_lock_req *lock;
     bool granted;
-    be_sess *x;               /* the session in use */
+    nd_be_sess *x;               /* the session in use */
     cmd_state st;
     bool reused, retried, cancelled;
     bool parse;               /* records for each command's output */
@@ -39,16 +39,16 @@ struct na_be_cmd {
     json_t *results;          /* [{"command", "output", "ok", "elapsed_ms", "error"}] */
     na_err err;               /* why the device part failed (result "ok": false) */
     struct event *fin;        /* delivers a cancellation from the loop */
-    LIST_ENTRY(na_be_cmd) link;
+    LIST_ENTRY(nd_be_cmd) link;
 };
 
 static void drive(void *owner);
 
-static void cmd_free(na_be_cmd *c)
+static void cmd_free(nd_be_cmd *c)
 {
-    na_be *be = c->be;
+    nd_be *be = c->be;
     if (c->x)
-        be_pool_close(c->x);
+        nd_be_pool_close(c->x);
     if (c->lock)
         be->svc.host_release(be->svc.ctx, c->lock);
     if (c->fin)
@@ -57,19 +57,19 @@ static void cmd_free(na_be_cmd *c)
         free(c->cmds[i]);
     free(c->cmds);
     json_decref(c->results);
-    be_inv_unref(c->gen);
+    nd_be_inv_unref(c->gen);
     LIST_REMOVE(c, link);
     free(c);
 }
 
 /* The device part is over (successfully or not): session back, lock back, answer, free. */
-static void finish(na_be_cmd *c)
+static void finish(nd_be_cmd *c)
 {
-    na_be *be = c->be;
+    nd_be *be = c->be;
     if (c->x) {
-        be_sess *x = c->x;
+        nd_be_sess *x = c->x;
         c->x = NULL;
-        be_pool_put(x); /* while the lock is still held: nobody else can want the device yet */
+        nd_be_pool_put(x); /* while the lock is still held: nobody else can want the device yet */
     }
     if (c->lock) {
         be->svc.host_release(be->svc.ctx, c->lock);
@@ -93,21 +93,21 @@ static void finish(na_be_cmd *c)
     cmd_free(c);
 }
 
-static void fail(na_be_cmd *c, const na_err *e)
+static void fail(nd_be_cmd *c, const na_err *e)
 {
     if (!na_err_isset(&c->err))
         c->err = *e;
     finish(c);
 }
 
-static void open_fresh(na_be_cmd *c)
+static void open_fresh(nd_be_cmd *c)
 {
     na_err e = NA_ERR_INIT;
     c->reused = false;
     c->st = C_OPEN;
-    c->x = be_pool_new(c->be, c->gen, c->h, c->kind, c->plat, drive, c, &e);
+    c->x = nd_be_pool_new(c->be, c->gen, c->h, c->kind, c->plat, drive, c, &e);
     if (!c->x || na_session_start_open(c->x->s, &e) < 0) {
-        be_hstat_contact(c->be, c->h->name, false, &e);
+        nd_be_hstat_contact(c->be, c->h->name, false, &e);
         fail(c, &e);
         return;
     }
@@ -116,7 +116,7 @@ static void open_fresh(na_be_cmd *c)
 }
 
 /* Start command i (or finish after the last). */
-static void next_command(na_be_cmd *c)
+static void next_command(nd_be_cmd *c)
 {
     if (c->i == c->n) {
         finish(c);
@@ -136,26 +136,26 @@ static void next_command(na_be_cmd *c)
     drive(c);
 }
 
-static void opened(na_be_cmd *c, na_status st, const na_err *e)
+static void opened(nd_be_cmd *c, na_status st, const na_err *e)
 {
-    na_be *be = c->be;
+    nd_be *be = c->be;
     if (st != NA_OK) {
         if (e->code == NA_E_AUTH)
             be->svc.login_failed(be->svc.ctx, c->h->name);
-        be_hstat_contact(be, c->h->name, false, e);
+        nd_be_hstat_contact(be, c->h->name, false, e);
         fail(c, e);
         return;
     }
     c->x->opened = true;
-    be_hstat_contact(be, c->h->name, true, NULL);
+    nd_be_hstat_contact(be, c->h->name, true, NULL);
     NA_LOGD(c->h->name, "logged in over %s in %lld ms", na_transport_kind_name(c->kind),
             (long long)(na_now_us() - c->op_t0_us) / 1000);
     next_command(c);
 }
 
-static void command_done(na_be_cmd *c, na_status st, const na_err *e)
+static void command_done(nd_be_cmd *c, na_status st, const na_err *e)
 {
-    na_be *be = c->be;
+    nd_be *be = c->be;
     na_result r;
     na_session_take_result(c->x->s, &r);
     int64_t el_ms = (na_now_us() - c->op_t0_us) / 1000;
@@ -167,7 +167,7 @@ static void command_done(na_be_cmd *c, na_status st, const na_err *e)
             NA_LOGW(c->h->name, "the pooled %s session failed before the device answered (%s): "
                     "retrying on a new session", na_transport_kind_name(c->kind), e->msg);
             na_result_free(&r);
-            be_pool_close(c->x);
+            nd_be_pool_close(c->x);
             c->x = NULL;
             c->retried = true;
             open_fresh(c);
@@ -181,7 +181,7 @@ static void command_done(na_be_cmd *c, na_status st, const na_err *e)
         json_object_set_new(one, "error", na_run_error_json(e));
     if (one && st == NA_OK && c->parse) {
         na_err pe = NA_ERR_INIT;
-        na_tfsm_lib *lib = be_inv_templates(c->gen, &pe);
+        na_tfsm_lib *lib = nd_be_inv_templates(c->gen, &pe);
         json_t *recs = lib ? na_tfsm_lib_parse(lib, c->h->platform, c->cmds[c->i],
                                                r.output ? r.output : "",
                                                r.output ? r.output_len : 0, NULL, &pe)
@@ -196,11 +196,11 @@ static void command_done(na_be_cmd *c, na_status st, const na_err *e)
     na_result_free(&r);
     if (st != NA_OK) {
         /* a rejected command leaves the device reached; a lost session is a contact failure */
-        be_hstat_contact(be, c->h->name, na_session_usable(c->x->s), e);
+        nd_be_hstat_contact(be, c->h->name, na_session_usable(c->x->s), e);
         fail(c, e);
         return;
     }
-    be_hstat_contact(be, c->h->name, true, NULL);
+    nd_be_hstat_contact(be, c->h->name, true, NULL);
     c->i++;
     next_command(c);
 }
@@ -208,11 +208,11 @@ static void command_done(na_be_cmd *c, na_status st, const na_err *e)
 /* The session's event (or a fresh start): step the operation until it must wait. */
 static void drive(void *owner)
 {
-    na_be_cmd *c = owner;
+    nd_be_cmd *c = owner;
     na_err e = NA_ERR_INIT;
     na_status st = na_session_step(c->x->s, &e);
     if (st == NA_AGAIN) {
-        if (be_pool_arm(c->x, &e) == 0)
+        if (nd_be_pool_arm(c->x, &e) == 0)
             return;
         st = NA_ERROR;
     }
@@ -222,14 +222,14 @@ static void drive(void *owner)
         command_done(c, st, &e);
 }
 
-static void granted(na_lock_req *req, void *ud)
+static void granted(nd_lock_req *req, void *ud)
 {
     (void)req;
-    na_be_cmd *c = ud;
-    na_be *be = c->be;
+    nd_be_cmd *c = ud;
+    nd_be *be = c->be;
     c->granted = true;
-    be_pool_evict_host(be, c->h->name, (int)c->kind); /* one session per device */
-    c->x = be_pool_take(be, c->h->name, c->kind, c->gen, drive, c);
+    nd_be_pool_evict_host(be, c->h->name, (int)c->kind); /* one session per device */
+    c->x = nd_be_pool_take(be, c->h->name, c->kind, c->gen, drive, c);
     if (!c->x) {
         open_fresh(c);
         return;
@@ -242,15 +242,15 @@ static void fin_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    na_be_cmd *c = arg;
+    nd_be_cmd *c = arg;
     na_err e = NA_ERR_INIT;
     na_err_set(&e, NA_E_CANCELLED, "cancelled");
     c->done(c->ud, NULL, &e);
     cmd_free(c);
 }
 
-na_be_cmd *be_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, void *ud,
-                      na_err *err)
+nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
+                         na_err *err)
 {
     const na_inv_host *h = be->cur ? na_inv_find(be->cur->inv, spec->host) : NULL;
     if (!h) {
@@ -273,14 +273,14 @@ na_be_cmd *be_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, v
             err->code = NA_E_CONFIG;
         return NULL;
     }
-    na_be_cmd *c = calloc(1, sizeof *c);
+    nd_be_cmd *c = calloc(1, sizeof *c);
     if (!c) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
     c->be = be;
     LIST_INSERT_HEAD(&be->cmds, c, link);
-    c->gen = be_inv_ref(be->cur);
+    c->gen = nd_be_inv_ref(be->cur);
     c->h = h;
     c->plat = plat;
     c->kind = kind;
@@ -305,17 +305,17 @@ na_be_cmd *be_cmd_run(na_be *be, const na_cmd_spec *spec, na_cmd_done_cb done, v
     char owner[200];
     snprintf(owner, sizeof owner, "commands by %s",
              spec->requested_by ? spec->requested_by : "?");
-    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, granted, c);
+    c->lock = be->svc.host_acquire(be->svc.ctx, h->name, owner, spec->job, granted, c);
     return c;
 }
 
-void be_cmd_cancel(na_be *be, na_be_cmd *c)
+void nd_be_cmd_cancel(nd_be *be, nd_be_cmd *c)
 {
     if (c->cancelled)
         return;
     c->cancelled = true;
     if (c->x) { /* mid-operation: out of step with the device, never pooled */
-        be_pool_close(c->x);
+        nd_be_pool_close(c->x);
         c->x = NULL;
     }
     if (c->lock) {
@@ -326,7 +326,7 @@ void be_cmd_cancel(na_be *be, na_be_cmd *c)
     event_active(c->fin, EV_TIMEOUT, 0);
 }
 
-void be_cmds_free_all(na_be *be)
+void nd_be_cmds_free_all(nd_be *be)
 {
     while (!LIST_EMPTY(&be->cmds))
         cmd_free(LIST_FIRST(&be->cmds));

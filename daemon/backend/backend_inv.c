@@ -14,9 +14,10 @@
 
 /* ---- generations ------------------------------------------------------------------------- */
 
-be_inv *be_inv_load(const char *path, const char *vault_password_file, unsigned gen, na_err *err)
+nd_be_inv *nd_be_inv_load(const char *path, const char *vault_password_file, unsigned gen,
+                          na_err *err)
 {
-    be_inv *g = calloc(1, sizeof *g);
+    nd_be_inv *g = calloc(1, sizeof *g);
     if (!g) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -38,14 +39,14 @@ be_inv *be_inv_load(const char *path, const char *vault_password_file, unsigned 
     return g;
 }
 
-be_inv *be_inv_ref(be_inv *g)
+nd_be_inv *nd_be_inv_ref(nd_be_inv *g)
 {
     if (g)
         g->refs++;
     return g;
 }
 
-na_tfsm_lib *be_inv_templates(be_inv *g, na_err *err)
+na_tfsm_lib *nd_be_inv_templates(nd_be_inv *g, na_err *err)
 {
     if (!g->tfsm && !na_err_isset(&g->tfsm_err)) {
         g->tfsm = na_tfsm_lib_for(NULL, na_inv_templates_dir(g->inv), &g->tfsm_err);
@@ -60,7 +61,7 @@ na_tfsm_lib *be_inv_templates(be_inv *g, na_err *err)
     return g->tfsm;
 }
 
-void be_inv_unref(be_inv *g)
+void nd_be_inv_unref(nd_be_inv *g)
 {
     if (!g || --g->refs > 0)
         return;
@@ -70,9 +71,9 @@ void be_inv_unref(be_inv *g)
     free(g);
 }
 
-int be_inventory_load(na_be *be, const char *path, na_err *err)
+int nd_be_inventory_load(nd_be *be, const char *path, na_err *err)
 {
-    be_inv *g = be_inv_load(path, be->vault_password_file, be->next_gen + 1, err);
+    nd_be_inv *g = nd_be_inv_load(path, be->vault_password_file, be->next_gen + 1, err);
     if (!g)
         return -1;
     /* A broken platform file must fail the reload, not the first job that needs it: load every
@@ -83,15 +84,15 @@ int be_inventory_load(na_be *be, const char *path, na_err *err)
             na_err_prefix(err, "%s: host '%s': platform '%s': ", path, h->name, h->platform);
             if (err->code == NA_E_NOTFOUND)
                 err->code = NA_E_CONFIG;
-            be_inv_unref(g);
+            nd_be_inv_unref(g);
             return -1;
         }
     }
     be->next_gen++;
     unsigned old = be->cur ? be->cur->gen : 0;
-    be_inv_unref(be->cur); /* jobs, commands and sessions still using it keep it alive */
+    nd_be_inv_unref(be->cur); /* jobs, commands and sessions still using it keep it alive */
     be->cur = g;
-    be_pool_flush(be);     /* idle sessions were made with the old settings */
+    nd_be_pool_flush(be);     /* idle sessions were made with the old settings */
     NA_LOGI("backend", "inventory %s: %zu hosts (generation %u%s)", path, na_inv_count(g->inv),
             g->gen, old ? ", replacing the previous one" : "");
     return 0;
@@ -99,7 +100,7 @@ int be_inventory_load(na_be *be, const char *path, na_err *err)
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-json_t *be_inventory_json(na_be *be)
+json_t *nd_be_inventory_json(nd_be *be)
 {
     json_t *hosts = json_object(), *groups = json_object();
     if (!be->cur)
@@ -119,15 +120,15 @@ json_t *be_inventory_json(na_be *be)
                      "generation", (int)be->cur->gen, "hosts", hosts, "groups", groups);
 }
 
-json_t *be_host_json(na_be *be, const char *name)
+json_t *nd_be_host_json(nd_be *be, const char *name)
 {
     const na_inv_host *h = be->cur ? na_inv_find(be->cur->inv, name) : NULL;
     return h ? na_inv_host_json(h) : NULL;
 }
 
-be_hstat *be_hstat_get(na_be *be, const char *host)
+nd_be_hstat *nd_be_hstat_get(nd_be *be, const char *host)
 {
-    be_hstat *s = na_strmap_get(be->hstat, host);
+    nd_be_hstat *s = na_strmap_get(be->hstat, host);
     if (s)
         return s;
     if (!(s = calloc(1, sizeof *s)))
@@ -140,9 +141,9 @@ be_hstat *be_hstat_get(na_be *be, const char *host)
     return s;
 }
 
-void be_hstat_contact(na_be *be, const char *host, bool reached, const na_err *err)
+void nd_be_hstat_contact(nd_be *be, const char *host, bool reached, const na_err *err)
 {
-    be_hstat *s = be_hstat_get(be, host);
+    nd_be_hstat *s = nd_be_hstat_get(be, host);
     if (!s)
         return;
     int64_t now = na_wall_ms();
@@ -155,13 +156,13 @@ void be_hstat_contact(na_be *be, const char *host, bool reached, const na_err *e
 
 static json_t *ms_or_null(int64_t ms) { return ms ? json_integer(ms) : json_null(); }
 
-json_t *be_host_status(na_be *be, const char *name)
+json_t *nd_be_host_status(nd_be *be, const char *name)
 {
     if (!be->cur || !na_inv_find(be->cur->inv, name))
         return NULL;
-    be_hstat *s = na_strmap_get(be->hstat, name);
+    nd_be_hstat *s = na_strmap_get(be->hstat, name);
     unsigned open = 0, idle = 0;
-    be_pool_host_counts(be, name, &open, &idle);
+    nd_be_pool_host_counts(be, name, &open, &idle);
     if (s)
         open += s->job_sessions;
     return json_pack("{s:o,s:o,s:o,s:i,s:i,s:o}", "reachable",
@@ -173,7 +174,7 @@ json_t *be_host_status(na_be *be, const char *name)
                                            : json_null());
 }
 
-json_t *be_resolve_limit(na_be *be, const char *limit, na_err *err)
+json_t *nd_be_resolve_limit(nd_be *be, const char *limit, na_err *err)
 {
     if (!be->cur) {
         na_err_set(err, NA_E_CONFIG, "netautod has no inventory (set 'inventory:' in its "

@@ -1,10 +1,12 @@
 /* backend_jobs.c — playbook jobs for netautod: load the playbook (a name in playbook_dir, or
- * inline YAML), prepare the runner against the current inventory generation (everything is
- * validated before the daemon answers 202: errors are 400 with file:line:column), then run it on
- * the daemon's loop with forks 0 — the daemon's lock manager paces the hosts — mapping the
- * runner's acquire/release to host_acquire/host_release, its events to the job sink and its
- * metrics hooks to the daemon's. A job keeps its inventory generation until it is freed. Not the
- * runner (playbooks/runner.h) and not the job store (daemon/jobs.c). */
+ * inline YAML; script tasks confined to playbook_dir), prepare the runner against an inventory
+ * generation within the request's validation budget (everything is validated before the daemon
+ * answers 202: errors are 400 with file:line:column; this part runs on the validator thread,
+ * backend_validate.c), then run it on the daemon's loop with forks 0 — the daemon's lock manager
+ * paces the hosts — mapping the runner's acquire/release to host_acquire/host_release, its
+ * events to the job sink and its metrics hooks to the daemon's. A job keeps its inventory
+ * generation until it is freed. Not the runner (playbooks/runner.h) and not the job store
+ * (daemon/jobs.c). */
 #include "backend_int.h"
 #include "log.h"
 #include "playbook.h"
@@ -15,29 +17,29 @@
 #include <string.h>
 #include <sys/stat.h>
 
-struct na_be_job {
-    na_be *be;              /* set while running */
-    be_inv *gen;            /* reference: the runner borrows its inventory and platforms */
+struct nd_be_job {
+    nd_be *be;              /* set while running */
+    nd_be_inv *gen;            /* reference: the runner borrows its inventory and platforms */
     na_playbook *pb;
     na_runner *r;
-    na_job_sink sink;
+    nd_job_sink sink;
     int64_t id;
     char owner[48];         /* "job 12" */
-    LIST_ENTRY(na_be_job) link;
+    LIST_ENTRY(nd_be_job) link;
 };
 
 /* A runner host's request for a device: the trampoline between the runner's grant function and
  * the daemon's lock callback. */
-typedef struct be_grant {
-    na_be_job *j;
+typedef struct nd_be_grant {
+    nd_be_job *j;
     na_run_grant_fn grant;
     void *grant_ud;
-    na_lock_req *req;
+    nd_lock_req *req;
     bool granted;
     char host[];
-} be_grant;
+} nd_be_grant;
 
-bool be_err_unreached(const na_err *err)
+bool nd_be_err_unreached(const na_err *err)
 {
     switch (err->code) {
     case NA_E_DNS:
@@ -53,13 +55,13 @@ bool be_err_unreached(const na_err *err)
     }
 }
 
-static void job_free(na_be_job *j)
+static void job_free(nd_be_job *j)
 {
     if (j->be)
         LIST_REMOVE(j, link);
     na_runner_free(j->r); /* a running runner gives its locks back (release hook) */
     na_pb_free(j->pb);
-    be_inv_unref(j->gen);
+    nd_be_inv_unref(j->gen);
     free(j);
 }
 
@@ -86,7 +88,7 @@ static int no_scripts(const na_playbook *pb, const char *label, na_err *err)
     return 0;
 }
 
-static na_playbook *load_playbook(na_be *be, const char *spec, na_err *err)
+static na_playbook *load_playbook(nd_be *be, const char *spec, na_err *err)
 {
     if (strchr(spec, '\n')) {
         const char *label = "<inline playbook>";
@@ -108,8 +110,15 @@ static na_playbook *load_playbook(na_be *be, const char *spec, na_err *err)
     for (size_t k = 0; k < 3; k++) {
         struct stat st;
         snprintf(path, sizeof path, "%s/%s%s", be->playbook_dir, spec, ext[k]);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            return na_pb_load_file(path, err);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            /* its scripts (whatever API vars make of their paths) stay in playbook_dir */
+            na_playbook *pb = na_pb_load_file(path, err);
+            if (pb && na_pb_confine_scripts(pb, be->playbook_dir, err) < 0) {
+                na_pb_free(pb);
+                return NULL;
+            }
+            return pb;
+        }
     }
     na_err_set(err, NA_E_NOTFOUND, "no playbook '%s' in %s", spec, be->playbook_dir);
     return NULL;
@@ -117,14 +126,14 @@ static na_playbook *load_playbook(na_be *be, const char *spec, na_err *err)
 
 /* ---- runner hooks ----------------------------------------------------------------------------- */
 
-static void h_granted(na_lock_req *req, void *ud)
+static void h_granted(nd_lock_req *req, void *ud)
 {
     (void)req;
-    be_grant *g = ud;
-    na_be *be = g->j->be;
+    nd_be_grant *g = ud;
+    nd_be *be = g->j->be;
     g->granted = true;
-    be_pool_evict_host(be, g->host, -1); /* the runner opens its own session */
-    be_hstat *s = be_hstat_get(be, g->host);
+    nd_be_pool_evict_host(be, g->host, -1); /* the runner opens its own session */
+    nd_be_hstat *s = nd_be_hstat_get(be, g->host);
     if (s)
         s->job_sessions++;
     be->job_sessions++;
@@ -133,9 +142,9 @@ static void h_granted(na_lock_req *req, void *ud)
 
 static void *h_acquire(void *ud, const char *host, na_run_grant_fn grant, void *grant_ud)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     size_t n = strlen(host) + 1;
-    be_grant *g = calloc(1, sizeof *g + n);
+    nd_be_grant *g = calloc(1, sizeof *g + n);
     if (!g) {
         NA_LOGE("backend", "out of memory asking for a device lock; aborting");
         abort(); /* the runner needs a handle; the daemon aborts on OOM here too */
@@ -144,17 +153,17 @@ static void *h_acquire(void *ud, const char *host, na_run_grant_fn grant, void *
     g->j = j;
     g->grant = grant;
     g->grant_ud = grant_ud;
-    g->req = j->be->svc.host_acquire(j->be->svc.ctx, host, j->owner, h_granted, g);
+    g->req = j->be->svc.host_acquire(j->be->svc.ctx, host, j->owner, j->id, h_granted, g);
     return g;
 }
 
 static void h_release(void *ud, void *handle)
 {
-    na_be_job *j = ud;
-    be_grant *g = handle;
-    na_be *be = j->be;
+    nd_be_job *j = ud;
+    nd_be_grant *g = handle;
+    nd_be *be = j->be;
     if (g->granted) {
-        be_hstat *s = na_strmap_get(be->hstat, g->host);
+        nd_be_hstat *s = na_strmap_get(be->hstat, g->host);
         if (s && s->job_sessions)
             s->job_sessions--;
         if (be->job_sessions)
@@ -166,19 +175,19 @@ static void h_release(void *ud, void *handle)
 
 static void h_host_started(void *ud, const char *host)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->sink.host_started(j->sink.ud, host);
 }
 
 static void h_task_result(void *ud, const char *host, json_t *task)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->sink.task_result(j->sink.ud, host, task);
 }
 
 static void h_host_finished(void *ud, const char *host, json_t *result)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     json_t *e = json_object_get(result, "error");
     const char *status = json_string_value(json_object_get(result, "status"));
     if (!status || strcmp(status, "cancelled")) {
@@ -194,10 +203,10 @@ static void h_host_finished(void *ud, const char *host, json_t *result)
         }
         /* no task ran and a connection-type error: the device could not be reached */
         bool unreached = json_array_size(json_object_get(result, "tasks")) == 0 &&
-                         na_err_isset(&err) && (be_err_unreached(&err) ||
+                         na_err_isset(&err) && (nd_be_err_unreached(&err) ||
                                                 err.code == NA_E_TIMEOUT ||
                                                 err.code == NA_E_CLOSED);
-        be_hstat_contact(j->be, host, !unreached, &err);
+        nd_be_hstat_contact(j->be, host, !unreached, &err);
     }
     j->sink.host_finished(j->sink.ud, host, result);
 }
@@ -205,53 +214,48 @@ static void h_host_finished(void *ud, const char *host, json_t *result)
 static void h_run_finished(void *ud, json_t *results, const na_err *err)
 {
     (void)results;
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->sink.job_finished(j->sink.ud, err);
     job_free(j); /* na_runner_free inside run_finished is allowed */
 }
 
 static void h_command(void *ud, const char *host, int64_t elapsed_ms, bool ok)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->be->svc.command_observed(j->be->svc.ctx, host, elapsed_ms, ok);
 }
 
 static void h_login_failed(void *ud, const char *host)
 {
-    na_be_job *j = ud;
+    nd_be_job *j = ud;
     j->be->svc.login_failed(j->be->svc.ctx, host);
 }
 
 /* ---- the vtable part ------------------------------------------------------------------------- */
 
-na_be_job *be_job_prepare(na_be *be, const na_job_spec *spec, json_t **targets, na_err *err)
+nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec,
+                              na_pb_budget *budget, json_t **targets, na_err *err)
 {
     *targets = NULL;
-    if (!be->cur) {
-        na_err_set(err, NA_E_CONFIG, "netautod has no inventory (set 'inventory:' in its "
-                                     "configuration)");
-        return NULL;
-    }
-    na_be_job *j = calloc(1, sizeof *j);
+    nd_be_job *j = calloc(1, sizeof *j);
     if (!j) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    j->gen = be_inv_ref(be->cur);
+    j->gen = gen; /* the caller's reference becomes the job's on success */
     snprintf(j->owner, sizeof j->owner, "job");
-    if (!(j->pb = load_playbook(be, spec->playbook, err))) {
-        job_free(j);
-        return NULL;
-    }
+    if (!(j->pb = load_playbook(be, spec->playbook, err)))
+        goto fail;
     na_run_opts o = NA_RUN_OPTS_INIT;
     o.confine_local = true; /* copy tasks: local files inside playbook_dir only */
     o.limit = spec->limit;
     o.check = spec->check;
     o.extra_vars = json_object_size(spec->vars) ? spec->vars : NULL;
     o.forks = 0; /* the daemon's lock manager caps the devices in flight */
-    o.platforms = j->gen->plats;
+    o.platforms = gen->plats;
     o.base = be->svc.base;
     o.owner = "job";
+    o.budget = budget;
     o.hooks = (na_run_hooks){
         .ud = j,
         .acquire = h_acquire,
@@ -263,19 +267,20 @@ na_be_job *be_job_prepare(na_be *be, const na_job_spec *spec, json_t **targets, 
         .command_observed = h_command,
         .login_failed = h_login_failed,
     };
-    if (!(j->r = na_runner_new(j->gen->inv, j->pb, &o, err))) {
-        job_free(j);
-        return NULL;
-    }
+    if (!(j->r = na_runner_new(gen->inv, j->pb, &o, err)))
+        goto fail;
     if (!(*targets = na_runner_targets(j->r))) {
-        job_free(j);
         na_err_set(err, NA_E_NOMEM, "out of memory");
-        return NULL;
+        goto fail;
     }
     return j;
+fail:
+    j->gen = NULL; /* stays the caller's (only the loop touches reference counts) */
+    job_free(j);
+    return NULL;
 }
 
-int be_job_run(na_be *be, na_be_job *j, int64_t id, const na_job_sink *sink, na_err *err)
+int nd_be_job_run(nd_be *be, nd_be_job *j, int64_t id, const nd_job_sink *sink, na_err *err)
 {
     j->be = be;
     LIST_INSERT_HEAD(&be->jobs, j, link);
@@ -289,21 +294,21 @@ int be_job_run(na_be *be, na_be_job *j, int64_t id, const na_job_sink *sink, na_
     return 0;
 }
 
-void be_job_cancel(na_be *be, na_be_job *j)
+void nd_be_job_cancel(nd_be *be, nd_be_job *j)
 {
     (void)be;
     NA_LOGI(j->owner, "cancelling");
     na_runner_cancel(j->r); /* run_finished(NA_E_CANCELLED) follows from the loop */
 }
 
-void be_job_discard(na_be *be, na_be_job *j)
+void nd_be_job_discard(nd_be *be, nd_be_job *j)
 {
     (void)be; /* may be called after the backend is gone (daemon teardown) */
     if (j)
         job_free(j);
 }
 
-void be_jobs_free_all(na_be *be)
+void nd_be_jobs_free_all(nd_be *be)
 {
     while (!LIST_EMPTY(&be->jobs))
         job_free(LIST_FIRST(&be->jobs));

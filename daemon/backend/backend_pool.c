@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void idle_unlink(be_sess *x)
+static void idle_unlink(nd_be_sess *x)
 {
-    na_be *be = x->be;
+    nd_be *be = x->be;
     if (!x->idle)
         return;
     TAILQ_REMOVE(&be->idle, x, idle_link);
@@ -25,17 +25,17 @@ static void idle_unlink(be_sess *x)
     x->idle = false;
 }
 
-void be_pool_close(be_sess *x)
+void nd_be_pool_close(nd_be_sess *x)
 {
     if (!x)
         return;
-    na_be *be = x->be;
+    nd_be *be = x->be;
     idle_unlink(x);
     TAILQ_REMOVE(&be->sessions, x, link);
     be->n_sessions--;
     na_evwatch_free(&x->w);
     na_session_free(x->s); /* graceful, non-blocking close of the transport */
-    be_inv_unref(x->gen);
+    nd_be_inv_unref(x->gen);
     free(x->host);
     free(x);
 }
@@ -45,7 +45,7 @@ static void sess_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    be_sess *x = arg;
+    nd_be_sess *x = arg;
     if (x->owner) {
         x->fn(x->owner);
         return;
@@ -60,13 +60,13 @@ static void sess_cb(evutil_socket_t fd, short what, void *arg)
     }
     NA_LOGD(x->host, "pooled %s session idle for %us: closed", na_transport_kind_name(x->kind),
             x->be->pool_idle_s);
-    be_pool_close(x);
+    nd_be_pool_close(x);
 }
 
-be_sess *be_pool_new(na_be *be, be_inv *g, const na_inv_host *h, na_transport_kind kind,
-                     const na_platform *plat, be_sess_fn fn, void *owner, na_err *err)
+nd_be_sess *nd_be_pool_new(nd_be *be, nd_be_inv *g, const na_inv_host *h, na_transport_kind kind,
+                           const na_platform *plat, nd_be_sess_fn fn, void *owner, na_err *err)
 {
-    be_sess *x = calloc(1, sizeof *x);
+    nd_be_sess *x = calloc(1, sizeof *x);
     if (!x || !(x->host = strdup(h->name)) ||
         na_evwatch_init(&x->w, be->svc.base, sess_cb, x) < 0) {
         if (x) {
@@ -86,7 +86,7 @@ be_sess *be_pool_new(na_be *be, be_inv *g, const na_inv_host *h, na_transport_ki
         return NULL;
     }
     x->be = be;
-    x->gen = be_inv_ref(g);
+    x->gen = nd_be_inv_ref(g);
     x->kind = kind;
     x->fn = fn;
     x->owner = owner;
@@ -95,10 +95,10 @@ be_sess *be_pool_new(na_be *be, be_inv *g, const na_inv_host *h, na_transport_ki
     return x;
 }
 
-be_sess *be_pool_take(na_be *be, const char *host, na_transport_kind kind, be_inv *g,
-                      be_sess_fn fn, void *owner)
+nd_be_sess *nd_be_pool_take(nd_be *be, const char *host, na_transport_kind kind, nd_be_inv *g,
+                            nd_be_sess_fn fn, void *owner)
 {
-    be_sess *x = na_strmap_get(be->idle_by_host, host);
+    nd_be_sess *x = na_strmap_get(be->idle_by_host, host);
     if (!x)
         return NULL;
     const char *why = NULL;
@@ -114,7 +114,7 @@ be_sess *be_pool_take(na_be *be, const char *host, na_transport_kind kind, be_in
     if (why) {
         NA_LOGI(host, "pooled %s session not reused (%s): closed", na_transport_kind_name(x->kind),
                 why);
-        be_pool_close(x);
+        nd_be_pool_close(x);
         return NULL;
     }
     idle_unlink(x);
@@ -126,14 +126,14 @@ be_sess *be_pool_take(na_be *be, const char *host, na_transport_kind kind, be_in
     return x;
 }
 
-int be_pool_arm(be_sess *x, na_err *err)
+int nd_be_pool_arm(nd_be_sess *x, na_err *err)
 {
     return na_evwatch_session(&x->w, x->s, 0, !x->opened, err);
 }
 
-void be_pool_put(be_sess *x)
+void nd_be_pool_put(nd_be_sess *x)
 {
-    na_be *be = x->be;
+    nd_be *be = x->be;
     x->owner = NULL;
     x->fn = NULL;
     na_evwatch_stop(&x->w);
@@ -146,19 +146,19 @@ void be_pool_put(be_sess *x)
         why = "it is not usable";
     if (why) {
         NA_LOGD(x->host, "%s session closed (%s)", na_transport_kind_name(x->kind), why);
-        be_pool_close(x);
+        nd_be_pool_close(x);
         return;
     }
-    be_sess *old = na_strmap_get(be->idle_by_host, x->host);
+    nd_be_sess *old = na_strmap_get(be->idle_by_host, x->host);
     if (old && old != x)
-        be_pool_close(old);
+        nd_be_pool_close(old);
     while (be->n_idle >= be->pool_size && !TAILQ_EMPTY(&be->idle)) {
-        be_sess *lru = TAILQ_FIRST(&be->idle);
+        nd_be_sess *lru = TAILQ_FIRST(&be->idle);
         NA_LOGD(lru->host, "pool full (%u idle sessions): the oldest closed", be->pool_size);
-        be_pool_close(lru);
+        nd_be_pool_close(lru);
     }
     if (na_strmap_put(be->idle_by_host, x->host, x) < 0) {
-        be_pool_close(x);
+        nd_be_pool_close(x);
         return;
     }
     x->idle = true;
@@ -169,36 +169,36 @@ void be_pool_put(be_sess *x)
     if (na_evwatch_arm(&x->w, -1, 0, x->idle_since_ms + (int64_t)be->pool_idle_s * 1000, true,
                        &e) < 0) {
         NA_LOGW(x->host, "cannot pool the session: %s", e.msg);
-        be_pool_close(x);
+        nd_be_pool_close(x);
     }
 }
 
-void be_pool_evict_host(na_be *be, const char *host, int keep_kind)
+void nd_be_pool_evict_host(nd_be *be, const char *host, int keep_kind)
 {
-    be_sess *x = na_strmap_get(be->idle_by_host, host);
+    nd_be_sess *x = na_strmap_get(be->idle_by_host, host);
     if (x && (keep_kind < 0 || (int)x->kind != keep_kind)) {
         NA_LOGD(host, "pooled %s session closed: the device is needed by other work",
                 na_transport_kind_name(x->kind));
-        be_pool_close(x);
+        nd_be_pool_close(x);
     }
 }
 
-void be_pool_flush(na_be *be)
+void nd_be_pool_flush(nd_be *be)
 {
     while (!TAILQ_EMPTY(&be->idle))
-        be_pool_close(TAILQ_FIRST(&be->idle));
+        nd_be_pool_close(TAILQ_FIRST(&be->idle));
 }
 
-void be_pool_free_all(na_be *be)
+void nd_be_pool_free_all(nd_be *be)
 {
     while (!TAILQ_EMPTY(&be->sessions))
-        be_pool_close(TAILQ_FIRST(&be->sessions));
+        nd_be_pool_close(TAILQ_FIRST(&be->sessions));
 }
 
-void be_pool_host_counts(na_be *be, const char *host, unsigned *open, unsigned *idle)
+void nd_be_pool_host_counts(nd_be *be, const char *host, unsigned *open, unsigned *idle)
 {
     *open = *idle = 0;
-    be_sess *x;
+    nd_be_sess *x;
     TAILQ_FOREACH(x, &be->sessions, link) {
         if (strcmp(x->host, host))
             continue;

@@ -1,5 +1,5 @@
 /* backend_runner.c — netautod's production device backend (backend.h), the one
- * na_backend_default() returns: the inventory (backend_inv.c), playbook jobs on the runner
+ * nd_backend_default() returns: the inventory (backend_inv.c), playbook jobs on the runner
  * (backend_jobs.c), ad-hoc commands on a session pool (backend_cmd.c, backend_pool.c). This file
  * is the vtable, creation with the `backend:` options, destruction and statistics. Not a test
  * double (tests/lib/backend_double.c is). */
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int options(na_be *be, const json_t *o, na_err *err)
+static int options(nd_be *be, const json_t *o, na_err *err)
 {
     if (!o)
         return 0;
@@ -40,14 +40,15 @@ static void free_hstat(const char *k, void *v, void *ud)
     free(v);
 }
 
-static void rb_destroy(na_be *be)
+static void rb_destroy(nd_be *be)
 {
     if (!be)
         return;
-    be_jobs_free_all(be); /* runners give their locks back; no sink callback */
-    be_cmds_free_all(be);
-    be_pool_free_all(be);
-    be_inv_unref(be->cur);
+    nd_be_validator_free(be->validator); /* first: it may hold an inventory reference */
+    nd_be_jobs_free_all(be); /* runners give their locks back; no sink callback */
+    nd_be_cmds_free_all(be);
+    nd_be_pool_free_all(be);
+    nd_be_inv_unref(be->cur);
     if (be->hstat) {
         na_strmap_each(be->hstat, free_hstat, NULL);
         na_strmap_free(be->hstat);
@@ -58,9 +59,9 @@ static void rb_destroy(na_be *be)
     free(be);
 }
 
-static na_be *rb_create(const na_backend_config *cfg, const na_backend_services *svc, na_err *err)
+static nd_be *rb_create(const nd_backend_config *cfg, const nd_backend_services *svc, na_err *err)
 {
-    na_be *be = calloc(1, sizeof *be);
+    nd_be *be = calloc(1, sizeof *be);
     if (!be) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
@@ -71,7 +72,9 @@ static na_be *rb_create(const na_backend_config *cfg, const na_backend_services 
     LIST_INIT(&be->jobs);
     LIST_INIT(&be->cmds);
     be->pool_idle_s = cfg->pool_idle_s;
-    be->pool_size = BE_POOL_SIZE_DEFAULT;
+    be->pool_size = ND_BE_POOL_SIZE_DEFAULT;
+    be->validate_bytes = cfg->validate_bytes ? cfg->validate_bytes : (size_t)64 << 20;
+    be->validate_s = cfg->validate_s ? cfg->validate_s : 10;
     be->playbook_dir = strdup(cfg->playbook_dir ? cfg->playbook_dir : ".");
     be->vault_password_file = cfg->vault_password_file ? strdup(cfg->vault_password_file) : NULL;
     be->hstat = na_strmap_new();
@@ -82,7 +85,7 @@ static na_be *rb_create(const na_backend_config *cfg, const na_backend_services 
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    if (options(be, cfg->options, err) < 0) {
+    if (options(be, cfg->options, err) < 0 || !(be->validator = nd_be_validator_new(be, err))) {
         rb_destroy(be);
         return NULL;
     }
@@ -91,28 +94,29 @@ static na_be *rb_create(const na_backend_config *cfg, const na_backend_services 
     return be;
 }
 
-static void rb_stats(na_be *be, na_backend_stats *out)
+static void rb_stats(nd_be *be, nd_backend_stats *out)
 {
     out->sessions_open = be->n_sessions + be->job_sessions;
     out->sessions_idle = be->n_idle;
 }
 
-static const na_backend_ops runner_ops = {
+static const nd_backend_ops runner_ops = {
     .name = "runner",
     .create = rb_create,
     .destroy = rb_destroy,
-    .inventory_load = be_inventory_load,
-    .inventory_json = be_inventory_json,
-    .host_json = be_host_json,
-    .host_status = be_host_status,
-    .resolve_limit = be_resolve_limit,
-    .job_prepare = be_job_prepare,
-    .job_run = be_job_run,
-    .job_cancel = be_job_cancel,
-    .job_discard = be_job_discard,
-    .cmd_run = be_cmd_run,
-    .cmd_cancel = be_cmd_cancel,
+    .inventory_load = nd_be_inventory_load,
+    .inventory_json = nd_be_inventory_json,
+    .host_json = nd_be_host_json,
+    .host_status = nd_be_host_status,
+    .resolve_limit = nd_be_resolve_limit,
+    .job_prepare = nd_be_job_prepare,
+    .job_prepare_abandon = nd_be_job_prepare_abandon,
+    .job_run = nd_be_job_run,
+    .job_cancel = nd_be_job_cancel,
+    .job_discard = nd_be_job_discard,
+    .cmd_run = nd_be_cmd_run,
+    .cmd_cancel = nd_be_cmd_cancel,
     .stats = rb_stats,
 };
 
-const na_backend_ops *na_backend_default(void) { return &runner_ops; }
+const nd_backend_ops *nd_backend_default(void) { return &runner_ops; }

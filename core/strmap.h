@@ -1,6 +1,6 @@
-/* strmap.h — a small string-keyed hash map (chained, grows by doubling) used by the lock manager
- * and the job table. Keys are copied; values are borrowed pointers the caller owns. Not
- * thread-safe (netautod has one loop). */
+/* strmap.h — a small string-keyed hash map (chained, grows by doubling), used by netautod's lock
+ * manager, token table and device backend. Keys are copied; values are borrowed pointers the
+ * caller owns. Not thread-safe (one user per map, like netautod's single loop). */
 #ifndef NA_STRMAP_H
 #define NA_STRMAP_H
 
