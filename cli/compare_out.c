@@ -1,6 +1,7 @@
 /* compare_out.c — `netauto compare`'s report: a side-by-side text table (Telnet | SSH) and the
- * JSON document (compare.h). Every line goes through the redaction registry. Not the runner:
- * cmd_compare.c collects the numbers. */
+ * JSON document (compare.h). netauto's own lines go through the redaction registry; the
+ * devices' outputs (the diff) are printed exactly. Not the runner: cmd_compare.c collects the
+ * numbers. */
 #include "cli_dev.h"
 #include "compare.h"
 #include "secret.h"
@@ -145,10 +146,7 @@ void cmp_print_text(const cmp_report *r, FILE *f)
             nd += !r->cmd_same[i];
         out(f, "\noutputs: DIFFER after normalisation for %zu of %zu command%s:\n", nd, r->ncmds,
             r->ncmds == 1 ? "" : "s");
-        char *safe = na_redact_dup(na_buf_cstr(&r->diff), r->diff.len);
-        if (safe)
-            fputs(safe, f);
-        free(safe);
+        fwrite(na_buf_cstr(&r->diff), 1, r->diff.len, f); /* the devices' words, exactly */
     }
     const char *note = cmp_cleartext_note(r);
     if (note)
@@ -220,10 +218,13 @@ static json_t *side_json(const cmp_report *r, const cmp_side *sd)
 json_t *cmp_json(const cmp_report *r)
 {
     json_t *cmds = json_array();
-    for (size_t i = 0; i < r->ncmds; i++)
-        json_array_append_new(cmds, json_pack("{s:s,s:o}", "command", r->cmds[i], "identical",
+    for (size_t i = 0; i < r->ncmds; i++) {
+        char *m = na_redact_dup(r->cmds[i], strlen(r->cmds[i])); /* what netauto typed */
+        json_array_append_new(cmds, json_pack("{s:s,s:o}", "command", m ? m : "?", "identical",
                                               r->compared ? json_boolean(r->cmd_same[i])
                                                           : json_null()));
+        free(m);
+    }
     const char *note = cmp_cleartext_note(r);
     json_t *warnings = json_array();
     if (note)

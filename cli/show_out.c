@@ -1,6 +1,7 @@
 /* show_out.c — `netauto show`'s output: per-host blocks of command output (=== host === and
  * --- command --- headers when there are several) with errors on stderr, or one JSON document.
- * Everything passes through the redaction registry. Not the engine (show_run.c). */
+ * The device's output is printed exactly as it came; the commands (what netauto typed) have
+ * registered secrets masked. Not the engine (show_run.c). */
 #include "cli_dev.h"
 #include "secret.h"
 #include "show.h"
@@ -20,6 +21,14 @@ static json_t *err_json(const na_err *e)
                      cli_json_text(e->msg, strlen(e->msg)));
 }
 
+static json_t *typed_json(const char *s)
+{
+    char *m = na_redact_dup(s, strlen(s));
+    json_t *j = m ? cli_json_text(m, strlen(m)) : NULL;
+    free(m);
+    return j;
+}
+
 static json_t *job_json(const show_job *j, const show_ctx *c)
 {
     json_t *cmds = json_array();
@@ -28,8 +37,8 @@ static json_t *job_json(const show_job *j, const show_ctx *c)
         if (!o->ran)
             continue;
         json_t *one = json_pack(
-            "{s:s,s:b,s:o,s:o,s:o,s:f}", "command", c->cmds[i], "ok", o->ok, "output",
-            o->output ? cli_json_text(o->output, o->len) : json_null(), "device_error",
+            "{s:o,s:b,s:o,s:o,s:o,s:f}", "command", typed_json(c->cmds[i]), "ok", o->ok,
+            "output", o->output ? cli_json_text(o->output, o->len) : json_null(), "device_error",
             o->device_error ? cli_json_text(o->device_error, strlen(o->device_error))
                             : json_null(),
             "error", err_json(&o->err), "elapsed_ms", cli_ms(o->us));
@@ -46,16 +55,19 @@ static json_t *job_json(const show_job *j, const show_ctx *c)
                      "elapsed_ms", cli_ms(j->us), "commands", cmds);
 }
 
-static void put_redacted(const char *p, size_t n)
+/* A device's output, as it came (never redacted: issue 12). */
+static void put_output(const char *p, size_t n)
 {
-    char *safe = na_redact_dup(p, n);
-    if (safe) {
-        fputs(safe, stdout);
-        n = strlen(safe);
-        if (n && safe[n - 1] != '\n')
-            putchar('\n');
-        free(safe);
-    }
+    fwrite(p, 1, n, stdout);
+    if (n && p[n - 1] != '\n')
+        putchar('\n');
+}
+
+static void put_typed(const char *fmt, const char *s)
+{
+    char *m = na_redact_dup(s, strlen(s));
+    printf(fmt, m ? m : "?");
+    free(m);
 }
 
 void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
@@ -69,14 +81,14 @@ void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
             if (!o->ran)
                 continue;
             if (c->ncmds > 1)
-                printf("--- %s ---\n", c->cmds[k]);
-            if (o->parsed) { /* --parse: the records instead of the output */
+                put_typed("--- %s ---\n", c->cmds[k]);
+            if (o->parsed) { /* --parse: the records (the device's words) instead of the output */
                 char *s = json_dumps(o->parsed, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 if (s)
-                    put_redacted(s, strlen(s));
+                    put_output(s, strlen(s));
                 free(s);
             } else if (o->output && o->len && !na_err_isset(&o->parse_err)) {
-                put_redacted(o->output, o->len);
+                put_output(o->output, o->len);
             }
         }
     }
@@ -107,12 +119,8 @@ int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_
     json_decref(root);
     if (!s)
         return -1;
-    char *safe = na_redact_dup(s, strlen(s));
+    puts(s); /* outputs exact; commands masked in job_json; messages safe when set */
     free(s);
-    if (!safe)
-        return -1;
-    puts(safe);
-    free(safe);
     for (size_t i = 0; i < n; i++) {
         if (jobs[i].failed)
             fprintf(stderr, "%s\n", jobs[i].err.msg);

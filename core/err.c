@@ -68,6 +68,25 @@ int na_err_vset(na_err *err, na_code code, const char *fmt, va_list ap)
     return -1;
 }
 
+int na_err_vset_exact(na_err *err, na_code code, const char *fmt, va_list ap)
+{
+    if (!err || err->code != NA_E_NONE)
+        return -1;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    utf8_tail(err->msg);
+    err->code = code == NA_E_NONE ? NA_E_INTERNAL : code;
+    return -1;
+}
+
+int na_err_set_exact(na_err *err, na_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    na_err_vset_exact(err, code, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 int na_err_set(na_err *err, na_code code, const char *fmt, ...)
 {
     va_list ap;
@@ -86,8 +105,10 @@ void na_err_prefix(na_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
-    snprintf(joined, sizeof joined, "%s%s", pre, err->msg);
-    na_redact_cstr(joined, err->msg, sizeof err->msg);
+    char safe[NA_ERR_MSG_MAX];
+    na_redact_cstr(pre, safe, sizeof safe);
+    snprintf(joined, sizeof joined, "%s%s", safe, err->msg);
+    snprintf(err->msg, sizeof err->msg, "%s", joined);
     utf8_tail(err->msg);
 }
 

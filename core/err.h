@@ -64,8 +64,14 @@ typedef struct na_err {
 int na_err_set(na_err *err, na_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int na_err_vset(na_err *err, na_code code, const char *fmt, va_list ap);
+/* The same without redaction, for a message whose caller already masked netauto's own secrets and
+ * quotes a device's words, which must stay exactly as the device sent them. */
+int na_err_set_exact(na_err *err, na_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int na_err_vset_exact(na_err *err, na_code code, const char *fmt, va_list ap);
 
-/* Prepend context ("sw1: ") to an existing message, keeping its code. No-op without an error. */
+/* Prepend context ("sw1: ") to an existing message, keeping its code. No-op without an error.
+ * Only the context is redacted (the message was made safe when it was set). */
 void na_err_prefix(na_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void na_err_clear(na_err *err);

@@ -217,6 +217,14 @@ size_t na_redact_cstr(const char *in, char *out, size_t cap)
 
 char *na_redact_dup(const char *in, size_t n)
 {
+    if (!na_contains_secret(in, n)) { /* the common case: one scan and a copy */
+        char *out = malloc(n + 1);
+        if (out) {
+            memcpy(out, in, n);
+            out[n] = '\0';
+        }
+        return out;
+    }
     size_t need = na_redact(in, n, NULL, 0);
     char *out = malloc(need + 1);
     if (!out)
@@ -233,4 +241,23 @@ int na_contains_secret(const char *in, size_t n)
         found = match_at(in, n, i) != 0;
     pthread_mutex_unlock(&reg_lock);
     return found;
+}
+
+size_t na_secret_spans(const char *in, size_t n, size_t (*spans)[2], size_t max)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&reg_lock);
+    for (size_t i = 0; i < n && k < max && reg_n;) {
+        size_t m = match_at(in, n, i);
+        if (m) {
+            spans[k][0] = i;
+            spans[k][1] = i + m;
+            k++;
+            i += m;
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return k;
 }

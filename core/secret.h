@@ -1,7 +1,9 @@
-/* secret.h — secrets in memory, and the process-wide redaction registry. Every password,
- * enable secret, key passphrase and vault passphrase netauto loads is registered here, and every
- * sink (error messages, logs, transcripts, results, job store) passes text through na_redact*.
- * Not a vault: see inventory/vault.h for encrypted files. */
+/* secret.h — secrets in memory, and the process-wide registry of what netauto must never write.
+ * Every password, enable secret, key passphrase, vault passphrase and vault-held value netauto
+ * loads is registered here. The registry masks what netauto itself writes from its own text
+ * (log lines, error messages, the inventory it prints, the commands and config lines it sent as
+ * shown in results and transcripts); it is never applied to what a device sent, which stays byte
+ * for byte (see docs/driver.md, "Secrets"). Not a vault: see inventory/vault.h. */
 #ifndef NA_SECRET_H
 #define NA_SECRET_H
 
@@ -43,6 +45,9 @@ size_t na_redact_span(const char *in, size_t n, size_t stop, char *out, size_t c
 size_t na_secret_max_len(void);
 /* Does in[0..n) contain any registered secret? */
 int na_contains_secret(const char *in, size_t n);
+/* Where registered secrets occur in in[0..n) (same rules as na_redact): up to max [start, end)
+ * pairs into spans, in order, not overlapping. Returns how many were written. */
+size_t na_secret_spans(const char *in, size_t n, size_t (*spans)[2], size_t max);
 /* Overwrite memory so the compiler cannot elide it. */
 void na_wipe(void *p, size_t n);
 

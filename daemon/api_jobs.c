@@ -148,7 +148,7 @@ static void lv_more(nd_req *r)
         NA_LOGE("api", "job list: %s", e.msg); /* the answer ends short (and invalid) */
     if (!rows || json_array_size(rows) == 0) {
         json_decref(rows);
-        nd_stream_send(r, "]}\n", 3, nd_stream_end);
+        nd_stream_write(r, "]}\n", 3, nd_stream_end);
         return;
     }
     na_buf b;
@@ -168,7 +168,7 @@ static void lv_more(nd_req *r)
         v->left--;
     }
     json_decref(rows);
-    nd_stream_send(r, na_buf_cstr(&b), b.len, lv_more);
+    nd_stream_write(r, na_buf_cstr(&b), b.len, lv_more);
     na_buf_free(&b);
 }
 
@@ -202,7 +202,7 @@ void nd_api_h_list_jobs(nd_api *a, nd_req *r, char **seg)
     r->ud = v;
     r->ud_free = lv_free;
     nd_stream_start(r, 200, "application/json", lv_gone);
-    nd_stream_send(r, "{\"jobs\":[", 9, lv_more);
+    nd_stream_write(r, "{\"jobs\":[", 9, lv_more);
 }
 
 static bool job_id(nd_req *r, const char *s, int64_t *id)
@@ -343,7 +343,7 @@ void nd_api_h_get_job(nd_api *a, nd_req *r, char **seg)
         nd_stream_end(r);
         return;
     }
-    nd_stream_send(r, na_buf_cstr(&v->page), v->page.len, jv_more);
+    nd_stream_write(r, na_buf_cstr(&v->page), v->page.len, jv_more);
 }
 
 void nd_api_h_delete_job(nd_api *a, nd_req *r, char **seg)

@@ -108,16 +108,14 @@ void nd_req_free(nd_req *r);
  * the client closes its connection first. Without EV_CLOSED support it never fires. */
 void nd_req_watch_gone(nd_req *r, void (*gone)(nd_req *r));
 
-/* Streamed answers (chunked): start with the status and content type; send text (redacted of
- * registered secrets) in pieces. When `drained` is given it runs (from the loop) once everything
+/* Streamed answers (chunked): start with the status and content type; send text (as it is: what
+ * the store holds and results are already safe) in pieces. When `drained` is given it runs (from the loop) once everything
  * sent so far has left netautod (handed to the kernel), which is when the next piece should be
  * made: an answer then never holds more than one piece for a client that does not read. If the
  * client goes away, gone(r) runs instead (r->stream_gone is then true; later sends do nothing):
  * end the stream there. nd_stream_end completes the answer once what was sent has left (a last
  * piece queued behind a pending write is never stranded), logs it and frees r. */
 void nd_stream_start(nd_req *r, int code, const char *ctype, void (*gone)(nd_req *r));
-void nd_stream_send(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r));
-/* The same for text that is already redacted (nd_text_reader). */
 void nd_stream_write(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r));
 void nd_stream_end(nd_req *r);
 /* Bytes of r's answer not yet handed to the kernel. */

@@ -130,13 +130,6 @@ static void stream_out(nd_req *r, const char *text, size_t n, void (*drained)(nd
     }
 }
 
-void nd_stream_send(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r))
-{
-    char *red = len ? na_redact_dup(text, len) : NULL;
-    stream_out(r, red, red ? strlen(red) : 0, drained);
-    free(red);
-}
-
 void nd_stream_write(nd_req *r, const char *text, size_t len, void (*drained)(nd_req *r))
 {
     stream_out(r, text, len, drained);

@@ -185,12 +185,10 @@ static void emit(nd_job *j, const char *type, json_t *data)
     for (int i = 0; i < m->n_obs; i++)
         wanted |= m->obs[i].event != NULL;
     if (wanted) {
-        char *txt = json_dumps(data, JSON_COMPACT);
-        char *red = txt ? na_redact_dup(txt, strlen(txt)) : NULL;
-        for (int i = 0; red && i < m->n_obs; i++)
+        char *txt = json_dumps(data, JSON_COMPACT); /* results: already safe, device text exact */
+        for (int i = 0; txt && i < m->n_obs; i++)
             if (m->obs[i].event)
-                m->obs[i].event(m->obs[i].ud, j, seq, type, red);
-        free(red);
+                m->obs[i].event(m->obs[i].ud, j, seq, type, txt);
         free(txt);
     }
     json_decref(data);

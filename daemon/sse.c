@@ -93,7 +93,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
     char line[64], ts[40];
     na_format_wall(na_wall_ms(), ts, sizeof ts);
     int n = snprintf(line, sizeof line, ": heartbeat %s\n\n", ts);
-    nd_stream_send(s->r, line, (size_t)n, NULL);
+    nd_stream_write(s->r, line, (size_t)n, NULL);
 }
 
 static int next_row(void *ud, int64_t seq, const char *type, int64_t rowid)
@@ -189,7 +189,7 @@ static void on_event(void *ud, nd_job *j, int64_t seq, const char *type, const c
             finish(s);
             continue;
         }
-        nd_stream_send(s->r, na_buf_cstr(&b), b.len, NULL);
+        nd_stream_write(s->r, na_buf_cstr(&b), b.len, NULL);
         na_buf_free(&b);
         s->last_seq = seq;
     }
@@ -277,5 +277,5 @@ void nd_sse_start(nd_sse *d, nd_req *r, int64_t job_id, int64_t after)
     nd_req_header(r, "X-Accel-Buffering", "no");
     nd_stream_start(r, 200, "text/event-stream", req_gone);
     static const char retry[] = "retry: 2000\n\n";
-    nd_stream_send(r, retry, sizeof retry - 1, replay_more);
+    nd_stream_write(r, retry, sizeof retry - 1, replay_more);
 }

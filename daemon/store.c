@@ -340,12 +340,23 @@ int nd_store_bind_red(sqlite3_stmt *st, int i, const char *text)
     return sqlite3_bind_text(st, i, r, -1, free);
 }
 
-static int bind_json(sqlite3_stmt *st, int i, const json_t *j)
+int nd_store_bind_exact(sqlite3_stmt *st, int i, const char *text)
+{
+    if (!text)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+}
+
+/* A JSON document. exact: results and events, built from runner results where the device's
+ * text is exact and netauto's own already masked (redacting the whole document again would
+ * rewrite the device's output: "administratively" with the lab password "admin", issue 12);
+ * otherwise (requests, targets: what users sent) registered secrets are masked. */
+static int bind_json(sqlite3_stmt *st, int i, const json_t *j, bool exact)
 {
     char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!txt)
         return SQLITE_NOMEM;
-    int rc = nd_store_bind_red(st, i, txt);
+    int rc = exact ? nd_store_bind_exact(st, i, txt) : nd_store_bind_red(st, i, txt);
     free(txt);
     return rc;
 }
@@ -371,8 +382,8 @@ int64_t nd_store_job_insert(nd_store *s, const char *kind, const char *submitted
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, created_ms);
     sqlite3_bind_text(st, 3, submitted_by, -1, SQLITE_TRANSIENT);
-    bind_json(st, 4, request);
-    bind_json(st, 5, targets);
+    bind_json(st, 4, request, false);
+    bind_json(st, 5, targets, false);
     if (step_done(s, st, err, "insert job") < 0)
         return nd_store_write_failed(s, 0, err);
     int64_t id = sqlite3_last_insert_rowid(s->db);
@@ -421,7 +432,7 @@ int nd_store_host_result(nd_store *s, int64_t id, const char *host, const json_t
     sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, json_is_true(json_object_get(result, "ok")));
     sqlite3_bind_int(st, 4, json_is_true(json_object_get(result, "changed")));
-    bind_json(st, 5, result);
+    bind_json(st, 5, result, true);
     sqlite3_bind_int64(st, 6, ts);
     nd_store_touch(s, id);
     if (step_done(s, st, err, "store host result") < 0)
@@ -439,7 +450,7 @@ static int insert_event(nd_store *s, int64_t id, int64_t seq, int64_t ts, const 
     sqlite3_bind_int64(st, 2, seq);
     sqlite3_bind_int64(st, 3, ts);
     sqlite3_bind_text(st, 4, type, -1, SQLITE_TRANSIENT);
-    bind_json(st, 5, data);
+    bind_json(st, 5, data, true);
     return step_done(s, st, err, "store event");
 }
 

@@ -9,8 +9,11 @@
  * event base. A kill -9 therefore loses at most the progress of the last loop iteration, and
  * restart recovery marks unfinished jobs `interrupted` keeping the hosts that had finished.
  *
- * Secrets: every text written is passed through na_redact (registered secrets become ********).
- * The caller masks secret-looking vars before insert (jobs.c). Not a cache: reads go to SQLite. */
+ * Secrets: what devices sent (job results, events, backups: outputs and diffs) is stored byte
+ * for byte; those results already have what netauto typed masked (commands, task names, error
+ * messages). netauto's own texts (backup commands, job errors' context, the audit trail) pass
+ * through na_redact. The caller masks secret-looking vars before insert (jobs.c). Not a cache:
+ * reads go to SQLite. */
 #ifndef ND_STORE_H
 #define ND_STORE_H
 
@@ -105,8 +108,8 @@ int nd_store_event_rows(nd_store *s, int64_t id, int64_t after_seq, nd_store_eve
                         void *ud, na_err *err);
 
 /* A stored text (a host result, an event's data: megabytes of device output at times) read a
- * piece at a time, redacted on the way (registered secrets across a piece's end are matched
- * whole), so that serving it never copies the whole value at once. Open with the table, column
+ * piece at a time, byte for byte (it was made safe when written), so that serving it never
+ * copies the whole value at once. Open with the table, column
  * and rowid; each nd_text_next appends about `piece` bytes to out. */
 typedef struct nd_text_reader {
     nd_store *s;

@@ -26,8 +26,8 @@ int64_t nd_store_backup_add(nd_store *s, const char *host, const char *command, 
         sqlite3_bind_int64(q, 3, job_id);
     sqlite3_bind_int64(q, 4, ts);
     sqlite3_bind_int(q, 5, changed);
-    nd_store_bind_red(q, 6, output);
-    nd_store_bind_red(q, 7, diff ? diff : "");
+    nd_store_bind_exact(q, 6, output); /* the device's configuration, byte for byte */
+    nd_store_bind_exact(q, 7, diff ? diff : "");
     if (prev_id > 0)
         sqlite3_bind_int64(q, 8, prev_id);
     int rc = sqlite3_step(q);

@@ -35,6 +35,8 @@ void nd_store_touch(nd_store *s, int64_t job);
 int nd_store_write_failed(nd_store *s, int64_t job, na_err *err);
 /* Bind a redacted copy of text (NULL binds NULL). */
 int nd_store_bind_red(sqlite3_stmt *st, int i, const char *text);
+/* Bind text as it is (a device's words, or JSON built from results that are already safe). */
+int nd_store_bind_exact(sqlite3_stmt *st, int i, const char *text);
 /* New references: an ISO-8601 time / a string column (JSON null for SQL NULL). */
 json_t *nd_store_col_time(sqlite3_stmt *st, int i);
 json_t *nd_store_col_text(sqlite3_stmt *st, int i);

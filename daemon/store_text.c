@@ -1,10 +1,10 @@
 /* store_text.c — stored texts read a piece at a time (see store.h): event rows without their
  * data, and nd_text_reader, which reads a value through SQLite's incremental BLOB I/O (only the
  * pages of the piece, opened and closed per piece so that no read transaction stays open while a
- * slow client reads) and redacts it with a lookahead of the longest registered secret. Not the
- * API that sends the pieces (api.c, sse.c). */
+ * slow client reads), byte for byte: what the store holds is already safe (netauto's own texts
+ * were redacted when written, a device's words are kept exact). Not the API that sends the
+ * pieces (api.c, sse.c). */
 #include "store.h"
-#include "secret.h"
 #include "store_int.h"
 
 #include <sqlite3.h>
@@ -53,9 +53,8 @@ int nd_text_next(nd_text_reader *t, size_t piece, na_buf *out, na_err *err)
         return na_err_set(err, NA_E_IO, "job store: a stored text changed while it was read");
     }
     t->size = size;
-    size_t look = na_secret_max_len(), left = (size_t)(size - t->off);
-    size_t stop = piece < left ? piece : left;
-    size_t want = stop + look < left ? stop + look : left;
+    size_t left = (size_t)(size - t->off);
+    size_t want = piece < left ? piece : left;
     char *in = malloc(want + 1);
     int rc = in ? sqlite3_blob_read(b, in, (int)want, (int)t->off) : SQLITE_NOMEM;
     sqlite3_blob_close(b);
@@ -64,21 +63,10 @@ int nd_text_next(nd_text_reader *t, size_t piece, na_buf *out, na_err *err)
         return rc == SQLITE_NOMEM ? na_err_set(err, NA_E_NOMEM, "out of memory")
                                   : nd_store_db_err(t->s, err, "read a stored text");
     }
-    if (want == left)
-        stop = want; /* the end: nothing left to look ahead into */
-    size_t used;
-    size_t need = na_redact_span(in, want, stop, NULL, 0, &used);
-    char *red = malloc(need + 1);
-    if (!red) {
-        free(in);
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
-    }
-    na_redact_span(in, want, stop, red, need + 1, &used);
+    rc = na_buf_append(out, in, want, "a stored text", err);
     free(in);
-    rc = na_buf_append(out, red, need, "a stored text", err);
-    free(red);
     if (rc < 0)
         return -1;
-    t->off += (int64_t)used;
+    t->off += (int64_t)want;
     return t->off < t->size ? 1 : 0;
 }

@@ -1,17 +1,17 @@
 /* channel.c — the expect loop (see channel.h): drain the transport, normalise into one bounded
- * buffer, find the echo, then match replies / pagers / prompts on the tail window only. Not a
- * driver: it knows no modes, commands or platforms. */
+ * buffer, run the exchange's state machine (idle -> echo -> output -> done) with its deadline,
+ * output ceiling and step budget, and hand the output over. What the text means (echo, prompts,
+ * pagers, replies, asynchronous messages) is channel_match.c. Not a driver: it knows no modes,
+ * commands or platforms. */
 #include "channel.h"
-#include "buf.h"
+#include "channel_int.h"
 #include "clock.h"
+#include "log.h"
 #include "secret.h"
-#include "vtnorm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { X_IDLE = 0, X_ECHO, X_OUTPUT, X_DONE };
 
 #define READ_CHUNK 16384
 #define SLACK ((size_t)64 << 10)      /* buffer room beyond the output ceiling (prompt lines) */
@@ -22,35 +22,31 @@ enum { X_IDLE = 0, X_ECHO, X_OUTPUT, X_DONE };
  * read it all while every other session on the same event loop waits (and times out). */
 #define STEP_BUDGET ((size_t)256 << 10)
 
-struct na_channel {
-    na_transport *t;
-    char *name;
-    na_transcript *tr;
-    size_t max_output;
-    size_t lookback;
-    na_buf buf;
-    na_vtnorm vt;
-    na_matcher *m;
+static const char *const xs_names[X__COUNT] = {
+    [X_IDLE] = "idle", [X_ECHO] = "echo", [X_OUTPUT] = "output", [X_DONE] = "done"};
 
-    /* the exchange in progress */
-    na_expect *e;
-    int xs;
-    size_t pos;         /* where the exchange starts; after a hit: where the next one starts */
-    size_t base;        /* line start of pos at begin: output accounting starts here */
-    size_t echo_from;   /* echo search position */
-    size_t scan_from;   /* next complete line to check for prompt + next_echo */
-    size_t floor;       /* replies/pagers/prompts only look at text from here on */
-    size_t next_ls;     /* after a hit: start of the line to keep */
-    int64_t t0_us;
-    bool dirty;         /* data or state changed since the last examination */
-    int64_t grace_at;   /* no echo but a prompt: accept it as a non-echoing device at this time */
-    bool yielded;       /* the last step stopped at STEP_BUDGET with data left: step again now */
-    na_expect_result res;
+static void forget_sent(na_channel *c);
 
-    bool raw;           /* raw (shell) mode started */
-    size_t raw_off;
-    uint64_t bytes_in, bytes_out, pages;
-};
+void ch_set_state(na_channel *c, int xs)
+{
+    if (c->xs != xs && na_log_get_level() >= NA_LOG_TRACE) {
+        char why[200] = "";
+        const char *cmd = c->e && c->e->cmd ? c->e->cmd : NULL; /* secrets masked */
+        if (xs == X_ECHO && cmd && *cmd)
+            snprintf(why, sizeof why, " (the echo of '%.120s')", cmd);
+        else if (xs == X_ECHO)
+            snprintf(why, sizeof why, " (the echo of a return)");
+        else if (xs == X_OUTPUT && c->xs == X_ECHO)
+            snprintf(why, sizeof why, c->res.echoed ? " (echoed)" : " (not echoed: a prompt came)");
+        else if (xs == X_DONE && c->res.prompt_end > c->res.prompt_start)
+            snprintf(why, sizeof why, " (prompt '%.*s')",
+                     (int)(c->res.prompt_end - c->res.prompt_start > 120
+                               ? 120 : c->res.prompt_end - c->res.prompt_start),
+                     c->buf.data + c->res.prompt_start);
+        NA_LOGT(c->name, "channel: %s -> %s%s", xs_names[c->xs], xs_names[xs], why);
+    }
+    c->xs = xs;
+}
 
 na_channel *na_channel_new(na_transport *t, const na_channel_opts *o, na_err *err)
 {
@@ -74,6 +70,8 @@ na_channel *na_channel_new(na_transport *t, const na_channel_opts *o, na_err *er
     c->lookback = o ? o->lookback : 0;
     na_buf_init(&c->buf, c->max_output + SLACK);
     na_vtnorm_init(&c->vt);
+    c->vt.on_cr_line = ch_on_cr_line;
+    c->vt.on_cr_line_ud = c;
     return c;
 }
 
@@ -85,6 +83,10 @@ void na_channel_free(na_channel *c)
         c->t->ops->destroy(c->t);
     na_buf_free(&c->buf);
     na_matcher_free(c->m);
+    for (size_t i = 0; i < c->nasync; i++)
+        free(c->asyncs[i]);
+    free(c->asyncs);
+    forget_sent(c);
     free(c->name);
     free(c);
 }
@@ -103,8 +105,68 @@ int na_channel_want(const na_channel *c)
     return NA_WANT_READ | c->t->ops->want(c->t);
 }
 
+/* A secret was written: remember it (without the Enter after it) to mask its echo. */
+static void sent_secret(na_channel *c, const char *p, size_t n)
+{
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+        n--;
+    if (!n)
+        return;
+    na_transcript_echo_secret(c->tr, p, n);
+    if (c->nsent_secret == sizeof c->sent_secret / sizeof *c->sent_secret)
+        return;
+    char *k = malloc(n);
+    if (!k)
+        return;
+    memcpy(k, p, n);
+    c->sent_secret[c->nsent_secret] = k;
+    c->sent_secret_len[c->nsent_secret++] = n;
+}
+
+static void forget_sent(na_channel *c)
+{
+    for (size_t i = 0; i < c->nsent_secret; i++) {
+        na_wipe(c->sent_secret[i], c->sent_secret_len[i]);
+        free(c->sent_secret[i]);
+    }
+    c->nsent_secret = 0;
+}
+
+char *ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn)
+{
+    na_buf b;
+    na_buf_init(&b, n + 8 * n + 64);
+    size_t i = 0;
+    while (i < n) {
+        size_t hit = 0;
+        for (size_t k = 0; k < c->nsent_secret && !hit; k++)
+            if (c->sent_secret_len[k] <= n - i &&
+                !memcmp(s + i, c->sent_secret[k], c->sent_secret_len[k]))
+                hit = c->sent_secret_len[k];
+        if (hit) {
+            if (na_buf_append(&b, NA_REDACTED, sizeof NA_REDACTED - 1, NULL, NULL) < 0)
+                goto oom;
+            i += hit;
+        } else {
+            if (na_buf_append(&b, s + i, 1, NULL, NULL) < 0)
+                goto oom;
+            i++;
+        }
+    }
+    if (outn)
+        *outn = b.len;
+    if (!b.data)
+        return strdup("");
+    return na_buf_steal(&b);
+oom:
+    na_buf_free(&b);
+    return NULL;
+}
+
 int na_channel_write(na_channel *c, const char *p, size_t n, bool secret, na_err *err)
 {
+    if (secret)
+        sent_secret(c, p, n);
     na_transcript_data(c->tr, NA_TR_OUT, p, n, secret);
     na_status st = c->t->ops->write(c->t, p, n, secret, err);
     if (st == NA_ERROR)
@@ -120,12 +182,10 @@ na_status na_channel_flush(na_channel *c, na_err *err)
 
 /* ---- helpers on the buffer ---- */
 
-static size_t line_start_of(const na_channel *c, size_t at)
+size_t ch_line_start(const na_channel *c, size_t at)
 {
-    const char *d = c->buf.data;
-    while (at > 0 && d[at - 1] != '\n')
-        at--;
-    return at;
+    const char *nl = at ? memrchr(c->buf.data, '\n', at) : NULL;
+    return nl ? (size_t)(nl - c->buf.data) + 1 : 0;
 }
 
 void na_channel_last_line(const na_channel *c, char *out, size_t cap)
@@ -148,14 +208,18 @@ void na_channel_last_line(const na_channel *c, char *out, size_t cap)
         st = end - show;
         o += (size_t)snprintf(out, cap, "...");
     }
-    for (size_t i = st; i < end && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)d[i];
+    size_t ln = end - st;
+    char *masked = c->nsent_secret ? ch_mask_sent(c, d + st, end - st, &ln) : NULL;
+    const char *src = masked ? masked : d + st;
+    for (size_t i = 0; i < ln && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
         if (ch < 0x20 || ch == 0x7f)
             o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
         else
             out[o++] = (char)ch;
     }
     out[o < cap ? o : cap - 1] = '\0';
+    free(masked);
 }
 
 static const char *about(const na_expect *e, char *tmp, size_t cap, const char *fmt_cmd)
@@ -172,8 +236,8 @@ static int fail_timeout(na_channel *c, na_err *err)
     char last[200], what[300];
     na_channel_last_line(c, last, sizeof last);
     about(c->e, what, sizeof what, "after '%s'");
-    return na_err_set(err, NA_E_TIMEOUT, "%s: no prompt %s within %.1f s; last line: '%s'",
-                      c->name, what, c->e->timeout_ms / 1000.0, last);
+    return na_err_set_exact(err, NA_E_TIMEOUT, "%s: no prompt %s within %.1f s; last line: '%s'",
+                            c->name, what, c->e->timeout_ms / 1000.0, last);
 }
 
 static int fail_closed(na_channel *c, na_err *err)
@@ -181,15 +245,15 @@ static int fail_closed(na_channel *c, na_err *err)
     char last[200], what[300];
     na_channel_last_line(c, last, sizeof last);
     about(c->e, what, sizeof what, "after '%s'");
-    return na_err_set(err, NA_E_CLOSED,
-                      "%s: the device closed the connection while waiting for the prompt %s; "
-                      "last line: '%s'",
-                      c->name, what, last);
+    return na_err_set_exact(err, NA_E_CLOSED,
+                            "%s: the device closed the connection while waiting for the prompt "
+                            "%s; last line: '%s'",
+                            c->name, what, last);
 }
 
 /* A transport failure during an exchange: a close keeps the exchange's context (which command,
  * the last line) instead of the transport's bare "the connection is closed". */
-static int fail_transport(na_channel *c, const na_err *te, na_err *err)
+int ch_fail_transport(na_channel *c, const na_err *te, na_err *err)
 {
     if (te->code == NA_E_CLOSED && c->e)
         return fail_closed(c, err);
@@ -200,7 +264,7 @@ static int flush_in_exchange(na_channel *c, na_err *err)
 {
     na_err te = NA_ERR_INIT;
     if (c->t->ops->flush(c->t, &te) == NA_ERROR)
-        return fail_transport(c, &te, err);
+        return ch_fail_transport(c, &te, err);
     return 0;
 }
 
@@ -225,19 +289,20 @@ void na_channel_begin(na_channel *c, na_expect *e)
     memset(&c->res, 0, sizeof c->res);
     if (c->pos > c->buf.len)
         c->pos = c->buf.len;
-    c->base = line_start_of(c, c->pos);
-    c->echo_from = c->base;
+    c->base = ch_line_start(c, c->pos);
+    c->echo_from = c->fb_from = c->base;
+    c->alt_nl = 0;
     c->floor = 0;
     c->t0_us = na_now_us();
     c->dirty = true;
-    c->grace_at = 0;
+    c->grace_at = c->settle_at = 0;
     c->yielded = false;
     size_t limit = e->max_output ? e->max_output : c->max_output;
     na_buf_set_limit(&c->buf, c->buf.len + limit + SLACK);
     if (e->echo) {
-        c->xs = X_ECHO;
+        ch_set_state(c, X_ECHO);
     } else {
-        c->xs = X_OUTPUT;
+        ch_set_state(c, X_OUTPUT);
         c->res.out_start = c->pos;
         c->scan_from = c->pos;
     }
@@ -254,6 +319,8 @@ int64_t na_channel_wake(const na_channel *c)
     int64_t d = c->e->deadline_ms;
     if (c->grace_at && (d <= 0 || c->grace_at < d))
         d = c->grace_at;
+    if (c->settle_at && (d <= 0 || c->settle_at < d))
+        d = c->settle_at;
     return d;
 }
 
@@ -264,230 +331,51 @@ const char *na_channel_text(const na_channel *c, size_t *len)
     return na_buf_cstr(&c->buf);
 }
 
-static void hit(na_channel *c, na_hit_kind kind, size_t index)
+void ch_hit(na_channel *c, na_hit_kind kind, size_t index)
 {
     c->res.kind = kind;
     c->res.index = index;
     c->res.elapsed_us = na_now_us() - c->t0_us;
     if (kind == NA_HIT_PROMPT)
-        c->xs = X_DONE;
+        ch_set_state(c, X_DONE);
 }
 
-static bool tail_is_prompt(na_channel *c)
-{
-    size_t ls = c->vt.line_start, len = c->buf.len;
-    if (ls >= len || len - ls > NA_CHANNEL_TAIL_MAX)
-        return false;
-    for (size_t i = 0; i < c->e->nprompts; i++)
-        if (na_pattern_find(c->e->prompts[i], c->m, c->buf.data + ls, len - ls, false, NULL, NULL))
-            return true;
-    return false;
-}
+/* ---- asynchronous messages ---- */
 
-/* Echo phase: find the echo of the line sent and the newline ending it. Lines before it (a stale
- * prompt, the rest of a banner) are skipped. A device that does not echo shows a prompt on a
- * later line and then nothing more: after the grace period that is taken as the answer. */
-static void examine_echo(na_channel *c)
+void ch_async_add(na_channel *c, const char *s, size_t n)
 {
-    const char *d = c->buf.data;
-    size_t len = c->buf.len;
-    const char *echo = c->e->echo;
-    size_t elen = strlen(echo);
-    if (!d)
-        return;
-    /* Newlines only exist before the normaliser's line start (the last one is just before it):
-     * searching no further keeps a long unfinished line from being rescanned (quadratic). */
-    size_t ls = c->vt.line_start;
-    if (elen == 0) { /* a bare return: its "echo" is the first newline */
-        const char *nl = ls > c->pos ? memchr(d + c->pos, '\n', ls - c->pos) : NULL;
-        if (nl) {
-            c->res.echoed = true;
-            c->res.out_start = (size_t)(nl - d) + 1;
-            c->scan_from = c->res.out_start;
-            c->xs = X_OUTPUT;
-        }
+    if (c->nasync >= NA_CHANNEL_MAX_ASYNC) {
+        c->async_dropped++;
         return;
     }
-    if (c->echo_from < len) {
-        const char *p = memmem(d + c->echo_from, len - c->echo_from, echo, elen);
-        if (p) {
-            size_t at = (size_t)(p - d);
-            c->echo_from = at;
-            const char *nl = ls > at + elen ? memchr(d + at + elen, '\n', ls - at - elen) : NULL;
-            if (!nl)
-                return; /* echo found, its line not finished yet */
-            c->res.echoed = true;
-            c->res.out_start = (size_t)(nl - d) + 1;
-            c->scan_from = c->res.out_start;
-            c->xs = X_OUTPUT;
-            c->grace_at = 0;
-            return;
-        }
-        if (len - c->echo_from >= elen)
-            c->echo_from = len - elen + 1;
+    if (!c->asyncs && !(c->asyncs = calloc(NA_CHANNEL_MAX_ASYNC, sizeof *c->asyncs))) {
+        c->async_dropped++;
+        return;
     }
-    if (!c->grace_at && c->vt.line_start > c->base && tail_is_prompt(c)) {
-        int g = c->e->echo_grace_ms > 0 ? c->e->echo_grace_ms : 500;
-        c->grace_at = na_now_ms() + g;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    char *m = strndup(s, n);
+    if (!m) {
+        c->async_dropped++;
+        return;
     }
-    if (c->grace_at && na_now_ms() >= c->grace_at) {
-        c->res.echoed = false;
-        c->res.out_start = c->pos;
-        c->scan_from = c->pos;
-        c->xs = X_OUTPUT;
-        c->grace_at = 0;
-    }
+    NA_LOGD(c->name, "asynchronous message: %s", m);
+    c->asyncs[c->nasync++] = m;
 }
 
-/* Pipelining: does line [a, e) start with a prompt followed by next_echo? */
-static bool pipelined_prompt(na_channel *c, size_t a, size_t e)
+char **na_channel_take_async(na_channel *c, size_t *n, unsigned *dropped)
 {
-    const char *ne = c->e->next_echo;
-    size_t nlen = strlen(ne);
-    if (!nlen || e - a < nlen)
-        return false;
-    const char *d = c->buf.data;
-    /* a prompt is short (matched within NA_CHANNEL_TAIL_MAX): look no further into the line, or
-     * every examination of a long unfinished line would rescan it (quadratic) */
-    size_t span = e - a < NA_CHANNEL_TAIL_MAX + nlen ? e - a : NA_CHANNEL_TAIL_MAX + nlen;
-    const char *q = memmem(d + a, span, ne, nlen);
-    if (!q || q == d + a)
-        return false;
-    size_t qa = (size_t)(q - d);
-    for (size_t i = 0; i < c->e->nprompts; i++) {
-        size_t ms, me;
-        if (na_pattern_find(c->e->prompts[i], c->m, d + a, qa - a, false, &ms, &me) &&
-            me == qa - a) {
-            c->res.out_end = a;
-            c->res.prompt_start = a + ms;
-            c->res.prompt_end = qa;
-            c->pos = qa;
-            c->next_ls = a;
-            hit(c, NA_HIT_PROMPT, i);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Output phase. Returns 1 on a hit, 0 to keep waiting, -1 on error. */
-static int examine_output(na_channel *c, na_err *err)
-{
-    na_expect *e = c->e;
-    const char *d = c->buf.data;
-    size_t len = c->buf.len;
-    if (!d)
-        return 0;
-
-    if (e->next_echo) {
-        /* complete lines since the last look, then the unfinished tail. Complete lines all end
-         * before the normaliser's line start (the last newline is just before it), so the
-         * unfinished line is never searched for a newline again and again (quadratic). */
-        size_t a = c->scan_from, ls_now = c->vt.line_start;
-        while (a < ls_now) {
-            const char *nl = memchr(d + a, '\n', ls_now - a);
-            if (!nl)
-                break;
-            size_t eol = (size_t)(nl - d);
-            if (pipelined_prompt(c, a, eol))
-                return 1;
-            a = eol + 1;
-        }
-        c->scan_from = a;
-        if (a < len && pipelined_prompt(c, a, len))
-            return 1;
-    }
-
-    size_t ls = c->vt.line_start;
-    size_t ws = ls;
-    if (ws < c->res.out_start)
-        ws = c->res.out_start;
-    if (ws < c->floor)
-        ws = c->floor;
-    if (len - ws > NA_CHANNEL_TAIL_MAX)
-        ws = len - NA_CHANNEL_TAIL_MAX;
-    if (ws == ls && c->lookback) {
-        size_t lo = c->res.out_start > c->floor ? c->res.out_start : c->floor;
-        ws = ls - lo > c->lookback ? ls - c->lookback : lo;
-    }
-    if (ws >= len)
-        return 0;
-    bool not_bol = ws > 0 && d[ws - 1] != '\n';
-    const char *w = d + ws;
-    size_t wn = len - ws;
-    size_t ms, me;
-
-    for (size_t i = 0; i < e->nreplies; i++) {
-        na_reply *r = &e->replies[i];
-        if (!r->prompt || !na_pattern_find(r->prompt, c->m, w, wn, not_bol, &ms, &me))
-            continue;
-        if (!r->text) {
-            hit(c, NA_HIT_UNANSWERED, i);
-            return 1;
-        }
-        if (r->max_uses && r->uses >= r->max_uses) {
-            hit(c, NA_HIT_REPEATED, i);
-            return 1;
-        }
-        r->uses++;
-        c->res.replies++;
-        c->floor = len;
-        /* one write: the reply and its newline (flagged secret as a whole) */
-        const char *nl = r->newline ? (e->newline ? e->newline : "\n") : "";
-        size_t tl = strlen(r->text), nn = strlen(nl);
-        char *msg = malloc(tl + nn + 1);
-        if (!msg)
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        memcpy(msg, r->text, tl);
-        memcpy(msg + tl, nl, nn);
-        na_err te = NA_ERR_INIT;
-        int rc = na_channel_write(c, msg, tl + nn, r->secret, &te);
-        na_wipe(msg, tl + nn);
-        free(msg);
-        return rc < 0 ? fail_transport(c, &te, err) : 0;
-    }
-
-    for (size_t i = 0; i < e->npagers; i++) {
-        if (!na_pattern_find(e->pagers[i], c->m, w, wn, not_bol, &ms, &me))
-            continue;
-        size_t cut = ws + ms;
-        if (cut < ls)
-            cut = ls;
-        na_buf_truncate(&c->buf, cut);
-        na_vtnorm_truncated(&c->vt, &c->buf);
-        c->floor = c->buf.len;
-        c->res.pages++;
-        c->pages++;
-        const char *rep = e->pager_reply ? e->pager_reply : " ";
-        na_err te = NA_ERR_INIT;
-        if (na_channel_write(c, rep, strlen(rep), false, &te) < 0)
-            return fail_transport(c, &te, err);
-        return 0;
-    }
-
-    for (size_t i = 0; i < e->nprompts; i++) {
-        if (!na_pattern_find(e->prompts[i], c->m, w, wn, not_bol, &ms, &me))
-            continue;
-        c->res.prompt_start = ws + ms;
-        c->res.prompt_end = ws + me;
-        c->res.out_end = line_start_of(c, ws + ms);
-        if (c->res.out_end < c->res.out_start)
-            c->res.out_end = c->res.out_start;
-        c->pos = len;
-        c->next_ls = c->res.out_end;
-        hit(c, NA_HIT_PROMPT, i);
-        return 1;
-    }
-    return 0;
-}
-
-static int examine(na_channel *c, na_err *err)
-{
-    if (c->xs == X_ECHO)
-        examine_echo(c);
-    if (c->xs == X_OUTPUT)
-        return examine_output(c, err);
-    return c->xs == X_DONE;
+    char **v = c->nasync ? c->asyncs : NULL;
+    *n = c->nasync;
+    if (dropped)
+        *dropped = c->async_dropped;
+    if (v)
+        c->asyncs = NULL;
+    else
+        free(c->asyncs), c->asyncs = NULL;
+    c->nasync = 0;
+    c->async_dropped = 0;
+    return v;
 }
 
 na_status na_channel_step(na_channel *c, na_err *err)
@@ -499,7 +387,8 @@ na_status na_channel_step(na_channel *c, na_err *err)
         return NA_OK;
     if (flush_in_exchange(c, err) < 0)
         return NA_ERROR;
-    if (c->grace_at && na_now_ms() >= c->grace_at)
+    if ((c->grace_at && na_now_ms() >= c->grace_at) ||
+        (c->settle_at && na_now_ms() >= c->settle_at))
         c->dirty = true;
     size_t limit = c->e->max_output ? c->e->max_output : c->max_output;
     char chunk[READ_CHUNK];
@@ -513,7 +402,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
          * a prompt-like partial line at a read boundary is not taken for the prompt. */
         if (c->dirty && !resume) {
             c->dirty = false;
-            int r = examine(c, err);
+            int r = ch_examine(c, err);
             if (r < 0)
                 return NA_ERROR;
             if (r > 0)
@@ -540,6 +429,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
         budget = n < budget ? budget - n : 0;
         if (na_vtnorm_feed(&c->vt, &c->buf, chunk, n, c->name, err) < 0)
             return NA_ERROR;
+        c->settle_at = 0; /* the device is not quiet */
         if (c->buf.len - c->base > limit)
             return fail_overflow(c, limit, err), NA_ERROR;
         /* drain first, examine when the transport runs dry */
@@ -559,7 +449,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
             if (more == NA_EOF) {
                 /* examine what came before the close, then report it */
                 c->dirty = true;
-                int r = examine(c, err);
+                int r = ch_examine(c, err);
                 if (r != 0)
                     return r > 0 ? NA_OK : NA_ERROR;
                 na_transcript_eof(c->tr);
@@ -572,6 +462,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
             budget = n < budget ? budget - n : 0;
             if (na_vtnorm_feed(&c->vt, &c->buf, chunk, n, c->name, err) < 0)
                 return NA_ERROR;
+            c->settle_at = 0;
             if (c->buf.len - c->base > limit)
                 return fail_overflow(c, limit, err), NA_ERROR;
             if (c->e->deadline_ms > 0 && na_now_ms() >= c->e->deadline_ms)
@@ -589,6 +480,7 @@ void na_channel_resume(na_channel *c)
     if (c->xs == X_DONE)
         return;
     c->res.kind = NA_HIT_NONE;
+    c->settle_at = 0;
     c->dirty = true;
 }
 
@@ -600,12 +492,13 @@ static void after_drop(na_channel *c, size_t k)
     na_vtnorm_shifted(&c->vt, k);
     c->pos = c->pos > k ? c->pos - k : 0;
     c->next_ls = 0;
-    c->xs = X_IDLE;
+    ch_set_state(c, X_IDLE);
     c->res.out_start = c->res.out_end = c->res.prompt_start = c->res.prompt_end = 0;
 }
 
 void na_channel_consume(na_channel *c)
 {
+    forget_sent(c); /* the exchange they were typed in is over */
     size_t k = c->xs == X_DONE ? c->next_ls : 0;
     if (k > c->buf.len)
         k = c->buf.len;
@@ -626,7 +519,11 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
         b--;
     size_t n = b - a;
     char *out;
-    if (n >= STEAL_MIN && c->next_ls >= b) {
+    if (c->e && c->e->strip_async && c->e->nasyncs && n > 0) {
+        /* config lines, mode changes: the device's messages are not the answer */
+        if (!(out = ch_strip_async(c, a, b, &n, err)))
+            return NULL;
+    } else if (n >= STEAL_MIN && c->next_ls >= b && !c->nsent_secret) {
         /* hand the big allocation over: keep only the prompt line (and anything after it) */
         size_t keep_from = c->next_ls;
         size_t keep_n = c->buf.len - keep_from;
@@ -648,6 +545,9 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
             return NULL;
         }
         after_drop(c, keep_from);
+        if (len)
+            *len = n;
+        return out;
     } else {
         out = malloc(n + 1);
         if (!out) {
@@ -656,8 +556,18 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
         }
         memcpy(out, d + a, n);
         out[n] = '\0';
-        na_channel_consume(c);
     }
+    if (c->nsent_secret) { /* the echo of a secret netauto typed in this exchange */
+        size_t mn;
+        char *m = ch_mask_sent(c, out, n, &mn);
+        if (m) {
+            na_wipe(out, n);
+            free(out);
+            out = m;
+            n = mn;
+        }
+    }
+    na_channel_consume(c);
     if (len)
         *len = n;
     return out;

@@ -12,15 +12,33 @@
  *   1. ECHO: when a line was sent (e.g.echo = "show vlan"), its echo is searched from the start of
  *      the line holding `pos` (the previous prompt's line); once found and terminated by "\n",
  *      the output starts after that newline; anything before the echo (a stale prompt, the end
- *      of a banner) is skipped. echo == "" (a bare return) waits for the first newline. A device
- *      that does not echo is recognised when a prompt sits at the tail, on a later line, and the
- *      echo has still not come after a grace period (echo_grace_ms, 500 ms): then the output
- *      starts right after `pos`.
+ *      of a banner, asynchronous messages) is skipped. echo == "" (a bare return) waits for the
+ *      first newline. A long line the device's editor scrolled or wrapped is still recognised
+ *      (echoes of at least 12 bytes): IOS scrolls it horizontally, and the echo line ends in
+ *      "$" + the end of the line sent; a readline-style editor (EOS) wraps it at the screen edge
+ *      with " \r", and the line's soft-wrap reading (vtnorm.h) holds the echo. A device that
+ *      does not echo is recognised when a prompt sits at the tail, on a later line, and the echo
+ *      has still not come after a grace period (echo_grace_ms, 500 ms): then the output starts
+ *      right after `pos`. echo_optional (a device known not to echo): no grace, but an echo on
+ *      the first line is still taken out.
  *   2. OUTPUT: after the echo, on every read, the tail window (the text after the last "\n",
- *      limited to its last 4096 bytes, plus `lookback` bytes before it) is matched against, in this
- *      order: the replies (prompted input: the reply is written, once per appearance), the pagers
- *      (the pager reply is written and the pager text is removed from the buffer), then the
- *      prompts (the exchange ends). Nothing before the tail is ever rescanned.
+ *      limited to its last 4096 bytes, plus `lookback` bytes before it; for prompts of several
+ *      lines, up to prompt_lines - 1 lines before it too) is matched against, in this order: the
+ *      replies (prompted input: the reply is written, once per appearance), the pagers (the pager
+ *      reply is written and the pager text is removed from the buffer), then the prompts (the
+ *      exchange ends). Nothing before the tail is ever rescanned. When no prompt matches:
+ *        - a tail line rewritten after a bare CR whose new text is a prompt (NX-OS prints
+ *          `098f...f6` CR `switch# `): the CR is read as a line break, the old text stays the
+ *          last line of the output;
+ *        - asynchronous messages (patterns `asyncs`, syslog lines a device prints whenever it
+ *          likes) after the prompt, on lines of their own or glued to the prompt: the prompt
+ *          behind them ends the exchange. Messages are also taken from before the echo, from
+ *          between a reprinted prompt and the previous one, and (strip_async, for config lines
+ *          and mode changes) from anywhere in the output; they are kept out of the output and
+ *          handed over by na_channel_take_async(). Inside a command's output an async-looking
+ *          line is output (show logging prints the same lines).
+ *      Prompts from index settle_from on are accepted only once the device has been quiet for
+ *      settle_ms (a banner line that looks like a prompt, drawn slowly, is not one).
  *   3. Pipelining: when next_echo is set (the next line was already sent), a line that begins
  *      with a prompt immediately followed by next_echo also ends the exchange (the device printed
  *      its prompt and then echoed the type-ahead); `pos` then moves to that echo.
@@ -29,7 +47,7 @@
  * last line: 'sw1#show vl'"), an output ceiling (NA_E_OVERFLOW "sw1: output of 'show tech'
  * exceeded the limit of 16777216 bytes") and reports a close by the device as NA_E_CLOSED with
  * the same context. After any of these errors the stream is out of step with the device: the
- * caller should close the channel. */
+ * caller should close the channel. State changes are logged at trace level. */
 #ifndef NA_CHANNEL_H
 #define NA_CHANNEL_H
 
@@ -87,6 +105,11 @@ typedef struct na_reply {
     bool secret;              /* write flagged secret */
     unsigned max_uses;        /* answers allowed in one exchange (0 = unlimited); one more
                                  appearance stops with NA_HIT_REPEATED (e.g. a refused password) */
+    int settle_ms;            /* the first answer of an exchange (a credential: "Username: "
+                                 may have text glued to it that is still coming) is written only
+                                 once the device stayed quiet this long after the question; a
+                                 question answering an answer (the password after the username)
+                                 is answered at once. 0 = at once */
     unsigned uses;
 } na_reply;
 
@@ -116,6 +139,14 @@ typedef struct na_expect {
     int timeout_ms;                   /* the duration shown in the timeout message */
     size_t max_output;                /* 0 = the channel's default */
     int echo_grace_ms;                /* see ECHO above; 0 = 500 */
+    bool echo_optional;               /* see ECHO above */
+    unsigned prompt_lines;            /* lines a prompt may span (0 or 1: the tail line only) */
+    size_t settle_from;               /* prompts[settle_from..] must settle ... */
+    int settle_ms;                    /* ... for this long (0 = none must) */
+    const na_pattern *const *asyncs;  /* asynchronous messages: each matches one whole line (or
+                                         its end, glued after a prompt) */
+    size_t nasyncs;
+    bool strip_async;                 /* also take them out of the output itself */
 } na_expect;
 
 typedef struct na_expect_result {
@@ -154,6 +185,11 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err);
 void na_channel_consume(na_channel *c);
 /* The prompt text of the last hit (malloc'd copy, caller frees; NULL on OOM or no hit). */
 char *na_channel_prompt(const na_channel *c);
+
+/* The asynchronous messages recognised since the last call (oldest first) as a malloc'd array of
+ * malloc'd strings the caller frees (NULL when none); *n = the count. *dropped (may be NULL) =
+ * messages not kept (more than 64 since the last call). */
+char **na_channel_take_async(na_channel *c, size_t *n, unsigned *dropped);
 
 /* The last non-empty line received, escaped and shortened for messages ("sw1#show vl"). */
 void na_channel_last_line(const na_channel *c, char *out, size_t cap);

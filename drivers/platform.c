@@ -81,6 +81,33 @@ oom:
     return NULL;
 }
 
+/* Lines a prompt pattern spans: 1 + its line breaks, written as \n (an escaped backslash before
+ * the n does not count, nor does \n inside a character class: [^\n] is not a line break) or as
+ * a literal newline. */
+static unsigned pattern_lines(const char *src)
+{
+    unsigned n = 1;
+    bool cls = false;
+    for (const char *p = src; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            if (p[1] == 'n' && !cls)
+                n++;
+            p++;
+        } else if (*p == '[' && !cls) {
+            cls = true;
+            if (p[1] == '^')
+                p++;
+            if (p[1] == ']') /* a ] right after [ or [^ is a member */
+                p++;
+        } else if (*p == ']' && cls) {
+            cls = false;
+        } else if (*p == '\n' && !cls) {
+            n++;
+        }
+    }
+    return n;
+}
+
 static int compile(loader *L, na_ynode *n, const char *field, const char *src, unsigned flags,
                    na_pattern **out)
 {
@@ -227,6 +254,7 @@ static int load_modes(loader *L, na_ynode *map)
     if (!p->modes || !p->prompts)
         return na_err_set(L->err, NA_E_NOMEM, "out of memory");
     static const char *const keys[] = {"prompt", NULL};
+    p->prompt_lines = 1;
     for (size_t i = 0; i < n; i++) {
         na_ynode *k = na_ymap_key(L->d, map, i), *v = na_ymap_val(L->d, map, i);
         const char *name = na_yscalar(k);
@@ -267,6 +295,12 @@ static int load_modes(loader *L, na_ynode *map)
         }
         free(src);
         p->prompts[i] = m->prompt;
+        unsigned pl = pattern_lines(m->prompt_src);
+        if (pl > NA_PLATFORM_MAX_PROMPT_LINES)
+            return na_yerr(L->err, L->d, pr, "%s: a prompt of %u lines (at most %d)", f, pl,
+                           NA_PLATFORM_MAX_PROMPT_LINES);
+        if (pl > p->prompt_lines)
+            p->prompt_lines = pl;
     }
     return 0;
 }
@@ -343,13 +377,67 @@ static int load_save(loader *L, na_ynode *map)
     return 0;
 }
 
+static int load_commit(loader *L, na_ynode *map)
+{
+    na_platform *p = L->p;
+    static const char *const keys[] = {"send", "discard", "answers", "success", "timeout", NULL};
+    if (na_ycheck_keys(L->d, map, keys, "commit", L->err) < 0)
+        return -1;
+    na_ynode *v = na_ymap_get(L->d, map, "send");
+    if (!v)
+        return na_yerr(L->err, L->d, map, "commit: needs 'send' (the commit command)");
+    if (dup_str(L, v, "commit.send", &p->commit.send) < 0)
+        return -1;
+    if (!*p->commit.send)
+        return na_yerr(L->err, L->d, v, "commit.send: empty command");
+    if ((v = na_ymap_get(L->d, map, "discard"))) {
+        if (dup_str(L, v, "commit.discard", &p->commit.discard) < 0)
+            return -1;
+        if (!*p->commit.discard)
+            return na_yerr(L->err, L->d, v, "commit.discard: empty command");
+    }
+    if ((v = na_ymap_get(L->d, map, "answers")) &&
+        load_answers(L, v, "commit.answers", &p->commit.answers, &p->commit.nanswers) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "success")) &&
+        get_pattern(L, v, "commit.success", NA_PAT_MULTILINE, &p->commit.success) < 0)
+        return -1;
+    double secs;
+    if ((v = na_ymap_get(L->d, map, "timeout"))) {
+        if (na_ydouble(L->d, v, 0.1, 86400, &secs, L->err) < 0)
+            return -1;
+        p->commit.timeout_ms = (int)(secs * 1000);
+    }
+    return 0;
+}
+
+static int load_config_errors(loader *L, na_ynode *map)
+{
+    na_platform *p = L->p;
+    static const char *const keys[] = {"match", "except", NULL};
+    if (na_ycheck_keys(L->d, map, keys, "config_errors", L->err) < 0)
+        return -1;
+    na_ynode *v = na_ymap_get(L->d, map, "match");
+    if (!v)
+        return na_yerr(L->err, L->d, map, "config_errors: needs 'match' (a pattern for one line)");
+    if (get_pattern(L, v, "config_errors.match", 0, &p->config_errors.match) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "except")) &&
+        load_patterns(L, v, "config_errors.except", 0, &p->config_errors.except,
+                      &p->config_errors.nexcept) < 0)
+        return -1;
+    return 0;
+}
+
 static int load(loader *L, const char *name_hint)
 {
     na_ynode *root = na_ydoc_root(L->d);
-    static const char *const keys[] = {"name",        "description", "host",     "newline",
-                                       "modes",       "default_mode", "config_mode",
-                                       "transitions", "on_open",     "failures", "pager",
-                                       "answers",     "save",        "login",
+    static const char *const keys[] = {"name",           "description",   "host",
+                                       "newline",        "modes",         "default_mode",
+                                       "config_mode",    "transitions",   "on_open",
+                                       "failures",       "config_errors", "async_messages",
+                                       "pager",          "answers",       "commit",
+                                       "save",           "login",         "learn_host",
                                        "files", /* platform_files.c */
                                        NULL};
     if (!root)
@@ -381,12 +469,15 @@ static int load(loader *L, const char *name_hint)
     } else if (!(p->host = xstrdup(L, NA_PLATFORM_DEFAULT_HOST))) {
         return -1;
     }
+    if ((v = na_ymap_get(L->d, root, "learn_host")) &&
+        na_ybool(L->d, v, &p->learn_host, L->err) < 0)
+        return -1;
     if ((v = na_ymap_get(L->d, root, "newline"))) {
         if (dup_str(L, v, "newline", &p->newline) < 0)
             return -1;
         if (!*p->newline)
             return na_yerr(L->err, L->d, v, "newline: must not be empty");
-    } else if (!(p->newline = xstrdup(L, "\n"))) {
+    } else if (!(p->newline = xstrdup(L, "\r"))) { /* Enter, as a terminal sends it */
         return -1;
     }
     v = na_ymap_get(L->d, root, "modes");
@@ -420,6 +511,11 @@ static int load(loader *L, const char *name_hint)
     if ((v = na_ymap_get(L->d, root, "failures")) &&
         load_patterns(L, v, "failures", NA_PAT_MULTILINE, &p->failures, &p->nfailures) < 0)
         return -1;
+    if ((v = na_ymap_get(L->d, root, "config_errors")) && load_config_errors(L, v) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, root, "async_messages")) &&
+        load_patterns(L, v, "async_messages", 0, &p->asyncs, &p->nasyncs) < 0)
+        return -1;
     if ((v = na_ymap_get(L->d, root, "pager"))) {
         static const char *const pk[] = {"patterns", "reply", NULL};
         if (na_ycheck_keys(L->d, v, pk, "pager", L->err) < 0)
@@ -440,6 +536,8 @@ static int load(loader *L, const char *name_hint)
         return -1;
     if ((v = na_ymap_get(L->d, root, "answers")) &&
         load_answers(L, v, "answers", &p->answers, &p->nanswers) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, root, "commit")) && load_commit(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "save")) && load_save(L, v) < 0)
         return -1;
@@ -548,6 +646,13 @@ void na_platform_free(na_platform *p)
         free(p->on_open[i]);
     free(p->on_open);
     free_patterns(p->failures, p->nfailures);
+    na_pattern_free(p->config_errors.match);
+    free_patterns(p->config_errors.except, p->config_errors.nexcept);
+    free_patterns(p->asyncs, p->nasyncs);
+    free(p->commit.send);
+    free(p->commit.discard);
+    free_answers(p->commit.answers, p->commit.nanswers);
+    na_pattern_free(p->commit.success);
     free_patterns(p->pagers, p->npagers);
     free(p->pager_reply);
     free_answers(p->answers, p->nanswers);

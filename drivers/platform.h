@@ -1,8 +1,10 @@
 /* platform.h — platforms are data: one YAML file per device family (drivers/platforms/NAME.yaml,
- * compiled into the binary, plus user directories) describing modes and their prompts, how to move
- * between modes, on-open commands, failure text, pagers, prompted-input answers, the save command
- * and login prompts. Loading validates every field and compiles every pattern once; a loaded
- * platform is immutable and shared read-only by every session (and thread) using it.
+ * compiled into the binary, plus user directories) describing modes and their prompts (one line or
+ * several), how to move between modes, on-open commands, failure text (and the errors a config
+ * line may answer), pagers, prompted-input answers, asynchronous messages, the commit and save
+ * commands, login prompts and the key that means Enter. Loading validates every field and
+ * compiles every pattern once; a loaded platform is immutable and shared read-only by every
+ * session (and thread) using it.
  * The format is documented field by field in docs/platforms.md. Not a driver: session.h runs it. */
 #ifndef NA_PLATFORM_H
 #define NA_PLATFORM_H
@@ -16,6 +18,7 @@
 
 #define NA_NO_MODE ((size_t)-1)
 #define NA_PLATFORM_DEFAULT_HOST "[\\w.\\-@/:+]{1,63}"
+#define NA_PLATFORM_MAX_PROMPT_LINES 4
 
 /* A prompted-input answer. reply may contain ${secret}, ${password} and ${username}, filled from
  * the session at run time. */
@@ -45,11 +48,14 @@ typedef struct na_platform {
     char *description;
     char *source;        /* file it came from ("<built-in>/cisco_ios.yaml" for built-ins) */
     char *host;          /* what {host} stands for in prompt patterns */
-    char *newline;       /* ends every line sent (default "\n") */
+    bool learn_host;     /* learn the host name from the first prompt even when a mode matched,
+                            and specialise every {host} prompt to it */
+    char *newline;       /* ends every line sent: Enter (default "\r", as a terminal sends it) */
 
     na_pmode *modes;     /* in matching order: the first mode whose prompt matches wins */
     size_t nmodes;
     na_pattern **prompts; /* modes[i].prompt, as an array for na_expect */
+    unsigned prompt_lines; /* lines the longest prompt spans (1 + its "\n"s); 1 for most */
     size_t default_mode; /* commands run here; NA_NO_MODE = wherever the device is */
     size_t config_mode;  /* config lines go here; NA_NO_MODE = wherever the device is */
 
@@ -61,6 +67,15 @@ typedef struct na_platform {
 
     na_pattern **failures; /* device error text, matched in the first 8 KiB of each output */
     size_t nfailures;
+
+    struct {                   /* errors in answer to a config line, beyond `failures` */
+        na_pattern *match;     /* a line of the answer matching this is an error ... */
+        na_pattern **except;   /* ... unless it matches one of these (informational) */
+        size_t nexcept;
+    } config_errors;
+
+    na_pattern **asyncs;   /* asynchronous messages (syslog on the terminal): one line each */
+    size_t nasyncs;
 
     na_pattern **pagers;
     size_t npagers;
@@ -77,6 +92,15 @@ typedef struct na_platform {
         na_pattern *success;   /* must appear in the output; NULL = no device error is enough */
         int timeout_ms;        /* 0 = the command timeout */
     } save;
+
+    struct {
+        char *send;            /* commit model: sent after the config lines; NULL = none */
+        char *discard;         /* sent instead when a line was rejected (NULL = nothing) */
+        na_panswer *answers;
+        size_t nanswers;
+        na_pattern *success;   /* must appear in its output; NULL = no device error is enough */
+        int timeout_ms;        /* 0 = the command timeout */
+    } commit;
 
     struct {
         na_pattern *username;  /* in-band login prompts answered while opening (optional) */

@@ -1,8 +1,9 @@
 /* session.c — the driver's plumbing: session lifecycle, one "exchange" (send a line, wait for its
  * echo and a prompt, answer prompted input, recover from a refused answer), walking between modes,
- * prompt learning, the blocking wrappers and measurements. The operations themselves (open,
- * command, config, save, mode) are state machines in session_ops.c. Not a transport and not a
- * channel: bytes and patterns are channel.c's business. */
+ * prompt learning, device errors (failures, config_errors), secrets in what is sent, the
+ * blocking wrappers and measurements. The operations themselves (open, command, config, save,
+ * mode) are state machines in session_ops.c. Not a transport and not a channel: bytes and
+ * patterns are channel.c's business. */
 #include "session_int.h"
 #include "clock.h"
 #include "log.h"
@@ -11,17 +12,57 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Any line that looks like a prompt: used only while opening, to learn unusual prompts. */
-#define PROMPT_LIKE "^[^\\n]{1,200}[>#$%]\\s?$"
+/* Any line that looks like a prompt (a letter or digit in it, so hash-art is not one): used only
+ * while opening, to learn unusual prompts, and only once it has stood still (SETTLE_MS). */
+#define PROMPT_LIKE "^(?=[^\\n]*[[:alnum:]])[^\\n]{1,200}[>#$%]\\s?$"
+#define SETTLE_MS 300
+#define CRED_SETTLE_MS 50 /* the first login question stands still this long (see telnet.c) */
 static na_pattern *prompt_like;
 static pthread_once_t prompt_like_once = PTHREAD_ONCE_INIT;
 static void prompt_like_init(void) { prompt_like = na_pattern_new(PROMPT_LIKE, 0, NULL); }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+int s_err(na_err *err, na_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    na_err_vset_exact(err, code, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+char *typed_masked(const char *text)
+{
+    return text ? na_redact_dup(text, strlen(text)) : NULL;
+}
+
+void collect_async(na_session *s)
+{
+    size_t n;
+    unsigned dropped;
+    char **v = na_channel_take_async(s->ch, &n, &dropped);
+    if (dropped)
+        NA_LOGI(s->name, "%u more asynchronous messages not kept", dropped);
+    if (!v)
+        return;
+    char **all = realloc(s->res.async, (s->res.nasync + n) * sizeof *all);
+    if (!all) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+        return;
+    }
+    memcpy(all + s->res.nasync, v, n * sizeof *v);
+    s->res.async = all;
+    s->res.nasync += n;
+    free(v);
+}
 
 const char *mode_name(const na_session *s, size_t mode)
 {
@@ -85,10 +126,10 @@ static int add_learned(na_session *s, na_pattern *pat, size_t mode, na_err *err)
  *    so mode changes are recognised too (sw!1> -> sw!1# -> sw!1(config)#).
  * 3. If no mode matches even then, L itself (trailing spaces optional) becomes the prompt, in an
  *    unknown mode: commands run where the device is; mode changes fail with NA_E_PROMPT. */
-int learn_prompt(na_session *s, const char *line, na_err *err)
+/* Steps 1-2 below: 1 = the host name was found and the prompts specialised, 0 = no mode with
+ * {host} matches, -1 = OOM. */
+int learn_host(na_session *s, const char *line, size_t *mode_out, na_err *err)
 {
-    free(s->learned_prompt);
-    s->learned_prompt = strdup(line);
     size_t ll = strlen(line);
     char *host = NULL;
     size_t mode = NA_NO_MODE;
@@ -107,29 +148,42 @@ int learn_prompt(na_session *s, const char *line, na_err *err)
         }
         na_pattern_free(lp);
     }
-    if (host) {
-        char *q = na_regex_quote(host, strlen(host));
-        if (!q) {
+    if (!host)
+        return 0;
+    char *q = na_regex_quote(host, strlen(host));
+    if (!q) {
+        free(host);
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->p->nmodes; i++) {
+        const char *src = s->p->modes[i].prompt_src;
+        if (!strstr(src, "{host}"))
+            continue;
+        char *spec = na_platform_subst_host(src, q);
+        na_pattern *pat = spec ? na_pattern_new(spec, 0, err) : NULL;
+        free(spec);
+        if (!pat || add_learned(s, pat, i, err) < 0) {
+            free(q);
             free(host);
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         }
-        for (size_t i = 0; i < s->p->nmodes; i++) {
-            const char *src = s->p->modes[i].prompt_src;
-            if (!strstr(src, "{host}"))
-                continue;
-            char *spec = na_platform_subst_host(src, q);
-            na_pattern *pat = spec ? na_pattern_new(spec, 0, err) : NULL;
-            free(spec);
-            if (!pat || add_learned(s, pat, i, err) < 0) {
-                free(q);
-                free(host);
-                return na_err_set(err, NA_E_NOMEM, "out of memory");
-            }
-        }
-        NA_LOGI(s->name, "learned prompt '%s': host '%s', mode %s", line, host,
-                mode_name(s, mode));
-        free(q);
-        free(host);
+    }
+    NA_LOGI(s->name, "learned prompt '%s': host '%s', mode %s", line, host, mode_name(s, mode));
+    free(q);
+    free(host);
+    *mode_out = mode;
+    return 1;
+}
+
+int learn_prompt(na_session *s, const char *line, na_err *err)
+{
+    free(s->learned_prompt);
+    s->learned_prompt = strdup(line);
+    size_t ll = strlen(line), mode;
+    int lh = learn_host(s, line, &mode, err);
+    if (lh < 0)
+        return -1;
+    if (lh > 0) {
         s->mode = mode;
         return 0;
     }
@@ -261,6 +315,9 @@ void na_result_free(na_result *r)
         free(r->lines[i].output);
     }
     free(r->lines);
+    for (size_t i = 0; i < r->nasync; i++)
+        free(r->async[i]);
+    free(r->async);
     memset(r, 0, sizeof *r);
 }
 
@@ -304,7 +361,7 @@ static char *expand(na_session *s, const char *tpl, bool *missing)
     return out;
 }
 
-static int add_reply(na_session *s, const na_panswer *a, na_err *err)
+static int add_reply(na_session *s, const na_panswer *a, int settle_ms, na_err *err)
 {
     xchg *x = &s->x;
     if (x->e.nreplies >= MAX_REPLIES)
@@ -321,22 +378,59 @@ static int add_reply(na_session *s, const na_panswer *a, na_err *err)
         .newline = a->newline,
         .secret = a->secret,
         .max_uses = a->max,
+        .settle_ms = settle_ms,
     };
     return 0;
+}
+
+/* A line holding registered secrets (vault values in a config line): each secret goes out as a
+ * write of its own flagged secret (never recorded), and its echo is masked in the transcript. */
+static int write_with_secrets(na_session *s, const char *line, size_t ll, const char *nl,
+                              size_t (*sp)[2], size_t ns, na_err *we)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (sp[i][0] > at && na_channel_write(s->ch, line + at, sp[i][0] - at, false, we) < 0)
+            return -1;
+        if (na_channel_write(s->ch, line + sp[i][0], sp[i][1] - sp[i][0], true, we) < 0)
+            return -1; /* (its echo is masked: see na_channel_write) */
+        at = sp[i][1];
+    }
+    size_t nn = strlen(nl), tl = ll - at;
+    char *b = malloc(tl + nn + 1);
+    if (!b)
+        return na_err_set(we, NA_E_NOMEM, "out of memory");
+    memcpy(b, line + at, tl);
+    memcpy(b + tl, nl, nn);
+    int rc = na_channel_write(s->ch, b, tl + nn, false, we);
+    free(b);
+    return rc;
 }
 
 int send_line(na_session *s, const char *line, bool secret, na_err *err)
 {
     const char *nl = s->p->newline;
     size_t ll = strlen(line), nn = strlen(nl);
+    size_t sp[8][2], ns = secret ? 0 : na_secret_spans(line, ll, sp, 8);
+    na_err we = NA_ERR_INIT;
+    int rc;
+    if (ns) {
+        rc = write_with_secrets(s, line, ll, nl, sp, ns, &we);
+        if (rc == 0) {
+            s->lines_sent++;
+            return 0;
+        }
+        if (we.code == NA_E_NOMEM)
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        goto failed;
+    }
     char small[512];
     char *b = ll + nn <= sizeof small ? small : malloc(ll + nn);
     if (!b)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     memcpy(b, line, ll);
     memcpy(b + ll, nl, nn);
-    na_err we = NA_ERR_INIT;
-    int rc = na_channel_write(s->ch, b, ll + nn, secret, &we);
+    rc = na_channel_write(s->ch, b, ll + nn, secret, &we);
     if (secret)
         na_wipe(b, ll + nn);
     if (b != small)
@@ -345,6 +439,7 @@ int send_line(na_session *s, const char *line, bool secret, na_err *err)
         s->lines_sent++;
         return 0;
     }
+failed:
     s->broken = true; /* a write the transport refused (closed, full): out of step */
     if (we.code != NA_E_CLOSED)
         return na_err_set(err, we.code ? we.code : NA_E_INTERNAL, "%s", we.msg);
@@ -352,13 +447,16 @@ int send_line(na_session *s, const char *line, bool secret, na_err *err)
      * close seen while waiting for a prompt does. */
     char last[200], what[160];
     na_channel_last_line(s->ch, last, sizeof last);
-    if (secret)
+    if (secret) {
         snprintf(what, sizeof what, "a secret");
-    else if (!*line)
+    } else if (!*line) {
         snprintf(what, sizeof what, "an empty line");
-    else
-        snprintf(what, sizeof what, "'%.120s'", line);
-    return na_err_set(err, NA_E_CLOSED,
+    } else {
+        char *m = typed_masked(line);
+        snprintf(what, sizeof what, "'%.120s'", m ? m : "?");
+        free(m);
+    }
+    return s_err(err, NA_E_CLOSED,
                       "%s: the device closed the connection before %s could be sent; "
                       "last line: '%s'",
                       s->name, what, last);
@@ -371,23 +469,24 @@ int x_start(na_session *s, const xspec *sp, na_err *err)
     memset(&x->e, 0, sizeof x->e);
     x->refused = -1;
     x->recover = sp->recover;
-    x->cmd = dup_or_null(sp->cmd);
+    x->cmd = typed_masked(sp->cmd); /* for messages: what netauto typed, secrets masked */
+    x->cmd_src = sp->cmd;
     if (sp->cmd && !x->cmd)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     x->active = true;
     if (sp->cmd_answers)
         for (size_t i = 0; i < s->ncmd_ans; i++)
-            if (add_reply(s, &s->cmd_ans[i], err) < 0)
+            if (add_reply(s, &s->cmd_ans[i], 0, err) < 0)
                 return -1;
     for (size_t i = 0; i < sp->nextra; i++)
-        if (add_reply(s, &sp->extra[i], err) < 0)
+        if (add_reply(s, &sp->extra[i], 0, err) < 0)
             return -1;
     if (sp->login)
         for (size_t i = 0; i < s->nlogin; i++)
-            if (add_reply(s, &s->login_ans[i], err) < 0)
+            if (add_reply(s, &s->login_ans[i], CRED_SETTLE_MS, err) < 0)
                 return -1;
     for (size_t i = 0; i < s->p->nanswers; i++)
-        if (add_reply(s, &s->p->answers[i], err) < 0)
+        if (add_reply(s, &s->p->answers[i], 0, err) < 0)
             return -1;
     na_expect *e = &x->e;
     e->prompts = s->prompts;
@@ -397,8 +496,17 @@ int x_start(na_session *s, const xspec *sp, na_err *err)
     e->pager_reply = s->p->pager_reply;
     e->replies = x->replies;
     e->newline = s->p->newline;
-    e->echo = s->no_echo && sp->echo && *sp->echo ? NULL : sp->echo;
+    e->echo = sp->echo;
+    e->echo_optional = s->no_echo && sp->echo && *sp->echo;
     e->next_echo = s->no_echo ? NULL : sp->next_echo;
+    e->prompt_lines = s->p->prompt_lines;
+    e->asyncs = (const na_pattern *const *)s->p->asyncs;
+    e->nasyncs = s->p->nasyncs;
+    e->strip_async = sp->strip_async;
+    if (sp->open_prompts) { /* the catch-all must stand still: a banner line is not a prompt */
+        e->settle_from = s->nprompts;
+        e->settle_ms = SETTLE_MS;
+    }
     e->cmd = x->cmd;
     e->phase = sp->phase;
     e->timeout_ms = sp->timeout_ms > 0 ? sp->timeout_ms : s->cmd_timeout_ms;
@@ -421,6 +529,7 @@ void x_end(na_session *s)
     x->ntexts = 0;
     free(x->cmd);
     x->cmd = NULL;
+    x->cmd_src = NULL;
     free(x->refused_prompt);
     x->refused_prompt = NULL;
     x->active = false;
@@ -447,6 +556,9 @@ na_status x_step(na_session *s, na_err *err)
             if (x->e.echo && *x->e.echo && !r->echoed && !s->no_echo) {
                 s->no_echo = true;
                 NA_LOGI(s->name, "the device does not echo commands; not waiting for echoes");
+            } else if (s->no_echo && x->e.echo_optional && r->echoed) {
+                s->no_echo = false;
+                NA_LOGI(s->name, "the device echoes commands again; waiting for echoes");
             }
             size_t idx = r->index;
             if (idx < s->nprompts)
@@ -465,19 +577,18 @@ na_status x_step(na_session *s, na_err *err)
         } else if (rp->text && !*rp->text && !rp->secret) {
             /* already answering empty lines and still asked: give up */
             s->broken = true;
-            na_err_set(err, NA_E_PROMPT, "%s: '%s' keeps asking '%s'", s->name,
-                       x->cmd ? x->cmd : "login", last);
+            s_err(err, NA_E_PROMPT, "%s: '%s' keeps asking '%s'", s->name,
+                  x->cmd ? x->cmd : "login", last);
             return NA_ERROR;
         }
         if (!x->recover) {
             s->broken = true;
             if (r->kind == NA_HIT_UNANSWERED)
-                na_err_set(err, NA_E_AUTH,
-                           "%s: the device asks '%s' but no username/password is configured",
-                           s->name, last);
+                s_err(err, NA_E_AUTH,
+                      "%s: the device asks '%s' but no username/password is configured", s->name,
+                      last);
             else
-                na_err_set(err, NA_E_AUTH, "%s: login refused (asked '%s' again)", s->name,
-                           last);
+                s_err(err, NA_E_AUTH, "%s: login refused (asked '%s' again)", s->name, last);
             return NA_ERROR;
         }
         NA_LOGD(s->name, "'%s' %s at '%s': answering empty lines until a prompt returns",
@@ -517,6 +628,29 @@ char *find_device_error(na_session *s, const char *out, size_t len)
     while (b > a && (out[b - 1] == ' ' || out[b - 1] == '\t'))
         b--;
     return strndup(out + a, b - a);
+}
+
+char *find_config_error(na_session *s, const char *out, size_t len)
+{
+    const na_platform *p = s->p;
+    if (!p->config_errors.match)
+        return NULL;
+    size_t n = len < FAILURE_SCAN ? len : FAILURE_SCAN;
+    for (size_t a = 0; a < n;) {
+        const char *nl = memchr(out + a, '\n', n - a);
+        size_t b = nl ? (size_t)(nl - out) : n;
+        bool hit = na_pattern_find(p->config_errors.match, s->m, out + a, b - a, false, NULL, NULL);
+        for (size_t i = 0; hit && i < p->config_errors.nexcept; i++)
+            hit = !na_pattern_find(p->config_errors.except[i], s->m, out + a, b - a, false, NULL,
+                                   NULL);
+        if (hit) {
+            while (b > a && (out[b - 1] == ' ' || out[b - 1] == '\t'))
+                b--;
+            return strndup(out + a, b - a);
+        }
+        a = b + 1;
+    }
+    return NULL;
 }
 
 /* The last non-empty line of out (for messages when no failure pattern matched). */
@@ -566,6 +700,7 @@ na_status walk_step(na_session *s, na_err *err)
                         .extra = tr->answers,
                         .nextra = tr->nanswers,
                         .recover = true,
+                        .strip_async = true,
                         .cmd = tr->send};
             na_transcript_comment(s->tr, "mode %s -> %s: %s", mode_name(s, tr->from),
                                   mode_name(s, tr->to), tr->send);
@@ -587,18 +722,18 @@ na_status walk_step(na_session *s, na_err *err)
         x_end(s);
         int rc = 0;
         if (refused >= 0 && unanswered) {
-            rc = na_err_set(err, NA_E_AUTH,
+            rc = s_err(err, NA_E_AUTH,
                             "%s: '%s' asks '%s' but no %s is configured", s->name, tr->send,
                             asked ? asked : "?",
                             refused_secret ? "secret (enable password)" : "answer");
         } else if (refused >= 0) {
             if (!devmsg)
                 devmsg = last_nonempty(out, len);
-            rc = na_err_set(err, refused_secret ? NA_E_AUTH : NA_E_DEVICE,
+            rc = s_err(err, refused_secret ? NA_E_AUTH : NA_E_DEVICE,
                             "%s: '%s' was refused%s: %s", s->name, tr->send,
                             refused_secret ? " (wrong secret?)" : "", devmsg ? devmsg : "");
         } else if (s->mode != tr->to) {
-            rc = na_err_set(err, devmsg ? NA_E_DEVICE : NA_E_PROMPT,
+            rc = s_err(err, devmsg ? NA_E_DEVICE : NA_E_PROMPT,
                             "%s: '%s' left the device in mode '%s' instead of '%s'%s%s", s->name,
                             tr->send, mode_name(s, s->mode), mode_name(s, tr->to),
                             devmsg ? ": " : "", devmsg ? devmsg : "");
@@ -620,7 +755,7 @@ na_status walk_step(na_session *s, na_err *err)
 
 static bool opening_transport(const na_session *s)
 {
-    return s->op == OP_OPEN && s->phase == 0;
+    return s->op == OP_OPEN && s->phase == PH_OPEN_TRANSPORT;
 }
 
 int na_session_fd(const na_session *s)
@@ -641,6 +776,8 @@ int64_t na_session_deadline(const na_session *s)
         int64_t d = s->t->deadline_ms;
         if (s->op_deadline_ms > 0 && (d <= 0 || s->op_deadline_ms < d))
             d = s->op_deadline_ms;
+        if (s->t->wake_ms > 0 && (d <= 0 || s->t->wake_ms < d))
+            d = s->t->wake_ms;
         return d;
     }
     return s->x.active ? na_channel_wake(s->ch) : 0;
@@ -654,8 +791,8 @@ na_status na_session_step(na_session *s, na_err *err)
         return na_err_set(err, NA_E_INTERNAL, "%s: no operation in progress", s->name), NA_ERROR;
     na_status st = op_step(s);
     if (st == NA_ERROR)
-        na_err_set(err, s->op_err.code ? s->op_err.code : NA_E_INTERNAL, "%s",
-                   s->op_err.code ? s->op_err.msg : "operation failed");
+        na_err_set_exact(err, s->op_err.code ? s->op_err.code : NA_E_INTERNAL, "%s",
+                         s->op_err.code ? s->op_err.msg : "operation failed");
     return st;
 }
 

@@ -85,7 +85,7 @@ typedef struct na_config_opts {
 } na_config_opts;
 
 typedef struct na_line_result {
-    char *line;          /* the line sent */
+    char *line;          /* the line sent (registered secrets in it masked as ********) */
     char *output;        /* what the device printed for it ("" when nothing) */
     int64_t elapsed_us;  /* send to prompt */
     bool after_error;    /* pipelined: sent before the error on an earlier line was seen */
@@ -93,14 +93,19 @@ typedef struct na_line_result {
 
 /* What an operation produced. Everything is owned by the result: na_result_free(). */
 typedef struct na_result {
-    char *command;        /* command / save: the command sent */
+    char *command;        /* command / save: the command sent (registered secrets masked) */
     char *output;         /* command / save: device output, echo and prompt stripped, no final
-                             newline; "" when nothing; NULL for other operations */
+                             newline, byte for byte as the device sent it (normalised, never
+                             redacted); "" when nothing; NULL for other operations */
     size_t output_len;
     char *device_error;   /* the device's error line when it rejected a command / config line */
-    na_line_result *lines;/* config: one per line sent, in order */
+    na_line_result *lines;/* config: one per line sent, in order; on a commit-model platform
+                             the commit (or, after a rejected line, the discard) comes last */
     size_t nlines;
     size_t failed_line;   /* config: 1-based number of the rejected line, 0 = none */
+    char **async;         /* asynchronous messages (syslog lines) the device printed during the
+                             operation, kept out of the outputs; oldest first */
+    size_t nasync;
     const char *mode;     /* mode at the end (static or platform storage; "?" when unknown) */
     int64_t elapsed_us;   /* the whole operation */
 } na_result;

@@ -1,5 +1,6 @@
 /* session_int.h — private to session.c (lifecycle, exchanges, mode walks, blocking wrappers) and
- * session_ops.c (the operations' state machines). Not a public header: use session.h. */
+ * session_ops.c (the operations' state machines: one function per phase, a name table, every
+ * transition logged at trace level). Not a public header: use session.h. */
 #ifndef NA_SESSION_INT_H
 #define NA_SESSION_INT_H
 
@@ -11,6 +12,43 @@
 
 typedef enum { OP_NONE = 0, OP_OPEN, OP_COMMAND, OP_CONFIG, OP_SAVE, OP_MODE } op_kind;
 
+/* The phases of every operation (session_ops.c has their names and functions). An operation
+ * starts at its first phase; na_session_fd() waits on the transport in PH_OPEN_TRANSPORT. */
+typedef enum {
+    PH_IDLE = 0,
+    /* open */
+    PH_OPEN_TRANSPORT,
+    PH_OPEN_FIRST_START,
+    PH_OPEN_FIRST,
+    PH_OPEN_CONFIRM_START,
+    PH_OPEN_CONFIRM,
+    PH_OPEN_ON_OPEN,
+    PH_OPEN_MODE_START,
+    PH_OPEN_MODE,
+    /* command */
+    PH_CMD_MODE_START,
+    PH_CMD_MODE,
+    PH_CMD_SEND,
+    PH_CMD_WAIT,
+    /* config */
+    PH_CFG_ENTER_START,
+    PH_CFG_ENTER,
+    PH_CFG_LINES,
+    PH_CFG_COMMIT_SEND,
+    PH_CFG_COMMIT_WAIT,
+    PH_CFG_LEAVE_START,
+    PH_CFG_LEAVE,
+    /* save */
+    PH_SAVE_MODE_START,
+    PH_SAVE_MODE,
+    PH_SAVE_SEND,
+    PH_SAVE_WAIT,
+    /* enter mode */
+    PH_MODE_START,
+    PH_MODE,
+    PH__COUNT
+} op_phase;
+
 /* What one exchange sends and waits for. */
 typedef struct xspec {
     const char *send;         /* line to write (newline added); NULL = nothing */
@@ -20,7 +58,9 @@ typedef struct xspec {
     size_t nextra;
     bool cmd_answers;         /* include the answers given with the current command */
     bool login;               /* include the platform's login answers (opening only) */
-    bool open_prompts;        /* also accept any prompt-like line (opening only) */
+    bool open_prompts;        /* also accept any prompt-like line once it settled (opening) */
+    bool strip_async;         /* asynchronous messages anywhere in the answer are not output
+                                 (config lines, mode changes, on-open commands) */
     bool recover;             /* a refused / unanswerable prompt: answer empty lines until a
                                  prompt returns, then fail (keeps the session usable) */
     int timeout_ms;           /* 0 = the session's command timeout */
@@ -36,7 +76,8 @@ typedef struct xchg {
     na_reply replies[MAX_REPLIES];
     char *texts[MAX_REPLIES];  /* resolved reply texts we own (wiped: they may be secrets) */
     size_t ntexts;
-    char *cmd;                 /* copy of spec.cmd for messages */
+    char *cmd;                 /* copy of spec.cmd for messages (secrets masked) */
+    const char *cmd_src;       /* spec.cmd itself (borrowed: which line cmd was made from) */
     bool recover;
     int refused;               /* index of the refused / unanswered reply, -1 = none */
     na_hit_kind refused_kind;
@@ -83,7 +124,7 @@ struct na_session {
 
     /* the operation in progress */
     op_kind op;
-    int phase;
+    op_phase phase;
     bool kick;                 /* started, not stepped yet: the deadline is "now" */
     int64_t op_t0_us;
     int64_t op_deadline_ms;    /* opening: the overall deadline, else 0 */
@@ -103,11 +144,12 @@ struct na_session {
     size_t nlines, sent, done, window;
     int64_t *t_sent;
     bool stop_sending;
+    bool committing;           /* the commit (or discard) exchange is in progress */
     size_t mode_before;
     /* open */
     char *first_line;
     int tries;
-    bool nudged;
+    int nudges;               /* returns pressed while waiting for the first prompt */
     size_t on_open_i;
     int64_t prompt_deadline_ms;
 
@@ -119,14 +161,25 @@ struct na_session {
 };
 
 /* session.c */
+/* An error message built from netauto's own (already masked) text and the device's exact text:
+ * no redaction of the device's words. */
+int s_err(na_err *err, na_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* text with every registered secret masked: for what netauto typed (commands, config lines)
+ * shown in results and messages. Caller frees; NULL on OOM. */
+char *typed_masked(const char *text);
+/* The asynchronous messages of the exchanges so far go into the result. */
+void collect_async(na_session *s);
 int x_start(na_session *s, const xspec *sp, na_err *err);
 na_status x_step(na_session *s, na_err *err);
 void x_end(na_session *s);
 int send_line(na_session *s, const char *line, bool secret, na_err *err);
 char *find_device_error(na_session *s, const char *out, size_t len);
+/* The first line of a config line's answer that config_errors calls an error (or NULL). */
+char *find_config_error(na_session *s, const char *out, size_t len);
 int walk_begin(na_session *s, size_t target, na_err *err);
 na_status walk_step(na_session *s, na_err *err);
 int learn_prompt(na_session *s, const char *line, na_err *err);
+int learn_host(na_session *s, const char *line, size_t *mode, na_err *err);
 const char *mode_name(const na_session *s, size_t mode);
 void set_prompt(na_session *s);
 

@@ -3,7 +3,15 @@
  * SEND events fill a bounded outbound buffer that goes out in one send() per line; DATA events
  * fill a bounded inbound buffer handed out by read(). Option negotiation accepts remote ECHO and
  * SGA both ways, offers NAWS and TTYPE when asked, refuses the rest. The in-band login
- * (Username/Password dialog) is the AUTH phase of open(); telnet_login.c reads its text.
+ * (Username/Password dialog) is the AUTH phase of open(); telnet_login.c reads its text. The
+ * username is typed once its question is the last line of what the drained socket gave; a
+ * password asked first (a line password) only once the device has also been quiet for
+ * CRED_SETTLE_MS (the password asked in answer to the username is the device's reply to
+ * what was typed, and is answered at once); a line that looks like a CLI prompt ends the login only after
+ * PROMPT_SETTLE_MS of quiet (a banner line ending in '#' followed by a pause is not a prompt);
+ * when the device stays quiet with nothing recognisable at the end (a login question with a
+ * notice glued to it: "Username: Kerberos: No default realm defined for Kerberos!"), Enter is
+ * pressed, never a credential. States are logged at trace level.
  * Not a channel (no command/prompt handling after login) and not a recorder (t->transcript is
  * left to the channel). */
 #include "telnet.h"
@@ -29,6 +37,15 @@
 
 enum { TS_CONNECT, TS_NEGOTIATE, TS_AUTH, TS_READY, TS_FAILED, TS_CLOSED };
 enum { LG_WAIT_FIRST, LG_SENT_USER, LG_SENT_PASS };
+static const char *const ts_names[] = {"connect", "negotiate", "auth", "ready", "failed",
+                                       "closed"};
+static const char *const lg_names[] = {"wait-first", "sent-username", "sent-password"};
+
+#define CRED_SETTLE_MS 50    /* a first question asking for a password stands still this long
+                                before the secret is typed */
+#define PROMPT_SETTLE_MS 300 /* a prompt-like last line, before it ends the login */
+#define NUDGE_MS 1000        /* quiet with nothing to answer: press Enter ... */
+#define NUDGES 3             /* ... at most this many times */
 
 #define RECV_CHUNK 16384
 #define MAX_ROUNDS 64 /* recv() calls per open() step, so a flood cannot hold the caller */
@@ -49,6 +66,8 @@ typedef struct tn {
     bool him_echo, him_sga, us_sga, us_naws, us_ttype, heard_option;
     int phase_ms; /* length of the current phase's deadline, for messages */
     int64_t phase_t0_us;
+    int64_t last_in_ms; /* when data last arrived (quiet periods of the login) */
+    int nudges;
     char tail[TAIL_MAX];
     size_t tail_len;
 } tn;
@@ -128,6 +147,7 @@ static void on_data(tn *t, const char *s, size_t n)
     }
     if (na_buf_append(&t->in, s, n, "telnet input", &t->cb_err) < 0)
         return;
+    t->last_in_ms = na_now_ms();
     t->base.info.data_in += n;
     remember_tail(t, s, n);
 }
@@ -338,6 +358,7 @@ static int queue_text(tn *t, const char *s, size_t n, na_err *err)
 
 static void begin_phase(tn *t, int state, na_phase phase)
 {
+    NA_LOGT(t->who, "telnet: %s -> %s", ts_names[t->state], ts_names[state]);
     int64_t now = na_now_us();
     if (t->state == TS_NEGOTIATE || t->state == TS_AUTH)
         t->base.info.phase_us[t->base.info.phase] = now - t->phase_t0_us;
@@ -404,7 +425,9 @@ static na_status send_credential(tn *t, const char *value, bool secret, int next
     na_buf_reset(&t->in); /* the dialog so far is ours; the channel sees what follows */
     if (queue_text(t, value, strlen(value), err) < 0 || queue_text(t, "\n", 1, err) < 0)
         return fail_with(t, err);
+    NA_LOGT(t->who, "telnet: login %s -> %s", lg_names[t->login], lg_names[next]);
     t->login = next;
+    t->base.wake_ms = 0;
     if (secret)
         t->base.info.cleartext_password = true;
     snprintf(t->base.info.auth_method, sizeof t->base.info.auth_method, "telnet-login");
@@ -414,6 +437,7 @@ static na_status send_credential(tn *t, const char *value, bool secret, int next
 
 static na_status become_ready(tn *t)
 {
+    t->base.wake_ms = 0;
     if (!t->base.info.auth_method[0])
         snprintf(t->base.info.auth_method, sizeof t->base.info.auth_method, "none");
     begin_phase(t, TS_READY, NA_PHASE_READY);
@@ -426,6 +450,32 @@ static na_status become_ready(tn *t)
 static bool has_newline(const char *s, size_t n)
 {
     return memchr(s, '\n', n) || memchr(s, '\r', n);
+}
+
+/* Has the device been quiet for ms? If not, ask to be called again when it will have been. */
+static bool quiet_for(tn *t, int ms)
+{
+    int64_t at = t->last_in_ms + ms;
+    if (na_now_ms() >= at)
+        return true;
+    t->base.wake_ms = at;
+    return false;
+}
+
+/* Nothing to answer at the end of what came: once the device has been quiet for NUDGE_MS,
+ * press Enter (a login question with a notice glued to it comes back clean). */
+static na_status nudge(tn *t, na_err *err)
+{
+    if (t->nudges >= NUDGES || t->in.len == 0 || !quiet_for(t, NUDGE_MS))
+        return NA_AGAIN;
+    t->nudges++;
+    t->last_in_ms = na_now_ms(); /* the next nudge counts from here */
+    t->base.wake_ms = t->last_in_ms + NUDGE_MS;
+    NA_LOGD(t->who, "telnet: nothing to answer at '%.40s...': pressing Enter",
+            na_buf_cstr(&t->in));
+    if (queue_text(t, "\n", 1, err) < 0)
+        return fail_with(t, err);
+    return NA_AGAIN;
 }
 
 /* Look at what arrived and answer it. NA_AGAIN keeps waiting, NA_OK = logged in. */
@@ -450,8 +500,19 @@ static na_status login_step(tn *t, na_err *err)
         }
     }
     na_tl_kind k = na_tl_classify(s, n, t->login == LG_WAIT_FIRST);
+    t->base.wake_ms = 0;
+    /* a secret is never typed, and no prompt believed, before the device stands still. A
+     * username is not a secret: it is typed once its question ends what the drained socket gave
+     * (a notice glued to the question comes in the same burst, and then the question is not
+     * last); waiting here would add CRED_SETTLE_MS to every Telnet login */
+    if (k == NA_TL_PASS && t->login == LG_WAIT_FIRST && !quiet_for(t, CRED_SETTLE_MS))
+        return NA_AGAIN;
+    if (k == NA_TL_PROMPT && t->login != LG_SENT_PASS && !quiet_for(t, PROMPT_SETTLE_MS))
+        return NA_AGAIN;
     switch (t->login) {
     case LG_WAIT_FIRST:
+        if (k == NA_TL_NONE)
+            return nudge(t, err);
         if (k == NA_TL_USER) {
             if (!p->username || !*p->username) {
                 na_tl_summary(s, n, 40, sum, sizeof sum);
@@ -462,9 +523,7 @@ static na_status login_step(tn *t, na_err *err)
         }
         if (k == NA_TL_PASS)
             goto password;
-        if (k == NA_TL_PROMPT)
-            return become_ready(t);
-        return NA_AGAIN;
+        return become_ready(t); /* NA_TL_PROMPT */
     case LG_SENT_USER:
         if (k == NA_TL_PASS)
             goto password;

@@ -14,12 +14,20 @@
 #include <unistd.h>
 
 #define TR_MAGIC "netauto-transcript 1"
+#define ECHO_MAX 8      /* secrets whose echo is awaited at once */
+#define ECHO_LEN 256    /* longer ones are masked only when whole in one read */
 
 struct na_transcript {
     FILE *f;
     bool own;
     int64_t t0_us;
     int errnum; /* first write error */
+    /* echoes to mask (na_transcript_echo_secret) */
+    char *echo[ECHO_MAX];
+    size_t echo_len[ECHO_MAX];
+    size_t necho;
+    char hold[ECHO_LEN]; /* received bytes that may begin an awaited secret */
+    size_t hold_len;
 };
 
 static na_transcript *tr_start(FILE *f, bool own, const char *label, na_err *err)
@@ -103,15 +111,90 @@ static void check(na_transcript *tr)
         tr->errnum = errno ? errno : EIO;
 }
 
+static void record_in(na_transcript *tr, const char *p, size_t n)
+{
+    if (!n)
+        return;
+    stamp(tr);
+    fputs("< ", tr->f);
+    na_tr_write_quoted(tr->f, p, n);
+    putc('\n', tr->f);
+}
+
+static void flush_hold(na_transcript *tr)
+{
+    record_in(tr, tr->hold, tr->hold_len);
+    tr->hold_len = 0;
+}
+
+/* Received data while echoes are awaited: mask every appearance (the echo, and the device
+ * quoting the line back in an error), hold back a tail that could be the beginning of one. */
+static void record_in_masked(na_transcript *tr, const char *p, size_t n)
+{
+    size_t tot = tr->hold_len + n;
+    char *d = malloc(tot + 1);
+    if (!d) {
+        flush_hold(tr);
+        record_in(tr, p, n);
+        return;
+    }
+    memcpy(d, tr->hold, tr->hold_len);
+    memcpy(d + tr->hold_len, p, n);
+    tr->hold_len = 0;
+    na_buf out;
+    na_buf_init(&out, (size_t)1 << 30);
+    size_t i = 0;
+    int rc = 0;
+    while (i < tot && rc == 0) {
+        size_t hit = ECHO_MAX;
+        for (size_t k = 0; k < tr->necho && hit == ECHO_MAX; k++)
+            if (tr->echo_len[k] <= tot - i && !memcmp(d + i, tr->echo[k], tr->echo_len[k]))
+                hit = k;
+        if (hit < ECHO_MAX) {
+            rc = na_buf_append(&out, NA_REDACTED, sizeof NA_REDACTED - 1, NULL, NULL);
+            i += tr->echo_len[hit];
+            continue;
+        }
+        /* the rest may begin an awaited secret: keep it for the next read */
+        bool prefix = false;
+        for (size_t k = 0; k < tr->necho && !prefix; k++)
+            prefix = tot - i < tr->echo_len[k] && tot - i < ECHO_LEN &&
+                     !memcmp(d + i, tr->echo[k], tot - i);
+        if (prefix) {
+            memcpy(tr->hold, d + i, tot - i);
+            tr->hold_len = tot - i;
+            break;
+        }
+        rc = na_buf_append(&out, d + i, 1, NULL, NULL);
+        i++;
+    }
+    if (rc == 0)
+        record_in(tr, na_buf_cstr(&out), out.len);
+    else if (!tr->errnum) /* out of memory: nothing rather than an unmasked secret */
+        tr->errnum = ENOMEM;
+    na_buf_free(&out);
+    na_wipe(d, tot);
+    free(d);
+}
+
 void na_transcript_data(na_transcript *tr, na_tr_kind dir, const char *p, size_t n, bool secret)
 {
     if (!tr)
         return;
+    if (dir == NA_TR_IN) {
+        if (tr->necho)
+            record_in_masked(tr, p, n);
+        else
+            record_in(tr, p, n); /* the device's bytes, as they came */
+        check(tr);
+        return;
+    }
+    flush_hold(tr);
     stamp(tr);
-    if (dir == NA_TR_OUT && secret) {
+    if (secret) {
         fputs("> secret\n", tr->f);
     } else {
-        fputs(dir == NA_TR_OUT ? "> " : "< ", tr->f);
+        fputs("> ", tr->f);
         char *red = na_contains_secret(p, n) ? na_redact_dup(p, n) : NULL;
         if (red)
             na_tr_write_quoted(tr->f, red, strlen(red));
@@ -123,10 +206,43 @@ void na_transcript_data(na_transcript *tr, na_tr_kind dir, const char *p, size_t
     check(tr);
 }
 
+void na_transcript_echo_secret(na_transcript *tr, const char *s, size_t n)
+{
+    if (!tr || !n)
+        return;
+    if (tr->necho == ECHO_MAX) { /* the oldest gives way */
+        na_wipe(tr->echo[0], tr->echo_len[0]);
+        free(tr->echo[0]);
+        memmove(tr->echo, tr->echo + 1, (ECHO_MAX - 1) * sizeof *tr->echo);
+        memmove(tr->echo_len, tr->echo_len + 1, (ECHO_MAX - 1) * sizeof *tr->echo_len);
+        tr->necho--;
+    }
+    char *c = malloc(n);
+    if (!c)
+        return;
+    memcpy(c, s, n);
+    tr->echo[tr->necho] = c;
+    tr->echo_len[tr->necho++] = n;
+}
+
+void na_transcript_echo_done(na_transcript *tr)
+{
+    if (!tr)
+        return;
+    flush_hold(tr);
+    for (size_t k = 0; k < tr->necho; k++) {
+        na_wipe(tr->echo[k], tr->echo_len[k]);
+        free(tr->echo[k]);
+    }
+    tr->necho = 0;
+    check(tr);
+}
+
 void na_transcript_eof(na_transcript *tr)
 {
     if (!tr)
         return;
+    flush_hold(tr);
     stamp(tr);
     fputs("eof\n", tr->f);
     check(tr);
@@ -136,6 +252,7 @@ void na_transcript_comment(na_transcript *tr, const char *fmt, ...)
 {
     if (!tr)
         return;
+    flush_hold(tr);
     char line[512];
     va_list ap;
     va_start(ap, fmt);
@@ -154,6 +271,7 @@ int na_transcript_close(na_transcript *tr, na_err *err)
 {
     if (!tr)
         return 0;
+    na_transcript_echo_done(tr);
     int rc = 0;
     if (fflush(tr->f) != 0 && !tr->errnum)
         tr->errnum = errno ? errno : EIO;

@@ -23,9 +23,15 @@
  *     so the bytes after it arrive in a separate read (a split across network reads);
  *   - data is a double-quoted string with C escapes: \r \n \t \0 \b \a \e \\ \" and \xHH for every
  *     other byte outside printable ASCII (0x20-0x7e), so files are byte-exact and diff well;
- *   - received data and non-secret writes also go through na_redact(): a registered secret that
- *     appears inside one chunk is written as ******** (a secret split across two reads is not
- *     detected — devices do not echo passwords, so this is a second line of defence).
+ *   - received data is recorded byte for byte: it is the device's, and never redacted, with one
+ *     exception: the echo of what netauto typed. When netauto sends a line holding a registered
+ *     secret (a vault value in a config line), the secret goes out as its own write flagged
+ *     secret (recorded `> secret`) and is announced with na_transcript_echo_secret(): its
+ *     appearances in the received data (the device's echo of the line, the device quoting it
+ *     back in an error; also split across reads) are recorded as ********, until the
+ *     announcement is dropped by na_transcript_echo_done() (the end of the operation).
+ *     Non-secret writes (commands, the keys typed in `netauto shell`) still go through
+ *     na_redact(): what is sent is never a device's output.
  */
 #ifndef NA_TRANSCRIPT_H
 #define NA_TRANSCRIPT_H
@@ -58,6 +64,10 @@ na_transcript *na_transcript_to_file(FILE *f, const char *label, na_err *err);
  * na_transcript_close() (a full disk must not break a config push). NULL tr is a no-op. */
 void na_transcript_data(na_transcript *tr, na_tr_kind dir, const char *p, size_t n, bool secret);
 void na_transcript_eof(na_transcript *tr);
+/* A secret netauto typed inside a visible line (copied, wiped when done): mask its echo. */
+void na_transcript_echo_secret(na_transcript *tr, const char *s, size_t n);
+/* Forget the announced secrets (recording anything held back while looking for them). */
+void na_transcript_echo_done(na_transcript *tr);
 void na_transcript_comment(na_transcript *tr, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

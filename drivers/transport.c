@@ -68,6 +68,8 @@ int na_transport_wait(na_transport *t, int64_t deadline_ms, na_err *err)
     int64_t dl = t->deadline_ms;
     if (deadline_ms > 0 && (dl <= 0 || deadline_ms < dl))
         dl = deadline_ms;
+    if (t->wake_ms > 0 && (dl <= 0 || t->wake_ms < dl))
+        dl = t->wake_ms;
     int fd = t->ops->fd(t);
     int want = t->ops->want(t);
     struct pollfd p = {.fd = fd, .events = 0};

@@ -150,6 +150,8 @@ struct na_transport {
                                      the caller's */
     na_conn_info info;
     int64_t deadline_ms;          /* absolute na_now_ms() deadline of the current phase, 0 = none */
+    int64_t wake_ms;              /* open() wants to be called again at this moment even without
+                                     I/O (a quiet period it waits out), 0 = none */
     na_transcript *transcript;    /* borrowed, optional */
 };
 
@@ -168,8 +170,9 @@ int na_timeout_ms(const na_timeouts *t, na_phase phase);
 int na_command_timeout_ms(const na_timeouts *t);
 
 /* Blocking helper for CLI use and tests: wait (poll) until t's fd is ready in the wanted
- * direction or its deadline / `deadline_ms` (whichever is sooner, 0 = none) passes. Returns 0
- * when ready or when a deadline passed (the next call reports the timeout), -1 on poll error. */
+ * direction or its deadline / wake time / `deadline_ms` (whichever is sooner, 0 = none) passes.
+ * Returns 0 when ready or when a deadline passed (the next call reports the timeout), -1 on poll
+ * error. */
 int na_transport_wait(na_transport *t, int64_t deadline_ms, na_err *err);
 
 #endif

@@ -36,8 +36,41 @@ static size_t edit_lo(const na_vtnorm *v, const na_buf *b)
     return len > NA_VTNORM_EDIT_MAX ? len - NA_VTNORM_EDIT_MAX : 0;
 }
 
+/* ---- CR history ---- */
+
+static void cr_reset(na_vtnorm *v)
+{
+    v->cr_pending = v->cr_rewritten = v->cr_lost = false;
+    v->cr_nseg = 0;
+    v->cr_ext = v->cr_len = 0;
+}
+
+/* The first character after a bare CR is about to overwrite the line: remember what it held
+ * (since the previous rewrite, if any). An empty line is not a rewrite. */
+static void cr_begin(na_vtnorm *v, const na_buf *b)
+{
+    v->cr_pending = false;
+    size_t len = line_len(v, b);
+    size_t keep = v->cr_rewritten ? (v->cr_ext < len ? v->cr_ext : len) : len;
+    if (keep == 0 && !v->cr_rewritten)
+        return;
+    if (!v->cr_lost) {
+        if (v->cr_nseg == NA_VTNORM_CR_SEGS || keep > NA_VTNORM_CR_KEEP - v->cr_len) {
+            v->cr_lost = true;
+        } else {
+            memcpy(v->cr_prev + v->cr_len, b->data + v->line_start, keep);
+            v->cr_len += keep;
+            v->cr_seg[v->cr_nseg++] = v->cr_len;
+        }
+    }
+    v->cr_rewritten = true;
+    v->cr_ext = 0;
+}
+
 static int put(na_vtnorm *v, na_buf *b, char c, const char *what, na_err *err)
 {
+    if (v->cr_pending)
+        cr_begin(v, b);
     if (v->col == line_len(v, b)) {
         if (na_buf_append(b, &c, 1, what, err) < 0)
             return -1;
@@ -45,6 +78,8 @@ static int put(na_vtnorm *v, na_buf *b, char c, const char *what, na_err *err)
         b->data[v->line_start + v->col] = c;
     }
     v->col++;
+    if (v->cr_rewritten && v->col > v->cr_ext)
+        v->cr_ext = v->col;
     return 0;
 }
 
@@ -63,6 +98,9 @@ static int newline(na_vtnorm *v, na_buf *b, const char *what, na_err *err)
     }
     if (na_buf_append(b, "\n", 1, what, err) < 0)
         return -1;
+    if (v->cr_rewritten && v->on_cr_line)
+        v->on_cr_line(v->on_cr_line_ud, v, b, v->line_start, b->len - 1);
+    cr_reset(v);
     v->line_start = b->len;
     v->col = 0;
     return 0;
@@ -136,6 +174,7 @@ static int text_byte(na_vtnorm *v, na_buf *b, unsigned char c, const char *what,
         if (c == '\n')
             return newline(v, b, what, err);
         v->col = edit_lo(v, b); /* a bare carriage return: column 0 on any real line */
+        v->cr_pending = true;   /* what comes next rewrites the line (see cr_begin) */
         if (c == '\0')
             return 0; /* Telnet's CR NUL */
     }
@@ -171,9 +210,13 @@ int na_vtnorm_feed(na_vtnorm *v, na_buf *b, const char *in, size_t n, const char
             while (j < n && plain(p[j]))
                 j++;
             if (j > i) {
+                if (v->cr_pending)
+                    cr_begin(v, b);
                 if (na_buf_append(b, in + i, j - i, what, err) < 0)
                     return -1;
                 v->col += j - i;
+                if (v->cr_rewritten && v->col > v->cr_ext)
+                    v->cr_ext = v->col;
                 i = j;
                 continue;
             }
@@ -276,6 +319,72 @@ void na_vtnorm_truncated(na_vtnorm *v, const na_buf *b)
     if (b->len < v->line_start)
         v->line_start = b->len;
     v->col = b->len - v->line_start;
+    cr_reset(v);
+}
+
+bool na_vtnorm_cr_split(const na_vtnorm *v, const na_buf *b, const char **prev, size_t *prev_len,
+                        size_t *now_len)
+{
+    if (!v->cr_rewritten || v->cr_lost || v->cr_len == 0)
+        return false;
+    size_t len = line_len(v, b);
+    *prev = v->cr_prev;
+    *prev_len = v->cr_len;
+    *now_len = v->cr_ext < len ? v->cr_ext : len;
+    return true;
+}
+
+int na_vtnorm_cr_break(na_vtnorm *v, na_buf *b, const char *what, na_err *err)
+{
+    const char *prev;
+    size_t pl, nowl;
+    if (!na_vtnorm_cr_split(v, b, &prev, &pl, &nowl))
+        return 0;
+    char *now = malloc(nowl + 1);
+    if (!now)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    memcpy(now, b->data + v->line_start, nowl);
+    na_buf_truncate(b, v->line_start);
+    size_t from = 0;
+    int rc = 0;
+    for (unsigned i = 0; i < v->cr_nseg && rc == 0; i++) {
+        rc = na_buf_append(b, v->cr_prev + from, v->cr_seg[i] - from, what, err);
+        if (rc == 0)
+            rc = na_buf_append(b, "\n", 1, what, err);
+        from = v->cr_seg[i];
+    }
+    size_t ls = b->len;
+    if (rc == 0)
+        rc = na_buf_append(b, now, nowl, what, err);
+    free(now);
+    cr_reset(v);
+    v->line_start = ls <= b->len ? ls : b->len;
+    v->col = b->len - v->line_start;
+    return rc < 0 ? -1 : 1;
+}
+
+size_t na_vtnorm_cr_wrapped(const na_vtnorm *v, const na_buf *b, size_t ls, size_t le, char *out,
+                            size_t cap)
+{
+    if (!v->cr_rewritten || v->cr_lost || le < ls)
+        return 0;
+    size_t o = 0, from = 0;
+    for (unsigned i = 0; i < v->cr_nseg; i++) {
+        size_t to = v->cr_seg[i];
+        size_t k = to - from;
+        if (k && (v->cr_prev[to - 1] == ' ' || v->cr_prev[to - 1] == '\t'))
+            k--; /* the blank a wrapping line editor prints before its CR */
+        if (k > cap - o)
+            return 0;
+        memcpy(out + o, v->cr_prev + from, k);
+        o += k;
+        from = to;
+    }
+    size_t now = v->cr_ext < le - ls ? v->cr_ext : le - ls;
+    if (now > cap - o)
+        return 0;
+    memcpy(out + o, b->data + ls, now);
+    return o + now;
 }
 
 char *na_vtnorm_string(const char *in, size_t n, size_t *out_len)

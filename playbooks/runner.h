@@ -175,9 +175,6 @@ int na_runner_exit_status(const na_runner *r);
 json_t *na_run_text(const char *s, size_t n);
 /* null without an error, else {"code": na_code_name(), "message": redacted}. New reference. */
 json_t *na_run_error_json(const na_err *err);
-/* Parsed records (any JSON) as results hold them: every string that holds a registered secret
- * redacted, in place. Returns v. */
-json_t *na_run_redact_json(json_t *v);
 
 /* ---- text for people (runner_fmt.c; pure) ---- */
 

@@ -107,7 +107,7 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
         return -1;
     }
     h->op = RN_OP_SESSION;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -254,7 +254,7 @@ static int open_session(rn_host *h)
     }
     h->phase = PH_OPEN;
     h->op = RN_OP_SESSION;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -266,6 +266,11 @@ static void op_complete(rn_host *h, na_status st)
     if (h->op == RN_OP_SESSION) {
         na_result_free(&h->res);
         na_session_take_result(h->s, &h->res);
+        for (size_t i = 0; h->phase != PH_OPEN && i < h->res.nasync; i++)
+            if (na_strv_push(&h->cur.async, h->res.async[i], NULL) < 0 && h->op_st == NA_OK) {
+                h->op_st = NA_ERROR;
+                na_err_set(&h->op_err, NA_E_NOMEM, "%s: out of memory", h->inv->name);
+            }
         if (h->phase != PH_OPEN && r->hooks.command_observed)
             r->hooks.command_observed(r->hooks.ud, h->inv->name,
                                       (na_now_us() - h->op_start_us) / 1000, h->op_st == NA_OK);

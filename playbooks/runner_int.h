@@ -7,6 +7,7 @@
 #define NA_RUNNER_INT_H
 
 #include "buf.h"
+#include "clock.h"
 #include "evwatch.h"
 #include "runner.h"
 #include "session.h"
@@ -27,7 +28,9 @@ typedef struct rn_task_rec {
     bool ok, changed, skipped, ignored;
     bool partial;         /* --check: some values depend on results of tasks not run */
     na_buf output;        /* device output / rendered text (bounded) */
+    bool rendered;        /* --check: output is netauto's rendering of what it would send */
     na_strv commands;     /* every line sent (or, with --check, that would be sent) */
+    na_strv async;        /* asynchronous messages the device printed meanwhile */
     na_err err;
     int64_t start_us, elapsed_ms;
     bool script;          /* script task: rc / stdout / stderr below */
@@ -50,10 +53,13 @@ void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n);
 
 /* ---- result JSON (runner_result.c; pure) -------------------------------------------------- */
 
-/* Text as a JSON string: registered secrets redacted, invalid UTF-8 replaced by U+FFFD. New
- * reference (NULL only on OOM). */
+/* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. New reference (NULL only on OOM).
+ * rn_text: a device's text, exactly (never redacted: output, stdout, diffs, messages).
+ * rn_typed: netauto's own text (commands sent, task names), registered secrets masked. */
 json_t *rn_text(const char *s, size_t n);
-/* null when err holds no error, else {"code": na_code_name, "message"} (redacted). New ref. */
+json_t *rn_typed(const char *s, size_t n);
+/* null when err holds no error, else {"code": na_code_name, "message"} (the message as set: its
+ * setter masked netauto's secrets and quoted the device exactly). New ref. */
 json_t *rn_error_json(const na_err *err);
 /* One task result: {"name", "play", "action", "ok", "changed", "skipped", "ignored", "output",
  * "elapsed_ms", "commands", "error"} (+ "parsed" with `parse:`, + "partial" with --check,
@@ -150,6 +156,14 @@ struct rn_host {
     size_t handler;                /* next handler to look at */
     unsigned char *notified;       /* per handler of the play in progress */
 };
+
+/* An operation was just started (h->op set): its time starts now, and its error is its own (the
+ * previous operation's error must not stand for it: the first error wins in an na_err). */
+static inline void rn_op_started(rn_host *h)
+{
+    h->op_start_us = na_now_us();
+    na_err_clear(&h->op_err);
+}
 
 struct na_runner {
     const na_inventory *inv;

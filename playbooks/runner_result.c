@@ -1,5 +1,6 @@
 /* runner_result.c — the runner's result JSON: task results, host results, the run summary, and
- * text that is always safe to put in them (registered secrets redacted, invalid UTF-8 replaced).
+ * text that is always safe to put in them: what a device sent byte for byte (rn_text; invalid
+ * UTF-8 replaced, as JSON needs), what netauto typed with registered secrets masked (rn_typed).
  * Pure: no device, no event loop. Not the registered-result shapes (pb_result.c). */
 #include "runner_int.h"
 #include "secret.h"
@@ -48,6 +49,7 @@ void rn_task_rec_free(rn_task_rec *t)
     free(t->name);
     na_buf_free(&t->output);
     na_strv_free(&t->commands);
+    na_strv_free(&t->async);
     na_buf_free(&t->out);
     na_buf_free(&t->errout);
     json_decref(t->items);
@@ -74,11 +76,13 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-json_t *rn_text(const char *s, size_t n)
+/* Text as a JSON string: invalid UTF-8 and NUL replaced by U+FFFD; registered secrets masked
+ * when `typed` (netauto's own text), never in a device's. */
+static json_t *text_json(const char *s, size_t n, bool typed)
 {
     if (!s)
         return json_string("");
-    char *red = na_contains_secret(s, n) ? na_redact_dup(s, n) : NULL;
+    char *red = typed && na_contains_secret(s, n) ? na_redact_dup(s, n) : NULL;
     if (red) {
         s = red;
         n = strlen(red);
@@ -115,7 +119,11 @@ json_t *rn_text(const char *s, size_t n)
     return j;
 }
 
+json_t *rn_text(const char *s, size_t n) { return text_json(s, n, false); }
+json_t *rn_typed(const char *s, size_t n) { return text_json(s, n, true); }
+
 static json_t *text_cstr(const char *s) { return rn_text(s, s ? strlen(s) : 0); }
+static json_t *typed_cstr(const char *s) { return rn_typed(s, s ? strlen(s) : 0); }
 
 json_t *rn_error_json(const na_err *err)
 {
@@ -128,36 +136,13 @@ json_t *rn_error_json(const na_err *err)
 }
 
 json_t *na_run_text(const char *s, size_t n) { return rn_text(s, n); }
-
-json_t *na_run_redact_json(json_t *v)
-{
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *x;
-        json_array_foreach (v, i, x)
-            na_run_redact_json(x);
-    } else if (json_is_object(v)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach (v, k, x)
-            na_run_redact_json(x);
-    } else if (json_is_string(v) &&
-               na_contains_secret(json_string_value(v), json_string_length(v))) {
-        char *red = na_redact_dup(json_string_value(v), json_string_length(v));
-        if (red) {
-            json_string_set(v, red);
-            free(red);
-        }
-    }
-    return v;
-}
 json_t *na_run_error_json(const na_err *err) { return rn_error_json(err); }
 
-static json_t *strv_json(const na_strv *v)
+static json_t *strv_json(const na_strv *v, bool typed)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < v->n; i++)
-        json_array_append_new(a, text_cstr(v->v[i]));
+        json_array_append_new(a, typed ? typed_cstr(v->v[i]) : text_cstr(v->v[i]));
     return a;
 }
 
@@ -166,20 +151,25 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "name", text_cstr(t->name ? t->name : "?"));
-    json_object_set_new(o, "play", text_cstr(play_name));
+    json_object_set_new(o, "name", typed_cstr(t->name ? t->name : "?"));
+    json_object_set_new(o, "play", typed_cstr(play_name));
     json_object_set_new(o, "action",
                         json_string(t->task ? na_task_kind_name(na_task_kind_of(t->task)) : "?"));
     json_object_set_new(o, "ok", json_boolean(t->ok));
     json_object_set_new(o, "changed", json_boolean(t->changed));
     json_object_set_new(o, "skipped", json_boolean(t->skipped));
     json_object_set_new(o, "ignored", json_boolean(t->ignored));
-    json_object_set_new(o, "output", rn_text(t->output.data, t->output.len));
+    /* a device's output exactly; --check's rendering is netauto's own text (vault values in it
+     * are masked, as in the commands) */
+    json_object_set_new(o, "output", t->rendered ? rn_typed(t->output.data, t->output.len)
+                                                 : rn_text(t->output.data, t->output.len));
     if (t->cut)
         json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
-    json_object_set_new(o, "commands", strv_json(&t->commands));
-    if (t->parsed)
+    json_object_set_new(o, "commands", strv_json(&t->commands, true));
+    if (t->async.n) /* the device's syslog lines, kept out of the output */
+        json_object_set_new(o, "async_messages", strv_json(&t->async, false));
+    if (t->parsed) /* records parsed from the device's output: its words, exactly */
         json_object_set(o, "parsed", t->parsed);
     json_object_set_new(o, "error", rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;

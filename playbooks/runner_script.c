@@ -43,7 +43,7 @@ static int start_exec(rn_host *h, const char *cmd)
         return -1;
     }
     h->op = RN_OP_EXEC;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -129,7 +129,7 @@ static int next_item(rn_host *h)
         return next_item(h);
     }
     h->op = RN_OP_XFER;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     h->sub = SC_UPLOADED;
     return RN_WAIT;
 }

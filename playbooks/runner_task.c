@@ -60,7 +60,7 @@ int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
     }
     cmd_add(h, cmd);
     h->op = RN_OP_SESSION;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -73,7 +73,7 @@ static int start_config(rn_host *h, const na_strv *lines)
         return -1;
     }
     h->op = RN_OP_SESSION;
-    h->op_start_us = na_now_us();
+    rn_op_started(h);
     return 0;
 }
 
@@ -137,6 +137,7 @@ static int check_render(rn_host *h)
         return RN_DONE;
     }
     na_render_ctx ctx = {.save_command = h->plat->save.send, .vlan_read_command = RN_VLAN_READ_CMD};
+    h->cur.rendered = true;
     if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0) {
         rn_task_fail(h, &e);
         return RN_DONE;
@@ -201,7 +202,7 @@ static json_t *parse_item(rn_host *h, const na_task_iter *it)
             json_decref(all);
             return NULL;
         }
-        json_array_append_new(all, na_run_redact_json(recs)); /* as outputs are */
+        json_array_append_new(all, recs); /* the device's words, exactly, as outputs are */
     }
     return all;
 }
@@ -328,7 +329,7 @@ static int k_save(rn_host *h)
         }
         cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
         h->op = RN_OP_SESSION;
-        h->op_start_us = na_now_us();
+        rn_op_started(h);
         h->sub = 1;
         return RN_WAIT;
     }
@@ -373,6 +374,7 @@ static int k_vlans(rn_host *h)
     case 0:
         na_strv_free(&h->plan);
         if (x->partial) { /* --check: the wanted VLANs come from results of tasks not run */
+            h->cur.rendered = true;
             out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
                             "registered by tasks that do not run in check mode)");
             return RN_DONE;
@@ -391,6 +393,7 @@ static int k_vlans(rn_host *h)
         if (h->r->check) {
             na_render_ctx ctx = {.vlan_read_command = RN_VLAN_READ_CMD,
                                  .current_vlans = &h->vl};
+            h->cur.rendered = true;
             if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0)
                 rn_task_fail(h, &e);
             for (size_t i = 0; i < h->plan.n; i++)

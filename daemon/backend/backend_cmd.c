@@ -187,7 +187,7 @@ static void command_done(nd_be_cmd *c, na_status st, const na_err *e)
                                                r.output ? r.output_len : 0, NULL, &pe)
                            : NULL;
         if (recs)
-            json_object_set_new(one, "parsed", na_run_redact_json(recs)); /* as "output" */
+            json_object_set_new(one, "parsed", recs); /* the device's words, as "output" */
         else
             json_object_set_new(one, "parse_error", na_run_error_json(&pe));
     }

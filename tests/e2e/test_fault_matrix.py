@@ -3,7 +3,12 @@ one `netauto show`, over SSH and Telnet, next to healthy devices: a refused logi
 dropped in the middle of a configuration push, a device that stops answering, one that drips
 its output, garbage and ANSI noise, 50 MB of show tech-support (over the default output limit;
 and within a raised one), a changed host key, a banner delayed past the deadline, a name that
-does not resolve, a closed port, an address in 127/8 with no listener.
+does not resolve, a closed port, an address in 127/8 with no listener; and the habits of real
+CLIs (issue 12), which must all succeed with the healthy devices' output exactly: a bare CR
+before the prompt, a fixed terminal width (IOS scrolls the long lines), syslog messages after
+the prompt and glued to it, a banner with prompt-like lines and pauses, the Kerberos notice
+glued to "Username:", Enter acting on CR only. Those devices are healthy: they keep the default
+timeouts (the Kerberos notice alone costs netauto a second of quiet before it presses Enter).
 
 For each faulty host: its own error code and the exact message in --json (and printed), that
 it ended within its deadline (short timeouts in the inventory; elapsed_ms <= deadline + margin,
@@ -53,6 +58,16 @@ SIM_FAULTS = {
     "hostkey": "hostkey-change",
     "banner": "banner-delay=%d" % int(6000 * SCALE),
 }
+# Real CLIs' habits (netauto-sim --opt): every one of them must succeed.
+SIM_QUIRKS = {
+    "crprompt": "cr-prompt",
+    "width": "fixed-width=80",
+    "asyncafter": "async=after",
+    "asyncglued": "async=glued",
+    "trap": "banner-trap=400",
+    "kerberos": "kerberos",
+    "cronly": "cr-only",
+}
 
 PLAYBOOK = """
 - name: fault matrix
@@ -70,7 +85,9 @@ PLAYBOOK = """
       command: show tech-support
       register: tech
 """ % json.dumps(CONFIG)
-SHOW_CMDS = ["show version", "show vlan brief", "show clock", "show tech-support"]
+SHOW_CMDS = ["show version", "show vlan brief", "show clock", "show tech-support",
+             "show running-config | include vlan|interface GigabitEthernet0/1|description|"
+             "spanning-tree|service"]
 
 
 def free_port():
@@ -91,15 +108,18 @@ def build_inventory(sim, r):
             hosts["ok-%s-%d" % (tr, k)] = {"host": d.addr, "ssh_port": d.ssh_port,
                                            "telnet_port": d.telnet_port, "transport": tr,
                                            "groups": ["sim", "ios"]}
-    for fault in SIM_FAULTS:
+    for fault in list(SIM_FAULTS) + list(SIM_QUIRKS):
         for i, tr in enumerate(TRANSPORTS):
             d = sim.devices["%s%d" % (fault, i + 1)]
+            hosts["%s-%s" % (fault, tr)] = {"host": d.addr, "ssh_port": d.ssh_port,
+                                            "telnet_port": d.telnet_port, "transport": tr,
+                                            "groups": ["sim", "ios"]}
+            if fault in SIM_QUIRKS:
+                continue  # a healthy device with a habit: the default timeouts, like ok-*
             to = dict(SHORT)
             if fault == "huge":
                 to["command"] = HUGE_CMD
-            hosts["%s-%s" % (fault, tr)] = {"host": d.addr, "ssh_port": d.ssh_port,
-                                            "telnet_port": d.telnet_port, "transport": tr,
-                                            "groups": ["sim", "ios"], "timeouts": to}
+            hosts["%s-%s" % (fault, tr)]["timeouts"] = to
     closed = free_port()
     healthy = sim.devices["ok1"]
     for tr in TRANSPORTS:
@@ -183,10 +203,15 @@ FAULT_NAMES = {
     % (HUGE // 1000000), "hostkey": "host key changed",
     "banner": "banner delayed past the deadline", "dns": "name does not resolve",
     "closed": "closed port", "nolisten": "127.0.0.2, no listener",
+    "crprompt": "bare CR before the prompt (NX-OS 9K)",
+    "width": "fixed terminal width: long lines scrolled (IOS)",
+    "asyncafter": "syslog messages after the prompt", "asyncglued": "syslog messages glued "
+    "to the prompt", "trap": "banner lines ending in # and > with pauses, slow hash art",
+    "kerberos": "Kerberos notice glued to Username:", "cronly": "Enter acts on CR only",
 }
 SHOW_NAMES = {"close": "connection dropped between commands",
               "stall": "stall (no answer to the 4th command)"}
-FAULTS = list(SIM_FAULTS) + ["dns", "closed", "nolisten"]
+FAULTS = list(SIM_FAULTS) + ["dns", "closed", "nolisten"] + list(SIM_QUIRKS)
 
 
 def check_host(verb, fault, tr, inv, res_host, printed, rows):
@@ -266,6 +291,11 @@ def run_matrix(sim, r, ip, inv):
         got = vlan_table((hs.get("garbage-" + tr, {}).get("tasks") or [{}] * 3)[2].get("output"))
         t.ok(want and got == want, "run: garbage over %s: the clean output, exactly" % tr,
              "got:  %r\nwant: %r" % (got, want))
+        want = (hs.get("ok-%s-1" % tr, {}).get("tasks") or [{}] * 3)[2].get("output")
+        for q in SIM_QUIRKS:
+            got = ((hs.get("%s-%s" % (q, tr), {}).get("tasks") or [{}] * 3)[2].get("output"))
+            t.ok(want and got == want, "run: %s over %s: the healthy device's output, byte for "
+                 "byte" % (q, tr), "got:  %r\nwant: %r" % (got, want))
         t.eq(tasks.get("huge-" + tr), [("version", True), ("push", True), ("vlans", True),
                                        ("tech", False)],
              "run: huge over %s: everything before show tech-support went through" % tr)
@@ -318,7 +348,7 @@ def show_matrix(sim, r, ip, inv):
     t.eq(sorted(hs), sorted(inv["hosts"]), "show: --json has a result for every host")
     oks = [h for h in inv["hosts"] if h.startswith("ok-")]
     bad = {h: hs.get(h, {}).get("error") for h in oks if not hs.get(h, {}).get("ok")}
-    t.ok(not bad and all(len(hs[h]["commands"]) == 4 for h in oks),
+    t.ok(not bad and all(len(hs[h]["commands"]) == len(SHOW_CMDS) for h in oks),
          "show: every healthy host answered every command", bad)
     rows = []
     for fault in FAULTS:
@@ -329,6 +359,15 @@ def show_matrix(sim, r, ip, inv):
         got = vlan_table((hs.get("garbage-" + tr, {}).get("commands") or [{}] * 2)[1]
                          .get("output"))
         t.ok(want and got == want, "show: garbage over %s: the clean output, exactly" % tr)
+        ok = hs.get("ok-%s-1" % tr, {}).get("commands") or []
+        for q in SIM_QUIRKS:
+            qc = hs.get("%s-%s" % (q, tr), {}).get("commands") or []
+            pairs = [(ok[k].get("output"), qc[k].get("output")) for k in (1, 4)
+                     if k < len(ok) and k < len(qc)]
+            t.ok(len(pairs) == 2 and pairs[0][0] and all(a == b for a, b in pairs),
+                 "show: %s over %s: show vlan brief and the long show running-config line, the "
+                 "healthy device's output byte for byte" % (q, tr),
+                 [p for p in pairs if p[0] != p[1]][:1])
     transcripts_written("show", tdir, list(inv["hosts"]))
     t.ok(took < 600 * SCALE, "show: ended (%.1f s)" % took)
     return rows
@@ -336,7 +375,10 @@ def show_matrix(sim, r, ip, inv):
 
 NOTE = ("Measured by `make test T=fault_matrix` against the simulator on loopback; every faulty "
         "host has timeouts connect %s s, negotiate %s s, auth %s s, shell %s s, command %s s "
-        "(the huge-output hosts: command %d s); healthy hosts in the same run: every task ok. "
+        "(the huge-output hosts: command %d s); the devices with a real CLI's habit (bare CR "
+        "to syslog glued to the prompt, the rows with no deadline) keep the default timeouts and "
+        "must succeed with the healthy devices' output byte for byte; healthy hosts in the same "
+        "run: every task ok. "
         "\"deadline\" is the phase deadline that bounds the failure; \"measured\" is the host's "
         "`elapsed_ms` (open to close)." % (sec("connect"), sec("negotiate"), sec("auth"),
                                            sec("shell"), sec("command"), HUGE_CMD))
@@ -344,6 +386,8 @@ NOTE = ("Measured by `make test T=fault_matrix` against the simulator on loopbac
 sim_args = ["--devices", "4:ios:ok"]
 for name, f in SIM_FAULTS.items():
     sim_args += ["--devices", "2:ios:" + name, "--fault", "%s*:%s" % (name, f)]
+for name, o in SIM_QUIRKS.items():
+    sim_args += ["--devices", "2:ios:" + name, "--opt", "%s*:%s" % (name, o)]
 with Sim(sim_args) as sim, Run() as r:
     ip, inv = build_inventory(sim, r)
     rows_run, _ = t.run("run matrix", run_matrix, sim, r, ip, inv) or ([], None)

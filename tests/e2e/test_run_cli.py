@@ -79,7 +79,7 @@ def transcripts(sim, r):
     text = open(os.path.join(tdir, "sw1.transcript")).read() if files else ""
     t.ok(text.startswith("netauto-transcript 1\n# sw1 cisco_ios over telnet"), "transcript header",
          text[:200])
-    t.ok('> "vlan 800\\n"' in text, "the config lines are in it")
+    t.ok('> "vlan 800\\r"' in text, "the config lines are in it (Enter is CR)")
     t.ok("> secret" in text and "lab-pass-1" not in text and "lab-enable-1" not in text,
          "secrets recorded only as '> secret'")
 

@@ -142,6 +142,30 @@ def ignore_errors(sim, r):
     t.ok("!!! sw1: task 'bad command' failed (ignored): " in res.out, "printed as ignored")
 
 
+def later_errors_are_their_own(sim, r):
+    """Issue 12, item 9a: after a task failed under ignore_errors, a later failing task of the
+    same host reports its own error, not the first task's."""
+    pb = r.write("ign2.yaml", """
+- hosts: sw1
+  tasks:
+    - name: first
+      command: show nonsense
+      ignore_errors: true
+    - name: second
+      command: show vlan brief | foo
+      ignore_errors: true
+    - name: third
+      config: [vlan 5000]
+""")
+    res = r.netauto(["run", pb, "-i", sim.inventory], json_out=True)
+    h = res.json["hosts"]["sw1"] if res.json else {"tasks": [{}, {}, {}]}
+    msgs = [((x.get("error") or {}).get("message") or "") for x in (h["tasks"] + [{}] * 3)[:3]]
+    t.ok(res.rc == 1 and "'show nonsense' failed" in msgs[0] and
+         "'show vlan brief | foo' failed" in msgs[1] and
+         "config line 1 'vlan 5000' failed" in msgs[2],
+         "ignore_errors: every later failing task reports its own error", msgs)
+
+
 def connection_failures(r):
     with Sim(["--devices", "4", "--fault", "sw2:refuse-login", "--fault", "sw3:stall-after=3",
               "--fault", "sw4:slow=300"]) as sim:
@@ -180,6 +204,7 @@ with Sim(["--devices", "3"]) as sim, Run() as r:
     invalid_input(sim, r)
     device_error_isolated(sim, r)
     ignore_errors(sim, r)
+    later_errors_are_their_own(sim, r)
 with Run() as r:
     connection_failures(r)
 t.done()

@@ -1,15 +1,30 @@
-"""test_secrets_audit.py — no secret in any byte netauto produces. A device password (from the
-vault), an enable secret (from ${ENV}), an SSH key passphrase (from the vault), the vault
-passphrase itself (a file, and $NETAUTO_VAULT_PASSWORD), and a wrong password and a wrong enable
-secret (failed logins) go through `netauto inventory`, `run` (-vvvv trace logs, --json,
---transcripts, --diff), `show` (-vvv, --json, transcripts), `compare` (-vvv, text and --json),
-over SSH (password and encrypted key) and Telnet; then every byte of stdout, stderr and every
-file netauto wrote is searched for each secret, also hex-, base64- and escape-encoded. A control
-(`netauto vault decrypt`, which prints secrets by design) proves the search finds them.
+"""test_secrets_audit.py — the rule of issue 12 on everything netauto writes: what netauto itself
+types (passwords, enable secrets, key passphrases, the vault passphrase, and the same values
+typed inside a config line) never appears in any byte netauto writes; what a device printed stays
+byte for byte in results, transcripts and backups; usernames are not secrets.
 
-When netautod has a device backend bound (not "backend unbound"), the daemon is audited too:
-its log at debug level, the SQLite job store dumped with Python's sqlite3, job results, SSE
-events, ad-hoc command results, /metrics and /v1/hosts; otherwise that part is skipped."""
+1. Strong secrets, never anywhere: a device password (from the vault), an enable secret (from
+   ${ENV}), an SSH key passphrase (from the vault), the vault passphrase itself (a file, and
+   $NETAUTO_VAULT_PASSWORD), a wrong password and a wrong enable secret (failed logins), and the
+   device password typed by a playbook inside a config line (a local fallback user, which the
+   device refuses, quoting nothing) go through `netauto inventory`, `run` (-vvvv trace logs,
+   --json, --transcripts, --diff, and --check's rendering of what it would send), `show` (-vvv, --json, transcripts), `compare` (-vvv, text and
+   --json), over SSH (password and encrypted key) and Telnet; then every byte of stdout, stderr
+   and every file netauto wrote is searched for each secret, also hex-, base64- and
+   escape-encoded. A control (`netauto vault decrypt`, which prints secrets by design) proves the
+   search finds them.
+2. Weak lab secrets that are also words of device output: the password `cisco` and the enable
+   secret `admin` (user netops). `www.cisco.com` (show version) and `administratively down` (a
+   shut interface in show ip interface brief) reach `show` (text and --json) and `run --json`
+   results and the transcripts byte for byte, over SSH and Telnet; in the transcripts every line
+   netauto sent is a command without them, the secrets themselves only `> secret`.
+
+When netautod has a device backend bound (not "backend unbound"), the daemon is audited too: its
+log at debug level, the SQLite job store dumped with Python's sqlite3, job results, SSE events,
+ad-hoc command results, /metrics and /v1/hosts for the strong secrets; and with the weak
+secrets, a job's results and the backups (show version, show ip interface brief) keep
+`www.cisco.com` and `administratively down` byte for byte in the API, the job store and the
+backups table; otherwise that part is skipped."""
 import base64
 import glob
 import json
@@ -28,6 +43,9 @@ from tap import Tap  # noqa: E402
 t = Tap()
 WRAP = os.environ.get("NETAUTO_WRAP", "").split()
 SLOW = 4 if WRAP else 1
+
+WEAK = {"password": "cisco", "secret": "admin", "username": "netops"}
+DEVICE_WORDS = ("www.cisco.com", "administratively down")
 
 SECRETS = {
     "device password": "Pw-audit-7Xq2#Lm9",
@@ -125,6 +143,24 @@ PLAYBOOK = """
       register: running
     - name: save
       save: true
+    - name: local fallback user with the device password
+      config: ["username backup secret {{ fallback }}"]
+      ignore_errors: true
+"""
+
+WEAK_PLAYBOOK = """
+- name: weak
+  hosts: all
+  tasks:
+    - name: shut a port
+      config: ["interface GigabitEthernet0/2", "shutdown"]
+    - name: brief
+      command: show ip interface brief
+    - name: brief, parsed
+      command: show ip interface brief
+      parse: true
+    - name: version
+      command: show version
 """
 
 
@@ -155,9 +191,13 @@ def cli_part(audit):
                 ("inventory", ["inventory", "-i", inv] + vpf, env, None),
                 ("inventory --json", ["inventory", "-i", inv, "--json"], env_vault, None),
                 ("run -vvvv", ["run", pb, "-i", inv, "-vvvv", "--diff", "--transcripts", tdir,
-                               "--json", os.path.join(outputs, "run.json")] + vpf, env, 1),
+                               "--json", os.path.join(outputs, "run.json"),
+                               "-e", "fallback=" + SECRETS["device password"]] + vpf, env, 1),
+                ("run --check", ["run", pb, "-i", inv, "--limit", "ssh-pw", "--check", "-vv",
+                                 "--json", os.path.join(outputs, "check.json"),
+                                 "-e", "fallback=" + SECRETS["device password"]] + vpf, env, 0),
                 ("run --json -", ["run", pb, "-i", inv, "--limit", "bad-*", "--json", "-",
-                                  "-vv"], env_vault, 1),
+                                  "-vv", "-e", "fallback=x"], env_vault, 1),
                 ("show -vvv --json", ["show", "-i", inv, "--limit", "all", "-vvv", "--json",
                                       "--transcript", os.path.join(sdir, "{host}.tr"),
                                       "show running-config", "show privilege"] + vpf, env, 1),
@@ -200,6 +240,21 @@ def cli_part(audit):
                  (e1, e2, e3))
             tr = open(os.path.join(tdir, "telnet-pw.transcript"), "rb").read()
             t.ok(b"> secret" in tr, "the Telnet transcript marks where the password went")
+            fb = [x for x in hs["ssh-pw"]["tasks"] if x["name"].startswith("local fallback")]
+            t.ok(fb and fb[0]["commands"] == ["username backup secret ********"] and
+                 fb[0]["ok"] is False and fb[0]["ignored"] is True,
+                 "a config line holding the device password shows it as ********", fb)
+            with open(os.path.join(outputs, "check.json")) as f:
+                ck = json.load(f)["hosts"]["ssh-pw"]["tasks"]
+            fb = [x for x in ck if x["name"].startswith("local fallback")]
+            t.ok(fb and "username backup secret ********" in fb[0]["output"] and
+                 fb[0]["commands"] == ["username backup secret ********"],
+                 "--check: the rendering of that line (what would be sent) shows it as ********",
+                 fb)
+            tr = open(os.path.join(tdir, "ssh-pw.transcript"), "rb").read()
+            t.ok(b'> "username backup secret "\n' in tr.replace(b"\r", b"") or
+                 re.search(rb'> "username backup secret "\n[0-9.]+ > secret\n', tr),
+                 "... and went out as its own secret write, recorded '> secret'")
 
             # control: the search finds secrets where they are
             res = r.netauto(["vault", "decrypt", vault] + vpf)
@@ -207,6 +262,68 @@ def cli_part(audit):
             t.ok(any(f.startswith("device password") for f in found) and
                  any(f.startswith("key passphrase") for f in found),
                  "control: the search finds secrets in `netauto vault decrypt`", found)
+
+
+def weak_part(audit):
+    """Weak lab secrets that are also words of the device's output: the output stays exact."""
+    with Run() as r, Sim(["--devices", "2", "--username", WEAK["username"], "--password",
+                          WEAK["password"], "--secret", WEAK["secret"]]) as sim:
+        with open(sim.inventory) as f:
+            inv_text = f.read()
+        inv = r.write("weak.yaml", inv_text)
+        pb = r.write("weak-pb.yaml", WEAK_PLAYBOOK)
+        tdir = r.path("weak-transcripts")
+        sdir = r.path("weak-show")
+        os.makedirs(sdir)
+        os.makedirs(tdir)
+        for tr in ("ssh", "telnet"):
+            res = r.netauto(["run", pb, "-i", inv, "--transport", tr, "--transcripts",
+                             os.path.join(tdir, tr), "-vvvv"], json_out=True, timeout=300 * SLOW)
+            t.eq(res.rc, 0, "weak secrets, run over %s: exit 0" % tr)
+            hs = (res.json or {}).get("hosts", {})
+            outs = [x.get("output") or "" for h in hs.values() for x in h.get("tasks", [])]
+            text = "\n".join(outs)
+            t.ok(len(hs) == 2 and all(w in text for w in DEVICE_WORDS),
+                 "weak secrets over %s: run --json keeps %s byte for byte" % (tr, DEVICE_WORDS),
+                 text[-1500:])
+            t.ok("********istratively" not in text and "www.********" not in text,
+                 "... and nothing in it was rewritten")
+            recs = json.dumps([x.get("parsed") for h in hs.values() for x in h.get("tasks", [])
+                               if x.get("name") == "brief, parsed"])
+            t.ok('"administratively down"' in recs and "********" not in recs,
+                 "weak secrets over %s: the records parse: made of the output keep the device's "
+                 "words" % tr, recs[-600:])
+            for name in os.listdir(os.path.join(tdir, tr)):
+                data = open(os.path.join(tdir, tr, name), "rb").read().decode()
+                ins = "".join(l for l in data.splitlines(True) if re.match(r"[0-9.]+ < ", l))
+                outs_ = [l for l in data.splitlines() if re.match(r"[0-9.]+ > ", l)]
+                t.ok(all(w in ins for w in DEVICE_WORDS),
+                     "weak secrets over %s: the transcript %s has the device's words" % (tr, name))
+                bad = [l for l in outs_ if not l.endswith("> secret") and
+                       (WEAK["password"] in l or WEAK["secret"] in l)]
+                t.ok(not bad and sum(l.endswith("> secret") for l in outs_) >= 1,
+                     "... and every line netauto sent is a command without the secrets (them: "
+                     "'> secret')", bad)
+            audit.add("weak run %s: stderr" % tr, res.err)
+            res = r.netauto(["show", "-i", inv, "--limit", "all", "--transport", tr, "--json",
+                             "--transcript", os.path.join(sdir, tr + "-{host}.tr"),
+                             "show ip interface brief", "show version"], timeout=300 * SLOW)
+            js = json.loads(res.out) if res.rc == 0 else {}
+            text = "\n".join(c.get("output") or "" for h in js.get("hosts", [])
+                             for c in h.get("commands", []))
+            t.ok(res.rc == 0 and all(w in text for w in DEVICE_WORDS),
+                 "weak secrets over %s: show --json keeps the device's words" % tr, res.err)
+            res = r.netauto(["show", "-i", inv, "sw1", "--transport", tr, "show version"])
+            t.ok(res.rc == 0 and "www.cisco.com" in res.out,
+                 "weak secrets over %s: show's text output too" % tr, res.out[-600:])
+            res = r.netauto(["show", "-i", inv, "sw1", "--transport", tr, "--parse", "--json",
+                             "show ip interface brief"], timeout=300 * SLOW)
+            js = json.loads(res.out) if res.rc == 0 else {}
+            recs = json.dumps([c.get("parsed") for h in js.get("hosts", [])
+                               for c in h.get("commands", [])])
+            t.ok(res.rc == 0 and '"administratively down"' in recs and "********" not in recs,
+                 "weak secrets over %s: records parsed from the output (--parse) keep the "
+                 "device's words" % tr, (res.rc, recs[-600:], res.err[-300:]))
 
 
 def daemon_bound():
@@ -220,18 +337,32 @@ def daemon_bound():
 def daemon_part(audit):
     from netautod_harness import Daemon
     with Run() as r, Sim(["--devices", "2", "--password", SECRETS["device password"],
-                          "--secret", SECRETS["enable secret"]]) as sim:
+                          "--secret", SECRETS["enable secret"]]) as sim, \
+            Sim(["--devices", "1:ios:wk", "--username", WEAK["username"], "--password",
+                 WEAK["password"], "--secret", WEAK["secret"]]) as weak:
         d1, d2 = sim.devices["sw1"], sim.devices["sw2"]
+        w1 = weak.devices["wk1"]
+        kh = r.write("known_hosts", open(sim.known_hosts).read() + open(weak.known_hosts).read())
         inv = ("vault: secrets.vault\ndefaults:\n  platform: cisco_ios\n  username: admin\n"
                "  password: ${vault:device_password}\n  secret: ${vault:enable_secret}\n"
                "  host_key_policy: strict\n  known_hosts: %s\nhosts:\n"
                "  sw1: {host: 127.0.0.1, ssh_port: %d, telnet_port: %d}\n"
                "  tn1: {host: 127.0.0.1, ssh_port: %d, telnet_port: %d, transport: telnet}\n"
                "  bad1: {host: 127.0.0.1, ssh_port: %d, telnet_port: %d, password: '%s'}\n"
-               % (sim.known_hosts, d1.ssh_port, d1.telnet_port, d2.ssh_port, d2.telnet_port,
-                  d1.ssh_port, d1.telnet_port, SECRETS["wrong password"]))
-        d = Daemon(config="vault_password_file: vault-pass\n", inventory=inv, production=True,
-                   log_level="debug", playbooks={"audit.yaml": PLAYBOOK})
+               "  wk1: {host: 127.0.0.1, ssh_port: %d, telnet_port: %d, username: %s,\n"
+               "        password: %s, secret: %s}\n"
+               % (kh, d1.ssh_port, d1.telnet_port, d2.ssh_port, d2.telnet_port,
+                  d1.ssh_port, d1.telnet_port, SECRETS["wrong password"], w1.ssh_port,
+                  w1.telnet_port, WEAK["username"], WEAK["password"], WEAK["secret"]))
+        schedules = ("schedules:\n"
+                     "  - {name: bk-version, cron: '0 3 * * *', backup: show version, limit: wk1}\n"
+                     "  - {name: bk-brief, cron: '0 3 * * *', backup: show ip interface brief,"
+                     " limit: wk1}\n")
+        d = Daemon(config="vault_password_file: vault-pass\n" + schedules, inventory=inv,
+                   production=True, log_level="debug",
+                   playbooks={"audit.yaml": PLAYBOOK.replace("hosts: all", "hosts: sw1:tn1:bad1")
+                              .replace("{{ fallback }}", "x"),
+                              "weak.yaml": WEAK_PLAYBOOK.replace("hosts: all", "hosts: wk1")})
         with open(d.path("vault-pass"), "w") as f:
             f.write(SECRETS["vault passphrase"] + "\n")
         vf = d.path("secrets.vault")
@@ -286,6 +417,26 @@ def daemon_part(audit):
             st, text = d.metrics()
             audit.add("daemon: /metrics", text)
             t.ok(st == 200 and "netautod" in text, "daemon: /metrics read")
+            # weak secrets: the device's words stay exact in results and backups
+            status, job = d.json("POST", "/v1/jobs", {"playbook": "weak.yaml"})
+            final = d.wait_job(job["id"], timeout=120 * SLOW) if "id" in job else {}
+            blob = json.dumps(final)
+            t.ok(final.get("state") == "succeeded" and
+                 all(w in blob for w in DEVICE_WORDS) and "********istratively" not in blob,
+                 "daemon, weak secrets: the job's results keep the device's words",
+                 blob[-1500:])
+            texts = ""
+            for sched in ("bk-version", "bk-brief"):
+                st, j = d.json("POST", "/v1/schedules/%s/run" % sched, {})
+                done = d.wait_job(j["id"], timeout=120 * SLOW) if st == 202 else {}
+                st, bl = d.json("GET", "/v1/backups/wk1")
+                for b in (bl.get("backups") or []) if st == 200 else []:
+                    st2, bk = d.json("GET", "/v1/backups/wk1/%s" % b["id"])
+                    texts += bk.get("text", "") if st2 == 200 else ""
+                t.eq(done.get("state"), "succeeded", "daemon, weak secrets: backup %s ran" % sched)
+            t.ok(all(w in texts for w in DEVICE_WORDS) and "www.********" not in texts,
+                 "daemon, weak secrets: the backups keep %s byte for byte" % (DEVICE_WORDS,),
+                 texts[-1000:])
         finally:
             d.stop()
         audit.add("daemon: log", d.log())
@@ -293,16 +444,22 @@ def daemon_part(audit):
         audit.add("daemon: stderr", d.stderr())
         db = glob.glob(os.path.join(d.dir, "**", "*.db"), recursive=True)
         t.ok(db, "daemon: the job store exists", db)
+        stored = ""
         for p in db:
             con = sqlite3.connect(p)
             dump = "\n".join(con.iterdump())
+            stored += dump
             con.close()
             audit.add("daemon: sqlite dump of %s" % os.path.basename(p), dump)
             audit.add_file(p, "daemon: raw %s" % os.path.basename(p))
+        t.ok(all(w in stored for w in DEVICE_WORDS) and "********istratively" not in stored and
+             "www.********" not in stored,
+             "daemon, weak secrets: the job store (results, backups) keeps the device's words")
 
 
 audit = Audit()
 t.run("CLI: run, show, compare, inventory with every kind of secret", cli_part, audit)
+t.run("CLI: weak lab secrets that are words of the device's output", weak_part, audit)
 if daemon_bound():
     t.run("daemon: log, job store, results, events, metrics", daemon_part, audit)
 else:

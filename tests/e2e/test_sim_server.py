@@ -245,7 +245,7 @@ def usage_errors():
         (["--fault", "sw1:explode"], "unknown fault 'explode'"),
         (["--fault", "sw9:garbage"], "'sw9' matches no device"),
         (["--fault", "sw1:slow"], "'slow' needs a number"),
-        (["--devices", "2:junos"], "unknown personality 'junos'"),
+        (["--devices", "2:vyos"], "unknown personality 'vyos'"),
         (["--devices", "2", "--devices", "2"], "sw1 is used twice"),
         (["--opt", "all:privilege=7"], "'privilege' needs a number from 15 to 15"),
         (["--bogus"], "unknown option --bogus"),

@@ -3,7 +3,9 @@
  * "User Name:" variants, password only, no login at all, refusals (failure message, re-prompt,
  * close), missing credentials, timeouts within their deadline, a connection closed mid-login,
  * connection refused, DNS failure, and a server that shows no prompt until the client has
- * answered its option requests (as inetutils telnetd does). Every server is stopped by the test.
+ * answered its option requests (as inetutils telnetd does); the timing rules: no credential at a
+ * question with text still coming after it, no prompt in a banner line followed by a pause.
+ * Every server is stopped by the test.
  * Not the byte-level negotiation matrix (tests/unit/test_telnet_nego.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,6 +222,67 @@ static void password_only(void **st)
     assert_int_equal(n, strlen(PASS "\r\n"));
     assert_memory_equal(got, PASS "\r\n", n);
     free(got);
+}
+
+/* Run a login script; the client must have sent exactly `want`. */
+static void login_sends_exactly(const ss_step *script, const char *want, int64_t min_ms)
+{
+    ss_server *s = ss_start(script, 5000);
+    assert_non_null(s);
+    na_conn_params p = params(ss_port(s));
+    na_err e = NA_ERR_INIT;
+    na_transport *t = na_telnet_new(&p, &e);
+    assert_non_null(t);
+    result r = open_all(t);
+    assert_int_equal(r.st, NA_OK);
+    assert_string_equal(t->info.auth_method, "telnet-login");
+    assert_true(r.ms >= min_ms);
+    size_t n;
+    char *got = finish(s, true, &n);
+    t->ops->destroy(t);
+    if (n != strlen(want) || memcmp(got, want, n))
+        fail_msg("the client sent \"%.*s\", not \"%s\"", (int)n, got, want);
+    free(got);
+}
+
+/* "Username: " with a notice glued to it in the same write (NX-OS with Kerberos configured, as
+ * unicon.plugins' nxos mock data records it): the question is not the last line, so no
+ * credential goes out at it; after a second of quiet, Enter (nothing else), and the clean
+ * question gets the username. */
+static void question_then_notice(void **st)
+{
+    (void)st;
+    static const ss_step script[] = {
+        SS_SEND("\r\nUser Access Verification\r\nUsername: "
+                "Kerberos: No default realm defined for Kerberos!"),
+        SS_EXPECT("\r\n"),
+        SS_SEND("\r\nUsername: "),
+        SS_EXPECT(USER "\r\n"),
+        SS_SEND(USER "\r\nPassword: "),
+        SS_EXPECT(PASS "\r\n"),
+        SS_SEND("\r\nsw1#"),
+        SS_END,
+    };
+    login_sends_exactly(script, "\r\n" USER "\r\n" PASS "\r\n", 1000);
+}
+
+/* A banner line that ends like a prompt, then a pause of 100 ms before the login dialog: the
+ * line is not taken for the CLI prompt (the login would end there with no credential sent,
+ * and the username would later be typed where the device does not expect it). */
+static void banner_line_like_a_prompt(void **st)
+{
+    (void)st;
+    static const ss_step script[] = {
+        SS_SEND("\r\n*** lab-core-01: authorised use only ***\r\nlab-core-01#"),
+        SS_PAUSE(100),
+        SS_SEND("\r\n\r\nUser Access Verification\r\n\r\nUsername: "),
+        SS_EXPECT(USER "\r\n"),
+        SS_SEND(USER "\r\nPassword: "),
+        SS_EXPECT(PASS "\r\n"),
+        SS_SEND("\r\nsw1>"),
+        SS_END,
+    };
+    login_sends_exactly(script, USER "\r\n" PASS "\r\n", 100);
 }
 
 static void no_login_then_eof(void **st)
@@ -504,6 +567,8 @@ int main(void)
         cmocka_unit_test(login_prompt_variants),
         cmocka_unit_test(banner_with_failure_words),
         cmocka_unit_test(password_only),
+        cmocka_unit_test(question_then_notice),
+        cmocka_unit_test(banner_line_like_a_prompt),
         cmocka_unit_test(no_login_then_eof),
         cmocka_unit_test(refused_with_message),
         cmocka_unit_test(refused_by_reprompt),

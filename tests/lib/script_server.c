@@ -163,6 +163,19 @@ static void run_script(ss_server *s)
             }
             break;
         }
+        case SS_OP_PAUSE: {
+            long long end = now_ms() + (long long)st->len, left;
+            while ((left = end - now_ms()) > 0) {
+                int w = wait_fd(s, s->cfd, (int)left);
+                if (w < 0)
+                    return;
+                if (w == 1 && recv_some(s) <= 0) {
+                    set_why(s, "step %d: client closed during a pause", (int)(st - s->steps));
+                    return;
+                }
+            }
+            break;
+        }
         case SS_OP_CLOSE:
             close(s->cfd);
             s->cfd = -1;

@@ -1,6 +1,6 @@
 /* script_server.h — a scripted TCP server for tests: listens on 127.0.0.1 (a port the kernel
  * picks), accepts one connection in a thread and plays a script of steps — send these bytes,
- * wait until the client has sent those bytes, close — recording everything it receives. It
+ * pause, wait until the client has sent those bytes, close — recording everything it receives. It
  * plays a device (or a misbehaving one) byte-exactly in transport and login tests. Not a
  * device simulator (tests/sim/) and not a protocol implementation: bytes in, bytes out. */
 #ifndef NA_SCRIPT_SERVER_H
@@ -15,6 +15,7 @@ typedef enum {
     SS_OP_EXPECT,  /* wait (up to expect_ms) until the client has sent data[0..len), searching
                       from the end of the previous match */
     SS_OP_CLOSE,   /* close the connection now (the script ends) */
+    SS_OP_PAUSE,   /* send nothing for len milliseconds (recording what the client sends) */
 } ss_op;
 
 typedef struct ss_step {
@@ -26,6 +27,7 @@ typedef struct ss_step {
 #define SS_SEND(lit) {SS_OP_SEND, (lit), sizeof(lit) - 1}
 #define SS_EXPECT(lit) {SS_OP_EXPECT, (lit), sizeof(lit) - 1}
 #define SS_CLOSE {SS_OP_CLOSE, NULL, 0}
+#define SS_PAUSE(ms) {SS_OP_PAUSE, NULL, (ms)}
 #define SS_END {SS_OP_END, NULL, 0}
 
 typedef struct ss_server ss_server;

@@ -174,6 +174,8 @@ static size_t if_prefix(sim_persona p, const char *s, size_t n)
         {"Ethernet", "Vlan", "loopback", "mgmt"},
         {"Ethernet", "Vlan", "Loopback", "Management"},
     };
+    if ((int)p >= 3)
+        p = SIM_IOS; /* iosxr: IOS's names (junos has its own CLI) */
     size_t best = 0;
     for (int k = 0; k < 4 && names[p][k]; k++) {
         size_t l = 0, kl = strlen(names[p][k]);

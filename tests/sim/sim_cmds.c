@@ -155,6 +155,8 @@ static void c_conf_t(sim_term *t, const sim_args *a)
     else if (t->dev->persona == SIM_NXOS)
         sim_t_puts(t, "Enter configuration commands, one per line. End with CNTL/Z.\n");
     sim_t_set_mode(t, SIM_M_CONF);
+    if (t->dev->persona == SIM_IOSXR)
+        sim_xr_enter_config(t); /* the commit model: lines go to a candidate */
 }
 
 static void conf_answer(sim_term *t, const char *line)
@@ -207,7 +209,7 @@ static void copy_dest(sim_term *t, const char *line)
 static void c_copy_run_start(sim_term *t, const sim_args *a)
 {
     (void)a;
-    if (t->dev->persona == SIM_IOS) {
+    if (sim_persona_base(t->dev->persona) == SIM_IOS) {
         sim_t_ask_line(t, "Destination filename [startup-config]? ", true, copy_dest);
     } else if (t->dev->persona == SIM_NXOS) {
         sim_t_puts(t, "[########################################] 100%\n"
@@ -311,7 +313,7 @@ static void c_ping(sim_term *t, const sim_args *a)
 {
     char ip[64];
     sim_arg(a, 1, ip, sizeof ip);
-    if (t->dev->persona == SIM_IOS) {
+    if (sim_persona_base(t->dev->persona) == SIM_IOS) {
         sim_t_printf(t, "Type escape sequence to abort.\n"
                         "Sending 5, 100-byte ICMP Echos to %s, timeout is 2 seconds:\n!!!!!\n"
                         "Success rate is 100 percent (5/5), round-trip min/avg/max = 1/1/1 ms\n",
@@ -329,7 +331,7 @@ static void c_ping(sim_term *t, const sim_args *a)
 static void c_dir(sim_term *t, const sim_args *a)
 {
     (void)a;
-    if (t->dev->persona == SIM_IOS)
+    if (sim_persona_base(t->dev->persona) == SIM_IOS)
         sim_t_puts(t, "Directory of flash:/\n\n"
                       "    2  -rwx    22464512   Mar 1 1993 00:07:10 +00:00  "
                       "c3560e-universalk9-mz.152-4.E10.bin\n"
@@ -406,6 +408,8 @@ const sim_cmd sim_cmds[] = {
     {ALL, CF, "vlan <vlans>", sim_c_vlan},
     {ALL, CF, "no vlan <vlans>", sim_c_no_vlan},
     {ALL, CF, "interface <if>", sim_c_interface},
+    {IOS, CF, "ntp server <ip>", sim_c_ntp_server},
+    {IOS, CF, "ntp server vrf <word> <ip>", sim_c_ntp_server},
     {ALL, CF, "no interface <if>", sim_c_no_interface},
     /* vlan */
     {ALL, VL, "name <word>", sim_c_vlan_name},
@@ -438,7 +442,7 @@ void sim_t_invalid_at(sim_term *t, size_t col)
 
 void sim_dispatch(sim_term *t, const char *line, size_t start, unsigned mode, size_t plen)
 {
-    sim_persona p = t->dev->persona;
+    sim_persona p = sim_persona_base(t->dev->persona);
     char buf[SIM_LINE_MAX + 1];
     snprintf(buf, sizeof buf, "%s", line);
     size_t bar = 0;
@@ -454,8 +458,12 @@ void sim_dispatch(sim_term *t, const char *line, size_t start, unsigned mode, si
     t->cmd_plen = plen;
     sim_match m;
     sim_cmd_match(sim_flash_cmds, sim_flash_ncmds, p, mode, buf, start, &m); /* sim_flash.c */
-    if (m.kind != SIM_MATCH_OK)
+    if (m.kind != SIM_MATCH_OK) { /* one command set: an error's caret as far as either got */
+        sim_match fm = m;
         sim_cmd_match(sim_cmds, sim_ncmds, p, mode, buf, start, &m);
+        if (m.kind == SIM_MATCH_INVALID && (fm.kind != SIM_MATCH_INVALID || fm.caret > m.caret))
+            m = fm;
+    }
     if (m.kind == SIM_MATCH_OK) {
         if (piped && sim_t_set_filter(t, line, bar, plen) < 0)
             return;

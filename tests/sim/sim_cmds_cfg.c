@@ -10,16 +10,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Leaving configuration: the message IOS logs (printed after the prompt with --opt async). */
+static void configured(sim_term *t)
+{
+    char host[64];
+    snprintf(host, sizeof host, "%s", t->peer);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    sim_t_async(t, "SYS-5-CONFIG_I", "Configured from console by %s on vty%d (%s)",
+                t->user[0] ? t->user : "admin", t->vty, host[0] ? host : "127.0.0.1");
+}
+
 void sim_c_end(sim_term *t, const sim_args *a)
 {
     (void)a;
     sim_t_set_mode(t, SIM_M_PRIV);
+    configured(t);
 }
 
 void sim_c_exit(sim_term *t, const sim_args *a)
 {
     (void)a;
     sim_t_set_mode(t, t->mode == SIM_M_CONF ? SIM_M_PRIV : SIM_M_CONF);
+    if (t->mode == SIM_M_PRIV)
+        configured(t);
+}
+
+/* ntp server [vrf NAME] A.B.C.D (ios): the simulator has no VRF, so naming one is IOS's error
+ * that no failure pattern lists (issue 12: "% IP  routing table foo does not exist"). */
+void sim_c_ntp_server(sim_term *t, const sim_args *a)
+{
+    if (a->n == 5) {
+        char vrf[64];
+        sim_arg(a, 3, vrf, sizeof vrf);
+        sim_t_printf(t, "%% IP  routing table %s does not exist\n", vrf);
+    }
 }
 
 void sim_c_do(sim_term *t, const sim_args *a)
@@ -38,7 +64,7 @@ void sim_c_hostname(sim_term *t, const sim_args *a)
     for (size_t i = 0; ok && i < l; i++)
         ok = isalnum((unsigned char)h[i]) || h[i] == '-' || (h[i] == '.' && t->dev->persona);
     if (!ok) {
-        sim_t_puts(t, t->dev->persona == SIM_IOS
+        sim_t_puts(t, sim_persona_base(t->dev->persona) == SIM_IOS
                           ? "% Hostname contains one or more illegal characters.\n"
                           : "% Invalid hostname\n");
         return;
@@ -71,7 +97,7 @@ void sim_c_vlan(sim_term *t, const sim_args *a)
     for (unsigned v = 1; v <= 4094; v++) {
         if (!vlan_set(bits, v))
             continue;
-        if (t->dev->persona == SIM_IOS && v >= 1002 && v <= 1005) {
+        if (sim_persona_base(t->dev->persona) == SIM_IOS && v >= 1002 && v <= 1005) {
             sim_t_printf(t, "%%Default VLAN %u may not be modified.\n", v);
             return;
         }
@@ -245,7 +271,7 @@ void sim_c_access_vlan(sim_term *t, const sim_args *a)
         return;
     unsigned v = (unsigned)a->num[3];
     if (!sim_vlan_find(t->dev, v)) {
-        if (t->dev->persona == SIM_IOS && !t->loading)
+        if (sim_persona_base(t->dev->persona) == SIM_IOS && !t->loading)
             sim_t_printf(t, "%% Access VLAN does not exist. Creating vlan %u\n", v);
         sim_vlan_add(t->dev, v);
     }
@@ -264,6 +290,9 @@ void sim_c_shutdown(sim_term *t, const sim_args *a)
 {
     (void)a;
     sim_intf *it = cur_if(t);
+    if (it && !it->shutdown)
+        sim_t_async(t, "LINK-5-CHANGED", "Interface %s, changed state to administratively down",
+                    it->name);
     if (it)
         it->shutdown = true;
 }
@@ -272,6 +301,11 @@ void sim_c_no_shutdown(sim_term *t, const sim_args *a)
 {
     (void)a;
     sim_intf *it = cur_if(t);
+    if (it && it->shutdown) {
+        sim_t_async(t, "LINK-3-UPDOWN", "Interface %s, changed state to up", it->name);
+        sim_t_async(t, "LINEPROTO-5-UPDOWN", "Line protocol on Interface %s, changed state to up",
+                    it->name);
+    }
     if (it)
         it->shutdown = false;
 }
@@ -313,7 +347,7 @@ void sim_c_ip_address(sim_term *t, const sim_args *a)
     if (!bad && mask < 0xfffffffeu)
         bad = (ip & ~mask) == 0 || (ip | mask) == ~0u; /* network or broadcast address */
     if (bad) {
-        if (t->dev->persona == SIM_IOS)
+        if (sim_persona_base(t->dev->persona) == SIM_IOS)
             sim_t_printf(t, "Bad mask 0x%X for address %s\n", mask, ips);
         else
             sim_t_puts(t, "% Invalid ip address\n");

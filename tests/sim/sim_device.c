@@ -21,6 +21,8 @@ static const struct {
     [SIM_IOS] = {"ios", "cisco_ios", "sw"},
     [SIM_NXOS] = {"nxos", "cisco_nxos", "nx"},
     [SIM_EOS] = {"eos", "arista_eos", "eos"},
+    [SIM_IOSXR] = {"iosxr", "cisco_iosxr", "xr"},
+    [SIM_JUNOS] = {"junos", "juniper_junos", "jn"},
 };
 
 const char *sim_persona_name(sim_persona p) { return personas[p].name; }
@@ -70,10 +72,21 @@ static const iftype eos_types[] = {
     {NULL, NULL, 0, 0, 0, 0},
 };
 
+static const iftype junos_types[] = {
+    {"ge-0/0/", "ge-0/0/", SIM_IF_PHYS, NUM_PLAIN, 0, 23},
+    {"irb.", "irb.", SIM_IF_SVI, NUM_PLAIN, 1, 4094},
+    {"lo", "lo", SIM_IF_LOOP, NUM_PLAIN, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0},
+};
+
 static const iftype *types_for(sim_persona p)
 {
-    return p == SIM_NXOS ? nxos_types : p == SIM_EOS ? eos_types : ios_types;
+    return p == SIM_NXOS ? nxos_types : p == SIM_EOS ? eos_types : p == SIM_JUNOS ? junos_types
+                                                                                  : ios_types;
 }
+
+/* IOS XR shares IOS's command set and interface names in the simulator. */
+sim_persona sim_persona_base(sim_persona p) { return p == SIM_IOSXR ? SIM_IOS : p; }
 
 /* Parse a decimal number without sign; -1 if empty/non-digit/too long/out of range. */
 static long parse_num(const char *s, size_t n, long lo, long hi)
@@ -187,7 +200,7 @@ void sim_device_factory(sim_device *d)
     clear_tables(d);
     snprintf(d->hostname, sizeof d->hostname, "%s", d->name);
     sim_vlan_add(d, 1);
-    if (d->persona == SIM_IOS) {
+    if (sim_persona_base(d->persona) == SIM_IOS || d->persona == SIM_IOSXR) {
         static const char *const names[] = {"fddi-default", "token-ring-default",
                                             "fddinet-default", "trnet-default"};
         for (unsigned k = 0; k < 4; k++) {
@@ -198,16 +211,22 @@ void sim_device_factory(sim_device *d)
     }
     char nm[32];
     for (int k = 1; k <= 24; k++) {
-        if (d->persona == SIM_IOS)
+        if (sim_persona_base(d->persona) == SIM_IOS || d->persona == SIM_IOSXR)
             snprintf(nm, sizeof nm, "GigabitEthernet0/%d", k);
+        else if (d->persona == SIM_JUNOS)
+            snprintf(nm, sizeof nm, "ge-0/0/%d", k - 1);
         else if (d->persona == SIM_NXOS)
             snprintf(nm, sizeof nm, "Ethernet1/%d", k);
         else
             snprintf(nm, sizeof nm, "Ethernet%d", k);
         intf_append(d, nm, SIM_IF_PHYS);
     }
-    if (d->persona == SIM_IOS) {
+    if (sim_persona_base(d->persona) == SIM_IOS || d->persona == SIM_IOSXR) {
         intf_append(d, "Vlan1", SIM_IF_SVI);
+    } else if (d->persona == SIM_JUNOS) {
+        sim_intf *m = intf_append(d, "fxp0", SIM_IF_MGMT);
+        if (m)
+            m->routed = true;
     } else if (d->persona == SIM_NXOS) {
         sim_intf *m = intf_append(d, "mgmt0", SIM_IF_MGMT);
         if (m)
@@ -451,7 +470,7 @@ void sim_vlan_del(sim_device *d, unsigned id)
 
 bool sim_vlan_is_default(const sim_device *d, unsigned id)
 {
-    return id == 1 || (d->persona == SIM_IOS && id >= 1002 && id <= 1005);
+    return id == 1 || (sim_persona_base(d->persona) == SIM_IOS && id >= 1002 && id <= 1005);
 }
 
 int sim_vlan_list_parse(const char *s, uint8_t bits[512], size_t *bad)

@@ -12,12 +12,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { SIM_IOS = 0, SIM_NXOS = 1, SIM_EOS = 2, SIM_PERSONA__COUNT } sim_persona;
+typedef enum {
+    SIM_IOS = 0,
+    SIM_NXOS = 1,
+    SIM_EOS = 2,
+    SIM_IOSXR = 3, /* IOS's command set with IOS XR's prompts and commit model (sim_commit.c) */
+    SIM_JUNOS = 4, /* its own CLI: set/delete, commit, two-line prompts (sim_junos.c) */
+    SIM_PERSONA__COUNT
+} sim_persona;
 
-const char *sim_persona_name(sim_persona p);     /* "ios", "nxos", "eos" */
-const char *sim_persona_platform(sim_persona p); /* "cisco_ios", "cisco_nxos", "arista_eos" */
-const char *sim_persona_prefix(sim_persona p);   /* "sw", "nx", "eos" */
+/* "ios", "nxos", "eos", "iosxr", "junos" */
+const char *sim_persona_name(sim_persona p);
+/* "cisco_ios", "cisco_nxos", "arista_eos", "cisco_iosxr", "juniper_junos" */
+const char *sim_persona_platform(sim_persona p);
+const char *sim_persona_prefix(sim_persona p);   /* "sw", "nx", "eos", "xr", "jn" */
 int sim_persona_parse(const char *s, sim_persona *out); /* 0 ok, -1 unknown */
+/* The personality whose commands and texts this one shares (IOS XR: IOS). */
+sim_persona sim_persona_base(sim_persona p);
 
 /* Misbehaviour and per-device options (--fault / --opt). Zero = well-behaved. */
 typedef struct sim_faults {
@@ -33,6 +44,17 @@ typedef struct sim_faults {
     bool rsa_host_key;       /* --opt rsa-host-key: an RSA key, rsa-sha2-512/256 only */
     bool priv15;             /* --opt privilege=15 */
     char *banner;            /* --opt banner=TEXT (owned), NULL = the global --banner */
+    /* real CLIs' habits (issue 12), each an --opt */
+    bool cr_prompt;          /* cr-prompt: an output's last line ends in a bare CR (NX-OS 9K) */
+    int fixed_width;         /* fixed-width=N: ignore `terminal width` and the PTY size; long
+                                input lines are scrolled (ios, iosxr) or wrapped (the others) */
+    int async;               /* async=after|glued: syslog messages (1) after the prompt on
+                                lines of their own, (2) glued to the prompt */
+    unsigned banner_trap_ms; /* banner-trap=MS: a banner with lines ending in > and #, each
+                                followed by a pause, and hash art drawn slowly */
+    bool kerberos;           /* kerberos: Telnet "Username: " with the NX-OS notice glued */
+    bool cr_only;            /* cr-only: Enter is CR; a bare LF is ignored (Go's x/term) */
+    bool re_master;          /* re-master: junos prints "{master:0}" above its prompts */
 } sim_faults;
 
 /* Login credentials shared by every device (borrowed by devices; owned by the caller). */

@@ -1,8 +1,12 @@
 /* sim_input.c — the input side of a CLI session: keystroke normalisation (CR LF, CR NUL,
- * bare LF), line editing with echo (Backspace/DEL, ^U, ^W; escape sequences swallowed), ^C and
- * ^Z, '?' help, pager keys, dialog answers, running command lines, and sim_term_feed /
- * sim_term_pull, which drive everything lazily. Not the output pipeline (sim_term.c). */
+ * bare LF; --opt cr-only ignores a bare LF), line editing with echo (Backspace/DEL, ^U, ^W;
+ * escape sequences swallowed; a line longer than a fixed terminal width scrolled as IOS does or
+ * wrapped as readline does), ^C and ^Z, '?' help, pager keys, dialog answers, running command
+ * lines, and sim_term_feed / sim_term_pull, which drive everything lazily and stop where the
+ * output pauses. Not the output pipeline (sim_term.c). */
 #include "sim_term_int.h"
+
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +18,8 @@ static void show_help(sim_term *t)
 {
     char list[4096];
     t->line[t->len] = '\0';
-    sim_cmd_help(sim_cmds, sim_ncmds, t->dev->persona, t->mode, t->line, 0, list, sizeof list);
+    sim_cmd_help(sim_cmds, sim_ncmds, sim_persona_base(t->dev->persona), t->mode, t->line, 0,
+                 list, sizeof list);
     sim_t_out_str(t, "?\r\n");
     char *s = list;
     if (!*s)
@@ -36,18 +41,35 @@ static void show_help(sim_term *t)
 
 static void run_cli_line(sim_term *t, const char *line)
 {
-    size_t plen = strlen(sim_t_prompt(t));
+    if (t->dev->persona == SIM_JUNOS) {
+        sim_t_begin_cmd(t);
+        const char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s) {
+            t->ncmd++;
+            (t->real ? t->real : t->dev)->c.commands++;
+            sim_t_log(t, "command", line);
+            sim_junos_run_line(t, line);
+        }
+        sim_t_start_output(t);
+        return;
+    }
+    size_t plen = sim_t_prompt_cols(t);
     sim_t_begin_cmd(t);
     const char *s = line;
     while (*s == ' ' || *s == '\t')
         s++;
     if (*s) {
         t->ncmd++;
-        t->dev->c.commands++;
+        sim_device *real = t->real ? t->real : t->dev;
+        real->c.commands++;
         if (t->mode & SIM_M_CFG)
-            t->dev->c.config_commands++;
+            real->c.config_commands++;
         sim_t_log(t, "command", line);
-        sim_run_line(t, line, plen);
+        if (!(t->dev->persona == SIM_IOSXR && (t->mode & SIM_M_CFG) &&
+              sim_xr_config_line(t, line)))
+            sim_run_line(t, line, plen);
     }
     sim_t_start_output(t);
 }
@@ -76,9 +98,63 @@ static void rub_out(sim_term *t, size_t n, bool echo)
 {
     for (; n > 0 && t->len > 0; n--) {
         t->len--;
-        if (echo)
+        if (echo) {
             sim_t_out_str(t, "\b \b");
+            if (t->ed_col > 0)
+                t->ed_col--;
+            if (t->ed_shown > 0)
+                t->ed_shown--;
+        }
     }
+}
+
+static void out_n(sim_term *t, char c, size_t n)
+{
+    for (; n > 0; n--)
+        sim_t_out_raw(t, &c, 1);
+}
+
+/* Echo the character just typed (it is t->line[t->len - 1]) on a terminal of fixed width, the
+ * way the personality's line editor does:
+ *   ios, iosxr: scroll — when the line reaches the right edge, back up over what is shown, then
+ *     "$" and the line's end (10 columns left free), blanking what is left over; the "$" stays,
+ *     later scrolls back up to just after it (bytes as in ktbyers/netmiko issue #160);
+ *   the others: wrap — after the character in the last column, " \r" (GNU readline). */
+static void echo_typed(sim_term *t, unsigned char c)
+{
+    int w = sim_t_width(t);
+    if (!t->dev->f.fixed_width || w <= 0 || t->want != W_CLI) {
+        sim_t_out_raw(t, (const char *)&c, 1);
+        return;
+    }
+    sim_persona p = sim_persona_base(t->dev->persona);
+    if (p != SIM_IOS) {
+        sim_t_out_raw(t, (const char *)&c, 1);
+        if (++t->ed_col >= (size_t)w) {
+            sim_t_out_str(t, " \r");
+            t->ed_col = 0;
+        }
+        return;
+    }
+    size_t vis = (size_t)w > t->ed_plen + 12 ? (size_t)w - t->ed_plen - 1 : 11;
+    if (t->ed_shown + 1 <= vis) {
+        sim_t_out_raw(t, (const char *)&c, 1);
+        t->ed_shown++;
+        return;
+    }
+    size_t keep = vis - 10;             /* the line's end shown after "$" */
+    size_t text_before = t->ed_off ? t->ed_shown - 1 : t->ed_shown;
+    out_n(t, '\b', text_before);
+    if (!t->ed_off)
+        sim_t_out_str(t, "$");
+    size_t off = t->len - keep;
+    sim_t_out_raw(t, t->line + off, keep);
+    if (text_before > keep) {
+        out_n(t, ' ', text_before - keep);
+        out_n(t, '\b', text_before - keep);
+    }
+    t->ed_off = off;
+    t->ed_shown = keep + 1;
 }
 
 static void process_byte(sim_term *t, unsigned char c)
@@ -93,6 +169,8 @@ static void process_byte(sim_term *t, unsigned char c)
         t->after_cr = true;
         enter = true;
     } else if (c == '\n') {
+        if (t->dev->f.cr_only)
+            return; /* a line editor that acts on CR only (Go's x/term): LF is nothing */
         enter = true;
     }
     if (t->paging) {
@@ -181,7 +259,7 @@ static void process_byte(sim_term *t, unsigned char c)
     }
     t->line[t->len++] = (char)c;
     if (echo)
-        sim_t_out_raw(t, (const char *)&c, 1);
+        echo_typed(t, c);
 }
 
 bool sim_t_step(sim_term *t)
@@ -217,17 +295,36 @@ void sim_term_feed(sim_term *t, const void *data, size_t n)
     }
 }
 
+int64_t sim_term_hold_ms(const sim_term *t)
+{
+    return t->hold_until_ms ? t->hold_until_ms - na_now_ms() : 0;
+}
+
 size_t sim_term_pull(sim_term *t, char *buf, size_t cap)
 {
     size_t n = 0;
+    if (t->hold_until_ms) {
+        if (na_now_ms() < t->hold_until_ms)
+            return 0;
+        t->hold_until_ms = 0;
+    }
     while (n < cap) {
+        if (t->npause && t->pause_at[0] <= t->out_off) { /* the output pauses here */
+            t->hold_until_ms = na_now_ms() + t->pause_ms[0];
+            t->npause--;
+            memmove(t->pause_at, t->pause_at + 1, (size_t)t->npause * sizeof *t->pause_at);
+            memmove(t->pause_ms, t->pause_ms + 1, (size_t)t->npause * sizeof *t->pause_ms);
+            break;
+        }
         size_t avail = t->out.len - t->out_off;
         if (avail) {
             size_t k = avail < cap - n ? avail : cap - n;
+            if (t->npause && t->pause_at[0] - t->out_off < k)
+                k = t->pause_at[0] - t->out_off;
             memcpy(buf + n, t->out.data + t->out_off, k);
             t->out_off += k;
             n += k;
-            if (t->out_off == t->out.len) {
+            if (t->out_off == t->out.len && !t->npause) {
                 na_buf_reset(&t->out);
                 t->out_off = 0;
             }

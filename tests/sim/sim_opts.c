@@ -14,7 +14,8 @@
 void sim_opts_usage(FILE *f)
 {
     fputs("usage: netauto-sim [options]\n"
-          "  --devices COUNT[:ios|nxos|eos[:PREFIX]]   add devices (repeatable; default 1 ios, sw1)\n"
+          "  --devices COUNT[:ios|nxos|eos|iosxr|junos[:PREFIX]]   add devices (repeatable;\n"
+          "                           default 1 ios, sw1)\n"
           "  --listen ADDR            listen address (default 127.0.0.1)\n"
           "  --base-port N            device k: SSH on N+2k, Telnet on N+2k+1 (default: kernel picks)\n"
           "  --username U --password P --secret S   credentials (admin / lab-pass-1 / lab-enable-1)\n"
@@ -24,7 +25,9 @@ void sim_opts_usage(FILE *f)
           "  --state-dir DIR          per-device startup-config and host key\n"
           "  --fault SEL:KIND[=ARG]   refuse-login, close-after=N, stall-after=N, slow=BPS, garbage,\n"
           "                           huge-output[=BYTES], hostkey-change, banner-delay=MS\n"
-          "  --opt SEL:KEY[=VAL]      legacy-crypto, rsa-host-key, privilege=15, banner=TEXT\n"
+          "  --opt SEL:KEY[=VAL]      legacy-crypto, rsa-host-key, privilege=15, banner=TEXT,\n"
+          "                           cr-prompt, fixed-width=N, async=after|glued, banner-trap=MS,\n"
+          "                           kerberos, cr-only, re-master\n"
           "  --inventory-out FILE     write a netauto inventory (+ FILE.known_hosts)\n"
           "  --ready-file FILE        written once every listener is up\n"
           "  --stats-file FILE        per-device counters (JSON) on SIGUSR1 and at exit\n"
@@ -67,7 +70,8 @@ static int parse_devspec(const char *s, sim_devspec *d, na_err *err)
     d->count = (unsigned)n;
     d->persona = SIM_IOS;
     if (pers && *pers && sim_persona_parse(pers, &d->persona) < 0)
-        return na_err_set(err, NA_E_USAGE, "--devices %s: unknown personality '%s' (ios, nxos, eos)",
+        return na_err_set(err, NA_E_USAGE,
+                          "--devices %s: unknown personality '%s' (ios, nxos, eos, iosxr, junos)",
                           s, pers);
     const char *pf = prefix && *prefix ? prefix : sim_persona_prefix(d->persona);
     if (!isalpha((unsigned char)pf[0]) || strlen(pf) >= sizeof d->prefix)
@@ -101,6 +105,13 @@ static const struct {
     {"rsa-host-key", true, A_NONE, 0, 0},
     {"privilege", true, A_NUM, 15, 15},
     {"banner", true, A_TEXT, 0, 0},
+    {"cr-prompt", true, A_NONE, 0, 0},
+    {"fixed-width", true, A_NUM, 40, 1000},
+    {"async", true, A_TEXT, 0, 0},
+    {"banner-trap", true, A_NUM, 1, 60000},
+    {"kerberos", true, A_NONE, 0, 0},
+    {"cr-only", true, A_NONE, 0, 0},
+    {"re-master", true, A_NONE, 0, 0},
 };
 #define NCAT (sizeof catalogue / sizeof *catalogue)
 
@@ -128,7 +139,9 @@ static int parse_fault(const char *s, bool is_opt, sim_faultspec *f, na_err *err
     if (k == NCAT)
         return na_err_set(err, NA_E_USAGE,
                           is_opt ? "--opt %s: unknown option '%.*s' (legacy-crypto, rsa-host-key, "
-                                   "privilege=15, banner=TEXT)"
+                                   "privilege=15, banner=TEXT, cr-prompt, fixed-width=N, "
+                                   "async=after|glued, banner-trap=MS, kerberos, cr-only, "
+                                   "re-master)"
                                  : "--fault %s: unknown fault '%.*s' (refuse-login, close-after=N, "
                                    "stall-after=N, slow=BPS, garbage, huge-output=BYTES, "
                                    "hostkey-change, banner-delay=MS)",
@@ -154,6 +167,8 @@ static int parse_fault(const char *s, bool is_opt, sim_faultspec *f, na_err *err
         if (!arg)
             return na_err_set(err, NA_E_USAGE, "%s %s: '%s' needs a value", what, s,
                               catalogue[k].name);
+        if (!strcmp(catalogue[k].name, "async") && strcmp(arg, "after") && strcmp(arg, "glued"))
+            return na_err_set(err, NA_E_USAGE, "%s %s: 'async' is 'after' or 'glued'", what, s);
         break;
     }
     f->sel = strndup(s, (size_t)(colon - s));
@@ -192,6 +207,20 @@ int sim_fault_apply(sim_device *d, const sim_faultspec *f, na_err *err)
         x->rsa_host_key = true;
     else if (strcmp(k, "privilege") == 0)
         x->priv15 = true;
+    else if (strcmp(k, "cr-prompt") == 0)
+        x->cr_prompt = true;
+    else if (strcmp(k, "fixed-width") == 0)
+        x->fixed_width = (int)v;
+    else if (strcmp(k, "async") == 0)
+        x->async = strcmp(f->arg, "glued") == 0 ? 2 : 1;
+    else if (strcmp(k, "banner-trap") == 0)
+        x->banner_trap_ms = (unsigned)v;
+    else if (strcmp(k, "kerberos") == 0)
+        x->kerberos = true;
+    else if (strcmp(k, "cr-only") == 0)
+        x->cr_only = true;
+    else if (strcmp(k, "re-master") == 0)
+        x->re_master = true;
     else if (strcmp(k, "banner") == 0) {
         free(x->banner);
         x->banner = strdup(f->arg);

@@ -97,12 +97,13 @@ static int intf_body(const sim_device *d, const sim_intf *it, const char *in, na
         if (it->ip) {
             ip_str(it->ip, ip, sizeof ip);
             ip_str(it->mask, mk, sizeof mk);
-            int rc = d->persona == SIM_IOS
+            int rc = sim_persona_base(d->persona) == SIM_IOS
                          ? ap(o, e, "%sip address %s %s\n", in, ip, mk)
                          : ap(o, e, "%sip address %s/%d\n", in, ip, mask_len(it->mask));
             if (rc < 0)
                 return -1;
-        } else if (d->persona == SIM_IOS && ap(o, e, "%sno ip address\n", in) < 0) {
+        } else if (sim_persona_base(d->persona) == SIM_IOS &&
+                   ap(o, e, "%sno ip address\n", in) < 0) {
             return -1;
         }
     }
@@ -263,12 +264,12 @@ int sim_show_running(const sim_device *d, na_buf *out, na_err *err)
 int sim_show_startup(const sim_device *d, na_buf *out, na_err *err)
 {
     if (!d->startup) {
-        if (d->persona == SIM_IOS)
+        if (sim_persona_base(d->persona) == SIM_IOS)
             return ap(out, err, "startup-config is not present\n");
         return 0;
     }
     int rc;
-    if (d->persona == SIM_IOS)
+    if (sim_persona_base(d->persona) == SIM_IOS)
         rc = ap(out, err, "Using %zu out of 524288 bytes\n", d->startup_len);
     else if (d->persona == SIM_NXOS)
         rc = ap(out, err, "\n!Command: show startup-config\n\n");

@@ -1,7 +1,8 @@
 /* sim_session.c — a CLI session's life cycle (see sim_term.h): creation with the initial
- * banner, login dialog or exec command, the Telnet Username/Password dialog, the device's
- * session list (vty numbers, session counters), freeing, and replaying startup-config text into
- * a device (boot, reload). Not the terminal's input or output handling. */
+ * banner (and --opt banner-trap's banner with prompt-like lines and pauses), login dialog or exec
+ * command, the Telnet Username/Password dialog (and --opt kerberos's notice glued to it), the
+ * device's session list (vty numbers, session counters), freeing, and replaying startup-config
+ * text into a device (boot, reload). Not the terminal's input or output handling. */
 #include "sim_term_int.h"
 
 #include "clock.h"
@@ -17,10 +18,52 @@ static void login_user(sim_term *t, const char *line);
 
 static const char *login_prompt(sim_term *t, char *buf, size_t cap)
 {
-    if (t->dev->persona == SIM_IOS)
+    if (sim_persona_base(t->dev->persona) == SIM_IOS || t->dev->f.kerberos)
         return "Username: ";
     snprintf(buf, cap, "%s login: ", t->dev->hostname);
     return buf;
+}
+
+/* --opt kerberos: NX-OS printed a notice right after "Username: " (on the same line) and waits on
+ * the next line. Enter gives a clean "Username: "; anything typed there is not a username the
+ * device accepts (a failed login, as a credential typed at the wrong question would be). */
+static void kerberos_line(sim_term *t, const char *line)
+{
+    char buf[96];
+    if (*line) {
+        t->dev->c.login_failures++;
+        sim_t_log(t, "login-failed", "typed at the Kerberos notice");
+        sim_t_puts(t, "Login incorrect\n");
+    }
+    sim_t_ask_line(t, login_prompt(t, buf, sizeof buf), true, login_user);
+}
+
+/* --opt banner-trap=MS: hash art drawn slowly, then two lines that end like prompts ('#' and
+ * '>'), each followed by a pause of MS before its line ends. */
+static void banner_trap(sim_term *t)
+{
+    unsigned ms = t->dev->f.banner_trap_ms;
+    static const char *const art[] = {
+        "###############################################",
+        "#                                             #",
+        "#   L A B   N E T W O R K  -  authorised use  #",
+        "#                                             #",
+        "###############################################",
+    };
+    sim_t_out_str(t, "\r\n");
+    for (size_t i = 0; i < sizeof art / sizeof *art; i++) {
+        size_t n = strlen(art[i]);
+        for (size_t k = 0; k < n; k += 8) { /* a slow link: 8 bytes at a time */
+            sim_t_out_raw(t, art[i] + k, n - k < 8 ? n - k : 8);
+            sim_t_out_pause(t, ms / 8 ? ms / 8 : 1);
+        }
+        sim_t_out_str(t, "\r\n");
+    }
+    sim_t_out_str(t, "Unauthorised access is prohibited. Maintenance tonight 22:00 #");
+    sim_t_out_pause(t, ms);
+    sim_t_out_str(t, "\r\nContact noc@example.net for access to the lab router>");
+    sim_t_out_pause(t, ms);
+    sim_t_out_str(t, "\r\n\r\n");
 }
 
 static void nxos_motd(sim_term *t)
@@ -39,8 +82,11 @@ static void logged_in(sim_term *t)
         t->counted = true;
         sim_device_session_open(t->dev);
     }
-    unsigned m = t->dev->persona == SIM_NXOS || t->dev->f.priv15 ? SIM_M_PRIV : SIM_M_USER;
+    unsigned m = t->dev->persona == SIM_NXOS || t->dev->persona == SIM_IOSXR || t->dev->f.priv15
+                     ? SIM_M_PRIV
+                     : SIM_M_USER;
     sim_t_set_mode(t, m);
+    t->junos_cli = strcmp(t->user, "root") != 0; /* junos: root lands in the shell */
 }
 
 static void login_pass(sim_term *t, const char *pass)
@@ -60,7 +106,7 @@ static void login_pass(sim_term *t, const char *pass)
     sim_t_log(t, "login-failed", t->user);
     t->tries++;
     char buf[96];
-    if (t->dev->persona == SIM_IOS)
+    if (sim_persona_base(t->dev->persona) == SIM_IOS)
         sim_t_puts(t, "% Login invalid\n\n");
     else
         sim_t_puts(t, "Login incorrect\n");
@@ -139,9 +185,20 @@ sim_term *sim_term_new(sim_device *d, const sim_term_cfg *cfg)
     }
     const char *banner = d->f.banner ? d->f.banner : d->creds ? d->creds->banner : NULL;
     sim_t_begin_cmd(t);
+    if (d->f.banner_trap_ms)
+        banner_trap(t);
     if (cfg->login) {
         char buf[96];
-        if (d->persona == SIM_IOS) {
+        if (d->f.kerberos) {
+            sim_t_puts(t, "\nUser Access Verification\n");
+            if (banner && *banner)
+                sim_t_printf(t, "%s\n", banner);
+            sim_t_ask_line(t, "Username: Kerberos: No default realm defined for Kerberos!\r\n",
+                           true, kerberos_line);
+            sim_t_start_output(t);
+            return t;
+        }
+        if (sim_persona_base(d->persona) == SIM_IOS) {
             sim_t_puts(t, "\n");
             if (banner && *banner)
                 sim_t_printf(t, "%s\n", banner);
@@ -180,6 +237,9 @@ void sim_term_free(sim_term *t)
 {
     if (!t)
         return;
+    sim_cand_discard(t); /* uncommitted changes die with the session */
+    for (int i = 0; i < t->npending; i++)
+        free(t->pending_async[i]);
     unlink_device(t);
     if (t->counted)
         sim_device_session_close(t->dev);

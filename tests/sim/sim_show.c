@@ -103,7 +103,7 @@ static int vlan_rows(const sim_device *d, const sim_vlan *v, const char *status,
         bool wrap;
         if (!it)
             wrap = true;
-        else if (d->persona == SIM_IOS)
+        else if (sim_persona_base(d->persona) == SIM_IOS)
             wrap = nports == 4;
         else
             wrap = nports > 0 && plen + 2 + strlen(sh) > width;
@@ -114,7 +114,7 @@ static int vlan_rows(const sim_device *d, const sim_vlan *v, const char *status,
             else
                 snprintf(line, sizeof line, "%*s%s", idw + 1 + 33 + 10, "", ports);
             size_t l = strlen(line);
-            if (d->persona != SIM_IOS)
+            if (sim_persona_base(d->persona) != SIM_IOS)
                 while (l > 0 && line[l - 1] == ' ')
                     line[--l] = '\0';
             if (ap(out, err, "%s\n", line) < 0)
@@ -150,8 +150,8 @@ int sim_show_vlan(const sim_device *d, bool brief, na_buf *out, na_err *err)
         return -1;
     for (size_t i = 0; i < d->nvlans; i++) {
         const sim_vlan *v = &d->vlans[i];
-        const char *st = d->persona == SIM_IOS && v->id >= 1002 && v->id <= 1005 ? "act/unsup"
-                                                                                 : "active";
+        bool unsup = sim_persona_base(d->persona) == SIM_IOS && v->id >= 1002 && v->id <= 1005;
+        const char *st = unsup ? "act/unsup" : "active";
         if (vlan_rows(d, v, st, out, err) < 0)
             return -1;
     }
@@ -485,8 +485,29 @@ static int version_eos(const sim_device *d, na_buf *o, na_err *e)
               (long)(up % 1440 / 60), (long)(up % 60));
 }
 
+static int version_xr(const sim_device *d, na_buf *o, na_err *e)
+{
+    int64_t up = (d->clock_ms() - d->boot_ms) / 60000;
+    if (up < 0)
+        up = 0;
+    return ap(o, e,
+              "Cisco IOS XR Software, Version 7.3.2\n"
+              "Copyright (c) 2013-2021 by Cisco Systems, Inc.\n\n"
+              "Build Information:\n"
+              " Built By     : ingunawa\n"
+              " Built On     : Wed Oct 13 20:00:45 PDT 2021\n"
+              " Version      : 7.3.2\n"
+              " Label        : 7.3.2\n\n"
+              "cisco ASR9K () processor\n"
+              "System uptime is %lld minutes\n"
+              "%s: 24 GigabitEthernet interfaces\n",
+              (long long)up, d->hostname);
+}
+
 int sim_show_version(const sim_device *d, na_buf *out, na_err *err)
 {
+    if (d->persona == SIM_IOSXR)
+        return version_xr(d, out, err);
     if (d->persona == SIM_NXOS)
         return version_nxos(d, out, err);
     if (d->persona == SIM_EOS)

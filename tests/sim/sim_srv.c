@@ -33,8 +33,22 @@ static void conn_free(sim_conn *c);
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
+static void arm_timer_ms(sim_conn *c, int64_t ms)
+{
+    if (c->timer_armed)
+        return;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
+    evtimer_add(c->ev_timer, &tv);
+    c->timer_armed = true;
+}
+
 size_t sim_conn_budget(sim_conn *c, size_t want)
 {
+    int64_t hold = c->term ? sim_term_hold_ms(c->term) : 0;
+    if (hold > 0) { /* the device pauses its output: come back when it goes on */
+        arm_timer_ms(c, hold);
+        return 0;
+    }
     unsigned long bps = c->dev->f.slow_bps;
     if (!bps)
         return want;

@@ -17,7 +17,8 @@
 
 int sim_ssh_bind_setup(sim_dev_rt *rt, na_err *err)
 {
-    static const char *const banners[] = {"Cisco-1.25", "OpenSSH_7.3", "OpenSSH_7.8"};
+    static const char *const banners[SIM_PERSONA__COUNT] = {
+        "Cisco-1.25", "OpenSSH_7.3", "OpenSSH_7.8", "Cisco-2.0", "OpenSSH_7.5"};
     rt->bind = ssh_bind_new();
     if (!rt->bind)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -367,8 +368,10 @@ void sim_ssh_pump(sim_conn *c)
         if (b == 0)
             break;
         size_t n = sim_term_pull(c->term, c->pend, b);
-        if (n == 0)
+        if (n == 0) {
+            (void)sim_conn_budget(c, 0); /* a pause just began: its timer */
             break;
+        }
         sim_conn_spent(c, n);
         c->pend_len = n;
         c->pend_off = 0;

@@ -123,8 +123,10 @@ void sim_telnet_pump(sim_conn *c)
         if (b == 0)
             break;
         size_t n = sim_term_pull(c->term, buf, b);
-        if (n == 0)
+        if (n == 0) {
+            (void)sim_conn_budget(c, 0); /* a pause just began: its timer */
             break;
+        }
         sim_conn_spent(c, n);
         telnet_send(c->tn, buf, n);
         flush_out(c);

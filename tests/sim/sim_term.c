@@ -5,10 +5,13 @@
  * is in sim_input.c, the life cycle and login dialog in sim_session.c. Not I/O. */
 #include "sim_term_int.h"
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static sim_term_log_fn log_hook;
 
@@ -76,13 +79,21 @@ void sim_t_emit_line(sim_term *t, const char *s, size_t n)
     }
     sim_t_out_raw(t, s, n);
     sim_t_out_raw(t, "\r\n", 2);
+    t->emitted = true;
 }
 
 /* ---- prompts ----------------------------------------------------------------------------- */
 
 const char *sim_t_prompt(sim_term *t)
 {
+    if (t->dev->persona == SIM_JUNOS)
+        return sim_junos_prompt(t);
+    char hb[96];
     const char *h = t->dev->hostname;
+    if (t->dev->persona == SIM_IOSXR) { /* the node in front: RP/0/RSP0/CPU0:xr1# */
+        snprintf(hb, sizeof hb, "RP/0/RSP0/CPU0:%s", t->dev->hostname);
+        h = hb;
+    }
     const char *sp = t->dev->persona == SIM_NXOS ? " " : "";
     char shrt[40];
     switch (t->mode) {
@@ -93,15 +104,15 @@ const char *sim_t_prompt(sim_term *t)
         snprintf(t->pbuf, sizeof t->pbuf, "%s#%s", h, sp);
         break;
     case SIM_M_CONF:
-        snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config)#%s", t->dev->persona == SIM_IOS ? 20 : 63,
-                 h, sp);
+        snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config)#%s",
+                 sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63, h, sp);
         break;
     case SIM_M_VLAN:
         if (t->dev->persona == SIM_EOS)
             snprintf(t->pbuf, sizeof t->pbuf, "%s(config-vlan-%s)#", h, t->vlan_list);
         else
             snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config-vlan)#%s",
-                     t->dev->persona == SIM_IOS ? 20 : 63, h, sp);
+                     sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63, h, sp);
         break;
     default:
         if (t->dev->persona == SIM_EOS) {
@@ -109,11 +120,85 @@ const char *sim_t_prompt(sim_term *t)
             snprintf(t->pbuf, sizeof t->pbuf, "%s(config-if-%s)#", h, shrt);
         } else {
             snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config-if)#%s",
-                     t->dev->persona == SIM_IOS ? 20 : 63, h, sp);
+                     sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63, h, sp);
         }
         break;
     }
     return t->pbuf;
+}
+
+size_t sim_t_prompt_cols(sim_term *t)
+{
+    const char *p = sim_t_prompt(t);
+    const char *nl = strrchr(p, '\n');
+    return strlen(nl ? nl + 1 : p);
+}
+
+int sim_t_width(const sim_term *t)
+{
+    return t->dev->f.fixed_width > 0 ? t->dev->f.fixed_width : t->width;
+}
+
+void sim_t_out_pause(sim_term *t, unsigned ms)
+{
+    if (t->loading || t->npause == (int)(sizeof t->pause_at / sizeof *t->pause_at))
+        return;
+    t->pause_at[t->npause] = t->out.len;
+    t->pause_ms[t->npause++] = ms;
+}
+
+void sim_t_async(sim_term *t, const char *fsm, const char *fmt, ...)
+{
+    const sim_device *d = t->dev;
+    if (!d->f.async || t->loading || t->npending == 8 || d->persona == SIM_JUNOS)
+        return;
+    char text[256], stamp[64], line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    int64_t ms = d->clock_ms();
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    const char *host = t->real ? t->real->hostname : d->hostname;
+    switch (d->persona) {
+    case SIM_NXOS:
+        strftime(stamp, sizeof stamp, "%Y %b %e %H:%M:%S", &tm);
+        snprintf(line, sizeof line, "%s %s %%%s: %s", stamp, host, fsm, text);
+        break;
+    case SIM_EOS:
+        strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+        snprintf(line, sizeof line, "%s %s ConfigAgent: %%%s: %s", stamp, host, fsm, text);
+        break;
+    case SIM_IOSXR:
+        strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+        snprintf(line, sizeof line, "RP/0/RSP0/CPU0:%s.%03d UTC: config[65739]: %%%s : %s",
+                 stamp, (int)(ms % 1000), fsm, text);
+        break;
+    default:
+        strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+        snprintf(line, sizeof line, "*%s.%03d: %%%s: %s", stamp, (int)(ms % 1000), fsm, text);
+        break;
+    }
+    t->pending_async[t->npending] = strdup(line);
+    if (t->pending_async[t->npending])
+        t->npending++;
+}
+
+/* The messages waiting for a prompt: after it on lines of their own (async=after), or the first
+ * glued to it (async=glued). Either way no prompt follows them: the cursor waits on the next
+ * line, as on a device without "logging synchronous". */
+static void emit_async(sim_term *t)
+{
+    for (int i = 0; i < t->npending; i++) {
+        if (i == 0 && t->dev->f.async == 1)
+            sim_t_out_str(t, "\r\n");
+        sim_t_out_str(t, t->pending_async[i]);
+        sim_t_out_str(t, "\r\n");
+        free(t->pending_async[i]);
+    }
+    t->npending = 0;
 }
 
 void sim_t_emit_prompt(sim_term *t)
@@ -122,7 +207,15 @@ void sim_t_emit_prompt(sim_term *t)
         uint32_t r = rnd(t);
         sim_t_out_raw(t, junk[r % NJUNK].s, junk[r % NJUNK].n);
     }
+    /* NX-OS 9K: the last output line ends in a bare CR, the prompt overwrites it */
+    if (t->dev->f.cr_prompt && t->emitted && t->out.len >= t->out_off + 2 &&
+        !memcmp(t->out.data + t->out.len - 2, "\r\n", 2))
+        na_buf_truncate(&t->out, t->out.len - 1);
     sim_t_out_str(t, sim_t_prompt(t));
+    t->ed_plen = t->ed_col = sim_t_prompt_cols(t);
+    t->ed_off = t->ed_shown = 0;
+    if (t->npending)
+        emit_async(t);
     const sim_faults *f = &t->dev->f;
     if (t->ncmd > 0 && f->close_after && t->ncmd >= f->close_after)
         t->status = SIM_TS_DROP;
@@ -174,11 +267,14 @@ void sim_t_close(sim_term *t) { t->next_close = true; }
 void sim_t_set_mode(sim_term *t, unsigned mode)
 {
     bool was = (t->mode & SIM_M_CFG) != 0, is = (mode & SIM_M_CFG) != 0;
+    if (was && !is)
+        sim_cand_discard(t); /* leaving configuration: an uncommitted candidate is gone */
+    sim_device *real = t->real ? t->real : t->dev; /* counters live on the device itself */
     if (!t->loading && was != is) {
         if (is)
-            sim_device_config_enter(t->dev);
+            sim_device_config_enter(real);
         else
-            sim_device_config_leave(t->dev);
+            sim_device_config_leave(real);
         t->in_config = is;
     }
     t->mode = mode;
@@ -330,6 +426,7 @@ static int next_filtered(sim_term *t, na_buf *ln)
 
 void sim_t_begin_cmd(sim_term *t)
 {
+    t->emitted = false;
     na_buf_reset(&t->txt);
     t->next_want = W_CLI;
     t->next_line = NULL;

@@ -48,6 +48,9 @@ void sim_term_feed(sim_term *t, const void *data, size_t n);
  * more input arrives (or ever, when the status is not SIM_TS_OPEN). */
 size_t sim_term_pull(sim_term *t, char *buf, size_t cap);
 
+/* The output is paused (a banner drawn slowly): ms until it goes on; <= 0 = not paused. */
+int64_t sim_term_hold_ms(const sim_term *t);
+
 /* Would sim_term_pull produce something now (output ready, or input or output generation
  * waiting)? Lets a rate-limited transport know whether to come back later. */
 bool sim_term_pending(const sim_term *t);

@@ -101,7 +101,29 @@ struct sim_term {
     unsigned epoch;
     uint32_t rng;
     sim_term_status status;
-    char pbuf[128];           /* prompt */
+    char pbuf[256];           /* prompt (junos: several lines) */
+
+    /* commit model (sim_commit.c: iosxr; sim_junos.c): while configuring, `dev` is the
+     * session's candidate, a copy of `real`'s configuration; commit copies it back */
+    sim_device *real;         /* the device itself while `dev` is a candidate, else NULL */
+    bool cand_dirty;          /* the candidate differs from the running configuration */
+    bool cand_failed;         /* a candidate line failed a semantic check (iosxr: at commit) */
+    char cand_log[2048];      /* the candidate's lines, for show configuration / | compare */
+    char cand_err[200];       /* junos: why the candidate fails its check */
+    char edit_path[128];      /* junos: the hierarchy level ("" = top) */
+    bool junos_cli;           /* junos: the CLI was started (root logins land in the shell) */
+
+    /* real CLIs' habits (issue 12) */
+    char *pending_async[8];   /* syslog lines printed after the next prompt */
+    int npending;
+    size_t pause_at[16];      /* offsets in `out` where the output pauses ... */
+    unsigned pause_ms[16];    /* ... for this long */
+    int npause;
+    int64_t hold_until_ms;    /* the output is paused until then */
+    size_t ed_plen;           /* line editor: prompt columns on the input row */
+    size_t ed_off, ed_shown;  /* scroll: chars hidden on the left, chars shown after the prompt */
+    size_t ed_col;            /* wrap: cursor column on the current screen row */
+    bool emitted;             /* the command printed output lines */
 };
 
 /* ---- helpers for command handlers ------------------------------------------------------ */
@@ -111,6 +133,16 @@ void sim_t_set_gen(sim_term *t, sim_gen *g);        /* output from a generator *
 void sim_t_ask_line(sim_term *t, const char *prompt, bool echo, sim_line_fn fn);
 void sim_t_ask_key(sim_term *t, const char *prompt, sim_key_fn fn);
 void sim_t_close(sim_term *t);                      /* close after this output */
+/* The output pauses here for ms (banners drawn slowly, a line followed by a pause). */
+void sim_t_out_pause(sim_term *t, unsigned ms);
+/* A syslog message (facility-severity-mnemonic and text) printed after the next prompt when the
+ * device has --opt async; formatted as the personality prints them. */
+void sim_t_async(sim_term *t, const char *fsm, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Columns of the prompt's last line (carets and the line editor count from there). */
+size_t sim_t_prompt_cols(sim_term *t);
+/* The terminal width the line editor uses (--opt fixed-width wins over everything). */
+int sim_t_width(const sim_term *t);
 void sim_t_set_mode(sim_term *t, unsigned mode);
 const char *sim_t_prompt(sim_term *t);
 /* The standard error output for a failed match of `line` typed after prompt length plen. */
@@ -130,6 +162,18 @@ void sim_t_emit_lines(sim_term *t);   /* a step of output through filter and pag
 void sim_t_pager_key(sim_term *t, int key);
 void sim_t_clear_filter(sim_term *t);
 bool sim_t_step(sim_term *t);         /* one step of work; false = idle */
+
+/* ---- commit model (sim_commit.c) and junos (sim_junos.c) ----------------------------------- */
+/* iosxr: the config-mode line was handled here (commit, abort, end/exit with changes, show
+ * configuration) — true; false: dispatch it normally (on the candidate). */
+bool sim_xr_config_line(sim_term *t, const char *line);
+void sim_xr_enter_config(sim_term *t); /* configure terminal: the candidate starts */
+void sim_cand_begin(sim_term *t);      /* dev becomes a candidate copy of the device */
+void sim_cand_commit(sim_term *t);     /* copy the candidate's configuration back */
+void sim_cand_discard(sim_term *t);    /* back to the device itself */
+void sim_cand_note(sim_term *t, const char *line);
+void sim_junos_run_line(sim_term *t, const char *line);
+const char *sim_junos_prompt(sim_term *t);
 
 /* ---- commands (sim_cmds.c, sim_cmds_cfg.c) ------------------------------------------------ */
 extern const sim_cmd sim_cmds[];
@@ -166,5 +210,6 @@ void sim_c_shutdown(sim_term *t, const sim_args *a);
 void sim_c_no_shutdown(sim_term *t, const sim_args *a);
 void sim_c_ip_address(sim_term *t, const sim_args *a);
 void sim_c_no_ip_address(sim_term *t, const sim_args *a);
+void sim_c_ntp_server(sim_term *t, const sim_args *a);
 
 #endif

@@ -61,8 +61,10 @@ static void builtins_load(void **st)
     na_err e = NA_ERR_INIT;
     na_platforms *r = na_platforms_new(NULL, 0, &e);
     assert_non_null(r);
-    static const char *const want[] = {"arista_eos", "cisco_ios", "cisco_nxos", "generic",
-                                       "linux", NULL};
+    static const char *const want[] = {"arista_eos", "cisco_asa",     "cisco_ios",
+                                       "cisco_iosxr", "cisco_nxos",    "generic",
+                                       "hp_comware",  "juniper_junos", "linux",
+                                       NULL};
     char **names = na_platforms_names(r, &e);
     for (int i = 0; want[i]; i++) {
         assert_non_null(names[i]);
@@ -76,9 +78,9 @@ static void builtins_load(void **st)
         /* the same object the second time: loaded once, shared */
         assert_ptr_equal(na_platform_find(r, want[i], &e), p);
     }
-    assert_null(names[5]);
+    assert_null(names[9]);
     na_platform_names_free(names);
-    assert_int_equal(na_builtin_platforms_count, 5);
+    assert_int_equal(na_builtin_platforms_count, 9);
     na_platforms_free(r);
 }
 
@@ -184,7 +186,8 @@ static void load_errors(void **st)
     expect_load_error("bad3.yaml", "name: bad3\nmodez: {}\n", NA_E_CONFIG,
                       "2:1: unknown key 'modez' in platform (expected one of: name, description, "
                       "host, newline, modes, default_mode, config_mode, transitions, on_open, "
-                      "failures, pager, answers, save, login, files)");
+                      "failures, config_errors, async_messages, pager, answers, commit, save, "
+                      "login, learn_host, files)");
     expect_load_error("bad4.yaml",
                       "name: bad4\nmodes:\n  exec: {prompt: '>$'}\ntransitions:\n"
                       "  - {from: exec, to: enable, send: en}\n",
@@ -243,7 +246,8 @@ static void user_directories(void **st)
     assert_null(na_platform_find(r, "nosuch", &e));
     assert_int_equal(e.code, NA_E_NOTFOUND);
     assert_string_equal(e.msg, "unknown platform 'nosuch' (available: arista_eos, broken, "
-                               "cisco_ios, cisco_nxos, generic, linux, mine, sneaky)");
+                               "cisco_asa, cisco_ios, cisco_iosxr, cisco_nxos, generic, "
+                               "hp_comware, juniper_junos, linux, mine, sneaky)");
     na_err_clear(&e);
     assert_null(na_platform_find(r, "../etc/passwd", &e));
     assert_int_equal(e.code, NA_E_NOTFOUND);
@@ -270,7 +274,7 @@ static void host_placeholder(void **st)
     assert_string_equal(na_pattern_src(p->modes[0].prompt), "^(?:[a-z]+)>$");
     assert_true(matches(p->modes[0].prompt, "abc>"));
     assert_false(matches(p->modes[0].prompt, "ab1>"));
-    assert_string_equal(p->newline, "\n");
+    assert_string_equal(p->newline, "\r"); /* Enter, as a terminal sends it */
     assert_string_equal(p->pager_reply, " ");
     na_platform_free(p);
 }

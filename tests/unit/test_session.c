@@ -210,7 +210,7 @@ static void transcript_round_trip(void **st)
 static void raw_access(void **st)
 {
     (void)st;
-    na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\n\"\n< \"\\r\\nsw1#\"\n"
+    na_session *s = from_text("netauto-transcript 1\n< \"\\r\\nsw1#\"\n> \"\\r\"\n< \"\\r\\nsw1#\"\n"
                               "> \"sh\"\n< \"sh\"\n> \"\\t\"\n< \"ow \\e[1m\"\neof\n",
                               "cisco_ios", &(na_session_opts){.skip_on_open = true});
     open_ok(s);
@@ -249,11 +249,11 @@ static void memory_per_session(void **st)
     }
     enum { N = 200 };
     const char *script =
-        "netauto-transcript 1\n< \"\\r\\nsw1>\"\n> \"\\n\"\n< \"\\r\\nsw1>\"\n"
-        "> \"terminal length 0\\n\"\n< \"terminal length 0\\r\\nsw1>\"\n"
-        "> \"terminal width 511\\n\"\n< \"terminal width 511\\r\\nsw1>\"\n"
-        "> \"enable\\n\"\n< \"enable\\r\\nPassword: \"\n> secret\n< \"\\r\\nsw1#\"\n"
-        "> \"show clock\\n\"\n< \"show clock\\r\\n*10:15:02.123 UTC Wed Mar 3 2027\\r\\nsw1#\"\n";
+        "netauto-transcript 1\n< \"\\r\\nsw1>\"\n> \"\\r\"\n< \"\\r\\nsw1>\"\n"
+        "> \"terminal length 0\\r\"\n< \"terminal length 0\\r\\nsw1>\"\n"
+        "> \"terminal width 511\\r\"\n< \"terminal width 511\\r\\nsw1>\"\n"
+        "> \"enable\\r\"\n< \"enable\\r\\nPassword: \"\n> secret\n< \"\\r\\nsw1#\"\n"
+        "> \"show clock\\r\"\n< \"show clock\\r\\n*10:15:02.123 UTC Wed Mar 3 2027\\r\\nsw1#\"\n";
     static na_transport *ts[N];
     static na_session *ss[N];
     na_err e = NA_ERR_INIT;

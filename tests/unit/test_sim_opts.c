@@ -91,7 +91,7 @@ static void usage_errors(void **st)
         const char *msg;
     } cases[] = {
         {{"--devices", "0"}, "COUNT must be a number from 1 to 100000"},
-        {{"--devices", "2:junos"}, "unknown personality 'junos'"},
+        {{"--devices", "2:vyos"}, "unknown personality 'vyos' (ios, nxos, eos, iosxr, junos)"},
         {{"--devices", "2:ios:9x"}, "bad name prefix '9x'"},
         {{"--devices", "2", "--devices", "3"}, "device name sw1 is used twice"},
         {{"--devices", "12:ios:sw", "--devices", "1:ios:sw1"}, "sw11 is used twice"},

@@ -244,6 +244,63 @@ static void long_lines_stay_linear(void **st)
     free(in);
 }
 
+/* The other readings of a bare CR: a line break before the prompt (NX-OS md5sum), a soft wrap
+ * (EOS " \r"), and none for a line erased first or a plain newline. */
+static void cr_history(void **st)
+{
+    (void)st;
+    na_vtnorm v;
+    na_buf b;
+    na_err e = NA_ERR_INIT;
+    const char *prev;
+    size_t pl, nl;
+    /* NX-OS: the hash, a bare CR (CR NUL over Telnet), then the prompt overwrites it */
+    static const char md5[] = "md5sum\r\n098f6bcd4621d373cade4e832627b4f6\r\0switch# ";
+    na_vtnorm_init(&v);
+    na_buf_init(&b, 4096);
+    assert_int_equal(na_vtnorm_feed(&v, &b, md5, sizeof md5 - 1, "t", &e), 0);
+    assert_string_equal(na_buf_cstr(&b), "md5sum\nswitch# 4621d373cade4e832627b4f6");
+    assert_true(na_vtnorm_cr_split(&v, &b, &prev, &pl, &nl));
+    assert_int_equal(pl, 32);
+    assert_memory_equal(prev, "098f6bcd4621d373cade4e832627b4f6", 32);
+    assert_int_equal(nl, 8);
+    assert_int_equal(na_vtnorm_cr_break(&v, &b, "t", &e), 1);
+    assert_string_equal(na_buf_cstr(&b), "md5sum\n098f6bcd4621d373cade4e832627b4f6\nswitch# ");
+    assert_int_equal(v.line_start, strlen("md5sum\n098f6bcd4621d373cade4e832627b4f6\n"));
+    assert_int_equal(v.col, 8);
+    assert_false(na_vtnorm_cr_split(&v, &b, &prev, &pl, &nl));
+    na_buf_free(&b);
+
+    /* EOS wraps at the screen edge: row, " \r", the rest; twice for a long line */
+    struct ctx {
+        char alt[256];
+        size_t n;
+    } cx = {{0}, 0};
+    const char *wrap = "eos1(config)#interface Ethernet1 \rdescription uplink to \rcore\r\n";
+    na_vtnorm_init(&v);
+    na_buf_init(&b, 4096);
+    assert_int_equal(na_vtnorm_feed(&v, &b, wrap, strlen(wrap) - 2, "t", &e), 0);
+    cx.n = na_vtnorm_cr_wrapped(&v, &b, v.line_start, b.len, cx.alt, sizeof cx.alt);
+    assert_int_equal(cx.n, strlen("eos1(config)#interface Ethernet1description uplink tocore"));
+    assert_memory_equal(cx.alt, "eos1(config)#interface Ethernet1description uplink tocore", cx.n);
+    na_buf_free(&b);
+
+    /* erased first (CR, erase line, text): not a rewrite; a plain newline neither */
+    const char *erased = "Building...\r\x1b[Ksw1#";
+    na_vtnorm_init(&v);
+    na_buf_init(&b, 4096);
+    assert_int_equal(na_vtnorm_feed(&v, &b, erased, strlen(erased), "t", &e), 0);
+    assert_string_equal(na_buf_cstr(&b), "sw1#");
+    assert_false(na_vtnorm_cr_split(&v, &b, &prev, &pl, &nl));
+    assert_int_equal(na_vtnorm_cr_break(&v, &b, "t", &e), 0);
+    na_buf_free(&b);
+    na_vtnorm_init(&v);
+    na_buf_init(&b, 4096);
+    assert_int_equal(na_vtnorm_feed(&v, &b, "ab\r\ncd", 6, "t", &e), 0);
+    assert_false(na_vtnorm_cr_split(&v, &b, &prev, &pl, &nl));
+    na_buf_free(&b);
+}
+
 static void patterns(void **st)
 {
     (void)st;
@@ -296,6 +353,7 @@ int main(void)
         cmocka_unit_test(long_strings_abandoned),
         cmocka_unit_test(line_tracking),
         cmocka_unit_test(long_lines_stay_linear),
+        cmocka_unit_test(cr_history),
         cmocka_unit_test(patterns),
     };
     return cmocka_run_group_tests_name("vtnorm", tests, NULL, NULL);
