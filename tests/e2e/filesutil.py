@@ -46,14 +46,20 @@ def digest(path, alg="sha256"):
 
 
 def peak_rss_kib(argv, env=None):
-    """Run argv; (exit status, stdout+stderr, peak RSS in KiB of that process alone). Under
+    """Run argv; (exit status, stdout+stderr, peak RSS in KiB of that process alone)."""
+    rc, out, err, hwm = peak_rss_run(argv, env)
+    return rc, out + err, hwm
+
+
+def peak_rss_run(argv, env=None):
+    """Run argv; (exit status, stdout, stderr, peak RSS in KiB of that process alone). Under
     AddressSanitizer the quarantine of freed memory (256 MiB by default) would count as the
     program's: it is kept small for the measurement."""
     env = dict(env or os.environ)
     if env.get("ASAN_OPTIONS"):
         env["ASAN_OPTIONS"] += ":quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
-    out = tempfile.TemporaryFile()
-    p = subprocess.Popen(argv, stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=env)
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
     hwm = 0
     while True:  # sample the high-water mark every 5 ms until it exits
         try:
@@ -69,4 +75,6 @@ def peak_rss_kib(argv, env=None):
         except subprocess.TimeoutExpired:
             continue
     out.seek(0)
-    return p.returncode, out.read().decode("utf-8", "replace"), hwm
+    err.seek(0)
+    return (p.returncode, out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"), hwm)

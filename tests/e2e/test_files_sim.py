@@ -4,7 +4,8 @@ simulator (netauto-sim serves SCP and SFTP on a flash per device, with libssh's 
 
   - put and get over SCP (IOS) and SFTP (EOS), 0 bytes to 200 MiB, every file verified by the
     device's own digest command and byte for byte where it lands (the flash is a directory under
-    the simulator's --state-dir: read here directly);
+    the simulator's --state-dir: read here directly); netauto's peak memory (VmHWM) for the
+    200 MiB put and get within 16 MiB of the 1 MiB ones, over SCP and SFTP;
   - the second run sends nothing (changed false; the simulator's log shows no new transfer);
   - a different file already there is refused without --overwrite, replaced with it;
   - each injected fault ends in a clear error within its deadline: a transfer that stalls (put
@@ -30,8 +31,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clirun import NETAUTO, WRAP, netauto  # noqa: E402
-from filesutil import MIB, check, digest, make, must  # noqa: E402
+from clirun import NETAUTO, WRAP, Run, netauto  # noqa: E402
+from filesutil import MIB, check, digest, make, must, peak_rss_run  # noqa: E402
 from simproc import Sim  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -79,12 +80,23 @@ try:
     sim = Sim(ARGS).start()
     inv = sim.inventory
 
+    rss = {}
+
+    def run_measured(key, *args):
+        """netauto put/get; for 1 MiB and 200 MiB with its peak memory in rss[key] (netauto
+        itself, not under valgrind, whose memory is its own)."""
+        if key[2] not in (MIB + 1, 200 * MIB):
+            return netauto(*args, timeout=300)
+        t0 = time.monotonic()
+        rc, out, err, rss[key] = peak_rss_run([NETAUTO] + list(args))
+        return Run(rc, out, err, time.monotonic() - t0)
+
     def sizes_both_protocols():
         for s in sizes:
             for dev, proto, name in (("sw1", "scp", "flash:f%d.bin" % s),
                                      ("eos1", "sftp", "flash:f%d.bin" % s)):
-                r = must(netauto("put", "-i", inv, dev, srcs[s], name, "--protocol", proto,
-                                 "--json", timeout=300))
+                r = must(run_measured((proto, "put", s), "put", "-i", inv, dev, srcs[s], name,
+                                      "--protocol", proto, "--json"))
                 j = json.loads(r.out)["hosts"][dev]
                 check(j["changed"] and j["sent"] == s and j["size"] == s, r.out)
                 check(j["algorithm"] == "md5" and j["digest"] == digest(srcs[s], "md5"), r.out)
@@ -92,17 +104,23 @@ try:
                 check(digest(flash(dev, "f%d.bin" % s)) == digest(srcs[s]),
                       "%s on %s differs" % (name, dev))
                 back = os.path.join(tmp, "back-%s" % proto)
-                r = must(netauto("get", "-i", inv, dev, name, back, "--protocol", proto,
-                                 timeout=300))
+                r = must(run_measured((proto, "get", s), "get", "-i", inv, dev, name, back,
+                                      "--protocol", proto))
                 got = os.path.join(back, "f%d.bin" % s)
                 check(digest(got) == digest(srcs[s]), "get of %s from %s differs" % (name, dev))
                 check("md5 verified" in r.out, r.out)
                 os.remove(got)
                 if s == 200 * MIB:
                     os.remove(flash(dev, "f%d.bin" % s))  # keep the disk free
+        for proto in ("scp", "sftp"):
+            for op in ("put", "get"):
+                small, big = rss[proto, op, MIB + 1], rss[proto, op, 200 * MIB]
+                t.diag("peak RSS, %s %s: 1 MiB %d KiB, 200 MiB %d KiB" % (proto, op, small, big))
+                check(big - small < 16 * 1024, "%s %s: 200 MiB %d KiB, 1 MiB %d KiB" %
+                      (proto, op, big, small))
         return True
-    t.run("put and get, SCP and SFTP, 0 bytes to 200 MiB, verified with the device's md5",
-          sizes_both_protocols)
+    t.run("put and get, SCP and SFTP, 0 bytes to 200 MiB, verified with the device's md5; "
+          "netauto's memory flat", sizes_both_protocols)
 
     def idempotent():
         before = sim_transfers(sim, "sw2")
@@ -175,11 +193,17 @@ try:
     t.run("a transfer that stalls ends at its stall deadline (put and get), nothing left",
           stall)
 
+    def quick(r):
+        """A fault that is not a stall ends as soon as the device says so: well within the
+        deadlines (a device command's 30 s, the stall deadline's 30 s)."""
+        check(r.secs < 20, "the error came after %.1f s" % r.secs)
+
     def corrupted():
         old = digest(flash("bad1", "old.bin"))
         make(os.path.join(tmp, "new.bin"), 1000000, 5)
         r = must(netauto("put", "-i", inv, "bad1", os.path.join(tmp, "new.bin"), "old.bin",
                          "--overwrite"), 1)
+        quick(r)
         check("verification failed: the device computes md5" in r.err, r.err)
         check("the copy is removed and flash:old.bin is left as it was" in r.err, r.err)
         check(digest(flash("bad1", "old.bin")) == old, "the old file is untouched")
@@ -187,6 +211,7 @@ try:
                    if "netauto-" in f], "no part file left")
         dst = os.path.join(tmp, "pulled")
         r = must(netauto("get", "-i", inv, "bad1", "pull.bin", dst), 1)
+        quick(r)
         check("verification failed" in r.err and "nothing was written" in r.err, r.err)
         check(not os.path.exists(dst) or not os.listdir(dst), "nothing written locally")
         return True
@@ -196,15 +221,18 @@ try:
     def disk_full():
         make(os.path.join(tmp, "two.bin"), 2 * MIB, 6)
         r = must(netauto("put", "-i", inv, "full1", os.path.join(tmp, "two.bin"), "x.bin"), 1)
+        quick(r)
         check("refused by the device: scp: flash:x.bin.netauto-" in r.err and
               "No space left on device" in r.err, r.err)
         check(not [f for f in os.listdir(os.path.dirname(flash("full1", "x")))
                    if "netauto-" in f], "the partial file was removed")
         r = must(netauto("put", "-i", inv, "efull1", os.path.join(tmp, "two.bin"), "x.bin",
                          "--protocol", "sftp"), 1)
+        quick(r)
         check("No space left on device" in r.err, r.err)
         check("stays on the device: the next run resumes it" in r.err, r.err)
         r = must(netauto("put", "-i", inv, "tiny1", os.path.join(tmp, "two.bin"), "x.bin"), 1)
+        quick(r)
         check("not enough space on flash:: 976.6 KiB free, flash:x.bin needs 2.0 MiB" in r.err,
               r.err)
         check(not os.listdir(os.path.dirname(flash("tiny1", "x"))), "nothing sent")
@@ -248,6 +276,7 @@ try:
 
     def scp_off():
         r = must(netauto("put", "-i", inv, "noscp1", srcs[1], "one.bin"), 1)
+        quick(r)
         check("the device's scp server is off" in r.err and
               "configure 'ip scp server enable'" in r.err, r.err)
         pb = os.path.join(tmp, "enable.yaml")
