@@ -115,8 +115,8 @@ static void last_line(const char *s, char *out, size_t cap)
 static na_status fail(na_copy *c, na_err *err)
 {
     c->st = CP_FAILED;
-    if (na_err_isset(&c->fail))
-        na_err_set(err, c->fail.code, "%s", c->fail.msg);
+    if (na_err_isset(&c->fail)) /* made safe when it was set: the device's words stay exact */
+        na_err_set_exact(err, c->fail.code, "%s", c->fail.msg);
     c->r.elapsed_ms = na_now_ms() - c->t0_ms;
     return NA_ERROR;
 }
@@ -177,10 +177,11 @@ static int cmd_ok(na_copy *c, const char *what)
     if (c->cmd_st == NA_OK)
         return 0;
     na_err e = NA_ERR_INIT;
-    if (c->cmd_err.code == NA_E_DEVICE)
-        na_err_set(&e, NA_E_DEVICE, "%s: %s %s: %s: the device said: %s", who(c), c->what,
-                   c->remote, what, c->res.device_error ? c->res.device_error : c->cmd_err.msg);
-    else
+    if (c->cmd_err.code == NA_E_DEVICE) { /* the device's words exact, netauto's masked */
+        na_err_set_exact(&e, NA_E_DEVICE, "%s",
+                         c->res.device_error ? c->res.device_error : c->cmd_err.msg);
+        na_err_prefix(&e, "%s: %s %s: %s: the device said: ", who(c), c->what, c->remote, what);
+    } else
         e = c->cmd_err;
     set_fail(c, &e);
     return -1;
@@ -198,9 +199,10 @@ static int parse_digest(na_copy *c, const char *path, char *out)
         return 0;
     na_err e = NA_ERR_INIT;
     if (c->cmd_st != NA_OK) {
-        na_err_set(&e, NA_E_DEVICE, "%s: the device could not give the %s digest of %s: %s",
-                   who(c), na_hash_name(c->alg), path,
-                   c->res.device_error ? c->res.device_error : c->cmd_err.msg);
+        na_err_set_exact(&e, NA_E_DEVICE, "%s",
+                         c->res.device_error ? c->res.device_error : c->cmd_err.msg);
+        na_err_prefix(&e, "%s: the device could not give the %s digest of %s: ", who(c),
+                      na_hash_name(c->alg), path);
         set_fail(c, &e);
         return -1;
     }
@@ -213,8 +215,9 @@ static int parse_digest(na_copy *c, const char *path, char *out)
     if (!found || !na_hash_hex_ok(c->alg, val, strlen(val))) {
         char ll[200];
         last_line(outp, ll, sizeof ll);
-        na_err_set(&e, NA_E_DEVICE, "%s: no %s digest of %s in the device's answer (last line: "
-                   "'%s')", who(c), na_hash_name(c->alg), path, ll);
+        na_err_set_exact(&e, NA_E_DEVICE, "'%s')", ll);
+        na_err_prefix(&e, "%s: no %s digest of %s in the device's answer (last line: ", who(c),
+                      na_hash_name(c->alg), path);
         set_fail(c, &e);
         return -1;
     }

@@ -155,9 +155,13 @@ static int refused(na_ssh_xfer *x, const char *why, na_err *err)
         snprintf(msg, sizeof msg, "%s", x->scp.errtxt);
         trim(msg);
     }
-    return na_err_set(err, NA_E_DEVICE, "%s: SCP %s %s refused by the device: %s", x->c->who,
-                      x->upload ? "upload to" : "download of", x->remote,
-                      msg[0] ? msg : "no reason given");
+    if (na_err_isset(err)) /* the first error stands */
+        return -1;
+    /* the device's words exact, netauto's context masked of registered secrets */
+    na_err_set_exact(err, NA_E_DEVICE, "%s", msg[0] ? msg : "no reason given");
+    na_err_prefix(err, "%s: SCP %s %s refused by the device: ", x->c->who,
+                  x->upload ? "upload to" : "download of", x->remote);
+    return -1;
 }
 
 /* Read one protocol line (through '\n') into line. 1 done, 0 wait, -1 error. */
@@ -442,9 +446,12 @@ na_status na_ssh_scp_step(na_ssh_xfer *x, na_err *err)
                 char why[300];
                 snprintf(why, sizeof why, "%s", x->scp.errtxt);
                 trim(why);
-                na_err_set(err, NA_E_DEVICE, "%s: SCP %s %s failed: remote scp exited with "
-                           "status %d%s%s", c->who, x->upload ? "upload to" : "download of",
-                           x->remote, x->scp.exit_status, why[0] ? ": " : "", why);
+                if (na_err_isset(err)) /* the first error stands */
+                    return NA_ERROR;
+                na_err_set_exact(err, NA_E_DEVICE, "%s", why); /* the device's words */
+                na_err_prefix(err, "%s: SCP %s %s failed: remote scp exited with status %d%s",
+                              c->who, x->upload ? "upload to" : "download of", x->remote,
+                              x->scp.exit_status, why[0] ? ": " : "");
                 return NA_ERROR;
             }
             if (na_ssh_xfer_finish_dst(x, err) < 0)

@@ -14,6 +14,7 @@ simulator (netauto-sim serves SCP and SFTP on a flash per device, with libssh's 
     the start (refused before anything is sent), the SCP server switched off (refused with the
     platform's hint; a playbook that configures it makes the next put work), a local file
     system too small for a get (a 1 MiB tmpfs in a user namespace; skipped where there is none);
+  - the device's words in an error stay exact, also when a weak lab secret is one of them;
   - an SFTP upload cut by a stall resumes on the next run (after a restart of the simulator);
   - --check says what would be sent and sends nothing; a playbook's copy task does the same as
     the CLI; exit 2 with nothing sent for what can be checked first;
@@ -376,6 +377,20 @@ try:
         check("hosts [" not in r.err and "hosts [" not in r.out, r.err)
         return True
     t.run("a progress line (hosts, bytes, rate, ETA) on a terminal only", progress_on_a_terminal)
+
+    def device_words_exact():
+        # the device's enable secret is "space", a word of the device's own error: netauto's
+        # text is masked of it, the device's words stay as the device said them (issue 12)
+        with Sim(["--devices", "1:ios:wk", "--secret", "space", "--fault",
+                  "wk1:xfer-full=100000"]) as weak:
+            r = must(netauto("put", "-i", weak.inventory, "wk1", srcs[MIB + 1], "w.bin"), 1)
+            quick(r)
+            check("scp: flash:w.bin.netauto-" in r.err and "No space left on device" in r.err,
+                  r.err)
+            check("********" not in r.err, "nothing the device said was rewritten: " + r.err)
+        return True
+    t.run("a device's words in a copy's error stay exact (a weak secret that is one of them)",
+          device_words_exact)
 
     def sftp_resume():
         src = os.path.join(tmp, "r.bin")
