@@ -67,15 +67,24 @@ static int seconds(const char *verb, const char *opt, const char *s, int *ms)
     return 0;
 }
 
-/* {host} in pattern replaced; without it, several hosts get pattern/HOST. malloc'd. */
+/* {host} in pattern replaced; without it, several hosts get pattern/HOST. Trailing slashes
+ * dropped ("got/" and "got" name one directory; "/" stays). malloc'd. */
 static char *host_dir(const char *pattern, const char *host, bool several)
 {
-    if (strstr(pattern, "{host}"))
-        return cli_transcript_path(pattern, host, several);
-    size_t n = strlen(pattern) + strlen(host) + 2;
-    char *o = malloc(n);
-    if (o)
-        snprintf(o, n, several ? "%s/%s" : "%s", pattern, host);
+    char *o;
+    if (strstr(pattern, "{host}")) {
+        o = cli_transcript_path(pattern, host, several);
+    } else {
+        size_t pl = strlen(pattern);
+        while (pl > 1 && pattern[pl - 1] == '/')
+            pl--;
+        size_t n = pl + strlen(host) + 2;
+        o = malloc(n);
+        if (o)
+            snprintf(o, n, several ? "%.*s/%s" : "%.*s", (int)pl, pattern, host);
+    }
+    for (size_t l = o ? strlen(o) : 0; l > 1 && o[l - 1] == '/'; l--)
+        o[l - 1] = '\0';
     return o;
 }
 

@@ -45,6 +45,8 @@ struct na_copy {
     na_copy_opts o;
     char *local, *remote, *name;     /* owned copies */
     char *part;                      /* put: the part file on the device; get: the local one */
+    char *made_dir;                  /* get: the top-most local directory this copy made (it
+                                        goes again, with those under it, when the get fails) */
     char dir[1024];                  /* put: the destination's directory on the device */
     cp_state st;
     bool kick;                       /* started, not stepped: the deadline is "now" */
@@ -112,9 +114,12 @@ static void last_line(const char *s, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(n - b), s + b);
 }
 
+static void unmake_dir(na_copy *c);
+
 static na_status fail(na_copy *c, na_err *err)
 {
     c->st = CP_FAILED;
+    unmake_dir(c);
     if (na_err_isset(&c->fail)) /* made safe when it was set: the device's words stay exact */
         na_err_set_exact(err, c->fail.code, "%s", c->fail.msg);
     c->r.elapsed_ms = na_now_ms() - c->t0_ms;
@@ -334,6 +339,74 @@ na_copy *na_copy_start(na_session *s, const na_copy_opts *o, na_err *err)
     return c;
 }
 
+/* get: the directory the file goes into. make false: checked (each existing part a directory,
+ * the first missing one creatable: its parent writable), nothing made, so a host that fails
+ * before its bytes move leaves nothing; make true: made, the top-most one made remembered. */
+static int local_dir(na_copy *c, bool make, na_err *err)
+{
+    const char *slash = strrchr(c->local, '/');
+    size_t dl = slash ? (size_t)(slash - c->local) : 0;
+    if (!dl)
+        return 0;
+    char d[4096];
+    if (dl >= sizeof d)
+        return na_err_set(err, NA_E_USAGE, "%s: the local path %s is too long", who(c),
+                          c->local);
+    snprintf(d, sizeof d, "%.*s", (int)dl, c->local);
+    for (char *p = d + 1;; p++) {
+        char ch = *p;
+        if (ch != '/' && ch != '\0')
+            continue;
+        *p = '\0';
+        struct stat st;
+        if (stat(d, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
+                                  strerror(ENOTDIR));
+        } else if (errno != ENOENT) {
+            return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
+                              strerror(errno));
+        } else if (!make) {
+            char parent[4096];
+            char *ps = strrchr(d, '/');
+            snprintf(parent, sizeof parent, "%.*s", ps ? (ps == d ? 1 : (int)(ps - d)) : 1,
+                     ps ? d : ".");
+            if (access(parent, W_OK | X_OK) < 0)
+                return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
+                                  strerror(errno));
+            return 0;
+        } else if (mkdir(d, 0755) < 0 && errno != EEXIST) {
+            return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
+                              strerror(errno));
+        } else if (!c->made_dir && !(c->made_dir = strdup(d))) {
+            return na_err_set(err, NA_E_NOMEM, "out of memory");
+        }
+        *p = ch;
+        if (!ch)
+            return 0;
+    }
+}
+
+/* A failed get: the directories it made go again, deepest first, while empty (another host's
+ * file in one of them keeps it). */
+static void unmake_dir(na_copy *c)
+{
+    if (!c->made_dir)
+        return;
+    size_t top = strlen(c->made_dir);
+    const char *slash = strrchr(c->local, '/');
+    char d[4096];
+    snprintf(d, sizeof d, "%.*s", slash ? (int)(slash - c->local) : 0, c->local);
+    while (strlen(d) >= top && rmdir(d) == 0) {
+        char *ps = strrchr(d, '/');
+        if (!ps)
+            break;
+        *ps = '\0';
+    }
+    free(c->made_dir);
+    c->made_dir = NULL;
+}
+
 /* put: digest and size of the source; the part file's name. get: the local directory. */
 static int local_side(na_copy *c, na_err *err)
 {
@@ -364,28 +437,15 @@ static int local_side(na_copy *c, na_err *err)
         snprintf(c->part, n, "%s.netauto-%s", c->remote, tag);
         return 0;
     }
-    /* get: the part file is hidden next to the destination; the directory is made */
+    /* get: the part file is hidden next to the destination; the directory is made when the
+     * bytes are about to move (start_xfer), only checked now */
     char *slash = strrchr(c->local, '/');
     const char *base = slash ? slash + 1 : c->local;
     if (!*base)
         return na_err_set(err, NA_E_USAGE, "%s: '%s' names no local file", who(c), c->local);
     size_t dl = slash ? (size_t)(slash - c->local) : 0;
-    if (dl) {
-        char d[4096];
-        snprintf(d, sizeof d, "%.*s", (int)dl, c->local);
-        for (char *p = d + 1; ; p++) {
-            char ch = *p;
-            if (ch == '/' || ch == '\0') {
-                *p = '\0';
-                if (mkdir(d, 0755) < 0 && errno != EEXIST)
-                    return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
-                                      strerror(errno));
-                *p = ch;
-            }
-            if (!ch)
-                break;
-        }
-    }
+    if (local_dir(c, false, err) < 0)
+        return -1;
     /* hidden, and this host's own: several hosts may fetch files of one name into one place */
     char host[64];
     size_t k = 0;
@@ -433,6 +493,10 @@ static int start_xfer(na_copy *c, na_err *err)
         if (!tp)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         if (c->alg != NA_HASH_NONE && na_hash_init(&c->tap, c->alg, err) < 0) {
+            free(tp);
+            return -1;
+        }
+        if (local_dir(c, true, err) < 0) {
             free(tp);
             return -1;
         }
@@ -818,6 +882,8 @@ na_status na_copy_step(na_copy *c, na_err *err)
                     return fail(c, err);
                 }
                 logline(c, "rename %s -> %s", c->part, c->local);
+                free(c->made_dir); /* the file is in it: it stays */
+                c->made_dir = NULL;
                 c->st = CP_DONE;
                 continue;
             }
@@ -927,6 +993,7 @@ void na_copy_free(na_copy *c)
         if (c->o.dir == NA_COPY_GET)
             unlink(c->part);
     }
+    unmake_dir(c); /* a get stopped half way */
     na_hash_free(&c->tap);
     na_result_free(&c->res);
     na_strv_free(&c->r.log);
