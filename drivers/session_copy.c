@@ -5,7 +5,7 @@
  * with a deadline. Decides what is sent, what is kept and what is removed after a failure. Not
  * the transfer protocols (ssh_scp.c, ssh_sftp.c) and not the device's command syntax (platform
  * data). */
-#include "session_files.h"
+#include "session_copy_int.h"
 
 #include "clock.h"
 #include "evwatch.h"
@@ -24,55 +24,7 @@
 #define DEFAULT_TIMEOUT_MS (3600 * 1000)
 #define DEFAULT_STALL_MS (30 * 1000)
 
-typedef enum {
-    CP_START = 0, /* local side: digest of the source (put), directory of the destination (get) */
-    CP_CHECK,     /* the protocol's server check on the device */
-    CP_DIGEST,    /* the device's digest of the destination (put) or of the source (get) */
-    CP_FREE,      /* put: free space where the file goes */
-    CP_XFER,      /* the bytes */
-    CP_VERIFY,    /* put: the device's digest of the part file */
-    CP_REMOVE,    /* put: the old destination goes (when rename does not replace) */
-    CP_RENAME,    /* put: the part file becomes the destination */
-    CP_CLEAN,     /* put, after a failure: the part file goes */
-    CP_DONE,
-    CP_FAILED,
-} cp_state;
-
-struct na_copy {
-    na_session *s;
-    const na_platform *plat;
-    const na_pfiles *f;
-    na_copy_opts o;
-    char *local, *remote, *name;     /* owned copies */
-    char *part;                      /* put: the part file on the device; get: the local one */
-    char *made_dir;                  /* get: the top-most local directory this copy made (it
-                                        goes again, with those under it, when the get fails) */
-    char dir[1024];                  /* put: the destination's directory on the device */
-    cp_state st;
-    bool kick;                       /* started, not stepped: the deadline is "now" */
-    int proto_i;                     /* index into f->protocols while choosing (auto) */
-    int proto;                       /* NA_PF_* chosen */
-    na_hash_alg alg;
-    int cmd_timeout_ms;
-    /* a device command in flight */
-    bool in_cmd;
-    na_status cmd_st;
-    na_err cmd_err;
-    na_result res;
-    /* the transfer */
-    na_ssh_xfer *x;
-    na_hash tap;                     /* get: digest of the bytes as they arrive */
-    int64_t xfer_t0;
-    /* outcome */
-    na_copy_result r;
-    na_err fail;                     /* the error a failure ends with (kept through CP_CLEAN) */
-    int64_t t0_ms;
-    char what[64];                   /* "put" / "get", for messages */
-};
-
 /* ---- small helpers ------------------------------------------------------------------------- */
-
-static const char *who(const na_copy *c) { return na_session_name(c->s); }
 
 static void logline(na_copy *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logline(na_copy *c, const char *fmt, ...)
@@ -114,12 +66,10 @@ static void last_line(const char *s, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(n - b), s + b);
 }
 
-static void unmake_dir(na_copy *c);
-
 static na_status fail(na_copy *c, na_err *err)
 {
     c->st = CP_FAILED;
-    unmake_dir(c);
+    cp_unmake_dir(c);
     if (na_err_isset(&c->fail)) /* made safe when it was set: the device's words stay exact */
         na_err_set_exact(err, c->fail.code, "%s", c->fail.msg);
     c->r.elapsed_ms = na_now_ms() - c->t0_ms;
@@ -185,7 +135,7 @@ static int cmd_ok(na_copy *c, const char *what)
     if (c->cmd_err.code == NA_E_DEVICE) { /* the device's words exact, netauto's masked */
         na_err_set_exact(&e, NA_E_DEVICE, "%s",
                          c->res.device_error ? c->res.device_error : c->cmd_err.msg);
-        na_err_prefix(&e, "%s: %s %s: %s: the device said: ", who(c), c->what, c->remote, what);
+        na_err_prefix(&e, "%s: %s %s: %s: the device said: ", cp_who(c), c->what, c->remote, what);
     } else
         e = c->cmd_err;
     set_fail(c, &e);
@@ -206,7 +156,7 @@ static int parse_digest(na_copy *c, const char *path, char *out)
     if (c->cmd_st != NA_OK) {
         na_err_set_exact(&e, NA_E_DEVICE, "%s",
                          c->res.device_error ? c->res.device_error : c->cmd_err.msg);
-        na_err_prefix(&e, "%s: the device could not give the %s digest of %s: ", who(c),
+        na_err_prefix(&e, "%s: the device could not give the %s digest of %s: ", cp_who(c),
                       na_hash_name(c->alg), path);
         set_fail(c, &e);
         return -1;
@@ -221,7 +171,7 @@ static int parse_digest(na_copy *c, const char *path, char *out)
         char ll[200];
         last_line(outp, ll, sizeof ll);
         na_err_set_exact(&e, NA_E_DEVICE, "'%s')", ll);
-        na_err_prefix(&e, "%s: no %s digest of %s in the device's answer (last line: ", who(c),
+        na_err_prefix(&e, "%s: no %s digest of %s in the device's answer (last line: ", cp_who(c),
                       na_hash_name(c->alg), path);
         set_fail(c, &e);
         return -1;
@@ -242,7 +192,7 @@ static int choose_alg(na_copy *c, na_err *err)
         return 0;
     }
     if (c->o.verify < 0 || c->o.verify >= NA_HASH__COUNT)
-        return na_err_set(err, NA_E_USAGE, "%s: unknown verify algorithm", who(c));
+        return na_err_set(err, NA_E_USAGE, "%s: unknown verify algorithm", cp_who(c));
     c->alg = (na_hash_alg)c->o.verify;
     if (c->alg != NA_HASH_NONE && !c->f->hash[c->alg].command) {
         char list[64] = "";
@@ -250,7 +200,7 @@ static int choose_alg(na_copy *c, na_err *err)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                      na_hash_name(c->f->hash_order[i]));
         return na_err_set(err, NA_E_UNSUPPORTED, "%s: %s has no %s digest command (it has %s)",
-                          who(c), c->plat->name, na_hash_name(c->alg), list);
+                          cp_who(c), c->plat->name, na_hash_name(c->alg), list);
     }
     return 0;
 }
@@ -263,9 +213,9 @@ static int choose_proto(na_copy *c, na_err *err)
         return 0;
     }
     if (c->o.proto != NA_PF_SCP && c->o.proto != NA_PF_SFTP)
-        return na_err_set(err, NA_E_USAGE, "%s: unknown transfer protocol", who(c));
+        return na_err_set(err, NA_E_USAGE, "%s: unknown transfer protocol", cp_who(c));
     if (!na_pfiles_offers(c->f, c->o.proto))
-        return na_err_set(err, NA_E_UNSUPPORTED, "%s: %s devices offer %s, not %s", who(c),
+        return na_err_set(err, NA_E_UNSUPPORTED, "%s: %s devices offer %s, not %s", cp_who(c),
                           c->plat->name, na_pf_proto_name(c->f->protocols[0]),
                           na_pf_proto_name(c->o.proto));
     c->proto = c->o.proto;
@@ -339,134 +289,6 @@ na_copy *na_copy_start(na_session *s, const na_copy_opts *o, na_err *err)
     return c;
 }
 
-/* get: the directory the file goes into. make false: checked (each existing part a directory,
- * the first missing one creatable: its parent writable), nothing made, so a host that fails
- * before its bytes move leaves nothing; make true: made, the top-most one made remembered. */
-static int local_dir(na_copy *c, bool make, na_err *err)
-{
-    const char *slash = strrchr(c->local, '/');
-    size_t dl = slash ? (size_t)(slash - c->local) : 0;
-    if (!dl)
-        return 0;
-    char d[4096];
-    if (dl >= sizeof d)
-        return na_err_set(err, NA_E_USAGE, "%s: the local path %s is too long", who(c),
-                          c->local);
-    snprintf(d, sizeof d, "%.*s", (int)dl, c->local);
-    for (char *p = d + 1;; p++) {
-        char ch = *p;
-        if (ch != '/' && ch != '\0')
-            continue;
-        *p = '\0';
-        struct stat st;
-        if (stat(d, &st) == 0) {
-            if (!S_ISDIR(st.st_mode))
-                return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
-                                  strerror(ENOTDIR));
-        } else if (errno != ENOENT) {
-            return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
-                              strerror(errno));
-        } else if (!make) {
-            char parent[4096];
-            char *ps = strrchr(d, '/');
-            snprintf(parent, sizeof parent, "%.*s", ps ? (ps == d ? 1 : (int)(ps - d)) : 1,
-                     ps ? d : ".");
-            if (access(parent, W_OK | X_OK) < 0)
-                return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
-                                  strerror(errno));
-            return 0;
-        } else if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-            return na_err_set(err, NA_E_IO, "%s: cannot create %s: %s", who(c), d,
-                              strerror(errno));
-        } else if (!c->made_dir && !(c->made_dir = strdup(d))) {
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        }
-        *p = ch;
-        if (!ch)
-            return 0;
-    }
-}
-
-/* A failed get: the directories it made go again, deepest first, while empty (another host's
- * file in one of them keeps it). */
-static void unmake_dir(na_copy *c)
-{
-    if (!c->made_dir)
-        return;
-    size_t top = strlen(c->made_dir);
-    const char *slash = strrchr(c->local, '/');
-    char d[4096];
-    snprintf(d, sizeof d, "%.*s", slash ? (int)(slash - c->local) : 0, c->local);
-    while (strlen(d) >= top && rmdir(d) == 0) {
-        char *ps = strrchr(d, '/');
-        if (!ps)
-            break;
-        *ps = '\0';
-    }
-    free(c->made_dir);
-    c->made_dir = NULL;
-}
-
-/* put: digest and size of the source; the part file's name. get: the local directory. */
-static int local_side(na_copy *c, na_err *err)
-{
-    if (c->o.dir == NA_COPY_PUT) {
-        struct stat st;
-        if (stat(c->local, &st) < 0)
-            return na_err_set(err, NA_E_IO, "%s: cannot send %s: %s", who(c), c->local,
-                              strerror(errno));
-        if (!S_ISREG(st.st_mode))
-            return na_err_set(err, NA_E_IO, "%s: cannot send %s: not a regular file", who(c),
-                              c->local);
-        c->r.size = (uint64_t)st.st_size;
-        char tag[9];
-        if (c->alg != NA_HASH_NONE) {
-            if (na_hash_file(c->local, c->alg, c->r.digest, sizeof c->r.digest, &c->r.size,
-                             err) < 0)
-                return na_err_prefix(err, "%s: ", who(c)), -1;
-            snprintf(tag, sizeof tag, "%.8s", c->r.digest);
-        } else {
-            uint64_t id = (uint64_t)st.st_size * 0x9e3779b97f4a7c15ull ^
-                          (uint64_t)st.st_mtim.tv_sec * 1000000007ull ^
-                          (uint64_t)st.st_mtim.tv_nsec;
-            snprintf(tag, sizeof tag, "%08" PRIx32, (uint32_t)(id ^ (id >> 32)));
-        }
-        size_t n = strlen(c->remote) + 24;
-        if (!(c->part = malloc(n)))
-            return na_err_set(err, NA_E_NOMEM, "out of memory");
-        snprintf(c->part, n, "%s.netauto-%s", c->remote, tag);
-        return 0;
-    }
-    /* get: the part file is hidden next to the destination; the directory is made when the
-     * bytes are about to move (start_xfer), only checked now */
-    char *slash = strrchr(c->local, '/');
-    const char *base = slash ? slash + 1 : c->local;
-    if (!*base)
-        return na_err_set(err, NA_E_USAGE, "%s: '%s' names no local file", who(c), c->local);
-    size_t dl = slash ? (size_t)(slash - c->local) : 0;
-    if (local_dir(c, false, err) < 0)
-        return -1;
-    /* hidden, and this host's own: several hosts may fetch files of one name into one place */
-    char host[64];
-    size_t k = 0;
-    for (const char *p = who(c); *p && k < sizeof host - 1; p++)
-        host[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                                   (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'
-                               ? *p
-                               : '_');
-    host[k] = '\0';
-    size_t n = strlen(c->local) + strlen(host) + 48;
-    if (!(c->part = malloc(n)))
-        return na_err_set(err, NA_E_NOMEM, "out of memory");
-    snprintf(c->part, n, "%.*s%s.%s.netauto-%ld-%s.part", (int)dl, c->local, dl ? "/" : "", base,
-             (long)getpid(), host);
-    if (c->alg == NA_HASH_NONE && !c->o.overwrite && access(c->local, F_OK) == 0)
-        return na_err_set(err, NA_E_IO, "%s: %s exists: give overwrite to replace it (without "
-                          "digests there is no telling whether it is the same file)", who(c),
-                          c->local);
-    return 0;
-}
-
 /* ---- the transfer ---------------------------------------------------------------------------- */
 
 static void tap(void *ud, const void *p, size_t n) { na_hash_update(ud, p, n); }
@@ -496,7 +318,7 @@ static int start_xfer(na_copy *c, na_err *err)
             free(tp);
             return -1;
         }
-        if (local_dir(c, true, err) < 0) {
+        if (cp_local_dir(c, true, err) < 0) {
             free(tp);
             return -1;
         }
@@ -594,11 +416,11 @@ static int get_plan(na_copy *c, na_err *err)
     if (stat(c->local, &st) == 0) {
         c->r.existed = true;
         if (!S_ISREG(st.st_mode))
-            return na_err_set(err, NA_E_IO, "%s: %s exists and is not a regular file", who(c),
+            return na_err_set(err, NA_E_IO, "%s: %s exists and is not a regular file", cp_who(c),
                               c->local);
         char mine[NA_HASH_HEX_MAX];
         if (na_hash_file(c->local, c->alg, mine, sizeof mine, NULL, err) < 0)
-            return na_err_prefix(err, "%s: ", who(c)), -1;
+            return na_err_prefix(err, "%s: ", cp_who(c)), -1;
         if (!strcmp(mine, c->r.remote_digest)) {
             c->r.same = true;
             snprintf(c->r.digest, sizeof c->r.digest, "%s", mine);
@@ -608,7 +430,7 @@ static int get_plan(na_copy *c, na_err *err)
         }
         if (!c->o.overwrite)
             return na_err_set(err, NA_E_DEVICE, "%s: %s exists and differs from %s on the device "
-                              "(%s %s here, %s there): give overwrite to replace it", who(c),
+                              "(%s %s here, %s there): give overwrite to replace it", cp_who(c),
                               c->local, c->remote, na_hash_name(c->alg), mine,
                               c->r.remote_digest);
     }
@@ -638,7 +460,7 @@ static int cmd_done(na_copy *c, na_err *err)
         if (on)
             return after_check(c, err);
         const char *hint = c->f->server[c->proto].hint;
-        NA_LOGI(who(c), "the %s server looks off ('%s' shows no '%s')", c->r.proto,
+        NA_LOGI(cp_who(c), "the %s server looks off ('%s' shows no '%s')", c->r.proto,
                 chk->command, na_pattern_src(chk->pattern));
         /* auto: the next protocol the platform offers */
         if (c->proto_i >= 0 && (size_t)c->proto_i + 1 < c->f->nprotocols) {
@@ -647,7 +469,7 @@ static int cmd_done(na_copy *c, na_err *err)
             return want_check(c) ? start_check(c, err) : after_check(c, err);
         }
         na_err_set(&e, NA_E_UNSUPPORTED, "%s: the device's %s server is off (nothing matches "
-                   "'%s' in the answer to '%s')%s%s", who(c), c->r.proto,
+                   "'%s' in the answer to '%s')%s%s", cp_who(c), c->r.proto,
                    na_pattern_src(chk->pattern), chk->command, hint ? ": " : "",
                    hint ? hint : "");
         set_fail(c, &e);
@@ -659,7 +481,7 @@ static int cmd_done(na_copy *c, na_err *err)
             return -1;
         if (c->o.dir == NA_COPY_GET) {
             if (r == 0) {
-                na_err_set(&e, NA_E_DEVICE, "%s: %s: no such file on the device", who(c),
+                na_err_set(&e, NA_E_DEVICE, "%s: %s: no such file on the device", cp_who(c),
                            c->remote);
                 set_fail(c, &e);
                 return -1;
@@ -676,7 +498,7 @@ static int cmd_done(na_copy *c, na_err *err)
             if (!c->o.overwrite) {
                 na_err_set(&e, NA_E_DEVICE, "%s: %s is already on the device with another "
                            "content (%s %s there, %s here): give overwrite to replace it",
-                           who(c), c->remote, na_hash_name(c->alg), c->r.remote_digest,
+                           cp_who(c), c->remote, na_hash_name(c->alg), c->r.remote_digest,
                            c->r.digest);
                 set_fail(c, &e);
                 return -1;
@@ -696,7 +518,7 @@ static int cmd_done(na_copy *c, na_err *err)
             char ll[200];
             last_line(out, ll, sizeof ll);
             na_err_set(&e, NA_E_DEVICE, "%s: could not read the free space of %s from the "
-                       "device's answer (last line: '%s')", who(c), c->dir, ll);
+                       "device's answer (last line: '%s')", cp_who(c), c->dir, ll);
             set_fail(c, &e);
             return -1;
         }
@@ -706,7 +528,7 @@ static int cmd_done(na_copy *c, na_err *err)
             human(avail, a, sizeof a);
             human(c->r.size, b, sizeof b);
             na_err_set(&e, NA_E_DEVICE, "%s: not enough space on %s: %s free, %s needs %s",
-                       who(c), c->dir, a, c->remote, b);
+                       cp_who(c), c->dir, a, c->remote, b);
             set_fail(c, &e);
             return -1;
         }
@@ -729,7 +551,7 @@ static int cmd_done(na_copy *c, na_err *err)
         if (r == 0 || strcmp(got, c->r.digest)) {
             na_err_set(&e, NA_E_DEVICE, "%s: verification failed: the device computes %s %s "
                        "for %s, the local file %s has %s; the copy is removed and %s is left "
-                       "as it was", who(c), na_hash_name(c->alg), r ? got : "(file missing)",
+                       "as it was", cp_who(c), na_hash_name(c->alg), r ? got : "(file missing)",
                        c->part, c->local, c->r.digest, c->remote);
             set_fail(c, &e);
             c->st = CP_CLEAN;
@@ -780,18 +602,18 @@ static void finish_log(na_copy *c)
     char sz[32];
     human(c->r.size, sz, sizeof sz);
     if (c->r.same) {
-        NA_LOGI(who(c), "%s %s: already there (%s %s), nothing sent", c->what, c->remote,
+        NA_LOGI(cp_who(c), "%s %s: already there (%s %s), nothing sent", c->what, c->remote,
                 na_hash_name(c->alg), c->r.digest[0] ? c->r.digest : c->r.remote_digest);
         return;
     }
     if (c->o.check_only) {
-        NA_LOGI(who(c), "%s %s: would send %s", c->what, c->remote, sz);
+        NA_LOGI(cp_who(c), "%s %s: would send %s", c->what, c->remote, sz);
         return;
     }
     double secs = c->r.xfer_ms > 0 ? c->r.xfer_ms / 1000.0 : 0.001;
     char rate[32];
     human((uint64_t)((double)c->r.sent / secs), rate, sizeof rate);
-    NA_LOGI(who(c), "%s %s: %s in %.1f s (%s/s) over %s%s%s", c->what, c->remote, sz, secs,
+    NA_LOGI(cp_who(c), "%s %s: %s in %.1f s (%s/s) over %s%s%s", c->what, c->remote, sz, secs,
             rate, c->r.proto, c->alg != NA_HASH_NONE ? ", verified with " : "",
             c->alg != NA_HASH_NONE ? na_hash_name(c->alg) : "");
 }
@@ -825,7 +647,7 @@ na_status na_copy_step(na_copy *c, na_err *err)
         }
         switch (c->st) {
         case CP_START:
-            if (local_side(c, &e) < 0) {
+            if (cp_local_side(c, &e) < 0) {
                 set_fail(c, &e);
                 return fail(c, err);
             }
@@ -867,7 +689,7 @@ na_status na_copy_step(na_copy *c, na_err *err)
                         unlink(c->part);
                         na_err_set(&e, NA_E_DEVICE, "%s: verification failed: the device "
                                    "computes %s %s for %s, the bytes received have %s; nothing "
-                                   "was written to %s", who(c), na_hash_name(c->alg),
+                                   "was written to %s", cp_who(c), na_hash_name(c->alg),
                                    c->r.remote_digest, c->remote, got, c->local);
                         set_fail(c, &e);
                         return fail(c, err);
@@ -876,7 +698,7 @@ na_status na_copy_step(na_copy *c, na_err *err)
                 if (rename(c->part, c->local) < 0) {
                     int en = errno;
                     unlink(c->part);
-                    na_err_set(&e, NA_E_IO, "%s: cannot write %s: %s", who(c), c->local,
+                    na_err_set(&e, NA_E_IO, "%s: cannot write %s: %s", cp_who(c), c->local,
                                strerror(en));
                     set_fail(c, &e);
                     return fail(c, err);
@@ -993,7 +815,7 @@ void na_copy_free(na_copy *c)
         if (c->o.dir == NA_COPY_GET)
             unlink(c->part);
     }
-    unmake_dir(c); /* a get stopped half way */
+    cp_unmake_dir(c); /* a get stopped half way */
     na_hash_free(&c->tap);
     na_result_free(&c->res);
     na_strv_free(&c->r.log);
