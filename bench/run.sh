@@ -389,6 +389,7 @@ print(len(a) if a == b else -1)' "$WORK/na.json" "$WORK/py.json")
                 "$PY" bench/textfsm_parse.py "$tpl" "$txt" "$WORK/py.json"
         fi
     done
+}
 
 # ---- 8. files -------------------------------------------------------------------------------
 # One `netauto put` sending a 20 MiB file to every simulated IOS device at once (--forks N), with
