@@ -238,6 +238,12 @@ static int files_verb(int argc, char **argv, bool put)
                     h->name, p->name);
             goto out;
         }
+        if (h->transport != NA_TRANSPORT_SSH) { /* as the runner says of a copy task */
+            fprintf(stderr, "netauto %s: %s: file transfers need SSH, and the inventory gives "
+                    "this host %s (transport: ssh for it, with ssh_port when not 22)\n", verb,
+                    h->name, na_transport_kind_name(h->transport));
+            goto out;
+        }
         if (c.o.verify > NA_HASH_NONE && !p->files->hash[c.o.verify].command) {
             fprintf(stderr, "netauto %s: %s: %s has no %s digest command\n", verb, h->name,
                     p->name, na_hash_name((na_hash_alg)c.o.verify));

@@ -330,7 +330,15 @@ try:
     t.run("a playbook's copy task (put and get, the second run changes nothing)", playbook)
 
     def invalid_input():
-        for args, want in ((["put", "-i", inv, "sw1", os.path.join(tmp, "nope"), "x"],
+        tinv = os.path.join(tmp, "telnet.yaml")  # the same devices, reached over Telnet
+        with open(inv) as f, open(tinv, "w") as g:
+            g.write(f.read().replace("\n  transport: ssh\n", "\n  transport: telnet\n"))
+        shutil.copy(inv + ".known_hosts", tinv + ".known_hosts")
+        for args, want in ((["put", "-i", tinv, "sw1", srcs[1], "x"],
+                            "sw1: file transfers need SSH, and the inventory gives this host "
+                            "telnet"),
+                           (["get", "-i", tinv, "sw1", "x", tmp], "file transfers need SSH"),
+                           (["put", "-i", inv, "sw1", os.path.join(tmp, "nope"), "x"],
                             "cannot read"),
                            (["put", "-i", inv, "sw1", srcs[1], "x", "--verify", "sha256"],
                             "cisco_ios has no sha256 digest command"),
