@@ -44,7 +44,8 @@ typedef enum { NA_COPY_PUT = 0, NA_COPY_GET = 1 } na_copy_dir;
 typedef struct na_copy_opts {
     na_copy_dir dir;
     const char *local;      /* put: the file to send; get: the local file to write (its
-                               directory is created when missing) */
+                               directory is made when missing, as the bytes start to move,
+                               and removed again while empty when the get fails) */
     const char *remote;     /* the device's file; a bare name goes to files.default_dir */
     int proto;              /* NA_PF_SCP, NA_PF_SFTP or NA_COPY_PROTO_AUTO */
     int verify;             /* an na_hash_alg (NA_HASH_NONE: no digests at all: always sent, no
