@@ -32,6 +32,7 @@ static void usage(FILE *f)
             "                  [--check] [--diff] [--forks N] [--json FILE]\n"
             "                  [-e KEY=VALUE | -e @VARS.yaml | -e JSON] [--tags T,...]\n"
             "                  [--skip-tags T,...] [--transport ssh|telnet] [--transcripts DIR]\n"
+            "                  [--backup-dir DIR]\n"
             "                  [--timeout SEC] [--host-timeout SEC] [--config-window N]\n"
             "                  [--max-output BYTES] [--templates DIR] [--vault-password-file FILE]\n"
             "                  [--vault-id [LABEL@]SOURCE]... [--ask-vault-pass] [-v]...\n"
@@ -382,7 +383,7 @@ static int list_hosts(const char *path, const na_playbook *pb, const na_inventor
 
 int cmd_run(int argc, char **argv)
 {
-    enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_VAULT,
+    enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_BACKUP_DIR, O_VAULT,
            O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT, O_VAULT_ID, O_ASK_VAULT,
            O_TAGS, O_SKIP_TAGS, O_SYNTAX, O_LIST_HOSTS, O_LIST_TASKS, O_TEMPLATES };
     static const struct option longopts[] = {
@@ -395,6 +396,7 @@ int cmd_run(int argc, char **argv)
         {"extra-vars", required_argument, NULL, 'e'},
         {"transport", required_argument, NULL, O_TRANSPORT},
         {"transcripts", required_argument, NULL, O_TRANSCRIPTS},
+        {"backup-dir", required_argument, NULL, O_BACKUP_DIR},
         {"vault-password-file", required_argument, NULL, O_VAULT},
         {"vault-id", required_argument, NULL, O_VAULT_ID},
         {"ask-vault-pass", no_argument, NULL, O_ASK_VAULT},
@@ -468,6 +470,7 @@ int cmd_run(int argc, char **argv)
             o.transport_override = true;
             break;
         case O_TRANSCRIPTS: o.transcript_dir = optarg; break;
+        case O_BACKUP_DIR: o.backup_dir = optarg; break;
         case O_TEMPLATES: o.templates_dir = optarg; break;
         case O_VAULT: ia.vault_password_file = optarg; break;
         case O_TIMEOUT: parse_seconds("--timeout", optarg, &o.task_timeout_ms, &err); break;

@@ -39,6 +39,7 @@ static const char *const VOLATILE[] = {
     "!Time:",
     "!Running configuration last done at:",
     "ntp clock-period ",
+    "Using ", /* IOS show startup-config: "Using 1234 out of 524288 bytes" */
     NULL,
 };
 

@@ -13,7 +13,9 @@
  *   "! No configuration change since last restart" (IOS)
  *   "!Time:"                                    (NX-OS)
  *   "!Running configuration last done at:"      (NX-OS)
- *   "ntp clock-period "                         (IOS adjusts it by itself) */
+ *   "ntp clock-period "                         (IOS adjusts it by itself)
+ *   "Using "                                    (IOS show startup-config, "Using 1234 out of
+ *                                                524288 bytes") */
 #ifndef NA_DIFF_H
 #define NA_DIFF_H
 

@@ -411,6 +411,104 @@ static int load_commit(loader *L, na_ynode *map)
     return 0;
 }
 
+static int load_words(loader *L, na_ynode *n, const char *field, char ***out, size_t *nout)
+{
+    size_t n_;
+    if (get_seq(L, n, field, &n_) < 0)
+        return -1;
+    if (!(*out = calloc(n_ ? n_ : 1, sizeof **out)))
+        return na_err_set(L->err, NA_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "%s[%zu]", field, i);
+        if (dup_str(L, na_yseq_item(L->d, n, i), f, &(*out)[i]) < 0)
+            return -1;
+        *nout = i + 1;
+        if (!*(*out)[i])
+            return na_yerr(L->err, L->d, na_yseq_item(L->d, n, i), "%s: empty", f);
+    }
+    return 0;
+}
+
+/* a command or a list of them */
+static int load_cmds(loader *L, na_ynode *n, const char *field, char ***out, size_t *nout)
+{
+    if (na_yis_scalar(n)) {
+        if (!(*out = calloc(1, sizeof **out)))
+            return na_err_set(L->err, NA_E_NOMEM, "out of memory");
+        if (dup_str(L, n, field, &(*out)[0]) < 0)
+            return -1;
+        *nout = 1;
+        if (!*(*out)[0])
+            return na_yerr(L->err, L->d, n, "%s: empty command", field);
+        return 0;
+    }
+    if (load_words(L, n, field, out, nout) < 0)
+        return -1;
+    if (*nout == 0)
+        return na_yerr(L->err, L->d, n, "%s: no command", field);
+    return 0;
+}
+
+/* confirm: {enter | commit, confirm, rollback, mode} */
+static int load_confirm(loader *L, na_ynode *map)
+{
+    na_platform *p = L->p;
+    static const char *const keys[] = {"enter", "commit", "confirm", "rollback", "mode", NULL};
+    if (na_ycheck_keys(L->d, map, keys, "confirm", L->err) < 0)
+        return -1;
+    p->confirm.mode = NA_NO_MODE;
+    na_ynode *e = na_ymap_get(L->d, map, "enter"), *c = na_ymap_get(L->d, map, "commit");
+    if (!e == !c)
+        return na_yerr(L->err, L->d, map,
+                       "confirm: needs 'enter' (a classic CLI's config mode with a timer) or "
+                       "'commit' (a commit model's commit with a timer), not both");
+    if (e && dup_str(L, e, "confirm.enter", &p->confirm.enter) < 0)
+        return -1;
+    if (c && dup_str(L, c, "confirm.commit", &p->confirm.commit) < 0)
+        return -1;
+    if (c && !p->commit.send)
+        return na_yerr(L->err, L->d, c, "confirm.commit: the platform has no commit");
+    na_ynode *v;
+    if (!(v = na_ymap_get(L->d, map, "confirm")))
+        return na_yerr(L->err, L->d, map, "confirm: needs 'confirm' (what keeps the change)");
+    if (load_cmds(L, v, "confirm.confirm", &p->confirm.confirm, &p->confirm.nconfirm) < 0)
+        return -1;
+    if (!(v = na_ymap_get(L->d, map, "rollback")))
+        return na_yerr(L->err, L->d, map, "confirm: needs 'rollback' (what undoes it at once)");
+    if (load_cmds(L, v, "confirm.rollback", &p->confirm.rollback, &p->confirm.nrollback) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "mode")) && get_mode(L, v, "confirm.mode", &p->confirm.mode) < 0)
+        return -1;
+    return 0;
+}
+
+/* running_config: {show, startup, comments, ends} */
+static int load_running(loader *L, na_ynode *map)
+{
+    na_platform *p = L->p;
+    static const char *const keys[] = {"show", "startup", "comments", "ends", NULL};
+    if (na_ycheck_keys(L->d, map, keys, "running_config", L->err) < 0)
+        return -1;
+    na_ynode *v = na_ymap_get(L->d, map, "show");
+    if (!v)
+        return na_yerr(L->err, L->d, map,
+                       "running_config: needs 'show' (the command that prints it)");
+    if (dup_str(L, v, "running_config.show", &p->running.show) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "startup")) &&
+        dup_str(L, v, "running_config.startup", &p->running.startup) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "comments")) &&
+        load_words(L, v, "running_config.comments", &p->running.comments,
+                   &p->running.ncomments) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, map, "ends")) &&
+        load_words(L, v, "running_config.ends", &p->running.ends, &p->running.nends) < 0)
+        return -1;
+    return 0;
+}
+
 static int load_config_errors(loader *L, na_ynode *map)
 {
     na_platform *p = L->p;
@@ -438,6 +536,7 @@ static int load(loader *L, const char *name_hint)
                                        "failures",       "config_errors", "async_messages",
                                        "pager",          "answers",       "commit",
                                        "save",           "login",         "learn_host",
+                                       "running_config", "confirm",
                                        "files", /* platform_files.c */
                                        NULL};
     if (!root)
@@ -540,6 +639,10 @@ static int load(loader *L, const char *name_hint)
     if ((v = na_ymap_get(L->d, root, "commit")) && load_commit(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "save")) && load_save(L, v) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, root, "running_config")) && load_running(L, v) < 0)
+        return -1;
+    if ((v = na_ymap_get(L->d, root, "confirm")) && load_confirm(L, v) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "login"))) {
         static const char *const lk[] = {"username", "password", NULL};
@@ -657,6 +760,22 @@ void na_platform_free(na_platform *p)
     free(p->pager_reply);
     free_answers(p->answers, p->nanswers);
     free(p->save.send);
+    free(p->confirm.enter);
+    free(p->confirm.commit);
+    for (size_t i = 0; i < p->confirm.nconfirm; i++)
+        free(p->confirm.confirm[i]);
+    free(p->confirm.confirm);
+    for (size_t i = 0; i < p->confirm.nrollback; i++)
+        free(p->confirm.rollback[i]);
+    free(p->confirm.rollback);
+    free(p->running.show);
+    free(p->running.startup);
+    for (size_t i = 0; i < p->running.ncomments; i++)
+        free(p->running.comments[i]);
+    free(p->running.comments);
+    for (size_t i = 0; i < p->running.nends; i++)
+        free(p->running.ends[i]);
+    free(p->running.ends);
     free_answers(p->save.answers, p->save.nanswers);
     na_pattern_free(p->save.success);
     na_pattern_free(p->login.username);

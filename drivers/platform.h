@@ -102,6 +102,28 @@ typedef struct na_platform {
         int timeout_ms;        /* 0 = the command timeout */
     } commit;
 
+    struct {                   /* safe changes (commit-confirmed); neither enter nor commit = not
+                                  supported. {minutes} / {seconds} stand for the task's time */
+        char *enter;           /* classic CLI: enters config mode with the device's undo timer */
+        char *commit;          /* commit model: the commit that starts the timer, instead of
+                                  commit.send */
+        char **confirm;        /* commands that keep the change */
+        size_t nconfirm;
+        char **rollback;       /* commands that undo it at once */
+        size_t nrollback;
+        size_t mode;           /* the mode they are sent in; NA_NO_MODE = default_mode */
+    } confirm;
+
+    struct {                   /* how the device shows its configuration (config tasks read it
+                                  to send only what is missing: playbooks/runner_task.c) */
+        char *show;            /* NULL = not described: config tasks always send their lines */
+        char *startup;         /* the startup configuration (save: modified); NULL = unknown */
+        char **comments;       /* a line starting with one of these is no configuration */
+        size_t ncomments;
+        char **ends;           /* lines that close a section (`exit`, `end`) */
+        size_t nends;
+    } running;
+
     struct {
         na_pattern *username;  /* in-band login prompts answered while opening (optional) */
         na_pattern *password;

@@ -82,6 +82,8 @@ typedef struct na_config_opts {
     size_t window;     /* lines in flight: 0 or 1 = lockstep (send, echo, prompt); N > 1 sends up
                           to N lines ahead (only for lines that prompt for nothing) */
     const char *mode;  /* NULL = the platform's config_mode */
+    const char *commit; /* commit model: sent instead of the platform's commit.send (such as
+                           `commit confirmed 2`); NULL = commit.send */
 } na_config_opts;
 
 typedef struct na_line_result {

@@ -145,6 +145,7 @@ struct na_session {
     int64_t *t_sent;
     bool stop_sending;
     bool committing;           /* the commit (or discard) exchange is in progress */
+    char *commit_cmd;          /* this push's commit instead of commit.send (owned), or NULL */
     size_t mode_before;
     /* open */
     char *first_line;

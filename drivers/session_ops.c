@@ -58,6 +58,8 @@ void op_cleanup(na_session *s)
     s->first_line = NULL;
     s->w.active = false;
     s->committing = false;
+    free(s->commit_cmd);
+    s->commit_cmd = NULL;
 }
 
 static int begin_op(na_session *s, op_kind k, op_phase first, na_err *err)
@@ -576,7 +578,9 @@ static step_rc cfg_lines(na_session *s)
 static step_rc cfg_commit_send(na_session *s)
 {
     const na_platform *p = s->p;
-    const char *cmd = s->res.failed_line ? p->commit.discard : p->commit.send;
+    const char *cmd = s->res.failed_line ? p->commit.discard
+                      : s->commit_cmd            ? s->commit_cmd
+                                                 : p->commit.send;
     xspec sp = {.send = cmd,
                 .echo = cmd,
                 .extra = s->res.failed_line ? NULL : p->commit.answers,
@@ -601,7 +605,9 @@ static step_rc cfg_commit_wait(na_session *s)
     if (st == NA_ERROR)
         return ST_FAIL;
     bool discard = s->res.failed_line != 0;
-    const char *cmd = discard ? s->p->commit.discard : s->p->commit.send;
+    const char *cmd = discard ? s->p->commit.discard
+                      : s->commit_cmd ? s->commit_cmd
+                                      : s->p->commit.send;
     if (line_done(s, s->nlines, cmd, &s->op_err) < 0)
         return ST_FAIL;
     s->committing = false;
@@ -659,6 +665,10 @@ int na_session_start_config(na_session *s, const char *const *lines, size_t n,
         }
     }
     s->nlines = n;
+    if (o->commit && !(s->commit_cmd = strdup(o->commit))) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return fail_start(s);
+    }
     s->sent = s->done = 0;
     s->window = o->window > 1 ? o->window : 1;
     s->cmd_timeout = o->timeout_ms > 0 ? o->timeout_ms : s->cmd_timeout_ms;

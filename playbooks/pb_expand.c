@@ -135,6 +135,36 @@ static int add_config(pb_scope *s, const na_ynode *n, const char *str, bool unkn
     return 0;
 }
 
+/* config in the mapping form: one block for this item; its lines also go to x->config in the
+ * order they would be sent when all are missing. */
+static int expand_cfg(pb_scope *s, na_task_exp *x, na_err *err)
+{
+    const na_task *t = s->task;
+    na_task_cfg *nb = realloc(x->cfg, (x->n_cfg + 1) * sizeof *nb);
+    if (!nb)
+        return na_err_set(err, NA_E_NOMEM, "out of memory");
+    x->cfg = nb;
+    na_task_cfg *b = &x->cfg[x->n_cfg++];
+    memset(b, 0, sizeof *b);
+    b->match = t->cfg_match;
+    b->replace = t->cfg_replace;
+    x->config_map = true;
+    if ((t->cfg_before &&
+         each_string(s, t->cfg_before, "a config line", add_config, &b->before, err) < 0) ||
+        (t->cfg_parents &&
+         each_string(s, t->cfg_parents, "a config parent", add_command, &b->parents, err) < 0) ||
+        each_string(s, t->cfg_lines, "a config line", add_config, &b->lines, err) < 0 ||
+        (t->cfg_after &&
+         each_string(s, t->cfg_after, "a config line", add_config, &b->after, err) < 0))
+        return -1;
+    const na_strv *parts[] = {&b->before, &b->parents, &b->lines, &b->after};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = 0; i < parts[k]->n; i++)
+            if (na_strv_push(&x->config, parts[k]->v[i], err) < 0)
+                return -1;
+    return 0;
+}
+
 static int add_arg(pb_scope *s, const na_ynode *n, const char *str, bool unknown, void *ud,
                    na_err *err)
 {
@@ -601,6 +631,13 @@ void na_task_exp_free(na_task_exp *x)
         iter_free(&x->iters[i]);
     free(x->iters);
     na_strv_free(&x->config);
+    for (size_t i = 0; i < x->n_cfg; i++) {
+        na_strv_free(&x->cfg[i].parents);
+        na_strv_free(&x->cfg[i].lines);
+        na_strv_free(&x->cfg[i].before);
+        na_strv_free(&x->cfg[i].after);
+    }
+    free(x->cfg);
     for (size_t i = 0; i < x->n_vlans; i++)
         free(x->vlans[i].name);
     free(x->vlans);
@@ -732,6 +769,8 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
     x->task = t;
     x->kind = t->kind;
     x->vlan_state = NA_VLANS_MERGED;
+    x->save_when = t->save_when;
+    x->config_map = t->cfg_map;
     pb_scope s;
     pb_scope_init(&s, p->pb, p, t, v, validating);
     json_t *items = NULL;
@@ -774,7 +813,10 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
                 rc = each_string(&s, t->expect, "an expect pattern", add_expect, it, err);
             break;
         case NA_TASK_CONFIG:
-            rc = each_string(&s, t->body, "a config line", add_config, &x->config, err);
+            if (t->cfg_map)
+                rc = expand_cfg(&s, x, err);
+            else
+                rc = each_string(&s, t->body, "a config line", add_config, &x->config, err);
             break;
         case NA_TASK_VLANS: rc = expand_vlans(&s, x, &state_set, err); break;
         case NA_TASK_SCRIPT: rc = expand_script(&s, it, err); break;

@@ -17,6 +17,13 @@ struct na_task {
     na_ynode *body;        /* value of the action key */
     na_ynode *loop, *when, *vars, *timeout, *ignore_errors, *expect;
     na_ynode *that, *msg;  /* assert */
+    bool cfg_map;          /* config: the mapping form {parents, lines, match, ...} */
+    na_ynode *cfg_parents, *cfg_lines, *cfg_before, *cfg_after; /* config mapping (NULL: none) */
+    na_cfg_match cfg_match;
+    na_cfg_replace cfg_replace;
+    na_save_when save_when; /* save: true | changed | modified */
+    int confirm_s;         /* config: confirm: SECONDS (commit-confirmed), 0 = none */
+    bool backup;           /* config: backup: true */
     na_parse_kind parse;   /* `parse:` */
     na_tfsm *parse_tpl;    /* owned: parse: {template: FILE} */
     char *register_as;     /* owned, NULL if none */
@@ -50,6 +57,7 @@ struct na_play {
     size_t nserial;
     double max_fail;       /* max_fail_percentage, -1 when not set */
     bool any_errors_fatal;
+    bool backup;           /* backup: true — every config task of the play */
     json_t *files_vars;    /* vars_files merged in order (owned), NULL when none */
 };
 

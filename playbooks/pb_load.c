@@ -16,21 +16,20 @@
 static const char *const ACTIONS[] = {"command", "config", "save",   "vlans",
                                       "script",  "assert", "copy",  NULL};
 static const char *const TASK_KEYS[] = {
-    "name",      "command", "config",       "save",          "vlans", "script",  "copy",
-    "register",
-    "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "notify",  "parse",        "assert",        NULL,
+    "name",   "command", "config", "save",    "vlans",        "script",        "copy",
+    "register", "expect", "loop",  "loop_control", "ignore_errors", "when",  "timeout",
+    "vars",   "tags",    "notify", "parse",   "assert",       "confirm",       "backup",
+    NULL,
 };
 static const char *const HANDLER_KEYS[] = {
-    "name",      "command", "config",       "save",          "vlans", "script",  "copy",
-    "register",
-    "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "listen",  "parse",        "assert",        NULL,
+    "name",   "command", "config", "save",    "vlans",        "script",        "copy",
+    "register", "expect", "loop",  "loop_control", "ignore_errors", "when",  "timeout",
+    "vars",   "tags",    "listen", "parse",   "assert",       NULL,
 };
 static const char *const PLAY_KEYS[] = {
     "name",      "hosts",      "vars",       "vars_files",          "tasks",
     "handlers",  "tags",       "serial",     "max_fail_percentage", "any_errors_fatal",
-    "gather_facts", "connection", NULL,
+    "gather_facts", "connection", "backup", NULL,
 };
 
 const char *na_task_kind_name(na_task_kind k)
@@ -227,6 +226,40 @@ static int check_strlist(na_playbook *pb, const na_task *t, na_ynode *n, const c
         return 0;
     }
     return pb_lerr(pb, t, NULL, n, err, "%s must be a string or a list of strings", what);
+}
+
+/* config: a list of lines, a multi-line string, or {parents, lines, match, replace, before,
+ * after} (match and replace are literal words). */
+static int check_config(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"parents", "lines", "match", "replace", "before", "after",
+                                       NULL};
+    if (!na_yis_map(n))
+        return check_strlist(pb, t, n, "config", err);
+    if (check_keys(pb, t, NULL, n, KEYS, "config", err) < 0)
+        return -1;
+    t->cfg_map = true;
+    t->cfg_lines = na_ymap_get(&pb->doc, n, "lines");
+    t->cfg_parents = na_ymap_get(&pb->doc, n, "parents");
+    t->cfg_before = na_ymap_get(&pb->doc, n, "before");
+    t->cfg_after = na_ymap_get(&pb->doc, n, "after");
+    if (!t->cfg_lines)
+        return pb_lerr(pb, t, NULL, n, err, "config needs lines (the lines of the section)");
+    if (check_strlist(pb, t, t->cfg_lines, "config lines", err) < 0 ||
+        (t->cfg_parents && check_strlist(pb, t, t->cfg_parents, "config parents", err) < 0) ||
+        (t->cfg_before && check_strlist(pb, t, t->cfg_before, "config before", err) < 0) ||
+        (t->cfg_after && check_strlist(pb, t, t->cfg_after, "config after", err) < 0))
+        return -1;
+    na_ynode *m = na_ymap_get(&pb->doc, n, "match");
+    if (m && (!is_plain_string(m) || na_cfg_match_parse(na_yscalar(m), &t->cfg_match) < 0))
+        return pb_lerr(pb, t, NULL, m, err,
+                       "config match must be line, strict, exact or none, got '%s'",
+                       na_yis_scalar(m) ? na_yscalar(m) : "?");
+    na_ynode *r = na_ymap_get(&pb->doc, n, "replace");
+    if (r && (!is_plain_string(r) || na_cfg_replace_parse(na_yscalar(r), &t->cfg_replace) < 0))
+        return pb_lerr(pb, t, NULL, r, err, "config replace must be line or block, got '%s'",
+                       na_yis_scalar(r) ? na_yscalar(r) : "?");
+    return 0;
 }
 
 static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
@@ -479,12 +512,17 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
     na_ynode *b = t->body;
     switch (t->kind) {
     case NA_TASK_COMMAND: return check_strlist(pb, t, b, "command", err);
-    case NA_TASK_CONFIG: return check_strlist(pb, t, b, "config", err);
+    case NA_TASK_CONFIG: return check_config(pb, t, b, err);
     case NA_TASK_SAVE: {
         bool v;
         na_err local = NA_ERR_INIT;
-        if (na_ybool(&pb->doc, b, &v, &local) < 0 || !v)
-            return pb_lerr(pb, t, NULL, b, err, "save must be true");
+        const char *w = na_yis_scalar(b) ? na_yscalar(b) : NULL;
+        if (w && strcmp(w, "changed") == 0)
+            t->save_when = NA_SAVE_CHANGED;
+        else if (w && strcmp(w, "modified") == 0)
+            t->save_when = NA_SAVE_MODIFIED;
+        else if (na_ybool(&pb->doc, b, &v, &local) < 0 || !v)
+            return pb_lerr(pb, t, NULL, b, err, "save must be true, changed or modified");
         return 0;
     }
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);
@@ -564,6 +602,27 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     t->vars = na_ymap_get(d, n, "vars");
     t->timeout = na_ymap_get(d, n, "timeout");
     t->ignore_errors = na_ymap_get(d, n, "ignore_errors");
+    na_ynode *bk = na_ymap_get(d, n, "backup");
+    if (bk) {
+        na_err local = NA_ERR_INIT;
+        if (t->kind != NA_TASK_CONFIG)
+            return pb_lerr(pb, t, NULL, bk, err, "backup only goes with config (or a play)");
+        if (na_ybool(d, bk, &t->backup, &local) < 0)
+            return pb_lerr(pb, t, NULL, bk, err, "backup must be true or false");
+    }
+    na_ynode *cf = na_ymap_get(d, n, "confirm");
+    if (cf) {
+        const char *cs = na_yscalar(cf);
+        char *end = NULL;
+        long v = cs && na_yis_scalar(cf) ? strtol(cs, &end, 10) : 0;
+        if (t->kind != NA_TASK_CONFIG)
+            return pb_lerr(pb, t, NULL, cf, err, "confirm only goes with config");
+        if (!cs || !*cs || *end || v < 1 || v > 86400)
+            return pb_lerr(pb, t, NULL, cf, err,
+                           "confirm must be a number of seconds (1-86400), got '%s'",
+                           cs ? cs : "?");
+        t->confirm_s = (int)v;
+    }
     t->expect = na_ymap_get(d, n, "expect");
     if (t->expect && t->kind != NA_TASK_COMMAND)
         return pb_lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
@@ -873,6 +932,15 @@ const na_task *na_play_task(const na_play *p, size_t i)
 }
 const char *na_task_name(const na_task *t) { return t->name; }
 na_task_kind na_task_kind_of(const na_task *t) { return t->kind; }
+const char *na_pb_file(const na_playbook *pb) { return pb->doc.name; }
+
+bool na_task_backup(const na_task *t)
+{
+    return t->kind == NA_TASK_CONFIG && (t->backup || t->play->backup);
+}
+
+int na_task_confirm(const na_task *t) { return t->confirm_s; }
+
 const char *na_task_register(const na_task *t) { return t->register_as; }
 unsigned na_task_line(const na_task *t) { return na_yline(t->node); }
 na_parse_kind na_task_parse_kind(const na_task *t) { return t->parse; }

@@ -375,7 +375,8 @@ int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err)
     if (pb_load_names(pb, NULL, p, na_ymap_get(d, n, "tags"), "tags", true, &p->tags, err) < 0 ||
         load_serial(pb, p, na_ymap_get(d, n, "serial"), err) < 0 ||
         load_bool(pb, p, na_ymap_get(d, n, "any_errors_fatal"), "any_errors_fatal",
-                  &p->any_errors_fatal, err) < 0)
+                  &p->any_errors_fatal, err) < 0 ||
+        load_bool(pb, p, na_ymap_get(d, n, "backup"), "backup", &p->backup, err) < 0)
         return -1;
     na_ynode *mf = na_ymap_get(d, n, "max_fail_percentage");
     if (mf) {

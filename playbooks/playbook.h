@@ -18,6 +18,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "buf.h"
+#include "cfgtree.h"
 #include "err.h"
 #include "strv.h"
 #include "tfsm.h"
@@ -45,6 +46,10 @@ typedef enum {
 
 const char *na_task_kind_name(na_task_kind k); /* "command", "config", ... */
 
+/* save: true (always), changed (when an earlier task of this run changed the device), modified
+ * (when the running configuration differs from the startup configuration, read from it). */
+typedef enum { NA_SAVE_ALWAYS = 0, NA_SAVE_CHANGED, NA_SAVE_MODIFIED } na_save_when;
+
 /* ---- loading ------------------------------------------------------------------------------ */
 
 /* Load and check a playbook file. Structure errors (unknown keys, wrong types, missing name, no
@@ -66,6 +71,7 @@ void na_pb_free(na_playbook *pb);
  * CLI: the user's own files). netautod confines to its playbook_dir. -1 + err on OOM. */
 int na_pb_confine_scripts(na_playbook *pb, const char *root, na_err *err);
 
+const char *na_pb_file(const na_playbook *pb); /* the playbook's path as given (messages) */
 size_t na_pb_play_count(const na_playbook *pb);
 const na_play *na_pb_play(const na_playbook *pb, size_t i);
 const char *na_pb_dir(const na_playbook *pb); /* absolute directory of the playbook */
@@ -104,6 +110,12 @@ size_t na_task_notify(const na_task *t, size_t i); /* a handler index of its pla
 const char *na_task_name(const na_task *t);   /* as written (may contain {{ }}) */
 na_task_kind na_task_kind_of(const na_task *t);
 const char *na_task_register(const na_task *t); /* NULL when the task registers nothing */
+/* config tasks: `confirm: SECONDS` — the change is undone by the device unless confirmed
+ * (after every later task of the play succeeded). 0 when not asked. */
+int na_task_confirm(const na_task *t);
+/* config tasks: `backup: true` on the task or its play — the running configuration is stored
+ * before the host's first change (runner.h: backup_dir). */
+bool na_task_backup(const na_task *t);
 unsigned na_task_line(const na_task *t);
 unsigned na_task_col(const na_task *t);
 
@@ -178,6 +190,14 @@ typedef struct na_task_iter {
     int copy_stall_ms;         /* 0 = the default */
 } na_task_iter;
 
+/* One group of wanted configuration lines of a config task in the mapping form (one per loop
+ * item): cfgtree.h's block with the strings owned. */
+typedef struct na_task_cfg {
+    na_strv parents, lines, before, after;
+    na_cfg_match match;
+    na_cfg_replace replace;
+} na_task_cfg;
+
 typedef struct na_task_exp {
     const na_task *task;
     na_task_kind kind;
@@ -189,7 +209,12 @@ typedef struct na_task_exp {
                                   na_pb_vars.registered_partial) */
     na_task_iter *iters;       /* command/script: one per item; config/save/vlans: 1 */
     size_t n_iters;
-    na_strv config;            /* config: every line of every item, in order (ONE push) */
+    na_strv config;            /* config: every line of every item, in order (ONE push); the
+                                  mapping form: before, parents, lines, after of each block */
+    bool config_map;           /* config: the mapping form; blocks below */
+    na_task_cfg *cfg;          /* config mapping: one block per (run) loop item */
+    size_t n_cfg;
+    na_save_when save_when;    /* save */
     na_vlans_state vlan_state; /* vlans */
     na_vlan_want *vlans;       /* vlans: desired VLANs (names owned), checked */
     size_t n_vlans;

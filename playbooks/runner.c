@@ -181,6 +181,28 @@ static bool wants_templates(const na_playbook *pb)
     return false;
 }
 
+/* confirm: on a config task needs a platform that says how to undo a change by itself. */
+static int confirm_supported(na_runner *r, rn_host *h, na_err *err)
+{
+    for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
+        const na_play *pl = na_pb_play(r->pb, p);
+        for (size_t k = 0; h->plays[p] && k < na_play_task_count(pl); k++) {
+            const na_task *t = na_play_task(pl, k);
+            if (!na_task_confirm(t) || !rn_selected(r, p, k) || h->plat->confirm.enter ||
+                h->plat->confirm.commit)
+                continue;
+            na_err_set(err, NA_E_CONFIG,
+                       "%s:%u:%u: task '%s': confirm: platform '%s' cannot undo a change by "
+                       "itself (its platform file has no confirm:)",
+                       na_pb_file(r->pb), na_task_line(t), na_task_col(t), na_task_name(t),
+                       h->plat->name);
+            err_for_host(err, h->inv->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Platform, script transport and playbook validation for every host: all before any I/O. */
 static int validate_hosts(na_runner *r, na_err *err)
 {
@@ -209,6 +231,8 @@ static int validate_hosts(na_runner *r, na_err *err)
             }
         }
         if (r->tfsm && parse_prepare(r, h, &v, err) < 0)
+            return -1;
+        if (confirm_supported(r, h, err) < 0)
             return -1;
     }
     return 0;
@@ -259,6 +283,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->limit = dup_or_null(o->limit, &oom);
     r->owner = dup_or_null(o->owner ? o->owner : "run", &oom);
     r->transcript_dir = dup_or_null(o->transcript_dir, &oom);
+    r->backup_dir = dup_or_null(o->backup_dir ? o->backup_dir : "backups", &oom);
     r->extra = o->extra_vars ? json_deep_copy(o->extra_vars) : NULL;
     oom |= o->extra_vars && !r->extra;
     r->check = o->check;
@@ -600,5 +625,6 @@ void na_runner_free(na_runner *r)
     free(r->limit);
     free(r->owner);
     free(r->transcript_dir);
+    free(r->backup_dir);
     free(r);
 }

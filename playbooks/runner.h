@@ -93,6 +93,10 @@ typedef struct na_run_opts {
     int host_timeout_ms;         /* a host's whole program (open to close); 0 = none */
     const char *transcript_dir;  /* one transcript per host session (DIR/HOST.transcript; the
                                     directory is created); NULL = none */
+    const char *backup_dir;      /* backup: the running configuration before a host's first
+                                    change, DIR/HOST_YYYYmmddTHHMMSS.cfg (UTC; the directory is
+                                    created, mode 0700, when the first backup is written);
+                                    NULL = "backups" */
     na_platforms *platforms;     /* borrowed registry; NULL = the runner makes one with the
                                     inventory's platform_dirs */
     struct event_base *base;     /* borrowed loop to run on; NULL = na_runner_run makes one */

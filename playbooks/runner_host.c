@@ -62,6 +62,11 @@ static void end_task(rn_host *h)
         if (r->hooks.task_result)
             r->hooks.task_result(r->hooks.ud, h->inv->name, tj);
     }
+    /* what else may have changed the configuration: read it again before the next config
+     * task (config tasks mark it themselves when they send) */
+    if (!r->check && h->x && h->x->kind != NA_TASK_CONFIG && h->x->kind != NA_TASK_ASSERT &&
+        h->x->kind != NA_TASK_SAVE && !t->skipped)
+        h->running_stale = true;
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     if (reg && t->reg)
         json_object_set(h->registered, reg, t->reg);
@@ -102,7 +107,8 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
 {
     h->phase = phase;
     na_cmd_opts co = {.timeout_ms = h->r->task_timeout_ms};
-    if (na_session_start_command(h->s, RN_RUNNING_CONFIG_CMD, &co, e) < 0) {
+    const char *cmd = h->plat->running.show ? h->plat->running.show : RN_RUNNING_CONFIG_CMD;
+    if (na_session_start_command(h->s, cmd, &co, e) < 0) {
         na_err_prefix(e, "--diff: reading the running-config: ");
         return -1;
     }
@@ -156,6 +162,46 @@ static const na_task *pick_task(rn_host *h)
     return NULL;
 }
 
+/* The next confirm / rollback command: 0 started, 1 none left, -1 failed to start. */
+static int confirm_step(rn_host *h)
+{
+    const na_platform *p = h->plat;
+    char *const *cmds = h->cf_keep ? p->confirm.confirm : p->confirm.rollback;
+    size_t n = h->cf_keep ? p->confirm.nconfirm : p->confirm.nrollback;
+    if (h->cf_step >= n)
+        return 1;
+    const char *mode = p->confirm.mode != NA_NO_MODE ? p->modes[p->confirm.mode].name : NULL;
+    return rn_start_command_in(h, cmds[h->cf_step++], h->r->task_timeout_ms, mode);
+}
+
+/* A commit-confirmed change is due at the end of its play: confirm it when the host is still
+ * fine, else roll it back at once. A result of its own ("confirm" / "rollback"). -1 when it
+ * cannot be sent (the session is gone: the device's timer undoes the change). */
+static int start_confirm(rn_host *h)
+{
+    bool keep = h->ok && !h->cancelled;
+    h->cf_pending = false;
+    if (!h->s || !na_session_usable(h->s) || h->cancelled) {
+        NA_LOGW(h->inv->name, "the change of task '%s' is neither confirmed nor rolled back: the "
+                "device's timer will undo it", h->cf_task ? h->cf_task : "?");
+        return -1;
+    }
+    begin_task(h, h->cf_play, NULL);
+    h->cur.action = keep ? "confirm" : "rollback";
+    char name[600];
+    snprintf(name, sizeof name, "%s the change of '%s'", keep ? "confirm" : "roll back",
+             h->cf_task ? h->cf_task : "?");
+    h->cur.name = strdup(name);
+    h->cf_keep = keep;
+    h->cf_step = 0;
+    h->phase = PH_CONFIRM;
+    if (confirm_step(h) < 0) {
+        end_task(h);
+        return -1;
+    }
+    return 0;
+}
+
 /* Pick and start the next task (or the diff read, or the end). */
 static int next_task(rn_host *h)
 {
@@ -167,9 +213,35 @@ static int next_task(rn_host *h)
             host_fail(h, &e);
         }
         bool stop = !h->ok || h->cancelled;
-        const na_task *t = stop ? NULL : pick_task(h);
+        const na_task *t;
+        if (h->cf_next || h->phase == PH_CONFIRM) { /* picked before the confirmation */
+            t = stop ? NULL : h->cf_next;
+            h->cf_next = NULL;
+            h->phase = PH_TASK;
+        } else {
+            t = stop ? NULL : pick_task(h);
+        }
+        if (h->cf_pending && (!t || h->play != h->cf_play)) {
+            h->cf_next = t;
+            if (start_confirm(h) == 0)
+                return ADV_WAIT;
+            h->phase = PH_TASK;
+            continue; /* resumes with cf_next (or stops when the host failed) */
+        }
         if (!t) {
             na_err e = NA_ERR_INIT;
+            if (r->check && r->diff && h->cfg_before && h->running && !h->cancelled) {
+                /* --check --diff: what the changes would make of the configuration read */
+                na_buf after;
+                na_buf_init(&after, 0);
+                if (na_cfg_render(h->running, &after, &e) < 0)
+                    host_fail(h, &e);
+                else
+                    rn_host_diff(h, h->cfg_before, na_buf_cstr(&after));
+                na_buf_free(&after);
+                h->phase = PH_END;
+                return ADV_DONE;
+            }
             if (h->cfg_before && h->s && na_session_usable(h->s) && !h->cancelled) {
                 if (start_diff_read(h, PH_DIFF_AFTER, &e) == 0)
                     return ADV_WAIT;
@@ -307,44 +379,67 @@ static int advance(rn_host *h)
             return next_task(h);
         }
         h->cfg_before = h->res.output ? strdup(h->res.output) : strdup("");
+        /* the same read serves the config task (read once) */
+        if (h->plat->running.show && rn_running_parse(h, h->res.output, h->res.output_len) < 0) {
+            end_task(h);
+            return next_task(h);
+        }
         h->phase = PH_TASK;
         if (rn_task_step(h) == RN_WAIT)
             return ADV_WAIT;
         end_task(h);
         return next_task(h);
     case PH_DIFF_AFTER: {
-        na_err e = NA_ERR_INIT;
         if (h->op_st != NA_OK) {
             na_err_prefix(&h->op_err, "--diff: reading the running-config afterwards: ");
             host_fail(h, &h->op_err);
         } else {
-            na_buf d;
-            na_buf_init(&d, RN_OUTPUT_MAX);
-            na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
-            char la[300], lb[300];
-            snprintf(la, sizeof la, "%s running-config before", h->inv->name);
-            snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
-            o.label_a = la;
-            o.label_b = lb;
-            const char *after = h->res.output ? h->res.output : "";
-            if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
-                host_fail(h, &e);
-            else if (na_diff_unified(h->cfg_before, strlen(h->cfg_before), after, strlen(after),
-                                     &o, &d, NULL, &e) < 0)
-                host_fail(h, &e);
-            else {
-                free(h->diff);
-                h->diff = na_buf_steal(&d);
-            }
-            na_buf_free(&d);
+            rn_host_diff(h, h->cfg_before, h->res.output ? h->res.output : "");
         }
         h->phase = PH_END;
         return ADV_DONE;
+    }
+    case PH_CONFIRM: {
+        const char *out = h->res.output ? h->res.output : "";
+        rn_task_rec_append(&h->cur, &h->cur.output, out, h->res.output ? h->res.output_len : 0);
+        if (h->op_st != NA_OK)
+            rn_task_fail(h, &h->op_err);
+        else if (confirm_step(h) == 0) /* the sequence's next command */
+            return ADV_WAIT;
+        /* a rollback changed the device back */
+        h->cur.changed = h->cur.ok && strcmp(h->cur.action, "rollback") == 0;
+        end_task(h);
+        return next_task(h);
     }
     case PH_BEGIN:
     case PH_END: return ADV_DONE;
     }
     return ADV_DONE;
+}
+
+int rn_host_diff(rn_host *h, const char *before, const char *after)
+{
+    na_err e = NA_ERR_INIT;
+    na_buf d;
+    na_buf_init(&d, RN_OUTPUT_MAX);
+    na_diff_opts o = NA_DIFF_OPTS_DEFAULT;
+    char la[300], lb[300];
+    snprintf(la, sizeof la, "%s running-config before", h->inv->name);
+    snprintf(lb, sizeof lb, "%s running-config after", h->inv->name);
+    o.label_a = la;
+    o.label_b = lb;
+    int rc = -1;
+    if (h->diff && na_buf_puts(&d, h->diff, &e) < 0) /* an earlier play's diff */
+        host_fail(h, &e);
+    else if (na_diff_unified(before, strlen(before), after, strlen(after), &o, &d, NULL, &e) < 0)
+        host_fail(h, &e);
+    else {
+        free(h->diff);
+        h->diff = na_buf_steal(&d);
+        rc = 0;
+    }
+    na_buf_free(&d);
+    return rc;
 }
 
 /* ---- the event ------------------------------------------------------------------------------ */
@@ -406,6 +501,14 @@ static void finish_host(rn_host *h)
     na_strv_free(&h->plan);
     free(h->cfg_before);
     h->cfg_before = NULL;
+    na_cfg_free(h->running);
+    h->running = NULL;
+    na_cfg_free(h->startup);
+    h->startup = NULL;
+    free(h->cf_task);
+    h->cf_task = NULL;
+    h->cf_pending = false;
+    h->cf_next = NULL;
     h->final = rn_host_is_final(h);
     if (!h->final) { /* its registered results go on to its next play */
         host_record(h);
@@ -552,4 +655,7 @@ void rn_host_free(rn_host *h)
     free(h->cfg_before);
     free(h->diff);
     free(h->notified);
+    na_cfg_free(h->running);
+    na_cfg_free(h->startup);
+    free(h->cf_task);
 }

@@ -7,6 +7,7 @@
 #define NA_RUNNER_INT_H
 
 #include "buf.h"
+#include "cfgtree.h"
 #include "clock.h"
 #include "evwatch.h"
 #include "runner.h"
@@ -40,6 +41,11 @@ typedef struct rn_task_rec {
     json_t *items;        /* loop: per-item registered results (array) */
     json_t *parsed;       /* `parse:`: records per command, every item (array), or NULL */
     json_t *reg;          /* what `register:` stores */
+    char *running;        /* config: the running configuration the task started from, when it
+                             is registered (owned) */
+    char *backup_path;    /* backup: the file the running configuration went to (owned) */
+    const char *action;   /* the action shown when it is not the task's: "confirm" and
+                             "rollback" (a commit-confirmed change's end, task = NULL) */
 } rn_task_rec;
 
 void rn_task_rec_init(rn_task_rec *t);
@@ -94,6 +100,7 @@ typedef enum {
     PH_TASK,        /* running h->x (task kind continuation, h->sub) */
     PH_DIFF_BEFORE, /* reading the running-config before the first change */
     PH_DIFF_AFTER,  /* ... and after the last task */
+    PH_CONFIRM,     /* confirming (or rolling back) a commit-confirmed change */
     PH_END,         /* close and finish */
 } rn_phase;
 
@@ -145,6 +152,23 @@ struct rn_host {
     int64_t start_ms, deadline_ms; /* host_timeout_ms */
     int64_t elapsed_ms;
 
+    na_cfg *running;               /* the device's running configuration as last read (or, with
+                                      --check, as the changes so far would leave it); NULL
+                                      until a config task or --diff reads it */
+    bool running_stale;            /* a change was sent since: read it again before use */
+    bool backed_up;                /* backup: the running configuration was stored this run */
+    na_cfg *startup;               /* save: modified: the startup configuration */
+
+    /* commit-confirmed: a config task with confirm: made a change the device undoes by itself
+     * unless confirmed; at the end of its play it is confirmed (every later task succeeded)
+     * or rolled back at once (one failed) */
+    bool cf_pending;
+    size_t cf_play;                /* the play of the change */
+    char *cf_task;                 /* the task's name (owned) */
+    const na_task *cf_next;        /* the task picked when the play ended, run afterwards */
+    size_t cf_step;                /* the confirm / rollback command being sent */
+    bool cf_keep;                  /* confirming (true) or rolling back */
+
     bool diff_wanted;              /* --diff and the platform has a config mode */
     char *cfg_before;              /* running-config before the first change */
     char *diff;                    /* unified diff */
@@ -174,7 +198,7 @@ struct na_runner {
     struct event_base *base;
     bool own_base;
     json_t *extra;
-    char *limit, *owner, *transcript_dir;
+    char *limit, *owner, *transcript_dir, *backup_dir;
     bool check, diff;
     bool confine_local;
     unsigned forks;
@@ -256,6 +280,8 @@ enum { RN_WAIT = 0, RN_DONE = 1 };
 int rn_task_step(rn_host *h);
 /* Start a session operation (sets h->op); -1 (task error recorded) if it cannot start. */
 int rn_start_command(rn_host *h, const char *cmd, int timeout_ms);
+/* The same in a mode (a platform mode name; NULL = the default mode). */
+int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode);
 /* Set the task's failure from e (first error wins). */
 void rn_task_fail(rn_host *h, const na_err *e);
 /* Per-command timeout for the task in progress. */
@@ -266,6 +292,30 @@ void rn_item_fail(rn_host *h, const na_err *e);
 void rn_add_item(rn_host *h, json_t *item);
 /* A looping task's registered result from its items; returns RN_DONE. */
 int rn_finish_items(rn_host *h);
+
+/* runner_task.c: helpers every task kind uses. Append to the task's output (pieces separated
+ * by a newline; past the ceiling the shown output is cut); record a line sent; start a config
+ * push of lines (-1 with the task failed); record a push's lines, output and whether it
+ * changed the device; the task's error message or NULL. */
+void rn_out_add(rn_host *h, const char *s, size_t n);
+void rn_out_add_cstr(rn_host *h, const char *s);
+void rn_cmd_add(rn_host *h, const char *line);
+int rn_start_config(rn_host *h, const na_strv *lines);
+void rn_config_done(rn_host *h);
+const char *rn_msg_of(const rn_host *h);
+
+/* runner_config.c: config and save task steps (like rn_task_step's); does the platform say how
+ * it shows its configuration (config tasks then send only what is missing)? */
+int rn_config_step(rn_host *h);
+int rn_save_step(rn_host *h);
+bool rn_config_converges(const rn_host *h);
+
+/* runner_config.c: the running configuration in output[0..n) becomes h->running (the platform's
+ * running_config syntax). -1 with the task failed on NOMEM. */
+int rn_running_parse(rn_host *h, const char *output, size_t n);
+/* runner_host.c: the host's diff from the running-config text before and after (appended to an
+ * earlier play's diff). -1 with the host failed. */
+int rn_host_diff(rn_host *h, const char *before, const char *after);
 
 /* runner_script.c */
 int rn_script_step(rn_host *h);

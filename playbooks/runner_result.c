@@ -55,6 +55,8 @@ void rn_task_rec_free(rn_task_rec *t)
     json_decref(t->items);
     json_decref(t->parsed);
     json_decref(t->reg);
+    free(t->running);
+    free(t->backup_path);
     rn_task_rec_init(t);
 }
 
@@ -154,8 +156,12 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
     json_object_set_new(o, "name", typed_cstr(t->name ? t->name : "?"));
     json_object_set_new(o, "play", typed_cstr(play_name));
     json_object_set_new(o, "action",
-                        json_string(t->task ? na_task_kind_name(na_task_kind_of(t->task)) : "?"));
+                        json_string(t->action ? t->action
+                                    : t->task ? na_task_kind_name(na_task_kind_of(t->task))
+                                              : "?"));
     json_object_set_new(o, "ok", json_boolean(t->ok));
+    if (t->backup_path)
+        json_object_set_new(o, "backup_path", rn_typed(t->backup_path, strlen(t->backup_path)));
     json_object_set_new(o, "changed", json_boolean(t->changed));
     json_object_set_new(o, "skipped", json_boolean(t->skipped));
     json_object_set_new(o, "ignored", json_boolean(t->ignored));

@@ -1,9 +1,9 @@
 /* runner_task.c — what each task kind sends, as resumable steps on the host's session: command
- * (each command of each loop item, then the expect patterns), config (one push), save, vlans
- * (read `show vlan brief` -> plan -> push -> read again -> verify) and --check rendering. Each
- * step either starts the next session operation (RN_WAIT) or completes the task (RN_DONE) with
- * its record and registered result filled. Not scheduling or the event loop (runner_host.c) and
- * not scripts (runner_script.c). */
+ * (each command of each loop item, then the expect patterns), vlans (read `show vlan brief` ->
+ * plan -> push -> read again -> verify), assert, and --check rendering; the helpers every kind
+ * shares. Each step either starts the next session operation (RN_WAIT) or completes the task
+ * (RN_DONE) with its record and registered result filled. Not scheduling or the event loop
+ * (runner_host.c), not config and save (runner_config.c), not scripts (runner_script.c). */
 #include "clock.h"
 #include "pb_int.h"
 #include "runner_int.h"
@@ -31,19 +31,19 @@ int rn_task_timeout(const rn_host *h)
 
 /* Append a piece of output (pieces separated by a newline). Past the ceiling the shown output
  * is cut; the registered result still has everything. */
-static void out_add(rn_host *h, const char *s, size_t n)
+void rn_out_add(rn_host *h, const char *s, size_t n)
 {
     rn_task_rec_append(&h->cur, &h->cur.output, s, n);
 }
 
-static void out_add_cstr(rn_host *h, const char *s)
+void rn_out_add_cstr(rn_host *h, const char *s)
 {
     if (s)
-        out_add(h, s, strlen(s));
+        rn_out_add(h, s, strlen(s));
 }
 
 /* What ran, for the result; without memory the record says it is incomplete. */
-static void cmd_add(rn_host *h, const char *line)
+void rn_cmd_add(rn_host *h, const char *line)
 {
     if (na_strv_push(&h->cur.commands, line, NULL) < 0)
         h->cur.cut = true;
@@ -51,20 +51,25 @@ static void cmd_add(rn_host *h, const char *line)
 
 int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
 {
-    na_cmd_opts co = {.timeout_ms = timeout_ms};
+    return rn_start_command_in(h, cmd, timeout_ms, NULL);
+}
+
+int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode)
+{
+    na_cmd_opts co = {.timeout_ms = timeout_ms, .mode = mode};
     na_err e = NA_ERR_INIT;
     if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
         h->op_err = e;
         rn_task_fail(h, &e);
         return -1;
     }
-    cmd_add(h, cmd);
+    rn_cmd_add(h, cmd);
     h->op = RN_OP_SESSION;
     rn_op_started(h);
     return 0;
 }
 
-static int start_config(rn_host *h, const na_strv *lines)
+int rn_start_config(rn_host *h, const na_strv *lines)
 {
     na_config_opts co = {.timeout_ms = rn_task_timeout(h), .window = h->r->config_window};
     na_err e = NA_ERR_INIT;
@@ -78,12 +83,12 @@ static int start_config(rn_host *h, const na_strv *lines)
 }
 
 /* After a config push: the lines the device got, their output, and whether they changed it. */
-static void config_done(rn_host *h)
+void rn_config_done(rn_host *h)
 {
     for (size_t i = 0; i < h->res.nlines; i++) {
-        cmd_add(h, h->res.lines[i].line);
+        rn_cmd_add(h, h->res.lines[i].line);
         if (h->res.lines[i].output && *h->res.lines[i].output)
-            out_add_cstr(h, h->res.lines[i].output);
+            rn_out_add_cstr(h, h->res.lines[i].output);
     }
     /* every line the device took changes it; a rejected line does not */
     h->cur.changed |= h->res.nlines > (h->res.failed_line ? 1u : 0u);
@@ -123,7 +128,7 @@ int rn_finish_items(rn_host *h)
     return RN_DONE;
 }
 
-static const char *msg_of(const rn_host *h) { return h->cur.ok ? NULL : h->cur.err.msg; }
+const char *rn_msg_of(const rn_host *h) { return h->cur.ok ? NULL : h->cur.err.msg; }
 
 /* ---- --check ------------------------------------------------------------------------------ */
 
@@ -262,7 +267,7 @@ static int k_command(rn_host *h)
         na_err pe = NA_ERR_INIT;
         if (na_strv_push(&h->iter_out, out, &pe) < 0)
             rn_item_fail(h, &pe); /* its expect patterns cannot be checked */
-        out_add(h, out, h->res.output ? h->res.output_len : 0);
+        rn_out_add(h, out, h->res.output ? h->res.output_len : 0);
         if (h->op_st == NA_OK) {
             h->cmd++;
         } else {
@@ -296,51 +301,6 @@ static int k_command(rn_host *h)
     return rn_finish_items(h);
 }
 
-/* ---- config, save ----------------------------------------------------------------------------- */
-
-static int k_config(rn_host *h)
-{
-    na_task_exp *x = h->x;
-    if (h->sub == 0) {
-        if (x->config.n == 0) {
-            h->cur.reg = na_result_change(&x->config, false, false, NULL);
-            return RN_DONE;
-        }
-        if (start_config(h, &x->config) < 0) {
-            h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
-            return RN_DONE;
-        }
-        h->sub = 1;
-        return RN_WAIT;
-    }
-    config_done(h);
-    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
-    return RN_DONE;
-}
-
-static int k_save(rn_host *h)
-{
-    if (h->sub == 0) {
-        na_err e = NA_ERR_INIT;
-        if (na_session_start_save(h->s, &e) < 0) {
-            rn_task_fail(h, &e);
-            h->cur.reg = na_result_change(&h->cur.commands, false, true, msg_of(h));
-            return RN_DONE;
-        }
-        cmd_add(h, h->plat->save.send ? h->plat->save.send : "save");
-        h->op = RN_OP_SESSION;
-        rn_op_started(h);
-        h->sub = 1;
-        return RN_WAIT;
-    }
-    out_add(h, h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0);
-    if (h->op_st != NA_OK)
-        rn_task_fail(h, &h->op_err);
-    h->cur.changed = h->cur.ok;
-    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, msg_of(h));
-    return RN_DONE;
-}
-
 /* ---- vlans -------------------------------------------------------------------------------- */
 
 static int read_vlans(rn_host *h, na_vlan_list *out)
@@ -362,7 +322,7 @@ static int read_vlans(rn_host *h, na_vlan_list *out)
 
 static int vlans_done(rn_host *h)
 {
-    h->cur.reg = na_result_change(&h->plan, h->cur.changed, !h->cur.ok, msg_of(h));
+    h->cur.reg = na_result_change(&h->plan, h->cur.changed, !h->cur.ok, rn_msg_of(h));
     return RN_DONE;
 }
 
@@ -375,7 +335,7 @@ static int k_vlans(rn_host *h)
         na_strv_free(&h->plan);
         if (x->partial) { /* --check: the wanted VLANs come from results of tasks not run */
             h->cur.rendered = true;
-            out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
+            rn_out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
                             "registered by tasks that do not run in check mode)");
             return RN_DONE;
         }
@@ -397,20 +357,20 @@ static int k_vlans(rn_host *h)
             if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0)
                 rn_task_fail(h, &e);
             for (size_t i = 0; i < h->plan.n; i++)
-                cmd_add(h, h->plan.v[i]);
+                rn_cmd_add(h, h->plan.v[i]);
             h->cur.changed = h->plan.n > 0;
             return vlans_done(h);
         }
         if (h->plan.n == 0) { /* already as wanted */
-            out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
+            rn_out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
             return vlans_done(h);
         }
-        if (start_config(h, &h->plan) < 0)
+        if (rn_start_config(h, &h->plan) < 0)
             return vlans_done(h);
         h->sub = 2;
         return RN_WAIT;
     case 2:
-        config_done(h);
+        rn_config_done(h);
         if (!h->cur.ok || rn_start_command(h, RN_VLAN_READ_CMD, rn_task_timeout(h)) < 0)
             return vlans_done(h);
         h->sub = 3;
@@ -418,7 +378,7 @@ static int k_vlans(rn_host *h)
     default: {
         na_vlan_list after = {0};
         if (read_vlans(h, &after) == 0) {
-            out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
+            rn_out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
             if (na_vlans_verify(x->vlan_state, x->vlans, x->n_vlans, &after, &e) < 0) {
                 na_err_prefix(&e, "after the change: ");
                 rn_task_fail(h, &e);
@@ -438,7 +398,7 @@ static int k_assert(rn_host *h)
 {
     na_task_exp *x = h->x;
     if (x->partial) { /* --check: the conditions read results of tasks that did not run */
-        out_add_cstr(h, "(depends on results registered by tasks that do not run in check mode)");
+        rn_out_add_cstr(h, "(depends on results registered by tasks that do not run in check mode)");
         return RN_DONE;
     }
     for (size_t i = 0; i < x->n_iters; i++) {
@@ -450,7 +410,7 @@ static int k_assert(rn_host *h)
         if (it->assert_failed) {
             na_err e = NA_ERR_INIT;
             na_err_set(&e, NA_E_ASSERT, "%s: %s", h->inv->name, it->assert_msg);
-            out_add_cstr(h, it->assert_msg);
+            rn_out_add_cstr(h, it->assert_msg);
             rn_task_fail(h, &e);
         }
         rn_add_item(h, na_result_assert(it->assert_failed, it->assert_msg));
@@ -465,8 +425,12 @@ int rn_task_step(rn_host *h)
     const na_task_exp *x = h->x;
     if (x->kind == NA_TASK_ASSERT) /* no device involved: the same with --check */
         return k_assert(h);
-    if (h->r->check && x->kind != NA_TASK_VLANS && x->kind != NA_TASK_COPY)
-        return check_render(h); /* vlans and copy read the device (read-only) to know */
+    /* --check: config tasks read the running configuration, save tasks decide, vlans and copy
+     * read the device to know (reads are allowed); the rest only render what they would send */
+    bool reads = x->kind == NA_TASK_VLANS || x->kind == NA_TASK_SAVE || x->kind == NA_TASK_COPY ||
+                 (x->kind == NA_TASK_CONFIG && !x->partial && rn_config_converges(h));
+    if (h->r->check && !reads)
+        return check_render(h);
     if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_CLOSED, "%s: the session is not usable", h->inv->name);
@@ -475,8 +439,8 @@ int rn_task_step(rn_host *h)
     }
     switch (x->kind) {
     case NA_TASK_COMMAND: return k_command(h);
-    case NA_TASK_CONFIG: return k_config(h);
-    case NA_TASK_SAVE: return k_save(h);
+    case NA_TASK_CONFIG: return rn_config_step(h);
+    case NA_TASK_SAVE: return rn_save_step(h);
     case NA_TASK_VLANS: return k_vlans(h);
     case NA_TASK_SCRIPT: return rn_script_step(h);
     case NA_TASK_ASSERT: return k_assert(h);

@@ -65,7 +65,7 @@ say "netauto run $PB -i $INV -v   (SSH)"
 "${WRAP[@]}" "$NETAUTO" run "$PB" -i "$INV" -v --json "$DEMO/ssh.json"
 ssh_rc=$?
 
-say "netauto run $PB -i $INV --transport telnet   (the same switches over Telnet)"
+say "netauto run $PB -i $INV --transport telnet   (the same switches over Telnet: already as wanted, nothing is sent)"
 "${WRAP[@]}" "$NETAUTO" run "$PB" -i "$INV" --transport telnet --json "$DEMO/telnet.json"
 telnet_rc=$?
 

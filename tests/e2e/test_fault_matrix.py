@@ -77,7 +77,7 @@ PLAYBOOK = """
       command: show version
       register: version
     - name: push
-      config: %s
+      config: {lines: %s, match: none}  # sent as they are, no running-config read first
     - name: vlans
       command: show vlan brief
       register: vlans

@@ -24,10 +24,13 @@ enum {
     SIM_M_CONF = 4,  /* "sw1(config)#" */
     SIM_M_VLAN = 8,  /* "sw1(config-vlan)#" */
     SIM_M_IF = 16,   /* "sw1(config-if)#" */
+    SIM_M_RTR = 32,  /* "sw1(config-router)#" (router bgp, sim_bgp.c) */
+    SIM_M_AF = 64,   /* "sw1(config-router-af)#" (its address families) */
+    SIM_M_ARCH = 128, /* "sw1(config-archive)#" (sim_archive.c) */
 };
 #define SIM_M_EXEC (SIM_M_USER | SIM_M_PRIV)
-#define SIM_M_SUB (SIM_M_VLAN | SIM_M_IF)
-#define SIM_M_CFG (SIM_M_CONF | SIM_M_VLAN | SIM_M_IF)
+#define SIM_M_SUB (SIM_M_VLAN | SIM_M_IF | SIM_M_RTR | SIM_M_AF | SIM_M_ARCH)
+#define SIM_M_CFG (SIM_M_CONF | SIM_M_SUB)
 
 #define SIM_P(p) (1u << (p))
 #define SIM_P_ALL (SIM_P(SIM_IOS) | SIM_P(SIM_NXOS) | SIM_P(SIM_EOS))

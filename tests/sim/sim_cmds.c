@@ -356,6 +356,9 @@ static void c_dir(sim_term *t, const sim_args *a)
 #define CF SIM_M_CONF
 #define VL SIM_M_VLAN
 #define IF SIM_M_IF
+#define RT SIM_M_RTR
+#define AF SIM_M_AF
+#define AR SIM_M_ARCH
 
 const sim_cmd sim_cmds[] = {
     /* exec */
@@ -399,9 +402,9 @@ const sim_cmd sim_cmds[] = {
     {IOS, PR, "write erase", c_write_erase},
     {ALL, PR, "reload", c_reload},
     /* configuration, every configuration mode */
-    {ALL, CF | VL | IF, "end", sim_c_end},
-    {ALL, CF | VL | IF, "exit", sim_c_exit},
-    {ALL, CF | VL | IF, "do <line>", sim_c_do},
+    {ALL, CF | VL | IF | RT | AF | AR, "end", sim_c_end},
+    {ALL, CF | VL | IF | RT | AF | AR, "exit", sim_c_exit},
+    {ALL, CF | VL | IF | RT | AF | AR, "do <line>", sim_c_do},
     /* global configuration */
     {ALL, CF, "hostname <word>", sim_c_hostname},
     {IOS, CF, "no hostname", sim_c_no_hostname},
@@ -429,6 +432,25 @@ const sim_cmd sim_cmds[] = {
     {IOS | NX, IF, "ip address <ip> <ip>", sim_c_ip_address},
     {NX | EOS, IF, "ip address <ippfx>", sim_c_ip_address},
     {ALL, IF, "no ip address", sim_c_no_ip_address},
+    /* router bgp (sim_bgp.c) */
+    {IOS, CF, "router bgp <word>", sim_c_router_bgp},
+    {IOS, CF, "no router bgp <word>", sim_c_no_router_bgp},
+    {IOS, RT | AF, "address-family <line>", sim_c_bgp_af},
+    {IOS, AF, "exit-address-family", sim_c_bgp_exit_af},
+    {IOS, RT | AF, "bgp <line>", sim_c_bgp_line},
+    {IOS, RT | AF, "neighbor <line>", sim_c_bgp_line},
+    {IOS, RT | AF, "network <line>", sim_c_bgp_line},
+    {IOS, RT | AF, "redistribute <line>", sim_c_bgp_line},
+    {IOS, RT, "timers <line>", sim_c_bgp_line},
+    {IOS, AF, "aggregate-address <line>", sim_c_bgp_line},
+    {IOS, RT | AF, "no <line>", sim_c_bgp_no},
+    /* archive, revert timer (sim_archive.c) */
+    {IOS, CF, "archive", sim_c_archive},
+    {IOS, CF, "no archive", sim_c_no_archive},
+    {IOS, AR, "path <line>", sim_c_archive_path},
+    {IOS, PR, "configure terminal revert timer <1-120>", sim_c_revert_timer},
+    {IOS, PR, "configure confirm", sim_c_configure_confirm},
+    {IOS, PR, "configure revert now", sim_c_revert_now},
 };
 const size_t sim_ncmds = sizeof sim_cmds / sizeof *sim_cmds;
 
@@ -442,6 +464,8 @@ void sim_t_invalid_at(sim_term *t, size_t col)
 
 void sim_dispatch(sim_term *t, const char *line, size_t start, unsigned mode, size_t plen)
 {
+    if (!t->loading)
+        sim_revert_tick(t->real ? t->real : t->dev);
     sim_persona p = sim_persona_base(t->dev->persona);
     char buf[SIM_LINE_MAX + 1];
     snprintf(buf, sizeof buf, "%s", line);

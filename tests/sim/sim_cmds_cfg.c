@@ -32,7 +32,9 @@ void sim_c_end(sim_term *t, const sim_args *a)
 void sim_c_exit(sim_term *t, const sim_args *a)
 {
     (void)a;
-    sim_t_set_mode(t, t->mode == SIM_M_CONF ? SIM_M_PRIV : SIM_M_CONF);
+    sim_t_set_mode(t, t->mode == SIM_M_CONF  ? SIM_M_PRIV
+                      : t->mode == SIM_M_AF ? SIM_M_RTR /* exit-address-family */
+                                            : SIM_M_CONF);
     if (t->mode == SIM_M_PRIV)
         configured(t);
 }

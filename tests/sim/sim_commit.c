@@ -103,6 +103,24 @@ void sim_cand_commit(sim_term *t)
     t->cand_log[0] = '\0';
 }
 
+/* ---- snapshots: what `commit confirmed` goes back to (sim_junos.c, sim_archive.c) ---------- */
+
+sim_device *sim_snapshot_take(const sim_device *d)
+{
+    sim_device *c = calloc(1, sizeof *c);
+    if (c)
+        copy_tables(c, d);
+    return c;
+}
+
+void sim_snapshot_restore(sim_device *d, const sim_device *snap) { copy_tables(d, snap); }
+
+void sim_snapshot_free(sim_device *snap)
+{
+    if (snap)
+        free_candidate(snap);
+}
+
 void sim_cand_note(sim_term *t, const char *line)
 {
     size_t n = strlen(t->cand_log);

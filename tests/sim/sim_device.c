@@ -175,6 +175,10 @@ static void clear_tables(sim_device *d)
         free(d->intfs[i].desc);
     d->nintfs = 0;
     d->nvlans = 0;
+    sim_bgp_free(d->bgp);
+    d->bgp = NULL;
+    free(d->archive_path);
+    d->archive_path = NULL;
 }
 
 static sim_intf *intf_append(sim_device *d, const char *canon, int kind)
@@ -319,6 +323,10 @@ void sim_device_free(sim_device *d)
     free(d->intfs);
     free(d->vlans);
     free(d->startup);
+    free(d->revert_cfg);
+    d->revert_cfg = NULL;
+    sim_snapshot_free(d->revert_snap);
+    d->revert_snap = NULL;
     free(d->state_dir);
     free(d->f.banner);
     sim_flash_free(d->flash);

@@ -55,6 +55,8 @@ typedef struct sim_faults {
     bool kerberos;           /* kerberos: Telnet "Username: " with the NX-OS notice glued */
     bool cr_only;            /* cr-only: Enter is CR; a bare LF is ignored (Go's x/term) */
     bool re_master;          /* re-master: junos prints "{master:0}" above its prompts */
+    unsigned revert_minute_ms; /* revert-minute=MS: a minute of `configure terminal revert
+                                  timer` lasts MS ms (tests); 0 = 60000 */
 } sim_faults;
 
 /* Login credentials shared by every device (borrowed by devices; owned by the caller). */
@@ -115,7 +117,27 @@ typedef struct sim_device {
     sim_term *terms;        /* sessions open on this device (intrusive list, see sim_term.c) */
     void *srv;              /* server runtime data (sim_srv.c), NULL in unit tests */
     struct sim_flash *flash; /* its flash file system (sim_flash.c), made on first use */
+    struct sim_bgp *bgp;    /* router bgp (sim_bgp.c), NULL when not configured (owned) */
+    char *archive_path;     /* archive / path (sim_archive.c), NULL = none (owned) */
+    char *revert_cfg;       /* configure terminal revert timer: the configuration to go back
+                               to (owned), NULL = no change waiting for its confirmation */
+    size_t revert_len;
+    int64_t revert_at_ms;   /* when the device goes back by itself (clock_ms), 0 = never */
+    struct sim_device *revert_snap; /* junos commit confirmed: the tables to go back to (owned;
+                                       sim_snapshot_*), NULL = none */
 } sim_device;
+
+/* The revert timer (sim_archive.c): go back now if it expired. Called whenever the device is
+ * looked at. */
+void sim_revert_tick(sim_device *d);
+/* Copies of a device's hostname, VLANs and interfaces (sim_commit.c): Junos' commit confirmed
+ * goes back to one. take returns NULL on OOM; free accepts NULL. */
+sim_device *sim_snapshot_take(const sim_device *d);
+void sim_snapshot_restore(sim_device *d, const sim_device *snap);
+void sim_snapshot_free(sim_device *snap);
+
+/* router bgp's state (sim_bgp.c). */
+void sim_bgp_free(struct sim_bgp *b);
 
 /* Set up a factory-default device. With state_dir (may be NULL) the directory DIR/NAME is
  * created and DIR/NAME/startup-config, when present, is read as the startup-config (apply it

@@ -297,6 +297,30 @@ static void exit_answer(sim_term *t, const char *line)
         leave_config(t);
 }
 
+/* commit confirmed [MINUTES]: commit, and go back by itself unless another commit comes within
+ * MINUTES (default 10; --opt revert-minute shortens a minute). */
+static void commit_confirmed(sim_term *t, const words *ws)
+{
+    char *end = NULL;
+    long mins = ws->n == 3 ? strtol(ws->w[2], &end, 10) : 10;
+    if (ws->n == 3 && (*end || mins < 1 || mins > 65535)) {
+        caret(t, ws->off[2], "syntax error.");
+        return;
+    }
+    if (!check_candidate(t))
+        return;
+    sim_device *real = t->real ? t->real : t->dev;
+    if (!real->revert_snap && !(real->revert_snap = sim_snapshot_take(real))) {
+        sim_t_puts(t, "error: out of memory\n");
+        return;
+    }
+    unsigned minute = real->f.revert_minute_ms ? real->f.revert_minute_ms : 60000;
+    real->revert_at_ms = real->clock_ms() + (int64_t)mins * minute;
+    sim_cand_commit(t);
+    sim_t_printf(t, "commit confirmed will be automatically rolled back in %ld minutes unless "
+                    "confirmed\ncommit complete\n", mins);
+}
+
 static void run_config(sim_term *t, const words *ws, const char *line)
 {
     if (is(ws, 0, "set") || is(ws, 0, "delete")) {
@@ -334,10 +358,27 @@ static void run_config(sim_term *t, const words *ws, const char *line)
     } else if (is(ws, 0, "commit") && is(ws, 1, "check") && ws->n == 2) {
         if (check_candidate(t))
             sim_t_puts(t, "configuration check succeeds\n");
+    } else if (is(ws, 0, "commit") && is(ws, 1, "confirmed") && ws->n <= 3) {
+        commit_confirmed(t, ws);
+    } else if (is(ws, 0, "rollback") && ws->n == 2 && is(ws, 1, "1")) {
+        sim_device *real = t->real ? t->real : t->dev;
+        if (!real->revert_snap || !t->real) { /* the simulator keeps one earlier commit */
+            sim_t_puts(t, "error: rollback 1 is not available\n");
+            return;
+        }
+        sim_snapshot_restore(t->dev, real->revert_snap);
+        sim_cand_note(t, "rollback 1");
+        sim_t_puts(t, "load complete\n");
     } else if (is(ws, 0, "commit") && (ws->n == 1 || (ws->n == 2 && is(ws, 1, "and-quit")))) {
         if (!check_candidate(t))
             return;
         sim_cand_commit(t);
+        sim_device *real = t->real ? t->real : t->dev;
+        if (real->revert_snap) { /* a commit inside the window confirms it */
+            sim_snapshot_free(real->revert_snap);
+            real->revert_snap = NULL;
+            real->revert_at_ms = 0;
+        }
         sim_t_puts(t, "commit complete\n");
         if (ws->n == 2)
             leave_config(t);

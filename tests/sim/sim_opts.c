@@ -27,7 +27,7 @@ void sim_opts_usage(FILE *f)
           "                           huge-output[=BYTES], hostkey-change, banner-delay=MS\n"
           "  --opt SEL:KEY[=VAL]      legacy-crypto, rsa-host-key, privilege=15, banner=TEXT,\n"
           "                           cr-prompt, fixed-width=N, async=after|glued, banner-trap=MS,\n"
-          "                           kerberos, cr-only, re-master\n"
+          "                           kerberos, cr-only, re-master, revert-minute=MS\n"
           "  --inventory-out FILE     write a netauto inventory (+ FILE.known_hosts)\n"
           "  --ready-file FILE        written once every listener is up\n"
           "  --stats-file FILE        per-device counters (JSON) on SIGUSR1 and at exit\n"
@@ -112,6 +112,7 @@ static const struct {
     {"kerberos", true, A_NONE, 0, 0},
     {"cr-only", true, A_NONE, 0, 0},
     {"re-master", true, A_NONE, 0, 0},
+    {"revert-minute", true, A_NUM, 1, 3600000},
 };
 #define NCAT (sizeof catalogue / sizeof *catalogue)
 
@@ -221,6 +222,8 @@ int sim_fault_apply(sim_device *d, const sim_faultspec *f, na_err *err)
         x->cr_only = true;
     else if (strcmp(k, "re-master") == 0)
         x->re_master = true;
+    else if (strcmp(k, "revert-minute") == 0)
+        x->revert_minute_ms = (unsigned)v;
     else if (strcmp(k, "banner") == 0) {
         free(x->banner);
         x->banner = strdup(f->arg);

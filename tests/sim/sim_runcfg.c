@@ -133,11 +133,15 @@ static int config_ios(const sim_device *d, na_buf *o, na_err *e)
         return -1;
     if (vlans_block(d, " ", "!\n", o, e) < 0 || ap(o, e, "!\n") < 0)
         return -1;
+    if (sim_archive_render(d, o, e) < 0)
+        return -1;
     for (size_t i = 0; i < d->nintfs; i++) {
         if (ap(o, e, "interface %s\n", d->intfs[i].name) < 0 ||
             intf_body(d, &d->intfs[i], " ", o, e) < 0 || ap(o, e, "!\n") < 0)
             return -1;
     }
+    if (sim_bgp_render(d, o, e) < 0)
+        return -1;
     if (ap(o, e, "ip forward-protocol nd\nno ip http server\nno ip http secure-server\n!\n"
                  "ip ssh version 2\n!\n") < 0 ||
         sim_flash_runcfg(d, o, e) < 0) /* ip scp server enable (sim_flash.c) */

@@ -10,6 +10,10 @@
 
 /* The configuration as saved to startup-config (no "Building configuration..." header). */
 int sim_render_config(const sim_device *d, na_buf *out, na_err *err);
+/* IOS's `router bgp` section (sim_bgp.c); nothing when it is not configured. */
+int sim_bgp_render(const sim_device *d, na_buf *out, na_err *err);
+/* IOS's `archive` section (sim_archive.c); nothing when it is not configured. */
+int sim_archive_render(const sim_device *d, na_buf *out, na_err *err);
 
 int sim_show_running(const sim_device *d, na_buf *out, na_err *err);
 int sim_show_startup(const sim_device *d, na_buf *out, na_err *err);

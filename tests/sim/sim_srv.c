@@ -570,6 +570,8 @@ int sim_srv_write_stats(sim_srv *s, na_err *err)
     if (!s->opts->stats_file)
         return 0;
     s->stats_seq++;
+    for (size_t k = 0; k < s->ndevs; k++) /* the revert timers of devices nobody talks to */
+        sim_revert_tick(&s->devs[k]);
     return sim_files_stats(s, s->opts->stats_file, s->stats_seq, err);
 }
 

@@ -114,6 +114,15 @@ const char *sim_t_prompt(sim_term *t)
             snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config-vlan)#%s",
                      sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63, h, sp);
         break;
+    case SIM_M_ARCH:
+        snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config-archive)#%s", 20, h, sp);
+        break;
+    case SIM_M_RTR:
+    case SIM_M_AF:
+        snprintf(t->pbuf, sizeof t->pbuf, "%.*s(config-router%s)#%s",
+                 sim_persona_base(t->dev->persona) == SIM_IOS ? 20 : 63, h,
+                 t->mode == SIM_M_AF ? "-af" : "", sp);
+        break;
     default:
         if (t->dev->persona == SIM_EOS) {
             sim_intf_short(SIM_EOS, t->ifname, shrt, sizeof shrt);

@@ -62,6 +62,7 @@ struct sim_term {
     uint8_t vlan_bits[512];
     char vlan_list[64];       /* as shown in the EOS prompt */
     char ifname[32];
+    int bgp_af;               /* router bgp: the address family being configured */
 
     /* line editor */
     char line[SIM_LINE_MAX + 1];
@@ -211,5 +212,21 @@ void sim_c_no_shutdown(sim_term *t, const sim_args *a);
 void sim_c_ip_address(sim_term *t, const sim_args *a);
 void sim_c_no_ip_address(sim_term *t, const sim_args *a);
 void sim_c_ntp_server(sim_term *t, const sim_args *a);
+
+/* router bgp (sim_bgp.c) */
+void sim_c_router_bgp(sim_term *t, const sim_args *a);
+void sim_c_no_router_bgp(sim_term *t, const sim_args *a);
+void sim_c_bgp_af(sim_term *t, const sim_args *a);
+void sim_c_bgp_exit_af(sim_term *t, const sim_args *a);
+void sim_c_bgp_line(sim_term *t, const sim_args *a);
+void sim_c_bgp_no(sim_term *t, const sim_args *a);
+
+/* archive and the revert timer (sim_archive.c) */
+void sim_c_archive(sim_term *t, const sim_args *a);
+void sim_c_no_archive(sim_term *t, const sim_args *a);
+void sim_c_archive_path(sim_term *t, const sim_args *a);
+void sim_c_revert_timer(sim_term *t, const sim_args *a);
+void sim_c_configure_confirm(sim_term *t, const sim_args *a);
+void sim_c_revert_now(sim_term *t, const sim_args *a);
 
 #endif

@@ -146,9 +146,16 @@ static void other_builtins(void **st)
     assert_true(matches(p->failures[0], "% Invalid command at '^' marker."));
     p = na_platform_find(r, "linux", &e);
     assert_int_equal(p->default_mode, NA_NO_MODE);
+    assert_null(p->running.show); /* no configuration to converge: config tasks always send */
     assert_int_equal(na_platform_match_mode(p, m, "admin@web1:~$ ", 14), na_platform_mode(p, "user"));
     assert_int_equal(na_platform_match_mode(p, m, "root@web1:/# ", 13), na_platform_mode(p, "root"));
     assert_null(p->save.send);
+    const na_platform *ios = na_platform_find(r, "cisco_ios", &e);
+    assert_string_equal(ios->running.show, "show running-config");
+    assert_string_equal(ios->running.startup, "show startup-config");
+    assert_int_equal(ios->running.ncomments, 1);
+    assert_string_equal(ios->running.comments[0], "!");
+    assert_string_equal(ios->running.ends[2], "exit-address-family");
     p = na_platform_find(r, "generic", &e);
     assert_true(matches(p->pagers[1], "<--- More --->"));
     assert_true(matches(p->pagers[0], "-- More --"));
@@ -187,7 +194,7 @@ static void load_errors(void **st)
                       "2:1: unknown key 'modez' in platform (expected one of: name, description, "
                       "host, newline, modes, default_mode, config_mode, transitions, on_open, "
                       "failures, config_errors, async_messages, pager, answers, commit, save, "
-                      "login, learn_host, files)");
+                      "login, learn_host, running_config, confirm, files)");
     expect_load_error("bad4.yaml",
                       "name: bad4\nmodes:\n  exec: {prompt: '>$'}\ntransitions:\n"
                       "  - {from: exec, to: enable, send: en}\n",

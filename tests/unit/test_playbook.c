@@ -136,7 +136,7 @@ static void load_errors(void **st)
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
                       "one of: name, command, config, save, vlans, script, copy, register, "
                       "expect, loop, loop_control, ignore_errors, when, timeout, vars, tags, "
-                      "notify, parse, assert)");
+                      "notify, parse, assert, confirm, backup)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");
@@ -168,7 +168,33 @@ static void load_errors(void **st)
     expect_load_error(TASKS("    - name: t\n      config: [a, [b]]\n"),
                       "site.yaml:5:19: task 't': every item of config must be a string");
     expect_load_error(TASKS("    - name: t\n      save: false\n"),
-                      "site.yaml:5:13: task 't': save must be true");
+                      "site.yaml:5:13: task 't': save must be true, changed or modified");
+    expect_load_error(TASKS("    - name: t\n      save: always\n"),
+                      "site.yaml:5:13: task 't': save must be true, changed or modified");
+    /* confirm: seconds, on config tasks only */
+    expect_load_error(TASKS("    - name: t\n      command: x\n      confirm: 60\n"),
+                      "site.yaml:6:16: task 't': confirm only goes with config");
+    expect_load_error(TASKS("    - name: t\n      config: [x]\n      confirm: 0\n"),
+                      "site.yaml:6:16: task 't': confirm must be a number of seconds (1-86400), "
+                      "got '0'");
+    expect_load_error(TASKS("    - name: t\n      command: x\n      backup: true\n"),
+                      "site.yaml:6:15: task 't': backup only goes with config (or a play)");
+    expect_load_error("- hosts: all\n  backup: maybe\n  tasks: []\n",
+                      "site.yaml:2:11: play 'all': backup must be true or false");
+    /* config in the mapping form */
+    expect_load_error(TASKS("    - name: t\n      config: {parents: [x]}\n"),
+                      "site.yaml:5:15: task 't': config needs lines (the lines of the section)");
+    expect_load_error(TASKS("    - name: t\n      config: {lines: [a], match: loose}\n"),
+                      "site.yaml:5:35: task 't': config match must be line, strict, exact or "
+                      "none, got 'loose'");
+    expect_load_error(TASKS("    - name: t\n      config: {lines: [a], replace: all}\n"),
+                      "site.yaml:5:37: task 't': config replace must be line or block, got "
+                      "'all'");
+    expect_load_error(TASKS("    - name: t\n      config: {lines: a, parent: x}\n"),
+                      "site.yaml:5:26: task 't': unknown key 'parent' in config (did you mean "
+                      "'parents'?)");
+    expect_load_error(TASKS("    - name: t\n      config: {lines: [a], parents: [[x]]}\n"),
+                      "site.yaml:5:38: task 't': every item of config parents must be a string");
     expect_load_error(TASKS("    - name: t\n      command: x\n      timeout: soon\n"),
                       "site.yaml:6:16: task 't': timeout must be a number of seconds (1-86400)");
     expect_load_error(TASKS("    - name: t\n      command: x\n      ignore_errors: maybe\n"),
@@ -884,6 +910,53 @@ static void mutations(void **st)
     assert_true(loaded > 100); /* the mutations did exercise validation too */
 }
 
+/* config {parents, lines, before, after, match, replace}: one block per loop item, templates
+ * rendered; the task's config lists what would be sent when every line is missing. */
+static void config_mapping(void **st)
+{
+    (void)st;
+    const char *text = "- hosts: all\n  tasks:\n"
+                       "    - name: neighbors\n"
+                       "      loop: [10.0.0.1, 10.0.0.2]\n"
+                       "      config:\n"
+                       "        parents: ['router bgp {{ asn }}', address-family ipv4]\n"
+                       "        lines: |\n"
+                       "          neighbor {{ item }} activate\n"
+                       "          neighbor {{ item }} send-community\n"
+                       "        before: [\"default interface x\"]\n"
+                       "        match: strict\n"
+                       "        replace: block\n"
+                       "    - {name: s, save: modified}\n";
+    na_err e = NA_ERR_INIT;
+    na_playbook *pb = load(text, &e);
+    if (!pb)
+        fail_msg("%s", e.msg);
+    json_t *hv = J("{\"asn\": 65000}");
+    na_pb_vars v = {.host = "sw1", .host_vars = hv};
+    na_task_exp *x;
+    assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 0), &v, &x, &e), 0);
+    assert_true(x->config_map);
+    assert_int_equal(x->n_cfg, 2);
+    assert_string_equal(x->cfg[1].parents.v[0], "router bgp 65000");
+    assert_string_equal(x->cfg[1].parents.v[1], "address-family ipv4");
+    assert_int_equal(x->cfg[1].lines.n, 2);
+    assert_string_equal(x->cfg[1].lines.v[1], "neighbor 10.0.0.2 send-community");
+    assert_string_equal(x->cfg[0].before.v[0], "default interface x");
+    assert_int_equal(x->cfg[0].match, NA_CFG_MATCH_STRICT);
+    assert_int_equal(x->cfg[0].replace, NA_CFG_REPLACE_BLOCK);
+    assert_int_equal(x->config.n, 10); /* (before + 2 parents + 2 lines) x 2 */
+    assert_string_equal(x->config.v[4], "neighbor 10.0.0.1 send-community");
+    na_task_exp_free(x);
+    assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 1), &v, &x, &e), 0);
+    assert_int_equal(x->save_when, NA_SAVE_MODIFIED);
+    na_task_exp_free(x);
+    json_decref(hv);
+    /* an undefined variable in parents is found before anything is sent */
+    assert_int_equal(na_pb_validate(pb, NULL, &(na_pb_vars){.host = "sw1"}, &e), -1);
+    assert_string_equal(e.msg, "site.yaml:6:19: task 'neighbors': undefined variable 'asn'");
+    na_pb_free(pb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -895,6 +968,7 @@ int main(void)
         cmocka_unit_test(loops),
         cmocka_unit_test(precedence_and_registered),
         cmocka_unit_test(vlans_and_save),
+        cmocka_unit_test(config_mapping),
         cmocka_unit_test(results),
         cmocka_unit_test(examples),
         cmocka_unit_test(expansion_is_bounded),
