@@ -73,6 +73,11 @@ LIB_SRCS    += $(GEN_PLATFORMS)
 TFSM_FILES  := parsing/templates/index $(sort $(wildcard parsing/templates/*.textfsm))
 GEN_TFSM    := $(BUILD)/gen/parsing/tfsm_builtin.c
 LIB_SRCS    += $(GEN_TFSM)
+# The web page (daemon/ui/: committed, already built files; `make ui-assets` rebuilds the ones
+# that come from npm), embedded in netautod the same way.
+UI_FILES    := $(sort $(wildcard daemon/ui/*.html daemon/ui/*.js daemon/ui/*.css daemon/ui/*.svg))
+GEN_UI      := $(BUILD)/gen/daemon/ui_assets.c
+DAEMON_SRCS += $(GEN_UI)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -89,7 +94,7 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update
+.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update ui-assets
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -115,6 +120,7 @@ $(BUILD)/layers.mk: scripts/layers.txt scripts/check-layers.py $(BUILD)/pkg.mk
 	@scripts/check-layers.py --make-includes > $@.tmp
 	@echo 'INC_$(subst /,_,$(BUILD))_gen := $$(INC_drivers)' >> $@.tmp
 	@echo 'INC_$(subst /,_,$(BUILD))_gen_parsing := $$(INC_parsing)' >> $@.tmp
+	@echo 'INC_$(subst /,_,$(BUILD))_gen_daemon := $$(INC_daemon)' >> $@.tmp
 	@mv $@.tmp $@
 
 # ---- compile and link ------------------------------------------------------------------------
@@ -133,6 +139,22 @@ $(GEN_TFSM): $(TFSM_FILES) scripts/embed-files.sh
 	@echo "  GEN     $@"
 	@scripts/embed-files.sh --header tfsm_lib.h --type na_tfsm_file na_tfsm_builtin \
 	    $(TFSM_FILES) > $@.tmp && mv $@.tmp $@
+
+$(GEN_UI): $(UI_FILES) scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@scripts/embed-files.sh --header ui.h --type nd_ui_file nd_ui_assets $(UI_FILES) > $@.tmp \
+	    && mv $@.tmp $@
+
+# The page's files that come from the npm registry (daemon/ui/npm/package.json, pinned by its
+# package-lock.json): `make ui-assets` fetches them and copies their built files into daemon/ui/,
+# where they are committed, so nothing else needs npm. Run it after changing package.json.
+UI_NPM := daemon/ui/npm/node_modules/@xterm/xterm
+ui-assets:
+	cd daemon/ui/npm && npm ci --no-audit --no-fund
+	sed '/^\/\/# sourceMappingURL=/d' $(UI_NPM)/lib/xterm.js > daemon/ui/xterm.js
+	cp $(UI_NPM)/css/xterm.css daemon/ui/xterm.css
+	cp $(UI_NPM)/LICENSE daemon/ui/xterm.LICENSE
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@rm -f $@

@@ -3,6 +3,7 @@
  * match the local CLI. Not the HTTP client itself. */
 #include "remote.h"
 #include "remote_http.h"
+#include "remote_shell.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@ static int usage(void)
             "  cancel ID\n"
             "  inventory [--json]\n"
             "  backups HOST [ID] [--diff]\n"
+            "  shell HOST [--transport ssh|telnet]   a terminal on the device through netautod\n"
             "environment: NETAUTO_SERVER, NETAUTO_TOKEN (or NETAUTO_TOKEN_FILE), "
             "NETAUTO_FINGERPRINT, NETAUTO_CACERT\n"
             "(--token T still works but other local users can read it in ps: prefer the "
@@ -638,6 +640,8 @@ int na_remote_main(int argc, char **argv)
         rc = verb_get_print(&r, "/v1/inventory", o.json);
     else if (!strcmp(v, "backups"))
         rc = verb_backups(&r, &o);
+    else if (!strcmp(v, "shell") && o.npos == 2)
+        rc = na_remote_shell(&r, o.pos[1], o.transport);
     else {
         fprintf(stderr, "netauto: '%s' is not available with --server\n", v);
         rc = usage();

@@ -586,3 +586,47 @@ int na_remote_sse(const na_remote *r, const char *path, const char *last_event_i
     free(x);
     return rc;
 }
+
+/* ---- a raw connection (remote_http.h) ------------------------------------------------------- */
+
+struct na_remote_conn {
+    conn c;
+};
+
+na_remote_conn *na_remote_connect(const na_remote *r, na_err *err)
+{
+    na_remote_conn *rc = calloc(1, sizeof *rc);
+    if (!rc) {
+        na_err_set(err, NA_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (conn_open(&rc->c, r, na_now_ms() + (r->timeout_ms > 0 ? r->timeout_ms : 30000), err) < 0) {
+        conn_close(&rc->c);
+        free(rc);
+        return NULL;
+    }
+    return rc;
+}
+
+int na_remote_conn_fd(const na_remote_conn *c) { return c->c.fd; }
+
+int na_remote_conn_write(na_remote_conn *c, const char *p, size_t n, int64_t deadline,
+                         na_err *err)
+{
+    return conn_write(&c->c, p, n, deadline, err);
+}
+
+int na_remote_conn_read(na_remote_conn *c, char *buf, size_t cap, int64_t deadline, na_err *err)
+{
+    return conn_read(&c->c, buf, cap, deadline, err);
+}
+
+bool na_remote_conn_pending(const na_remote_conn *c) { return SSL_pending(c->c.ssl) > 0; }
+
+void na_remote_conn_free(na_remote_conn *c)
+{
+    if (!c)
+        return;
+    conn_close(&c->c);
+    free(c);
+}

@@ -11,6 +11,8 @@
 #include "err.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct na_remote {
     char host[256];   /* from the URL */
@@ -43,5 +45,18 @@ int na_remote_request(const na_remote *r, const char *method, const char *path, 
 typedef int (*na_sse_cb)(void *ud, const char *event, const char *id, const char *data);
 int na_remote_sse(const na_remote *r, const char *path, const char *last_event_id, int idle_ms,
                   na_sse_cb cb, void *ud, int *status, na_err *err);
+
+/* A verified TLS connection to netautod for a protocol of its own (the terminal's WebSocket,
+ * remote_shell.c): opened like a request's (the same verification, nothing sent before it),
+ * then raw bytes. write/read wait until deadline (na_now_ms(); <0: none); read returns >0
+ * bytes, 0 at the end, -1 on error; pending: bytes TLS already decrypted (poll would not see). */
+typedef struct na_remote_conn na_remote_conn;
+na_remote_conn *na_remote_connect(const na_remote *r, na_err *err);
+int na_remote_conn_fd(const na_remote_conn *c);
+int na_remote_conn_write(na_remote_conn *c, const char *p, size_t n, int64_t deadline,
+                         na_err *err);
+int na_remote_conn_read(na_remote_conn *c, char *buf, size_t cap, int64_t deadline, na_err *err);
+bool na_remote_conn_pending(const na_remote_conn *c);
+void na_remote_conn_free(na_remote_conn *c);
 
 #endif

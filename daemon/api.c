@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "log.h"
 #include "netautod.h"
+#include "ui.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -62,6 +63,9 @@ static const route routes[] = {
     {"GET", "/v1/schedules", READ, h_schedules},
     {"POST", "/v1/schedules/*/run", RUN, h_schedule_run},
     {"GET", "/v1/audit", ND_SCOPE_ADMIN, h_audit},
+    {"GET", "/v1/whoami", ND_SCOPES_ALL, nd_ui_h_whoami}, /* any scope */
+    {"POST", "/v1/shell/*", ND_SCOPE_COMMANDS, nd_ui_h_shell_ticket},
+    {"GET", "/v1/shell/*/ws", 0, nd_ui_h_shell_ws}, /* public: its ticket authenticates */
 };
 #undef READ
 #undef RUN
@@ -261,7 +265,7 @@ static int head_check(void *ctx, const char *method, const char *path, const cha
         if (routes[i].scope == 0 && path_matches(&routes[i], seg, n))
             public_path = true;
     free(pc);
-    if (public_path)
+    if (public_path || nd_ui_path(path))
         return HEAD_PUBLIC;
     refresh_tokens(a);
     return bearer(a, authz) ? HEAD_OK : authz ? HEAD_BAD_TOKEN : HEAD_NO_TOKEN;
@@ -290,6 +294,8 @@ nd_http_hooks nd_api_http_hooks(nd_api *a)
 void nd_api_handle(void *ctx, nd_req *r)
 {
     nd_api *a = ctx;
+    if (nd_ui_handle(r)) /* the web page's static files (ui_serve.c): public */
+        return;
     char *pc = strdup(r->path);
     char *seg[MAX_SEGS];
     int n = pc ? split_path(pc, seg, MAX_SEGS) : -1;
@@ -614,6 +620,7 @@ void nd_api_free(nd_api *a)
 {
     if (!a)
         return;
+    nd_ui_terminals_free(); /* the web page's terminals (ui_ws.c), while the backend lives */
     pending *p;
     while ((p = TAILQ_FIRST(&a->pending))) {
         p->cmd = NULL;      /* the backend frees its commands without calling back */

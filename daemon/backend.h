@@ -123,6 +123,20 @@ typedef struct nd_cmd_spec {
  * After this callback the backend frees its nd_be_cmd. */
 typedef void (*nd_cmd_done_cb)(void *ud, json_t *result, const na_err *err);
 
+/* ---- interactive shells (the web page's terminal) ------------------------------------------ */
+typedef struct nd_be_shell nd_be_shell; /* one open shell */
+typedef struct nd_shell_spec {
+    const char *host;
+    const char *transport;    /* "ssh", "telnet", or NULL for the host's own */
+    const char *requested_by; /* token name (the lock's owner) */
+} nd_shell_spec;
+typedef struct nd_shell_sink {
+    void (*opened)(void *ud, const char *transport, const char *mode);
+    void (*output)(void *ud, const char *data, size_t n);
+    void (*closed)(void *ud, const na_err *err); /* err NULL or unset: the device closed it */
+    void *ud;
+} nd_shell_sink;
+
 typedef struct nd_backend_stats {
     unsigned sessions_open;   /* device sessions currently connected (busy + idle in the pool) */
     unsigned sessions_idle;   /* of those, idle in the pool */
@@ -179,6 +193,19 @@ typedef struct nd_backend_ops {
     void (*cmd_cancel)(nd_be *be, nd_be_cmd *cmd);
 
     void (*stats)(nd_be *be, nd_backend_stats *out);
+
+    /* An interactive shell on one host (the web page's terminal): NULL in a backend without
+     * one (-> 501). shell_open takes the device's lock, logs in with the inventory's
+     * credentials (a fresh session: never a pooled one, and it never goes back to the pool)
+     * and then hands the device's bytes to sink->output as they come; sink->opened(err NULL)
+     * when logged in, sink->closed(err) once when it ends (device closed, login failed, error;
+     * the backend frees the shell after it returns). shell_write sends keystrokes as they are;
+     * shell_close ends it from the daemon's side (no callback after; never from inside opened
+     * or output). */
+    nd_be_shell *(*shell_open)(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
+                               na_err *err);
+    int (*shell_write)(nd_be *be, nd_be_shell *sh, const char *data, size_t n, na_err *err);
+    void (*shell_close)(nd_be *be, nd_be_shell *sh);
 } nd_backend_ops;
 
 /* The backend this netautod build binds (daemon/backend/backend_runner.c). */

@@ -121,6 +121,15 @@ void nd_stream_end(nd_req *r);
 /* Bytes of r's answer not yet handed to the kernel. */
 size_t nd_req_backlog(nd_req *r);
 
+/* Protocol switch (a WebSocket, daemon/ui_ws.c; http_upgrade.c): send `response` (the whole
+ * "HTTP/1.1 101 ..." head) on r's connection, take the connection away from the HTTP server
+ * (no request deadline, no eviction, the head observer off; it still counts as a connection),
+ * log r as 101 and free it. Returns the connection's TLS bufferevent, whose callbacks are now
+ * the caller's, and *conn, what nd_http_upgraded_close(conn) needs to end it (and free the
+ * bufferevent). NULL (r untouched) when the client is gone. */
+struct bufferevent *nd_req_upgrade(nd_req *r, const char *response, void **conn);
+void nd_http_upgraded_close(void *conn);
+
 /* The HTTP status for an error from the store, the backend or the job manager. host_scope: a
  * NOTFOUND names a host in the URL (404) rather than something in the body (400). */
 int nd_http_status_for(const na_err *err, bool host_scope);

@@ -300,6 +300,12 @@ nd_store *nd_store_open(const char *path, bool sync_full, struct event_base *bas
         if (exec(s, "COMMIT", err) < 0)
             goto fail;
     }
+    /* The order a job's results are read in (GET /v1/jobs/{id}, a host at a time): without it
+     * each step sorted every host of the job (5,000 hosts: 6 s). An index, not a schema
+     * change: stores of every version get it. */
+    if (exec(s, "CREATE INDEX IF NOT EXISTS host_results_order ON host_results(job_id, finished, "
+                "host)", err) < 0)
+        goto fail;
     if (base) {
         s->commit_ev = event_new(base, -1, 0, commit_cb, s);
         if (!s->commit_ev) {
@@ -605,10 +611,15 @@ int nd_store_host_results(nd_store *s, int64_t id, int64_t after_finished, const
 {
     /* not a cached statement: the callback may read the store */
     sqlite3_stmt *q;
+    /* two forms, so that the row-value range uses the index host_results_order (inside an OR
+     * it would scan the job's every row at each step) */
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT host, finished, ok, changed, rowid FROM host_results WHERE "
-                           "job_id=?1 AND (?2 < 0 OR (finished, host) > (?2, ?3)) ORDER BY "
-                           "finished, host",
+                           after_finished < 0
+                               ? "SELECT host, finished, ok, changed, rowid FROM host_results "
+                                 "WHERE job_id=?1 AND ?2 < 0 ORDER BY finished, host"
+                               : "SELECT host, finished, ok, changed, rowid FROM host_results "
+                                 "WHERE job_id=?1 AND (finished, host) > (?2, ?3) ORDER BY "
+                                 "finished, host",
                            -1, &q, NULL) != SQLITE_OK)
         return nd_store_db_err(s, err, "read host results");
     sqlite3_bind_int64(q, 1, id);

@@ -11,12 +11,14 @@
 #   scripts/install-deps.sh --check  exit 1 if anything is missing, install nothing
 set -eu
 
+# (chromium + chromium-driver: the web page's end-to-end test, tests/e2e/test_ui_web.py)
 BASE="build-essential pkg-config
 libssh2-1-dev libtelnet-dev libyaml-dev libpcre2-dev libevent-dev libjansson-dev
 libsqlite3-dev libssl-dev libssh-dev libcmocka-dev
 python3 python3-netmiko python3-pexpect python3-paramiko python3-yaml ansible-core python3-textfsm
 telnet inetutils-telnetd openssh-server openssh-client
-openssl iproute2 procps curl ca-certificates"
+openssl iproute2 procps curl ca-certificates
+chromium chromium-driver"
 # to build libssh2 1.11 from Debian's source package when the system's is older
 LIBSSH2_BUILD="cmake dpkg-dev zlib1g-dev libssl-dev debian-archive-keyring"
 BENCH="hyperfine valgrind iproute2 python3-netmiko linux-perf"

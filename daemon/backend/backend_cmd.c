@@ -35,6 +35,7 @@ struct nd_be_cmd {
     bool parse;               /* records for each command's output */
     int64_t t0_ms;            /* request accepted */
     int64_t op_t0_us;         /* current operation started */
+    int64_t open_us;          /* how long logging in took (a new session) */
     uint64_t in_before;       /* session bytes in before the current command */
     json_t *results;          /* [{"command", "output", "ok", "elapsed_ms", "error"}] */
     na_err err;               /* why the device part failed (result "ok": false) */
@@ -62,10 +63,37 @@ static void cmd_free(nd_be_cmd *c)
     free(c);
 }
 
+/* A new session's set-up, phase by phase in ms (what `netauto compare` reports: the web page's
+ * Telnet-vs-SSH chart), the whole login ("open": with the first prompt and the on-open
+ * commands), and the session's bytes on the wire so far (login and this request); null for a
+ * pooled session (no login). */
+static json_t *login_timings(const nd_be_cmd *c)
+{
+    if (c->reused || !c->x)
+        return json_null();
+    const na_conn_info *in = &na_session_transport(c->x->s)->info;
+    json_t *t = json_object();
+    for (int p = NA_PHASE_RESOLVE; t && p <= NA_PHASE_SHELL; p++) {
+        if (p == NA_PHASE_SHELL && c->kind == NA_TRANSPORT_TELNET)
+            continue; /* Telnet has no separate shell step */
+        json_object_set_new(t, na_phase_name((na_phase)p),
+                            in->phase_us[p] == 0 && in->phase < (na_phase)p
+                                ? json_null()
+                                : json_real((double)in->phase_us[p] / 1000.0));
+    }
+    if (t && c->open_us > 0) /* the whole login: transport, first prompt, on-open commands */
+        json_object_set_new(t, "open", json_real((double)c->open_us / 1000.0));
+    if (t)
+        json_object_set_new(t, "wire_bytes", json_pack("{s:I,s:I}", "in", (json_int_t)in->wire_in,
+                                                       "out", (json_int_t)in->wire_out));
+    return t ? t : json_null();
+}
+
 /* The device part is over (successfully or not): session back, lock back, answer, free. */
 static void finish(nd_be_cmd *c)
 {
     nd_be *be = c->be;
+    json_t *login = login_timings(c);
     if (c->x) {
         nd_be_sess *x = c->x;
         c->x = NULL;
@@ -82,6 +110,10 @@ static void finish(nd_be_cmd *c)
                             (json_int_t)(na_now_ms() - c->t0_ms), "session",
                             c->reused ? "pooled" : "new", "retried", c->retried, "commands",
                             c->results);
+    if (res)
+        json_object_set_new(res, "login", login);
+    else
+        json_decref(login);
     if (res) {
         c->done(c->ud, res, NULL);
     } else {
@@ -147,6 +179,7 @@ static void opened(nd_be_cmd *c, na_status st, const na_err *e)
         return;
     }
     c->x->opened = true;
+    c->open_us = na_now_us() - c->op_t0_us;
     nd_be_hstat_contact(be, c->h->name, true, NULL);
     NA_LOGD(c->h->name, "logged in over %s in %lld ms", na_transport_kind_name(c->kind),
             (long long)(na_now_us() - c->op_t0_us) / 1000);

@@ -5,6 +5,7 @@
  *   backend_validate.c  the validator thread: job validation off the loop
  *   backend_pool.c    the session pool: idle sessions per device, idle timeout, global bound
  *   backend_cmd.c     ad-hoc commands on pooled sessions (POST /v1/commands, backups)
+ *   backend_shell.c   interactive shells (the web page's terminal) on fresh sessions
  * Everything runs on the daemon's one event loop (backend.h). Not public: the daemon sees only
  * backend.h. */
 #ifndef ND_BACKEND_INT_H
@@ -122,6 +123,7 @@ void nd_be_pool_host_counts(nd_be *be, const char *host, unsigned *open, unsigne
 typedef struct nd_be_validator nd_be_validator; /* backend_validate.c */
 LIST_HEAD(nd_be_jobl, nd_be_job);
 LIST_HEAD(nd_be_cmdl, nd_be_cmd);
+LIST_HEAD(nd_be_shelll, nd_be_shell);
 
 struct nd_be {
     nd_backend_services svc;
@@ -140,6 +142,7 @@ struct nd_be {
     unsigned job_sessions;     /* runner host programs holding a device */
     struct nd_be_jobl jobs;    /* running jobs */
     struct nd_be_cmdl cmds;    /* commands in progress */
+    struct nd_be_shelll shells; /* interactive shells (backend_shell.c) */
     nd_be_validator *validator;
     size_t validate_bytes;     /* the validation budget of one job: expanded text */
     unsigned validate_s;       /* ... and time */
@@ -177,5 +180,12 @@ nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done
                       na_err *err);
 void nd_be_cmd_cancel(nd_be *be, nd_be_cmd *cmd);
 void nd_be_cmds_free_all(nd_be *be); /* no callback (destroy) */
+
+/* backend_shell.c */
+nd_be_shell *nd_be_shell_open(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
+                              na_err *err);
+int nd_be_shell_write(nd_be *be, nd_be_shell *sh, const char *data, size_t n, na_err *err);
+void nd_be_shell_close(nd_be *be, nd_be_shell *sh);
+void nd_be_shells_free_all(nd_be *be); /* no callback (destroy) */
 
 #endif

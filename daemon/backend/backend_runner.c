@@ -47,6 +47,7 @@ static void rb_destroy(nd_be *be)
     nd_be_validator_free(be->validator); /* first: it may hold an inventory reference */
     nd_be_jobs_free_all(be); /* runners give their locks back; no sink callback */
     nd_be_cmds_free_all(be);
+    nd_be_shells_free_all(be);
     nd_be_pool_free_all(be);
     nd_be_inv_unref(be->cur);
     if (be->hstat) {
@@ -71,6 +72,7 @@ static nd_be *rb_create(const nd_backend_config *cfg, const nd_backend_services 
     TAILQ_INIT(&be->idle);
     LIST_INIT(&be->jobs);
     LIST_INIT(&be->cmds);
+    LIST_INIT(&be->shells);
     be->pool_idle_s = cfg->pool_idle_s;
     be->pool_size = ND_BE_POOL_SIZE_DEFAULT;
     be->validate_bytes = cfg->validate_bytes ? cfg->validate_bytes : (size_t)64 << 20;
@@ -117,6 +119,9 @@ static const nd_backend_ops runner_ops = {
     .cmd_run = nd_be_cmd_run,
     .cmd_cancel = nd_be_cmd_cancel,
     .stats = rb_stats,
+    .shell_open = nd_be_shell_open,
+    .shell_write = nd_be_shell_write,
+    .shell_close = nd_be_shell_close,
 };
 
 const nd_backend_ops *nd_backend_default(void) { return &runner_ops; }
