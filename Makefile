@@ -11,6 +11,10 @@
 #   make valgrind   the tests under valgrind (memcheck)
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make fuzz       libFuzzer targets, each for a bounded time
+#   make install    PREFIX=/usr/local DESTDIR=: binaries, manual pages, completions, the systemd
+#                   unit, platforms, templates, examples and docs (make uninstall removes them)
+#   make deb        the Debian package (dpkg-buildpackage from debian/, then lintian) into
+#                   build/deb/
 
 BUILD ?= build
 # libssh2 >= 1.11 built from Debian's source package when the system's is older
@@ -94,7 +98,8 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_C_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update ui-assets
+.PHONY: all test asan valgrind demo bench fuzz clean deps check-layers golden-update ui-assets \
+        install uninstall man programs deb
 # keep object files of tests and benches (they are built through pattern rules)
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -232,6 +237,73 @@ bench: all
 fuzz:
 	@scripts/install-deps.sh --fuzz
 	@tests/fuzz/run.sh
+
+# ---- installing ------------------------------------------------------------------------------
+# The manual pages are written by the binaries from the tables their parsers and --help use
+# (cli/help*.c, daemon/help.c), so they cannot drift. The platforms and templates are built into
+# the binaries; the installed copies are for reading and for platform_dirs / --templates.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/netauto
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/netauto
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANPAGES := $(BUILD)/man/netauto.1 $(BUILD)/man/netautod.8 $(BUILD)/man/netauto-inventory.5 \
+            $(BUILD)/man/netauto-playbook.5
+INSTALL ?= install
+
+man: $(MANPAGES)
+# what a package needs: the three programs and the pages (not the tests)
+programs: $(NETAUTO) $(NETAUTOD) $(SIM) $(MANPAGES)
+$(BUILD)/man/netautod.8: $(NETAUTOD)
+	@mkdir -p $(dir $@)
+	@echo "  MAN     $@"
+	@$(NETAUTOD) --man > $@.tmp && mv $@.tmp $@
+$(BUILD)/man/%: $(NETAUTO)
+	@mkdir -p $(dir $@)
+	@echo "  MAN     $@"
+	@$(NETAUTO) help --man $(basename $(notdir $@)) > $@.tmp && mv $@.tmp $@
+$(BUILD)/netautod.service: daemon/netautod.service
+	@sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/netauto|$(DOCDIR)|g' \
+	    $< > $@.tmp && mv $@.tmp $@
+
+install: $(NETAUTO) $(NETAUTOD) $(SIM) $(MANPAGES) $(BUILD)/netautod.service
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/platforms $(DESTDIR)$(DATADIR)/templates \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 755 $(NETAUTO) $(NETAUTOD) $(SIM) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(BUILD)/man/netauto.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(BUILD)/man/netauto-inventory.5 $(BUILD)/man/netauto-playbook.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 $(BUILD)/man/netautod.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 644 $(PLATFORM_YAML) $(DESTDIR)$(DATADIR)/platforms/
+	$(INSTALL) -m 644 $(TFSM_FILES) $(DESTDIR)$(DATADIR)/templates/
+	$(INSTALL) -m 644 playbooks/examples/*.yaml $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 dist/completion/netauto.bash $(DESTDIR)$(BASHCOMPDIR)/netauto
+	$(INSTALL) -m 644 dist/completion/_netauto $(DESTDIR)$(ZSHCOMPDIR)/_netauto
+	$(INSTALL) -m 644 $(BUILD)/netautod.service $(DESTDIR)$(UNITDIR)/netautod.service
+
+# The package (debian/rules builds into build-deb/ with this Makefile), written to build/deb/
+# rather than next to the source tree, then checked by lintian (errors fail the target).
+DEBOUT := build/deb
+deb:
+	@scripts/install-deps.sh --deb
+	@mkdir -p $(DEBOUT)
+	dpkg-buildpackage -b -us -uc --buildinfo-option=-u$(DEBOUT) --changes-option=-u$(DEBOUT) \
+	    --buildinfo-file=$(DEBOUT)/netauto.buildinfo --changes-file=$(DEBOUT)/netauto.changes
+	lintian --fail-on error $(DEBOUT)/netauto_*.deb
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/netauto $(DESTDIR)$(BINDIR)/netautod $(DESTDIR)$(BINDIR)/netauto-sim \
+	    $(DESTDIR)$(MANDIR)/man1/netauto.1 $(DESTDIR)$(MANDIR)/man5/netauto-inventory.5 \
+	    $(DESTDIR)$(MANDIR)/man5/netauto-playbook.5 $(DESTDIR)$(MANDIR)/man8/netautod.8 \
+	    $(DESTDIR)$(BASHCOMPDIR)/netauto $(DESTDIR)$(ZSHCOMPDIR)/_netauto \
+	    $(DESTDIR)$(UNITDIR)/netautod.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-asan build-fuzz $(DEPS)

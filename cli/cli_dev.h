@@ -59,9 +59,4 @@ json_t *cli_json_text(const char *p, size_t n);
 /* Milliseconds from microseconds, for JSON and tables. */
 double cli_ms(int64_t us);
 
-/* Verbs (argv[0] is the verb name); they return the process exit status. */
-int cmd_show(int argc, char **argv);
-int cmd_compare(int argc, char **argv);
-int cmd_shell(int argc, char **argv);
-
 #endif

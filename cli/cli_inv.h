@@ -12,6 +12,9 @@
 
 /* Exit statuses (DESIGN.md): everything succeeded / a host or task failed / invalid input. */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_INVALID = 2 };
+/* The "schema" field of every JSON result (show, run, compare, and the same with --server;
+ * docs/results.md). Bumped when a field changes meaning or goes away. */
+#define CLI_RESULT_SCHEMA 1
 
 /* na_vault_prompt_fn that asks on /dev/tty with echo off (restored even on Ctrl-C). Fails with a
  * message naming the other passphrase sources when there is no terminal. */
@@ -51,11 +54,5 @@ void cli_set_verbosity(int verbose);
 
 /* Print err's message (already redacted) on stderr, one line. */
 void cli_print_err(const na_err *err);
-
-/* The verbs: argv[0] is the verb name. They return the process exit status. */
-int cmd_inventory(int argc, char **argv);
-int cmd_vault(int argc, char **argv);
-int cmd_run(int argc, char **argv); /* cmd_run.c */
-int cmd_parse(int argc, char **argv); /* cmd_parse.c */
 
 #endif

@@ -4,6 +4,9 @@
  * (compare_out.c prints the report). Exit 0 when both transports ran every command (whether or
  * not the outputs match: the report says), 1 when either failed, 2 for invalid input.
  * Not a load test: one session per transport, one after the other. */
+#include "avault.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_dev.h"
 #include "cli_inv.h"
 #include "clock.h"
@@ -12,21 +15,12 @@
 #include "log.h"
 #include "secret.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CMP_MAX_CMDS 256
 #define CMP_MAX_DIFF ((size_t)4 << 20)
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: netauto compare -i INVENTORY HOST -c 'COMMAND' [-c 'COMMAND'...] [--json]\n"
-               "       [--timeout SECONDS] [--vault-password-file FILE] [-v]\n"
-               "  runs the commands over Telnet and over SSH and compares timings, bytes,\n"
-               "  negotiated algorithms/options and the outputs\n");
-}
 
 void cmp_report_free(cmp_report *r)
 {
@@ -165,80 +159,57 @@ static int compare_outputs(cmp_report *r, na_err *err)
     return 0;
 }
 
-int cmd_compare(int argc, char **argv)
+int cmd_compare(const cli_args *a)
 {
-    static const struct option lopts[] = {
-        {"inventory", required_argument, NULL, 'i'},
-        {"command", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"timeout", required_argument, NULL, 'O'},
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL, *vpf = NULL;
     const char *cmds[CMP_MAX_CMDS];
     size_t ncmds = 0;
-    bool json = false;
-    int verbose = 0, timeout_ms = 0, ch;
-    optind = 1;
-    opterr = 1;
-    while ((ch = getopt_long(argc, argv, "i:c:vh", lopts, NULL)) != -1) {
-        switch (ch) {
-        case 'i': path = optarg; break;
-        case 'c':
-            if (ncmds == CMP_MAX_CMDS) {
-                fprintf(stderr, "netauto compare: at most %d commands\n", CMP_MAX_CMDS);
-                return CLI_EXIT_INVALID;
-            }
-            if (!optarg[0] || strchr(optarg, '\n')) {
-                fprintf(stderr, "netauto compare: -c takes one command line, got '%s'\n",
-                        optarg);
-                return CLI_EXIT_INVALID;
-            }
-            cmds[ncmds++] = optarg;
-            break;
-        case 'j': json = true; break;
-        case 'O': {
-            char *end;
-            double v = strtod(optarg, &end);
-            if (*end || end == optarg || !(v > 0) || v > 86400) {
-                fprintf(stderr, "netauto compare: --timeout takes seconds (0 < s <= 86400), got "
-                                "'%s'\n", optarg);
-                return CLI_EXIT_INVALID;
-            }
-            timeout_ms = v * 1000 < 1 ? 1 : (int)(v * 1000 + 0.5);
-            break;
-        }
-        case 'V': vpf = optarg; break;
-        case 'v': verbose++; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_INVALID;
-        }
-    }
-    if (!path || optind != argc - 1 || ncmds == 0) {
-        fprintf(stderr, "netauto compare: %s\n",
-                !path             ? "-i INVENTORY is required"
-                : optind >= argc  ? "HOST is required"
-                : optind < argc - 1 ? "give one HOST; commands go with -c 'COMMAND'"
-                                    : "give at least one command with -c 'COMMAND'");
-        usage(stderr);
+    int verbose = 0, timeout_ms = 0;
+    cli_inv_args ia;
+    if (cli_opt_seconds(a, O_TIMEOUT, &timeout_ms) || cli_inv_from_args(a, &ia, true))
         return CLI_EXIT_INVALID;
+    for (size_t i = 0; i < a->nopts; i++) {
+        if (a->opts[i].id == O_VERBOSE)
+            verbose++;
+        if (a->opts[i].id != O_COMMAND)
+            continue;
+        if (ncmds == CMP_MAX_CMDS)
+            return cli_usage_error(a->verb, "at most %d commands", CMP_MAX_CMDS);
+        if (!a->opts[i].val[0] || strchr(a->opts[i].val, '\n') || strchr(a->opts[i].val, '\r'))
+            return cli_usage_error(a->verb, "-c takes one command line, got '%s'",
+                                   a->opts[i].val);
+        cmds[ncmds++] = a->opts[i].val;
+    }
+    bool json = cli_opt(a, O_JSON) != NULL;
+    if (a->npos != 1 || ncmds == 0) {
+        if (a->npos > 1)
+            return cli_usage_error(a->verb, "give one HOST; commands go with -c 'COMMAND' (read "
+                                            "as: HOST '%s', then '%s' which is not sent)",
+                                   a->pos[0], a->pos[1]);
+        return cli_usage_error(a->verb, "%s", a->npos == 0 ? "HOST is required"
+                                                            : "give at least one command with "
+                                                              "-c 'COMMAND'");
     }
     cli_set_verbosity(verbose);
-    const char *host = argv[optind];
+    const char *host = a->pos[0];
 
     na_err err = NA_ERR_INIT;
-    na_inventory *inv = cli_load_inventory(path, vpf, &err);
+    na_avault_keys *keys = cli_vault_keys(&ia, &err);
+    na_inventory *inv = keys ? cli_load_inventories(&ia, keys, &err) : NULL;
+    na_avault_keys_free(keys);
     if (!inv) {
         cli_print_err(&err);
         return CLI_EXIT_INVALID;
     }
     const na_inv_host *h = na_inv_find(inv, host);
     if (!h) {
-        fprintf(stderr, "host '%s' is not in the inventory %s (compare takes one host name)\n",
-                host, na_inv_path(inv));
+        cli_names names = {0};
+        const char *close = cli_names_from_inv(&names, inv) == 0 ? cli_close_name(&names, host)
+                                                                  : NULL;
+        fprintf(stderr, "host '%s' is not in the inventory %s (compare takes one host name)%s%s%s"
+                        "; nothing was sent to any device\n",
+                host, na_inv_path(inv), close ? "; did you mean '" : "", close ? close : "",
+                close ? "'?" : "");
+        cli_names_free(&names);
         na_inv_free(inv);
         return CLI_EXIT_INVALID;
     }
@@ -272,7 +243,13 @@ int cmd_compare(int argc, char **argv)
         rc = CLI_EXIT_FAILED;
     }
     if (json) {
-        json_t *j = cmp_json(&r);
+        json_t *j = json_pack("{s:i,s:s}", "schema", CLI_RESULT_SCHEMA, "kind", "compare");
+        json_t *body = cmp_json(&r);
+        if (!j || !body || json_object_update(j, body) < 0) {
+            json_decref(j);
+            j = NULL;
+        }
+        json_decref(body);
         char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
         json_decref(j);
         if (!s) {

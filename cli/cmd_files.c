@@ -1,17 +1,20 @@
-/* cmd_files.c — `netauto put -i INVENTORY HOSTS LOCAL REMOTE` and `netauto get -i INVENTORY HOSTS
- * REMOTE LOCALDIR`: a file to or from every host selected, each over its own SSH session with
+/* cmd_files.c — `netauto put [-i INVENTORY] HOSTS LOCAL REMOTE` and `netauto get [-i INVENTORY]
+ * HOSTS REMOTE LOCALDIR`: a file to or from every host selected, each over its own SSH session with
  * the device's own digest for verification (drivers/session_files.h), all at once from one poll
  * loop (files_run.c), a progress line on a terminal. Everything that can be checked before
  * connecting is (exit 2: usage, inventory, an unreadable local file, a platform without file
  * transfers, an algorithm a platform has no command for). Exit 0 when every host got the file (or
- * already had it), 1 when any failed. This file: options and the order of things. */
+ * already had it), 1 when any failed. Local only (the file is on this machine). This file: the
+ * options' values (their table is put's and get's in help_verbs.c) and the order of things. */
+#include "avault.h"
+#include "cli_args.h"
 #include "cli_dev.h"
 #include "cli_inv.h"
 #include "files.h"
 #include "log.h"
+#include "verbs.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,48 +24,18 @@
 #define FILES_DEFAULT_FORKS 50
 #define FILES_MAX_FORKS 4096
 
-static void usage(FILE *f, bool put)
+/* --timeout and --stall-timeout: up to a week (an image over a slow link), unlike the command
+ * deadlines of cli_opt_seconds. 0 (*ms set when given), or CLI_EXIT_INVALID after saying why. */
+static int seconds(const cli_args *a, int id, int *ms)
 {
-    if (put)
-        fprintf(f, "usage: netauto put -i INVENTORY HOSTS LOCAL REMOTE [options]\n"
-                   "  HOSTS                 a host name or a --limit pattern (group, glob...)\n"
-                   "  LOCAL                 the file to send\n"
-                   "  REMOTE                where it goes on each device (flash:c9300.bin, "
-                   "/tmp/x;\n"
-                   "                        a bare name goes to the platform's default file "
-                   "system)\n");
-    else
-        fprintf(f, "usage: netauto get -i INVENTORY HOSTS REMOTE LOCALDIR [options]\n"
-                   "  HOSTS                 a host name or a --limit pattern (group, glob...)\n"
-                   "  REMOTE                the file on each device (flash:crashinfo_1)\n"
-                   "  LOCALDIR              where it goes: LOCALDIR/NAME for one host,\n"
-                   "                        LOCALDIR/HOST/NAME for several; {host} in LOCALDIR\n"
-                   "                        is replaced by each host's name\n");
-    fprintf(f, "  -l, --limit PATTERN   narrow the hosts further\n"
-               "      --protocol P      scp, sftp or auto (default: the platform's first)\n"
-               "      --verify ALG      md5, sha256, sha512, none, or auto (default: the "
-               "platform's\n"
-               "                        preferred digest, computed by the device itself)\n"
-               "      --overwrite       replace a different file already there\n"
-               "      --check           say what would be done; change nothing\n"
-               "      --timeout SEC     the transfer, start to end (default 3600)\n"
-               "      --stall-timeout SEC  fail when nothing moves this long (default 30)\n"
-               "  -f, --forks N         hosts at once (default %d)\n"
-               "      --json            results as JSON on stdout\n"
-               "      --vault-password-file FILE\n"
-               "  -v                    more log lines on stderr (-vv, -vvv for more)\n",
-            FILES_DEFAULT_FORKS);
-}
-
-static int seconds(const char *verb, const char *opt, const char *s, int *ms)
-{
+    const char *s = cli_opt(a, id);
+    if (!s)
+        return 0;
     char *end;
     double v = strtod(s, &end);
-    if (*end || end == s || !(v > 0) || v > 7 * 86400) {
-        fprintf(stderr, "netauto %s: %s takes seconds (0 < s <= 604800), got '%s'\n", verb, opt,
-                s);
-        return -1;
-    }
+    if (*end || end == s || !(v > 0) || v > 7 * 86400)
+        return cli_usage_error(a->verb, "--%s takes seconds (0 < s <= 604800), got '%s'",
+                               id == O_TIMEOUT ? "timeout" : "stall-timeout", s);
     *ms = (int)(v * 1000 + 0.5);
     return 0;
 }
@@ -88,111 +61,50 @@ static char *host_dir(const char *pattern, const char *host, bool several)
     return o;
 }
 
-static int files_verb(int argc, char **argv, bool put)
+static int files_verb(const cli_args *a, bool put)
 {
     const char *verb = put ? "put" : "get";
-    static const struct option lopts[] = {
-        {"inventory", required_argument, NULL, 'i'},
-        {"limit", required_argument, NULL, 'l'},
-        {"protocol", required_argument, NULL, 'P'},
-        {"verify", required_argument, NULL, 'A'},
-        {"overwrite", no_argument, NULL, 'W'},
-        {"check", no_argument, NULL, 'C'},
-        {"timeout", required_argument, NULL, 'O'},
-        {"stall-timeout", required_argument, NULL, 'S'},
-        {"forks", required_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL, *limit = NULL, *vpf = NULL;
+    const char *limit = cli_opt(a, O_LIMIT), *s;
     files_ctx c = {.dir = put ? NA_COPY_PUT : NA_COPY_GET, .verb = verb};
     c.o.dir = c.dir;
     c.o.proto = NA_COPY_PROTO_AUTO;
     c.o.verify = NA_COPY_VERIFY_AUTO;
-    int verbose = 0, ch;
-    size_t forks = FILES_DEFAULT_FORKS;
-    optind = 1;
-    opterr = 1;
-    while ((ch = getopt_long(argc, argv, "i:l:f:vh", lopts, NULL)) != -1) {
-        switch (ch) {
-        case 'i': path = optarg; break;
-        case 'l': limit = optarg; break;
-        case 'P':
-            if (!strcmp(optarg, "scp"))
-                c.o.proto = NA_PF_SCP;
-            else if (!strcmp(optarg, "sftp"))
-                c.o.proto = NA_PF_SFTP;
-            else if (!strcmp(optarg, "auto"))
-                c.o.proto = NA_COPY_PROTO_AUTO;
-            else {
-                fprintf(stderr, "netauto %s: --protocol is scp, sftp or auto, got '%s'\n", verb,
-                        optarg);
-                return CLI_EXIT_INVALID;
-            }
-            break;
-        case 'A': {
-            na_hash_alg a;
-            if (!strcmp(optarg, "auto"))
-                c.o.verify = NA_COPY_VERIFY_AUTO;
-            else if (na_hash_parse(optarg, &a) == 0)
-                c.o.verify = (int)a;
-            else {
-                fprintf(stderr, "netauto %s: --verify is md5, sha256, sha512, none or auto, got "
-                                "'%s'\n", verb, optarg);
-                return CLI_EXIT_INVALID;
-            }
-            break;
-        }
-        case 'W': c.o.overwrite = true; break;
-        case 'C': c.o.check_only = true; break;
-        case 'O':
-            if (seconds(verb, "--timeout", optarg, &c.o.timeout_ms) < 0)
-                return CLI_EXIT_INVALID;
-            break;
-        case 'S':
-            if (seconds(verb, "--stall-timeout", optarg, &c.o.stall_ms) < 0)
-                return CLI_EXIT_INVALID;
-            break;
-        case 'f': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > FILES_MAX_FORKS) {
-                fprintf(stderr, "netauto %s: --forks takes 1..%d, got '%s'\n", verb,
-                        FILES_MAX_FORKS, optarg);
-                return CLI_EXIT_INVALID;
-            }
-            forks = (size_t)v;
-            break;
-        }
-        case 'j': c.json = true; break;
-        case 'V': vpf = optarg; break;
-        case 'v': verbose++; break;
-        case 'h': usage(stdout, put); return CLI_EXIT_OK;
-        default: usage(stderr, put); return CLI_EXIT_INVALID;
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "netauto %s: -i INVENTORY is required\n", verb);
-        usage(stderr, put);
+    int verbose = 0;
+    long forks = cli_g.cfg_forks > 0 ? cli_g.cfg_forks : FILES_DEFAULT_FORKS;
+    cli_inv_args ia;
+    if (seconds(a, O_TIMEOUT, &c.o.timeout_ms) || seconds(a, O_STALL_TIMEOUT, &c.o.stall_ms) ||
+        cli_opt_long(a, O_FORKS, 1, FILES_MAX_FORKS, &forks) || cli_inv_from_args(a, &ia, true))
         return CLI_EXIT_INVALID;
+    if ((s = cli_opt(a, O_PROTOCOL))) {
+        if (!strcmp(s, "scp"))
+            c.o.proto = NA_PF_SCP;
+        else if (!strcmp(s, "sftp"))
+            c.o.proto = NA_PF_SFTP;
+        else if (strcmp(s, "auto"))
+            return cli_usage_error(a->verb, "--protocol is scp, sftp or auto, got '%s'", s);
     }
-    if (argc - optind != 3) {
-        fprintf(stderr, "netauto %s: expected HOSTS %s, got %d argument(s)\n", verb,
-                put ? "LOCAL REMOTE" : "REMOTE LOCALDIR", argc - optind);
-        usage(stderr, put);
-        return CLI_EXIT_INVALID;
+    if ((s = cli_opt(a, O_VERIFY))) {
+        na_hash_alg alg;
+        if (na_hash_parse(s, &alg) == 0)
+            c.o.verify = (int)alg;
+        else if (strcmp(s, "auto"))
+            return cli_usage_error(a->verb, "--verify is md5, sha256, sha512, none or auto, got "
+                                            "'%s'", s);
     }
-    const char *hosts = argv[optind];
-    const char *local = put ? argv[optind + 1] : argv[optind + 2];
-    c.remote = put ? argv[optind + 2] : argv[optind + 1];
-    if (!*c.remote || strpbrk(c.remote, "\r\n") || !*local) {
-        fprintf(stderr, "netauto %s: empty paths, or paths with a newline, are not accepted\n",
-                verb);
-        return CLI_EXIT_INVALID;
-    }
+    c.o.overwrite = cli_opt(a, O_OVERWRITE) != NULL;
+    c.o.check_only = cli_opt(a, O_CHECK) != NULL;
+    c.json = cli_opt(a, O_JSON) != NULL;
+    for (size_t i = 0; i < a->nopts; i++)
+        if (a->opts[i].id == O_VERBOSE)
+            verbose++;
+    if (a->npos != 3)
+        return cli_usage_error(a->verb, "expected HOSTS %s, got %zu argument(s)",
+                               put ? "LOCAL REMOTE" : "REMOTE LOCALDIR", a->npos);
+    const char *hosts = a->pos[0];
+    const char *local = put ? a->pos[1] : a->pos[2];
+    c.remote = put ? a->pos[2] : a->pos[1];
+    if (!*c.remote || strpbrk(c.remote, "\r\n") || !*local)
+        return cli_usage_error(a->verb, "empty paths, or paths with a newline, are not accepted");
     if (put) {
         struct stat st;
         if (stat(local, &st) < 0 || !S_ISREG(st.st_mode) || access(local, R_OK) < 0) {
@@ -206,7 +118,9 @@ static int files_verb(int argc, char **argv, bool put)
     c.tty = isatty(STDERR_FILENO) && !getenv("NETAUTO_NO_PROGRESS");
 
     na_err err = NA_ERR_INIT;
-    na_inventory *inv = cli_load_inventory(path, vpf, &err);
+    na_avault_keys *keys = cli_vault_keys(&ia, &err);
+    na_inventory *inv = keys ? cli_load_inventories(&ia, keys, &err) : NULL;
+    na_avault_keys_free(keys);
     if (!inv) {
         cli_print_err(&err);
         return CLI_EXIT_INVALID;
@@ -300,10 +214,10 @@ static int files_verb(int argc, char **argv, bool put)
         fprintf(stderr, "netauto %s: '%s' names no file\n", verb, c.remote);
         goto out;
     }
-    if (forks > sel.n)
-        forks = sel.n ? sel.n : 1;
+    if ((size_t)forks > sel.n)
+        forks = sel.n ? (long)sel.n : 1;
     rc = CLI_EXIT_OK;
-    if (files_run_all(jobs, sel.n, &c, forks, &err) < 0) {
+    if (files_run_all(jobs, sel.n, &c, (size_t)forks, &err) < 0) {
         cli_print_err(&err);
         rc = CLI_EXIT_FAILED;
     }
@@ -327,5 +241,5 @@ out:
     return rc;
 }
 
-int cmd_put(int argc, char **argv) { return files_verb(argc, argv, true); }
-int cmd_get(int argc, char **argv) { return files_verb(argc, argv, false); }
+int cmd_put(const cli_args *a) { return files_verb(a, true); }
+int cmd_get(const cli_args *a) { return files_verb(a, false); }

@@ -3,21 +3,15 @@
  * native file, or Ansible sources: YAML, INI, directories, scripts) and print the selected
  * hosts, as a table or as JSON, with every secret shown as ********. Exit 2 on any invalid
  * input. Not a connectivity check. */
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_inv.h"
 #include "secret.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: netauto inventory -i INVENTORY [-i INVENTORY]... [--limit PATTERN] "
-               "[--json]\n"
-               "                         [--vault-password-file FILE] "
-               "[--vault-id [LABEL@]SOURCE]... [--ask-vault-pass]\n");
-}
 
 enum { COL_NAME, COL_ADDR, COL_SSH, COL_TELNET, COL_PLATFORM, COL_TRANSPORT, COL_USER,
        COL_PASSWORD, COL_SECRET, COL_JUMP, COL_GROUPS, NCOL };
@@ -90,50 +84,17 @@ static void print_table(const na_inv_selection *sel)
     printf("%zu host%s\n", sel->n, sel->n == 1 ? "" : "s");
 }
 
-int cmd_inventory(int argc, char **argv)
+int cmd_inventory(const cli_args *a)
 {
-    static const struct option opts[] = {
-        {"inventory", required_argument, NULL, 'i'},
-        {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"vault-id", required_argument, NULL, 'I'},
-        {"ask-vault-pass", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *limit = NULL;
-    cli_inv_args ia = {0};
+    const char *limit = cli_opt(a, O_LIMIT);
+    cli_inv_args ia;
     na_err err = NA_ERR_INIT;
-    bool json = false;
-    int c;
-    optind = 1;
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "i:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-        case 'I':
-        case 'A':
-            if (cli_inv_arg(&ia, c, optarg, &err) < 0) {
-                cli_print_err(&err);
-                return CLI_EXIT_INVALID;
-            }
-            break;
-        case 'l': limit = optarg; break;
-        case 'j': json = true; break;
-        case 'V': ia.vault_password_file = optarg; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_INVALID;
-        }
-    }
-    if (optind < argc || !ia.n_paths) {
-        if (optind < argc)
-            fprintf(stderr, "netauto inventory: unexpected argument '%s'\n", argv[optind]);
-        else
-            fprintf(stderr, "netauto inventory: -i INVENTORY is required\n");
-        usage(stderr);
+    bool json = cli_opt(a, O_JSON) != NULL;
+    if (cli_inv_from_args(a, &ia, true))
         return CLI_EXIT_INVALID;
-    }
+    if (a->npos)
+        return cli_usage_error(a->verb, "unexpected argument '%s' (hosts are chosen with "
+                                        "--limit PATTERN)", a->pos[0]);
     na_inventory *inv = cli_load_inventories(&ia, NULL, &err);
     if (!inv) {
         cli_print_err(&err);

@@ -7,12 +7,13 @@
  * Exit 0 with records; 1 when the text could not be parsed (the template's Error action, a
  * limit); 2 for invalid input (usage, an unreadable or bad template or index, no template for
  * the platform and command). Not a device command: nothing is sent anywhere. */
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_inv.h"
 #include "tfsm.h"
 #include "tfsm_lib.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,25 +21,6 @@
 
 #define PARSE_MAX_INPUT ((size_t)256 << 20)
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: netauto parse --template FILE [INPUT]\n"
-            "       netauto parse [--templates DIR | -i INVENTORY] --platform P --command 'CMD' "
-            "[INPUT]\n"
-            "  INPUT                 the text to parse (default: standard input)\n"
-            "  --template FILE       a TextFSM template\n"
-            "  --templates DIR       templates with an ntc-templates index (default: the\n"
-            "                        inventory's templates:, $NET_TEXTFSM, $NTC_TEMPLATES_DIR;\n"
-            "                        netauto's built-in templates are searched last)\n"
-            "  -i, --inventory FILE  take the template directory from this inventory\n"
-            "  --platform P          e.g. cisco_ios (with --command: the index picks the "
-            "template)\n"
-            "  --command 'CMD'       the command that printed the text, e.g. 'show vlan'\n"
-            "  --table               TextFSM's own shape: {\"header\": [...], \"rows\": "
-            "[[...]]}\n"
-            "  --max-input BYTES     refuse larger input (default 256M)\n");
-}
 
 static int read_input(const char *path, size_t max, na_buf *b, na_err *err)
 {
@@ -67,67 +49,31 @@ static int exit_for(const na_err *e)
                : CLI_EXIT_INVALID;
 }
 
-int cmd_parse(int argc, char **argv)
+int cmd_parse(const cli_args *a)
 {
-    static const struct option lopts[] = {
-        {"template", required_argument, NULL, 'T'},
-        {"templates", required_argument, NULL, 'D'},
-        {"inventory", required_argument, NULL, 'i'},
-        {"platform", required_argument, NULL, 'p'},
-        {"command", required_argument, NULL, 'c'},
-        {"table", no_argument, NULL, 't'},
-        {"max-input", required_argument, NULL, 'M'},
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *tpl = NULL, *dir = NULL, *inv_path = NULL, *platform = NULL, *command = NULL,
-               *vpf = NULL;
-    bool table = false;
+    const char *tpl = cli_opt(a, O_TEMPLATE), *dir = cli_opt(a, O_TEMPLATES),
+               *inv_path = cli_opt(a, O_INVENTORY), *platform = cli_opt(a, O_PLATFORM),
+               *command = cli_opt(a, O_COMMAND), *vpf = cli_opt(a, O_VAULT_FILE);
+    bool table = cli_opt(a, O_TABLE) != NULL;
     size_t max_input = PARSE_MAX_INPUT;
-    int ch;
-    optind = 1;
-    opterr = 1;
-    while ((ch = getopt_long(argc, argv, "i:h", lopts, NULL)) != -1) {
-        switch (ch) {
-        case 'T': tpl = optarg; break;
-        case 'D': dir = optarg; break;
-        case 'i': inv_path = optarg; break;
-        case 'p': platform = optarg; break;
-        case 'c': command = optarg; break;
-        case 't': table = true; break;
-        case 'V': vpf = optarg; break;
-        case 'M':
-            if (cli_parse_size(optarg, &max_input) < 0) {
-                fprintf(stderr, "netauto parse: --max-input takes a byte count (like 64M), got "
-                                "'%s'\n", optarg);
-                return CLI_EXIT_INVALID;
-            }
-            break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_INVALID;
-        }
-    }
-    if (optind < argc - 1) {
-        fprintf(stderr, "netauto parse: one INPUT file at most (default: standard input)\n");
+    if (cli_opt_size(a, O_MAX_INPUT, &max_input))
         return CLI_EXIT_INVALID;
-    }
+    if (a->npos > 1)
+        return cli_usage_error(a->verb, "one INPUT file at most (default: standard input)");
     if (tpl && (dir || inv_path || platform || command)) {
         fprintf(stderr, "netauto parse: --template FILE, or --platform and --command (with "
                         "--templates DIR or -i INVENTORY), not both\n");
         return CLI_EXIT_INVALID;
     }
     if (!tpl && (!platform || !command)) {
-        fprintf(stderr, "netauto parse: give --template FILE, or --platform P and --command "
-                        "'CMD'\n");
-        usage(stderr);
-        return CLI_EXIT_INVALID;
+        return cli_usage_error(a->verb, "give --template FILE, or --platform P and --command "
+                                        "'CMD'");
     }
     if (table && !tpl) {
         fprintf(stderr, "netauto parse: --table goes with --template\n");
         return CLI_EXIT_INVALID;
     }
-    const char *input = optind < argc ? argv[optind] : NULL;
+    const char *input = a->npos ? a->pos[0] : NULL;
     na_err err = NA_ERR_INIT;
     const char *inv_dir = NULL;
     na_inventory *inv = NULL;
@@ -147,7 +93,7 @@ int cmd_parse(int argc, char **argv)
     if (tpl)
         t = na_tfsm_load_file(tpl, &err);
     else
-        lib = na_tfsm_lib_for(dir, inv_dir, &err);
+        lib = na_tfsm_lib_for(cli_templates_dir(dir, inv_dir), inv_dir, &err);
     if ((tpl && !t) || (!tpl && !lib)) {
         rc = CLI_EXIT_INVALID;
         goto out;

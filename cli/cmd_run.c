@@ -6,6 +6,8 @@
  * table at the end, and optionally the results as JSON. Ctrl-C cancels the run (a second Ctrl-C
  * quits at once). Not the runner itself (playbooks/runner.h). */
 #include "avault.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_inv.h"
 #include "log.h"
 #include "playbook.h"
@@ -16,7 +18,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,23 +26,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: netauto run PLAYBOOK -i INVENTORY [-i INVENTORY]... [--limit PATTERN]\n"
-            "                  [--check] [--diff] [--forks N] [--json FILE]\n"
-            "                  [-e KEY=VALUE | -e @VARS.yaml | -e JSON] [--tags T,...]\n"
-            "                  [--skip-tags T,...] [--transport ssh|telnet] [--transcripts DIR]\n"
-            "                  [--backup-dir DIR]\n"
-            "                  [--timeout SEC] [--host-timeout SEC] [--config-window N]\n"
-            "                  [--max-output BYTES] [--templates DIR] [--vault-password-file FILE]\n"
-            "                  [--vault-id [LABEL@]SOURCE]... [--ask-vault-pass] [-v]...\n"
-            "       netauto run PLAYBOOK --syntax-check [-i INVENTORY]...\n"
-            "       netauto run PLAYBOOK --list-tasks [--tags T] [--skip-tags T]\n"
-            "       netauto run PLAYBOOK --list-hosts -i INVENTORY [--limit PATTERN]\n"
-            "  --templates DIR: TextFSM templates (ntc-templates index) for tasks with parse: "
-            "true\n");
-}
 
 /* ---- extra vars ------------------------------------------------------------------------------ */
 
@@ -102,16 +86,6 @@ static int add_extra(json_t *extra, const char *arg, na_err *err)
     return 0;
 }
 
-static int parse_seconds(const char *opt, const char *s, int *ms, na_err *err)
-{
-    char *e;
-    errno = 0;
-    double v = strtod(s, &e);
-    if (errno || *e || e == s || v <= 0 || v > 86400)
-        return na_err_set(err, NA_E_USAGE, "%s: expected seconds (0-86400], got '%s'", opt, s);
-    *ms = (int)(v * 1000.0 + 0.5);
-    return 0;
-}
 
 /* ---- output while running ------------------------------------------------------------------ */
 
@@ -159,7 +133,7 @@ static void progress_draw(run_ui *ui, bool force)
 
 static void print_block(FILE *f, const char *host, const char *title, const char *text)
 {
-    fprintf(f, "--- %s: %s\n", host, title);
+    fprintf(f, "%s--- %s: %s%s\n", cli_sgr(f, CLI_CYAN), host, title, cli_sgr(f, CLI_RESET));
     if (text && *text) {
         fputs(text, f);
         if (text[strlen(text) - 1] != '\n')
@@ -210,9 +184,9 @@ static void print_host(run_ui *ui, const char *host, json_t *res)
         if (!ok) {
             const char *msg =
                 json_string_value(json_object_get(json_object_get(t, "error"), "message"));
-            fprintf(f, "!!! %s: task '%s' failed%s: %s\n", host, name,
+            fprintf(f, "%s!!! %s: task '%s' failed%s: %s%s\n", cli_sgr(f, CLI_RED), host, name,
                     json_is_true(json_object_get(t, "ignored")) ? " (ignored)" : "",
-                    msg ? msg : "?");
+                    msg ? msg : "?", cli_sgr(f, CLI_RESET));
         }
     }
     const char *diff = json_string_value(json_object_get(res, "diff"));
@@ -223,9 +197,10 @@ static void print_host(run_ui *ui, const char *host, json_t *res)
             json_string_value(json_object_get(json_object_get(res, "error"), "message"));
         size_t hl = strlen(host);
         if (msg && !strncmp(msg, host, hl) && !strncmp(msg + hl, ": ", 2))
-            fprintf(f, "!!! %s\n", msg); /* the message names the host already */
+            fprintf(f, "%s!!! %s%s\n", cli_sgr(f, CLI_RED), msg, cli_sgr(f, CLI_RESET));
         else
-            fprintf(f, "!!! %s: %s\n", host, msg ? msg : "failed");
+            fprintf(f, "%s!!! %s: %s%s\n", cli_sgr(f, CLI_RED), host, msg ? msg : "failed",
+                    cli_sgr(f, CLI_RESET));
     }
     fflush(f);
 }
@@ -286,6 +261,8 @@ static void raise_fd_limit(void)
 
 static int write_json(const char *path, json_t *results, na_err *err)
 {
+    json_object_set_new(results, "schema", json_integer(CLI_RESULT_SCHEMA));
+    json_object_set_new(results, "kind", json_string("run"));
     if (!strcmp(path, "-")) {
         json_dumpf(results, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
@@ -381,123 +358,74 @@ static int list_hosts(const char *path, const na_playbook *pb, const na_inventor
 
 /* ---- the verb -------------------------------------------------------------------------------- */
 
-int cmd_run(int argc, char **argv)
+int cmd_run(const cli_args *a)
 {
-    enum { O_CHECK = 256, O_DIFF, O_FORKS, O_JSON, O_TRANSPORT, O_TRANSCRIPTS, O_BACKUP_DIR, O_VAULT,
-           O_TIMEOUT, O_HOST_TIMEOUT, O_WINDOW, O_LIMIT, O_MAX_OUTPUT, O_VAULT_ID, O_ASK_VAULT,
-           O_TAGS, O_SKIP_TAGS, O_SYNTAX, O_LIST_HOSTS, O_LIST_TASKS, O_TEMPLATES };
-    static const struct option longopts[] = {
-        {"inventory", required_argument, NULL, 'i'},
-        {"limit", required_argument, NULL, 'l'},
-        {"check", no_argument, NULL, O_CHECK},
-        {"diff", no_argument, NULL, O_DIFF},
-        {"forks", required_argument, NULL, O_FORKS},
-        {"json", required_argument, NULL, O_JSON},
-        {"extra-vars", required_argument, NULL, 'e'},
-        {"transport", required_argument, NULL, O_TRANSPORT},
-        {"transcripts", required_argument, NULL, O_TRANSCRIPTS},
-        {"backup-dir", required_argument, NULL, O_BACKUP_DIR},
-        {"vault-password-file", required_argument, NULL, O_VAULT},
-        {"vault-id", required_argument, NULL, O_VAULT_ID},
-        {"ask-vault-pass", no_argument, NULL, O_ASK_VAULT},
-        {"tags", required_argument, NULL, O_TAGS},
-        {"skip-tags", required_argument, NULL, O_SKIP_TAGS},
-        {"syntax-check", no_argument, NULL, O_SYNTAX},
-        {"list-hosts", no_argument, NULL, O_LIST_HOSTS},
-        {"list-tasks", no_argument, NULL, O_LIST_TASKS},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"host-timeout", required_argument, NULL, O_HOST_TIMEOUT},
-        {"config-window", required_argument, NULL, O_WINDOW},
-        {"max-output", required_argument, NULL, O_MAX_OUTPUT},
-        {"templates", required_argument, NULL, O_TEMPLATES},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     na_err err = NA_ERR_INIT;
     na_run_opts o = NA_RUN_OPTS_INIT;
-    const char *json_path = NULL;
-    cli_inv_args ia = {0};
+    const char *json_path = cli_opt(a, O_JSON_FILE);
+    cli_inv_args ia;
     const char *tags[MAX_TAGS], *skip[MAX_TAGS];
-    size_t ntags = 0, nskip = 0;
-    bool syntax = false, lhosts = false, ltasks = false;
+    char *tag_bufs[2 * MAX_TAGS];
+    size_t ntags = 0, nskip = 0, nbufs = 0;
+    bool syntax = cli_opt(a, O_SYNTAX) != NULL, lhosts = cli_opt(a, O_LIST_HOSTS) != NULL,
+         ltasks = cli_opt(a, O_LIST_TASKS) != NULL;
     json_t *extra = json_object();
     run_ui ui = {0};
-    int c, status = CLI_EXIT_INVALID;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "i:l:e:vh", longopts, NULL)) != -1 &&
-           !na_err_isset(&err)) {
-        char *end;
-        switch (c) {
-        case 'i': cli_inv_arg(&ia, 'i', optarg, &err); break;
-        case O_VAULT_ID: cli_inv_arg(&ia, 'I', optarg, &err); break;
-        case O_ASK_VAULT: cli_inv_arg(&ia, 'A', NULL, &err); break;
-        case O_TAGS: add_tags(optarg, tags, &ntags, &err); break;
-        case O_SKIP_TAGS: add_tags(optarg, skip, &nskip, &err); break;
-        case O_SYNTAX: syntax = true; break;
-        case O_LIST_HOSTS: lhosts = true; break;
-        case O_LIST_TASKS: ltasks = true; break;
-        case 'l': o.limit = optarg; break;
-        case O_CHECK: o.check = true; break;
-        case O_DIFF: o.diff = true; break;
-        case O_FORKS: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 0 || v > 1000000)
-                na_err_set(&err, NA_E_USAGE, "--forks: expected a number >= 0, got '%s'", optarg);
-            o.forks = (unsigned)v;
-            break;
-        }
-        case O_WINDOW: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 1024)
-                na_err_set(&err, NA_E_USAGE, "--config-window: expected 1-1024, got '%s'",
-                           optarg);
-            o.config_window = (size_t)v;
-            break;
-        }
-        case O_MAX_OUTPUT:
-            if (cli_parse_size(optarg, &o.max_output) < 0)
-                na_err_set(&err, NA_E_USAGE,
-                           "--max-output: expected a byte count (like 64M), got '%s'", optarg);
-            break;
-        case O_JSON: json_path = optarg; break;
-        case 'e': add_extra(extra, optarg, &err); break;
-        case O_TRANSPORT:
-            if (na_transport_kind_parse(optarg, &o.transport) < 0)
-                na_err_set(&err, NA_E_USAGE, "--transport: expected ssh or telnet, got '%s'",
-                           optarg);
-            o.transport_override = true;
-            break;
-        case O_TRANSCRIPTS: o.transcript_dir = optarg; break;
-        case O_BACKUP_DIR: o.backup_dir = optarg; break;
-        case O_TEMPLATES: o.templates_dir = optarg; break;
-        case O_VAULT: ia.vault_password_file = optarg; break;
-        case O_TIMEOUT: parse_seconds("--timeout", optarg, &o.task_timeout_ms, &err); break;
-        case O_HOST_TIMEOUT:
-            parse_seconds("--host-timeout", optarg, &o.host_timeout_ms, &err);
-            break;
-        case 'v': ui.verbose++; break;
-        case 'h':
-            usage(stdout);
-            json_decref(extra);
-            return CLI_EXIT_OK;
-        default:
-            na_err_set(&err, NA_E_USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    const char *pb_path = optind < argc ? argv[optind] : NULL;
+    int status = CLI_EXIT_INVALID;
+    long forks = cli_g.cfg_forks > 0 ? cli_g.cfg_forks : (long)o.forks, window = 0;
     bool need_inv = !syntax && !ltasks;
-    if (!na_err_isset(&err) && (!pb_path || optind + 1 != argc || (need_inv && !ia.n_paths))) {
-        usage(stderr);
+    if (!extra || cli_inv_from_args(a, &ia, need_inv) ||
+        cli_opt_long(a, O_FORKS, 0, 1000000, &forks) ||
+        cli_opt_long(a, O_WINDOW, 1, 1024, &window) ||
+        cli_opt_size(a, O_MAX_OUTPUT, &o.max_output) ||
+        cli_opt_transport(a, &o.transport, &o.transport_override) ||
+        cli_opt_seconds(a, O_TIMEOUT, &o.task_timeout_ms) ||
+        cli_opt_seconds(a, O_HOST_TIMEOUT, &o.host_timeout_ms)) {
         json_decref(extra);
         return CLI_EXIT_INVALID;
+    }
+    o.forks = (unsigned)forks;
+    o.config_window = (size_t)window;
+    o.limit = cli_opt(a, O_LIMIT);
+    o.check = cli_opt(a, O_CHECK) != NULL;
+    o.diff = cli_opt(a, O_DIFF) != NULL;
+    o.transcript_dir = cli_opt(a, O_TRANSCRIPTS);
+    o.backup_dir = cli_opt(a, O_BACKUP_DIR);
+    o.templates_dir = cli_opt(a, O_TEMPLATES);
+    for (size_t i = 0; i < a->nopts && !na_err_isset(&err); i++) {
+        int id = a->opts[i].id;
+        if (id == O_VERBOSE)
+            ui.verbose++;
+        else if (id == O_EXTRA)
+            add_extra(extra, a->opts[i].val, &err);
+        else if ((id == O_TAGS || id == O_SKIP_TAGS) && nbufs < 2 * MAX_TAGS) {
+            char *copy = strdup(a->opts[i].val); /* split in place: argv stays as typed */
+            if (!copy) {
+                na_err_set(&err, NA_E_NOMEM, "out of memory");
+                break;
+            }
+            tag_bufs[nbufs++] = copy;
+            if (id == O_TAGS)
+                add_tags(copy, tags, &ntags, &err);
+            else
+                add_tags(copy, skip, &nskip, &err);
+        }
+    }
+    const char *pb_path = a->npos ? a->pos[0] : NULL;
+    if (!na_err_isset(&err) && (!pb_path || a->npos != 1)) {
+        for (size_t i = 0; i < nbufs; i++)
+            free(tag_bufs[i]);
+        json_decref(extra);
+        if (!pb_path)
+            return cli_usage_error(a->verb, "give the PLAYBOOK to run");
+        return cli_usage_error(a->verb, "give one PLAYBOOK (read as: PLAYBOOK '%s', then '%s')",
+                               a->pos[0], a->pos[1]);
     }
     if (na_err_isset(&err)) {
-        cli_print_err(&err);
-        usage(stderr);
+        for (size_t i = 0; i < nbufs; i++)
+            free(tag_bufs[i]);
         json_decref(extra);
-        return CLI_EXIT_INVALID;
+        return cli_usage_error(a->verb, "%s", err.msg);
     }
     /* Warnings always show (an unverified host key must be seen); failures are printed by
      * print_host, so the runner logs them as information. */
@@ -520,8 +448,8 @@ int cmd_run(int argc, char **argv)
         list_tasks(pb_path, pb, &sel);
         na_pb_free(pb);
         na_avault_keys_free(keys);
-        json_decref(extra);
-        return CLI_EXIT_OK;
+        status = CLI_EXIT_OK;
+        goto done;
     }
     if (pb && ia.n_paths)
         inv = cli_load_inventories(&ia, keys, &err);
@@ -544,8 +472,8 @@ int cmd_run(int argc, char **argv)
             printf("\nplaybook: %s\n", pb_path);
         na_inv_free(inv);
         na_pb_free(pb);
-        json_decref(extra);
-        return st;
+        status = st;
+        goto done;
     }
     struct event_base *base = NULL;
     struct event *sig_int = NULL, *sig_term = NULL;
@@ -617,6 +545,9 @@ int cmd_run(int argc, char **argv)
         event_base_free(base);
     na_inv_free(inv);
     na_pb_free(pb);
+done:
+    for (size_t i = 0; i < nbufs; i++)
+        free(tag_bufs[i]);
     json_decref(extra);
     return status;
 }

@@ -6,13 +6,15 @@
  * re-raised). `~.` at the start of a line disconnects (`~~` sends one `~`), like ssh. The local
  * window size is passed to the device when the session starts (later resizes are not).
  * Not a terminal emulator: the device's bytes go to the local terminal as they are. */
+#include "avault.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_dev.h"
 #include "cli_inv.h"
 #include "clock.h"
 #include "log.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,13 +116,6 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: netauto shell -i INVENTORY HOST [--transport ssh|telnet]\n"
-               "       [--vault-password-file FILE] [-v]\n"
-               "  interactive session (login and enable done for you); type ~. at the start of\n"
-               "  a line to disconnect\n");
-}
 
 /* Escape handling for keystrokes: "~." at line start ends, "~~" sends "~". */
 typedef struct esc_state {
@@ -237,56 +232,41 @@ static int pump(na_session *s, const char *name)
     }
 }
 
-int cmd_shell(int argc, char **argv)
+int cmd_shell(const cli_args *a)
 {
-    static const struct option lopts[] = {
-        {"inventory", required_argument, NULL, 'i'},
-        {"transport", required_argument, NULL, 't'},
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL, *vpf = NULL;
     na_transport_kind kind = NA_TRANSPORT_SSH;
     bool kind_set = false;
-    int verbose = 0, ch;
-    optind = 1;
-    opterr = 1;
-    while ((ch = getopt_long(argc, argv, "i:t:vh", lopts, NULL)) != -1) {
-        switch (ch) {
-        case 'i': path = optarg; break;
-        case 't':
-            if (na_transport_kind_parse(optarg, &kind) < 0) {
-                fprintf(stderr, "netauto shell: --transport must be ssh or telnet, got '%s'\n",
-                        optarg);
-                return CLI_EXIT_INVALID;
-            }
-            kind_set = true;
-            break;
-        case 'V': vpf = optarg; break;
-        case 'v': verbose++; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_INVALID;
-        }
-    }
-    if (!path || optind != argc - 1) {
-        fprintf(stderr, "netauto shell: %s\n",
-                !path ? "-i INVENTORY is required" : "give exactly one HOST");
-        usage(stderr);
+    int verbose = 0;
+    cli_inv_args ia;
+    if (cli_opt_transport(a, &kind, &kind_set) || cli_inv_from_args(a, &ia, true))
         return CLI_EXIT_INVALID;
+    for (size_t i = 0; i < a->nopts; i++)
+        verbose += a->opts[i].id == O_VERBOSE;
+    if (a->npos != 1) {
+        if (a->npos > 1)
+            return cli_usage_error(a->verb, "give exactly one HOST (read as: HOST '%s', then "
+                                            "'%s'; nothing is typed for you in a shell)",
+                                   a->pos[0], a->pos[1]);
+        return cli_usage_error(a->verb, "give exactly one HOST");
     }
     cli_set_verbosity(verbose);
-    const char *host = argv[optind];
+    const char *host = a->pos[0];
     na_err err = NA_ERR_INIT;
-    na_inventory *inv = cli_load_inventory(path, vpf, &err);
+    na_avault_keys *keys = cli_vault_keys(&ia, &err);
+    na_inventory *inv = keys ? cli_load_inventories(&ia, keys, &err) : NULL;
+    na_avault_keys_free(keys);
     if (!inv) {
         cli_print_err(&err);
         return CLI_EXIT_INVALID;
     }
     const na_inv_host *h = na_inv_find(inv, host);
     if (!h) {
-        fprintf(stderr, "host '%s' is not in the inventory %s\n", host, na_inv_path(inv));
+        cli_names names = {0};
+        const char *close = cli_names_from_inv(&names, inv) == 0 ? cli_close_name(&names, host)
+                                                                  : NULL;
+        fprintf(stderr, "host '%s' is not in the inventory %s%s%s%s\n", host, na_inv_path(inv),
+                close ? " (did you mean '" : "", close ? close : "", close ? "'?)" : "");
+        cli_names_free(&names);
         na_inv_free(inv);
         return CLI_EXIT_INVALID;
     }

@@ -6,13 +6,15 @@
  * This file: options and the order of things; show_run.c runs the hosts, show_out.c prints.
  * --parse turns each output into records with TextFSM templates (show_parse.c).
  * Not a playbook runner: no templating, no config, no retries. */
+#include "avault.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_dev.h"
 #include "cli_inv.h"
 #include "log.h"
 #include "show.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,155 +22,60 @@
 #define SHOW_DEFAULT_FORKS 50
 #define SHOW_MAX_FORKS 4096
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: netauto show -i INVENTORY HOST 'COMMAND' ['COMMAND'...] [options]\n"
-            "       netauto show -i INVENTORY --limit PATTERN 'COMMAND' ['COMMAND'...] [options]\n"
-            "  HOST                  a host name (or a --limit pattern: group, glob, a:b ...)\n"
-            "  -l, --limit PATTERN   hosts to run on (with HOST: only those matching both)\n"
-            "  -t, --transport T     ssh or telnet (default: each host's own)\n"
-            "      --json            results as JSON on stdout\n"
-            "      --transcript FILE record the session bytes (\"{host}\" in FILE is replaced;\n"
-            "                        with several hosts and no {host}, FILE.HOST)\n"
-            "      --timeout SECONDS per-command timeout (default: the inventory's, 30)\n"
-            "      --max-output BYTES output limit per command (default 16 MiB)\n"
-            "  -f, --forks N         hosts in flight at once (default %d)\n"
-            "      --parse           records instead of text: TextFSM templates picked by the\n"
-            "                        host's platform and the command (docs/parsing.md)\n"
-            "      --templates DIR   templates with an ntc-templates index (default: the\n"
-            "                        inventory's templates:, $NET_TEXTFSM, $NTC_TEMPLATES_DIR;\n"
-            "                        netauto's built-in templates are searched last)\n"
-            "      --vault-password-file FILE\n"
-            "  -v                    more log lines on stderr (-vv, -vvv for more)\n",
-            SHOW_DEFAULT_FORKS);
-}
-
 /* ---- the verb ---- */
 
-int cmd_show(int argc, char **argv)
+int cmd_show(const cli_args *a)
 {
-    static const struct option lopts[] = {
-        {"inventory", required_argument, NULL, 'i'},
-        {"limit", required_argument, NULL, 'l'},
-        {"transport", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"transcript", required_argument, NULL, 'T'},
-        {"timeout", required_argument, NULL, 'O'},
-        {"max-output", required_argument, NULL, 'M'},
-        {"forks", required_argument, NULL, 'f'},
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"parse", no_argument, NULL, 'P'},
-        {"templates", required_argument, NULL, 'D'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL, *limit = NULL, *vpf = NULL, *tdir = NULL;
-    bool parse = false;
     show_ctx c = {0};
-    bool json = false;
-    int verbose = 0, ch;
-    size_t forks = SHOW_DEFAULT_FORKS;
-    optind = 1;
-    opterr = 1;
-    while ((ch = getopt_long(argc, argv, "i:l:t:f:vh", lopts, NULL)) != -1) {
-        switch (ch) {
-        case 'i': path = optarg; break;
-        case 'l': limit = optarg; break;
-        case 't':
-            if (na_transport_kind_parse(optarg, &c.kind) < 0) {
-                fprintf(stderr, "netauto show: --transport must be ssh or telnet, got '%s'\n",
-                        optarg);
-                return CLI_EXIT_INVALID;
-            }
-            c.kind_set = true;
-            break;
-        case 'j': json = true; break;
-        case 'T': c.transcript = optarg; break;
-        case 'O': {
-            char *end;
-            double v = strtod(optarg, &end);
-            if (*end || end == optarg || !(v > 0) || v > 86400) {
-                fprintf(stderr, "netauto show: --timeout takes seconds (0 < s <= 86400), got "
-                                "'%s'\n", optarg);
-                return CLI_EXIT_INVALID;
-            }
-            c.timeout_ms = (int)(v * 1000 + 0.5);
-            if (c.timeout_ms < 1)
-                c.timeout_ms = 1;
-            break;
-        }
-        case 'M':
-            if (cli_parse_size(optarg, &c.max_output) < 0) {
-                fprintf(stderr, "netauto show: --max-output takes a byte count (like 64M), got "
-                                "'%s'\n", optarg);
-                return CLI_EXIT_INVALID;
-            }
-            break;
-        case 'f': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > SHOW_MAX_FORKS) {
-                fprintf(stderr, "netauto show: --forks takes 1..%d, got '%s'\n", SHOW_MAX_FORKS,
-                        optarg);
-                return CLI_EXIT_INVALID;
-            }
-            forks = (size_t)v;
-            break;
-        }
-        case 'V': vpf = optarg; break;
-        case 'P': parse = true; break;
-        case 'D': tdir = optarg; break;
-        case 'v': verbose++; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_INVALID;
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "netauto show: -i INVENTORY is required\n");
-        usage(stderr);
+    cli_inv_args ia;
+    long forks = cli_g.cfg_forks > 0 ? cli_g.cfg_forks : SHOW_DEFAULT_FORKS;
+    if (forks > SHOW_MAX_FORKS)
+        forks = SHOW_MAX_FORKS;
+    int verbose = 0;
+    if (cli_opt_transport(a, &c.kind, &c.kind_set) || cli_opt_seconds(a, O_TIMEOUT, &c.timeout_ms) ||
+        cli_opt_size(a, O_MAX_OUTPUT, &c.max_output) ||
+        cli_opt_long(a, O_FORKS, 1, SHOW_MAX_FORKS, &forks) || cli_inv_from_args(a, &ia, true))
         return CLI_EXIT_INVALID;
-    }
+    for (size_t i = 0; i < a->nopts; i++)
+        verbose += a->opts[i].id == O_VERBOSE;
+    const char *limit = cli_opt(a, O_LIMIT), *tdir = cli_opt(a, O_TEMPLATES);
+    bool json = cli_opt(a, O_JSON) != NULL, parse = cli_opt(a, O_PARSE) != NULL;
+    c.transcript = cli_opt(a, O_TRANSCRIPT);
+    if (tdir && !parse)
+        return cli_usage_error(a->verb, "--templates goes with --parse");
     cli_set_verbosity(verbose);
 
     na_err err = NA_ERR_INIT;
-    na_inventory *inv = cli_load_inventory(path, vpf, &err);
+    na_avault_keys *keys = cli_vault_keys(&ia, &err);
+    na_inventory *inv = keys ? cli_load_inventories(&ia, keys, &err) : NULL;
+    na_avault_keys_free(keys); /* passwords are not kept past loading */
     if (!inv) {
         cli_print_err(&err);
         return CLI_EXIT_INVALID;
     }
-    /* HOST comes first, unless --limit is given and the first word is not a host or group */
-    int pos = optind;
+    /* HOST and the commands: nothing typed as an option, a file or a host becomes a command */
+    cli_names names;
     const char *host = NULL;
-    if (pos < argc && (!limit || na_inv_find(inv, argv[pos]) ||
-                       na_inv_group_exists(inv, argv[pos])))
-        host = argv[pos++];
-    if (!host && !limit) {
-        fprintf(stderr, "netauto show: HOST (or --limit PATTERN) is required\n");
-        usage(stderr);
+    const char **cmds = calloc(a->npos + a->nopts + 1, sizeof *cmds);
+    if (!cmds || cli_names_from_inv(&names, inv) < 0) {
+        fprintf(stderr, "netauto show: out of memory\n");
+        free(cmds);
         na_inv_free(inv);
-        return CLI_EXIT_INVALID;
+        return CLI_EXIT_FAILED;
     }
-    if (pos >= argc) {
-        fprintf(stderr, "netauto show: give at least one command, e.g. 'show version'\n");
-        usage(stderr);
+    int wrc = cli_show_words(a, &names, &host, cmds, &c.ncmds);
+    cli_names_free(&names);
+    if (wrc != 0) {
+        free(cmds);
         na_inv_free(inv);
-        return CLI_EXIT_INVALID;
+        return wrc;
     }
-    for (int i = pos; i < argc; i++)
-        if (!argv[i][0] || strchr(argv[i], '\n')) {
-            fprintf(stderr, "netauto show: command %d is empty or has a newline: give each "
-                            "command as one argument\n", i - pos + 1);
-            na_inv_free(inv);
-            return CLI_EXIT_INVALID;
-        }
-    c.cmds = (const char *const *)argv + pos;
-    c.ncmds = (size_t)(argc - pos);
+    c.cmds = cmds;
 
     na_inv_selection sel;
     if (cli_select_hosts(inv, host, limit, &sel, &err) < 0) {
         cli_print_err(&err);
+        free(cmds);
         na_inv_free(inv);
         return CLI_EXIT_INVALID;
     }
@@ -177,6 +84,7 @@ int cmd_show(int argc, char **argv)
     if (!c.reg) {
         cli_print_err(&err);
         na_inv_selection_free(&sel);
+        free(cmds);
         na_inv_free(inv);
         return CLI_EXIT_INVALID;
     }
@@ -187,17 +95,10 @@ int cmd_show(int argc, char **argv)
             cli_print_err(&err);
             na_platforms_free(c.reg);
             na_inv_selection_free(&sel);
+            free(cmds);
             na_inv_free(inv);
             return CLI_EXIT_INVALID;
         }
-
-    if (tdir && !parse) {
-        fprintf(stderr, "netauto show: --templates goes with --parse\n");
-        na_platforms_free(c.reg);
-        na_inv_selection_free(&sel);
-        na_inv_free(inv);
-        return CLI_EXIT_INVALID;
-    }
     int rc = CLI_EXIT_OK;
     show_job *jobs = calloc(sel.n, sizeof *jobs);
     show_cmd_out *outs = calloc(sel.n * c.ncmds, sizeof *outs);
@@ -211,15 +112,16 @@ int cmd_show(int argc, char **argv)
         jobs[i].outs = outs + i * c.ncmds;
     }
     /* --parse: templates for every platform and command, before anything is sent */
+    tdir = cli_templates_dir(tdir, na_inv_templates_dir(inv));
     if (parse && (!(c.parse = na_tfsm_lib_for(tdir, na_inv_templates_dir(inv), &err)) ||
                   show_parse_check(jobs, sel.n, &c, &err) < 0)) {
         cli_print_err(&err);
         rc = CLI_EXIT_INVALID;
         goto out;
     }
-    if (forks > sel.n)
-        forks = sel.n;
-    if (show_run_all(jobs, sel.n, &c, forks, &err) < 0) {
+    if ((size_t)forks > sel.n)
+        forks = (long)sel.n;
+    if (show_run_all(jobs, sel.n, &c, (size_t)forks, &err) < 0) {
         cli_print_err(&err);
         rc = CLI_EXIT_FAILED;
     }
@@ -254,6 +156,7 @@ out:
     na_tfsm_lib_free(c.parse);
     na_platforms_free(c.reg);
     na_inv_selection_free(&sel);
+    free(cmds);
     na_inv_free(inv);
     return rc;
 }

@@ -4,6 +4,8 @@
  * decrypt also shows ansible-vault files (their passwords as for inventories: --vault-id ...).
  * Plaintext buffers are wiped; temporary copies are zeroed and removed. Not the crypto (vault.c). */
 #include "avault.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "cli_inv.h"
 #include "secret.h"
 #include "vault.h"
@@ -11,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +23,6 @@
 
 #define PLAIN_MAX ((size_t)16 << 20)
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: netauto vault encrypt FILE [--vault-password-file F]\n"
-               "       netauto vault decrypt FILE [--in-place] [--vault-password-file F] "
-               "[--vault-id [LABEL@]SOURCE]...\n"
-               "       netauto vault edit FILE [--vault-password-file F]\n"
-               "       netauto vault create FILE [--vault-password-file F]\n"
-               "The passphrase comes from --vault-password-file, $NETAUTO_VAULT_PASSWORD or the "
-               "terminal.\n"
-               "decrypt also reads ansible-vault files (1.1 and 1.2), with --vault-id, "
-               "--vault-password-file or $ANSIBLE_VAULT_PASSWORD_FILE.\n");
-}
 
 static int fail(const na_err *err, int code)
 {
@@ -349,38 +338,22 @@ static int do_create(const char *file, const char *vpf)
     return rc;
 }
 
-int cmd_vault(int argc, char **argv)
+int cmd_vault(const cli_args *a)
 {
-    static const struct option opts[] = {
-        {"vault-password-file", required_argument, NULL, 'V'},
-        {"vault-id", required_argument, NULL, 'I'},
-        {"in-place", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *vpf = NULL;
     cli_inv_args ia = {0};
     na_err ierr = NA_ERR_INIT;
-    bool in_place = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'V': vpf = ia.vault_password_file = optarg; break;
-        case 'I':
-            if (cli_inv_arg(&ia, 'I', optarg, &ierr) < 0)
-                return fail(&ierr, CLI_EXIT_INVALID);
-            break;
-        case 'p': in_place = true; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_INVALID;
-        }
+    bool in_place = cli_opt(a, O_IN_PLACE) != NULL;
+    for (size_t i = 0; i < a->nopts; i++) {
+        if (a->opts[i].id == O_VAULT_FILE)
+            vpf = ia.vault_password_file = a->opts[i].val;
+        else if (a->opts[i].id == O_VAULT_ID && cli_inv_arg(&ia, 'I', a->opts[i].val, &ierr) < 0)
+            return fail(&ierr, CLI_EXIT_INVALID);
     }
-    if (argc - optind != 2) {
-        usage(stderr);
-        return CLI_EXIT_INVALID;
-    }
-    const char *verb = argv[optind], *file = argv[optind + 1];
+    if (a->npos != 2)
+        return cli_usage_error(a->verb, "give an action (encrypt, decrypt, edit, create) and a "
+                                        "FILE");
+    const char *verb = a->pos[0], *file = a->pos[1];
     if (in_place && strcmp(verb, "decrypt") != 0) {
         fprintf(stderr, "netauto vault: --in-place is for decrypt\n");
         return CLI_EXIT_INVALID;
@@ -406,7 +379,5 @@ int cmd_vault(int argc, char **argv)
         return do_edit(file, vpf);
     if (!strcmp(verb, "create"))
         return do_create(file, vpf);
-    fprintf(stderr, "netauto vault: unknown action '%s'\n", verb);
-    usage(stderr);
-    return CLI_EXIT_INVALID;
+    return cli_usage_error(a->verb, "unknown action '%s' (encrypt, decrypt, edit, create)", verb);
 }

@@ -61,7 +61,4 @@ void files_human(uint64_t n, char *out, size_t cap);
 /* Print every job's result as one JSON document on stdout. -1 on OOM. */
 int files_print_json(const files_job *jobs, size_t n, const files_ctx *c, bool all_ok);
 
-int cmd_put(int argc, char **argv);
-int cmd_get(int argc, char **argv);
-
 #endif

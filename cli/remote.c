@@ -1,7 +1,8 @@
 /* remote.c — the netauto CLI verbs against netautod (see remote.h): argument parsing, requests
  * through remote_http.c, progress lines from the job's event stream, and exit statuses that
  * match the local CLI. Not the HTTP client itself. */
-#include "remote.h"
+#include "cli_args.h"
+#include "verbs.h"
 #include "remote_http.h"
 #include "remote_shell.h"
 #include "secret.h"
@@ -16,68 +17,28 @@
 #define MAX_ARGS 512
 
 typedef struct opts {
-    const char *server, *token, *fingerprint, *cacert;
-    const char *token_file;
-    char token_buf[256];  /* a token read from a file or taken off the command line */
-    bool token_on_argv;   /* --token T: visible to other users in ps */
+    const char *token;
+    char token_buf[256];  /* a token read from a file */
     const char *limit, *json_file, *transport, *state;
     const char *pos[MAX_ARGS];
     int npos;
     json_t *vars;
     bool check, follow, json, diff, parse;
-    int timeout_s;
+    const cli_args *a; /* the parsed line */
 } opts;
 
-static int usage(void)
-{
-    fprintf(stderr,
-            "usage: netauto --server https://HOST:PORT [--token-file FILE] (--fingerprint "
-            "SHA256:... | --cacert FILE) VERB ...\n"
-            "  run PLAYBOOK [--limit P] [--check] [-e KEY=VALUE]... [--json FILE]\n"
-            "      PLAYBOOK is a name in the server's playbook directory, or a local file\n"
-            "      (a path with '/' or ending in .yml/.yaml) sent inline\n"
-            "  show HOST 'COMMAND' ['COMMAND'...] [--transport ssh|telnet] [--parse] [--json]\n"
-            "  jobs [--state STATE] [--limit N] [--json]\n"
-            "  job ID [--follow] [--json]\n"
-            "  cancel ID\n"
-            "  inventory [--json]\n"
-            "  backups HOST [ID] [--diff]\n"
-            "  shell HOST [--transport ssh|telnet]   a terminal on the device through netautod\n"
-            "environment: NETAUTO_SERVER, NETAUTO_TOKEN (or NETAUTO_TOKEN_FILE), "
-            "NETAUTO_FINGERPRINT, NETAUTO_CACERT\n"
-            "(--token T still works but other local users can read it in ps: prefer the "
-            "environment or a file)\n");
-    return 2;
-}
-
-static const char *envs(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-/* --token T on the command line: keep a copy and blank the argument, so that /proc/PID/cmdline
- * (ps) shows x's from now on; the caller warns that it was visible until then. */
-static void take_off_argv(opts *o, char *arg)
-{
-    snprintf(o->token_buf, sizeof o->token_buf, "%s", arg);
-    memset(arg, 'x', strlen(arg));
-    o->token = o->token_buf;
-    o->token_on_argv = true;
-}
-
 /* The first line of a token file (trailing white space dropped). */
-static int read_token_file(opts *o, na_err *e)
+static int read_token_file(opts *o, const char *file, na_err *e)
 {
-    FILE *f = fopen(o->token_file, "r");
+    FILE *f = fopen(file, "r");
     if (!f)
-        return na_err_set(e, NA_E_USAGE, "%s: cannot read the token file: %s", o->token_file,
+        return na_err_set(e, NA_E_USAGE, "%s: cannot read the token file: %s", file,
                           strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
         fprintf(stderr, "netauto: warning: %s can be read by other users (mode %04o): chmod "
                         "600 it\n",
-                o->token_file, (unsigned)(st.st_mode & 07777));
+                file, (unsigned)(st.st_mode & 07777));
     char *got = fgets(o->token_buf, sizeof o->token_buf, f);
     fclose(f);
     size_t n = got ? strlen(o->token_buf) : 0;
@@ -85,93 +46,85 @@ static int read_token_file(opts *o, na_err *e)
                  o->token_buf[n - 1] == ' ' || o->token_buf[n - 1] == '\t'))
         o->token_buf[--n] = '\0';
     if (n == 0)
-        return na_err_set(e, NA_E_USAGE, "%s: the token file is empty", o->token_file);
+        return na_err_set(e, NA_E_USAGE, "%s: the token file is empty", file);
     o->token = o->token_buf;
     return 0;
 }
 
-static int parse(int argc, char **argv, opts *o)
+/* -e/--extra-vars VARS into o->vars: KEY=VALUE words (several separated by spaces) or a JSON
+ * object. @FILE is read by the local runner only: refused here. */
+static int add_vars(const cli_args *a, opts *o, const char *v)
+{
+    if (v[0] == '{') {
+        json_error_t je;
+        json_t *j = json_loads(v, 0, &je);
+        if (!json_is_object(j)) {
+            json_decref(j);
+            return cli_usage_error(a->verb, "-e: not a JSON object: %s", je.text);
+        }
+        json_object_update(o->vars, j);
+        json_decref(j);
+        return 0;
+    }
+    if (v[0] == '@')
+        return cli_usage_error(a->verb, "-e @FILE is read on this machine: give the variables "
+                                        "as KEY=VALUE or JSON with --server, or add --local");
+    char *copy = strdup(v);
+    if (!copy)
+        return cli_usage_error(a->verb, "out of memory");
+    int rc = 0;
+    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq || eq == w) {
+            rc = cli_usage_error(a->verb, "-e takes KEY=VALUE, got '%s'", w);
+            break;
+        }
+        *eq = '\0';
+        json_object_set_new(o->vars, w, json_string(eq + 1));
+    }
+    free(copy);
+    return rc;
+}
+
+/* The parsed command line into opts (pos[0] is the verb, as the verbs below expect). */
+static int opts_from_args(const cli_args *a, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->server = envs("NETAUTO_SERVER");
-    o->token = envs("NETAUTO_TOKEN");
-    o->token_file = envs("NETAUTO_TOKEN_FILE");
-    o->fingerprint = envs("NETAUTO_FINGERPRINT");
-    o->cacert = envs("NETAUTO_CACERT");
-    o->timeout_s = 30;
     o->vars = json_object();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "--server"))
-            slot = &o->server;
-        else if (!strcmp(a, "--token"))
-            slot = &o->token;
-        else if (!strcmp(a, "--token-file"))
-            slot = &o->token_file;
-        else if (!strcmp(a, "--fingerprint"))
-            slot = &o->fingerprint;
-        else if (!strcmp(a, "--cacert"))
-            slot = &o->cacert;
-        else if (!strcmp(a, "--limit") || !strcmp(a, "-l"))
-            slot = &o->limit;
-        else if (!strcmp(a, "--json") && i + 1 < argc && o->npos > 0 &&
-                 !strcmp(o->pos[0], "run"))
-            slot = &o->json_file;
-        else if (!strcmp(a, "--transport") || !strcmp(a, "-t"))
-            slot = &o->transport;
-        else if (!strcmp(a, "--state"))
-            slot = &o->state;
-        if (slot) {
-            if (++i >= argc) {
-                fprintf(stderr, "netauto: %s needs a value\n", a);
+    o->a = a;
+    o->pos[o->npos++] = a->verb->doc.name;
+    for (size_t i = 0; i < a->npos && o->npos < MAX_ARGS; i++)
+        o->pos[o->npos++] = a->pos[i];
+    for (size_t i = 0; i < a->nopts; i++) {
+        const char *v = a->opts[i].val;
+        switch (a->opts[i].id) {
+        case O_LIMIT: o->limit = v; break;
+        case O_JSON_FILE: o->json_file = v; break;
+        case O_TRANSPORT: o->transport = v; break;
+        case O_STATE: o->state = v; break;
+        case O_CHECK: o->check = true; break;
+        case 'f':
+            if (!strcmp(a->verb->doc.name, "job"))
+                o->follow = true;
+            break;
+        case O_JSON: o->json = true; break;
+        case O_DIFF: o->diff = true; break;
+        case O_PARSE: o->parse = true; break;
+        case O_EXTRA:
+            if (add_vars(a, o, v))
                 return -1;
-            }
-            *slot = argv[i];
-            if (slot == &o->token)
-                take_off_argv(o, argv[i]);
-            else if (slot == &o->token_file && !o->token_on_argv)
-                o->token = NULL; /* the file named here, rather than $NETAUTO_TOKEN */
-            continue;
+            break;
+        default: break;
         }
-        if (!strncmp(a, "--server=", 9))
-            o->server = a + 9;
-        else if (!strncmp(a, "--token=", 8))
-            take_off_argv(o, argv[i] + 8);
-        else if (!strncmp(a, "--token-file=", 13))
-            o->token_file = a + 13;
-        else if (!strncmp(a, "--fingerprint=", 14))
-            o->fingerprint = a + 14;
-        else if (!strncmp(a, "--cacert=", 9))
-            o->cacert = a + 9;
-        else if (!strcmp(a, "--check"))
-            o->check = true;
-        else if (!strcmp(a, "--follow") || !strcmp(a, "-f"))
-            o->follow = true;
-        else if (!strcmp(a, "--json"))
-            o->json = true;
-        else if (!strcmp(a, "--diff"))
-            o->diff = true;
-        else if (!strcmp(a, "--parse"))
-            o->parse = true;
-        else if (!strcmp(a, "--timeout") && i + 1 < argc)
-            o->timeout_s = atoi(argv[++i]);
-        else if (!strcmp(a, "-e") || !strcmp(a, "--var")) {
-            if (++i >= argc || !strchr(argv[i], '=')) {
-                fprintf(stderr, "netauto: %s needs KEY=VALUE\n", a);
-                return -1;
-            }
-            char *eq = strchr(argv[i], '=');
-            char key[256];
-            snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
-            json_object_set_new(o->vars, key, json_string(eq + 1));
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "netauto: unknown option %s\n", a);
-            return -1;
-        } else if (o->npos < MAX_ARGS)
-            o->pos[o->npos++] = a;
     }
     return 0;
+}
+
+/* The words do not fit the verb: its synopsis, exit 2. */
+static int wrong_words(const opts *o)
+{
+    const cli_verb *v = cli_verb_find(o->pos[0]);
+    return cli_usage_error(v, "usage: netauto %s", v ? v->doc.synopsis[0] : o->pos[0]);
 }
 
 static int fail(const na_err *e)
@@ -323,10 +276,43 @@ static char *read_file(const char *path, na_err *e)
     return na_buf_steal(&b);
 }
 
+/* The job's summary in the shape of the local run's ({hosts, ok, failed, cancelled, skipped,
+ * changed, tasks, elapsed_ms, check}), counted from its hosts; the server's own counts (targets,
+ * ok, failed, changed) are kept where they mean the same. */
+static void run_summary(json_t *job)
+{
+    json_t *srv = json_object_get(job, "summary"), *hosts = json_object_get(job, "hosts");
+    json_int_t n = 0, ok = 0, failed = 0, cancelled = 0, skipped = 0, changed = 0, tasks = 0;
+    const char *k;
+    json_t *h;
+    json_object_foreach(hosts, k, h) {
+        const char *st = json_string_value(json_object_get(h, "status"));
+        n++;
+        ok += json_is_true(json_object_get(h, "ok"));
+        failed += st && !strcmp(st, "failed");
+        cancelled += st && !strcmp(st, "cancelled");
+        skipped += st && !strcmp(st, "skipped");
+        changed += json_is_true(json_object_get(h, "changed"));
+        tasks += (json_int_t)json_array_size(json_object_get(h, "tasks"));
+    }
+    json_t *tg = json_object_get(srv, "targets");
+    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:b}", "hosts",
+                            json_is_integer(tg) ? json_integer_value(tg) : n, "ok", ok, "failed",
+                            failed, "cancelled", cancelled, "skipped", skipped, "changed",
+                            changed, "tasks", tasks, "elapsed_ms",
+                            json_object_get(job, "elapsed_ms") ? json_object_get(job, "elapsed_ms")
+                                                               : json_null(),
+                            "check",
+                            json_is_true(json_object_get(json_object_get(job, "request"),
+                                                         "check")));
+    if (sum)
+        json_object_set_new(job, "summary", sum);
+}
+
 static int verb_run(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
-        return usage();
+        return wrong_words(o);
     const char *pb = o->pos[1];
     na_err e = NA_ERR_INIT;
     char *inline_yaml = NULL;
@@ -372,31 +358,135 @@ static int verb_run(const na_remote *r, opts *o)
     if (status != 200)
         return http_fail(status, job);
     int rc = strcmp(json_string_value(json_object_get(job, "state")), "succeeded") ? 1 : 0;
+    json_object_set_new(job, "schema", json_integer(CLI_RESULT_SCHEMA));
+    json_object_set_new(job, "kind", json_string("run"));
+    run_summary(job);
     if (o->json_file && write_json_file(o->json_file, job) < 0)
         rc = 1;
     json_decref(job);
     return rc;
 }
 
+static const char *str_or_dash(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "-";
+}
+
+/* netautod's POST /v1/commands answer in the shape `netauto show --json` prints here (the result
+ * schema, docs/results.md): one host, the same fields, times in milliseconds. inv_host is the
+ * host's entry of GET /v1/inventory (address, platform). New reference. */
+static json_t *show_doc(json_t *resp, json_t *inv_host, bool ok)
+{
+    json_t *cmds = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(resp, "commands"), i, c) {
+        json_t *one = json_pack("{s:O,s:b,s:O,s:O,s:O,s:f}", "command",
+                                json_object_get(c, "command"), "ok",
+                                json_is_true(json_object_get(c, "ok")), "output",
+                                json_object_get(c, "output") ? json_object_get(c, "output")
+                                                             : json_null(),
+                                "device_error",
+                                json_object_get(c, "device_error")
+                                    ? json_object_get(c, "device_error")
+                                    : json_null(),
+                                "error",
+                                json_object_get(c, "error") ? json_object_get(c, "error")
+                                                            : json_null(),
+                                "elapsed_ms",
+                                json_number_value(json_object_get(c, "elapsed_ms")));
+        if (one && json_object_get(c, "parsed"))
+            json_object_set(one, "parsed", json_object_get(c, "parsed"));
+        else if (one && json_object_get(c, "parse_error"))
+            json_object_set(one, "parse_error", json_object_get(c, "parse_error"));
+        json_array_append_new(cmds, one);
+    }
+    json_t *err = json_object_get(resp, "error");
+    json_t *h = json_pack("{s:O,s:O,s:O,s:O,s:b,s:O,s:f,s:o}", "host",
+                          json_object_get(resp, "host"), "address",
+                          json_object_get(inv_host, "address") ? json_object_get(inv_host, "address")
+                                                               : json_null(),
+                          "platform",
+                          json_object_get(inv_host, "platform")
+                              ? json_object_get(inv_host, "platform")
+                              : json_null(),
+                          "transport", json_object_get(resp, "transport"), "ok",
+                          json_is_true(json_object_get(resp, "ok")), "error",
+                          err ? err : json_null(), "elapsed_ms",
+                          json_number_value(json_object_get(resp, "elapsed_ms")), "commands",
+                          cmds);
+    return json_pack("{s:i,s:s,s:b,s:[o],s:{s:s,s:O}}", "schema", CLI_RESULT_SCHEMA, "kind",
+                     "show", "ok", ok, "hosts", h, "server", "session",
+                     json_string_value(json_object_get(resp, "session"))
+                         ? json_string_value(json_object_get(resp, "session"))
+                         : "new",
+                     "retried", json_object_get(resp, "retried") ? json_object_get(resp, "retried")
+                                                                 : json_false());
+}
+
 static int verb_show(const na_remote *r, opts *o)
 {
-    if (o->npos < 3)
-        return usage();
-    json_t *cmds = json_array();
-    for (int i = 2; i < o->npos; i++)
-        json_array_append_new(cmds, json_string(o->pos[i]));
-    json_t *req = json_pack("{s:s,s:o,s:s?,s:b}", "host", o->pos[1], "commands", cmds,
-                            "transport", o->transport, "parse", o->parse);
+    const cli_args *a = o->a;
+    if (cli_opt(a, O_LIMIT))
+        return cli_usage_error(a->verb, "with --server, show runs on one HOST (netautod's "
+                                        "POST /v1/commands): drop --limit, or add --local to "
+                                        "run here");
+    /* the words are checked against the server's inventory exactly as they are against a local
+     * one: a host name, a file name or a word after a flag is never sent as a command */
     na_err e = NA_ERR_INIT;
+    json_t *inv;
+    int status = call(r, "GET", "/v1/inventory", NULL, &inv, &e);
+    if (status < 0)
+        return fail(&e);
+    bool no_names = status == 403; /* a commands-only token: the server checks the host */
+    if (status != 200 && !no_names)
+        return http_fail(status, inv);
+    if (no_names) {
+        json_decref(inv);
+        inv = json_object();
+    }
+    cli_names names;
+    const char *host = NULL;
+    const char **words = calloc(a->npos + a->nopts + 1, sizeof *words);
+    size_t nw = 0;
+    if (!words || !inv || cli_names_from_json(&names, inv, cli_g.server) < 0) {
+        free(words);
+        json_decref(inv);
+        fprintf(stderr, "netauto: out of memory\n");
+        return 1;
+    }
+    names.unknown = no_names;
+    int rc = cli_show_words(a, &names, &host, words, &nw);
+    json_t *cmds = json_array();
+    for (size_t i = 0; rc == 0 && i < nw; i++)
+        json_array_append_new(cmds, json_string(words[i]));
+    json_t *req = rc ? NULL : json_pack("{s:s,s:o,s:s?,s:b}", "host", host, "commands", cmds,
+                                        "transport", o->transport, "parse", o->parse);
+    if (rc)
+        json_decref(cmds);
+    o->pos[1] = host; /* for the messages below */
+    size_t ncmds = nw;
+    cli_names_free(&names);
+    free(words);
+    if (rc) {
+        json_decref(inv);
+        return rc;
+    }
     json_t *resp;
     na_remote rr = *r;
     rr.timeout_ms = r->timeout_ms > 600000 ? r->timeout_ms : 600000; /* devices can be slow */
-    int status = call(&rr, "POST", "/v1/commands", req, &resp, &e);
+    status = call(&rr, "POST", "/v1/commands", req, &resp, &e);
     json_decref(req);
-    if (status < 0)
-        return fail(&e);
-    if (status != 200)
-        return http_fail(status, resp);
+    if (status < 0 || status != 200) {
+        json_decref(inv);
+        if (status == 404 && no_names) { /* an unknown host, as locally: nothing was sent */
+            json_decref(resp);
+            return cli_usage_error(a->verb, "host '%s' is not in the inventory of %s", host,
+                                   cli_g.server);
+        }
+        return status < 0 ? fail(&e) : http_fail(status, resp);
+    }
     bool ok = json_is_true(json_object_get(resp, "ok"));
     size_t ci;
     json_t *cj;
@@ -404,14 +494,20 @@ static int verb_show(const na_remote *r, opts *o)
         if (json_object_get(cj, "parse_error"))
             ok = false; /* as the local `show --parse`: records were asked for */
     if (o->json) {
-        char *t = json_dumps(resp, JSON_INDENT(2));
+        json_t *doc = show_doc(resp, json_object_get(json_object_get(inv, "hosts"), host), ok);
+        char *t = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                            JSON_REAL_PRECISION(10))
+                      : NULL;
         printf("%s\n", t ? t : "null");
         free(t);
+        json_decref(doc);
     } else {
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(resp, "commands"), i, c) {
             json_t *recs = json_object_get(c, "parsed"), *pe = json_object_get(c, "parse_error");
+            if (ncmds > 1) /* as here: each output under its command */
+                printf("--- %s ---\n", str_or_dash(c, "command"));
             if (recs) { /* --parse: the records instead of the text */
                 char *t = json_dumps(recs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 printf("%s\n", t ? t : "null");
@@ -437,6 +533,7 @@ static int verb_show(const na_remote *r, opts *o)
         }
     }
     json_decref(resp);
+    json_decref(inv);
     return ok ? 0 : 1;
 }
 
@@ -491,7 +588,7 @@ static int verb_jobs(const na_remote *r, opts *o)
 static int verb_job(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
-        return usage();
+        return wrong_words(o);
     char *end;
     long long id = strtoll(o->pos[1], &end, 10);
     if (*end || id <= 0) {
@@ -528,7 +625,7 @@ static int verb_job(const na_remote *r, opts *o)
 static int verb_cancel(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
-        return usage();
+        return wrong_words(o);
     char path[64];
     snprintf(path, sizeof path, "/v1/jobs/%s", o->pos[1]);
     na_err e = NA_ERR_INIT;
@@ -563,7 +660,7 @@ static int verb_get_print(const na_remote *r, const char *path, bool raw_json)
 static int verb_backups(const na_remote *r, opts *o)
 {
     if (o->npos != 2 && o->npos != 3)
-        return usage();
+        return wrong_words(o);
     char path[512];
     if (o->npos == 2) {
         snprintf(path, sizeof path, "/v1/backups/%s", o->pos[1]);
@@ -583,70 +680,127 @@ static int verb_backups(const na_remote *r, opts *o)
     return 0;
 }
 
-int na_remote_main(int argc, char **argv)
+typedef int (*verb_fn)(const na_remote *r, opts *o);
+
+/* Connect the settings (cli_g) and the parsed line, then run fn. */
+static int remote_enter(const cli_args *a, verb_fn fn)
 {
     opts o;
-    if (parse(argc, argv, &o) < 0) {
+    if (opts_from_args(a, &o) < 0) {
         json_decref(o.vars);
-        return usage();
+        return CLI_EXIT_INVALID;
     }
     int rc;
     na_remote r;
     na_err e = NA_ERR_INIT;
-    if (o.npos == 0) {
-        rc = usage();
+    int timeout_ms = 30000;
+    if (cli_opt_seconds(a, O_TIMEOUT, &timeout_ms)) {
+        rc = CLI_EXIT_INVALID;
         goto out;
     }
-    if (na_remote_parse_url(&r, o.server, &e) < 0) {
+    if (na_remote_parse_url(&r, cli_g.server, &e) < 0) {
         rc = fail(&e);
         goto out;
     }
-    if (o.token_on_argv)
+    if (cli_g.token_on_argv)
         fprintf(stderr, "netauto: warning: --token on the command line can be read by other "
                         "local users (ps, /proc); set NETAUTO_TOKEN or use --token-file FILE\n");
-    else if (o.token_file && !o.token && read_token_file(&o, &e) < 0) {
+    if (cli_g.token)
+        o.token = cli_g.token;
+    else if (cli_g.token_file && read_token_file(&o, cli_g.token_file, &e) < 0) {
         rc = fail(&e);
         goto out;
     }
     if (o.token)
         na_secret_register(o.token); /* never in anything netauto writes */
     r.token = o.token;
-    r.fingerprint = o.fingerprint;
-    r.cacert = o.cacert;
-    r.timeout_ms = o.timeout_s > 0 ? o.timeout_s * 1000 : 30000;
+    r.fingerprint = cli_g.fingerprint;
+    r.cacert = cli_g.cacert;
+    r.timeout_ms = timeout_ms;
     if (!r.fingerprint && !r.cacert) {
-        fprintf(stderr, "netauto: refusing unverified TLS to %s: pass --fingerprint SHA256:... "
-                        "(printed by netautod at start, or `netautod fingerprint`) or --cacert "
-                        "FILE\n",
-                o.server);
+        fprintf(stderr, "netauto: refusing unverified TLS to %s: pass --fingerprint PIN "
+                        "(sha256//... or SHA256:..., printed by netautod at start, or `netautod "
+                        "fingerprint`) or --cacert FILE\n",
+                cli_g.server);
         rc = 2;
         goto out;
     }
     if (!r.token)
         fprintf(stderr, "netauto: warning: no token (NETAUTO_TOKEN or --token-file); the server "
                         "will refuse most requests\n");
-    const char *v = o.pos[0];
-    if (!strcmp(v, "run"))
-        rc = verb_run(&r, &o);
-    else if (!strcmp(v, "show"))
-        rc = verb_show(&r, &o);
-    else if (!strcmp(v, "jobs"))
-        rc = verb_jobs(&r, &o);
-    else if (!strcmp(v, "job"))
-        rc = verb_job(&r, &o);
-    else if (!strcmp(v, "cancel"))
-        rc = verb_cancel(&r, &o);
-    else if (!strcmp(v, "inventory"))
-        rc = verb_get_print(&r, "/v1/inventory", o.json);
-    else if (!strcmp(v, "backups"))
-        rc = verb_backups(&r, &o);
-    else if (!strcmp(v, "shell") && o.npos == 2)
-        rc = na_remote_shell(&r, o.pos[1], o.transport);
-    else {
-        fprintf(stderr, "netauto: '%s' is not available with --server\n", v);
-        rc = usage();
-    }
+    rc = fn(&r, &o);
 out:
     json_decref(o.vars);
     return rc;
 }
+
+
+/* GET /v1/inventory in the shape `netauto inventory --json` prints here: {"inventory",
+ * "format", "hosts": [...] in the server's order, "warnings"}, plus "server": {"generation"}. */
+static int verb_inventory(const na_remote *r, opts *o)
+{
+    if (o->npos != 1)
+        return cli_usage_error(o->a->verb, "unexpected argument '%s' (with --server: the "
+                                           "server's whole inventory)", o->pos[1]);
+    na_err e = NA_ERR_INIT;
+    json_t *inv;
+    int status = call(r, "GET", "/v1/inventory", NULL, &inv, &e);
+    if (status < 0)
+        return fail(&e);
+    if (status != 200)
+        return http_fail(status, inv);
+    json_t *hosts = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(inv, "hosts"), k, v) json_array_append(hosts, v);
+    json_t *doc = json_pack("{s:O,s:O,s:o,s:[],s:{s:O}}", "inventory",
+                            json_object_get(inv, "inventory") ? json_object_get(inv, "inventory")
+                                                              : json_null(),
+                            "format",
+                            json_object_get(inv, "format") ? json_object_get(inv, "format")
+                                                           : json_null(),
+                            "hosts", hosts, "warnings", "server", "generation",
+                            json_object_get(inv, "generation") ? json_object_get(inv, "generation")
+                                                               : json_null());
+    json_decref(inv);
+    if (!doc) {
+        fprintf(stderr, "netauto: out of memory\n");
+        return 1;
+    }
+    if (o->json) {
+        char *t = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", t ? t : "null");
+        free(t);
+    } else { /* the local table's main columns */
+        printf("%-20s %-24s %-16s %-10s %s\n", "NAME", "ADDRESS", "PLATFORM", "TRANSPORT",
+               "USER");
+        size_t i;
+        json_array_foreach(json_object_get(doc, "hosts"), i, v) {
+            printf("%-20s %-24s %-16s %-10s %s\n", str_or_dash(v, "name"),
+                   str_or_dash(v, "address"), str_or_dash(v, "platform"),
+                   str_or_dash(v, "transport"), str_or_dash(v, "username"));
+        }
+        printf("%zu host%s\n", json_array_size(json_object_get(doc, "hosts")),
+               json_array_size(json_object_get(doc, "hosts")) == 1 ? "" : "s");
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int remote_show(const cli_args *a) { return remote_enter(a, verb_show); }
+int remote_run(const cli_args *a) { return remote_enter(a, verb_run); }
+int remote_inventory(const cli_args *a) { return remote_enter(a, verb_inventory); }
+int remote_jobs(const cli_args *a) { return remote_enter(a, verb_jobs); }
+int remote_job(const cli_args *a) { return remote_enter(a, verb_job); }
+int remote_cancel(const cli_args *a) { return remote_enter(a, verb_cancel); }
+int remote_backups(const cli_args *a) { return remote_enter(a, verb_backups); }
+
+/* `shell HOST` through netautod (remote_shell.c): a terminal over the server's WebSocket. */
+static int verb_shell(const na_remote *r, opts *o)
+{
+    if (o->npos != 2)
+        return wrong_words(o);
+    return na_remote_shell(r, o->pos[1], o->transport);
+}
+
+int remote_shell(const cli_args *a) { return remote_enter(a, verb_shell); }

@@ -104,9 +104,15 @@ static int verify_cb(int preverify, X509_STORE_CTX *xs)
     if (depth > 0)
         return c->r->cacert ? preverify : 1; /* the pin decides on the leaf */
     X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
-    na_tls_fingerprint_x509(leaf, c->seen_fp, sizeof c->seen_fp);
     c->pin_checked = true;
-    c->pin_ok = na_tls_fingerprint_eq(c->seen_fp, c->r->fingerprint);
+    if (na_tls_is_pubkey_pin(c->r->fingerprint)) { /* sha256//BASE64: the public key */
+        if (na_tls_pubkey_pin_x509(leaf, c->seen_fp, sizeof c->seen_fp) < 0)
+            c->seen_fp[0] = '\0';
+        c->pin_ok = c->seen_fp[0] && !strcmp(c->seen_fp + 8, c->r->fingerprint + 8);
+    } else {
+        na_tls_fingerprint_x509(leaf, c->seen_fp, sizeof c->seen_fp);
+        c->pin_ok = na_tls_fingerprint_eq(c->seen_fp, c->r->fingerprint);
+    }
     if (!c->pin_ok)
         return 0;
     if (c->r->cacert && !preverify)
@@ -138,7 +144,7 @@ static int ssl_fail(conn *c, int rc, na_err *err, const char *what)
     ERR_clear_error();
     if (c->pin_checked && !c->pin_ok)
         return na_err_set(err, NA_E_HOSTKEY_CHANGED,
-                          "the server's certificate fingerprint %s does not match --fingerprint "
+                          "the server's certificate (%s) does not match --fingerprint "
                           "%s: refusing to talk to it (nothing was sent)",
                           c->seen_fp, c->r->fingerprint);
     long vr = SSL_get_verify_result(c->ssl);

@@ -3,6 +3,8 @@
  * The device's output is printed exactly as it came; the commands (what netauto typed) have
  * registered secrets masked. Not the engine (show_run.c). */
 #include "cli_dev.h"
+#include "cli_args.h"
+#include "cli_inv.h"
 #include "secret.h"
 #include "show.h"
 
@@ -75,7 +77,8 @@ void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
     for (size_t i = 0; i < n; i++) {
         const show_job *j = &jobs[i];
         if (c->several)
-            printf("%s=== %s ===\n", i ? "\n" : "", j->h->name);
+            printf("%s%s=== %s ===%s\n", i ? "\n" : "", cli_sgr(stdout, CLI_BOLD), j->h->name,
+                   cli_sgr(stdout, CLI_RESET));
         for (size_t k = 0; k < c->ncmds; k++) {
             const show_cmd_out *o = &j->outs[k];
             if (!o->ran)
@@ -98,14 +101,14 @@ void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
         bool any = false;
         for (size_t k = 0; k < c->ncmds; k++) {
             if (na_err_isset(&j->outs[k].err)) {
-                fprintf(stderr, "%s\n", j->outs[k].err.msg);
+                fprintf(stderr, "%s%s%s\n", cli_sgr(stderr, CLI_RED), j->outs[k].err.msg, cli_sgr(stderr, CLI_RESET));
                 any = true;
             }
             if (na_err_isset(&j->outs[k].parse_err))
-                fprintf(stderr, "%s\n", j->outs[k].parse_err.msg);
+                fprintf(stderr, "%s%s%s\n", cli_sgr(stderr, CLI_RED), j->outs[k].parse_err.msg, cli_sgr(stderr, CLI_RESET));
         }
         if (j->failed && !any)
-            fprintf(stderr, "%s\n", j->err.msg);
+            fprintf(stderr, "%s%s%s\n", cli_sgr(stderr, CLI_RED), j->err.msg, cli_sgr(stderr, CLI_RESET));
     }
 }
 
@@ -114,7 +117,8 @@ int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_
     json_t *hosts = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(hosts, job_json(&jobs[i], c));
-    json_t *root = json_pack("{s:b,s:o}", "ok", all_ok, "hosts", hosts);
+    json_t *root = json_pack("{s:i,s:s,s:b,s:o}", "schema", CLI_RESULT_SCHEMA, "kind", "show",
+                             "ok", all_ok, "hosts", hosts);
     char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(root);
     if (!s)
@@ -123,10 +127,10 @@ int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_
     free(s);
     for (size_t i = 0; i < n; i++) {
         if (jobs[i].failed)
-            fprintf(stderr, "%s\n", jobs[i].err.msg);
+            fprintf(stderr, "%s%s%s\n", cli_sgr(stderr, CLI_RED), jobs[i].err.msg, cli_sgr(stderr, CLI_RESET));
         for (size_t k = 0; k < c->ncmds; k++)
             if (na_err_isset(&jobs[i].outs[k].parse_err))
-                fprintf(stderr, "%s\n", jobs[i].outs[k].parse_err.msg);
+                fprintf(stderr, "%s%s%s\n", cli_sgr(stderr, CLI_RED), jobs[i].outs[k].parse_err.msg, cli_sgr(stderr, CLI_RESET));
     }
     return 0;
 }

@@ -15,17 +15,27 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: netautod --config FILE                  run the daemon (foreground)\n"
-            "       netautod token add NAME --scope SCOPE[,SCOPE] --config FILE\n"
-            "                                   create a token (printed once); scopes: read, run,\n"
-            "                                   commands, admin (--scope may be repeated)\n"
-            "       netautod token list --config FILE\n"
-            "       netautod token revoke NAME --config FILE   (effective at once)\n"
-            "       netautod fingerprint --config FILE      the TLS certificate's SHA-256\n"
-            "       netautod check-config --config FILE\n"
-            "       netautod --version\n");
+    fprintf(stderr, "usage:\n");
+    for (const char *const *l = nd_help_page()->synopsis; *l; l++)
+        fprintf(stderr, "  %s\n", *l);
+    fprintf(stderr, "(netautod --help explains every option)\n");
     return 2;
+}
+
+/* The page as text (--help) or roff (--man) on stdout. */
+static int print_page(bool roff)
+{
+    na_buf b;
+    na_err e = NA_ERR_INIT;
+    na_buf_init(&b, 1 << 20);
+    int rc = roff ? na_doc_page_roff(&b, nd_help_page(), &e)
+                  : na_doc_page_text(&b, nd_help_page(), 80, &e);
+    if (rc < 0)
+        fprintf(stderr, "netautod: %s\n", e.msg);
+    else
+        fputs(na_buf_cstr(&b), stdout);
+    na_buf_free(&b);
+    return rc < 0 ? 1 : 0;
 }
 
 int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
@@ -34,40 +44,58 @@ int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
     const char *pos[4];
     int npos = 0;
     unsigned scopes = 0;
-    bool scope_given = false;
+    bool scope_given = false, pin = false;
     na_err e = NA_ERR_INIT;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) {
-            if (++i >= argc)
+    const na_doc_opt *tables[] = {nd_help_opts, NULL};
+    na_doc_arg *args = calloc((size_t)argc + 1, sizeof *args);
+    size_t nargs = 0;
+    if (!args) {
+        fprintf(stderr, "netautod: out of memory\n");
+        return 1;
+    }
+    if (na_doc_parse(tables, argc, argv, args, &nargs, &e) < 0) {
+        fprintf(stderr, "netautod: %s\n", e.msg);
+        free(args);
+        return usage();
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        const na_doc_arg *x = &args[i];
+        int id = x->opt ? x->opt->id : 0;
+        if (!x->opt) {
+            if (!strcmp(x->val, "version") && npos == 0) {
+                id = ND_OPT_VERSION;
+            } else if (npos < 4) {
+                pos[npos++] = x->val;
+                continue;
+            } else {
+                free(args);
                 return usage();
-            config = argv[i];
-        } else if (!strncmp(argv[i], "--config=", 9)) {
-            config = argv[i] + 9;
-        } else if (!strcmp(argv[i], "--scope") || !strncmp(argv[i], "--scope=", 8)) {
-            const char *v = argv[i][7] == '=' ? argv[i] + 8 : ++i < argc ? argv[i] : NULL;
+            }
+        }
+        switch (id) {
+        case 'c': config = x->val; break;
+        case ND_OPT_PIN: pin = true; break;
+        case ND_OPT_SCOPE: {
             unsigned bits;
-            if (!v)
-                return usage();
-            if (nd_scopes_parse(v, &bits, &e) < 0) {
+            if (nd_scopes_parse(x->val, &bits, &e) < 0) {
                 fprintf(stderr, "netautod: %s\n", e.msg);
+                free(args);
                 return 2;
             }
             scopes |= bits;
             scope_given = true;
-        } else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "version")) {
+            break;
+        }
+        case ND_OPT_VERSION:
             printf("netautod %s (backend %s)\n", NETAUTOD_VERSION, ops->name);
+            free(args);
             return 0;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "netautod: unknown option %s\n", argv[i]);
-            return usage();
-        } else if (npos < 4) {
-            pos[npos++] = argv[i];
-        } else
-            return usage();
+        case ND_OPT_MAN: free(args); return print_page(true);
+        case 'h': free(args); return print_page(false);
+        default: break;
+        }
     }
+    free(args);
     if (!config) {
         fprintf(stderr, "netautod: --config FILE is required\n");
         return usage();
@@ -75,6 +103,10 @@ int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
     if (npos == 0 || (npos == 1 && !strcmp(pos[0], "run")))
         return netautod_run(config, ops);
 
+    if (pin && !(npos == 1 && !strcmp(pos[0], "fingerprint"))) {
+        fprintf(stderr, "netautod: --pin is for `netautod fingerprint`\n");
+        return usage();
+    }
     if (scope_given && !(npos == 3 && !strcmp(pos[0], "token") && !strcmp(pos[1], "add"))) {
         fprintf(stderr, "netautod: --scope is for `netautod token add`\n");
         return usage();
@@ -96,7 +128,8 @@ int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
             snprintf(def, sizeof def, "%s/tls-cert.pem", cfg.state_dir);
             cert = def;
         }
-        if (na_tls_fingerprint_file(cert, fp, sizeof fp, &e) < 0)
+        if ((pin ? na_tls_pubkey_pin_file(cert, fp, sizeof fp, &e)
+                 : na_tls_fingerprint_file(cert, fp, sizeof fp, &e)) < 0)
             rc = 1;
         else
             printf("%s\n", fp);

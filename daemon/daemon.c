@@ -48,6 +48,7 @@ typedef struct nd {
     unsigned state_mode;     /* the state directory's permissions */
     SSL_CTX *ssl;
     char fingerprint[80];
+    char pin[80];            /* the public key's, as curl pins it: sha256//BASE64 */
     char *cert_path, *key_path;
     nd_tokens tokens;
     struct event_base *base;
@@ -406,7 +407,8 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
                       &d->key_path, &generated, err) < 0)
         return -1;
     if (!(d->ssl = nd_tls_server_ctx(d->cert_path, d->key_path, err)) ||
-        na_tls_fingerprint_file(d->cert_path, d->fingerprint, sizeof d->fingerprint, err) < 0)
+        na_tls_fingerprint_file(d->cert_path, d->fingerprint, sizeof d->fingerprint, err) < 0 ||
+        na_tls_pubkey_pin_file(d->cert_path, d->pin, sizeof d->pin, err) < 0)
         return -1;
     if (nd_tokens_load(d->cfg.tokens_file, &d->tokens, err) < 0)
         return -1;
@@ -504,7 +506,7 @@ static int setup(nd *d, const nd_backend_ops *ops, na_err *err)
            d->cfg.listen, strchr(d->cfg.listen, ':') ? "]" : "", nd_http_port(d->http));
     printf("netautod: TLS certificate %s%s\n", d->cert_path,
            generated ? " (generated, self-signed)" : "");
-    printf("netautod: certificate fingerprint %s\n", d->fingerprint);
+    printf("netautod: certificate fingerprint %s (public key %s)\n", d->fingerprint, d->pin);
     fflush(stdout);
     return 0;
 }

@@ -8,6 +8,7 @@
 #   scripts/install-deps.sh          build + test + demo
 #   scripts/install-deps.sh --bench  also what `make bench` needs
 #   scripts/install-deps.sh --fuzz   also what `make fuzz` needs
+#   scripts/install-deps.sh --deb    also what `make deb` needs
 #   scripts/install-deps.sh --check  exit 1 if anything is missing, install nothing
 set -eu
 
@@ -17,12 +18,13 @@ libssh2-1-dev libtelnet-dev libyaml-dev libpcre2-dev libevent-dev libjansson-dev
 libsqlite3-dev libssl-dev libssh-dev libcmocka-dev
 python3 python3-netmiko python3-pexpect python3-paramiko python3-yaml ansible-core python3-textfsm
 telnet inetutils-telnetd openssh-server openssh-client
-openssl iproute2 procps curl ca-certificates
+openssl iproute2 procps curl ca-certificates man-db
 chromium chromium-driver"
 # to build libssh2 1.11 from Debian's source package when the system's is older
 LIBSSH2_BUILD="cmake dpkg-dev zlib1g-dev libssl-dev debian-archive-keyring"
 BENCH="hyperfine valgrind iproute2 python3-netmiko linux-perf"
 FUZZ="clang libclang-rt-14-dev"
+DEB="debhelper dpkg-dev fakeroot lintian"
 
 want="$BASE"
 check=0
@@ -30,6 +32,7 @@ for a in "$@"; do
     case "$a" in
     --bench) want="$want $BENCH" ;;
     --fuzz) want="$want $FUZZ" ;;
+    --deb) want="$want $DEB" ;;
     --check) check=1 ;;
     *) echo "install-deps: unknown option $a" >&2; exit 2 ;;
     esac

@@ -6,7 +6,9 @@
  * back (closed or silent) is discarded and the request retried once on a fresh session — the
  * device cannot have run a command it never echoed. The commands stop at the first failure.
  * With `parse`, each successful command's output also becomes TextFSM records (or a
- * parse_error) once it is in. Not the pool itself (backend_pool.c). */
+ * parse_error): the outputs go to the parser thread (backend_parse.c) once the device is given
+ * back, and the answer waits for them, so a slow template never holds the loop or the device.
+ * Not the pool itself (backend_pool.c). */
 #include "backend_int.h"
 #include "clock.h"
 #include "log.h"
@@ -38,6 +40,11 @@ struct nd_be_cmd {
     int64_t open_us;          /* how long logging in took (a new session) */
     uint64_t in_before;       /* session bytes in before the current command */
     json_t *results;          /* [{"command", "output", "ok", "elapsed_ms", "error"}] */
+    nd_be_parse_item *pitems; /* with parse: the outputs to parse (ours until submitted) */
+    size_t *pslot;            /* ... and the index in results of each */
+    size_t npitems;
+    nd_be_parsing *parsing;   /* submitted: the parser thread has them */
+    json_t *login;            /* login_timings, taken in finish for the answer */
     na_err err;               /* why the device part failed (result "ok": false) */
     struct event *fin;        /* delivers a cancellation from the loop */
     LIST_ENTRY(nd_be_cmd) link;
@@ -54,6 +61,16 @@ static void cmd_free(nd_be_cmd *c)
         be->svc.host_release(be->svc.ctx, c->lock);
     if (c->fin)
         event_free(c->fin);
+    if (c->parsing && be->parser) /* (no parser: it is gone, with its batches) */
+        nd_be_parse_abandon(be, c->parsing);
+    for (size_t i = 0; c->pitems && i < c->npitems; i++) {
+        free(c->pitems[i].command);
+        free(c->pitems[i].text);
+        json_decref(c->pitems[i].recs);
+    }
+    free(c->pitems);
+    free(c->pslot);
+    json_decref(c->login);
     for (size_t i = 0; i < c->n; i++)
         free(c->cmds[i]);
     free(c->cmds);
@@ -89,20 +106,9 @@ static json_t *login_timings(const nd_be_cmd *c)
     return t ? t : json_null();
 }
 
-/* The device part is over (successfully or not): session back, lock back, answer, free. */
-static void finish(nd_be_cmd *c)
+/* Answer with what there is, and free. */
+static void reply(nd_be_cmd *c)
 {
-    nd_be *be = c->be;
-    json_t *login = login_timings(c);
-    if (c->x) {
-        nd_be_sess *x = c->x;
-        c->x = NULL;
-        nd_be_pool_put(x); /* while the lock is still held: nobody else can want the device yet */
-    }
-    if (c->lock) {
-        be->svc.host_release(be->svc.ctx, c->lock);
-        c->lock = NULL;
-    }
     bool ok = !na_err_isset(&c->err);
     json_t *res = json_pack("{s:s,s:s,s:b,s:o,s:I,s:s,s:b,s:O}", "host", c->h->name, "transport",
                             na_transport_kind_name(c->kind), "ok", ok, "error",
@@ -110,10 +116,11 @@ static void finish(nd_be_cmd *c)
                             (json_int_t)(na_now_ms() - c->t0_ms), "session",
                             c->reused ? "pooled" : "new", "retried", c->retried, "commands",
                             c->results);
-    if (res)
-        json_object_set_new(res, "login", login);
+    if (res) /* taken before the session went back to the pool (finish) */
+        json_object_set_new(res, "login", c->login ? c->login : json_null());
     else
-        json_decref(login);
+        json_decref(c->login);
+    c->login = NULL;
     if (res) {
         c->done(c->ud, res, NULL);
     } else {
@@ -123,6 +130,62 @@ static void finish(nd_be_cmd *c)
     }
     json_decref(res);
     cmd_free(c);
+}
+
+/* Records (or a parse_error) into the results of the outputs parsed. */
+static void put_records(nd_be_cmd *c, nd_be_parse_item *items, size_t n, const na_err *all)
+{
+    for (size_t k = 0; k < n; k++) {
+        json_t *one = json_array_get(c->results, c->pslot[k]);
+        if (!one)
+            continue;
+        if (!all && items[k].recs) { /* the device's words, as "output" */
+            json_object_set_new(one, "parsed", items[k].recs);
+            items[k].recs = NULL;
+        } else {
+            json_object_set_new(one, "parse_error", na_run_error_json(all ? all : &items[k].err));
+        }
+    }
+}
+
+static void parsed(void *ud, nd_be_parse_item *items, size_t n)
+{
+    nd_be_cmd *c = ud;
+    c->parsing = NULL;
+    put_records(c, items, n, NULL);
+    reply(c);
+}
+
+/* The device part is over (successfully or not): session back, lock back, then the outputs to
+ * parse (if any) to the parser thread, then answer and free. */
+static void finish(nd_be_cmd *c)
+{
+    nd_be *be = c->be;
+    c->login = login_timings(c);
+    if (c->x) {
+        nd_be_sess *x = c->x;
+        c->x = NULL;
+        nd_be_pool_put(x); /* while the lock is still held: nobody else can want the device yet */
+    }
+    if (c->lock) {
+        be->svc.host_release(be->svc.ctx, c->lock);
+        c->lock = NULL;
+    }
+    if (c->npitems) {
+        na_err e = NA_ERR_INIT;
+        nd_be_parse_item *items = c->pitems;
+        size_t n = c->npitems;
+        c->pitems = NULL; /* the batch's now, whatever happens */
+        c->npitems = 0;
+        c->parsing = nd_be_parse_submit(be, c->gen, c->h->platform, items, n, parsed, c, &e);
+        if (c->parsing) {
+            c->npitems = n; /* (for the slots; the items are the batch's) */
+            return;
+        }
+        c->npitems = n;
+        put_records(c, NULL, n, &e);
+    }
+    reply(c);
 }
 
 static void fail(nd_be_cmd *c, const na_err *e)
@@ -186,6 +249,31 @@ static void opened(nd_be_cmd *c, na_status st, const na_err *e)
     next_command(c);
 }
 
+/* With parse: command i's output (taken from r) is to be parsed once the device is given back;
+ * its result will be the next element of c->results. -1 on OOM. */
+static int keep_for_parse(nd_be_cmd *c, na_result *r)
+{
+    if (!c->pitems) {
+        c->pitems = calloc(c->n, sizeof *c->pitems);
+        c->pslot = calloc(c->n, sizeof *c->pslot);
+        if (!c->pitems || !c->pslot)
+            return -1;
+    }
+    nd_be_parse_item *it = &c->pitems[c->npitems];
+    it->command = strdup(c->cmds[c->i]);
+    it->len = r->output ? r->output_len : 0;
+    it->text = r->output ? r->output : strdup("");
+    r->output = NULL; /* ours now */
+    if (!it->command || !it->text) {
+        free(it->command);
+        free(it->text);
+        memset(it, 0, sizeof *it);
+        return -1;
+    }
+    c->pslot[c->npitems++] = json_array_size(c->results);
+    return 0;
+}
+
 static void command_done(nd_be_cmd *c, na_status st, const na_err *e)
 {
     nd_be *be = c->be;
@@ -210,19 +298,16 @@ static void command_done(nd_be_cmd *c, na_status st, const na_err *e)
     json_t *one = json_pack("{s:s,s:o,s:b,s:I}", "command", c->cmds[c->i], "output",
                             na_run_text(r.output, r.output ? r.output_len : 0), "ok",
                             st == NA_OK, "elapsed_ms", (json_int_t)el_ms);
+    if (one) /* the device's own error line when it rejected the command, as `netauto show` */
+        json_object_set_new(one, "device_error",
+                            r.device_error ? na_run_text(r.device_error, strlen(r.device_error))
+                                           : json_null());
     if (one && st != NA_OK)
         json_object_set_new(one, "error", na_run_error_json(e));
-    if (one && st == NA_OK && c->parse) {
+    if (one && st == NA_OK && c->parse && keep_for_parse(c, &r) < 0) {
         na_err pe = NA_ERR_INIT;
-        na_tfsm_lib *lib = nd_be_inv_templates(c->gen, &pe);
-        json_t *recs = lib ? na_tfsm_lib_parse(lib, c->h->platform, c->cmds[c->i],
-                                               r.output ? r.output : "",
-                                               r.output ? r.output_len : 0, NULL, &pe)
-                           : NULL;
-        if (recs)
-            json_object_set_new(one, "parsed", recs); /* the device's words, as "output" */
-        else
-            json_object_set_new(one, "parse_error", na_run_error_json(&pe));
+        na_err_set(&pe, NA_E_NOMEM, "out of memory");
+        json_object_set_new(one, "parse_error", na_run_error_json(&pe));
     }
     if (one)
         json_array_append_new(c->results, one);

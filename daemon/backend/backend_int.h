@@ -3,6 +3,7 @@
  *   backend_inv.c     inventory generations (refcounted), JSON, --limit, host status
  *   backend_jobs.c    playbook jobs: load, validate (na_runner_new), run on the daemon's loop
  *   backend_validate.c  the validator thread: job validation off the loop
+ *   backend_parse.c   the parser thread: TextFSM records of command outputs off the loop
  *   backend_pool.c    the session pool: idle sessions per device, idle timeout, global bound
  *   backend_cmd.c     ad-hoc commands on pooled sessions (POST /v1/commands, backups)
  *   backend_shell.c   interactive shells (the web page's terminal) on fresh sessions
@@ -121,6 +122,7 @@ void nd_be_pool_host_counts(nd_be *be, const char *host, unsigned *open, unsigne
 /* ---- the backend ----------------------------------------------------------------------------- */
 
 typedef struct nd_be_validator nd_be_validator; /* backend_validate.c */
+typedef struct nd_be_parser nd_be_parser;       /* backend_parse.c */
 LIST_HEAD(nd_be_jobl, nd_be_job);
 LIST_HEAD(nd_be_cmdl, nd_be_cmd);
 LIST_HEAD(nd_be_shelll, nd_be_shell);
@@ -144,6 +146,7 @@ struct nd_be {
     struct nd_be_cmdl cmds;    /* commands in progress */
     struct nd_be_shelll shells; /* interactive shells (backend_shell.c) */
     nd_be_validator *validator;
+    nd_be_parser *parser;
     size_t validate_bytes;     /* the validation budget of one job: expanded text */
     unsigned validate_s;       /* ... and time */
 };
@@ -174,6 +177,28 @@ void nd_be_validator_free(nd_be_validator *v); /* stops the thread; no callback 
 nd_be_prep *nd_be_job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
                               void *ud, na_err *err);
 void nd_be_job_prepare_abandon(nd_be *be, nd_be_prep *p);
+
+/* backend_parse.c: TextFSM off the loop. One output to parse: command and text (malloc'd, len
+ * bytes) are the batch's once submitted; the thread sets recs (new reference) or err. */
+typedef struct nd_be_parse_item {
+    char *command;
+    char *text;
+    size_t len;
+    json_t *recs;  /* done may take it (and set NULL) */
+    na_err err;
+} nd_be_parse_item;
+typedef struct nd_be_parsing nd_be_parsing;
+typedef void (*nd_be_parsed_cb)(void *ud, nd_be_parse_item *items, size_t n); /* on the loop */
+nd_be_parser *nd_be_parser_new(struct event_base *base, na_err *err);
+void nd_be_parser_free(nd_be_parser *q); /* stops the thread, drops the batches: no callback */
+/* Parse items[0..n) (a malloc'd array; the batch's from now on, even on failure) for a host of
+ * platform `platform` (borrowed from gen) with gen's template library; done(ud, items, n) on
+ * the loop, after which the batch is freed. NULL + err (NA_E_OVERFLOW when too many wait). */
+nd_be_parsing *nd_be_parse_submit(nd_be *be, nd_be_inv *gen, const char *platform,
+                                  nd_be_parse_item *items, size_t n, nd_be_parsed_cb done,
+                                  void *ud, na_err *err);
+/* No callback for p (on the loop). */
+void nd_be_parse_abandon(nd_be *be, nd_be_parsing *p);
 
 /* backend_cmd.c */
 nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,

@@ -45,6 +45,8 @@ static void rb_destroy(nd_be *be)
     if (!be)
         return;
     nd_be_validator_free(be->validator); /* first: it may hold an inventory reference */
+    nd_be_parser_free(be->parser); /* before the commands: its thread may read their outputs */
+    be->parser = NULL;
     nd_be_jobs_free_all(be); /* runners give their locks back; no sink callback */
     nd_be_cmds_free_all(be);
     nd_be_shells_free_all(be);
@@ -87,7 +89,8 @@ static nd_be *rb_create(const nd_backend_config *cfg, const nd_backend_services 
         na_err_set(err, NA_E_NOMEM, "out of memory");
         return NULL;
     }
-    if (options(be, cfg->options, err) < 0 || !(be->validator = nd_be_validator_new(be, err))) {
+    if (options(be, cfg->options, err) < 0 || !(be->validator = nd_be_validator_new(be, err)) ||
+        !(be->parser = nd_be_parser_new(be->svc.base, err))) {
         rb_destroy(be);
         return NULL;
     }

@@ -30,6 +30,10 @@ def netauto(*args, timeout=120, env=None):
     killed and reported with rc None."""
     e = dict(os.environ)
     e.pop("NETAUTO_SERVER", None)
+    # nothing from the user running the tests: no default inventory, no configuration file
+    e.pop("NETAUTO_INVENTORY", None)
+    e.pop("NETAUTO_CONFIG", None)
+    e["XDG_CONFIG_HOME"] = "/nonexistent/netauto-tests"
     e.update(env or {})
     t0 = time.monotonic()
     try:

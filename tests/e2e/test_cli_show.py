@@ -140,7 +140,7 @@ try:
                 (["show", "-i", inv, "sw1"], "at least one command"),
                 (["show", "sw1", "show clock"], "-i INVENTORY is required"),
                 (["show", "-i", inv, "sw1", "show clock", "--transport", "ftp"],
-                 "--transport must be ssh or telnet"),
+                 "--transport: expected ssh or telnet"),
                 (["show", "-i", inv, "--limit", "zz*", "show clock"], "matches no host"),
                 (["show", "-i", os.path.join(tmp, "missing.yaml"), "sw1", "x"], "missing.yaml"),
                 (["show", "-i", inv, "sw1", "show clock", "--forks", "0"], "--forks"),
@@ -151,6 +151,21 @@ try:
             check(after == conns, "connections were made: %d -> %d" % (conns, after))
             check(before >= 0)
         t.run("invalid input: exit 2 and nothing sent", invalid_input)
+
+        def colour():
+            base = ["show", "-i", inv, "--limit", "sw1:sw2", "show vlan brief"]
+            plain = must(netauto(*base))
+            check("\033[" not in plain.out + plain.err, "no colour into a pipe by default")
+            r = must(netauto(*base, "--color", "always"))
+            check("\033[1m=== sw1 ===\033[0m" in r.out, r.out[:300])
+            # the device's output is the same bytes with or without colour
+            check(r.out.replace("\033[1m", "").replace("\033[0m", "") == plain.out,
+                  "only the headers gained colour")
+            r = must(netauto("show", "-i", inv, "sw1", "show foo", "--color", "always"), 1)
+            check("\033[31m" in r.err and "\033[" not in r.out, (r.out, r.err))
+            r = must(netauto(*base, "--color", "auto", env={"NO_COLOR": "1"}))
+            check("\033[" not in r.out, "NO_COLOR")
+        t.run("--color always colours netauto's own lines, never the device's; NO_COLOR", colour)
 
         def timeout_within_deadline():
             r = must(netauto("show", "-i", inv, "stall1", "show clock", "show vlan brief",

@@ -4,15 +4,16 @@ backend against simulated devices: each successful command gains `parsed` (the s
 ntc-templates' clitable gives for the host's platform and the command) or `parse_error` (no
 template: the request still succeeds), no `parsed` without the field, a bad value is 400, the
 inventory's `templates:` directory is used before the built-in templates, and the CLI against
-the daemon (`netauto --server ... show --parse`) prints records and fails on a parse error.
-Prints TAP."""
+the daemon (`netauto --server ... show --parse`) prints records and fails on a parse error, and
+parsing runs off netautod's event loop: seconds of TextFSM work (a template that backtracks on
+every long line) never make the loop late. Prints TAP."""
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from backend_lab import cli, lab_daemon, sim_args  # noqa: E402
-from netautod_harness import Tap  # noqa: E402
+from netautod_harness import SLOW, Tap, lag_worst  # noqa: E402
 from simproc import Sim  # noqa: E402
 import tfsm_oracle as O  # noqa: E402
 
@@ -20,13 +21,18 @@ t = Tap()
 ROOT = os.environ.get("NETAUTO_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 OWN = os.path.join(ROOT, "parsing", "templates")
 
-with Sim(sim_args(2, "--devices", "1:eos:ar")) as sim:
+with Sim(sim_args(2, "--devices", "1:eos:ar", "--devices", "1:ios:big",
+                  "--fault", "big1:huge-output=60000")) as sim:
     d = lab_daemon(sim, host_extra={"ar1": "platform: arista_eos"})
     # a template directory of the inventory's own: `show clock` on cisco_ios comes from here
     os.makedirs(d.path("tpl"))
     d.write("tpl/index", "Template, Hostname, Platform, Command\n"
-            "clock.textfsm, .*, cisco_ios, sh[[ow]] clo[[ck]]\n")
+            "clock.textfsm, .*, cisco_ios, sh[[ow]] clo[[ck]]\n"
+            "slow.textfsm, .*, cisco_ios, sh[[ow]] tech[[-support]]\n")
     d.write("tpl/clock.textfsm", "Value HOUR (\\d+)\n\nStart\n  ^\\*?${HOUR}: -> Record\n")
+    # exponential backtracking on a line of many words (no [!?] in it): PCRE2's match limit
+    # stops it after about half a second of CPU per output
+    d.write("tpl/slow.textfsm", "Value W (\\w+)\n\nStart\n  ^(\\w+\\s?)*[!?] -> Record\n")
     with open(d.path("inventory.yaml")) as f:
         inv = f.read()
     d.write("inventory.yaml", "templates: tpl\n" + inv)
@@ -61,6 +67,20 @@ with Sim(sim_args(2, "--devices", "1:eos:ar")) as sim:
                                             "commands": ["show clock"]})
     t.ok(st == 400 and "'parse' must be true or false" in r["error"], "parse: \"yes\" is 400", r)
 
+    lag0 = d.loop_lag()
+    st, r = d.json("POST", "/v1/commands", {"host": "big1", "parse": True,
+                                            "commands": ["show tech-support"] * 4}, timeout=600)
+    lag1 = d.loop_lag()
+    worst = lag_worst(lag0, lag1)
+    cs = r.get("commands", []) if st == 200 else []
+    t.ok(len(cs) == 4 and all(c["ok"] and len(c["output"]) > 50000 and
+                              "backtracked too much" in c.get("parse_error", {}).get("message", "")
+                              for c in cs),
+         "4 outputs through a template that backtracks: each a parse_error, the output kept",
+         (st, [{k: (v if k != "output" else len(v)) for k, v in c.items()} for c in cs]))
+    t.ok(worst <= 0.25 * SLOW, "... and netautod's loop was never late by more than 250 ms "
+         "while they were parsed (worst bucket %s s)" % worst, (lag0, lag1))
+
     p = cli(d, "show", "ar1", "show vlan", "--parse")
     recs = json.loads(p.stdout) if p.returncode == 0 else None
     t.ok(recs and recs[0]["vlan_id"] == "1" and "VLAN Name" not in p.stdout,
@@ -70,7 +90,8 @@ with Sim(sim_args(2, "--devices", "1:eos:ar")) as sim:
          "... and exits 1 when a command could not be parsed", (p.returncode, p.stderr))
     p = cli(d, "show", "sw1", "show running-config", "--parse", "--json")
     doc = json.loads(p.stdout) if p.stdout.strip() else {}
-    t.ok(p.returncode == 1 and doc.get("commands", [{}])[0].get("parse_error"),
+    cmds = (doc.get("hosts") or [{}])[0].get("commands") or [{}]  # the local show's shape
+    t.ok(p.returncode == 1 and doc.get("schema") == 1 and cmds[0].get("parse_error"),
          "... also with --json", (p.returncode, p.stdout[:500]))
     d.stop()
 t.done()

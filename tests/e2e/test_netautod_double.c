@@ -174,7 +174,7 @@ static const char *netauto_bin(void)
     return p;
 }
 
-static char port_s[16], fingerprint[80], token[64], server[64];
+static char port_s[16], fingerprint[80], pin[80], token[64], server[64];
 
 static int count_api_lines(void)
 {
@@ -213,9 +213,11 @@ static bool start_daemon(const char *self)
     for (int i = 0; i < 1500; i++) { /* up to 30 s */
         char *s = read_all(out);
         char *p = strstr(s, "127.0.0.1:"), *f = strstr(s, "fingerprint SHA256:");
-        if (p && f && strchr(f, '\n')) {
+        char *k = strstr(s, "(public key sha256//");
+        if (p && f && k && strchr(f, '\n')) {
             snprintf(port_s, sizeof port_s, "%.*s", (int)strcspn(p + 10, "\n"), p + 10);
-            snprintf(fingerprint, sizeof fingerprint, "%.*s", (int)strcspn(f + 12, "\n"), f + 12);
+            snprintf(fingerprint, sizeof fingerprint, "%.*s", (int)strcspn(f + 12, " \n"), f + 12);
+            snprintf(pin, sizeof pin, "%.*s", (int)strcspn(k + 12, ")\n"), k + 12);
             snprintf(server, sizeof server, "https://127.0.0.1:%s", port_s);
             free(s);
             return true;
@@ -354,6 +356,41 @@ static int client_tests(const char *self)
         ok(r.status == 0 && strstr(r.out, "quick"), "fingerprint AB:CD:... spelling accepted");
         run_free(&r);
     }
+    /* the public-key pin netautod prints is the one curl documents (openssl pkey | dgst | base64),
+     * and it pins the server as well as the certificate's fingerprint does */
+    {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "openssl x509 -in '%s/state/tls-cert.pem' -pubkey -noout | "
+                                  "openssl pkey -pubin -outform der | openssl dgst -sha256 "
+                                  "-binary | base64", dir);
+        FILE *f = popen(cmd, "r");
+        char ref[128] = "";
+        if (f) {
+            if (!fgets(ref, sizeof ref, f))
+                ref[0] = '\0';
+            pclose(f);
+        }
+        ref[strcspn(ref, "\n")] = '\0';
+        ok(ref[0] && !strncmp(pin, "sha256//", 8) && !strcmp(pin + 8, ref),
+           "the public-key pin netautod prints is OpenSSL's sha256 of the SubjectPublicKeyInfo");
+        char *a[] = {(char *)na, "--server", server, "--fingerprint", pin, "jobs", NULL};
+        run_result r = run(a, env_tok);
+        ok(r.status == 0 && strstr(r.out, "quick"), "--fingerprint sha256//BASE64 (public key) "
+                                                    "accepted");
+        run_free(&r);
+        int before = count_api_lines();
+        char wrong[80];
+        snprintf(wrong, sizeof wrong, "%s", pin);
+        wrong[12] = wrong[12] == 'A' ? 'B' : 'A';
+        char *b[] = {(char *)na, "--server", server, "--fingerprint", wrong, "jobs", NULL};
+        r = run(b, env_tok);
+        ok(r.status == 1 && strstr(r.err, "does not match --fingerprint"),
+           "a wrong public-key pin is refused");
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        ok(count_api_lines() == before, "the daemon received no request from it");
+        run_free(&r);
+    }
     /* wrong fingerprint: refused before any request */
     {
         int before = count_api_lines();
@@ -423,13 +460,19 @@ static int client_tests(const char *self)
         char *a[] = {(char *)na, "--server", server, "--fingerprint", fingerprint, "show", "sw1",
                      "show version", "show clock", NULL};
         run_result r = run(a, env_tok);
-        ok(r.status == 0 && !strncmp(r.out, "IOS 15.2\nsw1# show clock\n", 24),
-           "show HOST CMD CMD prints the outputs in order");
+        /* each output under --- COMMAND --- as `netauto show` prints several commands here */
+        static const char want[] = "--- show version ---\nIOS 15.2\n--- show clock ---\n"
+                                   "sw1# show clock\n";
+        ok(r.status == 0 && !strncmp(r.out, want, sizeof want - 1),
+           "show HOST CMD CMD prints the outputs in order, each under its command");
+        if (r.status != 0 || strncmp(r.out, want, sizeof want - 1))
+            printf("# got: %s\n", r.out);
         run_free(&r);
         char *b[] = {(char *)na, "--server", server, "--fingerprint", fingerprint, "show", "nope",
                      "show version", NULL};
         r = run(b, env_tok);
-        ok(r.status == 1 && strstr(r.err, "404"), "show on an unknown host: 404, exit 1");
+        ok(r.status == 2 && strstr(r.err, "host 'nope' is not in the inventory"),
+           "show on an unknown host: exit 2 as locally (checked against GET /v1/inventory)");
         run_free(&r);
     }
     /* NETAUTO_SERVER without --server; job --follow; cancel */
