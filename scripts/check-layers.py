@@ -5,7 +5,9 @@
     use (never one above or beside it), and every .c/.h file of a listed folder has a layer;
   - with --build DIR: every symbol an object file uses, when a project object defines it, comes
     from its own layer or one it may use (what the includes cannot show: a hand-written extern);
-  - no C file in a vendor-free folder (drivers/) names a vendor in code or strings.
+  - no C file in a vendor-free folder (drivers/) names a vendor in code or strings;
+  - files marked `restricted` (a header, or the object of a source) are used only by their own
+    layer and the layers named, although layers above reach their layer otherwise.
 
 Usage:
   check-layers.py [--root DIR] [--build DIR]   check; prints the violations, exit 1 if any
@@ -31,6 +33,7 @@ class Table:
         self.patterns = []    # (pattern, layer)
         self.vendor_free = []
         self.vendors = []
+        self.restricted = []  # (layers allowed, [patterns])
         with open(path, encoding="utf-8") as f:
             for lineno, raw in enumerate(f, 1):
                 line = raw.split("#", 1)[0].strip()
@@ -43,6 +46,11 @@ class Table:
                     continue
                 if words[0] == "vendors":
                     self.vendors += [w.lower() for w in words[1:]]
+                    continue
+                if words[0] == "restricted":
+                    if len(words) < 3:
+                        sys.exit("%s: expected 'restricted layers files...'" % where)
+                    self.restricted.append((words[1].split(","), words[2:]))
                     continue
                 if len(words) < 3:
                     sys.exit("%s: expected 'layer uses files...'" % where)
@@ -58,6 +66,10 @@ class Table:
                 if u not in self.uses:
                     sys.exit("%s: layer %s uses unknown layer %s" % (path, name, u))
         self.allowed = {name: self._closure(name) for name in self.layers}
+        for who, _ in self.restricted:
+            for u in who:
+                if u not in self.uses:
+                    sys.exit("%s: restricted to unknown layer %s" % (path, u))
         for name in self.layers:
             if name in self._closure(name, strict=True):
                 sys.exit("%s: layer %s uses itself through a cycle" % (path, name))
@@ -89,6 +101,13 @@ class Table:
             if hit and len(pat) > best_len:
                 best, best_len = name, len(pat)
         return best
+
+    def restricted_for(self, path):
+        """The layers (besides the file's own) that may use a restricted file, or None."""
+        for who, pats in self.restricted:
+            if any(fnmatch.fnmatchcase(path, p) for p in pats):
+                return who
+        return None
 
     def folders(self):
         """Source folders named by the table (not $BUILD ones), in table order, unique."""
@@ -186,6 +205,12 @@ def check_includes(root, table, files, problems):
                 problems.append("%s:%d: %s (layer %s) includes %s (layer %s): %s may use %s only"
                                 % (f, line, f, layer, target, tl, layer,
                                    ", ".join(sorted(table.allowed[layer]))))
+            else:
+                who = table.restricted_for(target)
+                if who is not None and layer != tl and layer not in who:
+                    problems.append("%s:%d: %s (layer %s) includes %s, which only %s may use "
+                                    "(%s)" % (f, line, f, layer, target,
+                                              ", ".join([tl] + who), LAYERS_FILE))
     return nincl
 
 
@@ -198,6 +223,7 @@ def check_symbols(root, table, build, problems):
         problems.append("%s: no object files (build first: make)" % objdir)
         return 0
     layer_of_obj = {}
+    src_of_obj = {}
     for o in list(objs):
         src = os.path.relpath(o, os.path.join(root, objdir))[:-2] + ".c"
         gen = table.layer_of(src, build=build) if not table.layer_of(src) else None
@@ -205,6 +231,7 @@ def check_symbols(root, table, build, problems):
             objs.remove(o)  # left over from a source that moved or went away
             continue
         layer_of_obj[o] = gen or table.layer_of(src)
+        src_of_obj[o] = src
     defined, undefined = {}, []
     res = subprocess.run(["nm", "-A", "-P"] + sorted(objs), capture_output=True, text=True)
     if res.returncode != 0:
@@ -233,6 +260,14 @@ def check_symbols(root, table, build, problems):
             problems.append("%s (layer %s) uses %s from %s (layer %s)" %
                             (os.path.relpath(o, root), layer, sym, os.path.relpath(d, root),
                              layer_of_obj.get(d)))
+            continue
+        for d in defined[sym]:
+            who = table.restricted_for(src_of_obj.get(d, ""))
+            dl = layer_of_obj.get(d)
+            if who is not None and layer != dl and layer not in who:
+                problems.append("%s (layer %s) uses %s from %s, which only %s may use (%s)" %
+                                (os.path.relpath(o, root), layer, sym, src_of_obj.get(d),
+                                 ", ".join([dl] + who), LAYERS_FILE))
     for o, layer in sorted(layer_of_obj.items()):
         if layer is None:
             problems.append("%s: object of a file that belongs to no layer" %
