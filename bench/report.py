@@ -502,6 +502,41 @@ def quote_in_readme(path, head, targets, loads):
     os.replace(path + ".tmp", path)
 
 
+def sec_files(rows, md, targets):
+    rs0 = sel(rows, section="files")
+    if not rs0:
+        return
+    n, mib = rs0[0]["devices"], rs0[0]["mib"]
+    md.append("## Files: one %d MiB file to %d devices at once\n" % (mib, n))
+    md.append("`netauto put -i INV all FILE flash:NAME --forks %d`: one process, one SSH session "
+              "per device, the transfer on a second channel of it; with the device's md5 before "
+              "(nothing to send?) and after (verified), the free-space check and the rename into "
+              "place, as always; and with `--verify none` (transfer, free space, rename). Against "
+              "OpenSSH's `scp -O` started %d times in parallel (no verification). Aggregate "
+              "throughput: %d x %d MiB / wall time of the whole job.\n" % (n, n, n, mib))
+    out = []
+    thr = {}
+    for tool in tools_in(rows, section="files"):
+        rs = sel(rows, section="files", tool=tool)
+        agg = Stat(rs, lambda r: n * mib / (r["wall_ms"] / 1000.0))
+        thr[tool] = agg.med
+        out.append([tool, Stat(rs, wall).fmt(1 / 1000.0, 2), agg.fmt(1, 0),
+                    Stat(rs, cpu).fmt(1, 1), Stat(rs, rss).fmt(1 / 1024, 1),
+                    Stat(rs, simcpu).fmt(1, 1)])
+    md.append(table(["tool", "wall s", "aggregate MiB/s", "CPU s (user+sys)", "peak RSS MiB",
+                     "simulator CPU s"], out))
+    scp = [v for k, v in thr.items() if k.startswith("scp")]
+    md.append("")
+    for k in ("netauto put", "netauto put --verify none"):
+        if thr.get(k) and scp and scp[0]:
+            md.append("- %s: %s the aggregate throughput of %d parallel scp." %
+                      (k, ratio(thr[k], scp[0]), n))
+            targets.append(["%s, %d x %d MiB at once, vs %d parallel scp" % (k, n, mib, n),
+                            "as fast as scp", "%.0f vs %.0f MiB/s (%s)" %
+                            (thr[k], scp[0], ratio(thr[k], scp[0]))])
+    md.append("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("results", "notes", "work", "build", "out", "netns", "readme"):
@@ -538,6 +573,7 @@ def main():
     sec_latency(rows, body, targets, a.window)
     sec_startup(rows, body, a.work)
     sec_parse(rows, body, targets)
+    sec_files(rows, body, targets)
     sec_cluster(rows, body, targets)
     head = summary(rows)
     if head:

@@ -8,9 +8,10 @@
 # Environment (all optional):
 #   BENCH_RUNS=20        measured runs of the quick cases (show, push); fleet and latency take 3
 #   BENCH_FLEET="100 1000 5000"   fleet sizes
-#   BENCH_SECTIONS="show push fleet latency startup parse cluster"   sections to run
+#   BENCH_SECTIONS="show push fleet latency startup parse files cluster"   sections to run
 #   BENCH_CLUSTER="96:2000:16 1000:0:64"   cluster cases, DEVICES:SLOW_BPS:TASKS (bench/cluster.py)
 #   BENCH_ROUTES=100000  routes of the parse section's `show ip route`
+#   BENCH_FILES_DEVICES=100   devices of the files section (a 20 MiB file to each at once)
 #   BENCH_OUT=bench/RESULTS.md    where the results go (the raw measurements: RESULTS.jsonl)
 #   BENCH_WINDOW=64      config window (lines in flight) of the pipelined runs
 #   BENCH_NETMIKO_SLOW=1 also Netmiko with its default timing on 1,000 lines (about 2 minutes)
@@ -58,7 +59,7 @@ PROXY="$BUILD/bench/delayproxy"
 SESSIONS="$BUILD/bench/sessions"
 RUNS=${BENCH_RUNS:-20}
 FLEET=${BENCH_FLEET:-"100 1000 5000"}
-SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup parse cluster"}
+SECTIONS=${BENCH_SECTIONS:-"show push fleet latency startup parse files cluster"}
 ROUTES=${BENCH_ROUTES:-100000}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 WINDOW=${BENCH_WINDOW:-64}
@@ -391,6 +392,55 @@ print(len(a) if a == b else -1)' "$WORK/na.json" "$WORK/py.json")
     done
 }
 
+# ---- 8. files -------------------------------------------------------------------------------
+# One `netauto put` sending a 20 MiB file to every simulated IOS device at once (--forks N), with
+# the device's md5 before and after (as it always does) and with --verify none (the transfer
+# and the rename only), against OpenSSH's scp run once per device, all in parallel (-O: the
+# SCP protocol, what IOS speaks; password authentication like netauto's). Every run writes a
+# new name, so each sends the whole file; the files are removed between runs (outside the
+# measurement).
+section_files() {
+    local n=${BENCH_FILES_DEVICES:-100} mib=20 r w tag src="$WORK/files-src.bin"
+    local state="$WORK/files-state"
+    say "files: a $mib MiB file to $n devices at once: netauto put vs $n scp in parallel"
+    start_sim files --devices "$n" --state-dir "$state"
+    head -c $((mib << 20)) /dev/urandom >"$src"
+    printf '#!/bin/sh\necho lab-pass-1\n' >"$WORK/askpass.sh"
+    chmod 700 "$WORK/askpass.sh"
+    cat >"$WORK/scp-fleet.sh" <<EOF
+#!/bin/bash
+# $n copies of OpenSSH's scp at once, one per device of the simulator; exit 1 if any fails
+export SSH_ASKPASS="$WORK/askpass.sh" SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+pids=()
+while read -r name pers addr port tport; do
+    case \$name in '#'*) continue ;; esac
+    scp -O -q -o PreferredAuthentications=password -o PubkeyAuthentication=no \\
+        -o UserKnownHostsFile="$WORK/files.yaml.known_hosts" -o StrictHostKeyChecking=yes \\
+        -P "\$port" "\$1" "admin@\$addr:\$2" </dev/null &
+    pids+=(\$!)
+done <"$WORK/files.ready"
+rc=0
+for p in "\${pids[@]}"; do wait "\$p" || rc=1; done
+exit \$rc
+EOF
+    for ((r = 0; r <= 3; r++)); do
+        w=$([ $r = 0 ] && echo true || echo false)
+        tag="\"section\":\"files\",\"devices\":$n,\"mib\":$mib,\"case\":\"$n x $mib MiB\",\"warmup\":$w"
+        m "$tag,\"tool\":\"netauto put\"" "" "$WORK/o.put" --sim-pid "$SIM_PID" --timeout 900 -- \
+            "$NETAUTO" put -i "$WORK/files.yaml" all "$src" "flash:md5-$r.bin" --forks "$n"
+        rm -f "$state"/*/flash/*
+        m "$tag,\"tool\":\"netauto put --verify none\"" "" "$WORK/o.put" --sim-pid "$SIM_PID" \
+            --timeout 900 -- "$NETAUTO" put -i "$WORK/files.yaml" all "$src" "flash:none-$r.bin" \
+            --forks "$n" --verify none
+        rm -f "$state"/*/flash/*
+        m "$tag,\"tool\":\"scp -O (x$n in parallel)\"" "" "$WORK/o.scp" --sim-pid "$SIM_PID" \
+            --timeout 900 -- bash "$WORK/scp-fleet.sh" "$src" "flash:scp-$r.bin"
+        rm -f "$state"/*/flash/*
+    done
+    stop_pid "$SIM_PID"
+    rm -rf "$state" "$src"
+}
+
 # ---- load from other programs ----------------------------------------------------------------
 # CPU the whole machine was busy (/proc/stat) minus what this bench's processes used (the shell's
 # reaped children, the simulator included): how many cores other programs took meanwhile.
@@ -463,6 +513,10 @@ for s in $SECTIONS; do
         ;;
     fleet)
         has_verb run || { note "fleet: skipped: this netauto has no 'run' verb yet."; continue; }
+        ;;
+    files)
+        has_verb put || { note "files: skipped: this netauto has no 'put' verb yet."; continue; }
+        command -v scp >/dev/null 2>&1 || { note "files: skipped: no scp (openssh-client)."; continue; }
         ;;
     esac
     run_section "$s"

@@ -82,7 +82,7 @@ static const char netauto_text[] =
     "with --server (or NETAUTO_SERVER) show, run, inventory and shell go to the server and print the "
     "same output and the same JSON with the same exit status; an option that only means "
     "something here (-i, --transcript, --forks...) is refused with a message saying why. "
-    "shell also runs there (a terminal through netautod); compare, vault and parse always run here.\n\n"
+    "shell also runs there (a terminal through netautod); compare, put, get, vault and parse always run here.\n\n"
     "Nothing a user typed as an option, an option's value, a file name or a host name is ever "
     "sent to a device: a command line that could be read two ways is refused (exit status 2) "
     "with a message saying how it was read.";

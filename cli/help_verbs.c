@@ -179,6 +179,70 @@ static const na_doc_sect run_sects[] = {
     {NULL, NULL, NULL},
 };
 
+/* ---- put, get ----------------------------------------------------------------------------------- */
+
+static const char *const put_syn[] = {
+    "put [-i INVENTORY] HOSTS LOCAL REMOTE [options]",
+    NULL,
+};
+
+static const char *const get_syn[] = {
+    "get [-i INVENTORY] HOSTS REMOTE LOCALDIR [options]",
+    NULL,
+};
+
+/* put's and get's: the same options */
+static const na_doc_opt files_opts[] = {
+    OPT_INVENTORY,
+    {O_LIMIT, 'l', "limit", "PATTERN", "Narrow the hosts further (as for show).", 0},
+    {O_PROTOCOL, 0, "protocol", "scp|sftp|auto",
+     "The protocol (default auto: the platform's first one whose check passes).", 0},
+    {O_VERIFY, 0, "verify", "md5|sha256|sha512|none|auto",
+     "The digest that verifies the copy, computed by the device itself (default auto: the "
+     "platform's preferred one).", 0},
+    {O_OVERWRITE, 0, "overwrite", NULL, "Replace a different file already there.", 0},
+    {O_CHECK, 0, "check", NULL,
+     "Ask the device (server, digest, free space) and say what would be done; change nothing.",
+     0},
+    {O_TIMEOUT, 0, "timeout", "SECONDS", "The transfer, start to end (default 3600).", 0},
+    {O_STALL_TIMEOUT, 0, "stall-timeout", "SECONDS",
+     "Fail when nothing moves this long (default 30).", 0},
+    {O_FORKS, 'f', "forks", "N",
+     "Hosts at once (default: the configuration's forks:, else 50).", 0},
+    {O_JSON, 0, "json", NULL,
+     "Print the results as one JSON document on stdout (docs/files.md).", 0},
+    OPT_VAULT,
+    OPT_VERBOSE,
+    OPT_HELP,
+    {0},
+};
+
+static const na_doc_sect put_sects[] = {
+    {"The words",
+     "HOSTS is a host name or a --limit pattern (group, glob, a:b, a:!b). LOCAL is the file to "
+     "send. REMOTE is where it goes on each device (flash:c9300.bin, /tmp/x); a bare name goes "
+     "to the platform's default file system.",
+     NULL},
+    {NULL, NULL, NULL},
+};
+
+static const na_doc_sect get_sects[] = {
+    {"The words",
+     "HOSTS is a host name or a --limit pattern (group, glob, a:b, a:!b). REMOTE is the file on "
+     "each device (flash:crashinfo_1). LOCALDIR is where it goes: LOCALDIR/NAME for one host, "
+     "LOCALDIR/HOST/NAME for several; {host} in LOCALDIR is replaced by each host's name.",
+     NULL},
+    {NULL, NULL, NULL},
+};
+
+#define FILES_TEXT(what)                                                                          \
+    what " every host selected, each over its own SSH session, all hosts at once from one "     \
+    "loop, verified with the digest the device computes itself; a line per host as it ends, "   \
+    "and a progress line on a terminal. Everything that can be checked before connecting is "   \
+    "(the inventory, an unreadable local file, a platform without file transfers, a host "      \
+    "reached over Telnet, a digest or protocol the platform lacks): exit 2 with nothing sent. " \
+    "Exit 0 when every host has the file (sent, or already there), 1 when any failed."
+
 /* ---- compare ------------------------------------------------------------------------------------ */
 
 static const char *const compare_syn[] = {
@@ -342,6 +406,12 @@ const cli_verb cli_verbs[] = {
     {{"run", "run a playbook", run_syn,
       "Runs PLAYBOOK (netauto-playbook(5)) against the inventory's hosts.", run_opts, run_sects},
      CLI_LOCAL | CLI_REMOTE, NULL},
+    {{"put", "send a file to devices (scp or sftp, verified)", put_syn,
+      FILES_TEXT("Sends LOCAL to REMOTE on"), files_opts, put_sects},
+     CLI_LOCAL, "put sends a file from this machine"},
+    {{"get", "fetch a file from devices (scp or sftp, verified)", get_syn,
+      FILES_TEXT("Fetches REMOTE from"), files_opts, get_sects},
+     CLI_LOCAL, "get writes files on this machine"},
     {{"compare", "run commands over Telnet and SSH and compare timings, bytes and outputs",
       compare_syn,
       "Logs in to one device over Telnet (its telnet_port) and then over SSH (its ssh_port), "

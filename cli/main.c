@@ -23,6 +23,8 @@ static const struct {
     {"inventory", cmd_inventory, remote_inventory},
     {"vault", cmd_vault, NULL},
     {"parse", cmd_parse, NULL},
+    {"put", cmd_put, NULL},
+    {"get", cmd_get, NULL},
     {"jobs", NULL, remote_jobs},
     {"job", NULL, remote_job},
     {"cancel", NULL, remote_cancel},

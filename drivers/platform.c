@@ -3,6 +3,7 @@
  * modes). Not the registry (platform_registry.c) and not a driver (session.c). */
 #include "platform.h"
 #include "buf.h"
+#include "platform_int.h"
 #include "ydoc.h"
 
 #include <stdio.h>
@@ -535,7 +536,9 @@ static int load(loader *L, const char *name_hint)
                                        "failures",       "config_errors", "async_messages",
                                        "pager",          "answers",       "commit",
                                        "save",           "login",         "learn_host",
-                                       "running_config", "confirm",     NULL};
+                                       "running_config", "confirm",
+                                       "files", /* platform_files.c */
+                                       NULL};
     if (!root)
         return na_yerr(L->err, L->d, NULL, "empty platform file");
     if (na_ycheck_keys(L->d, root, keys, "platform", L->err) < 0)
@@ -651,6 +654,8 @@ static int load(loader *L, const char *name_hint)
         if (pw && get_pattern(L, pw, "login.password", 0, &p->login.password) < 0)
             return -1;
     }
+    if ((v = na_ymap_get(L->d, root, "files")) && na_pfiles_load(L->d, v, &p->files, L->err) < 0)
+        return -1;
     return 0;
 }
 
@@ -775,6 +780,7 @@ void na_platform_free(na_platform *p)
     na_pattern_free(p->save.success);
     na_pattern_free(p->login.username);
     na_pattern_free(p->login.password);
+    na_pfiles_free(p->files);
     free(p->name);
     free(p->description);
     free(p->source);

@@ -9,6 +9,7 @@
 #ifndef NA_PLATFORM_H
 #define NA_PLATFORM_H
 
+#include "digest.h"
 #include "err.h"
 #include "pattern.h"
 
@@ -127,7 +128,74 @@ typedef struct na_platform {
         na_pattern *username;  /* in-band login prompts answered while opening (optional) */
         na_pattern *password;
     } login;
+
+    struct na_pfiles *files;   /* file transfer (`files:`, platform_files.c); NULL = none */
 } na_platform;
+
+/* ---- files: the device side of file transfers (platform_files.c; docs/files.md) ----------- */
+
+enum { NA_PF_SCP = 0, NA_PF_SFTP = 1, NA_PF__COUNT };
+
+/* One device command: a template with {path} {dir} {name} {src} {dst} (filled with paths
+ * quoted as the platform says), and for queries the pattern whose named group holds the answer
+ * ((?<free>...) bytes free, (?<hash>...) the digest). */
+typedef struct na_pfiles_cmd {
+    char *command;             /* NULL = the platform has no such command */
+    na_pattern *pattern;       /* MULTILINE */
+    unsigned group;            /* number of the named group in pattern */
+} na_pfiles_cmd;
+
+typedef struct na_pfiles {
+    char *default_dir;         /* where a bare file name goes ("flash:", "bootflash:", "") */
+    bool shell_quote;          /* quote: shell (POSIX single quotes); else paths must be plain */
+    int protocols[NA_PF__COUNT]; /* servers the device offers, preferred first ... */
+    size_t nprotocols;         /* ... how many */
+    struct {
+        char *cli, *transfer;  /* a path starting with cli is reached as transfer + the rest by
+                                  SCP/SFTP ("flash:" -> "/mnt/flash/") */
+    } *paths;
+    size_t npaths;
+    na_pfiles_cmd free;        /* free space on a file system ({dir}); group "free" */
+    unsigned long long free_unit; /* bytes per unit of the free number (1, or 1024 for df -k) */
+    na_pfiles_cmd hash[NA_HASH__COUNT]; /* per algorithm ({path}); group "hash" */
+    na_hash_alg hash_order[NA_HASH__COUNT]; /* algorithms available, preferred first ... */
+    size_t nhash;              /* ... how many */
+    na_pattern *missing;       /* output (or the device's error) meaning "no such file" */
+    na_pfiles_cmd rename;      /* {src} to {dst} */
+    bool rename_replaces;      /* rename replaces an existing dst by itself (else dst is removed
+                                  first: no overwrite questions) */
+    na_pfiles_cmd remove;      /* delete {path} without asking */
+    struct {
+        na_pfiles_cmd check;   /* command + pattern that must match when the server is on
+                                  (command NULL = no check) */
+        char *hint;            /* what to do when it is off or refuses ("configure 'ip scp server
+                                  enable'"); NULL = nothing to say */
+    } server[NA_PF__COUNT];
+    int timeout_ms;            /* each of these commands (hashing an image takes a while) */
+} na_pfiles;
+
+const char *na_pf_proto_name(int proto); /* "scp", "sftp" */
+/* Is protocol proto (NA_PF_*) one the platform offers? */
+bool na_pfiles_offers(const na_pfiles *f, int proto);
+/* May path be put into this platform's commands? (no control characters, no leading '-'; with
+ * quote: none, only letters, digits and _ . / : + @ % = , ~ -). 0 or -1 + err (NA_E_USAGE). */
+int na_pfiles_check_path(const na_pfiles *f, const char *path, na_err *err);
+/* path with the default directory in front when it is a bare name ("x.bin" -> "flash:x.bin").
+ * malloc'd; NULL on OOM. */
+char *na_pfiles_full_path(const na_pfiles *f, const char *path);
+/* Directory (into dir: "flash:", "flash:/", "/tmp", "." for a bare name) and name (pointing
+ * into path) of a device path. */
+void na_pfiles_split(const char *path, char *dir, size_t dcap, const char **name);
+/* The path the SCP/SFTP server knows the file by (transfer_paths applied). malloc'd. */
+char *na_pfiles_transfer_path(const na_pfiles *f, const char *path);
+/* A command from its template: vars holds name/value pairs ({"path", "flash:x", NULL}); values
+ * are quoted as the platform says. malloc'd, or NULL + err. */
+char *na_pfiles_render(const na_pfiles *f, const char *tmpl, const char *const *vars,
+                       na_err *err);
+/* The value the query's named group finds in out[0..n) into val (NUL-terminated): false when
+ * the pattern does not match (or the value does not fit). */
+bool na_pfiles_find(const na_pfiles_cmd *c, na_matcher *m, const char *out, size_t n, char *val,
+                    size_t cap);
 
 /* Load one platform from YAML. name_hint (may be NULL): the name the file must declare (the file
  * name without .yaml) — a file cannot pass itself off as another platform. label names the

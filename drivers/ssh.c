@@ -3,7 +3,8 @@
  * host key check, authentication, PTY + shell), the byte I/O of the interactive shell channel,
  * fd/want, close and destroy. Not here: the socket layer under libssh2 (ssh_io.c),
  * authentication (ssh_auth.c), known_hosts (ssh_hostkey.c), algorithm lists (ssh_algo.c), exec
- * and SCP (ssh_exec.c, ssh_scp.c), prompts (the channel layer). */
+ * and file transfers (ssh_exec.c, ssh_xfer.c, ssh_scp.c, ssh_sftp.c), prompts (the channel
+ * layer). */
 #include "ssh.h"
 #include "ssh_int.h"
 
@@ -634,6 +635,7 @@ static void conn_free(na_ssh_conn *c)
         NA_LOGW(c->who, "SSH transport destroyed with %d exec/transfer object(s) still alive",
                 c->children);
     na_ssh_auth_free(c);
+    na_ssh_sftp_drop_all(c);
     free_channel(&c->shell);
     for (int i = 0; i < c->nzombie; i++)
         free_channel(&c->zombie[i]);
@@ -743,7 +745,7 @@ na_transport *na_ssh_new(const na_conn_params *p, na_err *err)
     return c ? &c->t : NULL;
 }
 
-/* ---- shared with ssh_exec.c / ssh_scp.c -------------------------------------------------- */
+/* ---- shared with ssh_exec.c / ssh_xfer.c -------------------------------------------------- */
 
 int na_ssh_usable(na_transport *t, const char *what, na_err *err)
 {

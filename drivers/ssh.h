@@ -1,5 +1,5 @@
 /* ssh.h — what the SSH transport offers beyond the transport.h vtable: running commands on new
- * channels (exec) and copying files (SCP) over an open SSH transport, with or without an
+ * channels (exec) and copying files (SCP or SFTP) over an open SSH transport, with or without an
  * interactive shell. Everything is non-blocking and resumable like open()/read(): *_start()
  * allocates and begins, *_step() advances and returns NA_AGAIN while it must wait for
  * t->ops->fd(t) in the direction(s) t->ops->want(t) says (or the operation's own deadline), NA_OK
@@ -9,13 +9,15 @@
  * The transport itself is created with na_ssh_new() (transport.h). Exec and transfer objects
  * borrow the transport: free them before destroying it. Any number may run at once on one
  * transport, each on its own channel. Not a shell/CLI abstraction: the channel layer
- * (channel.h) drives interactive devices.
+ * (channel.h) drives interactive devices. Layers above the session reach exec and transfers
+ * through the session (session_files.h), not through this header.
  *
- * File transfer speaks the SCP protocol (what network devices offer: "scp -t" / "scp -f" on the
- * device) over an ordinary exec channel rather than through libssh2_scp_send64/scp_recv2: in
- * libssh2 (1.10, still in 1.11) those spin in a busy loop on their error path in non-blocking
- * mode, replace the device's own error text ("scp: /x: Permission denied") with "failed to send
- * file", and keep their set-up state per session so only one transfer could start at a time.
+ * SCP is spoken over an ordinary exec channel rather than through libssh2_scp_send64/scp_recv2:
+ * in libssh2 (checked again in 1.11.1's source) those spin in a busy loop on their error path in
+ * non-blocking mode (`while (libssh2_channel_free(...) == EAGAIN);` — one refused transfer would
+ * freeze every session of the event loop), replace the device's own error text ("scp: /x:
+ * Permission denied") with "failed to send file", and keep their set-up state per session so
+ * only one transfer could start at a time. SFTP uses libssh2_sftp_* (non-blocking, pipelined).
  */
 #ifndef NA_SSH_H
 #define NA_SSH_H
@@ -75,7 +77,19 @@ na_status na_ssh_run(na_transport *t, const char *cmd, const na_ssh_exec_opts *o
                      na_ssh_exec_result *res, na_err *err);
 void na_ssh_exec_result_free(na_ssh_exec_result *res);
 
-/* ---- SCP file transfer --------------------------------------------------------------------- */
+/* ---- file transfer: SCP or SFTP --------------------------------------------------------------
+ * One transfer runs on its own channel of the open transport (SCP: an exec channel running the
+ * device's "scp -t/-f"; SFTP: the "sftp" subsystem through libssh2_sftp_*), next to the shell.
+ * Local files are streamed in pieces (never read whole); memory stays bounded whatever the size.
+ * Deadlines: the whole transfer (timeout_ms) and a stall deadline (stall_ms: no progress at all,
+ * in either direction, for that long), each an NA_E_TIMEOUT naming how far it got. */
+
+typedef enum { NA_XFER_SCP = 0, NA_XFER_SFTP = 1 } na_xfer_proto;
+const char *na_xfer_proto_name(na_xfer_proto p); /* "scp", "sftp" */
+
+/* Sees every payload piece as it moves: upload, as read from the source; download, as written
+ * to the local file (for a digest computed on the way). */
+typedef void (*na_xfer_tap)(void *ud, const void *p, size_t n);
 
 typedef struct na_ssh_xfer na_ssh_xfer;
 
@@ -86,33 +100,55 @@ typedef struct na_ssh_put_opts {
     int mode;               /* permission bits of the remote file (0 = 0644, or the local file's
                                bits when local_path is given) */
     int timeout_ms;         /* whole transfer (0 = the transport's command timeout) */
+    int stall_ms;           /* no progress for this long fails it (0 = no stall deadline) */
+    na_xfer_proto proto;    /* SCP (default) or SFTP */
+    bool resume;            /* SFTP: a remote file already there is a partial upload of this
+                               source: keep its bytes and send the rest (when it is larger than
+                               the source, start over) */
+    na_xfer_tap tap;        /* optional */
+    void *tap_ud;
 } na_ssh_put_opts;
 
 typedef struct na_ssh_get_opts {
-    const char *local_path; /* write the file here (created/truncated, mode 0600 | remote bits
-                               & 0755), or NULL to collect it in memory (na_ssh_xfer_data) */
+    const char *local_path; /* write the file here, or NULL to collect it in memory
+                               (na_ssh_xfer_data) */
+    bool in_place;          /* write local_path itself (created/truncated, mode 0600; a failure
+                               leaves what was written for the caller to remove) instead of
+                               local_path.netauto-part-PID renamed over it when complete (mode
+                               0600 | remote bits & 0755) */
     uint64_t max_bytes;     /* refuse files larger than this (0 = 64 MiB): NA_E_OVERFLOW before
                                any data is read */
     int timeout_ms;         /* whole transfer (0 = the transport's command timeout) */
+    int stall_ms;           /* as for put */
+    na_xfer_proto proto;
+    na_xfer_tap tap;
+    void *tap_ud;
 } na_ssh_get_opts;
 
 /* Upload to remote_path (a file path; the directory must exist). Strings and opts are copied
  * except opts->data. NULL + err on bad input (unreadable local file, no source). */
 na_ssh_xfer *na_ssh_put_start(na_transport *t, const char *remote_path, const na_ssh_put_opts *o,
                               na_err *err);
-/* Download remote_path (a regular file). o may be NULL (into memory, defaults). */
+/* Download remote_path (a regular file). o may be NULL (into memory, SCP, defaults). */
 na_ssh_xfer *na_ssh_get_start(na_transport *t, const char *remote_path, const na_ssh_get_opts *o,
                               na_err *err);
-/* Advance: NA_AGAIN / NA_OK (transferred and acknowledged by the remote scp) / NA_ERROR (err:
- * remote refusal such as "scp: /x: Permission denied", size limit, timeout, local I/O). */
+/* Advance: NA_AGAIN / NA_OK (transferred and acknowledged by the remote side) / NA_ERROR (err:
+ * remote refusal such as "scp: /x: Permission denied" or the SFTP status, size limit, timeout,
+ * stall, local I/O). */
 na_status na_ssh_xfer_step(na_ssh_xfer *x, na_err *err);
+/* The sooner of the whole-transfer deadline and the stall deadline (absolute na_now_ms). */
 int64_t na_ssh_xfer_deadline(const na_ssh_xfer *x);
-uint64_t na_ssh_xfer_bytes(const na_ssh_xfer *x); /* payload bytes moved so far */
+uint64_t na_ssh_xfer_bytes(const na_ssh_xfer *x); /* payload bytes in the remote file so far
+                                                     (a resumed upload counts what was there) */
 uint64_t na_ssh_xfer_size(const na_ssh_xfer *x);  /* file size (download: known once started) */
+uint64_t na_ssh_xfer_resumed_at(const na_ssh_xfer *x); /* SFTP put: bytes kept from a partial
+                                                          remote file (0 = from the start) */
 int na_ssh_xfer_mode(const na_ssh_xfer *x);       /* download: the remote file's mode bits */
 /* Download into memory: the file's bytes (owned by x). Empty for other transfers. */
 const na_buf *na_ssh_xfer_data(const na_ssh_xfer *x);
-void na_ssh_xfer_free(na_ssh_xfer *x); /* best-effort non-blocking close, then free; NULL ok */
+/* Stop (best effort, non-blocking: the channel is closed later by the transport) and free.
+ * A download not finished removes its local part file (in_place: not). NULL is fine. */
+void na_ssh_xfer_free(na_ssh_xfer *x);
 
 /* Blocking wrappers. na_ssh_get with o->local_path == NULL appends the file to *out (out may be
  * NULL otherwise; its ceiling still applies). */

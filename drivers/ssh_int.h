@@ -1,8 +1,8 @@
 /* ssh_int.h — internals shared by the SSH transport's files (ssh.c: transport and set-up state
  * machine; ssh_resolve.c: the parameters in effect (inventory, ssh_config, defaults); ssh_io.c:
  * socket layer under libssh2; ssh_auth.c: authentication; ssh_hostkey.c: known_hosts policy;
- * ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis; ssh_exec.c,
- * ssh_scp.c: exec and SCP).
+ * ssh_algo.c: algorithm preferences and "no common algorithm" diagnosis; ssh_exec.c: exec;
+ * ssh_xfer.c: file transfers (local side, deadlines), ssh_scp.c: SCP, ssh_sftp.c: SFTP).
  * Not a public header: other layers use transport.h and ssh.h. */
 #ifndef NA_SSH_INT_H
 #define NA_SSH_INT_H
@@ -10,9 +10,11 @@
 #include "buf.h"
 #include "err.h"
 #include "net.h"
+#include "ssh.h"
 #include "transport.h"
 
 #include <libssh2.h>
+#include <libssh2_sftp.h>
 
 /* rsa-sha2-256/512 host and user keys, strict key exchange (Terrapin), AES-GCM: 1.11 */
 #if LIBSSH2_VERSION_NUM < 0x010b00
@@ -20,6 +22,7 @@
 #endif
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Algorithm categories, in the order libssh2 negotiates them. */
 enum { ALG_KEX = 0, ALG_HOSTKEY, ALG_CIPHER, ALG_MAC, ALG__COUNT };
@@ -112,6 +115,14 @@ enum {
 #define WIRE_SOFT_MAX ((size_t)64 << 10)
 #define WIRE_HARD_MAX ((size_t)4 << 20)
 #define MAX_ZOMBIES 16
+#define MAX_SFTP_ZOMBIES 16
+
+/* An SFTP transfer given up half-way: its handle must be closed (libssh2 frees a handle only
+ * then) before its SFTP channel is freed; both are non-blocking, so they finish later. */
+typedef struct na_ssh_sftp_zombie {
+    LIBSSH2_SFTP *sftp;
+    LIBSSH2_SFTP_HANDLE *fh;   /* NULL once closed */
+} na_ssh_sftp_zombie;
 
 struct na_ssh_conn {
     na_transport t;             /* first member: an na_transport * is an na_ssh_conn * */
@@ -145,6 +156,10 @@ struct na_ssh_conn {
     int children;               /* exec/xfer objects alive on this session */
     LIBSSH2_CHANNEL *zombie[MAX_ZOMBIES]; /* abandoned channels still closing */
     int nzombie;
+    na_ssh_sftp_zombie sftp_zombie[MAX_SFTP_ZOMBIES]; /* abandoned SFTP transfers */
+    int nsftp_zombie;
+    const void *sftp_initing;   /* the transfer whose libssh2_sftp_init is under way: libssh2
+                                   keeps that state per session, one at a time */
 };
 
 static inline na_ssh_conn *na_ssh_of(na_transport *t) { return (na_ssh_conn *)t; }
@@ -220,7 +235,92 @@ void na_ssh_auth_free(na_ssh_conn *c);
 na_status na_ssh_exec_begin(na_ssh_conn *c, LIBSSH2_CHANNEL **ch, int *stage, const char *cmd,
                             na_err *err);
 
-/* ssh_exec.c / ssh_scp.c: the transport is open (ready) and usable for new channels. */
+/* ---- file transfers (ssh_xfer.c common, ssh_scp.c, ssh_sftp.c) ------------------------------ */
+
+enum { XS_RUN = 0, XS_DONE, XS_FAILED };
+
+/* Payload bytes one step moves at most before it returns (with x->more set), so one fast
+ * transfer cannot starve the other sessions of the event loop. */
+#define XFER_STEP_BUDGET ((uint64_t)1 << 20)
+
+struct na_ssh_xfer {
+    na_ssh_conn *c;
+    na_xfer_proto proto;
+    bool upload;
+    char *remote;
+    int st;                     /* XS_* */
+    int timeout_ms, stall_ms;
+    int64_t deadline;           /* whole transfer */
+    int64_t last_move_ms;       /* last progress (stall deadline = this + stall_ms) */
+    bool more;                  /* the last step stopped at its work budget (XFER_STEP_BUDGET)
+                                   with more to do: the deadline is "now" */
+    uint64_t size, done, max, resumed_at;
+    bool resume;                /* SFTP upload: continue a partial remote file */
+    int mode;
+    /* local source (upload) */
+    int in_fd;
+    const unsigned char *mem;
+    /* local destination (download) */
+    char *local, *tmp;          /* tmp: the file written (== local when in_place) */
+    bool in_place;
+    int out_fd;
+    na_buf data;                /* download into memory */
+    na_xfer_tap tap;
+    void *tap_ud;
+    /* SCP (ssh_scp.c) */
+    struct {
+        char *cmd;
+        int st, stage, sub;
+        LIBSSH2_CHANNEL *ch;
+        char *chunk;
+        size_t chunk_len, chunk_off;
+        char w[600];
+        size_t wlen, woff;
+        char line[1024];
+        size_t line_len;
+        char errtxt[256];
+        size_t errlen;
+        int exit_status;
+    } scp;
+    /* SFTP (ssh_sftp.c) */
+    struct {
+        int st;
+        LIBSSH2_SFTP *sftp;
+        LIBSSH2_SFTP_HANDLE *fh;
+        char *buf;              /* upload: bytes given to libssh2_sftp_write, not acknowledged */
+        size_t buf_len, cap;
+        bool src_eof;
+    } sftp;
+};
+
+/* ssh_xfer.c: shared by the protocols. */
+int na_ssh_xfer_timeout(na_ssh_xfer *x, na_err *err);   /* NA_AGAIN, or fail with the timeout */
+void na_ssh_xfer_progress(na_ssh_xfer *x);              /* something moved: stall clock reset */
+/* Payload moved: count it (and show it to the tap). */
+void na_ssh_xfer_moved(na_ssh_xfer *x, const void *p, size_t n);
+/* Read up to n source bytes at the current position into p: bytes read, or -1 + err. */
+ssize_t na_ssh_xfer_read_src(na_ssh_xfer *x, char *p, size_t n, na_err *err);
+/* Position the source at off (resume). 0 or -1 + err. */
+int na_ssh_xfer_seek_src(na_ssh_xfer *x, uint64_t off, na_err *err);
+/* Open the local destination once the size is known (refuses over max). 0 or -1 + err. */
+int na_ssh_xfer_open_dst(na_ssh_xfer *x, na_err *err);
+/* Write downloaded bytes to the destination. 0 or -1 + err. */
+int na_ssh_xfer_write_dst(na_ssh_xfer *x, const char *p, size_t n, na_err *err);
+/* Close (and rename into place) the local destination after success. 0 or -1 + err. */
+int na_ssh_xfer_finish_dst(na_ssh_xfer *x, na_err *err);
+
+/* ssh_scp.c / ssh_sftp.c: start (after the common set-up), step, give up (non-blocking). */
+int na_ssh_scp_start(na_ssh_xfer *x, na_err *err);
+na_status na_ssh_scp_step(na_ssh_xfer *x, na_err *err);
+void na_ssh_scp_abandon(na_ssh_xfer *x);
+int na_ssh_sftp_start(na_ssh_xfer *x, na_err *err);
+na_status na_ssh_sftp_step(na_ssh_xfer *x, na_err *err);
+void na_ssh_sftp_abandon(na_ssh_xfer *x);
+/* Advance abandoned SFTP transfers (from na_ssh_reap) / end them at destroy (I/O refused). */
+void na_ssh_sftp_reap(na_ssh_conn *c);
+void na_ssh_sftp_drop_all(na_ssh_conn *c);
+
+/* ssh_exec.c / ssh_xfer.c: the transport is open (ready) and usable for new channels. */
 int na_ssh_usable(na_transport *t, const char *what, na_err *err);
 int na_ssh_timeout_of(na_ssh_conn *c, int timeout_ms);
 

@@ -219,6 +219,7 @@ void na_ssh_zombie(na_ssh_conn *c, LIBSSH2_CHANNEL *ch)
 
 void na_ssh_reap(na_ssh_conn *c)
 {
+    na_ssh_sftp_reap(c);
     for (int i = 0; i < c->nzombie;) {
         if (libssh2_channel_free(c->zombie[i]) == LIBSSH2_ERROR_EAGAIN) {
             i++;

@@ -4,6 +4,7 @@
  * runtime, so both report the same positioned errors. Not rendering for --check (pb_render.c). */
 #include "pb_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,6 +459,153 @@ static int expand_script(pb_scope *s, na_task_iter *it, na_err *err)
     return args ? each_string(s, args, "a script argument", add_arg, &it->args, err) : 0;
 }
 
+/* ---- copy ---- */
+
+/* A copy field rendered to text: 0, 1 (NA_TPL_UNKNOWN_VALUE: validating), -1. Missing: "". */
+static int copy_text(pb_scope *s, const char *key, na_buf *out, na_err *err)
+{
+    na_ynode *n = na_ymap_get((na_ydoc *)&s->pb->doc, s->task->body, key);
+    if (!n)
+        return 0;
+    return pb_render_text(s, n, out, err);
+}
+
+static na_ynode *copy_node(pb_scope *s, const char *key)
+{
+    return na_ymap_get((na_ydoc *)&s->pb->doc, s->task->body, key);
+}
+
+/* Does path (absolute) stay inside dir (absolute), symbolic links resolved? For a path that
+ * does not exist yet (a get's directory), its nearest existing ancestor decides. */
+static bool inside(const char *path, const char *dir)
+{
+    char rd[PATH_MAX], rp[PATH_MAX], probe[PATH_MAX];
+    if (!realpath(dir, rd))
+        return false;
+    snprintf(probe, sizeof probe, "%s", path);
+    while (!realpath(probe, rp)) {
+        char *slash = strrchr(probe, '/');
+        if (!slash || slash == probe)
+            return false;
+        if (strstr(slash, "/..")) /* a missing part that climbs: refuse */
+            return false;
+        *slash = '\0';
+    }
+    size_t l = strlen(rd);
+    return !strncmp(rp, rd, l) && (rp[l] == '/' || rp[l] == '\0');
+}
+
+/* A word field (direction, verify, protocol): "" when absent. */
+static int copy_word(pb_scope *s, const char *key, const char *const *words, char *out,
+                     size_t cap, na_err *err)
+{
+    na_buf b;
+    na_buf_init(&b, 256);
+    int rc = copy_text(s, key, &b, err);
+    out[0] = '\0';
+    if (rc == 0 && b.len) {
+        bool ok = false;
+        for (size_t i = 0; words[i] && !ok; i++)
+            ok = !strcmp(na_buf_cstr(&b), words[i]);
+        if (!ok)
+            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, key), "copy %s '%s' is not one of "
+                        "the accepted values", key, na_buf_cstr(&b));
+        else
+            snprintf(out, cap, "%s", na_buf_cstr(&b));
+    }
+    na_buf_free(&b);
+    return rc < 0 ? -1 : 0;
+}
+
+static int expand_copy(pb_scope *s, na_task_iter *it, na_err *err)
+{
+    static const char *const DIRS[] = {"put", "get", NULL};
+    static const char *const ALGS[] = {"md5", "sha256", "sha512", "none", "auto", NULL};
+    static const char *const PROTOS[] = {"scp", "sftp", "auto", NULL};
+    char dir[8];
+    if (copy_word(s, "direction", DIRS, dir, sizeof dir, err) < 0 ||
+        copy_word(s, "verify", ALGS, it->copy_verify, sizeof it->copy_verify, err) < 0 ||
+        copy_word(s, "protocol", PROTOS, it->copy_proto, sizeof it->copy_proto, err) < 0)
+        return -1;
+    if (!strcmp(it->copy_verify, "auto"))
+        it->copy_verify[0] = '\0';
+    if (!strcmp(it->copy_proto, "auto"))
+        it->copy_proto[0] = '\0';
+    it->copy_get = !strcmp(dir, "get");
+    na_buf b;
+    na_buf_init(&b, 256);
+    int rc = copy_text(s, "overwrite", &b, err);
+    if (rc == 0 && b.len) {
+        const char *v = na_buf_cstr(&b);
+        if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "yes"))
+            it->copy_overwrite = true;
+        else if (strcmp(v, "false") && strcmp(v, "False") && strcmp(v, "no"))
+            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "overwrite"),
+                        "copy overwrite must be true or false, got '%s'", v);
+    }
+    na_buf_reset(&b);
+    if (rc == 0 && (rc = copy_text(s, "stall_timeout", &b, err)) == 0 && b.len) {
+        char *end;
+        double v = strtod(na_buf_cstr(&b), &end);
+        if (*end || !(v >= 1) || v > 86400)
+            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "stall_timeout"),
+                        "copy stall_timeout must be seconds (1-86400)");
+        else
+            it->copy_stall_ms = (int)(v * 1000);
+    }
+    na_buf_free(&b);
+    if (rc < 0)
+        return -1;
+    /* src and dest: local paths relative to the playbook's directory */
+    na_buf src, dest;
+    na_buf_init(&src, 8192);
+    na_buf_init(&dest, 8192);
+    int rs = copy_text(s, "src", &src, err), rd = rs < 0 ? -1 : copy_text(s, "dest", &dest, err);
+    rc = rs < 0 || rd < 0 ? -1 : 0;
+    const char *remote = it->copy_get ? na_buf_cstr(&src) : na_buf_cstr(&dest);
+    const char *local = it->copy_get ? na_buf_cstr(&dest) : na_buf_cstr(&src);
+    bool local_unknown = (it->copy_get ? rd : rs) == NA_TPL_UNKNOWN_VALUE;
+    if (rc == 0 && (!*remote || !*local))
+        rc = pb_err(s, err, NA_E_CONFIG, s->task->body, "copy: src and dest must not be empty");
+    if (rc == 0 && strpbrk(remote, "\r\n"))
+        rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, it->copy_get ? "src" : "dest"),
+                    "copy: a device path cannot hold a newline");
+    na_buf full;
+    na_buf_init(&full, 8192);
+    if (rc == 0 && !local_unknown) {
+        rc = local[0] == '/' ? na_buf_puts(&full, local, err)
+                             : na_buf_printf(&full, err, "%s/%s", s->pb->dir, local);
+        if (rc == 0 && s->vars->confine_local && !inside(na_buf_cstr(&full), s->pb->dir))
+            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, it->copy_get ? "dest" : "src"),
+                        "copy: '%s' is outside the playbook's directory (%s): netautod keeps "
+                        "copies inside it", local, s->pb->dir);
+        struct stat stt;
+        if (rc == 0 && !it->copy_get &&
+            (stat(na_buf_cstr(&full), &stt) < 0 || !S_ISREG(stt.st_mode)))
+            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "src"), "copy src '%s' not found (%s)",
+                        local, na_buf_cstr(&full));
+        if (rc == 0 && it->copy_get) { /* DEST/NAME: the name of the device's file */
+            const char *nm = strrchr(remote, '/');
+            nm = nm ? nm + 1 : remote;
+            if (strrchr(nm, ':'))
+                nm = strrchr(nm, ':') + 1;
+            if (!*nm)
+                rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "src"), "copy src '%s' names no "
+                            "file", remote);
+            else
+                rc = na_buf_printf(&full, err, "/%s", nm);
+        }
+    } else if (rc == 0) {
+        rc = na_buf_puts(&full, local, err);
+    }
+    if (rc == 0 && (!(it->copy_local = na_buf_steal(&full)) || !(it->copy_remote = strdup(remote))))
+        rc = na_err_set(err, NA_E_NOMEM, "out of memory");
+    na_buf_free(&full);
+    na_buf_free(&src);
+    na_buf_free(&dest);
+    return rc < 0 ? -1 : 0;
+}
+
 /* ---- the task ---- */
 
 static void iter_free(na_task_iter *it)
@@ -471,6 +619,8 @@ static void iter_free(na_task_iter *it)
     free(it->script);
     na_strv_free(&it->args);
     free(it->assert_msg);
+    free(it->copy_local);
+    free(it->copy_remote);
 }
 
 void na_task_exp_free(na_task_exp *x)
@@ -629,7 +779,7 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
         rc = loop_items(&s, &items, err);
     size_t n = !t->loop ? 1 : items ? json_array_size(items) : 1;
     bool per_item = t->kind == NA_TASK_COMMAND || t->kind == NA_TASK_SCRIPT ||
-                    t->kind == NA_TASK_ASSERT;
+                    t->kind == NA_TASK_ASSERT || t->kind == NA_TASK_COPY;
     if (rc == 0) {
         x->n_iters = per_item ? n : 1;
         x->iters = calloc(x->n_iters ? x->n_iters : 1, sizeof *x->iters);
@@ -671,6 +821,7 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
         case NA_TASK_VLANS: rc = expand_vlans(&s, x, &state_set, err); break;
         case NA_TASK_SCRIPT: rc = expand_script(&s, it, err); break;
         case NA_TASK_ASSERT: rc = expand_assert(&s, it, err); break;
+        case NA_TASK_COPY: rc = expand_copy(&s, it, err); break;
         case NA_TASK_SAVE: break;
         }
     }

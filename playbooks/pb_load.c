@@ -14,17 +14,17 @@
 #include <unistd.h>
 
 static const char *const ACTIONS[] = {"command", "config", "save",   "vlans",
-                                      "script",  "assert", NULL};
+                                      "script",  "assert", "copy",  NULL};
 static const char *const TASK_KEYS[] = {
-    "name",      "command", "config",       "save",          "vlans", "script",  "register",
-    "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "notify",  "parse",        "assert",        "confirm",       "backup",
+    "name",   "command", "config", "save",    "vlans",        "script",        "copy",
+    "register", "expect", "loop",  "loop_control", "ignore_errors", "when",  "timeout",
+    "vars",   "tags",    "notify", "parse",   "assert",       "confirm",       "backup",
     NULL,
 };
 static const char *const HANDLER_KEYS[] = {
-    "name",      "command", "config",       "save",          "vlans", "script",  "register",
-    "expect",    "loop",    "loop_control", "ignore_errors", "when",  "timeout", "vars",
-    "tags",      "listen",  "parse",        "assert",        NULL,
+    "name",   "command", "config", "save",    "vlans",        "script",        "copy",
+    "register", "expect", "loop",  "loop_control", "ignore_errors", "when",  "timeout",
+    "vars",   "tags",    "listen", "parse",   "assert",       NULL,
 };
 static const char *const PLAY_KEYS[] = {
     "name",      "hosts",      "vars",       "vars_files",          "tasks",
@@ -34,7 +34,7 @@ static const char *const PLAY_KEYS[] = {
 
 const char *na_task_kind_name(na_task_kind k)
 {
-    return k >= NA_TASK_COMMAND && k <= NA_TASK_ASSERT ? ACTIONS[k - 1] : "?";
+    return k >= NA_TASK_COMMAND && k <= NA_TASK_COPY ? ACTIONS[k - 1] : "?";
 }
 
 size_t pb_node_index(const na_playbook *pb, const na_ynode *n)
@@ -448,6 +448,65 @@ static int check_assert(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
     return 0;
 }
 
+/* A literal (not a template) must be one of the words. */
+static int check_word(na_playbook *pb, const na_task *t, na_ynode *n, const char *what,
+                      const char *const *words, na_err *err)
+{
+    if (!n)
+        return 0;
+    const char *s = na_yscalar(n);
+    if (!is_plain_string(n))
+        return pb_lerr(pb, t, NULL, n, err, "copy %s must be a string", what);
+    if (na_tpl_has_syntax(s))
+        return 0;
+    char list[96] = "";
+    for (size_t i = 0; words[i]; i++) {
+        if (!strcmp(s, words[i]))
+            return 0;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 words[i]);
+    }
+    return pb_lerr(pb, t, NULL, n, err, "copy %s must be one of %s, got '%s'", what, list, s);
+}
+
+static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
+{
+    static const char *const KEYS[] = {"src",      "dest",     "direction",     "verify",
+                                       "overwrite", "protocol", "stall_timeout", NULL};
+    static const char *const DIRS[] = {"put", "get", NULL};
+    static const char *const ALGS[] = {"md5", "sha256", "sha512", "none", "auto", NULL};
+    static const char *const PROTOS[] = {"scp", "sftp", "auto", NULL};
+    if (!na_yis_map(n))
+        return pb_lerr(pb, t, NULL, n, err, "copy must be a mapping {src, dest, direction, verify, "
+                                         "overwrite, protocol}");
+    if (check_keys(pb, t, NULL, n, KEYS, "copy", err) < 0)
+        return -1;
+    na_ynode *src = na_ymap_get(&pb->doc, n, "src"), *dest = na_ymap_get(&pb->doc, n, "dest");
+    if (!src || !is_plain_string(src) || !*na_yscalar(src))
+        return pb_lerr(pb, t, NULL, src ? src : n, err, "copy needs src: the file to copy (a local "
+                                                     "file for put, a device path for get)");
+    if (!dest || !is_plain_string(dest) || !*na_yscalar(dest))
+        return pb_lerr(pb, t, NULL, dest ? dest : n, err, "copy needs dest: a device path for put, "
+                                                       "a local directory for get");
+    if (check_word(pb, t, na_ymap_get(&pb->doc, n, "direction"), "direction", DIRS, err) < 0 ||
+        check_word(pb, t, na_ymap_get(&pb->doc, n, "verify"), "verify", ALGS, err) < 0 ||
+        check_word(pb, t, na_ymap_get(&pb->doc, n, "protocol"), "protocol", PROTOS, err) < 0)
+        return -1;
+    na_ynode *ow = na_ymap_get(&pb->doc, n, "overwrite");
+    na_err local = NA_ERR_INIT;
+    bool b;
+    if (ow && !(na_yscalar(ow) && na_tpl_has_syntax(na_yscalar(ow))) &&
+        na_ybool(&pb->doc, ow, &b, &local) < 0)
+        return pb_lerr(pb, t, NULL, ow, err, "copy overwrite must be true or false");
+    na_ynode *st = na_ymap_get(&pb->doc, n, "stall_timeout");
+    long v;
+    if (st && !(na_yscalar(st) && na_tpl_has_syntax(na_yscalar(st))) &&
+        na_ylong(&pb->doc, st, 1, 86400, &v, &local) < 0)
+        return pb_lerr(pb, t, NULL, st, err, "copy stall_timeout must be a number of seconds "
+                                          "(1-86400)");
+    return 0;
+}
+
 static int check_body(na_playbook *pb, na_task *t, na_err *err)
 {
     na_ynode *b = t->body;
@@ -469,6 +528,7 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);
     case NA_TASK_SCRIPT: return check_script(pb, t, b, err);
     case NA_TASK_ASSERT: return check_assert(pb, t, b, err);
+    case NA_TASK_COPY: return check_copy(pb, t, b, err);
     }
     return 0;
 }
@@ -533,7 +593,8 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     }
     if (!first_key)
         return pb_lerr(pb, t, NULL, n, err,
-                       "no action (give one of: command, config, save, vlans, script, assert)");
+                       "no action (give one of: command, config, save, vlans, script, assert, "
+                       "copy)");
     if (check_body(pb, t, err) < 0)
         return -1;
     t->loop = na_ymap_get(d, n, "loop");

@@ -1,5 +1,5 @@
 /* pb_render.c — `--check`: render exactly what an expanded task would send, in [exec] /
- * [config] / [save] / [script] sections; the VLAN commands of a vlans task; POSIX shell quoting
+ * [config] / [save] / [script] / [copy] sections; the VLAN commands of a vlans task; POSIX shell quoting
  * for script arguments. Not expansion (pb_expand.c) and not a device driver. */
 #include "pb_int.h"
 
@@ -68,6 +68,28 @@ static int render_script(const na_task_exp *x, na_buf *out, na_err *err)
     return 0;
 }
 
+static int render_copy(const na_task_exp *x, na_buf *out, na_err *err)
+{
+    bool header = false;
+    for (size_t i = 0; i < x->n_iters; i++) {
+        const na_task_iter *it = &x->iters[i];
+        if (it->skipped)
+            continue;
+        if (!header && na_buf_puts(out, "[copy]\n", err) < 0)
+            return -1;
+        header = true;
+        int rc = it->copy_get
+                     ? na_buf_printf(out, err, "get %s -> %s", it->copy_remote, it->copy_local)
+                     : na_buf_printf(out, err, "put %s -> %s", it->copy_local, it->copy_remote);
+        if (rc < 0 || na_buf_printf(out, err, " (verify %s, protocol %s%s)\n",
+                                    it->copy_verify[0] ? it->copy_verify : "auto",
+                                    it->copy_proto[0] ? it->copy_proto : "auto",
+                                    it->copy_overwrite ? ", overwrite" : "") < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int na_task_exp_render(const na_task_exp *x, const na_render_ctx *ctx, na_buf *out, na_err *err)
 {
     na_render_ctx none = {0};
@@ -108,6 +130,7 @@ int na_task_exp_render(const na_task_exp *x, const na_render_ctx *ctx, na_buf *o
     }
     case NA_TASK_SCRIPT: return render_script(x, out, err);
     case NA_TASK_ASSERT: return na_buf_puts(out, "[assert]\n(nothing is sent)\n", err);
+    case NA_TASK_COPY: return render_copy(x, out, err);
     }
     return na_err_set(err, NA_E_INTERNAL, "unknown task kind");
 }

@@ -168,3 +168,18 @@ json_t *na_vlans_to_json(const na_vlan_list *l)
     }
     return a;
 }
+
+json_t *na_result_copy(bool get, const char *src, const char *dest, bool changed, bool failed,
+                       uint64_t size, uint64_t sent, uint64_t resumed_at, const char *checksum,
+                       const char *algorithm, const char *protocol, const char *msg)
+{
+    json_t *r = json_pack("{s:b, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s}", "changed",
+                          changed, "failed", failed, "direction", get ? "get" : "put", "src",
+                          src ? src : "", "dest", dest ? dest : "", "size", (json_int_t)size,
+                          "sent", (json_int_t)sent, "resumed_at", (json_int_t)resumed_at,
+                          "checksum", checksum ? checksum : "", "algorithm",
+                          algorithm ? algorithm : "none", "protocol", protocol ? protocol : "");
+    if (r && msg)
+        json_object_set_new(r, "msg", json_string(msg));
+    return r;
+}

@@ -7,10 +7,12 @@
  * Format and semantics: docs/playbooks.md. In short: a playbook is a list of plays {name, hosts,
  * vars, vars_files, tasks, handlers, tags, serial, max_fail_percentage, any_errors_fatal}; a
  * task has a name and exactly one of command, config, save, vlans, script, assert ({that, msg}:
- * conditions checked, nothing sent), plus register, expect and parse (command only), loop,
- * loop_control {loop_var}, when, ignore_errors, timeout, vars, tags, notify (handlers: listen).
- * Variables, highest precedence first: inventory_hostname/playbook_dir, extra vars, the loop
- * variable, registered results, task vars, vars_files, play vars, host vars. */
+ * conditions checked, nothing sent), copy ({src, dest, direction: put|get, verify, overwrite,
+ * protocol, stall_timeout}: a file to or from the device), plus register, expect and parse
+ * (command only), loop, loop_control {loop_var}, when, ignore_errors, timeout, vars, tags,
+ * notify (handlers: listen). Variables, highest precedence first:
+ * inventory_hostname/playbook_dir, extra vars, the loop variable, registered results, task
+ * vars, vars_files, play vars, host vars. */
 #ifndef NA_PLAYBOOK_H
 #define NA_PLAYBOOK_H
 
@@ -26,6 +28,7 @@
 #include <pcre2.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct na_playbook na_playbook;
 typedef struct na_play na_play;
@@ -38,6 +41,7 @@ typedef enum {
     NA_TASK_VLANS,       /* the vlans resource (vlans.h) */
     NA_TASK_SCRIPT,      /* upload a local script, run it with args, remove it (linux) */
     NA_TASK_ASSERT,      /* conditions on variables (registered results): fails when false */
+    NA_TASK_COPY,        /* a file to or from the device, verified (docs/files.md) */
 } na_task_kind;
 
 const char *na_task_kind_name(na_task_kind k); /* "command", "config", ... */
@@ -144,6 +148,8 @@ typedef struct na_pb_vars {
     const json_t *host_vars;   /* object or NULL (from the inventory) */
     const json_t *extra_vars;  /* object or NULL (CLI -e / daemon) */
     const json_t *registered;  /* object name -> result (na_result_*), or NULL */
+    bool confine_local;        /* local paths of copy tasks must stay inside the playbook's
+                                  directory (netautod; like script's stored-playbook rule) */
     bool registered_partial;   /* na_task_expand: a name registered by an earlier task but absent
                                   from `registered` is unknown rather than undefined (--check:
                                   that task did not run); the expansion is then `partial`, with
@@ -177,6 +183,15 @@ typedef struct na_task_iter {
     na_strv args;              /* script: arguments */
     bool assert_failed;        /* assert: a condition was false */
     char *assert_msg;          /* assert: the message (owned): msg, or the false condition */
+    /* copy */
+    bool copy_get;             /* direction: get */
+    char *copy_local;          /* put: the absolute local source; get: the absolute local file
+                                  written (dest directory + the remote file's name) (owned) */
+    char *copy_remote;         /* the device path (owned) */
+    char copy_verify[8];       /* "md5", "sha256", "sha512", "none"; "" = the platform's */
+    char copy_proto[8];        /* "scp", "sftp"; "" = the platform's first (auto) */
+    bool copy_overwrite;
+    int copy_stall_ms;         /* 0 = the default */
 } na_task_iter;
 
 /* One group of wanted configuration lines of a config task in the mapping form (one per loop
@@ -237,6 +252,7 @@ typedef struct na_render_ctx {
  *   [config]  config lines (config tasks; the VLAN commands, nothing if none are needed)
  *   [save]    the save command
  *   [script]  "upload PATH", then "run: NAME 'arg' ..." and "remove" for each item
+ *   [copy]    "put LOCAL -> REMOTE" / "get REMOTE -> LOCAL" for each item
  * Skipped items send nothing; a fully skipped task renders "[skipped]". */
 int na_task_exp_render(const na_task_exp *x, const na_render_ctx *ctx, na_buf *out, na_err *err);
 
@@ -257,6 +273,11 @@ json_t *na_result_script(const char *out, const char *errtext, int rc, bool fail
                          const char *msg);
 /* assert: {"failed", "changed": false, "msg"} */
 json_t *na_result_assert(bool failed, const char *msg);
+/* copy: {"changed", "failed", "src", "dest", "direction", "size", "sent", "resumed_at",
+ * "checksum", "algorithm", "protocol", "msg" (when given)} */
+json_t *na_result_copy(bool get, const char *src, const char *dest, bool changed, bool failed,
+                       uint64_t size, uint64_t sent, uint64_t resumed_at, const char *checksum,
+                       const char *algorithm, const char *protocol, const char *msg);
 /* a skipped task or item: {"skipped": true, "changed": false, "failed": false} */
 json_t *na_result_skipped(void);
 /* a loop: {"results": [...], "changed": any, "failed": any}; takes the array's reference */

@@ -42,10 +42,9 @@ static int select_play(na_runner *r, const na_play *p, na_inv_selection *sel, na
                         "play '%s': hosts: %s", na_play_name(p), msg);
 }
 
+/* script and copy tasks need SSH; copy tasks a platform that describes file transfers */
 static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
 {
-    if (h->kind == NA_TRANSPORT_SSH)
-        return 0;
     for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
         if (!h->plays[p])
             continue;
@@ -56,11 +55,17 @@ static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
                                         : na_play_task(pl, t);
             if (!handler && !rn_selected(r, p, t))
                 continue;
-            if (na_task_kind_of(tk) == NA_TASK_SCRIPT)
+            na_task_kind k = na_task_kind_of(tk);
+            if ((k == NA_TASK_SCRIPT || k == NA_TASK_COPY) && h->kind != NA_TRANSPORT_SSH)
                 return na_yerr(err, &r->pb->doc, tk->node,
-                               "task '%s': script tasks need SSH, and host '%s' uses %s",
-                               na_task_name(tk), h->inv->name,
+                               "task '%s': %s tasks need SSH, and host '%s' uses %s",
+                               na_task_name(tk), na_task_kind_name(k), h->inv->name,
                                na_transport_kind_name(h->kind));
+            if (k == NA_TASK_COPY && !h->plat->files)
+                return na_yerr(err, &r->pb->doc, tk->node,
+                               "task '%s': host '%s' has platform '%s', which describes no file "
+                               "transfers (no files: block)",
+                               na_task_name(tk), h->inv->name, h->plat->name);
         }
     }
     return 0;
@@ -222,6 +227,7 @@ static int validate_hosts(na_runner *r, na_err *err)
         na_pb_vars v = {.host = h->inv->name,
                         .host_vars = h->inv->vars,
                         .extra_vars = r->extra,
+                        .confine_local = r->confine_local,
                         .budget = r->budget};
         for (size_t p = 0; p < na_pb_play_count(r->pb); p++) {
             if (h->plays[p] &&
@@ -287,6 +293,7 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->extra = o->extra_vars ? json_deep_copy(o->extra_vars) : NULL;
     oom |= o->extra_vars && !r->extra;
     r->check = o->check;
+    r->confine_local = o->confine_local;
     r->diff = o->diff;
     r->forks = o->forks;
     r->transport_override = o->transport_override;

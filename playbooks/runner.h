@@ -148,6 +148,8 @@ typedef struct na_run_opts {
                                     restart resuming part of a job; names not selected are
                                     ignored); NULL = all of them. Read during na_runner_new */
     size_t n_hosts;
+    bool confine_local;          /* copy tasks' local paths must stay inside the playbook's
+                                    directory (netautod) */
     na_run_hooks hooks;          /* copied */
 } na_run_opts;
 

@@ -260,6 +260,7 @@ static int next_task(rn_host *h)
             .extra_vars = r->extra,
             .registered = h->registered,
             .registered_partial = r->check,
+            .confine_local = r->confine_local,
         };
         na_err e = NA_ERR_INIT;
         if (na_task_expand(t, &v, &h->x, &e) < 0) {
@@ -452,20 +453,23 @@ static int arm(rn_host *h)
 {
     if (h->op == RN_OP_SESSION)
         return na_evwatch_session(&h->w, h->s, h->deadline_ms, h->phase == PH_OPEN, &h->op_err);
-    na_transport *t = na_session_transport(h->s);
-    int64_t deadline = h->op == RN_OP_EXEC ? na_ssh_exec_deadline(h->exec)
-                                           : na_ssh_xfer_deadline(h->xfer);
+    if (h->op == RN_OP_COPY)
+        return na_evwatch_copy(&h->w, h->copy, h->deadline_ms, &h->op_err);
+    int64_t deadline = h->op == RN_OP_EXEC ? na_sexec_deadline(h->exec)
+                                           : na_supload_deadline(h->xfer);
     if (h->deadline_ms > 0 && (deadline <= 0 || h->deadline_ms < deadline))
         deadline = h->deadline_ms;
-    return na_evwatch_arm(&h->w, t->ops->fd(t), t->ops->want(t), deadline, false, &h->op_err);
+    return na_evwatch_arm(&h->w, na_session_side_fd(h->s), na_session_side_want(h->s), deadline,
+                          false, &h->op_err);
 }
 
 static na_status op_step(rn_host *h)
 {
     switch (h->op) {
     case RN_OP_SESSION: return na_session_step(h->s, &h->op_err);
-    case RN_OP_EXEC: return na_ssh_exec_step(h->exec, &h->op_err);
-    case RN_OP_XFER: return na_ssh_xfer_step(h->xfer, &h->op_err);
+    case RN_OP_EXEC: return na_sexec_step(h->exec, &h->op_err);
+    case RN_OP_XFER: return na_supload_step(h->xfer, &h->op_err);
+    case RN_OP_COPY: return na_copy_step(h->copy, &h->op_err);
     case RN_OP_NONE: break;
     }
     return NA_OK;
@@ -475,10 +479,12 @@ static void finish_host(rn_host *h)
 {
     na_runner *r = h->r;
     na_evwatch_stop(&h->w);
-    na_ssh_exec_free(h->exec);
+    na_sexec_free(h->exec);
     h->exec = NULL;
-    na_ssh_xfer_free(h->xfer);
+    na_supload_free(h->xfer);
     h->xfer = NULL;
+    na_copy_free(h->copy);
+    h->copy = NULL;
     na_session_free(h->s); /* closes (non-blocking) */
     h->s = NULL;
     na_err e = NA_ERR_INIT;
@@ -736,8 +742,9 @@ void rn_host_abort(rn_host *h)
 void rn_host_free(rn_host *h)
 {
     na_evwatch_free(&h->w);
-    na_ssh_exec_free(h->exec);
-    na_ssh_xfer_free(h->xfer);
+    na_sexec_free(h->exec);
+    na_supload_free(h->xfer);
+    na_copy_free(h->copy);
     na_session_free(h->s);
     h->s = NULL;
     na_transcript_close(h->tr, NULL);

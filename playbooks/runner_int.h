@@ -1,6 +1,7 @@
 /* runner_int.h — the runner's internal state, shared by its files: runner.c (prepare, schedule,
- * cancel, finish), runner_batch.c (tags, phases, batches, the failure budget), runner_host.c (one host's program: open, tasks, diff, close, on the loop),
- * runner_task.c / runner_script.c (what each task kind sends), runner_result.c (result JSON).
+ * cancel, finish), runner_batch.c (tags, phases, batches, the failure budget), runner_host.c (one
+ * host's program: open, tasks, diff, close, on the loop), runner_task.c / runner_script.c /
+ * runner_copy.c (what each task kind sends), runner_result.c (result JSON).
  * Not public: callers use runner.h. */
 #ifndef NA_RUNNER_INT_H
 #define NA_RUNNER_INT_H
@@ -11,7 +12,7 @@
 #include "evwatch.h"
 #include "runner.h"
 #include "session.h"
-#include "ssh.h"
+#include "session_files.h"
 #include "strv.h"
 #include "tfsm_lib.h"
 #include "transcript.h"
@@ -97,7 +98,7 @@ typedef enum {
     REC_FAILED,   /* it could not be kept: the operation must fail without sending */
     REC_SENDING,  /* durable: the operation runs; its answered lines are reported */
 } rn_rec_state;
-typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER } rn_op;
+typedef enum { RN_OP_NONE = 0, RN_OP_SESSION, RN_OP_EXEC, RN_OP_XFER, RN_OP_COPY } rn_op;
 
 /* Where a host program is. */
 typedef enum {
@@ -138,8 +139,9 @@ struct rn_host {
     rn_task_rec cur;
 
     rn_op op;                      /* operation in flight */
-    na_ssh_exec *exec;
-    na_ssh_xfer *xfer;
+    na_sexec *exec;                /* script: a command on an exec channel */
+    na_supload *xfer;              /* script: the upload */
+    na_copy *copy;                 /* copy: the item's copy */
     rn_rec_state rec;              /* the write-ahead record of the operation in flight */
     void *rec_wait;                /* the record hook's handle while REC_WAIT */
     na_err rec_err;                /* REC_FAILED: why */
@@ -210,6 +212,7 @@ struct na_runner {
     json_t *extra;
     char *limit, *owner, *transcript_dir, *backup_dir;
     bool check, diff;
+    bool confine_local;
     unsigned forks;
     bool transport_override;
     na_transport_kind transport;
@@ -336,6 +339,8 @@ int rn_host_diff(rn_host *h, const char *before, const char *after);
 
 /* runner_script.c */
 int rn_script_step(rn_host *h);
+/* runner_copy.c */
+int rn_copy_step(rn_host *h);
 
 /* The running-config read for --diff, and the VLAN table read. */
 #define RN_RUNNING_CONFIG_CMD "show running-config"

@@ -2,8 +2,8 @@
  * script (SCP, mode 0700) to a fresh name in /tmp, run it with its arguments on an exec channel
  * (stdout, stderr and exit status captured), and remove it again (also after a failure). A
  * non-zero exit status fails the item and the task; the other items still run while the session
- * stands (like command loops). Resumable steps like runner_task.c. Not SSH itself
- * (drivers/ssh.h). */
+ * stands (like command loops). Resumable steps like runner_task.c. Not SSH itself: the session's
+ * side channels (drivers/session_files.h). */
 #include "clock.h"
 #include "runner_int.h"
 
@@ -36,9 +36,8 @@ static void remote_name(rn_host *h, const char *local)
 
 static int start_exec(rn_host *h, const char *cmd)
 {
-    na_ssh_exec_opts o = {.timeout_ms = rn_task_timeout(h)};
     na_err e = NA_ERR_INIT;
-    h->exec = na_ssh_exec_start(na_session_transport(h->s), cmd, &o, &e);
+    h->exec = na_session_exec_start(h->s, cmd, rn_task_timeout(h), &e);
     if (!h->exec) {
         rn_task_fail(h, &e);
         return -1;
@@ -76,8 +75,8 @@ static void append(rn_host *h, na_buf *b, const na_buf *from)
 /* The item's run ended: capture, judge, record. */
 static void ran(rn_host *h)
 {
-    const na_buf *so = na_ssh_exec_stdout(h->exec), *se = na_ssh_exec_stderr(h->exec);
-    int rc = h->op_st == NA_OK ? na_ssh_exec_exit_status(h->exec) : -1;
+    const na_buf *so = na_sexec_stdout(h->exec), *se = na_sexec_stderr(h->exec);
+    int rc = h->op_st == NA_OK ? na_sexec_exit_status(h->exec) : -1;
     append(h, &h->cur.out, so);
     append(h, &h->cur.errout, se);
     append(h, &h->cur.output, so);
@@ -88,7 +87,7 @@ static void ran(rn_host *h)
     if (h->op_st != NA_OK) {
         rn_item_fail(h, &h->op_err);
     } else if (rc != 0) {
-        const char *sig = na_ssh_exec_exit_signal(h->exec);
+        const char *sig = na_sexec_exit_signal(h->exec);
         if (sig && *sig)
             na_err_set(&e, NA_E_DEVICE, "%s: script '%s' was killed by SIG%s", h->inv->name,
                        h->remote, sig);
@@ -112,20 +111,18 @@ static int next_item(rn_host *h)
         rn_add_item(h, na_result_skipped());
     if (h->iter >= x->n_iters || !na_session_usable(h->s))
         return rn_finish_items(h);
-    if (!na_is_ssh(na_session_transport(h->s))) {
+    if (!na_session_has_ssh(h->s)) {
         na_err_set(&e, NA_E_UNSUPPORTED, "%s: script tasks need SSH", h->inv->name);
         rn_task_fail(h, &e);
         return rn_finish_items(h);
     }
     const na_task_iter *it = &x->iters[h->iter];
     remote_name(h, it->script);
-    na_ssh_put_opts po = {.local_path = it->script, .mode = 0700,
-                          .timeout_ms = rn_task_timeout(h)};
     char line[4200];
     snprintf(line, sizeof line, "upload %s", it->script);
     if (na_strv_push(&h->cur.commands, line, NULL) < 0)
         h->cur.cut = true; /* out of memory: the record is incomplete */
-    h->xfer = na_ssh_put_start(na_session_transport(h->s), h->remote, &po, &e);
+    h->xfer = na_session_upload_start(h->s, it->script, h->remote, 0700, rn_task_timeout(h), &e);
     if (!h->xfer) {
         rn_item_fail(h, &e);
         rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
@@ -147,7 +144,7 @@ int rn_script_step(rn_host *h)
     h->cur.script = true;
     switch (h->sub) {
     case SC_UPLOADED: {
-        na_ssh_xfer_free(h->xfer);
+        na_supload_free(h->xfer);
         h->xfer = NULL;
         if (h->op_st != NA_OK) {
             rn_item_fail(h, &h->op_err);
@@ -192,13 +189,13 @@ int rn_script_step(rn_host *h)
     }
     case SC_RAN:
         ran(h);
-        na_ssh_exec_free(h->exec);
+        na_sexec_free(h->exec);
         h->exec = NULL;
         if (start_remove(h) == 0)
             return RN_WAIT;
         break;
     case SC_REMOVED: {
-        int rc = h->op_st == NA_OK ? na_ssh_exec_exit_status(h->exec) : -1;
+        int rc = h->op_st == NA_OK ? na_sexec_exit_status(h->exec) : -1;
         if (h->op_st != NA_OK || rc != 0) {
             if (h->op_st != NA_OK)
                 e = h->op_err;
@@ -207,7 +204,7 @@ int rn_script_step(rn_host *h)
                            h->inv->name, h->remote, rc);
             rn_task_fail(h, &e);
         }
-        na_ssh_exec_free(h->exec);
+        na_sexec_free(h->exec);
         h->exec = NULL;
         break;
     }

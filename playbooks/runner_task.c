@@ -427,9 +427,9 @@ int rn_task_step(rn_host *h)
     const na_task_exp *x = h->x;
     if (x->kind == NA_TASK_ASSERT) /* no device involved: the same with --check */
         return k_assert(h);
-    /* --check: config tasks read the running configuration and save tasks decide (reads are
-     * allowed); the rest only render what they would send */
-    bool reads = x->kind == NA_TASK_VLANS || x->kind == NA_TASK_SAVE ||
+    /* --check: config tasks read the running configuration, save tasks decide, vlans and copy
+     * read the device to know (reads are allowed); the rest only render what they would send */
+    bool reads = x->kind == NA_TASK_VLANS || x->kind == NA_TASK_SAVE || x->kind == NA_TASK_COPY ||
                  (x->kind == NA_TASK_CONFIG && !x->partial && rn_config_converges(h));
     if (h->r->check && !reads)
         return check_render(h);
@@ -446,6 +446,7 @@ int rn_task_step(rn_host *h)
     case NA_TASK_VLANS: return k_vlans(h);
     case NA_TASK_SCRIPT: return rn_script_step(h);
     case NA_TASK_ASSERT: return k_assert(h);
+    case NA_TASK_COPY: return rn_copy_step(h);
     }
     na_err e = NA_ERR_INIT;
     na_err_set(&e, NA_E_INTERNAL, "unknown task kind");

@@ -9,6 +9,8 @@
   - with --build DIR: every global symbol a layer's object defines starts with that layer's
     prefix (na_ for the library, nd_ for the daemon...), so no two folders' names can collide
     with each other or with a library's (libssh's ssh_*, libssh2's libssh2_*).
+  - files marked `restricted` (a header, or the object of a source) are used only by their own
+    layer and the layers named, although layers above reach their layer otherwise.
 
 Usage:
   check-layers.py [--root DIR] [--build DIR]   check; prints the violations, exit 1 if any
@@ -35,6 +37,7 @@ class Table:
         self.vendor_free = []
         self.vendors = []
         self.prefixes = {}    # layer -> allowed prefixes of its global symbols
+        self.restricted = []  # (layers allowed, [patterns])
         with open(path, encoding="utf-8") as f:
             for lineno, raw in enumerate(f, 1):
                 line = raw.split("#", 1)[0].strip()
@@ -53,6 +56,10 @@ class Table:
                         sys.exit("%s: expected 'prefix layers prefixes...'" % where)
                     for l in words[1].split(","):
                         self.prefixes.setdefault(l, []).extend(words[2:])
+                if words[0] == "restricted":
+                    if len(words) < 3:
+                        sys.exit("%s: expected 'restricted layers files...'" % where)
+                    self.restricted.append((words[1].split(","), words[2:]))
                     continue
                 if len(words) < 3:
                     sys.exit("%s: expected 'layer uses files...'" % where)
@@ -71,6 +78,10 @@ class Table:
                 if u not in self.uses:
                     sys.exit("%s: layer %s uses unknown layer %s" % (path, name, u))
         self.allowed = {name: self._closure(name) for name in self.layers}
+        for who, _ in self.restricted:
+            for u in who:
+                if u not in self.uses:
+                    sys.exit("%s: restricted to unknown layer %s" % (path, u))
         for name in self.layers:
             if name in self._closure(name, strict=True):
                 sys.exit("%s: layer %s uses itself through a cycle" % (path, name))
@@ -102,6 +113,13 @@ class Table:
             if hit and len(pat) > best_len:
                 best, best_len = name, len(pat)
         return best
+
+    def restricted_for(self, path):
+        """The layers (besides the file's own) that may use a restricted file, or None."""
+        for who, pats in self.restricted:
+            if any(fnmatch.fnmatchcase(path, p) for p in pats):
+                return who
+        return None
 
     def folders(self):
         """Source folders named by the table (not $BUILD ones), in table order, unique."""
@@ -199,6 +217,12 @@ def check_includes(root, table, files, problems):
                 problems.append("%s:%d: %s (layer %s) includes %s (layer %s): %s may use %s only"
                                 % (f, line, f, layer, target, tl, layer,
                                    ", ".join(sorted(table.allowed[layer]))))
+            else:
+                who = table.restricted_for(target)
+                if who is not None and layer != tl and layer not in who:
+                    problems.append("%s:%d: %s (layer %s) includes %s, which only %s may use "
+                                    "(%s)" % (f, line, f, layer, target,
+                                              ", ".join([tl] + who), LAYERS_FILE))
     return nincl
 
 
@@ -211,6 +235,7 @@ def check_symbols(root, table, build, problems):
         problems.append("%s: no object files (build first: make)" % objdir)
         return 0
     layer_of_obj = {}
+    src_of_obj = {}
     for o in list(objs):
         src = os.path.relpath(o, os.path.join(root, objdir))[:-2] + ".c"
         gen = table.layer_of(src, build=build) if not table.layer_of(src) else None
@@ -218,6 +243,7 @@ def check_symbols(root, table, build, problems):
             objs.remove(o)  # left over from a source that moved or went away
             continue
         layer_of_obj[o] = gen or table.layer_of(src)
+        src_of_obj[o] = src
     defined, undefined = {}, []
     res = subprocess.run(["nm", "-A", "-P"] + sorted(objs), capture_output=True, text=True)
     if res.returncode != 0:
@@ -246,6 +272,14 @@ def check_symbols(root, table, build, problems):
             problems.append("%s (layer %s) uses %s from %s (layer %s)" %
                             (os.path.relpath(o, root), layer, sym, os.path.relpath(d, root),
                              layer_of_obj.get(d)))
+            continue
+        for d in defined[sym]:
+            who = table.restricted_for(src_of_obj.get(d, ""))
+            dl = layer_of_obj.get(d)
+            if who is not None and layer != dl and layer not in who:
+                problems.append("%s (layer %s) uses %s from %s, which only %s may use (%s)" %
+                                (os.path.relpath(o, root), layer, sym, src_of_obj.get(d),
+                                 ", ".join([dl] + who), LAYERS_FILE))
     for sym, where in sorted(defined.items()):
         if sym == "main":
             continue

@@ -68,19 +68,22 @@ static void job_free(nd_be_job *j)
 
 /* ---- loading ------------------------------------------------------------------------------- */
 
-/* Inline playbooks may not upload scripts: a script path names a file on the daemon's machine,
- * and only playbooks the operator put in playbook_dir may choose those. */
+/* Inline playbooks may not upload scripts or copy files: their paths name files on the daemon's
+ * machine, and only playbooks the operator put in playbook_dir may choose those (and even then a
+ * copy's local paths stay inside playbook_dir: na_run_opts.confine_local). */
 static int no_scripts(const na_playbook *pb, const char *label, na_err *err)
 {
     for (size_t p = 0; p < na_pb_play_count(pb); p++) {
         const na_play *pl = na_pb_play(pb, p);
         for (size_t t = 0; t < na_play_task_count(pl); t++) {
             const na_task *tk = na_play_task(pl, t);
-            if (na_task_kind_of(tk) == NA_TASK_SCRIPT)
+            na_task_kind k = na_task_kind_of(tk);
+            if (k == NA_TASK_SCRIPT || k == NA_TASK_COPY)
                 return na_err_set(err, NA_E_CONFIG,
-                                  "%s:%u:%u: task '%s': script tasks are only allowed in "
+                                  "%s:%u:%u: task '%s': %s tasks are only allowed in "
                                   "playbooks stored in netautod's playbook directory, not inline",
-                                  label, na_task_line(tk), na_task_col(tk), na_task_name(tk));
+                                  label, na_task_line(tk), na_task_col(tk), na_task_name(tk),
+                                  na_task_kind_name(k));
         }
     }
     return 0;
@@ -276,6 +279,7 @@ nd_be_job *nd_be_job_validate(nd_be *be, nd_be_inv *gen, const nd_job_spec *spec
     if (!(j->pb = load_playbook(be, spec->playbook, err)))
         goto fail;
     na_run_opts o = NA_RUN_OPTS_INIT;
+    o.confine_local = true; /* copy tasks: local files inside playbook_dir only */
     o.limit = spec->limit;
     o.check = spec->check;
     o.extra_vars = json_object_size(spec->vars) ? spec->vars : NULL;

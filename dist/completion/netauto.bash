@@ -35,6 +35,10 @@ _netauto()
             COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
         -t|--transport)
             COMPREPLY=($(compgen -W "ssh telnet" -- "$cur")); return 0 ;;
+        --protocol)
+            COMPREPLY=($(compgen -W "scp sftp auto" -- "$cur")); return 0 ;;
+        --verify)
+            COMPREPLY=($(compgen -W "md5 sha256 sha512 none auto" -- "$cur")); return 0 ;;
         --color)
             COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return 0 ;;
         -l|--limit)
@@ -50,6 +54,21 @@ _netauto()
             COMPREPLY=($(compgen -W "$($names "${COMP_WORDS[@]:1:COMP_CWORD-1}" 2>/dev/null </dev/null)" -- "$cur")) ;;
         run|vault|parse)
             COMPREPLY=($(compgen -f -- "$cur")) ;;
+        put|get)
+            # HOSTS first, then files (the words before this one, less options and their values)
+            local words=0 j
+            for ((j = i + 1; j < COMP_CWORD; j++)); do
+                case ${COMP_WORDS[j]} in
+                    -i|--inventory|-l|--limit|--protocol|--verify|--timeout|--stall-timeout|-f|--forks|--vault-password-file|--vault-id|--server|--token|--token-file|--fingerprint|--cacert|--color) ((j++)) ;;
+                    -*) ;;
+                    *) ((words++)) ;;
+                esac
+            done
+            if ((words == 0)); then
+                COMPREPLY=($(compgen -W "$($names "${COMP_WORDS[@]:1:COMP_CWORD-1}" 2>/dev/null </dev/null)" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi ;;
         help)
             COMPREPLY=($(compgen -W "$(netauto _complete verbs 2>/dev/null </dev/null) inventory-format playbook results" -- "$cur")) ;;
     esac

@@ -69,7 +69,8 @@ def start_sshd(d):
         f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile %s/sshd.pid\n"
                 "AuthorizedKeysFile %s/authorized_keys\nStrictModes no\nUsePAM no\n"
                 "PermitRootLogin prohibit-password\nPasswordAuthentication no\nPermitTTY yes\n"
-                "PrintMotd no\nPrintLastLog no\nUseDNS no\n" % (port, d, d, d))
+                "PrintMotd no\nPrintLastLog no\nUseDNS no\nSubsystem sftp internal-sftp\n"
+                % (port, d, d, d))
     with open(d + "/host.pub") as f:
         typ, b64 = f.read().split()[:2]
     with open(d + "/known_hosts", "w") as f:

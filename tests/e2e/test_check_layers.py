@@ -4,8 +4,9 @@ passes on this tree and its build, and fails on each kind of violation planted i
 copy of the sources: an upward include between folders (core -> playbooks, through a relative
 path the compiler's include path would not stop), an upward include between the layers inside
 drivers/ (channel -> session), a file no layer claims, a vendor's name in a driver's string (and
-not in a comment), and an object that uses a symbol of a layer above it (built from two tiny C
-files). Also: the Makefile's include path of each folder is what the table allows. Not a test of
+not in a comment), an object that uses a symbol of a layer above it (built from two tiny C
+files), and a restricted file (drivers/ssh.h: exec and transfers are the session's to hand out)
+used by the runner, by include and by symbol. Also: the Makefile's include path of each folder is what the table allows. Not a test of
 the build itself."""
 import os
 import shutil
@@ -131,6 +132,28 @@ for src in ("daemon/stray.c", "drivers/ssh_stray.c"):
                     os.path.join(objdir, src[:-2] + ".o")], check=True)
 r = check(root, "--build", "b")
 t.ok(r.returncode == 0, "passes once they are static or prefixed", r.stdout + r.stderr)
+
+# restricted: the runner reaches the SSH transport's exec/transfers through the session only
+planted("a-restricted-header-in-the-runner",
+        lambda root: edit(os.path.join(root, "playbooks/runner_script.c"),
+                          '#include "runner_int.h"\n',
+                          '#include "runner_int.h"\n#include "ssh.h"\n'),
+        "(layer runner) includes drivers/ssh.h, which only transport, session, inventory, tests "
+        "may use")
+root = fresh_copy("restricted-symbol")
+objdir = os.path.join(root, "b", "obj")
+for src, code in (("playbooks/sneak2.c",
+                   "extern int na_ssh_sneak(void);\nint na_g(void) { return na_ssh_sneak(); }\n"),
+                  ("drivers/ssh_exec.c", "int na_ssh_sneak(void) { return 1; }\n")):
+    with open(os.path.join(root, src), "w", encoding="utf-8") as f:
+        f.write(code)
+    os.makedirs(os.path.join(objdir, os.path.dirname(src)), exist_ok=True)
+    subprocess.run(["cc", "-c", os.path.join(root, src), "-o",
+                    os.path.join(objdir, src[:-2] + ".o")], check=True)
+r = check(root, "--build", "b")
+t.ok(r.returncode == 1 and "b/obj/playbooks/sneak2.o (layer runner) uses na_ssh_sneak from "
+     "drivers/ssh_exec.c, which only transport, session" in r.stdout,
+     "fails on a restricted symbol used by the runner", r.stdout + r.stderr)
 
 # the Makefile's include paths come from the same table: drivers/ sees core and itself only
 r = check(ROOT, "--make-includes")

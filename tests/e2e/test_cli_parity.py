@@ -116,6 +116,8 @@ with Sim(sim_args(2)) as sim:
                           (["run", pb, "--forks", "3"], "--forks is for running here"),
                           (["inventory", "--limit", "sw1"], "--limit is for running here"),
                           (["compare", "sw1", "-c", "show version"], "drop --server"),
+                          (["put", "sw1", pb, "x.bin"], "put always runs here"),
+                          (["get", "sw1", "x.bin", "got"], "drop --server"),
                           (["shell", "-i", inv, "sw1"], "add --local")):
             p = cli(d, *args)
             t.ok(p.returncode == 2 and msg in p.stderr, "refused with --server: %s"

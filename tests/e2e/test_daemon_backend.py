@@ -40,6 +40,12 @@ VLAN77 = """\
   tasks:
     - {name: vlan 77, config: ["vlan 77", "name seventy-seven", "exit"]}
 """
+ESCAPE = """\
+- hosts: sw1
+  tasks:
+    - name: outside
+      copy: {src: ../netautod.yaml, dest: "flash:x"}
+"""
 SCHEDULE = """\
 schedules:
   - name: nightly
@@ -53,7 +59,8 @@ with Sim(sim_args(N + 1, "--fault", "sw51:refuse-login")) as sim:
                    "session_pool: {idle_timeout: 60}\n" + SCHEDULE,
                    playbooks={"vlans.yaml": open(os.path.join(
                        os.environ.get("NETAUTO_ROOT", "."), "playbooks", "examples",
-                       "vlans.yaml")).read(), "vlan9.yaml": VLAN9, "vlan77.yml": VLAN77})
+                       "vlans.yaml")).read(), "vlan9.yaml": VLAN9, "vlan77.yml": VLAN77,
+                             "escape.yaml": ESCAPE})
     d.start()
     st, h = d.json("GET", "/healthz", token=None)
     t.ok(st == 200 and h["backend"] == "runner", "netautod serves with the runner backend", h)
@@ -84,6 +91,15 @@ with Sim(sim_args(N + 1, "--fault", "sw51:refuse-login")) as sim:
     t.ok(st == 400 and "script tasks are only allowed in playbooks stored" in j["error"] and
          j["error"].startswith("<inline playbook>:3:7:"),
          "inline playbooks may not upload local files (script tasks): 400", j)
+    st, j = d.json("POST", "/v1/jobs", {"playbook":
+                                        "- hosts: sw1\n  tasks:\n    - name: img\n"
+                                        "      copy: {src: /etc/hostname, dest: flash:h}\n"})
+    t.ok(st == 400 and "copy tasks are only allowed in playbooks stored" in j["error"] and
+         j["error"].startswith("<inline playbook>:3:7:"),
+         "inline playbooks may not copy local files (copy tasks): 400", j)
+    st, j = d.json("POST", "/v1/jobs", {"playbook": "escape"})
+    t.ok(st == 400 and "is outside the playbook's directory" in j["error"],
+         "a stored playbook's copy stays inside playbook_dir: 400", j)
     st, j = d.json("POST", "/v1/jobs", {"playbook": "vlans", "limit": "core9"})
     t.ok(st == 400 and "matches no host or group" in j["error"], "limit matching nothing: 400",
          j)

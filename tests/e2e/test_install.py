@@ -102,6 +102,13 @@ def example_playbook():
         t.eq(complete(["netauto", "show", "--limit", "si"], NETAUTO_INVENTORY=inv), ["sim"],
              "bash: group names for --limit from $NETAUTO_INVENTORY")
         t.eq(complete(["netauto", "show", "-t", ""]), ["ssh", "telnet"], "bash: --transport")
+        t.eq(complete(["netauto", "put", "--st"]), ["--stall-timeout"], "bash: put's options")
+        t.eq(complete(["netauto", "get", "-i", inv, "--verify", "sha"]), ["sha256", "sha512"],
+             "bash: get --verify")
+        t.eq(complete(["netauto", "put", "-i", inv, "--protocol", "scp", "sw"]), ["sw1", "sw2"],
+             "bash: put's HOSTS from the inventory given with -i")
+        t.ok(inv in complete(["netauto", "put", "-i", inv, "sw1", inv[:-1]]),
+             "bash: put's LOCAL is a file name")
     finally:
         sim.terminate()
         sim.wait(timeout=30)

@@ -2,7 +2,8 @@
 netauto-sim option, end to end with `netauto run` over SSH and over Telnet: the transcript proves
 the device really did it (the bytes are there), the results prove netauto read it right.
 
-  cr-prompt        NX-OS 9K ends an output with a bare CR before the prompt (show file md5sum)
+  cr-prompt        NX-OS 9K ends an output with a bare CR before the prompt (show file md5sum,
+                   of a file placed on the device's flash: the hash is the file's own)
   fixed-width=80   the device ignores `terminal width`: IOS scrolls a long line ("$", backspaces),
                    EOS wraps it (" \\r"); the echo is still recognised, and the next one too
   async=after      syslog messages after the prompt, on lines of their own
@@ -17,9 +18,12 @@ the device really did it (the bytes are there), the results prove netauto read i
   junos            set / commit, a commit check refused and rollback 0, [edit] above the prompt;
                    re-master: {master:0} above every prompt
 Across all of it no credential went to a wrong question: the devices count no failed login."""
+import hashlib
 import os
 import re
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runlib import Run, device  # noqa: E402
@@ -50,8 +54,17 @@ DEVICES = [  # (spec, options)
 ]
 
 
+# The file `show file ... md5sum` hashes, on crp1's flash (netauto-sim --state-dir keeps a
+# device's flash in STATE/NAME/flash; see docs/files.md).
+CANDIDATE = b"hostname crp1\ninterface Ethernet1/1\n  description uplink\n"
+STATE = tempfile.mkdtemp(prefix="netauto-quirks.")
+os.makedirs(os.path.join(STATE, "crp1", "flash"))
+with open(os.path.join(STATE, "crp1", "flash", "candidate_config.txt"), "wb") as f:
+    f.write(CANDIDATE)
+
+
 def sim_args():
-    a = []
+    a = ["--state-dir", STATE]
     for spec, opts in DEVICES:
         a += ["--devices", spec]
         for o in opts:
@@ -88,9 +101,10 @@ def cr_prompt(r, sim, tr):
 """, "crp")
     ts = tasks(h)
     out = ts.get("md5", {}).get("output", "")
-    t.ok(res.rc == 0 and re.fullmatch(r"[0-9a-f]{32}", out) is not None,
+    md5 = hashlib.md5(CANDIDATE).hexdigest()
+    t.ok(res.rc == 0 and out == md5,
          "cr-prompt over %s: the hash is the whole output" % tr, (res.rc, out, res.err[-500:]))
-    t.ok(re.search(r'[0-9a-f]{32}\\rcrp1# ', received(text)) is not None,
+    t.ok(re.search(md5 + r'\\rcrp1# ', received(text)) is not None,
          "... and the device did send hash, bare CR, prompt")
     t.ok("UTC" in ts.get("clock", {}).get("output", ""), "... the next command too")
 
@@ -272,4 +286,5 @@ with Sim(sim_args()) as sim, Run() as r:
         t.run("iosxr over " + tr, iosxr, r, sim, tr)
         t.run("junos over " + tr, junos, r, sim, tr, "jn1")
         t.run("junos re-master over " + tr, junos, r, sim, tr, "jm1")
+shutil.rmtree(STATE, ignore_errors=True)
 t.done()

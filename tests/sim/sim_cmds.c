@@ -5,6 +5,7 @@
 #include "sim_term_int.h"
 
 #include "clock.h"
+#include "sim_flash.h"
 #include "sim_show.h"
 
 #include <stdio.h>
@@ -327,19 +328,6 @@ static void c_ping(sim_term *t, const sim_args *a)
                  ip);
 }
 
-/* show file NAME md5sum (nx-os): a 32-digit hash of the name (the file's content is not
- * simulated) — the output --opt cr-prompt ends with a bare CR, as the N9K does. */
-static void c_show_file_md5(sim_term *t, const sim_args *a)
-{
-    char name[256];
-    sim_arg(a, 2, name, sizeof name);
-    uint32_t h[4] = {0x811c9dc5u, 0x01000193u, 0x9e3779b9u, 0x7f4a7c15u};
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        for (int k = 0; k < 4; k++)
-            h[k] = (h[k] ^ *p) * 0x01000193u + (uint32_t)k;
-    sim_t_printf(t, "%08x%08x%08x%08x\n", h[0], h[1], h[2], h[3]);
-}
-
 static void c_dir(sim_term *t, const sim_args *a)
 {
     (void)a;
@@ -404,7 +392,6 @@ const sim_cmd sim_cmds[] = {
     {ALL, PR, "send <line>", c_nothing},
     {ALL, EX, "ping <ip>", c_ping},
     {ALL, PR, "dir", c_dir},
-    {NX, PR, "show file <word> md5sum", c_show_file_md5},
     {ALL, PR, "configure", c_configure},
     {ALL, PR, "configure terminal", c_conf_t},
     {ALL, PR, "copy running-config startup-config", c_copy_run_start},
@@ -494,7 +481,13 @@ void sim_dispatch(sim_term *t, const char *line, size_t start, unsigned mode, si
     }
     t->cmd_plen = plen;
     sim_match m;
-    sim_cmd_match(sim_cmds, sim_ncmds, p, mode, buf, start, &m);
+    sim_cmd_match(sim_flash_cmds, sim_flash_ncmds, p, mode, buf, start, &m); /* sim_flash.c */
+    if (m.kind != SIM_MATCH_OK) { /* one command set: an error's caret as far as either got */
+        sim_match fm = m;
+        sim_cmd_match(sim_cmds, sim_ncmds, p, mode, buf, start, &m);
+        if (m.kind == SIM_MATCH_INVALID && (fm.kind != SIM_MATCH_INVALID || fm.caret > m.caret))
+            m = fm;
+    }
     if (m.kind == SIM_MATCH_OK) {
         if (piped && sim_t_set_filter(t, line, bar, plen) < 0)
             return;

@@ -4,6 +4,7 @@
 #include "sim_device.h"
 
 #include "clock.h"
+#include "sim_flash.h"
 #include "sim_show.h"
 
 #include <ctype.h>
@@ -328,6 +329,8 @@ void sim_device_free(sim_device *d)
     d->revert_snap = NULL;
     free(d->state_dir);
     free(d->f.banner);
+    sim_flash_free(d->flash);
+    d->flash = NULL;
     d->intfs = NULL;
     d->vlans = NULL;
     d->startup = NULL;

@@ -116,6 +116,7 @@ typedef struct sim_device {
     int64_t (*clock_ms)(void); /* wall clock in ms (tests pin it); never NULL after init */
     sim_term *terms;        /* sessions open on this device (intrusive list, see sim_term.c) */
     void *srv;              /* server runtime data (sim_srv.c), NULL in unit tests */
+    struct sim_flash *flash; /* its flash file system (sim_flash.c), made on first use */
     struct sim_bgp *bgp;    /* router bgp (sim_bgp.c), NULL when not configured (owned) */
     char *archive_path;     /* archive / path (sim_archive.c), NULL = none (owned) */
     char *revert_cfg;       /* configure terminal revert timer: the configuration to go back

@@ -1,6 +1,7 @@
 /* sim_opts.c — command-line parsing for netauto-sim and the --fault/--opt catalogue (see
  * sim_opts.h). Not the server: nothing here opens a socket or a file. */
 #include "sim_opts.h"
+#include "sim_flash.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,6 +36,7 @@ void sim_opts_usage(FILE *f)
           "  --seed N                 seed for the garbage fault (default 1)\n"
           "  -v                       verbose\n",
           f);
+    sim_flash_usage(f);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -128,6 +130,13 @@ static int parse_fault(const char *s, bool is_opt, sim_faultspec *f, na_err *err
         if (catalogue[k].opt == is_opt && strlen(catalogue[k].name) == kl &&
             strncmp(catalogue[k].name, kind, kl) == 0)
             break;
+    if (k == NCAT) {
+        /* the flash's settings (sim_flash.c) */
+        const char *v = strchr(kind, '=');
+        int r = sim_flash_parse_opt(s, kind, kl, v ? v + 1 : NULL, is_opt, f, err);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
     if (k == NCAT)
         return na_err_set(err, NA_E_USAGE,
                           is_opt ? "--opt %s: unknown option '%.*s' (legacy-crypto, rsa-host-key, "
@@ -220,9 +229,9 @@ int sim_fault_apply(sim_device *d, const sim_faultspec *f, na_err *err)
         x->banner = strdup(f->arg);
         if (!x->banner)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
-    } else
+    } else if (sim_flash_apply(d, f, err) == 0)
         return na_err_set(err, NA_E_USAGE, "unknown fault '%s'", k);
-    return 0;
+    return na_err_isset(err) ? -1 : 0;
 }
 
 int sim_faults_apply_all(sim_device *devs, size_t n, const sim_opts *o, na_err *err)

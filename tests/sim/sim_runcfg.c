@@ -3,6 +3,7 @@
  * modelled state (hostname, VLANs, interfaces, users); the rest is fixed boilerplate a real
  * device of that kind shows. Not a config parser: sim_cli.c replays saved text through the
  * CLI. */
+#include "sim_flash.h"
 #include "sim_show.h"
 
 #include <arpa/inet.h>
@@ -142,7 +143,8 @@ static int config_ios(const sim_device *d, na_buf *o, na_err *e)
     if (sim_bgp_render(d, o, e) < 0)
         return -1;
     if (ap(o, e, "ip forward-protocol nd\nno ip http server\nno ip http secure-server\n!\n"
-                 "ip ssh version 2\n!\n") < 0)
+                 "ip ssh version 2\n!\n") < 0 ||
+        sim_flash_runcfg(d, o, e) < 0) /* ip scp server enable (sim_flash.c) */
         return -1;
     const char *banner = d->f.banner ? d->f.banner : d->creds ? d->creds->banner : NULL;
     if (banner && *banner && ap(o, e, "banner motd ^C\n%s\n^C\n!\n", banner) < 0)
@@ -197,6 +199,8 @@ static int config_nxos(const sim_device *d, na_buf *o, na_err *e)
             intf_body(d, &d->intfs[i], "  ", o, e) < 0 || ap(o, e, "\n") < 0)
             return -1;
     }
+    if (sim_flash_runcfg(d, o, e) < 0) /* feature scp-server / sftp-server (sim_flash.c) */
+        return -1;
     return ap(o, e, "line console\nline vty\nboot nxos bootflash:/nxos.9.3.8.bin \n");
 }
 

@@ -2,6 +2,7 @@
  * connections, the banner-delay and slow timers, the login deadline, pumping terminal output
  * into the transports with backpressure, dropping every session of a reloaded device, and
  * signals. Protocol details are in sim_ssh.c and sim_telnet.c. Not the device model. */
+#include "sim_fchan_int.h"
 #include "sim_srv_int.h"
 
 #include "clock.h"
@@ -105,7 +106,8 @@ static void linger_read(sim_conn *c)
 
 static bool conn_logged_in(const sim_conn *c)
 {
-    return c->term && (c->kind == SIM_TR_SSH || sim_term_logged_in(c->term));
+    return (c->term && (c->kind == SIM_TR_SSH || sim_term_logged_in(c->term))) ||
+           sim_fchan_any(c); /* an SCP/SFTP-only connection */
 }
 
 void sim_conn_update_io(sim_conn *c)

@@ -49,6 +49,7 @@ struct sim_conn {
     telnet_t *tn;
     na_buf tout;
     int naws_w, naws_h;
+    struct sim_fchan *fchans; /* SSH channels serving SCP / SFTP (sim_fchan.c) */
     /* lists */
     sim_conn *next, *prev;   /* server list */
     sim_conn *dnext;         /* device list */

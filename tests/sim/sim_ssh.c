@@ -4,6 +4,7 @@
  * channel output pump with backpressure (channel window + libssh's socket buffer). Each session
  * has its own ssh_event that is polled only when libevent reports its socket ready, so nothing
  * here scans other sessions and nothing blocks. Not the event loop (sim_srv.c). */
+#include "sim_fchan_int.h"
 #include "sim_srv_int.h"
 
 #include "log.h"
@@ -173,8 +174,24 @@ static int on_shell(ssh_session ss, ssh_channel ch, void *ud)
 static int on_exec(ssh_session ss, ssh_channel ch, const char *cmd, void *ud)
 {
     (void)ss;
-    (void)ch;
+    sim_conn *c = ud;
+    int r = sim_fchan_claim_exec(c, ch, cmd); /* "scp -t/-f": a file channel (sim_fchan.c) */
+    if (r != 0) {
+        if (r > 0)
+            c->ch = NULL;
+        return r > 0 ? SSH_OK : SSH_ERROR;
+    }
     return start_term(ud, cmd);
+}
+
+static int on_subsystem(ssh_session ss, ssh_channel ch, const char *name, void *ud)
+{
+    (void)ss;
+    sim_conn *c = ud;
+    if (sim_fchan_claim_subsystem(c, ch, name) <= 0) /* "sftp" (sim_fchan.c) */
+        return SSH_ERROR;
+    c->ch = NULL;
+    return SSH_OK;
 }
 
 static int on_window(ssh_session ss, ssh_channel ch, int w, int h, int pw, int ph, void *ud)
@@ -195,9 +212,10 @@ static int on_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int
                    void *ud)
 {
     (void)ss;
-    (void)ch;
     (void)is_stderr;
     sim_conn *c = ud;
+    if (ch != c->ch)
+        return 0; /* a file channel now: its own callbacks take the data */
     if (c->term)
         sim_term_feed(c->term, data, len);
     return (int)len;
@@ -206,24 +224,28 @@ static int on_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int
 static void on_eof(ssh_session ss, ssh_channel ch, void *ud)
 {
     (void)ss;
-    (void)ch;
     sim_conn *c = ud;
+    if (ch != c->ch)
+        return;
     c->shell_done = true; /* finish what was typed, then close */
 }
 
 static void on_close(ssh_session ss, ssh_channel ch, void *ud)
 {
     (void)ss;
-    (void)ch;
     sim_conn *c = ud;
+    if (ch != c->ch)
+        return;
     c->kill = true;
 }
 
 static ssh_channel on_channel_open(ssh_session ss, void *ud)
 {
     sim_conn *c = ud;
-    if (!c->authed || c->ch)
+    if (!c->authed)
         return NULL;
+    if (c->ch)
+        return sim_fchan_open(c, ss); /* next to the terminal: SCP or SFTP only */
     c->ch = ssh_channel_new(ss);
     if (!c->ch)
         return NULL;
@@ -236,6 +258,7 @@ static ssh_channel on_channel_open(ssh_session ss, void *ud)
     c->ccb.channel_data_function = on_data;
     c->ccb.channel_eof_function = on_eof;
     c->ccb.channel_close_function = on_close;
+    c->ccb.channel_subsystem_request_function = on_subsystem;
     ssh_callbacks_init(&c->ccb);
     ssh_set_channel_callbacks(c->ch, &c->ccb);
     return c->ch;
@@ -314,6 +337,8 @@ static void close_channel(sim_conn *c)
 
 void sim_ssh_pump(sim_conn *c)
 {
+    if (c->ss && !c->dead)
+        sim_fchan_pump(c);
     if (!c->ss || !c->ch || !c->term || c->closing || c->dead)
         return;
     for (;;) {
@@ -364,6 +389,7 @@ void sim_ssh_pump(sim_conn *c)
 
 void sim_ssh_free(sim_conn *c)
 {
+    sim_fchan_free_all(c);
     if (c->ss) {
         if (c->sev) {
             ssh_event_remove_session(c->sev, c->ss);

@@ -195,7 +195,7 @@ static void handlers(void **st)
     snprintf(b, sizeof b, "%s    - {name: t, command: x}\n  handlers:\n"
                           "    - {name: h, save: true, notify: h}\n", head);
     expect_load_error(b, "site.yaml:5:29: task 'h': unknown key 'notify' in a handler "
-                         "(expected one of: name, command, config, save, vlans, script, "
+                         "(expected one of: name, command, config, save, vlans, script, copy, "
                          "register, expect, loop, loop_control, ignore_errors, when, timeout, "
                          "vars, tags, listen, parse, assert)");
     snprintf(b, sizeof b, "%s    - {name: t, command: x}\n  handlers:\n"

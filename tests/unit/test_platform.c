@@ -194,7 +194,7 @@ static void load_errors(void **st)
                       "2:1: unknown key 'modez' in platform (expected one of: name, description, "
                       "host, newline, modes, default_mode, config_mode, transitions, on_open, "
                       "failures, config_errors, async_messages, pager, answers, commit, save, "
-                      "login, learn_host, running_config, confirm)");
+                      "login, learn_host, running_config, confirm, files)");
     expect_load_error("bad4.yaml",
                       "name: bad4\nmodes:\n  exec: {prompt: '>$'}\ntransitions:\n"
                       "  - {from: exec, to: enable, send: en}\n",

@@ -2,7 +2,8 @@
  * structural error with its exact file:line:column message, validation for a host (undefined
  * variables, registered names known statically, when, VLAN ids, script files), expansion at
  * runtime (config loop = one push in order, command loop = one run per item, registered results,
- * variable precedence, expect), --check rendering, registered result shapes and the examples. */
+ * variable precedence, expect), --check rendering, registered result shapes and the examples;
+ * copy tasks (paths, confinement, rendering, result). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,16 +134,16 @@ static void load_errors(void **st)
                       "'command'?)");
     expect_load_error(TASKS("    - name: t1\n      command: x\n      frobnicate: 1\n"),
                       "site.yaml:6:7: task 't1': unknown key 'frobnicate' in a task (expected "
-                      "one of: name, command, config, save, vlans, script, register, expect, "
-                      "loop, loop_control, ignore_errors, when, timeout, vars, tags, notify, "
-                      "parse, assert, confirm, backup)");
+                      "one of: name, command, config, save, vlans, script, copy, register, "
+                      "expect, loop, loop_control, ignore_errors, when, timeout, vars, tags, "
+                      "notify, parse, assert, confirm, backup)");
     /* missing name */
     expect_load_error(TASKS("    - command: show clock\n"),
                       "site.yaml:4:7: task #1 in play 'lab': missing 'name'");
     /* zero and two actions */
     expect_load_error(TASKS("    - name: nothing\n      register: x\n"),
                       "site.yaml:4:7: task 'nothing': no action (give one of: command, config, "
-                      "save, vlans, script, assert)");
+                      "save, vlans, script, assert, copy)");
     expect_load_error(TASKS("    - name: both\n      command: x\n      config: [y]\n"),
                       "site.yaml:6:7: task 'both': 'command' and 'config' in one task (a task "
                       "has exactly one action)");
@@ -409,6 +410,107 @@ static void validation_script(void **st)
     na_task_exp_free(x);
     json_decref(hv);
     na_pb_free(pb);
+}
+
+/* copy tasks: load errors, paths relative to the playbook's directory, get's DEST/NAME, the
+ * confinement netautod asks for, --check rendering, the registered result. */
+static void copy_task(void **st)
+{
+    (void)st;
+    expect_load_error("- hosts: all\n  tasks:\n    - name: c\n      copy: {src: a.bin}\n",
+                      "site.yaml:4:13: task 'c': copy needs dest: a device path for put, a "
+                      "local directory for get");
+    expect_load_error("- hosts: all\n  tasks:\n    - name: c\n      copy: {src: a, dest: b, "
+                      "direction: push}\n",
+                      "site.yaml:4:42: task 'c': copy direction must be one of put, get, got "
+                      "'push'");
+    expect_load_error("- hosts: all\n  tasks:\n    - name: c\n      copy: {src: a, dest: b, "
+                      "verify: crc32}\n",
+                      "site.yaml:4:39: task 'c': copy verify must be one of md5, sha256, "
+                      "sha512, none, auto, got 'crc32'");
+    expect_load_error("- hosts: all\n  tasks:\n    - name: c\n      copy: {src: a, dest: b, "
+                      "overwrite: maybe}\n",
+                      "site.yaml:4:42: task 'c': copy overwrite must be true or false");
+    expect_load_error("- hosts: all\n  tasks:\n    - name: c\n      copy: {src: a, dst: b}\n",
+                      "site.yaml:4:22: task 'c': unknown key 'dst' in copy (did you mean "
+                      "'dest'?)");
+    /* a handler may copy too (checked the same way) */
+    expect_load_error("- hosts: all\n  tasks:\n    - {name: t, command: x, notify: c}\n"
+                      "  handlers:\n    - name: c\n      copy: {src: a.bin}\n",
+                      "site.yaml:6:13: task 'c': copy needs dest: a device path for put, a "
+                      "local directory for get");
+    na_err e = NA_ERR_INIT;
+    const char *root = getenv("NETAUTO_ROOT");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures", root ? root : ".");
+    const char *text =
+        "- hosts: all\n  tasks:\n"
+        "    - name: image\n      copy: {src: \"files/{{ f }}\", dest: \"flash:{{ f }}\", "
+        "verify: sha512, protocol: scp, overwrite: true}\n"
+        "    - name: crash\n      copy: {src: \"flash:crashinfo_{{ inventory_hostname }}\", "
+        "dest: \"back/{{ inventory_hostname }}\", direction: get}\n"
+        "    - name: escape\n      copy: {src: flash:x, dest: ../../outside, direction: get}\n";
+    na_playbook *pb = na_pb_load_mem("c.yaml", text, strlen(text), dir, &e);
+    if (!pb)
+        fail_msg("%s", e.msg);
+    json_t *hv = J("{\"f\": \"nope.bin\"}");
+    na_pb_vars v = {.host = "sw1", .host_vars = hv};
+    assert_int_equal(na_pb_validate(pb, NULL, &v, &e), -1);
+    char want[3000];
+    snprintf(want, sizeof want, "c.yaml:4:19: task 'image': copy src 'files/nope.bin' not found "
+             "(%s/files/nope.bin)", na_pb_dir(pb));
+    assert_string_equal(e.msg, want);
+    json_object_set_new(hv, "f", json_string("ios_dir_pyntc.txt"));
+    na_err_clear(&e);
+    assert_int_equal(na_pb_validate(pb, NULL, &v, &e), 0);
+    na_task_exp *x;
+    assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 0), &v, &x, &e), 0);
+    const na_task_iter *it = &x->iters[0];
+    char path[3000];
+    snprintf(path, sizeof path, "%s/files/ios_dir_pyntc.txt", na_pb_dir(pb));
+    assert_string_equal(it->copy_local, path);
+    assert_string_equal(it->copy_remote, "flash:ios_dir_pyntc.txt");
+    assert_false(it->copy_get);
+    assert_true(it->copy_overwrite);
+    assert_string_equal(it->copy_verify, "sha512");
+    assert_string_equal(it->copy_proto, "scp");
+    na_buf b;
+    na_buf_init(&b, 0);
+    assert_int_equal(na_task_exp_render(x, NULL, &b, &e), 0);
+    snprintf(want, sizeof want, "[copy]\nput %s -> flash:ios_dir_pyntc.txt (verify sha512, "
+             "protocol scp, overwrite)\n", path);
+    assert_string_equal(b.data, want);
+    na_buf_free(&b);
+    na_task_exp_free(x);
+    /* get: the local file is DEST/NAME, relative to the playbook's directory */
+    assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 1), &v, &x, &e), 0);
+    it = &x->iters[0];
+    assert_true(it->copy_get);
+    assert_string_equal(it->copy_remote, "flash:crashinfo_sw1");
+    snprintf(path, sizeof path, "%s/back/sw1/crashinfo_sw1", na_pb_dir(pb));
+    assert_string_equal(it->copy_local, path);
+    assert_string_equal(it->copy_verify, ""); /* the platform's */
+    na_task_exp_free(x);
+    /* netautod: nothing outside the playbook's directory */
+    v.confine_local = true;
+    assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 1), &v, &x, &e), 0);
+    na_task_exp_free(x);
+    assert_int_equal(na_task_expand(na_play_task(na_pb_play(pb, 0), 2), &v, &x, &e), -1);
+    if (!strstr(e.msg, "task 'escape': copy: '../../outside' is outside the playbook's "
+                       "directory"))
+        fail_msg("%s", e.msg);
+    json_decref(hv);
+    na_pb_free(pb);
+    /* the registered result */
+    json_t *r = na_result_copy(false, "/x/a.bin", "flash:a.bin", true, false, 10, 4, 6, "abc",
+                               "md5", "sftp", NULL);
+    char *js = json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(js, "{\"algorithm\":\"md5\",\"changed\":true,\"checksum\":\"abc\","
+                            "\"dest\":\"flash:a.bin\",\"direction\":\"put\",\"failed\":false,"
+                            "\"protocol\":\"sftp\",\"resumed_at\":6,\"sent\":4,\"size\":10,"
+                            "\"src\":\"/x/a.bin\"}");
+    free(js);
+    json_decref(r);
 }
 
 /* Expand task i of play 0 for sw1. */
@@ -862,6 +964,7 @@ int main(void)
         cmocka_unit_test(load_errors),
         cmocka_unit_test(validation),
         cmocka_unit_test(validation_script),
+        cmocka_unit_test(copy_task),
         cmocka_unit_test(loops),
         cmocka_unit_test(precedence_and_registered),
         cmocka_unit_test(vlans_and_save),
