@@ -56,6 +56,7 @@ class Table:
                         sys.exit("%s: expected 'prefix layers prefixes...'" % where)
                     for l in words[1].split(","):
                         self.prefixes.setdefault(l, []).extend(words[2:])
+                    continue
                 if words[0] == "restricted":
                     if len(words) < 3:
                         sys.exit("%s: expected 'restricted layers files...'" % where)
