@@ -153,7 +153,7 @@ static int write_line(sess *s)
     return 1;
 }
 
-static void send_line(sess *s, const char *line, int next)
+static void na_sess_send_line(sess *s, const char *line, int next)
 {
     s->line = line;
     s->sent = 0;
@@ -237,7 +237,7 @@ static void step(sess *s)
             if (!ends_with_prompt(s))
                 return;
             phase_done(s, P_SHELL);
-            send_line(s, "terminal length 0\n", S_TERM);
+            na_sess_send_line(s, "terminal length 0\n", S_TERM);
             break;
         case S_TERM:
         case S_CMD:
@@ -253,13 +253,13 @@ static void step(sess *s)
             if (s->state == S_TERM) {
                 static char cmd[512];
                 snprintf(cmd, sizeof cmd, "%s\n", opt_cmd);
-                send_line(s, cmd, S_CMD);
+                na_sess_send_line(s, cmd, S_CMD);
                 break;
             }
             if (opt_expect && *opt_expect && !strstr(s->buf, opt_expect))
                 return fail(s, "the command output lacks the expected text");
             phase_done(s, P_CMD);
-            send_line(s, "exit\n", S_EXIT);
+            na_sess_send_line(s, "exit\n", S_EXIT);
             break;
         case S_EXIT:
             rc = write_line(s);

@@ -22,7 +22,7 @@
 #define CMP_MAX_CMDS 256
 #define CMP_MAX_DIFF ((size_t)4 << 20)
 
-void cmp_report_free(cmp_report *r)
+void cli_cmp_report_free(cmp_report *r)
 {
     for (int s = 0; s < CMP_SIDES; s++) {
         for (size_t i = 0; r->side[s].cmds && i < r->ncmds; i++)
@@ -159,7 +159,7 @@ static int compare_outputs(cmp_report *r, na_err *err)
     return 0;
 }
 
-int cmd_compare(const cli_args *a)
+int cli_cmd_compare(const cli_args *a)
 {
     const char *cmds[CMP_MAX_CMDS];
     size_t ncmds = 0;
@@ -244,7 +244,7 @@ int cmd_compare(const cli_args *a)
     }
     if (json) {
         json_t *j = json_pack("{s:i,s:s}", "schema", CLI_RESULT_SCHEMA, "kind", "compare");
-        json_t *body = cmp_json(&r);
+        json_t *body = cli_cmp_json(&r);
         if (!j || !body || json_object_update(j, body) < 0) {
             json_decref(j);
             j = NULL;
@@ -256,11 +256,11 @@ int cmd_compare(const cli_args *a)
             fprintf(stderr, "netauto compare: out of memory\n");
             rc = CLI_EXIT_FAILED;
         } else {
-            puts(s); /* outputs exact; commands masked in cmp_json; messages safe when set */
+            puts(s); /* outputs exact; commands masked in cli_cmp_json; messages safe when set */
             free(s);
         }
     } else {
-        cmp_print_text(&r, stdout);
+        cli_cmp_print_text(&r, stdout);
     }
     for (int s = 0; s < CMP_SIDES; s++)
         if (!r.side[s].ok) {
@@ -270,7 +270,7 @@ int cmd_compare(const cli_args *a)
     if (fflush(stdout) != 0)
         rc = CLI_EXIT_FAILED;
 out:
-    cmp_report_free(&r);
+    cli_cmp_report_free(&r);
     na_platforms_free(reg);
     na_inv_free(inv);
     return rc;

@@ -217,14 +217,14 @@ static int files_verb(const cli_args *a, bool put)
     if ((size_t)forks > sel.n)
         forks = sel.n ? (long)sel.n : 1;
     rc = CLI_EXIT_OK;
-    if (files_run_all(jobs, sel.n, &c, (size_t)forks, &err) < 0) {
+    if (cli_files_run_all(jobs, sel.n, &c, (size_t)forks, &err) < 0) {
         cli_print_err(&err);
         rc = CLI_EXIT_FAILED;
     }
     bool all_ok = rc == CLI_EXIT_OK;
     for (size_t i = 0; i < sel.n; i++)
         all_ok &= !jobs[i].failed;
-    if (c.json && files_print_json(jobs, sel.n, &c, all_ok) < 0) {
+    if (c.json && cli_files_print_json(jobs, sel.n, &c, all_ok) < 0) {
         fprintf(stderr, "netauto %s: out of memory\n", verb);
         all_ok = false;
     }
@@ -233,7 +233,7 @@ static int files_verb(const cli_args *a, bool put)
     rc = all_ok ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 out:
     for (size_t i = 0; jobs && i < sel.n; i++)
-        files_job_free(&jobs[i]);
+        cli_files_job_free(&jobs[i]);
     free(jobs);
     na_platforms_free(c.reg);
     na_inv_selection_free(&sel);
@@ -241,5 +241,5 @@ out:
     return rc;
 }
 
-int cmd_put(const cli_args *a) { return files_verb(a, true); }
-int cmd_get(const cli_args *a) { return files_verb(a, false); }
+int cli_cmd_put(const cli_args *a) { return files_verb(a, true); }
+int cli_cmd_get(const cli_args *a) { return files_verb(a, false); }

@@ -84,7 +84,7 @@ static void print_table(const na_inv_selection *sel)
     printf("%zu host%s\n", sel->n, sel->n == 1 ? "" : "s");
 }
 
-int cmd_inventory(const cli_args *a)
+int cli_cmd_inventory(const cli_args *a)
 {
     const char *limit = cli_opt(a, O_LIMIT);
     cli_inv_args ia;

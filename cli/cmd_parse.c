@@ -49,10 +49,10 @@ static int exit_for(const na_err *e)
                : CLI_EXIT_INVALID;
 }
 
-int cmd_parse(const cli_args *a)
+int cli_cmd_parse(const cli_args *a)
 {
     const char *tpl = cli_opt(a, O_TEMPLATE), *dir = cli_opt(a, O_TEMPLATES),
-               *inv_path = cli_opt(a, O_INVENTORY), *platform = cli_opt(a, O_PLATFORM),
+               *na_inv_resolve_path = cli_opt(a, O_INVENTORY), *platform = cli_opt(a, O_PLATFORM),
                *command = cli_opt(a, O_COMMAND), *vpf = cli_opt(a, O_VAULT_FILE);
     bool table = cli_opt(a, O_TABLE) != NULL;
     size_t max_input = PARSE_MAX_INPUT;
@@ -60,7 +60,7 @@ int cmd_parse(const cli_args *a)
         return CLI_EXIT_INVALID;
     if (a->npos > 1)
         return cli_usage_error(a->verb, "one INPUT file at most (default: standard input)");
-    if (tpl && (dir || inv_path || platform || command)) {
+    if (tpl && (dir || na_inv_resolve_path || platform || command)) {
         fprintf(stderr, "netauto parse: --template FILE, or --platform and --command (with "
                         "--templates DIR or -i INVENTORY), not both\n");
         return CLI_EXIT_INVALID;
@@ -77,8 +77,8 @@ int cmd_parse(const cli_args *a)
     na_err err = NA_ERR_INIT;
     const char *inv_dir = NULL;
     na_inventory *inv = NULL;
-    if (inv_path) {
-        if (!(inv = cli_load_inventory(inv_path, vpf, &err))) {
+    if (na_inv_resolve_path) {
+        if (!(inv = cli_load_inventory(na_inv_resolve_path, vpf, &err))) {
             cli_print_err(&err);
             return CLI_EXIT_INVALID;
         }

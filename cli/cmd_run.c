@@ -358,7 +358,7 @@ static int list_hosts(const char *path, const na_playbook *pb, const na_inventor
 
 /* ---- the verb -------------------------------------------------------------------------------- */
 
-int cmd_run(const cli_args *a)
+int cli_cmd_run(const cli_args *a)
 {
     na_err err = NA_ERR_INIT;
     na_run_opts o = NA_RUN_OPTS_INIT;

@@ -232,7 +232,7 @@ static int pump(na_session *s, const char *name)
     }
 }
 
-int cmd_shell(const cli_args *a)
+int cli_cmd_shell(const cli_args *a)
 {
     na_transport_kind kind = NA_TRANSPORT_SSH;
     bool kind_set = false;

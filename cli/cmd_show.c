@@ -24,7 +24,7 @@
 
 /* ---- the verb ---- */
 
-int cmd_show(const cli_args *a)
+int cli_cmd_show(const cli_args *a)
 {
     show_ctx c = {0};
     cli_inv_args ia;
@@ -114,29 +114,29 @@ int cmd_show(const cli_args *a)
     /* --parse: templates for every platform and command, before anything is sent */
     tdir = cli_templates_dir(tdir, na_inv_templates_dir(inv));
     if (parse && (!(c.parse = na_tfsm_lib_for(tdir, na_inv_templates_dir(inv), &err)) ||
-                  show_parse_check(jobs, sel.n, &c, &err) < 0)) {
+                  cli_show_parse_check(jobs, sel.n, &c, &err) < 0)) {
         cli_print_err(&err);
         rc = CLI_EXIT_INVALID;
         goto out;
     }
     if ((size_t)forks > sel.n)
         forks = (long)sel.n;
-    if (show_run_all(jobs, sel.n, &c, (size_t)forks, &err) < 0) {
+    if (cli_show_run_all(jobs, sel.n, &c, (size_t)forks, &err) < 0) {
         cli_print_err(&err);
         rc = CLI_EXIT_FAILED;
     }
     bool all_ok = rc == CLI_EXIT_OK;
     for (size_t i = 0; i < sel.n; i++)
         all_ok &= !jobs[i].failed;
-    if (c.parse && show_parse_all(jobs, sel.n, &c) > 0)
+    if (c.parse && cli_show_parse_all(jobs, sel.n, &c) > 0)
         all_ok = false;
     if (json) {
-        if (show_print_json(jobs, sel.n, &c, all_ok) < 0) {
+        if (cli_show_print_json(jobs, sel.n, &c, all_ok) < 0) {
             fprintf(stderr, "netauto show: out of memory\n");
             all_ok = false;
         }
     } else {
-        show_print_text(jobs, sel.n, &c);
+        cli_show_print_text(jobs, sel.n, &c);
     }
     if (fflush(stdout) != 0)
         all_ok = false;
@@ -144,7 +144,7 @@ int cmd_show(const cli_args *a)
 out:
     for (size_t i = 0; jobs && i < sel.n; i++) {
         if (jobs[i].st != J_DONE && jobs[i].st != J_PENDING)
-            show_job_finish(&jobs[i]);
+            cli_show_job_finish(&jobs[i]);
         for (size_t k = 0; k < c.ncmds; k++) {
             free(jobs[i].outs[k].output);
             free(jobs[i].outs[k].device_error);

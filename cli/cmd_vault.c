@@ -338,7 +338,7 @@ static int do_create(const char *file, const char *vpf)
     return rc;
 }
 
-int cmd_vault(const cli_args *a)
+int cli_cmd_vault(const cli_args *a)
 {
     const char *vpf = NULL;
     cli_inv_args ia = {0};

@@ -48,13 +48,13 @@ typedef struct cmp_report {
     na_buf diff;          /* unified diffs of the commands that differ */
 } cmp_report;
 
-void cmp_report_free(cmp_report *r);
+void cli_cmp_report_free(cmp_report *r);
 
 /* Printing (compare_out.c). Both redact registered secrets. */
-void cmp_print_text(const cmp_report *r, FILE *f);
-json_t *cmp_json(const cmp_report *r); /* new reference, NULL on OOM */
+void cli_cmp_print_text(const cmp_report *r, FILE *f);
+json_t *cli_cmp_json(const cmp_report *r); /* new reference, NULL on OOM */
 
 /* "Telnet sent the password ... in clear text" note, or NULL when no side did. */
-const char *cmp_cleartext_note(const cmp_report *r);
+const char *cli_cmp_cleartext_note(const cmp_report *r);
 
 #endif

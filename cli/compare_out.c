@@ -44,7 +44,7 @@ static void phase_cell(const cmp_side *sd, na_phase p, char *buf, size_t cap)
         snprintf(buf, cap, "%.3f ms", cli_ms(sd->info.phase_us[p]));
 }
 
-const char *cmp_cleartext_note(const cmp_report *r)
+const char *cli_cmp_cleartext_note(const cmp_report *r)
 {
     for (int s = 0; s < CMP_SIDES; s++)
         if (r->side[s].info.cleartext_password)
@@ -53,7 +53,7 @@ const char *cmp_cleartext_note(const cmp_report *r)
     return NULL;
 }
 
-void cmp_print_text(const cmp_report *r, FILE *f)
+void cli_cmp_print_text(const cmp_report *r, FILE *f)
 {
     const cmp_side *sd = r->side;
     char a[160], b[160], lab[160];
@@ -148,7 +148,7 @@ void cmp_print_text(const cmp_report *r, FILE *f)
             r->ncmds == 1 ? "" : "s");
         fwrite(na_buf_cstr(&r->diff), 1, r->diff.len, f); /* the devices' words, exactly */
     }
-    const char *note = cmp_cleartext_note(r);
+    const char *note = cli_cmp_cleartext_note(r);
     if (note)
         out(f, "\nWARNING: %s\n", note);
     for (int s = 0; s < CMP_SIDES; s++)
@@ -215,7 +215,7 @@ static json_t *side_json(const cmp_report *r, const cmp_side *sd)
     return j;
 }
 
-json_t *cmp_json(const cmp_report *r)
+json_t *cli_cmp_json(const cmp_report *r)
 {
     json_t *cmds = json_array();
     for (size_t i = 0; i < r->ncmds; i++) {
@@ -225,7 +225,7 @@ json_t *cmp_json(const cmp_report *r)
                                                           : json_null()));
         free(m);
     }
-    const char *note = cmp_cleartext_note(r);
+    const char *note = cli_cmp_cleartext_note(r);
     json_t *warnings = json_array();
     if (note)
         json_array_append_new(warnings, json_string(note));

@@ -37,7 +37,7 @@ static void typed_sources(int argc, char **argv, cli_inv_args *ia, na_err *e)
     }
 }
 
-int cmd_complete(int argc, char **argv)
+int cli_cmd_complete(int argc, char **argv)
 {
     if (argc < 2)
         return CLI_EXIT_INVALID;

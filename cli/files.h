@@ -47,18 +47,18 @@ typedef struct files_ctx {
 
 /* Run every job, at most forks at once, in one poll loop; as each host ends its line is
  * printed (text mode). -1 + err only when the loop itself fails. */
-int files_run_all(files_job *jobs, size_t n, files_ctx *c, size_t forks, na_err *err);
-void files_job_free(files_job *j);
+int cli_files_run_all(files_job *jobs, size_t n, files_ctx *c, size_t forks, na_err *err);
+void cli_files_job_free(files_job *j);
 
 /* The progress line: "put x.bin: 3/10 hosts [####......] 1.2/2.0 GiB 118.0 MiB/s ETA 7 s",
  * at most width columns (0 = no limit). Pure (tested). */
-void files_progress_line(const char *verb, const char *name, size_t done_hosts,
+void cli_files_progress_line(const char *verb, const char *name, size_t done_hosts,
                          size_t total_hosts, uint64_t bytes, uint64_t total_bytes,
                          double secs, unsigned width, char *out, size_t cap);
 /* Bytes for people: "512 B", "1.5 KiB", "20.0 MiB", "1.20 GiB". */
-void files_human(uint64_t n, char *out, size_t cap);
+void cli_files_human(uint64_t n, char *out, size_t cap);
 
 /* Print every job's result as one JSON document on stdout. -1 on OOM. */
-int files_print_json(const files_job *jobs, size_t n, const files_ctx *c, bool all_ok);
+int cli_files_print_json(const files_job *jobs, size_t n, const files_ctx *c, bool all_ok);
 
 #endif

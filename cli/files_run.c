@@ -17,7 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-void files_human(uint64_t n, char *out, size_t cap)
+void cli_files_human(uint64_t n, char *out, size_t cap)
 {
     if (n >= (uint64_t)1 << 30)
         snprintf(out, cap, "%.2f GiB", (double)n / (double)(1 << 30));
@@ -29,15 +29,15 @@ void files_human(uint64_t n, char *out, size_t cap)
         snprintf(out, cap, "%" PRIu64 " B", n);
 }
 
-void files_progress_line(const char *verb, const char *name, size_t done_hosts,
+void cli_files_progress_line(const char *verb, const char *name, size_t done_hosts,
                          size_t total_hosts, uint64_t bytes, uint64_t total_bytes,
                          double secs, unsigned width, char *out, size_t cap)
 {
     char b[32], t[32], r[32], eta[32] = "";
-    files_human(bytes, b, sizeof b);
-    files_human(total_bytes, t, sizeof t);
+    cli_files_human(bytes, b, sizeof b);
+    cli_files_human(total_bytes, t, sizeof t);
     double rate = secs > 0.05 ? (double)bytes / secs : 0;
-    files_human((uint64_t)rate, r, sizeof r);
+    cli_files_human((uint64_t)rate, r, sizeof r);
     if (rate > 0 && total_bytes > bytes) {
         double left = (double)(total_bytes - bytes) / rate;
         if (left < 60)
@@ -75,7 +75,7 @@ static void keep_result(files_job *j)
     j->have_res = true;
 }
 
-void files_job_free(files_job *j)
+void cli_files_job_free(files_job *j)
 {
     if (j->c) {
         keep_result(j);
@@ -135,7 +135,7 @@ static void job_end(files_job *j, files_ctx *c, bool *shown)
     }
     const na_copy_result *r = &j->res;
     char sz[32], rate[32];
-    files_human(r->size, sz, sizeof sz);
+    cli_files_human(r->size, sz, sizeof sz);
     const char *where = c->dir == NA_COPY_PUT ? r->remote : r->local;
     if (r->same)
         printf("%s: %s: already there (%s %s), nothing sent\n", j->h->name, where,
@@ -145,7 +145,7 @@ static void job_end(files_job *j, files_ctx *c, bool *shown)
                c->dir == NA_COPY_PUT ? "send" : "receive", sz);
     else {
         double secs = r->xfer_ms > 0 ? r->xfer_ms / 1000.0 : 0.001;
-        files_human((uint64_t)((double)r->sent / secs), rate, sizeof rate);
+        cli_files_human((uint64_t)((double)r->sent / secs), rate, sizeof rate);
         printf("%s: %s: %s %s in %.1f s (%s/s) over %s%s%s%s\n", j->h->name, where,
                c->dir == NA_COPY_PUT ? "sent" : "received", sz, secs, rate, r->proto,
                r->alg != NA_HASH_NONE ? ", " : ", not verified",
@@ -245,14 +245,14 @@ static void progress_draw(files_job *jobs, size_t n, files_ctx *c, bool *shown, 
     if (colon && colon[1])
         name = colon + 1;
     char line[300];
-    files_progress_line(c->verb, name, done, n, bytes, total, (now - c->t0_ms) / 1000.0,
+    cli_files_progress_line(c->verb, name, done, n, bytes, total, (now - c->t0_ms) / 1000.0,
                         term_width() - 1, line, sizeof line);
     fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     *shown = true;
 }
 
-int files_run_all(files_job *jobs, size_t n, files_ctx *c, size_t forks, na_err *err)
+int cli_files_run_all(files_job *jobs, size_t n, files_ctx *c, size_t forks, na_err *err)
 {
     struct pollfd *pfd = calloc(forks, sizeof *pfd);
     size_t *idx = calloc(forks, sizeof *idx);
@@ -333,7 +333,7 @@ int files_run_all(files_job *jobs, size_t n, files_ctx *c, size_t forks, na_err 
 
 static json_t *str_or_null(const char *s) { return s ? cli_json_text(s, strlen(s)) : json_null(); }
 
-int files_print_json(const files_job *jobs, size_t n, const files_ctx *c, bool all_ok)
+int cli_files_print_json(const files_job *jobs, size_t n, const files_ctx *c, bool all_ok)
 {
     json_t *root = json_object(), *hosts = json_object();
     if (!root || !hosts) {

@@ -243,7 +243,7 @@ static int print_page(const na_doc_page *p)
     return 0;
 }
 
-int cmd_help(int argc, char **argv)
+int cli_cmd_help(int argc, char **argv)
 {
     cli_args a;
     int rc = cli_args_parse(&a, cli_verb_find("help"), argc, argv);

@@ -58,6 +58,6 @@ void cli_print_overview(FILE *f);
 /* `netauto VERB --help` on f. */
 void cli_print_verb_help(FILE *f, const cli_verb *v);
 /* The `help` verb: netauto help [VERB | inventory | playbook | --man PAGE]. */
-int cmd_help(int argc, char **argv);
+int cli_cmd_help(int argc, char **argv);
 
 #endif

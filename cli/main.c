@@ -16,23 +16,23 @@ static const struct {
     int (*local)(const cli_args *a);
     int (*remote)(const cli_args *a);
 } impls[] = {
-    {"show", cmd_show, remote_show},
-    {"run", cmd_run, remote_run},
-    {"compare", cmd_compare, NULL},
-    {"shell", cmd_shell, remote_shell},
-    {"inventory", cmd_inventory, remote_inventory},
-    {"vault", cmd_vault, NULL},
-    {"parse", cmd_parse, NULL},
-    {"put", cmd_put, NULL},
-    {"get", cmd_get, NULL},
-    {"jobs", NULL, remote_jobs},
-    {"job", NULL, remote_job},
-    {"cancel", NULL, remote_cancel},
-    {"backups", NULL, remote_backups},
-    {"version", cmd_version, NULL},
+    {"show", cli_cmd_show, cli_remote_show},
+    {"run", cli_cmd_run, cli_remote_run},
+    {"compare", cli_cmd_compare, NULL},
+    {"shell", cli_cmd_shell, cli_remote_shell},
+    {"inventory", cli_cmd_inventory, cli_remote_inventory},
+    {"vault", cli_cmd_vault, NULL},
+    {"parse", cli_cmd_parse, NULL},
+    {"put", cli_cmd_put, NULL},
+    {"get", cli_cmd_get, NULL},
+    {"jobs", NULL, cli_remote_jobs},
+    {"job", NULL, cli_remote_job},
+    {"cancel", NULL, cli_remote_cancel},
+    {"backups", NULL, cli_remote_backups},
+    {"version", cli_cmd_version, NULL},
 };
 
-int cmd_version(const cli_args *a)
+int cli_cmd_version(const cli_args *a)
 {
     if (a->npos)
         return cli_usage_error(a->verb, "takes no word");
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_INVALID;
     }
     if (argc > 1 && !strcmp(argv[1], "_complete"))
-        return cmd_complete(argc - 1, argv + 1);
+        return cli_cmd_complete(argc - 1, argv + 1);
     /* global options may come before the verb: skip them to find it (they are parsed below) */
     int v = 1;
     while (v < argc && argv[v][0] == '-') {
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_INVALID;
     }
     if (!strcmp(verb->doc.name, "help"))
-        return cmd_help(argc - v, argv + v);
+        return cli_cmd_help(argc - v, argv + v);
     /* the verb first, then the global options typed before it, then the rest */
     static char *args[CLI_MAX_ARGS + 1];
     if (argc > CLI_MAX_ARGS) {

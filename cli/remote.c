@@ -139,7 +139,7 @@ static int call(const na_remote *r, const char *method, const char *path, json_t
 {
     char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
     na_http_resp resp;
-    int rc = na_remote_request(r, method, path, txt, &resp, e);
+    int rc = cli_remote_request(r, method, path, txt, &resp, e);
     free(txt);
     *out = NULL;
     if (rc < 0) {
@@ -230,7 +230,7 @@ static int follow(const na_remote *r, long long id, follow_ctx *f, na_err *e)
     for (int attempt = 0; attempt < 5 && !f->finished; attempt++) {
         int status;
         na_err_clear(e);
-        int rc = na_remote_sse(r, path, f->last_id, 120000, on_event, f, &status, e);
+        int rc = cli_remote_sse(r, path, f->last_id, 120000, on_event, f, &status, e);
         if (rc < 0 && (status == 404 || status == 401 || e->code == NA_E_HOSTKEY_CHANGED ||
                        e->code == NA_E_HOSTKEY_UNKNOWN || e->code == NA_E_USAGE))
             return -1;
@@ -698,7 +698,7 @@ static int remote_enter(const cli_args *a, verb_fn fn)
         rc = CLI_EXIT_INVALID;
         goto out;
     }
-    if (na_remote_parse_url(&r, cli_g.server, &e) < 0) {
+    if (cli_remote_parse_url(&r, cli_g.server, &e) < 0) {
         rc = fail(&e);
         goto out;
     }
@@ -787,20 +787,20 @@ static int verb_inventory(const na_remote *r, opts *o)
     return 0;
 }
 
-int remote_show(const cli_args *a) { return remote_enter(a, verb_show); }
-int remote_run(const cli_args *a) { return remote_enter(a, verb_run); }
-int remote_inventory(const cli_args *a) { return remote_enter(a, verb_inventory); }
-int remote_jobs(const cli_args *a) { return remote_enter(a, verb_jobs); }
-int remote_job(const cli_args *a) { return remote_enter(a, verb_job); }
-int remote_cancel(const cli_args *a) { return remote_enter(a, verb_cancel); }
-int remote_backups(const cli_args *a) { return remote_enter(a, verb_backups); }
+int cli_remote_show(const cli_args *a) { return remote_enter(a, verb_show); }
+int cli_remote_run(const cli_args *a) { return remote_enter(a, verb_run); }
+int cli_remote_inventory(const cli_args *a) { return remote_enter(a, verb_inventory); }
+int cli_remote_jobs(const cli_args *a) { return remote_enter(a, verb_jobs); }
+int cli_remote_job(const cli_args *a) { return remote_enter(a, verb_job); }
+int cli_remote_cancel(const cli_args *a) { return remote_enter(a, verb_cancel); }
+int cli_remote_backups(const cli_args *a) { return remote_enter(a, verb_backups); }
 
 /* `shell HOST` through netautod (remote_shell.c): a terminal over the server's WebSocket. */
 static int verb_shell(const na_remote *r, opts *o)
 {
     if (o->npos != 2)
         return wrong_words(o);
-    return na_remote_shell(r, o->pos[1], o->transport);
+    return cli_remote_shell_run(r, o->pos[1], o->transport);
 }
 
-int remote_shell(const cli_args *a) { return remote_enter(a, verb_shell); }
+int cli_remote_shell(const cli_args *a) { return remote_enter(a, verb_shell); }

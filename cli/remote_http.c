@@ -25,7 +25,7 @@
 #define MAX_HEADER_BYTES 65536
 #define MAX_BODY_BYTES ((size_t)256 << 20)
 
-int na_remote_parse_url(na_remote *r, const char *url, na_err *err)
+int cli_remote_parse_url(na_remote *r, const char *url, na_err *err)
 {
     memset(r->host, 0, sizeof r->host);
     r->prefix[0] = '\0';
@@ -466,7 +466,7 @@ static int to_buf(void *ud, const char *p, size_t n, na_err *err)
     return na_buf_append(ud, p, n, "response from netautod", err);
 }
 
-int na_remote_request(const na_remote *r, const char *method, const char *path, const char *body,
+int cli_remote_request(const na_remote *r, const char *method, const char *path, const char *body,
                       na_http_resp *resp, na_err *err)
 {
     memset(resp, 0, sizeof *resp);
@@ -552,7 +552,7 @@ static int sse_sink(void *ud, const char *p, size_t n, na_err *err)
     return 0;
 }
 
-int na_remote_sse(const na_remote *r, const char *path, const char *last_event_id, int idle_ms,
+int cli_remote_sse(const na_remote *r, const char *path, const char *last_event_id, int idle_ms,
                   na_sse_cb cb, void *ud, int *status, na_err *err)
 {
     *status = 0;
@@ -599,7 +599,7 @@ struct na_remote_conn {
     conn c;
 };
 
-na_remote_conn *na_remote_connect(const na_remote *r, na_err *err)
+na_remote_conn *cli_remote_connect(const na_remote *r, na_err *err)
 {
     na_remote_conn *rc = calloc(1, sizeof *rc);
     if (!rc) {
@@ -614,22 +614,22 @@ na_remote_conn *na_remote_connect(const na_remote *r, na_err *err)
     return rc;
 }
 
-int na_remote_conn_fd(const na_remote_conn *c) { return c->c.fd; }
+int cli_remote_conn_fd(const na_remote_conn *c) { return c->c.fd; }
 
-int na_remote_conn_write(na_remote_conn *c, const char *p, size_t n, int64_t deadline,
+int cli_remote_conn_write(na_remote_conn *c, const char *p, size_t n, int64_t deadline,
                          na_err *err)
 {
     return conn_write(&c->c, p, n, deadline, err);
 }
 
-int na_remote_conn_read(na_remote_conn *c, char *buf, size_t cap, int64_t deadline, na_err *err)
+int cli_remote_conn_read(na_remote_conn *c, char *buf, size_t cap, int64_t deadline, na_err *err)
 {
     return conn_read(&c->c, buf, cap, deadline, err);
 }
 
-bool na_remote_conn_pending(const na_remote_conn *c) { return SSL_pending(c->c.ssl) > 0; }
+bool cli_remote_conn_pending(const na_remote_conn *c) { return SSL_pending(c->c.ssl) > 0; }
 
-void na_remote_conn_free(na_remote_conn *c)
+void cli_remote_conn_free(na_remote_conn *c)
 {
     if (!c)
         return;

@@ -25,7 +25,7 @@ typedef struct na_remote {
 } na_remote;
 
 /* Parse "https://HOST[:PORT][/PREFIX]" into r (port defaults to 8443). http:// is refused. */
-int na_remote_parse_url(na_remote *r, const char *url, na_err *err);
+int cli_remote_parse_url(na_remote *r, const char *url, na_err *err);
 
 typedef struct na_http_resp {
     int status;
@@ -36,14 +36,14 @@ typedef struct na_http_resp {
 /* One request. body may be NULL. On success resp->status is set (any status); errors are
  * transport/TLS failures (NA_E_REFUSED, NA_E_TIMEOUT, NA_E_PROTOCOL, NA_E_HOSTKEY_CHANGED for a
  * fingerprint mismatch, NA_E_HOSTKEY_UNKNOWN for an unverifiable certificate). */
-int na_remote_request(const na_remote *r, const char *method, const char *path, const char *body,
+int cli_remote_request(const na_remote *r, const char *method, const char *path, const char *body,
                       na_http_resp *resp, na_err *err);
 
 /* Follow a text/event-stream: cb(ud, event, id, data) per event; returning non-zero stops
  * (returned as 1). Returns 0 when the server ends the stream, -1 on error. *status gets the HTTP
  * status (non-200: the body is in err). idle_ms bounds the silence between bytes. */
 typedef int (*na_sse_cb)(void *ud, const char *event, const char *id, const char *data);
-int na_remote_sse(const na_remote *r, const char *path, const char *last_event_id, int idle_ms,
+int cli_remote_sse(const na_remote *r, const char *path, const char *last_event_id, int idle_ms,
                   na_sse_cb cb, void *ud, int *status, na_err *err);
 
 /* A verified TLS connection to netautod for a protocol of its own (the terminal's WebSocket,
@@ -51,12 +51,12 @@ int na_remote_sse(const na_remote *r, const char *path, const char *last_event_i
  * then raw bytes. write/read wait until deadline (na_now_ms(); <0: none); read returns >0
  * bytes, 0 at the end, -1 on error; pending: bytes TLS already decrypted (poll would not see). */
 typedef struct na_remote_conn na_remote_conn;
-na_remote_conn *na_remote_connect(const na_remote *r, na_err *err);
-int na_remote_conn_fd(const na_remote_conn *c);
-int na_remote_conn_write(na_remote_conn *c, const char *p, size_t n, int64_t deadline,
+na_remote_conn *cli_remote_connect(const na_remote *r, na_err *err);
+int cli_remote_conn_fd(const na_remote_conn *c);
+int cli_remote_conn_write(na_remote_conn *c, const char *p, size_t n, int64_t deadline,
                          na_err *err);
-int na_remote_conn_read(na_remote_conn *c, char *buf, size_t cap, int64_t deadline, na_err *err);
-bool na_remote_conn_pending(const na_remote_conn *c);
-void na_remote_conn_free(na_remote_conn *c);
+int cli_remote_conn_read(na_remote_conn *c, char *buf, size_t cap, int64_t deadline, na_err *err);
+bool cli_remote_conn_pending(const na_remote_conn *c);
+void cli_remote_conn_free(na_remote_conn *c);
 
 #endif

@@ -79,7 +79,7 @@ static int send_frame(na_remote_conn *c, int opcode, const char *p, size_t n, na
     memcpy(buf, hd, hl);
     for (size_t i = 0; i < n; i++)
         buf[hl + i] = (char)(p[i] ^ mask[i & 3]);
-    return na_remote_conn_write(c, buf, hl + n, na_now_ms() + 30000, e);
+    return cli_remote_conn_write(c, buf, hl + n, na_now_ms() + 30000, e);
 }
 
 /* `~.` at the start of a line ends the session; `~~` sends one `~`. */
@@ -223,16 +223,16 @@ static int pump(na_remote_conn *c, const char *host, na_err *e)
             rc = 0;
             break;
         }
-        struct pollfd pf[2] = {{na_remote_conn_fd(c), POLLIN, 0},
+        struct pollfd pf[2] = {{cli_remote_conn_fd(c), POLLIN, 0},
                                {stdin_open && opened ? STDIN_FILENO : -1, POLLIN, 0}};
-        int n = na_remote_conn_pending(c) ? 1 : poll(pf, 2, stdin_open && opened ? -1 : 200);
+        int n = cli_remote_conn_pending(c) ? 1 : poll(pf, 2, stdin_open && opened ? -1 : 200);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             na_err_set(e, NA_E_IO, "poll: %s", strerror(errno));
             break;
         }
-        if (na_remote_conn_pending(c) || pf[0].revents) {
+        if (cli_remote_conn_pending(c) || pf[0].revents) {
             if (in.cap - in.len < 16384) {
                 size_t cap = in.cap ? in.cap * 2 : 65536;
                 char *nb = cap <= 2 * FRAME_MAX ? realloc(in.buf, cap) : NULL;
@@ -243,7 +243,8 @@ static int pump(na_remote_conn *c, const char *host, na_err *e)
                 in.buf = nb;
                 in.cap = cap;
             }
-            int r = na_remote_conn_read(c, in.buf + in.len, in.cap - in.len, na_now_ms() + 30000, e);
+            int r =
+                cli_remote_conn_read(c, in.buf + in.len, in.cap - in.len, na_now_ms() + 30000, e);
             if (r < 0)
                 break;
             if (r == 0) {
@@ -290,7 +291,7 @@ static int pump(na_remote_conn *c, const char *host, na_err *e)
     return rc;
 }
 
-int na_remote_shell(const na_remote *r, const char *host, const char *transport)
+int cli_remote_shell_run(const na_remote *r, const char *host, const char *transport)
 {
     na_err e = NA_ERR_INIT;
     json_t *body = transport ? json_pack("{s:s}", "transport", transport) : json_object();
@@ -303,7 +304,7 @@ int na_remote_shell(const na_remote *r, const char *host, const char *transport)
     snprintf(path, sizeof path, "%s/v1/shell/%s", r->prefix, qh ? qh : host);
     free(qh);
     na_http_resp resp = {0};
-    int rc = na_remote_request(r, "POST", path, b ? b : "{}", &resp, &e);
+    int rc = cli_remote_request(r, "POST", path, b ? b : "{}", &resp, &e);
     free(b);
     if (rc < 0) {
         fprintf(stderr, "netauto: %s\n", e.msg);
@@ -324,20 +325,20 @@ int na_remote_shell(const na_remote *r, const char *host, const char *transport)
              "Sec-WebSocket-Key: bmV0YXV0by1zaGVsbC0xMg==\r\nSec-WebSocket-Version: 13\r\n\r\n",
              r->prefix, url ? url : "/", r->host, r->port);
     json_decref(j);
-    na_remote_conn *c = na_remote_connect(r, &e);
-    if (!c || na_remote_conn_write(c, req, strlen(req), na_now_ms() + 30000, &e) < 0) {
+    na_remote_conn *c = cli_remote_connect(r, &e);
+    if (!c || cli_remote_conn_write(c, req, strlen(req), na_now_ms() + 30000, &e) < 0) {
         fprintf(stderr, "netauto: %s\n", e.msg);
-        na_remote_conn_free(c);
+        cli_remote_conn_free(c);
         return 1;
     }
     /* the answer's head, byte by byte (what follows it is the first frame) */
     char head[4096];
     size_t hl = 0;
     while (hl < sizeof head - 1 && (hl < 4 || memcmp(head + hl - 4, "\r\n\r\n", 4))) {
-        int n = na_remote_conn_read(c, head + hl, 1, na_now_ms() + 30000, &e);
+        int n = cli_remote_conn_read(c, head + hl, 1, na_now_ms() + 30000, &e);
         if (n <= 0) {
             fprintf(stderr, "netauto: %s\n", n < 0 ? e.msg : "netautod closed the connection");
-            na_remote_conn_free(c);
+            cli_remote_conn_free(c);
             return 1;
         }
         hl++;
@@ -346,7 +347,7 @@ int na_remote_shell(const na_remote *r, const char *host, const char *transport)
     if (strncmp(head, "HTTP/1.1 101", 12)) {
         fprintf(stderr, "netauto: netautod refused the terminal: %.*s\n",
                 (int)strcspn(head, "\r\n"), head);
-        na_remote_conn_free(c);
+        cli_remote_conn_free(c);
         return 1;
     }
     struct sigaction sa = {.sa_handler = on_signal}, old_term, old_hup;
@@ -359,6 +360,6 @@ int na_remote_shell(const na_remote *r, const char *host, const char *transport)
     sigaction(SIGHUP, &old_hup, NULL);
     if (rc < 0)
         fprintf(stderr, "\r\nnetauto: %s\n", e.msg);
-    na_remote_conn_free(c);
+    cli_remote_conn_free(c);
     return rc < 0 ? 1 : rc;
 }

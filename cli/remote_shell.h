@@ -7,6 +7,6 @@
 
 /* Runs the terminal until the device, netautod or the user ends it. transport may be NULL.
  * Exit status: 0 ended normally, 1 refused or failed, 2 invalid input. */
-int na_remote_shell(const na_remote *r, const char *host, const char *transport);
+int cli_remote_shell_run(const na_remote *r, const char *host, const char *transport);
 
 #endif

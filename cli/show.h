@@ -59,21 +59,21 @@ typedef struct show_ctx {
 
 /* Run every job, at most `forks` at once, in one poll() loop, until all are done (J_DONE). -1 +
  * err only when the loop itself fails (poll); host failures are in the jobs. */
-int show_run_all(show_job *jobs, size_t n, const show_ctx *c, size_t forks, na_err *err);
+int cli_show_run_all(show_job *jobs, size_t n, const show_ctx *c, size_t forks, na_err *err);
 /* Close and free a job's session and transcript (idempotent). */
-void show_job_finish(show_job *j);
+void cli_show_job_finish(show_job *j);
 
 /* --parse: check before anything is sent that every host's platform has a template for every
  * command (NA_E_NOTFOUND otherwise) and that those templates compile. */
-int show_parse_check(const show_job *jobs, size_t n, const show_ctx *c, na_err *err);
+int cli_show_parse_check(const show_job *jobs, size_t n, const show_ctx *c, na_err *err);
 /* --parse: parse every command's output into o->parsed (or o->parse_err). Returns how many
  * outputs could not be parsed. */
-size_t show_parse_all(show_job *jobs, size_t n, const show_ctx *c);
+size_t cli_show_parse_all(show_job *jobs, size_t n, const show_ctx *c);
 
 /* Print the results: text (outputs on stdout, errors on stderr; with --parse the records as
  * JSON instead of the outputs) or one JSON document (each command gains "parsed" or
  * "parse_error" with --parse). Secrets are redacted. print_json returns -1 on OOM. */
-void show_print_text(const show_job *jobs, size_t n, const show_ctx *c);
-int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_ok);
+void cli_show_print_text(const show_job *jobs, size_t n, const show_ctx *c);
+int cli_show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_ok);
 
 #endif

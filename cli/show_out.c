@@ -72,7 +72,7 @@ static void put_typed(const char *fmt, const char *s)
     free(m);
 }
 
-void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
+void cli_show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
 {
     for (size_t i = 0; i < n; i++) {
         const show_job *j = &jobs[i];
@@ -112,7 +112,7 @@ void show_print_text(const show_job *jobs, size_t n, const show_ctx *c)
     }
 }
 
-int show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_ok)
+int cli_show_print_json(const show_job *jobs, size_t n, const show_ctx *c, bool all_ok)
 {
     json_t *hosts = json_array();
     for (size_t i = 0; i < n; i++)

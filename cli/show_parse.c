@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-int show_parse_check(const show_job *jobs, size_t n, const show_ctx *c, na_err *err)
+int cli_show_parse_check(const show_job *jobs, size_t n, const show_ctx *c, na_err *err)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < c->ncmds; k++)
@@ -19,7 +19,7 @@ int show_parse_check(const show_job *jobs, size_t n, const show_ctx *c, na_err *
     return 0;
 }
 
-size_t show_parse_all(show_job *jobs, size_t n, const show_ctx *c)
+size_t cli_show_parse_all(show_job *jobs, size_t n, const show_ctx *c)
 {
     size_t failed = 0;
     for (size_t i = 0; i < n; i++) {

@@ -14,7 +14,7 @@
 
 /* ---- one host ---- */
 
-void show_job_finish(show_job *j)
+void cli_show_job_finish(show_job *j)
 {
     if (j->s) {
         na_session_free(j->s); /* closes the connection now: fds are released as hosts finish */
@@ -59,7 +59,7 @@ static void job_start_cmd(show_job *j, const show_ctx *c)
             break;
         j->cur++;
     }
-    show_job_finish(j);
+    cli_show_job_finish(j);
 }
 
 static void job_start(show_job *j, const show_ctx *c)
@@ -72,14 +72,14 @@ static void job_start(show_job *j, const show_ctx *c)
         if (!path) {
             na_err_set(&e, NA_E_NOMEM, "out of memory");
             job_fail(j, &e);
-            show_job_finish(j);
+            cli_show_job_finish(j);
             return;
         }
         j->tr = na_transcript_open(path, j->h->name, &e);
         free(path);
         if (!j->tr) {
             job_fail(j, &e);
-            show_job_finish(j);
+            cli_show_job_finish(j);
             return;
         }
     }
@@ -92,7 +92,7 @@ static void job_start(show_job *j, const show_ctx *c)
     j->s = cli_session_new(c->reg, j->h, &cfg, &j->params, &e);
     if (!j->s || na_session_start_open(j->s, &e) < 0) {
         job_fail(j, &e);
-        show_job_finish(j);
+        cli_show_job_finish(j);
     }
 }
 
@@ -102,7 +102,7 @@ static void job_advance(show_job *j, const show_ctx *c, na_status st, const na_e
     if (j->st == J_OPEN) {
         if (st != NA_OK) {
             job_fail(j, e);
-            show_job_finish(j);
+            cli_show_job_finish(j);
             return;
         }
         j->cur = 0;
@@ -125,7 +125,7 @@ static void job_advance(show_job *j, const show_ctx *c, na_status st, const na_e
         cli_err_name(&o->err, j->h->name);
         job_fail(j, e);
         if (!na_session_usable(j->s)) {
-            show_job_finish(j);
+            cli_show_job_finish(j);
             return;
         }
     }
@@ -143,7 +143,7 @@ static void job_step(show_job *j, const show_ctx *c)
 
 /* ---- the one loop ---- */
 
-int show_run_all(show_job *jobs, size_t n, const show_ctx *c, size_t forks, na_err *err)
+int cli_show_run_all(show_job *jobs, size_t n, const show_ctx *c, size_t forks, na_err *err)
 {
     struct pollfd *pfd = calloc(forks, sizeof *pfd);
     size_t *idx = calloc(forks, sizeof *idx);

@@ -6,26 +6,26 @@
 
 #include "cli_args.h"
 
-int cmd_show(const cli_args *a);
-int cmd_run(const cli_args *a);
-int cmd_compare(const cli_args *a);
-int cmd_put(const cli_args *a);
-int cmd_get(const cli_args *a);
-int cmd_shell(const cli_args *a);
-int cmd_inventory(const cli_args *a);
-int cmd_vault(const cli_args *a);
-int cmd_parse(const cli_args *a);
-int cmd_version(const cli_args *a);
+int cli_cmd_show(const cli_args *a);
+int cli_cmd_run(const cli_args *a);
+int cli_cmd_compare(const cli_args *a);
+int cli_cmd_put(const cli_args *a);
+int cli_cmd_get(const cli_args *a);
+int cli_cmd_shell(const cli_args *a);
+int cli_cmd_inventory(const cli_args *a);
+int cli_cmd_vault(const cli_args *a);
+int cli_cmd_parse(const cli_args *a);
+int cli_cmd_version(const cli_args *a);
 /* `netauto _complete verbs|options VERB|hosts WORDS...` for the shell completions (complete.c). */
-int cmd_complete(int argc, char **argv);
+int cli_cmd_complete(int argc, char **argv);
 
-int remote_show(const cli_args *a);
-int remote_run(const cli_args *a);
-int remote_inventory(const cli_args *a);
-int remote_jobs(const cli_args *a);
-int remote_job(const cli_args *a);
-int remote_cancel(const cli_args *a);
-int remote_backups(const cli_args *a);
-int remote_shell(const cli_args *a);
+int cli_remote_show(const cli_args *a);
+int cli_remote_run(const cli_args *a);
+int cli_remote_inventory(const cli_args *a);
+int cli_remote_jobs(const cli_args *a);
+int cli_remote_job(const cli_args *a);
+int cli_remote_cancel(const cli_args *a);
+int cli_remote_backups(const cli_args *a);
+int cli_remote_shell(const cli_args *a);
 
 #endif

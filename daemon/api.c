@@ -490,7 +490,7 @@ static void h_commands(nd_api *a, nd_req *r, char **seg)
         nd_reply_error(r, 500, "out of memory");
         return;
     }
-    p->cmd = a->env.be_ops->cmd_run(a->env.be, &spec, cmd_done, p, &e);
+    p->cmd = a->env.be_ops->cli_cmd_run(a->env.be, &spec, cmd_done, p, &e);
     json_decref(body);
     if (!p->cmd) {
         nd_reply_error(r, nd_http_status_for(&e, true), "%s", e.msg);

@@ -213,7 +213,7 @@ typedef struct nd_backend_ops {
 
     /* Run commands on one host. Returns a handle (done_cb follows later) or NULL + err
      * synchronously (unknown host -> NA_E_NOTFOUND, bad transport -> NA_E_USAGE). */
-    nd_be_cmd *(*cmd_run)(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
+    nd_be_cmd *(*cli_cmd_run)(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
                           na_err *err);
     /* Stop waiting for / running it; done(NA_E_CANCELLED) follows from the loop. */
     void (*cmd_cancel)(nd_be *be, nd_be_cmd *cmd);

@@ -162,7 +162,7 @@ static int bk_start(nd_job *j, na_err *err)
                             .job = nd_job_id(j)};
         na_err e = NA_ERR_INIT;
         nd_job_host_started(j, h->host);
-        h->cmd = env->be_ops->cmd_run(env->be, &spec, cmd_done, h, &e);
+        h->cmd = env->be_ops->cli_cmd_run(env->be, &spec, cmd_done, h, &e);
         if (!h->cmd) {
             json_t *res = error_result(na_code_name(e.code), e.msg);
             nd_job_host_finished(j, h->host, res);

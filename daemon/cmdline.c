@@ -38,7 +38,7 @@ static int print_page(bool roff)
     return rc < 0 ? 1 : 0;
 }
 
-int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
+int nd_main(int argc, char **argv, const nd_backend_ops *ops)
 {
     const char *config = NULL;
     const char *pos[4];
@@ -101,7 +101,7 @@ int netautod_main(int argc, char **argv, const nd_backend_ops *ops)
         return usage();
     }
     if (npos == 0 || (npos == 1 && !strcmp(pos[0], "run")))
-        return netautod_run(config, ops);
+        return nd_run(config, ops);
 
     if (pin && !(npos == 1 && !strcmp(pos[0], "fingerprint"))) {
         fprintf(stderr, "netautod: --pin is for `netautod fingerprint`\n");

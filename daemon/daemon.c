@@ -568,7 +568,7 @@ static void teardown(nd *d)
     nd_conf_free(&d->cfg);
 }
 
-int netautod_run(const char *config_path, const nd_backend_ops *ops)
+int nd_run(const char *config_path, const nd_backend_ops *ops)
 {
     nd d;
     memset(&d, 0, sizeof d);

@@ -19,9 +19,9 @@ extern const na_doc_opt nd_help_opts[];
 const na_doc_page *nd_help_page(void);
 
 /* `netautod ...` command line. Returns the exit status. */
-int netautod_main(int argc, char **argv, const nd_backend_ops *ops);
+int nd_main(int argc, char **argv, const nd_backend_ops *ops);
 /* Run the daemon with the configuration at config_path until SIGTERM/SIGINT (drained). Returns
  * the exit status: 0, 1 runtime failure, 2 invalid configuration. */
-int netautod_run(const char *config_path, const nd_backend_ops *ops);
+int nd_run(const char *config_path, const nd_backend_ops *ops);
 
 #endif

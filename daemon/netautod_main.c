@@ -5,5 +5,5 @@
 
 int main(int argc, char **argv)
 {
-    return netautod_main(argc, argv, nd_backend_default());
+    return nd_main(argc, argv, nd_backend_default());
 }

@@ -27,7 +27,7 @@ static const char *const xs_names[X__COUNT] = {
 
 static void forget_sent(na_channel *c);
 
-void ch_set_state(na_channel *c, int xs)
+void na_ch_set_state(na_channel *c, int xs)
 {
     if (c->xs != xs && na_log_get_level() >= NA_LOG_TRACE) {
         char why[200] = "";
@@ -70,7 +70,7 @@ na_channel *na_channel_new(na_transport *t, const na_channel_opts *o, na_err *er
     c->lookback = o ? o->lookback : 0;
     na_buf_init(&c->buf, c->max_output + SLACK);
     na_vtnorm_init(&c->vt);
-    c->vt.on_cr_line = ch_on_cr_line;
+    c->vt.on_cr_line = na_ch_on_cr_line;
     c->vt.on_cr_line_ud = c;
     return c;
 }
@@ -132,7 +132,7 @@ static void forget_sent(na_channel *c)
     c->nsent_secret = 0;
 }
 
-char *ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn)
+char *na_ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn)
 {
     na_buf b;
     na_buf_init(&b, n + 8 * n + 64);
@@ -182,7 +182,7 @@ na_status na_channel_flush(na_channel *c, na_err *err)
 
 /* ---- helpers on the buffer ---- */
 
-size_t ch_line_start(const na_channel *c, size_t at)
+size_t na_ch_line_start(const na_channel *c, size_t at)
 {
     const char *nl = at ? memrchr(c->buf.data, '\n', at) : NULL;
     return nl ? (size_t)(nl - c->buf.data) + 1 : 0;
@@ -209,7 +209,7 @@ void na_channel_last_line(const na_channel *c, char *out, size_t cap)
         o += (size_t)snprintf(out, cap, "...");
     }
     size_t ln = end - st;
-    char *masked = c->nsent_secret ? ch_mask_sent(c, d + st, end - st, &ln) : NULL;
+    char *masked = c->nsent_secret ? na_ch_mask_sent(c, d + st, end - st, &ln) : NULL;
     const char *src = masked ? masked : d + st;
     for (size_t i = 0; i < ln && o + 5 < cap; i++) {
         unsigned char ch = (unsigned char)src[i];
@@ -253,7 +253,7 @@ static int fail_closed(na_channel *c, na_err *err)
 
 /* A transport failure during an exchange: a close keeps the exchange's context (which command,
  * the last line) instead of the transport's bare "the connection is closed". */
-int ch_fail_transport(na_channel *c, const na_err *te, na_err *err)
+int na_ch_fail_transport(na_channel *c, const na_err *te, na_err *err)
 {
     if (te->code == NA_E_CLOSED && c->e)
         return fail_closed(c, err);
@@ -264,7 +264,7 @@ static int flush_in_exchange(na_channel *c, na_err *err)
 {
     na_err te = NA_ERR_INIT;
     if (c->t->ops->flush(c->t, &te) == NA_ERROR)
-        return ch_fail_transport(c, &te, err);
+        return na_ch_fail_transport(c, &te, err);
     return 0;
 }
 
@@ -289,7 +289,7 @@ void na_channel_begin(na_channel *c, na_expect *e)
     memset(&c->res, 0, sizeof c->res);
     if (c->pos > c->buf.len)
         c->pos = c->buf.len;
-    c->base = ch_line_start(c, c->pos);
+    c->base = na_ch_line_start(c, c->pos);
     c->echo_from = c->fb_from = c->base;
     c->alt_nl = 0;
     c->floor = 0;
@@ -300,9 +300,9 @@ void na_channel_begin(na_channel *c, na_expect *e)
     size_t limit = e->max_output ? e->max_output : c->max_output;
     na_buf_set_limit(&c->buf, c->buf.len + limit + SLACK);
     if (e->echo) {
-        ch_set_state(c, X_ECHO);
+        na_ch_set_state(c, X_ECHO);
     } else {
-        ch_set_state(c, X_OUTPUT);
+        na_ch_set_state(c, X_OUTPUT);
         c->res.out_start = c->pos;
         c->scan_from = c->pos;
     }
@@ -331,18 +331,18 @@ const char *na_channel_text(const na_channel *c, size_t *len)
     return na_buf_cstr(&c->buf);
 }
 
-void ch_hit(na_channel *c, na_hit_kind kind, size_t index)
+void na_ch_hit(na_channel *c, na_hit_kind kind, size_t index)
 {
     c->res.kind = kind;
     c->res.index = index;
     c->res.elapsed_us = na_now_us() - c->t0_us;
     if (kind == NA_HIT_PROMPT)
-        ch_set_state(c, X_DONE);
+        na_ch_set_state(c, X_DONE);
 }
 
 /* ---- asynchronous messages ---- */
 
-void ch_async_add(na_channel *c, const char *s, size_t n)
+void na_ch_async_add(na_channel *c, const char *s, size_t n)
 {
     if (c->nasync >= NA_CHANNEL_MAX_ASYNC) {
         c->async_dropped++;
@@ -402,7 +402,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
          * a prompt-like partial line at a read boundary is not taken for the prompt. */
         if (c->dirty && !resume) {
             c->dirty = false;
-            int r = ch_examine(c, err);
+            int r = na_ch_examine(c, err);
             if (r < 0)
                 return NA_ERROR;
             if (r > 0)
@@ -449,7 +449,7 @@ na_status na_channel_step(na_channel *c, na_err *err)
             if (more == NA_EOF) {
                 /* examine what came before the close, then report it */
                 c->dirty = true;
-                int r = ch_examine(c, err);
+                int r = na_ch_examine(c, err);
                 if (r != 0)
                     return r > 0 ? NA_OK : NA_ERROR;
                 na_transcript_eof(c->tr);
@@ -492,7 +492,7 @@ static void after_drop(na_channel *c, size_t k)
     na_vtnorm_shifted(&c->vt, k);
     c->pos = c->pos > k ? c->pos - k : 0;
     c->next_ls = 0;
-    ch_set_state(c, X_IDLE);
+    na_ch_set_state(c, X_IDLE);
     c->res.out_start = c->res.out_end = c->res.prompt_start = c->res.prompt_end = 0;
 }
 
@@ -521,7 +521,7 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
     char *out;
     if (c->e && c->e->strip_async && c->e->nasyncs && n > 0) {
         /* config lines, mode changes: the device's messages are not the answer */
-        if (!(out = ch_strip_async(c, a, b, &n, err)))
+        if (!(out = na_ch_strip_async(c, a, b, &n, err)))
             return NULL;
     } else if (n >= STEAL_MIN && c->next_ls >= b && !c->nsent_secret) {
         /* hand the big allocation over: keep only the prompt line (and anything after it) */
@@ -559,7 +559,7 @@ char *na_channel_take_output(na_channel *c, size_t *len, na_err *err)
     }
     if (c->nsent_secret) { /* the echo of a secret netauto typed in this exchange */
         size_t mn;
-        char *m = ch_mask_sent(c, out, n, &mn);
+        char *m = na_ch_mask_sent(c, out, n, &mn);
         if (m) {
             na_wipe(out, n);
             free(out);

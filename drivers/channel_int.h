@@ -59,23 +59,23 @@ struct na_channel {
 };
 
 /* channel.c */
-void ch_set_state(na_channel *c, int xs);
-void ch_hit(na_channel *c, na_hit_kind kind, size_t index);
-size_t ch_line_start(const na_channel *c, size_t at);
-void ch_async_add(na_channel *c, const char *s, size_t n);
-int ch_fail_transport(na_channel *c, const na_err *te, na_err *err);
+void na_ch_set_state(na_channel *c, int xs);
+void na_ch_hit(na_channel *c, na_hit_kind kind, size_t index);
+size_t na_ch_line_start(const na_channel *c, size_t at);
+void na_ch_async_add(na_channel *c, const char *s, size_t n);
+int na_ch_fail_transport(na_channel *c, const na_err *te, na_err *err);
 /* s with the echoes of the secrets written in this exchange masked (a new string; NULL on OOM). */
-char *ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn);
+char *na_ch_mask_sent(const na_channel *c, const char *s, size_t n, size_t *outn);
 
 /* channel_match.c: examine the buffer for the exchange's state. 1 = hit (or a state change that
  * needs no more data), 0 = keep waiting, -1 = error (err). */
-int ch_examine(na_channel *c, na_err *err);
+int na_ch_examine(na_channel *c, na_err *err);
 /* The vtnorm hook: a line rewritten after a bare CR ended (echo soft-wrap reading). */
-void ch_on_cr_line(void *ud, const na_vtnorm *v, const na_buf *b, size_t ls, size_t nl);
+void na_ch_on_cr_line(void *ud, const na_vtnorm *v, const na_buf *b, size_t ls, size_t nl);
 /* Is b->data[a..e) one asynchronous message (from a, or glued after text when glued != NULL:
  * *glued = where the message starts)? */
-bool ch_async_line(na_channel *c, size_t a, size_t e, size_t *glued);
+bool na_ch_async_line(na_channel *c, size_t a, size_t e, size_t *glued);
 /* Output [a, b) without its asynchronous lines (recorded), as a new malloc'd string. */
-char *ch_strip_async(na_channel *c, size_t a, size_t b, size_t *n, na_err *err);
+char *na_ch_strip_async(na_channel *c, size_t a, size_t b, size_t *n, na_err *err);
 
 #endif

@@ -41,7 +41,7 @@ static bool prompt_in(na_channel *c, size_t a, size_t e, size_t *idx, size_t *ms
     return false;
 }
 
-bool ch_async_line(na_channel *c, size_t a, size_t e, size_t *glued)
+bool na_ch_async_line(na_channel *c, size_t a, size_t e, size_t *glued)
 {
     const na_expect *x = c->e;
     const char *d = c->buf.data;
@@ -71,14 +71,14 @@ static void scan_async(na_channel *c, size_t from, size_t to)
         if (!nl)
             break;
         size_t e = (size_t)(nl - d);
-        if (ch_async_line(c, from, e, NULL))
-            ch_async_add(c, d + from, e - from);
+        if (na_ch_async_line(c, from, e, NULL))
+            na_ch_async_add(c, d + from, e - from);
         from = e + 1;
     }
 }
 
 /* Output [a, b) without its asynchronous lines (recorded), as a new string. */
-char *ch_strip_async(na_channel *c, size_t a, size_t b, size_t *n, na_err *err)
+char *na_ch_strip_async(na_channel *c, size_t a, size_t b, size_t *n, na_err *err)
 {
     char *out = malloc(b - a + 1);
     if (!out) {
@@ -90,8 +90,8 @@ char *ch_strip_async(na_channel *c, size_t a, size_t b, size_t *n, na_err *err)
     while (i < b) {
         const char *nl = memchr(d + i, '\n', b - i);
         size_t e = nl ? (size_t)(nl - d) : b;
-        if (ch_async_line(c, i, e, NULL)) {
-            ch_async_add(c, d + i, e - i);
+        if (na_ch_async_line(c, i, e, NULL)) {
+            na_ch_async_add(c, d + i, e - i);
             if (!nl && o > 0 && out[o - 1] == '\n')
                 o--; /* it was the last line: so is the one before it now */
         } else {
@@ -115,10 +115,10 @@ static void echo_found(na_channel *c, size_t ls, size_t nl)
     c->res.out_start = nl + 1;
     c->scan_from = c->res.out_start;
     c->grace_at = 0;
-    ch_set_state(c, X_OUTPUT);
+    na_ch_set_state(c, X_OUTPUT);
 }
 
-void ch_on_cr_line(void *ud, const na_vtnorm *v, const na_buf *b, size_t ls, size_t nl)
+void na_ch_on_cr_line(void *ud, const na_vtnorm *v, const na_buf *b, size_t ls, size_t nl)
 {
     na_channel *c = ud;
     if (c->xs != X_ECHO || !c->e || !c->e->echo || c->alt_nl || ls < c->base)
@@ -203,7 +203,7 @@ static void examine_echo(na_channel *c)
                 nl = memchr(c->buf.data + at + elen, '\n', c->vt.line_start - at - elen);
             if (!nl)
                 return; /* echo found, its line not finished yet */
-            echo_found(c, ch_line_start(c, at), (size_t)(nl - c->buf.data));
+            echo_found(c, na_ch_line_start(c, at), (size_t)(nl - c->buf.data));
             return;
         }
         if (limit - c->echo_from >= elen)
@@ -211,7 +211,7 @@ static void examine_echo(na_channel *c)
     }
     if (elen >= ECHO_FB_MIN && !x->echo_optional) {
         if (c->alt_nl) { /* wrapped at the screen edge with " \r" */
-            echo_found(c, ch_line_start(c, c->alt_nl - 1), c->alt_nl - 1);
+            echo_found(c, na_ch_line_start(c, c->alt_nl - 1), c->alt_nl - 1);
             return;
         }
         while (c->fb_from < ls && c->fb_from - c->base < ECHO_FB_SPAN) {
@@ -242,7 +242,7 @@ static void examine_echo(na_channel *c)
         c->res.out_start = c->pos;
         c->scan_from = c->pos;
         c->grace_at = 0;
-        ch_set_state(c, X_OUTPUT);
+        na_ch_set_state(c, X_OUTPUT);
     }
 }
 
@@ -261,7 +261,7 @@ static void reprinted_prompt(na_channel *c)
     size_t at[ASYNC_BACK][2];
     int n = 0;
     for (int k = 0; k < ASYNC_BACK && b > lo; k++) {
-        size_t nl = b - 1, a = ch_line_start(c, nl);
+        size_t nl = b - 1, a = na_ch_line_start(c, nl);
         if (a < lo)
             return;
         size_t g, idx, ms, me;
@@ -269,7 +269,7 @@ static void reprinted_prompt(na_channel *c)
             b = a;
             continue;
         }
-        if (ch_async_line(c, a, nl, &g)) {
+        if (na_ch_async_line(c, a, nl, &g)) {
             if (g > a) { /* glued to the prompt before it */
                 if (!prompt_in(c, a, g, &idx, &ms, &me))
                     return;
@@ -290,25 +290,25 @@ static void reprinted_prompt(na_channel *c)
     }
     if (!n)
         return;
-    c->res.out_end = ch_line_start(c, at[n - 1][0]);
+    c->res.out_end = na_ch_line_start(c, at[n - 1][0]);
     if (c->res.out_end < c->res.out_start)
         c->res.out_end = c->res.out_start;
     for (int i = n - 1; i >= 0; i--)
-        ch_async_add(c, d + at[i][0], at[i][1] - at[i][0]);
+        na_ch_async_add(c, d + at[i][0], at[i][1] - at[i][0]);
 }
 
 static void prompt_hit(na_channel *c, size_t idx, size_t ps, size_t pe)
 {
     c->res.prompt_start = ps;
     c->res.prompt_end = pe;
-    c->res.out_end = ch_line_start(c, ps);
+    c->res.out_end = na_ch_line_start(c, ps);
     if (c->res.out_end < c->res.out_start)
         c->res.out_end = c->res.out_start;
     if (c->e->nasyncs)
         reprinted_prompt(c);
     c->pos = c->buf.len;
     c->next_ls = c->res.out_end;
-    ch_hit(c, NA_HIT_PROMPT, idx);
+    na_ch_hit(c, NA_HIT_PROMPT, idx);
 }
 
 /* A prompt or a question that must settle: true once the device stayed quiet for ms. */
@@ -334,7 +334,7 @@ static int tail_prompt(na_channel *c, size_t ws, bool not_bol)
         /* a prompt of several lines: from the earliest line start it may begin at */
         size_t starts[8], ns = 0, at = ls, lo = lo_limit(c);
         while (ns + 1 < x->prompt_lines && ns < 8 && at > lo) {
-            size_t s = ch_line_start(c, at - 1);
+            size_t s = na_ch_line_start(c, at - 1);
             if (s < lo || len - s > NA_CHANNEL_TAIL_MAX)
                 break;
             starts[ns++] = s;
@@ -394,7 +394,7 @@ static bool behind_async(na_channel *c, behind *bh)
     size_t b = len;
     bh->n = 0;
     if (ls < len) { /* an unfinished tail: only a whole message counts */
-        if (ls < lo || !ch_async_line(c, ls, len, NULL))
+        if (ls < lo || !na_ch_async_line(c, ls, len, NULL))
             return false;
         bh->at[0][0] = ls;
         bh->at[0][1] = len;
@@ -402,14 +402,14 @@ static bool behind_async(na_channel *c, behind *bh)
         b = ls;
     }
     for (int k = 0; k < ASYNC_BACK && b > lo; k++) {
-        size_t nl = b - 1, a = ch_line_start(c, nl);
+        size_t nl = b - 1, a = na_ch_line_start(c, nl);
         if (a < lo)
             return false;
         if (nl == a) { /* a blank line between messages */
             b = a;
             continue;
         }
-        if (ch_async_line(c, a, nl, &g)) {
+        if (na_ch_async_line(c, a, nl, &g)) {
             if (bh->n == ASYNC_BACK)
                 return false;
             bh->at[bh->n][0] = g;
@@ -434,7 +434,7 @@ static bool behind_async(na_channel *c, behind *bh)
 static void behind_record(na_channel *c, const behind *bh)
 {
     for (int i = bh->n - 1; i >= 0; i--)
-        ch_async_add(c, c->buf.data + bh->at[i][0], bh->at[i][1] - bh->at[i][0]);
+        na_ch_async_add(c, c->buf.data + bh->at[i][0], bh->at[i][1] - bh->at[i][0]);
 }
 
 /* Pipelining: does line [a, e) start with a prompt followed by next_echo? */
@@ -461,7 +461,7 @@ static bool pipelined_prompt(na_channel *c, size_t a, size_t e)
             c->res.prompt_end = qa;
             /* a prompt of several lines: its first lines are not output either */
             if (c->e->prompt_lines > 1 && a > lo_limit(c)) {
-                size_t pa = ch_line_start(c, a - 1);
+                size_t pa = na_ch_line_start(c, a - 1);
                 if (pa >= lo_limit(c) &&
                     na_pattern_find(c->e->prompts[i], c->m, d + pa, qa - pa, false, &ms, &me) &&
                     me == qa - pa && pa + ms < a) {
@@ -471,7 +471,7 @@ static bool pipelined_prompt(na_channel *c, size_t a, size_t e)
             }
             c->pos = qa;
             c->next_ls = c->res.out_end;
-            ch_hit(c, NA_HIT_PROMPT, i);
+            na_ch_hit(c, NA_HIT_PROMPT, i);
             return true;
         }
     }
@@ -496,7 +496,7 @@ static int answer(na_channel *c, na_reply *r, na_err *err)
     int rc = na_channel_write(c, msg, tl + nn, r->secret, &te);
     na_wipe(msg, tl + nn);
     free(msg);
-    return rc < 0 ? ch_fail_transport(c, &te, err) : 0;
+    return rc < 0 ? na_ch_fail_transport(c, &te, err) : 0;
 }
 
 /* Output phase. Returns 1 on a hit, 0 to keep waiting, -1 on error. */
@@ -551,11 +551,11 @@ static int examine_output(na_channel *c, na_err *err)
         if (!r->prompt || !na_pattern_find(r->prompt, c->m, w, wn, not_bol, &ms, &me))
             continue;
         if (!r->text) {
-            ch_hit(c, NA_HIT_UNANSWERED, i);
+            na_ch_hit(c, NA_HIT_UNANSWERED, i);
             return 1;
         }
         if (r->max_uses && r->uses >= r->max_uses) {
-            ch_hit(c, NA_HIT_REPEATED, i);
+            na_ch_hit(c, NA_HIT_REPEATED, i);
             return 1;
         }
         if (r->settle_ms > 0 && !c->res.replies && !settled(c, r->settle_ms, false))
@@ -577,7 +577,7 @@ static int examine_output(na_channel *c, na_err *err)
         const char *rep = e->pager_reply ? e->pager_reply : " ";
         na_err te = NA_ERR_INIT;
         if (na_channel_write(c, rep, strlen(rep), false, &te) < 0)
-            return ch_fail_transport(c, &te, err);
+            return na_ch_fail_transport(c, &te, err);
         return 0;
     }
 
@@ -603,7 +603,7 @@ static int examine_output(na_channel *c, na_err *err)
             return 0; /* typed only once the question stood still */
         behind_record(c, &bh);
         if (!rp->text || (rp->max_uses && rp->uses >= rp->max_uses)) {
-            ch_hit(c, rp->text ? NA_HIT_REPEATED : NA_HIT_UNANSWERED, i);
+            na_ch_hit(c, rp->text ? NA_HIT_REPEATED : NA_HIT_UNANSWERED, i);
             return 1;
         }
         return answer(c, rp, err);
@@ -616,7 +616,7 @@ static int examine_output(na_channel *c, na_err *err)
     return 1;
 }
 
-int ch_examine(na_channel *c, na_err *err)
+int na_ch_examine(na_channel *c, na_err *err)
 {
     if (c->xs == X_ECHO)
         examine_echo(c);

@@ -569,7 +569,7 @@ static int load(loader *L, const char *name_hint)
         return -1;
     }
     if ((v = na_ymap_get(L->d, root, "learn_host")) &&
-        na_ybool(L->d, v, &p->learn_host, L->err) < 0)
+        na_ybool(L->d, v, &p->na_sess_learn_host, L->err) < 0)
         return -1;
     if ((v = na_ymap_get(L->d, root, "newline"))) {
         if (dup_str(L, v, "newline", &p->newline) < 0)

@@ -48,8 +48,8 @@ typedef struct na_platform {
     char *description;
     char *source;        /* file it came from ("<built-in>/cisco_ios.yaml" for built-ins) */
     char *host;          /* what {host} stands for in prompt patterns */
-    bool learn_host;     /* learn the host name from the first prompt even when a mode matched,
-                            and specialise every {host} prompt to it */
+    bool na_sess_learn_host; /* learn the host name from the first prompt even when a mode matched,
+                        and specialise every {host} prompt to it */
     char *newline;       /* ends every line sent: Enter (default "\r", as a terminal sends it) */
 
     na_pmode *modes;     /* in matching order: the first mode whose prompt matches wins */

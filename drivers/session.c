@@ -28,7 +28,7 @@ static void prompt_like_init(void) { prompt_like = na_pattern_new(PROMPT_LIKE, 0
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-int s_err(na_err *err, na_code code, const char *fmt, ...)
+int na_sess_s_err(na_err *err, na_code code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -37,12 +37,12 @@ int s_err(na_err *err, na_code code, const char *fmt, ...)
     return -1;
 }
 
-char *typed_masked(const char *text)
+char *na_sess_typed_masked(const char *text)
 {
     return text ? na_redact_dup(text, strlen(text)) : NULL;
 }
 
-void collect_async(na_session *s)
+void na_sess_collect_async(na_session *s)
 {
     size_t n;
     unsigned dropped;
@@ -64,7 +64,7 @@ void collect_async(na_session *s)
     free(v);
 }
 
-const char *mode_name(const na_session *s, size_t mode)
+const char *na_sess_mode_name(const na_session *s, size_t mode)
 {
     return mode < s->p->nmodes ? s->p->modes[mode].name : "?";
 }
@@ -128,7 +128,7 @@ static int add_learned(na_session *s, na_pattern *pat, size_t mode, na_err *err)
  *    unknown mode: commands run where the device is; mode changes fail with NA_E_PROMPT. */
 /* Steps 1-2 below: 1 = the host name was found and the prompts specialised, 0 = no mode with
  * {host} matches, -1 = OOM. */
-int learn_host(na_session *s, const char *line, size_t *mode_out, na_err *err)
+int na_sess_learn_host(na_session *s, const char *line, size_t *mode_out, na_err *err)
 {
     size_t ll = strlen(line);
     char *host = NULL;
@@ -168,19 +168,20 @@ int learn_host(na_session *s, const char *line, size_t *mode_out, na_err *err)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
         }
     }
-    NA_LOGI(s->name, "learned prompt '%s': host '%s', mode %s", line, host, mode_name(s, mode));
+    NA_LOGI(s->name, "learned prompt '%s': host '%s', mode %s", line, host,
+            na_sess_mode_name(s, mode));
     free(q);
     free(host);
     *mode_out = mode;
     return 1;
 }
 
-int learn_prompt(na_session *s, const char *line, na_err *err)
+int na_sess_learn_prompt(na_session *s, const char *line, na_err *err)
 {
     free(s->learned_prompt);
     s->learned_prompt = strdup(line);
     size_t ll = strlen(line), mode;
-    int lh = learn_host(s, line, &mode, err);
+    int lh = na_sess_learn_host(s, line, &mode, err);
     if (lh < 0)
         return -1;
     if (lh > 0) {
@@ -279,8 +280,8 @@ void na_session_free(na_session *s)
 {
     if (!s)
         return;
-    op_cleanup(s);
-    x_end(s);
+    na_sess_op_cleanup(s);
+    na_sess_x_end(s);
     if (s->ch)
         na_channel_free(s->ch); /* destroys the transport */
     else if (s->t)
@@ -407,7 +408,7 @@ static int write_with_secrets(na_session *s, const char *line, size_t ll, const 
     return rc;
 }
 
-int send_line(na_session *s, const char *line, bool secret, na_err *err)
+int na_sess_send_line(na_session *s, const char *line, bool secret, na_err *err)
 {
     const char *nl = s->p->newline;
     size_t ll = strlen(line), nn = strlen(nl);
@@ -452,24 +453,24 @@ failed:
     } else if (!*line) {
         snprintf(what, sizeof what, "an empty line");
     } else {
-        char *m = typed_masked(line);
+        char *m = na_sess_typed_masked(line);
         snprintf(what, sizeof what, "'%.120s'", m ? m : "?");
         free(m);
     }
-    return s_err(err, NA_E_CLOSED,
+    return na_sess_s_err(err, NA_E_CLOSED,
                       "%s: the device closed the connection before %s could be sent; "
                       "last line: '%s'",
                       s->name, what, last);
 }
 
-int x_start(na_session *s, const xspec *sp, na_err *err)
+int na_sess_x_start(na_session *s, const xspec *sp, na_err *err)
 {
-    x_end(s);
+    na_sess_x_end(s);
     xchg *x = &s->x;
     memset(&x->e, 0, sizeof x->e);
     x->refused = -1;
     x->recover = sp->recover;
-    x->cmd = typed_masked(sp->cmd); /* for messages: what netauto typed, secrets masked */
+    x->cmd = na_sess_typed_masked(sp->cmd); /* for messages: what netauto typed, secrets masked */
     x->cmd_src = sp->cmd;
     if (sp->cmd && !x->cmd)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -512,14 +513,14 @@ int x_start(na_session *s, const xspec *sp, na_err *err)
     e->timeout_ms = sp->timeout_ms > 0 ? sp->timeout_ms : s->cmd_timeout_ms;
     e->deadline_ms = sp->deadline_ms > 0 ? sp->deadline_ms : na_now_ms() + e->timeout_ms;
     e->max_output = sp->max_output ? sp->max_output : s->max_output;
-    if (sp->send && send_line(s, sp->send, false, err) < 0)
+    if (sp->send && na_sess_send_line(s, sp->send, false, err) < 0)
         return -1;
     x->t0_us = na_now_us();
     na_channel_begin(s->ch, e);
     return 0;
 }
 
-void x_end(na_session *s)
+void na_sess_x_end(na_session *s)
 {
     xchg *x = &s->x;
     for (size_t i = 0; i < x->ntexts; i++) {
@@ -535,7 +536,7 @@ void x_end(na_session *s)
     x->active = false;
 }
 
-void set_prompt(na_session *s)
+void na_sess_set_prompt(na_session *s)
 {
     char *pr = na_channel_prompt(s->ch);
     if (pr) {
@@ -546,7 +547,7 @@ void set_prompt(na_session *s)
 
 /* Drive the exchange. NA_OK = a prompt ended it (check x.refused); NA_ERROR = the stream is out
  * of step (timeout, close, overflow, transport) or a refusal could not be recovered from. */
-na_status x_step(na_session *s, na_err *err)
+na_status na_sess_x_step(na_session *s, na_err *err)
 {
     xchg *x = &s->x;
     na_status st = na_channel_step(s->ch, err);
@@ -563,7 +564,7 @@ na_status x_step(na_session *s, na_err *err)
             size_t idx = r->index;
             if (idx < s->nprompts)
                 s->mode = s->pmode[idx];
-            set_prompt(s);
+            na_sess_set_prompt(s);
             return NA_OK;
         }
         na_reply *rp = &x->replies[r->index];
@@ -577,18 +578,19 @@ na_status x_step(na_session *s, na_err *err)
         } else if (rp->text && !*rp->text && !rp->secret) {
             /* already answering empty lines and still asked: give up */
             s->broken = true;
-            s_err(err, NA_E_PROMPT, "%s: '%s' keeps asking '%s'", s->name,
+            na_sess_s_err(err, NA_E_PROMPT, "%s: '%s' keeps asking '%s'", s->name,
                   x->cmd ? x->cmd : "login", last);
             return NA_ERROR;
         }
         if (!x->recover) {
             s->broken = true;
             if (r->kind == NA_HIT_UNANSWERED)
-                s_err(err, NA_E_AUTH,
+                na_sess_s_err(err, NA_E_AUTH,
                       "%s: the device asks '%s' but no username/password is configured", s->name,
                       last);
             else
-                s_err(err, NA_E_AUTH, "%s: login refused (asked '%s' again)", s->name, last);
+                na_sess_s_err(err, NA_E_AUTH, "%s: login refused (asked '%s' again)", s->name,
+                              last);
             return NA_ERROR;
         }
         NA_LOGD(s->name, "'%s' %s at '%s': answering empty lines until a prompt returns",
@@ -609,7 +611,7 @@ na_status x_step(na_session *s, na_err *err)
 }
 
 /* The line holding the earliest failure-pattern match in the first FAILURE_SCAN bytes. */
-char *find_device_error(na_session *s, const char *out, size_t len)
+char *na_sess_find_device_error(na_session *s, const char *out, size_t len)
 {
     size_t n = len < FAILURE_SCAN ? len : FAILURE_SCAN;
     size_t best = (size_t)-1;
@@ -630,7 +632,7 @@ char *find_device_error(na_session *s, const char *out, size_t len)
     return strndup(out + a, b - a);
 }
 
-char *find_config_error(na_session *s, const char *out, size_t len)
+char *na_sess_find_config_error(na_session *s, const char *out, size_t len)
 {
     const na_platform *p = s->p;
     if (!p->config_errors.match)
@@ -667,7 +669,7 @@ static char *last_nonempty(const char *out, size_t len)
 
 /* ---- walking between modes ---- */
 
-int walk_begin(na_session *s, size_t target, na_err *err)
+int na_sess_walk_begin(na_session *s, size_t target, na_err *err)
 {
     walk *w = &s->w;
     memset(w, 0, sizeof *w);
@@ -678,18 +680,19 @@ int walk_begin(na_session *s, size_t target, na_err *err)
                           "%s: cannot tell which mode the device is in (prompt '%s' matches no "
                           "mode of platform %s), so cannot go to mode '%s'",
                           s->name, s->prompt ? s->prompt : "", s->p->name,
-                          mode_name(s, target));
+                          na_sess_mode_name(s, target));
     int n = na_platform_route(s->p, s->mode, target, w->path, MAX_ROUTE);
     if (n < 0)
         return na_err_set(err, NA_E_CONFIG, "%s: platform %s has no way from mode '%s' to '%s'",
-                          s->name, s->p->name, mode_name(s, s->mode), mode_name(s, target));
+                          s->name, s->p->name, na_sess_mode_name(s, s->mode),
+                          na_sess_mode_name(s, target));
     w->n = n;
     w->target = target;
     w->active = n > 0;
     return 0;
 }
 
-na_status walk_step(na_session *s, na_err *err)
+na_status na_sess_walk_step(na_session *s, na_err *err)
 {
     walk *w = &s->w;
     while (w->active) {
@@ -702,40 +705,40 @@ na_status walk_step(na_session *s, na_err *err)
                         .recover = true,
                         .strip_async = true,
                         .cmd = tr->send};
-            na_transcript_comment(s->tr, "mode %s -> %s: %s", mode_name(s, tr->from),
-                                  mode_name(s, tr->to), tr->send);
-            if (x_start(s, &sp, err) < 0)
+            na_transcript_comment(s->tr, "mode %s -> %s: %s", na_sess_mode_name(s, tr->from),
+                                  na_sess_mode_name(s, tr->to), tr->send);
+            if (na_sess_x_start(s, &sp, err) < 0)
                 return NA_ERROR;
         }
-        na_status st = x_step(s, err);
+        na_status st = na_sess_x_step(s, err);
         if (st != NA_OK)
             return st;
         size_t len;
         char *out = na_channel_take_output(s->ch, &len, err);
         if (!out)
             return NA_ERROR;
-        char *devmsg = find_device_error(s, out, len);
+        char *devmsg = na_sess_find_device_error(s, out, len);
         int refused = s->x.refused;
         bool refused_secret = s->x.refused_secret;
         bool unanswered = s->x.refused_kind == NA_HIT_UNANSWERED;
         char *asked = s->x.refused_prompt ? strdup(s->x.refused_prompt) : NULL;
-        x_end(s);
+        na_sess_x_end(s);
         int rc = 0;
         if (refused >= 0 && unanswered) {
-            rc = s_err(err, NA_E_AUTH,
+            rc = na_sess_s_err(err, NA_E_AUTH,
                             "%s: '%s' asks '%s' but no %s is configured", s->name, tr->send,
                             asked ? asked : "?",
                             refused_secret ? "secret (enable password)" : "answer");
         } else if (refused >= 0) {
             if (!devmsg)
                 devmsg = last_nonempty(out, len);
-            rc = s_err(err, refused_secret ? NA_E_AUTH : NA_E_DEVICE,
+            rc = na_sess_s_err(err, refused_secret ? NA_E_AUTH : NA_E_DEVICE,
                             "%s: '%s' was refused%s: %s", s->name, tr->send,
                             refused_secret ? " (wrong secret?)" : "", devmsg ? devmsg : "");
         } else if (s->mode != tr->to) {
-            rc = s_err(err, devmsg ? NA_E_DEVICE : NA_E_PROMPT,
+            rc = na_sess_s_err(err, devmsg ? NA_E_DEVICE : NA_E_PROMPT,
                             "%s: '%s' left the device in mode '%s' instead of '%s'%s%s", s->name,
-                            tr->send, mode_name(s, s->mode), mode_name(s, tr->to),
+                            tr->send, na_sess_mode_name(s, s->mode), na_sess_mode_name(s, tr->to),
                             devmsg ? ": " : "", devmsg ? devmsg : "");
         }
         free(asked);
@@ -789,7 +792,7 @@ na_status na_session_step(na_session *s, na_err *err)
 {
     if (s->op == OP_NONE)
         return na_err_set(err, NA_E_INTERNAL, "%s: no operation in progress", s->name), NA_ERROR;
-    na_status st = op_step(s);
+    na_status st = na_sess_op_step(s);
     if (st == NA_ERROR)
         na_err_set_exact(err, s->op_err.code ? s->op_err.code : NA_E_INTERNAL, "%s",
                          s->op_err.code ? s->op_err.msg : "operation failed");
@@ -876,7 +879,7 @@ void na_session_close(na_session *s)
 /* ---- state ---- */
 
 const char *na_session_name(const na_session *s) { return s->name; }
-const char *na_session_mode(const na_session *s) { return mode_name(s, s->mode); }
+const char *na_session_mode(const na_session *s) { return na_sess_mode_name(s, s->mode); }
 const char *na_session_prompt(const na_session *s) { return s->prompt ? s->prompt : ""; }
 const char *na_session_learned_prompt(const na_session *s) { return s->learned_prompt; }
 const na_platform *na_session_platform(const na_session *s) { return s->p; }

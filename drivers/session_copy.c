@@ -69,7 +69,7 @@ static void last_line(const char *s, char *out, size_t cap)
 static na_status fail(na_copy *c, na_err *err)
 {
     c->st = CP_FAILED;
-    cp_unmake_dir(c);
+    na_sess_cp_unmake_dir(c);
     if (na_err_isset(&c->fail)) /* made safe when it was set: the device's words stay exact */
         na_err_set_exact(err, c->fail.code, "%s", c->fail.msg);
     c->r.elapsed_ms = na_now_ms() - c->t0_ms;
@@ -318,7 +318,7 @@ static int start_xfer(na_copy *c, na_err *err)
             free(tp);
             return -1;
         }
-        if (cp_local_dir(c, true, err) < 0) {
+        if (na_sess_cp_local_dir(c, true, err) < 0) {
             free(tp);
             return -1;
         }
@@ -647,7 +647,7 @@ na_status na_copy_step(na_copy *c, na_err *err)
         }
         switch (c->st) {
         case CP_START:
-            if (cp_local_side(c, &e) < 0) {
+            if (na_sess_cp_local_side(c, &e) < 0) {
                 set_fail(c, &e);
                 return fail(c, err);
             }
@@ -815,7 +815,7 @@ void na_copy_free(na_copy *c)
         if (c->o.dir == NA_COPY_GET)
             unlink(c->part);
     }
-    cp_unmake_dir(c); /* a get stopped half way */
+    na_sess_cp_unmake_dir(c); /* a get stopped half way */
     na_hash_free(&c->tap);
     na_result_free(&c->res);
     na_strv_free(&c->r.log);

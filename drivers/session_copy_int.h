@@ -61,10 +61,10 @@ static inline const char *cp_who(const na_copy *c) { return na_session_name(c->s
 
 /* put: digest and size of the source, the part file's name; get: the part file's name, the
  * local directory checked (not made). 0, or -1 with err set. */
-int cp_local_side(na_copy *c, na_err *err);
+int na_sess_cp_local_side(na_copy *c, na_err *err);
 /* get: the local directory checked (make false) or made (make true; c->made_dir). */
-int cp_local_dir(na_copy *c, bool make, na_err *err);
+int na_sess_cp_local_dir(na_copy *c, bool make, na_err *err);
 /* A failed get: the directories it made go again while empty. */
-void cp_unmake_dir(na_copy *c);
+void na_sess_cp_unmake_dir(na_copy *c);
 
 #endif

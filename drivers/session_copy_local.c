@@ -15,7 +15,7 @@
 /* get: the directory the file goes into. make false: checked (each existing part a directory,
  * the first missing one creatable: its parent writable), nothing made, so a host that fails
  * before its bytes move leaves nothing; make true: made, the top-most one made remembered. */
-int cp_local_dir(na_copy *c, bool make, na_err *err)
+int na_sess_cp_local_dir(na_copy *c, bool make, na_err *err)
 {
     const char *slash = strrchr(c->local, '/');
     size_t dl = slash ? (size_t)(slash - c->local) : 0;
@@ -62,7 +62,7 @@ int cp_local_dir(na_copy *c, bool make, na_err *err)
 
 /* A failed get: the directories it made go again, deepest first, while empty (another host's
  * file in one of them keeps it). */
-void cp_unmake_dir(na_copy *c)
+void na_sess_cp_unmake_dir(na_copy *c)
 {
     if (!c->made_dir)
         return;
@@ -81,7 +81,7 @@ void cp_unmake_dir(na_copy *c)
 }
 
 /* put: digest and size of the source; the part file's name. get: the local directory. */
-int cp_local_side(na_copy *c, na_err *err)
+int na_sess_cp_local_side(na_copy *c, na_err *err)
 {
     if (c->o.dir == NA_COPY_PUT) {
         struct stat st;
@@ -117,7 +117,7 @@ int cp_local_side(na_copy *c, na_err *err)
     if (!*base)
         return na_err_set(err, NA_E_USAGE, "%s: '%s' names no local file", cp_who(c), c->local);
     size_t dl = slash ? (size_t)(slash - c->local) : 0;
-    if (cp_local_dir(c, false, err) < 0)
+    if (na_sess_cp_local_dir(c, false, err) < 0)
         return -1;
     /* hidden, and this host's own: several hosts may fetch files of one name into one place */
     char host[64];

@@ -164,28 +164,29 @@ struct na_session {
 /* session.c */
 /* An error message built from netauto's own (already masked) text and the device's exact text:
  * no redaction of the device's words. */
-int s_err(na_err *err, na_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int na_sess_s_err(na_err *err, na_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* text with every registered secret masked: for what netauto typed (commands, config lines)
  * shown in results and messages. Caller frees; NULL on OOM. */
-char *typed_masked(const char *text);
+char *na_sess_typed_masked(const char *text);
 /* The asynchronous messages of the exchanges so far go into the result. */
-void collect_async(na_session *s);
-int x_start(na_session *s, const xspec *sp, na_err *err);
-na_status x_step(na_session *s, na_err *err);
-void x_end(na_session *s);
-int send_line(na_session *s, const char *line, bool secret, na_err *err);
-char *find_device_error(na_session *s, const char *out, size_t len);
+void na_sess_collect_async(na_session *s);
+int na_sess_x_start(na_session *s, const xspec *sp, na_err *err);
+na_status na_sess_x_step(na_session *s, na_err *err);
+void na_sess_x_end(na_session *s);
+int na_sess_send_line(na_session *s, const char *line, bool secret, na_err *err);
+char *na_sess_find_device_error(na_session *s, const char *out, size_t len);
 /* The first line of a config line's answer that config_errors calls an error (or NULL). */
-char *find_config_error(na_session *s, const char *out, size_t len);
-int walk_begin(na_session *s, size_t target, na_err *err);
-na_status walk_step(na_session *s, na_err *err);
-int learn_prompt(na_session *s, const char *line, na_err *err);
-int learn_host(na_session *s, const char *line, size_t *mode, na_err *err);
-const char *mode_name(const na_session *s, size_t mode);
-void set_prompt(na_session *s);
+char *na_sess_find_config_error(na_session *s, const char *out, size_t len);
+int na_sess_walk_begin(na_session *s, size_t target, na_err *err);
+na_status na_sess_walk_step(na_session *s, na_err *err);
+int na_sess_learn_prompt(na_session *s, const char *line, na_err *err);
+int na_sess_learn_host(na_session *s, const char *line, size_t *mode, na_err *err);
+const char *na_sess_mode_name(const na_session *s, size_t mode);
+void na_sess_set_prompt(na_session *s);
 
 /* session_ops.c */
-na_status op_step(na_session *s);
-void op_cleanup(na_session *s);
+na_status na_sess_op_step(na_session *s);
+void na_sess_op_cleanup(na_session *s);
 
 #endif

@@ -1,9 +1,9 @@
 /* session_ops.c — the driver operations as resumable state machines: open (transport, first
  * prompt, confirm or learn it, on-open commands, default mode), command, config (lockstep or
  * pipelined, commit or discard on a commit-model platform, always leaving config mode), save and
- * enter-mode. Each phase is one function in the table `phases` (with its name); op_step() is the
- * dispatcher: it runs the current phase's function until one waits (NA_AGAIN) or the operation
- * ends. Every transition is logged at trace level ("sw1: open: first-prompt -> open:
+ * enter-mode. Each phase is one function in the table `phases` (with its name); na_sess_op_step()
+ * is the dispatcher: it runs the current phase's function until one waits (NA_AGAIN) or the
+ * operation ends. Every transition is logged at trace level ("sw1: open: first-prompt -> open:
  * confirm-start"), so `-vvvv` shows how the session walked through a strange device. The same
  * code serves the event loop and the blocking wrappers. Not the exchange machinery (session.c)
  * and not pattern matching (channel.c, channel_match.c). */
@@ -34,7 +34,7 @@ typedef step_rc (*phase_fn)(na_session *s);
 
 /* ---- starting and finishing ---- */
 
-void op_cleanup(na_session *s)
+void na_sess_op_cleanup(na_session *s)
 {
     free(s->cmd);
     s->cmd = NULL;
@@ -89,7 +89,7 @@ static int begin_op(na_session *s, op_kind k, op_phase first, na_err *err)
 
 static int fail_start(na_session *s)
 {
-    op_cleanup(s);
+    na_sess_op_cleanup(s);
     s->op = OP_NONE;
     s->phase = PH_IDLE;
     return -1;
@@ -97,13 +97,13 @@ static int fail_start(na_session *s)
 
 static step_rc finish(na_session *s, bool ok)
 {
-    x_end(s);
-    collect_async(s);
+    na_sess_x_end(s);
+    na_sess_collect_async(s);
     na_transcript_echo_done(s->tr);
-    s->res.mode = mode_name(s, s->mode);
+    s->res.mode = na_sess_mode_name(s, s->mode);
     s->res.elapsed_us = na_now_us() - s->op_t0_us;
     s->last_op_us = s->res.elapsed_us;
-    op_cleanup(s);
+    na_sess_op_cleanup(s);
     s->op = OP_NONE;
     s->phase = PH_IDLE;
     if (ok && na_err_isset(&s->op_err))
@@ -118,12 +118,12 @@ static void refusal_error(na_session *s, const char *cmd, const char *out, size_
 {
     const char *asked = s->x.refused_prompt ? s->x.refused_prompt : "?";
     if (s->x.refused_kind == NA_HIT_UNANSWERED) {
-        s_err(&s->op_err, NA_E_AUTH, "%s: '%s' asks '%s' but no %s is configured", s->name, cmd,
-              asked, s->x.refused_secret ? "secret" : "answer");
+        na_sess_s_err(&s->op_err, NA_E_AUTH, "%s: '%s' asks '%s' but no %s is configured", s->name,
+                      cmd, asked, s->x.refused_secret ? "secret" : "answer");
         return;
     }
-    char *msg = find_device_error(s, out, len);
-    s_err(&s->op_err, s->x.refused_secret ? NA_E_AUTH : NA_E_DEVICE,
+    char *msg = na_sess_find_device_error(s, out, len);
+    na_sess_s_err(&s->op_err, s->x.refused_secret ? NA_E_AUTH : NA_E_DEVICE,
           "%s: '%s' was refused at '%s'%s%s", s->name, cmd, asked, msg ? ": " : "",
           msg ? msg : "");
     free(msg);
@@ -138,7 +138,7 @@ static char *take_result(na_session *s, const char *cmd, size_t *len, na_err *er
         return NULL;
     s->res.output = out;
     s->res.output_len = *len;
-    s->res.command = typed_masked(cmd);
+    s->res.command = na_sess_typed_masked(cmd);
     return out;
 }
 
@@ -186,7 +186,7 @@ static step_rc open_first_start(na_session *s)
                 .timeout_ms = s->shell_timeout_ms,
                 .deadline_ms = dl,
                 .phase = "after login"};
-    if (x_start(s, &sp, &s->op_err) < 0)
+    if (na_sess_x_start(s, &sp, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_OPEN_FIRST);
     return ST_NEXT;
@@ -195,7 +195,7 @@ static step_rc open_first_start(na_session *s)
 static step_rc open_first(na_session *s)
 {
     na_err local = NA_ERR_INIT;
-    na_status st = x_step(s, &local);
+    na_status st = na_sess_x_step(s, &local);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR) {
@@ -206,7 +206,7 @@ static step_rc open_first(na_session *s)
             s->nudges++;
             s->broken = false;
             NA_LOGD(s->name, "no prompt yet: sending a return");
-            if (send_line(s, "", false, &s->op_err) < 0)
+            if (na_sess_send_line(s, "", false, &s->op_err) < 0)
                 return ST_FAIL;
             go(s, PH_OPEN_FIRST_START);
             return ST_NEXT;
@@ -218,7 +218,7 @@ static step_rc open_first(na_session *s)
     free(s->first_line);
     s->first_line = strdup(s->prompt ? s->prompt : "");
     na_channel_consume(s->ch);
-    x_end(s);
+    na_sess_x_end(s);
     go(s, PH_OPEN_CONFIRM_START);
     return ST_NEXT;
 }
@@ -234,7 +234,7 @@ static step_rc open_confirm_start(na_session *s)
                 .timeout_ms = s->shell_timeout_ms,
                 .deadline_ms = s->prompt_deadline_ms,
                 .phase = "after pressing return"};
-    if (x_start(s, &sp, &s->op_err) < 0)
+    if (na_sess_x_start(s, &sp, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_OPEN_CONFIRM);
     return ST_NEXT;
@@ -243,7 +243,7 @@ static step_rc open_confirm_start(na_session *s)
 static step_rc open_confirm(na_session *s)
 {
     na_err *err = &s->op_err;
-    na_status st = x_step(s, err);
+    na_status st = na_sess_x_step(s, err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -251,26 +251,27 @@ static step_rc open_confirm(na_session *s)
     bool known = na_channel_result(s->ch)->index < s->nprompts;
     char *line = strdup(s->prompt ? s->prompt : "");
     na_channel_consume(s->ch);
-    x_end(s);
+    na_sess_x_end(s);
     if (!line)
         return na_err_set(err, NA_E_NOMEM, "out of memory"), ST_FAIL;
     if (known) {
         size_t mode;
-        if (s->p->learn_host && !s->nlearned && learn_host(s, line, &mode, err) < 0) {
+        if (s->p->na_sess_learn_host && !s->nlearned &&
+            na_sess_learn_host(s, line, &mode, err) < 0) {
             free(line);
             return ST_FAIL;
         }
         free(line);
-        NA_LOGD(s->name, "prompt '%s' (mode %s)", s->prompt, mode_name(s, s->mode));
+        NA_LOGD(s->name, "prompt '%s' (mode %s)", s->prompt, na_sess_mode_name(s, s->mode));
         go(s, PH_OPEN_ON_OPEN);
     } else if (s->first_line && !strcmp(line, s->first_line)) {
-        int rc = learn_prompt(s, line, err);
+        int rc = na_sess_learn_prompt(s, line, err);
         free(line);
         if (rc < 0)
             return ST_FAIL;
         go(s, PH_OPEN_ON_OPEN);
     } else if (++s->tries >= CONFIRM_TRIES) {
-        s_err(err, NA_E_PROMPT,
+        na_sess_s_err(err, NA_E_PROMPT,
               "%s: no prompt of platform %s found, and the last line differs after every return "
               "('%s', then '%s')",
               s->name, s->p->name, s->first_line ? s->first_line : "", line);
@@ -295,10 +296,10 @@ static step_rc open_on_open(na_session *s)
     if (!s->x.active) {
         xspec sp = {.send = cmd, .echo = cmd, .recover = true, .strip_async = true, .cmd = cmd};
         na_transcript_comment(s->tr, "on-open: %s", cmd);
-        if (x_start(s, &sp, err) < 0)
+        if (na_sess_x_start(s, &sp, err) < 0)
             return ST_FAIL;
     }
-    na_status st = x_step(s, err);
+    na_status st = na_sess_x_step(s, err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -307,12 +308,12 @@ static step_rc open_on_open(na_session *s)
     char *out = na_channel_take_output(s->ch, &len, err);
     if (!out)
         return ST_FAIL;
-    char *msg = find_device_error(s, out, len);
+    char *msg = na_sess_find_device_error(s, out, len);
     if (msg || s->x.refused >= 0)
         NA_LOGI(s->name, "on-open command '%s' failed (ignored): %s", cmd, msg ? msg : "refused");
     free(msg);
     free(out);
-    x_end(s);
+    na_sess_x_end(s);
     s->on_open_i++;
     return ST_NEXT; /* the next on-open command, in the same phase */
 }
@@ -321,8 +322,8 @@ static step_rc open_mode_start(na_session *s)
 {
     if (s->mode == NA_NO_MODE && s->p->default_mode != NA_NO_MODE) {
         NA_LOGW(s->name, "mode unknown: staying where the device is instead of going to mode '%s'",
-                mode_name(s, s->p->default_mode));
-    } else if (walk_begin(s, s->p->default_mode, &s->op_err) < 0) {
+                na_sess_mode_name(s, s->p->default_mode));
+    } else if (na_sess_walk_begin(s, s->p->default_mode, &s->op_err) < 0) {
         return ST_FAIL;
     }
     go(s, PH_OPEN_MODE);
@@ -356,7 +357,7 @@ int na_session_start_open(na_session *s, na_err *err)
 
 static step_rc cmd_mode_start(na_session *s)
 {
-    if (walk_begin(s, s->target_mode, &s->op_err) < 0)
+    if (na_sess_walk_begin(s, s->target_mode, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_CMD_MODE);
     return ST_NEXT;
@@ -373,7 +374,7 @@ static step_rc cmd_send(na_session *s)
                 .timeout_ms = s->cmd_timeout,
                 .max_output = s->cmd_max_output,
                 .cmd = s->cmd};
-    if (x_start(s, &sp, &s->op_err) < 0)
+    if (na_sess_x_start(s, &sp, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_CMD_WAIT);
     return ST_NEXT;
@@ -382,7 +383,7 @@ static step_rc cmd_send(na_session *s)
 static step_rc cmd_wait(na_session *s)
 {
     na_err *err = &s->op_err;
-    na_status st = x_step(s, err);
+    na_status st = na_sess_x_step(s, err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -394,10 +395,10 @@ static step_rc cmd_wait(na_session *s)
     if (s->x.refused >= 0) {
         refusal_error(s, s->res.command ? s->res.command : "?", out, len);
     } else if (!s->cmd_no_error_check) {
-        char *msg = find_device_error(s, out, len);
+        char *msg = na_sess_find_device_error(s, out, len);
         if (msg) {
             s->res.device_error = msg;
-            s_err(err, NA_E_DEVICE, "%s: '%s' failed: %s", s->name,
+            na_sess_s_err(err, NA_E_DEVICE, "%s: '%s' failed: %s", s->name,
                   s->res.command ? s->res.command : "?", msg);
         }
     }
@@ -478,7 +479,7 @@ int na_session_start_command(na_session *s, const char *cmd, const na_cmd_opts *
 static step_rc cfg_enter_start(na_session *s)
 {
     s->mode_before = s->mode;
-    if (walk_begin(s, s->target_mode, &s->op_err) < 0)
+    if (na_sess_walk_begin(s, s->target_mode, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_CFG_ENTER);
     return ST_NEXT;
@@ -498,17 +499,17 @@ static int line_done(na_session *s, size_t i, const char *line, na_err *err)
         lr->line = s->x.cmd;
         s->x.cmd = NULL;
     } else {
-        lr->line = typed_masked(line);
+        lr->line = na_sess_typed_masked(line);
     }
     lr->output = out;
     lr->elapsed_us = na_now_us() - (i < s->nlines ? s->t_sent[i] : s->x.t0_us);
     lr->after_error = s->res.failed_line && i < s->nlines && i >= s->res.failed_line;
     s->res.nlines++;
-    char *msg = find_device_error(s, out, len);
+    char *msg = na_sess_find_device_error(s, out, len);
     if (!msg && s->x.refused >= 0)
         msg = strdup(s->x.refused_prompt ? s->x.refused_prompt : "refused");
     if (!msg)
-        msg = find_config_error(s, out, len);
+        msg = na_sess_find_config_error(s, out, len);
     if (!msg && i == s->nlines && s->p->commit.success && !s->res.failed_line &&
         !na_pattern_find(s->p->commit.success, s->m, out, len, false, NULL, NULL)) {
         size_t b = len;
@@ -524,15 +525,15 @@ static int line_done(na_session *s, size_t i, const char *line, na_err *err)
         s->res.device_error = msg;
         s->stop_sending = true;
         if (i < s->nlines)
-            s_err(err, NA_E_DEVICE, "%s: config line %zu '%s' failed: %s", s->name, i + 1,
+            na_sess_s_err(err, NA_E_DEVICE, "%s: config line %zu '%s' failed: %s", s->name, i + 1,
                   lr->line ? lr->line : "?", msg);
         else
-            s_err(err, NA_E_DEVICE, "%s: '%s' failed: %s", s->name, lr->line ? lr->line : "?",
-                  msg);
+            na_sess_s_err(err, NA_E_DEVICE, "%s: '%s' failed: %s", s->name,
+                          lr->line ? lr->line : "?", msg);
     } else {
         free(msg);
     }
-    x_end(s);
+    na_sess_x_end(s);
     return 0;
 }
 
@@ -542,7 +543,7 @@ static step_rc cfg_lines(na_session *s)
     /* pipelining needs the echo to tell lines apart */
     size_t window = s->no_echo ? 1 : s->window;
     while (!s->stop_sending && s->sent < s->nlines && s->sent - s->done < window) {
-        if (send_line(s, s->lines[s->sent], false, err) < 0)
+        if (na_sess_send_line(s, s->lines[s->sent], false, err) < 0)
             return ST_FAIL;
         s->t_sent[s->sent++] = na_now_us();
     }
@@ -560,10 +561,10 @@ static step_rc cfg_lines(na_session *s)
                     .strip_async = true,
                     .timeout_ms = s->cmd_timeout,
                     .cmd = s->lines[s->done]};
-        if (x_start(s, &sp, err) < 0)
+        if (na_sess_x_start(s, &sp, err) < 0)
             return ST_FAIL;
     }
-    na_status st = x_step(s, err);
+    na_status st = na_sess_x_step(s, err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -590,7 +591,7 @@ static step_rc cfg_commit_send(na_session *s)
                 .timeout_ms = p->commit.timeout_ms > 0 ? p->commit.timeout_ms : s->cmd_timeout,
                 .cmd = cmd};
     na_transcript_comment(s->tr, "%s: %s", s->res.failed_line ? "discard" : "commit", cmd);
-    if (x_start(s, &sp, &s->op_err) < 0)
+    if (na_sess_x_start(s, &sp, &s->op_err) < 0)
         return ST_FAIL;
     s->committing = true;
     go(s, PH_CFG_COMMIT_WAIT);
@@ -599,7 +600,7 @@ static step_rc cfg_commit_send(na_session *s)
 
 static step_rc cfg_commit_wait(na_session *s)
 {
-    na_status st = x_step(s, &s->op_err);
+    na_status st = na_sess_x_step(s, &s->op_err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -624,7 +625,7 @@ static step_rc cfg_leave_start(na_session *s)
 {
     /* always leave config mode, also after a rejected line */
     size_t back = s->mode_before != NA_NO_MODE ? s->mode_before : s->p->default_mode;
-    if (walk_begin(s, back, &s->op_err) < 0)
+    if (na_sess_walk_begin(s, back, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_CFG_LEAVE);
     return ST_NEXT;
@@ -680,7 +681,7 @@ int na_session_start_config(na_session *s, const char *const *lines, size_t n,
 
 static step_rc save_mode_start(na_session *s)
 {
-    if (walk_begin(s, s->mode == NA_NO_MODE ? NA_NO_MODE : s->p->save.mode, &s->op_err) < 0)
+    if (na_sess_walk_begin(s, s->mode == NA_NO_MODE ? NA_NO_MODE : s->p->save.mode, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_SAVE_MODE);
     return ST_NEXT;
@@ -698,7 +699,7 @@ static step_rc save_send(na_session *s)
                 .recover = true,
                 .timeout_ms = p->save.timeout_ms > 0 ? p->save.timeout_ms : s->cmd_timeout_ms,
                 .cmd = p->save.send};
-    if (x_start(s, &sp, &s->op_err) < 0)
+    if (na_sess_x_start(s, &sp, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_SAVE_WAIT);
     return ST_NEXT;
@@ -708,7 +709,7 @@ static step_rc save_wait(na_session *s)
 {
     na_err *err = &s->op_err;
     const na_platform *p = s->p;
-    na_status st = x_step(s, err);
+    na_status st = na_sess_x_step(s, err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -720,9 +721,9 @@ static step_rc save_wait(na_session *s)
     char *msg;
     if (s->x.refused >= 0) {
         refusal_error(s, p->save.send, out, len);
-    } else if ((msg = find_device_error(s, out, len))) {
+    } else if ((msg = na_sess_find_device_error(s, out, len))) {
         s->res.device_error = msg;
-        s_err(err, NA_E_DEVICE, "%s: save ('%s') failed: %s", s->name, p->save.send, msg);
+        na_sess_s_err(err, NA_E_DEVICE, "%s: save ('%s') failed: %s", s->name, p->save.send, msg);
     } else if (p->save.success &&
                !na_pattern_find(p->save.success, s->m, out, len, false, NULL, NULL)) {
         char last[120];
@@ -734,7 +735,7 @@ static step_rc save_wait(na_session *s)
             a--;
         snprintf(last, sizeof last, "%.*s", (int)(b - a), out + a);
         s->res.device_error = strdup(last);
-        s_err(err, NA_E_DEVICE,
+        na_sess_s_err(err, NA_E_DEVICE,
               "%s: save ('%s') did not report success (expected /%s/); last line: '%s'", s->name,
               p->save.send, na_pattern_src(p->save.success), last);
     }
@@ -756,7 +757,7 @@ int na_session_start_save(na_session *s, na_err *err)
 
 static step_rc mode_start(na_session *s)
 {
-    if (walk_begin(s, s->target_mode, &s->op_err) < 0)
+    if (na_sess_walk_begin(s, s->target_mode, &s->op_err) < 0)
         return ST_FAIL;
     go(s, PH_MODE);
     return ST_NEXT;
@@ -826,7 +827,7 @@ static void go(na_session *s, op_phase p)
 
 static step_rc walk_phase(na_session *s, op_phase next)
 {
-    na_status st = walk_step(s, &s->op_err);
+    na_status st = na_sess_walk_step(s, &s->op_err);
     if (st == NA_AGAIN)
         return ST_WAIT;
     if (st == NA_ERROR)
@@ -836,7 +837,7 @@ static step_rc walk_phase(na_session *s, op_phase next)
     return ST_NEXT;
 }
 
-na_status op_step(na_session *s)
+na_status na_sess_op_step(na_session *s)
 {
     s->kick = false;
     for (;;) {

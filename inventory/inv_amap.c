@@ -66,7 +66,7 @@ static json_t *pick(ctx *c, const char *const *names, const char **which)
 
 static const char *origin_of(ctx *c, const char *name)
 {
-    const char *o = inv_avars_origin(c->v, name);
+    const char *o = na_inv_avars_origin(c->v, name);
     if (!*o)
         o = c->h->origin ? c->h->origin : "";
     return o;
@@ -80,7 +80,7 @@ static int verr(ctx *c, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return inv_err_origin(c->inv, c->err, origin_of(c, name), "%s: %s", c->hctx, msg);
+    return na_inv_err_origin(c->inv, c->err, origin_of(c, name), "%s: %s", c->hctx, msg);
 }
 
 /* "{{ name }}" -> name (false when the text is not exactly one variable reference) */
@@ -160,11 +160,11 @@ static inv_val *slot(ctx *c, int s, const char *name)
     memset(v, 0, sizeof *v);
     v->set = true;
     v->key = name;
-    v->origin = inv_strdup(c->inv, origin_of(c, name), c->err);
+    v->origin = na_inv_strdup(c->inv, origin_of(c, name), c->err);
     return v->origin ? v : NULL;
 }
 
-static const char *arena(ctx *c, const char *s) { return inv_strdup(c->inv, s, c->err); }
+static const char *arena(ctx *c, const char *s) { return na_inv_strdup(c->inv, s, c->err); }
 
 /* Ansible's boolean(): true/yes/on/1/t/y and false/no/off/0/f/n (any case), JSON booleans. */
 static int boolean(json_t *j, bool *out)
@@ -263,7 +263,7 @@ static int set_secret(ctx *c, int s, const char *const *names)
     if (!text_of(j, buf, sizeof buf))
         return verr(c, name, "%s must be a single value", name);
     const char *o = arena(c, origin_of(c, name));
-    return o ? inv_set_secret_text(c->inv, &c->h->layer, c->hctx, s, name, buf, 0, 0, o,
+    return o ? na_inv_set_secret_text(c->inv, &c->h->layer, c->hctx, s, name, buf, 0, 0, o,
                                    c->err) : -1;
 }
 
@@ -389,7 +389,7 @@ static int set_become(ctx *c)
         return -1;
     const char *m = j ? json_string_value(j) : NULL;
     if (j && (!m || (strcmp(m, "enable") && strcmp(m, "ansible.netcommon.enable"))))
-        inv_ans_warn(c->inv, "ansible_become_method", c->h->pub.name,
+        na_inv_ans_warn(c->inv, "ansible_become_method", c->h->pub.name,
                      "ansible_become_method '%s' is not honoured: netauto enters the "
                      "platform's privileged mode itself, with ansible_become_password as the "
                      "enable secret", m ? m : "?");
@@ -404,7 +404,7 @@ static int proxy_command(ctx *c, const char *name, const char *cmd, char *jump, 
     inv_strlist t = {0};
     char why[200];
     int rc = -1;
-    if (inv_shlex(cmd, &t, why, sizeof why) < 0 || t.n == 0) {
+    if (na_inv_shlex(cmd, &t, why, sizeof why) < 0 || t.n == 0) {
         verr(c, name, "%s: ProxyCommand '%s': %s", name, cmd, t.n ? why : "empty");
         goto done;
     }
@@ -456,7 +456,7 @@ static int proxy_command(ctx *c, const char *name, const char *cmd, char *jump, 
         snprintf(jump, cap, "%s:22", dest);
     rc = 0;
 done:
-    inv_strlist_free(&t);
+    na_inv_strlist_free(&t);
     return rc;
 }
 
@@ -473,8 +473,8 @@ static int ssh_args(ctx *c, const char *name)
         return verr(c, name, "%s must be a string of ssh options", name);
     inv_strlist t = {0};
     char why[200];
-    if (inv_shlex(json_string_value(j), &t, why, sizeof why) < 0) {
-        inv_strlist_free(&t);
+    if (na_inv_shlex(json_string_value(j), &t, why, sizeof why) < 0) {
+        na_inv_strlist_free(&t);
         return verr(c, name, "%s: %s", name, why);
     }
     int rc = 0;
@@ -490,7 +490,7 @@ static int ssh_args(ctx *c, const char *name)
         else if (!strncmp(a, "-J", 2) && a[2])
             snprintf(opt, sizeof opt, "ProxyJump=%s", a + 2);
         if (!*opt) {
-            inv_ans_warn(c->inv, a, c->h->pub.name, "%s: ssh option '%s' is not honoured by "
+            na_inv_ans_warn(c->inv, a, c->h->pub.name, "%s: ssh option '%s' is not honoured by "
                          "netauto", name, a);
             continue;
         }
@@ -510,7 +510,7 @@ static int ssh_args(ctx *c, const char *name)
             const char *v = val;
             if (!strncmp(v, "ssh://", 6))
                 v += 6;
-            bool outside = inv_host_index(c->inv, v) == (size_t)-1;
+            bool outside = na_inv_host_index(c->inv, v) == (size_t)-1;
             if (outside && !strchr(v, '@') && !strchr(v, ':') && v[0] != '[')
                 snprintf(jump, sizeof jump, "%s:22", v);
             else
@@ -539,7 +539,7 @@ static int ssh_args(ctx *c, const char *name)
                 s->n = p;
         } else if (!strcasecmp(key, "UserKnownHostsFile")) {
             inv_val *s = slot(c, S_KNOWN_HOSTS, name);
-            if (!s || !(s->s = inv_path(c->inv, val, c->err)))
+            if (!s || !(s->s = na_inv_resolve_path(c->inv, val, c->err)))
                 rc = -1;
         } else if (!strcasecmp(key, "ConnectTimeout")) {
             char *end;
@@ -553,11 +553,11 @@ static int ssh_args(ctx *c, const char *name)
             else
                 s->n = lround(sec * 1000.0);
         } else {
-            inv_ans_warn(c->inv, key, c->h->pub.name, "%s: ssh option '%s' is not honoured by "
+            na_inv_ans_warn(c->inv, key, c->h->pub.name, "%s: ssh option '%s' is not honoured by "
                          "netauto", name, key);
         }
     }
-    inv_strlist_free(&t);
+    na_inv_strlist_free(&t);
     return rc;
 }
 
@@ -590,7 +590,7 @@ static bool unhonoured(const char *k)
     return false;
 }
 
-int inv_ans_map_host(na_inventory *inv, inv_hostdef *h, const inv_avars *v, na_err *err)
+int na_inv_ans_map_host(na_inventory *inv, inv_hostdef *h, const inv_avars *v, na_err *err)
 {
     ctx c = {.inv = inv, .h = h, .v = v, .err = err};
     snprintf(c.hctx, sizeof c.hctx, "host '%s'", h->pub.name);
@@ -624,14 +624,14 @@ int inv_ans_map_host(na_inventory *inv, inv_hostdef *h, const inv_avars *v, na_e
         if (!text_of(kf, buf, sizeof buf) || !*buf)
             return verr(&c, which, "%s must be a file name", which);
         inv_val *s = slot(&c, S_KEY_FILE, which);
-        if (!s || !(s->s = inv_path(inv, buf, err)))
+        if (!s || !(s->s = na_inv_resolve_path(inv, buf, err)))
             return -1;
     }
     const char *k;
     json_t *x;
     json_object_foreach (v->vars, k, x) {
         if (!json_is_null(x) && unhonoured(k))
-            inv_ans_warn(inv, k, h->pub.name, "%s is not honoured by netauto", k);
+            na_inv_ans_warn(inv, k, h->pub.name, "%s is not honoured by netauto", k);
     }
     return 0;
 }

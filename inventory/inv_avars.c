@@ -26,7 +26,7 @@
 
 /* ---- variables with origins ------------------------------------------------------------------ */
 
-int inv_avars_set(inv_avars *a, const char *key, json_t *val, const char *origin, na_err *err)
+int na_inv_avars_set(inv_avars *a, const char *key, json_t *val, const char *origin, na_err *err)
 {
     if (!val)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -44,7 +44,7 @@ int inv_avars_set(inv_avars *a, const char *key, json_t *val, const char *origin
     return 0;
 }
 
-int inv_avars_merge(inv_avars *a, const inv_avars *b, na_err *err)
+int na_inv_avars_merge(inv_avars *a, const inv_avars *b, na_err *err)
 {
     if (!b->vars || !json_object_size(b->vars))
         return 0;
@@ -64,14 +64,14 @@ int inv_avars_merge(inv_avars *a, const inv_avars *b, na_err *err)
     return 0;
 }
 
-void inv_avars_free(inv_avars *a)
+void na_inv_avars_free(inv_avars *a)
 {
     json_decref(a->vars);
     json_decref(a->orig);
     a->vars = a->orig = NULL;
 }
 
-const char *inv_avars_origin(const inv_avars *a, const char *key)
+const char *na_inv_avars_origin(const inv_avars *a, const char *key)
 {
     const char *o = a->orig ? json_string_value(json_object_get(a->orig, key)) : NULL;
     return o ? o : "";
@@ -93,19 +93,19 @@ static const char *pos_of(const inv_pos *p, const json_t *obj, const char *key, 
     return buf;
 }
 
-const char *inv_pos_origin(const inv_pos *p, const json_t *obj, const char *key, char *buf,
+const char *na_inv_pos_origin(const inv_pos *p, const json_t *obj, const char *key, char *buf,
                            size_t cap)
 {
     return pos_of(p, obj, key, '=', buf, cap);
 }
 
-const char *inv_pos_key_origin(const inv_pos *p, const json_t *obj, const char *key, char *buf,
+const char *na_inv_pos_key_origin(const inv_pos *p, const json_t *obj, const char *key, char *buf,
                                size_t cap)
 {
     return pos_of(p, obj, key, ':', buf, cap);
 }
 
-void inv_pos_free(inv_pos *p)
+void na_inv_pos_free(inv_pos *p)
 {
     json_decref(p->map);
     p->map = NULL;
@@ -130,11 +130,11 @@ static int load_vars_file(na_inventory *inv, const char *path, inv_avars *a, na_
 {
     na_buf text;
     bool vaulted;
-    if (inv_ans_read(inv, path, &text, &vaulted, err) < 0)
+    if (na_inv_ans_read(inv, path, &text, &vaulted, err) < 0)
         return -1;
     inv_pos pos = {0};
     const char *dot = strrchr(path, '.');
-    json_t *root = inv_ans_parse(inv, path, na_buf_cstr(&text), text.len,
+    json_t *root = na_inv_ans_parse(inv, path, na_buf_cstr(&text), text.len,
                                  dot && !strcmp(dot, ".json"), &pos, err);
     if (vaulted && text.data)
         na_wipe(text.data, text.cap);
@@ -147,15 +147,15 @@ static int load_vars_file(na_inventory *inv, const char *path, inv_avars *a, na_
         json_t *v;
         json_object_foreach (root, k, v) {
             char o[1200];
-            inv_pos_origin(&pos, root, k, o, sizeof o);
-            if ((rc = inv_avars_set(a, k, json_incref(v), o, err)) < 0)
+            na_inv_pos_origin(&pos, root, k, o, sizeof o);
+            if ((rc = na_inv_avars_set(a, k, json_incref(v), o, err)) < 0)
                 break;
         }
     } else if (!json_is_null(root) && !(json_is_string(root) && !*json_string_value(root))) {
-        rc = inv_err_origin(inv, err, path, "a variables file holds a mapping of variables");
+        rc = na_inv_err_origin(inv, err, path, "a variables file holds a mapping of variables");
     }
     json_decref(root);
-    inv_pos_free(&pos);
+    na_inv_pos_free(&pos);
     return rc;
 }
 
@@ -163,10 +163,10 @@ static int load_vars_dir(na_inventory *inv, const char *dir, inv_avars *a, int d
                          na_err *err)
 {
     if (depth > 16)
-        return inv_err_origin(inv, err, dir, "directories nested too deeply");
+        return na_inv_err_origin(inv, err, dir, "directories nested too deeply");
     DIR *d = opendir(dir);
     if (!d)
-        return inv_err_origin(inv, err, dir, "cannot read the directory: %s", strerror(errno));
+        return na_inv_err_origin(inv, err, dir, "cannot read the directory: %s", strerror(errno));
     inv_strlist names = {0};
     struct dirent *e;
     int rc = 0;
@@ -174,7 +174,7 @@ static int load_vars_dir(na_inventory *inv, const char *dir, inv_avars *a, int d
         size_t n = strlen(e->d_name);
         if (e->d_name[0] == '.' || (n && e->d_name[n - 1] == '~'))
             continue; /* hidden files and backups */
-        rc = inv_strlist_push(&names, e->d_name, n, err);
+        rc = na_inv_strlist_push(&names, e->d_name, n, err);
     }
     closedir(d);
     if (names.n)
@@ -191,7 +191,7 @@ static int load_vars_dir(na_inventory *inv, const char *dir, inv_avars *a, int d
         else if (S_ISREG(st.st_mode) && vars_ext(names.v[i]))
             rc = load_vars_file(inv, path, a, err);
     }
-    inv_strlist_free(&names);
+    na_inv_strlist_free(&names);
     return rc;
 }
 
@@ -230,7 +230,7 @@ typedef struct fvars fvars;
 static void fvars_free(na_inventory *inv, fvars *f)
 {
     for (size_t i = 0; f->g && i < f->ndirs * inv->n_groups; i++)
-        inv_avars_free(&f->g[i]);
+        na_inv_avars_free(&f->g[i]);
     free(f->g);
     free(f->gdone);
     free(f->order);
@@ -277,7 +277,7 @@ static int host_vars(na_inventory *inv, fvars *f, inv_hostdef *h, inv_avars *v, 
 #define MERGE(x)                                                                               \
     do {                                                                                       \
         const inv_avars *x_ = (x);                                                             \
-        if (!x_ || inv_avars_merge(v, x_, err) < 0)                                            \
+        if (!x_ || na_inv_avars_merge(v, x_, err) < 0)                                            \
             return -1;                                                                         \
     } while (0)
     MERGE(&inv->groups[0].av);
@@ -293,8 +293,8 @@ static int host_vars(na_inventory *inv, fvars *f, inv_hostdef *h, inv_avars *v, 
         inv_avars hv = {0};
         int rc = find_vars(inv, f->dirs[f->order[d]], "host_vars", h->pub.name, &hv, err);
         if (rc == 0)
-            rc = inv_avars_merge(v, &hv, err);
-        inv_avars_free(&hv);
+            rc = na_inv_avars_merge(v, &hv, err);
+        na_inv_avars_free(&hv);
         if (rc < 0)
             return -1;
     }
@@ -302,23 +302,23 @@ static int host_vars(na_inventory *inv, fvars *f, inv_hostdef *h, inv_avars *v, 
     return 0;
 }
 
-int inv_ans_resolve_host(na_inventory *inv, inv_hostdef *h, na_err *err)
+int na_inv_ans_resolve_host(na_inventory *inv, inv_hostdef *h, na_err *err)
 {
     inv_avars v = {0};
     int rc = host_vars(inv, inv->ans->fv, h, &v, err);
     if (rc == 0)
-        rc = inv_ans_map_host(inv, h, &v, err);
+        rc = na_inv_ans_map_host(inv, h, &v, err);
     if (rc == 0) {
         json_decref(h->layer.vars);
         h->layer.vars = v.vars ? json_incref(v.vars) : json_object();
         if (!h->layer.vars)
             rc = na_err_set(err, NA_E_NOMEM, "out of memory");
     }
-    inv_avars_free(&v);
+    na_inv_avars_free(&v);
     return rc;
 }
 
-int inv_ans_resolve_begin(na_inventory *inv, na_err *err)
+int na_inv_ans_resolve_begin(na_inventory *inv, na_err *err)
 {
     fvars *f = calloc(1, sizeof *f);
     if (!f)
@@ -327,7 +327,7 @@ int inv_ans_resolve_begin(na_inventory *inv, na_err *err)
     return fvars_init(inv, f, err);
 }
 
-void inv_ans_resolve_end(na_inventory *inv)
+void na_inv_ans_resolve_end(na_inventory *inv)
 {
     if (!inv->ans)
         return;
@@ -350,11 +350,11 @@ void inv_ans_resolve_end(na_inventory *inv)
             snprintf(line, sizeof line, "host '%s' (and %lld more): %s", host, n - 1, msg);
         else
             snprintf(line, sizeof line, "host '%s': %s", host, msg);
-        inv_strlist_push(&inv->ans->warnings, line, strlen(line), NULL);
+        na_inv_strlist_push(&inv->ans->warnings, line, strlen(line), NULL);
     }
 }
 
-void inv_ans_warn(na_inventory *inv, const char *key, const char *host, const char *fmt, ...)
+void na_inv_ans_warn(na_inventory *inv, const char *key, const char *host, const char *fmt, ...)
 {
     if (!inv->ans)
         return;

@@ -15,7 +15,7 @@
 
 /* ---- string lists ------------------------------------------------------------------------------ */
 
-void inv_strlist_free(inv_strlist *l)
+void na_inv_strlist_free(inv_strlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
@@ -24,7 +24,7 @@ void inv_strlist_free(inv_strlist *l)
     l->n = l->cap = 0;
 }
 
-int inv_strlist_push(inv_strlist *l, const char *s, size_t n, na_err *err)
+int na_inv_strlist_push(inv_strlist *l, const char *s, size_t n, na_err *err)
 {
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 8;
@@ -43,7 +43,7 @@ int inv_strlist_push(inv_strlist *l, const char *s, size_t n, na_err *err)
 
 /* ---- shlex ------------------------------------------------------------------------------------- */
 
-int inv_shlex(const char *s, inv_strlist *out, char *why, size_t whycap)
+int na_inv_shlex(const char *s, inv_strlist *out, char *why, size_t whycap)
 {
     na_buf tok;
     na_buf_init(&tok, 1 << 20);
@@ -52,7 +52,7 @@ int inv_shlex(const char *s, inv_strlist *out, char *why, size_t whycap)
     for (const char *p = s;; p++) {
         char c = *p;
         if (c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '#') {
-            if (have && inv_strlist_push(out, tok.data ? tok.data : "", tok.len, NULL) < 0) {
+            if (have && na_inv_strlist_push(out, tok.data ? tok.data : "", tok.len, NULL) < 0) {
                 snprintf(why, whycap, "out of memory");
                 rc = -1;
                 break;
@@ -164,7 +164,7 @@ static bool match(int i, const char *s, char *g1, size_t c1, char *g2, size_t c2
 
 /* Ansible's parse_address(allow_ranges=True): true with host (and port, -1 when none) when the
  * text is a host identifier with an optional port; false when it is not. */
-bool inv_parse_address(const char *s, char *host, size_t cap, long *port)
+bool na_inv_parse_address(const char *s, char *host, size_t cap, long *port)
 {
     char a[4096], b[64];
     *port = -1;
@@ -227,7 +227,7 @@ static int expand(const char *line, inv_strlist *out, int depth, size_t *work, c
     }
     const char *lb = strchr(line, '[');
     if (!lb)
-        return inv_strlist_push(out, line, strlen(line), NULL) < 0
+        return na_inv_strlist_push(out, line, strlen(line), NULL) < 0
                    ? (snprintf(why, whycap, "out of memory"), -1) : 0;
     if (depth > 16) {
         snprintf(why, whycap, "too many ranges in one host name");
@@ -343,11 +343,11 @@ done:
     return rc;
 }
 
-int inv_expand_hostpattern(const char *pattern, inv_strlist *hosts, long *port, char *why,
+int na_inv_expand_hostpattern(const char *pattern, inv_strlist *hosts, long *port, char *why,
                            size_t whycap)
 {
     char host[4096];
-    if (!inv_parse_address(pattern, host, sizeof host, port)) { /* not an address: as written */
+    if (!na_inv_parse_address(pattern, host, sizeof host, port)) { /* not an address: as written */
         snprintf(host, sizeof host, "%s", pattern);
         *port = -1;
     }

@@ -95,7 +95,7 @@ static int resolve_pending(ini *p, const char *name, size_t gi)
     drop_pending(q);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < np; i++) {
-        rc = inv_ans_child(p->inv, parents[i], gi, o, p->err);
+        rc = na_inv_ans_child(p->inv, parents[i], gi, o, p->err);
         const char *pname = p->inv->groups[parents[i]].name;
         if (rc == 0 && find_pending(p, pname) && find_pending(p, pname)->children)
             rc = resolve_pending(p, pname, parents[i]);
@@ -142,7 +142,7 @@ static int host_line(ini *p, const char *line, size_t gi)
     char why[300], o[1200];
     origin(p, o, sizeof o);
     int rc = -1;
-    if (inv_shlex(line, &tok, why, sizeof why) < 0) {
+    if (na_inv_shlex(line, &tok, why, sizeof why) < 0) {
         ierr(p, "Error parsing host definition '%s': %s", line, why);
         goto done;
     }
@@ -152,7 +152,7 @@ static int host_line(ini *p, const char *line, size_t gi)
     }
     long port = -1;
     const char *pat = tok.v[0];
-    if (inv_expand_hostpattern(pat, &names, &port, why, sizeof why) < 0) {
+    if (na_inv_expand_hostpattern(pat, &names, &port, why, sizeof why) < 0) {
         ierr(p, "host '%s': %s", pat, why);
         goto done;
     }
@@ -175,16 +175,16 @@ static int host_line(ini *p, const char *line, size_t gi)
             goto done;
         }
     for (size_t i = 0; i < names.n; i++) {
-        size_t hi = inv_ans_host(p->inv, names.v[i], gi, port, o, p->err);
+        size_t hi = na_inv_ans_host(p->inv, names.v[i], gi, port, o, p->err);
         if (hi == (size_t)-1)
             goto done;
         for (size_t t = 1; t < tok.n; t++) {
             char *eq = strchr(tok.v[t], '=');
             *eq = '\0';
-            json_t *v = inv_pylit(eq + 1);
+            json_t *v = na_inv_pylit(eq + 1);
             if (!v)
                 v = json_string(eq + 1);
-            int r = v ? inv_ans_host_var(p->inv, hi, tok.v[t], v, o, p->err)
+            int r = v ? na_inv_ans_host_var(p->inv, hi, tok.v[t], v, o, p->err)
                       : ierr(p, "host '%s': the value of %s is not UTF-8 text", names.v[i],
                              tok.v[t]);
             *eq = '=';
@@ -194,8 +194,8 @@ static int host_line(ini *p, const char *line, size_t gi)
     }
     rc = 0;
 done:
-    inv_strlist_free(&tok);
-    inv_strlist_free(&names);
+    na_inv_strlist_free(&tok);
+    na_inv_strlist_free(&names);
     return rc;
 }
 
@@ -220,14 +220,14 @@ static int var_line(ini *p, const char *line, size_t gi)
     size_t vl = strlen(vcopy);
     while (vl && isspace((unsigned char)vcopy[vl - 1]))
         vcopy[--vl] = '\0';
-    json_t *v = inv_pylit(vcopy);
+    json_t *v = na_inv_pylit(vcopy);
     if (!v)
         v = json_string(vcopy);
     free(vcopy);
     if (!v)
         return ierr(p, "the value of %s is not UTF-8 text%s", key, "");
     origin(p, o, sizeof o);
-    return inv_ans_group_var(p->inv, gi, key, v, o, p->err);
+    return na_inv_ans_group_var(p->inv, gi, key, v, o, p->err);
 }
 
 static int child_line(ini *p, const char *line, size_t parent)
@@ -243,19 +243,19 @@ static int child_line(ini *p, const char *line, size_t parent)
         return ierr(p, "group name too long%s%s", "", "");
     snprintf(name, sizeof name, "%.*s", (int)gl, line);
     origin(p, o, sizeof o);
-    size_t ci = inv_group_index(p->inv, name);
+    size_t ci = na_inv_group_index(p->inv, name);
     if (ci != (size_t)-1)
-        return inv_ans_child(p->inv, parent, ci, o, p->err);
+        return na_inv_ans_child(p->inv, parent, ci, o, p->err);
     pending *q = find_pending(p, name);
     if (!q && !(q = add_pending(p, name, true)))
         return na_err_set(p->err, NA_E_NOMEM, "out of memory");
     return add_parent(q, parent) < 0 ? na_err_set(p->err, NA_E_NOMEM, "out of memory") : 0;
 }
 
-int inv_ans_ini(na_inventory *inv, const char *file, const char *text, size_t n, na_err *err)
+int na_inv_ans_ini(na_inventory *inv, const char *file, const char *text, size_t n, na_err *err)
 {
     ini p = {.inv = inv, .file = file, .err = err};
-    size_t gi = inv_group_index(inv, "ungrouped");
+    size_t gi = na_inv_group_index(inv, "ungrouped");
     char state[64] = "hosts";
     int rc = 0;
     const char *s = text, *end = text + n;
@@ -295,8 +295,8 @@ int inv_ans_ini(na_inventory *inv, const char *file, const char *text, size_t n,
                 break;
             }
             origin(&p, o, sizeof o);
-            bool existed = inv_group_index(inv, group) != (size_t)-1;
-            gi = inv_ans_group(inv, group, o, err);
+            bool existed = na_inv_group_index(inv, group) != (size_t)-1;
+            gi = na_inv_ans_group(inv, group, o, err);
             if (gi == (size_t)-1) {
                 free(line);
                 rc = -1;

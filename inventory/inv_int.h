@@ -112,64 +112,64 @@ struct na_inventory {
 };
 
 /* ---- arena and small helpers (inventory.c) ---- */
-void *inv_alloc(na_inventory *inv, size_t n, na_err *err);
-const char *inv_strdup(na_inventory *inv, const char *s, na_err *err);
+void *na_inv_alloc(na_inventory *inv, size_t n, na_err *err);
+const char *na_inv_strdup(na_inventory *inv, const char *s, na_err *err);
 /* Keep a na_secret_dup'd string until na_inv_free; NULL + err on OOM. */
-const char *inv_secret(na_inventory *inv, const char *s, na_err *err);
+const char *na_inv_secret(na_inventory *inv, const char *s, na_err *err);
 /* A path from the file: "~/" expanded, relative ones joined to inv->dir. Arena string. */
-const char *inv_path(na_inventory *inv, const char *s, na_err *err);
+const char *na_inv_resolve_path(na_inventory *inv, const char *s, na_err *err);
 /* Positioned error "FILE:LINE:COL: " + message (code NA_E_CONFIG). Returns -1. */
-int inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, const char *fmt, ...)
+int na_inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Names of hosts and groups: no whitespace and none of , : ! & (they separate --limit parts). */
-bool inv_valid_name(const char *s);
+bool na_inv_valid_name(const char *s);
 /* Index by name, or (size_t)-1 (hash lookup). */
-size_t inv_group_index(const na_inventory *inv, const char *name);
-size_t inv_host_index(const na_inventory *inv, const char *name);
+size_t na_inv_group_index(const na_inventory *inv, const char *name);
+size_t na_inv_host_index(const na_inventory *inv, const char *name);
 /* Add a group / host (names are arena strings). Returns the index or (size_t)-1 + err. */
-size_t inv_add_group(na_inventory *inv, const char *name, unsigned line, unsigned col,
+size_t na_inv_add_group(na_inventory *inv, const char *name, unsigned line, unsigned col,
                      na_err *err);
-size_t inv_add_host(na_inventory *inv, const char *name, unsigned line, unsigned col,
+size_t na_inv_add_host(na_inventory *inv, const char *name, unsigned line, unsigned col,
                     na_err *err);
-int inv_add_link(inv_link **a, size_t *n, size_t *cap, size_t to, unsigned line, unsigned col,
+int na_inv_add_link(inv_link **a, size_t *n, size_t *cap, size_t to, unsigned line, unsigned col,
                  na_err *err);
-void inv_layer_free(inv_layer *l);
+void na_inv_layer_free(inv_layer *l);
 
 /* ---- settings (inv_settings.c) ---- */
 /* Parse one native setting `key: node` into layer l. Returns 1 when handled, 0 when key is not a
  * setting (the caller deals with it), -1 + err. ctx names the place ("host 'sw1'"). */
-int inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, const char *key,
+int na_inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, const char *key,
                 na_ynode *keynode, na_ynode *node, na_err *err);
 /* Store a validated value for slot (used by the Ansible mapping). */
-int inv_set_string(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_string(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                    const char *key, na_ynode *node, na_err *err);
-int inv_set_port(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_port(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                  const char *key, na_ynode *node, na_err *err);
-int inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                    const char *key, na_ynode *node, na_err *err);
-int inv_set_path(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_path(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                  const char *key, na_ynode *node, na_err *err);
 /* The secret setter on text: plain, ${ENV_VAR} or ${vault:NAME}; v's position (line/col or
  * origin) must be set by the caller afterwards. */
-int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int slot,
                         const char *key, const char *s, unsigned line, unsigned col,
                         const char *origin, na_err *err);
 /* An error at a value's place ("FILE:LINE:COL: ..."). Returns -1. */
-int inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fmt, ...)
+int na_inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void inv_set_raw(inv_layer *l, int slot, const char *key, na_ynode *node, const char *s, long n);
+void na_inv_set_raw(inv_layer *l, int slot, const char *key, na_ynode *node, const char *s, long n);
 /* Merge a vars mapping node into l->vars (key by key). */
-int inv_merge_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, na_ynode *node,
+int na_inv_merge_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, na_ynode *node,
                    na_err *err);
-/* The keys inv_setting accepts (NULL-terminated), for na_ycheck_keys lists. */
-extern const char *const inv_setting_keys[];
+/* The keys na_inv_setting accepts (NULL-terminated), for na_ycheck_keys lists. */
+extern const char *const na_inv_setting_keys[];
 
 /* ---- loaders ---- */
-int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err);
+int na_inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err);
 /* Cycle check over group parents; on success computes depth. (inv_native.c) */
-int inv_check_cycles(na_inventory *inv, na_err *err);
+int na_inv_check_cycles(na_inventory *inv, na_err *err);
 
 /* ---- resolution (inv_resolve.c) ---- */
-int inv_resolve(na_inventory *inv, na_err *err);
+int na_inv_resolve(na_inventory *inv, na_err *err);
 
 #endif

@@ -16,8 +16,8 @@ static size_t match(const na_inventory *inv, const char *pat, unsigned char *m)
     size_t count = 0;
     memset(m, 0, inv->n_hosts);
     bool glob = is_glob(pat);
-    size_t g = glob ? (size_t)-1 : inv_group_index(inv, pat);
-    size_t h = glob ? (size_t)-1 : inv_host_index(inv, pat);
+    size_t g = glob ? (size_t)-1 : na_inv_group_index(inv, pat);
+    size_t h = glob ? (size_t)-1 : na_inv_host_index(inv, pat);
     for (size_t i = 0; i < inv->n_hosts; i++) {
         const inv_hostdef *hd = &inv->hosts[i];
         bool hit = false;

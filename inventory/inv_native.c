@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERR(node, ...) inv_err_at(inv, err, na_yline(node), na_ycol(node), __VA_ARGS__)
+#define ERR(node, ...) na_inv_err_at(inv, err, na_yline(node), na_ycol(node), __VA_ARGS__)
 
-/* inv_setting_keys plus one extra key. */
+/* na_inv_setting_keys plus one extra key. */
 static void keys_plus(const char **out, size_t cap, const char *extra)
 {
     size_t n = 0;
-    for (; inv_setting_keys[n] && n + 2 < cap; n++)
-        out[n] = inv_setting_keys[n];
+    for (; na_inv_setting_keys[n] && n + 2 < cap; n++)
+        out[n] = na_inv_setting_keys[n];
     out[n++] = extra;
     out[n] = NULL;
 }
@@ -31,7 +31,7 @@ static int parse_place(na_inventory *inv, na_ydoc *d, na_ynode *map, inv_layer *
     const char *keys[40];
     if (extra)
         keys_plus(keys, sizeof keys / sizeof *keys, extra);
-    if (na_ycheck_keys(d, map, extra ? keys : inv_setting_keys, ctx, err) < 0)
+    if (na_ycheck_keys(d, map, extra ? keys : na_inv_setting_keys, ctx, err) < 0)
         return -1;
     size_t n = na_ymap_len(map);
     for (size_t i = 0; i < n; i++) {
@@ -42,7 +42,7 @@ static int parse_place(na_inventory *inv, na_ydoc *d, na_ynode *map, inv_layer *
             *extra_node = v;
             continue;
         }
-        if (inv_setting(inv, d, l, ctx, ks, k, v, err) < 0)
+        if (na_inv_setting(inv, d, l, ctx, ks, k, v, err) < 0)
             return -1;
     }
     return 0;
@@ -66,17 +66,17 @@ static int name_links(na_inventory *inv, na_ydoc *d, na_ynode *list, const char 
             return ERR(it, "%s: %s must be a list of group names", ctx, key);
         if (!strcmp(s, "all"))
             continue; /* every host is in "all" anyway */
-        size_t g = inv_group_index(inv, s);
+        size_t g = na_inv_group_index(inv, s);
         if (g == (size_t)-1 && implicit) { /* a tag-like group with no settings, as in Ansible */
-            if (!inv_valid_name(s))
+            if (!na_inv_valid_name(s))
                 return ERR(it, "%s: bad group name '%s' (no spaces or any of , : ! &)", ctx, s);
-            const char *c = inv_strdup(inv, s, err);
-            if (!c || (g = inv_add_group(inv, c, na_yline(it), na_ycol(it), err)) == (size_t)-1)
+            const char *c = na_inv_strdup(inv, s, err);
+            if (!c || (g = na_inv_add_group(inv, c, na_yline(it), na_ycol(it), err)) == (size_t)-1)
                 return -1;
         }
         if (g == (size_t)-1)
             return ERR(it, "%s: unknown group '%s' in %s", ctx, s, key);
-        if (inv_add_link(a, n, cap, g, na_yline(it), na_ycol(it), err) < 0)
+        if (na_inv_add_link(a, n, cap, g, na_yline(it), na_ycol(it), err) < 0)
             return -1;
     }
     return 0;
@@ -93,12 +93,12 @@ static int parse_groups(na_inventory *inv, na_ydoc *d, na_ynode *groups, na_err 
     for (size_t i = 0; i < n; i++) {
         na_ynode *k = na_ymap_key(d, groups, i);
         const char *name = na_yscalar(k);
-        if (!name || !inv_valid_name(name))
+        if (!name || !na_inv_valid_name(name))
             return ERR(k, "bad group name '%s' (no spaces or any of , : ! &)", name ? name : "");
         if (!strcmp(name, "all"))
             return ERR(k, "group name 'all' is reserved (every host is in it; use defaults)");
-        const char *c = inv_strdup(inv, name, err);
-        if (!c || inv_add_group(inv, c, na_yline(k), na_ycol(k), err) == (size_t)-1)
+        const char *c = na_inv_strdup(inv, name, err);
+        if (!c || na_inv_add_group(inv, c, na_yline(k), na_ycol(k), err) == (size_t)-1)
             return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -126,10 +126,10 @@ static int parse_hosts(na_inventory *inv, na_ydoc *d, na_ynode *hosts, na_err *e
     for (size_t i = 0; i < n; i++) {
         na_ynode *k = na_ymap_key(d, hosts, i);
         const char *name = na_yscalar(k);
-        if (!name || !inv_valid_name(name))
+        if (!name || !na_inv_valid_name(name))
             return ERR(k, "bad host name '%s' (no spaces or any of , : ! &)", name ? name : "");
-        const char *c = inv_strdup(inv, name, err);
-        size_t hi = c ? inv_add_host(inv, c, na_yline(k), na_ycol(k), err) : (size_t)-1;
+        const char *c = na_inv_strdup(inv, name, err);
+        size_t hi = c ? na_inv_add_host(inv, c, na_yline(k), na_ycol(k), err) : (size_t)-1;
         if (hi == (size_t)-1)
             return -1;
         inv_hostdef *h = &inv->hosts[hi];
@@ -146,7 +146,7 @@ static int parse_hosts(na_inventory *inv, na_ydoc *d, na_ynode *hosts, na_err *e
     return 0;
 }
 
-int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
+int na_inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
 {
     static const char *const top[] = {"vault", "platform_dirs", "templates", "defaults",
                                       "groups", "hosts", NULL};
@@ -157,7 +157,7 @@ int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
         const char *s = na_yscalar(v);
         if (!s || !*s || na_yis_null(v))
             return ERR(v, "vault must be the path of a vault file");
-        if (!(inv->vault_path = inv_path(inv, s, err)))
+        if (!(inv->vault_path = na_inv_resolve_path(inv, s, err)))
             return -1;
         inv->vault_line = na_yline(v);
         inv->vault_col = na_ycol(v);
@@ -167,7 +167,7 @@ int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
         const char *s = na_yscalar(td);
         if (!s || !*s)
             return ERR(td, "templates must be a directory of TextFSM templates with an index");
-        if (!(inv->templates_dir = inv_path(inv, s, err)))
+        if (!(inv->templates_dir = na_inv_resolve_path(inv, s, err)))
             return -1;
     }
     na_ynode *pd = na_ymap_get(d, root, "platform_dirs");
@@ -175,7 +175,7 @@ int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
         size_t len = na_yis_seq(pd) ? na_yseq_len(pd) : 1;
         if (na_yis_map(pd))
             return ERR(pd, "platform_dirs must be a list of directories");
-        inv->platform_dirs = inv_alloc(inv, (len + 1) * sizeof(char *), err);
+        inv->platform_dirs = na_inv_alloc(inv, (len + 1) * sizeof(char *), err);
         if (!inv->platform_dirs)
             return -1;
         for (size_t i = 0; i < len; i++) {
@@ -183,7 +183,7 @@ int inv_load_native(na_inventory *inv, na_ydoc *d, na_ynode *root, na_err *err)
             const char *s = na_yscalar(it);
             if (!s || !*s || na_yis_null(it))
                 return ERR(it, "platform_dirs must be a list of directories");
-            if (!(inv->platform_dirs[i] = inv_path(inv, s, err)))
+            if (!(inv->platform_dirs[i] = na_inv_resolve_path(inv, s, err)))
                 return -1;
         }
         inv->n_platform_dirs = len;
@@ -214,7 +214,7 @@ static int cycle_error(na_inventory *inv, const size_t *stack, size_t sp, size_t
     /* the reference is written in the child's parents (native) or the parent's children */
     size_t where = rev ? closing->to : stack[sp];
     inv_val at = {.line = closing->line, .col = closing->col, .origin = closing->origin};
-    return inv_val_err(inv, err, &at, "group '%s': %s form a cycle: %s",
+    return na_inv_val_err(inv, err, &at, "group '%s': %s form a cycle: %s",
                        inv->groups[where].name, inv->ctx_kind, path);
 }
 
@@ -222,7 +222,7 @@ static int cycle_error(na_inventory *inv, const size_t *stack, size_t sp, size_t
 static int too_deep(na_inventory *inv, const inv_group *G, const inv_link *l, na_err *err)
 {
     inv_val at = {.line = l->line, .col = l->col, .origin = l->origin};
-    return inv_val_err(inv, err, &at, "group '%s': groups nested more than %d levels deep "
+    return na_inv_val_err(inv, err, &at, "group '%s': groups nested more than %d levels deep "
                        "(through %s)", G->name, INV_MAX_GROUP_DEPTH, inv->ctx_kind);
 }
 
@@ -258,7 +258,7 @@ static int dfs(na_inventory *inv, size_t g, size_t *stack, size_t sp, na_err *er
     return 0;
 }
 
-int inv_check_cycles(na_inventory *inv, na_err *err)
+int na_inv_check_cycles(na_inventory *inv, na_err *err)
 {
     size_t *stack = malloc((inv->n_groups + 1) * sizeof *stack);
     if (!stack)

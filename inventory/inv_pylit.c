@@ -478,7 +478,7 @@ static json_t *parse_expr(lx *l)
     return NULL;
 }
 
-json_t *inv_pylit(const char *s)
+json_t *na_inv_pylit(const char *s)
 {
     lx l = {.s = s, .n = strlen(s)};
     while (l.i < l.n && (s[l.i] == ' ' || s[l.i] == '\t'))

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERR(v, ...) inv_val_err(inv, err, (v), __VA_ARGS__)
+#define VERR(v, ...) na_inv_val_err(inv, err, (v), __VA_ARGS__)
 
 /* ---- group order --------------------------------------------------------------------------- */
 
@@ -54,7 +54,7 @@ static int charge(na_inventory *inv, const inv_hostdef *h, size_t n, na_err *err
     inv->resolved += n;
     if (inv->resolved <= INV_MAX_RESOLVED)
         return 0;
-    return inv_err_at(inv, err, h->line, h->col, "host '%s': the inventory is too large once "
+    return na_inv_err_at(inv, err, h->line, h->col, "host '%s': the inventory is too large once "
                       "resolved: its %zu hosts' groups and inherited vars pass %d entries (large "
                       "vars shared by many hosts?)", h->pub.name, inv->n_hosts, INV_MAX_RESOLVED);
 }
@@ -77,8 +77,8 @@ static int group_order(na_inventory *inv, inv_hostdef *h, unsigned char *seen, s
         return -1;
     if (inv->format == NA_INV_ANSIBLE)
         qsort_r(scratch + 1, n - 1, sizeof *scratch, cmp_ansible, inv);
-    h->order = inv_alloc(inv, n * sizeof *h->order, err);
-    const char **names = inv_alloc(inv, (n + 1) * sizeof *names, err);
+    h->order = na_inv_alloc(inv, n * sizeof *h->order, err);
+    const char **names = na_inv_alloc(inv, (n + 1) * sizeof *names, err);
     if (!h->order || !names)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -137,7 +137,7 @@ static int resolve_secret(na_inventory *inv, const char *host, inv_val *v, const
             if (!e)
                 return VERR(v, "host '%s': %s: environment variable %s is not set", host, v->key,
                             v->s);
-            if (!(v->resolved = inv_secret(inv, e, err)))
+            if (!(v->resolved = na_inv_secret(inv, e, err)))
                 return -1;
         } else if (v->n == SEC_VAULT) {
             if (open_vault(inv, host, v, err) < 0)
@@ -272,9 +272,9 @@ static int parse_jump(na_inventory *inv, inv_hostdef *h, inv_val *v, na_err *err
     j->jump = NULL;
     j->no_shell = true;
     j->port = (int)port;
-    if (!(j->host = inv_strdup(inv, host, err)))
+    if (!(j->host = na_inv_strdup(inv, host, err)))
         return -1;
-    if (at && !(j->username = inv_strdup(inv, user, err)))
+    if (at && !(j->username = na_inv_strdup(inv, user, err)))
         return -1;
     h->pub.ssh.jump = j;
     return 0;
@@ -287,7 +287,7 @@ static int resolve_jumps(na_inventory *inv, inv_val **jv, na_err *err)
         inv_val *v = jv[i];
         if (!v)
             continue;
-        size_t j = inv_host_index(inv, v->s);
+        size_t j = na_inv_host_index(inv, v->s);
         if (j != (size_t)-1) {
             h->pub.jump_host = &inv->hosts[j].pub;
             h->pub.ssh.jump = &inv->hosts[j].pub.ssh;
@@ -379,7 +379,7 @@ static int check_ssh_configs(na_inventory *inv, na_err *err)
     return 0;
 }
 
-int inv_resolve(na_inventory *inv, na_err *err)
+int na_inv_resolve(na_inventory *inv, na_err *err)
 {
     unsigned char *seen = calloc(inv->n_groups + 1, 1);
     size_t *scratch = malloc((inv->n_groups + 1) * sizeof *scratch);
@@ -389,19 +389,19 @@ int inv_resolve(na_inventory *inv, na_err *err)
     if (!seen || !scratch || !jv)
         rc = na_err_set(err, NA_E_NOMEM, "out of memory");
     if (rc == 0 && ansible)
-        rc = inv_ans_resolve_begin(inv, err);
+        rc = na_inv_ans_resolve_begin(inv, err);
     for (size_t i = 0; rc == 0 && i < inv->n_hosts; i++) {
         inv_hostdef *h = &inv->hosts[i];
         rc = group_order(inv, h, seen, scratch, err);
         if (rc == 0 && ansible) /* Ansible's variables, and settings from them */
-            rc = inv_ans_resolve_host(inv, h, err);
+            rc = na_inv_ans_resolve_host(inv, h, err);
         if (rc == 0)
             rc = resolve_host(inv, h, err);
         if (rc == 0)
             jv[i] = pick(inv, h, S_JUMP_HOST);
     }
     if (ansible)
-        inv_ans_resolve_end(inv);
+        na_inv_ans_resolve_end(inv);
     if (rc == 0)
         rc = resolve_jumps(inv, jv, err);
     if (rc == 0)

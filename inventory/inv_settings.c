@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const inv_setting_keys[] = {
+const char *const na_inv_setting_keys[] = {
     "host", "port", "ssh_port", "telnet_port", "platform", "transport", "username", "password",
     "secret", "key_file", "key_passphrase", "use_agent", "host_key_policy", "known_hosts",
     "jump_host", "ssh_algorithms", "timeouts", "vars", "ssh_config", NULL};
 
-#define ERR(node, ...) inv_err_at(inv, err, na_yline(node), na_ycol(node), __VA_ARGS__)
+#define ERR(node, ...) na_inv_err_at(inv, err, na_yline(node), na_ycol(node), __VA_ARGS__)
 
-void inv_set_raw(inv_layer *l, int slot, const char *key, na_ynode *node, const char *s, long n)
+void na_inv_set_raw(inv_layer *l, int slot, const char *key, na_ynode *node, const char *s, long n)
 {
     inv_val *v = &l->v[slot];
     v->set = true;
@@ -53,7 +53,7 @@ static bool has_space(const char *s)
     return false;
 }
 
-int inv_set_string(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_string(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                    const char *key, na_ynode *node, na_err *err)
 {
     (void)d;
@@ -68,14 +68,14 @@ int inv_set_string(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx,
                                         "0123456789_-") != strlen(s))
         return ERR(node, "%s: %s must be a platform name (letters, digits, '_', '-'), got '%s'",
                    ctx, key, s);
-    const char *c = inv_strdup(inv, s, err);
+    const char *c = na_inv_strdup(inv, s, err);
     if (!c)
         return -1;
-    inv_set_raw(l, slot, key, node, c, 0);
+    na_inv_set_raw(l, slot, key, node, c, 0);
     return 0;
 }
 
-int inv_set_port(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_port(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                  const char *key, na_ynode *node, na_err *err)
 {
     (void)d;
@@ -87,11 +87,11 @@ int inv_set_port(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, i
     long v = strtol(s, &end, 10);
     if (!*s || *end || errno || v < 1 || v > 65535)
         return ERR(node, "%s: %s must be a port number from 1 to 65535, got '%s'", ctx, key, s);
-    inv_set_raw(l, slot, key, node, NULL, v);
+    na_inv_set_raw(l, slot, key, node, NULL, v);
     return 0;
 }
 
-int inv_set_path(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_path(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                  const char *key, na_ynode *node, na_err *err)
 {
     (void)d;
@@ -100,10 +100,10 @@ int inv_set_path(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, i
         return -1;
     if (!*s)
         return ERR(node, "%s: %s is empty", ctx, key);
-    const char *p = inv_path(inv, s, err);
+    const char *p = na_inv_resolve_path(inv, s, err);
     if (!p)
         return -1;
-    inv_set_raw(l, slot, key, node, p, 0);
+    na_inv_set_raw(l, slot, key, node, p, 0);
     return 0;
 }
 
@@ -129,12 +129,12 @@ static bool vault_name(const char *s, size_t n)
     return true;
 }
 
-int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int slot,
                         const char *key, const char *s, unsigned line, unsigned col,
                         const char *origin, na_err *err)
 {
     inv_val at = {.line = line, .col = col, .origin = origin};
-#define SERR(...) inv_val_err(inv, err, &at, __VA_ARGS__)
+#define SERR(...) na_inv_val_err(inv, err, &at, __VA_ARGS__)
     size_t n = strlen(s);
     if (strncmp(s, "${", 2) == 0) {
         if (s[n - 1] != '}')
@@ -152,7 +152,7 @@ int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int sl
             return SERR("%s: %s: reference name too long", ctx, key);
         memcpy(name, is_vault ? in + 6 : in, nl);
         name[nl] = '\0';
-        const char *c = inv_strdup(inv, name, err);
+        const char *c = na_inv_strdup(inv, name, err);
         if (!c)
             return -1;
         l->v[slot] = (inv_val){.set = true, .line = line, .col = col, .key = key, .s = c,
@@ -163,7 +163,7 @@ int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int sl
         return SERR("%s: %s is a template ('{{ ... }}'), which netauto does not evaluate in "
                     "inventories; write ${ENV_VAR} or ${vault:NAME}", ctx, key);
 #undef SERR
-    const char *c = inv_secret(inv, s, err);
+    const char *c = na_inv_secret(inv, s, err);
     if (!c)
         return -1;
     l->v[slot] = (inv_val){.set = true, .line = line, .col = col, .key = key, .s = c,
@@ -171,7 +171,7 @@ int inv_set_secret_text(na_inventory *inv, inv_layer *l, const char *ctx, int sl
     return 0;
 }
 
-int inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
+int na_inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, int slot,
                    const char *key, na_ynode *node, na_err *err)
 {
     (void)d;
@@ -182,7 +182,7 @@ int inv_set_secret(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx,
     const char *s = scalar(inv, node, ctx, key, err);
     if (!s)
         return -1;
-    return inv_set_secret_text(inv, l, ctx, slot, key, s, na_yline(node), na_ycol(node), NULL,
+    return na_inv_set_secret_text(inv, l, ctx, slot, key, s, na_yline(node), na_ycol(node), NULL,
                                err);
 }
 
@@ -195,7 +195,7 @@ static int set_enum(na_inventory *inv, inv_layer *l, const char *ctx, int slot, 
         return -1;
     for (size_t i = 0; names[i]; i++) {
         if (!strcmp(s, names[i])) {
-            inv_set_raw(l, slot, key, node, NULL, vals[i]);
+            na_inv_set_raw(l, slot, key, node, NULL, vals[i]);
             return 0;
         }
     }
@@ -252,10 +252,10 @@ static int set_algos(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ct
             }
         }
         buf[o] = '\0';
-        const char *c = inv_strdup(inv, buf, err);
+        const char *c = na_inv_strdup(inv, buf, err);
         if (!c)
             return -1;
-        inv_set_raw(l, S_ALG_KEX + (int)i, full[i], v, c, 0);
+        na_inv_set_raw(l, S_ALG_KEX + (int)i, full[i], v, c, 0);
     }
     return 0;
 }
@@ -284,12 +284,12 @@ static int set_timeouts(na_inventory *inv, na_ydoc *d, inv_layer *l, const char 
             return ERR(v, "%s: %s must be a number of seconds greater than 0 and at most 86400, "
                           "got '%s'", ctx, full[i], s);
         long ms = lround(sec * 1000.0);
-        inv_set_raw(l, S_TO_CONNECT + (int)i, full[i], v, NULL, ms < 1 ? 1 : ms);
+        na_inv_set_raw(l, S_TO_CONNECT + (int)i, full[i], v, NULL, ms < 1 ? 1 : ms);
     }
     return 0;
 }
 
-int inv_merge_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, na_ynode *node,
+int na_inv_merge_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, na_ynode *node,
                    na_err *err)
 {
     if (na_yis_null(node))
@@ -308,7 +308,7 @@ int inv_merge_vars(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx,
     return rc < 0 ? na_err_set(err, NA_E_NOMEM, "out of memory") : 0;
 }
 
-int inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, const char *key,
+int na_inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, const char *key,
                 na_ynode *keynode, na_ynode *node, na_err *err)
 {
     (void)keynode;
@@ -331,10 +331,16 @@ int inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, co
         if (strcmp(key, tab[i].key))
             continue;
         switch (tab[i].kind) {
-        case 's': return inv_set_string(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1 : 1;
-        case 'p': return inv_set_port(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1 : 1;
-        case 'x': return inv_set_secret(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1 : 1;
-        default: return inv_set_path(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1 : 1;
+        case 's':
+            return na_inv_set_string(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1
+                                                                                             : 1;
+        case 'p':
+            return na_inv_set_port(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1 : 1;
+        case 'x':
+            return na_inv_set_secret(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1
+                                                                                             : 1;
+        default:
+            return na_inv_set_path(inv, d, l, ctx, tab[i].slot, tab[i].key, node, err) < 0 ? -1 : 1;
         }
     }
     if (!strcmp(key, "transport"))
@@ -359,16 +365,16 @@ int inv_setting(na_inventory *inv, na_ydoc *d, inv_layer *l, const char *ctx, co
         return set_timeouts(inv, d, l, ctx, node, err) < 0 ? -1 : 1;
     }
     if (!strcmp(key, "vars"))
-        return inv_merge_vars(inv, d, l, ctx, node, err) < 0 ? -1 : 1;
+        return na_inv_merge_vars(inv, d, l, ctx, node, err) < 0 ? -1 : 1;
     if (!strcmp(key, "ssh_config")) { /* an OpenSSH client config file, or none */
         const char *s = scalar(inv, node, ctx, key, err);
         if (!s)
             return -1;
         if (!strcmp(s, "none")) {
-            inv_set_raw(l, S_SSH_CONFIG, "ssh_config", node, "none", 0);
+            na_inv_set_raw(l, S_SSH_CONFIG, "ssh_config", node, "none", 0);
             return 1;
         }
-        return inv_set_path(inv, d, l, ctx, S_SSH_CONFIG, "ssh_config", node, err) < 0 ? -1 : 1;
+        return na_inv_set_path(inv, d, l, ctx, S_SSH_CONFIG, "ssh_config", node, err) < 0 ? -1 : 1;
     }
     return 0;
 }

@@ -24,7 +24,7 @@
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
-int inv_ans_read(na_inventory *inv, const char *path, na_buf *out, bool *was_vault,
+int na_inv_ans_read(na_inventory *inv, const char *path, na_buf *out, bool *was_vault,
                  na_err *err)
 {
     *was_vault = false;
@@ -58,7 +58,7 @@ static bool starts_json(const char *t, size_t n)
     return i < n && t[i] == '{';
 }
 
-json_t *inv_ans_parse(na_inventory *inv, const char *label, const char *text, size_t n,
+json_t *na_inv_ans_parse(na_inventory *inv, const char *label, const char *text, size_t n,
                       bool json_first, inv_pos *pos, na_err *err)
 {
     pos->file = label;
@@ -72,7 +72,7 @@ json_t *inv_ans_parse(na_inventory *inv, const char *label, const char *text, si
     if (na_ydoc_load_mem(&d, label, text, n, err) < 0)
         return NULL;
     na_ynode *root = na_ydoc_root(&d);
-    json_t *j = root ? inv_y11(inv, &d, root, pos, err) : json_null();
+    json_t *j = root ? na_inv_y11(inv, &d, root, pos, err) : json_null();
     na_ydoc_free(&d);
     return j;
 }
@@ -143,7 +143,7 @@ done:
     return j;
 }
 
-json_t *inv_ans_script_host(na_inventory *inv, const char *exe, const char *host, na_err *err)
+json_t *na_inv_ans_script_host(na_inventory *inv, const char *exe, const char *host, na_err *err)
 {
     return run_script(inv, exe, "--host", host, NULL, err);
 }
@@ -181,38 +181,38 @@ static int load_static(na_inventory *inv, const char *path, na_err *err)
 {
     na_buf text;
     bool vaulted;
-    if (inv_ans_read(inv, path, &text, &vaulted, err) < 0)
+    if (na_inv_ans_read(inv, path, &text, &vaulted, err) < 0)
         return -1;
     int rc = -1;
     bool yaml_ext = has_ext(path, ".yml") || has_ext(path, ".yaml") || has_ext(path, ".json");
     if (has_ext(path, ".toml")) {
-        rc = inv_err_origin(inv, err, path, "TOML inventories are not supported (convert it "
+        rc = na_inv_err_origin(inv, err, path, "TOML inventories are not supported (convert it "
                             "with: ansible-inventory -i %s --list -y)", path);
         goto done;
     }
     if (yaml_ext || has_ext(path, NULL)) {
         inv_pos pos = {0};
         na_err yerr = NA_ERR_INIT;
-        json_t *root = inv_ans_parse(inv, path, na_buf_cstr(&text), text.len,
+        json_t *root = na_inv_ans_parse(inv, path, na_buf_cstr(&text), text.len,
                                      has_ext(path, ".json"), &pos, &yerr);
         if (root && json_is_object(root)) {
             json_t *plugin = json_object_get(root, "plugin");
             if (plugin && json_is_string(plugin))
-                rc = inv_err_origin(inv, err, path, "an inventory plugin configuration "
+                rc = na_inv_err_origin(inv, err, path, "an inventory plugin configuration "
                                     "(plugin: %s) is not supported; netauto reads static "
                                     "inventories and inventory scripts", json_string_value(plugin));
             else if (script_shaped(root))
-                rc = inv_ans_script(inv, root, path, NULL, err);
+                rc = na_inv_ans_script(inv, root, path, NULL, err);
             else
-                rc = inv_ans_yaml(inv, root, &pos, err);
+                rc = na_inv_ans_yaml(inv, root, &pos, err);
             json_decref(root);
-            inv_pos_free(&pos);
+            na_inv_pos_free(&pos);
             goto done;
         }
-        inv_pos_free(&pos);
+        na_inv_pos_free(&pos);
         if (yaml_ext) { /* a .yml file is YAML: its own error, not an INI one */
             if (root)
-                rc = inv_err_origin(inv, err, path, "an Ansible YAML inventory is a mapping of "
+                rc = na_inv_err_origin(inv, err, path, "an Ansible YAML inventory is a mapping of "
                                     "groups (all: {hosts: ..., children: ..., vars: ...})");
             else if (yerr.code == NA_E_USAGE || yerr.code == NA_E_NOMEM)
                 rc = na_err_set(err, yerr.code, "%s", yerr.msg);
@@ -229,7 +229,7 @@ static int load_static(na_inventory *inv, const char *path, na_err *err)
             goto done;
         }
     }
-    rc = inv_ans_ini(inv, path, na_buf_cstr(&text), text.len, err);
+    rc = na_inv_ans_ini(inv, path, na_buf_cstr(&text), text.len, err);
 done:
     wipe_free(&text, vaulted);
     return rc;
@@ -250,18 +250,18 @@ static int load_file(na_inventory *inv, const char *path, na_err *err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        return inv_err_origin(inv, err, path, "cannot read: %s", strerror(errno));
+        return na_inv_err_origin(inv, err, path, "cannot read: %s", strerror(errno));
     bool exec = S_ISREG(st.st_mode) && (st.st_mode & 0111) && access(path, X_OK) == 0;
     if (exec || shebang(path)) {
         if (!exec)
-            return inv_err_origin(inv, err, path, "an inventory script (it starts with #!) "
+            return na_inv_err_origin(inv, err, path, "an inventory script (it starts with #!) "
                                   "that is not executable: chmod +x it, or remove the #! line");
         bool noexec = false;
         json_t *root = run_script(inv, path, "--list", NULL, &noexec, err);
         if (root) {
             char label[1200];
             snprintf(label, sizeof label, "inventory script %s", path);
-            int rc = inv_ans_script(inv, root, label, path, err);
+            int rc = na_inv_ans_script(inv, root, label, path, err);
             json_decref(root);
             return rc;
         }
@@ -293,7 +293,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted names in dir (caller frees with inv_strlist_free). */
+/* Sorted names in dir (caller frees with na_inv_strlist_free). */
 static int list_dir(const char *dir, inv_strlist *out, na_err *err)
 {
     DIR *d = opendir(dir);
@@ -305,7 +305,7 @@ static int list_dir(const char *dir, inv_strlist *out, na_err *err)
     while (rc == 0 && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        rc = inv_strlist_push(out, e->d_name, strlen(e->d_name), err);
+        rc = na_inv_strlist_push(out, e->d_name, strlen(e->d_name), err);
     }
     closedir(d);
     if (rc == 0 && out->n)
@@ -316,7 +316,7 @@ static int list_dir(const char *dir, inv_strlist *out, na_err *err)
 static int walk(na_inventory *inv, const char *dir, int depth, na_err *err)
 {
     if (depth > MAX_WALK_DEPTH)
-        return inv_err_origin(inv, err, dir, "directories nested more than %d levels deep",
+        return na_inv_err_origin(inv, err, dir, "directories nested more than %d levels deep",
                               MAX_WALK_DEPTH);
     inv_strlist names = {0};
     int rc = list_dir(dir, &names, err);
@@ -333,7 +333,7 @@ static int walk(na_inventory *inv, const char *dir, int depth, na_err *err)
         else if (S_ISREG(st.st_mode))
             rc = load_file(inv, path, err);
     }
-    inv_strlist_free(&names);
+    na_inv_strlist_free(&names);
     return rc;
 }
 
@@ -343,7 +343,7 @@ static int walk(na_inventory *inv, const char *dir, int depth, na_err *err)
  * are) */
 static int host_list(na_inventory *inv, const char *src, na_err *err)
 {
-    size_t ug = inv_group_index(inv, "ungrouped");
+    size_t ug = na_inv_group_index(inv, "ungrouped");
     const char *p = src;
     while (*p) {
         size_t l = strcspn(p, ",");
@@ -359,22 +359,22 @@ static int host_list(na_inventory *inv, const char *src, na_err *err)
         if (!*s)
             continue;
         long port = -1;
-        if (!inv_parse_address(s, host, sizeof host, &port) || strchr(host, '[')) {
+        if (!na_inv_parse_address(s, host, sizeof host, &port) || strchr(host, '[')) {
             snprintf(host, sizeof host, "%s", s);
             port = -1;
         }
-        if (inv_host_index(inv, host) != (size_t)-1)
+        if (na_inv_host_index(inv, host) != (size_t)-1)
             continue;
-        if (inv_ans_host(inv, host, ug, port, src, err) == (size_t)-1)
+        if (na_inv_ans_host(inv, host, ug, port, src, err) == (size_t)-1)
             return -1;
     }
     return 0;
 }
 
-int inv_ans_source(na_inventory *inv, const char *source, na_err *err)
+int na_inv_ans_source(na_inventory *inv, const char *source, na_err *err)
 {
     inv_ans *a = inv->ans;
-    if (inv_strlist_push(&a->sources, source, strlen(source), err) < 0)
+    if (na_inv_strlist_push(&a->sources, source, strlen(source), err) < 0)
         return -1;
     struct stat st;
     if (stat(source, &st) < 0) {
@@ -384,7 +384,7 @@ int inv_ans_source(na_inventory *inv, const char *source, na_err *err)
                           "%s: cannot open the inventory: %s", source, strerror(errno));
     }
     if (S_ISDIR(st.st_mode)) {
-        if (inv_strlist_push(&a->vars_dirs, source, strlen(source), err) < 0)
+        if (na_inv_strlist_push(&a->vars_dirs, source, strlen(source), err) < 0)
             return -1;
         return walk(inv, source, 0, err);
     }
@@ -392,31 +392,31 @@ int inv_ans_source(na_inventory *inv, const char *source, na_err *err)
     if (!copy)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     const char *dir = dirname(copy);
-    int rc = inv_strlist_push(&a->vars_dirs, dir, strlen(dir), err);
+    int rc = na_inv_strlist_push(&a->vars_dirs, dir, strlen(dir), err);
     free(copy);
     if (rc < 0)
         return -1;
     return load_file(inv, source, err);
 }
 
-int inv_ans_init(na_inventory *inv, na_err *err)
+int na_inv_ans_init(na_inventory *inv, na_err *err)
 {
     if (!inv->ans && !(inv->ans = calloc(1, sizeof *inv->ans)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     inv->format = NA_INV_ANSIBLE;
     inv->ctx_kind = "children";
     if (inv->n_groups == 0) {
-        const char *all = inv_strdup(inv, "all", err);
-        if (!all || inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
+        const char *all = na_inv_strdup(inv, "all", err);
+        if (!all || na_inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
             return -1;
         inv->groups[0].priority = 1;
     }
-    return inv_ans_group(inv, "ungrouped", NULL, err) == (size_t)-1 ? -1 : 0;
+    return na_inv_ans_group(inv, "ungrouped", NULL, err) == (size_t)-1 ? -1 : 0;
 }
 
-int inv_ans_reconcile(na_inventory *inv, na_err *err)
+int na_inv_ans_reconcile(na_inventory *inv, na_err *err)
 {
-    size_t ug = inv_group_index(inv, "ungrouped");
+    size_t ug = na_inv_group_index(inv, "ungrouped");
     for (size_t i = 0; i < inv->n_hosts; i++) {
         inv_hostdef *h = &inv->hosts[i];
         bool in_ug = false;
@@ -432,20 +432,20 @@ int inv_ans_reconcile(na_inventory *inv, na_err *err)
                 }
             }
         } else if (h->n_groups == 0 &&
-                   inv_add_link(&h->groups, &h->n_groups, &h->cap_groups, ug, 0, 0, err) < 0) {
+                   na_inv_add_link(&h->groups, &h->n_groups, &h->cap_groups, ug, 0, 0, err) < 0) {
             return -1;
         }
     }
     return 0;
 }
 
-void inv_ans_free(inv_ans *a)
+void na_inv_ans_free(inv_ans *a)
 {
     if (!a)
         return;
-    inv_strlist_free(&a->sources);
-    inv_strlist_free(&a->vars_dirs);
-    inv_strlist_free(&a->warnings);
+    na_inv_strlist_free(&a->sources);
+    na_inv_strlist_free(&a->vars_dirs);
+    na_inv_strlist_free(&a->warnings);
     json_decref(a->warned);
     na_avault_keys_free(a->keys);
     free(a);

@@ -338,7 +338,7 @@ static json_t *conv(na_inventory *inv, na_ydoc *d, const na_ynode *n, inv_pos *p
     return o;
 }
 
-json_t *inv_y11(na_inventory *inv, na_ydoc *d, const na_ynode *n, inv_pos *pos, na_err *err)
+json_t *na_inv_y11(na_inventory *inv, na_ydoc *d, const na_ynode *n, inv_pos *pos, na_err *err)
 {
     return conv(inv, d, n, pos, 0, err);
 }

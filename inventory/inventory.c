@@ -21,7 +21,7 @@ struct inv_chunk {
 
 #define CHUNK_SIZE ((size_t)64 << 10)
 
-void *inv_alloc(na_inventory *inv, size_t n, na_err *err)
+void *na_inv_alloc(na_inventory *inv, size_t n, na_err *err)
 {
     n = (n + 15) & ~(size_t)15;
     inv_chunk *c = inv->arena;
@@ -49,18 +49,18 @@ void *inv_alloc(na_inventory *inv, size_t n, na_err *err)
     return p;
 }
 
-const char *inv_strdup(na_inventory *inv, const char *s, na_err *err)
+const char *na_inv_strdup(na_inventory *inv, const char *s, na_err *err)
 {
     if (!s)
         return NULL;
     size_t n = strlen(s) + 1;
-    char *p = inv_alloc(inv, n, err);
+    char *p = na_inv_alloc(inv, n, err);
     if (p)
         memcpy(p, s, n);
     return p;
 }
 
-const char *inv_secret(na_inventory *inv, const char *s, na_err *err)
+const char *na_inv_secret(na_inventory *inv, const char *s, na_err *err)
 {
     if (inv->n_secrets == inv->cap_secrets) {
         size_t nc = inv->cap_secrets ? inv->cap_secrets * 2 : 16;
@@ -81,7 +81,7 @@ const char *inv_secret(na_inventory *inv, const char *s, na_err *err)
     return c;
 }
 
-const char *inv_path(na_inventory *inv, const char *s, na_err *err)
+const char *na_inv_resolve_path(na_inventory *inv, const char *s, na_err *err)
 {
     char buf[4096];
     if (s[0] == '~' && (s[1] == '/' || s[1] == '\0')) {
@@ -96,10 +96,10 @@ const char *inv_path(na_inventory *inv, const char *s, na_err *err)
     } else {
         snprintf(buf, sizeof buf, "%s/%s", inv->dir, s);
     }
-    return inv_strdup(inv, buf, err);
+    return na_inv_strdup(inv, buf, err);
 }
 
-int inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, const char *fmt, ...)
+int na_inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, const char *fmt, ...)
 {
     char msg[NA_ERR_MSG_MAX];
     va_list ap;
@@ -111,7 +111,7 @@ int inv_err_at(na_inventory *inv, na_err *err, unsigned line, unsigned col, cons
     return na_err_set(err, NA_E_CONFIG, "%s: %s", inv->path, msg);
 }
 
-int inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fmt, ...)
+int na_inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fmt, ...)
 {
     char msg[NA_ERR_MSG_MAX];
     va_list ap;
@@ -120,10 +120,10 @@ int inv_val_err(na_inventory *inv, na_err *err, const inv_val *v, const char *fm
     va_end(ap);
     if (v && v->origin && *v->origin)
         return na_err_set(err, NA_E_CONFIG, "%s: %s", v->origin, msg);
-    return inv_err_at(inv, err, v ? v->line : 0, v ? v->col : 0, "%s", msg);
+    return na_inv_err_at(inv, err, v ? v->line : 0, v ? v->col : 0, "%s", msg);
 }
 
-bool inv_valid_name(const char *s)
+bool na_inv_valid_name(const char *s)
 {
     if (!s || !*s)
         return false;
@@ -148,17 +148,17 @@ static int ix_put(json_t **ix, const char *name, size_t i, na_err *err)
     return 0;
 }
 
-size_t inv_group_index(const na_inventory *inv, const char *name)
+size_t na_inv_group_index(const na_inventory *inv, const char *name)
 {
     return ix_get(inv->group_ix, name);
 }
 
-size_t inv_host_index(const na_inventory *inv, const char *name)
+size_t na_inv_host_index(const na_inventory *inv, const char *name)
 {
     return ix_get(inv->host_ix, name);
 }
 
-size_t inv_add_group(na_inventory *inv, const char *name, unsigned line, unsigned col,
+size_t na_inv_add_group(na_inventory *inv, const char *name, unsigned line, unsigned col,
                      na_err *err)
 {
     if (inv->n_groups == inv->cap_groups) {
@@ -181,7 +181,7 @@ size_t inv_add_group(na_inventory *inv, const char *name, unsigned line, unsigne
     return inv->n_groups++;
 }
 
-size_t inv_add_host(na_inventory *inv, const char *name, unsigned line, unsigned col,
+size_t na_inv_add_host(na_inventory *inv, const char *name, unsigned line, unsigned col,
                     na_err *err)
 {
     if (inv->n_hosts == inv->cap_hosts) {
@@ -205,7 +205,7 @@ size_t inv_add_host(na_inventory *inv, const char *name, unsigned line, unsigned
     return inv->n_hosts++;
 }
 
-int inv_add_link(inv_link **a, size_t *n, size_t *cap, size_t to, unsigned line, unsigned col,
+int na_inv_add_link(inv_link **a, size_t *n, size_t *cap, size_t to, unsigned line, unsigned col,
                  na_err *err)
 {
     for (size_t i = 0; i < *n; i++)
@@ -223,7 +223,7 @@ int inv_add_link(inv_link **a, size_t *n, size_t *cap, size_t to, unsigned line,
     return 0;
 }
 
-void inv_layer_free(inv_layer *l)
+void na_inv_layer_free(inv_layer *l)
 {
     json_decref(l->vars);
     l->vars = NULL;
@@ -259,20 +259,20 @@ static bool is_ansible(na_ydoc *d, na_ynode *root)
 
 static int finish(na_inventory *inv, na_err *err)
 {
-    if (inv_check_cycles(inv, err) < 0)
+    if (na_inv_check_cycles(inv, err) < 0)
         return -1;
-    return inv_resolve(inv, err);
+    return na_inv_resolve(inv, err);
 }
 
 static int load_native(na_inventory *inv, na_ydoc *d, na_err *err)
 {
     na_ynode *root = na_ydoc_root(d);
-    const char *all = inv_strdup(inv, "all", err);
-    if (!all || inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
+    const char *all = na_inv_strdup(inv, "all", err);
+    if (!all || na_inv_add_group(inv, all, 0, 0, err) == (size_t)-1)
         return -1;
     inv->format = NA_INV_NATIVE;
     inv->ctx_kind = "parents";
-    if (inv_load_native(inv, d, root, err) < 0)
+    if (na_inv_load_native(inv, d, root, err) < 0)
         return -1;
     return finish(inv, err);
 }
@@ -313,12 +313,12 @@ static int make_keys(na_inventory *inv, na_err *err)
 
 static int load_ansible(na_inventory *inv, const char *const *paths, size_t n, na_err *err)
 {
-    if (inv_ans_init(inv, err) < 0 || make_keys(inv, err) < 0)
+    if (na_inv_ans_init(inv, err) < 0 || make_keys(inv, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (inv_ans_source(inv, paths[i], err) < 0)
+        if (na_inv_ans_source(inv, paths[i], err) < 0)
             return -1;
-    if (inv_ans_reconcile(inv, err) < 0)
+    if (na_inv_ans_reconcile(inv, err) < 0)
         return -1;
     return finish(inv, err);
 }
@@ -349,14 +349,14 @@ static na_inventory *done_load(na_inventory *inv, int rc)
 {
     inv->opts = NULL;
     for (size_t i = 0; i < inv->n_groups; i++) {
-        inv_layer_free(&inv->groups[i].layer);
-        inv_avars_free(&inv->groups[i].av);
+        na_inv_layer_free(&inv->groups[i].layer);
+        na_inv_avars_free(&inv->groups[i].av);
     }
     for (size_t i = 0; i < inv->n_hosts; i++) {
-        inv_layer_free(&inv->hosts[i].layer);
-        inv_avars_free(&inv->hosts[i].av);
+        na_inv_layer_free(&inv->hosts[i].layer);
+        na_inv_avars_free(&inv->hosts[i].av);
     }
-    inv_layer_free(&inv->defaults);
+    na_inv_layer_free(&inv->defaults);
     if (inv->ans) {
         if (inv->ans->borrowed_keys)
             inv->ans->keys = NULL;
@@ -408,25 +408,25 @@ na_inventory *na_inv_load_mem(const char *name, const char *data, size_t n, cons
                          "Ansible INI file");
         else if (!is_ansible(&d, root))
             rc = load_native(inv, &d, err);
-        else if ((rc = inv_ans_init(inv, err)) == 0 && (rc = make_keys(inv, err)) == 0) {
+        else if ((rc = na_inv_ans_init(inv, err)) == 0 && (rc = make_keys(inv, err)) == 0) {
             inv_pos pos = {.file = name};
-            json_t *j = inv_y11(inv, &d, root, &pos, err);
-            rc = j ? inv_ans_yaml(inv, j, &pos, err) : -1;
+            json_t *j = na_inv_y11(inv, &d, root, &pos, err);
+            rc = j ? na_inv_ans_yaml(inv, j, &pos, err) : -1;
             json_decref(j);
-            inv_pos_free(&pos);
-            if (rc == 0 && (rc = inv_ans_reconcile(inv, err)) == 0)
+            na_inv_pos_free(&pos);
+            if (rc == 0 && (rc = na_inv_ans_reconcile(inv, err)) == 0)
                 rc = finish(inv, err);
         }
         na_ydoc_free(&d);
     } else if (kind == 2) {
         rc = na_err_set(err, yerr.code, "%s", yerr.msg);
     } else { /* an INI inventory */
-        rc = inv_ans_init(inv, err);
+        rc = na_inv_ans_init(inv, err);
         if (rc == 0)
             rc = make_keys(inv, err);
         if (rc == 0)
-            rc = inv_ans_ini(inv, name, data, n, err);
-        if (rc == 0 && (rc = inv_ans_reconcile(inv, err)) == 0)
+            rc = na_inv_ans_ini(inv, name, data, n, err);
+        if (rc == 0 && (rc = na_inv_ans_reconcile(inv, err)) == 0)
             rc = finish(inv, err);
     }
     return done_load(inv, rc);
@@ -516,22 +516,22 @@ void na_inv_free(na_inventory *inv)
         return;
     for (size_t i = 0; i < inv->n_hosts; i++) {
         inv_hostdef *h = &inv->hosts[i];
-        inv_layer_free(&h->layer);
+        na_inv_layer_free(&h->layer);
         json_decref(h->pub.vars);
         free(h->groups);
     }
     for (size_t i = 0; i < inv->n_groups; i++) {
-        inv_layer_free(&inv->groups[i].layer);
+        na_inv_layer_free(&inv->groups[i].layer);
         free(inv->groups[i].parents);
     }
-    inv_layer_free(&inv->defaults);
+    na_inv_layer_free(&inv->defaults);
     for (size_t i = 0; i < inv->n_groups; i++)
-        inv_avars_free(&inv->groups[i].av);
+        na_inv_avars_free(&inv->groups[i].av);
     for (size_t i = 0; i < inv->n_hosts; i++)
-        inv_avars_free(&inv->hosts[i].av);
+        na_inv_avars_free(&inv->hosts[i].av);
     if (inv->ans && inv->ans->borrowed_keys)
         inv->ans->keys = NULL;
-    inv_ans_free(inv->ans);
+    na_inv_ans_free(inv->ans);
     for (size_t i = 0; i < inv->n_secrets; i++)
         na_secret_free(inv->secrets[i]);
     free(inv->secrets);
@@ -574,7 +574,7 @@ const na_inv_host *na_inv_host_at(const na_inventory *inv, size_t i)
 
 const na_inv_host *na_inv_find(const na_inventory *inv, const char *name)
 {
-    size_t i = name ? inv_host_index(inv, name) : (size_t)-1;
+    size_t i = name ? na_inv_host_index(inv, name) : (size_t)-1;
     return i == (size_t)-1 ? NULL : &inv->hosts[i].pub;
 }
 
@@ -587,7 +587,7 @@ const char *na_inv_group_name(const na_inventory *inv, size_t i)
 
 bool na_inv_group_exists(const na_inventory *inv, const char *name)
 {
-    return name && inv_group_index(inv, name) != (size_t)-1;
+    return name && na_inv_group_index(inv, name) != (size_t)-1;
 }
 
 bool na_inv_host_in_group(const na_inv_host *h, const char *group)

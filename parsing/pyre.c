@@ -76,8 +76,8 @@ na_pyre *na_pyre_compile(const char *pattern, long len, unsigned flags, na_pyre_
         na_buf_free(&out);
         goto fail;
     }
-    pr_seq *top = pr_parse(c, 0);
-    pr_emit(c, top, &out);
+    pr_seq *top = na_pr_parse(c, 0);
+    na_pr_emit(c, top, &out);
     re->groups = c->groups - 1;
     if (c->nnames) {
         re->names = calloc(c->nnames, sizeof *re->names);
@@ -132,12 +132,12 @@ na_pyre *na_pyre_compile(const char *pattern, long len, unsigned flags, na_pyre_
     }
     re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
     free(cps);
-    pr_ctx_free(c);
+    na_pr_ctx_free(c);
     free(c);
     return re;
 fail:
     free(cps);
-    pr_ctx_free(c);
+    na_pr_ctx_free(c);
     free(c);
     na_pyre_free(re);
     return NULL;

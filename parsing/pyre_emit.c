@@ -20,7 +20,7 @@ typedef struct em {
 static void put(em *e, const char *s)
 {
     if (na_buf_puts(e->o, s, NULL) < 0)
-        pr_fail(e->c, NA_PYRE_NOMEM, false, 0, "out of memory (pattern too large)");
+        na_pr_fail(e->c, NA_PYRE_NOMEM, false, 0, "out of memory (pattern too large)");
 }
 
 static void putf(em *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -357,12 +357,14 @@ static void emit_node(em *e, pr_node *n, unsigned flags)
         break;
     case N_REPEAT: {
         if (flags & PF_TEMPLATE)
-            pr_fail(e->c, NA_PYRE_LOOKBEHIND, false, 0, "internal: unsupported template operator %s",
-                    n->mode == REP_LAZY ? "MIN_REPEAT" : n->mode == REP_POSS ? "POSSESSIVE_REPEAT"
-                                                                             : "MAX_REPEAT");
+            na_pr_fail(e->c, NA_PYRE_LOOKBEHIND, false, 0,
+                       "internal: unsupported template operator %s",
+                       n->mode == REP_LAZY   ? "MIN_REPEAT"
+                       : n->mode == REP_POSS ? "POSSESSIVE_REPEAT"
+                                             : "MAX_REPEAT");
         bool inf = n->max == PY_MAXREPEAT;
         if (n->min > PCRE2_MAX_REPEAT || (!inf && n->max > PCRE2_MAX_REPEAT))
-            pr_fail(e->c, NA_PYRE_UNSUPPORTED, false, 0,
+            na_pr_fail(e->c, NA_PYRE_UNSUPPORTED, false, 0,
                     "a repeat count of %u is above 65535, the most PCRE2 supports",
                     n->min > PCRE2_MAX_REPEAT ? n->min : n->max);
         /* a single-character item stays bare, so that PCRE2 repeats it with one opcode
@@ -413,9 +415,9 @@ static void emit_node(em *e, pr_node *n, unsigned flags)
     case N_ASSERT_NOT:
         if (n->dir < 0) {
             uint64_t lo, hi;
-            pr_width(e->c, n->p, &lo, &hi);
+            na_pr_width(e->c, n->p, &lo, &hi);
             if (lo != hi)
-                pr_fail(e->c, NA_PYRE_LOOKBEHIND, false, 0,
+                na_pr_fail(e->c, NA_PYRE_LOOKBEHIND, false, 0,
                         "look-behind requires fixed-width pattern");
             put(e, n->k == N_ASSERT ? "(?<=" : "(?<!");
         } else {
@@ -433,7 +435,7 @@ static void emit_seq(em *e, pr_seq *s, unsigned flags)
         emit_node(e, s->v[i], flags);
 }
 
-void pr_emit(pr_ctx *c, pr_seq *top, na_buf *out)
+void na_pr_emit(pr_ctx *c, pr_seq *top, na_buf *out)
 {
     em e = {c, out};
     emit_seq(&e, top, c->flags);

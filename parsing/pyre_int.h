@@ -110,20 +110,20 @@ typedef struct pr_ctx {
     jmp_buf jb;
 } pr_ctx;
 
-/* Arena allocation: zeroed, freed by pr_ctx_free; longjmps with NOMEM on failure. */
-void *pr_alloc(pr_ctx *c, size_t size);
-void pr_ctx_free(pr_ctx *c);
+/* Arena allocation: zeroed, freed by na_pr_ctx_free; longjmps with NOMEM on failure. */
+void *na_pr_alloc(pr_ctx *c, size_t size);
+void na_pr_ctx_free(pr_ctx *c);
 /* Raise an error: status + message at code point position pos (has_pos). Never returns. */
-void pr_fail(pr_ctx *c, na_pyre_status st, bool has_pos, size_t pos, const char *fmt, ...)
+void na_pr_fail(pr_ctx *c, na_pyre_status st, bool has_pos, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 5, 6), noreturn));
 
 /* Parse the whole pattern (re._parser.parse). Returns the top sequence; c->flags are the final
  * global flags (with UNICODE unless ASCII). Must be called after setjmp(c->jb). */
-pr_seq *pr_parse(pr_ctx *c, unsigned flags);
+pr_seq *na_pr_parse(pr_ctx *c, unsigned flags);
 /* getwidth() of a sequence (Python's rules, saturating at MAXREPEAT). */
-void pr_width(pr_ctx *c, pr_seq *s, uint64_t *lo, uint64_t *hi);
+void na_pr_width(pr_ctx *c, pr_seq *s, uint64_t *lo, uint64_t *hi);
 
 /* The compile-time checks (look-behind width, template flag) and the PCRE2 pattern text. */
-void pr_emit(pr_ctx *c, pr_seq *top, na_buf *out);
+void na_pr_emit(pr_ctx *c, pr_seq *top, na_buf *out);
 
 #endif

@@ -13,24 +13,24 @@
 
 /* ---- arena and errors -------------------------------------------------------------------- */
 
-void *pr_alloc(pr_ctx *c, size_t size)
+void *na_pr_alloc(pr_ctx *c, size_t size)
 {
     if (c->narena == c->arena_cap) {
         size_t cap = c->arena_cap ? c->arena_cap * 2 : 64;
         void **a = realloc(c->arena, cap * sizeof *a);
         if (!a)
-            pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
+            na_pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
         c->arena = a;
         c->arena_cap = cap;
     }
     void *p = calloc(1, size ? size : 1);
     if (!p)
-        pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
+        na_pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
     c->arena[c->narena++] = p;
     return p;
 }
 
-void pr_ctx_free(pr_ctx *c)
+void na_pr_ctx_free(pr_ctx *c)
 {
     for (size_t i = 0; i < c->narena; i++)
         free(c->arena[i]);
@@ -44,7 +44,7 @@ void pr_ctx_free(pr_ctx *c)
     c->narena = c->arena_cap = 0;
 }
 
-void pr_fail(pr_ctx *c, na_pyre_status st, bool has_pos, size_t pos, const char *fmt, ...)
+void na_pr_fail(pr_ctx *c, na_pyre_status st, bool has_pos, size_t pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -74,7 +74,7 @@ static void tnext(pr_ctx *c)
     if (ch == '\\') {
         i++;
         if (i >= c->n)
-            pr_fail(c, NA_PYRE_SYNTAX, true, c->n - 1, "bad escape (end of pattern)");
+            na_pr_fail(c, NA_PYRE_SYNTAX, true, c->n - 1, "bad escape (end of pattern)");
         c->nx[0] = '\\';
         c->nx[1] = c->s[i];
         c->nxlen = 2;
@@ -118,7 +118,8 @@ static void tseek(pr_ctx *c, size_t i)
 }
 
 /* error(msg, offset): position tell() - offset. */
-#define FAIL(c, off, ...) pr_fail((c), NA_PYRE_SYNTAX, true, ttell(c) - (size_t)(off), __VA_ARGS__)
+#define FAIL(c, off, ...)                                                                          \
+    na_pr_fail((c), NA_PYRE_SYNTAX, true, ttell(c) - (size_t)(off), __VA_ARGS__)
 
 /* A growing code point string (for escapes and names in messages). */
 typedef struct ustr {
@@ -140,7 +141,7 @@ static void us_push(ustr *u, uint32_t ch)
 {
     if (u->n == u->cap) {
         size_t cap = u->cap * 2;
-        uint32_t *b = pr_alloc(u->c, cap * sizeof *b);
+        uint32_t *b = na_pr_alloc(u->c, cap * sizeof *b);
         memcpy(b, us_data(u), u->n * sizeof *b);
         u->big = b;
         u->cap = cap;
@@ -158,7 +159,7 @@ static void us_tok(ustr *u, tok t)
 /* UTF-8 of code points (arena). */
 static char *to_utf8(pr_ctx *c, const uint32_t *v, size_t n)
 {
-    char *o = pr_alloc(c, n * 4 + 1);
+    char *o = na_pr_alloc(c, n * 4 + 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         k += na_ut_encode(v[i] >= 0xD800 && v[i] <= 0xDFFF ? 0xFFFD : v[i], o + k);
@@ -178,9 +179,9 @@ static char *us_repr(ustr *u)
     na_buf b;
     na_buf_init(&b, 0);
     char *r;
-    if (na_ut_repr(s, strlen(s), &b, NULL) < 0 || !(r = pr_alloc(u->c, b.len + 1))) {
+    if (na_ut_repr(s, strlen(s), &b, NULL) < 0 || !(r = na_pr_alloc(u->c, b.len + 1))) {
         na_buf_free(&b);
-        pr_fail(u->c, NA_PYRE_NOMEM, false, 0, "out of memory");
+        na_pr_fail(u->c, NA_PYRE_NOMEM, false, 0, "out of memory");
     }
     memcpy(r, na_buf_cstr(&b), b.len + 1);
     na_buf_free(&b);
@@ -226,18 +227,18 @@ static void checkgroupname(pr_ctx *c, ustr *name, size_t offset)
 
 static pr_node *node(pr_ctx *c, pr_kind k)
 {
-    pr_node *n = pr_alloc(c, sizeof *n);
+    pr_node *n = na_pr_alloc(c, sizeof *n);
     n->k = k;
     return n;
 }
 
-static pr_seq *seq(pr_ctx *c) { return pr_alloc(c, sizeof(pr_seq)); }
+static pr_seq *seq(pr_ctx *c) { return na_pr_alloc(c, sizeof(pr_seq)); }
 
 static void seq_push(pr_ctx *c, pr_seq *s, pr_node *n)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
-        pr_node **v = pr_alloc(c, cap * sizeof *v);
+        pr_node **v = na_pr_alloc(c, cap * sizeof *v);
         if (s->n)
             memcpy(v, s->v, s->n * sizeof *v);
         s->v = v;
@@ -256,7 +257,7 @@ static pr_node *lit(pr_ctx *c, uint32_t ch)
 static pr_node *in_cat(pr_ctx *c, int cat)
 {
     pr_node *n = node(c, N_IN);
-    n->set = pr_alloc(c, sizeof *n->set);
+    n->set = na_pr_alloc(c, sizeof *n->set);
     n->set[0].kind = SI_CAT;
     n->set[0].a = (uint32_t)cat;
     n->nset = 1;
@@ -284,7 +285,7 @@ static uint32_t opengroup(pr_ctx *c, ustr *name, size_t name_off)
             c->gclosed = g;
         pr_seq **w = g ? realloc(c->gcontent, cap * sizeof *w) : NULL;
         if (!g || !w)
-            pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
+            na_pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
         c->gcontent = w;
         c->gcap = cap;
     }
@@ -301,7 +302,7 @@ static uint32_t opengroup(pr_ctx *c, ustr *name, size_t name_off)
             size_t cap = c->names_cap ? c->names_cap * 2 : 8;
             pr_name *nn = realloc(c->names, cap * sizeof *nn);
             if (!nn)
-                pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
+                na_pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
             c->names = nn;
             c->names_cap = cap;
         }
@@ -407,7 +408,7 @@ static bool escape_common(pr_ctx *c, ustr *esc, uint32_t ch, uint32_t *out)
             FAIL(c, 0, "missing {");
         ustr name;
         getuntil(c, &name, '}', "character name");
-        pr_fail(c, NA_PYRE_UNSUPPORTED, true, ttell(c) - name.n - 4,
+        na_pr_fail(c, NA_PYRE_UNSUPPORTED, true, ttell(c) - name.n - 4,
                 "\\N{%s}: named Unicode characters are not supported (write the character or "
                 "\\uXXXX)", us_utf8(&name));
     }
@@ -606,11 +607,11 @@ static void parse_set(pr_ctx *c, pr_seq *sub)
 {
     size_t here = ttell(c) - 1;
     size_t n = 0, cap = 8;
-    pr_item *set = pr_alloc(c, cap * sizeof *set);
+    pr_item *set = na_pr_alloc(c, cap * sizeof *set);
 #define SET_ADD(it)                                                  \
     do {                                                             \
         if (n == cap) {                                              \
-            pr_item *bigger = pr_alloc(c, cap * 2 * sizeof *bigger); \
+            pr_item *bigger = na_pr_alloc(c, cap * 2 * sizeof *bigger); \
             memcpy(bigger, set, n * sizeof *set);                    \
             set = bigger;                                            \
             cap *= 2;                                                \
@@ -707,13 +708,13 @@ static bool parse_repeat(pr_ctx *c, pr_seq *sub, tok t)
         if (lo.n) {
             unsigned long long v = lo.n > 12 ? ~0ull : num(us_data(&lo), lo.n, 10);
             if (v >= PY_MAXREPEAT)
-                pr_fail(c, NA_PYRE_PYERROR, true, here, "the repetition number is too large");
+                na_pr_fail(c, NA_PYRE_PYERROR, true, here, "the repetition number is too large");
             min = (uint32_t)v;
         }
         if (hi.n) {
             unsigned long long v = hi.n > 12 ? ~0ull : num(us_data(&hi), hi.n, 10);
             if (v >= PY_MAXREPEAT)
-                pr_fail(c, NA_PYRE_PYERROR, true, here, "the repetition number is too large");
+                na_pr_fail(c, NA_PYRE_PYERROR, true, here, "the repetition number is too large");
             max = (uint32_t)v;
             if (max < min)
                 FAIL(c, ttell(c) - here, "min repeat greater than max repeat");
@@ -777,7 +778,7 @@ static void parse_cond(pr_ctx *c, pr_seq *sub, bool verbose, int nested, size_t 
                     c->condrefs = r;
                 size_t *p = r ? realloc(c->condpos, cap * sizeof *p) : NULL;
                 if (!r || !p)
-                    pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
+                    na_pr_fail(c, NA_PYRE_NOMEM, false, 0, "out of memory");
                 c->condpos = p;
                 c->cond_cap = cap;
             }
@@ -954,13 +955,13 @@ static pr_seq *parse_seq(pr_ctx *c, bool verbose, int nested, bool first)
 static pr_seq *parse_sub(pr_ctx *c, bool verbose, int nested)
 {
     if (++c->depth > NA_PYRE_MAX_DEPTH)
-        pr_fail(c, NA_PYRE_DEPTH, true, ttell(c),
+        na_pr_fail(c, NA_PYRE_DEPTH, true, ttell(c),
                 "the pattern is nested more than %d levels deep", NA_PYRE_MAX_DEPTH);
     size_t cap = 4, n = 0;
-    pr_seq **items = pr_alloc(c, cap * sizeof *items);
+    pr_seq **items = na_pr_alloc(c, cap * sizeof *items);
     for (;;) {
         if (n == cap) {
-            pr_seq **b = pr_alloc(c, cap * 2 * sizeof *b);
+            pr_seq **b = na_pr_alloc(c, cap * 2 * sizeof *b);
             memcpy(b, items, n * sizeof *b);
             items = b;
             cap *= 2;
@@ -983,7 +984,7 @@ static pr_seq *parse_sub(pr_ctx *c, bool verbose, int nested)
     return s;
 }
 
-pr_seq *pr_parse(pr_ctx *c, unsigned flags)
+pr_seq *na_pr_parse(pr_ctx *c, unsigned flags)
 {
     c->index = 0;
     c->flags = flags;
@@ -996,12 +997,12 @@ pr_seq *pr_parse(pr_ctx *c, unsigned flags)
     if (!(c->flags & PF_ASCII))
         c->flags |= PF_UNICODE;
     else if (c->flags & PF_UNICODE)
-        pr_fail(c, NA_PYRE_PYERROR, false, 0, "ASCII and UNICODE flags are incompatible");
+        na_pr_fail(c, NA_PYRE_PYERROR, false, 0, "ASCII and UNICODE flags are incompatible");
     if (c->nxlen)
         FAIL(c, 0, "unbalanced parenthesis");
     for (size_t i = 0; i < c->ncond; i++)
         if (c->condrefs[i] >= c->groups)
-            pr_fail(c, NA_PYRE_SYNTAX, true, c->condpos[i], "invalid group reference %u",
+            na_pr_fail(c, NA_PYRE_SYNTAX, true, c->condpos[i], "invalid group reference %u",
                     c->condrefs[i]);
     return p;
 }
@@ -1017,7 +1018,7 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
     return a > WCAP / b ? WCAP : a * b;
 }
 
-void pr_width(pr_ctx *c, pr_seq *s, uint64_t *plo, uint64_t *phi)
+void na_pr_width(pr_ctx *c, pr_seq *s, uint64_t *plo, uint64_t *phi)
 {
     if (s->wdone) {
         *plo = s->lo;
@@ -1032,7 +1033,7 @@ void pr_width(pr_ctx *c, pr_seq *s, uint64_t *plo, uint64_t *phi)
             i = PY_MAXREPEAT - 1;
             j = 0;
             for (size_t a = 0; a < n->nalts; a++) {
-                pr_width(c, n->alts[a], &l, &h);
+                na_pr_width(c, n->alts[a], &l, &h);
                 i = l < i ? l : i;
                 j = h > j ? h : j;
             }
@@ -1041,12 +1042,12 @@ void pr_width(pr_ctx *c, pr_seq *s, uint64_t *plo, uint64_t *phi)
             break;
         case N_ATOMIC:
         case N_SUB:
-            pr_width(c, n->p, &i, &j);
+            na_pr_width(c, n->p, &i, &j);
             lo = sat_add(lo, i);
             hi = sat_add(hi, j);
             break;
         case N_REPEAT:
-            pr_width(c, n->p, &i, &j);
+            na_pr_width(c, n->p, &i, &j);
             lo = sat_add(lo, sat_mul(i, n->min));
             hi = sat_add(hi, sat_mul(j, n->max));
             break;
@@ -1059,15 +1060,15 @@ void pr_width(pr_ctx *c, pr_seq *s, uint64_t *plo, uint64_t *phi)
             break;
         case N_GREF:
             if (n->c < c->groups && c->gcontent[n->c]) {
-                pr_width(c, c->gcontent[n->c], &i, &j);
+                na_pr_width(c, c->gcontent[n->c], &i, &j);
                 lo = sat_add(lo, i);
                 hi = sat_add(hi, j);
             }
             break;
         case N_GREF_EXISTS:
-            pr_width(c, n->p, &i, &j);
+            na_pr_width(c, n->p, &i, &j);
             if (n->no) {
-                pr_width(c, n->no, &l, &h);
+                na_pr_width(c, n->no, &l, &h);
                 i = l < i ? l : i;
                 j = h > j ? h : j;
             } else {

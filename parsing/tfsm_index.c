@@ -98,7 +98,7 @@ static int compile_cell(const char *label, unsigned line, const char *col, const
                       msg);
 }
 
-int tfi_load(tfi_index *ix, const char *label, const char *text, size_t len, na_err *err)
+int na_tfi_load(tfi_index *ix, const char *label, const char *text, size_t len, na_err *err)
 {
     memset(ix, 0, sizeof *ix);
     if (!(ix->label = strdup(label)))
@@ -209,7 +209,7 @@ int tfi_load(tfi_index *ix, const char *label, const char *text, size_t len, na_
     return 0;
 }
 
-void tfi_free(tfi_index *ix)
+void na_tfi_free(tfi_index *ix)
 {
     for (size_t i = 0; i < ix->n; i++) {
         free(ix->rows[i].templates);
@@ -221,7 +221,7 @@ void tfi_free(tfi_index *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-int tfi_match(const tfi_index *ix, const char *platform, const char *command,
+int na_tfi_match(const tfi_index *ix, const char *platform, const char *command,
               const tfi_row **row, na_err *err)
 {
     *row = NULL;

@@ -25,11 +25,11 @@ typedef struct tfi_index {
 } tfi_index;
 
 /* Read index text (label names it in messages). 0, or -1 + err (NA_E_CONFIG). */
-int tfi_load(tfi_index *ix, const char *label, const char *text, size_t len, na_err *err);
-void tfi_free(tfi_index *ix);
+int na_tfi_load(tfi_index *ix, const char *label, const char *text, size_t len, na_err *err);
+void na_tfi_free(tfi_index *ix);
 /* The first row matching platform and command (valid UTF-8), or NULL. -1 + err only when a
  * match hits a regex limit. */
-int tfi_match(const tfi_index *ix, const char *platform, const char *command,
+int na_tfi_match(const tfi_index *ix, const char *platform, const char *command,
               const tfi_row **row, na_err *err);
 
 #endif

@@ -93,8 +93,8 @@ typedef struct tf_arena {
     struct tf_block *head;
     size_t used, max;
 } tf_arena;
-void *tf_arena_alloc(tf_arena *a, size_t n);
-void tf_arena_free(tf_arena *a);
+void *na_tf_arena_alloc(tf_arena *a, size_t n);
+void na_tf_arena_free(tf_arena *a);
 
 struct na_tfsm_result {
     tf_arena arena;

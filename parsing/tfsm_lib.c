@@ -110,7 +110,7 @@ na_tfsm_lib *na_tfsm_lib_new(const char *const *dirs, bool builtin, na_err *err)
                 na_err_prefix(err, "template directory %s (no index?): ", dirs[i]);
             goto fail;
         }
-        int rc = tfi_load(&s->ix, path, na_buf_cstr(&b), b.len, err);
+        int rc = na_tfi_load(&s->ix, path, na_buf_cstr(&b), b.len, err);
         na_buf_free(&b);
         if (rc < 0)
             goto fail;
@@ -118,7 +118,7 @@ na_tfsm_lib *na_tfsm_lib_new(const char *const *dirs, bool builtin, na_err *err)
     if (builtin) {
         const na_tfsm_file *f = builtin_file("index");
         source *s = &lib->src[lib->nsrc++];
-        if (f && tfi_load(&s->ix, BUILTIN_DIR "/index", f->data, f->len, err) < 0)
+        if (f && na_tfi_load(&s->ix, BUILTIN_DIR "/index", f->data, f->len, err) < 0)
             goto fail;
     }
     return lib;
@@ -133,7 +133,7 @@ void na_tfsm_lib_free(na_tfsm_lib *lib)
         return;
     for (size_t i = 0; i < lib->nsrc; i++) {
         free(lib->src[i].dir);
-        tfi_free(&lib->src[i].ix);
+        na_tfi_free(&lib->src[i].ix);
     }
     free(lib->src);
     for (size_t i = 0; i < lib->ncache; i++) {
@@ -157,7 +157,7 @@ static int lookup(na_tfsm_lib *lib, const char *platform, const char *command,
     if (check_text("platform", platform, err) < 0 || check_text("command", command, err) < 0)
         return -1;
     for (size_t i = 0; i < lib->nsrc; i++) {
-        if (tfi_match(&lib->src[i].ix, platform, command, row, err) < 0)
+        if (na_tfi_match(&lib->src[i].ix, platform, command, row, err) < 0)
             return -1;
         if (*row) {
             *src = &lib->src[i];

@@ -17,7 +17,7 @@
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
-int tfl_err(tfl_ctx *L, na_code code, unsigned line, unsigned col, const char *detail,
+int na_tfl_err(tfl_ctx *L, na_code code, unsigned line, unsigned col, const char *detail,
             const char *fmt, ...)
 {
     char msg[NA_ERR_MSG_MAX];
@@ -48,14 +48,14 @@ static bool next_line(tfl_ctx *L, const char **s, size_t *n)
     return true;
 }
 
-bool tfl_is_comment(const char *s, size_t n)
+bool na_tfl_is_comment(const char *s, size_t n)
 {
     size_t i = na_ut_lstrip(s, n);
     return i < n && s[i] == '#';
 }
 
 /* 1-based column (in characters) of byte offset off in s. */
-unsigned tfl_col(const char *s, size_t off) { return (unsigned)na_ut_len(s, off) + 1; }
+unsigned na_tfl_col(const char *s, size_t off) { return (unsigned)na_ut_len(s, off) + 1; }
 
 /* ---- values ---------------------------------------------------------------------------------- */
 
@@ -189,7 +189,7 @@ static int expand_name(tfl_ctx *L, const char *name, unsigned line, na_buf *out)
     }
     return 0;
 fail:
-    return tfl_err(L, NA_E_CONFIG, line, 1, "python3-textfsm fails here too, with re.error",
+    return na_tfl_err(L, NA_E_CONFIG, line, 1, "python3-textfsm fails here too, with re.error",
                    "Value name '%s': its backslash is read by re.sub as a replacement template: "
                    "%s", name, rep);
 }
@@ -201,7 +201,7 @@ static int parse_value(tfl_ctx *L, const char *s, size_t n)
     size_t st[4], len[4];
     size_t k = split_spaces(s, n, st, len, 4);
     if (k < 3)
-        return tfl_err(L, NA_E_CONFIG, ln, 1, NULL, "Expect at least 3 tokens on line. Line %u.",
+        return na_tfl_err(L, NA_E_CONFIG, ln, 1, NULL, "Expect at least 3 tokens on line. Line %u.",
                        ln);
     if (t->nvalues == t->vcap) {
         size_t cap = t->vcap ? t->vcap * 2 : 8;
@@ -226,13 +226,13 @@ static int parse_value(tfl_ctx *L, const char *s, size_t n)
             for (size_t j = 0; j < sizeof OPTIONS / sizeof *OPTIONS; j++)
                 if (strlen(OPTIONS[j].name) == nl && !memcmp(OPTIONS[j].name, nm, nl))
                     which = j;
-            unsigned col = tfl_col(s, (size_t)(nm - s));
+            unsigned col = na_tfl_col(s, (size_t)(nm - s));
             for (size_t j = 0; j < v->nopts && which < sizeof OPTIONS / sizeof *OPTIONS; j++)
                 if (v->opts[j] == OPTIONS[which].opt)
-                    return tfl_err(L, NA_E_CONFIG, ln, col, NULL,
+                    return na_tfl_err(L, NA_E_CONFIG, ln, col, NULL,
                                    "Duplicate option \"%.*s\" Line %u.", (int)nl, nm, ln);
             if (which == sizeof OPTIONS / sizeof *OPTIONS)
-                return tfl_err(L, NA_E_CONFIG, ln, col, NULL, "Unknown option \"%.*s\" Line %u.",
+                return na_tfl_err(L, NA_E_CONFIG, ln, col, NULL, "Unknown option \"%.*s\" Line %u.",
                                (int)nl, nm, ln);
             v->opts[v->nopts++] = OPTIONS[which].opt;
             v->bits |= OPTIONS[which].bit;
@@ -251,9 +251,9 @@ static int parse_value(tfl_ctx *L, const char *s, size_t n)
     size_t nml = len[name_tok];
     if (!(v->name = dupn(nm, nml)) || !(v->regex = dupn(s + re_off, n - re_off)))
         return na_err_set(L->err, NA_E_NOMEM, "out of memory");
-    unsigned ncol = tfl_col(s, st[name_tok]), rcol = tfl_col(s, re_off);
+    unsigned ncol = na_tfl_col(s, st[name_tok]), rcol = na_tfl_col(s, re_off);
     if (na_ut_len(nm, nml) > MAX_NAME_LEN)
-        return tfl_err(L, NA_E_CONFIG, ln, ncol, NULL,
+        return na_tfl_err(L, NA_E_CONFIG, ln, ncol, NULL,
                        "Invalid Value name '%s' or name too long. Line %u.", v->name, ln);
     size_t rl = n - re_off, open = 0, close = 0;
     for (size_t i = 0; i < rl; i++) {
@@ -261,7 +261,7 @@ static int parse_value(tfl_ctx *L, const char *s, size_t n)
         close += v->regex[i] == ')';
     }
     if (rl < 2 || v->regex[0] != '(' || v->regex[rl - 1] != ')' || open != close)
-        return tfl_err(L, NA_E_CONFIG, ln, rcol, NULL,
+        return na_tfl_err(L, NA_E_CONFIG, ln, rcol, NULL,
                        "Value '%s' must be contained within a '()' pair. Line %u.", v->regex, ln);
     na_buf b;
     na_buf_init(&b, 0);
@@ -276,18 +276,18 @@ static int parse_value(tfl_ctx *L, const char *s, size_t n)
         na_pyre_err e;
         v->list_re = na_pyre_compile(v->regex, (long)rl, NA_PYRE_MATCH, &e);
         if (!v->list_re)
-            return tfl_regex_err(L, &e, ln, rcol, NULL);
+            return na_tfl_regex_err(L, &e, ln, rcol, NULL);
         v->list_groups = na_pyre_groups(v->list_re);
     }
     for (size_t i = 0; i + 1 < t->nvalues; i++)
         if (!strcmp(t->values[i].name, v->name))
-            return tfl_err(L, NA_E_CONFIG, ln, ncol, NULL,
+            return na_tfl_err(L, NA_E_CONFIG, ln, ncol, NULL,
                            "Duplicate declarations for Value '%s'. Line: %u.", v->name, ln);
     return 0;
 }
 
 /* A regex that failed to compile: TextFSM's words for it (List values: str(re.error)). */
-int tfl_regex_err(tfl_ctx *L, const na_pyre_err *e, unsigned line, unsigned col,
+int na_tfl_regex_err(tfl_ctx *L, const na_pyre_err *e, unsigned line, unsigned col,
                   const char *rule_regex)
 {
     char detail[NA_ERR_MSG_MAX];
@@ -296,16 +296,16 @@ int tfl_regex_err(tfl_ctx *L, const na_pyre_err *e, unsigned line, unsigned col,
     if (e->status == NA_PYRE_NOMEM)
         return na_err_set(L->err, NA_E_NOMEM, "out of memory");
     if (e->status == NA_PYRE_UNSUPPORTED)
-        return tfl_err(L, NA_E_UNSUPPORTED, line, c, NULL,
+        return na_tfl_err(L, NA_E_UNSUPPORTED, line, c, NULL,
                        "%s regex is not supported by netauto: %s",
                        rule_regex ? "rule" : "List value", detail);
     if (e->status == NA_PYRE_PYERROR || e->status == NA_PYRE_DEPTH)
-        return tfl_err(L, NA_E_CONFIG, line, c, "python3-textfsm fails here too",
+        return na_tfl_err(L, NA_E_CONFIG, line, c, "python3-textfsm fails here too",
                        "bad regular expression: %s", detail);
     if (rule_regex)
-        return tfl_err(L, NA_E_CONFIG, line, c, detail,
+        return na_tfl_err(L, NA_E_CONFIG, line, c, detail,
                        "Invalid regular expression: '%s'. Line: %u.", rule_regex, line);
-    return tfl_err(L, NA_E_CONFIG, line, c, NULL, "%s Line %u.", detail, line);
+    return na_tfl_err(L, NA_E_CONFIG, line, c, NULL, "%s Line %u.", detail, line);
 }
 
 static int parse_values(tfl_ctx *L)
@@ -315,15 +315,15 @@ static int parse_values(tfl_ctx *L)
     while (next_line(L, &s, &n)) {
         if (!n)
             return 0;
-        if (tfl_is_comment(s, n))
+        if (na_tfl_is_comment(s, n))
             continue;
         if (n >= 6 && !memcmp(s, "Value ", 6)) {
             if (parse_value(L, s, n) < 0)
                 return -1;
         } else if (!L->t->nvalues) {
-            return tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL, "No Value definitions found.");
+            return na_tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL, "No Value definitions found.");
         } else {
-            return tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL,
+            return na_tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL,
                            "Expected blank line after last Value entry. Line: %u.", L->line_num);
         }
     }
@@ -342,7 +342,7 @@ static bool is_op_word(const char *s, size_t n)
     return false;
 }
 
-int tfl_find_state(const na_tfsm *t, const char *name)
+int na_tfl_find_state(const na_tfsm *t, const char *name)
 {
     for (size_t i = 0; i < t->nstates; i++)
         if (!strcmp(t->states[i].name, name))
@@ -358,16 +358,16 @@ static int parse_state(tfl_ctx *L)
     size_t n;
     tf_state *st = NULL;
     while (next_line(L, &s, &n)) {
-        if (!n || tfl_is_comment(s, n))
+        if (!n || na_tfl_is_comment(s, n))
             continue;
-        if (!tfl_state_name_ok(s, n) || na_ut_len(s, n) > MAX_NAME_LEN || is_op_word(s, n))
-            return tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL,
+        if (!na_tfl_state_name_ok(s, n) || na_ut_len(s, n) > MAX_NAME_LEN || is_op_word(s, n))
+            return na_tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL,
                            "Invalid state name: '%.*s'. Line: %u", (int)n, s, L->line_num);
         char *name = dupn(s, n);
         if (!name)
             return na_err_set(L->err, NA_E_NOMEM, "out of memory");
-        if (tfl_find_state(t, name) >= 0) {
-            tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL, "Duplicate state name: '%s'. Line: %u",
+        if (na_tfl_find_state(t, name) >= 0) {
+            na_tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL, "Duplicate state name: '%s'. Line: %u",
                     name, L->line_num);
             free(name);
             return -1;
@@ -393,12 +393,12 @@ static int parse_state(tfl_ctx *L)
     while (next_line(L, &s, &n)) {
         if (!n)
             break;
-        if (tfl_is_comment(s, n))
+        if (na_tfl_is_comment(s, n))
             continue;
         if (!((n >= 2 && s[0] == ' ' && s[1] == '^') ||
               (n >= 3 && s[0] == ' ' && s[1] == ' ' && s[2] == '^') ||
               (n >= 2 && s[0] == '\t' && s[1] == '^')))
-            return tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL,
+            return na_tfl_err(L, NA_E_CONFIG, L->line_num, 1, NULL,
                            "Missing white space or carat ('^') before rule. Line: %u",
                            L->line_num);
         st = &t->states[t->nstates - 1]; /* (states may have moved) */
@@ -413,7 +413,7 @@ static int parse_state(tfl_ctx *L)
         tf_rule *r = &st->rules[st->nrules];
         memset(r, 0, sizeof *r);
         st->nrules++;
-        if (tfl_parse_rule(L, s, n, r) < 0)
+        if (na_tfl_parse_rule(L, s, n, r) < 0)
             return -1;
     }
     return 1;
@@ -422,15 +422,15 @@ static int parse_state(tfl_ctx *L)
 static int validate(tfl_ctx *L)
 {
     na_tfsm *t = L->t;
-    int start = tfl_find_state(t, "Start");
+    int start = na_tfl_find_state(t, "Start");
     if (start < 0)
-        return tfl_err(L, NA_E_CONFIG, L->line_num ? L->line_num : 1, 1, NULL,
+        return na_tfl_err(L, NA_E_CONFIG, L->line_num ? L->line_num : 1, 1, NULL,
                        "Missing state 'Start'.");
-    int end = tfl_find_state(t, "End"), eof = tfl_find_state(t, "EOF");
+    int end = na_tfl_find_state(t, "End"), eof = na_tfl_find_state(t, "EOF");
     if (end >= 0 && t->states[end].nrules)
-        return tfl_err(L, NA_E_CONFIG, t->states[end].line, 1, NULL, "Non-Empty 'End' state.");
+        return na_tfl_err(L, NA_E_CONFIG, t->states[end].line, 1, NULL, "Non-Empty 'End' state.");
     if (eof >= 0 && t->states[eof].nrules)
-        return tfl_err(L, NA_E_CONFIG, t->states[eof].line, 1, NULL, "Non-Empty 'EOF' state.");
+        return na_tfl_err(L, NA_E_CONFIG, t->states[eof].line, 1, NULL, "Non-Empty 'EOF' state.");
     if (end >= 0) { /* TextFSM deletes End: it is never a state one is "in" */
         free(t->states[end].name);
         free(t->states[end].rules);
@@ -438,8 +438,8 @@ static int validate(tfl_ctx *L)
                 (t->nstates - (size_t)end - 1) * sizeof *t->states);
         t->nstates--;
     }
-    t->has_eof = tfl_find_state(t, "EOF") >= 0;
-    t->start = tfl_find_state(t, "Start");
+    t->has_eof = na_tfl_find_state(t, "EOF") >= 0;
+    t->start = na_tfl_find_state(t, "Start");
     for (size_t i = 0; i < t->nstates; i++) {
         tf_state *st = &t->states[i];
         for (size_t j = 0; j < st->nrules; j++) {
@@ -455,9 +455,9 @@ static int validate(tfl_ctx *L)
                 r->target = ST_EOF;
                 continue;
             }
-            r->target = tfl_find_state(t, r->new_state);
+            r->target = na_tfl_find_state(t, r->new_state);
             if (r->target < 0)
-                return tfl_err(L, NA_E_CONFIG, r->line, 1, NULL,
+                return na_tfl_err(L, NA_E_CONFIG, r->line, 1, NULL,
                                "State '%s' not found, referenced in state '%s'", r->new_state,
                                st->name);
         }

@@ -16,21 +16,21 @@ typedef struct tfl_ctx {
 } tfl_ctx;
 
 /* Record "NAME:LINE:COL: MESSAGE[ [DETAIL]]" with code. Returns -1. */
-int tfl_err(tfl_ctx *L, na_code code, unsigned line, unsigned col, const char *detail,
+int na_tfl_err(tfl_ctx *L, na_code code, unsigned line, unsigned col, const char *detail,
             const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* A regex compile failure as TextFSM reports it: rule_regex is the rule's regex after
  * substitution (NULL for a List value's own regex). */
-int tfl_regex_err(tfl_ctx *L, const na_pyre_err *e, unsigned line, unsigned col,
+int na_tfl_regex_err(tfl_ctx *L, const na_pyre_err *e, unsigned line, unsigned col,
                   const char *rule_regex);
 /* TextFSM's comment_regex (^\s*#). */
-bool tfl_is_comment(const char *s, size_t n);
+bool na_tfl_is_comment(const char *s, size_t n);
 /* 1-based character column of byte offset off in s. */
-unsigned tfl_col(const char *s, size_t off);
+unsigned na_tfl_col(const char *s, size_t off);
 /* State index by name, -1 when absent. */
-int tfl_find_state(const na_tfsm *t, const char *name);
+int na_tfl_find_state(const na_tfsm *t, const char *name);
 /* TextFSM's state_name_re (^(\w+)$). */
-bool tfl_state_name_ok(const char *s, size_t n);
+bool na_tfl_state_name_ok(const char *s, size_t n);
 /* Parse one rule line s[0..n) (rstripped) of state line L->line_num into r. */
-int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r);
+int na_tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r);
 
 #endif

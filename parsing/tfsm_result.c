@@ -15,7 +15,7 @@ struct tf_block {
     max_align_t data[];
 };
 
-void *tf_arena_alloc(tf_arena *a, size_t n)
+void *na_tf_arena_alloc(tf_arena *a, size_t n)
 {
     n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     if (!n)
@@ -37,7 +37,7 @@ void *tf_arena_alloc(tf_arena *a, size_t n)
     return p;
 }
 
-void tf_arena_free(tf_arena *a)
+void na_tf_arena_free(tf_arena *a)
 {
     for (struct tf_block *b = a->head, *nx; b; b = nx) {
         nx = b->next;
@@ -51,7 +51,7 @@ void na_tfsm_result_free(na_tfsm_result *r)
 {
     if (!r)
         return;
-    tf_arena_free(&r->arena);
+    na_tf_arena_free(&r->arena);
     for (size_t i = 0; r->header && i < r->ncols; i++) {
         free(r->header[i]);
         for (size_t k = 0; r->dict_names && r->dict_names[i] && k < r->dict_n[i]; k++)

@@ -58,7 +58,7 @@ static bool named(const na_pyre *re, na_pyre_matcher *m, const char *name, size_
     return false;
 }
 
-bool tfl_state_name_ok(const char *s, size_t n)
+bool na_tfl_state_name_ok(const char *s, size_t n)
 {
     if (!meta_ok())
         return false;
@@ -157,13 +157,13 @@ static int set_assignments(tfl_ctx *L, tf_rule *r)
 
 static bool is(const char *s, size_t n, const char *w) { return strlen(w) == n && !memcmp(s, w, n); }
 
-int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
+int na_tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
 {
     unsigned ln = L->line_num;
     size_t lead = na_ut_lstrip(s, n);
     const char *line = s + lead;
     size_t len = n - lead;
-    unsigned col0 = tfl_col(s, lead);
+    unsigned col0 = na_tfl_col(s, lead);
     r->line = ln;
     r->line_op = LOP_NEXT;
     r->rec_op = ROP_NORECORD;
@@ -194,7 +194,7 @@ int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
         if (sr < 0)
             goto out;
         if (sr > 0) {
-            tfl_err(L, NA_E_CONFIG, ln, col0 + (unsigned)na_ut_len(match, where), NULL,
+            na_tfl_err(L, NA_E_CONFIG, ln, col0 + (unsigned)na_ut_len(match, where), NULL,
                     "Duplicate or invalid variable substitution: '%s'. Line: %u.", match, ln);
             goto out;
         }
@@ -207,7 +207,7 @@ int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
         const char *dollar = memchr(match, '$', me - ms);
         size_t before = na_ut_len(match, dollar ? (size_t)(dollar - match) : me - ms);
         unsigned col = col0 + (pe.has_pos && pe.pos < before ? (unsigned)pe.pos : 0);
-        tfl_regex_err(L, &pe, ln, col, na_buf_cstr(&re));
+        na_tfl_regex_err(L, &pe, ln, col, na_buf_cstr(&re));
         goto out;
     }
     if (!(r->new_state = strdup("")))
@@ -221,7 +221,7 @@ int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
             if (na_pyre_match(meta[k], m, a, al) == 1)
                 which = meta[k];
         if (!which) {
-            tfl_err(L, NA_E_CONFIG, ln, acol, NULL, "Badly formatted rule '%.*s'. Line: %u.",
+            na_tfl_err(L, NA_E_CONFIG, ln, acol, NULL, "Badly formatted rule '%.*s'. Line: %u.",
                     (int)len, line, ln);
             goto out;
         }
@@ -243,13 +243,13 @@ int tfl_parse_rule(tfl_ctx *L, const char *s, size_t n, tf_rule *r)
             r->new_state[ge - gs] = '\0';
         }
         if (r->line_op == LOP_CONTINUE && *r->new_state) {
-            tfl_err(L, NA_E_CONFIG, ln, acol, NULL,
+            na_tfl_err(L, NA_E_CONFIG, ln, acol, NULL,
                     "Action 'Continue' with new state %s specified. Line: %u.", r->new_state, ln);
             goto out;
         }
         if (r->line_op != LOP_ERROR && *r->new_state &&
             na_pyre_match(meta[M_WORD], m, r->new_state, strlen(r->new_state)) != 1) {
-            tfl_err(L, NA_E_CONFIG, ln, acol, NULL,
+            na_tfl_err(L, NA_E_CONFIG, ln, acol, NULL,
                     "Alphanumeric characters only in state names. Line: %u.", ln);
             goto out;
         }

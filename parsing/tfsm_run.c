@@ -88,8 +88,8 @@ static int list_assign(run *R, size_t vi, bool has, const char *s, size_t n)
                               na_pyre_matcher_error(R->lm), R->input_line);
         size_t nn = na_pyre_named_count(tv->list_re);
         if (rc == 1 && nn) {
-            tf_dict *d = tf_arena_alloc(&R->res->arena, sizeof *d);
-            tf_item *vals = tf_arena_alloc(&R->res->arena, nn * sizeof *vals);
+            tf_dict *d = na_tf_arena_alloc(&R->res->arena, sizeof *d);
+            tf_item *vals = na_tf_arena_alloc(&R->res->arena, nn * sizeof *vals);
             if (!d || !vals)
                 return nomem(R);
             for (size_t i = 0; i < nn; i++) {
@@ -183,7 +183,7 @@ static int record(run *R)
             if (tv->opts[o] == O_LIST) {
                 tf_item *copy = NULL;
                 if (v->nacc) {
-                    copy = tf_arena_alloc(&res->arena, v->nacc * sizeof *copy);
+                    copy = na_tf_arena_alloc(&res->arena, v->nacc * sizeof *copy);
                     if (!copy)
                         return nomem(R);
                     memcpy(copy, v->acc, v->nacc * sizeof *copy);
@@ -214,7 +214,7 @@ static int record(run *R)
         res->rows = rows;
         res->cap = cap;
     }
-    tf_cell *row = tf_arena_alloc(&res->arena, t->nvalues * sizeof *row);
+    tf_cell *row = na_tf_arena_alloc(&res->arena, t->nvalues * sizeof *row);
     if (!row)
         return nomem(R);
     for (size_t vi = 0; vi < t->nvalues; vi++) {

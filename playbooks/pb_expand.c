@@ -23,16 +23,17 @@ static int produced(pb_scope *s, const na_ynode *n, size_t len, na_err *err)
 {
     s->out_bytes += len + 1;
     if (s->out_bytes > PB_MAX_EXPANSION)
-        return pb_err(s, err, NA_E_OVERFLOW, n, "expands to more than %zu MiB of commands or lines",
-                      PB_MAX_EXPANSION >> 20);
-    return pb_charge(s, n, len + 1, err);
+        return na_pb_err(s, err, NA_E_OVERFLOW, n,
+                         "expands to more than %zu MiB of commands or lines",
+                         PB_MAX_EXPANSION >> 20);
+    return na_pb_charge(s, n, len + 1, err);
 }
 
 static int each_value(pb_scope *s, const na_ynode *n, const json_t *j, const char *what,
                       str_fn fn, void *ud, na_err *err)
 {
     if (json_is_object(j) || json_is_array(j) || json_is_null(j))
-        return pb_err(s, err, NA_E_CONFIG, n, "%s must be a string, got %s", what,
+        return na_pb_err(s, err, NA_E_CONFIG, n, "%s must be a string, got %s", what,
                       json_is_null(j) ? "none" : json_is_array(j) ? "a list" : "a mapping");
     na_buf b;
     na_buf_init(&b, NA_TPL_MAX_OUT);
@@ -48,7 +49,7 @@ static int each_value(pb_scope *s, const na_ynode *n, const json_t *j, const cha
 static int each_item(pb_scope *s, const na_ynode *n, const char *what, str_fn fn, void *ud,
                      na_err *err)
 {
-    const na_tpl *t = pb_tpl(s->pb, n);
+    const na_tpl *t = na_pb_tpl(s->pb, n);
     if (!t) {
         const char *txt = na_yscalar(n);
         if (produced(s, n, txt ? strlen(txt) : 0, err) < 0)
@@ -57,7 +58,7 @@ static int each_item(pb_scope *s, const na_ynode *n, const char *what, str_fn fn
     }
     if (na_tpl_is_single_expr(t)) { /* may be a list: its items are spliced in */
         json_t *j;
-        int rc = pb_eval(s, n, &j, err);
+        int rc = na_pb_eval(s, n, &j, err);
         if (rc < 0)
             return -1;
         if (rc == NA_TPL_UNKNOWN_VALUE) {
@@ -80,7 +81,7 @@ static int each_item(pb_scope *s, const na_ynode *n, const char *what, str_fn fn
     }
     na_buf b;
     na_buf_init(&b, NA_TPL_MAX_OUT);
-    int rc = pb_render_text(s, n, &b, err);
+    int rc = na_pb_render_text(s, n, &b, err);
     if (rc >= 0 && produced(s, n, b.len, err) < 0)
         rc = -1;
     if (rc >= 0)
@@ -107,9 +108,9 @@ static int add_command(pb_scope *s, const na_ynode *n, const char *str, bool unk
 {
     (void)unknown;
     if (strchr(str, '\n') || strchr(str, '\r'))
-        return pb_err(s, err, NA_E_CONFIG, n, "a command must be one line, got '%.60s'", str);
+        return na_pb_err(s, err, NA_E_CONFIG, n, "a command must be one line, got '%.60s'", str);
     if (!*str)
-        return pb_err(s, err, NA_E_CONFIG, n, "empty command");
+        return na_pb_err(s, err, NA_E_CONFIG, n, "empty command");
     return na_strv_push(ud, str, err);
 }
 
@@ -191,7 +192,7 @@ static int add_expect(pb_scope *s, const na_ynode *n, const char *str, bool unkn
         if (!re[it->expect.n]) {
             PCRE2_UCHAR m[200];
             pcre2_get_error_message(ec, m, sizeof m);
-            return pb_err(s, err, NA_E_CONFIG, n, "bad regex in expect '%s': %s at offset %zu",
+            return na_pb_err(s, err, NA_E_CONFIG, n, "bad regex in expect '%s': %s at offset %zu",
                           str, (char *)m, (size_t)eo);
         }
     }
@@ -218,10 +219,11 @@ static int vlan_id(pb_scope *s, const na_ynode *n, const json_t *j, int *id, na_
             *id = (int)v;
             return 0;
         }
-        return pb_err(s, err, NA_E_CONFIG, n, "VLAN id must be a number, got '%s'",
+        return na_pb_err(s, err, NA_E_CONFIG, n, "VLAN id must be a number, got '%s'",
                       json_string_value(j));
     }
-    return pb_err(s, err, NA_E_CONFIG, n, "VLAN id must be a number, got %s", na_tpl_type_name(j));
+    return na_pb_err(s, err, NA_E_CONFIG, n, "VLAN id must be a number, got %s",
+                     na_tpl_type_name(j));
 }
 
 static int add_want(pb_scope *s, na_task_exp *x, const na_ynode *pos, const json_t *id,
@@ -232,7 +234,7 @@ static int add_want(pb_scope *s, na_task_exp *x, const na_ynode *pos, const json
         return -1;
     if (name && !json_is_null(name)) {
         if (!json_is_string(name) && !json_is_integer(name))
-            return pb_err(s, err, NA_E_CONFIG, pos, "VLAN %d: name must be a string", w.id);
+            return na_pb_err(s, err, NA_E_CONFIG, pos, "VLAN %d: name must be a string", w.id);
         na_buf b;
         na_buf_init(&b, 1024);
         if (na_tpl_stringify(name, &b, err) < 0 || !(w.name = na_buf_steal(&b))) {
@@ -243,16 +245,16 @@ static int add_want(pb_scope *s, na_task_exp *x, const na_ynode *pos, const json
     na_err local = NA_ERR_INIT;
     if (na_vlans_check(&w, 1, &local) < 0) {
         free(w.name);
-        return pb_err(s, err, NA_E_CONFIG, pos, "%s", local.msg);
+        return na_pb_err(s, err, NA_E_CONFIG, pos, "%s", local.msg);
     }
     for (size_t i = 0; i < x->n_vlans; i++)
         if (x->vlans[i].id == w.id) {
             free(w.name);
-            return pb_err(s, err, NA_E_CONFIG, pos, "VLAN %d is listed twice", w.id);
+            return na_pb_err(s, err, NA_E_CONFIG, pos, "VLAN %d is listed twice", w.id);
         }
     if (x->n_vlans >= NA_VLANS_MAX) {
         free(w.name);
-        return pb_err(s, err, NA_E_CONFIG, pos, "more than %d VLANs", NA_VLANS_MAX);
+        return na_pb_err(s, err, NA_E_CONFIG, pos, "more than %d VLANs", NA_VLANS_MAX);
     }
     na_vlan_want *nv = realloc(x->vlans, (x->n_vlans + 1) * sizeof *nv);
     if (!nv) {
@@ -269,16 +271,16 @@ static int want_from_json(pb_scope *s, na_task_exp *x, const na_ynode *pos, cons
                           na_err *err)
 {
     if (!json_is_object(j))
-        return pb_err(s, err, NA_E_CONFIG, pos, "each VLAN must be a mapping {id, name}, got %s",
+        return na_pb_err(s, err, NA_E_CONFIG, pos, "each VLAN must be a mapping {id, name}, got %s",
                       na_tpl_type_name(j));
     const char *k;
     json_t *v;
     json_object_foreach ((json_t *)j, k, v)
         if (strcmp(k, "id") != 0 && strcmp(k, "name") != 0)
-            return pb_err(s, err, NA_E_CONFIG, pos, "unknown key '%s' in a VLAN (id, name)", k);
+            return na_pb_err(s, err, NA_E_CONFIG, pos, "unknown key '%s' in a VLAN (id, name)", k);
     json_t *id = json_object_get(j, "id");
     if (!id)
-        return pb_err(s, err, NA_E_CONFIG, pos, "VLAN without an id");
+        return na_pb_err(s, err, NA_E_CONFIG, pos, "VLAN without an id");
     return add_want(s, x, pos, id, json_object_get(j, "name"), err);
 }
 
@@ -305,17 +307,17 @@ static int expand_vlans(pb_scope *s, na_task_exp *x, bool *state_set, na_err *er
     if (st) {
         na_buf b;
         na_buf_init(&b, 256);
-        int rc = pb_render_text(s, st, &b, err);
+        int rc = na_pb_render_text(s, st, &b, err);
         int state = rc == 0 ? na_vlans_state_parse(na_buf_cstr(&b)) : (int)NA_VLANS_MERGED;
         if (rc == 0 && state < 0)
-            rc = pb_err(s, err, NA_E_CONFIG, st, "vlans state must be merged, replaced, "
+            rc = na_pb_err(s, err, NA_E_CONFIG, st, "vlans state must be merged, replaced, "
                         "overridden or deleted, got '%s'", na_buf_cstr(&b));
         na_buf_free(&b);
         if (rc < 0)
             return -1;
         if (rc == 0) {
             if (*state_set && (na_vlans_state)state != x->vlan_state)
-                return pb_err(s, err, NA_E_CONFIG, st,
+                return na_pb_err(s, err, NA_E_CONFIG, st,
                               "vlans state differs between loop items ('%s' and '%s')",
                               na_vlans_state_name(x->vlan_state),
                               na_vlans_state_name((na_vlans_state)state));
@@ -332,8 +334,8 @@ static int expand_vlans(pb_scope *s, na_task_exp *x, bool *state_set, na_err *er
         if (na_yis_map(it)) {
             na_ynode *idn = na_ymap_get(d, it, "id"), *nmn = na_ymap_get(d, it, "name");
             json_t *id = NULL, *nm = NULL;
-            int r1 = pb_eval(s, idn, &id, err);
-            int r2 = r1 < 0 ? -1 : pb_eval(s, nmn, &nm, err);
+            int r1 = na_pb_eval(s, idn, &id, err);
+            int r2 = r1 < 0 ? -1 : na_pb_eval(s, nmn, &nm, err);
             int rc = r1 < 0 || r2 < 0 ? -1 : 0;
             if (rc == 0 && r1 == 0 && r2 == 0)
                 rc = add_want(s, x, idn, id, nm, err);
@@ -343,7 +345,7 @@ static int expand_vlans(pb_scope *s, na_task_exp *x, bool *state_set, na_err *er
                 return -1;
         } else {
             json_t *j;
-            int rc = pb_eval(s, it, &j, err);
+            int rc = na_pb_eval(s, it, &j, err);
             if (rc < 0)
                 return -1;
             if (rc == 0) {
@@ -413,7 +415,7 @@ static int confined(pb_scope *s, const na_ynode *src, const char *given, const c
     if (!clean)
         rc = na_err_set(err, NA_E_NOMEM, "out of memory");
     else if (!under(clean, root) || ((real = realpath(clean, NULL)) && !under(real, root)))
-        rc = pb_err(s, err, NA_E_CONFIG, src,
+        rc = na_pb_err(s, err, NA_E_CONFIG, src,
                     "script '%s' is outside netautod's playbook directory (scripts must be "
                     "files under it)",
                     given);
@@ -429,9 +431,9 @@ static int expand_script(pb_scope *s, na_task_iter *it, na_err *err)
     na_ynode *src = na_ymap_get(d, body, "src"), *args = na_ymap_get(d, body, "args");
     na_buf b;
     na_buf_init(&b, 4096);
-    int rc = pb_render_text(s, src, &b, err);
+    int rc = na_pb_render_text(s, src, &b, err);
     if (rc == 0 && b.len == 0)
-        rc = pb_err(s, err, NA_E_CONFIG, src, "script src is empty");
+        rc = na_pb_err(s, err, NA_E_CONFIG, src, "script src is empty");
     if (rc == 0) {
         const char *p = na_buf_cstr(&b);
         na_buf full;
@@ -444,7 +446,7 @@ static int expand_script(pb_scope *s, na_task_iter *it, na_err *err)
             rc = confined(s, src, p, na_buf_cstr(&full), err);
         struct stat stt;
         if (rc == 0 && (stat(na_buf_cstr(&full), &stt) < 0 || !S_ISREG(stt.st_mode)))
-            rc = pb_err(s, err, NA_E_CONFIG, src, "script '%s' not found (%s)", p,
+            rc = na_pb_err(s, err, NA_E_CONFIG, src, "script '%s' not found (%s)", p,
                         na_buf_cstr(&full));
         if (rc == 0 && !(it->script = na_buf_steal(&full)))
             rc = na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -467,7 +469,7 @@ static int copy_text(pb_scope *s, const char *key, na_buf *out, na_err *err)
     na_ynode *n = na_ymap_get((na_ydoc *)&s->pb->doc, s->task->body, key);
     if (!n)
         return 0;
-    return pb_render_text(s, n, out, err);
+    return na_pb_render_text(s, n, out, err);
 }
 
 static na_ynode *copy_node(pb_scope *s, const char *key)
@@ -508,7 +510,7 @@ static int copy_word(pb_scope *s, const char *key, const char *const *words, cha
         for (size_t i = 0; words[i] && !ok; i++)
             ok = !strcmp(na_buf_cstr(&b), words[i]);
         if (!ok)
-            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, key), "copy %s '%s' is not one of "
+            rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, key), "copy %s '%s' is not one of "
                         "the accepted values", key, na_buf_cstr(&b));
         else
             snprintf(out, cap, "%s", na_buf_cstr(&b));
@@ -540,7 +542,7 @@ static int expand_copy(pb_scope *s, na_task_iter *it, na_err *err)
         if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "yes"))
             it->copy_overwrite = true;
         else if (strcmp(v, "false") && strcmp(v, "False") && strcmp(v, "no"))
-            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "overwrite"),
+            rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, "overwrite"),
                         "copy overwrite must be true or false, got '%s'", v);
     }
     na_buf_reset(&b);
@@ -548,7 +550,7 @@ static int expand_copy(pb_scope *s, na_task_iter *it, na_err *err)
         char *end;
         double v = strtod(na_buf_cstr(&b), &end);
         if (*end || !(v >= 1) || v > 86400)
-            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "stall_timeout"),
+            rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, "stall_timeout"),
                         "copy stall_timeout must be seconds (1-86400)");
         else
             it->copy_stall_ms = (int)(v * 1000);
@@ -566,9 +568,9 @@ static int expand_copy(pb_scope *s, na_task_iter *it, na_err *err)
     const char *local = it->copy_get ? na_buf_cstr(&dest) : na_buf_cstr(&src);
     bool local_unknown = (it->copy_get ? rd : rs) == NA_TPL_UNKNOWN_VALUE;
     if (rc == 0 && (!*remote || !*local))
-        rc = pb_err(s, err, NA_E_CONFIG, s->task->body, "copy: src and dest must not be empty");
+        rc = na_pb_err(s, err, NA_E_CONFIG, s->task->body, "copy: src and dest must not be empty");
     if (rc == 0 && strpbrk(remote, "\r\n"))
-        rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, it->copy_get ? "src" : "dest"),
+        rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, it->copy_get ? "src" : "dest"),
                     "copy: a device path cannot hold a newline");
     na_buf full;
     na_buf_init(&full, 8192);
@@ -576,13 +578,13 @@ static int expand_copy(pb_scope *s, na_task_iter *it, na_err *err)
         rc = local[0] == '/' ? na_buf_puts(&full, local, err)
                              : na_buf_printf(&full, err, "%s/%s", s->pb->dir, local);
         if (rc == 0 && s->vars->confine_local && !inside(na_buf_cstr(&full), s->pb->dir))
-            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, it->copy_get ? "dest" : "src"),
+            rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, it->copy_get ? "dest" : "src"),
                         "copy: '%s' is outside the playbook's directory (%s): netautod keeps "
                         "copies inside it", local, s->pb->dir);
         struct stat stt;
         if (rc == 0 && !it->copy_get &&
             (stat(na_buf_cstr(&full), &stt) < 0 || !S_ISREG(stt.st_mode)))
-            rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "src"), "copy src '%s' not found (%s)",
+            rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, "src"), "copy src '%s' not found (%s)",
                         local, na_buf_cstr(&full));
         if (rc == 0 && it->copy_get) { /* DEST/NAME: the name of the device's file */
             const char *nm = strrchr(remote, '/');
@@ -590,7 +592,7 @@ static int expand_copy(pb_scope *s, na_task_iter *it, na_err *err)
             if (strrchr(nm, ':'))
                 nm = strrchr(nm, ':') + 1;
             if (!*nm)
-                rc = pb_err(s, err, NA_E_CONFIG, copy_node(s, "src"), "copy src '%s' names no "
+                rc = na_pb_err(s, err, NA_E_CONFIG, copy_node(s, "src"), "copy src '%s' names no "
                             "file", remote);
             else
                 rc = na_buf_printf(&full, err, "/%s", nm);
@@ -654,12 +656,12 @@ static int task_settings(pb_scope *s, na_task_exp *x, na_err *err)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     na_ydoc *d = (na_ydoc *)&s->pb->doc;
     na_ynode *nn = na_ymap_get(d, t->node, "name");
-    if (pb_tpl(s->pb, nn)) {
+    if (na_pb_tpl(s->pb, nn)) {
         na_buf b;
         na_buf_init(&b, 4096);
         na_err ignored = NA_ERR_INIT;
         bool partial = s->partial;
-        if (pb_render_text(s, nn, &b, &ignored) == 0) {
+        if (na_pb_render_text(s, nn, &b, &ignored) == 0) {
             free(x->name);
             x->name = na_buf_steal(&b);
             if (!x->name)
@@ -672,19 +674,19 @@ static int task_settings(pb_scope *s, na_task_exp *x, na_err *err)
     json_t *j;
     int rc;
     if (t->ignore_errors) {
-        if ((rc = pb_eval(s, t->ignore_errors, &j, err)) < 0)
+        if ((rc = na_pb_eval(s, t->ignore_errors, &j, err)) < 0)
             return -1;
         if (rc == 0) {
             bool ok = json_is_boolean(j);
             x->ignore_errors = json_is_true(j);
             json_decref(j);
             if (!ok)
-                return pb_err(s, err, NA_E_CONFIG, t->ignore_errors,
+                return na_pb_err(s, err, NA_E_CONFIG, t->ignore_errors,
                               "ignore_errors must be true or false");
         }
     }
     if (t->timeout) {
-        if ((rc = pb_eval(s, t->timeout, &j, err)) < 0)
+        if ((rc = na_pb_eval(s, t->timeout, &j, err)) < 0)
             return -1;
         if (rc == 0) {
             long long v = json_is_integer(j) ? json_integer_value(j) : -1;
@@ -696,7 +698,7 @@ static int task_settings(pb_scope *s, na_task_exp *x, na_err *err)
             }
             json_decref(j);
             if (v < 1 || v > 86400)
-                return pb_err(s, err, NA_E_CONFIG, t->timeout,
+                return na_pb_err(s, err, NA_E_CONFIG, t->timeout,
                               "timeout must be a number of seconds (1-86400)");
             x->timeout_ms = (int)v * 1000;
         }
@@ -715,7 +717,7 @@ static int expand_assert(pb_scope *s, na_task_iter *it, na_err *err)
     for (size_t i = 0; i < n && !failed; i++) {
         const na_ynode *c = na_yis_seq(t->that) ? na_yseq_item(d, t->that, i) : t->that;
         bool ok = true;
-        int rc = pb_when(s, c, &ok, err);
+        int rc = na_pb_when(s, c, &ok, err);
         if (rc < 0)
             return -1;
         if (rc == 0 && !ok)
@@ -728,7 +730,7 @@ static int expand_assert(pb_scope *s, na_task_iter *it, na_err *err)
     na_buf_init(&b, 1 << 16);
     int rc = 0;
     if (t->msg)
-        rc = pb_render_text(s, t->msg, &b, err);
+        rc = na_pb_render_text(s, t->msg, &b, err);
     else
         rc = na_buf_printf(&b, err, "assertion failed: %s", na_yscalar(failed));
     if (rc == 0 && !(it->assert_msg = na_buf_steal(&b)))
@@ -741,19 +743,19 @@ static int expand_assert(pb_scope *s, na_task_iter *it, na_err *err)
 static int loop_items(pb_scope *s, json_t **items, na_err *err)
 {
     const na_ynode *n = s->task->loop;
-    int rc = pb_eval(s, n, items, err);
+    int rc = na_pb_eval(s, n, items, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!json_is_array(*items)) {
         const char *type = na_tpl_type_name(*items);
         json_decref(*items);
         *items = NULL;
-        return pb_err(s, err, NA_E_CONFIG, n, "loop must be a list, got %s", type);
+        return na_pb_err(s, err, NA_E_CONFIG, n, "loop must be a list, got %s", type);
     }
     if (json_array_size(*items) > PB_MAX_LOOP) {
         json_decref(*items);
         *items = NULL;
-        return pb_err(s, err, NA_E_CONFIG, n, "loop has more than %d items", PB_MAX_LOOP);
+        return na_pb_err(s, err, NA_E_CONFIG, n, "loop has more than %d items", PB_MAX_LOOP);
     }
     return 0;
 }
@@ -772,7 +774,7 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
     x->save_when = t->save_when;
     x->config_map = t->cfg_map;
     pb_scope s;
-    pb_scope_init(&s, p->pb, p, t, v, validating);
+    na_pb_scope_init(&s, p->pb, p, t, v, validating);
     json_t *items = NULL;
     int rc = task_settings(&s, x, err);
     if (rc == 0 && t->loop)
@@ -792,7 +794,7 @@ static int expand(const na_task *t, const na_pb_vars *v, bool validating, na_tas
         s.item = items ? json_array_get(items, i) : NULL;
         bool run = true;
         if (t->when) {
-            int w = pb_when(&s, t->when, &run, err);
+            int w = na_pb_when(&s, t->when, &run, err);
             if (w < 0) {
                 rc = -1;
                 break;

@@ -76,8 +76,8 @@ struct na_playbook {
 };
 
 /* Index of a node in the document (for pb->tpl). */
-size_t pb_node_index(const na_playbook *pb, const na_ynode *n);
-const na_tpl *pb_tpl(const na_playbook *pb, const na_ynode *n);
+size_t na_pb_node_index(const na_playbook *pb, const na_ynode *n);
+const na_tpl *na_pb_tpl(const na_playbook *pb, const na_ynode *n);
 
 /* The evaluation scope of one task (or of a play's vars) for one host. */
 typedef struct pb_scope {
@@ -99,43 +99,43 @@ typedef struct pb_scope {
  * (a loop repeating a big variable would otherwise take gigabytes). */
 #define PB_MAX_EXPANSION ((size_t)64 << 20)
 
-void pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, const na_task *task,
+void na_pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, const na_task *task,
                    const na_pb_vars *v, bool validating);
 
 /* Charge n bytes of expansion (or only the time) to the scope's budget: 0, or -1 with a
  * positioned NA_E_CONFIG once the request's budget is spent. */
-int pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err);
+int na_pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err);
 
 /* Evaluate a YAML value in scope: scalars with templates are evaluated (one `{{ x }}` keeps x's
  * native type), plain scalars typed like YAML (yjson.h), sequences and mappings recursively.
  * 0 with *out (new ref), NA_TPL_UNKNOWN_VALUE (1) with *out NULL, -1 with a positioned error. */
-int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err);
+int na_pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err);
 /* Render a scalar to text (templates rendered; unknown parts keep their source). */
-int pb_render_text(pb_scope *s, const na_ynode *n, na_buf *out, na_err *err);
+int na_pb_render_text(pb_scope *s, const na_ynode *n, na_buf *out, na_err *err);
 /* Truth of a `when` node (a scalar or a list of scalars, all must hold): 0 with *out, 1 unknown,
  * -1 error. */
-int pb_when(pb_scope *s, const na_ynode *n, bool *out, na_err *err);
+int na_pb_when(pb_scope *s, const na_ynode *n, bool *out, na_err *err);
 
 /* Record "file:line:col: task 'NAME': message" (or "play 'NAME': ") at node n. Returns -1. */
-int pb_err(pb_scope *s, na_err *err, na_code code, const na_ynode *n, const char *fmt, ...)
+int na_pb_err(pb_scope *s, na_err *err, na_code code, const na_ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* The "task 'NAME': " / "task #N in play 'P': " prefix of messages. */
-void pb_task_label(const na_task *t, char *buf, size_t cap);
+void na_pb_task_label(const na_task *t, char *buf, size_t cap);
 
-bool pb_identifier(const char *s);
+bool na_pb_identifier(const char *s);
 
 /* ---- loading (pb_load.c, pb_play.c) ---- */
 /* Loading errors: "file:l:c: task 'x': msg" (t or p may be NULL). Returns -1. */
-int pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n, na_err *err,
+int na_pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n, na_err *err,
             const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* tags / listen: one name, a comma-separated string, or a list of names (plain text, no
  * templates). comma: split "a,b" (tags). */
-int pb_load_names(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
+int na_pb_load_names(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
                   const char *what, bool comma, na_strv *out, na_err *err);
 /* After a play's tasks and handlers: tags, serial, max_fail_percentage, any_errors_fatal,
  * gather_facts, connection, vars_files, and every task's notify resolved to handlers. */
-int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err);
+int na_pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err);
 /* The message for an Ansible keyword netauto does not support (NULL when key is not one). */
-const char *pb_ansible_hint(const char *key, bool in_task);
+const char *na_pb_ansible_hint(const char *key, bool in_task);
 
 #endif

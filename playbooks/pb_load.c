@@ -37,18 +37,18 @@ const char *na_task_kind_name(na_task_kind k)
     return k >= NA_TASK_COMMAND && k <= NA_TASK_COPY ? ACTIONS[k - 1] : "?";
 }
 
-size_t pb_node_index(const na_playbook *pb, const na_ynode *n)
+size_t na_pb_node_index(const na_playbook *pb, const na_ynode *n)
 {
     return (size_t)(n - pb->doc.doc.nodes.start);
 }
 
-const na_tpl *pb_tpl(const na_playbook *pb, const na_ynode *n)
+const na_tpl *na_pb_tpl(const na_playbook *pb, const na_ynode *n)
 {
-    size_t i = n ? pb_node_index(pb, n) : (size_t)-1;
+    size_t i = n ? na_pb_node_index(pb, n) : (size_t)-1;
     return i < pb->nnodes ? pb->tpl[i] : NULL;
 }
 
-bool pb_identifier(const char *s)
+bool na_pb_identifier(const char *s)
 {
     if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
         return false;
@@ -58,7 +58,7 @@ bool pb_identifier(const char *s)
     return true;
 }
 
-void pb_task_label(const na_task *t, char *buf, size_t cap)
+void na_pb_task_label(const na_task *t, char *buf, size_t cap)
 {
     if (t->name)
         snprintf(buf, cap, "task '%s'", t->name);
@@ -67,7 +67,7 @@ void pb_task_label(const na_task *t, char *buf, size_t cap)
 }
 
 /* Loading errors: "file:l:c: task 'x': msg". */
-int pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n, na_err *err,
+int na_pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n, na_err *err,
             const char *fmt, ...)
 {
     char msg[NA_ERR_MSG_MAX], label[200] = "";
@@ -76,7 +76,7 @@ int pb_lerr(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (t)
-        pb_task_label(t, label, sizeof label - 2);
+        na_pb_task_label(t, label, sizeof label - 2);
     else if (p && p->name)
         snprintf(label, sizeof label - 2, "play '%s'", p->name);
     if (*label)
@@ -114,7 +114,7 @@ static int check_keys(na_playbook *pb, const na_task *t, const na_play *p, const
         na_ynode *k = na_ymap_key(&pb->doc, map, i);
         const char *ks = na_yscalar(k);
         if (!ks)
-            return pb_lerr(pb, t, p, k, err, "keys must be strings");
+            return na_pb_lerr(pb, t, p, k, err, "keys must be strings");
         bool ok = false;
         const char *best = NULL;
         size_t bestd = 3;
@@ -128,18 +128,18 @@ static int check_keys(na_playbook *pb, const na_task *t, const na_play *p, const
         }
         if (ok)
             continue;
-        const char *hint = pb_ansible_hint(ks, t != NULL);
+        const char *hint = na_pb_ansible_hint(ks, t != NULL);
         if (hint)
-            return pb_lerr(pb, t, p, k, err, "%s", hint);
+            return na_pb_lerr(pb, t, p, k, err, "%s", hint);
         if (best)
-            return pb_lerr(pb, t, p, k, err, "unknown key '%s' in %s (did you mean '%s'?)", ks, what,
-                        best);
+            return na_pb_lerr(pb, t, p, k, err, "unknown key '%s' in %s (did you mean '%s'?)", ks,
+                              what, best);
         char list[400] = "";
         size_t o = 0;
         for (size_t j = 0; allowed[j] && o < sizeof list - 1; j++)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "", allowed[j]);
-        return pb_lerr(pb, t, p, k, err, "unknown key '%s' in %s (expected one of: %s)", ks, what,
-                    list);
+        return na_pb_lerr(pb, t, p, k, err, "unknown key '%s' in %s (expected one of: %s)", ks,
+                          what, list);
     }
     return 0;
 }
@@ -151,7 +151,7 @@ static int compile_tree(na_playbook *pb, const na_task *t, const na_play *p, na_
     if (!n)
         return 0;
     if (depth > 64)
-        return pb_lerr(pb, t, p, n, err, "nested too deeply");
+        return na_pb_lerr(pb, t, p, n, err, "nested too deeply");
     if (na_yis_scalar(n)) {
         const char *s = na_yscalar(n);
         if (as_expr) { /* `when: true`, `when: 0`: constants need no compiling */
@@ -164,14 +164,14 @@ static int compile_tree(na_playbook *pb, const na_task *t, const na_play *p, na_
         } else if (!na_tpl_has_syntax(s)) {
             return 0;
         }
-        size_t i = pb_node_index(pb, n);
+        size_t i = na_pb_node_index(pb, n);
         if (i >= pb->nnodes || pb->tpl[i])
             return 0; /* aliases: compiled once */
         na_err local = NA_ERR_INIT;
         pb->tpl[i] = as_expr ? na_tpl_compile_expr(s, &local) : na_tpl_compile(s, &local);
         if (!pb->tpl[i])
             return local.code == NA_E_NOMEM ? na_err_set(err, NA_E_NOMEM, "out of memory")
-                                            : pb_lerr(pb, t, p, n, err, "%s", local.msg);
+                                            : na_pb_lerr(pb, t, p, n, err, "%s", local.msg);
         return 0;
     }
     if (na_yis_seq(n)) {
@@ -192,16 +192,17 @@ static int check_vars(na_playbook *pb, const na_task *t, const na_play *p, na_yn
     if (!vars)
         return 0;
     if (!na_yis_map(vars))
-        return pb_lerr(pb, t, p, vars, err, "vars must be a mapping");
+        return na_pb_lerr(pb, t, p, vars, err, "vars must be a mapping");
     for (size_t i = 0; i < na_ymap_len(vars); i++) {
         na_ynode *k = na_ymap_key(&pb->doc, vars, i);
         const char *ks = na_yscalar(k);
-        if (!pb_identifier(ks))
-            return pb_lerr(pb, t, p, k, err,
+        if (!na_pb_identifier(ks))
+            return na_pb_lerr(pb, t, p, k, err,
                         "invalid variable name '%s' (letters, digits and _, not starting with a "
                         "digit)", ks ? ks : "?");
         if (!strcmp(ks, "inventory_hostname") || !strcmp(ks, "playbook_dir"))
-            return pb_lerr(pb, t, p, k, err, "'%s' is set by netauto and cannot be a variable", ks);
+            return na_pb_lerr(pb, t, p, k, err, "'%s' is set by netauto and cannot be a variable",
+                              ks);
     }
     return 0;
 }
@@ -221,11 +222,11 @@ static int check_strlist(na_playbook *pb, const na_task *t, na_ynode *n, const c
         for (size_t i = 0; i < na_yseq_len(n); i++) {
             na_ynode *it = na_yseq_item(&pb->doc, n, i);
             if (!is_plain_string(it))
-                return pb_lerr(pb, t, NULL, it, err, "every item of %s must be a string", what);
+                return na_pb_lerr(pb, t, NULL, it, err, "every item of %s must be a string", what);
         }
         return 0;
     }
-    return pb_lerr(pb, t, NULL, n, err, "%s must be a string or a list of strings", what);
+    return na_pb_lerr(pb, t, NULL, n, err, "%s must be a string or a list of strings", what);
 }
 
 /* config: a list of lines, a multi-line string, or {parents, lines, match, replace, before,
@@ -244,7 +245,7 @@ static int check_config(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
     t->cfg_before = na_ymap_get(&pb->doc, n, "before");
     t->cfg_after = na_ymap_get(&pb->doc, n, "after");
     if (!t->cfg_lines)
-        return pb_lerr(pb, t, NULL, n, err, "config needs lines (the lines of the section)");
+        return na_pb_lerr(pb, t, NULL, n, err, "config needs lines (the lines of the section)");
     if (check_strlist(pb, t, t->cfg_lines, "config lines", err) < 0 ||
         (t->cfg_parents && check_strlist(pb, t, t->cfg_parents, "config parents", err) < 0) ||
         (t->cfg_before && check_strlist(pb, t, t->cfg_before, "config before", err) < 0) ||
@@ -252,12 +253,12 @@ static int check_config(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
         return -1;
     na_ynode *m = na_ymap_get(&pb->doc, n, "match");
     if (m && (!is_plain_string(m) || na_cfg_match_parse(na_yscalar(m), &t->cfg_match) < 0))
-        return pb_lerr(pb, t, NULL, m, err,
+        return na_pb_lerr(pb, t, NULL, m, err,
                        "config match must be line, strict, exact or none, got '%s'",
                        na_yis_scalar(m) ? na_yscalar(m) : "?");
     na_ynode *r = na_ymap_get(&pb->doc, n, "replace");
     if (r && (!is_plain_string(r) || na_cfg_replace_parse(na_yscalar(r), &t->cfg_replace) < 0))
-        return pb_lerr(pb, t, NULL, r, err, "config replace must be line or block, got '%s'",
+        return na_pb_lerr(pb, t, NULL, r, err, "config replace must be line or block, got '%s'",
                        na_yis_scalar(r) ? na_yscalar(r) : "?");
     return 0;
 }
@@ -279,8 +280,8 @@ static int check_expect(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
         if (!c) {
             PCRE2_UCHAR m[200];
             pcre2_get_error_message(ec, m, sizeof m);
-            return pb_lerr(pb, t, NULL, it, err, "bad regex in expect: %s at offset %zu", (char *)m,
-                        (size_t)eo);
+            return na_pb_lerr(pb, t, NULL, it, err, "bad regex in expect: %s at offset %zu",
+                              (char *)m, (size_t)eo);
         }
         pcre2_code_free(c);
     }
@@ -292,23 +293,23 @@ static int check_parse(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
 {
     static const char *const KEYS[] = {"template", NULL};
     if (t->kind != NA_TASK_COMMAND)
-        return pb_lerr(pb, t, NULL, n, err, "parse only goes with command");
+        return na_pb_lerr(pb, t, NULL, n, err, "parse only goes with command");
     if (na_yis_scalar(n)) {
         bool v;
         na_err local = NA_ERR_INIT;
         if (na_ybool(&pb->doc, n, &v, &local) < 0)
-            return pb_lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
+            return na_pb_lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
         t->parse = v ? NA_PARSE_INDEX : NA_PARSE_NONE;
         return 0;
     }
     if (!na_yis_map(n))
-        return pb_lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
+        return na_pb_lerr(pb, t, NULL, n, err, "parse must be true, false or {template: FILE}");
     if (check_keys(pb, t, NULL, n, KEYS, "parse", err) < 0)
         return -1;
     na_ynode *f = na_ymap_get(&pb->doc, n, "template");
     const char *path = f ? na_yscalar(f) : NULL;
     if (!path || !*path || na_yis_null(f) || na_tpl_has_syntax(path))
-        return pb_lerr(pb, t, NULL, f ? f : n, err,
+        return na_pb_lerr(pb, t, NULL, f ? f : n, err,
                        "parse: template must be the path of a TextFSM template file");
     char full[PATH_MAX];
     snprintf(full, sizeof full, "%s%s%s", path[0] == '/' ? "" : pb->dir, path[0] == '/' ? "" : "/",
@@ -317,7 +318,7 @@ static int check_parse(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
     if (!(t->parse_tpl = na_tfsm_load_file(full, &local))) {
         if (local.code == NA_E_NOMEM)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
-        return pb_lerr(pb, t, NULL, f, err, "parse: %s", local.msg);
+        return na_pb_lerr(pb, t, NULL, f, err, "parse: %s", local.msg);
     }
     t->parse = NA_PARSE_TEMPLATE;
     return 0;
@@ -334,16 +335,16 @@ static int check_vlan_literal(na_playbook *pb, const na_task *t, na_ynode *cfg, 
     char *e;
     long v = strtol(ids, &e, 10);
     if (!*ids || *e || v < -100000 || v > 100000)
-        return pb_lerr(pb, t, NULL, id, err, "VLAN id must be a number, got '%s'", ids);
+        return na_pb_lerr(pb, t, NULL, id, err, "VLAN id must be a number, got '%s'", ids);
     na_vlan_want w = {(int)v, (char *)nms};
     na_err local = NA_ERR_INIT;
     if (na_vlans_check(&w, 1, &local) < 0)
-        return pb_lerr(pb, t, NULL, id, err, "%s", local.msg);
+        return na_pb_lerr(pb, t, NULL, id, err, "%s", local.msg);
     for (size_t j = 0; j < i; j++) {
         na_ynode *other = na_ymap_get(&pb->doc, na_yseq_item(&pb->doc, cfg, j), "id");
         const char *os = na_yscalar(other);
         if (os && !na_tpl_has_syntax(os) && strtol(os, &e, 10) == v && !*e)
-            return pb_lerr(pb, t, NULL, id, err, "VLAN %ld is listed twice", v);
+            return na_pb_lerr(pb, t, NULL, id, err, "VLAN %ld is listed twice", v);
     }
     return 0;
 }
@@ -353,15 +354,15 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
     static const char *const KEYS[] = {"state", "config", NULL};
     static const char *const ITEM_KEYS[] = {"id", "name", NULL};
     if (!na_yis_map(n))
-        return pb_lerr(pb, t, NULL, n, err, "vlans must be a mapping {state, config}");
+        return na_pb_lerr(pb, t, NULL, n, err, "vlans must be a mapping {state, config}");
     if (check_keys(pb, t, NULL, n, KEYS, "vlans", err) < 0)
         return -1;
     na_ynode *st = na_ymap_get(&pb->doc, n, "state");
     if (st) {
         if (!is_plain_string(st))
-            return pb_lerr(pb, t, NULL, st, err, "vlans state must be a string");
+            return na_pb_lerr(pb, t, NULL, st, err, "vlans state must be a string");
         if (!na_tpl_has_syntax(na_yscalar(st)) && na_vlans_state_parse(na_yscalar(st)) < 0)
-            return pb_lerr(pb, t, NULL, st, err,
+            return na_pb_lerr(pb, t, NULL, st, err,
                            "vlans state must be merged, replaced, overridden or deleted, got '%s'",
                         na_yscalar(st));
     }
@@ -370,28 +371,28 @@ static int check_vlans(na_playbook *pb, const na_task *t, na_ynode *n, na_err *e
         return 0;
     if (na_yis_scalar(cfg)) {
         if (!na_tpl_has_syntax(na_yscalar(cfg)))
-            return pb_lerr(pb, t, NULL, cfg, err,
+            return na_pb_lerr(pb, t, NULL, cfg, err,
                            "vlans config must be a list of {id, name} or a '{{ variable }}'");
         return 0;
     }
     if (!na_yis_seq(cfg))
-        return pb_lerr(pb, t, NULL, cfg, err, "vlans config must be a list of {id, name}");
+        return na_pb_lerr(pb, t, NULL, cfg, err, "vlans config must be a list of {id, name}");
     for (size_t i = 0; i < na_yseq_len(cfg); i++) {
         na_ynode *it = na_yseq_item(&pb->doc, cfg, i);
         if (na_yis_scalar(it) && na_tpl_has_syntax(na_yscalar(it)))
             continue;
         if (!na_yis_map(it))
-            return pb_lerr(pb, t, NULL, it, err, "each VLAN must be a mapping {id, name}");
+            return na_pb_lerr(pb, t, NULL, it, err, "each VLAN must be a mapping {id, name}");
         if (check_keys(pb, t, NULL, it, ITEM_KEYS, "a VLAN", err) < 0)
             return -1;
         na_ynode *id = na_ymap_get(&pb->doc, it, "id");
         if (!id)
-            return pb_lerr(pb, t, NULL, it, err, "VLAN without an id");
+            return na_pb_lerr(pb, t, NULL, it, err, "VLAN without an id");
         if (!na_yis_scalar(id))
-            return pb_lerr(pb, t, NULL, id, err, "VLAN id must be a number");
+            return na_pb_lerr(pb, t, NULL, id, err, "VLAN id must be a number");
         na_ynode *nm = na_ymap_get(&pb->doc, it, "name");
         if (nm && !na_yis_scalar(nm))
-            return pb_lerr(pb, t, NULL, nm, err, "VLAN name must be a string");
+            return na_pb_lerr(pb, t, NULL, nm, err, "VLAN name must be a string");
         if (check_vlan_literal(pb, t, cfg, i, id, nm, err) < 0)
             return -1;
     }
@@ -402,21 +403,21 @@ static int check_script(na_playbook *pb, const na_task *t, na_ynode *n, na_err *
 {
     static const char *const KEYS[] = {"src", "args", NULL};
     if (is_plain_string(n))
-        return pb_lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
+        return na_pb_lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
     if (!na_yis_map(n))
-        return pb_lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
+        return na_pb_lerr(pb, t, NULL, n, err, "script must be a mapping {src, args}");
     if (check_keys(pb, t, NULL, n, KEYS, "script", err) < 0)
         return -1;
     na_ynode *src = na_ymap_get(&pb->doc, n, "src");
     if (!src || !is_plain_string(src))
-        return pb_lerr(pb, t, NULL, src ? src : n, err, "script needs src: a local file path");
+        return na_pb_lerr(pb, t, NULL, src ? src : n, err, "script needs src: a local file path");
     na_ynode *args = na_ymap_get(&pb->doc, n, "args");
     if (args && !(na_yis_scalar(args) && na_tpl_has_syntax(na_yscalar(args))) &&
         !na_yis_seq(args))
-        return pb_lerr(pb, t, NULL, args, err, "script args must be a list");
+        return na_pb_lerr(pb, t, NULL, args, err, "script args must be a list");
     for (size_t i = 0; na_yis_seq(args) && i < na_yseq_len(args); i++)
         if (!na_yis_scalar(na_yseq_item(&pb->doc, args, i)))
-            return pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, args, i), err,
+            return na_pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, args, i), err,
                            "every script argument must be a string");
     return 0;
 }
@@ -426,25 +427,25 @@ static int check_assert(na_playbook *pb, na_task *t, na_ynode *n, na_err *err)
 {
     static const char *const KEYS[] = {"that", "msg", "fail_msg", NULL};
     if (!na_yis_map(n))
-        return pb_lerr(pb, t, NULL, n, err, "assert must be a mapping {that, msg}");
+        return na_pb_lerr(pb, t, NULL, n, err, "assert must be a mapping {that, msg}");
     if (check_keys(pb, t, NULL, n, KEYS, "assert", err) < 0)
         return -1;
     t->that = na_ymap_get(&pb->doc, n, "that");
     t->msg = na_ymap_get(&pb->doc, n, "msg");
     na_ynode *fail_msg = na_ymap_get(&pb->doc, n, "fail_msg");
     if (t->msg && fail_msg)
-        return pb_lerr(pb, t, NULL, fail_msg, err, "assert takes msg or fail_msg, not both");
+        return na_pb_lerr(pb, t, NULL, fail_msg, err, "assert takes msg or fail_msg, not both");
     if (fail_msg)
         t->msg = fail_msg;
     if (!t->that || (!na_yis_scalar(t->that) && !na_yis_seq(t->that)) || na_yis_null(t->that))
-        return pb_lerr(pb, t, NULL, t->that ? t->that : n, err,
+        return na_pb_lerr(pb, t, NULL, t->that ? t->that : n, err,
                        "assert needs that: a condition or a list of them");
     for (size_t i = 0; na_yis_seq(t->that) && i < na_yseq_len(t->that); i++)
         if (!na_yis_scalar(na_yseq_item(&pb->doc, t->that, i)))
-            return pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, t->that, i), err,
+            return na_pb_lerr(pb, t, NULL, na_yseq_item(&pb->doc, t->that, i), err,
                            "each assert condition must be a string");
     if (t->msg && !is_plain_string(t->msg))
-        return pb_lerr(pb, t, NULL, t->msg, err, "assert msg must be a string");
+        return na_pb_lerr(pb, t, NULL, t->msg, err, "assert msg must be a string");
     return 0;
 }
 
@@ -456,7 +457,7 @@ static int check_word(na_playbook *pb, const na_task *t, na_ynode *n, const char
         return 0;
     const char *s = na_yscalar(n);
     if (!is_plain_string(n))
-        return pb_lerr(pb, t, NULL, n, err, "copy %s must be a string", what);
+        return na_pb_lerr(pb, t, NULL, n, err, "copy %s must be a string", what);
     if (na_tpl_has_syntax(s))
         return 0;
     char list[96] = "";
@@ -466,7 +467,7 @@ static int check_word(na_playbook *pb, const na_task *t, na_ynode *n, const char
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                  words[i]);
     }
-    return pb_lerr(pb, t, NULL, n, err, "copy %s must be one of %s, got '%s'", what, list, s);
+    return na_pb_lerr(pb, t, NULL, n, err, "copy %s must be one of %s, got '%s'", what, list, s);
 }
 
 static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *err)
@@ -477,17 +478,20 @@ static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *er
     static const char *const ALGS[] = {"md5", "sha256", "sha512", "none", "auto", NULL};
     static const char *const PROTOS[] = {"scp", "sftp", "auto", NULL};
     if (!na_yis_map(n))
-        return pb_lerr(pb, t, NULL, n, err, "copy must be a mapping {src, dest, direction, verify, "
-                                         "overwrite, protocol}");
+        return na_pb_lerr(pb, t, NULL, n, err,
+                          "copy must be a mapping {src, dest, direction, verify, "
+                          "overwrite, protocol}");
     if (check_keys(pb, t, NULL, n, KEYS, "copy", err) < 0)
         return -1;
     na_ynode *src = na_ymap_get(&pb->doc, n, "src"), *dest = na_ymap_get(&pb->doc, n, "dest");
     if (!src || !is_plain_string(src) || !*na_yscalar(src))
-        return pb_lerr(pb, t, NULL, src ? src : n, err, "copy needs src: the file to copy (a local "
-                                                     "file for put, a device path for get)");
+        return na_pb_lerr(pb, t, NULL, src ? src : n, err,
+                          "copy needs src: the file to copy (a local "
+                          "file for put, a device path for get)");
     if (!dest || !is_plain_string(dest) || !*na_yscalar(dest))
-        return pb_lerr(pb, t, NULL, dest ? dest : n, err, "copy needs dest: a device path for put, "
-                                                       "a local directory for get");
+        return na_pb_lerr(pb, t, NULL, dest ? dest : n, err,
+                          "copy needs dest: a device path for put, "
+                          "a local directory for get");
     if (check_word(pb, t, na_ymap_get(&pb->doc, n, "direction"), "direction", DIRS, err) < 0 ||
         check_word(pb, t, na_ymap_get(&pb->doc, n, "verify"), "verify", ALGS, err) < 0 ||
         check_word(pb, t, na_ymap_get(&pb->doc, n, "protocol"), "protocol", PROTOS, err) < 0)
@@ -497,12 +501,12 @@ static int check_copy(na_playbook *pb, const na_task *t, na_ynode *n, na_err *er
     bool b;
     if (ow && !(na_yscalar(ow) && na_tpl_has_syntax(na_yscalar(ow))) &&
         na_ybool(&pb->doc, ow, &b, &local) < 0)
-        return pb_lerr(pb, t, NULL, ow, err, "copy overwrite must be true or false");
+        return na_pb_lerr(pb, t, NULL, ow, err, "copy overwrite must be true or false");
     na_ynode *st = na_ymap_get(&pb->doc, n, "stall_timeout");
     long v;
     if (st && !(na_yscalar(st) && na_tpl_has_syntax(na_yscalar(st))) &&
         na_ylong(&pb->doc, st, 1, 86400, &v, &local) < 0)
-        return pb_lerr(pb, t, NULL, st, err, "copy stall_timeout must be a number of seconds "
+        return na_pb_lerr(pb, t, NULL, st, err, "copy stall_timeout must be a number of seconds "
                                           "(1-86400)");
     return 0;
 }
@@ -522,7 +526,7 @@ static int check_body(na_playbook *pb, na_task *t, na_err *err)
         else if (w && strcmp(w, "modified") == 0)
             t->save_when = NA_SAVE_MODIFIED;
         else if (na_ybool(&pb->doc, b, &v, &local) < 0 || !v)
-            return pb_lerr(pb, t, NULL, b, err, "save must be true, changed or modified");
+            return na_pb_lerr(pb, t, NULL, b, err, "save must be true, changed or modified");
         return 0;
     }
     case NA_TASK_VLANS: return check_vlans(pb, t, b, err);
@@ -546,11 +550,11 @@ static int check_scalar_kind(na_playbook *pb, na_task *t, na_ynode *n, bool want
     if (want_bool) {
         bool v;
         if (na_ybool(&pb->doc, n, &v, &local) < 0)
-            return pb_lerr(pb, t, NULL, n, err, "ignore_errors must be true or false");
+            return na_pb_lerr(pb, t, NULL, n, err, "ignore_errors must be true or false");
     } else {
         long v;
         if (na_ylong(&pb->doc, n, 1, 86400, &v, &local) < 0)
-            return pb_lerr(pb, t, NULL, n, err, "timeout must be a number of seconds (1-86400)");
+            return na_pb_lerr(pb, t, NULL, n, err, "timeout must be a number of seconds (1-86400)");
     }
     return 0;
 }
@@ -563,11 +567,11 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     t->node = n;
     t->handler = handler;
     if (!na_yis_map(n))
-        return pb_lerr(pb, t, NULL, n, err, "a task must be a mapping");
+        return na_pb_lerr(pb, t, NULL, n, err, "a task must be a mapping");
     na_ynode *name = na_ymap_get(d, n, "name");
     if (name) {
         if (!is_plain_string(name) || !*na_yscalar(name))
-            return pb_lerr(pb, t, NULL, name, err, "name must be a non-empty string");
+            return na_pb_lerr(pb, t, NULL, name, err, "name must be a non-empty string");
         if (!(t->name = strdup(na_yscalar(name))))
             return na_err_set(err, NA_E_NOMEM, "out of memory");
     }
@@ -575,7 +579,7 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
                    handler ? "a handler" : "a task", err) < 0)
         return -1;
     if (!name)
-        return pb_lerr(pb, t, NULL, n, err, "missing 'name'");
+        return na_pb_lerr(pb, t, NULL, n, err, "missing 'name'");
     na_ynode *first_key = NULL;
     for (size_t i = 0; i < na_ymap_len(n); i++) {
         na_ynode *k = na_ymap_key(d, n, i);
@@ -583,7 +587,7 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
             if (strcmp(na_yscalar(k), ACTIONS[a]) != 0)
                 continue;
             if (first_key)
-                return pb_lerr(pb, t, NULL, k, err,
+                return na_pb_lerr(pb, t, NULL, k, err,
                             "'%s' and '%s' in one task (a task has exactly one action)",
                             na_yscalar(first_key), ACTIONS[a]);
             first_key = k;
@@ -592,7 +596,7 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
         }
     }
     if (!first_key)
-        return pb_lerr(pb, t, NULL, n, err,
+        return na_pb_lerr(pb, t, NULL, n, err,
                        "no action (give one of: command, config, save, vlans, script, assert, "
                        "copy)");
     if (check_body(pb, t, err) < 0)
@@ -606,9 +610,9 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     if (bk) {
         na_err local = NA_ERR_INIT;
         if (t->kind != NA_TASK_CONFIG)
-            return pb_lerr(pb, t, NULL, bk, err, "backup only goes with config (or a play)");
+            return na_pb_lerr(pb, t, NULL, bk, err, "backup only goes with config (or a play)");
         if (na_ybool(d, bk, &t->backup, &local) < 0)
-            return pb_lerr(pb, t, NULL, bk, err, "backup must be true or false");
+            return na_pb_lerr(pb, t, NULL, bk, err, "backup must be true or false");
     }
     na_ynode *cf = na_ymap_get(d, n, "confirm");
     if (cf) {
@@ -616,16 +620,16 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
         char *end = NULL;
         long v = cs && na_yis_scalar(cf) ? strtol(cs, &end, 10) : 0;
         if (t->kind != NA_TASK_CONFIG)
-            return pb_lerr(pb, t, NULL, cf, err, "confirm only goes with config");
+            return na_pb_lerr(pb, t, NULL, cf, err, "confirm only goes with config");
         if (!cs || !*cs || *end || v < 1 || v > 86400)
-            return pb_lerr(pb, t, NULL, cf, err,
+            return na_pb_lerr(pb, t, NULL, cf, err,
                            "confirm must be a number of seconds (1-86400), got '%s'",
                            cs ? cs : "?");
         t->confirm_s = (int)v;
     }
     t->expect = na_ymap_get(d, n, "expect");
     if (t->expect && t->kind != NA_TASK_COMMAND)
-        return pb_lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
+        return na_pb_lerr(pb, t, NULL, t->expect, err, "expect only goes with command");
     if (t->expect && check_expect(pb, t, t->expect, err) < 0)
         return -1;
     na_ynode *parse = na_ymap_get(d, n, "parse");
@@ -634,54 +638,54 @@ static int load_task(na_playbook *pb, na_play *p, na_task *t, na_ynode *n, bool 
     na_ynode *reg = na_ymap_get(d, n, "register");
     if (reg) {
         const char *r = na_yscalar(reg);
-        if (!pb_identifier(r))
-            return pb_lerr(pb, t, NULL, reg, err,
+        if (!na_pb_identifier(r))
+            return na_pb_lerr(pb, t, NULL, reg, err,
                         "register needs a variable name (letters, digits and _), got '%s'",
                         r ? r : "a non-string");
         if (!strcmp(r, "inventory_hostname") || !strcmp(r, "playbook_dir"))
-            return pb_lerr(pb, t, NULL, reg, err, "'%s' is set by netauto and cannot be registered",
-                        r);
+            return na_pb_lerr(pb, t, NULL, reg, err,
+                              "'%s' is set by netauto and cannot be registered", r);
         if (!(t->register_as = strdup(r)))
             return na_err_set(err, NA_E_NOMEM, "out of memory");
     }
     if (t->loop) {
         if (t->kind == NA_TASK_SAVE)
-            return pb_lerr(pb, t, NULL, t->loop, err, "save takes no loop");
+            return na_pb_lerr(pb, t, NULL, t->loop, err, "save takes no loop");
         if (na_yis_scalar(t->loop) && !na_tpl_has_syntax(na_yscalar(t->loop)))
-            return pb_lerr(pb, t, NULL, t->loop, err,
+            return na_pb_lerr(pb, t, NULL, t->loop, err,
                         "loop must be a list or a '{{ variable }}' naming one");
         if (!na_yis_scalar(t->loop) && !na_yis_seq(t->loop))
-            return pb_lerr(pb, t, NULL, t->loop, err, "loop must be a list");
+            return na_pb_lerr(pb, t, NULL, t->loop, err, "loop must be a list");
     }
     na_ynode *lc = na_ymap_get(d, n, "loop_control");
     const char *lv = "item";
     if (lc) {
         static const char *const LC_KEYS[] = {"loop_var", NULL};
         if (!na_yis_map(lc))
-            return pb_lerr(pb, t, NULL, lc, err, "loop_control must be a mapping {loop_var}");
+            return na_pb_lerr(pb, t, NULL, lc, err, "loop_control must be a mapping {loop_var}");
         if (check_keys(pb, t, NULL, lc, LC_KEYS, "loop_control", err) < 0)
             return -1;
         na_ynode *v = na_ymap_get(d, lc, "loop_var");
-        if (v && !pb_identifier(na_yscalar(v)))
-            return pb_lerr(pb, t, NULL, v, err, "loop_var must be a variable name");
+        if (v && !na_pb_identifier(na_yscalar(v)))
+            return na_pb_lerr(pb, t, NULL, v, err, "loop_var must be a variable name");
         if (v)
             lv = na_yscalar(v);
         if (!t->loop)
-            return pb_lerr(pb, t, NULL, lc, err, "loop_control without loop");
+            return na_pb_lerr(pb, t, NULL, lc, err, "loop_control without loop");
     }
     if (!(t->loop_var = strdup(lv)))
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     if (t->when && !na_yis_scalar(t->when) && !na_yis_seq(t->when))
-        return pb_lerr(pb, t, NULL, t->when, err, "when must be a condition or a list of them");
+        return na_pb_lerr(pb, t, NULL, t->when, err, "when must be a condition or a list of them");
     for (size_t i = 0; na_yis_seq(t->when) && i < na_yseq_len(t->when); i++)
         if (!na_yis_scalar(na_yseq_item(d, t->when, i)))
-            return pb_lerr(pb, t, NULL, na_yseq_item(d, t->when, i), err,
+            return na_pb_lerr(pb, t, NULL, na_yseq_item(d, t->when, i), err,
                         "each when condition must be a string");
     if (check_scalar_kind(pb, t, t->ignore_errors, true, err) < 0 ||
         check_scalar_kind(pb, t, t->timeout, false, err) < 0 ||
         check_vars(pb, t, NULL, t->vars, err) < 0 ||
-        pb_load_names(pb, t, NULL, na_ymap_get(d, n, "tags"), "tags", true, &t->tags, err) < 0 ||
-        pb_load_names(pb, t, NULL, na_ymap_get(d, n, "listen"), "listen", false, &t->listen,
+        na_pb_load_names(pb, t, NULL, na_ymap_get(d, n, "tags"), "tags", true, &t->tags, err) < 0 ||
+        na_pb_load_names(pb, t, NULL, na_ymap_get(d, n, "listen"), "listen", false, &t->listen,
                       err) < 0)
         return -1;
     t->notify_node = na_ymap_get(d, n, "notify");
@@ -756,9 +760,9 @@ static int load_play(na_playbook *pb, na_play *p, na_ynode *n, na_err *err)
         return -1;
     na_ynode *tasks = na_ymap_get(d, n, "tasks");
     if (!tasks)
-        return pb_lerr(pb, NULL, p, n, err, "missing 'tasks'");
+        return na_pb_lerr(pb, NULL, p, n, err, "missing 'tasks'");
     if (!na_yis_seq(tasks) && !na_yis_null(tasks))
-        return pb_lerr(pb, NULL, p, tasks, err, "tasks must be a list");
+        return na_pb_lerr(pb, NULL, p, tasks, err, "tasks must be a list");
     size_t nt = na_yseq_len(tasks);
     p->tasks = calloc(nt ? nt : 1, sizeof *p->tasks);
     if (!p->tasks)
@@ -771,7 +775,7 @@ static int load_play(na_playbook *pb, na_play *p, na_ynode *n, na_err *err)
     }
     na_ynode *handlers = na_ymap_get(d, n, "handlers");
     if (handlers && !na_yis_seq(handlers) && !na_yis_null(handlers))
-        return pb_lerr(pb, NULL, p, handlers, err, "handlers must be a list of tasks");
+        return na_pb_lerr(pb, NULL, p, handlers, err, "handlers must be a list of tasks");
     size_t nh = na_yseq_len(handlers);
     p->handlers = calloc(nh ? nh : 1, sizeof *p->handlers);
     if (!p->handlers)
@@ -782,7 +786,7 @@ static int load_play(na_playbook *pb, na_play *p, na_ynode *n, na_err *err)
         if (load_task(pb, p, &p->handlers[i], na_yseq_item(d, handlers, i), true, err) < 0)
             return -1;
     }
-    return pb_load_play_extras(pb, p, err);
+    return na_pb_load_play_extras(pb, p, err);
 }
 
 static na_playbook *load(na_playbook *pb, const char *dir, na_err *err)

@@ -18,7 +18,7 @@
 
 /* ---- Ansible keywords netauto does not support ------------------------------------------------ */
 
-const char *pb_ansible_hint(const char *key, bool in_task)
+const char *na_pb_ansible_hint(const char *key, bool in_task)
 {
     static __thread char msg[600];
     static const struct { const char *key, *hint; } known[] = {
@@ -100,21 +100,21 @@ const char *pb_ansible_hint(const char *key, bool in_task)
 
 /* ---- names: tags, listen, notify ------------------------------------------------------------- */
 
-int pb_load_names(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
+int na_pb_load_names(na_playbook *pb, const na_task *t, const na_play *p, const na_ynode *n,
                   const char *what, bool comma, na_strv *out, na_err *err)
 {
     if (!n || na_yis_null(n))
         return 0;
     size_t cnt = na_yis_seq(n) ? na_yseq_len(n) : 1;
     if (!na_yis_seq(n) && !na_yis_scalar(n))
-        return pb_lerr(pb, t, p, n, err, "%s must be a name or a list of names", what);
+        return na_pb_lerr(pb, t, p, n, err, "%s must be a name or a list of names", what);
     for (size_t i = 0; i < cnt; i++) {
         const na_ynode *it = na_yis_seq(n) ? na_yseq_item(&pb->doc, n, i) : n;
         const char *s = na_yscalar(it);
         if (!s || na_yis_null(it))
-            return pb_lerr(pb, t, p, it, err, "each of %s must be a name", what);
+            return na_pb_lerr(pb, t, p, it, err, "each of %s must be a name", what);
         if (na_tpl_has_syntax(s))
-            return pb_lerr(pb, t, p, it, err, "%s cannot be templates ('%s')", what, s);
+            return na_pb_lerr(pb, t, p, it, err, "%s cannot be templates ('%s')", what, s);
         while (*s) { /* "a, b" is two tags */
             size_t l = comma ? strcspn(s, ",") : strlen(s);
             const char *a = s;
@@ -140,9 +140,9 @@ static int resolve_notify(na_playbook *pb, na_play *p, na_task *t, na_err *err)
     if (!t->notify_node)
         return 0;
     if (t->handler)
-        return pb_lerr(pb, t, NULL, t->notify_node, err, "a handler cannot notify");
+        return na_pb_lerr(pb, t, NULL, t->notify_node, err, "a handler cannot notify");
     na_strv names = NA_STRV_INIT;
-    if (pb_load_names(pb, t, NULL, t->notify_node, "notify", false, &names, err) < 0) {
+    if (na_pb_load_names(pb, t, NULL, t->notify_node, "notify", false, &names, err) < 0) {
         na_strv_free(&names);
         return -1;
     }
@@ -171,7 +171,7 @@ static int resolve_notify(na_playbook *pb, na_play *p, na_task *t, na_err *err)
             t->notify[t->nnotify++] = h;
         }
         if (rc == 0 && !found)
-            rc = pb_lerr(pb, t, NULL, t->notify_node, err, "notify: no handler named or "
+            rc = na_pb_lerr(pb, t, NULL, t->notify_node, err, "notify: no handler named or "
                          "listening to '%s' in play '%s'", names.v[i], p->name);
     }
     na_strv_free(&names);
@@ -186,10 +186,10 @@ static int load_serial(na_playbook *pb, na_play *p, const na_ynode *n, na_err *e
         return 0;
     size_t cnt = na_yis_seq(n) ? na_yseq_len(n) : 1;
     if (!na_yis_seq(n) && !na_yis_scalar(n))
-        return pb_lerr(pb, NULL, p, n, err, "serial must be a number, a percentage or a list "
+        return na_pb_lerr(pb, NULL, p, n, err, "serial must be a number, a percentage or a list "
                        "of them");
     if (cnt == 0)
-        return pb_lerr(pb, NULL, p, n, err, "serial is an empty list");
+        return na_pb_lerr(pb, NULL, p, n, err, "serial is an empty list");
     p->serial = calloc(cnt, sizeof *p->serial);
     if (!p->serial)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
@@ -201,7 +201,7 @@ static int load_serial(na_playbook *pb, na_play *p, const na_ynode *n, na_err *e
         bool pct = end && *end == '%' && end[1] == '\0';
         if (!s || !*s || !end || (*end && !pct) || end == s || v < 0 || v > 1000000 ||
             (pct && v > 100))
-            return pb_lerr(pb, NULL, p, it, err, "serial: '%s' is not a number of hosts or a "
+            return na_pb_lerr(pb, NULL, p, it, err, "serial: '%s' is not a number of hosts or a "
                            "percentage such as 30%%", s ? s : "?");
         p->serial[i] = (pb_serial){.n = v, .pct = pct};
         p->nserial = i + 1;
@@ -270,7 +270,7 @@ static int load_vars_file(na_playbook *pb, na_play *p, const na_ynode *it, const
             *found = false;
             return 0;
         }
-        return pb_lerr(pb, NULL, p, it, err, "vars_files: %s", local.msg);
+        return na_pb_lerr(pb, NULL, p, it, err, "vars_files: %s", local.msg);
     }
     *found = true;
     na_buf plain;
@@ -303,7 +303,7 @@ static int load_vars_file(na_playbook *pb, na_play *p, const na_ynode *it, const
         } else {
             for (size_t i = 0; rc == 0 && i < na_ymap_len(root); i++) {
                 const char *k = na_yscalar(na_ymap_key(&d, root, i));
-                if (!pb_identifier(k))
+                if (!na_pb_identifier(k))
                     rc = na_yerr(err, &d, na_ymap_key(&d, root, i), "invalid variable name "
                                  "'%s'", k ? k : "?");
             }
@@ -329,7 +329,7 @@ static int load_vars_files(na_playbook *pb, na_play *p, const na_ynode *n, na_er
         return 0;
     size_t cnt = na_yis_seq(n) ? na_yseq_len(n) : 1;
     if (!na_yis_seq(n) && !na_yis_scalar(n))
-        return pb_lerr(pb, NULL, p, n, err, "vars_files must be a list of files");
+        return na_pb_lerr(pb, NULL, p, n, err, "vars_files must be a list of files");
     for (size_t i = 0; i < cnt; i++) {
         const na_ynode *it = na_yis_seq(n) ? na_yseq_item(&pb->doc, n, i) : n;
         /* an item that is a list: the first of its files that exists (Ansible's first found) */
@@ -339,15 +339,15 @@ static int load_vars_files(na_playbook *pb, na_play *p, const na_ynode *n, na_er
             const na_ynode *f = na_yis_seq(it) ? na_yseq_item(&pb->doc, it, j) : it;
             const char *s = na_yscalar(f);
             if (!s || !*s || na_yis_null(f))
-                return pb_lerr(pb, NULL, p, f, err, "vars_files: each file is a path");
+                return na_pb_lerr(pb, NULL, p, f, err, "vars_files: each file is a path");
             if (na_tpl_has_syntax(s))
-                return pb_lerr(pb, NULL, p, f, err, "vars_files: '%s': file names with "
+                return na_pb_lerr(pb, NULL, p, f, err, "vars_files: '%s': file names with "
                                "templates are not supported", s);
             if (load_vars_file(pb, p, f, s, &found, err) < 0)
                 return -1;
         }
         if (!found)
-            return pb_lerr(pb, NULL, p, it, err, "vars_files: %s not found (in %s)",
+            return na_pb_lerr(pb, NULL, p, it, err, "vars_files: %s not found (in %s)",
                            na_yis_seq(it) ? "none of these files was"
                                           : na_yscalar(it), pb->dir);
     }
@@ -363,16 +363,16 @@ static int load_bool(na_playbook *pb, na_play *p, const na_ynode *n, const char 
         return 0;
     na_err local = NA_ERR_INIT;
     if (na_ybool(&pb->doc, n, out, &local) < 0)
-        return pb_lerr(pb, NULL, p, n, err, "%s must be true or false", what);
+        return na_pb_lerr(pb, NULL, p, n, err, "%s must be true or false", what);
     return 0;
 }
 
-int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err)
+int na_pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err)
 {
     na_ydoc *d = &pb->doc;
     na_ynode *n = p->node;
     p->max_fail = -1;
-    if (pb_load_names(pb, NULL, p, na_ymap_get(d, n, "tags"), "tags", true, &p->tags, err) < 0 ||
+    if (na_pb_load_names(pb, NULL, p, na_ymap_get(d, n, "tags"), "tags", true, &p->tags, err) < 0 ||
         load_serial(pb, p, na_ymap_get(d, n, "serial"), err) < 0 ||
         load_bool(pb, p, na_ymap_get(d, n, "any_errors_fatal"), "any_errors_fatal",
                   &p->any_errors_fatal, err) < 0 ||
@@ -384,7 +384,7 @@ int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err)
         double v;
         na_err local = NA_ERR_INIT;
         if (na_ydouble(d, mf, 0, 100, &v, &local) < 0)
-            return pb_lerr(pb, NULL, p, mf, err, "max_fail_percentage must be a number from 0 "
+            return na_pb_lerr(pb, NULL, p, mf, err, "max_fail_percentage must be a number from 0 "
                            "to 100");
         p->max_fail = v;
     }
@@ -393,14 +393,14 @@ int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err)
     if (load_bool(pb, p, gf, "gather_facts", &gather, err) < 0)
         return -1;
     if (gather)
-        return pb_lerr(pb, NULL, p, gf, err, "gather_facts: netauto gathers no facts (write "
+        return na_pb_lerr(pb, NULL, p, gf, err, "gather_facts: netauto gathers no facts (write "
                        "false, or leave it out)");
     na_ynode *conn = na_ymap_get(d, n, "connection");
     if (conn) {
         const char *c = na_yscalar(conn);
         if (!c || (strcmp(c, "network_cli") && strcmp(c, "ansible.netcommon.network_cli") &&
                    strcmp(c, "ssh")))
-            return pb_lerr(pb, NULL, p, conn, err, "connection: '%s' is not supported (netauto "
+            return na_pb_lerr(pb, NULL, p, conn, err, "connection: '%s' is not supported (netauto "
                            "connects to each host itself as its inventory says; network_cli "
                            "is accepted)", c ? c : "?");
     }
@@ -414,7 +414,7 @@ int pb_load_play_extras(na_playbook *pb, na_play *p, na_err *err)
             return -1;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(p->handlers[j].name, p->handlers[i].name))
-                return pb_lerr(pb, &p->handlers[i], NULL, p->handlers[i].node, err,
+                return na_pb_lerr(pb, &p->handlers[i], NULL, p->handlers[i].node, err,
                                "two handlers have this name in play '%s'", p->name);
     }
     return 0;

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int pb_err(pb_scope *s, na_err *err, na_code code, const na_ynode *n, const char *fmt, ...)
+int na_pb_err(pb_scope *s, na_err *err, na_code code, const na_ynode *n, const char *fmt, ...)
 {
     char msg[NA_ERR_MSG_MAX], label[200] = "";
     va_list ap;
@@ -18,7 +18,7 @@ int pb_err(pb_scope *s, na_err *err, na_code code, const na_ynode *n, const char
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (s->task)
-        pb_task_label(s->task, label, sizeof label);
+        na_pb_task_label(s->task, label, sizeof label);
     else if (s->play)
         snprintf(label, sizeof label, "play '%s'", s->play->name);
     s->positioned = true;
@@ -31,18 +31,18 @@ static int fail_at(pb_scope *s, const na_ynode *n, const na_err *local, na_err *
     na_code code = local->code == NA_E_NONE ? NA_E_INTERNAL : local->code;
     if (s->positioned || code == NA_E_NOMEM)
         return na_err_set(err, code, "%s", local->msg);
-    return pb_err(s, err, code, n, "%s", local->msg);
+    return na_pb_err(s, err, code, n, "%s", local->msg);
 }
 
 /* A play or task variable: its YAML value evaluated in this scope. */
 static int yaml_var(pb_scope *s, na_ynode *n, const char *name, json_t **out, na_err *err)
 {
     if (s->env.depth >= NA_TPL_MAX_DEPTH)
-        return pb_err(s, err, NA_E_CONFIG,
+        return na_pb_err(s, err, NA_E_CONFIG,
                       n, "variables nested more than %d deep (does '%s' refer to itself?)",
                       NA_TPL_MAX_DEPTH, name);
     s->env.depth++;
-    int rc = pb_eval(s, n, out, err);
+    int rc = na_pb_eval(s, n, out, err);
     s->env.depth--;
     if (rc < 0)
         return -1;
@@ -98,7 +98,7 @@ static int lookup(na_tpl_env *env, const char *name, json_t **out, na_err *err)
     return NA_TPL_UNDEF;
 }
 
-void pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, const na_task *task,
+void na_pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, const na_task *task,
                    const na_pb_vars *v, bool validating)
 {
     memset(s, 0, sizeof *s);
@@ -112,20 +112,20 @@ void pb_scope_init(pb_scope *s, const na_playbook *pb, const na_play *play, cons
     s->budget = validating && v ? v->budget : NULL;
 }
 
-int pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err)
+int na_pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err)
 {
     na_pb_budget *b = s->budget;
     if (!b)
         return 0;
     if (bytes > b->bytes_left)
-        return pb_err(s, err, NA_E_CONFIG, n,
+        return na_pb_err(s, err, NA_E_CONFIG, n,
                       "validating this playbook would expand more than %zu MiB of commands and "
                       "lines for all its hosts together (netautod's limits.validation_bytes); "
                       "split it or narrow its limit",
                       b->bytes_max >> 20);
     b->bytes_left -= bytes;
     if (b->deadline_ms && na_now_ms() > b->deadline_ms)
-        return pb_err(s, err, NA_E_CONFIG, n,
+        return na_pb_err(s, err, NA_E_CONFIG, n,
                       "validating this playbook takes more than %lld s for all its hosts "
                       "together (netautod's limits.validation_time); split it or narrow its "
                       "limit",
@@ -133,7 +133,7 @@ int pb_charge(pb_scope *s, const na_ynode *n, size_t bytes, na_err *err)
     return 0;
 }
 
-int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
+int na_pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
 {
     na_ydoc *d = (na_ydoc *)&s->pb->doc;
     *out = NULL;
@@ -146,13 +146,13 @@ int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
     size_t slen = na_yis_scalar(n) ? n->data.scalar.length : 0;
     if (na_tpl_charge(&s->env, 1 + slen / 256, &local0) < 0)
         return fail_at(s, n, &local0, err);
-    if (pb_charge(s, n, 0, err) < 0) /* the deadline */
+    if (na_pb_charge(s, n, 0, err) < 0) /* the deadline */
         return -1;
     if (na_yis_scalar(n)) {
-        const na_tpl *t = pb_tpl(s->pb, n);
+        const na_tpl *t = na_pb_tpl(s->pb, n);
         if (!t) {
             *out = na_yscalar_to_json(n);
-            return *out ? 0 : pb_err(s, err, NA_E_CONFIG, n, "text is not valid UTF-8");
+            return *out ? 0 : na_pb_err(s, err, NA_E_CONFIG, n, "text is not valid UTF-8");
         }
         na_err local = NA_ERR_INIT;
         int rc = na_tpl_eval(t, &s->env, out, &local);
@@ -169,7 +169,7 @@ int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
     size_t len = seq ? na_yseq_len(n) : na_ymap_len(n);
     for (size_t i = 0; i < len; i++) {
         json_t *v;
-        int rc = pb_eval(s, seq ? na_yseq_item(d, n, i) : na_ymap_val(d, n, i), &v, err);
+        int rc = na_pb_eval(s, seq ? na_yseq_item(d, n, i) : na_ymap_val(d, n, i), &v, err);
         if (rc < 0) {
             json_decref(c);
             return -1;
@@ -192,9 +192,9 @@ int pb_eval(pb_scope *s, const na_ynode *n, json_t **out, na_err *err)
     return 0;
 }
 
-int pb_render_text(pb_scope *s, const na_ynode *n, na_buf *out, na_err *err)
+int na_pb_render_text(pb_scope *s, const na_ynode *n, na_buf *out, na_err *err)
 {
-    const na_tpl *t = pb_tpl(s->pb, n);
+    const na_tpl *t = na_pb_tpl(s->pb, n);
     if (!t) {
         const char *txt = na_yscalar(n);
         return na_buf_puts(out, txt ? txt : "", err);
@@ -210,7 +210,7 @@ int pb_render_text(pb_scope *s, const na_ynode *n, na_buf *out, na_err *err)
 
 static int when_one(pb_scope *s, const na_ynode *n, bool *out, na_err *err)
 {
-    const na_tpl *t = pb_tpl(s->pb, n);
+    const na_tpl *t = na_pb_tpl(s->pb, n);
     if (!t) { /* a constant: true, false, 0, 1, null */
         json_t *j = na_yscalar_to_json(n);
         *out = na_tpl_truthy(j);
@@ -226,7 +226,7 @@ static int when_one(pb_scope *s, const na_ynode *n, bool *out, na_err *err)
     return rc;
 }
 
-int pb_when(pb_scope *s, const na_ynode *n, bool *out, na_err *err)
+int na_pb_when(pb_scope *s, const na_ynode *n, bool *out, na_err *err)
 {
     na_ydoc *d = (na_ydoc *)&s->pb->doc;
     bool unknown = false;

@@ -53,7 +53,7 @@ static int script_needs_ssh(na_runner *r, const rn_host *h, na_err *err)
             bool handler = t >= na_play_task_count(pl);
             const na_task *tk = handler ? na_play_handler(pl, t - na_play_task_count(pl))
                                         : na_play_task(pl, t);
-            if (!handler && !rn_selected(r, p, t))
+            if (!handler && !na_rn_selected(r, p, t))
                 continue;
             na_task_kind k = na_task_kind_of(tk);
             if ((k == NA_TASK_SCRIPT || k == NA_TASK_COPY) && h->kind != NA_TRANSPORT_SSH)
@@ -129,7 +129,7 @@ static int prepare_hosts(na_runner *r, const na_strmap *only, na_err *err)
             break;
         }
         memcpy(h->plays, plays + k * nplays, nplays);
-        rn_task_rec_init(&h->cur);
+        na_rn_task_rec_init(&h->cur);
     }
     free(in_limit);
     free(plays);
@@ -194,7 +194,7 @@ static int confirm_supported(na_runner *r, rn_host *h, na_err *err)
         const na_play *pl = na_pb_play(r->pb, p);
         for (size_t k = 0; h->plays[p] && k < na_play_task_count(pl); k++) {
             const na_task *t = na_play_task(pl, k);
-            if (!na_task_confirm(t) || !rn_selected(r, p, k) || h->plat->confirm.enter ||
+            if (!na_task_confirm(t) || !na_rn_selected(r, p, k) || h->plat->confirm.enter ||
                 h->plat->confirm.commit)
                 continue;
             na_err_set(err, NA_E_CONFIG,
@@ -304,8 +304,8 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
     r->max_output = o->max_output;
     r->hooks = o->hooks;
     r->budget = o->budget;
-    oom |= rn_copy_tags(&r->tags.only, &r->tags.n_only, o->tags, o->n_tags) < 0 ||
-           rn_copy_tags(&r->tags.skip, &r->tags.n_skip, o->skip_tags, o->n_skip_tags) < 0;
+    oom |= na_rn_copy_tags(&r->tags.only, &r->tags.n_only, o->tags, o->n_tags) < 0 ||
+           na_rn_copy_tags(&r->tags.skip, &r->tags.n_skip, o->skip_tags, o->n_skip_tags) < 0;
     r->results = json_object();
     r->hosts_json = json_object();
     oom |= !r->results || !r->hosts_json;
@@ -347,10 +347,10 @@ na_runner *na_runner_new(const na_inventory *inv, const na_playbook *pb, const n
         na_runner_free(r);
         return NULL;
     }
-    int prc = rn_select_tasks(r, err) < 0 ? -1 : prepare_hosts(r, only, err);
+    int prc = na_rn_select_tasks(r, err) < 0 ? -1 : prepare_hosts(r, only, err);
     na_strmap_free(only);
     if (prc < 0 || validate_hosts(r, err) < 0 ||
-        rn_prepare_phases(r, err) < 0 ||
+        na_rn_prepare_phases(r, err) < 0 ||
         (r->transcript_dir && make_dir(r->transcript_dir, err) < 0)) {
         na_runner_free(r);
         return NULL;
@@ -396,7 +396,7 @@ static void granted(void *ud)
         return;
     h->granted = true;
     h->r->prog.waiting--;
-    rn_host_begin(h);
+    na_rn_host_begin(h);
 }
 
 /* Start queued hosts while forks allow; move on to the next batch or phase once the batch is
@@ -406,7 +406,7 @@ static void start_more(na_runner *r)
 {
     while (!r->cancelled && !r->stopping) {
         if (r->next >= r->batch_n) {
-            if (r->batch_done < r->batch_n || !rn_next_batch(r))
+            if (r->batch_done < r->batch_n || !na_rn_next_batch(r))
                 return;
             continue;
         }
@@ -419,7 +419,7 @@ static void start_more(na_runner *r)
             r->prog.waiting++;
             h->lock = r->hooks.acquire(r->hooks.ud, h->inv->name, granted, h);
         } else {
-            rn_host_begin(h);
+            na_rn_host_begin(h);
         }
     }
 }
@@ -437,7 +437,7 @@ static bool all_final(const na_runner *r)
     return r->prog.ok + r->prog.failed + r->prog.cancelled + r->prog.skipped == r->nhosts;
 }
 
-void rn_host_done(rn_host *h)
+void na_rn_host_done(rn_host *h)
 {
     na_runner *r = h->r;
     if (h->lock && r->hooks.release)
@@ -448,12 +448,12 @@ void rn_host_done(rn_host *h)
     if (!h->ok && !h->cancelled)
         r->batch_failed++;
     if (h->final)
-        rn_count_final(r, h);
+        na_rn_count_final(r, h);
     if (r->in_cancel)
         return; /* cancel_cb finishes the run once every host is settled */
     if (!h->final && r->stopping)
-        rn_skip_host(r, h); /* its later plays will not run */
-    rn_check_budget(r);
+        na_rn_skip_host(r, h); /* its later plays will not run */
+    na_rn_check_budget(r);
     start_more(r);
     if (all_final(r))
         finish_run(r);
@@ -469,7 +469,7 @@ int na_runner_start(na_runner *r, na_err *err)
     if (!r->kick)
         return na_err_set(err, NA_E_NOMEM, "out of memory");
     for (size_t i = 0; i < r->nhosts; i++)
-        if (rn_host_init(&r->hosts[i]) < 0)
+        if (na_rn_host_init(&r->hosts[i]) < 0)
             return na_err_set(err, NA_E_NOMEM, "out of memory");
     r->started = true;
     r->next = r->batch_n = r->batch_done = 0; /* start_more takes the first batch */
@@ -527,7 +527,7 @@ static void cancel_cb(evutil_socket_t fd, short what, void *arg)
             r->prog.cancelled++;
             na_err_clear(&h->err);
             na_err_set(&h->err, NA_E_CANCELLED, "cancelled before it started");
-            rn_host_record(h);
+            na_rn_host_record(h);
             if (h->begun && r->hooks.host_finished) {
                 json_t *j = json_object_get(r->hosts_json, h->inv->name);
                 if (j)
@@ -540,10 +540,10 @@ static void cancel_cb(evutil_socket_t fd, short what, void *arg)
             h->final = true;
             na_err_clear(&h->err);
             na_err_set(&h->err, NA_E_CANCELLED, "cancelled while waiting for the device");
-            rn_host_record(h);
-            rn_host_done(h);
+            na_rn_host_record(h);
+            na_rn_host_done(h);
         } else if (h->state == RH_RUNNING) {
-            rn_host_abort(h);
+            na_rn_host_abort(h);
         }
     }
     r->next = r->batch_n;
@@ -581,7 +581,7 @@ static void finish_run(na_runner *r)
         r->hosts_json = ordered;
         json_object_set(r->results, "hosts", ordered);
     }
-    json_object_set_new(r->results, "summary", rn_summary_json(&r->prog, r->ntasks, r->check));
+    json_object_set_new(r->results, "summary", na_rn_summary_json(&r->prog, r->ntasks, r->check));
     NA_LOGI(r->owner, "done: %zu ok, %zu failed, %zu cancelled, %zu skipped, %zu changed in "
             "%lld ms", r->prog.ok, r->prog.failed, r->prog.cancelled, r->prog.skipped,
             r->prog.changed, (long long)r->prog.elapsed_ms);
@@ -620,12 +620,12 @@ void na_runner_free(na_runner *r)
         if (h->lock && r->hooks.release)
             r->hooks.release(r->hooks.ud, h->lock);
         h->lock = NULL;
-        rn_record_drop(h);
-        rn_host_free(h);
+        na_rn_record_drop(h);
+        na_rn_host_free(h);
     }
     free(r->hosts);
-    rn_free_tags(r->tags.only, r->tags.n_only);
-    rn_free_tags(r->tags.skip, r->tags.n_skip);
+    na_rn_free_tags(r->tags.only, r->tags.n_only);
+    na_rn_free_tags(r->tags.skip, r->tags.n_skip);
     free(r->selected);
     free(r->sel_off);
     free(r->pending);

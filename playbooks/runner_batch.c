@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt)
+int na_rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt)
 {
     *out = NULL;
     *n = 0;
@@ -30,7 +30,7 @@ int rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size
     return 0;
 }
 
-void rn_free_tags(const char *const *a, size_t n)
+void na_rn_free_tags(const char *const *a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free((char *)a[i]);
@@ -38,7 +38,7 @@ void rn_free_tags(const char *const *a, size_t n)
 }
 
 /* Which tasks --tags/--skip-tags select, once. */
-int rn_select_tasks(na_runner *r, na_err *err)
+int na_rn_select_tasks(na_runner *r, na_err *err)
 {
     size_t np = na_pb_play_count(r->pb), total = 0;
     if (!(r->sel_off = calloc(np + 1, sizeof *r->sel_off)))
@@ -60,13 +60,13 @@ int rn_select_tasks(na_runner *r, na_err *err)
     return 0;
 }
 
-bool rn_selected(const na_runner *r, size_t play, size_t task)
+bool na_rn_selected(const na_runner *r, size_t play, size_t task)
 {
     return r->selected[r->sel_off[play] + task] != 0;
 }
 
 /* One phase with every play, or (when any play batches) one phase per play. */
-int rn_prepare_phases(na_runner *r, na_err *err)
+int na_rn_prepare_phases(na_runner *r, na_err *err)
 {
     size_t np = na_pb_play_count(r->pb);
     bool batched = false;
@@ -96,7 +96,7 @@ static bool phase_includes(const na_runner *r, const rn_host *h, size_t phase)
     return false;
 }
 
-bool rn_host_is_final(const rn_host *h)
+bool na_rn_host_is_final(const rn_host *h)
 {
     const na_runner *r = h->r;
     if (!h->ok || h->cancelled || r->stopping || r->cancelled)
@@ -107,7 +107,7 @@ bool rn_host_is_final(const rn_host *h)
     return true;
 }
 
-void rn_count_final(na_runner *r, rn_host *h)
+void na_rn_count_final(na_runner *r, rn_host *h)
 {
     if (h->skipped)
         r->prog.skipped++;
@@ -121,7 +121,7 @@ void rn_count_final(na_runner *r, rn_host *h)
 }
 
 /* A host that will not run (again): skipped, recorded, closed for the hooks. */
-void rn_skip_host(na_runner *r, rn_host *h)
+void na_rn_skip_host(na_runner *r, rn_host *h)
 {
     if (h->final)
         return;
@@ -130,8 +130,8 @@ void rn_skip_host(na_runner *r, rn_host *h)
     h->ok = false;
     na_err_clear(&h->err);
     na_err_set(&h->err, NA_E_CANCELLED, "not run: %s", r->stop_reason);
-    rn_host_record(h);
-    rn_count_final(r, h);
+    na_rn_host_record(h);
+    na_rn_count_final(r, h);
     if (h->begun && r->hooks.host_finished) {
         json_t *j = json_object_get(r->hosts_json, h->inv->name);
         if (j)
@@ -154,7 +154,7 @@ static void stop_run(na_runner *r, const char *fmt, ...)
     for (size_t i = 0; i < r->nhosts; i++) {
         rn_host *h = &r->hosts[i];
         if (!h->final && h->state != RH_RUNNING && h->state != RH_WAITING)
-            rn_skip_host(r, h);
+            na_rn_skip_host(r, h);
     }
     r->next = r->batch_n;
     r->pending_pos = r->npending;
@@ -163,7 +163,7 @@ static void stop_run(na_runner *r, const char *fmt, ...)
 
 /* The next batch of the current phase, or the first batch of the next phase with hosts.
  * false when there is none left. */
-bool rn_next_batch(na_runner *r)
+bool na_rn_next_batch(na_runner *r)
 {
     for (;;) {
         if (r->cur_batch < r->nbatches && r->pending_pos < r->npending) {
@@ -207,7 +207,7 @@ bool rn_next_batch(na_runner *r)
 }
 
 /* After a host of the batch ended: is the failure budget spent? */
-void rn_check_budget(na_runner *r)
+void na_rn_check_budget(na_runner *r)
 {
     if (!r->batched || r->stopping || r->cur_phase >= r->nphases)
         return;

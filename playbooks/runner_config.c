@@ -26,12 +26,12 @@
 
 /* The platform says how it shows its configuration: config tasks read it and send only what is
  * missing. Without it (linux, generic, Junos...) they send their lines every time. */
-bool rn_config_converges(const rn_host *h) { return h->plat->running.show != NULL; }
+bool na_rn_config_converges(const rn_host *h) { return h->plat->running.show != NULL; }
 
 static bool cfg_needs_read(const rn_host *h)
 {
     const na_task_exp *x = h->x;
-    if (!rn_config_converges(h))
+    if (!na_rn_config_converges(h))
         return false;
     if (!x->config_map)
         return true;
@@ -41,7 +41,7 @@ static bool cfg_needs_read(const rn_host *h)
     return false;
 }
 
-int rn_running_parse(rn_host *h, const char *output, size_t n)
+int na_rn_running_parse(rn_host *h, const char *output, size_t n)
 {
     const na_platform *p = h->plat;
     na_cfg_syntax syn = {(const char *const *)p->running.comments, p->running.ncomments,
@@ -50,7 +50,7 @@ int rn_running_parse(rn_host *h, const char *output, size_t n)
     na_cfg *c = na_cfg_parse(output ? output : "", output ? n : 0, &syn, &e);
     if (!c) {
         na_err_prefix(&e, "%s: reading the running configuration: ", h->inv->name);
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     na_cfg_free(h->running);
@@ -64,28 +64,28 @@ static void record_with(rn_host *h, const char *kind, const na_strv *lines, cons
 {
     const char **v = calloc(lines->n + 1, sizeof *v);
     if (!v) { /* the record still holds every line that changes the device */
-        rn_record(h, kind, (const char *const *)lines->v, lines->n);
+        na_rn_record(h, kind, (const char *const *)lines->v, lines->n);
         return;
     }
     for (size_t i = 0; i < lines->n; i++)
         v[i] = lines->v[i];
     v[lines->n] = last;
-    rn_record(h, kind, v, lines->n + 1);
+    na_rn_record(h, kind, v, lines->n + 1);
     free(v);
 }
 
 /* Read a configuration (not one of the task's commands: nothing is sent that changes it). */
 static int start_read(rn_host *h, const char *cmd)
 {
-    na_cmd_opts co = {.timeout_ms = rn_task_timeout(h)};
+    na_cmd_opts co = {.timeout_ms = na_rn_task_timeout(h)};
     na_err e = NA_ERR_INIT;
     if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
-    rn_record(h, "command", &cmd, 1);
+    na_rn_record(h, "command", &cmd, 1);
     return 0;
 }
 
@@ -106,7 +106,7 @@ static na_cfg_block cfg_block(const na_task_cfg *b)
 static int cfg_plan(rn_host *h, na_err *e)
 {
     const na_task_exp *x = h->x;
-    na_cfg *run = rn_config_converges(h) ? h->running : NULL;
+    na_cfg *run = na_rn_config_converges(h) ? h->running : NULL;
     na_strv_free(&h->plan);
     if (x->config_map) {
         for (size_t i = 0; i < x->n_cfg; i++) {
@@ -150,13 +150,13 @@ static int cfg_plan(rn_host *h, na_err *e)
 
 static int cfg_done(rn_host *h)
 {
-    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, rn_msg_of(h));
+    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, na_rn_msg_of(h));
     if (h->cur.reg && h->cur.backup_path)
         json_object_set_new(h->cur.reg, "backup_path",
-                            rn_typed(h->cur.backup_path, strlen(h->cur.backup_path)));
+                            na_rn_typed(h->cur.backup_path, strlen(h->cur.backup_path)));
     if (h->cur.reg && h->cur.running) /* only kept when the task registers its result */
         json_object_set_new(h->cur.reg, "running_config",
-                            rn_text(h->cur.running, strlen(h->cur.running)));
+                            na_rn_text(h->cur.running, strlen(h->cur.running)));
     return RN_DONE;
 }
 
@@ -169,7 +169,7 @@ static int write_backup(rn_host *h)
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         na_err_set(&e, NA_E_IO, "%s: backup: cannot create directory '%s': %s", h->inv->name, dir,
                    strerror(errno));
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     char name[256], stamp[32];
@@ -205,7 +205,7 @@ static int write_backup(rn_host *h)
                         strerror(errno));
     na_buf_free(&b);
     if (rc < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     h->backed_up = true;
@@ -220,10 +220,10 @@ static int cfg_check(rn_host *h)
     h->cur.rendered = true;
     na_err e = NA_ERR_INIT;
     if (na_buf_puts(&h->cur.output, "[config]", &e) < 0)
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
     for (size_t i = 0; i < h->plan.n; i++) {
-        rn_out_add_cstr(h, h->plan.v[i]);
-        rn_cmd_add(h, h->plan.v[i]);
+        na_rn_out_add_cstr(h, h->plan.v[i]);
+        na_rn_cmd_add(h, h->plan.v[i]);
     }
     h->cur.changed = h->plan.n > 0;
     return cfg_done(h);
@@ -257,13 +257,13 @@ static int leave_config(rn_host *h)
     if (p->default_mode == NA_NO_MODE)
         return 1;
     if (na_session_start_mode(h->s, p->modes[p->default_mode].name, &e) < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
     const char *mode = p->modes[p->default_mode].name; /* the platform's way back to it */
-    rn_record(h, "mode", &mode, 1);
+    na_rn_record(h, "mode", &mode, 1);
     return 0;
 }
 
@@ -272,7 +272,7 @@ static int leave_config(rn_host *h)
  * 21 the push -> 22 back to the default mode; on a commit model: plan -> 23 the push with
  * confirm.commit as its commit. The runner confirms or rolls back at the end of the play
  * (runner_host.c). */
-int rn_config_step(rn_host *h)
+int na_rn_config_step(rn_host *h)
 {
     na_task_exp *x = h->x;
     na_err e = NA_ERR_INIT;
@@ -291,10 +291,10 @@ int rn_config_step(rn_host *h)
         break;
     case 2:
         if (h->op_st != NA_OK) {
-            rn_task_fail(h, &h->op_err);
+            na_rn_task_fail(h, &h->op_err);
             return cfg_done(h);
         }
-        if (rn_running_parse(h, h->res.output, h->res.output_len) < 0)
+        if (na_rn_running_parse(h, h->res.output, h->res.output_len) < 0)
             return cfg_done(h);
         if (h->r->check && h->r->diff && !h->cfg_before) { /* the diff it would make */
             na_buf b;
@@ -306,28 +306,28 @@ int rn_config_step(rn_host *h)
         break;
     case 20: {
         if (h->op_st != NA_OK) { /* no timer, so nothing is sent: the change is not safe */
-            rn_task_fail(h, &h->op_err);
+            na_rn_task_fail(h, &h->op_err);
             return cfg_done(h);
         }
         h->cf_pending = true; /* from now on the device undoes the change unless confirmed */
         h->cf_play = h->cur.play;
         free(h->cf_task);
         h->cf_task = strdup(h->cur.name ? h->cur.name : "?");
-        na_config_opts co = {.timeout_ms = rn_task_timeout(h), .window = h->r->config_window,
+        na_config_opts co = {.timeout_ms = na_rn_task_timeout(h), .window = h->r->config_window,
                              .mode = ""};
         if (na_session_start_config(h->s, (const char *const *)h->plan.v, h->plan.n, &co,
                                     &e) < 0) {
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             return cfg_done(h);
         }
         h->op = RN_OP_SESSION;
         rn_op_started(h);
-        rn_record(h, "config", (const char *const *)h->plan.v, h->plan.n);
+        na_rn_record(h, "config", (const char *const *)h->plan.v, h->plan.n);
         h->sub = 21;
         return RN_WAIT;
     }
     case 21: {
-        rn_config_done(h);
+        na_rn_config_done(h);
         h->running_stale = true;
         if (!na_session_usable(h->s))
             return cfg_done(h);
@@ -339,10 +339,10 @@ int rn_config_step(rn_host *h)
     }
     case 22:
         if (h->op_st != NA_OK)
-            rn_task_fail(h, &h->op_err);
+            na_rn_task_fail(h, &h->op_err);
         return cfg_done(h);
     case 23: /* commit model: committed with the timer, unless a line or the commit failed */
-        rn_config_done(h);
+        na_rn_config_done(h);
         h->running_stale = true;
         if (h->op_st == NA_OK && !h->res.failed_line) {
             h->cf_pending = true;
@@ -352,7 +352,7 @@ int rn_config_step(rn_host *h)
         }
         return cfg_done(h);
     default:
-        rn_config_done(h);
+        na_rn_config_done(h);
         h->running_stale = true; /* read again before the next config task */
         return cfg_done(h);
     }
@@ -364,7 +364,7 @@ int rn_config_step(rn_host *h)
         na_buf_free(&b);
     }
     if (cfg_plan(h, &e) < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return cfg_done(h);
     }
     if (h->r->check)
@@ -380,16 +380,16 @@ int rn_config_step(rn_host *h)
         if (!src || confirm_cmd(h, src, cmd, sizeof cmd) < 0) {
             na_err_set(&e, NA_E_CONFIG, "%s: platform '%s' cannot confirm this change",
                        h->inv->name, h->plat->name);
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             return cfg_done(h);
         }
         if (!h->plat->confirm.enter) { /* commit model: the lines, then the timed commit */
-            na_config_opts co = {.timeout_ms = rn_task_timeout(h),
+            na_config_opts co = {.timeout_ms = na_rn_task_timeout(h),
                                  .window = h->r->config_window,
                                  .commit = cmd};
             if (na_session_start_config(h->s, (const char *const *)h->plan.v, h->plan.n, &co,
                                         &e) < 0) {
-                rn_task_fail(h, &e);
+                na_rn_task_fail(h, &e);
                 return cfg_done(h);
             }
             h->op = RN_OP_SESSION;
@@ -398,12 +398,12 @@ int rn_config_step(rn_host *h)
             h->sub = 23;
             return RN_WAIT;
         }
-        if (rn_start_command(h, cmd, rn_task_timeout(h)) < 0)
+        if (na_rn_start_command(h, cmd, na_rn_task_timeout(h)) < 0)
             return cfg_done(h);
         h->sub = 20;
         return RN_WAIT;
     }
-    if (rn_start_config(h, &h->plan) < 0)
+    if (na_rn_start_config(h, &h->plan) < 0)
         return cfg_done(h);
     h->sub = 1;
     return RN_WAIT;
@@ -413,7 +413,7 @@ int rn_config_step(rn_host *h)
 
 static int save_done(rn_host *h)
 {
-    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, rn_msg_of(h));
+    h->cur.reg = na_result_change(&h->cur.commands, h->cur.changed, !h->cur.ok, na_rn_msg_of(h));
     return RN_DONE;
 }
 
@@ -424,21 +424,21 @@ static int save_start(rn_host *h)
         const char *cmd = h->plat->save.send ? h->plat->save.send : "save";
         na_err e = NA_ERR_INIT;
         if (na_buf_printf(&h->cur.output, &e, "[save]\n%s", cmd) < 0)
-            rn_task_fail(h, &e);
-        rn_cmd_add(h, cmd);
+            na_rn_task_fail(h, &e);
+        na_rn_cmd_add(h, cmd);
         h->cur.changed = true;
         return save_done(h);
     }
     na_err e = NA_ERR_INIT;
     if (na_session_start_save(h->s, &e) < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return save_done(h);
     }
     const char *line = h->plat->save.send ? h->plat->save.send : "save";
-    rn_cmd_add(h, line);
+    na_rn_cmd_add(h, line);
     h->op = RN_OP_SESSION;
     rn_op_started(h);
-    rn_record(h, "save", &line, 1);
+    na_rn_record(h, "save", &line, 1);
     h->sub = 1;
     return RN_WAIT;
 }
@@ -447,7 +447,7 @@ static int save_start(rn_host *h)
 static int save_compare(rn_host *h)
 {
     if (na_cfg_equal(h->running, h->startup)) {
-        rn_out_add_cstr(h, "the running configuration is the startup configuration: not saved");
+        na_rn_out_add_cstr(h, "the running configuration is the startup configuration: not saved");
         return save_done(h);
     }
     return save_start(h);
@@ -456,7 +456,7 @@ static int save_compare(rn_host *h)
 /* save: true -> save; changed -> save when a task of this run changed the host (with --check:
  * would change); modified -> 10 read the startup configuration -> 11 the running one (when not
  * known) -> save when they differ. */
-int rn_save_step(rn_host *h)
+int na_rn_save_step(rn_host *h)
 {
     na_err e = NA_ERR_INIT;
     const na_platform *p = h->plat;
@@ -464,11 +464,11 @@ int rn_save_step(rn_host *h)
     case 0:
         if (!p->save.send) {
             na_err_set(&e, NA_E_UNSUPPORTED, "platform '%s' has no save command", p->name);
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             return save_done(h);
         }
         if (h->x->save_when == NA_SAVE_CHANGED && !h->changed) {
-            rn_out_add_cstr(h, "nothing changed in this run: not saved");
+            na_rn_out_add_cstr(h, "nothing changed in this run: not saved");
             return save_done(h);
         }
         if (h->x->save_when != NA_SAVE_MODIFIED)
@@ -477,7 +477,7 @@ int rn_save_step(rn_host *h)
             na_err_set(&e, NA_E_UNSUPPORTED,
                        "platform '%s' does not say how to read its startup configuration "
                        "(running_config.startup): use save: true or save: changed", p->name);
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             return save_done(h);
         }
         if (start_read(h, p->running.startup) < 0)
@@ -486,7 +486,7 @@ int rn_save_step(rn_host *h)
         return RN_WAIT;
     case 10: {
         if (h->op_st != NA_OK) {
-            rn_task_fail(h, &h->op_err);
+            na_rn_task_fail(h, &h->op_err);
             return save_done(h);
         }
         na_cfg_syntax syn = {(const char *const *)p->running.comments, p->running.ncomments,
@@ -494,7 +494,7 @@ int rn_save_step(rn_host *h)
         na_cfg_free(h->startup);
         if (!(h->startup = na_cfg_parse(h->res.output ? h->res.output : "",
                                         h->res.output ? h->res.output_len : 0, &syn, &e))) {
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             return save_done(h);
         }
         if (h->running && !h->running_stale)
@@ -506,18 +506,18 @@ int rn_save_step(rn_host *h)
     }
     case 11:
         if (h->op_st != NA_OK) {
-            rn_task_fail(h, &h->op_err);
+            na_rn_task_fail(h, &h->op_err);
             return save_done(h);
         }
-        if (rn_running_parse(h, h->res.output, h->res.output_len) < 0)
+        if (na_rn_running_parse(h, h->res.output, h->res.output_len) < 0)
             return save_done(h);
         return save_compare(h);
     default:
         break;
     }
-    rn_out_add(h, h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0);
+    na_rn_out_add(h, h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0);
     if (h->op_st != NA_OK)
-        rn_task_fail(h, &h->op_err);
+        na_rn_task_fail(h, &h->op_err);
     h->cur.changed = h->cur.ok; /* the startup configuration was written */
     return save_done(h);
 }

@@ -18,7 +18,7 @@ static void outline(rn_host *h, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    rn_task_rec_append(&h->cur, &h->cur.output, line, strlen(line));
+    na_rn_task_rec_append(&h->cur, &h->cur.output, line, strlen(line));
 }
 
 static int parse_alg(const char *s)
@@ -38,7 +38,7 @@ static void copied(rn_host *h)
         if (na_strv_push(&h->cur.commands, r->log.v[i], NULL) < 0)
             h->cur.cut = true; /* out of memory: the record is incomplete */
     if (h->op_st != NA_OK) {
-        rn_item_fail(h, &h->op_err);
+        na_rn_item_fail(h, &h->op_err);
     } else if (r->same) {
         outline(h, "%s: already there (%s %s), nothing sent",
                 it->copy_get ? r->local : r->remote, na_hash_name(r->alg), r->digest);
@@ -56,7 +56,7 @@ static void copied(rn_host *h)
         h->cur.changed = true;
     const char *src = it->copy_get ? r->remote : r->local;
     const char *dst = it->copy_get ? r->local : r->remote;
-    rn_add_item(h, na_result_copy(it->copy_get, src, dst, h->op_st == NA_OK && r->changed,
+    na_rn_add_item(h, na_result_copy(it->copy_get, src, dst, h->op_st == NA_OK && r->changed,
                                   h->item_failed, r->size, r->sent, r->resumed_at, r->digest,
                                   na_hash_name(r->alg), r->proto,
                                   h->item_failed ? h->item_err.msg : NULL));
@@ -69,9 +69,9 @@ static int next_item(rn_host *h)
     h->item_failed = false;
     na_err_clear(&h->item_err);
     for (; h->iter < x->n_iters && x->iters[h->iter].skipped; h->iter++)
-        rn_add_item(h, na_result_skipped());
+        na_rn_add_item(h, na_result_skipped());
     if (h->iter >= x->n_iters || !na_session_usable(h->s))
-        return rn_finish_items(h);
+        return na_rn_finish_items(h);
     const na_task_iter *it = &x->iters[h->iter];
     na_copy_opts o = {
         .dir = it->copy_get ? NA_COPY_GET : NA_COPY_PUT,
@@ -89,8 +89,8 @@ static int next_item(rn_host *h)
     na_err e = NA_ERR_INIT;
     h->copy = na_copy_start(h->s, &o, &e);
     if (!h->copy) {
-        rn_item_fail(h, &e);
-        rn_add_item(h, na_result_copy(it->copy_get, it->copy_get ? it->copy_remote
+        na_rn_item_fail(h, &e);
+        na_rn_add_item(h, na_result_copy(it->copy_get, it->copy_get ? it->copy_remote
                                                                  : it->copy_local,
                                       it->copy_get ? it->copy_local : it->copy_remote, false,
                                       true, 0, 0, 0, "", "none", "", h->item_err.msg));
@@ -106,12 +106,12 @@ static int next_item(rn_host *h)
         char line[4200];
         snprintf(line, sizeof line, "put %s %s", it->copy_local, it->copy_remote);
         const char *rec = line;
-        rn_record(h, "copy", &rec, 1);
+        na_rn_record(h, "copy", &rec, 1);
     }
     return RN_WAIT;
 }
 
-int rn_copy_step(rn_host *h)
+int na_rn_copy_step(rn_host *h)
 {
     if (h->sub == 1) {
         copied(h);

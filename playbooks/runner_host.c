@@ -38,13 +38,13 @@ static json_t *host_record(rn_host *h)
         .diff = h->diff,
         .tasks = h->tasks,
     };
-    json_t *j = rn_host_json(&s);
+    json_t *j = na_rn_host_json(&s);
     if (j)
         json_object_set_new(h->r->hosts_json, h->inv->name, j);
     return j;
 }
 
-void rn_host_record(rn_host *h) { host_record(h); }
+void na_rn_host_record(rn_host *h) { host_record(h); }
 
 /* The task in h->cur is over: result JSON, hook, register, and whether the host goes on. */
 static void end_task(rn_host *h)
@@ -55,7 +55,7 @@ static void end_task(rn_host *h)
     if (!t->ok && h->x && h->x->ignore_errors)
         t->ignored = true;
     const na_play *pl = na_pb_play(r->pb, t->play);
-    json_t *tj = rn_task_json(t, na_play_name(pl), r->check);
+    json_t *tj = na_rn_task_json(t, na_play_name(pl), r->check);
     if (tj) {
         json_array_append_new(h->tasks, tj);
         r->ntasks++;
@@ -93,7 +93,7 @@ static void end_task(rn_host *h)
     }
     na_task_exp_free(h->x);
     h->x = NULL;
-    rn_task_rec_free(&h->cur);
+    na_rn_task_rec_free(&h->cur);
 }
 
 /* ---- the program ---------------------------------------------------------------------------- */
@@ -115,14 +115,14 @@ static int start_diff_read(rn_host *h, rn_phase phase, na_err *e)
     h->op = RN_OP_SESSION;
     rn_op_started(h);
     const char *line = RN_RUNNING_CONFIG_CMD;
-    rn_record(h, "command", &line, 1);
+    na_rn_record(h, "command", &line, 1);
     return 0;
 }
 
 static void begin_task(rn_host *h, size_t p, const na_task *t)
 {
-    rn_task_rec_free(&h->cur);
-    rn_task_rec_room(&h->cur, h->r->max_output);
+    na_rn_task_rec_free(&h->cur);
+    na_rn_task_rec_room(&h->cur, h->r->max_output);
     h->cur.task = t;
     h->cur.play = p;
     h->cur.start_us = na_now_us();
@@ -140,7 +140,7 @@ static const na_task *pick_task(rn_host *h)
     while (h->play < r->phase_to) {
         const na_play *pl = na_pb_play(r->pb, h->play);
         if (h->plays[h->play] && !h->in_handlers) {
-            while (h->task < na_play_task_count(pl) && !rn_selected(r, h->play, h->task))
+            while (h->task < na_play_task_count(pl) && !na_rn_selected(r, h->play, h->task))
                 h->task++;
             if (h->task < na_play_task_count(pl))
                 return na_play_task(pl, h->task++);
@@ -173,7 +173,7 @@ static int confirm_step(rn_host *h)
     if (h->cf_step >= n)
         return 1;
     const char *mode = p->confirm.mode != NA_NO_MODE ? p->modes[p->confirm.mode].name : NULL;
-    return rn_start_command_in(h, cmds[h->cf_step++], h->r->task_timeout_ms, mode);
+    return na_rn_start_command_in(h, cmds[h->cf_step++], h->r->task_timeout_ms, mode);
 }
 
 /* A commit-confirmed change is due at the end of its play: confirm it when the host is still
@@ -239,7 +239,7 @@ static int next_task(rn_host *h)
                 if (na_cfg_render(h->running, &after, &e) < 0)
                     host_fail(h, &e);
                 else
-                    rn_host_diff(h, h->cfg_before, na_buf_cstr(&after));
+                    na_rn_host_diff(h, h->cfg_before, na_buf_cstr(&after));
                 na_buf_free(&after);
                 h->phase = PH_END;
                 return ADV_DONE;
@@ -265,7 +265,7 @@ static int next_task(rn_host *h)
         na_err e = NA_ERR_INIT;
         if (na_task_expand(t, &v, &h->x, &e) < 0) {
             h->cur.name = strdup(na_task_name(t));
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             end_task(h);
             continue;
         }
@@ -280,12 +280,12 @@ static int next_task(rn_host *h)
         if (h->diff_wanted && !h->cfg_before && changes_config(h->x->kind)) {
             if (start_diff_read(h, PH_DIFF_BEFORE, &e) == 0)
                 return ADV_WAIT;
-            rn_task_fail(h, &e); /* the session is gone: the task cannot run */
+            na_rn_task_fail(h, &e); /* the session is gone: the task cannot run */
             end_task(h);
             continue;
         }
         h->phase = PH_TASK;
-        if (rn_task_step(h) == RN_WAIT)
+        if (na_rn_task_step(h) == RN_WAIT)
             return ADV_WAIT;
         end_task(h);
     }
@@ -369,25 +369,25 @@ static int advance(rn_host *h)
                 h->plat->name, (long long)(na_now_us() - h->op_start_us) / 1000);
         return next_task(h);
     case PH_TASK:
-        if (rn_task_step(h) == RN_WAIT)
+        if (na_rn_task_step(h) == RN_WAIT)
             return ADV_WAIT;
         end_task(h);
         return next_task(h);
     case PH_DIFF_BEFORE:
         if (h->op_st != NA_OK) {
-            rn_task_fail(h, &h->op_err); /* the task that was about to change the config */
+            na_rn_task_fail(h, &h->op_err); /* the task that was about to change the config */
             na_err_prefix(&h->cur.err, "--diff: reading the running-config: ");
             end_task(h);
             return next_task(h);
         }
         h->cfg_before = h->res.output ? strdup(h->res.output) : strdup("");
         /* the same read serves the config task (read once) */
-        if (h->plat->running.show && rn_running_parse(h, h->res.output, h->res.output_len) < 0) {
+        if (h->plat->running.show && na_rn_running_parse(h, h->res.output, h->res.output_len) < 0) {
             end_task(h);
             return next_task(h);
         }
         h->phase = PH_TASK;
-        if (rn_task_step(h) == RN_WAIT)
+        if (na_rn_task_step(h) == RN_WAIT)
             return ADV_WAIT;
         end_task(h);
         return next_task(h);
@@ -396,16 +396,16 @@ static int advance(rn_host *h)
             na_err_prefix(&h->op_err, "--diff: reading the running-config afterwards: ");
             host_fail(h, &h->op_err);
         } else {
-            rn_host_diff(h, h->cfg_before, h->res.output ? h->res.output : "");
+            na_rn_host_diff(h, h->cfg_before, h->res.output ? h->res.output : "");
         }
         h->phase = PH_END;
         return ADV_DONE;
     }
     case PH_CONFIRM: {
         const char *out = h->res.output ? h->res.output : "";
-        rn_task_rec_append(&h->cur, &h->cur.output, out, h->res.output ? h->res.output_len : 0);
+        na_rn_task_rec_append(&h->cur, &h->cur.output, out, h->res.output ? h->res.output_len : 0);
         if (h->op_st != NA_OK)
-            rn_task_fail(h, &h->op_err);
+            na_rn_task_fail(h, &h->op_err);
         else if (confirm_step(h) == 0) /* the sequence's next command */
             return ADV_WAIT;
         /* a rollback changed the device back */
@@ -419,7 +419,7 @@ static int advance(rn_host *h)
     return ADV_DONE;
 }
 
-int rn_host_diff(rn_host *h, const char *before, const char *after)
+int na_rn_host_diff(rn_host *h, const char *before, const char *after)
 {
     na_err e = NA_ERR_INIT;
     na_buf d;
@@ -463,7 +463,7 @@ static int arm(rn_host *h)
                           false, &h->op_err);
 }
 
-static na_status op_step(rn_host *h)
+static na_status na_sess_op_step(rn_host *h)
 {
     switch (h->op) {
     case RN_OP_SESSION: return na_session_step(h->s, &h->op_err);
@@ -496,7 +496,7 @@ static void finish_host(rn_host *h)
     /* what only the program needed goes now, not when the whole run ends (1,000s of hosts) */
     na_task_exp_free(h->x);
     h->x = NULL;
-    rn_task_rec_free(&h->cur);
+    na_rn_task_rec_free(&h->cur);
     na_strv_free(&h->iter_out);
     na_result_free(&h->res);
     na_vlan_list_free(&h->vl);
@@ -511,10 +511,10 @@ static void finish_host(rn_host *h)
     h->cf_task = NULL;
     h->cf_pending = false;
     h->cf_next = NULL;
-    h->final = rn_host_is_final(h);
+    h->final = na_rn_host_is_final(h);
     if (!h->final) { /* its registered results go on to its next play */
         host_record(h);
-        rn_host_done(h);
+        na_rn_host_done(h);
         return;
     }
     json_decref(h->registered);
@@ -528,7 +528,7 @@ static void finish_host(rn_host *h)
     json_t *j = host_record(h);
     if (j && h->final && r->hooks.host_finished)
         r->hooks.host_finished(r->hooks.ud, h->inv->name, j);
-    rn_host_done(h); /* the last thing: it may finish the run (and the runner be freed) */
+    na_rn_host_done(h); /* the last thing: it may finish the run (and the runner be freed) */
 }
 
 /* ---- the write-ahead record ---------------------------------------------------------------- */
@@ -551,7 +551,7 @@ static void rec_durable(void *ud, const na_err *err)
     na_evwatch_kick(&h->w); /* from the loop: the program goes on (or fails) */
 }
 
-void rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n)
+void na_rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n)
 {
     na_runner *r = h->r;
     h->rec = REC_NONE;
@@ -574,7 +574,7 @@ void rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n)
     h->rec_wait = wait;
 }
 
-void rn_record_drop(rn_host *h)
+void na_rn_record_drop(rn_host *h)
 {
     na_runner *r = h->r;
     if (h->rec_wait && r->hooks.record_drop)
@@ -638,7 +638,7 @@ static void drive(rn_host *h)
                 na_session_close(h->s); /* out of step now */
                 st = NA_ERROR;
             } else {
-                st = op_step(h);
+                st = na_sess_op_step(h);
             }
             if (st == NA_AGAIN) {
                 rec_progress(h);
@@ -674,7 +674,7 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
     if (r->hooks.may_proceed && !r->hooks.may_proceed(r->hooks.ud, h->inv->name)) {
         NA_LOGW(h->inv->name, "stopped before sending anything more: no longer allowed to use "
                 "the device");
-        rn_host_abort(h);
+        na_rn_host_abort(h);
         return;
     }
     if (h->phase == PH_BEGIN) { /* the first call of this phase's program: begin */
@@ -699,32 +699,32 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
     drive(h);
 }
 
-int rn_host_init(rn_host *h)
+int na_rn_host_init(rn_host *h)
 {
     return na_evwatch_init(&h->w, h->r->base, host_cb, h);
 }
 
-void rn_host_begin(rn_host *h)
+void na_rn_host_begin(rn_host *h)
 {
     h->state = RH_RUNNING;
     h->phase = PH_BEGIN;
     na_evwatch_kick(&h->w);
 }
 
-void rn_host_abort(rn_host *h)
+void na_rn_host_abort(rn_host *h)
 {
     h->cancelled = true;
     if (h->x || h->op != RN_OP_NONE) { /* the task in progress */
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_CANCELLED, "cancelled");
         if (h->x) {
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             end_task(h);
         }
     }
     na_err_set(&h->err, NA_E_CANCELLED, "cancelled");
     na_evwatch_stop(&h->w);
-    rn_record_drop(h);
+    na_rn_record_drop(h);
     h->rec = REC_NONE;
     h->op = RN_OP_NONE;
     if (h->phase == PH_BEGIN) { /* granted but the program never began */
@@ -733,13 +733,13 @@ void rn_host_abort(rn_host *h)
         json_t *j = host_record(h);
         if (j && h->begun && h->r->hooks.host_finished)
             h->r->hooks.host_finished(h->r->hooks.ud, h->inv->name, j);
-        rn_host_done(h);
+        na_rn_host_done(h);
         return;
     }
     finish_host(h);
 }
 
-void rn_host_free(rn_host *h)
+void na_rn_host_free(rn_host *h)
 {
     na_evwatch_free(&h->w);
     na_sexec_free(h->exec);
@@ -751,7 +751,7 @@ void rn_host_free(rn_host *h)
     h->tr = NULL;
     na_task_exp_free(h->x);
     h->x = NULL;
-    rn_task_rec_free(&h->cur);
+    na_rn_task_rec_free(&h->cur);
     na_strv_free(&h->iter_out);
     na_result_free(&h->res);
     na_vlan_list_free(&h->vl);

@@ -48,29 +48,29 @@ typedef struct rn_task_rec {
                              "rollback" (a commit-confirmed change's end, task = NULL) */
 } rn_task_rec;
 
-void rn_task_rec_init(rn_task_rec *t);
-void rn_task_rec_free(rn_task_rec *t);
+void na_rn_task_rec_init(rn_task_rec *t);
+void na_rn_task_rec_free(rn_task_rec *t);
 /* Raise the ceilings of output/stdout/stderr to hold one command's output of max_output bytes
  * (--max-output above RN_OUTPUT_MAX); never lowers them. */
-void rn_task_rec_room(rn_task_rec *t, size_t max_output);
+void na_rn_task_rec_room(rn_task_rec *t, size_t max_output);
 /* Append s[0..n) to b (one of t's buffers), after a newline when b is not empty; past b's
  * ceiling the text is cut and t->cut is set (shown as "output_truncated": true). */
-void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n);
+void na_rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n);
 
 /* ---- result JSON (runner_result.c; pure) -------------------------------------------------- */
 
 /* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. New reference (NULL only on OOM).
- * rn_text: a device's text, exactly (never redacted: output, stdout, diffs, messages).
- * rn_typed: netauto's own text (commands sent, task names), registered secrets masked. */
-json_t *rn_text(const char *s, size_t n);
-json_t *rn_typed(const char *s, size_t n);
+ * na_rn_text: a device's text, exactly (never redacted: output, stdout, diffs, messages).
+ * na_rn_typed: netauto's own text (commands sent, task names), registered secrets masked. */
+json_t *na_rn_text(const char *s, size_t n);
+json_t *na_rn_typed(const char *s, size_t n);
 /* null when err holds no error, else {"code": na_code_name, "message"} (the message as set: its
  * setter masked netauto's secrets and quoted the device exactly). New ref. */
-json_t *rn_error_json(const na_err *err);
+json_t *na_rn_error_json(const na_err *err);
 /* One task result: {"name", "play", "action", "ok", "changed", "skipped", "ignored", "output",
  * "elapsed_ms", "commands", "error"} (+ "parsed" with `parse:`, + "partial" with --check,
  * + "rc", "stdout", "stderr" for scripts). New reference. */
-json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check);
+json_t *na_rn_task_json(const rn_task_rec *t, const char *play_name, bool check);
 
 typedef struct rn_host_sum {
     const char *status;     /* "ok", "failed", "cancelled", "skipped" */
@@ -83,10 +83,10 @@ typedef struct rn_host_sum {
 } rn_host_sum;
 /* {"status", "ok", "changed", "error", "elapsed_ms", "transport", "platform", "tasks", "diff"?}.
  * New reference. */
-json_t *rn_host_json(const rn_host_sum *h);
+json_t *na_rn_host_json(const rn_host_sum *h);
 /* {"hosts", "ok", "failed", "cancelled", "skipped", "changed", "tasks", "elapsed_ms",
  * "check"}. */
-json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check);
+json_t *na_rn_summary_json(const na_run_progress *p, size_t tasks, bool check);
 
 /* ---- the runner ---------------------------------------------------------------------------- */
 
@@ -251,96 +251,96 @@ struct na_runner {
     struct event *kick;     /* start hosts (from the loop) */
     struct event *cancel_ev;
     bool started, finished, cancelled;
-    bool in_cancel;         /* cancel_cb is settling hosts: rn_host_done does not finish */
+    bool in_cancel;         /* cancel_cb is settling hosts: na_rn_host_done does not finish */
     int64_t start_ms;
     json_t *results, *hosts_json;
 };
 
 /* runner.c: a host program ended (state RH_DONE set by the caller): release, account, start the
  * next hosts, finish the run when it was the last. */
-void rn_host_done(rn_host *h);
+void na_rn_host_done(rn_host *h);
 /* runner_batch.c: is the host's result final once its current program ends (failed,
  * cancelled, the run stopping, or no later phase includes it)? */
-bool rn_host_is_final(const rn_host *h);
+bool na_rn_host_is_final(const rn_host *h);
 /* runner_batch.c: does the task run under --tags/--skip-tags? */
-bool rn_selected(const na_runner *r, size_t play, size_t task);
-/* runner_batch.c: a copy of a tag list (strings owned; free with rn_free_tags). -1 on OOM. */
-int rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt);
-void rn_free_tags(const char *const *a, size_t n);
+bool na_rn_selected(const na_runner *r, size_t play, size_t task);
+/* runner_batch.c: a copy of a tag list (strings owned; free with na_rn_free_tags). -1 on OOM. */
+int na_rn_copy_tags(const char *const **out, size_t *n, const char *const *in, size_t cnt);
+void na_rn_free_tags(const char *const *a, size_t n);
 /* runner_batch.c: at prepare, which tasks run (tags) and the phases (after prepare_hosts). */
-int rn_select_tasks(na_runner *r, na_err *err);
-int rn_prepare_phases(na_runner *r, na_err *err);
+int na_rn_select_tasks(na_runner *r, na_err *err);
+int na_rn_prepare_phases(na_runner *r, na_err *err);
 /* runner_batch.c: the next batch of the phase, or of the next phase with hosts (false: none
  * left); after a host of the batch ended, is the budget spent (then the run stops); a final
  * host counted; a host that will not run reported skipped. */
-bool rn_next_batch(na_runner *r);
-void rn_check_budget(na_runner *r);
-void rn_count_final(na_runner *r, rn_host *h);
-void rn_skip_host(na_runner *r, rn_host *h);
+bool na_rn_next_batch(na_runner *r);
+void na_rn_check_budget(na_runner *r);
+void na_rn_count_final(na_runner *r, rn_host *h);
+void na_rn_skip_host(na_runner *r, rn_host *h);
 
 /* runner_host.c */
-int rn_host_init(rn_host *h);         /* its event (at start); -1 on OOM */
-void rn_host_begin(rn_host *h);       /* granted: run the program from the loop */
-void rn_host_abort(rn_host *h);       /* cancel a running host (closes its session) */
-void rn_host_record(rn_host *h);      /* put its result in the run's results (no hook) */
-void rn_host_free(rn_host *h);        /* everything a host holds (no hooks) */
+int na_rn_host_init(rn_host *h);         /* its event (at start); -1 on OOM */
+void na_rn_host_begin(rn_host *h);       /* granted: run the program from the loop */
+void na_rn_host_abort(rn_host *h);       /* cancel a running host (closes its session) */
+void na_rn_host_record(rn_host *h);      /* put its result in the run's results (no hook) */
+void na_rn_host_free(rn_host *h);        /* everything a host holds (no hooks) */
 
 /* runner_task.c: task kind continuations. Each starts the next operation (returning RN_WAIT)
  * or completes the task (RN_DONE, h->cur filled). Called with h->sub == 0 first, then after
  * each operation with h->op_st / h->op_err / h->res set. */
 enum { RN_WAIT = 0, RN_DONE = 1 };
-int rn_task_step(rn_host *h);
+int na_rn_task_step(rn_host *h);
 /* Start a session operation (sets h->op); -1 (task error recorded) if it cannot start. */
-int rn_start_command(rn_host *h, const char *cmd, int timeout_ms);
+int na_rn_start_command(rn_host *h, const char *cmd, int timeout_ms);
 /* The same in a mode (a platform mode name; NULL = the default mode). */
-int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode);
+int na_rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode);
 /* Set the task's failure from e (first error wins). */
-void rn_task_fail(rn_host *h, const na_err *e);
+void na_rn_task_fail(rn_host *h, const na_err *e);
 /* Per-command timeout for the task in progress. */
-int rn_task_timeout(const rn_host *h);
+int na_rn_task_timeout(const rn_host *h);
 /* The current loop item failed with e (the task too). */
-void rn_item_fail(rn_host *h, const na_err *e);
+void na_rn_item_fail(rn_host *h, const na_err *e);
 /* Keep a loop item's registered result (a task without loop: the result); takes item. */
-void rn_add_item(rn_host *h, json_t *item);
+void na_rn_add_item(rn_host *h, json_t *item);
 /* A looping task's registered result from its items; returns RN_DONE. */
-int rn_finish_items(rn_host *h);
+int na_rn_finish_items(rn_host *h);
 
 /* runner_host.c: the write-ahead record of an operation just started (h->op set), before any of
  * it is sent (hooks.record; no-op without the hook): kind "command", "config", "save" or
  * "script", and every line it may send. The host's program sends nothing until the record is
- * durable; if it cannot be kept, the operation fails without sending. rn_record_drop gives up
+ * durable; if it cannot be kept, the operation fails without sending. na_rn_record_drop gives up
  * a wait (cancel, free). */
-void rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n);
-void rn_record_drop(rn_host *h);
+void na_rn_record(rn_host *h, const char *kind, const char *const *lines, size_t n);
+void na_rn_record_drop(rn_host *h);
 
 /* runner_task.c: helpers every task kind uses. Append to the task's output (pieces separated
  * by a newline; past the ceiling the shown output is cut); record a line sent; start a config
  * push of lines (-1 with the task failed); record a push's lines, output and whether it
  * changed the device; the task's error message or NULL. */
-void rn_out_add(rn_host *h, const char *s, size_t n);
-void rn_out_add_cstr(rn_host *h, const char *s);
-void rn_cmd_add(rn_host *h, const char *line);
-int rn_start_config(rn_host *h, const na_strv *lines);
-void rn_config_done(rn_host *h);
-const char *rn_msg_of(const rn_host *h);
+void na_rn_out_add(rn_host *h, const char *s, size_t n);
+void na_rn_out_add_cstr(rn_host *h, const char *s);
+void na_rn_cmd_add(rn_host *h, const char *line);
+int na_rn_start_config(rn_host *h, const na_strv *lines);
+void na_rn_config_done(rn_host *h);
+const char *na_rn_msg_of(const rn_host *h);
 
-/* runner_config.c: config and save task steps (like rn_task_step's); does the platform say how
+/* runner_config.c: config and save task steps (like na_rn_task_step's); does the platform say how
  * it shows its configuration (config tasks then send only what is missing)? */
-int rn_config_step(rn_host *h);
-int rn_save_step(rn_host *h);
-bool rn_config_converges(const rn_host *h);
+int na_rn_config_step(rn_host *h);
+int na_rn_save_step(rn_host *h);
+bool na_rn_config_converges(const rn_host *h);
 
 /* runner_config.c: the running configuration in output[0..n) becomes h->running (the platform's
  * running_config syntax). -1 with the task failed on NOMEM. */
-int rn_running_parse(rn_host *h, const char *output, size_t n);
+int na_rn_running_parse(rn_host *h, const char *output, size_t n);
 /* runner_host.c: the host's diff from the running-config text before and after (appended to an
  * earlier play's diff). -1 with the host failed. */
-int rn_host_diff(rn_host *h, const char *before, const char *after);
+int na_rn_host_diff(rn_host *h, const char *before, const char *after);
 
 /* runner_script.c */
-int rn_script_step(rn_host *h);
+int na_rn_script_step(rn_host *h);
 /* runner_copy.c */
-int rn_copy_step(rn_host *h);
+int na_rn_copy_step(rn_host *h);
 
 /* The running-config read for --diff, and the VLAN table read. */
 #define RN_RUNNING_CONFIG_CMD "show running-config"

@@ -1,6 +1,6 @@
 /* runner_result.c — the runner's result JSON: task results, host results, the run summary, and
- * text that is always safe to put in them: what a device sent byte for byte (rn_text; invalid
- * UTF-8 replaced, as JSON needs), what netauto typed with registered secrets masked (rn_typed).
+ * text that is always safe to put in them: what a device sent byte for byte (na_rn_text; invalid
+ * UTF-8 replaced, as JSON needs), what netauto typed with registered secrets masked (na_rn_typed).
  * Pure: no device, no event loop. Not the registered-result shapes (pb_result.c). */
 #include "runner_int.h"
 #include "secret.h"
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void rn_task_rec_init(rn_task_rec *t)
+void na_rn_task_rec_init(rn_task_rec *t)
 {
     memset(t, 0, sizeof *t);
     na_buf_init(&t->output, RN_OUTPUT_MAX);
@@ -16,7 +16,7 @@ void rn_task_rec_init(rn_task_rec *t)
     na_buf_init(&t->errout, RN_OUTPUT_MAX);
 }
 
-void rn_task_rec_room(rn_task_rec *t, size_t max_output)
+void na_rn_task_rec_room(rn_task_rec *t, size_t max_output)
 {
     size_t want = max_output + ((size_t)64 << 10); /* room for the pieces' separators */
     if (max_output <= RN_OUTPUT_MAX || want < max_output)
@@ -27,7 +27,7 @@ void rn_task_rec_room(rn_task_rec *t, size_t max_output)
             na_buf_set_limit(bufs[i], want);
 }
 
-void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
+void na_rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
 {
     if (b->len && na_buf_append(b, "\n", 1, NULL, NULL) < 0) {
         t->cut = true;
@@ -44,7 +44,7 @@ void rn_task_rec_append(rn_task_rec *t, na_buf *b, const char *s, size_t n)
     }
 }
 
-void rn_task_rec_free(rn_task_rec *t)
+void na_rn_task_rec_free(rn_task_rec *t)
 {
     free(t->name);
     na_buf_free(&t->output);
@@ -57,7 +57,7 @@ void rn_task_rec_free(rn_task_rec *t)
     json_decref(t->reg);
     free(t->running);
     free(t->backup_path);
-    rn_task_rec_init(t);
+    na_rn_task_rec_init(t);
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid. */
@@ -121,13 +121,13 @@ static json_t *text_json(const char *s, size_t n, bool typed)
     return j;
 }
 
-json_t *rn_text(const char *s, size_t n) { return text_json(s, n, false); }
-json_t *rn_typed(const char *s, size_t n) { return text_json(s, n, true); }
+json_t *na_rn_text(const char *s, size_t n) { return text_json(s, n, false); }
+json_t *na_rn_typed(const char *s, size_t n) { return text_json(s, n, true); }
 
-static json_t *text_cstr(const char *s) { return rn_text(s, s ? strlen(s) : 0); }
-static json_t *typed_cstr(const char *s) { return rn_typed(s, s ? strlen(s) : 0); }
+static json_t *text_cstr(const char *s) { return na_rn_text(s, s ? strlen(s) : 0); }
+static json_t *typed_cstr(const char *s) { return na_rn_typed(s, s ? strlen(s) : 0); }
 
-json_t *rn_error_json(const na_err *err)
+json_t *na_rn_error_json(const na_err *err)
 {
     if (!na_err_isset(err))
         return json_null();
@@ -137,8 +137,8 @@ json_t *rn_error_json(const na_err *err)
     return o;
 }
 
-json_t *na_run_text(const char *s, size_t n) { return rn_text(s, n); }
-json_t *na_run_error_json(const na_err *err) { return rn_error_json(err); }
+json_t *na_run_text(const char *s, size_t n) { return na_rn_text(s, n); }
+json_t *na_run_error_json(const na_err *err) { return na_rn_error_json(err); }
 
 static json_t *strv_json(const na_strv *v, bool typed)
 {
@@ -148,7 +148,7 @@ static json_t *strv_json(const na_strv *v, bool typed)
     return a;
 }
 
-json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
+json_t *na_rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
 {
     json_t *o = json_object();
     if (!o)
@@ -161,14 +161,14 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
                                               : "?"));
     json_object_set_new(o, "ok", json_boolean(t->ok));
     if (t->backup_path)
-        json_object_set_new(o, "backup_path", rn_typed(t->backup_path, strlen(t->backup_path)));
+        json_object_set_new(o, "backup_path", na_rn_typed(t->backup_path, strlen(t->backup_path)));
     json_object_set_new(o, "changed", json_boolean(t->changed));
     json_object_set_new(o, "skipped", json_boolean(t->skipped));
     json_object_set_new(o, "ignored", json_boolean(t->ignored));
     /* a device's output exactly; --check's rendering is netauto's own text (vault values in it
      * are masked, as in the commands) */
-    json_object_set_new(o, "output", t->rendered ? rn_typed(t->output.data, t->output.len)
-                                                 : rn_text(t->output.data, t->output.len));
+    json_object_set_new(o, "output", t->rendered ? na_rn_typed(t->output.data, t->output.len)
+                                                 : na_rn_text(t->output.data, t->output.len));
     if (t->cut)
         json_object_set_new(o, "output_truncated", json_true());
     json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
@@ -177,7 +177,7 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
         json_object_set_new(o, "async_messages", strv_json(&t->async, false));
     if (t->parsed) /* records parsed from the device's output: its words, exactly */
         json_object_set(o, "parsed", t->parsed);
-    json_object_set_new(o, "error", rn_error_json(&t->err));
+    json_object_set_new(o, "error", na_rn_error_json(&t->err));
     const char *reg = t->task ? na_task_register(t->task) : NULL;
     json_object_set_new(o, "register", reg ? json_string(reg) : json_null());
     if (t->task && na_task_is_handler(t->task))
@@ -186,13 +186,13 @@ json_t *rn_task_json(const rn_task_rec *t, const char *play_name, bool check)
         json_object_set_new(o, "partial", json_boolean(t->partial));
     if (t->script) {
         json_object_set_new(o, "rc", json_integer(t->rc));
-        json_object_set_new(o, "stdout", rn_text(t->out.data, t->out.len));
-        json_object_set_new(o, "stderr", rn_text(t->errout.data, t->errout.len));
+        json_object_set_new(o, "stdout", na_rn_text(t->out.data, t->out.len));
+        json_object_set_new(o, "stderr", na_rn_text(t->errout.data, t->errout.len));
     }
     return o;
 }
 
-json_t *rn_host_json(const rn_host_sum *h)
+json_t *na_rn_host_json(const rn_host_sum *h)
 {
     json_t *o = json_object();
     if (!o)
@@ -200,7 +200,7 @@ json_t *rn_host_json(const rn_host_sum *h)
     json_object_set_new(o, "status", json_string(h->status));
     json_object_set_new(o, "ok", json_boolean(h->ok));
     json_object_set_new(o, "changed", json_boolean(h->changed));
-    json_object_set_new(o, "error", rn_error_json(h->err));
+    json_object_set_new(o, "error", na_rn_error_json(h->err));
     json_object_set_new(o, "elapsed_ms", json_integer(h->elapsed_ms));
     json_object_set_new(o, "transport", json_string(h->transport ? h->transport : "?"));
     json_object_set_new(o, "platform", text_cstr(h->platform ? h->platform : "?"));
@@ -210,7 +210,7 @@ json_t *rn_host_json(const rn_host_sum *h)
     return o;
 }
 
-json_t *rn_summary_json(const na_run_progress *p, size_t tasks, bool check)
+json_t *na_rn_summary_json(const na_run_progress *p, size_t tasks, bool check)
 {
     json_t *o = json_object();
     if (!o)

@@ -37,14 +37,14 @@ static void remote_name(rn_host *h, const char *local)
 static int start_exec(rn_host *h, const char *cmd)
 {
     na_err e = NA_ERR_INIT;
-    h->exec = na_session_exec_start(h->s, cmd, rn_task_timeout(h), &e);
+    h->exec = na_session_exec_start(h->s, cmd, na_rn_task_timeout(h), &e);
     if (!h->exec) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     h->op = RN_OP_EXEC;
     rn_op_started(h);
-    rn_record(h, "script", &cmd, 1);
+    na_rn_record(h, "script", &cmd, 1);
     return 0;
 }
 
@@ -69,7 +69,7 @@ static int start_remove(rn_host *h)
 
 static void append(rn_host *h, na_buf *b, const na_buf *from)
 {
-    rn_task_rec_append(&h->cur, b, from->data ? from->data : "", from->len);
+    na_rn_task_rec_append(&h->cur, b, from->data ? from->data : "", from->len);
 }
 
 /* The item's run ended: capture, judge, record. */
@@ -85,7 +85,7 @@ static void ran(rn_host *h)
     h->cur.changed = true;
     na_err e = NA_ERR_INIT;
     if (h->op_st != NA_OK) {
-        rn_item_fail(h, &h->op_err);
+        na_rn_item_fail(h, &h->op_err);
     } else if (rc != 0) {
         const char *sig = na_sexec_exit_signal(h->exec);
         if (sig && *sig)
@@ -94,9 +94,9 @@ static void ran(rn_host *h)
         else
             na_err_set(&e, NA_E_DEVICE, "%s: script '%s' exited with status %d", h->inv->name,
                        h->remote, rc);
-        rn_item_fail(h, &e);
+        na_rn_item_fail(h, &e);
     }
-    rn_add_item(h, na_result_script(so->data, se->data, rc, h->item_failed,
+    na_rn_add_item(h, na_result_script(so->data, se->data, rc, h->item_failed,
                                     h->item_failed ? h->item_err.msg : NULL));
 }
 
@@ -108,13 +108,13 @@ static int next_item(rn_host *h)
     h->item_failed = false;
     na_err_clear(&h->item_err);
     for (; h->iter < x->n_iters && x->iters[h->iter].skipped; h->iter++)
-        rn_add_item(h, na_result_skipped());
+        na_rn_add_item(h, na_result_skipped());
     if (h->iter >= x->n_iters || !na_session_usable(h->s))
-        return rn_finish_items(h);
+        return na_rn_finish_items(h);
     if (!na_session_has_ssh(h->s)) {
         na_err_set(&e, NA_E_UNSUPPORTED, "%s: script tasks need SSH", h->inv->name);
-        rn_task_fail(h, &e);
-        return rn_finish_items(h);
+        na_rn_task_fail(h, &e);
+        return na_rn_finish_items(h);
     }
     const na_task_iter *it = &x->iters[h->iter];
     remote_name(h, it->script);
@@ -122,22 +122,22 @@ static int next_item(rn_host *h)
     snprintf(line, sizeof line, "upload %s", it->script);
     if (na_strv_push(&h->cur.commands, line, NULL) < 0)
         h->cur.cut = true; /* out of memory: the record is incomplete */
-    h->xfer = na_session_upload_start(h->s, it->script, h->remote, 0700, rn_task_timeout(h), &e);
+    h->xfer = na_session_upload_start(h->s, it->script, h->remote, 0700, na_rn_task_timeout(h), &e);
     if (!h->xfer) {
-        rn_item_fail(h, &e);
-        rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
+        na_rn_item_fail(h, &e);
+        na_rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
         h->iter++;
         return next_item(h);
     }
     h->op = RN_OP_XFER;
     rn_op_started(h);
     const char *rec = line;
-    rn_record(h, "script", &rec, 1);
+    na_rn_record(h, "script", &rec, 1);
     h->sub = SC_UPLOADED;
     return RN_WAIT;
 }
 
-int rn_script_step(rn_host *h)
+int na_rn_script_step(rn_host *h)
 {
     na_task_exp *x = h->x;
     na_err e = NA_ERR_INIT;
@@ -147,8 +147,8 @@ int rn_script_step(rn_host *h)
         na_supload_free(h->xfer);
         h->xfer = NULL;
         if (h->op_st != NA_OK) {
-            rn_item_fail(h, &h->op_err);
-            rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
+            na_rn_item_fail(h, &h->op_err);
+            na_rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
             if (start_remove(h) == 0) /* a partial upload may have left the file */
                 return RN_WAIT;
             break;
@@ -172,7 +172,7 @@ int rn_script_step(rn_host *h)
         if (na_strv_push(&h->cur.commands, na_buf_cstr(&shown), NULL) < 0)
             h->cur.cut = true; /* out of memory: the record is incomplete */
         if (rc < 0)
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
         else
             rc = start_exec(h, na_buf_cstr(&cmd));
         na_buf_free(&cmd);
@@ -181,8 +181,8 @@ int rn_script_step(rn_host *h)
             h->sub = SC_RAN;
             return RN_WAIT;
         }
-        rn_item_fail(h, &h->cur.err);
-        rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
+        na_rn_item_fail(h, &h->cur.err);
+        na_rn_add_item(h, na_result_script("", "", -1, true, h->item_err.msg));
         if (start_remove(h) == 0)
             return RN_WAIT;
         break;
@@ -202,7 +202,7 @@ int rn_script_step(rn_host *h)
             else
                 na_err_set(&e, NA_E_DEVICE, "%s: could not remove '%s' (status %d)",
                            h->inv->name, h->remote, rc);
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
         }
         na_sexec_free(h->exec);
         h->exec = NULL;

@@ -13,7 +13,7 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-void rn_task_fail(rn_host *h, const na_err *e)
+void na_rn_task_fail(rn_host *h, const na_err *e)
 {
     h->cur.ok = false;
     if (!na_err_isset(&h->cur.err) && e)
@@ -22,7 +22,7 @@ void rn_task_fail(rn_host *h, const na_err *e)
         na_err_set(&h->cur.err, NA_E_INTERNAL, "task failed");
 }
 
-int rn_task_timeout(const rn_host *h)
+int na_rn_task_timeout(const rn_host *h)
 {
     if (h->x && h->x->timeout_ms > 0)
         return h->x->timeout_ms;
@@ -31,82 +31,82 @@ int rn_task_timeout(const rn_host *h)
 
 /* Append a piece of output (pieces separated by a newline). Past the ceiling the shown output
  * is cut; the registered result still has everything. */
-void rn_out_add(rn_host *h, const char *s, size_t n)
+void na_rn_out_add(rn_host *h, const char *s, size_t n)
 {
-    rn_task_rec_append(&h->cur, &h->cur.output, s, n);
+    na_rn_task_rec_append(&h->cur, &h->cur.output, s, n);
 }
 
-void rn_out_add_cstr(rn_host *h, const char *s)
+void na_rn_out_add_cstr(rn_host *h, const char *s)
 {
     if (s)
-        rn_out_add(h, s, strlen(s));
+        na_rn_out_add(h, s, strlen(s));
 }
 
 /* What ran, for the result; without memory the record says it is incomplete. */
-void rn_cmd_add(rn_host *h, const char *line)
+void na_rn_cmd_add(rn_host *h, const char *line)
 {
     if (na_strv_push(&h->cur.commands, line, NULL) < 0)
         h->cur.cut = true;
 }
 
-int rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
+int na_rn_start_command(rn_host *h, const char *cmd, int timeout_ms)
 {
-    return rn_start_command_in(h, cmd, timeout_ms, NULL);
+    return na_rn_start_command_in(h, cmd, timeout_ms, NULL);
 }
 
-int rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode)
+int na_rn_start_command_in(rn_host *h, const char *cmd, int timeout_ms, const char *mode)
 {
     na_cmd_opts co = {.timeout_ms = timeout_ms, .mode = mode};
     na_err e = NA_ERR_INIT;
     if (na_session_start_command(h->s, cmd, &co, &e) < 0) {
         h->op_err = e;
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
-    rn_cmd_add(h, cmd);
+    na_rn_cmd_add(h, cmd);
     h->op = RN_OP_SESSION;
     rn_op_started(h);
-    rn_record(h, "command", &cmd, 1);
+    na_rn_record(h, "command", &cmd, 1);
     return 0;
 }
 
-int rn_start_config(rn_host *h, const na_strv *lines)
+int na_rn_start_config(rn_host *h, const na_strv *lines)
 {
-    na_config_opts co = {.timeout_ms = rn_task_timeout(h), .window = h->r->config_window};
+    na_config_opts co = {.timeout_ms = na_rn_task_timeout(h), .window = h->r->config_window};
     na_err e = NA_ERR_INIT;
     if (na_session_start_config(h->s, (const char *const *)lines->v, lines->n, &co, &e) < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     h->op = RN_OP_SESSION;
     rn_op_started(h);
-    rn_record(h, "config", (const char *const *)lines->v, lines->n);
+    na_rn_record(h, "config", (const char *const *)lines->v, lines->n);
     return 0;
 }
 
 /* After a config push: the lines the device got, their output, and whether they changed it. */
-void rn_config_done(rn_host *h)
+void na_rn_config_done(rn_host *h)
 {
     for (size_t i = 0; i < h->res.nlines; i++) {
-        rn_cmd_add(h, h->res.lines[i].line);
+        na_rn_cmd_add(h, h->res.lines[i].line);
         if (h->res.lines[i].output && *h->res.lines[i].output)
-            rn_out_add_cstr(h, h->res.lines[i].output);
+            na_rn_out_add_cstr(h, h->res.lines[i].output);
     }
     /* every line the device took changes it; a rejected line does not */
     h->cur.changed |= h->res.nlines > (h->res.failed_line ? 1u : 0u);
     if (h->op_st != NA_OK)
-        rn_task_fail(h, &h->op_err);
+        na_rn_task_fail(h, &h->op_err);
 }
 
-void rn_item_fail(rn_host *h, const na_err *e)
+void na_rn_item_fail(rn_host *h, const na_err *e)
 {
     if (!h->item_failed && e)
         h->item_err = *e;
     h->item_failed = true;
-    rn_task_fail(h, e);
+    na_rn_task_fail(h, e);
 }
 
-void rn_add_item(rn_host *h, json_t *item)
+void na_rn_add_item(rn_host *h, json_t *item)
 {
     if (!item)
         return;
@@ -120,7 +120,7 @@ void rn_add_item(rn_host *h, json_t *item)
     }
 }
 
-int rn_finish_items(rn_host *h)
+int na_rn_finish_items(rn_host *h)
 {
     if (h->x->task->loop) {
         json_decref(h->cur.reg);
@@ -130,7 +130,7 @@ int rn_finish_items(rn_host *h)
     return RN_DONE;
 }
 
-const char *rn_msg_of(const rn_host *h) { return h->cur.ok ? NULL : h->cur.err.msg; }
+const char *na_rn_msg_of(const rn_host *h) { return h->cur.ok ? NULL : h->cur.err.msg; }
 
 /* ---- --check ------------------------------------------------------------------------------ */
 
@@ -140,13 +140,13 @@ static int check_render(rn_host *h)
     na_err e = NA_ERR_INIT;
     if (x->kind == NA_TASK_SAVE && !h->plat->save.send) {
         na_err_set(&e, NA_E_UNSUPPORTED, "platform '%s' has no save command", h->plat->name);
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return RN_DONE;
     }
     na_render_ctx ctx = {.save_command = h->plat->save.send, .vlan_read_command = RN_VLAN_READ_CMD};
     h->cur.rendered = true;
     if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0) {
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return RN_DONE;
     }
     /* what would be sent: the rendered lines without their [section] headers */
@@ -184,7 +184,7 @@ static json_t *parse_item(rn_host *h, const na_task_iter *it)
     if (!all) {
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_NOMEM, "out of memory");
-        rn_item_fail(h, &e);
+        na_rn_item_fail(h, &e);
         return NULL;
     }
     for (size_t i = 0; i < h->iter_out.n && i < it->commands.n; i++) {
@@ -205,7 +205,7 @@ static json_t *parse_item(rn_host *h, const na_task_iter *it)
         }
         if (!recs) {
             na_err_prefix(&e, "%s: parse '%s': ", h->inv->name, it->commands.v[i]);
-            rn_item_fail(h, &e);
+            na_rn_item_fail(h, &e);
             json_decref(all);
             return NULL;
         }
@@ -231,7 +231,7 @@ static void command_item_end(rn_host *h, const na_task_iter *it)
                                    "the item's outputs", &e);
         }
         if (rc < 0 || na_task_iter_expect(it, na_buf_cstr(&all), all.len, &e) < 0)
-            rn_item_fail(h, &e);
+            na_rn_item_fail(h, &e);
         na_buf_free(&all);
     }
     json_t *parsed = NULL;
@@ -251,7 +251,7 @@ static void command_item_end(rn_host *h, const na_task_iter *it)
     if (res && parsed)
         json_object_set(res, "parsed", parsed);
     json_decref(parsed);
-    rn_add_item(h, res);
+    na_rn_add_item(h, res);
     na_strv_free(&ran);
     na_strv_free(&h->iter_out);
     h->item_failed = false;
@@ -268,39 +268,39 @@ static int k_command(rn_host *h)
         const char *out = h->res.output ? h->res.output : "";
         na_err pe = NA_ERR_INIT;
         if (na_strv_push(&h->iter_out, out, &pe) < 0)
-            rn_item_fail(h, &pe); /* its expect patterns cannot be checked */
-        rn_out_add(h, out, h->res.output ? h->res.output_len : 0);
+            na_rn_item_fail(h, &pe); /* its expect patterns cannot be checked */
+        na_rn_out_add(h, out, h->res.output ? h->res.output_len : 0);
         if (h->op_st == NA_OK) {
             h->cmd++;
         } else {
-            rn_item_fail(h, &h->op_err);
+            na_rn_item_fail(h, &h->op_err);
             command_item_end(h, &x->iters[h->iter]);
             h->iter++;
             h->cmd = 0;
             if (!na_session_usable(h->s))
-                return rn_finish_items(h);
+                return na_rn_finish_items(h);
         }
     }
     for (; h->iter < x->n_iters; h->iter++, h->cmd = 0) {
         na_task_iter *it = &x->iters[h->iter];
         if (it->skipped) {
-            rn_add_item(h, na_result_skipped());
+            na_rn_add_item(h, na_result_skipped());
             continue;
         }
         if (h->cmd < it->commands.n) {
-            if (rn_start_command(h, it->commands.v[h->cmd], rn_task_timeout(h)) == 0) {
+            if (na_rn_start_command(h, it->commands.v[h->cmd], na_rn_task_timeout(h)) == 0) {
                 h->sub = 1;
                 return RN_WAIT;
             }
-            rn_item_fail(h, &h->op_err);
+            na_rn_item_fail(h, &h->op_err);
             command_item_end(h, it);
             if (!na_session_usable(h->s))
-                return rn_finish_items(h);
+                return na_rn_finish_items(h);
             continue;
         }
         command_item_end(h, it);
     }
-    return rn_finish_items(h);
+    return na_rn_finish_items(h);
 }
 
 /* ---- vlans -------------------------------------------------------------------------------- */
@@ -309,14 +309,14 @@ static int read_vlans(rn_host *h, na_vlan_list *out)
 {
     na_err e = NA_ERR_INIT;
     if (h->op_st != NA_OK) {
-        rn_task_fail(h, &h->op_err);
+        na_rn_task_fail(h, &h->op_err);
         return -1;
     }
     na_vlan_list_free(out);
     if (na_vlans_parse(h->res.output ? h->res.output : "", h->res.output ? h->res.output_len : 0,
                        out, &e) < 0) {
         na_err_prefix(&e, "'%s': ", RN_VLAN_READ_CMD);
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return -1;
     }
     return 0;
@@ -324,7 +324,7 @@ static int read_vlans(rn_host *h, na_vlan_list *out)
 
 static int vlans_done(rn_host *h)
 {
-    h->cur.reg = na_result_change(&h->plan, h->cur.changed, !h->cur.ok, rn_msg_of(h));
+    h->cur.reg = na_result_change(&h->plan, h->cur.changed, !h->cur.ok, na_rn_msg_of(h));
     return RN_DONE;
 }
 
@@ -337,11 +337,11 @@ static int k_vlans(rn_host *h)
         na_strv_free(&h->plan);
         if (x->partial) { /* --check: the wanted VLANs come from results of tasks not run */
             h->cur.rendered = true;
-            rn_out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
+            na_rn_out_add_cstr(h, "[exec]\n" RN_VLAN_READ_CMD "\n[config]\n(depends on results "
                             "registered by tasks that do not run in check mode)");
             return RN_DONE;
         }
-        if (rn_start_command(h, RN_VLAN_READ_CMD, rn_task_timeout(h)) < 0)
+        if (na_rn_start_command(h, RN_VLAN_READ_CMD, na_rn_task_timeout(h)) < 0)
             return vlans_done(h);
         h->sub = 1;
         return RN_WAIT;
@@ -349,7 +349,7 @@ static int k_vlans(rn_host *h)
         if (read_vlans(h, &h->vl) < 0)
             return vlans_done(h);
         if (na_task_exp_vlan_plan(x, &h->vl, &h->plan, &e) < 0) {
-            rn_task_fail(h, &e);
+            na_rn_task_fail(h, &e);
             return vlans_done(h);
         }
         if (h->r->check) {
@@ -357,33 +357,33 @@ static int k_vlans(rn_host *h)
                                  .current_vlans = &h->vl};
             h->cur.rendered = true;
             if (na_task_exp_render(x, &ctx, &h->cur.output, &e) < 0)
-                rn_task_fail(h, &e);
+                na_rn_task_fail(h, &e);
             for (size_t i = 0; i < h->plan.n; i++)
-                rn_cmd_add(h, h->plan.v[i]);
+                na_rn_cmd_add(h, h->plan.v[i]);
             h->cur.changed = h->plan.n > 0;
             return vlans_done(h);
         }
         if (h->plan.n == 0) { /* already as wanted */
-            rn_out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
+            na_rn_out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
             return vlans_done(h);
         }
-        if (rn_start_config(h, &h->plan) < 0)
+        if (na_rn_start_config(h, &h->plan) < 0)
             return vlans_done(h);
         h->sub = 2;
         return RN_WAIT;
     case 2:
-        rn_config_done(h);
-        if (!h->cur.ok || rn_start_command(h, RN_VLAN_READ_CMD, rn_task_timeout(h)) < 0)
+        na_rn_config_done(h);
+        if (!h->cur.ok || na_rn_start_command(h, RN_VLAN_READ_CMD, na_rn_task_timeout(h)) < 0)
             return vlans_done(h);
         h->sub = 3;
         return RN_WAIT;
     default: {
         na_vlan_list after = {0};
         if (read_vlans(h, &after) == 0) {
-            rn_out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
+            na_rn_out_add(h, h->res.output ? h->res.output : "", h->res.output_len);
             if (na_vlans_verify(x->vlan_state, x->vlans, x->n_vlans, &after, &e) < 0) {
                 na_err_prefix(&e, "after the change: ");
-                rn_task_fail(h, &e);
+                na_rn_task_fail(h, &e);
             }
         }
         na_vlan_list_free(&after);
@@ -400,29 +400,30 @@ static int k_assert(rn_host *h)
 {
     na_task_exp *x = h->x;
     if (x->partial) { /* --check: the conditions read results of tasks that did not run */
-        rn_out_add_cstr(h, "(depends on results registered by tasks that do not run in check mode)");
+        na_rn_out_add_cstr(
+            h, "(depends on results registered by tasks that do not run in check mode)");
         return RN_DONE;
     }
     for (size_t i = 0; i < x->n_iters; i++) {
         na_task_iter *it = &x->iters[i];
         if (it->skipped) {
-            rn_add_item(h, na_result_skipped());
+            na_rn_add_item(h, na_result_skipped());
             continue;
         }
         if (it->assert_failed) {
             na_err e = NA_ERR_INIT;
             na_err_set(&e, NA_E_ASSERT, "%s: %s", h->inv->name, it->assert_msg);
-            rn_out_add_cstr(h, it->assert_msg);
-            rn_task_fail(h, &e);
+            na_rn_out_add_cstr(h, it->assert_msg);
+            na_rn_task_fail(h, &e);
         }
-        rn_add_item(h, na_result_assert(it->assert_failed, it->assert_msg));
+        na_rn_add_item(h, na_result_assert(it->assert_failed, it->assert_msg));
     }
-    return rn_finish_items(h);
+    return na_rn_finish_items(h);
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
-int rn_task_step(rn_host *h)
+int na_rn_task_step(rn_host *h)
 {
     const na_task_exp *x = h->x;
     if (x->kind == NA_TASK_ASSERT) /* no device involved: the same with --check */
@@ -430,26 +431,26 @@ int rn_task_step(rn_host *h)
     /* --check: config tasks read the running configuration, save tasks decide, vlans and copy
      * read the device to know (reads are allowed); the rest only render what they would send */
     bool reads = x->kind == NA_TASK_VLANS || x->kind == NA_TASK_SAVE || x->kind == NA_TASK_COPY ||
-                 (x->kind == NA_TASK_CONFIG && !x->partial && rn_config_converges(h));
+                 (x->kind == NA_TASK_CONFIG && !x->partial && na_rn_config_converges(h));
     if (h->r->check && !reads)
         return check_render(h);
     if (h->sub == 0 && (!h->s || !na_session_usable(h->s))) {
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_CLOSED, "%s: the session is not usable", h->inv->name);
-        rn_task_fail(h, &e);
+        na_rn_task_fail(h, &e);
         return RN_DONE;
     }
     switch (x->kind) {
     case NA_TASK_COMMAND: return k_command(h);
-    case NA_TASK_CONFIG: return rn_config_step(h);
-    case NA_TASK_SAVE: return rn_save_step(h);
+    case NA_TASK_CONFIG: return na_rn_config_step(h);
+    case NA_TASK_SAVE: return na_rn_save_step(h);
     case NA_TASK_VLANS: return k_vlans(h);
-    case NA_TASK_SCRIPT: return rn_script_step(h);
+    case NA_TASK_SCRIPT: return na_rn_script_step(h);
     case NA_TASK_ASSERT: return k_assert(h);
-    case NA_TASK_COPY: return rn_copy_step(h);
+    case NA_TASK_COPY: return na_rn_copy_step(h);
     }
     na_err e = NA_ERR_INIT;
     na_err_set(&e, NA_E_INTERNAL, "unknown task kind");
-    rn_task_fail(h, &e);
+    na_rn_task_fail(h, &e);
     return RN_DONE;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tv_clear(tv *v)
+void na_tv_clear(tv *v)
 {
     json_decref(v->j);
     v->j = NULL;
@@ -49,7 +49,7 @@ static void span(const na_tpl *t, int idx, char *buf, size_t cap)
     snprintf(buf, cap, "%.*s", (int)len, t->src + x->off);
 }
 
-void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap)
+void na_tpl_path(const na_tpl *t, int idx, char *buf, size_t cap)
 {
     const xnode *x = &t->nodes[idx];
     if (cap == 0)
@@ -58,7 +58,7 @@ void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap)
     if (x->k == X_VAR) {
         snprintf(buf, cap, "%s", x->s);
     } else if (x->k == X_ATTR || x->k == X_INDEX) {
-        tpl_path(t, x->a, buf, cap);
+        na_tpl_path(t, x->a, buf, cap);
         size_t n = strlen(buf);
         if (x->k == X_ATTR) {
             snprintf(buf + n, cap - n, ".%s", x->s);
@@ -223,7 +223,10 @@ static int tv_use_what(tv *v, na_tpl_env *env, const char *what, na_err *err)
     return 0;
 }
 
-int tv_use(tv *v, na_tpl_env *env, na_err *err) { return tv_use_what(v, env, "a variable", err); }
+int na_tv_use(tv *v, na_tpl_env *env, na_err *err)
+{
+    return tv_use_what(v, env, "a variable", err);
+}
 
 /* Evaluate a lazy string at this node only (for navigation). */
 static int shallow(const na_tpl *t, int idx, tv *v, na_tpl_env *env, na_err *err)
@@ -232,23 +235,23 @@ static int shallow(const na_tpl *t, int idx, tv *v, na_tpl_env *env, na_err *err
         !na_tpl_has_syntax(json_string_value(v->j)))
         return 0;
     char what[160];
-    tpl_path(t, idx, what, sizeof what);
+    na_tpl_path(t, idx, what, sizeof what);
     tv r = {0};
     if (eval_lazy(json_string_value(v->j), env, what, &r, err) < 0)
         return -1;
-    tv_clear(v);
+    na_tv_clear(v);
     *v = r;
     return 0;
 }
 
 static int eval_used(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *err)
 {
-    if (tpl_eval_node(t, idx, env, out, err) < 0)
+    if (na_tpl_eval_node(t, idx, env, out, err) < 0)
         return -1;
     char what[160];
-    tpl_path(t, idx, what, sizeof what);
+    na_tpl_path(t, idx, what, sizeof what);
     if (tv_use_what(out, env, what, err) < 0) {
-        tv_clear(out);
+        na_tv_clear(out);
         return -1;
     }
     return 0;
@@ -280,29 +283,29 @@ static int eval_nav(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *
 {
     const xnode *x = &t->nodes[idx];
     char path[160];
-    if (tpl_eval_node(t, x->a, env, out, err) < 0)
+    if (na_tpl_eval_node(t, x->a, env, out, err) < 0)
         return -1;
     tv key = {0};
     if (x->k == X_INDEX) {
         if (eval_used(t, x->b, env, &key, err) < 0)
             goto fail;
         if (key.k == TV_UNKNOWN) {
-            tv_clear(out);
+            na_tv_clear(out);
             out->k = TV_UNKNOWN;
             return 0;
         }
     }
     if (out->k != TV_VAL) {
-        tv_clear(&key);
+        na_tv_clear(&key);
         return 0; /* undefined (keeps its reason) or unknown propagate */
     }
     if (shallow(t, x->a, out, env, err) < 0)
         goto fail;
     if (out->k != TV_VAL) {
-        tv_clear(&key);
+        na_tv_clear(&key);
         return 0;
     }
-    tpl_path(t, x->a, path, sizeof path);
+    na_tpl_path(t, x->a, path, sizeof path);
     json_t *cur = out->j, *child = NULL;
     char why[sizeof out->why];
     why[0] = '\0';
@@ -337,8 +340,8 @@ static int eval_nav(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *
     }
     bool raw = out->raw;
     child = json_incref(child); /* before the container goes: it may hold the only reference */
-    tv_clear(&key);
-    tv_clear(out);
+    na_tv_clear(&key);
+    na_tv_clear(out);
     if (child) {
         tv_set(out, child, raw);
     } else {
@@ -347,8 +350,8 @@ static int eval_nav(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *
     }
     return 0;
 fail:
-    tv_clear(&key);
-    tv_clear(out);
+    na_tv_clear(&key);
+    na_tv_clear(out);
     return -1;
 }
 
@@ -359,7 +362,7 @@ static int truth(const na_tpl *t, int idx, na_tpl_env *env, na_err *err)
     if (eval_used(t, idx, env, &v, err) < 0)
         return -1;
     int r = v.k == TV_UNKNOWN ? 2 : na_tpl_truthy(v.j);
-    tv_clear(&v);
+    na_tv_clear(&v);
     return r;
 }
 
@@ -425,7 +428,7 @@ static int compare(int op, const json_t *a, const json_t *b, bool *res, na_err *
     return 0;
 }
 
-int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *err)
+int na_tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *err)
 {
     const xnode *x = &t->nodes[idx];
     memset(out, 0, sizeof *out);
@@ -465,10 +468,10 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
     }
     case X_FILTER: {
         tv in = {0};
-        if (tpl_eval_node(t, x->a, env, &in, err) < 0)
+        if (na_tpl_eval_node(t, x->a, env, &in, err) < 0)
             return -1;
-        int rc = tpl_filter(t, x, &in, env, out, err);
-        tv_clear(&in);
+        int rc = na_tpl_filter(t, x, &in, env, out, err);
+        na_tv_clear(&in);
         return rc;
     }
     case X_NOT: {
@@ -507,7 +510,7 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
         if (eval_used(t, x->a, env, &a, err) < 0)
             return -1;
         if (eval_used(t, x->b, env, &b, err) < 0) {
-            tv_clear(&a);
+            na_tv_clear(&a);
             return -1;
         }
         int rc = 0;
@@ -519,8 +522,8 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
             if (rc == 0)
                 tv_set(out, json_boolean(r), true);
         }
-        tv_clear(&a);
-        tv_clear(&b);
+        na_tv_clear(&a);
+        na_tv_clear(&b);
         return rc;
     }
     case X_CONCAT: { /* Jinja's ~: both sides as text */
@@ -528,7 +531,7 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
         if (eval_used(t, x->a, env, &a, err) < 0)
             return -1;
         if (eval_used(t, x->b, env, &b, err) < 0) {
-            tv_clear(&a);
+            na_tv_clear(&a);
             return -1;
         }
         int rc = 0;
@@ -547,19 +550,19 @@ int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *er
                 tv_set(out, j, true);
             na_buf_free(&s);
         }
-        tv_clear(&a);
-        tv_clear(&b);
+        na_tv_clear(&a);
+        na_tv_clear(&b);
         return rc;
     }
     case X_DEFINED: {
         tv a = {0};
-        if (tpl_eval_node(t, x->a, env, &a, err) < 0)
+        if (na_tpl_eval_node(t, x->a, env, &a, err) < 0)
             return -1;
         if (a.k == TV_UNKNOWN)
             out->k = TV_UNKNOWN;
         else
             tv_set(out, json_boolean((a.k == TV_VAL) != (x->op != 0)), true);
-        tv_clear(&a);
+        na_tv_clear(&a);
         return 0;
     }
     }
@@ -640,7 +643,7 @@ int na_tpl_render(const na_tpl *t, na_tpl_env *env, na_buf *out, na_err *err)
         } else {
             r = na_tpl_stringify(v.j, out, err);
         }
-        tv_clear(&v);
+        na_tv_clear(&v);
         if (r < 0)
             return -1;
     }

@@ -72,7 +72,7 @@ static json_t *group_json(pcre2_code *re, pcre2_match_data *md, const char *s, i
 
 /* ---- regex_search -------------------------------------------------------------------------- */
 
-int tpl_f_regex_search(const json_t *in, const json_t *const *args, const json_t *const *groups,
+int na_tpl_f_regex_search(const json_t *in, const json_t *const *args, const json_t *const *groups,
                        size_t ngroups, json_t **out, na_err *err)
 {
     na_buf b;
@@ -204,7 +204,7 @@ static int expand_repl(pcre2_code *re, pcre2_match_data *md, const char *s, cons
     return 0;
 }
 
-int tpl_f_regex_replace(const json_t *in, const json_t *const *args, json_t **out,
+int na_tpl_f_regex_replace(const json_t *in, const json_t *const *args, json_t **out,
                         na_err *err)
 {
     na_buf b, res;
@@ -273,7 +273,7 @@ int tpl_f_regex_replace(const json_t *in, const json_t *const *args, json_t **ou
 
 static bool ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
-int tpl_f_split(const json_t *in, const json_t *const *args, json_t **out, na_err *err)
+int na_tpl_f_split(const json_t *in, const json_t *const *args, json_t **out, na_err *err)
 {
     *out = NULL;
     if (!json_is_string(in))
@@ -330,7 +330,7 @@ int tpl_f_split(const json_t *in, const json_t *const *args, json_t **out, na_er
     return 0;
 }
 
-int tpl_f_first_last(const char *name, const json_t *in, json_t **out, na_err *err)
+int na_tpl_f_first_last(const char *name, const json_t *in, json_t **out, na_err *err)
 {
     bool first = name[0] == 'f';
     *out = NULL;
@@ -500,7 +500,7 @@ static json_t *items(const char *f, const json_t *in, na_err *err)
 
 /* ---- unique, sort, min, max ---------------------------------------------------------------- */
 
-int tpl_f_unique(const json_t *in, const json_t *const *args, json_t **out, na_err *err)
+int na_tpl_f_unique(const json_t *in, const json_t *const *args, json_t **out, na_err *err)
 {
     *out = NULL;
     json_t *a = items("unique", in, err);
@@ -586,7 +586,7 @@ static int keyed(const char *f, const json_t *in, const json_t *attribute, sitem
     return 0;
 }
 
-int tpl_f_sort(const json_t *in, const json_t *const *args, json_t **out, na_err *err)
+int na_tpl_f_sort(const json_t *in, const json_t *const *args, json_t **out, na_err *err)
 {
     *out = NULL;
     sitem *v = NULL;
@@ -610,7 +610,7 @@ int tpl_f_sort(const json_t *in, const json_t *const *args, json_t **out, na_err
     return rc;
 }
 
-int tpl_f_min_max(const char *name, const json_t *in, const json_t *const *args, json_t **out,
+int na_tpl_f_min_max(const char *name, const json_t *in, const json_t *const *args, json_t **out,
                   na_err *err)
 {
     *out = NULL;

@@ -64,7 +64,7 @@ static int nparams(const fdef *d)
     return n;
 }
 
-bool tpl_filter_known(const char *name) { return find(name) != NULL; }
+bool na_tpl_filter_known(const char *name) { return find(name) != NULL; }
 
 /* Bind arguments to parameters: slot[i] = argument index for parameter i (-1: not given);
  * extra positional arguments (variadic) are listed in var[]. NULL, or what is wrong. */
@@ -117,7 +117,7 @@ static const char *bind(const fdef *d, const char *const *kws, int nargs, int *s
     return NULL;
 }
 
-const char *tpl_filter_args(const char *name, const char *const *kws, int nargs, char *buf,
+const char *na_tpl_filter_args(const char *name, const char *const *kws, int nargs, char *buf,
                             size_t cap)
 {
     const fdef *d = find(name);
@@ -311,7 +311,7 @@ static int f_case_trim(const char *name, const json_t *in, tv *out, na_err *err)
     return rc;
 }
 
-int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out, na_err *err)
+int na_tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out, na_err *err)
 {
     const fdef *d = find(f->s);
     memset(out, 0, sizeof *out);
@@ -329,8 +329,8 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
             goto done;
         }
         kws[nargs] = t->nodes[i].kw;
-        if (tpl_eval_node(t, i, env, &args[nargs], err) < 0 ||
-            tv_use(&args[nargs], env, err) < 0) {
+        if (na_tpl_eval_node(t, i, env, &args[nargs], err) < 0 ||
+            na_tv_use(&args[nargs], env, err) < 0) {
             nargs++;
             rc = -1;
             goto done;
@@ -360,7 +360,7 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
             goto done;
         }
         if (in->k == TV_VAL && boolean) {
-            if ((rc = tv_use(in, env, err)) < 0)
+            if ((rc = na_tv_use(in, env, err)) < 0)
                 goto done;
             if (in->k == TV_UNKNOWN) {
                 out->k = TV_UNKNOWN;
@@ -381,7 +381,7 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
         }
         goto done;
     }
-    if ((rc = tv_use(in, env, err)) < 0)
+    if ((rc = na_tv_use(in, env, err)) < 0)
         goto done;
     if (unknown || in->k == TV_UNKNOWN) {
         out->k = TV_UNKNOWN;
@@ -420,19 +420,19 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
         na_buf_free(&b);
     } else {
         if (!strcmp(n, "regex_search"))
-            rc = tpl_f_regex_search(j, a, groups, (size_t)nvar, &res, err);
+            rc = na_tpl_f_regex_search(j, a, groups, (size_t)nvar, &res, err);
         else if (!strcmp(n, "regex_replace"))
-            rc = tpl_f_regex_replace(j, a, &res, err);
+            rc = na_tpl_f_regex_replace(j, a, &res, err);
         else if (!strcmp(n, "split"))
-            rc = tpl_f_split(j, a, &res, err);
+            rc = na_tpl_f_split(j, a, &res, err);
         else if (!strcmp(n, "first") || !strcmp(n, "last"))
-            rc = tpl_f_first_last(n, j, &res, err);
+            rc = na_tpl_f_first_last(n, j, &res, err);
         else if (!strcmp(n, "unique"))
-            rc = tpl_f_unique(j, a, &res, err);
+            rc = na_tpl_f_unique(j, a, &res, err);
         else if (!strcmp(n, "sort"))
-            rc = tpl_f_sort(j, a, &res, err);
+            rc = na_tpl_f_sort(j, a, &res, err);
         else
-            rc = tpl_f_min_max(n, j, a, &res, err);
+            rc = na_tpl_f_min_max(n, j, a, &res, err);
         if (rc == 0 && res) {
             rc = set_val(out, res, err);
         } else if (rc == 0) { /* an empty sequence: undefined, like Jinja's */
@@ -443,6 +443,6 @@ int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out
     }
 done:
     for (int i = 0; i < nargs; i++)
-        tv_clear(&args[i]);
+        na_tv_clear(&args[i]);
     return rc < 0 ? -1 : 0;
 }

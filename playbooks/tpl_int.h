@@ -59,18 +59,18 @@ typedef struct tv {
     char why[200]; /* for TV_UNDEF */
 } tv;
 
-void tv_clear(tv *v);
-int tv_use(tv *v, na_tpl_env *env, na_err *err); /* resolve lazy templates deeply; -1 error */
-int tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *err);
+void na_tv_clear(tv *v);
+int na_tv_use(tv *v, na_tpl_env *env, na_err *err); /* resolve lazy templates deeply; -1 error */
+int na_tpl_eval_node(const na_tpl *t, int idx, na_tpl_env *env, tv *out, na_err *err);
 /* Apply filter node `idx` to the already evaluated input. */
-int tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out, na_err *err);
+int na_tpl_filter(const na_tpl *t, const xnode *f, tv *in, na_tpl_env *env, tv *out, na_err *err);
 /* Describe the path of a node ("vlans[0].name") into buf. */
-void tpl_path(const na_tpl *t, int idx, char *buf, size_t cap);
-bool tpl_filter_known(const char *name);
+void na_tpl_path(const na_tpl *t, int idx, char *buf, size_t cap);
+bool na_tpl_filter_known(const char *name);
 /* NULL when the arguments suit the filter, else what is wrong ("takes no arguments",
  * "has no argument 'x'"); kws are the keyword names of the nargs arguments (NULL: positional),
  * written into buf. */
-const char *tpl_filter_args(const char *name, const char *const *kws, int nargs, char *buf,
+const char *na_tpl_filter_args(const char *name, const char *const *kws, int nargs, char *buf,
                             size_t cap);
 #define TPL_FILTER_NAMES                                                                       \
     "default (d), upper, lower, join, length (count), trim, replace, int, string, "            \
@@ -79,17 +79,17 @@ const char *tpl_filter_args(const char *name, const char *const *kws, int nargs,
 /* The filters added for Ansible playbooks (tpl_fextra.c). args[i] is the value bound to the
  * filter's i-th parameter (NULL: not given); groups: regex_search's extra positional
  * arguments. Set *out (a new reference) or return -1 with err. */
-int tpl_f_regex_search(const json_t *in, const json_t *const *args, const json_t *const *groups,
+int na_tpl_f_regex_search(const json_t *in, const json_t *const *args, const json_t *const *groups,
                        size_t ngroups, json_t **out, na_err *err);
-int tpl_f_regex_replace(const json_t *in, const json_t *const *args, json_t **out,
+int na_tpl_f_regex_replace(const json_t *in, const json_t *const *args, json_t **out,
                         na_err *err);
-int tpl_f_split(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
+int na_tpl_f_split(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
 /* first/last: *out NULL (undefined) for an empty sequence */
-int tpl_f_first_last(const char *name, const json_t *in, json_t **out, na_err *err);
-int tpl_f_unique(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
-int tpl_f_sort(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
+int na_tpl_f_first_last(const char *name, const json_t *in, json_t **out, na_err *err);
+int na_tpl_f_unique(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
+int na_tpl_f_sort(const json_t *in, const json_t *const *args, json_t **out, na_err *err);
 /* min/max: *out NULL (undefined) for an empty list */
-int tpl_f_min_max(const char *name, const json_t *in, const json_t *const *args, json_t **out,
+int na_tpl_f_min_max(const char *name, const json_t *in, const json_t *const *args, json_t **out,
                   na_err *err);
 
 

@@ -418,7 +418,7 @@ static int parse_filtered(parser *p)
         if (p->tk != TK_IDENT)
             return perr(p, "expected a filter name after '|' but found %s",
                         tk_text(p, b, sizeof b));
-        if (!tpl_filter_known(p->sval))
+        if (!na_tpl_filter_known(p->sval))
             return perr(p, "unknown filter '%s' (filters: %s)", p->sval, TPL_FILTER_NAMES);
         int f = new_node(p, X_FILTER, off);
         if (f < 0)
@@ -445,7 +445,7 @@ static int parse_filtered(parser *p)
             kws[nargs++] = p->t->nodes[i].kw;
         }
         char why[120];
-        const char *bad = tpl_filter_args(p->t->nodes[f].s, kws, nargs, why, sizeof why);
+        const char *bad = na_tpl_filter_args(p->t->nodes[f].s, kws, nargs, why, sizeof why);
         if (bad)
             return perr(p, "filter '%s' %s", p->t->nodes[f].s, bad);
         set_span(p, f, off);

@@ -114,7 +114,7 @@ static void prepared(void *ud, nd_be_job *bj, const json_t *targets, const na_er
     done(dud, (nd_be_job *)a, a ? targets : NULL, a ? NULL : &e);
 }
 
-nd_be_prep *ncl_api_prepare(ncl *c, const nd_job_spec *spec, nd_job_prepared_cb done, void *ud,
+nd_be_prep *nd_ncl_api_prepare(ncl *c, const nd_job_spec *spec, nd_job_prepared_cb done, void *ud,
                             na_err *err)
 {
     /* tasks are stored by NATS (on disk, on every replica): secrets are not sent that way */
@@ -149,7 +149,7 @@ nd_be_prep *ncl_api_prepare(ncl *c, const nd_job_spec *spec, nd_job_prepared_cb 
     return (nd_be_prep *)p;
 }
 
-void ncl_api_prepare_abandon(ncl *c, nd_be_prep *bp)
+void nd_ncl_api_prepare_abandon(ncl *c, nd_be_prep *bp)
 {
     aprep *p = (aprep *)bp;
     c->inner->job_prepare_abandon(c->ibe, p->inner);
@@ -158,7 +158,7 @@ void ncl_api_prepare_abandon(ncl *c, nd_be_prep *bp)
     free(p);
 }
 
-void ncl_api_discard(nd_be_job *bj)
+void nd_ncl_api_discard(nd_be_job *bj)
 {
     ncl_ajob *a = (ncl_ajob *)bj;
     if (a && a->running)
@@ -205,7 +205,7 @@ static void check_sites(ncl *c, ncl_ajob *a)
     const char *site;
     json_t *v;
     json_object_foreach(pending, site, v) {
-        bool alive = ncl_site_alive(c, site);
+        bool alive = nd_ncl_site_alive(c, site);
         bool noted = json_object_get(a->noted, site) != NULL;
         if (!alive && !noted) {
             char msg[300];
@@ -229,7 +229,7 @@ static void check_sites(ncl *c, ncl_ajob *a)
     json_decref(pending);
 }
 
-void ncl_api_sites_changed(ncl *c)
+void nd_ncl_api_sites_changed(ncl *c)
 {
     ncl_ajob *a, *next;
     for (a = LIST_FIRST(&c->ajobs); a; a = next) {
@@ -238,7 +238,7 @@ void ncl_api_sites_changed(ncl *c)
     }
 }
 
-json_t *ncl_api_status(ncl *c)
+json_t *nd_ncl_api_status(ncl *c)
 {
     json_t *o = json_object();
     ncl_ajob *a;
@@ -264,7 +264,7 @@ static void pub_work(ncl_op *op)
     for (size_t i = 0; i < a->n && !atomic_load(&a->stop_pub); i++) {
         ahost *h = &a->hosts[i];
         char key[300], subject[200], msgid[512];
-        ncl_key(h->name, key, sizeof key);
+        nd_ncl_key(h->name, key, sizeof key);
         snprintf(subject, sizeof subject, "netauto.task.%s.%lld", h->site, (long long)a->id);
         snprintf(msgid, sizeof msgid, "t.%s.%lld.%s", c->conf->node, (long long)a->id, key);
         json_t *t = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:O}", "job", (json_int_t)a->id, "api",
@@ -276,7 +276,7 @@ static void pub_work(ncl_op *op)
             na_err_set(&a->pub_err, NA_E_NOMEM, "out of memory");
             return;
         }
-        int rc = ncl_publish(c, subject, msgid, txt, strlen(txt), NULL, &a->pub_err);
+        int rc = nd_ncl_publish(c, subject, msgid, txt, strlen(txt), NULL, &a->pub_err);
         free(txt);
         if (rc < 0)
             return;
@@ -313,7 +313,7 @@ static void pub_done(ncl_op *op)
     check_sites(a->c, a);
 }
 
-int ncl_api_run(ncl *c, nd_be_job *bj, int64_t id, const nd_job_sink *sink, na_err *err)
+int nd_ncl_api_run(ncl *c, nd_be_job *bj, int64_t id, const nd_job_sink *sink, na_err *err)
 {
     ncl_ajob *a = (ncl_ajob *)bj;
     a->id = id;
@@ -347,7 +347,7 @@ int ncl_api_run(ncl *c, nd_be_job *bj, int64_t id, const nd_job_sink *sink, na_e
     a->pub_busy = true;
     a->pub_op.work = pub_work;
     a->pub_op.done = pub_done;
-    ncl_submit(&a->pub_op);
+    nd_ncl_submit(&a->pub_op);
     return 0;
 }
 
@@ -365,7 +365,7 @@ static void purge_work(ncl_op *op)
     natsStatus s = js_PurgeStream(a->c->js, NCL_TASKS_STREAM, &o, &jerr);
     if (s != NATS_OK) {
         na_err e = NA_ERR_INIT;
-        ncl_nats_err(&e, "purging the job's tasks", s, jerr);
+        nd_ncl_nats_err(&e, "purging the job's tasks", s, jerr);
         NA_LOGE("cluster", "job %lld: %s", (long long)a->id, e.msg);
     }
 }
@@ -386,10 +386,10 @@ static void start_purge(ncl_ajob *a)
     a->purge_busy = true;
     a->purge_op.work = purge_work;
     a->purge_op.done = purge_done;
-    ncl_submit(&a->purge_op);
+    nd_ncl_submit(&a->purge_op);
 }
 
-void ncl_api_cancel(ncl *c, nd_be_job *bj)
+void nd_ncl_api_cancel(ncl *c, nd_be_job *bj)
 {
     (void)c;
     ncl_ajob *a = (ncl_ajob *)bj;
@@ -544,7 +544,7 @@ static char *add_chunk(ncl *c, natsMsg *m, const char *hdr, size_t *len)
 static void result_done(ncl_op *op)
 {
     rmsg *r = (rmsg *)op;
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     const char *hdr = NULL;
     if (!c->closing && natsMsgHeader_Get(r->m, "Netauto-Chunk", &hdr) == NATS_OK && hdr) {
         size_t len = 0;
@@ -585,7 +585,7 @@ static void on_result(natsConnection *nc, natsSubscription *sub, natsMsg *m, voi
     }
     r->m = m;
     r->op.done = result_done;
-    ncl_post(&r->op);
+    nd_ncl_post(&r->op);
 }
 
 /* ---- tasks JetStream gave up on (MaxDeliver) ------------------------------------------------- */
@@ -611,7 +611,7 @@ static void gaveup_free(gaveup *g)
 static void gaveup_work(ncl_op *op)
 {
     gaveup *g = (gaveup *)op;
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     natsMsg *m = NULL;
     jsErrCode jerr = 0;
     if (js_GetMsg(&m, c->js, NCL_TASKS_STREAM, g->seq, NULL, &jerr) != NATS_OK)
@@ -632,7 +632,7 @@ static void fold(ncl *c, json_t *r);
 static void gaveup_done(ncl_op *op)
 {
     gaveup *g = (gaveup *)op;
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     if (!c->closing && g->task) {
         const char *host = json_string_value(json_object_get(g->task, "host"));
         const char *site = json_string_value(json_object_get(g->task, "site"));
@@ -679,16 +679,16 @@ static void on_advisory(natsConnection *nc, natsSubscription *sub, natsMsg *m, v
         free(g);
         return;
     }
-    ncl_submit(&g->op);
+    nd_ncl_submit(&g->op);
 }
 
-int ncl_api_start(ncl *c, na_err *err)
+int nd_ncl_api_start(ncl *c, na_err *err)
 {
     natsStatus as = natsConnection_Subscribe(
         &c->advisory_sub, c->nc, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." NCL_TASKS_STREAM ".*",
         on_advisory, c);
     if (as != NATS_OK) {
-        ncl_nats_err(err, "subscribing to JetStream's advisories", as, 0);
+        nd_ncl_nats_err(err, "subscribing to JetStream's advisories", as, 0);
         return -1;
     }
     char subject[160], durable[96];
@@ -706,14 +706,14 @@ int ncl_api_start(ncl *c, na_err *err)
     jsErrCode jerr = 0;
     natsStatus s = js_Subscribe(&c->results_sub, c->js, subject, on_result, c, NULL, &so, &jerr);
     if (s != NATS_OK) {
-        ncl_nats_err(err, "subscribing to the results stream", s, jerr);
+        nd_ncl_nats_err(err, "subscribing to the results stream", s, jerr);
         return -1;
     }
     natsSubscription_SetPendingLimits(c->results_sub, -1, -1);
     return 0;
 }
 
-void ncl_api_stop(ncl *c)
+void nd_ncl_api_stop(ncl *c)
 {
     if (c->advisory_sub)
         natsSubscription_Destroy(c->advisory_sub);

@@ -27,7 +27,7 @@ static hb_work s_hb;
 static void hb_work_fn(ncl_op *op)
 {
     (void)op;
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     uint64_t rev;
     if (kvStore_PutString(&rev, c->nodes_kv, c->conf->node, s_hb.record) != NATS_OK)
         atomic_fetch_add(&c->n.nats_errors, 1);
@@ -76,7 +76,7 @@ static void hb_free_work(void)
 static void hb_done_fn(ncl_op *op)
 {
     (void)op;
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     c->hb_busy = false;
     hb_free_work();
     if (c->hb_nodes) {
@@ -87,7 +87,7 @@ static void hb_done_fn(ncl_op *op)
         c->hb_nodes = c->hb_lag = NULL;
     }
     if (!c->closing && c->api)
-        ncl_api_sites_changed(c);
+        nd_ncl_api_sites_changed(c);
 }
 
 /* Site names from heartbeats become metric labels and NATS subjects: tokens only. */
@@ -154,10 +154,10 @@ static void hb_cb(evutil_socket_t fd, short what, void *arg)
     c->hb_busy = true;
     c->hb_op.work = hb_work_fn;
     c->hb_op.done = hb_done_fn;
-    ncl_submit(&c->hb_op);
+    nd_ncl_submit(&c->hb_op);
 }
 
-bool ncl_site_alive(ncl *c, const char *site)
+bool nd_ncl_site_alive(ncl *c, const char *site)
 {
     size_t i;
     json_t *n;
@@ -179,7 +179,7 @@ static void destroy(nd_be *be);
 
 static nd_be *create(const nd_backend_config *cfg, const nd_backend_services *svc, na_err *err)
 {
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     memset(c, 0, sizeof *c);
     c->efd = -1;
     c->conf = s_conf;
@@ -195,8 +195,8 @@ static nd_be *create(const nd_backend_config *cfg, const nd_backend_services *sv
     c->slots = s_conf->tasks ? s_conf->tasks : cfg->hosts_in_flight ? cfg->hosts_in_flight : 64;
     if (!(c->ibe = s_inner->create(cfg, svc, err)))
         return NULL;
-    if (ncl_nats_open(c, err) < 0 || (c->api && ncl_api_start(c, err) < 0) ||
-        (c->worker && ncl_worker_start(c, err) < 0)) {
+    if (nd_ncl_nats_open(c, err) < 0 || (c->api && nd_ncl_api_start(c, err) < 0) ||
+        (c->worker && nd_ncl_worker_start(c, err) < 0)) {
         destroy((nd_be *)c);
         return NULL;
     }
@@ -217,14 +217,14 @@ static void destroy(nd_be *be)
     if (c->hb_ev)
         event_free(c->hb_ev);
     c->hb_ev = NULL;
-    ncl_worker_stop_fetcher(c);
+    nd_ncl_worker_stop_fetcher(c);
     if (c->ibe)
         c->inner->destroy(c->ibe); /* no callback after this */
     c->ibe = NULL;
-    ncl_threads_stop(c);
-    ncl_worker_stop(c); /* tasks not acked: redelivered to another worker */
-    ncl_api_stop(c);
-    ncl_nats_close(c);
+    nd_ncl_threads_stop(c);
+    nd_ncl_worker_stop(c); /* tasks not acked: redelivered to another worker */
+    nd_ncl_api_stop(c);
+    nd_ncl_nats_close(c);
     hb_free_work();
     json_decref(c->nodes);
     json_decref(c->lag);
@@ -236,20 +236,23 @@ static void destroy(nd_be *be)
 
 static int inventory_load(nd_be *be, const char *path, na_err *err)
 {
-    return g_ncl.inner->inventory_load(((ncl *)be)->ibe, path, err);
+    return nd_g_ncl.inner->inventory_load(((ncl *)be)->ibe, path, err);
 }
-static json_t *inventory_json(nd_be *be) { return g_ncl.inner->inventory_json(((ncl *)be)->ibe); }
+static json_t *inventory_json(nd_be *be)
+{
+    return nd_g_ncl.inner->inventory_json(((ncl *)be)->ibe);
+}
 static json_t *host_json(nd_be *be, const char *name)
 {
-    return g_ncl.inner->host_json(((ncl *)be)->ibe, name);
+    return nd_g_ncl.inner->host_json(((ncl *)be)->ibe, name);
 }
 static json_t *host_status(nd_be *be, const char *name)
 {
-    return g_ncl.inner->host_status(((ncl *)be)->ibe, name);
+    return nd_g_ncl.inner->host_status(((ncl *)be)->ibe, name);
 }
 static json_t *resolve_limit(nd_be *be, const char *limit, na_err *err)
 {
-    return g_ncl.inner->resolve_limit(((ncl *)be)->ibe, limit, err);
+    return nd_g_ncl.inner->resolve_limit(((ncl *)be)->ibe, limit, err);
 }
 
 static nd_be_prep *job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepared_cb done,
@@ -261,39 +264,48 @@ static nd_be_prep *job_prepare(nd_be *be, const nd_job_spec *spec, nd_job_prepar
                    "jobs to an api node", c->conf->site);
         return NULL;
     }
-    return ncl_api_prepare(c, spec, done, ud, err);
+    return nd_ncl_api_prepare(c, spec, done, ud, err);
 }
-static void job_prepare_abandon(nd_be *be, nd_be_prep *p) { ncl_api_prepare_abandon((ncl *)be, p); }
+static void job_prepare_abandon(nd_be *be, nd_be_prep *p)
+{
+    nd_ncl_api_prepare_abandon((ncl *)be, p);
+}
 static int job_run(nd_be *be, nd_be_job *job, int64_t id, const nd_job_sink *sink, na_err *err)
 {
-    return ncl_api_run((ncl *)be, job, id, sink, err);
+    return nd_ncl_api_run((ncl *)be, job, id, sink, err);
 }
-static void job_cancel(nd_be *be, nd_be_job *job) { ncl_api_cancel((ncl *)be, job); }
+static void job_cancel(nd_be *be, nd_be_job *job) { nd_ncl_api_cancel((ncl *)be, job); }
 static void job_discard(nd_be *be, nd_be_job *job)
 {
     (void)be;
-    ncl_api_discard(job);
+    nd_ncl_api_discard(job);
 }
-static nd_be_cmd *cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
+static nd_be_cmd *cli_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
                           na_err *err)
 {
-    return g_ncl.inner->cmd_run(((ncl *)be)->ibe, spec, done, ud, err);
+    return nd_g_ncl.inner->cli_cmd_run(((ncl *)be)->ibe, spec, done, ud, err);
 }
-static void cmd_cancel(nd_be *be, nd_be_cmd *cmd) { g_ncl.inner->cmd_cancel(((ncl *)be)->ibe, cmd); }
-static void stats(nd_be *be, nd_backend_stats *out) { g_ncl.inner->stats(((ncl *)be)->ibe, out); }
+static void cmd_cancel(nd_be *be, nd_be_cmd *cmd)
+{
+    nd_g_ncl.inner->cmd_cancel(((ncl *)be)->ibe, cmd);
+}
+static void stats(nd_be *be, nd_backend_stats *out)
+{
+    nd_g_ncl.inner->stats(((ncl *)be)->ibe, out);
+}
 /* the web page's terminal: on this node, like ad-hoc commands */
 static nd_be_shell *shell_open(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
                                na_err *err)
 {
-    return g_ncl.inner->shell_open(((ncl *)be)->ibe, spec, sink, err);
+    return nd_g_ncl.inner->shell_open(((ncl *)be)->ibe, spec, sink, err);
 }
 static int shell_write(nd_be *be, nd_be_shell *sh, const char *data, size_t n, na_err *err)
 {
-    return g_ncl.inner->shell_write(((ncl *)be)->ibe, sh, data, n, err);
+    return nd_g_ncl.inner->shell_write(((ncl *)be)->ibe, sh, data, n, err);
 }
 static void shell_close(nd_be *be, nd_be_shell *sh)
 {
-    g_ncl.inner->shell_close(((ncl *)be)->ibe, sh);
+    nd_g_ncl.inner->shell_close(((ncl *)be)->ibe, sh);
 }
 
 static nd_backend_ops s_ops = {
@@ -310,7 +322,7 @@ static nd_backend_ops s_ops = {
     .job_run = job_run,
     .job_cancel = job_cancel,
     .job_discard = job_discard,
-    .cmd_run = cmd_run,
+    .cli_cmd_run = cli_cmd_run,
     .cmd_cancel = cmd_cancel,
     .stats = stats,
     .shell_open = shell_open,
@@ -334,7 +346,7 @@ const nd_backend_ops *nd_cluster_backend(const nd_backend_ops *inner, const nd_c
 
 json_t *nd_cluster_status(void)
 {
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     if (!c->conf || !c->nc)
         return NULL;
     json_t *sites = json_object();
@@ -369,7 +381,7 @@ json_t *nd_cluster_status(void)
             json_object_set_new(sites, k, s = json_pack("{s:i}", "workers", 0));
         json_object_set(s, "queue", v);
     }
-    json_t *waiting = c->api ? ncl_api_status(c) : json_object();
+    json_t *waiting = c->api ? nd_ncl_api_status(c) : json_object();
     json_object_foreach(waiting, k, v) {
         json_t *s = json_object_get(sites, k);
         if (!s)
@@ -392,7 +404,7 @@ json_t *nd_cluster_status(void)
 
 int nd_cluster_metrics(na_buf *out, na_err *err)
 {
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     if (!c->conf || !c->nc)
         return 0;
     ncl_counters *n = &c->n;

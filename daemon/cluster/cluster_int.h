@@ -33,7 +33,8 @@
 typedef struct ncl_op ncl_op;
 struct ncl_op {
     void (*work)(ncl_op *op);  /* on an op thread */
-    void (*done)(ncl_op *op);  /* on the loop (or at teardown, with g_ncl.closing set: free only) */
+    void (*done)(
+        ncl_op *op); /* on the loop (or at teardown, with nd_g_ncl.closing set: free only) */
     TAILQ_ENTRY(ncl_op) link;
 };
 TAILQ_HEAD(ncl_opq, ncl_op);
@@ -103,46 +104,46 @@ typedef struct ncl {
     ncl_counters n;
 } ncl;
 
-extern ncl g_ncl;
+extern ncl nd_g_ncl;
 
 /* ---- cluster_nats.c ---------------------------------------------------------------------- */
 /* Connect, create the streams and buckets (idempotent), start the op threads. 0 or -1 + err. */
-int ncl_nats_open(ncl *c, na_err *err);
+int nd_ncl_nats_open(ncl *c, na_err *err);
 /* Stop the op threads; pending done()s run with closing set (they only free). */
-void ncl_threads_stop(ncl *c);
+void nd_ncl_threads_stop(ncl *c);
 /* Then (subscriptions destroyed, messages freed): close the connection and libnats. */
-void ncl_nats_close(ncl *c);
-void ncl_submit(ncl_op *op); /* to an op thread */
-void ncl_post(ncl_op *op);   /* straight to the loop (any thread) */
+void nd_ncl_nats_close(ncl *c);
+void nd_ncl_submit(ncl_op *op); /* to an op thread */
+void nd_ncl_post(ncl_op *op);   /* straight to the loop (any thread) */
 /* A text for a libnats failure: "what: status text (last error)". */
-void ncl_nats_err(na_err *err, const char *what, natsStatus s, jsErrCode jerr);
+void nd_ncl_nats_err(na_err *err, const char *what, natsStatus s, jsErrCode jerr);
 /* A KV key / subject token for a device name: the name when it only has [A-Za-z0-9_=-], else
  * "x" and its hex. */
-void ncl_key(const char *host, char *out, size_t cap);
+void nd_ncl_key(const char *host, char *out, size_t cap);
 /* Publish data to subject with a Nats-Msg-Id, waiting for the stream's ack. 0, or -1 + err.
  * *dup (may be NULL) tells whether the stream had it already. */
-int ncl_publish(ncl *c, const char *subject, const char *msg_id, const char *data, size_t len,
+int nd_ncl_publish(ncl *c, const char *subject, const char *msg_id, const char *data, size_t len,
                 bool *dup, na_err *err);
 
 /* ---- cluster_api.c ----------------------------------------------------------------------- */
-int ncl_api_start(ncl *c, na_err *err);   /* the results subscription */
-void ncl_api_stop(ncl *c);                /* no sink callback after this */
-int ncl_api_run(ncl *c, nd_be_job *bj, int64_t id, const nd_job_sink *sink, na_err *err);
-void ncl_api_cancel(ncl *c, nd_be_job *bj);
-void ncl_api_discard(nd_be_job *bj);
-nd_be_prep *ncl_api_prepare(ncl *c, const nd_job_spec *spec, nd_job_prepared_cb done, void *ud,
+int nd_ncl_api_start(ncl *c, na_err *err);   /* the results subscription */
+void nd_ncl_api_stop(ncl *c);                /* no sink callback after this */
+int nd_ncl_api_run(ncl *c, nd_be_job *bj, int64_t id, const nd_job_sink *sink, na_err *err);
+void nd_ncl_api_cancel(ncl *c, nd_be_job *bj);
+void nd_ncl_api_discard(nd_be_job *bj);
+nd_be_prep *nd_ncl_api_prepare(ncl *c, const nd_job_spec *spec, nd_job_prepared_cb done, void *ud,
                             na_err *err);
-void ncl_api_prepare_abandon(ncl *c, nd_be_prep *p);
-void ncl_api_sites_changed(ncl *c); /* after a heartbeat: say which sites' hosts wait */
-json_t *ncl_api_status(ncl *c);      /* running jobs: hosts pending per site */
+void nd_ncl_api_prepare_abandon(ncl *c, nd_be_prep *p);
+void nd_ncl_api_sites_changed(ncl *c); /* after a heartbeat: say which sites' hosts wait */
+json_t *nd_ncl_api_status(ncl *c);      /* running jobs: hosts pending per site */
 
 /* ---- cluster_worker.c -------------------------------------------------------------------- */
-int ncl_worker_start(ncl *c, na_err *err);
-void ncl_worker_stop(ncl *c);          /* running tasks are dropped (redelivered elsewhere) */
-void ncl_worker_stop_fetcher(ncl *c);  /* before the op threads stop */
+int nd_ncl_worker_start(ncl *c, na_err *err);
+void nd_ncl_worker_stop(ncl *c);          /* running tasks are dropped (redelivered elsewhere) */
+void nd_ncl_worker_stop_fetcher(ncl *c);  /* before the op threads stop */
 
 /* ---- cluster_backend.c ------------------------------------------------------------------- */
 /* Sites with a live worker in the last node list (NULL-terminated view into c->nodes). */
-bool ncl_site_alive(ncl *c, const char *site);
+bool nd_ncl_site_alive(ncl *c, const char *site);
 
 #endif

@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-ncl g_ncl;
+ncl nd_g_ncl;
 
-void ncl_nats_err(na_err *err, const char *what, natsStatus s, jsErrCode jerr)
+void nd_ncl_nats_err(na_err *err, const char *what, natsStatus s, jsErrCode jerr)
 {
     const char *last = nats_GetLastError(NULL);
     if (jerr)
@@ -27,10 +27,10 @@ void ncl_nats_err(na_err *err, const char *what, natsStatus s, jsErrCode jerr)
     else
         na_err_set(err, NA_E_IO, "%s: %s%s%s", what, natsStatus_GetText(s),
                    last && *last ? ": " : "", last ? last : "");
-    atomic_fetch_add(&g_ncl.n.nats_errors, 1);
+    atomic_fetch_add(&nd_g_ncl.n.nats_errors, 1);
 }
 
-void ncl_key(const char *host, char *out, size_t cap)
+void nd_ncl_key(const char *host, char *out, size_t cap)
 {
     bool plain = *host && strlen(host) < cap;
     for (const char *p = host; *p && plain; p++)
@@ -47,7 +47,7 @@ void ncl_key(const char *host, char *out, size_t cap)
     out[k] = 0;
 }
 
-int ncl_publish(ncl *c, const char *subject, const char *msg_id, const char *data, size_t len,
+int nd_ncl_publish(ncl *c, const char *subject, const char *msg_id, const char *data, size_t len,
                 bool *dup, na_err *err)
 {
     jsPubOptions po;
@@ -73,7 +73,7 @@ int ncl_publish(ncl *c, const char *subject, const char *msg_id, const char *dat
     if (s != NATS_OK) {
         char what[200];
         snprintf(what, sizeof what, "publishing to %s", subject);
-        ncl_nats_err(err, what, s, jerr);
+        nd_ncl_nats_err(err, what, s, jerr);
         return -1;
     }
     if (dup)
@@ -91,9 +91,9 @@ static void wake_loop(ncl *c)
         ;
 }
 
-void ncl_submit(ncl_op *op)
+void nd_ncl_submit(ncl_op *op)
 {
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     pthread_mutex_lock(&c->mu);
     if (c->closing) { /* no op thread any more: done() frees it */
         pthread_mutex_unlock(&c->mu);
@@ -105,9 +105,9 @@ void ncl_submit(ncl_op *op)
     pthread_mutex_unlock(&c->mu);
 }
 
-void ncl_post(ncl_op *op)
+void nd_ncl_post(ncl_op *op)
 {
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     pthread_mutex_lock(&c->mu);
     if (c->closing) { /* a late libnats callback at teardown: nobody will run it, free it */
         pthread_mutex_unlock(&c->mu);
@@ -134,7 +134,7 @@ static void *op_thread(void *arg)
         TAILQ_REMOVE(&c->todo, op, link);
         pthread_mutex_unlock(&c->mu);
         op->work(op);
-        ncl_post(op);
+        nd_ncl_post(op);
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
@@ -214,14 +214,14 @@ static int connect_nats(ncl *c, na_err *err)
     if (s == NATS_OK && cf->tls_cert)
         s = natsOptions_LoadCertificatesChain(c->opts, cf->tls_cert, cf->tls_key);
     if (s != NATS_OK) {
-        ncl_nats_err(err, "NATS options (cluster: credentials, tls)", s, 0);
+        nd_ncl_nats_err(err, "NATS options (cluster: credentials, tls)", s, 0);
         return -1;
     }
     s = natsConnection_Connect(&c->nc, c->opts);
     if (s != NATS_OK) {
         char what[400];
         snprintf(what, sizeof what, "cannot reach NATS at %s", cf->nats_url);
-        ncl_nats_err(err, what, s, 0);
+        nd_ncl_nats_err(err, what, s, 0);
         return -1;
     }
     natsConnection_GetConnectedUrl(c->nc, c->nats_url, sizeof c->nats_url);
@@ -229,7 +229,7 @@ static int connect_nats(ncl *c, na_err *err)
     jsOptions_Init(&jo);
     jo.Wait = 5000;
     if ((s = natsConnection_JetStream(&c->js, c->nc, &jo)) != NATS_OK) {
-        ncl_nats_err(err, "JetStream context", s, 0);
+        nd_ncl_nats_err(err, "JetStream context", s, 0);
         return -1;
     }
     return 0;
@@ -270,7 +270,7 @@ static int add_stream(ncl *c, const char *name, const char *subject, bool work_q
     char what[200];
     snprintf(what, sizeof what, "creating the stream %s (is JetStream enabled on the server?)",
              name);
-    ncl_nats_err(err, what, s, jerr);
+    nd_ncl_nats_err(err, what, s, jerr);
     return -1;
 }
 
@@ -291,13 +291,13 @@ static int open_bucket(ncl *c, const char *name, int64_t ttl_ms, kvStore **out, 
     if (s != NATS_OK) {
         char what[600];
         snprintf(what, sizeof what, "opening the KV bucket %s (%s)", name, first);
-        ncl_nats_err(err, what, s, 0);
+        nd_ncl_nats_err(err, what, s, 0);
         return -1;
     }
     return 0;
 }
 
-int ncl_nats_open(ncl *c, na_err *err)
+int nd_ncl_nats_open(ncl *c, na_err *err)
 {
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
@@ -328,7 +328,7 @@ int ncl_nats_open(ncl *c, na_err *err)
     return 0;
 }
 
-void ncl_threads_stop(ncl *c)
+void nd_ncl_threads_stop(ncl *c)
 {
     if (c->efd < 0)
         return; /* never opened */
@@ -353,7 +353,7 @@ void ncl_threads_stop(ncl *c)
     }
 }
 
-void ncl_nats_close(ncl *c)
+void nd_ncl_nats_close(ncl *c)
 {
     if (c->leases)
         kvStore_Destroy(c->leases);

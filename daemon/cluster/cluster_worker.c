@@ -99,7 +99,7 @@ static void op_acquire(ncl_wtask *t)
         return;
     }
     if (s != NATS_OK) {
-        ncl_nats_err(&t->op_err, "reading the device's lease", s, 0);
+        nd_ncl_nats_err(&t->op_err, "reading the device's lease", s, 0);
         return;
     }
     const char *cur = kvEntry_ValueString(e);
@@ -126,7 +126,7 @@ static void op_keep(ncl_wtask *t)
         t->rev = rev;
         t->op_ok = true;
     } else
-        ncl_nats_err(&t->op_err, "renewing the device's lease", s, 0);
+        nd_ncl_nats_err(&t->op_err, "renewing the device's lease", s, 0);
 }
 
 /* One message when it fits NATS' max_payload, else chunks (headers Netauto-Chunk "I N" and
@@ -139,7 +139,7 @@ static int publish_result(ncl_wtask *t, const char *subject, const char *msgid, 
     int64_t maxp = natsConnection_GetMaxPayload(c->nc);
     size_t cs = maxp > 8192 ? (size_t)maxp - 4096 : 4096;
     if (len <= cs)
-        return ncl_publish(c, subject, msgid, txt, len, NULL, &t->op_err);
+        return nd_ncl_publish(c, subject, msgid, txt, len, NULL, &t->op_err);
     size_t n = (len + cs - 1) / cs;
     char rid[400];
     snprintf(rid, sizeof rid, "%lld.%s.%llu", (long long)t->job, t->key,
@@ -165,7 +165,7 @@ static int publish_result(ncl_wtask *t, const char *subject, const char *msgid, 
         natsMsg_Destroy(m);
         jsPubAck_Destroy(pa);
         if (s != NATS_OK) {
-            ncl_nats_err(&t->op_err, "publishing a chunk of the result", s, jerr);
+            nd_ncl_nats_err(&t->op_err, "publishing a chunk of the result", s, jerr);
             return -1;
         }
     }
@@ -189,7 +189,7 @@ static void op_finish(ncl_wtask *t)
         jsErrCode jerr = 0;
         natsStatus s = natsMsg_AckSync(t->m, NULL, &jerr);
         if (s != NATS_OK) /* the result is in: a redelivery's result is a duplicate */
-            ncl_nats_err(&t->op_err, "acknowledging the task", s, jerr);
+            nd_ncl_nats_err(&t->op_err, "acknowledging the task", s, jerr);
         t->op_ok = true;
     }
     free(txt);
@@ -380,7 +380,7 @@ static void op_done(ncl_op *op)
     wop kind = t->op_kind;
     t->op_kind = OP_NONE;
     if (c->closing)
-        return; /* ncl_worker_stop frees it */
+        return; /* nd_ncl_worker_stop frees it */
     switch (kind) {
     case OP_ACQUIRE:
         if (t->op_ok) {
@@ -451,7 +451,7 @@ static void start_op(ncl_wtask *t, wop kind)
     t->op_kind = kind;
     t->op.work = op_work;
     t->op.done = op_done;
-    ncl_submit(&t->op);
+    nd_ncl_submit(&t->op);
 }
 
 /* ---- receiving tasks ------------------------------------------------------------------------- */
@@ -464,7 +464,7 @@ typedef struct tmsg {
 static void task_arrived(ncl_op *op)
 {
     tmsg *x = (tmsg *)op;
-    ncl *c = &g_ncl;
+    ncl *c = &nd_g_ncl;
     natsMsg *m = x->m;
     free(x);
     if (c->closing) {
@@ -516,7 +516,7 @@ static void task_arrived(ncl_op *op)
         task_free(t); /* not acked: redelivered */
         return;
     }
-    ncl_key(t->host, t->key, sizeof t->key);
+    nd_ncl_key(t->host, t->key, sizeof t->key);
     NA_LOGD(t->host, "job %lld: task received (delivery %llu)", (long long)t->job,
             (unsigned long long)t->delivered);
     t->state = W_LEASE;
@@ -549,7 +549,7 @@ static void *fetcher(void *arg)
                 pthread_mutex_lock(&c->mu);
                 c->free_slots--;
                 pthread_mutex_unlock(&c->mu);
-                ncl_post(&x->op);
+                nd_ncl_post(&x->op);
             }
             natsMsgList_Destroy(&list);
         } else if (s != NATS_TIMEOUT) {
@@ -570,7 +570,7 @@ static void *fetcher(void *arg)
     return NULL;
 }
 
-int ncl_worker_start(ncl *c, na_err *err)
+int nd_ncl_worker_start(ncl *c, na_err *err)
 {
     char durable[96], filter[128];
     snprintf(durable, sizeof durable, "site_%s", c->conf->site);
@@ -596,7 +596,7 @@ int ncl_worker_start(ncl *c, na_err *err)
     if (s != NATS_OK) /* it exists (another worker of the site made it): its settings win */
         s = js_GetConsumerInfo(&ci, c->js, NCL_TASKS_STREAM, durable, NULL, &jerr);
     if (s != NATS_OK) {
-        ncl_nats_err(err, "creating the site's consumer", s, jerr);
+        nd_ncl_nats_err(err, "creating the site's consumer", s, jerr);
         return -1;
     }
     jsConsumerInfo_Destroy(ci);
@@ -606,7 +606,7 @@ int ncl_worker_start(ncl *c, na_err *err)
     so.Consumer = durable;
     if ((s = js_PullSubscribe(&c->tasks_sub, c->js, filter, durable, NULL, &so, &jerr)) !=
         NATS_OK) {
-        ncl_nats_err(err, "subscribing to the site's tasks", s, jerr);
+        nd_ncl_nats_err(err, "subscribing to the site's tasks", s, jerr);
         return -1;
     }
     c->free_slots = c->slots;
@@ -617,7 +617,7 @@ int ncl_worker_start(ncl *c, na_err *err)
     return 0;
 }
 
-void ncl_worker_stop_fetcher(ncl *c)
+void nd_ncl_worker_stop_fetcher(ncl *c)
 {
     if (!c->fetcher_on)
         return;
@@ -629,7 +629,7 @@ void ncl_worker_stop_fetcher(ncl *c)
     c->fetcher_on = false;
 }
 
-void ncl_worker_stop(ncl *c)
+void nd_ncl_worker_stop(ncl *c)
 {
     while (!LIST_EMPTY(&c->wtasks)) /* not acked: redelivered to another worker */
         task_free(LIST_FIRST(&c->wtasks));

@@ -28,7 +28,7 @@ static int client_tests(const char *self);
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "serve"))
-        return netautod_main(argc - 1, argv + 1, &nd_backend_double_ops);
+        return nd_main(argc - 1, argv + 1, &nd_backend_double_ops);
     return client_tests(argv[0]);
 }
 

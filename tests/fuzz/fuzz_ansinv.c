@@ -20,7 +20,7 @@ int fuzz_ansinv(const uint8_t *data, size_t size)
     size_t n = strnlen((const char *)data, size);
     if (n <= MAX_LINE) {
         char *s = fuzz_strndup(data, n);
-        json_t *lit = inv_pylit(s);
+        json_t *lit = na_inv_pylit(s);
         if (lit) {
             char *d = json_dumps(lit, JSON_ENCODE_ANY);
             FUZZ_CHECK(d != NULL);
@@ -29,19 +29,19 @@ int fuzz_ansinv(const uint8_t *data, size_t size)
         }
         inv_strlist toks = {0};
         char why[300] = "";
-        if (inv_shlex(s, &toks, why, sizeof why) < 0)
+        if (na_inv_shlex(s, &toks, why, sizeof why) < 0)
             FUZZ_CHECK(why[0] != '\0');
         for (size_t i = 0; i < toks.n; i++)
             FUZZ_CHECK(toks.v[i] != NULL);
-        inv_strlist_free(&toks);
+        na_inv_strlist_free(&toks);
         inv_strlist hosts = {0};
         long port = 0;
         why[0] = '\0';
-        if (inv_expand_hostpattern(s, &hosts, &port, why, sizeof why) < 0)
+        if (na_inv_expand_hostpattern(s, &hosts, &port, why, sizeof why) < 0)
             FUZZ_CHECK(why[0] != '\0');
         else
             FUZZ_CHECK(hosts.n <= INV_MAX_RANGE);
-        inv_strlist_free(&hosts);
+        na_inv_strlist_free(&hosts);
         free(s);
     }
     na_inv_opts opts = {0};

@@ -52,15 +52,15 @@ int fuzz_textfsm(const uint8_t *data, size_t size)
     }
     tfi_index ix;
     na_err ie = NA_ERR_INIT;
-    if (tfi_load(&ix, "fuzz/index", s, tlen, &ie) < 0) {
+    if (na_tfi_load(&ix, "fuzz/index", s, tlen, &ie) < 0) {
         FUZZ_CHECK(na_err_isset(&ie));
     } else {
         const tfi_row *row;
         na_err me = NA_ERR_INIT;
-        if (tfi_match(&ix, "cisco_ios", "show version", &row, &me) == 0 && row)
+        if (na_tfi_match(&ix, "cisco_ios", "show version", &row, &me) == 0 && row)
             FUZZ_CHECK(row->templates != NULL);
     }
-    tfi_free(&ix);
+    na_tfi_free(&ix);
     fuzz_done();
     return 0;
 }

@@ -871,7 +871,7 @@ static void cmd_free(nd_be_cmd *c)
     free(c);
 }
 
-static void cmd_complete(nd_be_cmd *c, const na_err *err)
+static void cli_cmd_complete(nd_be_cmd *c, const na_err *err)
 {
     if (c->lock) {
         if (c->granted)
@@ -900,7 +900,7 @@ static void cmd_step_cb(evutil_socket_t fd, short what, void *arg)
     if (c->i == (size_t)-1) { /* cancelled */
         na_err e = NA_ERR_INIT;
         na_err_set(&e, NA_E_CANCELLED, "cancelled");
-        cmd_complete(c, &e);
+        cli_cmd_complete(c, &e);
         return;
     }
     int64_t el = na_now_ms() - c->t_cmd;
@@ -911,7 +911,7 @@ static void cmd_step_cb(evutil_socket_t fd, short what, void *arg)
                                                 (json_int_t)el));
     c->be->svc.command_observed(c->be->svc.ctx, c->h.name, el, true);
     if (++c->i == c->n) {
-        cmd_complete(c, NULL);
+        cli_cmd_complete(c, NULL);
         return;
     }
     c->t_cmd = na_now_ms();
@@ -930,7 +930,7 @@ static void cmd_granted(nd_lock_req *req, void *ud)
         c->ok = false;
         c->error = json_pack("{s:s,s:s}", "code", "auth", "message",
                              "authentication failed (scripted login_fail)");
-        cmd_complete(c, NULL);
+        cli_cmd_complete(c, NULL);
         return;
     }
     c->t_cmd = na_now_ms();
@@ -1018,7 +1018,7 @@ const nd_backend_ops nd_backend_double_ops = {
     .job_cancel = d_cancel,
     .job_discard = d_discard,
     .job_resumable = d_resumable,
-    .cmd_run = d_cmd_run,
+    .cli_cmd_run = d_cmd_run,
     .cmd_cancel = d_cmd_cancel,
     .stats = d_stats,
 };

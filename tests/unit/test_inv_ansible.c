@@ -46,7 +46,7 @@ static void python_literals(void **st)
         {"f'x'", NULL},       {"'unterminated", NULL}, {"[1, 2", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        json_t *j = inv_pylit(cases[i].in);
+        json_t *j = na_inv_pylit(cases[i].in);
         char *got = dump(j);
         const char *want = cases[i].out ? cases[i].out : "(not a literal)";
         if (strcmp(got, want) != 0)
@@ -77,16 +77,16 @@ static void shell_splitting(void **st)
     char buf[400], why[100];
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         inv_strlist l = {0};
-        assert_int_equal(inv_shlex(cases[i].in, &l, why, sizeof why), 0);
+        assert_int_equal(na_inv_shlex(cases[i].in, &l, why, sizeof why), 0);
         join(&l, buf, sizeof buf);
         if (strcmp(buf, cases[i].out))
             fail_msg("shlex(%s): got %s, want %s", cases[i].in, buf, cases[i].out);
-        inv_strlist_free(&l);
+        na_inv_strlist_free(&l);
     }
     inv_strlist l = {0};
-    assert_int_equal(inv_shlex("h1 a='open", &l, why, sizeof why), -1);
+    assert_int_equal(na_inv_shlex("h1 a='open", &l, why, sizeof why), -1);
     assert_string_equal(why, "No closing quotation");
-    inv_strlist_free(&l);
+    na_inv_strlist_free(&l);
 }
 
 static void host_patterns(void **st)
@@ -110,12 +110,12 @@ static void host_patterns(void **st)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         inv_strlist l = {0};
         long port = 0;
-        if (inv_expand_hostpattern(cases[i].in, &l, &port, why, sizeof why) < 0)
+        if (na_inv_expand_hostpattern(cases[i].in, &l, &port, why, sizeof why) < 0)
             fail_msg("%s: %s", cases[i].in, why);
         join(&l, buf, sizeof buf);
         if (strcmp(buf, cases[i].out) || port != cases[i].port)
             fail_msg("%s: got %s port %ld", cases[i].in, buf, port);
-        inv_strlist_free(&l);
+        na_inv_strlist_free(&l);
     }
     static const struct { const char *in, *why; } bad[] = {
         {"sw[01:1]", "host range must specify equal-length begin and end formats (in "
@@ -132,10 +132,10 @@ static void host_patterns(void **st)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         inv_strlist l = {0};
         long port;
-        if (inv_expand_hostpattern(bad[i].in, &l, &port, why, sizeof why) == 0 ||
+        if (na_inv_expand_hostpattern(bad[i].in, &l, &port, why, sizeof why) == 0 ||
             strcmp(why, bad[i].why))
             fail_msg("%s: got '%s'", bad[i].in, why);
-        inv_strlist_free(&l);
+        na_inv_strlist_free(&l);
     }
 }
 

@@ -40,22 +40,22 @@ static void text_exact_typed_masked_and_repaired(void **st)
     (void)st;
     na_secret_register("s3cr3t-pw");
     na_secret_register("admin");
-    json_t *j = rn_text("user x password s3cr3t-pw end", 29);
+    json_t *j = na_rn_text("user x password s3cr3t-pw end", 29);
     assert_string_equal(json_string_value(j), "user x password s3cr3t-pw end");
     json_decref(j);
-    j = rn_text("Gi0/2 administratively down down", 32);
+    j = na_rn_text("Gi0/2 administratively down down", 32);
     assert_string_equal(json_string_value(j), "Gi0/2 administratively down down");
     json_decref(j);
-    j = rn_typed("snmp-server community s3cr3t-pw RO", 35);
+    j = na_rn_typed("snmp-server community s3cr3t-pw RO", 35);
     assert_string_equal(json_string_value(j), "snmp-server community ******** RO");
     json_decref(j);
     const char bad[] = "ok \xff\xfe then \xc3\xa9 and \0 nul";
-    j = rn_text(bad, sizeof bad - 1);
+    j = na_rn_text(bad, sizeof bad - 1);
     assert_non_null(j);
     assert_string_equal(json_string_value(j), "ok \xEF\xBF\xBD\xEF\xBF\xBD then \xc3\xa9 and "
                                               "\xEF\xBF\xBD nul");
     json_decref(j);
-    j = rn_text(NULL, 0);
+    j = na_rn_text(NULL, 0);
     assert_string_equal(json_string_value(j), "");
     json_decref(j);
     na_secret_clear_registry();
@@ -65,11 +65,11 @@ static void error_json(void **st)
 {
     (void)st;
     na_err e = NA_ERR_INIT;
-    json_t *j = rn_error_json(&e);
+    json_t *j = na_rn_error_json(&e);
     assert_true(json_is_null(j));
     json_decref(j);
     na_err_set(&e, NA_E_TIMEOUT, "sw1: no prompt after 'x' within 1.0 s");
-    j = rn_error_json(&e);
+    j = na_rn_error_json(&e);
     assert_json(j, "{\"code\":\"timeout\",\"message\":\"sw1: no prompt after 'x' within 1.0 s\"}");
     json_decref(j);
 }
@@ -102,14 +102,14 @@ static void task_json_fields(void **st)
     na_playbook *pb = na_pb_load_mem("site.yaml", PB, strlen(PB), NULL, &e);
     assert_non_null(pb);
     rn_task_rec t;
-    rn_task_rec_init(&t);
+    na_rn_task_rec_init(&t);
     t.task = na_play_task(na_pb_play(pb, 0), 0);
     t.name = strdup("show c1");
     t.ok = true;
     assert_int_equal(na_buf_puts(&t.output, "Cisco IOS", &e), 0);
     assert_int_equal(na_strv_push(&t.commands, "show version", &e), 0);
     t.elapsed_ms = 12;
-    json_t *j = rn_task_json(&t, "p1", false);
+    json_t *j = na_rn_task_json(&t, "p1", false);
     assert_json(j, "{\"action\":\"command\",\"changed\":false,\"commands\":[\"show version\"],"
                    "\"elapsed_ms\":12,\"error\":null,\"ignored\":false,\"name\":\"show c1\","
                    "\"ok\":true,\"output\":\"Cisco IOS\",\"play\":\"p1\",\"register\":\"v\","
@@ -123,7 +123,7 @@ static void task_json_fields(void **st)
     assert_int_equal(na_buf_puts(&t.out, "o", &e), 0);
     assert_int_equal(na_buf_puts(&t.errout, "e", &e), 0);
     na_err_set(&t.err, NA_E_DEVICE, "exited with status 3");
-    j = rn_task_json(&t, "p1", true);
+    j = na_rn_task_json(&t, "p1", true);
     assert_true(json_is_true(json_object_get(j, "partial")));
     assert_int_equal(json_integer_value(json_object_get(j, "rc")), 3);
     assert_string_equal(json_string_value(json_object_get(j, "stdout")), "o");
@@ -131,8 +131,8 @@ static void task_json_fields(void **st)
     assert_json(json_object_get(j, "error"),
                 "{\"code\":\"device-error\",\"message\":\"exited with status 3\"}");
     json_decref(j);
-    rn_task_rec_free(&t);
-    rn_task_rec_free(&t); /* idempotent */
+    na_rn_task_rec_free(&t);
+    na_rn_task_rec_free(&t); /* idempotent */
     na_pb_free(pb);
 }
 
@@ -142,31 +142,31 @@ static void output_ceiling(void **st)
 {
     (void)st;
     rn_task_rec t;
-    rn_task_rec_init(&t);
+    na_rn_task_rec_init(&t);
     assert_int_equal(t.output.max, RN_OUTPUT_MAX);
     na_buf_set_limit(&t.output, 10);
-    rn_task_rec_append(&t, &t.output, "abcd", 4);
-    rn_task_rec_append(&t, &t.output, "efgh", 4);
+    na_rn_task_rec_append(&t, &t.output, "abcd", 4);
+    na_rn_task_rec_append(&t, &t.output, "efgh", 4);
     assert_string_equal(t.output.data, "abcd\nefgh");
     assert_false(t.cut);
-    json_t *j = rn_task_json(&t, "p", false);
+    json_t *j = na_rn_task_json(&t, "p", false);
     assert_null(json_object_get(j, "output_truncated"));
     json_decref(j);
-    rn_task_rec_append(&t, &t.output, "xyz", 3); /* "\n" fits, then nothing */
+    na_rn_task_rec_append(&t, &t.output, "xyz", 3); /* "\n" fits, then nothing */
     assert_true(t.cut);
     assert_string_equal(t.output.data, "abcd\nefgh\n");
-    j = rn_task_json(&t, "p", false);
+    j = na_rn_task_json(&t, "p", false);
     assert_true(json_is_true(json_object_get(j, "output_truncated")));
     json_decref(j);
-    rn_task_rec_free(&t);
+    na_rn_task_rec_free(&t);
     assert_false(t.cut);
 
-    rn_task_rec_room(&t, 1000); /* below the default: unchanged */
+    na_rn_task_rec_room(&t, 1000); /* below the default: unchanged */
     assert_int_equal(t.output.max, RN_OUTPUT_MAX);
-    rn_task_rec_room(&t, (size_t)64 << 20);
+    na_rn_task_rec_room(&t, (size_t)64 << 20);
     assert_true(t.output.max >= (size_t)64 << 20 && t.out.max >= (size_t)64 << 20 &&
                 t.errout.max >= (size_t)64 << 20);
-    rn_task_rec_free(&t);
+    na_rn_task_rec_free(&t);
 }
 
 static void host_and_summary_json(void **st)
@@ -177,19 +177,19 @@ static void host_and_summary_json(void **st)
     json_t *tasks = json_array();
     rn_host_sum h = {.status = "failed", .err = &e, .elapsed_ms = 40, .transport = "ssh",
                      .platform = "cisco_ios", .tasks = tasks};
-    json_t *j = rn_host_json(&h);
+    json_t *j = na_rn_host_json(&h);
     assert_json(j, "{\"changed\":false,\"elapsed_ms\":40,\"error\":{\"code\":\"auth\","
                    "\"message\":\"sw2: login refused\"},\"ok\":false,\"platform\":\"cisco_ios\","
                    "\"status\":\"failed\",\"tasks\":[],\"transport\":\"ssh\"}");
     json_decref(j);
     h.diff = "";
-    j = rn_host_json(&h);
+    j = na_rn_host_json(&h);
     assert_string_equal(json_string_value(json_object_get(j, "diff")), "");
     json_decref(j);
     json_decref(tasks);
     na_run_progress p = {.total = 5, .ok = 3, .failed = 1, .cancelled = 1, .changed = 2,
                          .elapsed_ms = 1234};
-    j = rn_summary_json(&p, 9, true);
+    j = na_rn_summary_json(&p, 9, true);
     assert_json(j, "{\"cancelled\":1,\"changed\":2,\"check\":true,\"elapsed_ms\":1234,"
                    "\"failed\":1,\"hosts\":5,\"ok\":3,\"skipped\":0,\"tasks\":9}");
     json_decref(j);

@@ -382,16 +382,16 @@ static void inventory_with_vault(void **st)
                            "hosts:\n"
                            "  sw1: {password: '${vault:snmp}'}\n"
                            "  sw2: {password: '${vault:missing}'}\n");
-    char inv_path[200];
-    path_in(inv_path, sizeof inv_path, "lab.yaml");
+    char na_inv_resolve_path[200];
+    path_in(na_inv_resolve_path, sizeof na_inv_resolve_path, "lab.yaml");
     na_err e = NA_ERR_INIT;
     unsetenv("NETAUTO_VAULT_PASSWORD");
     na_inv_opts o = {.vault_password = "horse battery"};
-    na_inventory *inv = na_inv_load(inv_path, &o, &e);
+    na_inventory *inv = na_inv_load(na_inv_resolve_path, &o, &e);
     assert_null(inv);
     char want[600];
     snprintf(want, sizeof want, "%s:7:19: host 'sw2': password: 'missing' is not in vault "
-             "%s/secrets.vault", inv_path, dir);
+             "%s/secrets.vault", na_inv_resolve_path, dir);
     assert_string_equal(e.msg, want);
 
     write_text("lab.yaml", "vault: secrets.vault\n"
@@ -402,7 +402,7 @@ static void inventory_with_vault(void **st)
                            "  sw1: {password: '${vault:snmp}'}\n"
                            "  sw2: {password: plain}\n");
     na_err_clear(&e);
-    inv = na_inv_load(inv_path, &o, &e);
+    inv = na_inv_load(na_inv_resolve_path, &o, &e);
     if (!inv)
         fail_msg("%s", e.msg);
     const na_inv_host *h = na_inv_find(inv, "sw1");
@@ -415,23 +415,23 @@ static void inventory_with_vault(void **st)
 
     /* passphrase from the environment; a wrong one is a clear error */
     setenv("NETAUTO_VAULT_PASSWORD", "horse battery", 1);
-    inv = na_inv_load(inv_path, NULL, &e);
+    inv = na_inv_load(na_inv_resolve_path, NULL, &e);
     assert_non_null(inv);
     na_inv_free(inv);
     setenv("NETAUTO_VAULT_PASSWORD", "not it", 1);
-    inv = na_inv_load(inv_path, NULL, &e);
+    inv = na_inv_load(na_inv_resolve_path, NULL, &e);
     assert_null(inv);
     snprintf(want, sizeof want, "vault %s/secrets.vault: wrong passphrase or corrupted file", dir);
     assert_string_equal(e.msg, want);
     unsetenv("NETAUTO_VAULT_PASSWORD");
     /* no source at all (no terminal prompt given) */
     na_err_clear(&e);
-    assert_null(na_inv_load(inv_path, NULL, &e));
+    assert_null(na_inv_load(na_inv_resolve_path, NULL, &e));
     assert_int_equal(e.code, NA_E_USAGE);
     /* a vault file that does not exist */
     write_text("lab.yaml", "vault: nope.vault\nhosts:\n  sw1: {secret: '${vault:x}'}\n");
     na_err_clear(&e);
-    assert_null(na_inv_load(inv_path, &o, &e));
+    assert_null(na_inv_load(na_inv_resolve_path, &o, &e));
     assert_int_equal(e.code, NA_E_CONFIG);
     assert_non_null(strstr(e.msg, "nope.vault: cannot open: No such file or directory"));
 }
