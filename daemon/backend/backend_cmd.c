@@ -384,13 +384,9 @@ nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done
         na_err_set(err, NA_E_USAGE, "no command to run");
         return NULL;
     }
-    const na_platform *plat = na_platform_find(be->cur->plats, h->platform, err);
-    if (!plat) {
-        na_err_prefix(err, "host '%s': platform '%s': ", h->name, h->platform);
-        if (err->code == NA_E_NOTFOUND)
-            err->code = NA_E_CONFIG;
+    const na_platform *plat = nd_be_inv_platform(be->cur, h, err);
+    if (!plat)
         return NULL;
-    }
     nd_be_cmd *c = calloc(1, sizeof *c);
     if (!c) {
         na_err_set(err, NA_E_NOMEM, "out of memory");

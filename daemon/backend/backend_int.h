@@ -54,6 +54,9 @@ na_tfsm_lib *nd_be_inv_templates(nd_be_inv *g, na_err *err);
 nd_be_inv *nd_be_inv_load(const char *path, const char *vault_password_file, unsigned gen,
                           na_err *err);
 nd_be_inv *nd_be_inv_ref(nd_be_inv *g); /* returns g */
+/* The platform of a host of generation g, or NULL + err (NA_E_CONFIG, naming host and
+ * platform). */
+const na_platform *nd_be_inv_platform(nd_be_inv *g, const na_inv_host *h, na_err *err);
 void nd_be_inv_unref(nd_be_inv *g);  /* NULL is fine */
 
 /* What the backend knows about a device (kept by name across reloads). */

@@ -46,6 +46,17 @@ nd_be_inv *nd_be_inv_ref(nd_be_inv *g)
     return g;
 }
 
+const na_platform *nd_be_inv_platform(nd_be_inv *g, const na_inv_host *h, na_err *err)
+{
+    const na_platform *plat = na_platform_find(g->plats, h->platform, err);
+    if (!plat) {
+        na_err_prefix(err, "host '%s': platform '%s': ", h->name, h->platform);
+        if (err->code == NA_E_NOTFOUND)
+            err->code = NA_E_CONFIG;
+    }
+    return plat;
+}
+
 na_tfsm_lib *nd_be_inv_templates(nd_be_inv *g, na_err *err)
 {
     if (!g->tfsm && !na_err_isset(&g->tfsm_err)) {
@@ -80,10 +91,8 @@ int nd_be_inventory_load(nd_be *be, const char *path, na_err *err)
      * platform the hosts name now. */
     for (size_t i = 0; i < na_inv_count(g->inv); i++) {
         const na_inv_host *h = na_inv_host_at(g->inv, i);
-        if (!na_platform_find(g->plats, h->platform, err)) {
-            na_err_prefix(err, "%s: host '%s': platform '%s': ", path, h->name, h->platform);
-            if (err->code == NA_E_NOTFOUND)
-                err->code = NA_E_CONFIG;
+        if (!nd_be_inv_platform(g, h, err)) {
+            na_err_prefix(err, "%s: ", path);
             nd_be_inv_unref(g);
             return -1;
         }

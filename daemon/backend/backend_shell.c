@@ -163,13 +163,9 @@ nd_be_shell *nd_be_shell_open(nd_be *be, const nd_shell_spec *spec, const nd_she
         na_err_set(err, NA_E_USAGE, "transport must be ssh or telnet");
         return NULL;
     }
-    const na_platform *plat = na_platform_find(be->cur->plats, h->platform, err);
-    if (!plat) {
-        na_err_prefix(err, "host '%s': platform '%s': ", h->name, h->platform);
-        if (err->code == NA_E_NOTFOUND)
-            err->code = NA_E_CONFIG;
+    const na_platform *plat = nd_be_inv_platform(be->cur, h, err);
+    if (!plat)
         return NULL;
-    }
     nd_be_shell *sh = calloc(1, sizeof *sh);
     if (!sh) {
         na_err_set(err, NA_E_NOMEM, "out of memory");
