@@ -36,18 +36,7 @@ static int setup(void **st)
     (void)st;
     if (na_sshd_mkdtemp("copylinux", dir, sizeof dir) < 0)
         return -1;
-    char eb[2048];
-    na_sshd_opts o = {0};
-    if (na_sshd_start(&D, &o, eb, sizeof eb) < 0) {
-        fprintf(stderr, "# sshd: %s\n", eb);
-        return -1;
-    }
-    snprintf(key, sizeof key, "%s/id", dir);
-    snprintf(kh, sizeof kh, "%s/known_hosts", dir);
-    char pub[340];
-    snprintf(pub, sizeof pub, "%s.pub", key);
-    if (na_sshd_keygen(key, "ed25519", NULL) < 0 || na_sshd_authorize(&D, pub) < 0 ||
-        na_sshd_write_known_hosts(&D, kh) < 0)
+    if (na_sshd_start_keyed(&D, dir, "id", "known_hosts", key, kh) < 0)
         return -1;
     na_err e = NA_ERR_INIT;
     reg = na_platforms_new(NULL, 0, &e);

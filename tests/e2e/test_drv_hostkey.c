@@ -55,18 +55,7 @@ static int setup(void **st)
         fprintf(stderr, "# simulator: %s\n", e.msg);
         return -1;
     }
-    char eb[2048];
-    na_sshd_opts o = {0};
-    if (na_sshd_start(&D, &o, eb, sizeof eb) < 0) {
-        fprintf(stderr, "# sshd: %s\n", eb);
-        return -1;
-    }
-    snprintf(jump_key, sizeof jump_key, "%s/id_jump", dir);
-    snprintf(jump_kh, sizeof jump_kh, "%s/jump_known_hosts", dir);
-    char pub[340];
-    snprintf(pub, sizeof pub, "%s.pub", jump_key);
-    if (na_sshd_keygen(jump_key, "ed25519", NULL) < 0 || na_sshd_authorize(&D, pub) < 0 ||
-        na_sshd_write_known_hosts(&D, jump_kh) < 0)
+    if (na_sshd_start_keyed(&D, dir, "id_jump", "jump_known_hosts", jump_key, jump_kh) < 0)
         return -1;
     return 0;
 }

@@ -426,6 +426,25 @@ int na_sshd_authorize(na_sshd *s, const char *pubkey_path)
     return rc;
 }
 
+int na_sshd_start_keyed(na_sshd *s, const char *dir, const char *keyname, const char *khname,
+                        char *key, char *kh)
+{
+    char eb[2048];
+    na_sshd_opts o = {0};
+    if (na_sshd_start(s, &o, eb, sizeof eb) < 0) {
+        fprintf(stderr, "# sshd: %s\n", eb);
+        return -1;
+    }
+    char pub[340];
+    snprintf(key, 320, "%s/%s", dir, keyname);
+    snprintf(kh, 320, "%s/%s", dir, khname);
+    snprintf(pub, sizeof pub, "%s.pub", key);
+    if (na_sshd_keygen(key, "ed25519", NULL) < 0 || na_sshd_authorize(s, pub) < 0 ||
+        na_sshd_write_known_hosts(s, kh) < 0)
+        return -1;
+    return 0;
+}
+
 int na_sshd_write_known_hosts(const na_sshd *s, const char *path)
 {
     const char *keys[2] = {s->opts.rsa_only ? NULL : s->host_key_ed25519, s->host_key_rsa};

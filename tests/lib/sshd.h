@@ -47,6 +47,12 @@ int na_sshd_authorize(na_sshd *s, const char *pubkey_path);
 /* Write known_hosts lines ("[127.0.0.1]:PORT TYPE BASE64") for the served host keys to path
  * (created/truncated). */
 int na_sshd_write_known_hosts(const na_sshd *s, const char *path);
+/* The usual set-up of a test against sshd: start it with default options (errors on stderr as
+ * "# sshd: ..."), make an ed25519 user key DIR/KEYNAME (no passphrase) and authorize it, and
+ * write DIR/KHNAME with the served host keys. key and kh (at least 320 bytes each) get the two
+ * paths. 0 or -1. */
+int na_sshd_start_keyed(na_sshd *s, const char *dir, const char *keyname, const char *khname,
+                        char *key, char *kh);
 /* Last lines of the sshd log, for failure messages (static buffer). */
 const char *na_sshd_log_tail(const na_sshd *s);
 
