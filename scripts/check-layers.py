@@ -282,7 +282,8 @@ def check_symbols(root, table, build, problems):
                                 (os.path.relpath(o, root), layer, sym, src_of_obj.get(d),
                                  ", ".join([dl] + who), LAYERS_FILE))
     for sym, where in sorted(defined.items()):
-        if sym == "main":
+        # main, and what the compiler makes (reserved __ names: ASan's __odr_asan.X markers)
+        if sym == "main" or sym.startswith("__"):
             continue
         for o in sorted(where):
             want = table.prefixes.get(layer_of_obj.get(o))
