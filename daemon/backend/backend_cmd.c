@@ -370,23 +370,15 @@ static void fin_cb(evutil_socket_t fd, short what, void *arg)
 nd_be_cmd *nd_be_cmd_run(nd_be *be, const nd_cmd_spec *spec, nd_cmd_done_cb done, void *ud,
                          na_err *err)
 {
-    const na_inv_host *h = be->cur ? na_inv_find(be->cur->inv, spec->host) : NULL;
-    if (!h) {
-        na_err_set(err, NA_E_NOTFOUND, "no host '%s' in the inventory", spec->host);
+    const na_inv_host *h;
+    na_transport_kind kind;
+    const na_platform *plat;
+    if (nd_be_target(be->cur, spec->host, spec->transport, &h, &kind, &plat, err) < 0)
         return NULL;
-    }
-    na_transport_kind kind = h->transport;
-    if (spec->transport && na_transport_kind_parse(spec->transport, &kind) < 0) {
-        na_err_set(err, NA_E_USAGE, "transport must be ssh or telnet");
-        return NULL;
-    }
     if (spec->n_commands == 0) {
         na_err_set(err, NA_E_USAGE, "no command to run");
         return NULL;
     }
-    const na_platform *plat = nd_be_inv_platform(be->cur, h, err);
-    if (!plat)
-        return NULL;
     nd_be_cmd *c = calloc(1, sizeof *c);
     if (!c) {
         na_err_set(err, NA_E_NOMEM, "out of memory");

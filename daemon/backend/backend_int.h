@@ -57,6 +57,11 @@ nd_be_inv *nd_be_inv_ref(nd_be_inv *g); /* returns g */
 /* The platform of a host of generation g, or NULL + err (NA_E_CONFIG, naming host and
  * platform). */
 const na_platform *nd_be_inv_platform(nd_be_inv *g, const na_inv_host *h, na_err *err);
+/* What a request names, resolved in the current generation: the host (NA_E_NOTFOUND), the
+ * transport (its own unless transport is "ssh" or "telnet"; NA_E_USAGE otherwise) and its
+ * platform. 0, or -1 + err. */
+int nd_be_target(nd_be_inv *g, const char *host, const char *transport, const na_inv_host **h,
+                 na_transport_kind *kind, const na_platform **plat, na_err *err);
 void nd_be_inv_unref(nd_be_inv *g);  /* NULL is fine */
 
 /* What the backend knows about a device (kept by name across reloads). */

@@ -57,6 +57,17 @@ const na_platform *nd_be_inv_platform(nd_be_inv *g, const na_inv_host *h, na_err
     return plat;
 }
 
+int nd_be_target(nd_be_inv *g, const char *host, const char *transport, const na_inv_host **h,
+                 na_transport_kind *kind, const na_platform **plat, na_err *err)
+{
+    if (!(*h = g ? na_inv_find(g->inv, host) : NULL))
+        return na_err_set(err, NA_E_NOTFOUND, "no host '%s' in the inventory", host);
+    *kind = (*h)->transport;
+    if (transport && na_transport_kind_parse(transport, kind) < 0)
+        return na_err_set(err, NA_E_USAGE, "transport must be ssh or telnet");
+    return (*plat = nd_be_inv_platform(g, *h, err)) ? 0 : -1;
+}
+
 na_tfsm_lib *nd_be_inv_templates(nd_be_inv *g, na_err *err)
 {
     if (!g->tfsm && !na_err_isset(&g->tfsm_err)) {

@@ -153,18 +153,10 @@ static void granted(nd_lock_req *req, void *ud)
 nd_be_shell *nd_be_shell_open(nd_be *be, const nd_shell_spec *spec, const nd_shell_sink *sink,
                               na_err *err)
 {
-    const na_inv_host *h = be->cur ? na_inv_find(be->cur->inv, spec->host) : NULL;
-    if (!h) {
-        na_err_set(err, NA_E_NOTFOUND, "no host '%s' in the inventory", spec->host);
-        return NULL;
-    }
-    na_transport_kind kind = h->transport;
-    if (spec->transport && na_transport_kind_parse(spec->transport, &kind) < 0) {
-        na_err_set(err, NA_E_USAGE, "transport must be ssh or telnet");
-        return NULL;
-    }
-    const na_platform *plat = nd_be_inv_platform(be->cur, h, err);
-    if (!plat)
+    const na_inv_host *h;
+    na_transport_kind kind;
+    const na_platform *plat;
+    if (nd_be_target(be->cur, spec->host, spec->transport, &h, &kind, &plat, err) < 0)
         return NULL;
     nd_be_shell *sh = calloc(1, sizeof *sh);
     if (!sh) {
