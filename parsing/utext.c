@@ -13,6 +13,31 @@
 
 /* ---- UTF-8 ------------------------------------------------------------------------------- */
 
+/* A lead byte c of a multi-byte sequence: its length and the range of its second byte
+ * (Unicode's table 3-7: no overlongs, no surrogates, nothing past U+10FFFF); 0 if c leads none. */
+static size_t lead(unsigned char c, unsigned char *lo, unsigned char *hi)
+{
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        return 2;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (c == 0xE0)
+            *lo = 0xA0;
+        else if (c == 0xED)
+            *hi = 0x9F;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (c == 0xF0)
+            *lo = 0x90;
+        else if (c == 0xF4)
+            *hi = 0x8F;
+        return 4;
+    }
+    return 0;
+}
+
 size_t na_ut_seqlen(const unsigned char *s, size_t n)
 {
     if (n == 0)
@@ -20,23 +45,9 @@ size_t na_ut_seqlen(const unsigned char *s, size_t n)
     unsigned char c = s[0];
     if (c < 0x80)
         return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
+    unsigned char lo, hi;
+    size_t len = lead(c, &lo, &hi);
+    if (!len)
         return 0;
     if (n < len)
         return 0;
@@ -124,23 +135,9 @@ bool na_ut_valid(const char *p, size_t n, size_t *bad)
 static size_t maximal_subpart(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
+    unsigned char lo, hi;
+    size_t len = lead(c, &lo, &hi);
+    if (!len)
         return 1;
     size_t i = 1;
     if (i < n && i < len && s[i] >= lo && s[i] <= hi) {
